@@ -1,0 +1,30 @@
+/**
+ * The project's one Kafka client module: cluster description in, @platformatic/kafka clients out.
+ * See docs/kafka-client.md.
+ */
+export { KafkaConfigError, KafkaUnavailableError, type KafkaUnavailableReason } from './errors.ts';
+export {
+  createClusterConnection,
+  MSK_PORTS,
+  type ClusterConnection,
+  type ClusterDescription,
+  type KafkaAuth,
+  type KafkaLogger,
+  type TrustSource,
+  type TruststoreType,
+} from './config.ts';
+export { parseClusterConfig, SUPPORTED_PROPERTIES, type ConfigSource } from './config-properties.ts';
+export { loadTrustedCertificates } from './truststore.ts';
+export { fetchScramCredentials, type ScramCredentials } from './scram.ts';
+export { createIamTokenProvider, defaultMskIamSigner, type MskAuthToken, type MskIamSigner } from './iam.ts';
+export { resolveConnectionOptions, type KafkaConnectionOptions, type KafkaDeps } from './client-options.ts';
+export {
+  createEventProducer,
+  DEFAULT_SEND_TIMEOUT_MS,
+  type Compression,
+  type EventProducer,
+  type EventProducerOptions,
+  type EventRecord,
+  type ProducerPort,
+} from './producer.ts';
+export { createAdmin, createConsumer, type ClientFactoryOptions, type ConsumerFactoryOptions } from './clients.ts';
