@@ -1,0 +1,59 @@
+import { packageTemplate, roleStatements, type CfnTemplate } from '../../helpers/package-template.ts';
+
+describe('serverless package: ingest', () => {
+  let template: CfnTemplate;
+  beforeAll(async () => {
+    template = await packageTemplate();
+  }, 240_000);
+
+  const fn = () => template.Resources.IngestLambdaFunction!.Properties;
+
+  it('runs the ingest function on nodejs24.x, arm64, with source maps', () => {
+    expect(fn().Runtime).toBe('nodejs24.x');
+    expect(fn().Architectures).toEqual(['arm64']);
+    expect(fn().Handler).toBe('functions/ingest/handler.handler');
+    expect(fn().Environment.Variables.NODE_OPTIONS).toContain('--enable-source-maps');
+  });
+
+  it('places the function in the Kafka cluster VPC from parameters', () => {
+    expect(fn().VpcConfig.SecurityGroupIds).toEqual(['sg-00000000000000001']);
+    expect(fn().VpcConfig.SubnetIds).toEqual({ 'Fn::Split': [',', 'subnet-00000000000000001,subnet-00000000000000002'] });
+  });
+
+  it('routes POST /collect, its CORS preflight and GET /ping to the ingest function (HTTP API, payload 2.0)', () => {
+    const routes = Object.values(template.Resources).filter((r) => r.Type === 'AWS::ApiGatewayV2::Route').map((r) => r.Properties.RouteKey);
+    expect(routes).toEqual(expect.arrayContaining(['POST /collect', 'OPTIONS /collect', 'GET /ping']));
+    const integration = template.Resources.HttpApiIntegrationIngest!.Properties;
+    expect(integration.PayloadFormatVersion).toBe('2.0');
+  });
+
+  it('keeps logs for the configured retention', () => {
+    expect(template.Resources.IngestLogGroup!.Properties.RetentionInDays).toBe(30);
+  });
+
+  it('gives the function its own role with only logs, VPC interfaces and (when configured) MSK IAM and SCRAM', () => {
+    expect(fn().Role).toEqual({ 'Fn::GetAtt': ['IngestRole', 'Arn'] });
+    const statements = roleStatements(template, 'IngestRole');
+    const actions = statements.flatMap((s) => (Array.isArray(s.Action) ? s.Action : [s.Action])).sort();
+    expect(actions).toEqual(
+      [
+        'logs:CreateLogStream', 'logs:PutLogEvents',
+        'ec2:CreateNetworkInterface', 'ec2:DescribeNetworkInterfaces', 'ec2:DescribeSubnets', 'ec2:DeleteNetworkInterface', 'ec2:AssignPrivateIpAddresses', 'ec2:UnassignPrivateIpAddresses',
+        'kafka-cluster:Connect', 'kafka-cluster:DescribeTopic', 'kafka-cluster:WriteData', 'kafka-cluster:WriteDataIdempotently',
+        'secretsmanager:GetSecretValue',
+      ].sort(),
+    );
+    expect(statements.every((s) => s.Effect === 'Allow')).toBe(true);
+    const logs = statements.find((s) => s.Sid === 'Logs')!;
+    expect(JSON.stringify(logs.Resource)).toContain('/aws/lambda/clickstream-pipeline-test-ingest');
+    // Only the ENI actions (which AWS does not scope by resource) may use '*'.
+    const wildcard = statements.filter((s) => s.Resource === '*').map((s) => s.Sid);
+    expect(wildcard).toEqual(['VpcNetworkInterfaces']);
+  });
+
+  it('grants MSK IAM and SCRAM permissions only under their conditions', () => {
+    const policy = template.Resources.IngestRole!.Properties.Policies[0].PolicyDocument.Statement;
+    const conditional = policy.filter((s: any) => s['Fn::If']).map((s: any) => s['Fn::If'][0]);
+    expect(conditional.sort()).toEqual(['HasMskCluster', 'HasScramSecret']);
+  });
+});
