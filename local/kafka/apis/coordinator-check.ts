@@ -1,0 +1,13 @@
+/**
+ * Shared guard for group APIs: a group request must reach the group's coordinator, otherwise the
+ * client gets NOT_COORDINATOR and looks the coordinator up again (as after a failover).
+ */
+import type { RequestContext } from '../protocol/api.ts';
+import { ErrorCode } from '../protocol/errors.ts';
+
+export function coordinatorError(ctx: RequestContext, groupId: string): number {
+  if (groupId === '') return ErrorCode.INVALID_GROUP_ID;
+  const coordinator = ctx.cluster.coordinatorFor(groupId);
+  if (coordinator === null) return ErrorCode.COORDINATOR_NOT_AVAILABLE;
+  return coordinator.nodeId === ctx.broker.nodeId ? ErrorCode.NONE : ErrorCode.NOT_COORDINATOR;
+}

@@ -1,0 +1,81 @@
+/**
+ * Produce (key 0), v3-7: the versions that carry magic-2 record batches, which every supported
+ * client sends. The hot path per partition is: header walk + CRC32C check, base-offset patch,
+ * push onto the log. No record is decoded and nothing is copied.
+ */
+import type { ApiDefinition, RequestContext } from '../protocol/api.ts';
+import { ErrorCode } from '../protocol/errors.ts';
+import { array, field } from '../protocol/schema.ts';
+import { parseBatches } from '../record-batch.ts';
+import { log } from '../logger.ts';
+
+interface ProduceRequest {
+  transactionalId: string | null;
+  acks: number;
+  timeoutMs: number;
+  topicData: Array<{ name: string; partitionData: Array<{ index: number; records: Buffer | null }> }>;
+}
+
+interface PartitionResponse {
+  index: number;
+  errorCode: number;
+  baseOffset: number;
+  logAppendTimeMs: number;
+  logStartOffset: number;
+}
+
+function appendPartition(ctx: RequestContext, topicName: string, index: number, records: Buffer | null): PartitionResponse {
+  const failed = (errorCode: number): PartitionResponse => ({ index, errorCode, baseOffset: -1, logAppendTimeMs: -1, logStartOffset: -1 });
+  const partition = ctx.cluster.topics.get(topicName)?.partitions[index];
+  if (partition === undefined) return failed(ErrorCode.UNKNOWN_TOPIC_OR_PARTITION);
+  if (partition.leader !== ctx.broker.nodeId) return failed(ErrorCode.NOT_LEADER_OR_FOLLOWER);
+  const parsed = parseBatches(records);
+  if (!parsed.ok) {
+    log.warn('rejected produce', { topic: topicName, partition: index, error: parsed.message });
+    return failed(parsed.errorCode);
+  }
+  const result = partition.log.append(parsed.batches, partition.leaderEpoch);
+  if (result.errorCode !== ErrorCode.NONE) return failed(result.errorCode);
+  return { index, errorCode: ErrorCode.NONE, baseOffset: result.baseOffset, logAppendTimeMs: -1, logStartOffset: partition.log.startOffset };
+}
+
+export const produceApi: ApiDefinition<ProduceRequest, Record<string, unknown>> = {
+  key: 0,
+  name: 'Produce',
+  minVersion: 3,
+  maxVersion: 7,
+  flexibleFrom: Number.POSITIVE_INFINITY,
+  request: [
+    field('transactionalId', 'string', '3+'),
+    field('acks', 'int16'),
+    field('timeoutMs', 'int32'),
+    array('topicData', [field('name', 'string'), array('partitionData', [field('index', 'int32'), field('records', 'records')])]),
+  ],
+  response: [
+    array('responses', [
+      field('name', 'string'),
+      array('partitionResponses', [
+        field('index', 'int32'),
+        field('errorCode', 'int16'),
+        field('baseOffset', 'int64'),
+        field('logAppendTimeMs', 'int64', '2+'),
+        field('logStartOffset', 'int64', '5+'),
+      ]),
+    ]),
+    field('throttleTimeMs', 'int32', '1+'),
+  ],
+  handle(ctx, req) {
+    const validAcks = req.acks === 0 || req.acks === 1 || req.acks === -1;
+    const responses = req.topicData.map((t) => ({
+      name: t.name,
+      partitionResponses: t.partitionData.map((p) =>
+        validAcks
+          ? appendPartition(ctx, t.name, p.index, p.records)
+          : { index: p.index, errorCode: ErrorCode.INVALID_REQUIRED_ACKS, baseOffset: -1, logAppendTimeMs: -1, logStartOffset: -1 },
+      ),
+    }));
+    // acks=0: the producer expects no answer at all
+    if (req.acks === 0) return undefined;
+    return { responses, throttleTimeMs: 0 };
+  },
+};
