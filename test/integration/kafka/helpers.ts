@@ -1,0 +1,50 @@
+/** Shared helpers for the dev broker's integration tests. */
+
+/** Polls `check` until it returns true, failing with `what` after `timeoutMs`. */
+export async function waitFor(check: () => boolean | Promise<boolean>, what: string, timeoutMs = 20_000, intervalMs = 25): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    if (await check()) return;
+    if (Date.now() > deadline) throw new Error(`Timed out after ${timeoutMs} ms waiting for ${what}`);
+    await new Promise((resolve) => setTimeout(resolve, intervalMs));
+  }
+}
+
+export const MESSAGE_COUNT = 10_000;
+export const KEY_COUNT = 500;
+
+/** Keyed messages: key `user-<i mod 500>`, value carrying the sequence number. */
+export function keyedMessages(count: number, from = 0): Array<{ key: string; value: string }> {
+  return Array.from({ length: count }, (_, j) => {
+    const i = from + j;
+    return { key: `user-${i % KEY_COUNT}`, value: JSON.stringify({ seq: i, page: `/page/${i % 37}` }) };
+  });
+}
+
+/** Records what a consumer group received and checks the invariants every flow asserts. */
+export class Received {
+  readonly byMember = new Map<string, number>();
+  readonly positions = new Set<string>();
+  readonly seqs = new Set<number>();
+  readonly keyPartitions = new Map<string, Set<number>>();
+  duplicates = 0;
+
+  add(member: string, partition: number, offset: string | number | bigint, key: string, value: string): void {
+    const position = `${partition}:${offset}`;
+    if (this.positions.has(position)) this.duplicates++;
+    this.positions.add(position);
+    this.seqs.add((JSON.parse(value) as { seq: number }).seq);
+    this.byMember.set(member, (this.byMember.get(member) ?? 0) + 1);
+    let partitions = this.keyPartitions.get(key);
+    if (partitions === undefined) {
+      partitions = new Set();
+      this.keyPartitions.set(key, partitions);
+    }
+    partitions.add(partition);
+  }
+
+  /** True when every key went to exactly one partition (keyed partitioning held end to end). */
+  keysStayOnOnePartition(): boolean {
+    return [...this.keyPartitions.values()].every((p) => p.size === 1);
+  }
+}
