@@ -100,7 +100,7 @@ export function classifyKafkaFailure(error: unknown): Exclude<KafkaUnavailableRe
     return own.reason as Exclude<KafkaUnavailableReason, 'closed'>;
   }
   const codes = chain.map(codeOf);
-  const messages = chain.map((e) => (e instanceof Error ? e.message : ''));
+  const messages = chain.map((e) => (isErrorLike(e) ? e.message : ''));
   if (codes.some((c) => TLS_ERROR_CODES.has(c) || c.startsWith('ERR_SSL_') || c.startsWith('ERR_TLS_'))
     || messages.some((m) => m.startsWith('TLS handshake failed') || m === 'Broker requires TLS.')) {
     return 'tls';
@@ -111,15 +111,31 @@ export function classifyKafkaFailure(error: unknown): Exclude<KafkaUnavailableRe
   if (codes.includes('PLT_KFK_RESPONSE') || codes.includes('PLT_KFK_PROTOCOL')) {
     return 'rejected';
   }
-  if (codes.includes('PLT_KFK_TIMEOUT') || codes.includes('ETIMEDOUT')) {
+  // @platformatic/kafka's TimeoutError carries the network error code, so go by its message too
+  // (class names do not survive minification).
+  if (codes.includes('PLT_KFK_TIMEOUT') || codes.includes('ETIMEDOUT') || messages.some((m) => /timed out/i.test(m))) {
     return 'timeout';
   }
   return 'unreachable';
 }
 
-/** The innermost error message, which is usually the one that says what actually happened. */
+interface ErrorLike {
+  message: string;
+  cause?: unknown;
+  errors?: unknown;
+}
+
+/** Duck-typed: errors from another realm (Node core inside a test sandbox) fail `instanceof Error`. */
+function isErrorLike(value: unknown): value is ErrorLike {
+  return typeof value === 'object' && value !== null && typeof (value as { message?: unknown }).message === 'string';
+}
+
+/**
+ * The message of the first innermost error (no cause, no aggregated errors): usually the one that
+ * says what actually happened (`connect ECONNREFUSED ...`), not "initProducerId failed 3 times".
+ */
 export function rootMessage(error: unknown): string {
-  const chain = errorChain(error).filter((e): e is Error => e instanceof Error);
-  const leaf = chain.findLast((e) => !(e instanceof AggregateError)) ?? chain.at(-1);
+  const chain = errorChain(error).filter(isErrorLike);
+  const leaf = chain.find((e) => e.cause === undefined && !(Array.isArray(e.errors) && e.errors.length > 0)) ?? chain.at(-1);
   return leaf ? leaf.message : String(error);
 }
