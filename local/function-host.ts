@@ -1,0 +1,82 @@
+/**
+ * Runs the project's Lambda handlers in this process, the way the Lambda runtime would call
+ * them: the real handler export of the module named in serverless.yml, a Lambda context whose
+ * remaining time counts down from the function's timeout, and a timeout that fails the call.
+ */
+import { randomUUID } from 'node:crypto';
+import { join } from 'node:path';
+import { pathToFileURL } from 'node:url';
+import type { Context } from 'aws-lambda';
+import type { LocalFunction } from './serverless-config.ts';
+
+type Handler = (event: unknown, context: Context) => Promise<unknown>;
+
+export class FunctionTimeoutError extends Error {
+  constructor(functionName: string, seconds: number) {
+    super(`Task timed out after ${seconds} seconds (${functionName})`);
+    this.name = 'FunctionTimeoutError';
+  }
+}
+
+export class FunctionHost {
+  readonly #root: string;
+  readonly #byName = new Map<string, LocalFunction>();
+  readonly #loaded = new Map<string, Promise<Handler>>();
+
+  constructor(root: string, functions: readonly LocalFunction[]) {
+    this.#root = root;
+    for (const fn of functions) {
+      this.#byName.set(fn.name, fn);
+      this.#byName.set(fn.functionName, fn);
+    }
+  }
+
+  /** Accepts the logical name, the deployed name or a function ARN. */
+  find(nameOrArn: string): LocalFunction | undefined {
+    const name = nameOrArn.startsWith('arn:') ? (nameOrArn.split(':')[6] ?? '') : nameOrArn;
+    return this.#byName.get(name);
+  }
+
+  #load(fn: LocalFunction): Promise<Handler> {
+    let loaded = this.#loaded.get(fn.name);
+    if (!loaded) {
+      loaded = import(pathToFileURL(join(this.#root, fn.modulePath)).href).then((mod: Record<string, unknown>) => {
+        const handler = mod[fn.exportName];
+        if (typeof handler !== 'function') throw new Error(`${fn.modulePath} has no exported function '${fn.exportName}'`);
+        return handler as Handler;
+      });
+      this.#loaded.set(fn.name, loaded);
+    }
+    return loaded;
+  }
+
+  async invoke(nameOrArn: string, event: unknown): Promise<unknown> {
+    const fn = this.find(nameOrArn);
+    if (!fn) throw new Error(`no local function '${nameOrArn}'`);
+    const handler = await this.#load(fn);
+    const deadline = Date.now() + fn.timeoutSeconds * 1000;
+    const context: Context = {
+      callbackWaitsForEmptyEventLoop: false,
+      functionName: fn.functionName,
+      functionVersion: '$LATEST',
+      invokedFunctionArn: `arn:aws:lambda:us-east-1:000000000000:function:${fn.functionName}`,
+      memoryLimitInMB: '512',
+      awsRequestId: randomUUID(),
+      logGroupName: `/aws/lambda/${fn.functionName}`,
+      logStreamName: 'local',
+      getRemainingTimeInMillis: () => Math.max(0, deadline - Date.now()),
+      done: () => undefined,
+      fail: () => undefined,
+      succeed: () => undefined,
+    };
+    let timer: NodeJS.Timeout | undefined;
+    const timeout = new Promise<never>((_, reject) => {
+      timer = setTimeout(() => reject(new FunctionTimeoutError(fn.functionName, fn.timeoutSeconds)), fn.timeoutSeconds * 1000);
+    });
+    try {
+      return await Promise.race([handler(event, context), timeout]);
+    } finally {
+      clearTimeout(timer);
+    }
+  }
+}
