@@ -33,6 +33,7 @@ export interface ServiceConfig {
   functions: LocalFunction[];
 }
 
+// eslint-disable-next-line @typescript-eslint/no-explicit-any -- parsed YAML is untyped by nature
 type Yaml = Record<string, any>;
 
 function resolveString(text: string, ctx: { params: Record<string, string>; service: string; stage: string }): string {
