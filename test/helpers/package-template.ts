@@ -23,7 +23,7 @@ export function packageTemplate(): Promise<CfnTemplate> {
   cached ??= (async () => {
     const out = await mkdtemp(join(tmpdir(), 'sls-package-'));
     try {
-      const env = { ...process.env, AWS_SHARED_CREDENTIALS_FILE: '/dev/null', AWS_CONFIG_FILE: '/dev/null', SLS_TELEMETRY_DISABLED: '1' };
+      const env: NodeJS.ProcessEnv = { ...process.env, AWS_SHARED_CREDENTIALS_FILE: '/dev/null', AWS_CONFIG_FILE: '/dev/null', SLS_TELEMETRY_DISABLED: '1' };
       for (const name of ['AWS_ACCESS_KEY_ID', 'AWS_SECRET_ACCESS_KEY', 'AWS_SESSION_TOKEN', 'AWS_PROFILE']) delete env[name];
       await run(join(process.cwd(), 'node_modules', '.bin', 'serverless'), ['package', '--stage', 'test', '--package', out], { env, cwd: process.cwd(), timeout: 240_000, maxBuffer: 16 * 1024 * 1024 });
       return JSON.parse(await readFile(join(out, 'cloudformation-template-update-stack.json'), 'utf8')) as CfnTemplate;

@@ -26,7 +26,7 @@ describe('local gateway', () => {
     const res = await fetch(`${gw.url}/collect?appId=a&x=1&x=2`, { method: 'POST', headers: { 'Content-Type': 'application/json', 'User-Agent': 'ua/1' }, body: '[1]' });
     expect(res.status).toBe(201);
     expect(res.headers.get('x-fn')).toBe('svc-local-echo');
-    const { event, remaining } = await res.json();
+    const { event, remaining } = (await res.json()) as any;
     expect(event).toMatchObject({
       version: '2.0',
       routeKey: 'POST /collect',
@@ -44,14 +44,14 @@ describe('local gateway', () => {
   it('passes compressed bodies base64-encoded, as API Gateway does', async () => {
     const gz = gzipSync('[{"a":1}]');
     const res = await fetch(`${gw.url}/collect`, { method: 'POST', headers: { 'content-encoding': 'gzip', 'content-type': 'application/json' }, body: gz });
-    const { event } = await res.json();
+    const { event } = (await res.json()) as any;
     expect(event.isBase64Encoded).toBe(true);
     expect(Buffer.from(event.body, 'base64').equals(gz)).toBe(true);
   });
 
   it('extracts path parameters', async () => {
     const res = await fetch(`${gw.url}/pipelines/p-123`);
-    expect((await res.json()).event.pathParameters).toEqual({ id: 'p-123' });
+    expect(((await res.json()) as any).event.pathParameters).toEqual({ id: 'p-123' });
   });
 
   it('answers 404 for routes serverless.yml does not declare', async () => {
