@@ -1,0 +1,260 @@
+import type { CreateEventSourceMappingCommandInput, SourceAccessConfiguration } from '@aws-sdk/client-lambda';
+
+/** The two user settings of a pipeline's sink (seed: "Sink maximum interval", "Batch size"). */
+export interface SinkSettings {
+  /** Seconds records may wait before delivery: the mapping's batching window, 0–300. */
+  maxIntervalSeconds: number;
+  /** Maximum records per delivered batch: the mapping's batch size, 1–10,000. */
+  batchSize: number;
+}
+
+/**
+ * How Lambda's pollers authenticate to the brokers. MSK: `none` (unauthenticated, the seed's
+ * default setup), `iam` (the execution role), `sasl-scram-512`, `mtls`. Self-managed: `none`,
+ * `sasl-scram-512`, `sasl-scram-256`, `sasl-plain` (BASIC_AUTH), `mtls`.
+ */
+export type KafkaAuth =
+  | { type: 'none' }
+  | { type: 'iam' }
+  | { type: 'sasl-scram-512'; secretArn: string }
+  | { type: 'sasl-scram-256'; secretArn: string }
+  | { type: 'sasl-plain'; secretArn: string }
+  | { type: 'mtls'; secretArn: string };
+
+export interface MskEventSource {
+  kind: 'msk';
+  clusterArn: string;
+  auth?: KafkaAuth;
+}
+
+export interface SelfManagedEventSource {
+  kind: 'self-managed';
+  bootstrapServers: string[];
+  /** Subnets and security groups through which Lambda's pollers reach the brokers (the solution's VPC). */
+  subnetIds: string[];
+  securityGroupIds: string[];
+  auth?: KafkaAuth;
+  /** Secret holding the root CA of brokers whose TLS certificates a private CA signed. */
+  rootCaSecretArn?: string;
+}
+
+export interface EventSourceMappingSettings {
+  pipelineId: string;
+  /** Name or ARN of the sink function. */
+  functionName: string;
+  topic: string;
+  sink: SinkSettings;
+  source: MskEventSource | SelfManagedEventSource;
+  /** ARN of the S3 bucket receiving batches that exhausted their retries. */
+  onFailureDestinationArn: string;
+  /** -1 (infinite; Lambda caps it at 10 with an on-failure destination) to 10,000. Default 10. */
+  maximumRetryAttempts?: number;
+  /** -1 (infinite) or 60–604,800 seconds. Default -1. */
+  maximumRecordAgeInSeconds?: number;
+  /** Default true: a failing batch is split in two to isolate a bad record. */
+  bisectBatchOnFunctionError?: boolean;
+  /** Provisioned mode pollers: minimum 1–200 (default 1), maximum 1–2,000 (default 10). */
+  pollers?: { minimum?: number; maximum?: number };
+  /** Prefix of the per-pipeline consumer group id. Default 'clickstream-sink-'. */
+  consumerGroupPrefix?: string;
+}
+
+/** One field out of its allowed range, named by its path in the settings. */
+export interface SettingsProblem {
+  field: string;
+  message: string;
+}
+
+/**
+ * The pipeline's settings cannot make a valid event source mapping. Lists every bad field at
+ * once; the message names each field and its allowed range.
+ */
+export class InvalidSinkSettingsError extends Error {
+  readonly problems: SettingsProblem[];
+
+  constructor(problems: SettingsProblem[]) {
+    super(`invalid sink settings: ${problems.map((p) => `${p.field} ${p.message}`).join('; ')}`);
+    this.name = 'InvalidSinkSettingsError';
+    this.problems = problems;
+  }
+}
+
+export const sinkSettingsRanges = {
+  batchSize: { min: 1, max: 10_000 },
+  maxIntervalSeconds: { min: 0, max: 300 },
+  maximumRetryAttempts: { min: -1, max: 10_000 },
+  maximumRecordAgeInSeconds: { min: 60, max: 604_800 },
+  minimumPollers: { min: 1, max: 200 },
+  maximumPollers: { min: 1, max: 2_000 },
+} as const;
+
+const DEFAULTS = {
+  maximumRetryAttempts: 10,
+  maximumRecordAgeInSeconds: -1,
+  bisectBatchOnFunctionError: true,
+  minimumPollers: 1,
+  maximumPollers: 10,
+  consumerGroupPrefix: 'clickstream-sink-',
+} as const;
+
+const TOPIC = /^[a-zA-Z0-9_-][a-zA-Z0-9._-]{0,248}$/;
+const CONSUMER_GROUP = /^[a-zA-Z0-9\-/*:_+=.@]{1,200}$/;
+const BROKER = /^(([a-zA-Z0-9]|[a-zA-Z0-9][a-zA-Z0-9-]*[a-zA-Z0-9])\.)*([A-Za-z0-9]|[A-Za-z0-9][A-Za-z0-9-]*[A-Za-z0-9]):[0-9]{1,5}$/;
+const MSK_CLUSTER_ARN = /^arn:aws[a-z-]*:kafka:[a-z0-9-]+:\d{12}:cluster\/[^/]+\/[^/]+$/;
+const S3_BUCKET_ARN = /^arn:aws[a-z-]*:s3:::[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$/;
+const SECRET_ARN = /^arn:aws[a-z-]*:secretsmanager:[a-z0-9-]+:\d{12}:secret:.+$/;
+const SUBNET = /^subnet-[0-9a-f]{8,17}$/;
+const SECURITY_GROUP = /^sg-[0-9a-f]{8,17}$/;
+
+function intIn(problems: SettingsProblem[], field: string, value: unknown, range: { min: number; max: number }, also?: number): void {
+  const ok = typeof value === 'number' && Number.isInteger(value) && ((value >= range.min && value <= range.max) || value === also);
+  if (!ok) {
+    const allowed = also === undefined ? `${range.min} and ${range.max}` : `${range.min} and ${range.max} (or ${also})`;
+    problems.push({ field, message: `must be an integer between ${allowed}; got ${JSON.stringify(value) ?? String(value)}` });
+  }
+}
+
+function matches(problems: SettingsProblem[], field: string, value: unknown, pattern: RegExp, what: string): void {
+  if (typeof value !== 'string' || !pattern.test(value)) problems.push({ field, message: `must be ${what}; got ${JSON.stringify(value) ?? String(value)}` });
+}
+
+/** Problems of the two user settings alone (also usable to validate POST /pipelines bodies). */
+export function sinkSettingsProblems(sink: SinkSettings, path = 'sink'): SettingsProblem[] {
+  const problems: SettingsProblem[] = [];
+  intIn(problems, `${path}.batchSize`, sink?.batchSize, sinkSettingsRanges.batchSize);
+  intIn(problems, `${path}.maxIntervalSeconds`, sink?.maxIntervalSeconds, sinkSettingsRanges.maxIntervalSeconds);
+  return problems;
+}
+
+/** The consumer group of a pipeline's mapping: one per pipeline, so pipelines never share offsets. */
+export function consumerGroupId(pipelineId: string, prefix: string = DEFAULTS.consumerGroupPrefix): string {
+  return `${prefix}${pipelineId}`;
+}
+
+function authAccess(auth: KafkaAuth, kind: 'msk' | 'self-managed', problems: SettingsProblem[]): SourceAccessConfiguration[] {
+  const field = 'source.auth';
+  switch (auth.type) {
+    case 'none':
+      return [];
+    case 'iam':
+      // MSK IAM needs no access configuration: the pollers sign with the execution role.
+      if (kind !== 'msk') problems.push({ field, message: "type 'iam' is only available for Amazon MSK" });
+      return [];
+    case 'sasl-scram-512':
+      matches(problems, `${field}.secretArn`, auth.secretArn, SECRET_ARN, 'a Secrets Manager secret ARN');
+      return [{ Type: 'SASL_SCRAM_512_AUTH', URI: auth.secretArn }];
+    case 'sasl-scram-256':
+      if (kind === 'msk') problems.push({ field, message: "type 'sasl-scram-256' is not supported by Amazon MSK (SCRAM-SHA-512 only)" });
+      matches(problems, `${field}.secretArn`, auth.secretArn, SECRET_ARN, 'a Secrets Manager secret ARN');
+      return [{ Type: 'SASL_SCRAM_256_AUTH', URI: auth.secretArn }];
+    case 'sasl-plain':
+      if (kind === 'msk') problems.push({ field, message: "type 'sasl-plain' is only available for self-managed Kafka" });
+      matches(problems, `${field}.secretArn`, auth.secretArn, SECRET_ARN, 'a Secrets Manager secret ARN');
+      return [{ Type: 'BASIC_AUTH', URI: auth.secretArn }];
+    case 'mtls':
+      matches(problems, `${field}.secretArn`, auth.secretArn, SECRET_ARN, 'a Secrets Manager secret ARN');
+      return [{ Type: 'CLIENT_CERTIFICATE_TLS_AUTH', URI: auth.secretArn }];
+    default:
+      problems.push({ field, message: `type must be one of none, iam, sasl-scram-512, sasl-scram-256, sasl-plain, mtls; got ${JSON.stringify((auth as { type?: unknown }).type)}` });
+      return [];
+  }
+}
+
+/**
+ * Turns a pipeline's settings into the CreateEventSourceMapping request of its `lambda` sink.
+ *
+ * - BatchSize = batch size, MaximumBatchingWindowInSeconds = sink maximum interval.
+ * - TRIM_HORIZON: a new pipeline delivers what its topic already holds.
+ * - One consumer group per pipeline (MSK / self-managed event source config).
+ * - ReportBatchItemFailures: the sink returns the first undelivered offset per partition.
+ * - MaximumRetryAttempts, BisectBatchOnFunctionError, an S3 on-failure destination: these error
+ *   handling controls are available for Kafka mappings in provisioned mode only, hence
+ *   ProvisionedPollerConfig (https://docs.aws.amazon.com/lambda/latest/dg/kafka-retry-configurations.html).
+ *
+ * Pure: validates everything first and throws InvalidSinkSettingsError listing every bad field.
+ */
+export function buildEventSourceMapping(settings: EventSourceMappingSettings): CreateEventSourceMappingCommandInput {
+  const problems: SettingsProblem[] = [];
+  const groupPrefix = settings.consumerGroupPrefix ?? DEFAULTS.consumerGroupPrefix;
+  const groupId = consumerGroupId(String(settings.pipelineId ?? ''), groupPrefix);
+  if (typeof settings.pipelineId !== 'string' || settings.pipelineId === '') problems.push({ field: 'pipelineId', message: 'must be a non-empty string' });
+  else matches(problems, 'pipelineId', groupId, CONSUMER_GROUP, 'usable in a consumer group id (letters, digits, - / * : _ + = . @; at most 200 with the prefix)');
+  if (typeof settings.functionName !== 'string' || settings.functionName === '') problems.push({ field: 'functionName', message: 'must be a non-empty string' });
+  matches(problems, 'topic', settings.topic, TOPIC, 'a Kafka topic name (1-249 of letters, digits, . _ -, not starting with .)');
+  problems.push(...sinkSettingsProblems(settings.sink));
+  matches(problems, 'onFailureDestinationArn', settings.onFailureDestinationArn, S3_BUCKET_ARN, 'an S3 bucket ARN (arn:aws:s3:::bucket)');
+
+  const retries = settings.maximumRetryAttempts ?? DEFAULTS.maximumRetryAttempts;
+  intIn(problems, 'maximumRetryAttempts', retries, sinkSettingsRanges.maximumRetryAttempts);
+  const maxAge = settings.maximumRecordAgeInSeconds ?? DEFAULTS.maximumRecordAgeInSeconds;
+  intIn(problems, 'maximumRecordAgeInSeconds', maxAge, sinkSettingsRanges.maximumRecordAgeInSeconds, -1);
+  const bisect = settings.bisectBatchOnFunctionError ?? DEFAULTS.bisectBatchOnFunctionError;
+  if (typeof bisect !== 'boolean') problems.push({ field: 'bisectBatchOnFunctionError', message: 'must be true or false' });
+  const minPollers = settings.pollers?.minimum ?? DEFAULTS.minimumPollers;
+  const maxPollers = settings.pollers?.maximum ?? Math.max(DEFAULTS.maximumPollers, typeof minPollers === 'number' ? minPollers : 0);
+  intIn(problems, 'pollers.minimum', minPollers, sinkSettingsRanges.minimumPollers);
+  intIn(problems, 'pollers.maximum', maxPollers, sinkSettingsRanges.maximumPollers);
+  if (typeof minPollers === 'number' && typeof maxPollers === 'number' && minPollers > maxPollers) {
+    problems.push({ field: 'pollers', message: `minimum (${minPollers}) must not exceed maximum (${maxPollers})` });
+  }
+
+  const common: CreateEventSourceMappingCommandInput = {
+    FunctionName: settings.functionName,
+    Enabled: true,
+    Topics: [settings.topic],
+    StartingPosition: 'TRIM_HORIZON',
+    BatchSize: settings.sink?.batchSize,
+    MaximumBatchingWindowInSeconds: settings.sink?.maxIntervalSeconds,
+    FunctionResponseTypes: ['ReportBatchItemFailures'],
+    MaximumRetryAttempts: retries,
+    MaximumRecordAgeInSeconds: maxAge,
+    BisectBatchOnFunctionError: bisect,
+    DestinationConfig: { OnFailure: { Destination: settings.onFailureDestinationArn } },
+    ProvisionedPollerConfig: { MinimumPollers: minPollers, MaximumPollers: maxPollers },
+  };
+
+  const source = settings.source;
+  let specific: Partial<CreateEventSourceMappingCommandInput>;
+  if (source?.kind === 'msk') {
+    matches(problems, 'source.clusterArn', source.clusterArn, MSK_CLUSTER_ARN, 'an MSK cluster ARN (arn:aws:kafka:<region>:<account>:cluster/<name>/<uuid>)');
+    const access = authAccess(source.auth ?? { type: 'none' }, 'msk', problems);
+    specific = {
+      EventSourceArn: source.clusterArn,
+      AmazonManagedKafkaEventSourceConfig: { ConsumerGroupId: groupId },
+      ...(access.length > 0 ? { SourceAccessConfigurations: access } : {}),
+    };
+  } else if (source?.kind === 'self-managed') {
+    const servers = source.bootstrapServers;
+    if (!Array.isArray(servers) || servers.length < 1 || servers.length > 10) {
+      problems.push({ field: 'source.bootstrapServers', message: `must list between 1 and 10 host:port entries; got ${Array.isArray(servers) ? servers.length : JSON.stringify(servers)}` });
+    } else {
+      servers.forEach((s, i) => matches(problems, `source.bootstrapServers[${i}]`, s, BROKER, 'host:port'));
+    }
+    const subnets = Array.isArray(source.subnetIds) ? source.subnetIds : [];
+    const groups = Array.isArray(source.securityGroupIds) ? source.securityGroupIds : [];
+    if (subnets.length === 0) problems.push({ field: 'source.subnetIds', message: 'must list at least one subnet of the solution VPC' });
+    if (groups.length === 0) problems.push({ field: 'source.securityGroupIds', message: 'must list at least one security group allowed to reach the brokers' });
+    subnets.forEach((s, i) => matches(problems, `source.subnetIds[${i}]`, s, SUBNET, 'a subnet id (subnet-…)'));
+    groups.forEach((g, i) => matches(problems, `source.securityGroupIds[${i}]`, g, SECURITY_GROUP, 'a security group id (sg-…)'));
+    const access: SourceAccessConfiguration[] = [
+      ...subnets.map((id) => ({ Type: 'VPC_SUBNET' as const, URI: `subnet:${id}` })),
+      ...groups.map((id) => ({ Type: 'VPC_SECURITY_GROUP' as const, URI: `security_group:${id}` })),
+      ...authAccess(source.auth ?? { type: 'none' }, 'self-managed', problems),
+    ];
+    if (source.rootCaSecretArn !== undefined) {
+      matches(problems, 'source.rootCaSecretArn', source.rootCaSecretArn, SECRET_ARN, 'a Secrets Manager secret ARN');
+      access.push({ Type: 'SERVER_ROOT_CA_CERTIFICATE', URI: source.rootCaSecretArn });
+    }
+    specific = {
+      SelfManagedEventSource: { Endpoints: { KAFKA_BOOTSTRAP_SERVERS: Array.isArray(servers) ? [...servers] : [] } },
+      SelfManagedKafkaEventSourceConfig: { ConsumerGroupId: groupId },
+      SourceAccessConfigurations: access,
+    };
+  } else {
+    problems.push({ field: 'source.kind', message: `must be 'msk' or 'self-managed'; got ${JSON.stringify((source as { kind?: unknown } | undefined)?.kind)}` });
+    specific = {};
+  }
+
+  if (problems.length > 0) throw new InvalidSinkSettingsError(problems);
+  return { ...common, ...specific };
+}
