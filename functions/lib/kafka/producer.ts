@@ -13,7 +13,7 @@
  * Delivery is at-least-once: a send that timed out may still have been written, so callers retry
  * with the same event ids and consumers de-duplicate on them.
  */
-import { ProduceAcks, Producer, type ProducerOptions, type SendOptions } from '@platformatic/kafka';
+import { compatibilityPartitioner, ProduceAcks, Producer, type ProducerOptions, type SendOptions } from '@platformatic/kafka';
 import { silentLogger, type ClusterConnection } from './config.ts';
 import { resolveConnectionOptions, type KafkaDeps } from './client-options.ts';
 import {
@@ -105,6 +105,10 @@ export function createEventProducer(conn: ClusterConnection, options: EventProdu
       clientId: options.clientId ?? 'clickstream-pipeline',
       idempotent: true,
       acks: ProduceAcks.ALL,
+      // murmur2 & 0x7fffffff, like the Java client (the library's default uses >>> 0, which
+      // places some keys differently): the same key lands on the same partition whichever
+      // Java-compatible producer wrote it.
+      partitioner: compatibilityPartitioner,
       compression: options.compression ?? 'none',
       // The idempotent producer treats retries <= 1 as "retry forever"; keep them bounded.
       retries: Math.max(2, options.retries ?? 3),

@@ -1,6 +1,7 @@
 import { GetSecretValueCommand, SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import { NetworkError, ProtocolError, type SendOptions } from '@platformatic/kafka';
 import { mockClient } from 'aws-sdk-client-mock';
+import { Partitioners } from 'kafkajs';
 import {
   createClusterConnection, createEventProducer, KafkaConfigError, KafkaUnavailableError, parseClusterConfig,
   type EventProducerOptions, type ProducerPort,
@@ -71,6 +72,19 @@ describe('createEventProducer', () => {
       expect(created[0]?.options.tls).toBeUndefined();
       expect(created[0]?.options.sasl).toBeUndefined();
       expect(created[0]?.sends[0]?.acks).toBe(-1);
+    });
+
+    it('partitions keys like the Java client (same as kafkajs DefaultPartitioner)', async () => {
+      const { factory, created } = fakeFactory(ok);
+      await createEventProducer(plaintext, { producerFactory: factory }).send('events', [record]);
+      const partitioner = created[0]?.options.partitioner;
+      expect(partitioner).toBeDefined();
+      const javaCompatible = Partitioners.DefaultPartitioner();
+      const partitionMetadata = Array.from({ length: 7 }, (_, i) => ({ partitionId: i, leader: 0, replicas: [0], isr: [0], partitionErrorCode: 0 }));
+      const keys = Array.from({ length: 300 }, (_, i) => `app:user-${i}`);
+      const ours = keys.map((key) => partitioner!({ topic: 'events', value: Buffer.from('') }, Buffer.from(key), { metadata: undefined }) % 7);
+      const theirs = keys.map((key) => javaCompatible({ topic: 'events', partitionMetadata, message: { key, value: '' } }));
+      expect(ours).toEqual(theirs);
     });
 
     it('keeps retries above 1 because the idempotent producer reads 0 or 1 as unlimited', async () => {
