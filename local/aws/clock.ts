@@ -1,0 +1,23 @@
+/**
+ * Time as a port, so buffering and batching windows can be tested with a fake clock instead of
+ * real waits. `schedule` returns a cancel function.
+ */
+export interface Clock {
+  now(): number;
+  schedule(fn: () => void, delayMs: number): () => void;
+}
+
+export const systemClock: Clock = {
+  now: () => Date.now(),
+  schedule(fn, delayMs) {
+    const timer = setTimeout(fn, Math.max(0, delayMs));
+    return () => clearTimeout(timer);
+  },
+};
+
+/** Resolves after `ms` on the given clock (cancelled timers never resolve; callers do not cancel). */
+export function sleep(clock: Clock, ms: number): Promise<void> {
+  return new Promise((resolve) => {
+    clock.schedule(resolve, ms);
+  });
+}

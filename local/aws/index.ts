@@ -1,0 +1,182 @@
+/**
+ * The local AWS endpoint: one HTTP server (default 127.0.0.1:4566) that serves the AWS APIs the
+ * project calls, dispatching each request by the service in its SigV4 credential scope, so the
+ * unchanged AWS SDK v3 and the AWS CLI work against it through `AWS_ENDPOINT_URL` /
+ * `--endpoint-url`. See docs/local-aws.md.
+ *
+ * Services: Firehose (DirectPut → gzip objects in `<dataDir>/s3/<bucket>/<key>`) and Lambda
+ * event source mappings (Kafka pollers invoking functions in-process through `invoke`).
+ * All state lives under `dataDir` and survives a restart.
+ */
+import { mkdirSync } from 'node:fs';
+import { join, resolve } from 'node:path';
+import { systemClock, type Clock } from './clock.ts';
+import { AwsError } from './errors.ts';
+import { parseFaultUpdate, type FaultState, type RecordErrorCode, type ThrottleErrorCode, type ThrottleSetting } from './firehose/faults.ts';
+import { FirehoseService, type StreamStatus } from './firehose/service.ts';
+import { openKafkaSource, type OpenKafkaSource } from './lambda/kafka-source.ts';
+import type { Json } from './lambda/mappings.ts';
+import type { InvokeFunction, PollerStats } from './lambda/poller.ts';
+import { LambdaService, type FunctionSettings, type KafkaBrokers } from './lambda/service.ts';
+import { log } from './logger.ts';
+import { startEndpointServer, type AwsRequest, type AwsResponse } from './server.ts';
+
+export type { InvokeFunction } from './lambda/poller.ts';
+export type { FunctionSettings, KafkaBrokers } from './lambda/service.ts';
+export type { FaultState, ThrottleSetting } from './firehose/faults.ts';
+export { LIMITS as FIREHOSE_LIMITS } from './firehose/service.ts';
+
+export const DEFAULT_PORT = 4566;
+export const DEFAULT_ACCOUNT_ID = '000000000000';
+
+export interface LocalAwsOptions {
+  /** Default 4566; 0 picks a free port (tests). */
+  port?: number;
+  /** Bind address; default 127.0.0.1 (the endpoint is never exposed). */
+  host?: string;
+  /** Where everything is kept: `s3/`, `firehose/`, `lambda/`. */
+  dataDir: string;
+  /** Runs a function in-process; required for event source mappings to deliver. */
+  invoke?: InvokeFunction;
+  /** The dev Kafka brokers (bootstrap list) that MSK mappings poll. */
+  kafka?: KafkaBrokers;
+  /** Known functions and their settings; when given, mappings to other functions are refused. */
+  functions?: Record<string, FunctionSettings>;
+  accountId?: string;
+  /** Injected time (tests). */
+  clock?: Clock;
+  /** How long a new Firehose stream stays CREATING (default 0). */
+  firehoseCreateDelayMs?: number;
+  /** Replaces the Kafka consumer of the pollers (tests). */
+  openKafkaSource?: OpenKafkaSource;
+}
+
+export interface FirehoseControls {
+  /** That fraction of PutRecordBatch entries fail with ErrorCode ServiceUnavailableException (not buffered). */
+  setFailureRate(rate: number, options?: { errorCode?: RecordErrorCode; seed?: number }): void;
+  /** `n`: throttle the next n put calls; `{ everyNth: k }`: every k-th; 0/null: off. */
+  setThrottle(setting: ThrottleSetting, errorCode?: ThrottleErrorCode): void;
+  resetFaults(): void;
+  faults(): FaultState;
+  /** Delivers everything buffered now (all streams or one). */
+  flush(streamName?: string): void;
+  streams(): StreamStatus[];
+}
+
+export interface EventSourceMappingControls {
+  list(): Json[];
+  /** Counters of a running mapping's poller; undefined when it is not running. */
+  stats(uuid: string): PollerStats | undefined;
+  /** Resolves when pending state transitions (Creating → Enabled, ...) are done. */
+  settled(): Promise<void>;
+}
+
+export interface LocalAws {
+  readonly url: string;
+  readonly port: number;
+  readonly dataDir: string;
+  /** `<dataDir>/s3`: the local S3 tree (`<bucket>/<key>`). */
+  readonly s3Dir: string;
+  readonly firehose: FirehoseControls;
+  readonly eventSourceMappings: EventSourceMappingControls;
+  /** Stops the pollers (in-flight invocations finish), flushes Firehose buffers, closes the server. */
+  close(): Promise<void>;
+}
+
+const okJson = (body: unknown, status = 200): AwsResponse => ({ status, headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) });
+
+export async function startLocalAws(options: LocalAwsOptions): Promise<LocalAws> {
+  const dataDir = resolve(options.dataDir);
+  mkdirSync(join(dataDir, 's3'), { recursive: true });
+  const clock = options.clock ?? systemClock;
+  const accountId = options.accountId ?? DEFAULT_ACCOUNT_ID;
+
+  const firehose = new FirehoseService({ dataDir, clock, createDelayMs: options.firehoseCreateDelayMs ?? 0 });
+  const lambda = new LambdaService({
+    dataDir,
+    clock,
+    invoke: options.invoke,
+    kafka: options.kafka,
+    functions: options.functions,
+    openSource: options.openKafkaSource ?? openKafkaSource,
+  });
+
+  const control = async (request: AwsRequest): Promise<AwsResponse | undefined> => {
+    const route = `${request.method} ${request.path.replace(/\/+$/, '')}`;
+    switch (route) {
+      case 'GET /_local/health':
+        return okJson({ status: 'ok', services: ['firehose', 'lambda'], dataDir });
+      case 'GET /_local/firehose/faults':
+        return okJson(firehose.faults.snapshot());
+      case 'POST /_local/firehose/faults': {
+        let update;
+        try {
+          update = parseFaultUpdate(JSON.parse(request.body.toString('utf8') || '{}'));
+          firehose.faults.update(update);
+        } catch (error) {
+          throw new AwsError('ValidationException', error instanceof Error ? error.message : String(error), 400);
+        }
+        log.info('firehose faults updated', { ...update });
+        return okJson(firehose.faults.snapshot());
+      }
+      case 'DELETE /_local/firehose/faults':
+        firehose.faults.reset();
+        return okJson(firehose.faults.snapshot());
+      case 'POST /_local/firehose/flush':
+        firehose.flush(request.query.get('stream') ?? undefined);
+        return okJson({ flushed: true, streams: firehose.streamStatuses() });
+      case 'GET /_local/firehose/streams':
+        return okJson(firehose.streamStatuses());
+      case 'GET /_local/lambda/event-source-mappings':
+        return okJson(lambda.describeAll().map((m) => ({ ...m, poller: lambda.stats(String(m.UUID)) ?? null })));
+      default:
+        return undefined;
+    }
+  };
+
+  let server;
+  try {
+    server = await startEndpointServer({
+      port: options.port ?? DEFAULT_PORT,
+      ...(options.host !== undefined ? { host: options.host } : {}),
+      accountId,
+      services: [firehose, lambda],
+      control,
+    });
+  } catch (error) {
+    firehose.close();
+    throw error;
+  }
+  lambda.resume();
+  log.info('local AWS endpoint listening', { url: server.url, dataDir });
+
+  let closing: Promise<void> | undefined;
+  return {
+    url: server.url,
+    port: server.port,
+    dataDir,
+    s3Dir: join(dataDir, 's3'),
+    firehose: {
+      setFailureRate: (rate, opts) => firehose.faults.setFailureRate(rate, opts),
+      setThrottle: (setting, errorCode) => firehose.faults.setThrottle(setting, errorCode),
+      resetFaults: () => firehose.faults.reset(),
+      faults: () => firehose.faults.snapshot(),
+      flush: (name) => firehose.flush(name),
+      streams: () => firehose.streamStatuses(),
+    },
+    eventSourceMappings: {
+      list: () => lambda.describeAll(),
+      stats: (uuid) => lambda.stats(uuid),
+      settled: () => lambda.settled(),
+    },
+    close: () => {
+      closing ??= (async () => {
+        // Pollers first: their in-flight invocations may still call Firehose through this server.
+        await lambda.close();
+        firehose.close();
+        await server.close();
+      })();
+      return closing;
+    },
+  };
+}
