@@ -20,14 +20,18 @@ function fetchFrame(correlationId: number, topic: string, maxWaitMs: number, min
   return Buffer.concat(w.finish());
 }
 
-/** Records bytes returned for partition 0 of the single fetched topic. */
-function recordBytes(response: Buffer): number {
+/** The records blob returned for partition 0 of the single fetched topic. */
+function records(response: Buffer): Buffer {
   const body = decodeStruct(new Reader(response, 4), fetchApi.response, VERSION, false) as {
     responses: Array<{ partitions: Array<{ errorCode: number; records: Buffer | null }> }>;
   };
   const partition = body.responses[0]!.partitions[0]!;
   expect(partition.errorCode).toBe(0);
-  return partition.records?.length ?? 0;
+  return partition.records ?? Buffer.alloc(0);
+}
+
+function recordBytes(response: Buffer): number {
+  return records(response).length;
 }
 
 describe('dev broker fetch long polling', () => {
@@ -80,6 +84,19 @@ describe('dev broker fetch long polling', () => {
     expect(elapsed).toBeGreaterThanOrEqual(140);
     expect(elapsed).toBeLessThan(2000);
     expect(recordBytes(response!)).toBeGreaterThan(0);
+  });
+
+  it('stores a compressed batch untouched and serves it back byte for byte', async () => {
+    await produce('lp-gzip', 'first'); // offset 0
+    const batch = recordBatch('compressed payload '.repeat(20), Date.now(), true);
+    const sent = Buffer.from(batch);
+    const c = await open();
+    const produced = await c.request(frame(0, 3, 5, produceBody('lp-gzip', 0, batch)));
+    expect(parseProduceResponse(produced!.subarray(4))).toEqual({ errorCode: 0, baseOffset: 1n });
+    const served = records((await c.request(fetchFrame(6, 'lp-gzip', 0, 1, 1)))!);
+    expect(served.length).toBe(sent.length);
+    expect(served.readBigInt64BE(0)).toBe(1n); // base offset assigned by the broker
+    expect(served.subarray(16)).toEqual(sent.subarray(16)); // magic, CRC, attributes, compressed records unchanged
   });
 
   it('holds the answer until min bytes are available or max wait passes', async () => {

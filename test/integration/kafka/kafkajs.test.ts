@@ -106,6 +106,17 @@ describe('dev broker with kafkajs', () => {
     expect(entries).toEqual({ 'auto.create.topics.enable': 'true', 'default.replication.factor': '3', 'num.partitions': '1' });
   });
 
+  it('lists offsets by timestamp, down to the record inside a batch', async () => {
+    await admin.createTopics({ topics: [{ topic: 'by-time', numPartitions: 1 }] });
+    await producer.send({ topic: 'by-time', messages: ['1000', '2000', '3000'].map((timestamp) => ({ value: timestamp, timestamp })) });
+    const at = async (ts: number) => (await admin.fetchTopicOffsetsByTimestamp('by-time', ts))[0]!.offset;
+    expect(await at(0)).toBe('0');
+    expect(await at(1500)).toBe('1');
+    expect(await at(3000)).toBe('2');
+    const [earliest] = await admin.fetchTopicOffsets('by-time');
+    expect(earliest).toMatchObject({ low: '0', high: '3' });
+  });
+
   it('deletes the topic', async () => {
     await admin.deleteTopics({ topics: [TOPIC] });
     expect(await admin.listTopics()).not.toContain(TOPIC);

@@ -3,6 +3,7 @@
  * (a corrupted record batch, unknown API keys, too-new versions).
  */
 import { connect, type Socket } from 'node:net';
+import { gzipSync } from 'node:zlib';
 import { crc32c } from '../../../local/kafka/crc32c.ts';
 
 function varint(n: number): number[] {
@@ -16,8 +17,8 @@ function varint(n: number): number[] {
   return out;
 }
 
-/** A magic-2 record batch holding one uncompressed record with the given value. */
-export function recordBatch(value: string, timestamp = Date.now()): Buffer {
+/** A magic-2 record batch holding one record with the given value, optionally gzip-compressed. */
+export function recordBatch(value: string, timestamp = Date.now(), gzip = false): Buffer {
   const valueBytes = Buffer.from(value);
   const body = Buffer.from([
     0, // attributes
@@ -28,13 +29,14 @@ export function recordBatch(value: string, timestamp = Date.now()): Buffer {
     ...valueBytes,
     ...varint(0), // headers
   ]);
-  const record = Buffer.concat([Buffer.from(varint(body.length)), body]);
+  const plain = Buffer.concat([Buffer.from(varint(body.length)), body]);
+  const record = gzip ? gzipSync(plain) : plain;
   const batch = Buffer.alloc(61 + record.length);
   batch.writeBigInt64BE(0n, 0);
   batch.writeInt32BE(batch.length - 12, 8);
   batch.writeInt32BE(-1, 12); // partition leader epoch
   batch.writeInt8(2, 16); // magic
-  batch.writeInt16BE(0, 21); // attributes
+  batch.writeInt16BE(gzip ? 1 : 0, 21); // attributes: compression codec
   batch.writeInt32BE(0, 23); // last offset delta
   batch.writeBigInt64BE(BigInt(timestamp), 27);
   batch.writeBigInt64BE(BigInt(timestamp), 35);
