@@ -17,6 +17,18 @@ describe('crc32c', () => {
     expect(crc32c(data, 2, 11)).toBe(0xe3069283);
   });
 
+  it('gives the same result whatever the alignment of the data in memory', () => {
+    const backing = Buffer.alloc(1100);
+    for (let i = 0; i < backing.length; i++) backing[i] = (i * 131 + 7) & 0xff;
+    const expected = crc32c(Buffer.from(backing.subarray(0, 1024)));
+    for (let shift = 1; shift < 8; shift++) {
+      const moved = Buffer.alloc(1100);
+      backing.copy(moved, shift, 0, 1024);
+      expect(crc32c(moved, shift, shift + 1024)).toBe(expected);
+      expect(crc32c(moved.subarray(shift, shift + 1024))).toBe(expected);
+    }
+  });
+
   it('agrees between the 8-byte fast path and the byte-wise tail for every length', () => {
     const data = Buffer.from(Array.from({ length: 40 }, (_, i) => (i * 37) & 0xff));
     for (let len = 0; len <= 40; len++) {
