@@ -10,15 +10,18 @@
  *
  * Results:
  * - success: every partition of the batch is committed past its last record;
- * - `batchItemFailures` (with `FunctionResponseTypes: ["ReportBatchItemFailures"]`): each reported
+ * - `batchItemFailures` (with `FunctionResponseTypes: ["ReportBatchItemFailures"]`), items
+ *   `{ itemIdentifier: { partition: "<topic>-<partition>", offset: N } }` as Lambda documents
+ *   them for Kafka (and Powertools emits): each reported
  *   partition resumes at the reported offset and only what precedes it is committed; the other
  *   partitions are committed in full. The records to resume are kept in memory and delivered
  *   first, which is what seeking the consumer back would re-read. An identifier that names no
  *   record of the batch makes the whole batch a failure, as in Lambda;
  * - an error (thrown, rejected, timed out): the whole batch is retried with exponential backoff
  *   (100 ms doubling to 5 s). With `BisectBatchOnFunctionError` the retry uses half the batch.
- *   After `MaximumRetryAttempts` (-1 = forever), the batch goes to the S3 on-failure destination
- *   if one is configured and is committed past (skipped).
+ *   After `MaximumRetryAttempts` (-1 = forever; 10 when an on-failure destination is set, as
+ *   Lambda does), the batch goes to the S3 on-failure destination if one is configured and is
+ *   committed past (skipped).
  * A failed partial batch that made no progress counts as a retry attempt too.
  *
  * Duplicates: after a group rebalance the consumer re-reads from the committed offsets; records
@@ -114,7 +117,7 @@ export function interpretResponse(response: unknown, batch: readonly SourceRecor
   const failed = new Map<string, bigint>();
   for (const failure of failures) {
     const identifier = (failure as { itemIdentifier?: unknown } | null)?.itemIdentifier;
-    const tp = (identifier as { 'topic-partition'?: unknown } | null | undefined)?.['topic-partition'];
+    const tp = (identifier as { partition?: unknown } | null | undefined)?.partition;
     const rawOffset = (identifier as { offset?: unknown } | null | undefined)?.offset;
     const offset = typeof rawOffset === 'number' && Number.isInteger(rawOffset) ? BigInt(rawOffset)
       : typeof rawOffset === 'string' && /^\d+$/.test(rawOffset) ? BigInt(rawOffset) : undefined;

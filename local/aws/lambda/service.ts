@@ -265,7 +265,8 @@ export class LambdaService implements ServiceModule {
         batchSize: record.BatchSize,
         windowMs: record.MaximumBatchingWindowInSeconds === undefined ? DEFAULT_WINDOW_MS : record.MaximumBatchingWindowInSeconds * 1000,
         reportBatchItemFailures: record.FunctionResponseTypes?.includes('ReportBatchItemFailures') ?? false,
-        maximumRetryAttempts: record.MaximumRetryAttempts ?? -1,
+        // Lambda caps infinite retries at 10 when an on-failure destination is configured.
+        maximumRetryAttempts: (record.MaximumRetryAttempts ?? -1) === -1 && record.DestinationConfig?.OnFailure?.Destination ? 10 : record.MaximumRetryAttempts ?? -1,
         bisectOnError: record.BisectBatchOnFunctionError ?? false,
         onFailureDestination: record.DestinationConfig?.OnFailure?.Destination,
         timeoutMs: (settings.timeoutSeconds ?? 60) * 1000,
