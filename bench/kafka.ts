@@ -3,17 +3,19 @@
  * kcat (librdkafka) and @platformatic/kafka (the project's client). The broker runs in its own
  * process (`npm run kafka`), as in the local stack, so clients do not share its event loop.
  *
- * Figures: records/s and MB/s of 500-byte records for produce and fetch. Sizes can be changed with
- * KAFKA_BENCH_KCAT_RECORDS and KAFKA_BENCH_CLIENT_RECORDS.
+ * Figures: records/s and MB/s of 500-byte records, produce and fetch, each the median of
+ * KAFKA_BENCH_RUNS runs (default 3; per-run values go to stderr) because the build machines are
+ * shared and single runs swing widely. Sizes: KAFKA_BENCH_KCAT_RECORDS, KAFKA_BENCH_CLIENT_RECORDS.
  */
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { Consumer, Producer, ProduceAcks, stringDeserializers, stringSerializers } from '@platformatic/kafka';
+import { Admin, Consumer, Producer, ProduceAcks, stringDeserializers, stringSerializers } from '@platformatic/kafka';
 
 const RECORD_BYTES = 500;
+const RUNS = Number(process.env.KAFKA_BENCH_RUNS ?? 3);
 const KCAT_RECORDS = Number(process.env.KAFKA_BENCH_KCAT_RECORDS ?? 500_000);
 const CLIENT_RECORDS = Number(process.env.KAFKA_BENCH_CLIENT_RECORDS ?? 200_000);
 const cli = join(dirname(fileURLToPath(import.meta.url)), '..', 'local', 'kafka', 'cli.ts');
@@ -22,12 +24,26 @@ function report(metric: string, value: number, unit: string): void {
   process.stdout.write(`${JSON.stringify({ bench: 'kafka', metric, value: Math.round(value * 10) / 10, unit })}\n`);
 }
 
-function reportThroughput(prefix: string, records: number, seconds: number): void {
-  report(`${prefix}_records_per_sec`, records / seconds, 'records/s');
-  report(`${prefix}_mb_per_sec`, (records * RECORD_BYTES) / seconds / 1e6, 'MB/s');
+/** Reports the median throughput of several timed runs. */
+function reportThroughput(prefix: string, records: number, runs: readonly number[]): void {
+  const rates = runs.map((seconds) => records / seconds).sort((a, b) => a - b);
+  const median = rates[Math.floor(rates.length / 2)]!;
+  process.stderr.write(`# ${prefix}: ${rates.map((r) => Math.round(r)).join(', ')} records/s\n`);
+  report(`${prefix}_records_per_sec`, median, 'records/s');
+  report(`${prefix}_mb_per_sec`, (median * RECORD_BYTES) / 1e6, 'MB/s');
 }
 
-function startBroker(dataDir?: string): Promise<{ child: ChildProcess; bootstrap: string }> {
+function seconds(since: bigint): number {
+  return Number(process.hrtime.bigint() - since) / 1e9;
+}
+
+interface Broker {
+  child: ChildProcess;
+  bootstrap: string;
+  admin: Admin;
+}
+
+function startBroker(dataDir?: string): Promise<Broker> {
   return new Promise((resolve, reject) => {
     const args = [cli, '--brokers', '3', '--port', '0', '--num-partitions', '3', ...(dataDir === undefined ? [] : ['--data-dir', dataDir])];
     const child = spawn(process.execPath, args, { stdio: ['ignore', 'pipe', 'inherit'] });
@@ -35,9 +51,21 @@ function startBroker(dataDir?: string): Promise<{ child: ChildProcess; bootstrap
     child.stdout!.setEncoding('utf8').on('data', (d: string) => {
       out += d;
       const nl = out.indexOf('\n');
-      if (nl >= 0) resolve({ child, bootstrap: out.slice(0, nl) });
+      if (nl >= 0) {
+        const bootstrap = out.slice(0, nl);
+        resolve({ child, bootstrap, admin: new Admin({ clientId: 'bench-admin', bootstrapBrokers: bootstrap.split(',') }) });
+      }
     });
     child.once('exit', (code) => reject(new Error(`broker exited with ${code}`)));
+  });
+}
+
+async function stopBroker(broker: Broker): Promise<void> {
+  await broker.admin.close();
+  broker.child.removeAllListeners('exit');
+  await new Promise((resolve) => {
+    broker.child.once('exit', resolve);
+    broker.child.kill('SIGINT');
   });
 }
 
@@ -52,71 +80,83 @@ function timed(command: string, args: string[]): Promise<{ seconds: number; line
     });
     child.once('close', (code) => {
       if (code !== 0) reject(new Error(`${command} ${args.join(' ')} exited with ${code}`));
-      else resolve({ seconds: Number(process.hrtime.bigint() - started) / 1e9, lines });
+      else resolve({ seconds: seconds(started), lines });
     });
   });
 }
 
-function kcatProduce(bootstrap: string, file: string): Promise<{ seconds: number }> {
+function kcatProduce(bootstrap: string, topic: string, file: string): Promise<{ seconds: number }> {
   return timed('kcat', [
-    '-b', bootstrap, '-P', '-t', 'bench-kcat', '-l', file,
+    '-b', bootstrap, '-P', '-t', topic, '-l', file,
     '-X', 'linger.ms=5', '-X', 'batch.num.messages=10000', '-X', 'queue.buffering.max.messages=1000000', '-X', 'queue.buffering.max.kbytes=2097151',
   ]);
 }
 
-async function benchKcat(bootstrap: string, dir: string): Promise<void> {
+function writeRecordsFile(dir: string): string {
   const file = join(dir, 'records.txt');
   const filler = 'x'.repeat(RECORD_BYTES - 8);
   const lines: string[] = [];
   for (let i = 0; i < KCAT_RECORDS; i++) lines.push(`${String(i).padStart(8, '0')}${filler}`);
   writeFileSync(file, `${lines.join('\n')}\n`);
-  const produced = await kcatProduce(bootstrap, file);
-  reportThroughput('kcat_produce', KCAT_RECORDS, produced.seconds);
-  // prints one offset per record, so the count proves every produced record came back
-  const fetched = await timed('kcat', ['-b', bootstrap, '-C', '-t', 'bench-kcat', '-o', 'beginning', '-e', '-q', '-f', '%o\n']);
-  if (fetched.lines !== KCAT_RECORDS) throw new Error(`kcat fetched ${fetched.lines} records, expected ${KCAT_RECORDS}`);
-  reportThroughput('kcat_fetch', KCAT_RECORDS, fetched.seconds);
+  return file;
+}
+
+async function benchKcat(broker: Broker, file: string): Promise<void> {
+  const produce: number[] = [];
+  const fetch: number[] = [];
+  for (let run = 0; run < RUNS; run++) {
+    const topic = `bench-kcat-${run}`;
+    produce.push((await kcatProduce(broker.bootstrap, topic, file)).seconds);
+    // one offset printed per record: the count proves every produced record came back
+    const fetched = await timed('kcat', ['-b', broker.bootstrap, '-C', '-t', topic, '-o', 'beginning', '-e', '-q', '-f', '%o\n']);
+    if (fetched.lines !== KCAT_RECORDS) throw new Error(`kcat fetched ${fetched.lines} records, expected ${KCAT_RECORDS}`);
+    fetch.push(fetched.seconds);
+    await broker.admin.deleteTopics({ topics: [topic] });
+  }
+  reportThroughput('kcat_produce', KCAT_RECORDS, produce);
+  reportThroughput('kcat_fetch', KCAT_RECORDS, fetch);
 }
 
 /** The same kcat produce against a cluster persisting to a data dir (asynchronous batched appends). */
-async function benchKcatDataDir(dir: string): Promise<void> {
+async function benchKcatDataDir(dir: string, file: string): Promise<void> {
   const broker = await startBroker(join(dir, 'data'));
   try {
-    const produced = await kcatProduce(broker.bootstrap, join(dir, 'records.txt'));
-    reportThroughput('kcat_produce_data_dir', KCAT_RECORDS, produced.seconds);
+    const produce: number[] = [];
+    for (let run = 0; run < RUNS; run++) {
+      const topic = `bench-kcat-dir-${run}`;
+      produce.push((await kcatProduce(broker.bootstrap, topic, file)).seconds);
+      await broker.admin.deleteTopics({ topics: [topic] });
+    }
+    reportThroughput('kcat_produce_data_dir', KCAT_RECORDS, produce);
   } finally {
-    broker.child.removeAllListeners('exit');
-    await new Promise((resolve) => {
-      broker.child.once('exit', resolve);
-      broker.child.kill('SIGINT');
-    });
+    await stopBroker(broker);
   }
 }
 
-async function benchPlatformatic(bootstrap: string): Promise<void> {
-  const brokers = bootstrap.split(',');
+async function platformaticRun(broker: Broker, topic: string): Promise<{ produce: number; fetch: number }> {
+  const brokers = broker.bootstrap.split(',');
   const producer = new Producer({ clientId: 'bench', bootstrapBrokers: brokers, serializers: stringSerializers, acks: ProduceAcks.LEADER, autocreateTopics: true });
   const value = 'y'.repeat(RECORD_BYTES);
   const batch = 1000;
   const inFlight = 4;
   let next = 0;
-  const started = process.hrtime.bigint();
+  const produceStarted = process.hrtime.bigint();
   await Promise.all(
     Array.from({ length: inFlight }, async () => {
       while (next < CLIENT_RECORDS) {
         const from = next;
         next += batch;
-        const messages = Array.from({ length: Math.min(batch, CLIENT_RECORDS - from) }, (_, i) => ({ topic: 'bench-client', key: String(from + i), value }));
+        const messages = Array.from({ length: Math.min(batch, CLIENT_RECORDS - from) }, (_, i) => ({ topic, key: String(from + i), value }));
         await producer.send({ messages });
       }
     }),
   );
-  reportThroughput('platformatic_produce', CLIENT_RECORDS, Number(process.hrtime.bigint() - started) / 1e9);
+  const produce = seconds(produceStarted);
   await producer.close();
 
-  const consumer = new Consumer({ groupId: 'bench-fetch', clientId: 'bench', bootstrapBrokers: brokers, deserializers: stringDeserializers, maxWaitTime: 100 });
+  const consumer = new Consumer({ groupId: `${topic}-reader`, clientId: 'bench', bootstrapBrokers: brokers, deserializers: stringDeserializers, maxWaitTime: 100 });
   const fetchStarted = process.hrtime.bigint();
-  const stream = await consumer.consume({ topics: ['bench-client'], mode: 'earliest', autocommit: false });
+  const stream = await consumer.consume({ topics: [topic], mode: 'earliest', autocommit: false });
   let received = 0;
   await new Promise<void>((resolve, reject) => {
     stream.on('data', () => {
@@ -124,27 +164,33 @@ async function benchPlatformatic(bootstrap: string): Promise<void> {
     });
     stream.once('error', reject);
   });
-  reportThroughput('platformatic_fetch', CLIENT_RECORDS, Number(process.hrtime.bigint() - fetchStarted) / 1e9);
+  const fetch = seconds(fetchStarted);
   await stream.close();
   await consumer.close(true);
+  await broker.admin.deleteTopics({ topics: [topic] });
+  return { produce, fetch };
+}
+
+async function benchPlatformatic(broker: Broker): Promise<void> {
+  const runs: Array<{ produce: number; fetch: number }> = [];
+  for (let run = 0; run < RUNS; run++) runs.push(await platformaticRun(broker, `bench-client-${run}`));
+  reportThroughput('platformatic_produce', CLIENT_RECORDS, runs.map((r) => r.produce));
+  reportThroughput('platformatic_fetch', CLIENT_RECORDS, runs.map((r) => r.fetch));
 }
 
 const hasKcat = spawnSync('kcat', ['-V']).status === 0;
 if (!hasKcat) process.stderr.write('kcat not installed: skipping the kcat figures (apt-get install -y kcat)\n');
 const dir = mkdtempSync(join(tmpdir(), 'kafka-bench-'));
-const { child, bootstrap } = await startBroker();
 try {
-  if (hasKcat) await benchKcat(bootstrap, dir);
-  await benchPlatformatic(bootstrap);
-} finally {
-  child.removeAllListeners('exit');
-  await new Promise((resolve) => {
-    child.once('exit', resolve);
-    child.kill('SIGINT');
-  });
-}
-try {
-  if (hasKcat) await benchKcatDataDir(dir);
+  const file = hasKcat ? writeRecordsFile(dir) : '';
+  const broker = await startBroker();
+  try {
+    if (hasKcat) await benchKcat(broker, file);
+    await benchPlatformatic(broker);
+  } finally {
+    await stopBroker(broker);
+  }
+  if (hasKcat) await benchKcatDataDir(dir, file);
 } finally {
   rmSync(dir, { recursive: true, force: true });
 }
