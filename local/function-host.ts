@@ -10,6 +10,7 @@ import type { Context } from 'aws-lambda';
 import type { LocalFunction } from './serverless-config.ts';
 
 type Handler = (event: unknown, context: Context) => Promise<unknown>;
+type Module = Record<string, unknown>;
 
 export class FunctionTimeoutError extends Error {
   constructor(functionName: string, seconds: number) {
@@ -21,7 +22,7 @@ export class FunctionTimeoutError extends Error {
 export class FunctionHost {
   readonly #root: string;
   readonly #byName = new Map<string, LocalFunction>();
-  readonly #loaded = new Map<string, Promise<Handler>>();
+  readonly #loaded = new Map<string, Promise<{ handler: Handler; module: Module }>>();
 
   constructor(root: string, functions: readonly LocalFunction[]) {
     this.#root = root;
@@ -37,25 +38,29 @@ export class FunctionHost {
     return this.#byName.get(name);
   }
 
-  #load(fn: LocalFunction): Promise<Handler> {
+  #load(fn: LocalFunction): Promise<{ handler: Handler; module: Module }> {
     let loaded = this.#loaded.get(fn.name);
     if (!loaded) {
-      loaded = import(pathToFileURL(join(this.#root, fn.modulePath)).href).then((mod: Record<string, unknown>) => {
-        const handler = mod[fn.exportName];
+      loaded = import(pathToFileURL(join(this.#root, fn.modulePath)).href).then((module: Module) => {
+        const handler = module[fn.exportName];
         if (typeof handler !== 'function') throw new Error(`${fn.modulePath} has no exported function '${fn.exportName}'`);
-        return handler as Handler;
+        return { handler: handler as Handler, module };
       });
       this.#loaded.set(fn.name, loaded);
     }
     return loaded;
   }
 
-  async invoke(nameOrArn: string, event: unknown): Promise<unknown> {
+  /**
+   * Calls the handler. `context` is used as given when the caller built one (the event source
+   * mapping pollers do); otherwise one is made whose remaining time counts down from the timeout.
+   */
+  async invoke(nameOrArn: string, event: unknown, given?: Context): Promise<unknown> {
     const fn = this.find(nameOrArn);
     if (!fn) throw new Error(`no local function '${nameOrArn}'`);
-    const handler = await this.#load(fn);
+    const { handler } = await this.#load(fn);
     const deadline = Date.now() + fn.timeoutSeconds * 1000;
-    const context: Context = {
+    const context: Context = given ?? {
       callbackWaitsForEmptyEventLoop: false,
       functionName: fn.functionName,
       functionVersion: '$LATEST',
@@ -77,6 +82,19 @@ export class FunctionHost {
       return await Promise.race([handler(event, context), timeout]);
     } finally {
       clearTimeout(timer);
+    }
+  }
+
+  /**
+   * Lets loaded handler modules release what they hold for the container's lifetime (Kafka
+   * connections) through an optional `shutdown` export; Lambda itself never calls it.
+   */
+  async close(): Promise<void> {
+    const loaded = await Promise.allSettled(this.#loaded.values());
+    this.#loaded.clear();
+    for (const result of loaded) {
+      const shutdown = result.status === 'fulfilled' ? result.value.module.shutdown : undefined;
+      if (typeof shutdown === 'function') await (shutdown as () => Promise<void>)();
     }
   }
 }

@@ -36,7 +36,7 @@ export interface ServiceConfig {
 // eslint-disable-next-line @typescript-eslint/no-explicit-any -- parsed YAML is untyped by nature
 type Yaml = Record<string, any>;
 
-function resolveString(text: string, ctx: { params: Record<string, string>; service: string; stage: string }): string {
+export function resolveString(text: string, ctx: { params: Record<string, string>; service: string; stage: string }): string {
   return text.replace(/\$\{([^}]+)\}/g, (whole, expr: string) => {
     const [ref, fallback] = expr.split(/,\s*/);
     const [source, name] = (ref ?? '').split(':');

@@ -1,22 +1,22 @@
 import middy from '@middy/core';
 import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware';
-import { createEventProducer, parseClusterConfig } from '../lib/kafka/index.ts';
+import { createEventProducer, parseClusterConfig, type EventProducer } from '../lib/kafka/index.ts';
 import { logger } from '../lib/logger.ts';
 import type { CollectDeps } from './collect.ts';
 import { readIngestConfig } from './config.ts';
 import { createIngestApp } from './app.ts';
 
-let deps: CollectDeps | undefined;
+let container: { deps: CollectDeps; producer: EventProducer } | undefined;
 
 /**
  * Built once per container: configuration is read and validated, and the idempotent producer is
  * created and reused by every invocation (it connects lazily on the first send).
  */
 function containerDeps(): CollectDeps {
-  if (deps) return deps;
+  if (container) return container.deps;
   const config = readIngestConfig(process.env);
   const producer = createEventProducer(parseClusterConfig(process.env), { logger });
-  deps = {
+  const deps: CollectDeps = {
     producer,
     topicFor: (appId) => (config.allowedAppIds.has(appId) ? config.topic : undefined),
     isUnavailable: (err) => err instanceof Error && err.name === 'KafkaUnavailableError',
@@ -24,7 +24,15 @@ function containerDeps(): CollectDeps {
     retryAfterSeconds: config.retryAfterSeconds,
     now: Date.now,
   };
+  container = { deps, producer };
   return deps;
+}
+
+/** Closes the container's Kafka connections (the local stack calls it on exit; Lambda never does). */
+export async function shutdown(): Promise<void> {
+  const current = container;
+  container = undefined;
+  await current?.producer.close();
 }
 
 export const handler = middy(createIngestApp(containerDeps, logger)).use(injectLambdaContext(logger));
