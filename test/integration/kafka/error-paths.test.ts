@@ -1,4 +1,3 @@
-import { connect } from 'node:net';
 import kafkajs from 'kafkajs';
 import { Admin, Producer, stringSerializers } from '@platformatic/kafka';
 import { startCluster, type DevCluster } from '../../../local/kafka/index.ts';
@@ -35,17 +34,6 @@ async function rejection(promise: Promise<unknown>): Promise<unknown> {
     return err;
   }
   throw new Error('expected the operation to fail');
-}
-
-function refusesConnections(port: number): Promise<boolean> {
-  return new Promise((resolve) => {
-    const socket = connect({ port, host: '127.0.0.1' });
-    socket.once('connect', () => {
-      socket.destroy();
-      resolve(false);
-    });
-    socket.once('error', (err: NodeJS.ErrnoException) => resolve(err.code === 'ECONNREFUSED'));
-  });
 }
 
 describe('dev broker error paths', () => {
