@@ -15,7 +15,9 @@ let container: { deps: CollectDeps; producer: EventProducer } | undefined;
 function containerDeps(): CollectDeps {
   if (container) return container.deps;
   const config = readIngestConfig(process.env);
-  const producer = createEventProducer(parseClusterConfig(process.env), { logger });
+  // Like the Java producer (allow.auto.create.topics=true): clusters with auto.create.topics.enable
+  // create the topic on first use (seed rule); others need it created by the pipeline workflow.
+  const producer = createEventProducer(parseClusterConfig(process.env), { logger, autocreateTopics: true });
   const deps: CollectDeps = {
     producer,
     topicFor: (appId) => (config.allowedAppIds.has(appId) ? config.topic : undefined),
