@@ -59,8 +59,9 @@ export async function startStack(options: StackOptions = {}): Promise<Stack> {
   }
 
   const started: { close(): Promise<void> }[] = [];
+  // Stops in reverse start order; a second call finds nothing left to stop.
   const closeAll = async () => {
-    for (const s of started.reverse()) await s.close().catch(() => undefined);
+    for (const s of started.splice(0).reverse()) await s.close().catch(() => undefined);
   };
   try {
     const cluster = await startCluster({ brokers: options.brokers ?? 3, port: ports.kafka, dataDir: join(dataDir, 'kafka') });
