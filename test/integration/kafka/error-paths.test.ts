@@ -8,6 +8,7 @@ const { Kafka, logLevel } = kafkajs;
 const UNKNOWN_TOPIC_OR_PARTITION = 3;
 const CORRUPT_MESSAGE = 2;
 const UNSUPPORTED_VERSION = 35;
+const INVALID_REQUIRED_ACKS = 21;
 
 /** Flattens kafkajs/platformatic error chains into the Kafka error names they carry. */
 function errorNames(err: unknown): string[] {
@@ -156,6 +157,23 @@ describe('dev broker error paths', () => {
       }
       const offsets = await admin.fetchTopicOffsets('raw');
       expect(offsets[0]!.high).toBe('1');
+    });
+
+    it('sends no response to acks=0 and keeps answering later requests in order', async () => {
+      const { topics } = await admin.fetchTopicMetadata({ topics: ['raw'] });
+      const leader = topics[0]!.partitions[0]!.leader;
+      const conn = await RawConnection.open(Number(cluster.brokers[leader]!.split(':')[1]));
+      try {
+        const before = Number((await admin.fetchTopicOffsets('raw'))[0]!.high);
+        // the acks=0 produce and the acks=1 produce go out back to back; the only answer is the second one
+        const answer = await conn.request(Buffer.concat([frame(0, 3, 20, produceBody('raw', 0, recordBatch('fire and forget'), 0)), frame(0, 3, 21, produceBody('raw', 0, recordBatch('acked')))]));
+        expect(answer!.readInt32BE(0)).toBe(21);
+        expect(parseProduceResponse(answer!.subarray(4))).toEqual({ errorCode: 0, baseOffset: BigInt(before + 1) });
+        const invalid = await conn.request(frame(0, 3, 22, produceBody('raw', 0, recordBatch('x'), 2)));
+        expect(parseProduceResponse(invalid!.subarray(4)).errorCode).toBe(INVALID_REQUIRED_ACKS);
+      } finally {
+        conn.close();
+      }
     });
 
     it('answers UNKNOWN_TOPIC_OR_PARTITION to a raw produce for a missing topic', async () => {

@@ -84,6 +84,8 @@ describe('dev broker with kafkajs', () => {
     const description = await admin.describeGroups([GROUP]);
     expect(description.groups[0]).toMatchObject({ groupId: GROUP, state: 'Stable', protocolType: 'consumer' });
     expect(description.groups[0]!.members).toHaveLength(2);
+    const { groups } = await admin.listGroups();
+    expect(groups).toContainEqual({ groupId: GROUP, protocolType: 'consumer' });
   });
 
   it('resumes from the committed offsets after the consumers restart', async () => {

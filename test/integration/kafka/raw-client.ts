@@ -74,9 +74,9 @@ export function frame(apiKey: number, apiVersion: number, correlationId: number,
   return Buffer.concat([int32(payload.length), payload]);
 }
 
-/** Produce v3 body for one partition: acks=1. */
-export function produceBody(topic: string, partition: number, records: Buffer): Buffer {
-  return Buffer.concat([int16(-1), int16(1), int32(5000), int32(1), str(topic), int32(1), int32(partition), int32(records.length), records]);
+/** Produce v3 body for one partition (acks=1 unless told). */
+export function produceBody(topic: string, partition: number, records: Buffer, acks = 1): Buffer {
+  return Buffer.concat([int16(-1), int16(acks), int32(5000), int32(1), str(topic), int32(1), int32(partition), int32(records.length), records]);
 }
 
 /** Reads the error code and base offset out of a Produce v3 response body (one topic/partition). */
