@@ -41,7 +41,10 @@ export const describeGroupsApi: ApiDefinition<DescribeGroupsRequest, Record<stri
       const errorCode = coordinatorError(ctx, groupId);
       const group = errorCode === ErrorCode.NONE ? ctx.cluster.groups.get(groupId) : undefined;
       if (group === undefined) {
-        return { errorCode, groupId, groupState: 'Dead', protocolType: '', protocolData: '', members: [], authorizedOperations: AUTHORIZED_OPERATIONS_UNKNOWN };
+        // a group known only by its committed offsets is Empty; an unknown one is Dead, as in Kafka
+        const hasOffsets = errorCode === ErrorCode.NONE && ctx.cluster.offsets.topicsOf(groupId).size > 0;
+        const groupState = hasOffsets ? 'Empty' : 'Dead';
+        return { errorCode, groupId, groupState, protocolType: '', protocolData: '', members: [], authorizedOperations: AUTHORIZED_OPERATIONS_UNKNOWN };
       }
       return {
         errorCode,

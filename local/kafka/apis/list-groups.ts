@@ -18,7 +18,7 @@ export const listGroupsApi: ApiDefinition<unknown, Record<string, unknown>> = {
     const ids = new Set([...ctx.cluster.groups.all().map((g) => g.groupId), ...ctx.cluster.offsets.groupIds()]);
     const groups = [...ids]
       .filter((id) => ctx.cluster.coordinatorFor(id)?.nodeId === ctx.broker.nodeId)
-      .map((groupId) => ({ groupId, protocolType: ctx.cluster.groups.get(groupId)?.protocolType ?? 'consumer' }));
+      .map((groupId) => ({ groupId, protocolType: ctx.cluster.groups.get(groupId)?.protocolType ?? '' }));
     return { throttleTimeMs: 0, errorCode: ErrorCode.NONE, groups };
   },
 };
