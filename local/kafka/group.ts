@@ -11,86 +11,14 @@
  * UNKNOWN_MEMBER_ID, ILLEGAL_GENERATION).
  */
 import { randomUUID } from 'node:crypto';
+import { EMPTY, Member, type JoinRequestData, type JoinResult, type SyncResult } from './group-member.ts';
 import { ErrorCode } from './protocol/errors.ts';
 
-export type GroupStateName = 'Empty' | 'PreparingRebalance' | 'CompletingRebalance' | 'Stable' | 'Dead';
+export type { JoinRequestData, JoinResult, ProtocolOffer, SyncResult } from './group-member.ts';
 
-export interface ProtocolOffer {
-  readonly name: string;
-  readonly metadata: Buffer;
-}
-
-export interface JoinRequestData {
-  readonly memberId: string;
-  readonly groupInstanceId: string | null;
-  readonly clientId: string;
-  readonly clientHost: string;
-  readonly sessionTimeoutMs: number;
-  readonly rebalanceTimeoutMs: number;
-  readonly protocolType: string;
-  readonly protocols: readonly ProtocolOffer[];
-}
-
-export interface JoinResult {
-  errorCode: number;
-  generationId: number;
-  protocolType: string | null;
-  protocolName: string | null;
-  leader: string;
-  memberId: string;
-  members: Array<{ memberId: string; groupInstanceId: string | null; metadata: Buffer }>;
-}
-
-export interface SyncResult {
-  errorCode: number;
-  protocolType: string | null;
-  protocolName: string | null;
-  assignment: Buffer;
-}
-
-const EMPTY = Buffer.alloc(0);
 const MAX_SESSION_TIMEOUT_MS = 30 * 60 * 1000;
 
-class Member {
-  readonly memberId: string;
-  groupInstanceId: string | null;
-  clientId: string;
-  clientHost: string;
-  sessionTimeoutMs: number;
-  rebalanceTimeoutMs: number;
-  protocolType: string;
-  protocols: ProtocolOffer[];
-  assignment: Buffer = EMPTY;
-  joinResolve: ((r: JoinResult) => void) | null = null;
-  syncResolve: ((r: SyncResult) => void) | null = null;
-  sessionTimer: NodeJS.Timeout | null = null;
-
-  constructor(memberId: string, req: JoinRequestData) {
-    this.memberId = memberId;
-    this.groupInstanceId = req.groupInstanceId;
-    this.clientId = req.clientId;
-    this.clientHost = req.clientHost;
-    this.sessionTimeoutMs = req.sessionTimeoutMs;
-    this.rebalanceTimeoutMs = req.rebalanceTimeoutMs;
-    this.protocolType = req.protocolType;
-    this.protocols = [];
-  }
-
-  update(req: JoinRequestData): void {
-    this.groupInstanceId = req.groupInstanceId;
-    this.clientId = req.clientId;
-    this.clientHost = req.clientHost;
-    this.sessionTimeoutMs = req.sessionTimeoutMs;
-    this.rebalanceTimeoutMs = req.rebalanceTimeoutMs > 0 ? req.rebalanceTimeoutMs : req.sessionTimeoutMs;
-    this.protocolType = req.protocolType;
-    // copy: the request frame the metadata points into must not stay pinned
-    this.protocols = req.protocols.map((p) => ({ name: p.name, metadata: Buffer.from(p.metadata) }));
-  }
-
-  metadataFor(protocol: string | null): Buffer {
-    return this.protocols.find((p) => p.name === protocol)?.metadata ?? EMPTY;
-  }
-}
+export type GroupStateName = 'Empty' | 'PreparingRebalance' | 'CompletingRebalance' | 'Stable' | 'Dead';
 
 export interface GroupOptions {
   /** Kafka's group.initial.rebalance.delay.ms: lets members that start together share one generation. */
