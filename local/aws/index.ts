@@ -4,8 +4,9 @@
  * unchanged AWS SDK v3 and the AWS CLI work against it through `AWS_ENDPOINT_URL` /
  * `--endpoint-url`. See docs/local-aws.md.
  *
- * Services: Firehose (DirectPut → gzip objects in `<dataDir>/s3/<bucket>/<key>`) and Lambda
- * event source mappings (Kafka pollers invoking functions in-process through `invoke`).
+ * Services: Firehose (DirectPut → gzip objects in `<dataDir>/s3/<bucket>/<key>`), Lambda
+ * event source mappings (Kafka pollers invoking functions in-process through `invoke`), and S3
+ * over that same directory tree (dead letters, reading objects back, `aws s3 ls`).
  * All state lives under `dataDir` and survives a restart.
  */
 import { mkdirSync } from 'node:fs';
@@ -19,6 +20,7 @@ import type { Json } from './lambda/mappings.ts';
 import type { InvokeFunction, PollerStats } from './lambda/poller.ts';
 import { LambdaService, type FunctionSettings, type KafkaBrokers } from './lambda/service.ts';
 import { log } from './logger.ts';
+import { S3Service } from './s3/service.ts';
 import { startEndpointServer, type AwsRequest, type AwsResponse } from './server.ts';
 
 export type { InvokeFunction } from './lambda/poller.ts';
@@ -105,7 +107,7 @@ export async function startLocalAws(options: LocalAwsOptions): Promise<LocalAws>
     const route = `${request.method} ${request.path.replace(/\/+$/, '')}`;
     switch (route) {
       case 'GET /_local/health':
-        return okJson({ status: 'ok', services: ['firehose', 'lambda'], dataDir });
+        return okJson({ status: 'ok', services: ['firehose', 'lambda', 's3'], dataDir });
       case 'GET /_local/firehose/faults':
         return okJson(firehose.faults.snapshot());
       case 'POST /_local/firehose/faults': {
@@ -140,7 +142,7 @@ export async function startLocalAws(options: LocalAwsOptions): Promise<LocalAws>
       port: options.port ?? DEFAULT_PORT,
       ...(options.host !== undefined ? { host: options.host } : {}),
       accountId,
-      services: [firehose, lambda],
+      services: [firehose, lambda, new S3Service({ s3Root: join(dataDir, 's3') })],
       control,
     });
   } catch (error) {

@@ -28,7 +28,7 @@ export interface AwsResponse {
   body?: string | Buffer;
 }
 
-export type Protocol = 'json' | 'rest-json';
+export type Protocol = 'json' | 'rest-json' | 'rest-xml';
 
 /** One AWS service: its SigV4 signing name, wire protocol, and request handler. */
 export interface ServiceModule {
@@ -93,6 +93,14 @@ export function renderError(error: AwsError, protocol: Protocol, requestId: stri
       body: JSON.stringify({ __type: error.code, message: error.message, ...error.extra }),
     };
   }
+  if (protocol === 'rest-xml') {
+    const extra = Object.entries(error.extra).map(([k, v]) => `<${k}>${escapeXml(String(v))}</${k}>`).join('');
+    return {
+      status: error.status,
+      headers: { 'content-type': 'application/xml', 'x-amz-request-id': requestId },
+      body: `<?xml version="1.0" encoding="UTF-8"?>\n<Error><Code>${error.code}</Code><Message>${escapeXml(error.message)}</Message>${extra}<RequestId>${requestId}</RequestId></Error>`,
+    };
+  }
   return {
     status: error.status,
     headers: { 'content-type': 'application/json', 'x-amzn-requestid': requestId, 'x-amzn-errortype': error.code },
@@ -100,14 +108,18 @@ export function renderError(error: AwsError, protocol: Protocol, requestId: stri
   };
 }
 
-function send(res: ServerResponse, response: AwsResponse, requestId: string): void {
+export function escapeXml(text: string): string {
+  return text.replace(/[<>&'"]/g, (c) => ({ '<': '&lt;', '>': '&gt;', '&': '&amp;', "'": '&apos;', '"': '&quot;' })[c] ?? c);
+}
+
+function send(res: ServerResponse, response: AwsResponse, requestId: string, head = false): void {
   const body = response.body ?? '';
   res.writeHead(response.status, {
     'x-amzn-requestid': requestId,
     'content-length': String(Buffer.byteLength(body)),
     ...response.headers,
   });
-  res.end(body);
+  res.end(head ? undefined : body);
 }
 
 export async function startEndpointServer(options: EndpointServerOptions): Promise<EndpointServer> {
@@ -174,13 +186,12 @@ export async function startEndpointServer(options: EndpointServerOptions): Promi
         response = renderError(error, module.protocol, requestId, module.messageMember?.(error.code));
       } else {
         log.error('internal error', { service: module.service, error: error instanceof Error ? error.stack : String(error) });
-        const internal = module.protocol === 'json'
-          ? new AwsError('InternalFailure', 'The local endpoint failed to process the request; see its log', 500)
-          : new AwsError('ServiceException', 'The local endpoint failed to process the request; see its log', 500);
+        const code = module.protocol === 'json' ? 'InternalFailure' : module.protocol === 'rest-xml' ? 'InternalError' : 'ServiceException';
+        const internal = new AwsError(code, 'The local endpoint failed to process the request; see its log', 500);
         response = renderError(internal, module.protocol, requestId, 'Message');
       }
     }
-    send(res, response, requestId);
+    send(res, response, requestId, request.method === 'HEAD');
   };
 
   const server: Server = createServer((req, res) => {

@@ -12,15 +12,16 @@
  * the real service, a crash between writing an object and removing the buffer file can deliver
  * those records twice (at-least-once).
  *
- * Objects are written to `<s3Root>/<bucket>/<key>` through a temporary file and a rename, so a
- * reader never sees half an object.
+ * Objects are written to `<s3Root>/<bucket>/<key>` through a temporary file and a rename
+ * (s3/tree.ts), so a reader never sees half an object.
  */
 import { createHash, randomUUID } from 'node:crypto';
-import { appendFileSync, mkdirSync, readdirSync, readFileSync, renameSync, rmSync, unlinkSync, writeFileSync } from 'node:fs';
-import { dirname, join } from 'node:path';
+import { appendFileSync, mkdirSync, readdirSync, readFileSync, rmSync, unlinkSync } from 'node:fs';
+import { join } from 'node:path';
 import { gzipSync } from 'node:zlib';
 import type { Clock } from '../clock.ts';
 import { log } from '../logger.ts';
+import { writeObject } from '../s3/tree.ts';
 import { jqToString, JqRuntimeError, type JqValue } from './jq.ts';
 import { objectName, PrefixError, renderPrefix } from './prefix.ts';
 import type { CompiledDestination } from './stream-config.ts';
@@ -153,12 +154,6 @@ export function partitionValues(result: JqValue | undefined, keys: readonly stri
     values[key] = text;
   }
   return values;
-}
-
-/** Keeps an S3 key inside its bucket directory ('.' and '..' segments are escaped). */
-function keyPath(root: string, bucket: string, key: string): string {
-  const segments = key.split('/').map((s) => (s === '.' ? '%2E' : s === '..' ? '%2E%2E' : s));
-  return join(root, bucket, ...segments);
 }
 
 export class DeliveryBuffer {
@@ -327,12 +322,8 @@ export class DeliveryBuffer {
     }
     const content = Buffer.concat(partition.records.map((r) => r.data));
     const body = destination.compression === 'GZIP' ? gzipSync(content) : content;
-    const path = keyPath(s3Root, destination.bucket, key);
     try {
-      mkdirSync(dirname(path), { recursive: true });
-      const temp = join(dirname(path), `.${randomUUID()}.tmp`);
-      writeFileSync(temp, body);
-      renameSync(temp, path);
+      writeObject(s3Root, destination.bucket, key, body);
     } catch (error) {
       log.error('writing the S3 object failed; records stay buffered and are retried', { stream, key, error: String(error) });
       partition.cancelTimer = this.options.clock.schedule(() => this.flushPartition(groupKey), 1000);

@@ -5,7 +5,7 @@
  * buffers under `<dataDir>/firehose/buffers/`, objects in `<dataDir>/s3/<bucket>/<key>`.
  */
 import { randomBytes } from 'node:crypto';
-import { rmSync } from 'node:fs';
+import { mkdirSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Clock } from '../clock.ts';
 import { AwsError, constraint, validationError } from '../errors.ts';
@@ -171,6 +171,8 @@ export class FirehoseService implements ServiceModule {
       tags: input.tags,
     };
     rmSync(this.bufferDir(input.name), { recursive: true, force: true });
+    // The destination bucket exists in AWS before the stream does (the stack creates it).
+    mkdirSync(join(this.options.dataDir, 's3', compileDestination(input.destination).bucket), { recursive: true });
     this.streams.set(input.name, { stored, buffer: this.openBuffer(stored), activeAt: this.options.clock.now() + (this.options.createDelayMs ?? 0) });
     this.persist();
     return { DeliveryStreamARN: stored.arn };

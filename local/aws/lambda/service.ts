@@ -9,12 +9,12 @@
  * MappingPoller. State transitions follow Lambda's: Creating → Enabled (or Disabled when created
  * disabled), Enabling/Disabling/Updating → Enabled/Disabled, Deleting → gone.
  */
-import { mkdirSync, writeFileSync } from 'node:fs';
-import { dirname, join } from 'node:path';
+import { join } from 'node:path';
 import type { Clock } from '../clock.ts';
 import { AwsError, constraint, validationError } from '../errors.ts';
 import { readJson, writeJson } from '../json-store.ts';
 import { log } from '../logger.ts';
+import { writeObject } from '../s3/tree.ts';
 import type { AwsRequest, AwsResponse, ServiceModule } from '../server.ts';
 import type { OpenKafkaSource } from './kafka-source.ts';
 import {
@@ -300,9 +300,7 @@ export class LambdaService implements ServiceModule {
   private writeFailure(destination: string, key: string, body: unknown): void {
     const bucket = S3_BUCKET_ARN.exec(destination)?.[1];
     if (!bucket) return;
-    const path = join(this.options.dataDir, 's3', bucket, ...key.split('/'));
-    mkdirSync(dirname(path), { recursive: true });
-    writeFileSync(path, JSON.stringify(body));
+    writeObject(join(this.options.dataDir, 's3'), bucket, key, JSON.stringify(body));
   }
 
   /** For tests and the stack: the described mappings and their pollers' counters. */

@@ -105,7 +105,7 @@ describe('Kafka → event source mapping → sink → Firehose → local S3', ()
     });
     firehose = new FirehoseClient({ endpoint: aws.url, region: 'us-east-1', credentials, maxAttempts: 1 });
     lambda = new LambdaClient({ endpoint: aws.url, region: 'us-east-1', credentials });
-    // Dead letters would go to S3, which this endpoint does not serve: any would fail loudly.
+    // Dead letters (none expected) would land in the bucket under errors/sink/ and fail the key checks.
     s3 = new S3Client({ endpoint: aws.url, region: 'us-east-1', credentials, forcePathStyle: true, maxAttempts: 1 });
   });
 
