@@ -3,7 +3,7 @@
  * @platformatic/kafka uses to key its fetch state, so this API goes up to 12 although kafkajs
  * stops at 6. Unknown topics are auto-created when both the request and the cluster allow it.
  */
-import type { PartitionState, TopicState } from '../cluster-state.ts';
+import { validateTopicName, type PartitionState, type TopicState } from '../cluster-state.ts';
 import type { ApiDefinition, RequestContext } from '../protocol/api.ts';
 import { ErrorCode } from '../protocol/errors.ts';
 import { array, field } from '../protocol/schema.ts';
@@ -89,7 +89,10 @@ export const metadataApi: ApiDefinition<MetadataRequest, Record<string, unknown>
       topics = (req.topics ?? []).map((requested) => {
         const byId = requested.name === null && requested.topicId !== undefined;
         let topic = byId ? cluster.topicById(requested.topicId!) : cluster.topics.get(requested.name ?? '');
-        if (topic === undefined && !byId && allowAutoCreate && requested.name !== null) topic = cluster.autoCreate(requested.name) ?? undefined;
+        if (topic === undefined && !byId && requested.name !== null) {
+          if (validateTopicName(requested.name) !== null) return { ...unknownTopic(requested.name), errorCode: ErrorCode.INVALID_TOPIC_EXCEPTION };
+          if (allowAutoCreate) topic = cluster.autoCreate(requested.name) ?? undefined;
+        }
         return topic === undefined ? unknownTopic(requested.name, requested.topicId) : describeTopic(ctx, topic);
       });
     }
