@@ -53,9 +53,7 @@ async function main(): Promise<void> {
     groupInitialRebalanceDelayMs: integer('group-initial-rebalance-delay-ms', values['group-initial-rebalance-delay-ms']),
   };
   const cluster = await startCluster(options);
-  process.stdout.write(`${cluster.bootstrap}\n`);
-  process.stderr.write(`Kafka dev cluster (${cluster.brokers.length} brokers, cluster id ${cluster.clusterId}) is up. Ctrl-C to stop.\n`);
-
+  // handlers first: whoever reads the bootstrap line may signal us right away
   let stopping = false;
   const stop = (signal: string): void => {
     if (stopping) return;
@@ -71,6 +69,8 @@ async function main(): Promise<void> {
   };
   process.on('SIGINT', () => stop('SIGINT'));
   process.on('SIGTERM', () => stop('SIGTERM'));
+  process.stdout.write(`${cluster.bootstrap}\n`);
+  process.stderr.write(`Kafka dev cluster (${cluster.brokers.length} brokers, cluster id ${cluster.clusterId}) is up. Ctrl-C to stop.\n`);
 }
 
 main().catch((err: unknown) => {
