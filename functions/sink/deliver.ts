@@ -6,7 +6,7 @@ import { batchResponse, type KafkaBatchResponse, type KafkaItemIdentifier } from
 import { deadLetter, writeDeadLetters, type DeadLetter } from './dead-letter.ts';
 import { readKafkaEvent, type KafkaEventRecord, type PartitionBatch } from './kafka-event.ts';
 import { firehoseLimits } from './limits.ts';
-import { prepareRecord, type PreparedRecord } from './prepare-record.ts';
+import { lineArena, prepareRecord, type PreparedRecord } from './prepare-record.ts';
 
 /** Ports and settings of the sink core; the handler binds them to the AWS SDK and Lambda. */
 export interface DeliverDeps {
@@ -117,10 +117,11 @@ export function isRetryableCallError(err: unknown): boolean {
  */
 export async function deliverKafkaEvent(event: unknown, deps: DeliverDeps): Promise<DeliveryReport> {
   const { source, eventSourceArn, partitions } = readKafkaEvent(event);
+  const arena = lineArena(partitions.flatMap((p) => p.records.map((r) => r.value)));
   const parts: Part[] = partitions.map((batch) => {
     const part: Part = { batch, items: [], next: 0, cutoff: batch.records.length, retry: [] };
     part.items = batch.records.map((record, index) => {
-      const prepared = prepareRecord(record.value);
+      const prepared = prepareRecord(record.value, arena);
       return { part, index, record, prepared, state: 'pending' as ItemState };
     });
     return part;

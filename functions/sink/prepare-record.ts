@@ -13,7 +13,8 @@ export type PreparedRecord =
   | { ok: true; /** The JSON line: the value's bytes followed by one '\n'. */ data: Buffer }
   | { ok: false; reason: DeadLetterReason; detail: string };
 
-const BASE64 = /^[A-Za-z0-9+/]*={0,2}$/;
+/** The last quantum: padding only at the very end. */
+const BASE64_TAIL = /^[A-Za-z0-9+/]{2}(?:[A-Za-z0-9+/]{2}|[A-Za-z0-9+/]=|==)$/;
 /** The app ids ingest accepts (functions/ingest/collect.ts); they become an S3 path segment. */
 const APP_ID = /^[A-Za-z0-9][A-Za-z0-9_.-]{0,127}$/;
 const LF = 0x0a;
@@ -33,24 +34,53 @@ const SPACE = 0x20;
  * Firehose could not partition gets a dead letter with a clear reason instead of landing in
  * Firehose's processing-failed output.
  */
-export function prepareRecord(value: string | null | undefined): PreparedRecord {
+/**
+ * One buffer the lines of an event are decoded into, each record a view of it: one allocation per
+ * event instead of one per record (less allocation and GC work; see bench/sink.ts).
+ */
+export interface LineArena {
+  buffer: Buffer;
+  offset: number;
+}
+
+/** Bytes the line of this value takes (decoded value + newline), 0 when it cannot be one. */
+export function lineSize(value: string | null | undefined): number {
+  if (!value || value.length % 4 !== 0) return 0;
+  const n = Buffer.byteLength(value, 'base64');
+  return n > 0 && n < firehoseLimits.maxRecordBytes ? n + 1 : 0;
+}
+
+export function lineArena(values: Iterable<string | null | undefined>): LineArena {
+  let total = 0;
+  for (const v of values) total += lineSize(v);
+  return { buffer: Buffer.allocUnsafeSlow(total), offset: 0 };
+}
+
+export function prepareRecord(value: string | null | undefined, arena?: LineArena): PreparedRecord {
   if (value === null || value === undefined || value === '') {
     return { ok: false, reason: 'VALUE_MISSING', detail: 'record has no value (null, absent or empty)' };
   }
-  if (value.length % 4 !== 0 || !BASE64.test(value)) {
-    return { ok: false, reason: 'VALUE_NOT_BASE64', detail: 'value is not valid base64' };
-  }
-  const n = Buffer.byteLength(value, 'base64');
-  if (n + 1 > firehoseLimits.maxRecordBytes) {
+  // Node's decoder skips characters outside the alphabet, so a value with any of them decodes to
+  // fewer bytes than its length implies: checking the count is the (linear, native) validation.
+  const n = value.length % 4 === 0 ? Buffer.byteLength(value, 'base64') : -1;
+  if (n > firehoseLimits.maxRecordBytes - 1) {
     return { ok: false, reason: 'RECORD_TOO_LARGE', detail: `value is ${n} bytes; with its newline it exceeds Firehose's ${firehoseLimits.maxRecordBytes}-byte record limit` };
   }
-  const data = Buffer.allocUnsafe(n + 1);
-  data.write(value, 0, n, 'base64');
-  const json = data.subarray(0, n);
-  if (!isUtf8(json)) return { ok: false, reason: 'VALUE_NOT_JSON', detail: 'value is not valid UTF-8' };
+  let data: Buffer | undefined;
+  if (n > 0 && arena && arena.buffer.length - arena.offset >= n + 1) {
+    data = arena.buffer.subarray(arena.offset, arena.offset + n + 1);
+    arena.offset += n + 1;
+  } else if (n > 0) {
+    data = Buffer.allocUnsafe(n + 1);
+  }
+  if (n <= 0 || !data || data.write(value, 0, n, 'base64') !== n || !BASE64_TAIL.test(value.slice(-4))) {
+    return { ok: false, reason: 'VALUE_NOT_BASE64', detail: 'value is not valid base64' };
+  }
+  data[n] = LF; // the line's end, written first so the checks below need no sub-view
+  if (!isUtf8(data)) return { ok: false, reason: 'VALUE_NOT_JSON', detail: 'value is not valid UTF-8' };
   let parsed: unknown;
   try {
-    parsed = JSON.parse(json.toString('utf8'));
+    parsed = JSON.parse(data.toString('utf8', 0, n));
   } catch (err) {
     return { ok: false, reason: 'VALUE_NOT_JSON', detail: `value is not JSON: ${(err as Error).message}` };
   }
@@ -64,9 +94,8 @@ export function prepareRecord(value: string | null | undefined): PreparedRecord 
   if (typeof event.ingest_time !== 'number' || !Number.isFinite(event.ingest_time) || event.ingest_time < 0) {
     return { ok: false, reason: 'PARTITION_FIELDS_INVALID', detail: 'ingest_time must be a millisecond epoch number' };
   }
-  if (json.indexOf(LF) !== -1 || json.indexOf(CR) !== -1) {
-    for (let i = 0; i < n; i++) if (json[i] === LF || json[i] === CR) json[i] = SPACE;
+  if (data.indexOf(LF) < n || data.indexOf(CR) !== -1) {
+    for (let i = 0; i < n; i++) if (data[i] === LF || data[i] === CR) data[i] = SPACE;
   }
-  data[n] = LF;
   return { ok: true, data };
 }
