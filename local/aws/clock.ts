@@ -14,10 +14,3 @@ export const systemClock: Clock = {
     return () => clearTimeout(timer);
   },
 };
-
-/** Resolves after `ms` on the given clock (cancelled timers never resolve; callers do not cancel). */
-export function sleep(clock: Clock, ms: number): Promise<void> {
-  return new Promise((resolve) => {
-    clock.schedule(resolve, ms);
-  });
-}

@@ -30,7 +30,7 @@
  */
 import { randomUUID } from 'node:crypto';
 import type { Context } from 'aws-lambda';
-import { sleep, type Clock } from '../clock.ts';
+import type { Clock } from '../clock.ts';
 import { log } from '../logger.ts';
 import { buildKafkaEvent, estimateEventBytes, MAX_EVENT_BYTES, partitionKeyOf } from './kafka-event.ts';
 import type { CommitOffset, KafkaSource, OpenKafkaSource, SourceRecord, TopicPartition } from './kafka-source.ts';
@@ -243,6 +243,7 @@ export class MappingPoller {
     return head.arrivedAt + this.config.windowMs;
   }
 
+  /** Resolves at `due` (clock time) or on wake(), whichever is first; the timer never outlives it. */
   private waitUntil(due: number | undefined): Promise<void> {
     return new Promise((resolve) => {
       let cancel: (() => void) | undefined;
@@ -272,14 +273,14 @@ export class MappingPoller {
       }
       if (!this.source) {
         if (!(await this.openSource())) {
-          await Promise.race([sleep(this.deps.clock, reconnectDelay), this.waitUntil(undefined)]);
+          await this.waitUntil(this.deps.clock.now() + reconnectDelay);
           reconnectDelay = Math.min(reconnectDelay * 2, 5000);
           continue;
         }
         reconnectDelay = 250;
       }
       if (this.pendingCommits.size > 0 && !(await this.flushCommits())) {
-        await Promise.race([sleep(this.deps.clock, 200), this.waitUntil(undefined)]);
+        await this.waitUntil(this.deps.clock.now() + 200);
         continue;
       }
       const due = this.dueAt();
