@@ -61,6 +61,8 @@ interface Item {
   record: KafkaEventRecord;
   prepared: PreparedRecord;
   state: ItemState;
+  /** Times Firehose rejected this record (its own backoff exponent). */
+  rejections: number;
 }
 
 interface Part {
@@ -122,7 +124,7 @@ export async function deliverKafkaEvent(event: unknown, deps: DeliverDeps): Prom
     const part: Part = { batch, items: [], next: 0, cutoff: batch.records.length, retry: [] };
     part.items = batch.records.map((record, index) => {
       const prepared = prepareRecord(record.value, arena);
-      return { part, index, record, prepared, state: 'pending' as ItemState };
+      return { part, index, record, prepared, state: 'pending' as ItemState, rejections: 0 };
     });
     return part;
   });
@@ -223,11 +225,24 @@ function nextCall(parts: Part[]): Item[] {
   return call;
 }
 
+/**
+ * Backoff exponent of a call: the most times any of its records was rejected, plus the number of
+ * consecutive whole-call failures. Per record rather than per call, so that fresh records are not
+ * slowed down because earlier calls had some rejections (with a steady share of rejected entries
+ * a per-call counter would climb to the cap while every call makes progress).
+ */
+function backoffAttempt(call: readonly Item[], failedCalls: number): number {
+  let most = 0;
+  for (const it of call) if (it.rejections > most) most = it.rejections;
+  return most + failedCalls;
+}
+
 async function sendToFirehose(parts: Part[], deps: DeliverDeps, stats: DeliveryStats): Promise<void> {
-  let attempt = 0;
+  let failedCalls = 0;
   for (;;) {
     const call = nextCall(parts);
     if (call.length === 0) return;
+    const attempt = backoffAttempt(call, failedCalls);
     // The backoff may use the time left but never the safety margin: a shorter (still random) wait
     // and one more try beat giving up early.
     const spare = deps.remainingTimeMs() - deps.safetyMarginMs - MIN_CALL_BUDGET_MS;
@@ -260,10 +275,11 @@ async function sendToFirehose(parts: Part[], deps: DeliverDeps, stats: DeliveryS
         deps.log.error('Firehose rejected the call; not retrying', { stream: deps.streamName, error: detail, records: call.length });
         return;
       }
-      attempt++;
-      deps.log.warn('Firehose call failed; retrying with backoff', { error: detail, attempt, records: call.length });
+      failedCalls++;
+      deps.log.warn('Firehose call failed; retrying with backoff', { error: detail, attempt: attempt + 1, records: call.length });
       continue;
     }
+    failedCalls = 0;
 
     const responses = out.RequestResponses ?? [];
     const failedPutCount = out.FailedPutCount ?? 0;
@@ -275,6 +291,7 @@ async function sendToFirehose(parts: Part[], deps: DeliverDeps, stats: DeliveryS
       touched.add(it.part);
       if (rejected) {
         failed++;
+        it.rejections++;
         if (it.state === 'pending') it.part.retry.push(it);
         it.state = 'retry';
       } else {
@@ -288,11 +305,8 @@ async function sendToFirehose(parts: Part[], deps: DeliverDeps, stats: DeliveryS
     }
     if (failed > 0) {
       stats.failedPuts += failed;
-      attempt++;
       const codes = [...new Set(call.map((_, i) => responses[i]?.ErrorCode).filter((c): c is string => Boolean(c)))];
-      deps.log.info('Firehose rejected some records; resending only those', { failed, of: call.length, errorCodes: codes, attempt });
-    } else {
-      attempt = 0;
+      deps.log.info('Firehose rejected some records; resending only those', { failed, of: call.length, errorCodes: codes });
     }
   }
 }

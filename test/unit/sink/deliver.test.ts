@@ -105,6 +105,32 @@ describe('deliverKafkaEvent', () => {
       expect(clock.sleeps).toEqual([99, 199, 399, 799, 1598]);
     });
 
+    it('backs off per record: calls that each carry only first-time rejections do not escalate the delay', async () => {
+      const { deps, firehoseMock, clock } = setup({ random: () => 0.999 });
+      const firstOfPartition = new Set(['t-0-0', 't-1-0', 't-2-0', 't-3-0']);
+      firehoseMock.on(PutRecordBatchCommand).callsFake(rejectWhere((data) => firstOfPartition.delete(idOf(data))));
+      const event = kafkaEvent({ 't-0': validRecords('t', 0, 500), 't-1': validRecords('t', 1, 500), 't-2': validRecords('t', 2, 500), 't-3': validRecords('t', 3, 500) });
+      const { response, stats } = await deliverKafkaEvent(event, deps);
+      expect(response.batchItemFailures).toEqual([]);
+      expect(stats.failedPuts).toBe(4);
+      // Every retry is a record's first: the ceiling stays at the base delay (100 ms).
+      expect(clock.sleeps.length).toBeGreaterThanOrEqual(4);
+      expect(Math.max(...clock.sleeps)).toBe(99);
+    });
+
+    it('adds consecutive whole-call failures to the records\' own backoff exponent', async () => {
+      const { deps, firehoseMock, clock } = setup({ random: () => 0.999 });
+      let first = true;
+      firehoseMock
+        .on(PutRecordBatchCommand)
+        .callsFakeOnce(rejectWhere(() => { const r = first; first = false; return r; }))
+        .rejectsOnce(awsError('ThrottlingException', 400, 'client'))
+        .callsFake(acceptAll);
+      await deliverKafkaEvent(kafkaEvent({ 't-0': validRecords('t', 0, 1) }), deps);
+      // rejected once (ceiling 100), then rejected once + one throttled call (ceiling 200)
+      expect(clock.sleeps).toEqual([99, 199]);
+    });
+
     it('holds back later records of a partition until its rejected records are in', async () => {
       const { deps, firehoseMock } = setup();
       let rejected = false;
