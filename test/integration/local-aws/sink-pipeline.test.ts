@@ -139,7 +139,7 @@ describe('Kafka → event source mapping → sink → Firehose → local S3', ()
     const deps: SinkContainer = {
       firehose, s3, streamName: stream, deadLetterBucket: bucket, deadLetterPrefix: 'errors/sink/',
       sleep: (ms) => new Promise((resolve) => setTimeout(resolve, ms)), random: Math.random, now: Date.now, log: silent,
-      safetyMarginMs: 1_000, retryBaseDelayMs: 10, retryMaxDelayMs: 200, requestTimeoutMs: 5_000,
+      safetyMarginMs: 1_000, retryBaseDelayMs: 5, retryMaxDelayMs: 50, requestTimeoutMs: 5_000,
     };
     sinks.set(fn, createSinkHandler(() => deps));
 
