@@ -127,6 +127,12 @@ export interface PipelineStore {
   recordStep(id: string, step: StepRecord): Promise<void>;
   /** Merges resource identifiers as the workflow creates them. */
   setResources(id: string, resources: Partial<PipelineResources>): Promise<void>;
+  /**
+   * Records the Step Functions execution now driving the pipeline (the create or the teardown
+   * workflow) without changing its status; PipelineNotFoundError when the id is unknown.
+   * Optional (added for the admin API, which starts the executions); both stores implement it.
+   */
+  setExecutionArn?(id: string, executionArn: string): Promise<void>;
   /** The topic an app writes to, when its pipeline is ACTIVE (the ingest routing). */
   activeRoute(appId: string): Promise<{ pipelineId: string; topic: string } | undefined>;
 }

@@ -1,0 +1,99 @@
+/**
+ * Named errors of the pipelines registry and admin API. `name` is set explicitly so Step
+ * Functions `ErrorEquals` (a task that lets one escape) and the API's error mapper
+ * (api/http-errors.ts) match them after bundling. They carry no HTTP status: the registry is also
+ * used by the workflow tasks, where HTTP means nothing.
+ */
+import type { PipelineStatus } from './model.ts';
+
+/** One violated request rule, named by its JSON path (`$.kafka.clusterArn`, `$.appIds[2]`). */
+export interface RequestViolation {
+  path: string;
+  message: string;
+}
+
+/** The POST /pipelines body breaks one or more rules; `errors` lists every one of them. */
+export class InvalidPipelineRequestError extends Error {
+  readonly errors: RequestViolation[];
+
+  constructor(errors: RequestViolation[]) {
+    super(`invalid pipeline request: ${errors.map((e) => `${e.path} ${e.message}`).join('; ')}`);
+    this.name = 'InvalidPipelineRequestError';
+    this.errors = errors;
+  }
+}
+
+export class PipelineNotFoundError extends Error {
+  readonly pipelineId: string;
+
+  constructor(pipelineId: string) {
+    super(`pipeline '${pipelineId}' does not exist`);
+    this.name = 'PipelineNotFoundError';
+    this.pipelineId = pipelineId;
+  }
+}
+
+/** The project already has a pipeline that is not DELETED (one pipeline per project). */
+export class ProjectConflictError extends Error {
+  readonly projectId: string;
+  /** The pipeline holding the project, when known. */
+  readonly pipelineId: string | undefined;
+
+  constructor(projectId: string, pipelineId?: string) {
+    super(
+      `project '${projectId}' already has a pipeline${pipelineId ? ` ('${pipelineId}')` : ''}; ` +
+        'delete it (DELETE /pipelines/{id}) before creating another one',
+    );
+    this.name = 'ProjectConflictError';
+    this.projectId = projectId;
+    this.pipelineId = pipelineId;
+  }
+}
+
+/** An app id is already routed by another pipeline that is not DELETED (an app has one route). */
+export class AppIdConflictError extends Error {
+  readonly appIds: string[];
+  readonly pipelineId: string | undefined;
+
+  constructor(appIds: string[], pipelineId?: string) {
+    super(
+      `app id${appIds.length > 1 ? 's' : ''} ${appIds.map((a) => `'${a}'`).join(', ')} already belong${appIds.length > 1 ? '' : 's'} to ` +
+        `${pipelineId ? `pipeline '${pipelineId}'` : 'another pipeline'}; an app can send to one pipeline only`,
+    );
+    this.name = 'AppIdConflictError';
+    this.appIds = appIds;
+    this.pipelineId = pipelineId;
+  }
+}
+
+/** The pipeline's current status does not allow the requested one (model.ts allowedTransitions). */
+export class IllegalTransitionError extends Error {
+  readonly pipelineId: string;
+  readonly from: PipelineStatus;
+  readonly to: PipelineStatus;
+
+  constructor(pipelineId: string, from: PipelineStatus, to: PipelineStatus) {
+    super(`pipeline '${pipelineId}' is ${from}; it cannot become ${to}`);
+    this.name = 'IllegalTransitionError';
+    this.pipelineId = pipelineId;
+    this.from = from;
+    this.to = to;
+  }
+}
+
+/** An Idempotency-Key was reused for a different request body. */
+export class IdempotencyKeyReuseError extends Error {
+  readonly idempotencyKey: string;
+  /** The pipeline the key was first used for. */
+  readonly pipelineId: string | undefined;
+
+  constructor(idempotencyKey: string, pipelineId?: string) {
+    super(
+      `Idempotency-Key '${idempotencyKey}' was already used for a different request` +
+        `${pipelineId ? ` (pipeline '${pipelineId}')` : ''}; use a new key for a new request`,
+    );
+    this.name = 'IdempotencyKeyReuseError';
+    this.idempotencyKey = idempotencyKey;
+    this.pipelineId = pipelineId;
+  }
+}
