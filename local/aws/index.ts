@@ -22,6 +22,8 @@ import { LambdaService, type FunctionSettings, type KafkaBrokers } from './lambd
 import { log } from './logger.ts';
 import { S3Service } from './s3/service.ts';
 import { startEndpointServer, type AwsRequest, type AwsResponse } from './server.ts';
+import type { ExecutionRecord } from './stepfunctions/execution.ts';
+import { StepFunctionsService } from './stepfunctions/service.ts';
 
 export type { InvokeFunction } from './lambda/poller.ts';
 export type { FunctionSettings, KafkaBrokers } from './lambda/service.ts';
@@ -51,6 +53,16 @@ export interface LocalAwsOptions {
   firehoseCreateDelayMs?: number;
   /** Replaces the Kafka consumer of the pollers (tests). */
   openKafkaSource?: OpenKafkaSource;
+  /** Step Functions: `waitScale` multiplies Wait durations and Retry intervals (default 1; tests: 0.01). */
+  stepFunctions?: { waitScale?: number };
+}
+
+export interface StepFunctionsControls {
+  /** Executions (status, history) of one state machine or all, newest first. */
+  executions(stateMachineArn?: string): ExecutionRecord[];
+  /** Resolves with the execution once it is no longer RUNNING. */
+  settled(executionArn: string): Promise<ExecutionRecord | undefined>;
+  setWaitScale(scale: number): void;
 }
 
 export interface FirehoseControls {
@@ -81,6 +93,7 @@ export interface LocalAws {
   readonly s3Dir: string;
   readonly firehose: FirehoseControls;
   readonly eventSourceMappings: EventSourceMappingControls;
+  readonly stepFunctions: StepFunctionsControls;
   /** Stops the pollers (in-flight invocations finish), flushes Firehose buffers, closes the server. */
   close(): Promise<void>;
 }
@@ -101,6 +114,11 @@ export async function startLocalAws(options: LocalAwsOptions): Promise<LocalAws>
     kafka: options.kafka,
     functions: options.functions,
     openSource: options.openKafkaSource ?? openKafkaSource,
+  });
+  const stepFunctions = new StepFunctionsService({
+    dataDir,
+    invokeFunction: (fn, payload, region, account) => lambda.invokeFunction(fn, payload, region, account),
+    ...(options.stepFunctions?.waitScale !== undefined ? { waitScale: options.stepFunctions.waitScale } : {}),
   });
 
   const control = async (request: AwsRequest): Promise<AwsResponse | undefined> => {
@@ -142,11 +160,12 @@ export async function startLocalAws(options: LocalAwsOptions): Promise<LocalAws>
       port: options.port ?? DEFAULT_PORT,
       ...(options.host !== undefined ? { host: options.host } : {}),
       accountId,
-      services: [firehose, lambda, new S3Service({ s3Root: join(dataDir, 's3') })],
+      services: [firehose, lambda, stepFunctions, new S3Service({ s3Root: join(dataDir, 's3') })],
       control,
     });
   } catch (error) {
     firehose.close();
+    stepFunctions.close();
     throw error;
   }
   lambda.resume();
@@ -171,10 +190,16 @@ export async function startLocalAws(options: LocalAwsOptions): Promise<LocalAws>
       stats: (uuid) => lambda.stats(uuid),
       settled: () => lambda.settled(),
     },
+    stepFunctions: {
+      executions: (arn) => stepFunctions.listAll(arn),
+      settled: (arn) => stepFunctions.settled(arn),
+      setWaitScale: (scale) => stepFunctions.setWaitScale(scale),
+    },
     close: () => {
       closing ??= (async () => {
         // Pollers first: their in-flight invocations may still call Firehose through this server.
         await lambda.close();
+        stepFunctions.close();
         firehose.close();
         await server.close();
       })();

@@ -39,6 +39,8 @@ export function scopeFromAuthorization(authorization: string | undefined): Crede
 /** Unsigned requests (e.g. `curl`) still reach the right service through protocol hints. */
 const TARGET_PREFIXES: Record<string, string> = {
   Firehose_20150804: 'firehose',
+  AWSStepFunctions: 'states',
+  DynamoDB_20120810: 'dynamodb',
 };
 
 function headerValue(headers: IncomingHttpHeaders, name: string): string | undefined {

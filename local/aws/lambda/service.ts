@@ -1,5 +1,6 @@
 /**
- * AWS Lambda event source mappings, REST-JSON protocol:
+ * AWS Lambda, REST-JSON protocol: Invoke (`lambda/invoke.ts`) and event source mappings:
+ *   POST   /2015-03-31/functions/{FunctionName}/invocations  Invoke
  *   POST   /2015-03-31/event-source-mappings/         CreateEventSourceMapping (202)
  *   GET    /2015-03-31/event-source-mappings/         ListEventSourceMappings
  *   GET    /2015-03-31/event-source-mappings/{UUID}   GetEventSourceMapping
@@ -16,6 +17,7 @@ import { readJson, writeJson } from '../json-store.ts';
 import { log } from '../logger.ts';
 import { writeObject } from '../s3/tree.ts';
 import type { AwsRequest, AwsResponse, ServiceModule } from '../server.ts';
+import { handleInvoke, invokeLocalFunction, invokePathFunction, type LocalInvokeResult } from './invoke.ts';
 import type { OpenKafkaSource } from './kafka-source.ts';
 import {
   consumerGroupId, createMapping, DEFAULT_WINDOW_MS, describeMapping, functionNameOf, identity, resolveFunction, S3_BUCKET_ARN, updateMapping,
@@ -108,8 +110,18 @@ export class LambdaService implements ServiceModule {
     };
   }
 
+  /** Runs a function as Lambda's Invoke would (the local Step Functions' Lambda tasks use it). */
+  invokeFunction(nameOrArn: string, event: unknown, region: string, accountId: string): Promise<LocalInvokeResult> {
+    return invokeLocalFunction({ invoke: this.options.invoke, functions: this.options.functions, region, accountId }, nameOrArn, event);
+  }
+
   async handle(request: AwsRequest): Promise<AwsResponse> {
     const path = request.path.replace(/\/+$/, '');
+    const invokeTarget = invokePathFunction(path);
+    if (invokeTarget !== undefined && request.method === 'POST') {
+      const deps = { invoke: this.options.invoke, functions: this.options.functions, region: request.region, accountId: request.accountId };
+      return handleInvoke(deps, { functionName: invokeTarget, headers: request.headers, body: request.body });
+    }
     if (path === BASE) {
       if (request.method === 'POST') return jsonResponse(202, this.create(this.body(request), request));
       if (request.method === 'GET') return jsonResponse(200, this.list(request));
@@ -119,7 +131,7 @@ export class LambdaService implements ServiceModule {
       if (request.method === 'PUT') return jsonResponse(202, this.update(uuid, this.body(request), request));
       if (request.method === 'DELETE') return jsonResponse(202, this.delete(uuid));
     }
-    throw new AwsError('NotImplementedException', `${request.method} ${request.path} is not provided by the local endpoint (event source mappings only)`, 501);
+    throw new AwsError('NotImplementedException', `${request.method} ${request.path} is not provided by the local endpoint (Invoke and event source mappings only)`, 501);
   }
 
   private body(request: AwsRequest): Json {
