@@ -97,3 +97,21 @@ export class IdempotencyKeyReuseError extends Error {
     this.pipelineId = pipelineId;
   }
 }
+
+/**
+ * Step Functions refused to start a pipeline's workflow; the pipeline was marked FAILED with the
+ * reason. `transient` (throttling, service errors, network) → 503, otherwise 500.
+ */
+export class WorkflowStartError extends Error {
+  readonly pipelineId: string;
+  readonly workflow: 'create' | 'delete';
+  readonly transient: boolean;
+
+  constructor(pipelineId: string, workflow: 'create' | 'delete', transient: boolean, cause: unknown) {
+    super(`the ${workflow} workflow of pipeline '${pipelineId}' could not be started`, { cause });
+    this.name = 'WorkflowStartError';
+    this.pipelineId = pipelineId;
+    this.workflow = workflow;
+    this.transient = transient;
+  }
+}
