@@ -20,6 +20,7 @@ import type { Json } from './lambda/mappings.ts';
 import type { InvokeFunction, PollerStats } from './lambda/poller.ts';
 import { LambdaService, type FunctionSettings, type KafkaBrokers } from './lambda/service.ts';
 import { log } from './logger.ts';
+import { DynamoDbService } from './dynamodb/service.ts';
 import { S3Service } from './s3/service.ts';
 import { startEndpointServer, type AwsRequest, type AwsResponse } from './server.ts';
 import type { ExecutionRecord } from './stepfunctions/execution.ts';
@@ -55,6 +56,8 @@ export interface LocalAwsOptions {
   openKafkaSource?: OpenKafkaSource;
   /** Step Functions: `waitScale` multiplies Wait durations and Retry intervals (default 1; tests: 0.01). */
   stepFunctions?: { waitScale?: number };
+  /** DynamoDB (dynalite): `inMemory` keeps no files; `createTableMs` is how long a new table stays CREATING (default 0). */
+  dynamodb?: { inMemory?: boolean; createTableMs?: number };
 }
 
 export interface StepFunctionsControls {
@@ -115,6 +118,7 @@ export async function startLocalAws(options: LocalAwsOptions): Promise<LocalAws>
     functions: options.functions,
     openSource: options.openKafkaSource ?? openKafkaSource,
   });
+  const dynamodb = new DynamoDbService({ dataDir, ...options.dynamodb });
   const stepFunctions = new StepFunctionsService({
     dataDir,
     invokeFunction: (fn, payload, region, account) => lambda.invokeFunction(fn, payload, region, account),
@@ -160,12 +164,13 @@ export async function startLocalAws(options: LocalAwsOptions): Promise<LocalAws>
       port: options.port ?? DEFAULT_PORT,
       ...(options.host !== undefined ? { host: options.host } : {}),
       accountId,
-      services: [firehose, lambda, stepFunctions, new S3Service({ s3Root: join(dataDir, 's3') })],
+      services: [firehose, lambda, stepFunctions, dynamodb, new S3Service({ s3Root: join(dataDir, 's3') })],
       control,
     });
   } catch (error) {
     firehose.close();
     stepFunctions.close();
+    await dynamodb.close();
     throw error;
   }
   lambda.resume();
@@ -202,6 +207,7 @@ export async function startLocalAws(options: LocalAwsOptions): Promise<LocalAws>
         stepFunctions.close();
         firehose.close();
         await server.close();
+        await dynamodb.close();
       })();
       return closing;
     },
