@@ -2,15 +2,18 @@ import middy from '@middy/core';
 import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware';
 import { createEventProducer, parseClusterConfig, type EventProducer } from '../lib/kafka/index.ts';
 import { logger } from '../lib/logger.ts';
+import { createDocumentClient, DynamoPipelineStore } from '../pipelines/registry.ts';
 import type { CollectDeps } from './collect.ts';
 import { readIngestConfig } from './config.ts';
 import { createIngestApp } from './app.ts';
+import { createTopicResolver } from './routes.ts';
 
 let container: { deps: CollectDeps; producer: EventProducer } | undefined;
 
 /**
  * Built once per container: configuration is read and validated, and the idempotent producer is
- * created and reused by every invocation (it connects lazily on the first send).
+ * created and reused by every invocation (it connects lazily on the first send), as are the
+ * registry client and the route cache.
  */
 function containerDeps(): CollectDeps {
   if (container) return container.deps;
@@ -20,7 +23,15 @@ function containerDeps(): CollectDeps {
   const producer = createEventProducer(parseClusterConfig(process.env), { logger, autocreateTopics: true });
   const deps: CollectDeps = {
     producer,
-    topicFor: (appId) => (config.allowedAppIds.has(appId) ? config.topic : undefined),
+    topicFor: createTopicResolver({
+      // Registry reads must fail fast: the request still has Kafka's acknowledgement to wait for.
+      registry: config.pipelinesTable === undefined
+        ? undefined
+        : new DynamoPipelineStore({ client: createDocumentClient({ maxAttempts: 2, connectionTimeoutMs: 1_000, requestTimeoutMs: 1_500 }), tableName: config.pipelinesTable }),
+      staticRoute: config.topic === undefined ? undefined : { topic: config.topic, appIds: config.allowedAppIds },
+      log: logger,
+      retryAfterSeconds: config.retryAfterSeconds,
+    }),
     isUnavailable: (err) => err instanceof Error && err.name === 'KafkaUnavailableError',
     ackTimeoutMs: config.ackTimeoutMs,
     retryAfterSeconds: config.retryAfterSeconds,
