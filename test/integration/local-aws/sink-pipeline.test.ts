@@ -22,7 +22,7 @@ const EVENTS = 20_000;
 const APPS = ['app-a', 'app-b', 'app-c', 'app-d'];
 /** Three ingest hours across a day and month boundary. */
 const HOURS = [Date.UTC(2026, 0, 31, 22), Date.UTC(2026, 0, 31, 23), Date.UTC(2026, 1, 1, 0)];
-const ROOT = join(import.meta.dirname, '..', '..', '..');
+const ROOT = process.cwd(); // jest runs from the project root
 const credentials = { accessKeyId: 'AKIDLOCAL', secretAccessKey: 'local-secret' };
 const MSK_ARN = 'arn:aws:kafka:us-east-1:123456789012:cluster/dev/0f1e2d3c-4b5a-6978-8796-a5b4c3d2e1f0-1';
 
