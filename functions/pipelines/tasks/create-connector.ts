@@ -1,0 +1,129 @@
+/**
+ * CreateConnector: the MSK Connect S3 sink connector of a connector pipeline, built by
+ * build-connector-config.ts. ConflictException (a connector with the pipeline's name exists: an
+ * earlier attempt of this task created it) → that connector is found by name and reused.
+ * DescribeConnector then polls until it is RUNNING.
+ */
+import { CreateConnectorCommand, KafkaConnectClient, ListConnectorsCommand, type ConnectorSummary } from '@aws-sdk/client-kafkaconnect';
+import { awsClientConfig } from '../../lib/aws.ts';
+import { optionalString } from '../../lib/config.ts';
+import { buildCreateConnectorRequest, connectorName } from '../build-connector-config.ts';
+import type { ValidatedCluster } from '../cluster-rules.ts';
+import type { Pipeline } from '../model.ts';
+import { readRegion, readStackNetwork, requiredString, type StackNetworkConfig } from './config.ts';
+import type { CreateTopicOutput } from './create-topic.ts';
+import { InvalidPipelineError, isAwsError, toTaskError } from './errors.ts';
+import { registryStore, taskHandler, taskLog } from './lambda.ts';
+import { loadPipeline, runStep, type PipelineInput, type TaskDeps } from './step.ts';
+
+export const CREATE_CONNECTOR_STEP = 'CreateConnector';
+
+export interface ConnectorEnvironment {
+  network: StackNetworkConfig;
+  /** DATA_BUCKET: where the connector writes unless the pipeline names another bucket. */
+  dataBucket: string;
+  region: string;
+  /** CONNECTOR_ROLE_ARN: the connectors' service execution role. */
+  connectorRoleArn: string;
+  /** CONNECTOR_LOG_GROUP: the workers' CloudWatch Logs group. */
+  logGroup: string;
+}
+
+export function readConnectorEnvironment(env: Record<string, string | undefined>): ConnectorEnvironment {
+  return {
+    network: readStackNetwork(env),
+    dataBucket: requiredString(env, 'DATA_BUCKET'),
+    region: readRegion(env),
+    connectorRoleArn: requiredString(env, 'CONNECTOR_ROLE_ARN'),
+    logGroup: optionalString(env, 'CONNECTOR_LOG_GROUP') ?? '/aws/msk-connect/clickstream',
+  };
+}
+
+export interface CreateConnectorDeps extends TaskDeps, ConnectorEnvironment {
+  kafkaConnect: Pick<KafkaConnectClient, 'send'>;
+}
+
+export interface CreateConnectorInput extends PipelineInput {
+  cluster: Pick<ValidatedCluster, 'bootstrapBrokers'>;
+  topic: Pick<CreateTopicOutput, 'topic' | 'partitions'>;
+  plugin: { pluginArn: string; revision?: number };
+}
+
+export interface CreateConnectorOutput {
+  connectorArn: string;
+  /** Polls done so far: the start of DescribeConnector's bounded loop. */
+  attempt: number;
+}
+
+/** The connector named `name`, through every page of ListConnectors. */
+export async function findConnectorByName(client: Pick<KafkaConnectClient, 'send'>, name: string): Promise<ConnectorSummary | undefined> {
+  let nextToken: string | undefined;
+  do {
+    const page = await client.send(new ListConnectorsCommand({ connectorNamePrefix: name, ...(nextToken ? { nextToken } : {}) }));
+    const found = page.connectors?.find((c) => c.connectorName === name);
+    if (found) return found;
+    nextToken = page.nextToken;
+  } while (nextToken);
+  return undefined;
+}
+
+/** The security groups a pipeline's sink attaches: the solution's, plus the self-hosted cluster's. */
+export function sinkSecurityGroups(pipeline: Pipeline, network: StackNetworkConfig): string[] {
+  const cluster = pipeline.kafka.cluster;
+  return [...new Set([network.securityGroupId, ...(cluster.type === 'self-hosted' && cluster.securityGroupId ? [cluster.securityGroupId] : [])])];
+}
+
+async function ensureConnector(pipeline: Pipeline, input: CreateConnectorInput, deps: CreateConnectorDeps): Promise<CreateConnectorOutput> {
+  const spec = pipeline.sink.connector;
+  if (!spec) throw new InvalidPipelineError('sink mode \'connector\' needs sink.connector (capacity and Kafka Connect version)');
+  const request = buildCreateConnectorRequest({
+    pipelineId: pipeline.id,
+    topic: input.topic.topic,
+    partitions: input.topic.partitions,
+    bootstrapServers: input.cluster.bootstrapBrokers,
+    auth: pipeline.kafka.auth,
+    sink: {
+      bucket: pipeline.sink.bucket ?? deps.dataBucket,
+      prefix: pipeline.sink.prefix ?? 'events/',
+      region: deps.region,
+      maxIntervalSeconds: pipeline.sink.maxIntervalSeconds,
+      batchSize: pipeline.sink.batchSize,
+    },
+    capacity: { mcuCount: spec.mcuCount, minWorkers: spec.minWorkers, maxWorkers: spec.maxWorkers },
+    kafkaConnectVersion: spec.kafkaConnectVersion,
+    network: { subnetIds: deps.network.subnetIds, securityGroupIds: sinkSecurityGroups(pipeline, deps.network) },
+    plugin: { arn: input.plugin.pluginArn, revision: input.plugin.revision ?? 1 },
+    serviceExecutionRoleArn: deps.connectorRoleArn,
+    logGroup: deps.logGroup,
+  });
+  const name = connectorName(pipeline.id);
+  let connectorArn: string | undefined;
+  try {
+    connectorArn = (await deps.kafkaConnect.send(new CreateConnectorCommand(request))).connectorArn;
+  } catch (error) {
+    if (!isAwsError(error, 'ConflictException')) throw toTaskError(error, `create connector ${name}`);
+    try {
+      connectorArn = (await findConnectorByName(deps.kafkaConnect, name))?.connectorArn;
+    } catch (listError) {
+      throw toTaskError(listError, `find the existing connector ${name}`);
+    }
+    if (connectorArn === undefined) throw toTaskError(error, `create connector ${name} (a conflicting connector exists but was not found by name)`);
+    deps.log?.info('connector already exists; reusing it', { pipelineId: pipeline.id, connectorArn });
+  }
+  if (!connectorArn) throw toTaskError(new Error('CreateConnector answered without a connectorArn'), `create connector ${name}`);
+  await deps.store.setResources(pipeline.id, { connectorArn });
+  return { connectorArn, attempt: 0 };
+}
+
+export async function createConnector(input: CreateConnectorInput, deps: CreateConnectorDeps): Promise<CreateConnectorOutput> {
+  const pipeline = await loadPipeline(deps, input.pipelineId, ['CREATING']);
+  return runStep(deps, pipeline.id, CREATE_CONNECTOR_STEP, () => ensureConnector(pipeline, input, deps), {
+    detail: (r) => `connector ${r.connectorArn}`,
+  });
+}
+
+let deps: CreateConnectorDeps | undefined;
+export const handler = taskHandler<CreateConnectorInput, CreateConnectorOutput>(CREATE_CONNECTOR_STEP, (input) => {
+  deps ??= { store: registryStore(), kafkaConnect: new KafkaConnectClient(awsClientConfig()), log: taskLog, ...readConnectorEnvironment(process.env) };
+  return createConnector(input, deps);
+});

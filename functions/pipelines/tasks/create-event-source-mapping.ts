@@ -1,0 +1,132 @@
+/**
+ * CreateEventSourceMapping: the `lambda` sink of a pipeline, a Kafka event source mapping on the
+ * topic that invokes the sink function (request built by build-event-source-mapping.ts: batch
+ * size = the pipeline's batch size, batching window = its maximum interval, one consumer group per
+ * pipeline). ResourceConflictException (a mapping for this function and topic exists) → when it
+ * is this pipeline's (same consumer group: an earlier attempt created it) it is reused; otherwise
+ * the conflict is permanent.
+ */
+import {
+  CreateEventSourceMappingCommand,
+  LambdaClient,
+  ListEventSourceMappingsCommand,
+  type EventSourceMappingConfiguration,
+} from '@aws-sdk/client-lambda';
+import { awsClientConfig } from '../../lib/aws.ts';
+import { buildEventSourceMapping, consumerGroupId, type KafkaAuth } from '../build-event-source-mapping.ts';
+import type { Pipeline } from '../model.ts';
+import { partitionOf, readRegion, readStackNetwork, requiredString, type StackNetworkConfig } from './config.ts';
+import { sinkSecurityGroups } from './create-connector.ts';
+import type { CreateTopicOutput } from './create-topic.ts';
+import { AwsRequestError, isAwsError, toTaskError } from './errors.ts';
+import { listedBrokers } from './kafka-admin.ts';
+import { registryStore, taskHandler, taskLog } from './lambda.ts';
+import { loadPipeline, runStep, type PipelineInput, type TaskDeps } from './step.ts';
+
+export const CREATE_MAPPING_STEP = 'CreateEventSourceMapping';
+
+export interface MappingEnvironment {
+  /** SINK_FUNCTION_NAME: the function the mappings invoke. */
+  sinkFunctionName: string;
+  /** DATA_BUCKET: on-failure destination of batches that exhausted their retries. */
+  dataBucket: string;
+  region: string;
+  network: StackNetworkConfig;
+}
+
+export function readMappingEnvironment(env: Record<string, string | undefined>): MappingEnvironment {
+  return {
+    sinkFunctionName: requiredString(env, 'SINK_FUNCTION_NAME'),
+    dataBucket: requiredString(env, 'DATA_BUCKET'),
+    region: readRegion(env),
+    network: readStackNetwork(env),
+  };
+}
+
+export interface CreateEventSourceMappingDeps extends TaskDeps, MappingEnvironment {
+  lambda: Pick<LambdaClient, 'send'>;
+}
+
+export interface CreateEventSourceMappingInput extends PipelineInput {
+  topic: Pick<CreateTopicOutput, 'topic'>;
+}
+
+export interface CreateEventSourceMappingOutput {
+  uuid: string;
+  state: string;
+  /** Polls done so far: the start of GetEventSourceMapping's bounded loop. */
+  attempt: number;
+}
+
+export function mappingAuth(pipeline: Pipeline): KafkaAuth {
+  switch (pipeline.kafka.auth) {
+    case 'iam': return { type: 'iam' };
+    case 'scram': return { type: 'sasl-scram-512', secretArn: pipeline.kafka.scramSecretArn ?? '' };
+    default: return { type: 'none' };
+  }
+}
+
+/** The mapping of this function whose consumer group is the pipeline's. */
+export async function findPipelineMapping(lambda: Pick<LambdaClient, 'send'>, functionName: string, pipelineId: string): Promise<EventSourceMappingConfiguration | undefined> {
+  const group = consumerGroupId(pipelineId);
+  let marker: string | undefined;
+  do {
+    const page = await lambda.send(new ListEventSourceMappingsCommand({ FunctionName: functionName, ...(marker ? { Marker: marker } : {}) }));
+    const found = page.EventSourceMappings?.find((m) => m.AmazonManagedKafkaEventSourceConfig?.ConsumerGroupId === group
+      || m.SelfManagedKafkaEventSourceConfig?.ConsumerGroupId === group);
+    if (found) return found;
+    marker = page.NextMarker;
+  } while (marker);
+  return undefined;
+}
+
+async function ensureMapping(pipeline: Pipeline, input: CreateEventSourceMappingInput, deps: CreateEventSourceMappingDeps): Promise<CreateEventSourceMappingOutput> {
+  const cluster = pipeline.kafka.cluster;
+  const request = buildEventSourceMapping({
+    pipelineId: pipeline.id,
+    functionName: deps.sinkFunctionName,
+    topic: input.topic.topic,
+    sink: { batchSize: pipeline.sink.batchSize, maxIntervalSeconds: pipeline.sink.maxIntervalSeconds },
+    source: cluster.type === 'msk'
+      ? { kind: 'msk', clusterArn: cluster.clusterArn, auth: mappingAuth(pipeline) }
+      : {
+        kind: 'self-managed',
+        bootstrapServers: listedBrokers(pipeline),
+        subnetIds: deps.network.subnetIds,
+        securityGroupIds: sinkSecurityGroups(pipeline, deps.network),
+        auth: mappingAuth(pipeline),
+      },
+    onFailureDestinationArn: `arn:${partitionOf(deps.region)}:s3:::${deps.dataBucket}`,
+  });
+  let mapping: EventSourceMappingConfiguration | undefined;
+  try {
+    mapping = await deps.lambda.send(new CreateEventSourceMappingCommand(request));
+  } catch (error) {
+    if (!isAwsError(error, 'ResourceConflictException')) throw toTaskError(error, `create the event source mapping of topic ${input.topic.topic}`);
+    try {
+      mapping = await findPipelineMapping(deps.lambda, deps.sinkFunctionName, pipeline.id);
+    } catch (listError) {
+      throw toTaskError(listError, 'list the sink function\'s event source mappings');
+    }
+    if (!mapping) {
+      throw new AwsRequestError(`the sink function already has an event source mapping on topic ${input.topic.topic} that belongs to another pipeline: ${(error as Error).message}`, 'ResourceConflictException', { cause: error });
+    }
+    deps.log?.info('event source mapping already exists; reusing it', { pipelineId: pipeline.id, uuid: mapping.UUID });
+  }
+  if (!mapping.UUID) throw toTaskError(new Error('CreateEventSourceMapping answered without a UUID'), 'create the event source mapping');
+  await deps.store.setResources(pipeline.id, { mappingUuid: mapping.UUID });
+  return { uuid: mapping.UUID, state: mapping.State ?? 'Creating', attempt: 0 };
+}
+
+export async function createEventSourceMapping(input: CreateEventSourceMappingInput, deps: CreateEventSourceMappingDeps): Promise<CreateEventSourceMappingOutput> {
+  const pipeline = await loadPipeline(deps, input.pipelineId, ['CREATING']);
+  return runStep(deps, pipeline.id, CREATE_MAPPING_STEP, () => ensureMapping(pipeline, input, deps), {
+    detail: (r) => `event source mapping ${r.uuid} (${r.state})`,
+  });
+}
+
+let deps: CreateEventSourceMappingDeps | undefined;
+export const handler = taskHandler<CreateEventSourceMappingInput, CreateEventSourceMappingOutput>(CREATE_MAPPING_STEP, (input) => {
+  deps ??= { store: registryStore(), lambda: new LambdaClient(awsClientConfig()), log: taskLog, ...readMappingEnvironment(process.env) };
+  return createEventSourceMapping(input, deps);
+});

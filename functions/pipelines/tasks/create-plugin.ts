@@ -1,0 +1,110 @@
+/**
+ * CreatePlugin: the MSK Connect custom plugin of a connector pipeline.
+ *
+ * - `sink.connector.pluginArn` given: that plugin is used as it is (never deleted by this pipeline).
+ * - `sink.connector.pluginLocation` given: a plugin named after the pipeline is created from the
+ *   ZIP. ConflictException (the name exists: an earlier attempt of this same task created it and
+ *   did not live to return) → the existing plugin is looked up by name and reused; it is still
+ *   this pipeline's, so rollback and teardown delete it.
+ *
+ * Returns the plugin ARN; DescribePlugin then polls until it is ACTIVE.
+ */
+import {
+  CreateCustomPluginCommand,
+  KafkaConnectClient,
+  ListCustomPluginsCommand,
+  type CustomPluginSummary,
+} from '@aws-sdk/client-kafkaconnect';
+import { awsClientConfig } from '../../lib/aws.ts';
+import type { Pipeline } from '../model.ts';
+import { InvalidPipelineError, isAwsError, toTaskError } from './errors.ts';
+import { registryStore, taskHandler, taskLog } from './lambda.ts';
+import { loadPipeline, runStep, type PipelineInput, type TaskDeps } from './step.ts';
+
+export const CREATE_PLUGIN_STEP = 'CreatePlugin';
+
+export interface CreatePluginDeps extends TaskDeps {
+  kafkaConnect: Pick<KafkaConnectClient, 'send'>;
+}
+
+export type CreatePluginInput = PipelineInput;
+
+export interface CreatePluginOutput {
+  pluginArn: string;
+  /** True when this pipeline created (or re-found its own) plugin. */
+  pluginCreated: boolean;
+  /** Polls done so far: the start of DescribePlugin's bounded loop. */
+  attempt: number;
+}
+
+/** The custom plugin name of a pipeline (unique per pipeline). */
+export function pluginName(pipelineId: string): string {
+  return `clickstream-${pipelineId}-s3-sink`;
+}
+
+/** The plugin named `name`, through every page of ListCustomPlugins. */
+export async function findPluginByName(client: Pick<KafkaConnectClient, 'send'>, name: string): Promise<CustomPluginSummary | undefined> {
+  let nextToken: string | undefined;
+  do {
+    const page = await client.send(new ListCustomPluginsCommand({ namePrefix: name, ...(nextToken ? { nextToken } : {}) }));
+    const found = page.customPlugins?.find((p) => p.name === name);
+    if (found) return found;
+    nextToken = page.nextToken;
+  } while (nextToken);
+  return undefined;
+}
+
+async function ensurePlugin(pipeline: Pipeline, deps: CreatePluginDeps): Promise<CreatePluginOutput> {
+  const connector = pipeline.sink.connector;
+  if (connector?.pluginArn) {
+    await deps.store.setResources(pipeline.id, { pluginArn: connector.pluginArn, pluginCreated: false });
+    return { pluginArn: connector.pluginArn, pluginCreated: false, attempt: 0 };
+  }
+  const location = connector?.pluginLocation;
+  if (!location) {
+    throw new InvalidPipelineError('sink.connector needs pluginArn (an existing custom plugin) or pluginLocation (the S3 location of the S3 sink connector ZIP)');
+  }
+  const name = pluginName(pipeline.id);
+  let pluginArn: string | undefined;
+  try {
+    const out = await deps.kafkaConnect.send(new CreateCustomPluginCommand({
+      name,
+      contentType: 'ZIP',
+      description: `Confluent S3 sink connector for clickstream pipeline ${pipeline.id}`,
+      location: {
+        s3Location: {
+          bucketArn: location.bucketArn,
+          fileKey: location.fileKey,
+          ...(location.objectVersion !== undefined ? { objectVersion: location.objectVersion } : {}),
+        },
+      },
+      tags: { 'clickstream:pipeline': pipeline.id },
+    }));
+    pluginArn = out.customPluginArn;
+  } catch (error) {
+    if (!isAwsError(error, 'ConflictException')) throw toTaskError(error, `create custom plugin ${name}`);
+    try {
+      pluginArn = (await findPluginByName(deps.kafkaConnect, name))?.customPluginArn;
+    } catch (listError) {
+      throw toTaskError(listError, `find the existing custom plugin ${name}`);
+    }
+    if (pluginArn === undefined) throw toTaskError(error, `create custom plugin ${name} (a conflicting plugin exists but was not found by name)`);
+    deps.log?.info('custom plugin already exists; reusing it', { pipelineId: pipeline.id, pluginArn });
+  }
+  if (!pluginArn) throw toTaskError(new Error('CreateCustomPlugin answered without a customPluginArn'), `create custom plugin ${name}`);
+  await deps.store.setResources(pipeline.id, { pluginArn, pluginCreated: true });
+  return { pluginArn, pluginCreated: true, attempt: 0 };
+}
+
+export async function createPlugin(input: CreatePluginInput, deps: CreatePluginDeps): Promise<CreatePluginOutput> {
+  const pipeline = await loadPipeline(deps, input.pipelineId, ['CREATING']);
+  return runStep(deps, pipeline.id, CREATE_PLUGIN_STEP, () => ensurePlugin(pipeline, deps), {
+    detail: (r) => `${r.pluginCreated ? 'custom plugin' : 'existing custom plugin'} ${r.pluginArn}`,
+  });
+}
+
+let deps: CreatePluginDeps | undefined;
+export const handler = taskHandler<CreatePluginInput, CreatePluginOutput>(CREATE_PLUGIN_STEP, (input) => {
+  deps ??= { store: registryStore(), kafkaConnect: new KafkaConnectClient(awsClientConfig()), log: taskLog };
+  return createPlugin(input, deps);
+});

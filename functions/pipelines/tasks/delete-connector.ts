@@ -1,0 +1,96 @@
+/**
+ * DeleteConnector (teardown, and the first step of rollback): deletes the pipeline's connector
+ * and, called again after each Wait, reports when it is gone — a bounded loop, because the custom
+ * plugin cannot be deleted while a connector still uses it. Idempotent: no connector, or "not
+ * found", is done. A connector the registry does not know (CreateConnector died before recording
+ * it) is found by the pipeline's connector name.
+ */
+import { DeleteConnectorCommand, DescribeConnectorCommand, KafkaConnectClient } from '@aws-sdk/client-kafkaconnect';
+import { awsClientConfig } from '../../lib/aws.ts';
+import { connectorName } from '../build-connector-config.ts';
+import type { Pipeline } from '../model.ts';
+import { findConnectorByName } from './create-connector.ts';
+import { isAwsError, isNotFound, toTaskError } from './errors.ts';
+import { registryStore, taskHandler, taskLog } from './lambda.ts';
+import { nextAttempt, type PollInput } from './poll.ts';
+import { loadPipeline, nowIso, runStep, type PipelineInput, type TaskDeps } from './step.ts';
+
+export const DELETE_CONNECTOR_STEP = 'DeleteConnector';
+/** While rolling back a create (CREATING) or tearing down (DELETING). */
+export const CLEANUP_STATUSES = ['CREATING', 'DELETING'] as const;
+
+export interface DeleteConnectorDeps extends TaskDeps {
+  kafkaConnect: Pick<KafkaConnectClient, 'send'>;
+}
+
+export interface CleanupInput extends PipelineInput {
+  /** Name of the step in the pipeline's history (RollbackDeleteConnector, DeleteConnector, ...). */
+  step?: string;
+}
+
+export interface DeleteConnectorInput extends CleanupInput, PollInput {}
+
+export interface DeleteConnectorOutput {
+  /** True once no connector of this pipeline exists. */
+  gone: boolean;
+  connectorArn: string | undefined;
+  attempt: number;
+  since: string;
+}
+
+/** Whether a step of this name was ever started for the pipeline. */
+export function stepStarted(pipeline: Pipeline, name: string): boolean {
+  return pipeline.steps.some((s) => s.name === name);
+}
+
+async function connectorArnOf(pipeline: Pipeline, deps: DeleteConnectorDeps): Promise<string | undefined> {
+  if (pipeline.resources.connectorArn) return pipeline.resources.connectorArn;
+  if (!stepStarted(pipeline, 'CreateConnector')) return undefined;
+  try {
+    return (await findConnectorByName(deps.kafkaConnect, connectorName(pipeline.id)))?.connectorArn;
+  } catch (error) {
+    throw toTaskError(error, 'look for the pipeline\'s connector');
+  }
+}
+
+/** One round: true when gone, false when its deletion is under way. */
+async function deleteRound(connectorArn: string, deps: DeleteConnectorDeps): Promise<{ gone: boolean; state: string }> {
+  let state: string | undefined;
+  try {
+    state = (await deps.kafkaConnect.send(new DescribeConnectorCommand({ connectorArn }))).connectorState;
+  } catch (error) {
+    if (isNotFound(error)) return { gone: true, state: 'GONE' };
+    throw toTaskError(error, `describe connector ${connectorArn}`);
+  }
+  if (state === 'DELETING') return { gone: false, state };
+  try {
+    const out = await deps.kafkaConnect.send(new DeleteConnectorCommand({ connectorArn }));
+    return { gone: false, state: out.connectorState ?? 'DELETING' };
+  } catch (error) {
+    if (isNotFound(error)) return { gone: true, state: 'GONE' };
+    // Busy (still CREATING or UPDATING): try again after the next Wait.
+    if (isAwsError(error, 'ConflictException')) return { gone: false, state: state ?? 'BUSY' };
+    throw toTaskError(error, `delete connector ${connectorArn}`);
+  }
+}
+
+export async function deleteConnector(input: DeleteConnectorInput, deps: DeleteConnectorDeps): Promise<DeleteConnectorOutput> {
+  const pipeline = await loadPipeline(deps, input.pipelineId, CLEANUP_STATUSES);
+  const since = input.since ?? nowIso(deps);
+  return runStep(deps, pipeline.id, input.step ?? DELETE_CONNECTOR_STEP, async () => {
+    const connectorArn = await connectorArnOf(pipeline, deps);
+    const round = connectorArn === undefined ? { gone: true, state: 'NONE' } : await deleteRound(connectorArn, deps);
+    const attempt = nextAttempt(input, round.gone, `the deletion of connector ${connectorArn}`, round.state);
+    return { gone: round.gone, connectorArn, attempt, since };
+  }, {
+    startedAt: since,
+    running: (r) => !r.gone,
+    detail: (r) => (r.connectorArn === undefined ? 'no connector to delete' : r.gone ? `connector ${r.connectorArn} deleted` : `deleting connector ${r.connectorArn} (check ${r.attempt})`),
+  });
+}
+
+let deps: DeleteConnectorDeps | undefined;
+export const handler = taskHandler<DeleteConnectorInput, DeleteConnectorOutput>(DELETE_CONNECTOR_STEP, (input) => {
+  deps ??= { store: registryStore(), kafkaConnect: new KafkaConnectClient(awsClientConfig()), log: taskLog };
+  return deleteConnector(input, deps);
+});

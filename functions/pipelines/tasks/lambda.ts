@@ -1,0 +1,42 @@
+/**
+ * The Lambda side of the workflow tasks: one function per task (serverless.yml), each a thin
+ * handler around its core. The state machine passes the task input as the event; the core's
+ * return value becomes the task result; a thrown error's `name` is the errorType the ASL's
+ * Retry/Catch match.
+ */
+import middy from '@middy/core';
+import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware';
+import { requiredString } from '../../lib/config.ts';
+import { logger, type Log } from '../../lib/logger.ts';
+import type { PipelineStore } from '../model.ts';
+import { createDocumentClient, DynamoPipelineStore } from '../registry.ts';
+import { guardStore } from './step.ts';
+
+/** The Powertools logger behind the cores' Log port. */
+export const taskLog: Log = {
+  debug: (message, ...extra) => logger.debug(message, ...extra),
+  info: (message, ...extra) => logger.info(message, ...extra),
+  warn: (message, ...extra) => logger.warn(message, ...extra),
+  error: (message, ...extra) => logger.error(message, ...extra),
+};
+
+let store: PipelineStore | undefined;
+
+/** The registry (DynamoDB table PIPELINES_TABLE), created once per container. */
+export function registryStore(env: Record<string, string | undefined> = process.env): PipelineStore {
+  store ??= guardStore(new DynamoPipelineStore({ client: createDocumentClient(), tableName: requiredString(env, 'PIPELINES_TABLE') }));
+  return store;
+}
+
+/** Wraps a task core: logs its failure with the pipeline id (the error itself goes to Step Functions). */
+export function taskHandler<I extends { pipelineId?: string }, O>(task: string, run: (input: I) => Promise<O>) {
+  return middy(async (event: I): Promise<O> => {
+    try {
+      return await run(event);
+    } catch (error) {
+      const e = error as Error;
+      logger.warn(`${task} failed`, { pipelineId: event?.pipelineId, errorName: e?.name, errorMessage: e?.message });
+      throw error;
+    }
+  }).use(injectLambdaContext(logger));
+}

@@ -1,0 +1,103 @@
+/**
+ * What every task shares: loading its pipeline and recording its step in the registry, so
+ * GET /pipelines/{id} shows where the workflow is and what each step did.
+ */
+import type { Log } from '../../lib/logger.ts';
+import type { Pipeline, PipelineStatus, PipelineStore, StepRecord } from '../model.ts';
+import { InvalidPipelineError, isTransientAwsError, TransientError } from './errors.ts';
+
+/** Ports every task core takes. */
+export interface TaskDeps {
+  store: PipelineStore;
+  /** Clock for step times (tests pin it). */
+  now?: () => Date;
+  log?: Log;
+}
+
+/** The input every task gets from the state machine. */
+export interface PipelineInput {
+  pipelineId: string;
+}
+
+export function nowIso(deps: TaskDeps): string {
+  return (deps.now?.() ?? new Date()).toISOString();
+}
+
+/** The pipeline, or InvalidPipelineError (permanent) when the registry does not have it. */
+export async function loadPipeline(deps: TaskDeps, pipelineId: string, expected?: readonly PipelineStatus[]): Promise<Pipeline> {
+  if (typeof pipelineId !== 'string' || pipelineId === '') throw new InvalidPipelineError('the task input has no pipelineId');
+  const pipeline = await deps.store.get(pipelineId);
+  if (!pipeline) throw new InvalidPipelineError(`pipeline ${pipelineId} is not in the registry`);
+  if (expected && !expected.includes(pipeline.status)) {
+    throw new InvalidPipelineError(`pipeline ${pipelineId} is ${pipeline.status}; this step runs only while it is ${expected.join(' or ')}`);
+  }
+  return pipeline;
+}
+
+function errorMessage(error: unknown): string {
+  return error instanceof Error ? `${error.name}: ${error.message}` : String(error);
+}
+
+/**
+ * Runs one step: records it RUNNING, then SUCCEEDED with `detail(result)` or FAILED with the
+ * error, and rethrows. `startedAt` lets a poll loop keep the time of its first poll.
+ * A failure to write the history never hides the step's own error.
+ */
+export async function runStep<T>(
+  deps: TaskDeps,
+  pipelineId: string,
+  name: string,
+  work: () => Promise<T>,
+  options: { startedAt?: string; detail?: (result: T) => string | undefined; running?: (result: T) => boolean } = {},
+): Promise<T> {
+  const startedAt = options.startedAt ?? nowIso(deps);
+  if (options.startedAt === undefined) {
+    await deps.store.recordStep(pipelineId, { name, status: 'RUNNING', startedAt });
+  }
+  let result: T;
+  try {
+    result = await work();
+  } catch (error) {
+    const failed: StepRecord = { name, status: 'FAILED', startedAt, endedAt: nowIso(deps), detail: errorMessage(error) };
+    try {
+      await deps.store.recordStep(pipelineId, failed);
+    } catch (recordError) {
+      deps.log?.warn('could not record the failed step', { pipelineId, step: name, error: errorMessage(recordError) });
+    }
+    throw error;
+  }
+  const detail = options.detail?.(result);
+  if (options.running?.(result)) {
+    // Still in progress (a poll): keep the entry RUNNING, with the latest detail.
+    await deps.store.recordStep(pipelineId, { name, status: 'RUNNING', startedAt, ...(detail !== undefined ? { detail } : {}) });
+  } else {
+    await deps.store.recordStep(pipelineId, { name, status: 'SUCCEEDED', startedAt, endedAt: nowIso(deps), ...(detail !== undefined ? { detail } : {}) });
+  }
+  return result;
+}
+
+/**
+ * The registry as the tasks use it: a throttled or failing DynamoDB call becomes a TransientError
+ * (retried by the state machine); the registry's own named errors pass through unchanged.
+ */
+export function guardStore(store: PipelineStore): PipelineStore {
+  const guard = async <T>(what: string, call: () => Promise<T>): Promise<T> => {
+    try {
+      return await call();
+    } catch (error) {
+      if (isTransientAwsError(error)) {
+        throw new TransientError(`could not ${what} in the pipeline registry (${(error as Error).name}); will retry`, { cause: error });
+      }
+      throw error;
+    }
+  };
+  return {
+    create: (pipeline, key) => guard('create the pipeline', () => store.create(pipeline, key)),
+    get: (id) => guard('read the pipeline', () => store.get(id)),
+    list: () => guard('list pipelines', () => store.list()),
+    transition: (id, to, patch) => guard(`move the pipeline to ${to}`, () => store.transition(id, to, patch)),
+    recordStep: (id, step) => guard('record a step', () => store.recordStep(id, step)),
+    setResources: (id, resources) => guard('record resources', () => store.setResources(id, resources)),
+    activeRoute: (appId) => guard('read a route', () => store.activeRoute(appId)),
+  };
+}
