@@ -21,12 +21,21 @@ import type { InvokeFunction, PollerStats } from './lambda/poller.ts';
 import { LambdaService, type FunctionSettings, type KafkaBrokers } from './lambda/service.ts';
 import { log } from './logger.ts';
 import { DynamoDbService } from './dynamodb/service.ts';
+import { Ec2Service } from './ec2/service.ts';
+import { KafkaConnectService, type ConnectorState, type KafkaConnectFaults } from './kafkaconnect/service.ts';
+import type { SinkStats } from './kafkaconnect/s3-sink.ts';
+import type { ClusterOverrides, DevClusterSettings } from './msk/clusters.ts';
+import { MskService } from './msk/service.ts';
 import { S3Service } from './s3/service.ts';
 import { startEndpointServer, type AwsRequest, type AwsResponse } from './server.ts';
 import type { ExecutionRecord } from './stepfunctions/execution.ts';
 import { StepFunctionsService } from './stepfunctions/service.ts';
 
 export type { InvokeFunction } from './lambda/poller.ts';
+export type { ClusterOverrides, DevClusterSettings } from './msk/clusters.ts';
+export { DEFAULT_NETWORK as MSK_DEFAULT_NETWORK } from './msk/clusters.ts';
+export type { KafkaConnectFaults } from './kafkaconnect/service.ts';
+export type { ExecutionRecord } from './stepfunctions/execution.ts';
 export type { FunctionSettings, KafkaBrokers } from './lambda/service.ts';
 export type { FaultState, ThrottleSetting } from './firehose/faults.ts';
 export { LIMITS as FIREHOSE_LIMITS } from './firehose/service.ts';
@@ -58,6 +67,31 @@ export interface LocalAwsOptions {
   stepFunctions?: { waitScale?: number };
   /** DynamoDB (dynalite): `inMemory` keeps no files; `createTableMs` is how long a new table stays CREATING (default 0). */
   dynamodb?: { inMemory?: boolean; createTableMs?: number };
+  /** Region of the ARNs the endpoint makes up front (the dev MSK cluster); default us-east-1. */
+  region?: string;
+  /**
+   * MSK control plane. `cluster`: the dev cluster as MSK describes it (brokers default to
+   * `kafka.brokers`; ARN, name, VPC, subnets, security groups and the brokers' settings can be
+   * given); `clusters`: extra clusters as overrides of the dev cluster (rule-breaking ones).
+   */
+  msk?: { cluster?: Partial<DevClusterSettings>; clusters?: ClusterOverrides[] };
+  /** MSK Connect state transition delays (defaults: plugin 500 ms, connector 1000 ms, delete 500 ms). */
+  kafkaConnect?: { pluginDelayMs?: number; connectorDelayMs?: number; deleteDelayMs?: number };
+}
+
+export interface MskControls {
+  /** ARN of the dev cluster (undefined without brokers). */
+  readonly devClusterArn: string | undefined;
+  /** Adds an extra cluster (overrides of the dev cluster); returns its DescribeClusterV2 `clusterInfo`. */
+  register(overrides: ClusterOverrides): Record<string, unknown>;
+  unregister(arn: string): boolean;
+  clusters(): Record<string, unknown>[];
+}
+
+export interface KafkaConnectControls {
+  connectors(): Array<{ name: string; arn: string; state: ConnectorState; sink: SinkStats | null }>;
+  /** The next n plugins end CREATE_FAILED / connectors end FAILED. */
+  setFaults(update: Partial<KafkaConnectFaults>): KafkaConnectFaults;
 }
 
 export interface StepFunctionsControls {
@@ -97,6 +131,8 @@ export interface LocalAws {
   readonly firehose: FirehoseControls;
   readonly eventSourceMappings: EventSourceMappingControls;
   readonly stepFunctions: StepFunctionsControls;
+  readonly msk: MskControls;
+  readonly kafkaConnect: KafkaConnectControls;
   /** Stops the pollers (in-flight invocations finish), flushes Firehose buffers, closes the server. */
   close(): Promise<void>;
 }
@@ -109,16 +145,42 @@ export async function startLocalAws(options: LocalAwsOptions): Promise<LocalAws>
   const clock = options.clock ?? systemClock;
   const accountId = options.accountId ?? DEFAULT_ACCOUNT_ID;
 
+  const region = options.region ?? 'us-east-1';
+
   const firehose = new FirehoseService({ dataDir, clock, createDelayMs: options.firehoseCreateDelayMs ?? 0 });
+  const devBrokers = options.msk?.cluster?.brokers ?? options.kafka?.brokers;
+  const msk = new MskService({
+    dataDir,
+    dev: devBrokers && devBrokers.length > 0 ? { ...options.msk?.cluster, brokers: devBrokers } : undefined,
+    clusters: options.msk?.clusters ?? [],
+    region,
+    accountId,
+  });
+  const kafka = {
+    ...options.kafka,
+    // MSK mappings poll the brokers of the cluster the local MSK describes under that ARN.
+    brokersFor: (arn: string) => msk.brokersFor(arn) ?? options.kafka?.brokersFor?.(arn),
+  };
   const lambda = new LambdaService({
     dataDir,
     clock,
     invoke: options.invoke,
-    kafka: options.kafka,
+    kafka,
     functions: options.functions,
     openSource: options.openKafkaSource ?? openKafkaSource,
   });
   const dynamodb = new DynamoDbService({ dataDir, ...options.dynamodb });
+  const kafkaConnect = new KafkaConnectService({ dataDir, openSource: options.openKafkaSource ?? openKafkaSource, ...options.kafkaConnect });
+  const ec2 = new Ec2Service({ subnets: () => msk.subnets() });
+  const parseBody = (request: AwsRequest): Record<string, unknown> => {
+    try {
+      const parsed: unknown = JSON.parse(request.body.toString('utf8') || '{}');
+      if (parsed === null || typeof parsed !== 'object' || Array.isArray(parsed)) throw new Error('the body must be a JSON object');
+      return parsed as Record<string, unknown>;
+    } catch (error) {
+      throw new AwsError('ValidationException', error instanceof Error ? error.message : String(error), 400);
+    }
+  };
   const stepFunctions = new StepFunctionsService({
     dataDir,
     invokeFunction: (fn, payload, region, account) => lambda.invokeFunction(fn, payload, region, account),
@@ -129,7 +191,7 @@ export async function startLocalAws(options: LocalAwsOptions): Promise<LocalAws>
     const route = `${request.method} ${request.path.replace(/\/+$/, '')}`;
     switch (route) {
       case 'GET /_local/health':
-        return okJson({ status: 'ok', services: ['firehose', 'lambda', 's3'], dataDir });
+        return okJson({ status: 'ok', services: ['firehose', 'lambda', 'states', 'dynamodb', 'kafka', 'kafkaconnect', 'ec2', 's3'], dataDir });
       case 'GET /_local/firehose/faults':
         return okJson(firehose.faults.snapshot());
       case 'POST /_local/firehose/faults': {
@@ -153,6 +215,35 @@ export async function startLocalAws(options: LocalAwsOptions): Promise<LocalAws>
         return okJson(firehose.streamStatuses());
       case 'GET /_local/lambda/event-source-mappings':
         return okJson(lambda.describeAll().map((m) => ({ ...m, poller: lambda.stats(String(m.UUID)) ?? null })));
+      case 'GET /_local/msk/clusters':
+        return okJson({ devClusterArn: msk.devArn ?? null, clusters: msk.list() });
+      case 'POST /_local/msk/clusters':
+        try {
+          return okJson({ clusterInfo: msk.register(parseBody(request) as ClusterOverrides) }, 201);
+        } catch (error) {
+          if (error instanceof AwsError) throw error;
+          throw new AwsError('ValidationException', error instanceof Error ? error.message : String(error), 400);
+        }
+      case 'DELETE /_local/msk/clusters': {
+        const arn = request.query.get('arn') ?? '';
+        if (!msk.unregister(arn)) throw new AwsError('NotFoundException', `no extra MSK cluster ${arn}`, 404);
+        return okJson({ deleted: arn });
+      }
+      case 'GET /_local/kafkaconnect/connectors':
+        return okJson(kafkaConnect.connectorStatuses());
+      case 'GET /_local/kafkaconnect/faults':
+        return okJson(kafkaConnect.faults);
+      case 'POST /_local/kafkaconnect/faults':
+        try {
+          return okJson(kafkaConnect.setFaults(parseBody(request) as Partial<KafkaConnectFaults>));
+        } catch (error) {
+          if (error instanceof AwsError) throw error;
+          throw new AwsError('ValidationException', error instanceof Error ? error.message : String(error), 400);
+        }
+      case 'DELETE /_local/kafkaconnect/faults':
+        return okJson(kafkaConnect.setFaults({ failNextPlugins: 0, failNextConnectors: 0 }));
+      case 'GET /_local/stepfunctions/executions':
+        return okJson(stepFunctions.listAll(request.query.get('stateMachineArn') ?? undefined).map(({ events, ...e }) => ({ ...e, events: events.length })));
       default:
         return undefined;
     }
@@ -164,16 +255,18 @@ export async function startLocalAws(options: LocalAwsOptions): Promise<LocalAws>
       port: options.port ?? DEFAULT_PORT,
       ...(options.host !== undefined ? { host: options.host } : {}),
       accountId,
-      services: [firehose, lambda, stepFunctions, dynamodb, new S3Service({ s3Root: join(dataDir, 's3') })],
+      services: [firehose, lambda, stepFunctions, dynamodb, msk, kafkaConnect, ec2, new S3Service({ s3Root: join(dataDir, 's3') })],
       control,
     });
   } catch (error) {
     firehose.close();
     stepFunctions.close();
     await dynamodb.close();
+    await kafkaConnect.close();
     throw error;
   }
   lambda.resume();
+  kafkaConnect.resume();
   log.info('local AWS endpoint listening', { url: server.url, dataDir });
 
   let closing: Promise<void> | undefined;
@@ -200,10 +293,21 @@ export async function startLocalAws(options: LocalAwsOptions): Promise<LocalAws>
       settled: (arn) => stepFunctions.settled(arn),
       setWaitScale: (scale) => stepFunctions.setWaitScale(scale),
     },
+    msk: {
+      devClusterArn: msk.devArn,
+      register: (overrides) => msk.register(overrides),
+      unregister: (arn) => msk.unregister(arn),
+      clusters: () => msk.list(),
+    },
+    kafkaConnect: {
+      connectors: () => kafkaConnect.connectorStatuses(),
+      setFaults: (update) => kafkaConnect.setFaults(update),
+    },
     close: () => {
       closing ??= (async () => {
         // Pollers first: their in-flight invocations may still call Firehose through this server.
         await lambda.close();
+        await kafkaConnect.close();
         stepFunctions.close();
         firehose.close();
         await server.close();

@@ -51,6 +51,8 @@ export interface KafkaSourceOptions {
   brokers: readonly string[];
   groupId: string;
   topic: string;
+  /** Several topics in one subscription (the connectors' `topics`); `topic` when absent. */
+  topics?: readonly string[];
   startingPosition: 'TRIM_HORIZON' | 'LATEST';
   clientId: string;
 }
@@ -73,7 +75,7 @@ export const openKafkaSource: OpenKafkaSource = async (options, handlers) => {
   let stream: Awaited<ReturnType<typeof consumer.consume>>;
   try {
     stream = await consumer.consume({
-      topics: [options.topic],
+      topics: options.topics ? [...options.topics] : [options.topic],
       mode: 'committed',
       fallbackMode: options.startingPosition === 'LATEST' ? 'latest' : 'earliest',
       autocommit: false,
