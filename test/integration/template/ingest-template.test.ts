@@ -31,7 +31,7 @@ describe('serverless package: ingest', () => {
     expect(template.Resources.IngestLogGroup!.Properties.RetentionInDays).toBe(30);
   });
 
-  it('gives the function its own role with only logs, VPC interfaces and (when configured) MSK IAM and SCRAM', () => {
+  it('gives the function its own role with only logs, VPC interfaces, the registry route read and (when configured) MSK IAM and SCRAM', () => {
     expect(fn().Role).toEqual({ 'Fn::GetAtt': ['IngestRole', 'Arn'] });
     const statements = roleStatements(template, 'IngestRole');
     const actions = statements.flatMap((s) => (Array.isArray(s.Action) ? s.Action : [s.Action])).sort();
@@ -39,6 +39,7 @@ describe('serverless package: ingest', () => {
       [
         'logs:CreateLogStream', 'logs:PutLogEvents',
         'ec2:CreateNetworkInterface', 'ec2:DescribeNetworkInterfaces', 'ec2:DescribeSubnets', 'ec2:DeleteNetworkInterface', 'ec2:AssignPrivateIpAddresses', 'ec2:UnassignPrivateIpAddresses',
+        'dynamodb:GetItem',
         'kafka-cluster:Connect', 'kafka-cluster:DescribeTopic', 'kafka-cluster:WriteData', 'kafka-cluster:WriteDataIdempotently',
         'secretsmanager:GetSecretValue',
       ].sort(),
@@ -46,6 +47,8 @@ describe('serverless package: ingest', () => {
     expect(statements.every((s) => s.Effect === 'Allow')).toBe(true);
     const logs = statements.find((s) => s.Sid === 'Logs')!;
     expect(JSON.stringify(logs.Resource)).toContain('/aws/lambda/clickstream-pipeline-test-ingest');
+    // The registry read is one GetItem on the pipelines table (an app's route), nothing else.
+    expect(statements.find((s) => s.Sid === 'PipelinesRoutes')).toEqual({ Sid: 'PipelinesRoutes', Effect: 'Allow', Action: ['dynamodb:GetItem'], Resource: { 'Fn::GetAtt': ['PipelinesTable', 'Arn'] } });
     // Only the ENI actions (which AWS does not scope by resource) may use '*'.
     const wildcard = statements.filter((s) => s.Resource === '*').map((s) => s.Sid);
     expect(wildcard).toEqual(['VpcNetworkInterfaces']);
