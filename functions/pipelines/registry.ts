@@ -81,10 +81,22 @@ function cancellationReasons(err: unknown): CancellationReason[] | undefined {
 const failed = (r: CancellationReason | undefined) => r?.Code === 'ConditionalCheckFailed';
 const conflicted = (reasons: CancellationReason[]) => reasons.some((r) => r.Code === 'TransactionConflict');
 
+/**
+ * A copy without undefined properties (optional fields of the model), so the store works with any
+ * DocumentClient, not only one created with `removeUndefinedValues`.
+ */
+function defined<T>(value: T): T {
+  if (Array.isArray(value)) return value.map(defined) as T;
+  if (value !== null && typeof value === 'object') {
+    return Object.fromEntries(Object.entries(value).filter(([, v]) => v !== undefined).map(([k, v]) => [k, defined(v)])) as T;
+  }
+  return value;
+}
+
 function toItem(pipeline: Pipeline): Item {
   const steps: Record<string, StepRecord> = {};
   for (const s of pipeline.steps ?? []) steps[s.name] = s;
-  return {
+  return defined({
     ...pipeline,
     steps,
     resources: pipeline.resources ?? {},
@@ -92,7 +104,7 @@ function toItem(pipeline: Pipeline): Item {
     kind: 'pipeline',
     listPk: LIST_PK,
     listSk: `${pipeline.createdAt}#${pipeline.id}`,
-  };
+  });
 }
 
 function fromItem(item: Item): Pipeline {
@@ -254,7 +266,7 @@ export class DynamoPipelineStore implements PipelineStore {
       names[`#${field}`] = field;
       if (patch[field] === undefined) remove.push(`#${field}`);
       else {
-        values[`:${field}`] = patch[field];
+        values[`:${field}`] = defined(patch[field]);
         set.push(`#${field} = :${field}`);
       }
     }
@@ -289,7 +301,7 @@ export class DynamoPipelineStore implements PipelineStore {
   }
 
   async recordStep(id: string, step: StepRecord): Promise<void> {
-    await this.#update(id, 'SET #steps.#name = :step, #currentStep = :name, #updatedAt = :updatedAt', { '#steps': 'steps', '#name': step.name, '#currentStep': 'currentStep' }, { ':step': step, ':name': step.name });
+    await this.#update(id, 'SET #steps.#name = :step, #currentStep = :name, #updatedAt = :updatedAt', { '#steps': 'steps', '#name': step.name, '#currentStep': 'currentStep' }, { ':step': defined(step), ':name': step.name });
   }
 
   async setResources(id: string, resources: Partial<PipelineResources>): Promise<void> {

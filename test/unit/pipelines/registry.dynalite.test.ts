@@ -31,7 +31,8 @@ beforeAll(async () => {
   dir = tempDir();
   aws = await startLocalAws({ port: 0, dataDir: dir.path, dynamodb: { inMemory: true } });
   client = new DynamoDBClient({ endpoint: aws.url, region: 'us-east-1', credentials: { accessKeyId: 'AKIDLOCAL', secretAccessKey: 'local' }, maxAttempts: 1 });
-  doc = DynamoDBDocumentClient.from(client, { marshallOptions: { removeUndefinedValues: true } });
+  // A plain DocumentClient (no removeUndefinedValues): the store must not depend on that option.
+  doc = DynamoDBDocumentClient.from(client);
   await client.send(new CreateTableCommand(createTableInput()));
 });
 
