@@ -46,7 +46,10 @@ import {
   type EventSourceMappingConfiguration,
 } from '@aws-sdk/client-lambda';
 import { mockClient, type AwsStub } from 'aws-sdk-client-mock';
-import { StateMachine, type EventLog } from 'aws-local-stepfunctions';
+import { StateMachine } from 'aws-local-stepfunctions';
+
+/** One entry of aws-local-stepfunctions' event log (its EventLog type is not exported). */
+export type EventLog = { type: string; state?: { name: string; type: string }; [key: string]: any };
 import { MemoryPipelineStore } from '../../functions/pipelines/memory-store.ts';
 import type { Pipeline, PipelineStore } from '../../functions/pipelines/model.ts';
 import { createConnector } from '../../functions/pipelines/tasks/create-connector.ts';
@@ -330,8 +333,8 @@ export class WorkflowWorld {
     this.connectMock = mockClient(this.kafkaConnect);
     this.lambdaMock = mockClient(this.lambda);
     this.ec2Mock = mockClient(this.ec2);
-    const fake = <I, O>(stub: AwsStub<any, any, any>, command: new (input: I) => unknown, name: string, answer: (input: I) => O) => {
-      stub.on(command as never).callsFake(async (input: I) => {
+    const fake = (stub: AwsStub<any, any, any>, command: unknown, name: string, answer: (input: any) => unknown) => {
+      stub.on(command as never).callsFake(async (input: any) => {
         const next = this.awsFailures.get(name)?.shift();
         if (next) throw next;
         return answer(input);
@@ -454,7 +457,7 @@ export class WorkflowWorld {
     const execution = machine.run({ pipelineId }, { overrides: { taskResourceLocalHandlers, retryIntervalOverrides, waitTimeOverrides } as never });
     const events: EventLog[] = [];
     const collecting = (async () => {
-      for await (const event of execution.eventLogs) events.push(event);
+      for await (const event of execution.eventLogs) events.push(event as EventLog);
     })();
     let status: RunResult['status'] = 'SUCCEEDED';
     let error: string | undefined;
@@ -467,11 +470,11 @@ export class WorkflowWorld {
       error = cause?.name ?? (e as Error).name;
     }
     await collecting;
-    const visited = events.filter((e) => e.type === 'StateEntered' && (e as { state: { type: string } }).state.type === 'Task').map((e) => (e as { state: { name: string } }).state.name);
+    const visited = events.filter((e) => e.type === 'StateEntered' && e.state?.type === 'Task').map((e) => e.state!.name);
     const retries: Record<string, number> = {};
     for (const e of events) {
-      if (e.type === 'StateRetried') {
-        const n = (e as { state: { name: string } }).state.name;
+      if (e.type === 'StateRetried' && e.state) {
+        const n = e.state.name;
         retries[n] = (retries[n] ?? 0) + 1;
       }
     }

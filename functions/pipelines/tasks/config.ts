@@ -4,6 +4,7 @@
  */
 import { ConfigError } from '../../lib/errors.ts';
 import { list, requiredString, type Env } from '../../lib/config.ts';
+import type { Pipeline } from '../model.ts';
 
 export interface StackNetworkConfig {
   /** VPC_ID: the solution's VPC (the same-VPC rule). */
@@ -35,6 +36,12 @@ export function partitionOf(region: string): string {
   if (region.startsWith('cn-')) return 'aws-cn';
   if (region.startsWith('us-gov-')) return 'aws-us-gov';
   return 'aws';
+}
+
+/** The security groups a pipeline's sink attaches: the solution's, plus the self-hosted cluster's. */
+export function sinkSecurityGroups(pipeline: Pipeline, network: StackNetworkConfig): string[] {
+  const cluster = pipeline.kafka.cluster;
+  return [...new Set([network.securityGroupId, ...(cluster.type === 'self-hosted' && cluster.securityGroupId ? [cluster.securityGroupId] : [])])];
 }
 
 export { requiredString };

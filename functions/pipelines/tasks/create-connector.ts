@@ -4,13 +4,14 @@
  * earlier attempt of this task created it) → that connector is found by name and reused.
  * DescribeConnector then polls until it is RUNNING.
  */
-import { CreateConnectorCommand, KafkaConnectClient, ListConnectorsCommand, type ConnectorSummary } from '@aws-sdk/client-kafkaconnect';
+import { CreateConnectorCommand, KafkaConnectClient } from '@aws-sdk/client-kafkaconnect';
 import { awsClientConfig } from '../../lib/aws.ts';
 import { optionalString } from '../../lib/config.ts';
 import { buildCreateConnectorRequest, connectorName } from '../build-connector-config.ts';
 import type { ValidatedCluster } from '../cluster-rules.ts';
 import type { Pipeline } from '../model.ts';
-import { readRegion, readStackNetwork, requiredString, type StackNetworkConfig } from './config.ts';
+import { readRegion, readStackNetwork, requiredString, sinkSecurityGroups, type StackNetworkConfig } from './config.ts';
+import { findConnectorByName } from './connect-lookups.ts';
 import type { CreateTopicOutput } from './create-topic.ts';
 import { InvalidPipelineError, isAwsError, toTaskError } from './errors.ts';
 import { registryStore, taskHandler, taskLog } from './lambda.ts';
@@ -53,24 +54,6 @@ export interface CreateConnectorOutput {
   connectorArn: string;
   /** Polls done so far: the start of DescribeConnector's bounded loop. */
   attempt: number;
-}
-
-/** The connector named `name`, through every page of ListConnectors. */
-export async function findConnectorByName(client: Pick<KafkaConnectClient, 'send'>, name: string): Promise<ConnectorSummary | undefined> {
-  let nextToken: string | undefined;
-  do {
-    const page = await client.send(new ListConnectorsCommand({ connectorNamePrefix: name, ...(nextToken ? { nextToken } : {}) }));
-    const found = page.connectors?.find((c) => c.connectorName === name);
-    if (found) return found;
-    nextToken = page.nextToken;
-  } while (nextToken);
-  return undefined;
-}
-
-/** The security groups a pipeline's sink attaches: the solution's, plus the self-hosted cluster's. */
-export function sinkSecurityGroups(pipeline: Pipeline, network: StackNetworkConfig): string[] {
-  const cluster = pipeline.kafka.cluster;
-  return [...new Set([network.securityGroupId, ...(cluster.type === 'self-hosted' && cluster.securityGroupId ? [cluster.securityGroupId] : [])])];
 }
 
 async function ensureConnector(pipeline: Pipeline, input: CreateConnectorInput, deps: CreateConnectorDeps): Promise<CreateConnectorOutput> {

@@ -6,21 +6,16 @@
  * is this pipeline's (same consumer group: an earlier attempt created it) it is reused; otherwise
  * the conflict is permanent.
  */
-import {
-  CreateEventSourceMappingCommand,
-  LambdaClient,
-  ListEventSourceMappingsCommand,
-  type EventSourceMappingConfiguration,
-} from '@aws-sdk/client-lambda';
+import { CreateEventSourceMappingCommand, LambdaClient, type EventSourceMappingConfiguration } from '@aws-sdk/client-lambda';
 import { awsClientConfig } from '../../lib/aws.ts';
-import { buildEventSourceMapping, consumerGroupId, type KafkaAuth } from '../build-event-source-mapping.ts';
+import { buildEventSourceMapping, type KafkaAuth } from '../build-event-source-mapping.ts';
 import type { Pipeline } from '../model.ts';
-import { partitionOf, readRegion, readStackNetwork, requiredString, type StackNetworkConfig } from './config.ts';
-import { sinkSecurityGroups } from './create-connector.ts';
+import { partitionOf, readRegion, readStackNetwork, requiredString, sinkSecurityGroups, type StackNetworkConfig } from './config.ts';
 import type { CreateTopicOutput } from './create-topic.ts';
 import { AwsRequestError, isAwsError, toTaskError } from './errors.ts';
 import { listedBrokers } from './kafka-admin.ts';
 import { registryStore, taskHandler, taskLog } from './lambda.ts';
+import { findPipelineMapping } from './mapping-lookups.ts';
 import { loadPipeline, runStep, type PipelineInput, type TaskDeps } from './step.ts';
 
 export const CREATE_MAPPING_STEP = 'CreateEventSourceMapping';
@@ -64,20 +59,6 @@ export function mappingAuth(pipeline: Pipeline): KafkaAuth {
     case 'scram': return { type: 'sasl-scram-512', secretArn: pipeline.kafka.scramSecretArn ?? '' };
     default: return { type: 'none' };
   }
-}
-
-/** The mapping of this function whose consumer group is the pipeline's. */
-export async function findPipelineMapping(lambda: Pick<LambdaClient, 'send'>, functionName: string, pipelineId: string): Promise<EventSourceMappingConfiguration | undefined> {
-  const group = consumerGroupId(pipelineId);
-  let marker: string | undefined;
-  do {
-    const page = await lambda.send(new ListEventSourceMappingsCommand({ FunctionName: functionName, ...(marker ? { Marker: marker } : {}) }));
-    const found = page.EventSourceMappings?.find((m) => m.AmazonManagedKafkaEventSourceConfig?.ConsumerGroupId === group
-      || m.SelfManagedKafkaEventSourceConfig?.ConsumerGroupId === group);
-    if (found) return found;
-    marker = page.NextMarker;
-  } while (marker);
-  return undefined;
 }
 
 async function ensureMapping(pipeline: Pipeline, input: CreateEventSourceMappingInput, deps: CreateEventSourceMappingDeps): Promise<CreateEventSourceMappingOutput> {

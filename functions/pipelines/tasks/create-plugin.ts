@@ -9,14 +9,10 @@
  *
  * Returns the plugin ARN; DescribePlugin then polls until it is ACTIVE.
  */
-import {
-  CreateCustomPluginCommand,
-  KafkaConnectClient,
-  ListCustomPluginsCommand,
-  type CustomPluginSummary,
-} from '@aws-sdk/client-kafkaconnect';
+import { CreateCustomPluginCommand, KafkaConnectClient } from '@aws-sdk/client-kafkaconnect';
 import { awsClientConfig } from '../../lib/aws.ts';
 import type { Pipeline } from '../model.ts';
+import { findPluginByName, pluginName } from './connect-lookups.ts';
 import { InvalidPipelineError, isAwsError, toTaskError } from './errors.ts';
 import { registryStore, taskHandler, taskLog } from './lambda.ts';
 import { loadPipeline, runStep, type PipelineInput, type TaskDeps } from './step.ts';
@@ -35,23 +31,6 @@ export interface CreatePluginOutput {
   pluginCreated: boolean;
   /** Polls done so far: the start of DescribePlugin's bounded loop. */
   attempt: number;
-}
-
-/** The custom plugin name of a pipeline (unique per pipeline). */
-export function pluginName(pipelineId: string): string {
-  return `clickstream-${pipelineId}-s3-sink`;
-}
-
-/** The plugin named `name`, through every page of ListCustomPlugins. */
-export async function findPluginByName(client: Pick<KafkaConnectClient, 'send'>, name: string): Promise<CustomPluginSummary | undefined> {
-  let nextToken: string | undefined;
-  do {
-    const page = await client.send(new ListCustomPluginsCommand({ namePrefix: name, ...(nextToken ? { nextToken } : {}) }));
-    const found = page.customPlugins?.find((p) => p.name === name);
-    if (found) return found;
-    nextToken = page.nextToken;
-  } while (nextToken);
-  return undefined;
 }
 
 async function ensurePlugin(pipeline: Pipeline, deps: CreatePluginDeps): Promise<CreatePluginOutput> {

@@ -9,26 +9,23 @@ import { DeleteConnectorCommand, DescribeConnectorCommand, KafkaConnectClient } 
 import { awsClientConfig } from '../../lib/aws.ts';
 import { connectorName } from '../build-connector-config.ts';
 import type { Pipeline } from '../model.ts';
-import { findConnectorByName } from './create-connector.ts';
+import { CLEANUP_STATUSES, stepStarted, type CleanupInput } from './cleanup.ts';
+import { findConnectorByName } from './connect-lookups.ts';
 import { isAwsError, isNotFound, toTaskError } from './errors.ts';
 import { registryStore, taskHandler, taskLog } from './lambda.ts';
-import { nextAttempt, type PollInput } from './poll.ts';
-import { loadPipeline, nowIso, runStep, type PipelineInput, type TaskDeps } from './step.ts';
+import { nextAttempt, sinceOf, type PollState } from './poll.ts';
+import { loadPipeline, nowIso, runStep, type TaskDeps } from './step.ts';
 
 export const DELETE_CONNECTOR_STEP = 'DeleteConnector';
-/** While rolling back a create (CREATING) or tearing down (DELETING). */
-export const CLEANUP_STATUSES = ['CREATING', 'DELETING'] as const;
-
 export interface DeleteConnectorDeps extends TaskDeps {
   kafkaConnect: Pick<KafkaConnectClient, 'send'>;
 }
 
-export interface CleanupInput extends PipelineInput {
-  /** Name of the step in the pipeline's history (RollbackDeleteConnector, DeleteConnector, ...). */
-  step?: string;
+export interface DeleteConnectorInput extends CleanupInput {
+  /** The previous round's output ({attempt: 0} from the Pass state that starts the loop). */
+  deletion?: PollState;
+  maxAttempts?: number;
 }
-
-export interface DeleteConnectorInput extends CleanupInput, PollInput {}
 
 export interface DeleteConnectorOutput {
   /** True once no connector of this pipeline exists. */
@@ -36,11 +33,6 @@ export interface DeleteConnectorOutput {
   connectorArn: string | undefined;
   attempt: number;
   since: string;
-}
-
-/** Whether a step of this name was ever started for the pipeline. */
-export function stepStarted(pipeline: Pipeline, name: string): boolean {
-  return pipeline.steps.some((s) => s.name === name);
 }
 
 async function connectorArnOf(pipeline: Pipeline, deps: DeleteConnectorDeps): Promise<string | undefined> {
@@ -76,11 +68,11 @@ async function deleteRound(connectorArn: string, deps: DeleteConnectorDeps): Pro
 
 export async function deleteConnector(input: DeleteConnectorInput, deps: DeleteConnectorDeps): Promise<DeleteConnectorOutput> {
   const pipeline = await loadPipeline(deps, input.pipelineId, CLEANUP_STATUSES);
-  const since = input.since ?? nowIso(deps);
+  const since = sinceOf(input.deletion) ?? nowIso(deps);
   return runStep(deps, pipeline.id, input.step ?? DELETE_CONNECTOR_STEP, async () => {
     const connectorArn = await connectorArnOf(pipeline, deps);
     const round = connectorArn === undefined ? { gone: true, state: 'NONE' } : await deleteRound(connectorArn, deps);
-    const attempt = nextAttempt(input, round.gone, `the deletion of connector ${connectorArn}`, round.state);
+    const attempt = nextAttempt(input.deletion, input.maxAttempts, round.gone, `the deletion of connector ${connectorArn}`, round.state);
     return { gone: round.gone, connectorArn, attempt, since };
   }, {
     startedAt: since,

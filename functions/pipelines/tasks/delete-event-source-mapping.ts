@@ -8,11 +8,10 @@ import { DeleteEventSourceMappingCommand, LambdaClient } from '@aws-sdk/client-l
 import { awsClientConfig } from '../../lib/aws.ts';
 import { optionalString } from '../../lib/config.ts';
 import type { Pipeline } from '../model.ts';
-import { findPipelineMapping } from './create-event-source-mapping.ts';
-import { CLEANUP_STATUSES, stepStarted, type CleanupInput } from './delete-connector.ts';
-import type { CleanupOutput } from './delete-plugin.ts';
+import { CLEANUP_STATUSES, stepStarted, type CleanupInput, type CleanupOutput } from './cleanup.ts';
 import { isAwsError, isNotFound, toTaskError, TransientError } from './errors.ts';
 import { registryStore, taskHandler, taskLog } from './lambda.ts';
+import { findPipelineMapping } from './mapping-lookups.ts';
 import { loadPipeline, runStep, type TaskDeps } from './step.ts';
 
 export const DELETE_MAPPING_STEP = 'DeleteEventSourceMapping';

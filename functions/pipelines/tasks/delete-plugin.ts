@@ -6,8 +6,8 @@
 import { DeleteCustomPluginCommand, KafkaConnectClient } from '@aws-sdk/client-kafkaconnect';
 import { awsClientConfig } from '../../lib/aws.ts';
 import type { Pipeline } from '../model.ts';
-import { findPluginByName, pluginName } from './create-plugin.ts';
-import { CLEANUP_STATUSES, stepStarted, type CleanupInput } from './delete-connector.ts';
+import { CLEANUP_STATUSES, stepStarted, type CleanupInput, type CleanupOutput } from './cleanup.ts';
+import { findPluginByName, pluginName } from './connect-lookups.ts';
 import { isAwsError, isNotFound, toTaskError, TransientError } from './errors.ts';
 import { registryStore, taskHandler, taskLog } from './lambda.ts';
 import { loadPipeline, runStep, type TaskDeps } from './step.ts';
@@ -16,13 +16,6 @@ export const DELETE_PLUGIN_STEP = 'DeletePlugin';
 
 export interface DeletePluginDeps extends TaskDeps {
   kafkaConnect: Pick<KafkaConnectClient, 'send'>;
-}
-
-export interface CleanupOutput {
-  /** What was deleted (an ARN, UUID or topic), or undefined when there was nothing of ours. */
-  deleted: string | undefined;
-  /** True when it had already gone. */
-  alreadyGone: boolean;
 }
 
 async function ownPluginArn(pipeline: Pipeline, deps: DeletePluginDeps): Promise<string | undefined> {

@@ -7,7 +7,7 @@ import { DescribeConnectorCommand, KafkaConnectClient } from '@aws-sdk/client-ka
 import { awsClientConfig } from '../../lib/aws.ts';
 import { isNotFound, ResourceFailedError, toTaskError } from './errors.ts';
 import { registryStore, taskHandler, taskLog } from './lambda.ts';
-import { nextAttempt, type PollInput } from './poll.ts';
+import { nextAttempt, sinceOf, type PollState } from './poll.ts';
 import { loadPipeline, nowIso, runStep, type PipelineInput, type TaskDeps } from './step.ts';
 
 export const DESCRIBE_CONNECTOR_STEP = 'WaitForConnector';
@@ -16,8 +16,10 @@ export interface DescribeConnectorDeps extends TaskDeps {
   kafkaConnect: Pick<KafkaConnectClient, 'send'>;
 }
 
-export interface DescribeConnectorInput extends PipelineInput, PollInput {
-  connectorArn: string;
+export interface DescribeConnectorInput extends PipelineInput {
+  /** CreateConnector's output, then the previous poll's. */
+  connector: PollState & { connectorArn: string };
+  maxAttempts?: number;
 }
 
 export interface DescribeConnectorOutput {
@@ -32,23 +34,24 @@ const PENDING = new Set(['CREATING', 'UPDATING']);
 
 export async function describeConnector(input: DescribeConnectorInput, deps: DescribeConnectorDeps): Promise<DescribeConnectorOutput> {
   const pipeline = await loadPipeline(deps, input.pipelineId, ['CREATING']);
-  const since = input.since ?? nowIso(deps);
+  const since = sinceOf(input.connector) ?? nowIso(deps);
+  const connectorArn = input.connector?.connectorArn;
   return runStep(deps, pipeline.id, DESCRIBE_CONNECTOR_STEP, async () => {
     let out;
     try {
-      out = await deps.kafkaConnect.send(new DescribeConnectorCommand({ connectorArn: input.connectorArn }));
+      out = await deps.kafkaConnect.send(new DescribeConnectorCommand({ connectorArn }));
     } catch (error) {
-      if (isNotFound(error)) throw new ResourceFailedError(`connector ${input.connectorArn} does not exist (deleted while the pipeline was being created?)`);
-      throw toTaskError(error, `describe connector ${input.connectorArn}`);
+      if (isNotFound(error)) throw new ResourceFailedError(`connector ${connectorArn} does not exist (deleted while the pipeline was being created?)`);
+      throw toTaskError(error, `describe connector ${connectorArn}`);
     }
     const state = out.connectorState ?? 'UNKNOWN';
     if (state !== 'RUNNING' && !PENDING.has(state)) {
       const d = out.stateDescription;
       const why = d?.message ? `: ${[d.code, d.message].filter(Boolean).join(' ')}` : '';
-      throw new ResourceFailedError(`connector ${input.connectorArn} is ${state}${why}; the workers' logs are in the connector log group`);
+      throw new ResourceFailedError(`connector ${connectorArn} is ${state}${why}; the workers' logs are in the connector log group`);
     }
-    const attempt = nextAttempt(input, state === 'RUNNING', `connector ${input.connectorArn}`, state);
-    return { connectorArn: input.connectorArn, state, attempt, since };
+    const attempt = nextAttempt(input.connector, input.maxAttempts, state === 'RUNNING', `connector ${connectorArn}`, state);
+    return { connectorArn, state, attempt, since };
   }, {
     startedAt: since,
     running: (r) => r.state !== 'RUNNING',

@@ -7,7 +7,7 @@ import { DescribeCustomPluginCommand, KafkaConnectClient } from '@aws-sdk/client
 import { awsClientConfig } from '../../lib/aws.ts';
 import { isNotFound, ResourceFailedError, toTaskError } from './errors.ts';
 import { registryStore, taskHandler, taskLog } from './lambda.ts';
-import { nextAttempt, type PollInput } from './poll.ts';
+import { nextAttempt, sinceOf, type PollState } from './poll.ts';
 import { loadPipeline, nowIso, runStep, type PipelineInput, type TaskDeps } from './step.ts';
 
 export const DESCRIBE_PLUGIN_STEP = 'WaitForPlugin';
@@ -16,8 +16,10 @@ export interface DescribePluginDeps extends TaskDeps {
   kafkaConnect: Pick<KafkaConnectClient, 'send'>;
 }
 
-export interface DescribePluginInput extends PipelineInput, PollInput {
-  pluginArn: string;
+export interface DescribePluginInput extends PipelineInput {
+  /** CreatePlugin's output, then the previous poll's. */
+  plugin: PollState & { pluginArn: string };
+  maxAttempts?: number;
 }
 
 export interface DescribePluginOutput {
@@ -33,22 +35,23 @@ const PENDING = new Set(['CREATING', 'UPDATING']);
 
 export async function describePlugin(input: DescribePluginInput, deps: DescribePluginDeps): Promise<DescribePluginOutput> {
   const pipeline = await loadPipeline(deps, input.pipelineId, ['CREATING']);
-  const since = input.since ?? nowIso(deps);
+  const since = sinceOf(input.plugin) ?? nowIso(deps);
+  const pluginArn = input.plugin?.pluginArn;
   return runStep(deps, pipeline.id, DESCRIBE_PLUGIN_STEP, async () => {
     let out;
     try {
-      out = await deps.kafkaConnect.send(new DescribeCustomPluginCommand({ customPluginArn: input.pluginArn }));
+      out = await deps.kafkaConnect.send(new DescribeCustomPluginCommand({ customPluginArn: pluginArn }));
     } catch (error) {
-      if (isNotFound(error)) throw new ResourceFailedError(`custom plugin ${input.pluginArn} does not exist (deleted while the pipeline was being created?)`);
-      throw toTaskError(error, `describe custom plugin ${input.pluginArn}`);
+      if (isNotFound(error)) throw new ResourceFailedError(`custom plugin ${pluginArn} does not exist (deleted while the pipeline was being created?)`);
+      throw toTaskError(error, `describe custom plugin ${pluginArn}`);
     }
     const state = out.customPluginState ?? 'UNKNOWN';
     if (state !== 'ACTIVE' && !PENDING.has(state)) {
       const why = out.stateDescription?.message ? `: ${out.stateDescription.code ?? ''} ${out.stateDescription.message}`.replace(':  ', ': ') : '';
-      throw new ResourceFailedError(`custom plugin ${input.pluginArn} is ${state}${why}; check that the plugin ZIP in S3 is a valid connector archive`);
+      throw new ResourceFailedError(`custom plugin ${pluginArn} is ${state}${why}; check that the plugin ZIP in S3 is a valid connector archive`);
     }
-    const attempt = nextAttempt(input, state === 'ACTIVE', `custom plugin ${input.pluginArn}`, state);
-    return { pluginArn: input.pluginArn, state, revision: out.latestRevision?.revision, attempt, since };
+    const attempt = nextAttempt(input.plugin, input.maxAttempts, state === 'ACTIVE', `custom plugin ${pluginArn}`, state);
+    return { pluginArn, state, revision: out.latestRevision?.revision, attempt, since };
   }, {
     startedAt: since,
     running: (r) => r.state !== 'ACTIVE',
