@@ -198,7 +198,7 @@ describe('Lambda event source mappings service', () => {
   });
 
   it('answers 501 for Lambda APIs it does not provide', async () => {
-    const e = await failure('POST', '/2015-03-31/functions/sink/invocations', {});
+    const e = await failure('GET', '/2015-03-31/functions/sink', {});
     expect([e.code, e.status]).toEqual(['NotImplementedException', 501]);
   });
 });
