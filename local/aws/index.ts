@@ -5,8 +5,11 @@
  * `--endpoint-url`. See docs/local-aws.md.
  *
  * Services: Firehose (DirectPut → gzip objects in `<dataDir>/s3/<bucket>/<key>`), Lambda
- * event source mappings (Kafka pollers invoking functions in-process through `invoke`), and S3
- * over that same directory tree (dead letters, reading objects back, `aws s3 ls`).
+ * Invoke and event source mappings (Kafka pollers invoking functions in-process through
+ * `invoke`), Step Functions (real ASL run by aws-local-stepfunctions, Lambda tasks in-process),
+ * DynamoDB (dynalite, plus transactions), the MSK control plane (the dev cluster and
+ * rule-breaking ones), MSK Connect (a local Confluent S3 sink), EC2 DescribeSubnets, and S3 over
+ * the local S3 tree (dead letters, reading objects back, `aws s3 ls`).
  * All state lives under `dataDir` and survives a restart.
  */
 import { mkdirSync } from 'node:fs';
