@@ -303,6 +303,20 @@ export interface RunResult {
 
 type Handler = (input: unknown) => Promise<unknown>;
 
+/** Validating a definition (asl-validator) is the slow part: one machine per definition per test file. */
+const machines = new Map<StateMachineName, { machine: StateMachine; definition: ReturnType<typeof loadStateMachine>['definition']; taskFunctions: Record<string, string> }>();
+
+function machineFor(name: StateMachineName) {
+  let entry = machines.get(name);
+  if (!entry) {
+    const { definition, taskFunctions } = loadStateMachine(name);
+    const machine = new StateMachine(definition as never, { validationOptions: { checkArn: true, checkPaths: true } });
+    entry = { machine, definition, taskFunctions };
+    machines.set(name, entry);
+  }
+  return entry;
+}
+
 export class WorkflowWorld {
   readonly memory = new MemoryPipelineStore();
   /** Errors the registry throws on its next calls, per method (to test retries of MarkActive etc.). */
@@ -436,7 +450,7 @@ export class WorkflowWorld {
 
   /** Executes a state machine for the pipeline and returns how it ended, with the event log. */
   async run(name: StateMachineName, pipelineId: string): Promise<RunResult> {
-    const { definition, taskFunctions } = loadStateMachine(name);
+    const { machine, definition, taskFunctions } = machineFor(name);
     const handlers = this.handlers();
     const taskResourceLocalHandlers: Record<string, Handler> = {};
     const retryIntervalOverrides: Record<string, number> = {};
@@ -453,7 +467,6 @@ export class WorkflowWorld {
     }
     for (const [state, def] of Object.entries(definition.States)) if (def.Type === 'Wait') waitTimeOverrides[state] = 0;
 
-    const machine = new StateMachine(definition as never, { validationOptions: { checkArn: true, checkPaths: true } });
     const execution = machine.run({ pipelineId }, { overrides: { taskResourceLocalHandlers, retryIntervalOverrides, waitTimeOverrides } as never });
     const events: EventLog[] = [];
     const collecting = (async () => {
