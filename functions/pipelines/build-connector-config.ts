@@ -157,6 +157,5 @@ export function buildCreateConnectorRequest(s: ConnectorSettings): CreateConnect
     logDelivery: { workerLogDelivery: { cloudWatchLogs: { enabled: true, logGroup: s.logGroup } } },
     plugins: [{ customPlugin: { customPluginArn: s.plugin.arn, revision: s.plugin.revision } }],
     serviceExecutionRoleArn: s.serviceExecutionRoleArn,
-    tags: { 'clickstream:pipeline': s.pipelineId },
   };
 }

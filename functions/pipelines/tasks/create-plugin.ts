@@ -57,7 +57,6 @@ async function ensurePlugin(pipeline: Pipeline, deps: CreatePluginDeps): Promise
           ...(location.objectVersion !== undefined ? { objectVersion: location.objectVersion } : {}),
         },
       },
-      tags: { 'clickstream:pipeline': pipeline.id },
     }));
     pluginArn = out.customPluginArn;
   } catch (error) {
