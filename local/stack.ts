@@ -1,8 +1,9 @@
 /**
  * The whole pipeline on localhost: the dev Kafka cluster, the local AWS endpoint (Firehose,
- * Lambda event source mappings), the HTTP API from serverless.yml, and the demo pipeline.
- * Production code reaches all of it only through configuration: AWS_ENDPOINT_URL and the broker
- * list in the functions' environment, exactly as it would reach AWS and MSK.
+ * Lambda, Step Functions, DynamoDB, MSK, MSK Connect, S3), the HTTP API from serverless.yml,
+ * and a demo pipeline created through the admin API. Production code reaches all of it only
+ * through configuration: AWS_ENDPOINT_URL and the environment serverless.yml gives each
+ * function, exactly as it would reach AWS and MSK.
  */
 import { rm } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
@@ -11,7 +12,8 @@ import { startLocalAws, type LocalAws } from './aws/index.ts';
 import { FunctionHost } from './function-host.ts';
 import { startGateway, type Gateway } from './gateway/server.ts';
 import { loadServiceConfig, type ServiceConfig } from './serverless-config.ts';
-import { ensureDemoPipeline, type DemoSettings } from './demo-pipeline.ts';
+import { ensureDemoPipeline, type DemoSettings, type PipelineView } from './demo-pipeline.ts';
+import { ensureFirehoseStream, ensurePipelinesTable, ensureStateMachines, localStateMachineArn, LOCAL_ACCOUNT, LOCAL_REGION } from './stack-resources.ts';
 
 export interface StackOptions {
   /** Project root (serverless.yml, functions/). Default: the current directory. */
@@ -20,15 +22,19 @@ export interface StackOptions {
   dataDir?: string;
   /** Delete the state first. */
   fresh?: boolean;
-  /** Create the demo pipeline (default true). */
+  /** Create the demo pipeline through POST /pipelines (default true). */
   demo?: boolean;
   /** Fixed ports by default (9092-9094, 4566, 3000); 0 picks free ports (tests). */
   ports?: { kafka?: number; aws?: number; api?: number };
   brokers?: number;
-  /** Demo mapping window (s), batch size, and Firehose buffer interval (s). */
+  /** Demo mapping window (s) and batch size; Firehose buffer interval (s). */
   demoWindowSeconds?: number;
   demoBatchSize?: number;
   firehoseBufferSeconds?: number;
+  /** Speeds up Step Functions Wait states and retry intervals (tests); 1 = real time. */
+  waitScale?: number;
+  /** MSK Connect state transition delays (ms). */
+  kafkaConnectDelayMs?: number;
   /** Progress lines; default silent. */
   say?: (line: string) => void;
 }
@@ -39,14 +45,19 @@ export interface Stack {
   kafka: { brokers: string[]; bootstrap: string };
   dataDir: string;
   s3Dir: string;
-  demo: (DemoSettings & { mappingUuid: string }) | undefined;
+  /** The data bucket (Firehose output, connector output, dead letters). */
+  bucket: string;
+  /** The dev cluster as MSK describes it: use it as `kafka.clusterArn` in POST /pipelines. */
+  clusterArn: string;
+  demo: (DemoSettings & { pipeline: PipelineView }) | undefined;
   cluster: DevCluster;
   localAws: LocalAws;
   config: ServiceConfig;
   close(): Promise<void>;
 }
 
-export const DEMO = { appId: 'demo-app', topic: 'demo', bucket: 'clickstream-local' } as const;
+export const DEMO = { projectId: 'demo', appId: 'demo-app', topic: 'demo' } as const;
+export const LOCAL_BUCKET = 'clickstream-local';
 
 export async function startStack(options: StackOptions = {}): Promise<Stack> {
   const root = resolve(options.root ?? process.cwd());
@@ -69,13 +80,16 @@ export async function startStack(options: StackOptions = {}): Promise<Stack> {
     say(`Kafka dev cluster: ${cluster.bootstrap}`);
 
     const config = await loadServiceConfig(root, {
-      topic: DEMO.topic,
-      appIds: DEMO.appId,
       kafkaBrokers: cluster.bootstrap,
-      // The mapping window already batches (5 s in the demo); Firehose adds no further wait locally.
+      // Apps are routed by the pipelines registry only (no static allowlist), as deployed.
+      appIds: '',
+      topic: '',
+      // The mapping window already batches; Firehose adds no further wait locally.
       firehoseBufferSeconds: String(options.firehoseBufferSeconds ?? 0),
     });
+    const params = config.params;
     const streamName = `${config.service}-${config.stage}-events`;
+    const tableName = `${config.service}-${config.stage}-pipelines`;
     const sink = config.functions.find((f) => f.name === 'sink');
 
     // One process hosts every function, so their environments are merged; the values that are
@@ -86,8 +100,16 @@ export async function startStack(options: StackOptions = {}): Promise<Stack> {
       POWERTOOLS_SERVICE_NAME: config.service,
       POWERTOOLS_LOG_LEVEL: process.env.LOG_LEVEL ?? 'WARN',
       FIREHOSE_STREAM_NAME: streamName,
-      DLQ_BUCKET: DEMO.bucket,
-      AWS_REGION: 'us-east-1',
+      DLQ_BUCKET: LOCAL_BUCKET,
+      DATA_BUCKET: LOCAL_BUCKET,
+      PIPELINES_TABLE: tableName,
+      SINK_FUNCTION_NAME: sink?.functionName ?? '',
+      CONNECTOR_ROLE_ARN: `arn:aws:iam::${LOCAL_ACCOUNT}:role/connector-local`,
+      CONNECTOR_LOG_GROUP: `/local/${config.service}/connectors`,
+      VPC_ID: params.vpcId ?? '',
+      SUBNET_IDS: params.subnetIds ?? '',
+      SECURITY_GROUP_ID: params.securityGroupId ?? '',
+      AWS_REGION: LOCAL_REGION,
       AWS_ACCESS_KEY_ID: 'local',
       AWS_SECRET_ACCESS_KEY: 'local',
     });
@@ -97,36 +119,39 @@ export async function startStack(options: StackOptions = {}): Promise<Stack> {
     const host = new FunctionHost(root, config.functions);
     started.push(host);
     const functions = Object.fromEntries(config.functions.flatMap((f) => [[f.name, { timeoutSeconds: f.timeoutSeconds }], [f.functionName, { timeoutSeconds: f.timeoutSeconds }]]));
+    const connectDelay = options.kafkaConnectDelayMs;
     const localAws = await startLocalAws({
       port: ports.aws,
       dataDir,
+      region: LOCAL_REGION,
       kafka: { brokers: cluster.brokers },
       functions,
       invoke: (name, event, context) => host.invoke(name, event, context),
+      ...(options.waitScale !== undefined ? { stepFunctions: { waitScale: options.waitScale } } : {}),
+      ...(connectDelay !== undefined ? { kafkaConnect: { pluginDelayMs: connectDelay, connectorDelayMs: connectDelay, deleteDelayMs: connectDelay } } : {}),
     });
     started.push(localAws);
     // Set once the port is known (0 = a free port in tests).
     process.env.AWS_ENDPOINT_URL = localAws.url;
     say(`local AWS endpoint: ${localAws.url}`);
 
+    await ensureFirehoseStream(root, config, LOCAL_BUCKET, streamName, say);
+    await ensurePipelinesTable(root, config, tableName, say);
+    const machines = await ensureStateMachines(root, config, say);
+    process.env.CREATE_PIPELINE_STATE_MACHINE_ARN = machines.createPipeline ?? localStateMachineArn(`${config.service}-${config.stage}-create-pipeline`);
+    process.env.DELETE_PIPELINE_STATE_MACHINE_ARN = machines.deletePipeline ?? localStateMachineArn(`${config.service}-${config.stage}-delete-pipeline`);
+
     const gateway: Gateway = await startGateway({ port: ports.api, functions: config.functions, host });
     started.push(gateway);
-    say(`HTTP API: ${gateway.url} (${gateway.routes.join(', ')})`);
+    say(`HTTP API: ${gateway.url}`);
 
+    const clusterArn = localAws.msk.devClusterArn;
+    if (!clusterArn) throw new Error('the local MSK service describes no dev cluster');
     let demo: Stack['demo'];
-    if (options.demo !== false && sink) {
-      const settings: DemoSettings = {
-        appId: DEMO.appId,
-        topic: DEMO.topic,
-        bucket: DEMO.bucket,
-        streamName,
-        sinkFunction: sink.functionName,
-        windowSeconds: options.demoWindowSeconds ?? 5,
-        batchSize: options.demoBatchSize ?? 500,
-      };
-      const { mappingUuid } = await ensureDemoPipeline({ root, config, brokers: cluster.brokers, demo: settings, say });
-      await localAws.eventSourceMappings.settled();
-      demo = { ...settings, mappingUuid };
+    if (options.demo !== false) {
+      const settings: DemoSettings = { ...DEMO, windowSeconds: options.demoWindowSeconds ?? 5, batchSize: options.demoBatchSize ?? 500 };
+      const pipeline = await ensureDemoPipeline(gateway.url, settings, clusterArn, say);
+      demo = { ...settings, pipeline };
     }
 
     return {
@@ -135,6 +160,8 @@ export async function startStack(options: StackOptions = {}): Promise<Stack> {
       kafka: { brokers: cluster.brokers, bootstrap: cluster.bootstrap },
       dataDir,
       s3Dir: localAws.s3Dir,
+      bucket: LOCAL_BUCKET,
+      clusterArn,
       demo,
       cluster,
       localAws,

@@ -1,7 +1,7 @@
 /**
  * `npm start`: the whole pipeline on localhost. Flags:
  *   --fresh        start from empty state (deletes .local/)
- *   --no-demo      do not create the demo pipeline
+ *   --no-demo      do not create the demo pipeline (through POST /pipelines)
  *   --data-dir D   state directory (default .local)
  * Ctrl-C stops everything: no process or port is left behind.
  */
@@ -24,39 +24,50 @@ if (values.help) {
 
 function banner(stack: Stack): string {
   const s3 = relative(process.cwd(), stack.s3Dir) || stack.s3Dir;
+  const cli = `AWS_ACCESS_KEY_ID=local AWS_SECRET_ACCESS_KEY=local aws --endpoint-url ${stack.aws} --region us-east-1`;
   const lines = [
     '',
     'clickstream-pipeline is running locally',
     '',
-    `  HTTP API        ${stack.api}   (POST /collect, GET /ping)`,
-    `  Kafka brokers   ${stack.kafka.bootstrap}`,
-    `  AWS endpoint    ${stack.aws}   (Firehose, Lambda event source mappings)`,
-    `  S3 objects      ${s3}/<bucket>/<key>`,
+    `  HTTP API        ${stack.api}   (POST /collect, GET /ping, /pipelines admin API)`,
+    `  Kafka brokers   ${stack.kafka.bootstrap}   (described by the local MSK API as ${stack.clusterArn})`,
+    `  AWS endpoint    ${stack.aws}   (Firehose, Lambda, Step Functions, DynamoDB, MSK, MSK Connect, S3)`,
+    `  S3 objects      ${s3}/${stack.bucket}/...`,
     `  state           ${relative(process.cwd(), stack.dataDir) || stack.dataDir}  (kept across restarts; npm start -- --fresh to reset)`,
   ];
   if (stack.demo) {
     const d = stack.demo;
     lines.push(
       '',
-      `Demo pipeline: app '${d.appId}' -> topic '${d.topic}' -> mapping (batch ${d.batchSize}, window ${d.windowSeconds} s) -> Firehose '${d.streamName}' -> s3://${d.bucket}/events/`,
+      `Demo pipeline ${d.pipeline.id} (${d.pipeline.status}): app '${d.appId}' -> topic '${d.topic}' -> event source mapping (batch ${d.batchSize}, window ${d.windowSeconds} s) -> Firehose -> s3://${stack.bucket}/events/`,
       '',
       'Send an event:',
       `  curl -s -X POST "${stack.api}/collect?appId=${d.appId}" -H 'content-type: application/json' \\`,
       `    -d '[{"event_id":"'$(date +%s%N)'","event_type":"page_view","timestamp":'$(date +%s000)',"app_id":"${d.appId}"}]'`,
       '',
-      `See it in S3 (after the ${d.windowSeconds} s window):`,
-      `  find ${s3}/${d.bucket}/events -name '*.gz' | sort | tail -1 | xargs gzip -dc`,
-      '',
-      'Look around with the AWS CLI and kcat:',
-      `  AWS_ACCESS_KEY_ID=local AWS_SECRET_ACCESS_KEY=local aws --endpoint-url ${stack.aws} --region us-east-1 firehose list-delivery-streams`,
-      `  AWS_ACCESS_KEY_ID=local AWS_SECRET_ACCESS_KEY=local aws --endpoint-url ${stack.aws} --region us-east-1 lambda list-event-source-mappings`,
-      `  kcat -b ${stack.kafka.bootstrap} -L`,
-      `  kcat -b ${stack.kafka.bootstrap} -C -t ${d.topic} -o beginning -e`,
-      '',
-      'Faults for experiments: curl -X POST ' + stack.aws + `/_local/firehose/faults -d '{"failureRate":0.3}'`,
+      `See it in S3 (within the ${d.windowSeconds} s window):`,
+      `  find ${s3}/${stack.bucket}/events -name '*.gz' | sort | tail -1 | xargs gzip -dc`,
     );
   }
-  lines.push('', 'Ctrl-C stops everything.', '');
+  lines.push(
+    '',
+    'Create another pipeline (connector mode: an MSK Connect S3 sink; poll the statusUrl until ACTIVE):',
+    `  curl -s -X POST ${stack.api}/pipelines -H 'content-type: application/json' -d '{"projectId":"shop","appIds":["shop-web"],` +
+      `"kafka":{"type":"msk","clusterArn":"${stack.clusterArn}"},` +
+      `"sink":{"mode":"connector","maxIntervalSeconds":60,"batchSize":1000,"connector":{"pluginLocation":{"bucketArn":"arn:aws:s3:::${stack.bucket}","fileKey":"plugins/confluentinc-kafka-connect-s3.zip"}}}}'`,
+    `  curl -s ${stack.api}/pipelines`,
+    '',
+    'Look around with the AWS CLI and kcat:',
+    `  ${cli} stepfunctions list-executions --state-machine-arn ${process.env.CREATE_PIPELINE_STATE_MACHINE_ARN ?? ''}`,
+    `  ${cli} lambda list-event-source-mappings`,
+    `  ${cli} s3 ls --recursive s3://${stack.bucket}/`,
+    `  kcat -b ${stack.kafka.bootstrap} -L`,
+    '',
+    `Faults for experiments: curl -X POST ${stack.aws}/_local/firehose/faults -d '{"failureRate":0.3}'`,
+    '',
+    'Ctrl-C stops everything.',
+    '',
+  );
   return lines.join('\n');
 }
 
