@@ -24,6 +24,8 @@ export interface CollectDeps {
   /** Resolves the Kafka topic for an app, or undefined when the app is not allowed to send. */
   topicFor(appId: string): string | undefined | Promise<string | undefined>;
   isUnavailable(err: unknown): boolean;
+  /** Told when Kafka refused a write for an app, so its cached route is looked up again. */
+  routeFailed?(appId: string): void;
   ackTimeoutMs: number;
   retryAfterSeconds: number;
   now(): number;
@@ -100,6 +102,7 @@ export async function collect(req: CollectRequest, deps: CollectDeps): Promise<C
   try {
     await deps.producer.send(topic, records, { timeoutMs: deps.ackTimeoutMs });
   } catch (err) {
+    deps.routeFailed?.(appId);
     if (deps.isUnavailable(err)) {
       throw new ServiceUnavailableError('Kafka did not acknowledge the events in time; retry later', deps.retryAfterSeconds, err);
     }

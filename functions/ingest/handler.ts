@@ -18,12 +18,10 @@ let container: { deps: CollectDeps; producer: EventProducer } | undefined;
 function containerDeps(): CollectDeps {
   if (container) return container.deps;
   const config = readIngestConfig(process.env);
-  // Like the Java producer (allow.auto.create.topics=true): clusters with auto.create.topics.enable
-  // create the topic on first use (seed rule); others need it created by the pipeline workflow.
-  const producer = createEventProducer(parseClusterConfig(process.env), { logger, autocreateTopics: true });
-  const deps: CollectDeps = {
-    producer,
-    topicFor: createTopicResolver({
+  // Never auto-create: the pipeline workflow creates each topic, and a producer that recreated a
+  // deleted pipeline's topic would acknowledge events that no sink ever delivers.
+  const producer = createEventProducer(parseClusterConfig(process.env), { logger, autocreateTopics: false });
+  const topicFor = createTopicResolver({
       // Registry reads must fail fast: the request still has Kafka's acknowledgement to wait for.
       registry: config.pipelinesTable === undefined
         ? undefined
@@ -31,7 +29,12 @@ function containerDeps(): CollectDeps {
       staticRoute: config.topic === undefined ? undefined : { topic: config.topic, appIds: config.allowedAppIds },
       log: logger,
       retryAfterSeconds: config.retryAfterSeconds,
-    }),
+    });
+  const deps: CollectDeps = {
+    producer,
+    topicFor,
+    // A write that failed may mean the route is gone (pipeline deleted): look it up again next time.
+    routeFailed: topicFor.forget,
     isUnavailable: (err) => err instanceof Error && err.name === 'KafkaUnavailableError',
     ackTimeoutMs: config.ackTimeoutMs,
     retryAfterSeconds: config.retryAfterSeconds,

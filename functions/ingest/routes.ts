@@ -39,7 +39,12 @@ interface Entry {
  * static allowlist; only if neither knows the app does the request fail, with a 503 and
  * Retry-After — never a 500, and never a 403 that would tell an SDK to drop its events.
  */
-export function createTopicResolver(options: TopicResolverOptions): (appId: string) => Promise<string | undefined> {
+export type TopicResolver = ((appId: string) => Promise<string | undefined>) & {
+  /** Drops the cached route of an app, so the next request reads the registry again. */
+  forget(appId: string): void;
+};
+
+export function createTopicResolver(options: TopicResolverOptions): TopicResolver {
   const hitTtl = options.hitTtlMs ?? 30_000;
   const missTtl = options.missTtlMs ?? 5_000;
   const staleIfError = options.staleIfErrorMs ?? 300_000;
@@ -76,7 +81,7 @@ export function createTopicResolver(options: TopicResolverOptions): (appId: stri
     }
   }
 
-  return async function topicFor(appId: string): Promise<string | undefined> {
+  async function topicFor(appId: string): Promise<string | undefined> {
     const registry = options.registry;
     if (!registry) return fromStatic(appId);
     const cached = cache.get(appId);
@@ -90,4 +95,6 @@ export function createTopicResolver(options: TopicResolverOptions): (appId: stri
     }
     return pending;
   }
+
+  return Object.assign(topicFor, { forget: (appId: string) => void cache.delete(appId) });
 }

@@ -217,6 +217,14 @@ describe('collect', () => {
     expect(headers['retry-after']).toBe('7');
   });
 
+  it('tells the route cache when Kafka refused the write, so a deleted pipeline stops being used', async () => {
+    const producer = new RecordingProducer();
+    producer.failWith = unavailableError();
+    const failed: string[] = [];
+    await expect(collect(request([event(1)]), { ...deps(producer), routeFailed: (appId) => failed.push(appId) })).rejects.toThrow();
+    expect(failed).toEqual(['app1']);
+  });
+
   it('lets unexpected producer errors through (they become a generic 500 upstream)', async () => {
     const producer = new RecordingProducer();
     producer.failWith = new TypeError('bug');
