@@ -44,10 +44,24 @@ export async function waitForPipeline(api: string, id: string, timeoutMs: number
   }
 }
 
+async function listPipelines(api: string): Promise<PipelineView[]> {
+  const list = (await (await fetch(`${api}/pipelines`)).json()) as { pipelines?: PipelineView[] };
+  return list.pipelines ?? [];
+}
+
 export async function ensureDemoPipeline(api: string, demo: DemoSettings, clusterArn: string, say: (line: string) => void): Promise<PipelineView> {
+  // A demo pipeline left FAILED (e.g. interrupted by a stop) is torn down and created again.
+  const failed = (await listPipelines(api)).find((p) => p.projectId === demo.projectId && p.status === 'FAILED');
+  if (failed) {
+    say(`the demo pipeline ${failed.id} is FAILED (${failed.failureReason ?? ''}); deleting it and creating it again`);
+    const del = await fetch(`${api}/pipelines/${encodeURIComponent(failed.id)}`, { method: 'DELETE' });
+    if (del.status !== 202) throw new Error(`DELETE /pipelines/${failed.id} answered ${del.status}: ${await del.text()}`);
+    const gone = await waitForPipeline(api, failed.id, 120_000);
+    if (gone.status !== 'DELETED') throw new Error(`the demo pipeline ${failed.id} could not be deleted: ${gone.failureReason ?? gone.status}`);
+  }
   const res = await fetch(`${api}/pipelines`, {
     method: 'POST',
-    headers: { 'content-type': 'application/json', 'idempotency-key': `demo-${demo.projectId}` },
+    headers: { 'content-type': 'application/json' },
     body: JSON.stringify(demoRequest(demo, clusterArn)),
   });
   let id: string;
@@ -55,9 +69,7 @@ export async function ensureDemoPipeline(api: string, demo: DemoSettings, cluste
     id = ((await res.json()) as { id: string }).id;
     say(`creating the demo pipeline ${id} through POST /pipelines ...`);
   } else if (res.status === 409) {
-    const list = (await (await fetch(`${api}/pipelines`)).json()) as { pipelines?: PipelineView[] } | PipelineView[];
-    const pipelines = Array.isArray(list) ? list : (list.pipelines ?? []);
-    const existing = pipelines.find((p) => p.projectId === demo.projectId && p.status !== 'DELETED');
+    const existing = (await listPipelines(api)).find((p) => p.projectId === demo.projectId && p.status !== 'DELETED');
     if (!existing) throw new Error(`POST /pipelines answered 409 but no pipeline of project ${demo.projectId} is listed`);
     id = existing.id;
   } else {

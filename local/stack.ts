@@ -13,6 +13,7 @@ import { FunctionHost } from './function-host.ts';
 import { startGateway, type Gateway } from './gateway/server.ts';
 import { loadServiceConfig, type ServiceConfig } from './serverless-config.ts';
 import { ensureDemoPipeline, type DemoSettings, type PipelineView } from './demo-pipeline.ts';
+import { failInterruptedPipelines } from './recover-pipelines.ts';
 import { ensureFirehoseStream, ensurePipelinesTable, ensureStateMachines, localStateMachineArn, LOCAL_ACCOUNT, LOCAL_REGION } from './stack-resources.ts';
 
 export interface StackOptions {
@@ -140,6 +141,8 @@ export async function startStack(options: StackOptions = {}): Promise<Stack> {
     const machines = await ensureStateMachines(root, config, say);
     process.env.CREATE_PIPELINE_STATE_MACHINE_ARN = machines.createPipeline ?? localStateMachineArn(`${config.service}-${config.stage}-create-pipeline`);
     process.env.DELETE_PIPELINE_STATE_MACHINE_ARN = machines.deletePipeline ?? localStateMachineArn(`${config.service}-${config.stage}-delete-pipeline`);
+
+    await failInterruptedPipelines(tableName, say);
 
     const gateway: Gateway = await startGateway({ port: ports.api, functions: config.functions, host });
     started.push(gateway);
