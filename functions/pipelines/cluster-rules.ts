@@ -129,6 +129,12 @@ export interface MskFacts {
   subnetVpcs: Record<string, string | undefined>;
 }
 
+/** The subnets through which clients reach an MSK cluster (provisioned: client subnets; serverless: VPC configs). */
+export function mskClientSubnets(info: Cluster): string[] {
+  if (info.Provisioned) return info.Provisioned.BrokerNodeGroupInfo?.ClientSubnets ?? [];
+  return (info.Serverless?.VpcConfigs ?? []).flatMap((v) => v.SubnetIds ?? []);
+}
+
 export interface StackNetwork {
   vpcId: string;
   subnetIds: string[];
@@ -151,25 +157,27 @@ export function evaluateMskRules(spec: PipelineSpec, facts: MskFacts, stack: Sta
   }
   violations.push(...sinkModeViolations(spec, 'msk'));
   const provisioned = info.Provisioned;
-  if (provisioned === undefined) {
+  const serverless = provisioned === undefined ? info.Serverless : undefined;
+  if (provisioned === undefined && serverless === undefined) {
     return { violations, cluster: undefined };
   }
 
   // Same VPC: every client subnet is one of the stack's subnets or lies in the stack's VPC.
-  const subnets = provisioned.BrokerNodeGroupInfo?.ClientSubnets ?? [];
+  const subnets = mskClientSubnets(info);
   const outside = subnets.filter((s) => !stack.subnetIds.includes(s) && facts.subnetVpcs[s] !== stack.vpcId);
   if (subnets.length === 0 || outside.length > 0) {
     const where = outside.map((s) => `${s} (${facts.subnetVpcs[s] ?? 'VPC unknown'})`).join(', ');
     violations.push(`MSK cluster ${name} is not in the solution's VPC ${stack.vpcId}: client subnet${outside.length === 1 ? '' : 's'} ${where || '(none reported)'}`);
   }
 
-  // Auth enabled on the cluster, and encryption in transit allowing its transport.
+  // Auth enabled on the cluster, and encryption in transit allowing its transport. A serverless
+  // cluster offers IAM over TLS only.
   const auth = spec.kafka.auth;
-  const ca = provisioned.ClientAuthentication;
+  const ca = provisioned ? provisioned.ClientAuthentication : { Sasl: { Iam: { Enabled: serverless?.ClientAuthentication?.Sasl?.Iam?.Enabled === true } }, Unauthenticated: { Enabled: false } };
   // No client authentication configured at all means unauthenticated access.
   const unauthenticated = ca === undefined || ca.Unauthenticated?.Enabled === true
     || (ca.Unauthenticated === undefined && ca.Sasl === undefined && ca.Tls === undefined);
-  const clientBroker = provisioned.EncryptionInfo?.EncryptionInTransit?.ClientBroker ?? 'TLS';
+  const clientBroker = provisioned?.EncryptionInfo?.EncryptionInTransit?.ClientBroker ?? 'TLS';
   const plaintextAllowed = clientBroker === 'PLAINTEXT' || clientBroker === 'TLS_PLAINTEXT';
   const tlsAllowed = clientBroker === 'TLS' || clientBroker === 'TLS_PLAINTEXT';
   if ((auth === 'none' || auth === 'tls') && !unauthenticated) {
@@ -190,6 +198,9 @@ export function evaluateMskRules(spec: PipelineSpec, facts: MskFacts, stack: Sta
   if (auth === 'iam' && ca?.Sasl?.Iam?.Enabled !== true) {
     violations.push(`MSK cluster ${name} does not have IAM access control enabled, which kafka.auth 'iam' needs`);
   }
+
+  // Broker-level rules do not apply to a serverless cluster (no brokers, no configuration).
+  if (provisioned === undefined) return { violations, cluster: undefined };
 
   const wanted = MSK_BOOTSTRAP[auth];
   const bootstrapBrokers = splitBrokers(facts.bootstrap?.[wanted.field] as string | undefined);

@@ -214,7 +214,12 @@ describe('create-pipeline state machine', () => {
       const p = await world.add(pipelineFixture());
       const run = await world.run('create-pipeline', p.id);
       expectFailed(run);
-      expect(run.pipeline.violations).toEqual(['MSK cluster serverless-one is serverless; only provisioned MSK clusters are supported']);
+      // The rules that still apply to a serverless cluster are evaluated too (it offers IAM over TLS only).
+      expect(run.pipeline.violations).toEqual([
+        'MSK cluster serverless-one is serverless; only provisioned MSK clusters are supported',
+        "MSK cluster serverless-one does not allow unauthenticated access, which kafka.auth 'none' needs; enable \"Unauthenticated access\" in its access control methods or choose the auth it has enabled",
+        "MSK cluster serverless-one encrypts client traffic with TLS only; kafka.auth 'none' needs plaintext: enable Plaintext (PLAINTEXT or TLS_PLAINTEXT) in its encryption settings, or use kafka.auth 'tls'",
+      ]);
 
       world.kafkaCluster.brokers = 1;
       const q = await world.add(pipelineFixture({ kafka: { cluster: { type: 'self-hosted', brokers: 'kafka-1.internal:9092', securityGroupId: '' }, topic: 'clicks', partitions: 1, replicationFactor: 2, auth: 'none' } }));

@@ -25,6 +25,7 @@ import {
   deliveryViolations,
   evaluateMskRules,
   evaluateSelfHostedRules,
+  mskClientSubnets,
   parseServerProperties,
   type SelfHostedFacts,
   type StackNetwork,
@@ -82,7 +83,7 @@ async function mskOutcome(pipeline: Pipeline, clusterArn: string, deps: Validate
     })));
     serverProperties = parseServerProperties(Buffer.from(revision.ServerProperties ?? new Uint8Array()).toString('utf8'));
   }
-  const foreign = (provisioned?.BrokerNodeGroupInfo?.ClientSubnets ?? []).filter((s) => !deps.network.subnetIds.includes(s));
+  const foreign = (cluster ? mskClientSubnets(cluster) : []).filter((s) => !deps.network.subnetIds.includes(s));
   if (foreign.length > 0) {
     const described = await aws('look up the VPC of the cluster\'s subnets', () => deps.ec2.send(new DescribeSubnetsCommand({ SubnetIds: foreign })));
     for (const subnet of described.Subnets ?? []) {

@@ -92,6 +92,21 @@ describe('evaluateMskRules', () => {
     ]);
   });
 
+  it('evaluates the rules that still apply to a serverless cluster: its VPC and its auth (IAM over TLS only)', () => {
+    const serverless: Cluster = { ClusterArn: CLUSTER_ARN, ClusterName: 'sls', ClusterType: 'SERVERLESS', State: 'ACTIVE', Serverless: { VpcConfigs: [{ SubnetIds: ['subnet-0aaaaaaaaaaaaaaa1'] }], ClientAuthentication: { Sasl: { Iam: { Enabled: true } } } } };
+    expect(evaluateMskRules(msk('iam'), facts(serverless, { subnetVpcs: { 'subnet-0aaaaaaaaaaaaaaa1': 'vpc-0ffffffffffffffff' } }), stack)).toEqual({
+      violations: [
+        'MSK cluster sls is serverless; only provisioned MSK clusters are supported',
+        `MSK cluster sls is not in the solution's VPC ${NETWORK.vpcId}: client subnet subnet-0aaaaaaaaaaaaaaa1 (vpc-0ffffffffffffffff)`,
+      ],
+      cluster: undefined,
+    });
+    expect(evaluateMskRules(msk('scram', {}, { scramSecretArn: 'arn:aws:secretsmanager:us-east-1:123456789012:secret:AmazonMSK_x' }), facts(serverless, { subnetVpcs: { 'subnet-0aaaaaaaaaaaaaaa1': NETWORK.vpcId } }), stack).violations).toEqual([
+      'MSK cluster sls is serverless; only provisioned MSK clusters are supported',
+      "MSK cluster sls does not have SASL/SCRAM authentication enabled, which kafka.auth 'scram' needs",
+    ]);
+  });
+
   it('reports a missing bootstrap string for the auth', () => {
     expect(evaluateMskRules(msk('iam'), facts(mskCluster({}, { ClientAuthentication: allAuth }), { bootstrap: bootstrapBrokers() }), stack).violations)
       .toEqual(["MSK cluster clickstream-msk reports no IAM bootstrap brokers (port 9098) for kafka.auth 'iam'"]);
