@@ -164,7 +164,7 @@ export async function validateCluster(input: ValidateClusterInput, deps: Validat
     }
     return outcome.cluster;
   }, {
-    detail: (c) => `${c.kind} cluster with ${c.brokerCount} brokers, ${c.auth} auth via ${c.bootstrapBrokers.join(',')}; topic created explicitly with replication factor ${c.replicationFactor}`,
+    detail: (c) => `${c.kind} cluster with ${c.brokerCount} brokers, auth ${c.auth} via ${c.bootstrapBrokers[0]}${c.bootstrapBrokers.length > 1 ? ` (+${c.bootstrapBrokers.length - 1})` : ''}; topic created explicitly, replication factor ${c.replicationFactor}`,
   });
 }
 
