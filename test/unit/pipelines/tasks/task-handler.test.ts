@@ -1,8 +1,6 @@
 import type { Context } from 'aws-lambda';
 import { ConfigError } from '../../../../functions/lib/errors.ts';
-import { logger } from '../../../../functions/lib/logger.ts';
 import { ClusterValidationError } from '../../../../functions/pipelines/tasks/errors.ts';
-import { registryStore, taskHandler } from '../../../../functions/pipelines/tasks/lambda.ts';
 
 const context = {
   functionName: 'clickstream-pipeline-test-validateCluster', functionVersion: '$LATEST', invokedFunctionArn: 'arn:aws:lambda:us-east-1:123456789012:function:x',
@@ -11,7 +9,19 @@ const context = {
 } as unknown as Context;
 
 describe('task Lambda handlers', () => {
-  beforeAll(() => logger.setLogLevel('SILENT'));
+  // The Powertools logger reads its level when the module is first imported (and the middleware
+  // restores it on every invocation): set it before importing the handler module.
+  let taskHandler: typeof import('../../../../functions/pipelines/tasks/lambda.ts').taskHandler;
+  let registryStore: typeof import('../../../../functions/pipelines/tasks/lambda.ts').registryStore;
+  const saved = process.env.POWERTOOLS_LOG_LEVEL;
+  beforeAll(async () => {
+    process.env.POWERTOOLS_LOG_LEVEL = 'SILENT';
+    ({ taskHandler, registryStore } = await import('../../../../functions/pipelines/tasks/lambda.ts'));
+  });
+  afterAll(() => {
+    if (saved === undefined) delete process.env.POWERTOOLS_LOG_LEVEL;
+    else process.env.POWERTOOLS_LOG_LEVEL = saved;
+  });
 
   it('return the core\'s plain object as the task result', async () => {
     const handler = taskHandler('Echo', async (input: { pipelineId: string }) => ({ pipelineId: input.pipelineId, state: 'ACTIVE' }));
