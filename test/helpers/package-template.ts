@@ -1,5 +1,6 @@
 import { execFile } from 'node:child_process';
-import { mkdtemp, readFile, rm } from 'node:fs/promises';
+import { createHash } from 'node:crypto';
+import { mkdir, mkdtemp, readdir, readFile, rename, rm, stat, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
@@ -15,20 +16,67 @@ export interface CfnTemplate {
 
 let cached: Promise<CfnTemplate> | undefined;
 
-/**
- * Runs the real `serverless package` (osls) with no AWS credentials into a temp dir and returns
- * the generated CloudFormation template. Shared by the template test files of one jest worker.
- */
-export function packageTemplate(): Promise<CfnTemplate> {
-  cached ??= (async () => {
-    const out = await mkdtemp(join(tmpdir(), 'sls-package-'));
-    try {
+/** Every input of the template: a change to any of them means packaging again. */
+const INPUTS = ['serverless.yml', 'package-lock.json', 'resources', 'statemachines', 'functions'];
+
+async function inputsHash(root: string): Promise<string> {
+  const hash = createHash('sha256');
+  const visit = async (path: string): Promise<void> => {
+    const info = await stat(path).catch(() => undefined);
+    if (!info) return;
+    if (info.isDirectory()) {
+      for (const name of (await readdir(path)).sort()) await visit(join(path, name));
+      return;
+    }
+    hash.update(path).update(await readFile(path));
+  };
+  for (const input of INPUTS) await visit(join(root, input));
+  return hash.digest('hex').slice(0, 16);
+}
+
+async function runPackage(): Promise<string> {
+  const out = await mkdtemp(join(tmpdir(), 'sls-package-'));
+  try {
       const env: NodeJS.ProcessEnv = { ...process.env, AWS_SHARED_CREDENTIALS_FILE: '/dev/null', AWS_CONFIG_FILE: '/dev/null', SLS_TELEMETRY_DISABLED: '1' };
       for (const name of ['AWS_ACCESS_KEY_ID', 'AWS_SECRET_ACCESS_KEY', 'AWS_SESSION_TOKEN', 'AWS_PROFILE']) delete env[name];
       await run(join(process.cwd(), 'node_modules', '.bin', 'serverless'), ['package', '--stage', 'test', '--package', out], { env, cwd: process.cwd(), timeout: 240_000, maxBuffer: 16 * 1024 * 1024 });
-      return JSON.parse(await readFile(join(out, 'cloudformation-template-update-stack.json'), 'utf8')) as CfnTemplate;
-    } finally {
-      await rm(out, { recursive: true, force: true });
+      return await readFile(join(out, 'cloudformation-template-update-stack.json'), 'utf8');
+  } finally {
+    await rm(out, { recursive: true, force: true });
+  }
+}
+
+/**
+ * Runs the real `serverless package` (osls) with no AWS credentials into a temp dir and returns
+ * the generated CloudFormation template. The template files of all jest workers share one run:
+ * the first takes a lock (an atomic mkdir) and packages; the others wait for its result, which is
+ * kept under the hash of every input, so an unchanged tree is not packaged again.
+ */
+export function packageTemplate(): Promise<CfnTemplate> {
+  cached ??= (async () => {
+    const root = process.cwd();
+    const file = join(tmpdir(), `clickstream-template-${await inputsHash(root)}.json`);
+    const lock = `${file}.lock`;
+    const deadline = Date.now() + 300_000;
+    for (;;) {
+      const done = await readFile(file, 'utf8').catch(() => undefined);
+      if (done !== undefined) return JSON.parse(done) as CfnTemplate;
+      const locked = await mkdir(lock).then(() => true, () => false);
+      if (locked) {
+        try {
+          const template = await runPackage();
+          await writeFile(`${file}.tmp`, template);
+          await rename(`${file}.tmp`, file);
+          return JSON.parse(template) as CfnTemplate;
+        } finally {
+          await rm(lock, { recursive: true, force: true });
+        }
+      }
+      // Another worker packages; a lock older than 5 minutes belongs to a run that died.
+      const age = await stat(lock).then((s) => Date.now() - s.mtimeMs, () => 0);
+      if (age > 300_000) await rm(lock, { recursive: true, force: true });
+      if (Date.now() > deadline) throw new Error('timed out waiting for another worker to run serverless package');
+      await new Promise((r) => setTimeout(r, 250));
     }
   })();
   return cached;
