@@ -173,6 +173,7 @@ export function evaluateMskRules(spec: PipelineSpec, facts: MskFacts, stack: Sta
   // Auth enabled on the cluster, and encryption in transit allowing its transport. A serverless
   // cluster offers IAM over TLS only.
   const auth = spec.kafka.auth;
+  const beforeAccess = violations.length;
   const ca = provisioned ? provisioned.ClientAuthentication : { Sasl: { Iam: { Enabled: serverless?.ClientAuthentication?.Sasl?.Iam?.Enabled === true } }, Unauthenticated: { Enabled: false } };
   // No client authentication configured at all means unauthenticated access.
   const unauthenticated = ca === undefined || ca.Unauthenticated?.Enabled === true
@@ -204,7 +205,9 @@ export function evaluateMskRules(spec: PipelineSpec, facts: MskFacts, stack: Sta
 
   const wanted = MSK_BOOTSTRAP[auth];
   const bootstrapBrokers = splitBrokers(facts.bootstrap?.[wanted.field] as string | undefined);
-  if (info.State === 'ACTIVE' && bootstrapBrokers.length === 0) {
+  // Only worth saying when the access rules passed: otherwise they already explain the missing string.
+  const accessOk = violations.length === beforeAccess;
+  if (info.State === 'ACTIVE' && accessOk && bootstrapBrokers.length === 0) {
     violations.push(`MSK cluster ${name} reports no ${wanted.label} bootstrap brokers (port ${wanted.port}) for kafka.auth '${auth}'`);
   }
 

@@ -107,9 +107,12 @@ describe('evaluateMskRules', () => {
     ]);
   });
 
-  it('reports a missing bootstrap string for the auth', () => {
+  it('reports a missing bootstrap string for the auth, unless the access rules already explain it', () => {
     expect(evaluateMskRules(msk('iam'), facts(mskCluster({}, { ClientAuthentication: allAuth }), { bootstrap: bootstrapBrokers() }), stack).violations)
       .toEqual(["MSK cluster clickstream-msk reports no IAM bootstrap brokers (port 9098) for kafka.auth 'iam'"]);
+    const tlsOnly = mskCluster({}, { EncryptionInfo: { EncryptionInTransit: { ClientBroker: 'TLS' } } });
+    expect(evaluateMskRules(msk('none'), facts(tlsOnly, { bootstrap: { BootstrapBrokerStringTls: 'b-1:9094' } }), stack).violations)
+      .toEqual([expect.stringContaining('encrypts client traffic with TLS only')]);
   });
 
   it('reports a cluster that does not exist, and settings the sink mode cannot honour', () => {
