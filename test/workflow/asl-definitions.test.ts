@@ -8,7 +8,7 @@ import { readFileSync } from 'node:fs';
 import { parse } from 'yaml';
 import { functionKeyOf, readDefinition, resourceLogicalId, type AslState } from '../helpers/state-machines.ts';
 
-const TRANSIENT = ['TransientError', 'States.Timeout', 'Sandbox.Timedout', 'Lambda.ServiceException', 'Lambda.AWSLambdaException', 'Lambda.SdkClientException', 'Lambda.TooManyRequestsException'];
+const TRANSIENT = ['TransientError', 'States.Timeout', 'Lambda.ClientExecutionTimeoutException', 'Lambda.ServiceException', 'Lambda.AWSLambdaException', 'Lambda.SdkClientException', 'Lambda.TooManyRequestsException'];
 const serverless = parse(readFileSync('serverless.yml', 'utf8')) as { functions: Record<string, { handler: string; timeout?: number }>; stepFunctions: { stateMachines: Record<string, { id: string; name: string; definition: string }> } };
 
 describe.each(['create-pipeline', 'delete-pipeline'] as const)('%s.asl.yml', (name) => {
