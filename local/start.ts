@@ -73,6 +73,9 @@ function banner(stack: Stack): string {
 
 const stack = await startStack({
   fresh: values.fresh,
+  // The workflows' Wait states are sized for AWS (a connector takes minutes to start); locally
+  // everything is ready at once, so waits run at a fifth of their length.
+  waitScale: 0.2,
   demo: !values['no-demo'],
   ...(values['data-dir'] ? { dataDir: values['data-dir'] } : {}),
   say: (line) => console.log(`[start] ${line}`),
