@@ -27,8 +27,12 @@ export class FakeKafkaCluster {
   readonly calls: string[] = [];
   /** Errors thrown by the next calls of a method, in order. */
   readonly failures = new Map<string, Error[]>();
+  /** Undelivered events the sink group shows at each offsets read, in order (then 0). */
+  readonly sinkLag: number[] = [];
+  /** End offset of every partition of every topic. */
+  endOffset = 100n;
 
-  fail(method: 'open' | 'metadata' | 'listTopics' | 'createTopics' | 'deleteTopics' | 'describeConfigs', ...errors: Error[]): void {
+  fail(method: 'open' | 'metadata' | 'listTopics' | 'createTopics' | 'deleteTopics' | 'describeConfigs' | 'listOffsets' | 'listConsumerGroupOffsets', ...errors: Error[]): void {
     this.failures.set(method, [...(this.failures.get(method) ?? []), ...errors]);
   }
 
@@ -94,6 +98,25 @@ export class FakeKafkaCluster {
             { name: 'auto.create.topics.enable', value: String(this.autoCreateTopics) },
             { name: 'default.replication.factor', value: String(this.defaultReplicationFactor) },
           ],
+        }));
+      },
+      listOffsets: async (options: { topics: { name: string; partitions: { partitionIndex: number; timestamp: bigint }[] }[] }) => {
+        this.#maybeFail('listOffsets');
+        return options.topics.map((t) => ({
+          name: t.name,
+          partitions: t.partitions.map((p) => ({ partitionIndex: p.partitionIndex, timestamp: p.timestamp, offset: p.timestamp === -2n ? 0n : this.endOffset, leaderEpoch: 0 })),
+        }));
+      },
+      listConsumerGroupOffsets: async (options: { groups: { groupId: string; topics: { name: string; partitionIndexes: number[] }[] }[] }) => {
+        this.#maybeFail('listConsumerGroupOffsets');
+        const lag = BigInt(this.sinkLag.shift() ?? 0);
+        return options.groups.map((g) => ({
+          groupId: g.groupId,
+          topics: g.topics.map((t) => ({
+            name: t.name,
+            // The whole lag sits on partition 0.
+            partitions: t.partitionIndexes.map((i) => ({ partitionIndex: i, committedOffset: i === 0 ? this.endOffset - lag : this.endOffset, committedLeaderEpoch: -1, metadata: '' })),
+          })),
         }));
       },
       close: async () => {},

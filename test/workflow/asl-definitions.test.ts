@@ -60,6 +60,6 @@ describe('task functions', () => {
       .filter((s) => s.Type === 'Task').map((s) => functionKeyOf(resourceLogicalId(s.Resource)))));
     const declared = Object.entries(serverless.functions).filter(([, f]) => f.handler.startsWith('functions/pipelines/tasks/')).map(([k]) => k);
     expect(declared.sort()).toEqual([...used].sort());
-    expect(declared).toHaveLength(15);
+    expect(declared).toHaveLength(16);
   });
 });

@@ -25,7 +25,7 @@ describe('delete-pipeline state machine', () => {
     const run = await world.run('delete-pipeline', p.id);
 
     expect(run.status).toBe('SUCCEEDED');
-    expect(run.visited).toEqual(['DeleteConnector', 'DeleteConnector', 'DeleteConnector', 'DeleteConnector', 'DeletePlugin', 'DeleteEventSourceMapping', 'DeleteTopic', 'MarkDeleted']);
+    expect(run.visited).toEqual(['CheckDrained', 'DeleteConnector', 'DeleteConnector', 'DeleteConnector', 'DeleteConnector', 'DeletePlugin', 'DeleteEventSourceMapping', 'DeleteTopic', 'MarkDeleted']);
     expect(run.pipeline.status).toBe('DELETED');
     expect(world.connectMock.commandCalls(DeleteConnectorCommand)).toHaveLength(1);
     expect(world.connectMock.commandCalls(DeleteCustomPluginCommand)).toHaveLength(1);
@@ -100,7 +100,8 @@ describe('delete-pipeline state machine', () => {
   const retryCases: Array<[state: string, inject: (w: WorkflowWorld) => void]> = [
     ['DeleteConnector', (w) => w.failAws('DescribeConnector', throttled(), serverError())],
     ['DeletePlugin', (w) => w.failAws('DeleteCustomPlugin', throttled(), throttled())],
-    ['DeleteTopic', (w) => w.kafkaCluster.fail('listTopics', new KafkaUnavailableError('connect ECONNREFUSED', 'unreachable'), new KafkaUnavailableError('timed out', 'timeout'))],
+    ['CheckDrained', (w) => w.kafkaCluster.fail('listConsumerGroupOffsets', new KafkaUnavailableError('connect ECONNREFUSED', 'unreachable'), new KafkaUnavailableError('timed out', 'timeout'))],
+    ['DeleteTopic', (w) => w.kafkaCluster.fail('deleteTopics', new KafkaUnavailableError('connect ECONNREFUSED', 'unreachable'), new KafkaUnavailableError('timed out', 'timeout'))],
     ['MarkDeleted', (w) => w.failStore('transition', sdkError('ThrottlingException', 400), serverError())],
   ];
 
@@ -126,7 +127,7 @@ describe('delete-pipeline state machine', () => {
     const run = await world.run('delete-pipeline', p.id);
     expect(run.status).toBe('FAILED');
     expect(run.error).toBe('PipelineDeletionFailed');
-    expect(run.visited).toEqual(['DeleteConnector', 'DeletePlugin', 'DeleteEventSourceMapping', 'DeleteTopic', 'MarkFailed']);
+    expect(run.visited).toEqual(['CheckDrained', 'DeleteConnector', 'DeletePlugin', 'DeleteEventSourceMapping', 'DeleteTopic', 'MarkFailed']);
     expect(run.pipeline.status).toBe('FAILED');
     expect(run.pipeline.failureReason).toBe(`deleting the pipeline failed: could not delete topic ${p.kafka.topic}: Kafka rejected the request (Topic authorization failed)\nDELETE the pipeline again to retry the teardown.`);
     expect(world.esm.mappings.size).toBe(0);
@@ -135,6 +136,27 @@ describe('delete-pipeline state machine', () => {
     const again = await world.run('delete-pipeline', p.id);
     expect(again.pipeline.status).toBe('DELETED');
     expect(world.kafkaCluster.topics.size).toBe(0);
+  });
+
+  it('waits until the sink delivered every event of the topic before deleting anything', async () => {
+    const p = await activeThenDeleting();
+    world.kafkaCluster.sinkLag.push(40, 5);
+    const run = await world.run('delete-pipeline', p.id);
+    expect(run.visited.slice(0, 4)).toEqual(['CheckDrained', 'CheckDrained', 'CheckDrained', 'DeleteConnector']);
+    expect(run.pipeline.status).toBe('DELETED');
+    expect(run.pipeline.steps.find((s) => s.name === 'WaitForDrain')).toMatchObject({ status: 'SUCCEEDED', detail: expect.stringContaining('check 3') });
+  });
+
+  it('a sink that never catches up fails the teardown naming the undelivered events, and deletes nothing', async () => {
+    const p = await activeThenDeleting();
+    world.kafkaCluster.sinkLag.push(...Array.from({ length: 90 }, () => 7));
+    const run = await world.run('delete-pipeline', p.id);
+    expect(run.visited.filter((v) => v === 'CheckDrained')).toHaveLength(90);
+    expect(run.visited).not.toContain('DeleteEventSourceMapping');
+    expect(run.pipeline.status).toBe('FAILED');
+    expect(run.pipeline.failureReason).toContain('7 event(s) acknowledged by /collect are still in topic');
+    expect(world.esm.mappings.size).toBe(1);
+    expect(world.kafkaCluster.topics.size).toBe(1);
   });
 
   it('refuses to run for a pipeline that is not DELETING', async () => {

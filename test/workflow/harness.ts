@@ -60,6 +60,7 @@ import { deleteConnector } from '../../functions/pipelines/tasks/delete-connecto
 import { deleteEventSourceMapping } from '../../functions/pipelines/tasks/delete-event-source-mapping.ts';
 import { deletePlugin } from '../../functions/pipelines/tasks/delete-plugin.ts';
 import { deleteTopic } from '../../functions/pipelines/tasks/delete-topic.ts';
+import { checkDrained } from '../../functions/pipelines/tasks/check-drained.ts';
 import { describeConnector } from '../../functions/pipelines/tasks/describe-connector.ts';
 import { describePlugin } from '../../functions/pipelines/tasks/describe-plugin.ts';
 import { getEventSourceMapping } from '../../functions/pipelines/tasks/get-event-source-mapping.ts';
@@ -442,6 +443,7 @@ export class WorkflowWorld {
       deletePlugin: (i) => deletePlugin(i as never, { ...base, kafkaConnect: this.kafkaConnect }),
       deleteEventSourceMapping: (i) => deleteEventSourceMapping(i as never, { ...base, lambda: this.lambda, sinkFunctionName: SINK_FUNCTION }),
       deleteTopic: (i) => deleteTopic(i as never, { ...kafkaTask, kafka: this.kafka }),
+      checkDrained: (i) => checkDrained(i as never, { ...kafkaTask, kafka: this.kafka }),
       markActive: (i) => markActive(i as never, base),
       markFailed: (i) => markFailed(i as never, base),
       markDeleted: (i) => markDeleted(i as never, base),

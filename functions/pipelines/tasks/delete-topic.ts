@@ -31,7 +31,7 @@ const BOOTSTRAP_FIELD = {
 } as const;
 
 /** The brokers to reach, or undefined when the MSK cluster no longer exists. */
-async function brokersOf(pipeline: Pipeline, deps: DeleteTopicDeps): Promise<string[] | undefined> {
+export async function brokersOf(pipeline: Pipeline, deps: Pick<DeleteTopicDeps, 'kafka'>): Promise<string[] | undefined> {
   const cluster = pipeline.kafka.cluster;
   if (cluster.type === 'self-hosted') return listedBrokers(pipeline);
   try {

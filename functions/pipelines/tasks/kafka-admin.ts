@@ -9,7 +9,7 @@ import type { Pipeline } from '../model.ts';
 import { TransientError } from './errors.ts';
 
 /** The admin operations the tasks use (@platformatic/kafka's Admin has them all). */
-export type KafkaAdminPort = Pick<Admin, 'metadata' | 'listTopics' | 'createTopics' | 'deleteTopics' | 'describeConfigs' | 'close'>;
+export type KafkaAdminPort = Pick<Admin, 'metadata' | 'listTopics' | 'createTopics' | 'deleteTopics' | 'describeConfigs' | 'listOffsets' | 'listConsumerGroupOffsets' | 'close'>;
 
 /** Opens an admin client for a cluster; the caller closes it. */
 export type OpenKafkaAdmin = (cluster: ClusterDescription) => Promise<KafkaAdminPort>;

@@ -28,13 +28,14 @@ const TASKS: Record<string, { role: string; vpc: boolean; actions: string[] }> =
   deletePlugin: { role: 'DeletePluginRole', vpc: false, actions: ['dynamodb:GetItem', 'dynamodb:UpdateItem', 'kafkaconnect:DeleteCustomPlugin', 'kafkaconnect:ListCustomPlugins'] },
   deleteEventSourceMapping: { role: 'DeleteEventSourceMappingRole', vpc: false, actions: ['dynamodb:GetItem', 'dynamodb:UpdateItem', 'lambda:DeleteEventSourceMapping', 'lambda:ListEventSourceMappings'] },
   deleteTopic: { role: 'DeleteTopicRole', vpc: true, actions: ['dynamodb:GetItem', 'dynamodb:UpdateItem', 'kafka:GetBootstrapBrokers', 'secretsmanager:GetSecretValue', 'kafka-cluster:Connect', 'kafka-cluster:DescribeTopic', 'kafka-cluster:DeleteTopic'] },
+  checkDrained: { role: 'CheckDrainedRole', vpc: true, actions: ['dynamodb:GetItem', 'dynamodb:UpdateItem', 'kafka:GetBootstrapBrokers', 'secretsmanager:GetSecretValue', 'kafka-cluster:Connect', 'kafka-cluster:DescribeTopic', 'kafka-cluster:DescribeGroup'] },
   markActive: { role: 'MarkActiveRole', vpc: false, actions: ['dynamodb:GetItem', 'dynamodb:UpdateItem', 'dynamodb:PutItem'] },
   markFailed: { role: 'MarkFailedRole', vpc: false, actions: ['dynamodb:GetItem', 'dynamodb:UpdateItem', 'dynamodb:PutItem'] },
   markDeleted: { role: 'MarkDeletedRole', vpc: false, actions: ['dynamodb:GetItem', 'dynamodb:UpdateItem', 'dynamodb:DeleteItem'] },
 };
 const ENI = ['ec2:CreateNetworkInterface', 'ec2:DescribeNetworkInterfaces', 'ec2:DeleteNetworkInterface', 'ec2:AssignPrivateIpAddresses', 'ec2:UnassignPrivateIpAddresses'];
 const CREATE_TASKS = ['validateCluster', 'createTopic', 'createPlugin', 'describePlugin', 'createConnector', 'describeConnector', 'createEventSourceMapping', 'getEventSourceMapping', 'markActive', 'deleteConnector', 'deletePlugin', 'deleteEventSourceMapping', 'deleteTopic', 'markFailed'];
-const DELETE_TASKS = ['deleteConnector', 'deletePlugin', 'deleteEventSourceMapping', 'deleteTopic', 'markDeleted', 'markFailed'];
+const DELETE_TASKS = ['checkDrained', 'deleteConnector', 'deletePlugin', 'deleteEventSourceMapping', 'deleteTopic', 'markDeleted', 'markFailed'];
 
 const logicalId = (key: string) => `${key.charAt(0).toUpperCase()}${key.slice(1)}LambdaFunction`;
 const actionsOf = (s: { Action: string | string[] }) => (Array.isArray(s.Action) ? s.Action : [s.Action]);
@@ -80,7 +81,7 @@ describe('serverless package: pipelines workflow', () => {
     expect(slr.Condition).toEqual({ StringLike: { 'iam:AWSServiceName': 'kafkaconnect.amazonaws.com' } });
     const create = roleStatements(template, 'CreateEventSourceMappingRole').find((s) => actionsOf(s).includes('lambda:CreateEventSourceMapping')) as Record<string, unknown>;
     expect(create.Condition).toEqual({ StringEquals: { 'lambda:FunctionArn': { 'Fn::GetAtt': ['SinkLambdaFunction', 'Arn'] } } });
-    for (const role of ['ValidateClusterRole', 'CreateTopicRole', 'DeleteTopicRole']) {
+    for (const role of ['ValidateClusterRole', 'CreateTopicRole', 'DeleteTopicRole', 'CheckDrainedRole']) {
       const secret = roleStatements(template, role).find((s) => actionsOf(s).includes('secretsmanager:GetSecretValue'))!;
       expect(JSON.stringify(secret.Resource)).toContain(':secret:AmazonMSK_*');
     }
