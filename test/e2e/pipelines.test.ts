@@ -72,22 +72,23 @@ describe('end to end: pipelines created, used and deleted through the admin API'
     await rm(dataDir, { recursive: true, force: true });
   });
 
-  it('lambda mode: ACTIVE, every accepted event exactly once in S3, then DELETE removes topic and mapping', async () => {
+  it('lambda mode: ACTIVE, every accepted event exactly once in S3 even when DELETE follows at once; DELETE removes topic and mapping', async () => {
     const pipeline = await createPipeline(stack, {
       projectId: 'alpha',
       appIds: ['alpha-web'],
       kafka: { type: 'msk', clusterArn: stack.clusterArn },
-      sink: { mode: 'lambda', maxIntervalSeconds: 1, batchSize: 200 },
+      // A 5 s window holds the events when DELETE arrives: only the drain gets them to S3.
+      sink: { mode: 'lambda', maxIntervalSeconds: 5, batchSize: 1000 },
     });
     expect(pipeline.status).toBe('ACTIVE');
     expect(pipeline.resources).toMatchObject({ topic: 'alpha', topicCreated: true, mappingUuid: expect.any(String) });
 
+    // DELETE right after the events were acknowledged: the teardown drains the sink first.
     const ids = await postEvents(stack, 'alpha-web', 'alpha');
-    const counts = await waitForEvents(stack, ids, 60_000);
-    expect([...counts.values()].every((n) => n === 1)).toBe(true);
-
     const deleted = await deletePipeline(stack, pipeline.id);
     expect(deleted.status).toBe('DELETED');
+    const counts = await waitForEvents(stack, ids, 10_000);
+    expect([...counts.values()].every((n) => n === 1)).toBe(true);
     expect(await topics(stack)).not.toContain('alpha');
     const lambda = new LambdaClient({});
     const mappings = await lambda.send(new ListEventSourceMappingsCommand({}));
@@ -101,22 +102,21 @@ describe('end to end: pipelines created, used and deleted through the admin API'
     expect((await late()).status).toBe(403);
   }, 120_000);
 
-  it('connector mode: ACTIVE, every accepted event at least once in S3, then DELETE removes connector, plugin and topic', async () => {
+  it('connector mode: ACTIVE, every accepted event at least once in S3 even when DELETE follows at once; DELETE removes connector, plugin and topic', async () => {
     const pipeline = await createPipeline(stack, {
       projectId: 'beta',
       appIds: ['beta-web'],
       kafka: { type: 'msk', clusterArn: stack.clusterArn },
-      sink: { mode: 'connector', maxIntervalSeconds: 1, batchSize: 100, connector: { pluginLocation: { bucketArn: `arn:aws:s3:::${stack.bucket}`, fileKey: 'plugins/kafka-connect-s3.zip' } } },
+      sink: { mode: 'connector', maxIntervalSeconds: 4, batchSize: 1000, connector: { pluginLocation: { bucketArn: `arn:aws:s3:::${stack.bucket}`, fileKey: 'plugins/kafka-connect-s3.zip' } } },
     });
     expect(pipeline.status).toBe('ACTIVE');
     expect(pipeline.resources).toMatchObject({ topic: 'beta', connectorArn: expect.any(String), pluginArn: expect.any(String), pluginCreated: true });
 
     const ids = await postEvents(stack, 'beta-web', 'beta');
-    const counts = await waitForEvents(stack, ids, 60_000);
-    expect(counts.size).toBe(ids.size);
-
     const deleted = await deletePipeline(stack, pipeline.id);
     expect(deleted.status).toBe('DELETED');
+    const counts = await waitForEvents(stack, ids, 10_000);
+    expect(counts.size).toBe(ids.size);
     const connect = new KafkaConnectClient({});
     const connectors = await connect.send(new ListConnectorsCommand({}));
     const plugins = await connect.send(new ListCustomPluginsCommand({}));
