@@ -11,6 +11,7 @@ import type { Clock } from '../clock.ts';
 import { AwsError, constraint, validationError } from '../errors.ts';
 import { readJson, writeJson } from '../json-store.ts';
 import type { AwsRequest, AwsResponse, ServiceModule } from '../server.ts';
+import { readJsonTarget } from '../json-target.ts';
 import { DeliveryBuffer, type DeliveredObject } from './delivery.ts';
 import { FaultInjector } from './faults.ts';
 import { compileDestination, validateCreateRequest, type Json } from './stream-config.ts';
@@ -125,19 +126,8 @@ export class FirehoseService implements ServiceModule {
   }
 
   async handle(request: AwsRequest): Promise<AwsResponse> {
-    const target = request.headers['x-amz-target'];
-    const operation = typeof target === 'string' && target.startsWith(TARGET_PREFIX) ? target.slice(TARGET_PREFIX.length) : undefined;
-    if (request.method !== 'POST' || !operation) {
-      throw new AwsError('UnknownOperationException', 'Firehose requests are POST with X-Amz-Target: Firehose_20150804.<Operation>', 400);
-    }
-    let body: Json;
-    try {
-      const parsed: unknown = request.body.length === 0 ? {} : JSON.parse(request.body.toString('utf8'));
-      if (parsed === null || typeof parsed !== 'object' || Array.isArray(parsed)) throw new SyntaxError('not an object');
-      body = parsed as Json;
-    } catch {
-      throw new AwsError('SerializationException', 'Request body is not a JSON object', 400);
-    }
+    const { operation, body: parsed } = readJsonTarget(request, TARGET_PREFIX, 'Firehose');
+    const body = parsed as Json;
     switch (operation) {
       case 'CreateDeliveryStream':
         return json(this.create(body, request));

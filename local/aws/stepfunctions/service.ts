@@ -19,6 +19,7 @@ import { readJson, writeJson } from '../json-store.ts';
 import type { LocalInvokeResult } from '../lambda/invoke.ts';
 import { log } from '../logger.ts';
 import type { AwsRequest, AwsResponse, ServiceModule } from '../server.ts';
+import { readJsonTarget } from '../json-target.ts';
 import type { Json } from './definition.ts';
 import { RunningExecution, type ExecutionRecord, type ExecutionStatus } from './execution.ts';
 
@@ -190,19 +191,8 @@ export class StepFunctionsService implements ServiceModule {
   }
 
   async handle(request: AwsRequest): Promise<AwsResponse> {
-    const target = request.headers['x-amz-target'];
-    const operation = typeof target === 'string' && target.startsWith(TARGET_PREFIX) ? target.slice(TARGET_PREFIX.length) : undefined;
-    if (request.method !== 'POST' || !operation) {
-      throw new AwsError('UnknownOperationException', 'Step Functions requests are POST with X-Amz-Target: AWSStepFunctions.<Operation>', 400);
-    }
-    let body: Json;
-    try {
-      const parsed: unknown = request.body.length === 0 ? {} : JSON.parse(request.body.toString('utf8'));
-      if (parsed === null || typeof parsed !== 'object' || Array.isArray(parsed)) throw new SyntaxError('not an object');
-      body = parsed as Json;
-    } catch {
-      throw new AwsError('SerializationException', 'Request body is not a JSON object', 400);
-    }
+    const { operation, body: parsed } = readJsonTarget(request, TARGET_PREFIX, 'Step Functions');
+    const body = parsed as Json;
     switch (operation) {
       case 'CreateStateMachine':
         return json(this.createStateMachine(body, request));
