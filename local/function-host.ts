@@ -3,11 +3,11 @@
  * them: the real handler export of the module named in serverless.yml, a Lambda context whose
  * remaining time counts down from the function's timeout, and a timeout that fails the call.
  */
-import { randomUUID } from 'node:crypto';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import type { Context } from 'aws-lambda';
 import type { LocalFunction } from './serverless-config.ts';
+import { createLambdaContext } from './lambda-context.ts';
 
 type Handler = (event: unknown, context: Context) => Promise<unknown>;
 type Module = Record<string, unknown>;
@@ -59,21 +59,7 @@ export class FunctionHost {
     const fn = this.find(nameOrArn);
     if (!fn) throw new Error(`no local function '${nameOrArn}'`);
     const { handler } = await this.#load(fn);
-    const deadline = Date.now() + fn.timeoutSeconds * 1000;
-    const context: Context = given ?? {
-      callbackWaitsForEmptyEventLoop: false,
-      functionName: fn.functionName,
-      functionVersion: '$LATEST',
-      invokedFunctionArn: `arn:aws:lambda:us-east-1:000000000000:function:${fn.functionName}`,
-      memoryLimitInMB: '512',
-      awsRequestId: randomUUID(),
-      logGroupName: `/aws/lambda/${fn.functionName}`,
-      logStreamName: 'local',
-      getRemainingTimeInMillis: () => Math.max(0, deadline - Date.now()),
-      done: () => undefined,
-      fail: () => undefined,
-      succeed: () => undefined,
-    };
+    const context: Context = given ?? createLambdaContext({ functionName: fn.functionName, functionArn: `arn:aws:lambda:us-east-1:000000000000:function:${fn.functionName}`, timeoutMs: fn.timeoutSeconds * 1000, memoryMb: 512 });
     let timer: NodeJS.Timeout | undefined;
     const timeout = new Promise<never>((_, reject) => {
       timer = setTimeout(() => reject(new FunctionTimeoutError(fn.functionName, fn.timeoutSeconds)), fn.timeoutSeconds * 1000);

@@ -9,8 +9,7 @@
  * `InvocationType: Event` answers 202 and runs the function in the background, `DryRun` 204.
  * The same `invokeLocalFunction` serves the local Step Functions' Lambda tasks.
  */
-import { randomUUID } from 'node:crypto';
-import type { Context } from 'aws-lambda';
+import { createLambdaContext } from '../../lambda-context.ts';
 import { AwsError } from '../errors.ts';
 import { log } from '../logger.ts';
 import { resolveFunction } from './mappings.ts';
@@ -71,22 +70,7 @@ export async function invokeLocalFunction(deps: InvokeDeps, nameOrArn: string, e
   }
   const settings = deps.functions?.[ref.name] ?? {};
   const timeoutSeconds = settings.timeoutSeconds ?? 60;
-  const deadline = Date.now() + timeoutSeconds * 1000;
-  const requestId = randomUUID();
-  const context: Context = {
-    callbackWaitsForEmptyEventLoop: true,
-    functionName: ref.name,
-    functionVersion: '$LATEST',
-    invokedFunctionArn: ref.arn,
-    memoryLimitInMB: String(settings.memorySize ?? 1024),
-    awsRequestId: requestId,
-    logGroupName: `/aws/lambda/${ref.name}`,
-    logStreamName: `local/[$LATEST]${requestId.replaceAll('-', '')}`,
-    getRemainingTimeInMillis: () => Math.max(0, deadline - Date.now()),
-    done: () => undefined,
-    fail: () => undefined,
-    succeed: () => undefined,
-  };
+  const context = createLambdaContext({ functionName: ref.name, functionArn: ref.arn, timeoutMs: timeoutSeconds * 1000, ...(settings.memorySize !== undefined ? { memoryMb: settings.memorySize } : {}) });
   let timer: NodeJS.Timeout | undefined;
   const timeout = new Promise<never>((_, reject) => {
     timer = setTimeout(() => reject(new LocalTimeoutError(timeoutSeconds)), timeoutSeconds * 1000);
@@ -105,7 +89,7 @@ export async function invokeLocalFunction(deps: InvokeDeps, nameOrArn: string, e
   } catch (error) {
     const doc = errorDocument(error);
     if (error instanceof LocalTimeoutError) {
-      doc.errorMessage = `${new Date().toISOString()} ${requestId} ${doc.errorMessage}`;
+      doc.errorMessage = `${new Date().toISOString()} ${context.awsRequestId} ${doc.errorMessage}`;
       doc.trace = [];
     }
     log.debug('function failed', { functionName: ref.name, errorType: doc.errorType, errorMessage: doc.errorMessage });

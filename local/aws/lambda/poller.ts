@@ -28,6 +28,7 @@
  * the poller already holds or delivered are recognised by offset and dropped, so a rebalance
  * alone does not deliver anything twice.
  */
+import { createLambdaContext } from '../../lambda-context.ts';
 import { randomUUID } from 'node:crypto';
 import type { Context } from 'aws-lambda';
 import type { Clock } from '../clock.ts';
@@ -316,22 +317,14 @@ export class MappingPoller {
   private async invoke(batch: SourceRecord[]): Promise<Outcome> {
     const { config, deps } = this;
     const event = buildKafkaEvent({ eventSourceArn: config.eventSourceArn, bootstrapServers: config.brokers }, batch);
-    const deadline = deps.clock.now() + config.timeoutMs;
-    const requestId = randomUUID();
-    const context: Context = {
-      callbackWaitsForEmptyEventLoop: true,
+    const context = createLambdaContext({
       functionName: config.functionName,
-      functionVersion: '$LATEST',
-      invokedFunctionArn: config.functionArn,
-      memoryLimitInMB: String(config.memoryMb),
-      awsRequestId: requestId,
-      logGroupName: `/aws/lambda/${config.functionName}`,
-      logStreamName: `local/[$LATEST]${config.uuid.replaceAll('-', '')}`,
-      getRemainingTimeInMillis: () => Math.max(0, deadline - deps.clock.now()),
-      done: () => undefined,
-      fail: () => undefined,
-      succeed: () => undefined,
-    };
+      functionArn: config.functionArn,
+      timeoutMs: config.timeoutMs,
+      memoryMb: config.memoryMb,
+      now: () => deps.clock.now(),
+      logStreamSuffix: config.uuid,
+    });
     this.stats.invocations += 1;
     let cancelTimer: (() => void) | undefined;
     const timeout = new Promise<never>((_, reject) => {
