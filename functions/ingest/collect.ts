@@ -104,7 +104,7 @@ export async function collect(req: CollectRequest, deps: CollectDeps): Promise<C
   } catch (err) {
     deps.routeFailed?.(appId);
     if (deps.isUnavailable(err)) {
-      throw new ServiceUnavailableError('Kafka did not acknowledge the events in time; retry later', deps.retryAfterSeconds, err);
+      throw new ServiceUnavailableError('Kafka did not acknowledge the events (none of them may be assumed stored); retry later', deps.retryAfterSeconds, err);
     }
     throw err;
   }
