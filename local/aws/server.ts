@@ -9,6 +9,7 @@ import type { AddressInfo } from 'node:net';
 import { AwsError } from './errors.ts';
 import { log } from './logger.ts';
 import { requestScope } from './sigv4.ts';
+import { readBody } from '../http-body.ts';
 
 export interface AwsRequest {
   method: string;
@@ -59,31 +60,6 @@ export interface EndpointServer {
   close(): Promise<void>;
 }
 
-class BodyTooLargeError extends Error {
-  constructor() {
-    super('request body too large');
-    this.name = 'BodyTooLargeError';
-  }
-}
-
-function readBody(req: IncomingMessage, limit: number): Promise<Buffer> {
-  return new Promise((resolve, reject) => {
-    const chunks: Buffer[] = [];
-    let size = 0;
-    req.on('data', (chunk: Buffer) => {
-      size += chunk.length;
-      if (size > limit) {
-        reject(new BodyTooLargeError());
-        req.resume();
-        return;
-      }
-      chunks.push(chunk);
-    });
-    req.on('end', () => resolve(Buffer.concat(chunks)));
-    req.on('error', reject);
-  });
-}
-
 /** Renders an AwsError in the given protocol. */
 export function renderError(error: AwsError, protocol: Protocol, requestId: string, messageMember: 'message' | 'Message' = 'message'): AwsResponse {
   if (protocol === 'json') {
@@ -130,15 +106,15 @@ export async function startEndpointServer(options: EndpointServerOptions): Promi
   const handle = async (req: IncomingMessage, res: ServerResponse): Promise<void> => {
     const requestId = randomUUID();
     const url = new URL(req.url ?? '/', 'http://localhost');
-    let body: Buffer;
+    let body: Buffer | undefined;
     try {
       body = await readBody(req, maxBodyBytes);
-    } catch (error) {
-      if (error instanceof BodyTooLargeError) {
-        send(res, { status: 413, headers: { 'content-type': 'application/json', connection: 'close' }, body: JSON.stringify({ message: 'Request entity too large' }) }, requestId);
-      } else {
-        res.destroy();
-      }
+    } catch {
+      res.destroy();
+      return;
+    }
+    if (body === undefined) {
+      send(res, { status: 413, headers: { 'content-type': 'application/json', connection: 'close' }, body: JSON.stringify({ message: 'Request entity too large' }) }, requestId);
       return;
     }
     const scope = requestScope(req.headers, url.pathname, url.searchParams);

@@ -2,11 +2,12 @@
  * The local HTTP API: the routes of serverless.yml's httpApi events, served on 127.0.0.1 and
  * handled by the real handlers in-process (see docs/decisions.md, "own gateway").
  */
-import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import { createServer, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { FunctionHost } from '../function-host.ts';
 import type { LocalFunction } from '../serverless-config.ts';
 import { buildApiEvent } from './api-event.ts';
+import { readBody } from '../http-body.ts';
 
 /** API Gateway HTTP APIs refuse payloads over 10 MB with 413; so does the local gateway. */
 const MAX_PAYLOAD = 10 * 1024 * 1024;
@@ -33,24 +34,6 @@ function send(res: ServerResponse, status: number, body: string, headers: Record
   res.end(body);
 }
 
-function readBody(req: IncomingMessage): Promise<Buffer | undefined> {
-  return new Promise((resolve, reject) => {
-    const chunks: Buffer[] = [];
-    let size = 0;
-    req.on('data', (chunk: Buffer) => {
-      size += chunk.length;
-      if (size > MAX_PAYLOAD) {
-        resolve(undefined);
-        req.destroy();
-        return;
-      }
-      chunks.push(chunk);
-    });
-    req.on('end', () => resolve(Buffer.concat(chunks)));
-    req.on('error', reject);
-  });
-}
-
 export interface Gateway {
   url: string;
   port: number;
@@ -70,7 +53,7 @@ export async function startGateway(options: { port: number; functions: readonly 
         send(res, 404, JSON.stringify({ message: 'Not Found' }));
         return;
       }
-      const body = await readBody(req);
+      const body = await readBody(req, MAX_PAYLOAD);
       if (body === undefined) {
         send(res, 413, JSON.stringify({ message: 'Request Entity Too Large' }), { connection: 'close' });
         return;

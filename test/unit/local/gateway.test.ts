@@ -59,6 +59,11 @@ describe('local gateway', () => {
     expect((await fetch(`${gw.url}/collect`, { method: 'DELETE' })).status).toBe(404);
   });
 
+  it('answers 413 to a payload over API Gateway\'s 10 MB, and the client receives it', async () => {
+    const res = await fetch(`${gw.url}/collect`, { method: 'POST', body: Buffer.alloc(10 * 1024 * 1024 + 1, 0x61) });
+    expect(res.status).toBe(413);
+  });
+
   it('answers 500 when the function exceeds its timeout', async () => {
     expect((await fetch(`${gw.url}/slow`)).status).toBe(500);
   });
