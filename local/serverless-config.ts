@@ -26,11 +26,19 @@ export interface LocalFunction {
   httpRoutes: HttpRoute[];
 }
 
+export interface StateMachineConfig {
+  name?: string;
+  /** `${file(statemachines/x.asl.yml)}` or an inline definition. */
+  definition: unknown;
+}
+
 export interface ServiceConfig {
   service: string;
   stage: string;
   params: Record<string, string>;
   functions: LocalFunction[];
+  /** serverless-step-functions' `stepFunctions.stateMachines`, unresolved. */
+  stateMachines: Record<string, StateMachineConfig>;
 }
 
 // eslint-disable-next-line @typescript-eslint/no-explicit-any -- parsed YAML is untyped by nature
@@ -83,5 +91,5 @@ export async function loadServiceConfig(root: string, overrides: Record<string, 
       httpRoutes,
     };
   });
-  return { service, stage, params, functions };
+  return { service, stage, params, functions, stateMachines: (doc.stepFunctions?.stateMachines ?? {}) as Record<string, StateMachineConfig> };
 }

@@ -103,12 +103,11 @@ export async function ensurePipelinesTable(root: string, config: ServiceConfig, 
 
 /** Creates (or updates) every state machine of serverless.yml; returns name → ARN by key. */
 export async function ensureStateMachines(root: string, config: ServiceConfig, say: (line: string) => void): Promise<Record<string, string>> {
-  const doc = parse(await readFile(join(root, 'serverless.yml'), 'utf8')) as { stepFunctions?: { stateMachines?: Record<string, { name?: string; definition: unknown }> } };
   const byLogicalId = new Map(config.functions.map((f) => [lambdaLogicalId(f.name), f.functionName]));
   const arns: Record<string, string> = {};
   const sfn = new SFNClient({});
   try {
-    for (const [key, machine] of Object.entries(doc.stepFunctions?.stateMachines ?? {})) {
+    for (const [key, machine] of Object.entries(config.stateMachines)) {
       const name = resolveString(machine.name ?? `${config.service}-${config.stage}-${key}`, config);
       const file = typeof machine.definition === 'string' ? /\$\{file\(([^)]+)\)\}/.exec(machine.definition)?.[1] : undefined;
       const raw = file ? await yamlFile(root, file, config) : (machine.definition as Record<string, unknown>);

@@ -6,7 +6,7 @@ import { LambdaClient, ListEventSourceMappingsCommand } from '@aws-sdk/client-la
 import { Kafka, logLevel } from 'kafkajs';
 import { startStack, type Stack } from '../../local/stack.ts';
 import { waitForPipeline, type PipelineView } from '../../local/demo-pipeline.ts';
-import { readLocalObjects } from '../helpers/local-s3.ts';
+import { readLocalObjects, waitFor } from '../helpers/local-s3.ts';
 
 const EVENTS = 600;
 
@@ -29,17 +29,14 @@ async function postEvents(stack: Stack, appId: string, prefix: string): Promise<
 }
 
 /** Occurrences of each of `ids` in the local S3 tree, once every one of them is there. */
-async function waitForEvents(stack: Stack, ids: Set<string>, timeoutMs: number): Promise<Map<string, number>> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
+function waitForEvents(stack: Stack, ids: Set<string>, timeoutMs: number): Promise<Map<string, number>> {
+  return waitFor(async () => {
     const counts = new Map<string, number>();
     for (const { event } of await readLocalObjects(stack.s3Dir, stack.bucket)) {
       if (ids.has(event.event_id)) counts.set(event.event_id, (counts.get(event.event_id) ?? 0) + 1);
     }
-    if (counts.size === ids.size) return counts;
-    if (Date.now() > deadline) throw new Error(`only ${counts.size}/${ids.size} events reached S3`);
-    await new Promise((r) => setTimeout(r, 300));
-  }
+    return counts.size === ids.size ? counts : undefined;
+  }, timeoutMs, `${ids.size} events in S3`);
 }
 
 async function topics(stack: Stack): Promise<string[]> {
