@@ -83,6 +83,12 @@ export interface StepRecord {
   startedAt: string;
   endedAt?: string;
   detail?: string;
+  /**
+   * Position of the step in the pipeline's history: 1 + the highest `seq` recorded when it
+   * started. Steps run one after another, so this is the real order even when two steps start
+   * in the same millisecond (which `startedAt` cannot tell apart).
+   */
+  seq?: number;
 }
 
 /** What this pipeline's workflow created (and therefore what rollback/teardown may delete). */

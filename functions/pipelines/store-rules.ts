@@ -59,9 +59,16 @@ export function specFingerprint(spec: PipelineSpec): string {
 /** Idempotency keys are remembered this long (also the DynamoDB TTL of their items). */
 export const IDEMPOTENCY_TTL_SECONDS = 24 * 60 * 60;
 
-/** Step history in the order steps started (ties: by name), whatever the storage order. */
+/**
+ * Step history in the order steps started, whatever the storage order: by `seq` where both steps
+ * have one, else by `startedAt` (records written before `seq` existed), ties by name.
+ */
 export function sortSteps(steps: StepRecord[]): StepRecord[] {
-  return [...steps].sort((a, b) => (a.startedAt < b.startedAt ? -1 : a.startedAt > b.startedAt ? 1 : a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
+  const byName = (a: StepRecord, b: StepRecord): number => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0);
+  return [...steps].sort((a, b) => {
+    if (a.seq !== undefined && b.seq !== undefined && a.seq !== b.seq) return a.seq - b.seq;
+    return a.startedAt < b.startedAt ? -1 : a.startedAt > b.startedAt ? 1 : byName(a, b);
+  });
 }
 
 export type TransitionPatch = Partial<Pick<Pipeline, 'failureReason' | 'violations' | 'executionArn' | 'currentStep'>>;

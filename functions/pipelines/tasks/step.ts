@@ -39,6 +39,18 @@ function errorMessage(error: unknown): string {
 }
 
 /**
+ * The step's place in the history. The workflows run their steps one at a time, so a step that
+ * starts now comes after every step recorded so far; a poll that continues a step keeps the
+ * place the step got when it started.
+ */
+async function stepSeq(deps: TaskDeps, pipelineId: string, name: string, starting: boolean): Promise<number> {
+  const steps = (await deps.store.get(pipelineId))?.steps ?? [];
+  const own = steps.find((s) => s.name === name)?.seq;
+  if (!starting && own !== undefined) return own;
+  return steps.reduce((max, s) => Math.max(max, s.seq ?? 0), 0) + 1;
+}
+
+/**
  * Runs one step: records it RUNNING, then SUCCEEDED with `detail(result)` or FAILED with the
  * error, and rethrows. `startedAt` lets a poll loop keep the time of its first poll.
  * A failure to write the history never hides the step's own error.
@@ -51,14 +63,15 @@ export async function runStep<T>(
   options: { startedAt?: string; detail?: (result: T) => string | undefined; running?: (result: T) => boolean } = {},
 ): Promise<T> {
   const startedAt = options.startedAt ?? nowIso(deps);
+  const seq = await stepSeq(deps, pipelineId, name, options.startedAt === undefined);
   if (options.startedAt === undefined) {
-    await deps.store.recordStep(pipelineId, { name, status: 'RUNNING', startedAt });
+    await deps.store.recordStep(pipelineId, { name, status: 'RUNNING', startedAt, seq });
   }
   let result: T;
   try {
     result = await work();
   } catch (error) {
-    const failed: StepRecord = { name, status: 'FAILED', startedAt, endedAt: nowIso(deps), detail: errorMessage(error) };
+    const failed: StepRecord = { name, status: 'FAILED', startedAt, endedAt: nowIso(deps), detail: errorMessage(error), seq };
     try {
       await deps.store.recordStep(pipelineId, failed);
     } catch (recordError) {
@@ -69,9 +82,9 @@ export async function runStep<T>(
   const detail = options.detail?.(result);
   if (options.running?.(result)) {
     // Still in progress (a poll): keep the entry RUNNING, with the latest detail.
-    await deps.store.recordStep(pipelineId, { name, status: 'RUNNING', startedAt, ...(detail !== undefined ? { detail } : {}) });
+    await deps.store.recordStep(pipelineId, { name, status: 'RUNNING', startedAt, seq, ...(detail !== undefined ? { detail } : {}) });
   } else {
-    await deps.store.recordStep(pipelineId, { name, status: 'SUCCEEDED', startedAt, endedAt: nowIso(deps), ...(detail !== undefined ? { detail } : {}) });
+    await deps.store.recordStep(pipelineId, { name, status: 'SUCCEEDED', startedAt, endedAt: nowIso(deps), seq, ...(detail !== undefined ? { detail } : {}) });
   }
   return result;
 }

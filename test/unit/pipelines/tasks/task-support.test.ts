@@ -81,9 +81,24 @@ describe('registry use by the tasks', () => {
     await runStep(deps, p.id, 'A', async () => 42, { detail: (n) => `got ${n}` });
     await expect(runStep(deps, p.id, 'B', async () => { throw new TransientError('later'); })).rejects.toThrow('later');
     expect((await store.get(p.id))!.steps).toEqual([
-      { name: 'A', status: 'SUCCEEDED', startedAt: '2026-01-01T00:00:01.000Z', endedAt: '2026-01-01T00:00:02.000Z', detail: 'got 42' },
-      { name: 'B', status: 'FAILED', startedAt: '2026-01-01T00:00:03.000Z', endedAt: '2026-01-01T00:00:04.000Z', detail: 'TransientError: later' },
+      { name: 'A', status: 'SUCCEEDED', startedAt: '2026-01-01T00:00:01.000Z', endedAt: '2026-01-01T00:00:02.000Z', detail: 'got 42', seq: 1 },
+      { name: 'B', status: 'FAILED', startedAt: '2026-01-01T00:00:03.000Z', endedAt: '2026-01-01T00:00:04.000Z', detail: 'TransientError: later', seq: 2 },
     ]);
+  });
+
+  it('runStep keeps the order steps ran in when they start in the same millisecond, and a poll keeps its place', async () => {
+    const store = new MemoryPipelineStore();
+    const p = (await store.create(pipelineFixture())).pipeline;
+    const deps = { store, now: () => new Date('2026-01-01T00:00:00Z') };
+    await runStep(deps, p.id, 'Zeta', async () => 1, { running: () => true });
+    await runStep(deps, p.id, 'Alpha', async () => 2);
+    await runStep(deps, p.id, 'Mid', async () => 3);
+    // A later poll of Zeta (startedAt given) continues the step: it keeps its first place.
+    await runStep(deps, p.id, 'Zeta', async () => 4, { startedAt: '2026-01-01T00:00:00.000Z' });
+    expect((await store.get(p.id))!.steps.map((s) => [s.name, s.seq])).toEqual([['Zeta', 1], ['Alpha', 2], ['Mid', 3]]);
+    // Started again (a new run of the step): it moves after the others.
+    await runStep(deps, p.id, 'Alpha', async () => 5);
+    expect((await store.get(p.id))!.steps.map((s) => s.name)).toEqual(['Zeta', 'Mid', 'Alpha']);
   });
 });
 
