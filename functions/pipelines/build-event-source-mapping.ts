@@ -1,4 +1,5 @@
 import type { CreateEventSourceMappingCommandInput, SourceAccessConfiguration } from '@aws-sdk/client-lambda';
+import { shown } from '../lib/shown.ts';
 
 /** The two user settings of a pipeline's sink (seed: "Sink maximum interval", "Batch size"). */
 export interface SinkSettings {
@@ -110,12 +111,12 @@ function intIn(problems: SettingsProblem[], field: string, value: unknown, range
   const ok = typeof value === 'number' && Number.isInteger(value) && ((value >= range.min && value <= range.max) || value === also);
   if (!ok) {
     const allowed = also === undefined ? `${range.min} and ${range.max}` : `${range.min} and ${range.max} (or ${also})`;
-    problems.push({ field, message: `must be an integer between ${allowed}; got ${JSON.stringify(value) ?? String(value)}` });
+    problems.push({ field, message: `must be an integer between ${allowed}; got ${shown(value)}` });
   }
 }
 
 function matches(problems: SettingsProblem[], field: string, value: unknown, pattern: RegExp, what: string): void {
-  if (typeof value !== 'string' || !pattern.test(value)) problems.push({ field, message: `must be ${what}; got ${JSON.stringify(value) ?? String(value)}` });
+  if (typeof value !== 'string' || !pattern.test(value)) problems.push({ field, message: `must be ${what}; got ${shown(value)}` });
 }
 
 /** Problems of the two user settings alone (also usable to validate POST /pipelines bodies). */
@@ -155,7 +156,7 @@ function authAccess(auth: KafkaAuth, kind: 'msk' | 'self-managed', problems: Set
       matches(problems, `${field}.secretArn`, auth.secretArn, SECRET_ARN, 'a Secrets Manager secret ARN');
       return [{ Type: 'CLIENT_CERTIFICATE_TLS_AUTH', URI: auth.secretArn }];
     default:
-      problems.push({ field, message: `type must be one of none, iam, sasl-scram-512, sasl-scram-256, sasl-plain, mtls; got ${JSON.stringify((auth as { type?: unknown }).type)}` });
+      problems.push({ field, message: `type must be one of none, iam, sasl-scram-512, sasl-scram-256, sasl-plain, mtls; got ${shown((auth as { type?: unknown }).type)}` });
       return [];
   }
 }
@@ -226,7 +227,7 @@ export function buildEventSourceMapping(settings: EventSourceMappingSettings): C
   } else if (source?.kind === 'self-managed') {
     const servers = source.bootstrapServers;
     if (!Array.isArray(servers) || servers.length < 1 || servers.length > 10) {
-      problems.push({ field: 'source.bootstrapServers', message: `must list between 1 and 10 host:port entries; got ${Array.isArray(servers) ? servers.length : JSON.stringify(servers)}` });
+      problems.push({ field: 'source.bootstrapServers', message: `must list between 1 and 10 host:port entries; got ${Array.isArray(servers) ? servers.length : shown(servers)}` });
     } else {
       servers.forEach((s, i) => matches(problems, `source.bootstrapServers[${i}]`, s, BROKER, 'host:port'));
     }
@@ -251,7 +252,7 @@ export function buildEventSourceMapping(settings: EventSourceMappingSettings): C
       SourceAccessConfigurations: access,
     };
   } else {
-    problems.push({ field: 'source.kind', message: `must be 'msk' or 'self-managed'; got ${JSON.stringify((source as { kind?: unknown } | undefined)?.kind)}` });
+    problems.push({ field: 'source.kind', message: `must be 'msk' or 'self-managed'; got ${shown((source as { kind?: unknown } | undefined)?.kind)}` });
     specific = {};
   }
 

@@ -5,6 +5,17 @@
  * `PipelineStore` port, so they are testable without DynamoDB.
  */
 
+/**
+ * What a pipeline id can look like: the admin API makes them with `randomUUID()`; anything longer
+ * or with other characters cannot name a pipeline (and an 8,000-character id would exceed
+ * DynamoDB's 2,048-byte partition key), so it is answered 404 without reaching the registry.
+ */
+export const PIPELINE_ID_PATTERN = /^[A-Za-z0-9][A-Za-z0-9._-]{0,127}$/;
+
+export function isPipelineId(id: string): boolean {
+  return PIPELINE_ID_PATTERN.test(id);
+}
+
 export type PipelineStatus = 'CREATING' | 'ACTIVE' | 'FAILED' | 'DELETING' | 'DELETED';
 
 /** Transitions the registry allows (anything else is an IllegalTransitionError → HTTP 409). */

@@ -13,6 +13,7 @@ import * as z from 'zod';
 import { sinkSettingsProblems } from './build-event-source-mapping.ts';
 import { InvalidPipelineRequestError, type RequestViolation } from './errors.ts';
 import type { ConnectorSpec, KafkaSpec, PipelineSpec, SinkSpec } from './model.ts';
+import { shown } from '../lib/shown.ts';
 
 export const PROJECT_ID = /^[a-z][a-z0-9_-]{2,62}$/;
 /** The app ids the ingest accepts (functions/ingest/collect.ts). */
@@ -252,10 +253,10 @@ function crossFieldViolations(input: unknown): RequestViolation[] {
     } else if (mode === 'connector') {
       const interval = sink.maxIntervalSeconds ?? defaults.maxIntervalSeconds;
       const { min: iMin, max: iMax } = limits.connectorMaxIntervalSeconds;
-      if (!isInt(interval) || interval < iMin || interval > iMax) add('$.sink.maxIntervalSeconds', `must be an integer between ${iMin} and ${iMax} in connector mode; got ${JSON.stringify(interval)}`);
+      if (!isInt(interval) || interval < iMin || interval > iMax) add('$.sink.maxIntervalSeconds', `must be an integer between ${iMin} and ${iMax} in connector mode; got ${shown(interval)}`);
       const batch = sink.batchSize ?? defaults.batchSize;
       const { min: bMin, max: bMax } = limits.connectorBatchSize;
-      if (!isInt(batch) || batch < bMin || batch > bMax) add('$.sink.batchSize', `must be an integer between ${bMin} and ${bMax} in connector mode; got ${JSON.stringify(batch)}`);
+      if (!isInt(batch) || batch < bMin || batch > bMax) add('$.sink.batchSize', `must be an integer between ${bMin} and ${bMax} in connector mode; got ${shown(batch)}`);
       if (sink.connector === undefined) add('$.sink.connector', 'is required when mode is connector (pluginArn or pluginLocation)');
       else if (connector) {
         if (connector.pluginArn === undefined && connector.pluginLocation === undefined) add('$.sink.connector', 'needs pluginArn or pluginLocation');

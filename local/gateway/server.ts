@@ -41,6 +41,15 @@ export interface Gateway {
   close(): Promise<void>;
 }
 
+/** The route's path parameters, percent-decoded; undefined when an escape is malformed (`%zz`, a lone `%`, bad UTF-8). */
+function decodePathParameters(names: readonly string[], match: RegExpExecArray | null): Record<string, string> | undefined {
+  try {
+    return Object.fromEntries(names.map((name, i) => [name, decodeURIComponent(match?.[i + 1] ?? '')]));
+  } catch {
+    return undefined;
+  }
+}
+
 export async function startGateway(options: { port: number; functions: readonly LocalFunction[]; host: FunctionHost; onError?: (err: unknown) => void }): Promise<Gateway> {
   const routes = options.functions.flatMap((fn) => fn.httpRoutes.map((r) => compile(fn, r.method, r.path)));
   const server: Server = createServer(async (req, res) => {
@@ -59,7 +68,12 @@ export async function startGateway(options: { port: number; functions: readonly 
         return;
       }
       const match = route.pattern.exec(url.pathname);
-      const pathParameters = Object.fromEntries(route.params.map((name, i) => [name, decodeURIComponent(match?.[i + 1] ?? '')]));
+      const pathParameters = decodePathParameters(route.params, match);
+      if (pathParameters === undefined) {
+        // API Gateway refuses a path it cannot decode before any integration runs.
+        send(res, 400, JSON.stringify({ message: 'Bad Request: the path has a malformed %-escape' }));
+        return;
+      }
       const event = buildApiEvent(req, url, body, route.routeKey, pathParameters);
       const result = (await options.host.invoke(route.fn.name, event)) as { statusCode?: number; headers?: Record<string, string>; body?: string; isBase64Encoded?: boolean } | undefined;
       const status = result?.statusCode ?? 200;

@@ -2,6 +2,7 @@ import type { APIGatewayProxyEventV2 } from 'aws-lambda';
 import { HttpError, PayloadTooLargeError } from '../../lib/errors.ts';
 import { json, type HttpResponse } from '../../lib/http.ts';
 import type { Log } from '../../lib/logger.ts';
+import { shown } from '../../lib/shown.ts';
 import { InvalidPipelineRequestError } from '../errors.ts';
 import type { Pipeline } from '../model.ts';
 import { createPipeline } from './create-pipeline.ts';
@@ -34,6 +35,15 @@ function accepted(p: Pipeline): HttpResponse {
   return json(202, { id: p.id, status: p.status, statusUrl: url }, { location: url });
 }
 
+/** A path segment, percent-decoded; a malformed escape is the client's mistake (400), not a URIError (500). */
+function decodePathSegment(segment: string): string {
+  try {
+    return decodeURIComponent(segment);
+  } catch {
+    throw new HttpError(400, `the path segment ${shown(segment)} has a malformed %-escape`);
+  }
+}
+
 type Route = 'create' | 'list' | 'get' | 'delete';
 
 /** The route, from the API Gateway route key, or from method and path (any stage prefix). */
@@ -42,7 +52,7 @@ function routeOf(event: APIGatewayProxyEventV2): { route: Route | undefined; id:
   const routeKey = event.routeKey ?? event.requestContext?.routeKey;
   const path = event.rawPath ?? event.requestContext?.http?.path ?? '/';
   const item = /\/pipelines\/([^/]+)\/?$/.exec(path);
-  const id = event.pathParameters?.id ?? (item ? decodeURIComponent(item[1]!) : undefined);
+  const id = event.pathParameters?.id ?? (item ? decodePathSegment(item[1]!) : undefined);
   const isItem = routeKey === undefined || routeKey === '$default' ? item !== null : routeKey.endsWith('/pipelines/{id}');
   if (isItem) return { route: method === 'GET' ? 'get' : method === 'DELETE' ? 'delete' : undefined, id, allow: 'GET, DELETE' };
   return { route: method === 'POST' ? 'create' : method === 'GET' ? 'list' : undefined, id: undefined, allow: 'GET, POST' };

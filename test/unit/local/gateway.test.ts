@@ -54,6 +54,12 @@ describe('local gateway', () => {
     expect(((await res.json()) as any).event.pathParameters).toEqual({ id: 'p-123' });
   });
 
+  it('answers 400 for a path parameter with a malformed %-escape, without invoking the function', async () => {
+    const res = await fetch(`${gw.url}/pipelines/%E0%A4%A`);
+    expect(res.status).toBe(400);
+    expect(((await res.json()) as { message: string }).message).toMatch(/malformed %-escape/);
+  });
+
   it('answers 404 for routes serverless.yml does not declare', async () => {
     expect((await fetch(`${gw.url}/nope`)).status).toBe(404);
     expect((await fetch(`${gw.url}/collect`, { method: 'DELETE' })).status).toBe(404);

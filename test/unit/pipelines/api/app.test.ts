@@ -357,3 +357,43 @@ describe('readPipelinesApiConfig', () => {
     expect(() => readPipelinesApiConfig(env)).toThrow(message);
   });
 });
+
+describe('pipelines admin API: hostile input gets a 4xx naming the problem, never a 500', () => {
+  /** A registry that fails as DynamoDB does for a partition key over 2,048 bytes. */
+  function keyLimitedStore(): PipelineStore {
+    const inner = new MemoryPipelineStore();
+    const tooLong = (id: string) => {
+      if (Buffer.byteLength(`PIPELINE#${id}`) > 2048) throw Object.assign(new Error('One or more parameter values were invalid: Size of hashkey has exceeded the maximum size limit of2048 bytes'), { name: 'ValidationException', $metadata: { httpStatusCode: 400 } });
+    };
+    return Object.assign(Object.create(inner) as PipelineStore, {
+      get: async (id: string) => { tooLong(id); return inner.get(id); },
+      transition: async (id: string, to: Pipeline['status']) => { tooLong(id); return inner.transition(id, to); },
+    });
+  }
+
+  it.each(['get', 'delete'] as const)('%s of an 8,000-character id is 404, with the id shortened in the message', async (name) => {
+    const { app } = setup({ store: keyLimitedStore() });
+    const id = 'a'.repeat(8000);
+    const res = await app(at(name, id));
+    expect(res.statusCode).toBe(404);
+    expect(body(res).message).toMatch(/^pipeline "a{80}"… \(8000 characters\) does not exist$/);
+  });
+
+  it('a malformed %-escape in the path is 400 (the handler decodes rawPath when there are no path parameters)', async () => {
+    const { app } = setup();
+    const event = at('get', 'x');
+    const res = await app({ ...event, pathParameters: undefined, rawPath: '/pipelines/%E0%A4%A' });
+    expect(res.statusCode).toBe(400);
+    expect(body(res).message).toMatch(/malformed %-escape/);
+  });
+
+  it('a numeric field nested 20,000 levels deep is 400 naming the field, not a stack overflow', async () => {
+    const { app } = setup();
+    const deep = '['.repeat(20000) + '1' + ']'.repeat(20000);
+    const raw = JSON.stringify(mskRequest()).replace(/"batchSize":\d+/, `"batchSize":${deep}`);
+    expect(raw).toContain(deep);
+    const res = await app(post(raw));
+    expect(res.statusCode).toBe(400);
+    expect(body(res).errors).toEqual(expect.arrayContaining([expect.objectContaining({ path: '$.sink.batchSize' })]));
+  });
+});
