@@ -126,6 +126,12 @@ export async function startStack(options: StackOptions = {}): Promise<Stack> {
       dataDir,
       region: LOCAL_REGION,
       kafka: { brokers: cluster.brokers },
+      kafkaBrokers: {
+        list: () => cluster.brokerStatus(),
+        stop: (nodeId) => cluster.stopBroker(cluster.nodeIds.indexOf(nodeId)),
+        start: (nodeId) => cluster.restartBroker(cluster.nodeIds.indexOf(nodeId)),
+        delay: (nodeId, ms) => cluster.delayBroker(cluster.nodeIds.indexOf(nodeId), ms),
+      },
       functions,
       invoke: (name, event, context) => host.invoke(name, event, context),
       ...(options.waitScale !== undefined ? { stepFunctions: { waitScale: options.waitScale } } : {}),

@@ -30,6 +30,7 @@ import type { SinkStats } from './kafkaconnect/s3-sink.ts';
 import type { ClusterOverrides, DevClusterSettings } from './msk/clusters.ts';
 import { MskService } from './msk/service.ts';
 import { S3Service } from './s3/service.ts';
+import { parseServiceFault, ServiceFaults, type ServiceFault } from './service-faults.ts';
 import { startEndpointServer, type AwsRequest, type AwsResponse } from './server.ts';
 import type { ExecutionRecord } from './stepfunctions/execution.ts';
 import { StepFunctionsService } from './stepfunctions/service.ts';
@@ -80,6 +81,26 @@ export interface LocalAwsOptions {
   msk?: { cluster?: Partial<DevClusterSettings>; clusters?: ClusterOverrides[] };
   /** MSK Connect state transition delays (defaults: plugin 500 ms, connector 1000 ms, delete 500 ms). */
   kafkaConnect?: { pluginDelayMs?: number; connectorDelayMs?: number; deleteDelayMs?: number };
+  /**
+   * The Kafka brokers' fault hooks, served as `/_local/kafka/brokers/...` (the endpoint does not
+   * own the brokers; whoever started them passes their controls here).
+   */
+  kafkaBrokers?: KafkaBrokerControls;
+}
+
+/** Stop, start and slow down a broker by its node id (as Kafka metadata shows it). */
+export interface KafkaBrokerControls {
+  list(): Array<{ nodeId: number; address: string; up: boolean; delayMs: number }>;
+  stop(nodeId: number): Promise<void>;
+  start(nodeId: number): Promise<void>;
+  delay(nodeId: number, ms: number): void;
+}
+
+export interface ServiceFaultControls {
+  /** Sets the fault of one service (see service-faults.ts); throws RangeError on a bad fault. */
+  set(service: string, fault: Record<string, unknown>): ServiceFault;
+  clear(service?: string): void;
+  snapshot(): Record<string, ServiceFault>;
 }
 
 export interface MskControls {
@@ -136,6 +157,8 @@ export interface LocalAws {
   readonly stepFunctions: StepFunctionsControls;
   readonly msk: MskControls;
   readonly kafkaConnect: KafkaConnectControls;
+  /** Faults of any service: errors, latency, hangs (`/_local/faults/{service}`). */
+  readonly faults: ServiceFaultControls;
   /** Stops the pollers (in-flight invocations finish), flushes Firehose buffers, closes the server. */
   close(): Promise<void>;
 }
@@ -190,8 +213,11 @@ export async function startLocalAws(options: LocalAwsOptions): Promise<LocalAws>
     ...(options.stepFunctions?.waitScale !== undefined ? { waitScale: options.stepFunctions.waitScale } : {}),
   });
 
+  const faults = new ServiceFaults();
   const control = async (request: AwsRequest): Promise<AwsResponse | undefined> => {
     const route = `${request.method} ${request.path.replace(/\/+$/, '')}`;
+    const special = await faultAndBrokerRoutes(request, route, faults, options.kafkaBrokers, parseBody);
+    if (special !== undefined) return special;
     switch (route) {
       case 'GET /_local/health':
         return okJson({ status: 'ok', services: ['firehose', 'lambda', 'states', 'dynamodb', 'kafka', 'kafkaconnect', 'ec2', 's3'], dataDir });
@@ -260,6 +286,7 @@ export async function startLocalAws(options: LocalAwsOptions): Promise<LocalAws>
       accountId,
       services: [firehose, lambda, stepFunctions, dynamodb, msk, kafkaConnect, ec2, new S3Service({ s3Root: join(dataDir, 's3') })],
       control,
+      faults,
     });
   } catch (error) {
     firehose.close();
@@ -306,7 +333,13 @@ export async function startLocalAws(options: LocalAwsOptions): Promise<LocalAws>
       connectors: () => kafkaConnect.connectorStatuses(),
       setFaults: (update) => kafkaConnect.setFaults(update),
     },
+    faults: {
+      set: (service, fault) => faults.set(service, parseServiceFault(service, fault)),
+      clear: (service) => faults.clear(service),
+      snapshot: () => faults.snapshot(),
+    },
     close: () => {
+      faults.clear();
       closing ??= (async () => {
         // Pollers first: their in-flight invocations may still call Firehose through this server.
         await lambda.close();
@@ -319,4 +352,61 @@ export async function startLocalAws(options: LocalAwsOptions): Promise<LocalAws>
       return closing;
     },
   };
+}
+
+/**
+ * `/_local/faults[/{service}]` (GET, POST, DELETE) and `/_local/kafka/brokers[/{id}/stop|start|delay]`;
+ * undefined for other routes.
+ */
+async function faultAndBrokerRoutes(
+  request: AwsRequest,
+  route: string,
+  faults: ServiceFaults,
+  brokers: KafkaBrokerControls | undefined,
+  parseBody: (request: AwsRequest) => Record<string, unknown>,
+): Promise<AwsResponse | undefined> {
+  const invalid = (error: unknown) => new AwsError('ValidationException', error instanceof Error ? error.message : String(error), 400);
+  if (route === 'GET /_local/faults') return okJson(faults.snapshot());
+  if (route === 'DELETE /_local/faults') {
+    faults.clear();
+    return okJson(faults.snapshot());
+  }
+  const fault = /^(GET|POST|DELETE) \/_local\/faults\/([a-z0-9-]+)$/.exec(route);
+  if (fault) {
+    const [, method, service] = fault as unknown as [string, string, string];
+    if (method === 'GET') return okJson(faults.get(service) ?? null);
+    if (method === 'DELETE') {
+      faults.clear(service);
+      log.info('service fault cleared', { service });
+      return okJson(null);
+    }
+    let parsed: ServiceFault;
+    try {
+      parsed = parseServiceFault(service, parseBody(request));
+    } catch (error) {
+      throw error instanceof AwsError ? error : invalid(error);
+    }
+    log.info('service fault set', { service, ...parsed, stats: undefined });
+    return okJson(faults.set(service, parsed));
+  }
+  if (!route.includes(' /_local/kafka/brokers')) return undefined;
+  if (brokers === undefined) throw new AwsError('ResourceNotFoundException', 'this endpoint was started without Kafka brokers', 404);
+  if (route === 'GET /_local/kafka/brokers') return okJson({ brokers: brokers.list() });
+  const action = /^POST \/_local\/kafka\/brokers\/([^/]+)\/(stop|start|delay)$/.exec(route);
+  if (!action) return undefined;
+  const [, rawId, verb] = action as unknown as [string, string, string];
+  const nodeId = Number(rawId);
+  const known = brokers.list().map((b) => b.nodeId);
+  if (!/^\d+$/.test(rawId) || !known.includes(nodeId)) {
+    throw new AwsError('ResourceNotFoundException', `no broker with node id '${rawId}' (node ids: ${known.join(', ')})`, 404);
+  }
+  if (verb === 'stop') await brokers.stop(nodeId);
+  else if (verb === 'start') await brokers.start(nodeId);
+  else {
+    const ms = parseBody(request).ms;
+    if (typeof ms !== 'number' || !Number.isInteger(ms) || ms < 0 || ms > 600_000) throw invalid(new RangeError('ms must be an integer between 0 and 600000 (0 removes the delay)'));
+    brokers.delay(nodeId, ms);
+  }
+  log.info(`kafka broker ${verb}`, { nodeId });
+  return okJson({ brokers: brokers.list() });
 }

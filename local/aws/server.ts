@@ -8,6 +8,7 @@ import { createServer, type IncomingHttpHeaders, type IncomingMessage, type Serv
 import type { AddressInfo } from 'node:net';
 import { AwsError } from './errors.ts';
 import { log } from './logger.ts';
+import { operationOf, type ServiceFaults } from './service-faults.ts';
 import { requestScope } from './sigv4.ts';
 import { readBody } from '../http-body.ts';
 
@@ -52,6 +53,8 @@ export interface EndpointServerOptions {
   control: ControlHandler;
   /** Largest accepted request body (default 32 MiB; a full PutRecordBatch is ~5.6 MB of base64). */
   maxBodyBytes?: number;
+  /** Injected service faults, applied before the service module runs. */
+  faults?: ServiceFaults;
 }
 
 export interface EndpointServer {
@@ -155,6 +158,8 @@ export async function startEndpointServer(options: EndpointServerOptions): Promi
     log.debug('request', { service: module.service, method: request.method, path: request.path, target: req.headers['x-amz-target'] });
     let response: AwsResponse;
     try {
+      const target = req.headers['x-amz-target'];
+      await options.faults?.apply(module.service, operationOf(module.service, request.method, request.path, typeof target === 'string' ? target : undefined));
       response = await module.handle(request);
     } catch (error) {
       if (error instanceof AwsError) {

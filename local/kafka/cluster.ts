@@ -43,6 +43,8 @@ export interface DevCluster {
   restartBroker(index: number): Promise<void>;
   /** Delays every response of broker i by `ms` (0 removes the delay). */
   delayBroker(index: number, ms: number): void;
+  /** Each broker: node id, address, whether it is up, its response delay. */
+  brokerStatus(): Array<{ nodeId: number; address: string; up: boolean; delayMs: number }>;
   /** Deletes a topic as an admin would; returns false if it did not exist. */
   deleteTopic(name: string): boolean;
   /** Stops every broker and flushes the data dir. */
@@ -112,12 +114,16 @@ export async function startCluster(options: ClusterOptions = {}): Promise<DevClu
     },
     async restartBroker(index) {
       const s = server(index);
+      if (s.listening && s.node.up) return;
       await s.start();
       s.node.up = true;
       state.electLeaders();
     },
     delayBroker(index, ms) {
       server(index).node.delayMs = Math.max(0, ms);
+    },
+    brokerStatus() {
+      return servers.map((s) => ({ nodeId: s.node.nodeId, address: address(s.node), up: s.node.up && s.listening, delayMs: s.node.delayMs }));
     },
     deleteTopic(name) {
       return state.deleteTopic(name);
