@@ -10,5 +10,7 @@ export default {
     '^.+\\.ts$': '<rootDir>/jest.transform.js',
   },
   testMatch: ['<rootDir>/test/**/*.test.ts'],
+  // Fault experiments run whole stacks for minutes: `npm run test:faults` (jest.faults.config.js).
+  testPathIgnorePatterns: ['/node_modules/', '<rootDir>/test/faults/'],
   testTimeout: 30000,
 };

@@ -101,6 +101,21 @@ export async function ensurePipelinesTable(root: string, config: ServiceConfig, 
   }
 }
 
+/**
+ * Seconds of the Wait state `stateName` in serverless.yml's state machines (the first found), so
+ * the local stack can scale what must stay shorter than it (the ingest's route cache vs the
+ * teardown's WaitForIngestRoutes) with the same factor it scales Waits by.
+ */
+export async function waitStateSeconds(root: string, config: ServiceConfig, stateName: string): Promise<number | undefined> {
+  for (const machine of Object.values(config.stateMachines)) {
+    const file = typeof machine.definition === 'string' ? /\$\{file\(([^)]+)\)\}/.exec(machine.definition)?.[1] : undefined;
+    const raw = file ? await yamlFile(root, file, config) : (machine.definition as Record<string, unknown>);
+    const state = (raw.States as Record<string, { Type?: string; Seconds?: unknown }> | undefined)?.[stateName];
+    if (state?.Type === 'Wait' && typeof state.Seconds === 'number') return state.Seconds;
+  }
+  return undefined;
+}
+
 /** Creates (or updates) every state machine of serverless.yml; returns name → ARN by key. */
 export async function ensureStateMachines(root: string, config: ServiceConfig, say: (line: string) => void): Promise<Record<string, string>> {
   const byLogicalId = new Map(config.functions.map((f) => [lambdaLogicalId(f.name), f.functionName]));

@@ -14,7 +14,7 @@ import { startGateway, type Gateway } from './gateway/server.ts';
 import { loadServiceConfig, type ServiceConfig } from './serverless-config.ts';
 import { ensureDemoPipeline, type DemoSettings, type PipelineView } from './demo-pipeline.ts';
 import { failInterruptedPipelines } from './recover-pipelines.ts';
-import { ensureFirehoseStream, ensurePipelinesTable, ensureStateMachines, localStateMachineArn, LOCAL_ACCOUNT, LOCAL_REGION } from './stack-resources.ts';
+import { ensureFirehoseStream, ensurePipelinesTable, ensureStateMachines, localStateMachineArn, LOCAL_ACCOUNT, LOCAL_REGION, waitStateSeconds } from './stack-resources.ts';
 
 export interface StackOptions {
   /** Project root (serverless.yml, functions/). Default: the current directory. */
@@ -114,6 +114,12 @@ export async function startStack(options: StackOptions = {}): Promise<Stack> {
       AWS_ACCESS_KEY_ID: 'local',
       AWS_SECRET_ACCESS_KEY: 'local',
     });
+    // Waits run scaled locally; the ingest's route cache must stay younger than the teardown's
+    // wait for routes to expire (the teardown fence), so it is scaled with it, with a margin.
+    const routeWait = await waitStateSeconds(root, config, 'WaitForIngestRoutes');
+    if (routeWait !== undefined && (options.waitScale ?? 1) < 1) {
+      env.ROUTE_MAX_AGE_MS = String(Math.max(1, Math.floor(routeWait * 1000 * (options.waitScale ?? 1) * 0.8)));
+    }
     delete env.NODE_OPTIONS;
     Object.assign(process.env, env);
 

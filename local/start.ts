@@ -3,24 +3,58 @@
  *   --fresh        start from empty state (deletes .local/)
  *   --no-demo      do not create the demo pipeline (through POST /pipelines)
  *   --data-dir D   state directory (default .local)
+ *   --api-port N, --aws-port N, --kafka-port N   ports of the HTTP API (3000), the local AWS
+ *                  endpoint (4566) and the first broker (9092; the others follow); 0 = any free port
  * Ctrl-C stops everything: no process or port is left behind.
  */
 import { parseArgs } from 'node:util';
 import { relative } from 'node:path';
 import { startStack, type Stack } from './stack.ts';
 
-const { values } = parseArgs({
-  options: {
+const USAGE = 'usage: npm start [-- --fresh] [-- --no-demo] [-- --data-dir DIR] [-- --api-port N] [-- --aws-port N] [-- --kafka-port N]';
+
+function parseFlags() {
+  try {
+    return parseArgs({ options: FLAGS });
+  } catch (err) {
+    // An unknown or malformed flag: one line saying what to do, not a stack trace.
+    console.error(`npm start: ${(err as Error).message}\n${USAGE}\n(npm passes flags to the script only after '--': npm start -- --fresh)`);
+    process.exit(2);
+  }
+}
+
+const FLAGS = {
     fresh: { type: 'boolean', default: false },
     'no-demo': { type: 'boolean', default: false },
     'data-dir': { type: 'string' },
+    'api-port': { type: 'string' },
+    'aws-port': { type: 'string' },
+    'kafka-port': { type: 'string' },
     help: { type: 'boolean', short: 'h', default: false },
-  },
-});
+} as const;
+const { values } = parseFlags();
 if (values.help) {
-  console.log('usage: npm start [-- --fresh] [-- --no-demo] [-- --data-dir DIR]');
+  console.log(USAGE);
   process.exit(0);
 }
+
+/** A port flag: an integer 0-65535 (0 = any free port), or exit with a one-line message. */
+function portFlag(name: 'api-port' | 'aws-port' | 'kafka-port'): number | undefined {
+  const raw = values[name];
+  if (raw === undefined) return undefined;
+  const port = Number(raw);
+  if (!/^\d+$/.test(raw) || port > 65535) {
+    console.error(`npm start: --${name} must be a port number 0-65535 (0 = any free port), not '${raw}'`);
+    process.exit(2);
+  }
+  return port;
+}
+const ports = Object.fromEntries(
+  ([['api', 'api-port'], ['aws', 'aws-port'], ['kafka', 'kafka-port']] as const).flatMap(([key, flag]) => {
+    const port = portFlag(flag);
+    return port === undefined ? [] : [[key, port]];
+  }),
+) as { api?: number; aws?: number; kafka?: number };
 
 function banner(stack: Stack): string {
   const s3 = relative(process.cwd(), stack.s3Dir) || stack.s3Dir;
@@ -79,6 +113,7 @@ const stack = await startStack({
   waitScale: 0.2,
   demo: !values['no-demo'],
   ...(values['data-dir'] ? { dataDir: values['data-dir'] } : {}),
+  ports,
   say: (line) => console.log(`[start] ${line}`),
 }).catch((err: unknown) => {
   const e = err as NodeJS.ErrnoException;

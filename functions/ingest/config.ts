@@ -1,4 +1,5 @@
 import { ConfigError } from '../lib/errors.ts';
+import { ROUTE_MAX_AGE_SECONDS } from '../lib/route-fence.ts';
 import { integer, list, optionalString, requiredString, type Env } from '../lib/config.ts';
 
 export interface IngestConfig {
@@ -12,6 +13,8 @@ export interface IngestConfig {
   pipelinesTable?: string | undefined;
   ackTimeoutMs: number;
   retryAfterSeconds: number;
+  /** Oldest usable cached route (ms); only lowered, never raised past the teardown fence. */
+  routeMaxAgeMs: number;
 }
 
 /** Reads and validates the ingest function's own settings (Kafka settings: lib/kafka). */
@@ -27,5 +30,6 @@ export function readIngestConfig(env: Env): IngestConfig {
     pipelinesTable,
     ackTimeoutMs: integer(env, 'KAFKA_ACK_TIMEOUT_MS', 5000, 100, 25000),
     retryAfterSeconds: integer(env, 'RETRY_AFTER_SECONDS', 5, 1, 3600),
+    routeMaxAgeMs: integer(env, 'ROUTE_MAX_AGE_MS', ROUTE_MAX_AGE_SECONDS * 1000, 1, ROUTE_MAX_AGE_SECONDS * 1000),
   };
 }

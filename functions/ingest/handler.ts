@@ -29,6 +29,7 @@ function containerDeps(): CollectDeps {
       staticRoute: config.topic === undefined ? undefined : { topic: config.topic, appIds: config.allowedAppIds },
       log: logger,
       retryAfterSeconds: config.retryAfterSeconds,
+      maxAgeMs: config.routeMaxAgeMs,
     });
   const deps: CollectDeps = {
     producer,

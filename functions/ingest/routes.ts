@@ -1,5 +1,6 @@
 import { ServiceUnavailableError } from '../lib/errors.ts';
 import type { Log } from '../lib/logger.ts';
+import { ROUTE_HIT_TTL_SECONDS, ROUTE_MAX_AGE_SECONDS } from '../lib/route-fence.ts';
 import type { PipelineStore } from '../pipelines/model.ts';
 
 /** The part of the pipelines registry the ingest reads (one GetItem per lookup). */
@@ -13,12 +14,15 @@ export interface TopicResolverOptions {
   log: Log;
   /** Retry-After of the 503 answered while the registry cannot be read. */
   retryAfterSeconds: number;
-  /** How long an active route is reused. Default 30 s. */
+  /** How long an active route is reused without asking the registry. Default 15 s (half the max age). */
   hitTtlMs?: number;
   /** How long "no active route" is reused (an app just activated waits at most this). Default 5 s. */
   missTtlMs?: number;
-  /** How long an expired active route may still serve while the registry fails. Default 5 min. */
-  staleIfErrorMs?: number;
+  /**
+   * Oldest a route may be when used, also while the registry fails (stale-if-error). Default 30 s:
+   * the teardown fence (lib/route-fence.ts) needs it shorter than the delete workflow's wait.
+   */
+  maxAgeMs?: number;
   /** Cached app ids at most (least recently used evicted). Default 10,000. */
   maxEntries?: number;
   now?: () => number;
@@ -33,10 +37,10 @@ interface Entry {
  * `topicFor(appId)` of the ingest core: the pipelines registry first (an ACTIVE pipeline's app
  * routes to its topic), then the static allowlist; undefined → the core answers 403.
  *
- * Lookups are cached per container (30 s for routes, 5 s for misses, bounded LRU) and concurrent
+ * Lookups are cached per container (15 s for routes, 5 s for misses, bounded LRU) and concurrent
  * lookups of one app share one registry call, so a burst of requests costs one GetItem. When the
- * registry cannot be read, the app's last known route is used for up to `staleIfErrorMs`, then the
- * static allowlist; only if neither knows the app does the request fail, with a 503 and
+ * registry cannot be read, the app's last known route is used until it is `maxAgeMs` old (30 s,
+ * the teardown fence), then the static allowlist; only if neither knows the app does the request fail, with a 503 and
  * Retry-After — never a 500, and never a 403 that would tell an SDK to drop its events.
  */
 export type TopicResolver = ((appId: string) => Promise<string | undefined>) & {
@@ -45,9 +49,9 @@ export type TopicResolver = ((appId: string) => Promise<string | undefined>) & {
 };
 
 export function createTopicResolver(options: TopicResolverOptions): TopicResolver {
-  const hitTtl = options.hitTtlMs ?? 30_000;
+  const maxAge = options.maxAgeMs ?? ROUTE_MAX_AGE_SECONDS * 1000;
+  const hitTtl = Math.min(options.hitTtlMs ?? (options.maxAgeMs !== undefined ? maxAge / 2 : ROUTE_HIT_TTL_SECONDS * 1000), maxAge);
   const missTtl = options.missTtlMs ?? 5_000;
-  const staleIfError = options.staleIfErrorMs ?? 300_000;
   const maxEntries = options.maxEntries ?? 10_000;
   const now = options.now ?? Date.now;
   const cache = new Map<string, Entry>();
@@ -67,7 +71,7 @@ export function createTopicResolver(options: TopicResolverOptions): TopicResolve
       return route?.topic ?? fromStatic(appId);
     } catch (err) {
       const error = err instanceof Error ? `${err.name}: ${err.message}` : String(err);
-      if (cached?.topic !== undefined && now() - cached.fetchedAt <= staleIfError) {
+      if (cached?.topic !== undefined && now() - cached.fetchedAt < maxAge) {
         options.log.warn('pipelines registry unavailable; using the last known route', { appId, error });
         return cached.topic;
       }

@@ -46,9 +46,13 @@ export interface EventSourceMappingSettings {
   topic: string;
   sink: SinkSettings;
   source: MskEventSource | SelfManagedEventSource;
-  /** ARN of the S3 bucket receiving batches that exhausted their retries. */
-  onFailureDestinationArn: string;
-  /** -1 (infinite; Lambda caps it at 10 with an on-failure destination) to 10,000. Default 10. */
+  /**
+   * ARN of an S3 bucket receiving batches that exhausted their retries. Default none: with an
+   * on-failure destination Lambda caps infinite retries at 10, and a batch sent there is skipped
+   * — acknowledged events would sit in S3 outside the pipeline's prefix (docs/decisions.md D15).
+   */
+  onFailureDestinationArn?: string;
+  /** -1 (infinite: the partition waits until delivery succeeds) to 10,000. Default -1. */
   maximumRetryAttempts?: number;
   /** -1 (infinite) or 60–604,800 seconds. Default -1. */
   maximumRecordAgeInSeconds?: number;
@@ -90,7 +94,7 @@ export const sinkSettingsRanges = {
 } as const;
 
 const DEFAULTS = {
-  maximumRetryAttempts: 10,
+  maximumRetryAttempts: -1,
   maximumRecordAgeInSeconds: -1,
   bisectBatchOnFunctionError: true,
   minimumPollers: 1,
@@ -168,7 +172,10 @@ function authAccess(auth: KafkaAuth, kind: 'msk' | 'self-managed', problems: Set
  * - TRIM_HORIZON: a new pipeline delivers what its topic already holds.
  * - One consumer group per pipeline (MSK / self-managed event source config).
  * - ReportBatchItemFailures: the sink returns the first undelivered offset per partition.
- * - MaximumRetryAttempts, BisectBatchOnFunctionError, an S3 on-failure destination: these error
+ * - MaximumRetryAttempts -1 and no on-failure destination by default: a batch the sink cannot
+ *   deliver (Firehose down, its stream missing) holds its partition until it can, instead of
+ *   being skipped after 10 tries (D15); undeliverable records are the sink's own dead letters.
+ * - MaximumRetryAttempts, BisectBatchOnFunctionError, an on-failure destination: these error
  *   handling controls are available for Kafka mappings in provisioned mode only, hence
  *   ProvisionedPollerConfig (https://docs.aws.amazon.com/lambda/latest/dg/kafka-retry-configurations.html).
  *
@@ -183,7 +190,9 @@ export function buildEventSourceMapping(settings: EventSourceMappingSettings): C
   if (typeof settings.functionName !== 'string' || settings.functionName === '') problems.push({ field: 'functionName', message: 'must be a non-empty string' });
   matches(problems, 'topic', settings.topic, TOPIC, 'a Kafka topic name (1-249 of letters, digits, . _ -, not starting with .)');
   problems.push(...sinkSettingsProblems(settings.sink));
-  matches(problems, 'onFailureDestinationArn', settings.onFailureDestinationArn, S3_BUCKET_ARN, 'an S3 bucket ARN (arn:aws:s3:::bucket)');
+  if (settings.onFailureDestinationArn !== undefined) {
+    matches(problems, 'onFailureDestinationArn', settings.onFailureDestinationArn, S3_BUCKET_ARN, 'an S3 bucket ARN (arn:aws:s3:::bucket)');
+  }
 
   const retries = settings.maximumRetryAttempts ?? DEFAULTS.maximumRetryAttempts;
   intIn(problems, 'maximumRetryAttempts', retries, sinkSettingsRanges.maximumRetryAttempts);
@@ -210,7 +219,7 @@ export function buildEventSourceMapping(settings: EventSourceMappingSettings): C
     MaximumRetryAttempts: retries,
     MaximumRecordAgeInSeconds: maxAge,
     BisectBatchOnFunctionError: bisect,
-    DestinationConfig: { OnFailure: { Destination: settings.onFailureDestinationArn } },
+    ...(settings.onFailureDestinationArn !== undefined ? { DestinationConfig: { OnFailure: { Destination: settings.onFailureDestinationArn } } } : {}),
     ProvisionedPollerConfig: { MinimumPollers: minPollers, MaximumPollers: maxPollers },
   };
 

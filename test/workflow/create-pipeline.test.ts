@@ -53,8 +53,10 @@ describe('create-pipeline state machine', () => {
         BatchSize: 2000,
         MaximumBatchingWindowInSeconds: 30,
         AmazonManagedKafkaEventSourceConfig: { ConsumerGroupId: `clickstream-sink-${p.id}` },
-        DestinationConfig: { OnFailure: { Destination: `arn:aws:s3:::${DATA_BUCKET}` } },
+        MaximumRetryAttempts: -1,
       });
+      // No on-failure destination: Lambda would cap the retries at 10 and skip the batch (D15).
+      expect(request.DestinationConfig).toBeUndefined();
       expect(await world.memory.activeRoute(p.appIds[0]!)).toEqual({ pipelineId: p.id, topic: p.kafka.topic });
     });
 

@@ -429,7 +429,7 @@ export class WorkflowWorld {
     const network = NETWORK;
     const kafkaTask = { ...base, openAdmin: this.kafkaCluster.open, region: REGION };
     const connectorEnv = { network, dataBucket: DATA_BUCKET, region: REGION, connectorRoleArn: CONNECTOR_ROLE_ARN, logGroup: LOG_GROUP };
-    const mappingEnv = { sinkFunctionName: SINK_FUNCTION, dataBucket: DATA_BUCKET, region: REGION, network };
+    const mappingEnv = { sinkFunctionName: SINK_FUNCTION, region: REGION, network };
     return {
       validateCluster: (i) => validateCluster(i as never, { ...kafkaTask, kafka: this.kafka, ec2: this.ec2, network, dataBucket: DATA_BUCKET }),
       createTopic: (i) => createTopic(i as never, kafkaTask),

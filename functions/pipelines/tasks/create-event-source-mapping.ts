@@ -10,7 +10,7 @@ import { CreateEventSourceMappingCommand, LambdaClient, type EventSourceMappingC
 import { awsClientConfig } from '../../lib/aws.ts';
 import { buildEventSourceMapping, type KafkaAuth } from '../build-event-source-mapping.ts';
 import type { Pipeline } from '../model.ts';
-import { partitionOf, readRegion, readStackNetwork, requiredString, sinkSecurityGroups, type StackNetworkConfig } from './config.ts';
+import { readRegion, readStackNetwork, requiredString, sinkSecurityGroups, type StackNetworkConfig } from './config.ts';
 import type { CreateTopicOutput } from './create-topic.ts';
 import { AwsRequestError, isAwsError, toTaskError } from './errors.ts';
 import { listedBrokers } from './kafka-admin.ts';
@@ -23,8 +23,6 @@ export const CREATE_MAPPING_STEP = 'CreateEventSourceMapping';
 export interface MappingEnvironment {
   /** SINK_FUNCTION_NAME: the function the mappings invoke. */
   sinkFunctionName: string;
-  /** DATA_BUCKET: on-failure destination of batches that exhausted their retries. */
-  dataBucket: string;
   region: string;
   network: StackNetworkConfig;
 }
@@ -32,7 +30,6 @@ export interface MappingEnvironment {
 export function readMappingEnvironment(env: Record<string, string | undefined>): MappingEnvironment {
   return {
     sinkFunctionName: requiredString(env, 'SINK_FUNCTION_NAME'),
-    dataBucket: requiredString(env, 'DATA_BUCKET'),
     region: readRegion(env),
     network: readStackNetwork(env),
   };
@@ -77,7 +74,6 @@ async function ensureMapping(pipeline: Pipeline, input: CreateEventSourceMapping
         securityGroupIds: sinkSecurityGroups(pipeline, deps.network),
         auth: mappingAuth(pipeline),
       },
-    onFailureDestinationArn: `arn:${partitionOf(deps.region)}:s3:::${deps.dataBucket}`,
   });
   let mapping: EventSourceMappingConfiguration | undefined;
   try {

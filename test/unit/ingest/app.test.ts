@@ -113,7 +113,11 @@ describe('ingest handler (API Gateway HTTP API payload 2.0)', () => {
 describe('readIngestConfig', () => {
   it('reads the topic, the allowed apps and the timeouts', () => {
     const config = readIngestConfig({ INGEST_TOPIC: 't', ALLOWED_APP_IDS: 'a, b', KAFKA_ACK_TIMEOUT_MS: '2000' });
-    expect(config).toEqual({ topic: 't', allowedAppIds: new Set(['a', 'b']), ackTimeoutMs: 2000, retryAfterSeconds: 5 });
+    expect(config).toEqual({ topic: 't', allowedAppIds: new Set(['a', 'b']), ackTimeoutMs: 2000, retryAfterSeconds: 5, routeMaxAgeMs: 30_000 });
+  });
+  it('lets ROUTE_MAX_AGE_MS lower the route cache age but never raise it past the teardown fence', () => {
+    expect(readIngestConfig({ PIPELINES_TABLE: 'p', ROUTE_MAX_AGE_MS: '5600' }).routeMaxAgeMs).toBe(5600);
+    expect(() => readIngestConfig({ PIPELINES_TABLE: 'p', ROUTE_MAX_AGE_MS: '31000' })).toThrow(/ROUTE_MAX_AGE_MS='31000' must be an integer between 1 and 30000/);
   });
   it.each([
     [{ ALLOWED_APP_IDS: 'a' }, /INGEST_TOPIC is required/],

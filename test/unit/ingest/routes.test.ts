@@ -34,7 +34,7 @@ async function activePipeline(store: MemoryPipelineStore, appIds: string[], topi
   return pipeline;
 }
 
-function setup(opts: { staticRoute?: { topic: string; appIds: ReadonlySet<string> }; staleIfErrorMs?: number; maxEntries?: number } = {}) {
+function setup(opts: { staticRoute?: { topic: string; appIds: ReadonlySet<string> }; maxAgeMs?: number; maxEntries?: number } = {}) {
   const clock = { ms: 1_000_000 };
   const store = new MemoryPipelineStore({ now: () => clock.ms });
   const registry = new CountingRegistry(store);
@@ -57,11 +57,11 @@ describe('createTopicResolver (ingest routing by appId)', () => {
     expect(await topicFor('early')).toBeUndefined();
   });
 
-  it('reuses a route for 30 s, then asks the registry again', async () => {
+  it('reuses a route for 15 s, then asks the registry again', async () => {
     const { store, registry, clock, topicFor } = setup();
     const p = await activePipeline(store, ['web'], 'shop-events');
     await topicFor('web');
-    clock.ms += 29_000;
+    clock.ms += 14_000;
     expect(await topicFor('web')).toBe('shop-events');
     expect(registry.calls).toBe(1);
     await store.transition(p.id, 'DELETING');
@@ -123,16 +123,30 @@ describe('createTopicResolver (ingest routing by appId)', () => {
   });
 
   describe('when the registry cannot be read', () => {
-    it('serves the last known route for a while (stale-if-error), then refuses with 503', async () => {
-      const { store, registry, clock, log, topicFor } = setup({ staleIfErrorMs: 60_000 });
+    it('serves the last known route until it is 30 s old (stale-if-error within the teardown fence), then refuses with 503', async () => {
+      const { store, registry, clock, log, topicFor } = setup();
       await activePipeline(store, ['web'], 'shop-events');
       await topicFor('web');
       registry.failure = new Error('connect ETIMEDOUT');
-      clock.ms += 31_000;
+      clock.ms += 16_000;
       expect(await topicFor('web')).toBe('shop-events');
       expect(log.entries.some((e) => e.level === 'warn' && e.message.includes('last known route'))).toBe(true);
-      clock.ms += 60_000;
+      clock.ms += 13_900;
+      expect(await topicFor('web')).toBe('shop-events');
+      clock.ms += 100;
       await expect(topicFor('web')).rejects.toMatchObject({ name: 'ServiceUnavailableError', statusCode: 503, headers: { 'retry-after': '7' } });
+    });
+
+    it('a lowered max age (the local stack scales it with its Waits) bounds both the reuse and stale-if-error', async () => {
+      const { store, registry, clock, topicFor } = setup({ maxAgeMs: 4_000 });
+      await activePipeline(store, ['web'], 'shop-events');
+      await topicFor('web');
+      clock.ms += 2_100;
+      registry.failure = new Error('boom');
+      expect(await topicFor('web')).toBe('shop-events');
+      expect(registry.calls).toBe(2);
+      clock.ms += 1_900;
+      await expect(topicFor('web')).rejects.toMatchObject({ statusCode: 503 });
     });
 
     it('uses the configured allowlist for the apps it names', async () => {

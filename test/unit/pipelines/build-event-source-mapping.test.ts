@@ -46,13 +46,21 @@ describe('buildEventSourceMapping', () => {
       BatchSize: 500,
       MaximumBatchingWindowInSeconds: 5,
       FunctionResponseTypes: ['ReportBatchItemFailures'],
-      MaximumRetryAttempts: 10,
+      MaximumRetryAttempts: -1,
       MaximumRecordAgeInSeconds: -1,
       BisectBatchOnFunctionError: true,
       DestinationConfig: { OnFailure: { Destination: BUCKET } },
       ProvisionedPollerConfig: { MinimumPollers: 1, MaximumPollers: 10 },
       AmazonManagedKafkaEventSourceConfig: { ConsumerGroupId: 'clickstream-sink-p-42' },
     });
+  });
+
+  it('by default blocks the partition instead of diverting: infinite retries and no on-failure destination', () => {
+    const { onFailureDestinationArn: _none, ...settings } = msk();
+    const request = buildEventSourceMapping(settings);
+    expect(request.MaximumRetryAttempts).toBe(-1);
+    expect(request.MaximumRecordAgeInSeconds).toBe(-1);
+    expect(request).not.toHaveProperty('DestinationConfig');
   });
 
   it('adds the SCRAM secret (MSK) and nothing for IAM, which uses the execution role', () => {

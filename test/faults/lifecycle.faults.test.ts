@@ -1,0 +1,106 @@
+/**
+ * The stack's own lifecycle under load: `npm start` stopped with SIGINT and killed with SIGKILL
+ * mid-load, then started again on the same state; a pipeline DELETEd while its apps send.
+ * Every acknowledged event reaches S3.
+ */
+import { spawn, type ChildProcess } from 'node:child_process';
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { load, report, settle, sleep, startFaultStack, type LoadResult } from './harness.ts';
+import { waitFor } from '../helpers/local-s3.ts';
+
+interface Running {
+  child: ChildProcess;
+  api: string;
+  aws: string;
+  s3Dir: string;
+  exited: Promise<number | null>;
+}
+
+/**
+ * The local stack on free ports and the given state directory: through `npm start` (a signal to
+ * npm's pid must reach the stack), or as the `node local/start.ts` process npm execs (SIGKILL
+ * cannot be forwarded: killing the stack's own process is the crash).
+ */
+async function startLocalStack(dataDir: string, via: 'npm' | 'node'): Promise<Running> {
+  const flags = ['--data-dir', dataDir, '--api-port', '0', '--aws-port', '0', '--kafka-port', '0'];
+  const [command, args] = via === 'npm' ? ['npm', ['start', '--', ...flags]] as const : [process.execPath, ['local/start.ts', ...flags]] as const;
+  const child = spawn(command, args, {
+    stdio: ['ignore', 'pipe', 'pipe'],
+    env: { ...process.env, NODE_OPTIONS: '' },
+  });
+  let out = '';
+  child.stdout!.on('data', (d: Buffer) => { out += d.toString(); });
+  child.stderr!.on('data', (d: Buffer) => { out += d.toString(); });
+  const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
+  const ready = await Promise.race([
+    waitFor(async () => (out.includes('is running locally') && out.includes('Ctrl-C stops everything') ? true : undefined), 120_000, 'npm start to be ready'),
+    exited.then((code) => { throw new Error(`npm start exited with ${code}:\n${out}`); }),
+  ]);
+  expect(ready).toBe(true);
+  const api = /HTTP API\s+(http:\/\/127\.0\.0\.1:\d+)/.exec(out)?.[1];
+  const aws = /AWS endpoint\s+(http:\/\/127\.0\.0\.1:\d+)/.exec(out)?.[1];
+  if (!api || !aws) throw new Error(`no URLs in the banner:\n${out}`);
+  return { child, api, aws, s3Dir: join(dataDir, 's3'), exited };
+}
+
+describe('faults: stack lifecycle', () => {
+  let dataDir: string;
+  let running: Running | undefined;
+  beforeAll(async () => { dataDir = await mkdtemp(join(tmpdir(), 'faults-life-')); });
+  afterAll(async () => {
+    if (running && running.child.exitCode === null) {
+      running.child.kill('SIGKILL');
+      await running.exited;
+    }
+    await rm(dataDir, { recursive: true, force: true });
+  });
+
+  it.each([['SIGINT'], ['SIGKILL']] as const)('stack stopped with %s mid-load, then restarted: nothing acknowledged is missing', async (signal) => {
+    running = await startLocalStack(dataDir, signal === 'SIGINT' ? 'npm' : 'node');
+    const tag = `life-${signal}`;
+    const traffic = load(running.api, { tag, requests: 200, perRequest: 20, concurrency: 4, pauseMs: 10, timeoutMs: 10_000 });
+    await sleep(1500);
+    running.child.kill(signal);
+    const code = await running.exited;
+    if (signal === 'SIGINT') expect(code).toBe(0);
+    const result: LoadResult = await traffic;
+    running = await startLocalStack(dataDir, 'node');
+    const counts = await settle(running.s3Dir, [result], 120_000);
+    report(`stack ${signal} mid-load, restarted`, counts);
+    expect(counts.acknowledged).toBeGreaterThan(0);
+    expect(counts.missing).toBe(0);
+    running.child.kill('SIGINT');
+    expect(await running.exited).toBe(0);
+  }, 300_000);
+});
+
+describe('faults: DELETE of a pipeline under traffic', () => {
+  it('every event acknowledged before, during and after DELETE reaches S3; the app is refused afterwards', async () => {
+    const { stack, remove } = await startFaultStack();
+    try {
+      const id = stack.demo!.pipeline.id;
+      const traffic = load(stack.api, { tag: 'delete', requests: 400, perRequest: 10, concurrency: 4, pauseMs: 10 });
+      await sleep(1000);
+      const del = await fetch(`${stack.api}/pipelines/${id}`, { method: 'DELETE' });
+      expect(del.status).toBe(202);
+      const result = await traffic;
+      const final = await waitFor(async () => {
+        const p = (await (await fetch(`${stack.api}/pipelines/${id}`)).json()) as { status: string };
+        return p.status === 'DELETED' || p.status === 'FAILED' ? p : undefined;
+      }, 120_000, 'the pipeline to be DELETED');
+      expect(final.status).toBe('DELETED');
+      const counts = await settle(stack.s3Dir, [result], 60_000);
+      report('DELETE of a pipeline under traffic', counts);
+      expect(counts.acknowledged).toBeGreaterThan(0);
+      expect(counts.missing).toBe(0);
+      expect(counts.duplicated).toBe(0);
+      const after = await fetch(`${stack.api}/collect?appId=demo-app`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify([{ event_id: 'late', event_type: 'x', timestamp: Date.now(), app_id: 'demo-app' }]) });
+      expect(after.status).toBe(403);
+    } finally {
+      await stack.close();
+      await remove();
+    }
+  }, 300_000);
+});
