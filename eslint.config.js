@@ -12,6 +12,8 @@ export default tseslint.config(
   },
   {
     files: ['functions/**/*.ts'],
+    ignores: ['functions/**/*-cli.ts'],
+    // Lambda code logs through Powertools (structured JSON); command-line tools print to the terminal.
     rules: { 'no-console': 'error' },
   },
   {

@@ -101,6 +101,7 @@ export class S3Service implements ServiceModule {
       if (method === 'DELETE' && q.size === 0) return this.deleteBucket(bucket);
     } else if (q.size === 0 || [...q.keys()].every((k) => k.startsWith('x-id') || k.startsWith('X-Amz-'))) {
       if (method === 'PUT' && request.headers['x-amz-copy-source'] === undefined) return this.putObject(bucket, key, request);
+      if (method === 'PUT') return this.copyObject(bucket, key, String(request.headers['x-amz-copy-source']), request);
       if (method === 'GET' || method === 'HEAD') return this.getObject(bucket, key, method === 'HEAD', request);
       if (method === 'DELETE') return this.deleteObject(bucket, key);
     }
@@ -198,6 +199,25 @@ export class S3Service implements ServiceModule {
     const body = encoding.includes('aws-chunked') || sha.startsWith('STREAMING-') ? decodeAwsChunked(request.body) : request.body;
     writeObject(this.root, bucket, key, body);
     return { status: 200, headers: { etag: md5(body) } };
+  }
+
+  /** CopyObject: `x-amz-copy-source` is `[/]<bucket>/<url-encoded key>[?versionId=…]`. */
+  private copyObject(bucket: string, key: string, source: string, request: AwsRequest): AwsResponse {
+    const raw = source.replace(/^\//, '').split('?')[0] ?? '';
+    const slash = raw.indexOf('/');
+    let sourceKey: string;
+    try {
+      sourceKey = decodeURIComponent(raw.slice(slash + 1));
+    } catch {
+      throw new AwsError('InvalidArgument', 'Invalid copy source encoding', 400);
+    }
+    if (slash <= 0 || sourceKey === '') throw new AwsError('InvalidArgument', 'Copy Source must mention the source bucket and key: sourcebucket/sourcekey', 400);
+    const read = this.getObject(raw.slice(0, slash), sourceKey, false, { ...request, headers: {} });
+    const body = read.body as Buffer;
+    this.path(bucket, key);
+    this.requireBucket(bucket);
+    writeObject(this.root, bucket, key, body);
+    return xml(`<CopyObjectResult xmlns="${XMLNS}">${tag('LastModified', new Date().toISOString())}${tag('ETag', md5(body))}</CopyObjectResult>`);
   }
 
   private getObject(bucket: string, key: string, head: boolean, request: AwsRequest): AwsResponse {

@@ -5,10 +5,7 @@
  * from resources/firehose.yml. Again with 30% injected per-record Firehose failures, and with
  * throttling. Nothing lost, nothing duplicated.
  */
-import { readFileSync } from 'node:fs';
-import { join } from 'node:path';
-import { parse } from 'yaml';
-import { CreateDeliveryStreamCommand, FirehoseClient } from '@aws-sdk/client-firehose';
+import { FirehoseClient } from '@aws-sdk/client-firehose';
 import { CreateEventSourceMappingCommand, LambdaClient } from '@aws-sdk/client-lambda';
 import { S3Client } from '@aws-sdk/client-s3';
 import type { Context } from 'aws-lambda';
@@ -17,12 +14,12 @@ import { createAdmin, createClusterConnection, createEventProducer } from '../..
 import { startCluster, type DevCluster } from '../../../local/kafka/index.ts';
 import { startLocalAws, type LocalAws } from '../../../local/aws/index.ts';
 import { readObjects, tempDir } from '../../unit/local-aws/helpers.ts';
+import { streamFromResource } from '../../helpers/firehose-stream.ts';
 
 const EVENTS = 20_000;
 const APPS = ['app-a', 'app-b', 'app-c', 'app-d'];
 /** Three ingest hours across a day and month boundary. */
 const HOURS = [Date.UTC(2026, 0, 31, 22), Date.UTC(2026, 0, 31, 23), Date.UTC(2026, 1, 1, 0)];
-const ROOT = process.cwd(); // jest runs from the project root
 const credentials = { accessKeyId: 'AKIDLOCAL', secretAccessKey: 'local-secret' };
 const MSK_ARN = 'arn:aws:kafka:us-east-1:123456789012:cluster/dev/0f1e2d3c-4b5a-6978-8796-a5b4c3d2e1f0-1';
 
@@ -47,27 +44,6 @@ function expectedPrefix(e: Event): string {
   const d = new Date(e.ingest_time);
   const p = (n: number): string => String(n).padStart(2, '0');
   return `events/app_id=${e.app_id}/year=${d.getUTCFullYear()}/month=${p(d.getUTCMonth() + 1)}/day=${p(d.getUTCDate())}/hour=${p(d.getUTCHours())}/`;
-}
-
-/** The project's delivery stream definition (resources/firehose.yml), with local bucket and role. */
-function streamFromResource(name: string, bucket: string) {
-  const doc = parse(readFileSync(join(ROOT, 'resources', 'firehose.yml'), 'utf8')) as { DeliveryStream: { Properties: { ExtendedS3DestinationConfiguration: Record<string, unknown> } } };
-  const d = doc.DeliveryStream.Properties.ExtendedS3DestinationConfiguration;
-  return new CreateDeliveryStreamCommand({
-    DeliveryStreamName: name,
-    DeliveryStreamType: 'DirectPut',
-    ExtendedS3DestinationConfiguration: {
-      BucketARN: `arn:aws:s3:::${bucket}`,
-      RoleARN: 'arn:aws:iam::000000000000:role/firehose-local',
-      Prefix: d.Prefix as string,
-      ErrorOutputPrefix: d.ErrorOutputPrefix as string,
-      CompressionFormat: d.CompressionFormat as 'GZIP',
-      DynamicPartitioningConfiguration: d.DynamicPartitioningConfiguration as never,
-      ProcessingConfiguration: d.ProcessingConfiguration as never,
-      // The resource takes them from parameters; 64 MiB is the dynamic-partitioning minimum.
-      BufferingHints: { SizeInMBs: 64, IntervalInSeconds: 1 },
-    },
-  });
 }
 
 async function waitFor(check: () => boolean, what: string, timeoutMs: number): Promise<void> {
