@@ -87,6 +87,8 @@ export class ClusterState {
       const topic = this.addTopic(t.name, Buffer.from(t.id, 'hex'), t.replicas, new Map(Object.entries(t.configs)));
       for (const p of topic.partitions) {
         for (const batch of storage.readPartition(t.id, p.index)) p.log.restore(batch);
+        // Producer ids handed out before the restart stay taken (their state was rebuilt).
+        this.nextProducerId = Math.max(this.nextProducerId, p.log.maxProducerId + 1);
       }
     }
     for (const o of state.offsets) this.offsets.restore(o);

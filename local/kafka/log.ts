@@ -6,7 +6,7 @@
  * Batches are kept as the exact bytes the producer sent (with the broker's base offset patched
  * in), so a fetch hands the same buffers back to the socket.
  */
-import { assignOffsets, firstOffsetAtOrAfter, type BatchHeader } from './record-batch.ts';
+import { assignOffsets, firstOffsetAtOrAfter, storedHeader, type BatchHeader } from './record-batch.ts';
 import { ErrorCode } from './protocol/errors.ts';
 
 export interface StoredBatch {
@@ -64,13 +64,26 @@ export class PartitionLog {
     return { errorCode: 0, baseOffset };
   }
 
-  /** Re-adds a batch read back from disk at startup (offsets already assigned). */
+  /**
+   * Re-adds a batch read back from disk at startup (offsets already assigned), and rebuilds the
+   * idempotent-producer state from its header as Kafka does from its log: a producer that
+   * resends a batch the broker had appended before it restarted is answered with the first
+   * append's offset instead of storing the batch twice.
+   */
   restore(batch: StoredBatch): void {
     if (this.batches.length === 0) this.startOffset = batch.baseOffset;
     this.batches.push(batch);
     this.nextOffset = batch.nextOffset;
     this.sizeBytes += batch.buf.length;
+    const header = storedHeader(batch.buf);
+    if (header.producerId >= 0) {
+      this.recordSequence(header, batch.baseOffset);
+      this.maxProducerId = Math.max(this.maxProducerId, header.producerId);
+    }
   }
+
+  /** Highest producer id among the restored batches (-1: none), so new ids do not reuse them. */
+  maxProducerId = -1;
 
   private checkSequence(b: BatchHeader): AppendResult | null {
     const state = this.producers.get(b.producerId);
@@ -92,7 +105,7 @@ export class PartitionLog {
     return null;
   }
 
-  private recordSequence(b: BatchHeader, baseOffset: number): void {
+  private recordSequence(b: Pick<BatchHeader, 'producerId' | 'producerEpoch' | 'baseSequence' | 'lastOffsetDelta'>, baseOffset: number): void {
     let state = this.producers.get(b.producerId);
     if (state === undefined || b.producerEpoch !== state.epoch) {
       state = { epoch: b.producerEpoch, lastSequence: -1, recent: [] };

@@ -76,6 +76,16 @@ export function parseBatches(records: Buffer | null): ParseResult {
   return { ok: true, batches };
 }
 
+/** The idempotence fields of a stored batch's header (already validated when it was appended). */
+export function storedHeader(batch: Buffer): Pick<BatchHeader, 'producerId' | 'producerEpoch' | 'baseSequence' | 'lastOffsetDelta'> {
+  return {
+    producerId: readInt64(batch, 43),
+    producerEpoch: batch.readInt16BE(51),
+    baseSequence: batch.readInt32BE(53),
+    lastOffsetDelta: batch.readInt32BE(23),
+  };
+}
+
 /** Writes the broker-assigned base offset and leader epoch into a batch (outside the CRC). */
 export function assignOffsets(batch: Buffer, baseOffset: number, leaderEpoch: number): void {
   const hi = Math.floor(baseOffset / TWO_32);

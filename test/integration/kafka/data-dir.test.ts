@@ -4,6 +4,7 @@ import { join } from 'node:path';
 import kafkajs from 'kafkajs';
 import { startCluster, type DevCluster } from '../../../local/kafka/index.ts';
 import { Received, keyedMessages, waitFor } from './helpers.ts';
+import { frame, metadataV4Body, parseProduceResponse, produceBody, RawConnection, recordBatch } from './raw-client.ts';
 
 const { Kafka, CompressionTypes, logLevel } = kafkajs;
 
@@ -96,6 +97,48 @@ describe('dev broker data dir', () => {
       expect(Math.min(...resumed.seqs)).toBe(1200);
     } finally {
       await admin2.disconnect();
+    }
+  });
+});
+
+describe('dev broker data dir: idempotent producers across a restart', () => {
+  it('rebuilds producer state from the log: a batch resent after the restart is not stored twice, and new producer ids stay unique', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'kafka-dev-pid-'));
+    let c = await startCluster({ brokers: 1, port: 0, dataDir: dir });
+    try {
+      const port = () => Number(c.brokers[0]!.split(':')[1]);
+      let conn = await RawConnection.open(port());
+      await conn.request(frame(3, 4, 1, metadataV4Body('idem', true)));
+      const producer = { id: 1000, epoch: 0, sequence: 0 };
+      const first = parseProduceResponse((await conn.request(frame(0, 3, 2, produceBody('idem', 0, recordBatch('a', 1_700_000_000_000, false, producer), -1))))!.subarray(4));
+      expect(first).toEqual({ errorCode: 0, baseOffset: 0n });
+      conn.close();
+      await c.close();
+
+      c = await startCluster({ brokers: 1, port: 0, dataDir: dir });
+      conn = await RawConnection.open(port());
+      // The same batch again (a retry whose first answer was lost in the restart): answered, not appended.
+      const again = parseProduceResponse((await conn.request(frame(0, 3, 3, produceBody('idem', 0, recordBatch('a', 1_700_000_000_000, false, producer), -1))))!.subarray(4));
+      expect(again).toEqual({ errorCode: 0, baseOffset: 0n });
+      // The producer's next batch follows on.
+      const next = parseProduceResponse((await conn.request(frame(0, 3, 4, produceBody('idem', 0, recordBatch('b', 1_700_000_000_001, false, { ...producer, sequence: 1 }), -1))))!.subarray(4));
+      expect(next).toEqual({ errorCode: 0, baseOffset: 1n });
+      conn.close();
+
+      // InitProducerId after the restart does not hand out the restored producer's id again.
+      const kafka = new Kafka({ clientId: 'pid', brokers: c.brokers, logLevel: logLevel.NOTHING });
+      const p = kafka.producer({ idempotent: true });
+      await p.connect();
+      await p.send({ topic: 'idem', messages: [{ value: 'c' }] });
+      await p.disconnect();
+      const admin = kafka.admin();
+      await admin.connect();
+      const offsets = await admin.fetchTopicOffsets('idem');
+      await admin.disconnect();
+      expect(offsets.find((o) => o.partition === 0)!.high).toBe('3');
+    } finally {
+      await c.close();
+      rmSync(dir, { recursive: true, force: true });
     }
   });
 });

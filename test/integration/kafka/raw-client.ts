@@ -17,8 +17,11 @@ function varint(n: number): number[] {
   return out;
 }
 
-/** A magic-2 record batch holding one record with the given value, optionally gzip-compressed. */
-export function recordBatch(value: string, timestamp = Date.now(), gzip = false): Buffer {
+/**
+ * A magic-2 record batch holding one record with the given value, optionally gzip-compressed;
+ * with `producer`, an idempotent producer's batch (producer id, epoch, base sequence).
+ */
+export function recordBatch(value: string, timestamp = Date.now(), gzip = false, producer?: { id: number; epoch: number; sequence: number }): Buffer {
   const valueBytes = Buffer.from(value);
   const body = Buffer.from([
     0, // attributes
@@ -40,9 +43,9 @@ export function recordBatch(value: string, timestamp = Date.now(), gzip = false)
   batch.writeInt32BE(0, 23); // last offset delta
   batch.writeBigInt64BE(BigInt(timestamp), 27);
   batch.writeBigInt64BE(BigInt(timestamp), 35);
-  batch.writeBigInt64BE(-1n, 43); // producer id
-  batch.writeInt16BE(-1, 51);
-  batch.writeInt32BE(-1, 53);
+  batch.writeBigInt64BE(BigInt(producer?.id ?? -1), 43); // producer id
+  batch.writeInt16BE(producer?.epoch ?? -1, 51);
+  batch.writeInt32BE(producer?.sequence ?? -1, 53);
   batch.writeInt32BE(1, 57); // record count
   record.copy(batch, 61);
   batch.writeUInt32BE(crc32c(batch, 21), 17);
