@@ -5,16 +5,12 @@
  */
 import { Kafka, logLevel } from 'kafkajs';
 import type { Stack } from '../../local/stack.ts';
-import { control, load, report, settle, sleep, startFaultStack, storedCounts } from './harness.ts';
+import { control, load, report, settle, sleep, storedCounts, useFaultStack } from './harness.ts';
 
 describe('faults: AWS services', () => {
+  const current = useFaultStack();
   let stack: Stack;
-  let remove: () => Promise<void>;
-  beforeAll(async () => { ({ stack, remove } = await startFaultStack()); }, 120_000);
-  afterAll(async () => {
-    await stack?.close();
-    await remove?.();
-  });
+  beforeEach(() => { stack = current(); });
   afterEach(async () => {
     await control(stack, 'DELETE', '/_local/faults');
     await control(stack, 'DELETE', '/_local/firehose/faults');

@@ -3,16 +3,12 @@
  * Whatever the answers, every acknowledged event reaches S3, and no send stores an event twice.
  */
 import type { Stack } from '../../local/stack.ts';
-import { control, load, report, settle, sleep, startFaultStack } from './harness.ts';
+import { control, load, report, settle, sleep, useFaultStack } from './harness.ts';
 
 describe('faults: Kafka brokers', () => {
+  const current = useFaultStack();
   let stack: Stack;
-  let remove: () => Promise<void>;
-  beforeAll(async () => { ({ stack, remove } = await startFaultStack()); }, 120_000);
-  afterAll(async () => {
-    await stack?.close();
-    await remove?.();
-  });
+  beforeEach(() => { stack = current(); });
 
   it('rolling broker restarts: nothing acknowledged is missing, nothing is stored twice', async () => {
     const traffic = load(stack.api, { tag: 'rolling', requests: 300, perRequest: 20, concurrency: 4, pauseMs: 20 });

@@ -39,6 +39,20 @@ export async function startFaultStack(over: Partial<StackOptions> = {}): Promise
   return { stack, dataDir, remove: () => rm(dataDir, { recursive: true, force: true }) };
 }
 
+/** One stack for a describe block: started before its tests, stopped and removed after them. */
+export function useFaultStack(over: Partial<StackOptions> = {}): () => Stack {
+  let started: Awaited<ReturnType<typeof startFaultStack>> | undefined;
+  beforeAll(async () => { started = await startFaultStack(over); }, 120_000);
+  afterAll(async () => {
+    await started?.stack.close();
+    await started?.remove();
+  });
+  return () => {
+    if (!started) throw new Error('the fault stack did not start');
+    return started.stack;
+  };
+}
+
 /** POST to the local AWS endpoint's control routes; throws unless 2xx. */
 export async function control(stack: { aws: string }, method: string, path: string, body?: unknown): Promise<unknown> {
   const res = await fetch(`${stack.aws}${path}`, { method, ...(body !== undefined ? { body: JSON.stringify(body) } : {}) });
