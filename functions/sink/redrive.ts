@@ -51,6 +51,8 @@ export interface RedriveReport {
   objects: RedriveObject[];
   replayedRecords: number;
   keptRecords: number;
+  /** Objects not looked at because `maxObjects` was reached: run again. */
+  remainingObjects: number;
 }
 
 interface KafkaEventShape {
@@ -109,14 +111,23 @@ async function move(s3: S3Client, bucket: string, key: string): Promise<string> 
   return to;
 }
 
-export async function redrivePipeline(target: RedriveTarget, options: { dryRun: boolean }, deps: RedriveDeps): Promise<RedriveReport> {
-  const report: RedriveReport = { pipelineId: target.pipelineId, dryRun: options.dryRun, objects: [], replayedRecords: 0, keptRecords: 0 };
+/**
+ * `maxObjects` bounds the work of one call (the admin route answers within API Gateway's 30 s);
+ * what is left is counted in `remainingObjects`.
+ */
+export async function redrivePipeline(target: RedriveTarget, options: { dryRun: boolean; maxObjects?: number }, deps: RedriveDeps): Promise<RedriveReport> {
+  const report: RedriveReport = { pipelineId: target.pipelineId, dryRun: options.dryRun, objects: [], replayedRecords: 0, keptRecords: 0, remainingObjects: 0 };
+  const max = options.maxObjects ?? Number.POSITIVE_INFINITY;
   const sources: Array<{ kind: RedriveObject['kind']; prefix: string }> = [
     ...(target.mappingUuid ? [{ kind: 'on-failure' as const, prefix: `aws/lambda/${target.mappingUuid}/` }] : []),
     { kind: 'dead-letter', prefix: `${deps.deadLetterPrefix}topic=${target.topic}/` },
   ];
   for (const source of sources) {
     for (const key of await listKeys(deps.s3, deps.bucket, source.prefix)) {
+      if (report.objects.length >= max) {
+        report.remainingObjects++;
+        continue;
+      }
       const text = await readText(deps.s3, deps.bucket, key);
       let event: KafkaEventShape;
       let unfit: string | undefined;

@@ -5,7 +5,11 @@
  */
 import { FirehoseClient } from '@aws-sdk/client-firehose';
 import { ListObjectsV2Command, PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
+import type { APIGatewayProxyEventV2 } from 'aws-lambda';
+import { MemoryPipelineStore } from '../../../functions/pipelines/memory-store.ts';
+import { createRedriveRoute } from '../../../functions/sink/redrive-handler.ts';
 import { redrivePipeline, type RedriveDeps } from '../../../functions/sink/redrive.ts';
+import { pipelineFixture } from '../../workflow/harness.ts';
 import { startLocalAws, type LocalAws } from '../../../local/aws/index.ts';
 import { streamFromResource } from '../../helpers/firehose-stream.ts';
 import { MemoryLog } from '../../helpers/silent-log.ts';
@@ -103,5 +107,25 @@ describe('redrive (functions/sink/redrive.ts) against the local endpoint', () =>
     const second = await redrivePipeline({ pipelineId: 'p-1', topic: 'shop', mappingUuid: UUID }, { dryRun: false }, deps);
     expect(second).toMatchObject({ replayedRecords: 0, keptRecords: 1 });
     expect(delivered()).toEqual(['dl-5', 'dl-6', 'of-0', 'of-1', 'of-2']);
+  });
+
+  it('POST /pipelines/{id}/redrive: 200 with the report, 404 unknown, 409 connector mode, 400 bad body', async () => {
+    const store = new MemoryPipelineStore();
+    const lambdaMode = (await store.create(pipelineFixture({ kafka: { ...pipelineFixture().kafka, topic: 'shop' } }))).pipeline;
+    const connector = pipelineFixture();
+    const connectorMode = (await store.create({ ...connector, id: 'p-conn', projectId: 'other', appIds: ['other-app'], sink: { ...connector.sink, mode: 'connector' } })).pipeline;
+    const route = createRedriveRoute(() => ({ store, redrive: deps }), new MemoryLog());
+    const call = async (id: string, body?: string) => {
+      const res = await route({ pathParameters: { id }, body, requestContext: { requestId: 'r' } } as unknown as APIGatewayProxyEventV2);
+      return { status: res.statusCode, body: JSON.parse(res.body ?? '{}') };
+    };
+    expect(lambdaMode.sink.mode).toBe('lambda');
+    const dry = await call(lambdaMode.id, '{"dryRun":true}');
+    expect(dry.status).toBe(200);
+    expect(dry.body).toMatchObject({ pipelineId: lambdaMode.id, dryRun: true, keptRecords: 1, remainingObjects: 0 });
+    expect(await call('no-such-pipeline')).toMatchObject({ status: 404, body: { message: expect.stringMatching(/does not exist/) } });
+    expect(await call(connectorMode.id)).toMatchObject({ status: 409, body: { message: expect.stringMatching(/lambda-mode sinks only/) } });
+    expect(await call(lambdaMode.id, '{"dryRun":"yes"}')).toMatchObject({ status: 400, body: { message: 'dryRun must be true or false' } });
+    expect(await call(lambdaMode.id, '[1]')).toMatchObject({ status: 400 });
   });
 });

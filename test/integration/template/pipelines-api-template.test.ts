@@ -22,6 +22,21 @@ describe('serverless package: pipelines admin API and registry', () => {
     expect(template.Resources.HttpApiIntegrationPipelinesApi!.Properties.PayloadFormatVersion).toBe('2.0');
   });
 
+  it('serves POST /pipelines/{id}/redrive from its own function and role, AWS_IAM, within API Gateway\'s 30 s', () => {
+    const route = routes().find((r) => r.RouteKey === 'POST /pipelines/{id}/redrive');
+    expect(route?.AuthorizationType).toBe('AWS_IAM');
+    expect(JSON.stringify(route?.Target)).toContain('HttpApiIntegrationRedrive');
+    const redrive = template.Resources.RedriveLambdaFunction!.Properties;
+    expect(redrive).toMatchObject({ Runtime: 'nodejs24.x', Handler: 'functions/sink/redrive-handler.handler', Role: { 'Fn::GetAtt': ['RedriveRole', 'Arn'] } });
+    expect(redrive.Timeout).toBeLessThan(30);
+    const statements = roleStatements(template, 'RedriveRole');
+    const actions = statements.flatMap((st) => [st.Action].flat());
+    expect(actions.sort()).toEqual(['dynamodb:GetItem', 'firehose:PutRecordBatch', 'logs:CreateLogStream', 'logs:PutLogEvents', 's3:DeleteObject', 's3:GetObject', 's3:ListBucket', 's3:PutObject'].sort());
+    // Deleting is allowed only where stranded records live, never under events/.
+    const deletes = statements.filter((st) => [st.Action].flat().includes('s3:DeleteObject'));
+    expect(JSON.stringify(deletes)).not.toContain('events/');
+  });
+
   it('leaves the public collector routes without the IAM authorizer', () => {
     const collector = routes().filter((r) => ['POST /collect', 'OPTIONS /collect', 'GET /ping'].includes(r.RouteKey));
     expect(collector).toHaveLength(3);
