@@ -26,7 +26,7 @@ import { log } from './logger.ts';
 import { DynamoDbService } from './dynamodb/service.ts';
 import { Ec2Service } from './ec2/service.ts';
 import { KafkaConnectService, type ConnectorState, type KafkaConnectFaults } from './kafkaconnect/service.ts';
-import type { SinkStats } from './kafkaconnect/s3-sink.ts';
+import { RetriableWriteError, type SinkStats } from './kafkaconnect/s3-sink.ts';
 import type { ClusterOverrides, DevClusterSettings } from './msk/clusters.ts';
 import { MskService } from './msk/service.ts';
 import { S3Service } from './s3/service.ts';
@@ -80,7 +80,7 @@ export interface LocalAwsOptions {
    */
   msk?: { cluster?: Partial<DevClusterSettings>; clusters?: ClusterOverrides[] };
   /** MSK Connect state transition delays (defaults: plugin 500 ms, connector 1000 ms, delete 500 ms). */
-  kafkaConnect?: { pluginDelayMs?: number; connectorDelayMs?: number; deleteDelayMs?: number };
+  kafkaConnect?: { pluginDelayMs?: number; connectorDelayMs?: number; deleteDelayMs?: number; writeRetryBackoffMs?: number };
   /**
    * The Kafka brokers' fault hooks, served as `/_local/kafka/brokers/...` (the endpoint does not
    * own the brokers; whoever started them passes their controls here).
@@ -196,7 +196,18 @@ export async function startLocalAws(options: LocalAwsOptions): Promise<LocalAws>
     openSource: options.openKafkaSource ?? openKafkaSource,
   });
   const dynamodb = new DynamoDbService({ dataDir, ...options.dynamodb });
-  const kafkaConnect = new KafkaConnectService({ dataDir, openSource: options.openKafkaSource ?? openKafkaSource, ...options.kafkaConnect });
+  const faults = new ServiceFaults();
+  const kafkaConnect = new KafkaConnectService({
+    dataDir,
+    openSource: options.openKafkaSource ?? openKafkaSource,
+    ...options.kafkaConnect,
+    // The connector's S3 writes meet the S3 faults too; 5xx/SlowDown are retried as Connect does.
+    beforeWrite: () => {
+      const error = faults.failNow('s3', 'PutObject');
+      if (error === undefined) return undefined;
+      return error.status >= 500 ? new RetriableWriteError(`${error.code}: ${error.message}`) : new Error(`${error.code}: ${error.message}`);
+    },
+  });
   const ec2 = new Ec2Service({ subnets: () => msk.subnets() });
   const parseBody = (request: AwsRequest): Record<string, unknown> => {
     try {
@@ -213,7 +224,6 @@ export async function startLocalAws(options: LocalAwsOptions): Promise<LocalAws>
     ...(options.stepFunctions?.waitScale !== undefined ? { waitScale: options.stepFunctions.waitScale } : {}),
   });
 
-  const faults = new ServiceFaults();
   const control = async (request: AwsRequest): Promise<AwsResponse | undefined> => {
     const route = `${request.method} ${request.path.replace(/\/+$/, '')}`;
     const special = await faultAndBrokerRoutes(request, route, faults, options.kafkaBrokers, parseBody);

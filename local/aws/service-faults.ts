@@ -102,6 +102,19 @@ export class ServiceFaults {
   }
 
   /**
+   * The fault's error for one in-process write that cannot wait (the local connector's S3
+   * writes): `errorRate` only, no latency or hang. Undefined when the call is not failed.
+   */
+  failNow(service: string, operation: string): AwsError | undefined {
+    const fault = this.#faults.get(service);
+    if (fault === undefined || (fault.operations !== null && !fault.operations.includes(operation))) return undefined;
+    fault.stats.calls++;
+    if (!(fault.errorRate > 0 && (fault.errorRate >= 1 || Math.random() < fault.errorRate))) return undefined;
+    fault.stats.failed++;
+    return new AwsError(fault.errorCode, `injected fault: ${service} ${operation} failed (POST /_local/faults/${service})`, FAULT_ERRORS[service]?.[fault.errorCode] ?? 500);
+  }
+
+  /**
    * Applies the service's fault to one call: waits `latencyMs` (or until cleared when `hang`),
    * then throws the fault's AwsError for `errorRate` of the calls. Returns normally otherwise.
    */

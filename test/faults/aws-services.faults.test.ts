@@ -4,6 +4,7 @@
  * Every acknowledged event reaches S3 once the fault is gone.
  */
 import { Kafka, logLevel } from 'kafkajs';
+import { waitForPipeline } from '../../local/demo-pipeline.ts';
 import type { Stack } from '../../local/stack.ts';
 import { control, load, report, settle, sleep, storedCounts, useFaultStack } from './harness.ts';
 
@@ -74,5 +75,31 @@ describe('faults: AWS services', () => {
     expect(counts.unavailable).toBeGreaterThan(0);
     expect(counts.missing).toBe(0);
     expect(counts.duplicated).toBe(0);
+  }, 240_000);
+
+  it('connector S3 writes failing: the connector retries, stays RUNNING, and writes everything once S3 is back', async () => {
+    const res = await fetch(`${stack.api}/pipelines`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({
+        projectId: 'faulty', appIds: ['faulty-web'], kafka: { type: 'msk', clusterArn: stack.clusterArn },
+        sink: { mode: 'connector', maxIntervalSeconds: 2, batchSize: 200, connector: { pluginLocation: { bucketArn: `arn:aws:s3:::${stack.bucket}`, fileKey: 'plugins/kafka-connect-s3.zip' } } },
+      }),
+    });
+    expect(res.status).toBe(202);
+    const pipeline = await waitForPipeline(stack.api, ((await res.json()) as { id: string }).id, 60_000);
+    expect(pipeline.status).toBe('ACTIVE');
+    await control(stack, 'POST', '/_local/faults/s3', { errorRate: 1, errorCode: 'SlowDown', operations: ['PutObject'] });
+    const result = await load(stack.api, { tag: 'conn-s3', requests: 60, perRequest: 20, concurrency: 2, appId: 'faulty-web' });
+    await sleep(8000);
+    const fault = (await control(stack, 'GET', '/_local/faults/s3')) as { stats: { failed: number } };
+    expect(fault.stats.failed).toBeGreaterThan(0);
+    await control(stack, 'DELETE', '/_local/faults/s3');
+    const counts = await settle(stack.s3Dir, [result]);
+    report('connector S3 writes failing', counts);
+    expect(counts.acknowledged).toBe(counts.sent);
+    expect(counts.missing).toBe(0);
+    const connectors = (await control(stack, 'GET', '/_local/kafkaconnect/connectors')) as Array<{ name: string; state: string }>;
+    expect(connectors.find((c) => c.name.includes(pipeline.id))?.state).toBe('RUNNING');
   }, 240_000);
 });

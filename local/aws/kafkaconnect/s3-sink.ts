@@ -19,7 +19,10 @@
  *   base64); `s3.compression.type` gzip or none; `behavior.on.null.values` ignore | fail;
  * - offsets are committed only after every object holding the records is written
  *   (at-least-once: a crash or a rebalance between the two re-delivers records).
- * A converter error or a write error stops the sink and reports the connector FAILED.
+ * A converter error stops the sink and reports the connector FAILED. An S3 write that fails with a
+ * retriable error (5xx, SlowDown: what `POST /_local/faults/s3` injects) is retried after
+ * `retry.backoff.ms` (default 3000 ms here) with the records kept and uncommitted, as the Connect
+ * framework retries a RetriableException from the Confluent sink; any other write error fails it.
  */
 import { gzipSync } from 'node:zlib';
 import { formatTimestamp, parseTimePattern, type TimeToken } from '../firehose/prefix.ts';
@@ -195,6 +198,18 @@ export interface SinkDeps {
   /** The sink stopped on an error (the connector becomes FAILED). */
   onFailure(message: string): void;
   now?: () => number;
+  /** Called before each object write; a returned error fails that write (injected S3 faults). */
+  beforeWrite?: (bucket: string, key: string) => Error | undefined;
+  /** Wait before retrying a failed write (default 3000 ms). */
+  retryBackoffMs?: number;
+}
+
+/** An S3 write failure the Connect framework retries (throttling, 5xx). */
+export class RetriableWriteError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'RetriableWriteError';
+  }
 }
 
 export interface SinkStats {
@@ -210,6 +225,7 @@ export class S3Sink {
   private readonly writers = new Map<string, PartitionWriter>();
   private source: KafkaSource | undefined;
   private timer: NodeJS.Timeout | undefined;
+  private retryTimers = new Set<NodeJS.Timeout>();
   private nextRotation = 0;
   private stopped = false;
   private commitChain: Promise<void> = Promise.resolve();
@@ -370,12 +386,35 @@ export class S3Sink {
         const name = `${writer.topic}+${writer.partition}+${file.startOffset.toString().padStart(this.config.padWidth, '0')}${this.config.extension}`;
         const key = [this.config.topicsDir, writer.topic, encoded, name].filter((s) => s !== '').join('/');
         const body = `${file.lines.join('\n')}\n`;
+        const refused = this.deps.beforeWrite?.(this.config.bucket, key);
+        if (refused) throw refused;
         writeObject(this.deps.s3Root, this.config.bucket, key, this.config.gzip ? gzipSync(body) : body);
+        files.delete(encoded);
         this.stats.objectsWritten += 1;
         this.stats.recordsWritten += file.lines.length;
         log.debug('connector wrote object', { connector: this.config.connectorName, key, records: file.lines.length });
       }
     } catch (error) {
+      if (error instanceof RetriableWriteError && !this.stopped) {
+        // Keep what was not written (ahead of anything buffered since) and try again later;
+        // nothing is committed until it is in S3.
+        for (const [encoded, file] of writer.files) {
+          const kept = files.get(encoded);
+          if (kept) kept.lines.push(...file.lines);
+          else files.set(encoded, file);
+        }
+        const pending = [...files.values()].reduce((n, f) => n + f.lines.length, 0);
+        writer.files = files;
+        this.stats.buffered += pending - writer.recordCount;
+        writer.recordCount = pending;
+        log.warn('connector S3 write failed; retrying', { connector: this.config.connectorName, error: error.message });
+        const retry = setTimeout(() => {
+          this.retryTimers.delete(retry);
+          if (!this.stopped && writer.recordCount > 0) this.flush(writer, upTo);
+        }, this.deps.retryBackoffMs ?? 3_000);
+        this.retryTimers.add(retry);
+        return;
+      }
       this.fail(`Failed to write to s3://${this.config.bucket}: ${error instanceof Error ? error.message : String(error)}`);
       return;
     }
@@ -412,6 +451,8 @@ export class S3Sink {
     }
     this.stopped = true;
     clearTimeout(this.timer);
+    for (const t of this.retryTimers) clearTimeout(t);
+    this.retryTimers.clear();
     await this.commitChain;
     await this.source?.close();
   }

@@ -72,6 +72,10 @@ export interface KafkaConnectOptions {
   pluginDelayMs?: number;
   connectorDelayMs?: number;
   deleteDelayMs?: number;
+  /** Consulted before each object a connector writes (injected S3 faults); see s3-sink.ts. */
+  beforeWrite?: (bucket: string, key: string) => Error | undefined;
+  /** Wait before a connector retries a failed S3 write (default 3000 ms). */
+  writeRetryBackoffMs?: number;
 }
 
 const BASE_PLUGINS = '/v1/custom-plugins';
@@ -384,6 +388,8 @@ export class KafkaConnectService implements ServiceModule {
       sink = new S3Sink(parseSinkConfig(connector.name, config), brokers, {
         s3Root: this.s3Root,
         openSource: this.options.openSource,
+        ...(this.options.beforeWrite ? { beforeWrite: this.options.beforeWrite } : {}),
+        ...(this.options.writeRetryBackoffMs !== undefined ? { retryBackoffMs: this.options.writeRetryBackoffMs } : {}),
         onFailure: (message) => {
           this.sinks.delete(arn);
           const current = this.connectors.get(arn);
