@@ -1,7 +1,9 @@
 /**
- * SaslHandshake (key 17), v1 only: the client names its mechanism, the broker answers with the
- * mechanisms the listener enables. v0 is not offered: after it the SASL tokens travel unframed,
- * which every current client (kafkajs, librdkafka, @platformatic/kafka) avoids when v1 exists.
+ * SaslHandshake (key 17), v0-1: the client names its mechanism, the broker answers with the
+ * mechanisms the listener enables. v0 is advertised because librdkafka only enables SASL when the
+ * range includes it, but every current client (kafkajs, librdkafka, @platformatic/kafka) sends
+ * v1 and then SaslAuthenticate; the unframed tokens that follow a v0 handshake are not supported
+ * (they do not parse as a request, so the connection is closed).
  */
 import type { ApiDefinition } from '../protocol/api.ts';
 import { ErrorCode } from '../protocol/errors.ts';
@@ -14,7 +16,7 @@ interface SaslHandshakeRequest {
 export const saslHandshakeApi: ApiDefinition<SaslHandshakeRequest, Record<string, unknown>> = {
   key: 17,
   name: 'SaslHandshake',
-  minVersion: 1,
+  minVersion: 0,
   maxVersion: 1,
   flexibleFrom: Number.POSITIVE_INFINITY,
   request: [field('mechanism', 'string')],

@@ -103,7 +103,9 @@ export class ScramServerSession {
     const withoutProof = text.slice(0, proofAt);
     const attrs = attributes(withoutProof);
     if (attrs.get('c') !== Buffer.from(state.gs2Header, 'utf8').toString('base64')) throw new SaslAuthenticationError('Invalid SCRAM channel binding');
-    if (attrs.get('r') !== state.nonce) throw new SaslAuthenticationError('Invalid SCRAM nonce');
+    // Kafka's ScramSaslServer only checks that the nonce *ends with* the server nonce, and
+    // librdkafka (up to 2.x) relies on it: it sends client nonce + the whole server nonce.
+    if (!(attrs.get('r') ?? '').endsWith(state.nonce)) throw new SaslAuthenticationError('Invalid SCRAM nonce in the client final message');
     const proof = Buffer.from(text.slice(proofAt + 3), 'base64');
     const authMessage = `${state.clientFirstBare},${state.serverFirst},${withoutProof}`;
     const clientSignature = hmac(state.credential.storedKey, authMessage);
