@@ -40,6 +40,8 @@ export interface StackOptions {
   waitScale?: number;
   /** MSK Connect state transition delays (ms). */
   kafkaConnectDelayMs?: number;
+  /** The clock the dev brokers check IAM token expiry against (tests: an expired token). */
+  kafkaIamClock?: () => number;
   /** Progress lines; default silent. */
   say?: (line: string) => void;
 }
@@ -97,6 +99,7 @@ export async function startStack(options: StackOptions = {}): Promise<Stack> {
       dataDir: join(dataDir, 'kafka'),
       // IAM tokens are checked against the stack's AWS keys (AWS_ACCESS_KEY_ID=local below).
       listeners: { tls: { port: ports.kafkaTls }, scram: { port: ports.kafkaScram }, iam: { port: ports.kafkaIam } },
+      ...(options.kafkaIamClock ? { iamClock: options.kafkaIamClock } : {}),
     });
     started.push(cluster);
     say(`Kafka dev cluster: ${cluster.bootstrap}`);
