@@ -10,9 +10,13 @@
  *   signed with the stack's keys), and what it wrote reaches S3;
  * - the workflow's admin client opens over TLS with JKS and PKCS#12 truststores;
  * - a wrong CA, a wrong SCRAM password and an expired IAM token each end the pipeline FAILED with
- *   a failureReason naming the cause.
+ *   a failureReason naming the cause;
+ * - kcat (librdkafka) lists the brokers over TLS with the CA, and over SCRAM with the credentials
+ *   read by the AWS CLI from the local Secrets Manager; a wrong password is refused.
  */
+import { execFile, spawnSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
+import { promisify } from 'node:util';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -26,6 +30,9 @@ import { kafkaAdminFactory } from '../../functions/pipelines/tasks/kafka-admin.t
 
 const UNTRUSTED_CA = readFileSync(fileURLToPath(new URL('../fixtures/tls/untrusted-ca.pem', import.meta.url)), 'utf8');
 const EVENTS = 50;
+const run = promisify(execFile);
+/** CI installs kcat (.ci/run sets KCAT_REQUIRED=1 so a missing kcat fails instead of passing quietly). */
+const hasKcat = spawnSync('kcat', ['-V']).status === 0;
 
 async function createPipeline(stack: Stack, projectId: string, kafka: Record<string, unknown>): Promise<PipelineView> {
   const res = await fetch(`${stack.api}/pipelines`, {
@@ -195,5 +202,29 @@ describe('end to end over TLS, SASL/SCRAM and IAM listeners', () => {
     } finally {
       iamClockOffsetMs = 0;
     }
+  }, 90_000);
+
+  it('kcat lists the brokers over TLS with the CA and over SCRAM with the secret read by the AWS CLI; a wrong password is refused', async () => {
+    if (!hasKcat) {
+      console.warn('kcat not installed: the kcat checks did not run (apt-get install -y kcat)');
+      expect(process.env.KCAT_REQUIRED).not.toBe('1');
+      return;
+    }
+    const tls = stack.kafka.tls!;
+    const kcat = (args: string[]) => run('kcat', args, { timeout: 30_000 });
+    const ports = (text: string) => [...text.matchAll(/broker \d+ at 127\.0\.0\.1:(\d+)/g)].map((m) => Number(m[1])).sort();
+    const listed = (bootstrap: string) => bootstrap.split(',').map((b) => Number(b.split(':')[1])).sort();
+
+    const overTls = await kcat(['-b', stack.kafka.listeners.tls!.split(',')[0]!, '-X', 'security.protocol=SSL', '-X', `ssl.ca.location=${tls.caLocation}`, '-L']);
+    expect(ports(overTls.stdout)).toEqual(listed(stack.kafka.listeners.tls!));
+
+    const cli = await run('aws', ['--endpoint-url', stack.aws, '--region', 'us-east-1', 'secretsmanager', 'get-secret-value', '--secret-id', stack.kafka.scramSecret.name, '--query', 'SecretString', '--output', 'text'], {
+      env: { ...process.env, AWS_ACCESS_KEY_ID: 'local', AWS_SECRET_ACCESS_KEY: 'local', AWS_CONFIG_FILE: '/dev/null', AWS_SHARED_CREDENTIALS_FILE: '/dev/null' },
+    });
+    const { username, password } = JSON.parse(cli.stdout) as { username: string; password: string };
+    const scram = (pw: string) => ['-b', stack.kafka.listeners.scram!, '-X', 'security.protocol=SASL_SSL', '-X', 'sasl.mechanisms=SCRAM-SHA-512',
+      '-X', `sasl.username=${username}`, '-X', `sasl.password=${pw}`, '-X', `ssl.ca.location=${tls.caLocation}`, '-L', '-m', '5'];
+    expect(ports((await kcat(scram(password))).stdout)).toEqual(listed(stack.kafka.listeners.scram!));
+    await expect(kcat(scram(`${password}-wrong`))).rejects.toMatchObject({ stderr: expect.stringMatching(/invalid credentials with SASL mechanism SCRAM-SHA-512/) });
   }, 90_000);
 });
