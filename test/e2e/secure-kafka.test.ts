@@ -64,7 +64,7 @@ async function collect(stack: Stack, appId: string, prefix: string, count = EVEN
  * to `topic` with the ingest's producer, configured as the ingest is (environment names).
  */
 async function produceAsIngest(env: ConfigSource, topic: string, appId: string, prefix: string): Promise<string[]> {
-  const producer = createEventProducer(parseClusterConfig(env), { autocreateTopics: false, timeoutMs: 10_000 });
+  const producer = createEventProducer(parseClusterConfig(env), { autocreateTopics: false, timeoutMs: 20_000 });
   try {
     const ids = Array.from({ length: 10 }, (_, i) => `${prefix}-${i}`);
     await producer.send(topic, ids.map((id) => ({ key: `${appId}:d`, value: JSON.stringify({ event_id: id, event_type: 'click', timestamp: Date.now(), app_id: appId, ingest_time: Date.now() }), headers: { app_id: appId } })));
@@ -135,7 +135,7 @@ describe('end to end over TLS, SASL/SCRAM and IAM listeners', () => {
 
   it("the workflow's admin client works over TLS with JKS and PKCS#12 truststores", async () => {
     const tls = stack.kafka.tls!;
-    const open = kafkaAdminFactory({ timeoutMs: 5_000, retries: 0 });
+    const open = kafkaAdminFactory({ timeoutMs: 15_000, retries: 0 });
     for (const [type, location] of [['JKS', tls.jksLocation], ['PKCS12', tls.pkcs12Location]] as const) {
       const admin = await open({ brokers: stack.kafka.listeners.tls!.split(','), auth: 'tls', truststore: { location, password: tls.truststorePassword, type } });
       try {

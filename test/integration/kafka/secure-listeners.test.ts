@@ -59,10 +59,10 @@ describe('dev broker secured listeners', () => {
   /** Produces through the project's producer, then reads the topic's metadata through its admin client. */
   async function roundTrip(description: ClusterDescription, deps: Parameters<typeof createAdmin>[1], topic: string): Promise<number[]> {
     const conn = createClusterConnection(description);
-    const admin = await createAdmin(conn, { ...deps, timeoutMs: 5_000, retries: 0 });
+    const admin = await createAdmin(conn, { ...deps, timeoutMs: 15_000, retries: 0 });
     try {
       await admin.createTopics({ topics: [topic], partitions: 2, replicas: 2 });
-      const producer = createEventProducer(conn, { ...deps, autocreateTopics: false });
+      const producer = createEventProducer(conn, { ...deps, autocreateTopics: false, timeoutMs: 15_000 });
       try {
         await producer.send(topic, [{ key: 'k', value: JSON.stringify({ topic }), headers: {} }]);
       } finally {
@@ -93,9 +93,18 @@ describe('dev broker secured listeners', () => {
         'ssl.truststore.type': 'JKS',
       };
       const conn = parseClusterConfig(source);
-      const producer = createEventProducer(conn, { autocreateTopics: true });
-      await producer.send('tls-jks', [{ key: 'k', value: '{}', headers: {} }]);
-      await producer.close();
+      const admin = await createAdmin(conn, { timeoutMs: 15_000 });
+      try {
+        await admin.createTopics({ topics: ['tls-jks'], partitions: 1, replicas: 2 });
+      } finally {
+        await admin.close();
+      }
+      const producer = createEventProducer(conn, { autocreateTopics: false, timeoutMs: 15_000 });
+      try {
+        await producer.send('tls-jks', [{ key: 'k', value: '{}', headers: {} }]);
+      } finally {
+        await producer.close();
+      }
     });
 
     it('works over TLS with the PKCS#12 truststore', async () => {
@@ -108,7 +117,7 @@ describe('dev broker secured listeners', () => {
 
     it('refuses a broker certificate from another CA with a TLS error', async () => {
       const caPem = readFileSync(join(FIXTURES, 'untrusted-ca.pem'), 'utf8');
-      const admin = await createAdmin(createClusterConnection({ brokers: cluster.listeners.tls!.split(','), auth: 'tls', caPem }), { timeoutMs: 3_000, retries: 0 });
+      const admin = await createAdmin(createClusterConnection({ brokers: cluster.listeners.tls!.split(','), auth: 'tls', caPem }), { timeoutMs: 15_000, retries: 0 });
       const failure = await admin.metadata({ topics: [] }).then(() => undefined, (e: unknown) => e);
       await admin.close();
       expect(errorText(failure)).toMatch(/self[- ]signed certificate in certificate chain|unable to (get|verify)/i);
@@ -125,7 +134,7 @@ describe('dev broker secured listeners', () => {
 
     it('is refused with SASL_AUTHENTICATION_FAILED when the password is wrong', async () => {
       const conn = createClusterConnection({ brokers: cluster.listeners.scram!.split(','), auth: 'scram', caPem: cluster.tls!.caPem, scramSecretArn: 'AmazonMSK_alice' });
-      const producer = createEventProducer(conn, { secretsManager: secretsWith(USER, 'not-the-password'), autocreateTopics: true, timeoutMs: 5_000 });
+      const producer = createEventProducer(conn, { secretsManager: secretsWith(USER, 'not-the-password'), autocreateTopics: true, timeoutMs: 15_000 });
       const failure = await producer.send('scram-wrong', [{ key: 'k', value: '{}', headers: {} }]).then(() => undefined, (e: unknown) => e);
       await producer.close();
       expect(failure).toBeInstanceOf(KafkaUnavailableError);
@@ -144,7 +153,7 @@ describe('dev broker secured listeners', () => {
 
     it('is refused when the IAM token is signed with the wrong secret key', async () => {
       const conn = createClusterConnection({ brokers: cluster.listeners.iam!.split(','), auth: 'iam', caPem: cluster.tls!.caPem, region: REGION });
-      const producer = createEventProducer(conn, { iamSigner: signerWith('AKIDLOCAL', 'wrong-secret'), autocreateTopics: true, timeoutMs: 5_000 });
+      const producer = createEventProducer(conn, { iamSigner: signerWith('AKIDLOCAL', 'wrong-secret'), autocreateTopics: true, timeoutMs: 15_000 });
       const failure = await producer.send('iam-bad', [{ key: 'k', value: '{}', headers: {} }]).then(() => undefined, (e: unknown) => e);
       await producer.close();
       expect((failure as KafkaUnavailableError).reason).toBe('authentication');
@@ -155,7 +164,7 @@ describe('dev broker secured listeners', () => {
       clockOffsetMs = 16 * 60_000; // the broker's clock is past the token's 15 minutes
       try {
         const conn = createClusterConnection({ brokers: cluster.listeners.iam!.split(','), auth: 'iam', caPem: cluster.tls!.caPem, region: REGION });
-        const producer = createEventProducer(conn, { iamSigner: signerWith('AKIDLOCAL', 'local-secret'), autocreateTopics: true, timeoutMs: 5_000 });
+        const producer = createEventProducer(conn, { iamSigner: signerWith('AKIDLOCAL', 'local-secret'), autocreateTopics: true, timeoutMs: 15_000 });
         const failure = await producer.send('iam-expired', [{ key: 'k', value: '{}', headers: {} }]).then(() => undefined, (e: unknown) => e);
         await producer.close();
         expect((failure as KafkaUnavailableError).reason).toBe('authentication');
@@ -168,7 +177,7 @@ describe('dev broker secured listeners', () => {
 
   describe('kafkajs', () => {
     async function listTopics(config: Omit<KafkaConfig, 'logLevel'>): Promise<string[]> {
-      const admin = new Kafka({ ...config, logLevel: logLevel.NOTHING, retry: { retries: 0 }, connectionTimeout: 3_000 }).admin();
+      const admin = new Kafka({ ...config, logLevel: logLevel.NOTHING, retry: { retries: 0 }, connectionTimeout: 10_000, requestTimeout: 15_000 }).admin();
       await admin.connect();
       try {
         return await admin.listTopics();
