@@ -8,7 +8,8 @@
  * - the ingest's producer, configured with the ingest's own environment names, writes over each
  *   listener (TLS with PEM, JKS and PKCS#12 trust, SCRAM from the local Secrets Manager, IAM
  *   signed with the stack's keys), and what it wrote reaches S3;
- * - the workflow's admin client opens over TLS with JKS and PKCS#12 truststores;
+ * - the workflow's admin client opens over TLS with JKS and PKCS#12 truststores; ValidateCluster of
+ *   a self-hosted cluster reads its brokers over SASL/SCRAM;
  * - a wrong CA, a wrong SCRAM password and an expired IAM token each end the pipeline FAILED with
  *   a failureReason naming the cause;
  * - kcat (librdkafka) lists the brokers over TLS with the CA, and over SCRAM with the credentials
@@ -175,6 +176,26 @@ describe('end to end over TLS, SASL/SCRAM and IAM listeners', () => {
       }, 'sec-iam', 'sec-iam-web', 'iam-ingest'),
     ];
     await waitForInS3(stack, ids);
+    expect((await deletePipeline(stack, pipeline.id)).status).toBe('DELETED');
+  }, 120_000);
+
+  it('self-hosted cluster with auth scram: ValidateCluster reads the brokers over SASL/SCRAM, the topic is created and deleted over it', async () => {
+    const res = await fetch(`${stack.api}/pipelines`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({
+        projectId: 'sec-self',
+        appIds: ['sec-self-web'],
+        kafka: { type: 'self-hosted', brokers: stack.kafka.listeners.scram, securityGroupId: 'sg-00000000000000001', auth: 'scram', scramSecretArn: stack.kafka.scramSecret.arn, caPem: stack.kafka.tls!.caPem },
+        sink: { mode: 'lambda', maxIntervalSeconds: 1, batchSize: 100 },
+      }),
+    });
+    expect(res.status).toBe(202);
+    const pipeline = await waitForPipeline(stack.api, ((await res.json()) as { id: string }).id, 60_000);
+    expect(pipeline).toMatchObject({ status: 'ACTIVE', resources: { topic: 'sec-self', topicCreated: true } });
+    // ValidateCluster connects to the listed (SCRAM) brokers and quotes what Metadata told it; an
+    // unreachable or refused cluster would have ended FAILED.
+    expect(JSON.stringify(pipeline)).toMatch(/self-hosted cluster with 3 brokers, auth scram/);
     expect((await deletePipeline(stack, pipeline.id)).status).toBe('DELETED');
   }, 120_000);
 

@@ -261,8 +261,12 @@ export class LambdaService implements ServiceModule {
   private startPoller(record: MappingRecord): void {
     let brokers = this.brokersFor(record);
     let security: SourceSecurity | undefined;
-    if (!record.SelfManagedEventSource && this.options.kafka?.connectionFor) {
-      const scram = record.SourceAccessConfigurations?.find((c) => c.Type === 'SASL_SCRAM_512_AUTH')?.URI;
+    const scram = record.SourceAccessConfigurations?.find((c) => c.Type === 'SASL_SCRAM_512_AUTH')?.URI;
+    if (record.SelfManagedEventSource && scram !== undefined) {
+      // Self-managed SCRAM is SASL_SSL with the default roots (a private CA would need a
+      // SERVER_ROOT_CA_CERTIFICATE secret, which the local endpoint does not read), as on AWS.
+      security = { auth: 'scram', scramSecretArn: scram };
+    } else if (!record.SelfManagedEventSource && this.options.kafka?.connectionFor) {
       try {
         const connection = this.options.kafka.connectionFor(record.EventSourceArn ?? '', scram);
         if (connection) ({ brokers, ...security } = connection);
