@@ -5,6 +5,7 @@
  * through configuration: AWS_ENDPOINT_URL and the environment serverless.yml gives each
  * function, exactly as it would reach AWS and MSK.
  */
+import { randomBytes } from 'node:crypto';
 import { rm } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import { startCluster, type DevCluster } from './kafka/index.ts';
@@ -25,8 +26,11 @@ export interface StackOptions {
   fresh?: boolean;
   /** Create the demo pipeline through POST /pipelines (default true). */
   demo?: boolean;
-  /** Fixed ports by default (9092-9094, 4566, 3000); 0 picks free ports (tests). */
-  ports?: { kafka?: number; aws?: number; api?: number };
+  /**
+   * Fixed ports by default (Kafka 9092-9094, TLS 9292-9294, SASL/SCRAM 9392-9394, IAM 9492-9494,
+   * 4566, 3000); 0 picks free ports (tests; the secured listeners follow `kafka` when it is 0).
+   */
+  ports?: { kafka?: number; kafkaTls?: number; kafkaScram?: number; kafkaIam?: number; aws?: number; api?: number };
   brokers?: number;
   /** Demo mapping window (s) and batch size; Firehose buffer interval (s). */
   demoWindowSeconds?: number;
@@ -36,6 +40,8 @@ export interface StackOptions {
   waitScale?: number;
   /** MSK Connect state transition delays (ms). */
   kafkaConnectDelayMs?: number;
+  /** The clock the dev brokers check IAM token expiry against (tests: an expired token). */
+  kafkaIamClock?: () => number;
   /** Progress lines; default silent. */
   say?: (line: string) => void;
 }
@@ -43,7 +49,16 @@ export interface StackOptions {
 export interface Stack {
   api: string;
   aws: string;
-  kafka: { brokers: string[]; bootstrap: string };
+  kafka: {
+    brokers: string[];
+    bootstrap: string;
+    /** Bootstrap strings of the TLS, SASL/SCRAM and IAM listeners. */
+    listeners: DevCluster['listeners'];
+    /** The local CA and truststores the TLS listeners' certificates chain to. */
+    tls: DevCluster['tls'];
+    /** The `AmazonMSK_` secret of the dev cluster's SCRAM user (in the local Secrets Manager). */
+    scramSecret: { name: string; arn: string };
+  };
   dataDir: string;
   s3Dir: string;
   /** The data bucket (Firehose output, connector output, dead letters). */
@@ -59,12 +74,14 @@ export interface Stack {
 
 export const DEMO = { projectId: 'demo', appId: 'demo-app', topic: 'demo' } as const;
 export const LOCAL_BUCKET = 'clickstream-local';
+export const DEV_SCRAM_SECRET = 'AmazonMSK_clickstream-local';
 
 export async function startStack(options: StackOptions = {}): Promise<Stack> {
   const root = resolve(options.root ?? process.cwd());
   const dataDir = resolve(options.dataDir ?? join(root, '.local'));
   const say = options.say ?? (() => undefined);
-  const ports = { kafka: 9092, aws: 4566, api: 3000, ...options.ports };
+  const free = options.ports?.kafka === 0;
+  const ports = { kafka: 9092, kafkaTls: free ? 0 : 9292, kafkaScram: free ? 0 : 9392, kafkaIam: free ? 0 : 9492, aws: 4566, api: 3000, ...options.ports };
   if (options.fresh) {
     await rm(dataDir, { recursive: true, force: true });
     say(`removed previous state in ${dataDir}`);
@@ -76,7 +93,14 @@ export async function startStack(options: StackOptions = {}): Promise<Stack> {
     for (const s of started.splice(0).reverse()) await s.close().catch(() => undefined);
   };
   try {
-    const cluster = await startCluster({ brokers: options.brokers ?? 3, port: ports.kafka, dataDir: join(dataDir, 'kafka') });
+    const cluster = await startCluster({
+      brokers: options.brokers ?? 3,
+      port: ports.kafka,
+      dataDir: join(dataDir, 'kafka'),
+      // IAM tokens are checked against the stack's AWS keys (AWS_ACCESS_KEY_ID=local below).
+      listeners: { tls: { port: ports.kafkaTls }, scram: { port: ports.kafkaScram }, iam: { port: ports.kafkaIam } },
+      ...(options.kafkaIamClock ? { iamClock: options.kafkaIamClock } : {}),
+    });
     started.push(cluster);
     say(`Kafka dev cluster: ${cluster.bootstrap}`);
 
@@ -131,7 +155,8 @@ export async function startStack(options: StackOptions = {}): Promise<Stack> {
       port: ports.aws,
       dataDir,
       region: LOCAL_REGION,
-      kafka: { brokers: cluster.brokers },
+      kafka: { brokers: cluster.brokers, ...(cluster.tls ? { caPem: cluster.tls.caPem } : {}) },
+      msk: { cluster: { listeners: { tls: cluster.listeners.tls?.split(','), scram: cluster.listeners.scram?.split(','), iam: cluster.listeners.iam?.split(',') } } },
       kafkaBrokers: {
         list: () => cluster.brokerStatus(),
         stop: (nodeId) => cluster.stopBroker(cluster.nodeIds.indexOf(nodeId)),
@@ -147,6 +172,15 @@ export async function startStack(options: StackOptions = {}): Promise<Stack> {
     // Set once the port is known (0 = a free port in tests).
     process.env.AWS_ENDPOINT_URL = localAws.url;
     say(`local AWS endpoint: ${localAws.url}`);
+
+    // The SCRAM user lives where MSK keeps it: an AmazonMSK_ secret, made once with a random password.
+    const scramSecret = localAws.secretsManager.ensure(
+      DEV_SCRAM_SECRET,
+      () => JSON.stringify({ username: 'clickstream', password: randomBytes(18).toString('base64url') }),
+      'SASL/SCRAM credentials of the local dev cluster',
+    );
+    const { username, password } = JSON.parse(scramSecret.secretString) as { username: string; password: string };
+    cluster.setScramUser(username, password);
 
     await ensureFirehoseStream(root, config, LOCAL_BUCKET, streamName, say);
     await ensurePipelinesTable(root, config, tableName, say);
@@ -172,7 +206,13 @@ export async function startStack(options: StackOptions = {}): Promise<Stack> {
     return {
       api: gateway.url,
       aws: localAws.url,
-      kafka: { brokers: cluster.brokers, bootstrap: cluster.bootstrap },
+      kafka: {
+        brokers: cluster.brokers,
+        bootstrap: cluster.bootstrap,
+        listeners: cluster.listeners,
+        tls: cluster.tls,
+        scramSecret: { name: DEV_SCRAM_SECRET, arn: scramSecret.arn },
+      },
       dataDir,
       s3Dir: localAws.s3Dir,
       bucket: LOCAL_BUCKET,

@@ -9,7 +9,8 @@
  * `invoke`), Step Functions (real ASL run by aws-local-stepfunctions, Lambda tasks in-process),
  * DynamoDB (dynalite, plus transactions), the MSK control plane (the dev cluster and
  * rule-breaking ones), MSK Connect (a local Confluent S3 sink), EC2 DescribeSubnets, and S3 over
- * the local S3 tree (dead letters, reading objects back, `aws s3 ls`).
+ * the local S3 tree (dead letters, reading objects back, `aws s3 ls`), and Secrets Manager
+ * (CreateSecret / GetSecretValue: the `AmazonMSK_*` SCRAM credentials).
  * All state lives under `dataDir` and survives a restart.
  */
 import { mkdirSync } from 'node:fs';
@@ -31,6 +32,7 @@ import type { ClusterOverrides, DevClusterSettings } from './msk/clusters.ts';
 import { MskService } from './msk/service.ts';
 import { S3Service } from './s3/service.ts';
 import { parseServiceFault, ServiceFaults, type ServiceFault } from './service-faults.ts';
+import { SecretsManagerService } from './secretsmanager/service.ts';
 import { startEndpointServer, type AwsRequest, type AwsResponse } from './server.ts';
 import type { ExecutionRecord } from './stepfunctions/execution.ts';
 import { StepFunctionsService } from './stepfunctions/service.ts';
@@ -56,8 +58,8 @@ export interface LocalAwsOptions {
   dataDir: string;
   /** Runs a function in-process; required for event source mappings to deliver. */
   invoke?: InvokeFunction;
-  /** The dev Kafka brokers (bootstrap list) that MSK mappings poll. */
-  kafka?: KafkaBrokers;
+  /** The dev Kafka brokers (bootstrap list) that MSK mappings poll; `caPem`: the CA of their TLS listeners. */
+  kafka?: KafkaBrokers & { caPem?: string };
   /** Known functions and their settings; when given, mappings to other functions are refused. */
   functions?: Record<string, FunctionSettings>;
   accountId?: string;
@@ -146,6 +148,11 @@ export interface EventSourceMappingControls {
   settled(): Promise<void>;
 }
 
+export interface SecretsManagerControls {
+  /** Creates the secret unless it exists; returns its ARN and (existing or new) SecretString. */
+  ensure(name: string, secretString: () => string, description?: string): { arn: string; secretString: string };
+}
+
 export interface LocalAws {
   readonly url: string;
   readonly port: number;
@@ -159,6 +166,7 @@ export interface LocalAws {
   readonly kafkaConnect: KafkaConnectControls;
   /** Faults of any service: errors, latency, hangs (`/_local/faults/{service}`). */
   readonly faults: ServiceFaultControls;
+  readonly secretsManager: SecretsManagerControls;
   /** Stops the pollers (in-flight invocations finish), flushes Firehose buffers, closes the server. */
   close(): Promise<void>;
 }
@@ -186,7 +194,14 @@ export async function startLocalAws(options: LocalAwsOptions): Promise<LocalAws>
     ...options.kafka,
     // MSK mappings poll the brokers of the cluster the local MSK describes under that ARN.
     brokersFor: (arn: string) => msk.brokersFor(arn) ?? options.kafka?.brokersFor?.(arn),
+    // ...over the listener Lambda would pick for the mapping's auth (see MskService.connectionFor).
+    connectionFor: (arn: string, scramSecretArn: string | undefined) => {
+      const connection = msk.connectionFor(arn, scramSecretArn);
+      const caPem = options.kafka?.caPem;
+      return connection && (caPem !== undefined && connection.auth !== 'none' ? { ...connection, caPem } : connection);
+    },
   };
+  const secretsManager = new SecretsManagerService({ dataDir, region, accountId });
   const lambda = new LambdaService({
     dataDir,
     clock,
@@ -230,7 +245,7 @@ export async function startLocalAws(options: LocalAwsOptions): Promise<LocalAws>
     if (special !== undefined) return special;
     switch (route) {
       case 'GET /_local/health':
-        return okJson({ status: 'ok', services: ['firehose', 'lambda', 'states', 'dynamodb', 'kafka', 'kafkaconnect', 'ec2', 's3'], dataDir });
+        return okJson({ status: 'ok', services: ['firehose', 'lambda', 'states', 'dynamodb', 'kafka', 'kafkaconnect', 'ec2', 's3', 'secretsmanager'], dataDir });
       case 'GET /_local/firehose/faults':
         return okJson(firehose.faults.snapshot());
       case 'POST /_local/firehose/faults': {
@@ -294,7 +309,7 @@ export async function startLocalAws(options: LocalAwsOptions): Promise<LocalAws>
       port: options.port ?? DEFAULT_PORT,
       ...(options.host !== undefined ? { host: options.host } : {}),
       accountId,
-      services: [firehose, lambda, stepFunctions, dynamodb, msk, kafkaConnect, ec2, new S3Service({ s3Root: join(dataDir, 's3') })],
+      services: [firehose, lambda, stepFunctions, dynamodb, msk, kafkaConnect, ec2, new S3Service({ s3Root: join(dataDir, 's3') }), secretsManager],
       control,
       faults,
     });
@@ -347,6 +362,9 @@ export async function startLocalAws(options: LocalAwsOptions): Promise<LocalAws>
       set: (service, fault) => faults.set(service, parseServiceFault(service, fault)),
       clear: (service) => faults.clear(service),
       snapshot: () => faults.snapshot(),
+    },
+    secretsManager: {
+      ensure: (name, secretString, description) => secretsManager.ensure(name, secretString, description),
     },
     close: () => {
       faults.clear();

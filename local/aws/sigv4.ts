@@ -41,6 +41,7 @@ const TARGET_PREFIXES: Record<string, string> = {
   Firehose_20150804: 'firehose',
   AWSStepFunctions: 'states',
   DynamoDB_20120810: 'dynamodb',
+  secretsmanager: 'secretsmanager',
 };
 
 function headerValue(headers: IncomingHttpHeaders, name: string): string | undefined {

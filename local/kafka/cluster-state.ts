@@ -18,7 +18,10 @@ import type { DataDir, PersistedTopic } from './storage/data-dir.ts';
 export interface BrokerNode {
   readonly nodeId: number;
   readonly host: string;
+  /** PLAINTEXT port. */
   port: number;
+  /** Ports of the secured listeners that are on (see security/listeners.ts). */
+  ports?: { tls?: number; scram?: number; iam?: number };
   up: boolean;
   /** Extra delay before each response (fault hook). */
   delayMs: number;

@@ -3,10 +3,22 @@
  * and exposes the fault hooks tests use (stop/restart/delay a broker, delete a topic).
  */
 import { randomBytes } from 'node:crypto';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { BrokerServer } from './broker-server.ts';
 import { ClusterState, type BrokerNode, type ClusterSettings } from './cluster-state.ts';
 import { log } from './logger.ts';
 import { DataDir } from './storage/data-dir.ts';
+import { ensureTlsMaterial, type TlsMaterial } from './security/certificates.ts';
+import { LISTENERS, type ListenerKind, type SaslCredentials } from './security/listeners.ts';
+import type { IamCredential } from './security/msk-iam.ts';
+import { scramCredential } from './security/scram.ts';
+
+export type SecuredListener = Exclude<ListenerKind, 'plaintext'>;
+
+/** The credentials MSK IAM tokens are checked against when none are given: the local stack's AWS keys. */
+export const DEFAULT_IAM_CREDENTIALS: readonly IamCredential[] = [{ accessKeyId: 'local', secretAccessKey: 'local' }];
 
 export interface ClusterOptions {
   /** Number of brokers (default 3). */
@@ -27,6 +39,32 @@ export interface ClusterOptions {
   groupInitialRebalanceDelayMs?: number;
   /** Cluster id reported in Metadata (default: random, Kafka-style base64). */
   clusterId?: string;
+  /**
+   * Secured listeners, off unless given: `tls` (SSL), `scram` (SASL_SSL, SCRAM-SHA-512), `iam`
+   * (SASL_SSL, OAUTHBEARER with MSK IAM tokens). `port` is broker 0's, broker i listens on
+   * port + i; 0 gives free ports.
+   */
+  listeners?: Partial<Record<SecuredListener, { port: number }>>;
+  /** Where the local CA, the broker certificate and the truststores live (default `<dataDir>/tls`, else a temporary directory removed on close). */
+  tlsDir?: string;
+  /** Password of the JKS and PKCS#12 truststores (default: the one kept in tlsDir, else `changeit`). */
+  truststorePassword?: string;
+  /** SCRAM-SHA-512 users, username → password (only salted credentials are kept). */
+  scramUsers?: Record<string, string>;
+  /** The AWS keys MSK IAM tokens must be signed with (default: access key `local`, secret `local`). */
+  iamCredentials?: readonly IamCredential[];
+  /** The clock IAM token expiry is checked against (tests). */
+  iamClock?: () => number;
+}
+
+/** TLS material and truststores clients can be pointed at. */
+export interface DevClusterTls {
+  /** PEM of the local CA, and the paths of the CA file and of the JKS / PKCS#12 truststores. */
+  readonly caPem: string;
+  readonly caLocation: string;
+  readonly jksLocation: string;
+  readonly pkcs12Location: string;
+  readonly truststorePassword: string;
 }
 
 export interface DevCluster {
@@ -37,6 +75,14 @@ export interface DevCluster {
   /** Node ids (broker i has node id i). */
   readonly nodeIds: number[];
   readonly clusterId: string;
+  /** Bootstrap string of each secured listener that is on. */
+  readonly listeners: Partial<Record<SecuredListener, string>>;
+  /** The TLS material (when a secured listener is on). */
+  readonly tls: DevClusterTls | undefined;
+  /** Adds or replaces a SCRAM-SHA-512 user (MSK: associating an AmazonMSK_ secret). */
+  setScramUser(username: string, password: string): void;
+  /** Removes a SCRAM user; false if there was none. */
+  removeScramUser(username: string): boolean;
   /** Stops broker i: its port refuses connections and its partitions move to live replicas. */
   stopBroker(index: number): Promise<void>;
   /** Brings broker i back on the same port; preferred leaders return to it. */
@@ -49,6 +95,11 @@ export interface DevCluster {
   deleteTopic(name: string): boolean;
   /** Stops every broker and flushes the data dir. */
   close(): Promise<void>;
+}
+
+/** Port of broker i for a listener whose broker 0 is on `base` (0: free ports). */
+function offset(base: number, i: number): number {
+  return base === 0 ? 0 : base + i;
 }
 
 export async function startCluster(options: ClusterOptions = {}): Promise<DevCluster> {
@@ -73,22 +124,41 @@ export async function startCluster(options: ClusterOptions = {}): Promise<DevClu
     throw new RangeError('defaultReplicationFactor and numPartitions must be at least 1');
   }
 
+  const secured = (['tls', 'scram', 'iam'] as const).filter((k) => options.listeners?.[k] !== undefined);
   const nodes: BrokerNode[] = Array.from({ length: count }, (_, i) => ({
     nodeId: i,
     host,
     port: basePort === 0 ? 0 : basePort + i,
+    ...(secured.length > 0 ? { ports: Object.fromEntries(secured.map((k) => [k, offset(options.listeners?.[k]?.port ?? 0, i)])) } : {}),
     up: true,
     delayMs: 0,
   }));
+
+  let tls: TlsMaterial | undefined;
+  let tempTlsDir: string | undefined;
+  if (secured.length > 0) {
+    const dir = options.tlsDir ?? (options.dataDir !== undefined ? join(options.dataDir, 'tls') : (tempTlsDir = mkdtempSync(join(tmpdir(), 'kafka-dev-tls-'))));
+    tls = ensureTlsMaterial(dir, host, options.truststorePassword);
+  }
+  const credentials: SaslCredentials = {
+    scram: new Map(Object.entries(options.scramUsers ?? {}).map(([user, password]) => [user, scramCredential(password)])),
+    iam: { credentials: options.iamCredentials ?? DEFAULT_IAM_CREDENTIALS, ...(options.iamClock ? { now: options.iamClock } : {}) },
+  };
+  const removeTempTls = (): void => {
+    if (tempTlsDir !== undefined) rmSync(tempTlsDir, { recursive: true, force: true });
+  };
+
   const storage = options.dataDir === undefined ? null : new DataDir(options.dataDir);
   const state = new ClusterState(nodes, settings, storage);
-  const servers = nodes.map((n) => new BrokerServer(state, n));
+  const security = { tls: tls ? { key: tls.keyPem, cert: tls.certPem } : undefined, credentials };
+  const servers = nodes.map((n) => new BrokerServer(state, n, security));
   try {
     await Promise.all(servers.map((s) => s.start()));
   } catch (err) {
     await Promise.all(servers.map((s) => s.stop()));
     state.groups.close();
     await storage?.close();
+    removeTempTls();
     throw err;
   }
 
@@ -100,12 +170,27 @@ export async function startCluster(options: ClusterOptions = {}): Promise<DevClu
   const address = (n: BrokerNode): string => `${n.host}:${n.port}`;
   let closed = false;
 
-  log.info('cluster started', { brokers: nodes.map(address), clusterId: settings.clusterId });
+  const listeners = Object.fromEntries(secured.map((k) => [k, nodes.map((n) => `${n.host}:${n.ports?.[k] ?? 0}`).join(',')]));
+  log.info('cluster started', { brokers: nodes.map(address), clusterId: settings.clusterId, ...Object.fromEntries(secured.map((k) => [LISTENERS[k].name, listeners[k]])) });
   return {
     brokers: nodes.map(address),
     bootstrap: nodes.map(address).join(','),
     nodeIds: nodes.map((n) => n.nodeId),
     clusterId: settings.clusterId,
+    listeners,
+    tls: tls === undefined ? undefined : {
+      caPem: tls.caPem,
+      caLocation: tls.caLocation,
+      jksLocation: tls.jksLocation,
+      pkcs12Location: tls.pkcs12Location,
+      truststorePassword: tls.truststorePassword,
+    },
+    setScramUser(username, password) {
+      credentials.scram.set(username, scramCredential(password));
+    },
+    removeScramUser(username) {
+      return credentials.scram.delete(username);
+    },
     async stopBroker(index) {
       const s = server(index);
       s.node.up = false;
@@ -135,6 +220,7 @@ export async function startCluster(options: ClusterOptions = {}): Promise<DevClu
       state.groups.close();
       await Promise.all(servers.map((s) => s.stop()));
       await storage?.close();
+      removeTempTls();
       log.info('cluster stopped');
     },
   };

@@ -8,6 +8,7 @@
  */
 import type { Socket } from 'node:net';
 import { log } from './logger.ts';
+import type { ListenerKind, SaslSession } from './security/listeners.ts';
 
 /** Same default limit as Kafka's socket.request.max.bytes. */
 const MAX_FRAME_BYTES = 100 * 1024 * 1024;
@@ -20,7 +21,13 @@ interface Slot {
 export class Connection {
   readonly socket: Socket;
   readonly remote: string;
+  /** The listener the client connected to (Metadata advertises the same one). */
+  readonly listener: ListenerKind;
+  /** SASL state on SASL listeners; null elsewhere. */
+  readonly sasl: SaslSession | null;
   closed = false;
+  /** Set when a failed authentication must end the connection once its answer is written. */
+  private endAfterResponses = false;
   private readonly onFrame: (conn: Connection, frame: Buffer) => void;
   private leftover: Buffer | null = null;
   private partial: Buffer | null = null;
@@ -28,8 +35,10 @@ export class Connection {
   private readonly slots: Slot[] = [];
   private readonly closeCallbacks = new Set<() => void>();
 
-  constructor(socket: Socket, onFrame: (conn: Connection, frame: Buffer) => void) {
+  constructor(socket: Socket, onFrame: (conn: Connection, frame: Buffer) => void, security: { listener: ListenerKind; sasl: SaslSession | null } = { listener: 'plaintext', sasl: null }) {
     this.socket = socket;
+    this.listener = security.listener;
+    this.sasl = security.sasl;
     this.remote = socket.remoteAddress ?? 'unknown';
     this.onFrame = onFrame;
     socket.setNoDelay(true);
@@ -105,6 +114,12 @@ export class Connection {
       if (head.chunks !== null) for (const c of head.chunks) this.socket.write(c);
     }
     this.socket.uncork();
+    if (this.endAfterResponses && this.slots.length === 0) this.socket.end();
+  }
+
+  /** Closes the connection once every reserved response is written (Kafka does this after a failed SASL exchange). */
+  endAfterPendingResponses(): void {
+    this.endAfterResponses = true;
   }
 
   onClose(callback: () => void): () => void {

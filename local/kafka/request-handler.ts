@@ -20,6 +20,9 @@ import { Writer } from './protocol/writer.ts';
 import { API_VERSIONS_KEY, apiVersionsBody, apiVersionsResponseFields } from './apis/api-versions.ts';
 import { apisByKey, supportedApis } from './apis/registry.ts';
 
+/** ApiVersions, SaslHandshake, SaslAuthenticate: all a SASL connection may send before it is authenticated. */
+const SASL_PHASE_APIS = new Set([API_VERSIONS_KEY, 17, 36]);
+
 function encodeResponse(api: AnyApi, version: number, correlationId: number, body: unknown): Buffer[] {
   const flexible = version >= api.flexibleFrom;
   const w = new Writer();
@@ -54,6 +57,13 @@ export function handleFrame(cluster: ClusterState, broker: BrokerNode, conn: Con
     return;
   }
 
+  if (conn.sasl !== null && !conn.sasl.authenticated && !SASL_PHASE_APIS.has(apiKey)) {
+    // Kafka's SaslServerAuthenticator does the same: nothing but the SASL exchange before it succeeds.
+    log.warn('closing connection: request before SASL authentication', { api: api.name, listener: conn.listener, clientId });
+    conn.close();
+    return;
+  }
+
   const flexible = apiVersion >= api.flexibleFrom;
   if (flexible) r.skipTaggedFields(); // request header v2
   const request = decodeStruct(r, api.request, apiVersion, flexible);
@@ -65,6 +75,9 @@ export function handleFrame(cluster: ClusterState, broker: BrokerNode, conn: Con
     apiVersion,
     clientId,
     clientHost: `/${conn.remote}`,
+    listener: conn.listener,
+    sasl: conn.sasl,
+    endConnection: () => conn.endAfterPendingResponses(),
     onClose: (cb) => conn.onClose(cb),
   };
   const slot = conn.reserve();

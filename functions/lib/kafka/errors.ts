@@ -133,9 +133,16 @@ function isErrorLike(value: unknown): value is ErrorLike {
 /**
  * The message of the first innermost error (no cause, no aggregated errors): usually the one that
  * says what actually happened (`connect ECONNREFUSED ...`), not "initProducerId failed 3 times".
+ * A broker's own explanation (`serverErrorMessage` of @platformatic/kafka's ProtocolError, e.g.
+ * why SASL authentication failed: invalid credentials, an expired IAM token) is appended: the
+ * error code's generic text alone does not say which credential to fix.
  */
 export function rootMessage(error: unknown): string {
   const chain = errorChain(error).filter(isErrorLike);
   const leaf = chain.find((e) => e.cause === undefined && !(Array.isArray(e.errors) && e.errors.length > 0)) ?? chain.at(-1);
-  return leaf ? leaf.message : String(error);
+  if (!leaf) {
+    return String(error);
+  }
+  const server = (leaf as { serverErrorMessage?: unknown }).serverErrorMessage;
+  return typeof server === 'string' && server !== '' && !leaf.message.includes(server) ? `${leaf.message} ${server}` : leaf.message;
 }

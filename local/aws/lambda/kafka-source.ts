@@ -47,8 +47,20 @@ export interface KafkaSource {
   close(): Promise<void>;
 }
 
+/** How the source authenticates (default: PLAINTEXT, no authentication). */
+export interface SourceSecurity {
+  auth: 'none' | 'tls' | 'scram' | 'iam';
+  /** CA the brokers' TLS certificates chain to (default: the runtime's roots). */
+  caPem?: string;
+  /** SCRAM: the Secrets Manager secret holding {"username","password"}. */
+  scramSecretArn?: string;
+  /** IAM: the region tokens are signed for. */
+  region?: string;
+}
+
 export interface KafkaSourceOptions {
   brokers: readonly string[];
+  security?: SourceSecurity;
   groupId: string;
   topic: string;
   /** Several topics in one subscription (the connectors' `topics`); `topic` when absent. */
@@ -60,7 +72,14 @@ export interface KafkaSourceOptions {
 export type OpenKafkaSource = (options: KafkaSourceOptions, handlers: SourceHandlers) => Promise<KafkaSource>;
 
 export const openKafkaSource: OpenKafkaSource = async (options, handlers) => {
-  const connection = createClusterConnection({ brokers: [...options.brokers], auth: 'none' });
+  const security = options.security ?? { auth: 'none' };
+  const connection = createClusterConnection({
+    brokers: [...options.brokers],
+    auth: security.auth,
+    ...(security.auth !== 'none' && security.caPem !== undefined ? { caPem: security.caPem } : {}),
+    ...(security.auth === 'scram' && security.scramSecretArn !== undefined ? { scramSecretArn: security.scramSecretArn } : {}),
+    ...(security.auth === 'iam' && security.region !== undefined ? { region: security.region } : {}),
+  });
   const consumer = await createConsumer(connection, options.groupId, {
     clientId: options.clientId,
     timeoutMs: 10_000,

@@ -34,7 +34,7 @@ import type { Context } from 'aws-lambda';
 import type { Clock } from '../clock.ts';
 import { log } from '../logger.ts';
 import { buildKafkaEvent, estimateEventBytes, MAX_EVENT_BYTES, partitionKeyOf } from './kafka-event.ts';
-import type { CommitOffset, KafkaSource, OpenKafkaSource, SourceRecord, TopicPartition } from './kafka-source.ts';
+import type { CommitOffset, KafkaSource, OpenKafkaSource, SourceRecord, SourceSecurity, TopicPartition } from './kafka-source.ts';
 
 /** Supplied by the stack: runs the named function in-process. */
 export type InvokeFunction = (functionName: string, event: unknown, context: Context) => Promise<unknown>;
@@ -45,6 +45,8 @@ export interface PollerConfig {
   functionArn: string;
   eventSourceArn: string | undefined;
   brokers: readonly string[];
+  /** How the brokers are reached (MSK: the listener Lambda picks for the mapping's auth). */
+  security?: SourceSecurity;
   topic: string;
   groupId: string;
   startingPosition: 'TRIM_HORIZON' | 'LATEST';
@@ -221,7 +223,7 @@ export class MappingPoller {
       this.sourceFailed = undefined;
       this.paused = false;
       this.source = await this.deps.openSource(
-        { brokers: this.config.brokers, groupId: this.config.groupId, topic: this.config.topic, startingPosition: this.config.startingPosition, clientId: `lambda-esm-${this.config.uuid}` },
+        { brokers: this.config.brokers, ...(this.config.security ? { security: this.config.security } : {}), groupId: this.config.groupId, topic: this.config.topic, startingPosition: this.config.startingPosition, clientId: `lambda-esm-${this.config.uuid}` },
         { onRecord: this.onRecord, onAssignment: this.onAssignment, onError: this.onSourceError },
       );
       return true;

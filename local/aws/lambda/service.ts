@@ -18,7 +18,7 @@ import { log } from '../logger.ts';
 import { writeObject } from '../s3/tree.ts';
 import type { AwsRequest, AwsResponse, ServiceModule } from '../server.ts';
 import { handleInvoke, invokeLocalFunction, invokePathFunction, type LocalInvokeResult } from './invoke.ts';
-import type { OpenKafkaSource } from './kafka-source.ts';
+import type { OpenKafkaSource, SourceSecurity } from './kafka-source.ts';
 import {
   consumerGroupId, createMapping, DEFAULT_WINDOW_MS, describeMapping, functionNameOf, identity, resolveFunction, S3_BUCKET_ARN, updateMapping,
   type CreateContext, type FunctionRef, type Json, type MappingRecord,
@@ -36,6 +36,12 @@ export interface KafkaBrokers {
   brokers?: readonly string[];
   /** Per-cluster resolution for MSK ARNs; falls back to `brokers`. */
   brokersFor?(clusterArn: string): readonly string[] | undefined;
+  /**
+   * The listener and credentials an MSK mapping's pollers use (SCRAM when the mapping names a
+   * secret, else what the cluster enables); throws when the cluster cannot serve the mapping.
+   * Without it MSK mappings consume `brokersFor` over PLAINTEXT.
+   */
+  connectionFor?(clusterArn: string, scramSecretArn: string | undefined): (SourceSecurity & { brokers: readonly string[] }) | undefined;
 }
 
 export interface LambdaOptions {
@@ -253,7 +259,22 @@ export class LambdaService implements ServiceModule {
   }
 
   private startPoller(record: MappingRecord): void {
-    const brokers = this.brokersFor(record);
+    let brokers = this.brokersFor(record);
+    let security: SourceSecurity | undefined;
+    const scram = record.SourceAccessConfigurations?.find((c) => c.Type === 'SASL_SCRAM_512_AUTH')?.URI;
+    if (record.SelfManagedEventSource && scram !== undefined) {
+      // Self-managed SCRAM is SASL_SSL with the default roots (a private CA would need a
+      // SERVER_ROOT_CA_CERTIFICATE secret, which the local endpoint does not read), as on AWS.
+      security = { auth: 'scram', scramSecretArn: scram };
+    } else if (!record.SelfManagedEventSource && this.options.kafka?.connectionFor) {
+      try {
+        const connection = this.options.kafka.connectionFor(record.EventSourceArn ?? '', scram);
+        if (connection) ({ brokers, ...security } = connection);
+      } catch (error) {
+        record.LastProcessingResult = `PROBLEM: Connection error. ${error instanceof Error ? error.message : String(error)}`;
+        return;
+      }
+    }
     const functionName = functionNameOf(record);
     if (!this.options.invoke) {
       record.LastProcessingResult = 'PROBLEM: The local endpoint was started without an invoke function';
@@ -271,6 +292,7 @@ export class LambdaService implements ServiceModule {
         functionArn: record.FunctionArn,
         eventSourceArn: record.EventSourceArn,
         brokers,
+        ...(security ? { security } : {}),
         topic: record.Topics[0] ?? '',
         groupId: consumerGroupId(record),
         startingPosition: record.StartingPosition,

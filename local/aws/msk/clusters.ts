@@ -41,6 +41,15 @@ export interface ClusterSpec {
   creationTime: number;
   /** Whether its brokers are the dev brokers (GetBootstrapBrokers gives only what they really serve). */
   local: boolean;
+  /** The dev brokers' secured listeners (host:port lists), when they are on. */
+  listeners: DevListeners;
+}
+
+/** The dev brokers' secured listeners: TLS (MSK 9094), SASL/SCRAM (9096), IAM (9098). */
+export interface DevListeners {
+  tls?: readonly string[];
+  scram?: readonly string[];
+  iam?: readonly string[];
 }
 
 /** What a caller may set for an extra cluster (everything optional; the rest as the dev cluster). */
@@ -69,6 +78,8 @@ export interface DevClusterSettings {
   subnetIds?: readonly string[];
   securityGroupIds?: readonly string[];
   kafkaVersion?: string;
+  /** The dev brokers' secured listeners; SCRAM and IAM are reported enabled when theirs are on. */
+  listeners?: DevListeners;
   /** The dev brokers' settings (local/kafka defaults: auto-create on, replication min(3, brokers), 1 partition). */
   autoCreateTopics?: boolean;
   defaultReplicationFactor?: number;
@@ -116,7 +127,8 @@ export function devCluster(settings: DevClusterSettings, region: string, account
     vpcId: settings.vpcId ?? DEFAULT_NETWORK.vpcId,
     subnetIds: [...(settings.subnetIds ?? DEFAULT_NETWORK.subnetIds)],
     securityGroupIds: [...(settings.securityGroupIds ?? DEFAULT_NETWORK.securityGroupIds)],
-    clientAuthentication: { unauthenticated: true, tls: false, scram: false, iam: false },
+    // `tls` is MSK's mutual-TLS client authentication, which the dev brokers do not offer.
+    clientAuthentication: { unauthenticated: true, tls: false, scram: settings.listeners?.scram !== undefined, iam: settings.listeners?.iam !== undefined },
     clientBroker: 'TLS_PLAINTEXT',
     serverProperties: {
       'auto.create.topics.enable': String(settings.autoCreateTopics ?? true),
@@ -135,6 +147,7 @@ export function devCluster(settings: DevClusterSettings, region: string, account
     },
     creationTime: Date.UTC(2026, 0, 1),
     local: true,
+    listeners: { ...settings.listeners },
   };
 }
 
@@ -167,6 +180,7 @@ export function extraCluster(base: ClusterSpec, overrides: ClusterOverrides, reg
     serverProperties,
     creationTime: Date.now(),
     local: overrides.brokers === undefined && base.local,
+    listeners: overrides.brokers === undefined ? base.listeners : {},
   };
 }
 
@@ -265,8 +279,8 @@ const withPort = (brokers: readonly string[], port: number): string =>
   brokers.map((b) => `${b.slice(0, b.lastIndexOf(':'))}:${port}`).join(',');
 
 /**
- * GetBootstrapBrokers: one string per enabled access path. The dev brokers serve plaintext only,
- * so the dev cluster (and clusters on its brokers) lists only `BootstrapBrokerString`.
+ * GetBootstrapBrokers: one string per enabled access path. Clusters on the dev brokers list
+ * what those really serve: plaintext, and the TLS, SASL/SCRAM and IAM listeners when they are on.
  */
 export function bootstrapBrokers(cluster: ClusterSpec): Record<string, string> {
   if (cluster.type === 'SERVERLESS') return { bootstrapBrokerStringSaslIam: withPort(cluster.brokers, 9098) };
@@ -275,7 +289,13 @@ export function bootstrapBrokers(cluster: ClusterSpec): Record<string, string> {
   const tlsAllowed = cluster.clientBroker !== 'PLAINTEXT';
   const out: Record<string, string> = {};
   if (auth.unauthenticated && plaintextAllowed) out.bootstrapBrokerString = cluster.brokers.join(',');
-  if (cluster.local) return out;
+  if (cluster.local) {
+    const { tls, scram, iam } = cluster.listeners;
+    if (auth.unauthenticated && tlsAllowed && tls) out.bootstrapBrokerStringTls = tls.join(',');
+    if (auth.scram && tlsAllowed && scram) out.bootstrapBrokerStringSaslScram = scram.join(',');
+    if (auth.iam && tlsAllowed && iam) out.bootstrapBrokerStringSaslIam = iam.join(',');
+    return out;
+  }
   if ((auth.unauthenticated || auth.tls) && tlsAllowed) out.bootstrapBrokerStringTls = withPort(cluster.brokers, 9094);
   if (auth.scram) out.bootstrapBrokerStringSaslScram = withPort(cluster.brokers, 9096);
   if (auth.iam) out.bootstrapBrokerStringSaslIam = withPort(cluster.brokers, 9098);

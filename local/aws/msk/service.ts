@@ -90,6 +90,28 @@ export class MskService implements ServiceModule {
     return this.clusters.get(arn)?.brokers;
   }
 
+  /**
+   * How Lambda's pollers reach an MSK cluster, as Lambda chooses: SASL/SCRAM when the mapping
+   * names a secret, else IAM when the cluster enables it (signed with the execution role's
+   * credentials), else TLS when the cluster allows it, else plaintext. Undefined for unknown
+   * clusters; throws when the mapping asks for SCRAM the cluster does not offer.
+   */
+  connectionFor(arn: string, scramSecretArn: string | undefined): { brokers: readonly string[]; auth: 'none' | 'tls' | 'scram' | 'iam'; region: string; scramSecretArn?: string } | undefined {
+    const cluster = this.clusters.get(arn);
+    if (!cluster) return undefined;
+    const region = /^arn:aws[a-z-]*:kafka:([a-z0-9-]+):/.exec(arn)?.[1] ?? this.options.region;
+    const strings = bootstrapBrokers(cluster);
+    const split = (value: string | undefined): string[] => (value ?? '').split(',').filter((b) => b !== '');
+    if (scramSecretArn !== undefined) {
+      const brokers = split(strings.bootstrapBrokerStringSaslScram);
+      if (brokers.length === 0) throw new Error(`SASL/SCRAM authentication is not enabled on the MSK cluster ${cluster.name}`);
+      return { brokers, auth: 'scram', region, scramSecretArn };
+    }
+    if (strings.bootstrapBrokerStringSaslIam) return { brokers: split(strings.bootstrapBrokerStringSaslIam), auth: 'iam', region };
+    if (strings.bootstrapBrokerStringTls) return { brokers: split(strings.bootstrapBrokerStringTls), auth: 'tls', region };
+    return { brokers: cluster.brokers, auth: 'none', region };
+  }
+
   /** Subnet → VPC of every described cluster (the local EC2 DescribeSubnets answers from it). */
   subnets(): Map<string, { vpcId: string; index: number }> {
     const out = new Map<string, { vpcId: string; index: number }>();

@@ -7,6 +7,8 @@ import type { RequestContext } from '../protocol/api.ts';
 import type { ApiDefinition } from '../protocol/api.ts';
 import { ErrorCode } from '../protocol/errors.ts';
 import { array, field } from '../protocol/schema.ts';
+import type { BrokerNode } from '../cluster-state.ts';
+import { LISTENER_KINDS, LISTENERS, listenerPort } from '../security/listeners.ts';
 
 interface DescribeConfigsRequest {
   resources: Array<{ resourceType: number; resourceName: string; configurationKeys: string[] | null }>;
@@ -32,6 +34,13 @@ interface ConfigEntry {
   documentation: string;
 }
 
+function listenerList(node: BrokerNode): string {
+  return LISTENER_KINDS.flatMap((k) => {
+    const port = listenerPort(node, k);
+    return port === undefined ? [] : [`${LISTENERS[k].name}://${node.host}:${port}`];
+  }).join(',');
+}
+
 function brokerConfigs(ctx: RequestContext, nodeId: number): ConfigEntry[] {
   const { settings } = ctx.cluster;
   const node = ctx.cluster.node(nodeId) ?? ctx.broker;
@@ -50,8 +59,9 @@ function brokerConfigs(ctx: RequestContext, nodeId: number): ConfigEntry[] {
     entry('num.partitions', String(settings.numPartitions), Type.INT, 'The default number of log partitions per topic.'),
     entry('group.initial.rebalance.delay.ms', String(settings.groupInitialRebalanceDelayMs), Type.INT, 'Delay before the first rebalance of an empty group.'),
     entry('broker.id', String(node.nodeId), Type.INT, 'The broker id.', Source.STATIC_BROKER_CONFIG),
-    entry('listeners', `PLAINTEXT://${node.host}:${node.port}`, Type.LIST, 'Listener list.', Source.STATIC_BROKER_CONFIG),
-    entry('advertised.listeners', `PLAINTEXT://${node.host}:${node.port}`, Type.LIST, 'Listeners published to clients.', Source.STATIC_BROKER_CONFIG),
+    entry('listeners', listenerList(node), Type.LIST, 'Listener list.', Source.STATIC_BROKER_CONFIG),
+    entry('advertised.listeners', listenerList(node), Type.LIST, 'Listeners published to clients.', Source.STATIC_BROKER_CONFIG),
+    entry('listener.security.protocol.map', LISTENER_KINDS.map((k) => `${LISTENERS[k].name}:${LISTENERS[k].protocol}`).join(','), Type.LIST, 'Listener names to security protocols.', Source.STATIC_BROKER_CONFIG),
     entry('delete.topic.enable', 'true', Type.BOOLEAN, 'Topics can be deleted.', Source.DEFAULT_CONFIG),
     entry('min.insync.replicas', '1', Type.INT, 'Minimum in-sync replicas for acks=all.', Source.DEFAULT_CONFIG),
     entry('offsets.topic.replication.factor', String(Math.min(3, ctx.cluster.nodes.length)), Type.SHORT, 'Replication of committed offsets.', Source.DEFAULT_CONFIG),

@@ -2,6 +2,7 @@
 import type { ApiDefinition } from '../protocol/api.ts';
 import { ErrorCode } from '../protocol/errors.ts';
 import { field } from '../protocol/schema.ts';
+import { listenerPort } from '../security/listeners.ts';
 
 interface FindCoordinatorRequest {
   key: string;
@@ -28,6 +29,6 @@ export const findCoordinatorApi: ApiDefinition<FindCoordinatorRequest, Record<st
     if (node === null) {
       return { throttleTimeMs: 0, errorCode: ErrorCode.COORDINATOR_NOT_AVAILABLE, errorMessage: 'No broker is up', nodeId: -1, host: '', port: -1 };
     }
-    return { throttleTimeMs: 0, errorCode: ErrorCode.NONE, errorMessage: null, nodeId: node.nodeId, host: node.host, port: node.port };
+    return { throttleTimeMs: 0, errorCode: ErrorCode.NONE, errorMessage: null, nodeId: node.nodeId, host: node.host, port: listenerPort(node, ctx.listener) ?? node.port };
   },
 };

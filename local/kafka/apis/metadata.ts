@@ -7,6 +7,7 @@ import { validateTopicName, type PartitionState, type TopicState } from '../clus
 import type { ApiDefinition, RequestContext } from '../protocol/api.ts';
 import { ErrorCode } from '../protocol/errors.ts';
 import { array, field } from '../protocol/schema.ts';
+import { listenerPort } from '../security/listeners.ts';
 
 interface MetadataRequest {
   topics: Array<{ topicId?: Buffer; name: string | null }> | null;
@@ -98,7 +99,9 @@ export const metadataApi: ApiDefinition<MetadataRequest, Record<string, unknown>
     }
     return {
       throttleTimeMs: 0,
-      brokers: cluster.liveNodes().map((n) => ({ nodeId: n.nodeId, host: n.host, port: n.port, rack: null })),
+      // Each client sees the brokers on the listener it came in through, as with Kafka's
+      // per-listener advertised.listeners.
+      brokers: cluster.liveNodes().map((n) => ({ nodeId: n.nodeId, host: n.host, port: listenerPort(n, ctx.listener) ?? n.port, rack: null })),
       clusterId: cluster.settings.clusterId,
       controllerId: cluster.controllerId(),
       topics,

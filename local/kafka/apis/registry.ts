@@ -17,6 +17,8 @@ import { metadataApi } from './metadata.ts';
 import { offsetCommitApi } from './offset-commit.ts';
 import { offsetFetchApi } from './offset-fetch.ts';
 import { produceApi } from './produce.ts';
+import { saslAuthenticateApi } from './sasl-authenticate.ts';
+import { saslHandshakeApi } from './sasl-handshake.ts';
 import { syncGroupApi } from './sync-group.ts';
 
 const list: AnyApi[] = [
@@ -37,6 +39,8 @@ const list: AnyApi[] = [
   deleteTopicsApi,
   initProducerIdApi,
   describeConfigsApi,
+  saslHandshakeApi,
+  saslAuthenticateApi,
 ];
 list.push(createApiVersionsApi(() => list));
 

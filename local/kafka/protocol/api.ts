@@ -3,6 +3,7 @@
  * first flexible version, request/response schemas and the handler.
  */
 import type { BrokerNode, ClusterState } from '../cluster-state.ts';
+import type { ListenerKind, SaslSession } from '../security/listeners.ts';
 import type { Field } from './schema.ts';
 
 export interface RequestContext {
@@ -11,6 +12,12 @@ export interface RequestContext {
   readonly apiVersion: number;
   readonly clientId: string;
   readonly clientHost: string;
+  /** The listener of this connection: Metadata and FindCoordinator advertise its ports. */
+  readonly listener: ListenerKind;
+  /** The connection's SASL state (SASL listeners only). */
+  readonly sasl: SaslSession | null;
+  /** Ends the connection after this response (failed authentication). */
+  endConnection(): void;
   /** Registers cleanup for work parked on this connection (long-poll fetch); returns its remover. */
   onClose(callback: () => void): () => void;
 }

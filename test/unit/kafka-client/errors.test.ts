@@ -34,6 +34,13 @@ describe('classifyKafkaFailure', () => {
     expect(rootMessage(error)).toBe('connect ECONNREFUSED');
   });
 
+  it("appends the broker's own explanation of a protocol error to the root message", () => {
+    const refused = new ProtocolError(58, 'Authentication failed during authentication due to invalid credentials with SASL mechanism SCRAM-SHA-512');
+    const error = new MultipleErrors('Cannot connect to any broker.', [new NetworkError('Connection to a:9096 failed.', { cause: new AuthenticationError('SASL authentication failed.', { cause: new MultipleErrors('SaslAuthenticate failed', [refused]) }) })]);
+    expect(classifyKafkaFailure(error)).toBe('authentication');
+    expect(rootMessage(error)).toBe('SASL authentication failed. Authentication failed during authentication due to invalid credentials with SASL mechanism SCRAM-SHA-512');
+  });
+
   it('reports a request timeout as timeout', () => {
     expect(classifyKafkaFailure(new MultipleErrors('listApis failed 3 times.', [new TimeoutError('Request timed out')]))).toBe('timeout');
   });
