@@ -10,5 +10,6 @@ export default {
     '^.+\\.ts$': '<rootDir>/jest.transform.js',
   },
   testMatch: ['<rootDir>/test/**/*.test.ts'],
+  setupFiles: ['<rootDir>/test/helpers/jest-env.ts'],
   testTimeout: 30000,
 };

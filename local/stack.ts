@@ -100,6 +100,8 @@ export async function startStack(options: StackOptions = {}): Promise<Stack> {
     Object.assign(env, {
       POWERTOOLS_SERVICE_NAME: config.service,
       POWERTOOLS_LOG_LEVEL: process.env.LOG_LEVEL ?? 'WARN',
+      // EMF metric lines are for CloudWatch; locally the console shows the counts instead.
+      POWERTOOLS_METRICS_DISABLED: process.env.POWERTOOLS_METRICS_DISABLED ?? 'true',
       FIREHOSE_STREAM_NAME: streamName,
       DLQ_BUCKET: LOCAL_BUCKET,
       DATA_BUCKET: LOCAL_BUCKET,
