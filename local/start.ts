@@ -30,6 +30,7 @@ function banner(stack: Stack): string {
     'clickstream-pipeline is running locally',
     '',
     `  HTTP API        ${stack.api}   (POST /collect, GET /ping, /pipelines admin API)`,
+    `  Console         ${stack.api}/console   (pipelines, counts, lag, latest S3 objects, create form)`,
     `  Kafka brokers   ${stack.kafka.bootstrap}   (described by the local MSK API as ${stack.clusterArn})`,
     `  AWS endpoint    ${stack.aws}   (Firehose, Lambda, Step Functions, DynamoDB, MSK, MSK Connect, S3)`,
     `  S3 objects      ${s3}/${stack.bucket}/...`,
