@@ -4,6 +4,9 @@ import { join } from 'node:path';
 import puppeteer, { type Browser, type Page } from 'puppeteer-core';
 import { startStack, type Stack } from '../../local/stack.ts';
 
+/** The page's DOM, as the functions passed to page.waitForFunction see it (the project has no DOM lib). */
+declare const document: { querySelector(selector: string): { textContent: string | null } | null };
+
 /** Debian's chromium (apt-get install chromium; .ci/run installs it). No browser is downloaded. */
 const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
 
