@@ -10,7 +10,7 @@ declare const document: { querySelector(selector: string): { textContent: string
 /** Debian's chromium (apt-get install chromium; .ci/run installs it). No browser is downloaded. */
 const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
 
-const text = (page: Page, selector: string) => page.$eval(selector, (e) => (e as HTMLElement).innerText.trim());
+const text = (page: Page, selector: string) => page.$eval(selector, (e) => (e as unknown as { innerText: string }).innerText.trim());
 
 describe('local console (headless Chromium)', () => {
   let stack: Stack;
@@ -71,7 +71,7 @@ describe('local console (headless Chromium)', () => {
   it('creates a pipeline from the form and shows it reaching ACTIVE, and shows a refusal with its reason', async () => {
     await page.type('#projectId', 'console-shop');
     await page.type('#appIds', 'console-web, console-ios');
-    expect(await page.$eval('#clusterArn', (e) => (e as HTMLInputElement).value)).toBe(stack.clusterArn);
+    expect(await page.$eval('#clusterArn', (e) => (e as unknown as { value: string }).value)).toBe(stack.clusterArn);
     await page.click('#create-form button[type=submit]');
     await page.waitForFunction(() => /^202: pipeline \S+ is CREATING/.test(document.querySelector('#create-result')?.textContent ?? ''));
     const id = (await text(page, '#create-result')).split(' ')[2]!;
