@@ -118,13 +118,20 @@ describe('serverless package: operations (dashboard, alarms, optional MSK cluste
 
   it('with --param createMskCluster=true creates a provisioned cluster in the stack subnets with a configuration that meets every pipeline rule', () => {
     const ids = deployed(withOptions);
-    expect(ids).toEqual(expect.arrayContaining(['MskCluster', 'MskConfiguration']));
+    expect(ids).toEqual(expect.arrayContaining(['MskCluster', 'MskConfiguration', 'MskSecurityGroup', 'MskSecurityGroupSelfIngress']));
     const cluster = withOptions.Resources.MskCluster!.Properties;
     const config = withOptions.Resources.MskConfiguration!.Properties;
     expect(withOptions.Resources.MskCluster!.Type).toBe('AWS::MSK::Cluster');
     expect(cluster.NumberOfBrokerNodes).toBeGreaterThanOrEqual(2);
     expect(cluster.BrokerNodeGroupInfo.ClientSubnets).toEqual({ 'Fn::Split': [',', 'subnet-00000000000000001,subnet-00000000000000002'] });
-    expect(cluster.BrokerNodeGroupInfo.SecurityGroups).toEqual(['sg-00000000000000001']);
+    // Brokers in their own group, open on the Kafka ports to the stack's group and to itself.
+    expect(cluster.BrokerNodeGroupInfo.SecurityGroups).toEqual([{ 'Fn::GetAtt': ['MskSecurityGroup', 'GroupId'] }]);
+    const group = withOptions.Resources.MskSecurityGroup!.Properties;
+    expect(group.VpcId).toBe('vpc-00000000000000001');
+    expect(group.SecurityGroupIngress).toEqual([expect.objectContaining({ IpProtocol: 'tcp', FromPort: 9092, ToPort: 9098, SourceSecurityGroupId: 'sg-00000000000000001' })]);
+    expect(withOptions.Resources.MskSecurityGroupSelfIngress!.Properties).toMatchObject({
+      GroupId: { 'Fn::GetAtt': ['MskSecurityGroup', 'GroupId'] }, SourceSecurityGroupId: { 'Fn::GetAtt': ['MskSecurityGroup', 'GroupId'] }, FromPort: 9092, ToPort: 9098,
+    });
     expect(cluster.ClientAuthentication.Unauthenticated.Enabled).toBe(true);
     expect(cluster.EncryptionInfo.EncryptionInTransit.ClientBroker).toBe('TLS_PLAINTEXT');
     expect(cluster.ConfigurationInfo).toEqual({ Arn: { Ref: 'MskConfiguration' }, Revision: { 'Fn::GetAtt': ['MskConfiguration', 'LatestRevision.Revision'] } });
