@@ -54,16 +54,18 @@ export function withIngestMetrics(app: (event: APIGatewayProxyEventV2) => Promis
   };
 }
 
-/** The producer port with its acknowledgement latency (acks=all) recorded, success or not. */
-export function timedProducer(producer: RecordProducer, metrics: MetricsPort, now: () => number = Date.now): RecordProducer {
-  return {
-    async send(topic, records, opts) {
-      const start = now();
-      try {
-        await producer.send(topic, records, opts);
-      } finally {
-        metrics.milliseconds(MetricName.ProduceLatency, now() - start);
-      }
-    },
-  };
+/**
+ * The producer port with its acknowledgement latency (acks=all) recorded, success or not. Generic
+ * over the port's exact `send` signature so the wrapper does not follow its every change.
+ */
+export function timedProducer<P extends Pick<RecordProducer, 'send'>>(producer: P, metrics: MetricsPort, now: () => number = Date.now): Pick<P, 'send'> {
+  const send = (async (...args: Parameters<P['send']>) => {
+    const start = now();
+    try {
+      return await (producer.send as (...a: Parameters<P['send']>) => ReturnType<P['send']>)(...args);
+    } finally {
+      metrics.milliseconds(MetricName.ProduceLatency, now() - start);
+    }
+  }) as P['send'];
+  return { send };
 }
