@@ -12,5 +12,6 @@ export default {
   testMatch: ['<rootDir>/test/**/*.test.ts'],
   // Fault experiments run whole stacks for minutes: `npm run test:faults` (jest.faults.config.js).
   testPathIgnorePatterns: ['/node_modules/', '<rootDir>/test/faults/'],
+  setupFiles: ['<rootDir>/test/helpers/jest-env.ts'],
   testTimeout: 30000,
 };

@@ -12,6 +12,8 @@ import { startCluster, type DevCluster } from './kafka/index.ts';
 import { startLocalAws, type LocalAws } from './aws/index.ts';
 import { FunctionHost } from './function-host.ts';
 import { startGateway, type Gateway } from './gateway/server.ts';
+import { CollectCounter, LocalConsole } from './console/server.ts';
+import { GetBootstrapBrokersCommand, KafkaClient } from '@aws-sdk/client-kafka';
 import { loadServiceConfig, type ServiceConfig } from './serverless-config.ts';
 import { ensureDemoPipeline, type DemoSettings, type PipelineView } from './demo-pipeline.ts';
 import { failInterruptedPipelines } from './recover-pipelines.ts';
@@ -124,6 +126,8 @@ export async function startStack(options: StackOptions = {}): Promise<Stack> {
     Object.assign(env, {
       POWERTOOLS_SERVICE_NAME: config.service,
       POWERTOOLS_LOG_LEVEL: process.env.LOG_LEVEL ?? 'WARN',
+      // EMF metric lines are for CloudWatch; locally the console shows the counts instead.
+      POWERTOOLS_METRICS_DISABLED: process.env.POWERTOOLS_METRICS_DISABLED ?? 'true',
       FIREHOSE_STREAM_NAME: streamName,
       DLQ_BUCKET: LOCAL_BUCKET,
       DATA_BUCKET: LOCAL_BUCKET,
@@ -190,12 +194,30 @@ export async function startStack(options: StackOptions = {}): Promise<Stack> {
 
     await failInterruptedPipelines(tableName, say);
 
-    const gateway: Gateway = await startGateway({ port: ports.api, functions: config.functions, host });
-    started.push(gateway);
-    say(`HTTP API: ${gateway.url}`);
-
     const clusterArn = localAws.msk.devClusterArn;
     if (!clusterArn) throw new Error('the local MSK service describes no dev cluster');
+    // The console (GET /console) reaches clusters the way a client does: the MSK API for brokers.
+    const mskApi = new KafkaClient({ endpoint: localAws.url, region: LOCAL_REGION, credentials: { accessKeyId: 'local', secretAccessKey: 'local' } });
+    const counter = new CollectCounter();
+    let apiUrl = '';
+    const localConsole = new LocalConsole({
+      api: () => apiUrl,
+      bootstrapFor: async (arn) => (await mskApi.send(new GetBootstrapBrokersCommand({ ClusterArn: arn }))).BootstrapBrokerString,
+      s3Dir: localAws.s3Dir,
+      bucket: LOCAL_BUCKET,
+      counter,
+      defaultClusterArn: clusterArn,
+    });
+    started.push({ close: async () => { await localConsole.close(); mskApi.destroy(); } });
+    const gateway: Gateway = await startGateway({
+      port: ports.api, functions: config.functions, host,
+      pages: (req, res, url) => localConsole.handle(req, res, url),
+      observe: (routeKey, query, status, body) => counter.observe(routeKey, query, status, body),
+    });
+    apiUrl = gateway.url;
+    started.push(gateway);
+    say(`HTTP API: ${gateway.url}`);
+    say(`console: ${gateway.url}/console`);
     let demo: Stack['demo'];
     if (options.demo !== false) {
       const settings: DemoSettings = { ...DEMO, windowSeconds: options.demoWindowSeconds ?? 5, batchSize: options.demoBatchSize ?? 500 };

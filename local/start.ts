@@ -64,6 +64,7 @@ function banner(stack: Stack): string {
     'clickstream-pipeline is running locally',
     '',
     `  HTTP API        ${stack.api}   (POST /collect, GET /ping, /pipelines admin API)`,
+    `  Console         ${stack.api}/console   (pipelines, counts, lag, latest S3 objects, create form)`,
     `  Kafka brokers   ${stack.kafka.bootstrap}   (described by the local MSK API as ${stack.clusterArn})`,
     `    TLS           ${stack.kafka.listeners.tls ?? '-'}   (SSL)`,
     `    SASL/SCRAM    ${stack.kafka.listeners.scram ?? '-'}   (SASL_SSL, SCRAM-SHA-512; secret ${stack.kafka.scramSecret.name})`,

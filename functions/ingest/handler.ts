@@ -2,11 +2,16 @@ import middy from '@middy/core';
 import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware';
 import { createEventProducer, parseClusterConfig, type EventProducer } from '../lib/kafka/index.ts';
 import { logger } from '../lib/logger.ts';
+import { PowertoolsMetrics } from '../lib/metrics.ts';
 import { createDocumentClient, DynamoPipelineStore } from '../pipelines/registry.ts';
 import type { CollectDeps } from './collect.ts';
 import { readIngestConfig } from './config.ts';
 import { createIngestApp } from './app.ts';
 import { createTopicResolver } from './routes.ts';
+import { timedProducer, withIngestMetrics } from './ingest-metrics.ts';
+
+/** EMF metrics (docs/operations.md): flushed once per request, no API call. */
+const metrics = new PowertoolsMetrics();
 
 let container: { deps: CollectDeps; producer: EventProducer } | undefined;
 
@@ -32,7 +37,7 @@ function containerDeps(): CollectDeps {
       maxAgeMs: config.routeMaxAgeMs,
     });
   const deps: CollectDeps = {
-    producer,
+    producer: timedProducer(producer, metrics),
     topicFor,
     // A write that failed may mean the route is gone (pipeline deleted): look it up again next time.
     routeFailed: topicFor.forget,
@@ -52,4 +57,4 @@ export async function shutdown(): Promise<void> {
   await current?.producer.close();
 }
 
-export const handler = middy(createIngestApp(containerDeps, logger)).use(injectLambdaContext(logger));
+export const handler = middy(withIngestMetrics(createIngestApp(containerDeps, logger), metrics)).use(injectLambdaContext(logger));

@@ -6,9 +6,11 @@ import type { Context } from 'aws-lambda';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { awsClientConfig } from '../lib/aws.ts';
 import { logger, type Log } from '../lib/logger.ts';
+import { noMetrics, PowertoolsMetrics, type MetricsPort } from '../lib/metrics.ts';
 import type { KafkaBatchResponse } from './batch-response.ts';
 import { readSinkConfig } from './config.ts';
 import { deliverKafkaEvent, type DeliverDeps } from './deliver.ts';
+import { recordSinkBatch } from './sink-metrics.ts';
 
 /** Everything of DeliverDeps that does not depend on the invocation. */
 export type SinkContainer = Omit<DeliverDeps, 'remainingTimeMs'>;
@@ -57,13 +59,15 @@ function containerDeps(): SinkContainer {
  * partial batch response out. Exported for tests and for the local stack's event source
  * mappings, which invoke it in-process.
  */
-export function createSinkHandler(getDeps: () => SinkContainer) {
+export function createSinkHandler(getDeps: () => SinkContainer, metrics: MetricsPort = noMetrics) {
   return async function sink(event: unknown, context: Pick<Context, 'getRemainingTimeInMillis'>): Promise<KafkaBatchResponse> {
     const deps = getDeps();
     const { response, stats } = await deliverKafkaEvent(event, { ...deps, remainingTimeMs: () => context.getRemainingTimeInMillis() });
     deps.log.info('batch processed', { ...stats });
+    recordSinkBatch(metrics, event, stats, deps.now());
+    metrics.flush();
     return response;
   };
 }
 
-export const handler = middy(createSinkHandler(containerDeps)).use(injectLambdaContext(logger));
+export const handler = middy(createSinkHandler(containerDeps, new PowertoolsMetrics())).use(injectLambdaContext(logger));

@@ -2,7 +2,7 @@
  * The local HTTP API: the routes of serverless.yml's httpApi events, served on 127.0.0.1 and
  * handled by the real handlers in-process (see docs/decisions.md, "own gateway").
  */
-import { createServer, type Server, type ServerResponse } from 'node:http';
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { FunctionHost } from '../function-host.ts';
 import type { LocalFunction } from '../serverless-config.ts';
@@ -50,12 +50,19 @@ function decodePathParameters(names: readonly string[], match: RegExpExecArray |
   }
 }
 
-export async function startGateway(options: { port: number; functions: readonly LocalFunction[]; host: FunctionHost; onError?: (err: unknown) => void }): Promise<Gateway> {
+/** Pages the local stack serves besides the API's routes (the console); true when handled. */
+export type ExtraPages = (req: IncomingMessage, res: ServerResponse, url: URL) => Promise<boolean>;
+
+/** Told of every answer of a route (the console counts the events /collect accepted). */
+export type ResponseObserver = (routeKey: string, query: URLSearchParams, status: number, body: string | Buffer) => void;
+
+export async function startGateway(options: { port: number; functions: readonly LocalFunction[]; host: FunctionHost; onError?: (err: unknown) => void; pages?: ExtraPages; observe?: ResponseObserver }): Promise<Gateway> {
   const routes = options.functions.flatMap((fn) => fn.httpRoutes.map((r) => compile(fn, r.method, r.path)));
   const server: Server = createServer(async (req, res) => {
     try {
       const url = new URL(req.url ?? '/', 'http://localhost');
       const method = (req.method ?? 'GET').toUpperCase();
+      if (options.pages && (await options.pages(req, res, url))) return;
       const candidates = routes.filter((r) => r.pattern.test(url.pathname));
       const route = candidates.find((r) => r.method === method) ?? candidates.find((r) => r.method === '*' || r.method === 'ANY');
       if (!route) {
@@ -80,6 +87,7 @@ export async function startGateway(options: { port: number; functions: readonly 
       const payload = result?.body === undefined ? '' : result.isBase64Encoded ? Buffer.from(result.body, 'base64') : result.body;
       res.writeHead(status, result?.headers ?? {});
       res.end(payload);
+      options.observe?.(route.routeKey, url.searchParams, status, payload);
     } catch (err) {
       options.onError?.(err);
       // As API Gateway does when the integration fails.

@@ -8,6 +8,7 @@ import middy from '@middy/core';
 import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware';
 import { requiredString } from '../../lib/config.ts';
 import { logger, type Log } from '../../lib/logger.ts';
+import { MetricName, PowertoolsMetrics, type MetricsPort } from '../../lib/metrics.ts';
 import type { PipelineStore } from '../model.ts';
 import { createDocumentClient, DynamoPipelineStore } from '../registry.ts';
 import { guardStore } from './step.ts';
@@ -28,15 +29,24 @@ export function registryStore(env: Record<string, string | undefined> = process.
   return store;
 }
 
-/** Wraps a task core: logs its failure with the pipeline id (the error itself goes to Step Functions). */
-export function taskHandler<I extends { pipelineId?: string }, O>(task: string, run: (input: I) => Promise<O>) {
+/**
+ * Wraps a task core: logs its failure with the pipeline id (the error itself goes to Step
+ * Functions) and records the invocation's duration and failure as EMF metrics with dimension
+ * `task` (a fixed set of names).
+ */
+export function taskHandler<I extends { pipelineId?: string }, O>(task: string, run: (input: I) => Promise<O>, metrics: MetricsPort = new PowertoolsMetrics()) {
   return middy(async (event: I): Promise<O> => {
+    const started = Date.now();
     try {
       return await run(event);
     } catch (error) {
       const e = error as Error;
       logger.warn(`${task} failed`, { pipelineId: event?.pipelineId, errorName: e?.name, errorMessage: e?.message });
+      metrics.count(MetricName.TaskFailed, 1, { task });
       throw error;
+    } finally {
+      metrics.milliseconds(MetricName.TaskDuration, Date.now() - started, { task });
+      metrics.flush();
     }
   }).use(injectLambdaContext(logger));
 }
