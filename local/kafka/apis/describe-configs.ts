@@ -7,6 +7,7 @@ import type { RequestContext } from '../protocol/api.ts';
 import type { ApiDefinition } from '../protocol/api.ts';
 import { ErrorCode } from '../protocol/errors.ts';
 import { array, field } from '../protocol/schema.ts';
+import { MESSAGE_MAX_BYTES } from '../record-batch.ts';
 
 interface DescribeConfigsRequest {
   resources: Array<{ resourceType: number; resourceName: string; configurationKeys: string[] | null }>;
@@ -55,7 +56,7 @@ function brokerConfigs(ctx: RequestContext, nodeId: number): ConfigEntry[] {
     entry('delete.topic.enable', 'true', Type.BOOLEAN, 'Topics can be deleted.', Source.DEFAULT_CONFIG),
     entry('min.insync.replicas', '1', Type.INT, 'Minimum in-sync replicas for acks=all.', Source.DEFAULT_CONFIG),
     entry('offsets.topic.replication.factor', String(Math.min(3, ctx.cluster.nodes.length)), Type.SHORT, 'Replication of committed offsets.', Source.DEFAULT_CONFIG),
-    entry('message.max.bytes', '1048588', Type.INT, 'Largest record batch size allowed.', Source.DEFAULT_CONFIG),
+    entry('message.max.bytes', String(MESSAGE_MAX_BYTES), Type.INT, 'Largest record batch size allowed.', Source.DEFAULT_CONFIG),
   ];
 }
 
