@@ -50,8 +50,8 @@ describe('POST /collect over the real producer and the dev Kafka cluster', () =>
     producer = createEventProducer(conn, { autocreateTopics: true });
     log = new MemoryLog();
     const deps: CollectDeps = {
-      producer,
-      topicFor: (appId) => (appId === 'demo-app' ? 'ingest-it' : undefined),
+      producer: { send: (route, records, opts) => producer.send(route.topic, records, opts) },
+      routeFor: (appId: string) => (appId === 'demo-app' ? { topic: 'ingest-it' } : undefined),
       isUnavailable: (err) => err instanceof Error && err.name === 'KafkaUnavailableError',
       ackTimeoutMs: 2000,
       retryAfterSeconds: 3,
