@@ -25,9 +25,11 @@ export interface StackOptions {
   fresh?: boolean;
   /** Create the demo pipeline through POST /pipelines (default true). */
   demo?: boolean;
-  /** Fixed ports by default (9092-9094, 4566, 3000); 0 picks free ports (tests). */
-  ports?: { kafka?: number; aws?: number; api?: number };
+  /** Fixed ports by default (9092-9094, 9192-9193, 4566, 3000); 0 picks free ports (tests). */
+  ports?: { kafka?: number; kafka2?: number; aws?: number; api?: number };
   brokers?: number;
+  /** Brokers of the second dev cluster (pipelines on another cluster); default 2, 0 = none. */
+  secondClusterBrokers?: number;
   /** Demo mapping window (s) and batch size; Firehose buffer interval (s). */
   demoWindowSeconds?: number;
   demoBatchSize?: number;
@@ -44,6 +46,9 @@ export interface Stack {
   api: string;
   aws: string;
   kafka: { brokers: string[]; bootstrap: string };
+  /** The second dev cluster (its own brokers, topics and data), described by MSK as `secondClusterArn`. */
+  kafka2: { brokers: string[]; bootstrap: string } | undefined;
+  secondClusterArn: string | undefined;
   dataDir: string;
   s3Dir: string;
   /** The data bucket (Firehose output, connector output, dead letters). */
@@ -59,12 +64,13 @@ export interface Stack {
 
 export const DEMO = { projectId: 'demo', appId: 'demo-app', topic: 'demo' } as const;
 export const LOCAL_BUCKET = 'clickstream-local';
+export const SECOND_CLUSTER_NAME = 'clickstream-local-2';
 
 export async function startStack(options: StackOptions = {}): Promise<Stack> {
   const root = resolve(options.root ?? process.cwd());
   const dataDir = resolve(options.dataDir ?? join(root, '.local'));
   const say = options.say ?? (() => undefined);
-  const ports = { kafka: 9092, aws: 4566, api: 3000, ...options.ports };
+  const ports = { kafka: 9092, kafka2: 9192, aws: 4566, api: 3000, ...options.ports };
   if (options.fresh) {
     await rm(dataDir, { recursive: true, force: true });
     say(`removed previous state in ${dataDir}`);
@@ -79,6 +85,14 @@ export async function startStack(options: StackOptions = {}): Promise<Stack> {
     const cluster = await startCluster({ brokers: options.brokers ?? 3, port: ports.kafka, dataDir: join(dataDir, 'kafka') });
     started.push(cluster);
     say(`Kafka dev cluster: ${cluster.bootstrap}`);
+    const secondBrokers = options.secondClusterBrokers ?? 2;
+    const second = secondBrokers > 0
+      ? await startCluster({ brokers: secondBrokers, port: ports.kafka2, dataDir: join(dataDir, 'kafka-2') })
+      : undefined;
+    if (second) {
+      started.push(second);
+      say(`second Kafka dev cluster: ${second.bootstrap}`);
+    }
 
     const config = await loadServiceConfig(root, {
       kafkaBrokers: cluster.bootstrap,
@@ -126,6 +140,8 @@ export async function startStack(options: StackOptions = {}): Promise<Stack> {
       dataDir,
       region: LOCAL_REGION,
       kafka: { brokers: cluster.brokers },
+      // The second cluster, described as another provisioned cluster in the stack's VPC.
+      ...(second ? { msk: { clusters: [{ name: SECOND_CLUSTER_NAME, brokers: second.brokers, local: true, serverProperties: { 'default.replication.factor': Math.min(3, second.brokers.length), 'min.insync.replicas': 1 } }] } } : {}),
       functions,
       invoke: (name, event, context) => host.invoke(name, event, context),
       ...(options.waitScale !== undefined ? { stepFunctions: { waitScale: options.waitScale } } : {}),
@@ -161,6 +177,8 @@ export async function startStack(options: StackOptions = {}): Promise<Stack> {
       api: gateway.url,
       aws: localAws.url,
       kafka: { brokers: cluster.brokers, bootstrap: cluster.bootstrap },
+      kafka2: second ? { brokers: second.brokers, bootstrap: second.bootstrap } : undefined,
+      secondClusterArn: second ? localAws.msk.clusters().map((c) => c as { clusterName?: string; clusterArn?: string }).find((c) => c.clusterName === SECOND_CLUSTER_NAME)?.clusterArn : undefined,
       dataDir,
       s3Dir: localAws.s3Dir,
       bucket: LOCAL_BUCKET,
