@@ -8,7 +8,10 @@ class FakeProducer implements EventProducer {
   readonly sent: { topic: string; records: readonly EventRecord[] }[] = [];
   closed = false;
   gate: Promise<void> | undefined;
-  constructor(readonly conn: ClusterConnection) {}
+  readonly conn: ClusterConnection;
+  constructor(conn: ClusterConnection) {
+    this.conn = conn;
+  }
   async send(topic: string, records: readonly EventRecord[]): Promise<void> {
     if (this.gate) await this.gate;
     this.sent.push({ topic, records });
@@ -126,7 +129,7 @@ describe('murmur2', () => {
     expect(keyPartitioner(undefined, Buffer.from('foobar'))).toBe(-790332482 & 0x7fffffff);
   });
 
-  it('is linear: a 1 MB key hashes in well under a second (the library's takes over a second for 100 KB)', () => {
+  it("is linear: a 1 MB key hashes in well under a second (the library's takes over a second for 100 KB)", () => {
     const started = process.hrtime.bigint();
     murmur2(Buffer.alloc(1024 * 1024, 7));
     expect(Number(process.hrtime.bigint() - started) / 1e6).toBeLessThan(1_000);
