@@ -10,5 +10,7 @@ export default {
     '^.+\\.ts$': '<rootDir>/jest.transform.js',
   },
   testMatch: ['<rootDir>/test/**/*.test.ts'],
+  // The browser test needs Chromium (apt package): `npm run test:browser`, run by .ci/run.
+  testPathIgnorePatterns: ['/node_modules/', '<rootDir>/test/browser/'],
   testTimeout: 30000,
 };
