@@ -96,7 +96,7 @@ describe('browser: the official Clickstream Web SDK in headless Chromium', () =>
 
     await page.goto(`${site.origin}/`);
     await page.evaluate((endpoint, count) => {
-      const w = window as unknown as { ClickstreamAnalytics: { init(c: object): boolean; record(e: object): void }; SendMode: { Immediate: string } };
+      const w = globalThis as unknown as { ClickstreamAnalytics: { init(c: object): boolean; record(e: object): void }; SendMode: { Immediate: string } };
       w.ClickstreamAnalytics.init({ appId: 'demo-app', endpoint, sendMode: w.SendMode.Immediate, isLogEvents: false });
       for (let i = 0; i < count; i++) w.ClickstreamAnalytics.record({ name: 'button_click', attributes: { n: i, big: 12345678901234567 } });
     }, `${stack.api}/collect`, CUSTOM_EVENTS);
@@ -108,7 +108,7 @@ describe('browser: the official Clickstream Web SDK in headless Chromium', () =>
 
     // navigator.sendBeacon: text/plain, credentialed, no preflight.
     const beaconId = `beacon-${Date.now()}`;
-    const queued = await page.evaluate((url, id) => navigator.sendBeacon(url, JSON.stringify([{ event_id: id, event_type: 'beacon', timestamp: Date.now(), app_id: 'demo-app' }])), `${stack.api}/collect?appId=demo-app`, beaconId);
+    const queued = await page.evaluate((url, id) => (navigator as unknown as { sendBeacon(url: string, data: string): boolean }).sendBeacon(url, JSON.stringify([{ event_id: id, event_type: 'beacon', timestamp: Date.now(), app_id: 'demo-app' }])), `${stack.api}/collect?appId=demo-app`, beaconId);
     expect(queued).toBe(true);
     sent.add(beaconId);
 
