@@ -1,6 +1,7 @@
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { gzipSync } from 'node:zlib';
 import { KafkaConnectClient, ListConnectorsCommand, ListCustomPluginsCommand } from '@aws-sdk/client-kafkaconnect';
 import { LambdaClient, ListEventSourceMappingsCommand } from '@aws-sdk/client-lambda';
 import { Kafka, logLevel } from 'kafkajs';
@@ -170,6 +171,7 @@ describe('end to end: pipelines created, used and deleted through the admin API'
     const pipeline = await createPipeline(stack, {
       projectId: 'delta',
       appIds: ['delta-web'],
+      allowedOrigins: ['https://*.example.com'],
       kafka: { type: 'self-hosted', brokers: brokers.join(','), securityGroupId: 'sg-00000000000000001' },
       sink: { mode: 'lambda', maxIntervalSeconds: 1, batchSize: 1000 },
     });
@@ -178,12 +180,46 @@ describe('end to end: pipelines created, used and deleted through the admin API'
     expect(await topics(stack, brokers)).toContain('delta');
     expect(await topics(stack)).not.toContain('delta');
 
+    // The pipeline's allowedOrigins: its origins get credentialed CORS, others a 403.
+    const preflight = (origin: string) => fetch(`${stack.api}/collect?appId=delta-web`, { method: 'OPTIONS', headers: { origin, 'access-control-request-method': 'POST' } });
+    const allowed = await preflight('https://blog.example.com');
+    expect(allowed.status).toBe(204);
+    expect(allowed.headers.get('access-control-allow-origin')).toBe('https://blog.example.com');
+    expect(allowed.headers.get('access-control-allow-credentials')).toBe('true');
+    const refused = await preflight('https://evil.test');
+    expect(refused.status).toBe(403);
+    expect(refused.headers.get('access-control-allow-origin')).toBeNull();
+    const post = await fetch(`${stack.api}/collect?appId=delta-web`, { method: 'POST', headers: { origin: 'https://evil.test', 'content-type': 'text/plain' }, body: exactEvents('delta-web', 'evil')[0] });
+    expect(post.status).toBe(403);
+    expect(((await post.json()) as { message: string }).message).toContain("pipeline's allowedOrigins");
+
     const ids = await postEvents(stack, 'delta-web', 'delta');
     const exact = exactEvents('delta-web', 'delta-exact');
     await postExact(stack, 'delta-web', exact);
     const counts = await waitForEvents(stack, ids, 30_000);
     expect([...counts.values()].every((n) => n === 1)).toBe(true);
     await expectExactInS3(stack, exact);
+    // Hostile shapes through the gateway: each a clear 4xx (or per-event rejections), never a 5xx.
+    const url = `${stack.api}/collect?appId=delta-web`;
+    const deep = '['.repeat(500_000) + ']'.repeat(500_000);
+    const manyRejected = JSON.stringify(Array.from({ length: 10_000 }, (_, i) => ({ event_id: `${'r'.repeat(200)}-${i}`, event_type: 't', timestamp: 1, app_id: 'other-app' })));
+    const bodies: [string, string | Buffer, Record<string, string>][] = [
+      ['deep arrays', deep, {}],
+      ['a deep event', `[{"event_id":"d","event_type":"t","timestamp":1,"app_id":"delta-web","n":${deep}}]`, {}],
+      ['too many events', gzipSync(`[${Array.from({ length: 10_001 }, () => '{}').join(',')}]`), { 'content-encoding': 'gzip' }],
+      ['10,000 rejections', gzipSync(manyRejected), { 'content-encoding': 'gzip' }],
+      ['long keys', gzipSync(JSON.stringify([{ event_id: 'k', event_type: 't', timestamp: 1, app_id: 'delta-web', session_id: 's'.repeat(900_000) }])), { 'content-encoding': 'gzip' }],
+      ['a huge event', gzipSync(JSON.stringify([{ event_id: 'h', event_type: 't', timestamp: 1, app_id: 'delta-web', pad: 'p'.repeat(3_000_000) }])), { 'content-encoding': 'gzip' }],
+      ['invalid UTF-8', Buffer.from([0x5b, 0xc3, 0x28, 0x5d]), {}],
+      ['not JSON', '{"event_id":', {}],
+    ];
+    for (const [what, body, headers] of bodies) {
+      const res = await fetch(url, { method: 'POST', headers: { 'content-type': 'application/json', ...headers }, body });
+      const answer = (await res.json()) as { message?: string; rejected?: { reason: string }[] };
+      expect([what, res.status >= 400 && res.status < 500]).toEqual([what, true]);
+      expect(answer.message ?? answer.rejected?.[0]?.reason).toEqual(expect.any(String));
+    }
+
     // Still only on the second cluster: the ingest wrote there, not to the stack's brokers.
     expect(await topics(stack)).not.toContain('delta');
     expect((await deletePipeline(stack, pipeline.id)).status).toBe('DELETED');
