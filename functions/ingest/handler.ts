@@ -18,14 +18,16 @@ let container: { deps: CollectDeps; pool: ProducerPool } | undefined;
  * cached), so a send costs no re-validation.
  */
 function connectionResolver(config: IngestConfig) {
-  // The stack's cluster is only the static route's; read (and validated) at start when configured.
-  const staticCluster = config.topic === undefined ? undefined : parseClusterConfig(process.env, { logger });
+  // The stack's cluster is the static route's; read (and validated) at start when configured.
+  let stackCluster = config.topic === undefined ? undefined : parseClusterConfig(process.env, { logger });
   const validated = new WeakMap<ClusterDescription, ClusterConnection>();
   return (route: IngestRoute): ClusterConnection => {
     const description = route.cluster;
     if (description === undefined) {
-      if (staticCluster !== undefined) return staticCluster;
-      throw new Error(`the route to topic '${route.topic}' names no cluster (its pipeline predates stored cluster connections: recreate it)`);
+      // The static route, or a registry route written before routes carried their cluster: such a
+      // pipeline was created when ingest wrote only to the stack's cluster, so that is its cluster.
+      stackCluster ??= parseClusterConfig(process.env, { logger });
+      return stackCluster;
     }
     let conn = validated.get(description);
     if (conn === undefined) {
