@@ -11,7 +11,8 @@ export default {
   },
   testMatch: ['<rootDir>/test/**/*.test.ts'],
   // Fault experiments run whole stacks for minutes: `npm run test:faults` (jest.faults.config.js).
-  testPathIgnorePatterns: ['/node_modules/', '<rootDir>/test/faults/'],
+  // The browser test needs Chromium (apt package): `npm run test:browser`, run by .ci/run.
+  testPathIgnorePatterns: ['/node_modules/', '<rootDir>/test/faults/', '<rootDir>/test/browser/'],
   setupFiles: ['<rootDir>/test/helpers/jest-env.ts'],
   testTimeout: 30000,
 };

@@ -30,10 +30,13 @@ export interface StackOptions {
   demo?: boolean;
   /**
    * Fixed ports by default (Kafka 9092-9094, TLS 9292-9294, SASL/SCRAM 9392-9394, IAM 9492-9494,
-   * 4566, 3000); 0 picks free ports (tests; the secured listeners follow `kafka` when it is 0).
+   * second cluster 9192-9193, 4566, 3000); 0 picks free ports (tests; the secured listeners and the
+   * second cluster follow `kafka` when it is 0).
    */
-  ports?: { kafka?: number; kafkaTls?: number; kafkaScram?: number; kafkaIam?: number; aws?: number; api?: number };
+  ports?: { kafka?: number; kafkaTls?: number; kafkaScram?: number; kafkaIam?: number; kafka2?: number; aws?: number; api?: number };
   brokers?: number;
+  /** Brokers of the second dev cluster (pipelines on another cluster); default 2, 0 = none. */
+  secondClusterBrokers?: number;
   /** Demo mapping window (s) and batch size; Firehose buffer interval (s). */
   demoWindowSeconds?: number;
   demoBatchSize?: number;
@@ -61,6 +64,9 @@ export interface Stack {
     /** The `AmazonMSK_` secret of the dev cluster's SCRAM user (in the local Secrets Manager). */
     scramSecret: { name: string; arn: string };
   };
+  /** The second dev cluster (its own brokers, topics and data), described by MSK as `secondClusterArn`. */
+  kafka2: { brokers: string[]; bootstrap: string } | undefined;
+  secondClusterArn: string | undefined;
   dataDir: string;
   s3Dir: string;
   /** The data bucket (Firehose output, connector output, dead letters). */
@@ -77,13 +83,14 @@ export interface Stack {
 export const DEMO = { projectId: 'demo', appId: 'demo-app', topic: 'demo' } as const;
 export const LOCAL_BUCKET = 'clickstream-local';
 export const DEV_SCRAM_SECRET = 'AmazonMSK_clickstream-local';
+export const SECOND_CLUSTER_NAME = 'clickstream-local-2';
 
 export async function startStack(options: StackOptions = {}): Promise<Stack> {
   const root = resolve(options.root ?? process.cwd());
   const dataDir = resolve(options.dataDir ?? join(root, '.local'));
   const say = options.say ?? (() => undefined);
   const free = options.ports?.kafka === 0;
-  const ports = { kafka: 9092, kafkaTls: free ? 0 : 9292, kafkaScram: free ? 0 : 9392, kafkaIam: free ? 0 : 9492, aws: 4566, api: 3000, ...options.ports };
+  const ports = { kafka: 9092, kafkaTls: free ? 0 : 9292, kafkaScram: free ? 0 : 9392, kafkaIam: free ? 0 : 9492, kafka2: free ? 0 : 9192, aws: 4566, api: 3000, ...options.ports };
   if (options.fresh) {
     await rm(dataDir, { recursive: true, force: true });
     say(`removed previous state in ${dataDir}`);
@@ -105,6 +112,14 @@ export async function startStack(options: StackOptions = {}): Promise<Stack> {
     });
     started.push(cluster);
     say(`Kafka dev cluster: ${cluster.bootstrap}`);
+    const secondBrokers = options.secondClusterBrokers ?? 2;
+    const second = secondBrokers > 0
+      ? await startCluster({ brokers: secondBrokers, port: ports.kafka2, dataDir: join(dataDir, 'kafka-2') })
+      : undefined;
+    if (second) {
+      started.push(second);
+      say(`second Kafka dev cluster: ${second.bootstrap}`);
+    }
 
     const config = await loadServiceConfig(root, {
       kafkaBrokers: cluster.bootstrap,
@@ -160,7 +175,11 @@ export async function startStack(options: StackOptions = {}): Promise<Stack> {
       dataDir,
       region: LOCAL_REGION,
       kafka: { brokers: cluster.brokers, ...(cluster.tls ? { caPem: cluster.tls.caPem } : {}) },
-      msk: { cluster: { listeners: { tls: cluster.listeners.tls?.split(','), scram: cluster.listeners.scram?.split(','), iam: cluster.listeners.iam?.split(',') } } },
+      msk: {
+        cluster: { listeners: { tls: cluster.listeners.tls?.split(','), scram: cluster.listeners.scram?.split(','), iam: cluster.listeners.iam?.split(',') } },
+        // The second cluster, described as another provisioned cluster in the stack's VPC.
+        ...(second ? { clusters: [{ name: SECOND_CLUSTER_NAME, brokers: second.brokers, local: true, serverProperties: { 'default.replication.factor': Math.min(3, second.brokers.length), 'min.insync.replicas': 1 } }] } : {}),
+      },
       kafkaBrokers: {
         list: () => cluster.brokerStatus(),
         stop: (nodeId) => cluster.stopBroker(cluster.nodeIds.indexOf(nodeId)),
@@ -235,6 +254,8 @@ export async function startStack(options: StackOptions = {}): Promise<Stack> {
         tls: cluster.tls,
         scramSecret: { name: DEV_SCRAM_SECRET, arn: scramSecret.arn },
       },
+      kafka2: second ? { brokers: second.brokers, bootstrap: second.bootstrap } : undefined,
+      secondClusterArn: second ? localAws.msk.clusters().map((c) => c as { clusterName?: string; clusterArn?: string }).find((c) => c.clusterName === SECOND_CLUSTER_NAME)?.clusterArn : undefined,
       dataDir,
       s3Dir: localAws.s3Dir,
       bucket: LOCAL_BUCKET,

@@ -70,6 +70,7 @@ function banner(stack: Stack): string {
     `    SASL/SCRAM    ${stack.kafka.listeners.scram ?? '-'}   (SASL_SSL, SCRAM-SHA-512; secret ${stack.kafka.scramSecret.name})`,
     `    IAM           ${stack.kafka.listeners.iam ?? '-'}   (SASL_SSL, OAUTHBEARER with MSK IAM tokens signed with AWS_ACCESS_KEY_ID=local)`,
     ...(stack.kafka.tls ? [`    CA            ${relative(process.cwd(), stack.kafka.tls.caLocation)}; truststores ${relative(process.cwd(), stack.kafka.tls.jksLocation)}, ${relative(process.cwd(), stack.kafka.tls.pkcs12Location)} (password ${stack.kafka.tls.truststorePassword})`] : []),
+    ...(stack.kafka2 ? [`  2nd cluster     ${stack.kafka2.bootstrap}   (described as ${stack.secondClusterArn ?? '?'}; or use it self-hosted)`] : []),
     `  AWS endpoint    ${stack.aws}   (Firehose, Lambda, Step Functions, DynamoDB, MSK, MSK Connect, S3, Secrets Manager)`,
     `  S3 objects      ${s3}/${stack.bucket}/...`,
     `  state           ${relative(process.cwd(), stack.dataDir) || stack.dataDir}  (kept across restarts; npm start -- --fresh to reset)`,
@@ -95,6 +96,11 @@ function banner(stack: Stack): string {
       `"kafka":{"type":"msk","clusterArn":"${stack.clusterArn}"},` +
       `"sink":{"mode":"connector","maxIntervalSeconds":60,"batchSize":1000,"connector":{"pluginLocation":{"bucketArn":"arn:aws:s3:::${stack.bucket}","fileKey":"plugins/confluentinc-kafka-connect-s3.zip"}}}}'`,
     `  curl -s ${stack.api}/pipelines`,
+    ...(stack.kafka2 ? [
+      'A pipeline on the second cluster (self-hosted brokers; its events go to that cluster):',
+      `  curl -s -X POST ${stack.api}/pipelines -H 'content-type: application/json' -d '{"projectId":"blog","appIds":["blog-web"],` +
+        `"kafka":{"type":"self-hosted","brokers":"${stack.kafka2.bootstrap}","securityGroupId":"sg-00000000000000001"},"sink":{"mode":"lambda","maxIntervalSeconds":5}}'`,
+    ] : []),
     '',
     'Look around with the AWS CLI and kcat:',
     `  ${cli} stepfunctions list-executions --state-machine-arn ${process.env.CREATE_PIPELINE_STATE_MACHINE_ARN ?? ''}`,

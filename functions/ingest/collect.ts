@@ -1,8 +1,11 @@
-import { BadRequestError, ForbiddenError, ServiceUnavailableError } from '../lib/errors.ts';
-import { decodeBody, parseEvents } from './decode-body.ts';
-import { enrich, recordKey } from './enrich.ts';
+import type { ClusterDescription } from '../lib/kafka/index.ts';
+import { BadRequestError, ForbiddenError, PayloadTooLargeError, ServiceUnavailableError } from '../lib/errors.ts';
+import { OriginNotAllowedError, originProblem, type OriginPolicy } from './cors.ts';
+import { decodeBody } from './decode-body.ts';
+import { enrichRaw, recordKey } from './enrich.ts';
 import { limits } from './limits.ts';
-import { validateEvents, type Rejection } from './validate-event.ts';
+import { scanEvents } from './scan-events.ts';
+import { eventProblem, rejection, type ClickEvent, type Rejection } from './validate-event.ts';
 
 /** One Kafka record as the ingest core hands it to the producer port. */
 export interface OutgoingRecord {
@@ -11,21 +14,32 @@ export interface OutgoingRecord {
   headers: Record<string, string>;
 }
 
+/** Where an app's events go: its pipeline's topic on its pipeline's cluster. */
+export interface IngestRoute {
+  topic: string;
+  /** The pipeline's cluster connection; absent = the stack's default cluster (the static route). */
+  cluster?: ClusterDescription;
+  /** The pipeline's browser origins (exact or `*.example.com`); absent = any the stack allows. */
+  allowedOrigins?: readonly string[];
+}
+
 /**
  * The producer port. `send` resolves only once Kafka acknowledged every record (acks=all) and
  * rejects otherwise; `isUnavailable` tells a timeout/outage (→ 503) from a programming error.
  */
 export interface RecordProducer {
-  send(topic: string, records: OutgoingRecord[], opts: { timeoutMs: number }): Promise<void>;
+  send(route: IngestRoute, records: OutgoingRecord[], opts: { timeoutMs: number }): Promise<void>;
 }
 
 export interface CollectDeps {
   producer: RecordProducer;
-  /** Resolves the Kafka topic for an app, or undefined when the app is not allowed to send. */
-  topicFor(appId: string): string | undefined | Promise<string | undefined>;
+  /** Resolves the route of an app, or undefined when the app is not allowed to send. */
+  routeFor(appId: string): IngestRoute | undefined | Promise<IngestRoute | undefined>;
   isUnavailable(err: unknown): boolean;
   /** Told when Kafka refused a write for an app, so its cached route is looked up again. */
   routeFailed?(appId: string): void;
+  /** The stack's browser origins (CORS_ALLOWED_ORIGINS). Default: any origin. */
+  origins?: OriginPolicy;
   ackTimeoutMs: number;
   retryAfterSeconds: number;
   now(): number;
@@ -45,29 +59,52 @@ export interface CollectResult {
   rejected: Rejection[];
 }
 
-const APP_ID = /^[A-Za-z0-9][A-Za-z0-9_.-]{0,127}$/;
+export const APP_ID = /^[A-Za-z0-9][A-Za-z0-9_.-]{0,127}$/;
 
 function parseUploadTimestamp(value: string | undefined): number | undefined {
   if (value === undefined || value === '') return undefined;
   const n = Number(value);
   if (!Number.isSafeInteger(n) || n <= 0) {
-    throw new BadRequestError(`query parameter upload_timestamp='${value}' must be a millisecond epoch integer`);
+    throw new BadRequestError(`query parameter upload_timestamp='${value.slice(0, 64)}' must be a millisecond epoch integer`);
   }
   return n;
 }
 
+function parsePlatform(value: string | undefined): string | undefined {
+  if (value === undefined || value === '') return undefined;
+  if (value.length > limits.maxPlatformChars) {
+    throw new BadRequestError(`query parameter platform is ${value.length} characters; the limit is ${limits.maxPlatformChars}`);
+  }
+  return value;
+}
+
+/** The app id of a request, validated (used by POST and by the CORS preflight). */
+export function requestAppId(query: Record<string, string | undefined>): string {
+  const appId = query.appId;
+  if (appId === undefined || appId === '') throw new BadRequestError('query parameter appId is required');
+  if (!APP_ID.test(appId)) throw new BadRequestError(`query parameter appId='${appId.slice(0, 64)}' is not a valid app id`);
+  return appId;
+}
+
+/** The route of an app whose request comes from `origin` (undefined = not a browser): 403 when refused. */
+export async function authorisedRoute(appId: string, origin: string | undefined, deps: Pick<CollectDeps, 'routeFor' | 'origins'>): Promise<IngestRoute> {
+  const route = await deps.routeFor(appId);
+  if (route === undefined) throw new ForbiddenError(`appId '${appId}' is not registered for ingestion`);
+  const problem = originProblem(origin, deps.origins, route.allowedOrigins);
+  if (problem !== undefined) throw new OriginNotAllowedError(problem);
+  return route;
+}
+
 /**
  * POST /collect without HTTP: decode, validate, enrich, key, and write to Kafka. Answers only
- * after Kafka acknowledged; throws the HttpError that describes any refusal.
+ * after Kafka acknowledged; throws the HttpError that describes any refusal. Each event's own
+ * bytes are what Kafka receives (the enrichment is spliced in, see enrich.ts).
  */
 export async function collect(req: CollectRequest, deps: CollectDeps): Promise<CollectResult> {
-  const appId = req.query.appId;
-  if (appId === undefined || appId === '') throw new BadRequestError('query parameter appId is required');
-  if (!APP_ID.test(appId)) throw new BadRequestError(`query parameter appId='${appId}' is not a valid app id`);
+  const appId = requestAppId(req.query);
   const uploadTimestamp = parseUploadTimestamp(req.query.upload_timestamp);
-
-  const topic = await deps.topicFor(appId);
-  if (topic === undefined) throw new ForbiddenError(`appId '${appId}' is not registered for ingestion`);
+  const platform = parsePlatform(req.query.platform);
+  const route = await authorisedRoute(appId, req.headers.origin, deps);
 
   const text = decodeBody({
     body: req.body,
@@ -75,8 +112,14 @@ export async function collect(req: CollectRequest, deps: CollectDeps): Promise<C
     compression: req.query.compression,
     contentEncoding: req.headers['content-encoding'],
   });
-  const candidates = parseEvents(text);
-  const { valid, rejected } = validateEvents(candidates, appId);
+  const { spans, batch } = scanEvents(text);
+  if (spans.length === 0) throw new BadRequestError('request body is an empty batch: send at least one event');
+  if (spans.length > limits.maxEventsPerRequest) {
+    throw new PayloadTooLargeError(`request body has ${spans.length} events; the limit is ${limits.maxEventsPerRequest} per request (maxEventsPerRequest)`);
+  }
+  if (!batch && text.charCodeAt(spans[0]!.start) !== 123) {
+    throw new BadRequestError('request body must be a JSON array of events or one event object');
+  }
 
   const ctx = {
     ingestTime: deps.now(),
@@ -84,23 +127,41 @@ export async function collect(req: CollectRequest, deps: CollectDeps): Promise<C
     userAgent: req.headers['user-agent'],
     requestId: req.requestId,
     uploadTimestamp,
+    platform,
   };
   const records: OutgoingRecord[] = [];
-  for (const { index, event } of valid) {
-    const value = JSON.stringify(enrich(event, ctx));
+  const rejected: Rejection[] = [];
+  spans.forEach(({ start, end, depth }, index) => {
+    const raw = text.slice(start, end);
+    const bytes = Buffer.byteLength(raw);
+    if (bytes > limits.maxEventBytes) {
+      rejected.push({ index, reason: `event is ${bytes} bytes; the limit is ${limits.maxEventBytes} bytes (maxEventBytes)` });
+      return;
+    }
+    if (depth > limits.maxEventDepth) {
+      rejected.push({ index, reason: `event nests ${depth} levels deep; the limit is ${limits.maxEventDepth} (maxEventDepth)` });
+      return;
+    }
+    const candidate: unknown = JSON.parse(raw);
+    const problem = eventProblem(candidate, appId);
+    if (problem !== undefined) {
+      rejected.push(rejection(index, candidate, problem));
+      return;
+    }
+    const event = candidate as ClickEvent;
+    const value = enrichRaw(raw, event, ctx);
     if (Buffer.byteLength(value) > limits.maxEventBytes) {
-      rejected.push({ index, event_id: event.event_id, reason: `event is larger than ${limits.maxEventBytes} bytes once enriched` });
-      continue;
+      rejected.push(rejection(index, event, `event is larger than ${limits.maxEventBytes} bytes once enriched (maxEventBytes)`));
+      return;
     }
     records.push({ key: recordKey(event), value, headers: { app_id: event.app_id, event_type: event.event_type } });
-  }
-  rejected.sort((a, b) => a.index - b.index);
+  });
 
   if (records.length === 0) {
-    throw new BadRequestError(`all ${candidates.length} events are invalid`, { accepted: 0, rejected });
+    throw new BadRequestError(`all ${spans.length} events are invalid`, { accepted: 0, rejected });
   }
   try {
-    await deps.producer.send(topic, records, { timeoutMs: deps.ackTimeoutMs });
+    await deps.producer.send(route, records, { timeoutMs: deps.ackTimeoutMs });
   } catch (err) {
     deps.routeFailed?.(appId);
     if (deps.isUnavailable(err)) {

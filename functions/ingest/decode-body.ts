@@ -1,3 +1,4 @@
+import { isUtf8 } from 'node:buffer';
 import { gunzipSync } from 'node:zlib';
 import { BadRequestError, PayloadTooLargeError, UnsupportedMediaTypeError } from '../lib/errors.ts';
 import { limits } from './limits.ts';
@@ -76,19 +77,6 @@ export function decodeBody(raw: RawBody): string {
   if (data.length > limits.maxDecompressedBytes) {
     throw new PayloadTooLargeError(`request body decompresses to more than ${limits.maxDecompressedBytes} bytes`);
   }
+  if (!isUtf8(data)) throw new BadRequestError('request body is not valid UTF-8 text');
   return data.toString('utf8');
-}
-
-/** Parses the JSON text into a non-empty list of candidate events (array or single object). */
-export function parseEvents(text: string): unknown[] {
-  let parsed: unknown;
-  try {
-    parsed = JSON.parse(text);
-  } catch (err) {
-    throw new BadRequestError(`request body is not valid JSON: ${(err as Error).message}`);
-  }
-  const events = Array.isArray(parsed) ? parsed : parsed !== null && typeof parsed === 'object' ? [parsed] : undefined;
-  if (!events) throw new BadRequestError('request body must be a JSON array of events or one event object');
-  if (events.length === 0) throw new BadRequestError('request body is an empty batch: send at least one event');
-  return events;
 }

@@ -1,4 +1,4 @@
-import type { ClickEvent } from './validate-event.ts';
+import { identityFields, type ClickEvent } from './validate-event.ts';
 
 export interface RequestContext {
   /** Server time the request was handled, ms epoch. */
@@ -8,41 +8,30 @@ export interface RequestContext {
   requestId: string | undefined;
   /** Client send time (`upload_timestamp` query parameter), ms epoch. */
   uploadTimestamp: number | undefined;
-}
-
-export interface EnrichedEvent extends ClickEvent {
-  ingest_time: number;
-  client_ip: string | null;
-  user_agent: string | null;
-  request_id: string | null;
-  timestamp_corrected?: number;
+  /** The SDK's `platform` query parameter (`Web`, `Android`, `iOS`, ...). */
+  platform: string | undefined;
 }
 
 /**
- * Adds the server-side fields. `timestamp_corrected` shifts the client timestamp by the clock
- * skew measured on this request (server receive time − client send time), so events from
- * devices with wrong clocks can still be ordered.
+ * The event as the client sent it, with the server-side fields added inside its closing brace:
+ * `raw` is the event's own JSON text (an object, as validated), never re-serialised, so numbers,
+ * escapes and key order stay exactly as sent. Raw CR/LF bytes can only be insignificant whitespace
+ * in valid JSON; they become spaces so that every event stays one JSON line in S3.
+ *
+ * `timestamp_corrected` shifts the client timestamp by the clock skew measured on this request
+ * (server receive time − client send time), so events from devices with wrong clocks can still
+ * be ordered.
  */
-export function enrich(event: ClickEvent, ctx: RequestContext): EnrichedEvent {
-  const enriched: EnrichedEvent = {
-    ...event,
-    ingest_time: ctx.ingestTime,
-    client_ip: ctx.clientIp ?? null,
-    user_agent: ctx.userAgent ?? null,
-    request_id: ctx.requestId ?? null,
-  };
-  if (ctx.uploadTimestamp !== undefined) {
-    enriched.timestamp_corrected = event.timestamp + (ctx.ingestTime - ctx.uploadTimestamp);
-  }
-  return enriched;
+export function enrichRaw(raw: string, event: ClickEvent, ctx: RequestContext): string {
+  let fields = `,"ingest_time":${ctx.ingestTime},"client_ip":${JSON.stringify(ctx.clientIp ?? null)},"user_agent":${JSON.stringify(ctx.userAgent ?? null)},"request_id":${JSON.stringify(ctx.requestId ?? null)}`;
+  if (ctx.platform !== undefined) fields += `,"request_platform":${JSON.stringify(ctx.platform)}`;
+  if (ctx.uploadTimestamp !== undefined) fields += `,"timestamp_corrected":${event.timestamp + (ctx.ingestTime - ctx.uploadTimestamp)}`;
+  const close = raw.lastIndexOf('}');
+  const body = raw.slice(0, close);
+  return `${/[\r\n]/.test(body) ? body.replace(/[\r\n]/g, ' ') : body}${fields}}`;
 }
 
-/**
- * Identity fields tried, in order, for the record key. The first present one keeps one
- * user's (or device's, or session's) events in one partition, hence in order.
- */
-export const identityFields = ['user_id', 'user_pseudo_id', 'unique_id', 'device_id', 'session_id'] as const;
-
+/** The record key: `<app_id>:<first identity field present>` (else the event id); bounded by validation. */
 export function recordKey(event: ClickEvent): string {
   for (const field of identityFields) {
     const value = event[field];

@@ -2,14 +2,18 @@ import { ServiceUnavailableError } from '../lib/errors.ts';
 import type { Log } from '../lib/logger.ts';
 import { ROUTE_HIT_TTL_SECONDS, ROUTE_MAX_AGE_SECONDS } from '../lib/route-fence.ts';
 import type { PipelineStore } from '../pipelines/model.ts';
+import type { IngestRoute } from './collect.ts';
 
 /** The part of the pipelines registry the ingest reads (one GetItem per lookup). */
 export type RouteRegistry = Pick<PipelineStore, 'activeRoute'>;
 
-export interface TopicResolverOptions {
+export interface RouteResolverOptions {
   /** The pipelines registry; without it only the static route applies. */
   registry?: RouteRegistry;
-  /** The configured allowlist (ALLOWED_APP_IDS → INGEST_TOPIC), consulted after the registry. */
+  /**
+   * The configured allowlist (ALLOWED_APP_IDS → INGEST_TOPIC on the stack's KAFKA_BROKERS),
+   * consulted after the registry.
+   */
   staticRoute?: { topic: string; appIds: ReadonlySet<string> };
   log: Log;
   /** Retry-After of the 503 answered while the registry cannot be read. */
@@ -29,13 +33,14 @@ export interface TopicResolverOptions {
 }
 
 interface Entry {
-  topic: string | undefined;
+  route: IngestRoute | undefined;
   fetchedAt: number;
 }
 
 /**
- * `topicFor(appId)` of the ingest core: the pipelines registry first (an ACTIVE pipeline's app
- * routes to its topic), then the static allowlist; undefined → the core answers 403.
+ * `routeFor(appId)` of the ingest core: the pipelines registry first (an ACTIVE pipeline's app
+ * routes to its topic on its cluster, with its allowed origins), then the static allowlist (the
+ * stack's default cluster); undefined → the core answers 403.
  *
  * Lookups are cached per container (15 s for routes, 5 s for misses, bounded LRU) and concurrent
  * lookups of one app share one registry call, so a burst of requests costs one GetItem. When the
@@ -43,37 +48,42 @@ interface Entry {
  * the teardown fence), then the static allowlist; only if neither knows the app does the request fail, with a 503 and
  * Retry-After — never a 500, and never a 403 that would tell an SDK to drop its events.
  */
-export type TopicResolver = ((appId: string) => Promise<string | undefined>) & {
+export type RouteResolver = ((appId: string) => Promise<IngestRoute | undefined>) & {
   /** Drops the cached route of an app, so the next request reads the registry again. */
   forget(appId: string): void;
 };
 
-export function createTopicResolver(options: TopicResolverOptions): TopicResolver {
+export function createRouteResolver(options: RouteResolverOptions): RouteResolver {
   const maxAge = options.maxAgeMs ?? ROUTE_MAX_AGE_SECONDS * 1000;
   const hitTtl = Math.min(options.hitTtlMs ?? (options.maxAgeMs !== undefined ? maxAge / 2 : ROUTE_HIT_TTL_SECONDS * 1000), maxAge);
   const missTtl = options.missTtlMs ?? 5_000;
   const maxEntries = options.maxEntries ?? 10_000;
   const now = options.now ?? Date.now;
   const cache = new Map<string, Entry>();
-  const inFlight = new Map<string, Promise<string | undefined>>();
-  const fromStatic = (appId: string) => (options.staticRoute?.appIds.has(appId) ? options.staticRoute.topic : undefined);
+  const inFlight = new Map<string, Promise<IngestRoute | undefined>>();
+  const fromStatic = (appId: string): IngestRoute | undefined => (options.staticRoute?.appIds.has(appId) ? { topic: options.staticRoute.topic } : undefined);
 
-  function remember(appId: string, topic: string | undefined): void {
+  function remember(appId: string, route: IngestRoute | undefined): void {
     cache.delete(appId);
-    cache.set(appId, { topic, fetchedAt: now() });
+    cache.set(appId, { route, fetchedAt: now() });
     while (cache.size > maxEntries) cache.delete(cache.keys().next().value as string);
   }
 
-  async function lookup(registry: RouteRegistry, appId: string, cached: Entry | undefined): Promise<string | undefined> {
+  async function lookup(registry: RouteRegistry, appId: string, cached: Entry | undefined): Promise<IngestRoute | undefined> {
     try {
-      const route = await registry.activeRoute(appId);
-      remember(appId, route?.topic);
-      return route?.topic ?? fromStatic(appId);
+      const active = await registry.activeRoute(appId);
+      const route: IngestRoute | undefined = active === undefined ? undefined : {
+        topic: active.topic,
+        ...(active.cluster !== undefined ? { cluster: active.cluster } : {}),
+        ...(active.allowedOrigins !== undefined ? { allowedOrigins: active.allowedOrigins } : {}),
+      };
+      remember(appId, route);
+      return route ?? fromStatic(appId);
     } catch (err) {
       const error = err instanceof Error ? `${err.name}: ${err.message}` : String(err);
-      if (cached?.topic !== undefined && now() - cached.fetchedAt < maxAge) {
+      if (cached?.route !== undefined && now() - cached.fetchedAt < maxAge) {
         options.log.warn('pipelines registry unavailable; using the last known route', { appId, error });
-        return cached.topic;
+        return cached.route;
       }
       const configured = fromStatic(appId);
       if (configured !== undefined) {
@@ -85,12 +95,12 @@ export function createTopicResolver(options: TopicResolverOptions): TopicResolve
     }
   }
 
-  async function topicFor(appId: string): Promise<string | undefined> {
+  async function routeFor(appId: string): Promise<IngestRoute | undefined> {
     const registry = options.registry;
     if (!registry) return fromStatic(appId);
     const cached = cache.get(appId);
-    if (cached && now() - cached.fetchedAt < (cached.topic === undefined ? missTtl : hitTtl)) {
-      return cached.topic ?? fromStatic(appId);
+    if (cached && now() - cached.fetchedAt < (cached.route === undefined ? missTtl : hitTtl)) {
+      return cached.route ?? fromStatic(appId);
     }
     let pending = inFlight.get(appId);
     if (!pending) {
@@ -100,5 +110,5 @@ export function createTopicResolver(options: TopicResolverOptions): TopicResolve
     return pending;
   }
 
-  return Object.assign(topicFor, { forget: (appId: string) => void cache.delete(appId) });
+  return Object.assign(routeFor, { forget: (appId: string) => void cache.delete(appId) });
 }

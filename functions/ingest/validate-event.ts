@@ -1,3 +1,5 @@
+import { limits } from './limits.ts';
+
 /** A clickstream event after validation: the four required fields typed, everything else kept. */
 export interface ClickEvent {
   event_id: string;
@@ -13,8 +15,29 @@ export interface Rejection {
   reason: string;
 }
 
+/**
+ * Identity fields tried, in order, for the record key. The first present one keeps one
+ * user's (or device's, or session's) events in one partition, hence in order.
+ */
+export const identityFields = ['user_id', 'user_pseudo_id', 'unique_id', 'device_id', 'session_id'] as const;
+
+/** Top-level fields the server adds to every event (enrich.ts); an event may not carry them. */
+export const enrichmentFields = ['ingest_time', 'client_ip', 'user_agent', 'request_id', 'request_platform', 'timestamp_corrected'] as const;
+
 function isNonEmptyString(v: unknown): v is string {
   return typeof v === 'string' && v.length > 0;
+}
+
+/** A client value quoted in a reason or rejection, cut so an answer stays small whatever was sent. */
+export function quote(value: string): string {
+  return value.length <= 64 ? value : `${value.slice(0, 64)}…(${value.length} chars)`;
+}
+
+function tooLong(field: string, value: unknown): string | undefined {
+  if (typeof value === 'string' && value.length > limits.maxIdentityChars) {
+    return `${field}: ${value.length} characters; the limit is ${limits.maxIdentityChars} (maxIdentityChars)`;
+  }
+  return undefined;
 }
 
 /**
@@ -32,22 +55,18 @@ export function eventProblem(candidate: unknown, appId: string): string | undefi
     return 'timestamp: required, must be a millisecond epoch number';
   }
   if (!isNonEmptyString(e.app_id)) return 'app_id: required, must be a non-empty string';
-  if (e.app_id !== appId) return `app_id: '${e.app_id}' does not match the appId query parameter '${appId}'`;
+  if (e.app_id !== appId) return `app_id: '${quote(e.app_id)}' does not match the appId query parameter '${appId}'`;
+  for (const field of ['event_id', 'event_type', ...identityFields]) {
+    const problem = tooLong(field, e[field]);
+    if (problem) return problem;
+  }
+  const reserved = enrichmentFields.find((field) => Object.hasOwn(e, field));
+  if (reserved !== undefined) return `${reserved}: reserved for the server's enrichment; rename the field`;
   return undefined;
 }
 
-/** Splits a batch into valid events and rejections (index in the batch, event_id when known). */
-export function validateEvents(candidates: unknown[], appId: string): { valid: { index: number; event: ClickEvent }[]; rejected: Rejection[] } {
-  const valid: { index: number; event: ClickEvent }[] = [];
-  const rejected: Rejection[] = [];
-  candidates.forEach((candidate, index) => {
-    const reason = eventProblem(candidate, appId);
-    if (reason === undefined) {
-      valid.push({ index, event: candidate as ClickEvent });
-      return;
-    }
-    const id = (candidate as { event_id?: unknown } | null)?.event_id;
-    rejected.push({ index, ...(isNonEmptyString(id) ? { event_id: id } : {}), reason });
-  });
-  return { valid, rejected };
+/** The rejection of the event at `index`; its event_id is echoed (shortened) when it has one. */
+export function rejection(index: number, candidate: unknown, reason: string): Rejection {
+  const id = (candidate as { event_id?: unknown } | null | undefined)?.event_id;
+  return { index, ...(isNonEmptyString(id) ? { event_id: quote(id) } : {}), reason };
 }

@@ -4,24 +4,16 @@ import type { Log } from './logger.ts';
 
 export type HttpResponse = APIGatewayProxyStructuredResultV2 & { statusCode: number; headers: Record<string, string> };
 
-/** CORS headers for the browser SDKs; the endpoints are public collectors, so any origin. */
-export const corsHeaders: Record<string, string> = {
-  'access-control-allow-origin': '*',
-  'access-control-allow-methods': 'GET,POST,OPTIONS',
-  'access-control-allow-headers': 'content-type,content-encoding,x-amz-date,authorization,x-api-key,x-amz-security-token',
-  'access-control-max-age': '86400',
-};
-
 export function json(statusCode: number, body: unknown, headers: Record<string, string> = {}): HttpResponse {
   return {
     statusCode,
-    headers: { 'content-type': 'application/json', ...corsHeaders, ...headers },
+    headers: { 'content-type': 'application/json', ...headers },
     body: JSON.stringify(body),
   };
 }
 
 export function noContent(headers: Record<string, string> = {}): HttpResponse {
-  return { statusCode: 204, headers: { ...corsHeaders, ...headers }, body: '' };
+  return { statusCode: 204, headers: { ...headers }, body: '' };
 }
 
 /**

@@ -98,7 +98,8 @@ function problemsOf(s: ConnectorSettings): SettingsProblem[] {
  *   shortest rotation the connector can honour.
  * - TimeBasedPartitioner with Hive-style hourly paths under topics.dir/<topic>/, by the records'
  *   Kafka timestamps, in UTC.
- * - JSON lines, gzip; keys as strings, values as schemaless JSON.
+ * - JSON lines, gzip: ByteArrayFormat writes each value's bytes (ingest's JSON) unchanged, one per
+ *   line; keys as strings.
  */
 export function buildConnectorConfiguration(s: ConnectorSettings): Record<string, string> {
   const problems = problemsOf(s);
@@ -118,15 +119,18 @@ export function buildConnectorConfiguration(s: ConnectorSettings): Record<string
     timezone: 'UTC',
     locale: 'en-US',
     'storage.class': 'io.confluent.connect.s3.storage.S3Storage',
-    'format.class': 'io.confluent.connect.s3.format.json.JsonFormat',
+    // The record values are written as they are: ingest's JSON bytes reach S3 unchanged (JsonFormat
+    // would parse and re-serialise them: big integers, -0, exponents, key order).
+    'format.class': 'io.confluent.connect.s3.format.bytearray.ByteArrayFormat',
+    'format.bytearray.extension': '.json',
+    'format.bytearray.line.separator': '\n',
     's3.compression.type': 'gzip',
     'partitioner.class': 'io.confluent.connect.storage.partitioner.TimeBasedPartitioner',
     'path.format': HIVE_PATH_FORMAT,
     'partition.duration.ms': String(HOUR_MS),
     'timestamp.extractor': 'Record',
     'key.converter': 'org.apache.kafka.connect.storage.StringConverter',
-    'value.converter': 'org.apache.kafka.connect.json.JsonConverter',
-    'value.converter.schemas.enable': 'false',
+    'value.converter': 'org.apache.kafka.connect.converters.ByteArrayConverter',
     'schema.compatibility': 'NONE',
     'behavior.on.null.values': 'ignore',
   };

@@ -8,14 +8,12 @@
  * never changes the stored one.
  */
 import { AppIdConflictError, IdempotencyKeyReuseError, PipelineNotFoundError, ProjectConflictError } from './errors.ts';
-import type { Pipeline, PipelineResources, PipelineStatus, PipelineStore, StepRecord } from './model.ts';
+import type { ActiveRoute, Pipeline, PipelineResources, PipelineStatus, PipelineStore, StepRecord } from './model.ts';
 import {
-  assertTransition, IDEMPOTENCY_TTL_SECONDS, PATCH_FIELDS, routeEffect, routeTopic, sortSteps, specFingerprint, type TransitionPatch,
+  assertTransition, IDEMPOTENCY_TTL_SECONDS, PATCH_FIELDS, routeEffect, routeFields, routeTopic, sortSteps, specFingerprint, type TransitionPatch,
 } from './store-rules.ts';
 
-interface Route {
-  pipelineId: string;
-  topic: string;
+interface Route extends ActiveRoute {
   active: boolean;
 }
 
@@ -102,7 +100,7 @@ export class MemoryPipelineStore implements PipelineStore {
     const effect = routeEffect(to);
     for (const appId of next.appIds) {
       if (effect === 'release') this.#routes.delete(appId);
-      else this.#routes.set(appId, { pipelineId: id, topic: routeTopic(next), active: effect === 'activate' });
+      else this.#routes.set(appId, { pipelineId: id, ...routeFields(next), active: effect === 'activate' });
     }
     if (effect === 'release' && this.#projects.get(next.projectId) === id) this.#projects.delete(next.projectId);
     this.#pipelines.set(id, next);
@@ -130,9 +128,11 @@ export class MemoryPipelineStore implements PipelineStore {
     this.#pipelines.set(id, { ...current, executionArn, updatedAt: this.#timestamp() });
   }
 
-  async activeRoute(appId: string): Promise<{ pipelineId: string; topic: string } | undefined> {
+  async activeRoute(appId: string): Promise<ActiveRoute | undefined> {
     const route = this.#routes.get(appId);
-    return route?.active ? { pipelineId: route.pipelineId, topic: route.topic } : undefined;
+    if (!route?.active) return undefined;
+    const { active: _active, ...rest } = route;
+    return structuredClone(rest);
   }
 
   #require(id: string): Pipeline {

@@ -5,6 +5,8 @@
  * `PipelineStore` port, so they are testable without DynamoDB.
  */
 
+import type { ClusterDescription } from '../lib/kafka/config.ts';
+
 /**
  * What a pipeline id can look like: the admin API makes them with `randomUUID()`; anything longer
  * or with other characters cannot name a pipeline (and an 8,000-character id would exceed
@@ -84,6 +86,11 @@ export interface PipelineSpec {
   projectId: string;
   /** The ingest allowlist: events for these apps are accepted once the pipeline is ACTIVE. */
   appIds: string[];
+  /**
+   * Browser origins allowed to send the apps' events (exact `https://shop.example.com` or
+   * `*.example.com` wildcards), within the stack's corsAllowedOrigins; absent = any of those.
+   */
+  allowedOrigins?: string[];
   kafka: KafkaSpec;
   sink: SinkSpec;
 }
@@ -112,6 +119,21 @@ export interface PipelineResources {
   pluginCreated?: boolean;
   connectorArn?: string;
   mappingUuid?: string;
+  /**
+   * How ingest reaches the pipeline's cluster, resolved by ValidateCluster: MSK's bootstrap
+   * brokers for the pipeline's auth (GetBootstrapBrokers), or the self-hosted broker list, plus
+   * the auth settings. Copied into the app routes, so ingest needs one GetItem per app.
+   */
+  cluster?: ClusterDescription;
+}
+
+/** What ingest reads for an app whose pipeline is ACTIVE. */
+export interface ActiveRoute {
+  pipelineId: string;
+  topic: string;
+  /** The pipeline's cluster; absent only on routes written before it was stored. */
+  cluster?: ClusterDescription;
+  allowedOrigins?: string[];
 }
 
 export interface Pipeline extends PipelineSpec {
@@ -150,6 +172,6 @@ export interface PipelineStore {
    * Optional (added for the admin API, which starts the executions); both stores implement it.
    */
   setExecutionArn?(id: string, executionArn: string): Promise<void>;
-  /** The topic an app writes to, when its pipeline is ACTIVE (the ingest routing). */
-  activeRoute(appId: string): Promise<{ pipelineId: string; topic: string } | undefined>;
+  /** Where an app writes to (topic, cluster, origins), when its pipeline is ACTIVE (the ingest routing). */
+  activeRoute(appId: string): Promise<ActiveRoute | undefined>;
 }

@@ -26,9 +26,9 @@ import {
 } from '@aws-sdk/lib-dynamodb';
 import { awsClientConfig, type AwsClientOptions } from '../lib/aws.ts';
 import { AppIdConflictError, IdempotencyKeyReuseError, IllegalTransitionError, PipelineNotFoundError, ProjectConflictError } from './errors.ts';
-import type { Pipeline, PipelineResources, PipelineStatus, PipelineStore, StepRecord } from './model.ts';
+import type { ActiveRoute, Pipeline, PipelineResources, PipelineStatus, PipelineStore, StepRecord } from './model.ts';
 import {
-  assertTransition, IDEMPOTENCY_TTL_SECONDS, PATCH_FIELDS, routeEffect, routeTopic, sortSteps, sourcesOf, specFingerprint, type TransitionPatch,
+  assertTransition, IDEMPOTENCY_TTL_SECONDS, PATCH_FIELDS, routeEffect, routeFields, routeTopic, sortSteps, sourcesOf, specFingerprint, type TransitionPatch,
 } from './store-rules.ts';
 
 /** Name of the global secondary index listing pipelines by creation time. */
@@ -289,12 +289,12 @@ export class DynamoPipelineStore implements PipelineStore {
       ReturnValuesOnConditionCheckFailure: 'ALL_OLD' as const,
     };
     const effect = routeEffect(to);
-    const topic = routeTopic(current);
+    const route = routeFields(current);
     const routes = current.appIds.map(
       (appId): TransactItem =>
         effect === 'release'
           ? { Delete: { TableName: this.#table, Key: { pk: keys.app(appId) }, ...owned } }
-          : { Put: { TableName: this.#table, Item: { pk: keys.app(appId), kind: 'app', pipelineId: current.id, topic, active: effect === 'activate' }, ...owned } },
+          : { Put: { TableName: this.#table, Item: { pk: keys.app(appId), kind: 'app', pipelineId: current.id, ...route, active: effect === 'activate' }, ...owned } },
     );
     const guard: TransactItem[] = effect === 'release' ? [{ Delete: { TableName: this.#table, Key: { pk: keys.project(current.projectId) }, ...owned } }] : [];
     return [update, ...routes, ...guard];
@@ -340,13 +340,25 @@ export class DynamoPipelineStore implements PipelineStore {
     }
   }
 
-  async activeRoute(appId: string): Promise<{ pipelineId: string; topic: string } | undefined> {
+  async activeRoute(appId: string): Promise<ActiveRoute | undefined> {
     const out = await this.#db.send(
-      new GetCommand({ TableName: this.#table, Key: { pk: keys.app(appId) }, ProjectionExpression: 'pipelineId, topic, active' }),
+      new GetCommand({
+        TableName: this.#table,
+        Key: { pk: keys.app(appId) },
+        ProjectionExpression: '#p, #t, #a, #c, #o',
+        ExpressionAttributeNames: { '#p': 'pipelineId', '#t': 'topic', '#a': 'active', '#c': 'cluster', '#o': 'allowedOrigins' },
+      }),
     );
     const item = out.Item;
     if (!item || item.active !== true || typeof item.pipelineId !== 'string' || typeof item.topic !== 'string') return undefined;
-    return { pipelineId: item.pipelineId, topic: item.topic };
+    const cluster = item.cluster as ActiveRoute['cluster'] | undefined;
+    const origins = item.allowedOrigins as unknown;
+    return {
+      pipelineId: item.pipelineId,
+      topic: item.topic,
+      ...(cluster && typeof cluster === 'object' && Array.isArray(cluster.brokers) ? { cluster } : {}),
+      ...(Array.isArray(origins) ? { allowedOrigins: origins.filter((o): o is string => typeof o === 'string') } : {}),
+    };
   }
 }
 

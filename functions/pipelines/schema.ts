@@ -10,6 +10,7 @@
  */
 import { X509Certificate } from 'node:crypto';
 import * as z from 'zod';
+import { originPatternProblem } from '../lib/origins.ts';
 import { sinkSettingsProblems } from './build-event-source-mapping.ts';
 import { InvalidPipelineRequestError, type RequestViolation } from './errors.ts';
 import type { ConnectorSpec, KafkaSpec, PipelineSpec, SinkSpec } from './model.ts';
@@ -31,6 +32,7 @@ const PEM_BLOCK = /-----BEGIN CERTIFICATE-----([\s\S]*?)-----END CERTIFICATE----
 
 export const limits = {
   appIds: 50,
+  allowedOrigins: 50,
   partitions: { min: 1, max: 1000 },
   replicationFactor: { min: 1, max: 32 },
   caPemChars: 32 * 1024,
@@ -118,6 +120,14 @@ const requestSchema = z.strictObject({
     .array(pattern(APP_ID, 'an app id: 1-128 of letters, digits, _ . and -, starting with a letter or digit'))
     .min(1, { error: 'must list at least one app id' })
     .max(limits.appIds, { error: `must list at most ${limits.appIds} app ids` }),
+  allowedOrigins: z
+    .array(z.string().check((ctx) => {
+      const problem = originPatternProblem(ctx.value.toLowerCase());
+      if (problem !== undefined) ctx.issues.push({ code: 'custom', message: problem, input: ctx.value });
+    }))
+    .min(1, { error: 'must list at least one origin (omit the field to allow any origin the stack allows)' })
+    .max(limits.allowedOrigins, { error: `must list at most ${limits.allowedOrigins} origins` })
+    .optional(),
   kafka: z.strictObject({
     type: z.enum(['msk', 'self-hosted'], { error: "must be 'msk' or 'self-hosted'" }),
     clusterArn: pattern(MSK_CLUSTER_ARN, 'an MSK cluster ARN (arn:aws:kafka:<region>:<account>:cluster/<name>/<uuid>)').optional(),
@@ -301,7 +311,13 @@ function toSpec(r: Request): PipelineSpec {
     batchSize: s.batchSize,
     ...(connector ? { connector } : {}),
   };
-  return { projectId: r.projectId, appIds: [...r.appIds], kafka, sink };
+  return {
+    projectId: r.projectId,
+    appIds: [...r.appIds],
+    ...(r.allowedOrigins !== undefined ? { allowedOrigins: r.allowedOrigins.map((o) => o.toLowerCase()) } : {}),
+    kafka,
+    sink,
+  };
 }
 
 export type ValidationResult = { ok: true; spec: PipelineSpec } | { ok: false; errors: RequestViolation[] };

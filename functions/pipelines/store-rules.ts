@@ -31,6 +31,18 @@ export function routeEffect(to: PipelineStatus): RouteEffect {
   return 'deactivate';
 }
 
+/**
+ * The route item of an app (active or not): topic, the cluster connection ValidateCluster stored
+ * and the pipeline's allowed origins. Both stores write exactly this.
+ */
+export function routeFields(pipeline: Pick<Pipeline, 'kafka' | 'resources' | 'allowedOrigins'>): { topic: string; cluster?: Pipeline['resources']['cluster']; allowedOrigins?: string[] } {
+  return {
+    topic: routeTopic(pipeline),
+    ...(pipeline.resources?.cluster !== undefined ? { cluster: pipeline.resources.cluster } : {}),
+    ...(pipeline.allowedOrigins !== undefined ? { allowedOrigins: pipeline.allowedOrigins } : {}),
+  };
+}
+
 /** The topic ingest writes an app's events to: the one the workflow created/reused, else the spec's. */
 export function routeTopic(pipeline: Pick<Pipeline, 'kafka' | 'resources'>): string {
   return pipeline.resources?.topic ?? pipeline.kafka.topic;
@@ -52,8 +64,8 @@ function canonical(value: unknown): string {
  * replay with the same fingerprint gets the first answer, a different one is a key reuse.
  */
 export function specFingerprint(spec: PipelineSpec): string {
-  const { projectId, appIds, kafka, sink } = spec;
-  return createHash('sha256').update(canonical({ projectId, appIds, kafka, sink })).digest('base64url');
+  const { projectId, appIds, kafka, sink, allowedOrigins } = spec;
+  return createHash('sha256').update(canonical({ projectId, appIds, kafka, sink, allowedOrigins })).digest('base64url');
 }
 
 /** Idempotency keys are remembered this long (also the DynamoDB TTL of their items). */

@@ -15,6 +15,11 @@ import { crc32c } from './crc32c.ts';
 import { ErrorCode } from './protocol/errors.ts';
 
 export const BATCH_HEADER_SIZE = 61;
+/**
+ * Kafka's default `message.max.bytes`: the largest record batch (log overhead included) a broker
+ * accepts; a larger one is refused with MESSAGE_TOO_LARGE, as Kafka does.
+ */
+export const MESSAGE_MAX_BYTES = 1048588;
 const TWO_32 = 4294967296;
 
 export interface BatchHeader {

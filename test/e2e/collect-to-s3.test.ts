@@ -14,7 +14,7 @@ describe('end to end: POST /collect -> Kafka -> event source mapping -> Firehose
 
   beforeAll(async () => {
     dataDir = await mkdtemp(join(tmpdir(), 'e2e-stack-'));
-    stack = await startStack({ dataDir, ports: { kafka: 0, aws: 0, api: 0 }, demoWindowSeconds: 1, firehoseBufferSeconds: 1, waitScale: 0.01 });
+    stack = await startStack({ dataDir, ports: { kafka: 0, kafka2: 0, aws: 0, api: 0 }, demoWindowSeconds: 1, firehoseBufferSeconds: 1, waitScale: 0.01 });
   }, 60_000);
 
   afterAll(async () => {

@@ -1,13 +1,13 @@
-import type { OutgoingRecord, RecordProducer } from '../../functions/ingest/collect.ts';
+import type { IngestRoute, OutgoingRecord, RecordProducer } from '../../functions/ingest/collect.ts';
 
 /** A producer port that stores what it was given (the Kafka side of the ingest core). */
 export class RecordingProducer implements RecordProducer {
-  readonly sent: { topic: string; records: OutgoingRecord[]; timeoutMs: number }[] = [];
+  readonly sent: { topic: string; route: IngestRoute; records: OutgoingRecord[]; timeoutMs: number }[] = [];
   failWith: Error | undefined;
 
-  async send(topic: string, records: OutgoingRecord[], opts: { timeoutMs: number }): Promise<void> {
+  async send(route: IngestRoute, records: OutgoingRecord[], opts: { timeoutMs: number }): Promise<void> {
     if (this.failWith) throw this.failWith;
-    this.sent.push({ topic, records, timeoutMs: opts.timeoutMs });
+    this.sent.push({ topic: route.topic, route, records, timeoutMs: opts.timeoutMs });
   }
 
   get records(): OutgoingRecord[] {

@@ -6,6 +6,8 @@ export interface StoredEvent {
   /** Object key relative to the bucket. */
   key: string;
   event: Record<string, any>;
+  /** The line as stored (the event's bytes, for byte-exact checks). */
+  line: string;
 }
 
 async function walk(dir: string): Promise<string[]> {
@@ -34,7 +36,7 @@ export async function readLocalObjects(s3Dir: string, bucket: string, prefix = '
     const text = (raw[0] === 0x1f && raw[1] === 0x8b ? gunzipSync(raw) : raw).toString('utf8');
     for (const line of text.split('\n')) {
       if (line.trim() === '') continue;
-      out.push({ key: relative(root, file), event: JSON.parse(line) });
+      out.push({ key: relative(root, file), event: JSON.parse(line), line });
     }
   }
   return out;

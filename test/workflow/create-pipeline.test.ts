@@ -42,7 +42,8 @@ describe('create-pipeline state machine', () => {
         ['ValidateCluster', 'SUCCEEDED'], ['CreateTopic', 'SUCCEEDED'], ['CreateEventSourceMapping', 'SUCCEEDED'], ['WaitForEventSourceMapping', 'SUCCEEDED'], ['MarkActive', 'SUCCEEDED'],
       ]);
       const [uuid] = [...world.esm.mappings.keys()];
-      expect(run.pipeline.resources).toEqual({ topic: p.kafka.topic, topicCreated: true, mappingUuid: uuid });
+      // The connection ingest uses: GetBootstrapBrokers' string for the pipeline's auth (none: 9092).
+      expect(run.pipeline.resources).toEqual({ topic: p.kafka.topic, topicCreated: true, mappingUuid: uuid, cluster: { brokers: MSK_BROKERS.map((b) => `${b}:9092`), auth: 'none' } });
       expect(world.kafkaCluster.topics.get(p.kafka.topic)).toEqual({ partitions: 3, replicationFactor: 3 });
       expect(world.kafkaCluster.connections[0]).toEqual({ brokers: MSK_BROKERS.map((b) => `${b}:9092`), auth: 'none' });
       const request = world.lambdaMock.commandCalls(CreateEventSourceMappingCommand)[0]!.args[0].input;
@@ -57,7 +58,7 @@ describe('create-pipeline state machine', () => {
       });
       // No on-failure destination: Lambda would cap the retries at 10 and skip the batch (D15).
       expect(request.DestinationConfig).toBeUndefined();
-      expect(await world.memory.activeRoute(p.appIds[0]!)).toEqual({ pipelineId: p.id, topic: p.kafka.topic });
+      expect(await world.memory.activeRoute(p.appIds[0]!)).toEqual({ pipelineId: p.id, topic: p.kafka.topic, cluster: { brokers: MSK_BROKERS.map((b) => `${b}:9092`), auth: 'none' } });
     });
 
     it('connector sink on MSK: creates the plugin, waits until ACTIVE, creates the connector, waits until RUNNING, ends ACTIVE', async () => {
@@ -69,7 +70,7 @@ describe('create-pipeline state machine', () => {
       expect(run.pipeline.status).toBe('ACTIVE');
       const [pluginArn] = [...world.connect.plugins.keys()];
       const [connectorArn] = [...world.connect.connectors.keys()];
-      expect(run.pipeline.resources).toEqual({ topic: p.kafka.topic, topicCreated: true, pluginArn, pluginCreated: true, connectorArn });
+      expect(run.pipeline.resources).toEqual({ topic: p.kafka.topic, topicCreated: true, pluginArn, pluginCreated: true, connectorArn, cluster: expect.objectContaining({ auth: 'none' }) });
       expect(world.connect.connectors.get(connectorArn!)?.state).toBe('RUNNING');
       expect(world.connectMock.commandCalls(CreateCustomPluginCommand)[0]!.args[0].input).toMatchObject({
         name: pluginName(p.id), contentType: 'ZIP', location: { s3Location: { bucketArn: `arn:aws:s3:::${DATA_BUCKET}`, fileKey: 'plugins/confluentinc-kafka-connect-s3-10.5.13.zip' } },

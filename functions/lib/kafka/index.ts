@@ -20,11 +20,15 @@ export { createIamTokenProvider, defaultMskIamSigner, type MskAuthToken, type Ms
 export { resolveConnectionOptions, type KafkaConnectionOptions, type KafkaDeps } from './client-options.ts';
 export {
   createEventProducer,
+  DEFAULT_MAX_REQUEST_BYTES,
   DEFAULT_SEND_TIMEOUT_MS,
+  splitByBytes,
   type Compression,
   type EventProducer,
   type EventProducerOptions,
   type EventRecord,
   type ProducerPort,
 } from './producer.ts';
+export { clusterKey, createProducerPool, type ProducerPool, type ProducerPoolOptions } from './producer-pool.ts';
+export { keyPartitioner, murmur2 } from './murmur2.ts';
 export { createAdmin, createConsumer, type ClientFactoryOptions, type ConsumerFactoryOptions } from './clients.ts';

@@ -13,9 +13,10 @@
  * Delivery is at-least-once: a send that timed out may still have been written, so callers retry
  * with the same event ids and consumers de-duplicate on them.
  */
-import { compatibilityPartitioner, ProduceAcks, Producer, type ProducerOptions, type SendOptions } from '@platformatic/kafka';
+import { ProduceAcks, Producer, type ProducerOptions, type SendOptions } from '@platformatic/kafka';
 import { silentLogger, type ClusterConnection } from './config.ts';
 import { resolveConnectionOptions, type KafkaDeps } from './client-options.ts';
+import { keyPartitioner } from './murmur2.ts';
 import {
   classifyKafkaFailure, KafkaConfigError, KafkaUnavailableError, rootMessage, type KafkaUnavailableReason,
 } from './errors.ts';
@@ -54,11 +55,52 @@ export interface EventProducerOptions extends KafkaDeps {
   retries?: number;
   /** Let the broker auto-create unknown topics (needs auto.create.topics.enable). Default false. */
   autocreateTopics?: boolean;
+  /**
+   * Upper bound of the records of one send request, estimated as Kafka frames them. Every record
+   * batch (one per partition) is then at most this large, under the broker's `message.max.bytes`
+   * (default 1048588). Default 1,000,000 bytes; a single larger record is sent alone.
+   */
+  maxRequestBytes?: number;
   /** Builds the underlying producer; default `new Producer(options)`. */
   producerFactory?: (options: BufferProducerOptions) => ProducerPort;
 }
 
 export const DEFAULT_SEND_TIMEOUT_MS = 5000;
+export const DEFAULT_MAX_REQUEST_BYTES = 1_000_000;
+/** Record batch header (61) plus the 12-byte log overhead Kafka counts against message.max.bytes. */
+const BATCH_OVERHEAD = 73;
+/** A record's own framing at most: length, attributes, timestamp and offset deltas, key/value lengths, header count. */
+const RECORD_OVERHEAD = 5 + 1 + 10 + 5 + 5 + 5 + 5;
+
+type Message = { topic: string; key: Buffer; value: Buffer; headers?: Map<Buffer, Buffer> };
+
+function framedSize(message: Message): number {
+  let size = RECORD_OVERHEAD + message.key.length + message.value.length;
+  for (const [k, v] of message.headers ?? []) size += 10 + k.length + v.length;
+  return size;
+}
+
+/**
+ * Splits messages into sends whose framed size stays within `maxBytes`, keeping their order; a
+ * partition's batch of one send is a subset, so no batch exceeds it either.
+ */
+export function splitByBytes(messages: Message[], maxBytes: number): Message[][] {
+  const chunks: Message[][] = [];
+  let current: Message[] = [];
+  let size = BATCH_OVERHEAD;
+  for (const message of messages) {
+    const bytes = framedSize(message);
+    if (current.length > 0 && size + bytes > maxBytes) {
+      chunks.push(current);
+      current = [];
+      size = BATCH_OVERHEAD;
+    }
+    current.push(message);
+    size += bytes;
+  }
+  if (current.length > 0) chunks.push(current);
+  return chunks;
+}
 const TOPIC_NAME = /^[A-Za-z0-9._-]{1,249}$/;
 /** Failures after which the producer's connections are not worth keeping. */
 const DISCARD_ON: ReadonlySet<KafkaUnavailableReason> = new Set(['timeout', 'unreachable', 'tls', 'authentication', 'credentials']);
@@ -107,8 +149,8 @@ export function createEventProducer(conn: ClusterConnection, options: EventProdu
       acks: ProduceAcks.ALL,
       // murmur2 & 0x7fffffff, like the Java client (the library's default uses >>> 0, which
       // places some keys differently): the same key lands on the same partition whichever
-      // Java-compatible producer wrote it.
-      partitioner: compatibilityPartitioner,
+      // Java-compatible producer wrote it. Our own murmur2: the library's is quadratic in the key.
+      partitioner: keyPartitioner,
       compression: options.compression ?? 'none',
       // The idempotent producer treats retries <= 1 as "retry forever"; keep them bounded.
       retries: Math.max(2, options.retries ?? 3),
@@ -161,7 +203,7 @@ export function createEventProducer(conn: ClusterConnection, options: EventProdu
         return;
       }
       const timeoutMs = opts?.timeoutMs ?? defaultTimeout;
-      const messages = records.map((record) => ({
+      const messages: Message[] = records.map((record) => ({
         topic,
         key: Buffer.from(record.key),
         value: typeof record.value === 'string' ? Buffer.from(record.value) : record.value,
@@ -175,7 +217,11 @@ export function createEventProducer(conn: ClusterConnection, options: EventProdu
       entry.inflight += 1;
       const started = Date.now();
       try {
-        await withDeadline(entry.producer.then((producer) => producer.send({ messages, acks: ProduceAcks.ALL })), timeoutMs);
+        // One request per chunk, in order, so no record batch exceeds the broker's message.max.bytes.
+        const chunks = splitByBytes(messages, options.maxRequestBytes ?? DEFAULT_MAX_REQUEST_BYTES);
+        await withDeadline(entry.producer.then(async (producer) => {
+          for (const chunk of chunks) await producer.send({ messages: chunk, acks: ProduceAcks.ALL });
+        }), timeoutMs);
         logger.debug('Kafka acknowledged records', { topic, records: records.length, ms: Date.now() - started });
       } catch (error) {
         if (error instanceof KafkaConfigError) {

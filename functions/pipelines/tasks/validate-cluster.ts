@@ -162,6 +162,9 @@ export async function validateCluster(input: ValidateClusterInput, deps: Validat
       const name = target.type === 'msk' ? `MSK cluster ${target.clusterArn}` : `self-hosted Kafka cluster ${target.brokers}`;
       throw new ClusterValidationError(name, violations.length > 0 ? violations : ['the cluster could not be described']);
     }
+    // Stored for ingest: the app routes carry it, so each pipeline's events go to its own cluster
+    // (MSK: the bootstrap brokers GetBootstrapBrokers gave for the pipeline's auth).
+    await deps.store.setResources(pipeline.id, { cluster: clusterDescription(pipeline, outcome.cluster.bootstrapBrokers, deps.region) });
     return outcome.cluster;
   }, {
     detail: (c) => `${c.kind} cluster with ${c.brokerCount} brokers, auth ${c.auth} via ${c.bootstrapBrokers[0]}${c.bootstrapBrokers.length > 1 ? ` (+${c.bootstrapBrokers.length - 1})` : ''}; topic created explicitly, replication factor ${c.replicationFactor}`,

@@ -16,7 +16,10 @@
  *   open is written at the next multiple of the interval since midnight in `timezone`);
  * - `format.class` JsonFormat: one JSON document per line (values through the configured
  *   `value.converter`: JsonConverter parses, StringConverter writes a JSON string, ByteArray
- *   base64); `s3.compression.type` gzip or none; `behavior.on.null.values` ignore | fail;
+ *   base64), or ByteArrayFormat: each value's bytes as they are, followed by
+ *   `format.bytearray.line.separator` (default "\n"), extension `format.bytearray.extension`
+ *   (default `.bin`; needs ByteArrayConverter); `s3.compression.type` gzip or none;
+ *   `behavior.on.null.values` ignore | fail;
  * - offsets are committed only after every object holding the records is written
  *   (at-least-once: a crash or a rebalance between the two re-delivers records).
  * A converter error stops the sink and reports the connector FAILED. An S3 write that fails with a
@@ -48,6 +51,10 @@ export interface SinkConfig {
   timestampField: string | undefined;
   partitionField: string | undefined;
   converter: 'json' | 'string' | 'bytes';
+  /** JsonFormat (one JSON document per line) or ByteArrayFormat (the value bytes as they are). */
+  format: 'json' | 'bytearray';
+  /** What follows every record: "\n" for JsonFormat, `format.bytearray.line.separator` otherwise. */
+  separator: string;
   gzip: boolean;
   nullValues: 'ignore' | 'fail';
   padWidth: number;
@@ -95,7 +102,8 @@ export function parseSinkConfig(connectorName: string, config: Record<string, st
   if (!bucket) throw new SinkConfigError('Missing required configuration "s3.bucket.name" which has no default value.');
   if (!BUCKET_NAME.test(bucket)) throw new SinkConfigError(`Invalid value ${bucket} for configuration s3.bucket.name`);
   const format = config['format.class'] ?? '';
-  if (!format.endsWith('.JsonFormat')) throw new SinkConfigError(`The local S3 sink writes io.confluent.connect.s3.format.json.JsonFormat only, not '${format || '(none)'}'`);
+  const byteArray = format.endsWith('.ByteArrayFormat');
+  if (!format.endsWith('.JsonFormat') && !byteArray) throw new SinkConfigError(`The local S3 sink writes io.confluent.connect.s3.format.json.JsonFormat or format.bytearray.ByteArrayFormat only, not '${format || '(none)'}'`);
   const compression = config['s3.compression.type'] ?? 'none';
   if (compression !== 'gzip' && compression !== 'none') throw new SinkConfigError(`Invalid value ${compression} for configuration s3.compression.type`);
   const partitionerClass = config['partitioner.class'] ?? 'io.confluent.connect.storage.partitioner.DefaultPartitioner';
@@ -120,6 +128,7 @@ export function parseSinkConfig(connectorName: string, config: Record<string, st
   const converterClass = config['value.converter'] ?? 'org.apache.kafka.connect.json.JsonConverter';
   const converter = converterClass.endsWith('.JsonConverter') ? 'json' : converterClass.endsWith('.StringConverter') ? 'string' : converterClass.endsWith('.ByteArrayConverter') ? 'bytes' : undefined;
   if (!converter) throw new SinkConfigError(`The local S3 sink does not provide value.converter ${converterClass}`);
+  if (byteArray && converter !== 'bytes') throw new SinkConfigError('ByteArrayFormat writes byte[] values only: set value.converter=org.apache.kafka.connect.converters.ByteArrayConverter');
   if (converter === 'json' && config['value.converter.schemas.enable'] !== 'false') {
     throw new SinkConfigError('The local S3 sink reads schemaless JSON only: set value.converter.schemas.enable=false');
   }
@@ -139,10 +148,12 @@ export function parseSinkConfig(connectorName: string, config: Record<string, st
     timestampField: config['timestamp.field'],
     partitionField: config['partition.field.name'],
     converter,
+    format: byteArray ? 'bytearray' : 'json',
+    separator: byteArray ? config['format.bytearray.line.separator'] ?? '\n' : '\n',
     gzip: compression === 'gzip',
     nullValues: config['behavior.on.null.values'] === 'ignore' ? 'ignore' : 'fail',
     padWidth: integer(config, 'filename.offset.zero.pad.width', 10, 0),
-    extension: compression === 'gzip' ? '.json.gz' : '.json',
+    extension: `${byteArray ? config['format.bytearray.extension'] ?? '.bin' : '.json'}${compression === 'gzip' ? '.gz' : ''}`,
   };
 }
 
@@ -299,6 +310,7 @@ export class S3Sink {
       const text = record.value.toString('utf8');
       return { line: JSON.stringify(text), value: text };
     }
+    if (this.config.format === 'bytearray') return { line: record.value.toString('utf8'), value: undefined };
     if (this.config.converter === 'bytes') return { line: JSON.stringify(record.value.toString('base64')), value: undefined };
     let value: unknown;
     try {
@@ -385,7 +397,7 @@ export class S3Sink {
       for (const [encoded, file] of files) {
         const name = `${writer.topic}+${writer.partition}+${file.startOffset.toString().padStart(this.config.padWidth, '0')}${this.config.extension}`;
         const key = [this.config.topicsDir, writer.topic, encoded, name].filter((s) => s !== '').join('/');
-        const body = `${file.lines.join('\n')}\n`;
+        const body = `${file.lines.join(this.config.separator)}${this.config.separator}`;
         const refused = this.deps.beforeWrite?.(this.config.bucket, key);
         if (refused) throw refused;
         writeObject(this.deps.s3Root, this.config.bucket, key, this.config.gzip ? gzipSync(body) : body);

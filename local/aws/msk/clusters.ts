@@ -68,6 +68,8 @@ export interface ClusterOverrides {
   clientBroker?: ClientBroker;
   /** Merged into the dev cluster's settings; `null` removes the custom configuration (MSK defaults apply). */
   serverProperties?: Record<string, string | number | boolean> | null;
+  /** Its `brokers` are dev brokers too (a second local cluster): bootstrap strings as for the dev cluster. */
+  local?: boolean;
 }
 
 export interface DevClusterSettings {
@@ -179,7 +181,7 @@ export function extraCluster(base: ClusterSpec, overrides: ClusterOverrides, reg
     clientBroker: overrides.clientBroker ?? base.clientBroker,
     serverProperties,
     creationTime: Date.now(),
-    local: overrides.brokers === undefined && base.local,
+    local: overrides.local ?? (overrides.brokers === undefined && base.local),
     listeners: overrides.brokers === undefined ? base.listeners : {},
   };
 }

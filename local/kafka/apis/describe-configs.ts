@@ -9,6 +9,7 @@ import { ErrorCode } from '../protocol/errors.ts';
 import { array, field } from '../protocol/schema.ts';
 import type { BrokerNode } from '../cluster-state.ts';
 import { LISTENER_KINDS, LISTENERS, listenerPort } from '../security/listeners.ts';
+import { MESSAGE_MAX_BYTES } from '../record-batch.ts';
 
 interface DescribeConfigsRequest {
   resources: Array<{ resourceType: number; resourceName: string; configurationKeys: string[] | null }>;
@@ -65,7 +66,7 @@ function brokerConfigs(ctx: RequestContext, nodeId: number): ConfigEntry[] {
     entry('delete.topic.enable', 'true', Type.BOOLEAN, 'Topics can be deleted.', Source.DEFAULT_CONFIG),
     entry('min.insync.replicas', '1', Type.INT, 'Minimum in-sync replicas for acks=all.', Source.DEFAULT_CONFIG),
     entry('offsets.topic.replication.factor', String(Math.min(3, ctx.cluster.nodes.length)), Type.SHORT, 'Replication of committed offsets.', Source.DEFAULT_CONFIG),
-    entry('message.max.bytes', '1048588', Type.INT, 'Largest record batch size allowed.', Source.DEFAULT_CONFIG),
+    entry('message.max.bytes', String(MESSAGE_MAX_BYTES), Type.INT, 'Largest record batch size allowed.', Source.DEFAULT_CONFIG),
   ];
 }
 

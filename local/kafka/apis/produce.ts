@@ -6,7 +6,7 @@
 import type { ApiDefinition, RequestContext } from '../protocol/api.ts';
 import { ErrorCode } from '../protocol/errors.ts';
 import { array, field } from '../protocol/schema.ts';
-import { parseBatches } from '../record-batch.ts';
+import { MESSAGE_MAX_BYTES, parseBatches } from '../record-batch.ts';
 import { log } from '../logger.ts';
 
 interface ProduceRequest {
@@ -33,6 +33,12 @@ function appendPartition(ctx: RequestContext, topicName: string, index: number, 
   if (!parsed.ok) {
     log.warn('rejected produce', { topic: topicName, partition: index, error: parsed.message });
     return failed(parsed.errorCode);
+  }
+  // Like Kafka: a batch larger than message.max.bytes (its 12-byte log overhead included) is refused whole.
+  const oversized = parsed.batches.find((b) => b.buf.length > MESSAGE_MAX_BYTES);
+  if (oversized !== undefined) {
+    log.warn('rejected produce', { topic: topicName, partition: index, error: `record batch of ${oversized.buf.length} bytes exceeds message.max.bytes ${MESSAGE_MAX_BYTES}` });
+    return failed(ErrorCode.MESSAGE_TOO_LARGE);
   }
   const result = partition.log.append(parsed.batches, partition.leaderEpoch);
   if (result.errorCode !== ErrorCode.NONE) return failed(result.errorCode);

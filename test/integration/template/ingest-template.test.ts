@@ -31,7 +31,7 @@ describe('serverless package: ingest', () => {
     expect(template.Resources.IngestLogGroup!.Properties.RetentionInDays).toBe(30);
   });
 
-  it('gives the function its own role with only logs, VPC interfaces, the registry route read and (when configured) MSK IAM and SCRAM', () => {
+  it("gives the function its own role with only logs, VPC interfaces, the registry route read, any pipeline's MSK cluster and MSK SCRAM secret, and (when configured) the static route's", () => {
     expect(fn().Role).toEqual({ 'Fn::GetAtt': ['IngestRole', 'Arn'] });
     const statements = roleStatements(template, 'IngestRole');
     const actions = statements.flatMap((s) => (Array.isArray(s.Action) ? s.Action : [s.Action])).sort();
@@ -40,10 +40,19 @@ describe('serverless package: ingest', () => {
         'logs:CreateLogStream', 'logs:PutLogEvents',
         'ec2:CreateNetworkInterface', 'ec2:DescribeNetworkInterfaces', 'ec2:DescribeSubnets', 'ec2:DeleteNetworkInterface', 'ec2:AssignPrivateIpAddresses', 'ec2:UnassignPrivateIpAddresses',
         'dynamodb:GetItem',
+        // Any pipeline's cluster (a pipeline may pick any MSK cluster in the VPC), then the static route's.
+        'kafka-cluster:Connect', 'kafka-cluster:DescribeTopic', 'kafka-cluster:WriteData', 'kafka-cluster:WriteDataIdempotently',
+        'secretsmanager:GetSecretValue',
         'kafka-cluster:Connect', 'kafka-cluster:DescribeTopic', 'kafka-cluster:WriteData', 'kafka-cluster:WriteDataIdempotently',
         'secretsmanager:GetSecretValue',
       ].sort(),
     );
+    expect(statements.find((s) => s.Sid === 'PipelineClustersIamWrite')!.Resource).toEqual([
+      { 'Fn::Sub': 'arn:${AWS::Partition}:kafka:${AWS::Region}:${AWS::AccountId}:cluster/*/*' },
+      { 'Fn::Sub': 'arn:${AWS::Partition}:kafka:${AWS::Region}:${AWS::AccountId}:topic/*/*/*' },
+    ]);
+    // MSK associates only secrets named AmazonMSK_*: those, in this account and region.
+    expect(statements.find((s) => s.Sid === 'PipelineScramSecrets')!.Resource).toEqual({ 'Fn::Sub': 'arn:${AWS::Partition}:secretsmanager:${AWS::Region}:${AWS::AccountId}:secret:AmazonMSK_*' });
     expect(statements.every((s) => s.Effect === 'Allow')).toBe(true);
     const logs = statements.find((s) => s.Sid === 'Logs')!;
     expect(JSON.stringify(logs.Resource)).toContain('/aws/lambda/clickstream-pipeline-test-ingest');

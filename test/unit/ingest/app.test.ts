@@ -12,7 +12,7 @@ function setup(over: Partial<CollectDeps> = {}) {
   const log = new MemoryLog();
   const deps: CollectDeps = {
     producer,
-    topicFor: (appId) => (appId === 'demo-app' ? 'demo' : undefined),
+    routeFor: (appId: string) => (appId === 'demo-app' ? { topic: 'demo' } : undefined),
     isUnavailable: (err) => err instanceof Error && err.name === 'KafkaUnavailableError',
     ackTimeoutMs: 5000,
     retryAfterSeconds: 5,
@@ -32,22 +32,11 @@ describe('ingest handler (API Gateway HTTP API payload 2.0)', () => {
     expect(JSON.parse(res.body!)).toEqual({ status: 'ok' });
   });
 
-  it('answers the CORS preflight with 204 and the allowed methods and headers', async () => {
-    const { app, producer } = setup();
-    const res = await app(fixture<APIGatewayProxyEventV2>('apigw/collect-preflight.json'));
-    expect(res.statusCode).toBe(204);
-    expect(res.headers['access-control-allow-origin']).toBe('*');
-    expect(res.headers['access-control-allow-methods']).toContain('POST');
-    expect(res.headers['access-control-allow-headers']).toContain('content-encoding');
-    expect(producer.sent).toHaveLength(0);
-  });
-
-  it('writes the events of a real-shaped POST /collect and answers 200 with CORS headers', async () => {
+  it('writes the events of a real-shaped POST /collect and answers 200', async () => {
     const { app, producer } = setup();
     const res = await app(post());
     expect(res.statusCode).toBe(200);
     expect(res.headers['content-type']).toBe('application/json');
-    expect(res.headers['access-control-allow-origin']).toBe('*');
     expect(JSON.parse(res.body!)).toEqual({ accepted: 2, rejected: [] });
     const [first, second] = producer.records.map((r) => ({ key: r.key, value: JSON.parse(r.value) }));
     expect(first!.key).toBe('demo-app:u-42');
@@ -110,10 +99,89 @@ describe('ingest handler (API Gateway HTTP API payload 2.0)', () => {
   });
 });
 
+describe('ingest handler CORS (credentialed, for the browser SDKs)', () => {
+  const preflight = (origin: string, query: Record<string, string> = { appId: 'demo-app' }): APIGatewayProxyEventV2 => {
+    const e = fixture<APIGatewayProxyEventV2>('apigw/collect-preflight.json');
+    return { ...e, headers: { ...e.headers, origin, 'access-control-request-headers': 'content-type,user-agent' }, queryStringParameters: query };
+  };
+  const browserPost = (origin: string, headers: Record<string, string> = {}, query: Record<string, string> = {}): APIGatewayProxyEventV2 => {
+    const e = post();
+    return { ...e, headers: { ...e.headers, origin, ...headers }, queryStringParameters: { ...e.queryStringParameters, ...query } };
+  };
+
+  it('answers a preflight from an allowed origin with that origin, credentials and every SDK header', async () => {
+    const { app, producer } = setup();
+    const res = await app(preflight('https://shop.example.com'));
+    expect(res.statusCode).toBe(204);
+    expect(res.headers['access-control-allow-origin']).toBe('https://shop.example.com');
+    expect(res.headers['access-control-allow-credentials']).toBe('true');
+    expect(res.headers.vary).toBe('Origin');
+    expect(res.headers['access-control-allow-methods']).toContain('POST');
+    const allowed = res.headers['access-control-allow-headers']!.split(',');
+    expect(allowed).toEqual(expect.arrayContaining(['content-type', 'content-encoding', 'user-agent', 'cookie']));
+    expect(producer.sent).toHaveLength(0);
+  });
+
+  it('answers the POST of an allowed origin with that origin and credentials, never *', async () => {
+    const { app } = setup();
+    const res = await app(browserPost('http://localhost:8080'));
+    expect(res.statusCode).toBe(200);
+    expect(res.headers['access-control-allow-origin']).toBe('http://localhost:8080');
+    expect(res.headers['access-control-allow-credentials']).toBe('true');
+    expect(res.headers.vary).toBe('Origin');
+  });
+
+  it('refuses a preflight and a POST from an origin outside the stack setting with 403, without CORS grants', async () => {
+    const { app, producer } = setup({ origins: ['https://*.example.com', 'http://localhost:8080'] });
+    expect((await app(preflight('https://shop.example.com'))).statusCode).toBe(204);
+    expect((await app(preflight('http://localhost:8080'))).statusCode).toBe(204);
+    for (const res of [await app(preflight('https://evil.test')), await app(browserPost('https://evil.test')), await app(preflight('https://example.com.evil.test'))]) {
+      expect(res.statusCode).toBe(403);
+      expect(JSON.parse(res.body!).message).toMatch(/origin 'https:\/\/.*' is not allowed .*corsAllowedOrigins/);
+      expect(res.headers['access-control-allow-origin']).toBeUndefined();
+      expect(res.headers.vary).toBe('Origin');
+    }
+    expect(producer.sent).toHaveLength(0);
+  });
+
+  it("applies the pipeline's allowedOrigins to the preflight and the POST of its apps", async () => {
+    const { app, producer } = setup({ routeFor: (appId: string) => (appId === 'demo-app' ? { topic: 'demo', allowedOrigins: ['https://shop.example.com'] } : undefined) });
+    const refused = await app(preflight('https://blog.example.com'));
+    expect(refused.statusCode).toBe(403);
+    expect(JSON.parse(refused.body!).message).toContain("pipeline's allowedOrigins");
+    expect((await app(browserPost('https://blog.example.com'))).statusCode).toBe(403);
+    expect(producer.sent).toHaveLength(0);
+    const ok = await app(browserPost('https://shop.example.com'));
+    expect(ok.statusCode).toBe(200);
+    expect(ok.headers['access-control-allow-origin']).toBe('https://shop.example.com');
+  });
+
+  it('accepts a navigator.sendBeacon body (text/plain, no preflight) like JSON', async () => {
+    const { app, producer } = setup();
+    const res = await app(browserPost('https://shop.example.com', { 'content-type': 'text/plain;charset=UTF-8' }));
+    expect(res.statusCode).toBe(200);
+    expect(producer.records).toHaveLength(2);
+  });
+
+  it("accepts the SDK's query parameters and keeps platform with the enrichment", async () => {
+    const { app, producer } = setup();
+    const res = await app(browserPost('https://shop.example.com', { 'content-type': 'application/json; charset=utf-8' }, { platform: 'Web', event_bundle_sequence_id: '7', hashCode: '1a2b3c4d' }));
+    expect(res.statusCode).toBe(200);
+    expect(JSON.parse(producer.records[0]!.value)).toMatchObject({ request_platform: 'Web' });
+  });
+
+  it('answers requests without an Origin (servers, mobile SDKs) without CORS grants', async () => {
+    const { app } = setup({ origins: ['https://shop.example.com'] });
+    const res = await app(post());
+    expect(res.statusCode).toBe(200);
+    expect(res.headers['access-control-allow-origin']).toBeUndefined();
+  });
+});
+
 describe('readIngestConfig', () => {
   it('reads the topic, the allowed apps and the timeouts', () => {
     const config = readIngestConfig({ INGEST_TOPIC: 't', ALLOWED_APP_IDS: 'a, b', KAFKA_ACK_TIMEOUT_MS: '2000' });
-    expect(config).toEqual({ topic: 't', allowedAppIds: new Set(['a', 'b']), ackTimeoutMs: 2000, retryAfterSeconds: 5, routeMaxAgeMs: 30_000 });
+    expect(config).toMatchObject({ topic: 't', allowedAppIds: new Set(['a', 'b']), ackTimeoutMs: 2000, retryAfterSeconds: 5, origins: undefined, maxProducers: 16, routeMaxAgeMs: 30_000 });
   });
   it('lets ROUTE_MAX_AGE_MS lower the route cache age but never raise it past the teardown fence', () => {
     expect(readIngestConfig({ PIPELINES_TABLE: 'p', ROUTE_MAX_AGE_MS: '5600' }).routeMaxAgeMs).toBe(5600);
@@ -123,6 +191,7 @@ describe('readIngestConfig', () => {
     [{ ALLOWED_APP_IDS: 'a' }, /INGEST_TOPIC is required/],
     [{ INGEST_TOPIC: 't' }, /ALLOWED_APP_IDS is required/],
     [{ INGEST_TOPIC: 't', ALLOWED_APP_IDS: 'a', KAFKA_ACK_TIMEOUT_MS: 'soon' }, /KAFKA_ACK_TIMEOUT_MS='soon'/],
+    [{ INGEST_TOPIC: 't', ALLOWED_APP_IDS: 'a', CORS_ALLOWED_ORIGINS: 'shop.example.com' }, /CORS_ALLOWED_ORIGINS: 'shop.example.com' needs a scheme/],
   ])('fails naming the variable for %j', (env, message) => {
     expect(() => readIngestConfig(env)).toThrow(message);
   });

@@ -13,7 +13,7 @@ function event(i: number, extra: Record<string, unknown> = {}) {
 function deps(producer = new RecordingProducer()): CollectDeps & { producer: RecordingProducer } {
   return {
     producer,
-    topicFor: (appId) => (appId === 'app1' ? 'clicks' : undefined),
+    routeFor: (appId: string) => (appId === 'app1' ? { topic: 'clicks' } : undefined),
     isUnavailable: (err) => err instanceof Error && err.name === 'KafkaUnavailableError',
     ackTimeoutMs: 1234,
     retryAfterSeconds: 7,
@@ -110,7 +110,15 @@ describe('collect', () => {
     const d = deps();
     const result = await collect(request([event(1, { blob: 'x'.repeat(limits.maxEventBytes) }), event(2)]), d);
     expect(result.accepted).toBe(1);
-    expect(result.rejected).toEqual([{ index: 0, event_id: 'e-1', reason: expect.stringContaining('larger than') }]);
+    expect(result.rejected).toEqual([{ index: 0, reason: expect.stringMatching(/^event is \d+ bytes; the limit is 1023999 bytes \(maxEventBytes\)$/) }]);
+  });
+
+  it('rejects an event that only the enrichment makes too large, naming its event_id', async () => {
+    const d = deps();
+    const fits = JSON.stringify(event(1, { blob: '' }));
+    const result = await collect(request([event(1, { blob: 'x'.repeat(limits.maxEventBytes - fits.length - 10) }), event(2)]), d);
+    expect(result.accepted).toBe(1);
+    expect(result.rejected).toEqual([{ index: 0, event_id: 'e-1', reason: expect.stringContaining('once enriched') }]);
   });
 
   describe('gzip bodies', () => {

@@ -1,5 +1,11 @@
-import { createTopicResolver } from '../../../functions/ingest/routes.ts';
+import { createRouteResolver, type RouteResolverOptions } from '../../../functions/ingest/routes.ts';
 import { MemoryLog } from '../../helpers/silent-log.ts';
+
+/** The topic of the resolved route (these tests are about caching and fallbacks, not the route's other fields). */
+function createTopicResolver(options: RouteResolverOptions) {
+  const resolve = createRouteResolver(options);
+  return Object.assign(async (appId: string) => (await resolve(appId))?.topic, { forget: resolve.forget });
+}
 
 describe('createTopicResolver forget', () => {
   it('reads the registry again for an app whose route was forgotten, before the TTL', async () => {

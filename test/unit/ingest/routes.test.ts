@@ -5,13 +5,19 @@ import { mockClient } from 'aws-sdk-client-mock';
 import { createIngestApp } from '../../../functions/ingest/app.ts';
 import type { CollectDeps } from '../../../functions/ingest/collect.ts';
 import { readIngestConfig } from '../../../functions/ingest/config.ts';
-import { createTopicResolver, type RouteRegistry } from '../../../functions/ingest/routes.ts';
+import { createRouteResolver, type RouteResolverOptions, type RouteRegistry } from '../../../functions/ingest/routes.ts';
 import { MemoryPipelineStore } from '../../../functions/pipelines/memory-store.ts';
 import { createDocumentClient, DynamoPipelineStore } from '../../../functions/pipelines/registry.ts';
 import { fixture } from '../../helpers/fixtures.ts';
 import { RecordingProducer } from '../../helpers/fake-producer.ts';
 import { newPipeline } from '../../helpers/pipelines.ts';
 import { MemoryLog } from '../../helpers/silent-log.ts';
+
+/** The topic of the resolved route (these tests are about caching and fallbacks, not the route's other fields). */
+function createTopicResolver(options: RouteResolverOptions) {
+  const resolve = createRouteResolver(options);
+  return Object.assign(async (appId: string) => (await resolve(appId))?.topic, { forget: resolve.forget });
+}
 
 /** A registry port that counts lookups and can be switched to failing. */
 class CountingRegistry implements RouteRegistry {
@@ -176,7 +182,7 @@ describe('ingest handler with registry routing (API Gateway HTTP API payload 2.0
     const log = new MemoryLog();
     const deps: CollectDeps = {
       producer,
-      topicFor: createTopicResolver({ registry, log, retryAfterSeconds: 5 }),
+      routeFor: createRouteResolver({ registry, log, retryAfterSeconds: 5 }),
       isUnavailable: () => false,
       ackTimeoutMs: 5000,
       retryAfterSeconds: 5,

@@ -79,6 +79,23 @@ describe('local S3 sink connector', () => {
     expect(sink!.stats).toEqual({ recordsWritten: 6, objectsWritten: 2, buffered: 2 });
   });
 
+  it('writes each value byte for byte with ByteArrayFormat (what the pipelines configure)', async () => {
+    const exact = '{"n":12345678901234567890,"z":-0,"e":1E+2,"f":0.10000000000000000001,"u":"\\u00e9\\ud83d\\ude00","k":{"b":1,"a":2}}';
+    const bytes = await startSink({
+      'format.class': 'io.confluent.connect.s3.format.bytearray.ByteArrayFormat',
+      'format.bytearray.extension': '.json',
+      'format.bytearray.line.separator': '\n',
+      'value.converter': 'org.apache.kafka.connect.converters.ByteArrayConverter',
+      'flush.size': '1',
+    });
+    bytes.emit([record('clicks', 0, 0, exact, { timestamp: BigInt(T0) })]);
+    await flushed();
+    expect([...readObjects(dir.path, 'sink-bucket').entries()]).toEqual([
+      ['events/clicks/year=2026/month=03/day=04/hour=05/clicks+0+0000000000.json.gz', `${exact}\n`],
+    ]);
+    expect(() => parseSinkConfig('c', config({ 'format.class': 'io.confluent.connect.s3.format.bytearray.ByteArrayFormat' }))).toThrow('ByteArrayConverter');
+  });
+
   it('rotates on record time (rotate.interval.ms) and on a new hour partition, committing only what precedes the new object', async () => {
     const source = await startSink({ 'flush.size': '1000', 'rotate.interval.ms': '60000' });
     source.emit([at('clicks', 0, 0, T0), at('clicks', 0, 1, T0 + 1000), at('clicks', 0, 2, T0 + 61_000)]);

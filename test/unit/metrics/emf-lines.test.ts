@@ -30,7 +30,7 @@ function ingest(producer = new RecordingProducer()) {
   const deps: CollectDeps = {
     // The handler's composition: the producer port timed, the app wrapped.
     producer: timedProducer(producer, metrics, () => (clock += 7)),
-    topicFor: (appId) => (appId === 'demo-app' ? 'demo' : undefined),
+    routeFor: async (appId) => (appId === 'demo-app' ? { topic: 'demo' } : undefined),
     isUnavailable: (err) => err instanceof Error && err.name === 'KafkaUnavailableError',
     ackTimeoutMs: 5000,
     retryAfterSeconds: 5,

@@ -224,6 +224,14 @@ export function pipelineStoreContract(label: string, makeStore: (clock: Clock) =
         expect(await store.activeRoute(p.appIds[0]!)).toEqual({ pipelineId: p.id, topic: 'created-topic' });
       });
 
+      it("carries the cluster connection ValidateCluster stored and the pipeline's allowed origins", async () => {
+        const p = await stored({ allowedOrigins: ['https://shop.example.com', '*.example.org'] });
+        const cluster = { brokers: ['b-1.c.kafka.eu-west-1.amazonaws.com:9096', 'b-2.c.kafka.eu-west-1.amazonaws.com:9096'], auth: 'scram' as const, scramSecretArn: 'AmazonMSK_shop' };
+        await store.setResources(p.id, { cluster });
+        await store.transition(p.id, 'ACTIVE');
+        expect(await store.activeRoute(p.appIds[0]!)).toEqual({ pipelineId: p.id, topic: p.kafka.topic, cluster, allowedOrigins: ['https://shop.example.com', '*.example.org'] });
+      });
+
       it.each(['FAILED', 'DELETING', 'DELETED'] as const)('routes nothing once the pipeline is %s', async (status) => {
         const p = await stored({}, status);
         expect(await store.activeRoute(p.appIds[0]!)).toBeUndefined();

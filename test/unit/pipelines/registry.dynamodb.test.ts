@@ -210,7 +210,7 @@ describe('DynamoPipelineStore (DynamoDB requests and error mapping)', () => {
       expect(await store().activeRoute('off')).toBeUndefined();
       expect(await store().activeRoute('none')).toBeUndefined();
       expect(ddb.commandCalls(GetCommand)).toHaveLength(3);
-      expect(ddb.commandCalls(GetCommand)[0]!.args[0].input).toMatchObject({ TableName: TABLE, ProjectionExpression: 'pipelineId, topic, active' });
+      expect(ddb.commandCalls(GetCommand)[0]!.args[0].input).toMatchObject({ TableName: TABLE, Key: { pk: 'APP#on' }, ExpressionAttributeNames: expect.objectContaining({ '#c': 'cluster', '#o': 'allowedOrigins' }) });
     });
 
     it('returns steps in start order from the stored map', async () => {

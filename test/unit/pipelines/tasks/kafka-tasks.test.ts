@@ -66,6 +66,8 @@ describe('Kafka tasks against the dev broker', () => {
       topicCreation: 'explicit',
     });
     expect((await store.get(p.id))!.steps).toEqual([expect.objectContaining({ name: 'ValidateCluster', status: 'SUCCEEDED' })]);
+    // Stored for the ingest route: this pipeline's events go to this cluster.
+    expect((await store.get(p.id))!.resources.cluster).toEqual({ brokers: three.brokers, auth: 'none' });
   });
 
   it('ValidateCluster: the broker count comes from the metadata, not from the list the user gave', async () => {
