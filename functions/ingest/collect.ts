@@ -1,4 +1,5 @@
 import { BadRequestError, ForbiddenError, ServiceUnavailableError } from '../lib/errors.ts';
+import { shown } from '../lib/shown.ts';
 import { decodeBody, parseEvents } from './decode-body.ts';
 import { enrich, recordKey } from './enrich.ts';
 import { limits } from './limits.ts';
@@ -51,7 +52,7 @@ function parseUploadTimestamp(value: string | undefined): number | undefined {
   if (value === undefined || value === '') return undefined;
   const n = Number(value);
   if (!Number.isSafeInteger(n) || n <= 0) {
-    throw new BadRequestError(`query parameter upload_timestamp='${value}' must be a millisecond epoch integer`);
+    throw new BadRequestError(`query parameter upload_timestamp=${shown(value)} must be a millisecond epoch integer`);
   }
   return n;
 }
@@ -63,7 +64,7 @@ function parseUploadTimestamp(value: string | undefined): number | undefined {
 export async function collect(req: CollectRequest, deps: CollectDeps): Promise<CollectResult> {
   const appId = req.query.appId;
   if (appId === undefined || appId === '') throw new BadRequestError('query parameter appId is required');
-  if (!APP_ID.test(appId)) throw new BadRequestError(`query parameter appId='${appId}' is not a valid app id`);
+  if (!APP_ID.test(appId)) throw new BadRequestError(`query parameter appId=${shown(appId)} is not a valid app id`);
   const uploadTimestamp = parseUploadTimestamp(req.query.upload_timestamp);
 
   const topic = await deps.topicFor(appId);

@@ -1,5 +1,7 @@
+import { isUtf8 } from 'node:buffer';
 import { gunzipSync } from 'node:zlib';
 import { BadRequestError, PayloadTooLargeError, UnsupportedMediaTypeError } from '../lib/errors.ts';
+import { shown } from '../lib/shown.ts';
 import { limits } from './limits.ts';
 
 export interface RawBody {
@@ -49,11 +51,11 @@ function tooLarge(bytes: number): never {
 export function decodeBody(raw: RawBody): string {
   const encoding = raw.contentEncoding?.trim().toLowerCase();
   if (encoding && encoding !== 'gzip' && encoding !== 'identity') {
-    throw new UnsupportedMediaTypeError(`Content-Encoding '${raw.contentEncoding}' is not supported; use gzip or identity`);
+    throw new UnsupportedMediaTypeError(`Content-Encoding ${shown(raw.contentEncoding)} is not supported; use gzip or identity`);
   }
   const compression = raw.compression?.trim().toLowerCase();
   if (compression && compression !== 'gzip') {
-    throw new BadRequestError(`query parameter compression='${raw.compression}' is not supported; use gzip`);
+    throw new BadRequestError(`query parameter compression=${shown(raw.compression)} is not supported; use gzip`);
   }
   if (raw.body === undefined || raw.body.length === 0) throw new BadRequestError('request body is empty');
 
@@ -76,6 +78,8 @@ export function decodeBody(raw: RawBody): string {
   if (data.length > limits.maxDecompressedBytes) {
     throw new PayloadTooLargeError(`request body decompresses to more than ${limits.maxDecompressedBytes} bytes`);
   }
+  // JSON is UTF-8 (RFC 8259); decoding other bytes would silently replace them with U+FFFD.
+  if (!isUtf8(data)) throw new BadRequestError('request body is not valid UTF-8 (JSON text must be UTF-8 encoded)');
   return data.toString('utf8');
 }
 
@@ -90,5 +94,8 @@ export function parseEvents(text: string): unknown[] {
   const events = Array.isArray(parsed) ? parsed : parsed !== null && typeof parsed === 'object' ? [parsed] : undefined;
   if (!events) throw new BadRequestError('request body must be a JSON array of events or one event object');
   if (events.length === 0) throw new BadRequestError('request body is an empty batch: send at least one event');
+  if (events.length > limits.maxEventsPerRequest) {
+    throw new PayloadTooLargeError(`request body has ${events.length} events; the limit is ${limits.maxEventsPerRequest} events per request`);
+  }
   return events;
 }

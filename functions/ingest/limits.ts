@@ -10,4 +10,17 @@ export const limits = {
    * event can always be delivered.
    */
   maxEventBytes: 1000 * 1024 - 1,
+  /**
+   * Events in one request. Every event gets a line in the answer when rejected, so without a
+   * bound 5 MiB of `[{},{},…]` made a 120 MB answer (Lambda returns at most 6 MB: a 5xx). 2,000
+   * is what Amplitude's and Mixpanel's batch APIs accept; SDK batches are far smaller.
+   */
+  maxEventsPerRequest: 2000,
+  /**
+   * Levels of objects/arrays in one event (the event object is level 1). Deeper values overflowed
+   * the stack of JSON.stringify (a 500) and no analytics schema nests anywhere near this.
+   */
+  maxEventDepth: 32,
+  /** A rejected event's `event_id` is echoed back only up to this length (the answer stays small). */
+  maxEchoedIdChars: 128,
 } as const;

@@ -1,3 +1,6 @@
+import { shown } from '../lib/shown.ts';
+import { limits } from './limits.ts';
+
 /** A clickstream event after validation: the four required fields typed, everything else kept. */
 export interface ClickEvent {
   event_id: string;
@@ -18,6 +21,22 @@ function isNonEmptyString(v: unknown): v is string {
 }
 
 /**
+ * Whether a value nests objects/arrays more than `max` levels (the value itself is level 1).
+ * Iterative, so no depth a client sends can overflow the stack here.
+ */
+function nestsDeeperThan(value: unknown, max: number): boolean {
+  const stack: [object, number][] = value !== null && typeof value === 'object' ? [[value, 1]] : [];
+  for (let top = stack.pop(); top !== undefined; top = stack.pop()) {
+    const [node, depth] = top;
+    if (depth > max) return true;
+    for (const child of Object.values(node)) {
+      if (child !== null && typeof child === 'object') stack.push([child as object, depth + 1]);
+    }
+  }
+  return false;
+}
+
+/**
  * Checks the fields every event must carry. Returns the reason naming the field at fault, or
  * undefined when the event is valid. `appId` is the query parameter the events must belong to.
  */
@@ -32,11 +51,15 @@ export function eventProblem(candidate: unknown, appId: string): string | undefi
     return 'timestamp: required, must be a millisecond epoch number';
   }
   if (!isNonEmptyString(e.app_id)) return 'app_id: required, must be a non-empty string';
-  if (e.app_id !== appId) return `app_id: '${e.app_id}' does not match the appId query parameter '${appId}'`;
+  if (e.app_id !== appId) return `app_id: ${shown(e.app_id)} does not match the appId query parameter '${appId}'`;
+  if (nestsDeeperThan(e, limits.maxEventDepth)) return `event nests objects and arrays more than ${limits.maxEventDepth} levels deep`;
   return undefined;
 }
 
-/** Splits a batch into valid events and rejections (index in the batch, event_id when known). */
+/**
+ * Splits a batch into valid events and rejections (index in the batch, and event_id when it is a
+ * string of at most limits.maxEchoedIdChars characters: the answer must stay small).
+ */
 export function validateEvents(candidates: unknown[], appId: string): { valid: { index: number; event: ClickEvent }[]; rejected: Rejection[] } {
   const valid: { index: number; event: ClickEvent }[] = [];
   const rejected: Rejection[] = [];
@@ -47,7 +70,8 @@ export function validateEvents(candidates: unknown[], appId: string): { valid: {
       return;
     }
     const id = (candidate as { event_id?: unknown } | null)?.event_id;
-    rejected.push({ index, ...(isNonEmptyString(id) ? { event_id: id } : {}), reason });
+    const echo = isNonEmptyString(id) && id.length <= limits.maxEchoedIdChars;
+    rejected.push({ index, ...(echo ? { event_id: id } : {}), reason });
   });
   return { valid, rejected };
 }
