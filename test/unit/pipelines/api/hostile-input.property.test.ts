@@ -14,6 +14,7 @@ import * as fc from 'fast-check';
 import { parse } from 'yaml';
 import { createPipelinesApp, MAX_BODY_BYTES, type PipelinesAppDeps } from '../../../../functions/pipelines/api/app.ts';
 import { DynamoPipelineStore } from '../../../../functions/pipelines/registry.ts';
+import { validatePipelineRequest } from '../../../../functions/pipelines/schema.ts';
 import { startLocalAws, type LocalAws } from '../../../../local/aws/index.ts';
 import { fixture } from '../../../helpers/fixtures.ts';
 import {
@@ -295,4 +296,33 @@ describe('pipelines admin API under generated hostile input', () => {
       runs(600),
     );
   }, 120_000);
+
+  it('the schema alone, on any JSON in the request shape: a spec, or violations each with a path and a message, never a throw', () => {
+    const field = (names: string[]) => fc.dictionary(fc.constantFrom(...names, ...PROTO_KEYS), fc.jsonValue({ maxDepth: 3 }), { maxKeys: 8 });
+    const KAFKA = ['type', 'clusterArn', 'brokers', 'securityGroupId', 'topic', 'partitions', 'replicationFactor', 'auth', 'caPem', 'scramSecretArn'];
+    const SINK = ['mode', 'bucket', 'prefix', 'maxIntervalSeconds', 'batchSize', 'connector'];
+    fc.assert(
+      fc.property(
+        fc.record({
+          projectId: fc.oneof(fc.constant('shop'), hostileString, fc.jsonValue()),
+          appIds: fc.oneof(fc.array(fc.oneof(fc.constant('shop-web'), hostileString), { maxLength: 60 }), fc.jsonValue()),
+          kafka: fc.oneof(field(KAFKA), fc.jsonValue()),
+          sink: fc.oneof(field(SINK).map((sink) => (typeof sink.connector === 'object' ? sink : { ...sink, connector: { pluginArn: PLUGIN_ARN, minWorkers: 3, maxWorkers: 1 } })), fc.jsonValue()),
+        }, { requiredKeys: [] }),
+        (input) => {
+          const before = prototypeKeys();
+          const result = validatePipelineRequest(JSON.parse(JSON.stringify(input)) as unknown);
+          expect(prototypeKeys()).toBe(before);
+          if (result.ok) return;
+          expect(result.errors.length).toBeGreaterThan(0);
+          for (const e of result.errors) {
+            expect(e.path).toMatch(/^\$/);
+            expect(e.message.length).toBeGreaterThan(0);
+            expect(e.message.length).toBeLessThanOrEqual(MAX_MESSAGE_CHARS);
+          }
+        },
+      ),
+      runs(1000),
+    );
+  });
 });
