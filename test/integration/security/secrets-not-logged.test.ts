@@ -114,13 +114,17 @@ describe('secrets are never logged (real handlers, debug logging, moto_server, d
     moto?.kill();
   });
 
-  /** Runs one scenario of secret-paths.ts; returns everything it wrote. */
-  async function capture(args: string[], env: Record<string, string>): Promise<string> {
+  /**
+   * Runs every scenario in one child process of secret-paths.ts (stderr into stdout, so each line
+   * stays under its scenario's `=== <name>` marker); returns each scenario's output.
+   */
+  async function captureAll(scenarios: { name: string; kind: 'ingest' | 'create-topic'; env: Record<string, string>; pipelineId?: string; brokers?: string }[]): Promise<Map<string, string>> {
     const base = Object.fromEntries(Object.entries(process.env).filter(([k]) => !k.startsWith('AWS_') && !k.startsWith('KAFKA_') && !k.startsWith('POWERTOOLS_')));
-    const { stdout, stderr } = await run(join(process.cwd(), 'node_modules', '.bin', 'node'), [join('test', 'integration', 'security', 'secret-paths.ts'), ...args], {
+    const node = join(process.cwd(), 'node_modules', '.bin', 'node');
+    const { stdout } = await run('/bin/sh', ['-c', 'exec "$0" "$@" 2>&1', node, join('test', 'integration', 'security', 'secret-paths.ts'), JSON.stringify(scenarios)], {
       cwd: process.cwd(),
-      timeout: 60_000,
-      maxBuffer: 32 * 1024 * 1024,
+      timeout: 120_000,
+      maxBuffer: 64 * 1024 * 1024,
       env: {
         ...base,
         POWERTOOLS_LOG_LEVEL: 'DEBUG',
@@ -131,10 +135,15 @@ describe('secrets are never logged (real handlers, debug logging, moto_server, d
         AWS_SECRET_ACCESS_KEY: values.awsSecretAccessKey,
         AWS_SESSION_TOKEN: values.awsSessionToken,
         KAFKA_ACK_TIMEOUT_MS: '3000',
-        ...env,
       },
     });
-    return `${stdout}\n${stderr}`;
+    const out = new Map<string, string>();
+    for (const part of stdout.split(/^=== /m).slice(1)) {
+      const newline = part.indexOf('\n');
+      out.set(part.slice(0, newline), part.slice(newline + 1));
+    }
+    expect(out.has('end')).toBe(true);
+    return out;
   }
 
   function expectNoSecret(output: string): void {
@@ -151,49 +160,71 @@ describe('secrets are never logged (real handlers, debug logging, moto_server, d
     expect(output).toMatch(outcome);
   }
 
-  const ingest = (env: Record<string, string>) => capture(['ingest'], { ALLOWED_APP_IDS: 'demo-app', INGEST_TOPIC: 'secrets', KAFKA_BROKERS: cluster.bootstrap, ...env });
+  const ingestEnv = (env: Record<string, string>) => ({ ALLOWED_APP_IDS: 'demo-app', INGEST_TOPIC: 'secrets', KAFKA_BROKERS: cluster.bootstrap, ...env });
+  let outputs: Map<string, string>;
+  const output = (name: string) => {
+    const text = outputs.get(name);
+    if (text === undefined) throw new Error(`scenario ${name} did not run`);
+    return text;
+  };
 
-  it('ingest with SCRAM and a JKS truststore: the credentials are fetched and used, never written', async () => {
-    const output = await ingest({ KAFKA_SECURITY_PROTOCOL: 'SASL_SSL', KAFKA_SASL_MECHANISM: 'SCRAM-SHA-512', KAFKA_SCRAM_SECRET_ARN: arns.good!, KAFKA_TRUSTSTORE_LOCATION: TRUSTSTORE, KAFKA_TRUSTSTORE_PASSWORD: TRUSTSTORE_PASSWORD });
-    expectRan(output, /"scenario":"ingest","status":503/, 'DEBUG');
-    expect(output).toMatch(/Kafka connection options resolved/);
-    expect(output).toMatch(/plt:kafka/);
-    expectNoSecret(output);
-  }, 90_000);
+  beforeAll(async () => {
+    outputs = await captureAll([
+      { name: 'scram', kind: 'ingest', env: ingestEnv({ KAFKA_SECURITY_PROTOCOL: 'SASL_SSL', KAFKA_SASL_MECHANISM: 'SCRAM-SHA-512', KAFKA_SCRAM_SECRET_ARN: arns.good!, KAFKA_TRUSTSTORE_LOCATION: TRUSTSTORE, KAFKA_TRUSTSTORE_PASSWORD: TRUSTSTORE_PASSWORD }) },
+      { name: 'malformed', kind: 'ingest', env: ingestEnv({ KAFKA_SECURITY_PROTOCOL: 'SASL_SSL', KAFKA_SASL_MECHANISM: 'SCRAM-SHA-512', KAFKA_SCRAM_SECRET_ARN: arns.malformed! }) },
+      { name: 'misnamed', kind: 'ingest', env: ingestEnv({ KAFKA_SECURITY_PROTOCOL: 'SASL_SSL', KAFKA_SASL_MECHANISM: 'SCRAM-SHA-512', KAFKA_SCRAM_SECRET_ARN: arns.misnamed! }) },
+      { name: 'jks-wrong-password', kind: 'ingest', env: ingestEnv({ KAFKA_SECURITY_PROTOCOL: 'SSL', KAFKA_TRUSTSTORE_LOCATION: TRUSTSTORE, KAFKA_TRUSTSTORE_PASSWORD: values.wrongTruststorePassword }) },
+      { name: 'pkcs12-wrong-password', kind: 'ingest', env: ingestEnv({ KAFKA_SECURITY_PROTOCOL: 'SSL', KAFKA_TRUSTSTORE_LOCATION: PKCS12, KAFKA_TRUSTSTORE_PASSWORD: values.wrongTruststorePassword }) },
+      { name: 'iam', kind: 'ingest', env: ingestEnv({ KAFKA_SECURITY_PROTOCOL: 'SASL_SSL', KAFKA_SASL_MECHANISM: 'AWS_MSK_IAM' }) },
+      { name: 'create-topic', kind: 'create-topic', env: { PIPELINES_TABLE: TABLE, POWERTOOLS_SERVICE_NAME: 'pipelines-workflow' }, pipelineId, brokers: cluster.bootstrap },
+    ]);
+  }, 150_000);
+
+  it('ingest with SCRAM and a JKS truststore: the credentials are fetched and used, never written', () => {
+    const text = output('scram');
+    expectRan(text, /"scenario":"scram","status":503/, 'DEBUG');
+    expect(text).toMatch(/Kafka connection options resolved/);
+    expect(text).toMatch(/plt:kafka/);
+    expectNoSecret(text);
+  });
 
   it.each([
     ['a SecretString that is not JSON', 'malformed'],
     ['a secret without username/password fields', 'misnamed'],
-  ])('ingest with SCRAM and %s: the error names the secret, not its content', async (_what, key) => {
-    const output = await ingest({ KAFKA_SECURITY_PROTOCOL: 'SASL_SSL', KAFKA_SASL_MECHANISM: 'SCRAM-SHA-512', KAFKA_SCRAM_SECRET_ARN: arns[key]! });
-    expectRan(output, /"scenario":"ingest","status":500/);
-    expect(output).toContain(`AmazonMSK_${key}`);
-    expectNoSecret(output);
-  }, 90_000);
+  ])('ingest with SCRAM and %s: the error names the secret, not its content', (_what, key) => {
+    const text = output(key);
+    expectRan(text, new RegExp(`"scenario":"${key}","status":500`));
+    expect(text).toContain(`AmazonMSK_${key}`);
+    expectNoSecret(text);
+  });
 
   it.each([
-    ['JKS', TRUSTSTORE],
-    ['PKCS#12', PKCS12],
-  ])('ingest with a %s truststore and a wrong password: the error names the password property, not the password', async (_what, location) => {
-    const output = await ingest({ KAFKA_SECURITY_PROTOCOL: 'SSL', KAFKA_TRUSTSTORE_LOCATION: location, KAFKA_TRUSTSTORE_PASSWORD: values.wrongTruststorePassword });
-    expectRan(output, /"scenario":"ingest","status":500/);
-    expect(output).toContain('KAFKA_TRUSTSTORE_PASSWORD');
-    expectNoSecret(output);
-  }, 90_000);
+    ['JKS', 'jks-wrong-password'],
+    ['PKCS#12', 'pkcs12-wrong-password'],
+  ])('ingest with a %s truststore and a wrong password: the error names the password property, not the password', (_what, name) => {
+    const text = output(name);
+    expectRan(text, new RegExp(`"scenario":"${name}","status":500`));
+    expect(text).toContain('KAFKA_TRUSTSTORE_PASSWORD');
+    expectNoSecret(text);
+  });
 
-  it('ingest with MSK IAM: neither the signed token nor the AWS credentials that sign it are written', async () => {
-    const output = await ingest({ KAFKA_SECURITY_PROTOCOL: 'SASL_SSL', KAFKA_SASL_MECHANISM: 'AWS_MSK_IAM' });
-    expectRan(output, /"scenario":"ingest","status":503/);
-    expect(output).toMatch(/"auth":"iam"/);
-    expectNoSecret(output);
-  }, 90_000);
+  it('ingest with MSK IAM: neither the signed token nor the AWS credentials that sign it are written', () => {
+    const text = output('iam');
+    expectRan(text, /"scenario":"iam","status":503/);
+    expect(text).toMatch(/"auth":"iam"/);
+    expectNoSecret(text);
+  });
 
-  it('the CreateTopic task of a SCRAM pipeline: the secret is read for the admin client, and neither its logs nor the error it hands Step Functions carry it', async () => {
-    const output = await capture(['create-topic', pipelineId], { PIPELINES_TABLE: TABLE, SECRETS_TEST_BROKERS: cluster.bootstrap, POWERTOOLS_SERVICE_NAME: 'pipelines-workflow' });
-    expectRan(output, /"scenario":"create-topic","errorType":"(TransientError|KafkaUnavailableError)"/, 'WARN');
-    expect(output).toMatch(/CreateTopic failed/);
-    expectNoSecret(output);
-  }, 90_000);
+  it('the CreateTopic task of a SCRAM pipeline: the secret is read for the admin client, and neither its logs nor the error it hands Step Functions carry it', () => {
+    const text = output('create-topic');
+    expectRan(text, /"scenario":"create-topic","errorType":"(TransientError|KafkaUnavailableError)"/, 'WARN');
+    expect(text).toMatch(/CreateTopic failed/);
+    expectNoSecret(text);
+  });
+
+  it('writes nothing secret outside the scenarios either (module loading, shutdown)', () => {
+    expectNoSecret([...outputs.values()].join('\n'));
+  });
 
   it('would see a leak: the scan finds each secret when it is written, in every spelling', () => {
     for (const value of Object.values(values)) {

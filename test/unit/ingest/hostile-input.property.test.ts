@@ -165,7 +165,7 @@ describe('POST /collect under generated hostile input', () => {
           await send(app, { query, headers, body: body.body, isBase64Encoded: body.isBase64Encoded });
         },
       ),
-      runs(800),
+      runs(500),
     );
   });
 
@@ -177,7 +177,7 @@ describe('POST /collect under generated hostile input', () => {
         expect(answer.status).toBe(400);
         expect(answer.body.message).toMatch(/appId/);
       }),
-      runs(500),
+      runs(300),
     );
     expect(producer.sent).toHaveLength(0);
   });
@@ -251,7 +251,7 @@ describe('POST /collect under generated hostile input', () => {
           expected.flatMap((e, index) => (e === undefined ? [] : [[index, e]])),
         );
       }),
-      runs(400),
+      runs(300),
     );
   });
 
@@ -302,7 +302,7 @@ describe('POST /collect under generated hostile input', () => {
           expect(answer.body.rejected).toHaveLength(n);
         }
       }),
-      runs(60),
+      runs(30),
     );
   });
 });
