@@ -9,7 +9,7 @@ import * as fc from 'fast-check';
 
 export const SEED = process.env.FC_SEED === undefined ? 20_261_204 : Number(process.env.FC_SEED);
 
-/** fc.assert parameters: the fixed seed and `numRuns` cases (FC_RUNS scales every property). */
+/** fc.assert parameters: the fixed seed and `numRuns` cases (FC_RUNS_SCALE multiplies every property's runs). */
 export function runs(numRuns: number): fc.Parameters<unknown> {
   const scale = process.env.FC_RUNS_SCALE === undefined ? 1 : Number(process.env.FC_RUNS_SCALE);
   return { seed: SEED, numRuns: Math.max(1, Math.round(numRuns * scale)) };
