@@ -1,6 +1,7 @@
 import { isUtf8 } from 'node:buffer';
 import { gunzipSync } from 'node:zlib';
 import { BadRequestError, PayloadTooLargeError, UnsupportedMediaTypeError } from '../lib/errors.ts';
+import { shown } from '../lib/shown.ts';
 import { limits } from './limits.ts';
 
 export interface RawBody {
@@ -50,11 +51,11 @@ function tooLarge(bytes: number): never {
 export function decodeBody(raw: RawBody): string {
   const encoding = raw.contentEncoding?.trim().toLowerCase();
   if (encoding && encoding !== 'gzip' && encoding !== 'identity') {
-    throw new UnsupportedMediaTypeError(`Content-Encoding '${raw.contentEncoding}' is not supported; use gzip or identity`);
+    throw new UnsupportedMediaTypeError(`Content-Encoding ${shown(raw.contentEncoding)} is not supported; use gzip or identity`);
   }
   const compression = raw.compression?.trim().toLowerCase();
   if (compression && compression !== 'gzip') {
-    throw new BadRequestError(`query parameter compression='${raw.compression}' is not supported; use gzip`);
+    throw new BadRequestError(`query parameter compression=${shown(raw.compression)} is not supported; use gzip`);
   }
   if (raw.body === undefined || raw.body.length === 0) throw new BadRequestError('request body is empty');
 

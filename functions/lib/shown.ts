@@ -17,3 +17,8 @@ export function shown(value: unknown): string {
   if (typeof value === 'bigint') return `${value}`;
   return JSON.stringify(value) ?? String(value);
 }
+
+/** A string as messages quote it: `'value'` while short, else cut as `shown` cuts it. */
+export function quoted(value: string): string {
+  return value.length <= SHOWN_MAX_CHARS ? `'${value}'` : shown(value);
+}

@@ -5,7 +5,7 @@
  * used by the workflow tasks, where HTTP means nothing.
  */
 import type { PipelineStatus } from './model.ts';
-import { shown, SHOWN_MAX_CHARS } from '../lib/shown.ts';
+import { quoted } from '../lib/shown.ts';
 
 /** One violated request rule, named by its JSON path (`$.kafka.clusterArn`, `$.appIds[2]`). */
 export interface RequestViolation {
@@ -28,7 +28,7 @@ export class PipelineNotFoundError extends Error {
   readonly pipelineId: string;
 
   constructor(pipelineId: string) {
-    super(pipelineId.length <= SHOWN_MAX_CHARS ? `pipeline '${pipelineId}' does not exist` : `pipeline ${shown(pipelineId)} does not exist`);
+    super(`pipeline ${quoted(pipelineId)} does not exist`);
     this.name = 'PipelineNotFoundError';
     this.pipelineId = pipelineId;
   }

@@ -14,7 +14,7 @@ import { originPatternProblem } from '../lib/origins.ts';
 import { sinkSettingsProblems } from './build-event-source-mapping.ts';
 import { InvalidPipelineRequestError, type RequestViolation } from './errors.ts';
 import type { ConnectorSpec, KafkaSpec, PipelineSpec, SinkSpec } from './model.ts';
-import { shown } from '../lib/shown.ts';
+import { quoted, shown } from '../lib/shown.ts';
 
 export const PROJECT_ID = /^[a-z][a-z0-9_-]{2,62}$/;
 /** The app ids the ingest accepts (functions/ingest/collect.ts). */
@@ -70,8 +70,8 @@ export function brokerListProblems(brokers: string): string[] {
     const port = colon > 0 ? entry.slice(colon + 1) : '';
     const portNumber = /^\d{1,5}$/.test(port) ? Number(port) : NaN;
     if (entry === '') problems.push('has an empty entry');
-    else if (!(HOSTNAME.test(host) || IPV6.test(host)) || !(portNumber >= 1 && portNumber <= 65535)) problems.push(`'${entry}' is not host:port (port 1-65535)`);
-    else if (seen.has(entry)) problems.push(`'${entry}' is listed twice`);
+    else if (!(HOSTNAME.test(host) || IPV6.test(host)) || !(portNumber >= 1 && portNumber <= 65535)) problems.push(`${quoted(entry)} is not host:port (port 1-65535)`);
+    else if (seen.has(entry)) problems.push(`${quoted(entry)} is listed twice`);
     seen.add(entry);
   }
   return problems;

@@ -1,3 +1,4 @@
+import { isUtf8 } from 'node:buffer';
 import type { APIGatewayProxyEventV2 } from 'aws-lambda';
 import { HttpError, PayloadTooLargeError } from '../../lib/errors.ts';
 import { json, type HttpResponse } from '../../lib/http.ts';
@@ -19,7 +20,10 @@ export interface PipelinesAppDeps extends PipelinesApiDeps {
 export const MAX_BODY_BYTES = 128 * 1024;
 
 function parseBody(event: APIGatewayProxyEventV2): unknown {
-  const raw = event.body === undefined ? '' : event.isBase64Encoded ? Buffer.from(event.body, 'base64').toString('utf8') : event.body;
+  const bytes = event.body !== undefined && event.isBase64Encoded ? Buffer.from(event.body, 'base64') : undefined;
+  // Decoding bytes that are not UTF-8 would silently turn them into U+FFFD.
+  if (bytes && !isUtf8(bytes)) throw new InvalidPipelineRequestError([{ path: '$', message: 'is not valid UTF-8 (JSON text must be UTF-8 encoded)' }]);
+  const raw = bytes ? bytes.toString('utf8') : event.body ?? '';
   if (Buffer.byteLength(raw) > MAX_BODY_BYTES) throw new PayloadTooLargeError(`request body is larger than ${MAX_BODY_BYTES} bytes`);
   if (raw.trim() === '') throw new InvalidPipelineRequestError([{ path: '$', message: 'is required: send the pipeline as a JSON object' }]);
   try {

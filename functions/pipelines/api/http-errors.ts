@@ -5,6 +5,7 @@ import type {
   AppIdConflictError, IdempotencyKeyReuseError, IllegalTransitionError, InvalidPipelineRequestError, PipelineNotFoundError,
   ProjectConflictError, WorkflowStartError,
 } from '../errors.ts';
+import { isPipelineId } from '../model.ts';
 import { statusUrl } from './deps.ts';
 
 /**
@@ -18,8 +19,11 @@ export function toHttpError(err: unknown, retryAfterSeconds: number): unknown {
   switch (err.name) {
     case 'InvalidPipelineRequestError':
       return new HttpError(400, 'invalid pipeline request', { details: { errors: (err as InvalidPipelineRequestError).errors } });
-    case 'PipelineNotFoundError':
-      return new HttpError(404, err.message, { details: { id: (err as PipelineNotFoundError).pipelineId } });
+    case 'PipelineNotFoundError': {
+      // The id is echoed only when it could be one; the message already quotes any other (bounded).
+      const id = (err as PipelineNotFoundError).pipelineId;
+      return new HttpError(404, err.message, { details: isPipelineId(id) ? { id } : {} });
+    }
     case 'ProjectConflictError': {
       const e = err as ProjectConflictError;
       return new HttpError(409, e.message, { details: { projectId: e.projectId, ...(e.pipelineId ? { pipelineId: e.pipelineId } : {}) } });
