@@ -14,7 +14,7 @@ export interface CfnTemplate {
   Outputs?: Record<string, any>;
 }
 
-let cached: Promise<CfnTemplate> | undefined;
+const cached = new Map<string, Promise<CfnTemplate>>();
 
 /** Every input of the template: a change to any of them means packaging again. */
 const INPUTS = ['serverless.yml', 'package-lock.json', 'resources', 'statemachines', 'functions'];
@@ -34,12 +34,13 @@ async function inputsHash(root: string): Promise<string> {
   return hash.digest('hex').slice(0, 16);
 }
 
-async function runPackage(): Promise<string> {
+async function runPackage(params: Record<string, string>): Promise<string> {
   const out = await mkdtemp(join(tmpdir(), 'sls-package-'));
   try {
       const env: NodeJS.ProcessEnv = { ...process.env, AWS_SHARED_CREDENTIALS_FILE: '/dev/null', AWS_CONFIG_FILE: '/dev/null', SLS_TELEMETRY_DISABLED: '1' };
       for (const name of ['AWS_ACCESS_KEY_ID', 'AWS_SECRET_ACCESS_KEY', 'AWS_SESSION_TOKEN', 'AWS_PROFILE']) delete env[name];
-      await run(join(process.cwd(), 'node_modules', '.bin', 'serverless'), ['package', '--stage', 'test', '--package', out], { env, cwd: process.cwd(), timeout: 240_000, maxBuffer: 16 * 1024 * 1024 });
+      const paramArgs = Object.entries(params).flatMap(([k, v]) => ['--param', `${k}=${v}`]);
+      await run(join(process.cwd(), 'node_modules', '.bin', 'serverless'), ['package', '--stage', 'test', '--package', out, ...paramArgs], { env, cwd: process.cwd(), timeout: 240_000, maxBuffer: 16 * 1024 * 1024 });
       return await readFile(join(out, 'cloudformation-template-update-stack.json'), 'utf8');
   } finally {
     await rm(out, { recursive: true, force: true });
@@ -50,12 +51,16 @@ async function runPackage(): Promise<string> {
  * Runs the real `serverless package` (osls) with no AWS credentials into a temp dir and returns
  * the generated CloudFormation template. The template files of all jest workers share one run:
  * the first takes a lock (an atomic mkdir) and packages; the others wait for its result, which is
- * kept under the hash of every input, so an unchanged tree is not packaged again.
+ * kept under the hash of every input, so an unchanged tree is not packaged again. `params` are
+ * `--param name=value` settings (serverless.yml's params), part of the cache key.
  */
-export function packageTemplate(): Promise<CfnTemplate> {
-  cached ??= (async () => {
+export function packageTemplate(params: Record<string, string> = {}): Promise<CfnTemplate> {
+  const key = JSON.stringify(Object.entries(params).sort());
+  let pending = cached.get(key);
+  pending ??= (async () => {
     const root = process.cwd();
-    const file = join(tmpdir(), `clickstream-template-${await inputsHash(root)}.json`);
+    const suffix = Object.keys(params).length === 0 ? '' : `-${createHash('sha256').update(key).digest('hex').slice(0, 8)}`;
+    const file = join(tmpdir(), `clickstream-template-${await inputsHash(root)}${suffix}.json`);
     const lock = `${file}.lock`;
     const deadline = Date.now() + 300_000;
     for (;;) {
@@ -64,7 +69,7 @@ export function packageTemplate(): Promise<CfnTemplate> {
       const locked = await mkdir(lock).then(() => true, () => false);
       if (locked) {
         try {
-          const template = await runPackage();
+          const template = await runPackage(params);
           await writeFile(`${file}.tmp`, template);
           await rename(`${file}.tmp`, file);
           return JSON.parse(template) as CfnTemplate;
@@ -79,7 +84,8 @@ export function packageTemplate(): Promise<CfnTemplate> {
       await new Promise((r) => setTimeout(r, 250));
     }
   })();
-  return cached;
+  cached.set(key, pending);
+  return pending;
 }
 
 /** All IAM statements of a role's inline policies, flattening Fn::If branches (true side). */
