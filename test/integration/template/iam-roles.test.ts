@@ -44,7 +44,7 @@ const ALL_OPTIONAL = {
   MskClusterArn: CLUSTER,
   KafkaScramSecretArn: STACK_SECRET,
   DataBucketName: `clickstream-data-${ACCOUNT}`,
-  IngestReservedConcurrency: '',
+  IngestReservedConcurrency: 'unreserved',
   InterfaceEndpoints: 'true',
   GatewayEndpointRouteTables: 'rtb-0123456789abcdef0',
 };

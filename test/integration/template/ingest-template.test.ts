@@ -61,9 +61,11 @@ describe('serverless package: ingest', () => {
   });
 
   it('limits a flood: stage throttling on every route and reserved concurrency for ingest, from parameters', () => {
-    expect(template.Resources.HttpApiStage!.Properties.DefaultRouteSettings).toEqual({ DetailedMetricsEnabled: false, ThrottlingRateLimit: 1000, ThrottlingBurstLimit: 2000 });
+    expect(template.Resources.HttpApiStage!.Properties.DefaultRouteSettings).toEqual({ DetailedMetricsEnabled: false, ThrottlingRateLimit: { Ref: 'ApiThrottleRate' }, ThrottlingBurstLimit: { Ref: 'ApiThrottleBurst' } });
+    expect(template.Parameters!.ApiThrottleRate).toMatchObject({ Type: 'Number', Default: '1000', MinValue: 1 });
+    expect(template.Parameters!.ApiThrottleBurst).toMatchObject({ Type: 'Number', Default: '2000', MinValue: 1 });
     expect(fn().ReservedConcurrentExecutions).toEqual({ 'Fn::If': ['HasIngestReservedConcurrency', { Ref: 'IngestReservedConcurrency' }, { Ref: 'AWS::NoValue' }] });
     expect(template.Parameters!.IngestReservedConcurrency).toMatchObject({ Type: 'String', Default: '100' });
-    expect(template.Conditions!.HasIngestReservedConcurrency).toEqual({ 'Fn::Not': [{ 'Fn::Equals': [{ Ref: 'IngestReservedConcurrency' }, ''] }] });
+    expect(template.Conditions!.HasIngestReservedConcurrency).toEqual({ 'Fn::Not': [{ 'Fn::Equals': [{ Ref: 'IngestReservedConcurrency' }, 'unreserved'] }] });
   });
 });
