@@ -84,6 +84,8 @@ describe('serverless package with and without every optional parameter', () => {
     // Malformed values are refused by CloudFormation before anything changes.
     expect(none.Parameters!.GatewayEndpointRouteTables.AllowedPattern).toBe('^(rtb-[0-9a-f]{8,17}(,rtb-[0-9a-f]{8,17})*)?$');
     expect(none.Parameters!.InterfaceEndpoints.AllowedValues).toEqual(['true', 'false']);
+    const scram = new RegExp(none.Parameters!.KafkaScramSecretArn.AllowedPattern as string);
+    expect([scram.test(''), scram.test(SECRET), scram.test(SECRET.replace('AmazonMSK_', ''))]).toEqual([true, true, false]);
     expect(none.Parameters!.IngestReservedConcurrency.AllowedPattern).toBe('^([1-9][0-9]{0,4}|unreserved)$');
   });
 });
