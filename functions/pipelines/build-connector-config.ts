@@ -2,6 +2,7 @@ import type { CreateConnectorRequest } from '@aws-sdk/client-kafkaconnect';
 import { InvalidSinkSettingsError, sinkSettingsProblems, type SettingsProblem } from './build-event-source-mapping.ts';
 import type { KafkaAuthMode } from './model.ts';
 import { shown } from '../lib/shown.ts';
+import { topicNameProblem } from './topic-name.ts';
 
 /**
  * Everything the `connector` sink of a pipeline is made of: the Confluent S3 sink connector's
@@ -48,7 +49,6 @@ export function connectorName(pipelineId: string): string {
 const BUCKET = /^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$/;
 const SUBNET = /^subnet-[0-9a-f]{8,17}$/;
 const SECURITY_GROUP = /^sg-[0-9a-f]{8,17}$/;
-const TOPIC = /^[a-zA-Z0-9_-][a-zA-Z0-9._-]{0,248}$/;
 const ROLE_ARN = /^arn:aws[a-z-]*:iam::\d{12}:role\/.+$/;
 const PLUGIN_ARN = /^arn:aws[a-z-]*:kafkaconnect:[a-z0-9-]+:\d{12}:custom-plugin\/.+$/;
 const CONNECTOR_NAME = /^[a-zA-Z0-9-]{1,128}$/;
@@ -57,7 +57,8 @@ function problemsOf(s: ConnectorSettings): SettingsProblem[] {
   const problems: SettingsProblem[] = [...sinkSettingsProblems({ batchSize: s.sink?.batchSize, maxIntervalSeconds: s.sink?.maxIntervalSeconds }, 'sink')];
   const bad = (field: string, message: string) => problems.push({ field, message });
   if (!CONNECTOR_NAME.test(connectorName(String(s.pipelineId ?? '')))) bad('pipelineId', 'must make a connector name of letters, digits and - (at most 128 characters)');
-  if (typeof s.topic !== 'string' || !TOPIC.test(s.topic)) bad('topic', `must be a Kafka topic name; got ${shown(s.topic)}`);
+  const topicProblem = typeof s.topic === 'string' ? topicNameProblem(s.topic) : 'must be a topic name';
+  if (topicProblem) bad('topic', `${topicProblem}; got ${shown(s.topic)}`);
   if (!Number.isInteger(s.partitions) || s.partitions < 1) bad('partitions', `must be a positive integer; got ${shown(s.partitions)}`);
   if (!Array.isArray(s.bootstrapServers) || s.bootstrapServers.length === 0) bad('bootstrapServers', 'must list at least one host:port');
   if (s.auth !== 'none' && s.auth !== 'tls' && s.auth !== 'iam') {

@@ -1,5 +1,6 @@
 import type { CreateEventSourceMappingCommandInput, SourceAccessConfiguration } from '@aws-sdk/client-lambda';
 import { shown } from '../lib/shown.ts';
+import { topicNameProblem } from './topic-name.ts';
 
 /** The two user settings of a pipeline's sink (seed: "Sink maximum interval", "Batch size"). */
 export interface SinkSettings {
@@ -102,7 +103,6 @@ const DEFAULTS = {
   consumerGroupPrefix: 'clickstream-sink-',
 } as const;
 
-const TOPIC = /^[a-zA-Z0-9_-][a-zA-Z0-9._-]{0,248}$/;
 const CONSUMER_GROUP = /^[a-zA-Z0-9\-/*:_+=.@]{1,200}$/;
 const BROKER = /^(([a-zA-Z0-9]|[a-zA-Z0-9][a-zA-Z0-9-]*[a-zA-Z0-9])\.)*([A-Za-z0-9]|[A-Za-z0-9][A-Za-z0-9-]*[A-Za-z0-9]):[0-9]{1,5}$/;
 const MSK_CLUSTER_ARN = /^arn:aws[a-z-]*:kafka:[a-z0-9-]+:\d{12}:cluster\/[^/]+\/[^/]+$/;
@@ -188,7 +188,8 @@ export function buildEventSourceMapping(settings: EventSourceMappingSettings): C
   if (typeof settings.pipelineId !== 'string' || settings.pipelineId === '') problems.push({ field: 'pipelineId', message: 'must be a non-empty string' });
   else matches(problems, 'pipelineId', groupId, CONSUMER_GROUP, 'usable in a consumer group id (letters, digits, - / * : _ + = . @; at most 200 with the prefix)');
   if (typeof settings.functionName !== 'string' || settings.functionName === '') problems.push({ field: 'functionName', message: 'must be a non-empty string' });
-  matches(problems, 'topic', settings.topic, TOPIC, 'a Kafka topic name (1-249 of letters, digits, . _ -, not starting with .)');
+  const topicProblem = typeof settings.topic === 'string' ? topicNameProblem(settings.topic) : 'must be a topic name';
+  if (topicProblem) problems.push({ field: 'topic', message: `${topicProblem}; got ${JSON.stringify(settings.topic) ?? String(settings.topic)}` });
   problems.push(...sinkSettingsProblems(settings.sink));
   if (settings.onFailureDestinationArn !== undefined) {
     matches(problems, 'onFailureDestinationArn', settings.onFailureDestinationArn, S3_BUCKET_ARN, 'an S3 bucket ARN (arn:aws:s3:::bucket)');

@@ -95,15 +95,32 @@ function sinkModeViolations(spec: PipelineSpec, kind: 'msk' | 'self-hosted'): st
   return out;
 }
 
+/** Where a connector's plugin archive must be: the CreatePlugin role reads only these objects. */
+export const PLUGIN_PREFIX = 'plugins/';
+
 /**
- * Rules on where the records go. In `lambda` mode the sink function writes through the stack's
- * Firehose stream, which delivers into the stack's data bucket: another bucket cannot be honoured.
+ * Rules on where the records go and what the stack's roles can read. `lambda` mode writes through
+ * the stack's Firehose stream, which delivers into the stack's data bucket; `connector` mode runs
+ * with the stack's connector service role, which may write only the data bucket. Another bucket
+ * would let the connector reach RUNNING while every write is denied, so it is refused up front.
+ * CreateCustomPlugin reads the plugin archive with the CreatePlugin role's rights, which cover the
+ * data bucket's plugins/ prefix only.
  */
 export function deliveryViolations(spec: PipelineSpec, dataBucket: string): string[] {
-  if (spec.sink.mode === 'lambda' && spec.sink.bucket !== undefined && spec.sink.bucket !== dataBucket) {
-    return [`sink.bucket '${spec.sink.bucket}': sink mode 'lambda' delivers through the stack's Firehose stream into its data bucket '${dataBucket}'; omit sink.bucket or use sink mode 'connector'`];
+  const out: string[] = [];
+  if (spec.sink.bucket !== undefined && spec.sink.bucket !== dataBucket) {
+    out.push(spec.sink.mode === 'lambda'
+      ? `sink.bucket '${spec.sink.bucket}': sink mode 'lambda' delivers through the stack's Firehose stream into its data bucket '${dataBucket}'; omit sink.bucket`
+      : `sink.bucket '${spec.sink.bucket}': the connector's service role may write only the stack's data bucket '${dataBucket}'; omit sink.bucket (or add the bucket to ConnectorServiceRole in resources/connector.yml and redeploy)`);
   }
-  return [];
+  const location = spec.sink.mode === 'connector' ? spec.sink.connector?.pluginLocation : undefined;
+  if (location) {
+    const bucket = location.bucketArn.slice(location.bucketArn.lastIndexOf(':') + 1);
+    if (bucket !== dataBucket || !location.fileKey.startsWith(PLUGIN_PREFIX)) {
+      out.push(`sink.connector.pluginLocation s3://${bucket}/${location.fileKey}: the plugin archive must be uploaded to the stack's data bucket under ${PLUGIN_PREFIX} (s3://${dataBucket}/${PLUGIN_PREFIX}...), the only place CreatePlugin may read; or give pluginArn of an existing custom plugin`);
+    }
+  }
+  return out;
 }
 
 function replicationViolations(spec: PipelineSpec, brokers: number, defaultRf: number | null, source: string): string[] {

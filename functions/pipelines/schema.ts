@@ -15,17 +15,19 @@ import { sinkSettingsProblems } from './build-event-source-mapping.ts';
 import { InvalidPipelineRequestError, type RequestViolation } from './errors.ts';
 import type { ConnectorSpec, KafkaSpec, PipelineSpec, SinkSpec } from './model.ts';
 import { quoted, shown } from '../lib/shown.ts';
+import { topicNameProblem } from './topic-name.ts';
 
 export const PROJECT_ID = /^[a-z][a-z0-9_-]{2,62}$/;
 /** The app ids the ingest accepts (functions/ingest/collect.ts). */
 export const APP_ID = /^[A-Za-z0-9][A-Za-z0-9_.-]{0,127}$/;
 const MSK_CLUSTER_ARN = /^arn:aws[a-z-]*:kafka:[a-z]{2}(-[a-z]+)+-\d:\d{12}:cluster\/[A-Za-z0-9-]{1,64}\/[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}(-\d+)?$/;
 const SECRET_ARN = /^arn:aws[a-z-]*:secretsmanager:[a-z]{2}(-[a-z]+)+-\d:\d{12}:secret:[A-Za-z0-9/_+=.@-]+$/;
+/** SCRAM secrets: MSK only associates secrets named AmazonMSK_*, and the roles read only those. */
+export const SCRAM_SECRET_ARN = /^arn:aws[a-z-]*:secretsmanager:[a-z]{2}(-[a-z]+)+-\d:\d{12}:secret:AmazonMSK_[A-Za-z0-9/_+=.@-]+$/;
 const PLUGIN_ARN = /^arn:aws[a-z-]*:kafkaconnect:[a-z]{2}(-[a-z]+)+-\d:\d{12}:custom-plugin\/[A-Za-z0-9-]+\/[A-Za-z0-9-]+$/;
 const S3_BUCKET_ARN = /^arn:aws[a-z-]*:s3:::[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$/;
 const S3_BUCKET = /^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$/;
 const SECURITY_GROUP = /^sg-[0-9a-f]{8,17}$/;
-const TOPIC = /^[A-Za-z0-9._-]{1,249}$/;
 const HOSTNAME = /^(?=.{1,253}$)([A-Za-z0-9]|[A-Za-z0-9][A-Za-z0-9-]{0,61}[A-Za-z0-9])(\.([A-Za-z0-9]|[A-Za-z0-9][A-Za-z0-9-]{0,61}[A-Za-z0-9]))*$/;
 const IPV6 = /^\[[0-9A-Fa-f:.]+\]$/;
 const PEM_BLOCK = /-----BEGIN CERTIFICATE-----([\s\S]*?)-----END CERTIFICATE-----/g;
@@ -140,8 +142,10 @@ const requestSchema = z.strictObject({
     securityGroupId: pattern(SECURITY_GROUP, 'a security group id (sg- and 8 or 17 hex digits)').optional(),
     topic: z
       .string()
-      .regex(TOPIC, { error: 'must be a Kafka topic name: 1-249 of letters, digits, . _ and -' })
-      .refine((t) => t !== '.' && t !== '..', { error: "must not be '.' or '..'" })
+      .check((ctx) => {
+        const problem = topicNameProblem(ctx.value);
+        if (problem) ctx.issues.push({ code: 'custom', message: problem, input: ctx.value });
+      })
       .optional(),
     partitions: int(limits.partitions).default(defaults.partitions),
     replicationFactor: int(limits.replicationFactor).optional(),
@@ -244,8 +248,13 @@ function crossFieldViolations(input: unknown): RequestViolation[] {
     }
     if (auth === 'scram' && kafka.scramSecretArn === undefined) add('$.kafka.scramSecretArn', 'is required when auth is scram');
     if (kafka.scramSecretArn !== undefined && auth !== 'scram') add('$.kafka.scramSecretArn', 'is only used when auth is scram');
-    if (type === 'msk' && auth === 'scram' && typeof kafka.scramSecretArn === 'string' && SECRET_ARN.test(kafka.scramSecretArn) && !/:secret:AmazonMSK_/.test(kafka.scramSecretArn)) {
-      add('$.kafka.scramSecretArn', 'must name a secret whose name starts with AmazonMSK_ (an MSK requirement for SCRAM secrets)');
+    if (auth === 'scram' && typeof kafka.scramSecretArn === 'string' && SECRET_ARN.test(kafka.scramSecretArn) && !SCRAM_SECRET_ARN.test(kafka.scramSecretArn)) {
+      add('$.kafka.scramSecretArn', type === 'msk'
+        ? 'must name a secret whose name starts with AmazonMSK_ (MSK only accepts SCRAM secrets named AmazonMSK_*, encrypted with a customer managed KMS key)'
+        : 'must name a secret whose name starts with AmazonMSK_ (the stack\'s roles read only AmazonMSK_* secrets, as MSK requires for SCRAM)');
+    }
+    if (type === 'self-hosted' && auth === 'tls' && mode === 'lambda') {
+      add('$.kafka.auth', "'tls' with type self-hosted is not available in lambda mode: a self-managed Kafka event source mapping would need the brokers' root CA as a Secrets Manager secret (SERVER_ROOT_CA_CERTIFICATE), which pipelines do not provision; use sink mode 'connector', or auth 'scram'");
     }
     if (kafka.caPem !== undefined && auth === 'none') add('$.kafka.caPem', 'is only used with TLS (auth tls, scram or iam); auth none is plaintext');
     if (mode === 'connector' && auth === 'scram') add('$.kafka.auth', "MSK Connect supports auth 'none', 'tls' or 'iam', not 'scram'");

@@ -9,14 +9,43 @@ import { parse } from 'yaml';
 import { functionKeyOf, readDefinition, resourceLogicalId, type AslState } from '../helpers/state-machines.ts';
 
 const TRANSIENT = ['TransientError', 'States.Timeout', 'Lambda.ClientExecutionTimeoutException', 'Lambda.ServiceException', 'Lambda.AWSLambdaException', 'Lambda.SdkClientException', 'Lambda.TooManyRequestsException'];
+/** What Lambda reports when the function itself times out (or crashes): retried, but fewer times. */
+const FUNCTION_TIMEOUT = ['Lambda.Unknown', 'Sandbox.Timedout'];
+
+/**
+ * The error a task surfaces when its function hangs: the state's TimeoutSeconds fires first only
+ * when it is not above the function's timeout (States.Timeout); otherwise the function times out
+ * and Lambda reports Lambda.Unknown / Sandbox.Timedout.
+ */
+function hangErrors(stateTimeout: number | undefined, functionTimeout: number): string[] {
+  return stateTimeout !== undefined && stateTimeout <= functionTimeout ? ['States.Timeout'] : FUNCTION_TIMEOUT;
+}
+
+/** The first retrier Step Functions would use for an error (in order; States.ALL matches all). */
+function retrierFor(task: AslState, error: string) {
+  return task.Retry?.find((r) => r.ErrorEquals.includes(error) || r.ErrorEquals.includes('States.ALL'));
+}
 const serverless = parse(readFileSync('serverless.yml', 'utf8')) as { functions: Record<string, { handler: string; timeout?: number }>; stepFunctions: { stateMachines: Record<string, { id: string; name: string; definition: string }> } };
 
 describe.each(['create-pipeline', 'delete-pipeline'] as const)('%s.asl.yml', (name) => {
   const definition = readDefinition(name);
   const tasks = Object.entries(definition.States).filter(([, s]) => s.Type === 'Task') as Array<[string, AslState]>;
 
-  it.each(tasks)('%s retries only transient errors, with IntervalSeconds, BackoffRate, MaxDelaySeconds and JitterStrategy FULL', (_state, task) => {
-    expect(task.Retry).toEqual([{ ErrorEquals: TRANSIENT, IntervalSeconds: 2, BackoffRate: 2, MaxAttempts: 6, MaxDelaySeconds: 60, JitterStrategy: 'FULL' }]);
+  it.each(tasks)('%s retries only transient errors and its function\'s timeout, with IntervalSeconds, BackoffRate, MaxDelaySeconds and JitterStrategy FULL', (_state, task) => {
+    expect(task.Retry).toEqual([
+      { ErrorEquals: TRANSIENT, IntervalSeconds: 2, BackoffRate: 2, MaxAttempts: 6, MaxDelaySeconds: 60, JitterStrategy: 'FULL' },
+      { ErrorEquals: FUNCTION_TIMEOUT, IntervalSeconds: 5, BackoffRate: 2, MaxAttempts: 2, MaxDelaySeconds: 60, JitterStrategy: 'FULL' },
+    ]);
+  });
+
+  it.each(tasks)('%s retries a hung function, whichever timeout fires first (the tasks are idempotent)', (_state, task) => {
+    const key = functionKeyOf(resourceLogicalId(task.Resource));
+    const functionTimeout = serverless.functions[key]?.timeout;
+    expect(functionTimeout).toEqual(expect.any(Number));
+    for (const error of hangErrors(task.TimeoutSeconds, functionTimeout!)) {
+      expect([error, retrierFor(task, error)?.MaxAttempts]).toEqual([error, expect.any(Number)]);
+      expect(retrierFor(task, error)!.MaxAttempts).toBeGreaterThan(0);
+    }
   });
 
   it.each(tasks)('%s catches every other error and has a timeout above its function\'s', (_state, task) => {

@@ -333,13 +333,33 @@ describe('create-pipeline state machine', () => {
       expectNothingLeft(run);
     });
 
-    it('a Lambda invocation error that is not retryable (States.TaskFailed) is caught like any other', async () => {
+    it('a task function timeout (Sandbox.Timedout / Lambda.Unknown) is retried: the tasks are idempotent', async () => {
       const p = await world.add(pipelineFixture());
-      world.failInvoke('CreateTopic', named('Lambda.Unknown', 'The function returned an unknown error'));
+      world.failInvoke('CreateTopic', named('Sandbox.Timedout', 'Task timed out after 60.00 seconds'));
+      world.failInvoke('ValidateCluster', named('Lambda.Unknown', 'The function returned an unknown error'));
+      const run = await world.run('create-pipeline', p.id);
+      expect(run.status).toBe('SUCCEEDED');
+      expect(run.retries).toEqual({ ValidateCluster: 1, CreateTopic: 1 });
+      expect(run.pipeline.status).toBe('ACTIVE');
+    });
+
+    it('a task that keeps crashing (Lambda.Unknown past its 2 retries) is caught like any other permanent error', async () => {
+      const p = await world.add(pipelineFixture());
+      const crash = () => named('Lambda.Unknown', 'The function returned an unknown error');
+      world.failInvoke('CreateTopic', crash(), crash(), crash());
+      const run = await world.run('create-pipeline', p.id);
+      expectFailed(run);
+      expect(run.retries).toEqual({ CreateTopic: 2 });
+      expect(run.pipeline.failureReason).toMatch(/^The function returned an unknown error/);
+    });
+
+    it('a Lambda invocation error no retrier names (States.TaskFailed) is caught like any other', async () => {
+      const p = await world.add(pipelineFixture());
+      world.failInvoke('CreateTopic', named('Runtime.ImportModuleError', 'Cannot find module'));
       const run = await world.run('create-pipeline', p.id);
       expectFailed(run);
       expect(run.retries).toEqual({});
-      expect(run.pipeline.failureReason).toMatch(/^The function returned an unknown error/);
+      expect(run.pipeline.failureReason).toMatch(/^Cannot find module/);
     });
   });
 

@@ -8,11 +8,11 @@ describe('serverless package: ingest', () => {
 
   const fn = () => template.Resources.IngestLambdaFunction!.Properties;
 
-  it('runs the ingest function on nodejs24.x, arm64, with source maps', () => {
+  it('runs the ingest function on nodejs24.x, arm64, without loading source maps at init (docs/decisions.md)', () => {
     expect(fn().Runtime).toBe('nodejs24.x');
     expect(fn().Architectures).toEqual(['arm64']);
     expect(fn().Handler).toBe('functions/ingest/handler.handler');
-    expect(fn().Environment.Variables.NODE_OPTIONS).toContain('--enable-source-maps');
+    expect(fn().Environment.Variables.NODE_OPTIONS ?? '').not.toContain('--enable-source-maps');
   });
 
   it('places the function in the Kafka cluster VPC from parameters', () => {
@@ -44,7 +44,7 @@ describe('serverless package: ingest', () => {
         'kafka-cluster:Connect', 'kafka-cluster:DescribeTopic', 'kafka-cluster:WriteData', 'kafka-cluster:WriteDataIdempotently',
         'secretsmanager:GetSecretValue',
         'kafka-cluster:Connect', 'kafka-cluster:DescribeTopic', 'kafka-cluster:WriteData', 'kafka-cluster:WriteDataIdempotently',
-        'secretsmanager:GetSecretValue',
+        'secretsmanager:GetSecretValue', 'kms:Decrypt',
       ].sort(),
     );
     expect(statements.find((s) => s.Sid === 'PipelineClustersIamWrite')!.Resource).toEqual([
@@ -67,5 +67,14 @@ describe('serverless package: ingest', () => {
     const policy = template.Resources.IngestRole!.Properties.Policies[0].PolicyDocument.Statement;
     const conditional = policy.filter((s: any) => s['Fn::If']).map((s: any) => s['Fn::If'][0]);
     expect(conditional.sort()).toEqual(['HasMskCluster', 'HasScramSecret']);
+  });
+
+  it('limits a flood: stage throttling on every route and reserved concurrency for ingest, from parameters', () => {
+    expect(template.Resources.HttpApiStage!.Properties.DefaultRouteSettings).toEqual({ DetailedMetricsEnabled: false, ThrottlingRateLimit: { Ref: 'ApiThrottleRate' }, ThrottlingBurstLimit: { Ref: 'ApiThrottleBurst' } });
+    expect(template.Parameters!.ApiThrottleRate).toMatchObject({ Type: 'Number', Default: '1000', MinValue: 1 });
+    expect(template.Parameters!.ApiThrottleBurst).toMatchObject({ Type: 'Number', Default: '2000', MinValue: 1 });
+    expect(fn().ReservedConcurrentExecutions).toEqual({ 'Fn::If': ['HasIngestReservedConcurrency', { Ref: 'IngestReservedConcurrency' }, { Ref: 'AWS::NoValue' }] });
+    expect(template.Parameters!.IngestReservedConcurrency).toMatchObject({ Type: 'String', Default: '100' });
+    expect(template.Conditions!.HasIngestReservedConcurrency).toEqual({ 'Fn::Not': [{ 'Fn::Equals': [{ Ref: 'IngestReservedConcurrency' }, 'unreserved'] }] });
   });
 });

@@ -171,6 +171,13 @@ describe('buildEventSourceMapping', () => {
     for (const p of err.problems) expect(err.message).toContain(p.field);
   });
 
+  it('refuses the topics Lambda refuses (one character, a leading .) and internal __ topics, with the shared topic rule', () => {
+    for (const topic of ['a', '.events', '__consumer_offsets']) {
+      expect([topic, problemsOf(msk({ topic })).problems.map((p) => p.field)]).toEqual([topic, ['topic']]);
+    }
+    expect(() => buildEventSourceMapping(msk({ topic: 'ab' }))).not.toThrow();
+  });
+
   it('refuses a self-managed source without brokers, subnets or security groups, or with IAM auth', () => {
     const err = problemsOf(msk({ source: { kind: 'self-managed', bootstrapServers: [], subnetIds: [], securityGroupIds: ['default'], auth: { type: 'iam' } } }));
     expect(err.problems.map((p) => p.field)).toEqual(['source.bootstrapServers', 'source.subnetIds', 'source.securityGroupIds[0]', 'source.auth']);

@@ -57,6 +57,14 @@ describe('pipeline request schema', () => {
       expect(parsePipelineRequest(mskRequest({ kafka: kafka({ auth: 'iam' }) })).kafka.auth).toBe('iam');
     });
 
+    it('accepts the shortest topic every sink takes, self-hosted TLS in connector mode and self-hosted SCRAM with an AmazonMSK_ secret', () => {
+      expect(parsePipelineRequest(mskRequest({ kafka: kafka({ topic: 'ab' }) })).kafka.topic).toBe('ab');
+      expect(parsePipelineRequest(mskRequest({ kafka: kafka({ topic: 'a.b_c-d' }) })).kafka.topic).toBe('a.b_c-d');
+      const selfHosted = { type: 'self-hosted', brokers: 'k1:9094,k2:9094', securityGroupId: 'sg-0123456789abcdef0' };
+      expect(parsePipelineRequest(selfHostedRequest({ kafka: { ...selfHosted, auth: 'tls', caPem: CA_BUNDLE } })).kafka.auth).toBe('tls');
+      expect(parsePipelineRequest(selfHostedRequest({ kafka: { ...selfHosted, auth: 'scram', scramSecretArn: SCRAM_SECRET_ARN }, sink: { mode: 'lambda' } })).kafka.auth).toBe('scram');
+    });
+
     it('accepts the lambda-mode bounds of the event source mapping, inclusive', () => {
       const { batchSize, maxIntervalSeconds } = sinkSettingsRanges;
       expect(validatePipelineRequest(mskRequest({ sink: sink({ batchSize: batchSize.max, maxIntervalSeconds: maxIntervalSeconds.max }) })).ok).toBe(true);
@@ -133,16 +141,22 @@ describe('pipeline request schema', () => {
     ['a repeated broker', { kafka: { type: 'self-hosted', brokers: 'k:9092,k:9092', securityGroupId: 'sg-0123456789abcdef0' } }, '$.kafka.brokers', /listed twice/],
     ['11 brokers in lambda mode', { kafka: { type: 'self-hosted', brokers: Array.from({ length: 11 }, (_, i) => `k${i}:9092`).join(','), securityGroupId: 'sg-0123456789abcdef0' } }, '$.kafka.brokers', /at most 10/],
     ['a malformed security group', { kafka: { type: 'self-hosted', brokers: 'k:9092', securityGroupId: 'default' } }, '$.kafka.securityGroupId', /sg-/],
-    ['a topic with a slash', { kafka: kafka({ topic: 'a/b' }) }, '$.kafka.topic', /Kafka topic name/],
-    ["the topic '..'", { kafka: kafka({ topic: '..' }) }, '$.kafka.topic', /'\.' or '\.\.'/],
-    ['a 250-character topic', { kafka: kafka({ topic: 't'.repeat(250) }) }, '$.kafka.topic', /1-249/],
+    ['a topic with a slash', { kafka: kafka({ topic: 'a/b' }) }, '$.kafka.topic', /topic name every sink accepts/],
+    ["the topic '..'", { kafka: kafka({ topic: '..' }) }, '$.kafka.topic', /not starting with \./],
+    ['a 250-character topic', { kafka: kafka({ topic: 't'.repeat(250) }) }, '$.kafka.topic', /2-249/],
+    // Kafka accepts these; Lambda's event source mapping (Topic: ^[^.]([a-zA-Z0-9\-_.]+)) does not.
+    ['a one-character topic', { kafka: kafka({ topic: 'a' }) }, '$.kafka.topic', /2-249/],
+    ['a topic starting with .', { kafka: kafka({ topic: '.events' }) }, '$.kafka.topic', /not starting with \./],
+    ['a topic starting with __ (internal topics)', { kafka: kafka({ topic: '__amazon_msk_connect_offsets' }) }, '$.kafka.topic', /reserved for Kafka's and MSK Connect's internal topics/],
     ['1001 partitions', { kafka: kafka({ partitions: 1001 }) }, '$.kafka.partitions', /between 1 and 1000/],
     ['a fractional replication factor', { kafka: kafka({ replicationFactor: 1.5 }) }, '$.kafka.replicationFactor', /integer/],
     ['an unknown auth', { kafka: kafka({ auth: 'plain' }) }, '$.kafka.auth', /'none', 'tls', 'scram' or 'iam'/],
     ['iam on self-hosted Kafka', { kafka: { type: 'self-hosted', brokers: 'k:9092', securityGroupId: 'sg-0123456789abcdef0', auth: 'iam' } }, '$.kafka.auth', /only available with Amazon MSK/],
     ['scram without its secret', { kafka: kafka({ auth: 'scram' }) }, '$.kafka.scramSecretArn', /required when auth is scram/],
     ['a secret without scram', { kafka: kafka({ scramSecretArn: SCRAM_SECRET_ARN }) }, '$.kafka.scramSecretArn', /only used when auth is scram/],
-    ['an MSK SCRAM secret not named AmazonMSK_', { kafka: kafka({ auth: 'scram', scramSecretArn: 'arn:aws:secretsmanager:us-east-1:123456789012:secret:kafka-AbCdEf' }) }, '$.kafka.scramSecretArn', /AmazonMSK_/],
+    ['an MSK SCRAM secret not named AmazonMSK_', { kafka: kafka({ auth: 'scram', scramSecretArn: 'arn:aws:secretsmanager:us-east-1:123456789012:secret:kafka-AbCdEf' }) }, '$.kafka.scramSecretArn', /AmazonMSK_.*customer managed KMS key/],
+    ['a self-hosted SCRAM secret not named AmazonMSK_ (the roles read only those)', { kafka: { type: 'self-hosted', brokers: 'k:9096', securityGroupId: 'sg-0123456789abcdef0', auth: 'scram', scramSecretArn: 'arn:aws:secretsmanager:us-east-1:123456789012:secret:kafka-AbCdEf' } }, '$.kafka.scramSecretArn', /AmazonMSK_\*/],
+    ['self-hosted TLS in lambda mode (no self-managed mapping setting for it)', { kafka: { type: 'self-hosted', brokers: 'k:9094', securityGroupId: 'sg-0123456789abcdef0', auth: 'tls' } }, '$.kafka.auth', /not available in lambda mode.*SERVER_ROOT_CA_CERTIFICATE.*'connector'/],
     ['a CA that is not PEM', { kafka: kafka({ auth: 'tls', caPem: 'hello' }) }, '$.kafka.caPem', /PEM certificate/],
     ['a PEM block that is not a certificate', { kafka: kafka({ auth: 'tls', caPem: '-----BEGIN CERTIFICATE-----\nbm90IGEgY2VydA==\n-----END CERTIFICATE-----\n' }) }, '$.kafka.caPem', /#1 is not a valid X.509/],
     ['a CA with plaintext', { kafka: kafka({ caPem: CA_BUNDLE }) }, '$.kafka.caPem', /only used with TLS/],

@@ -3,7 +3,7 @@ import {
   deliveryViolations, evaluateMskRules, evaluateSelfHostedRules, parseServerProperties, type MskFacts, type SelfHostedFacts,
 } from '../../../../functions/pipelines/cluster-rules.ts';
 import type { KafkaAuthMode, Pipeline } from '../../../../functions/pipelines/model.ts';
-import { bootstrapBrokers, CLUSTER_ARN, connectorSink, mskCluster, MSK_BROKERS, NETWORK, pipelineFixture } from '../../../workflow/harness.ts';
+import { bootstrapBrokers, CLUSTER_ARN, connectorSink, DATA_BUCKET, mskCluster, MSK_BROKERS, NETWORK, pipelineFixture } from '../../../workflow/harness.ts';
 
 const stack = { vpcId: NETWORK.vpcId, subnetIds: NETWORK.subnetIds };
 
@@ -150,9 +150,23 @@ describe('evaluateSelfHostedRules', () => {
 });
 
 describe('deliveryViolations', () => {
-  it('lambda mode delivers only into the stack data bucket; connector mode may name another bucket', () => {
+  it('lambda mode delivers only into the stack data bucket', () => {
     expect(deliveryViolations(pipelineFixture({ sink: { mode: 'lambda', bucket: 'elsewhere', maxIntervalSeconds: 1, batchSize: 1 } }), 'data')).toHaveLength(1);
     expect(deliveryViolations(pipelineFixture({ sink: { mode: 'lambda', bucket: 'data', maxIntervalSeconds: 1, batchSize: 1 } }), 'data')).toEqual([]);
-    expect(deliveryViolations(pipelineFixture({ sink: { ...connectorSink(), bucket: 'elsewhere' } }), 'data')).toEqual([]);
+  });
+
+  it('connector mode too: the connector service role may write only the data bucket, so another bucket is refused before the connector runs', () => {
+    expect(deliveryViolations(pipelineFixture({ sink: { ...connectorSink(), bucket: 'elsewhere' } }), DATA_BUCKET)).toEqual([
+      expect.stringMatching(/^sink\.bucket 'elsewhere': the connector's service role may write only the stack's data bucket 'clickstream-data-123456789012'/),
+    ]);
+    expect(deliveryViolations(pipelineFixture({ sink: { ...connectorSink(), bucket: DATA_BUCKET } }), DATA_BUCKET)).toEqual([]);
+    expect(deliveryViolations(pipelineFixture({ sink: connectorSink() }), DATA_BUCKET)).toEqual([]);
+  });
+
+  it('a plugin archive outside the data bucket\'s plugins/ prefix is refused (CreatePlugin may read only there)', () => {
+    const withLocation = (bucketArn: string, fileKey: string) => pipelineFixture({ sink: { ...connectorSink(), connector: { ...connectorSink().connector!, pluginArn: undefined, pluginLocation: { bucketArn, fileKey } } } });
+    expect(deliveryViolations(withLocation('arn:aws:s3:::data', 'plugins/s3-sink.zip'), 'data')).toEqual([]);
+    expect(deliveryViolations(withLocation('arn:aws:s3:::other', 'plugins/s3-sink.zip'), 'data')).toEqual([expect.stringContaining('s3://other/plugins/s3-sink.zip: the plugin archive must be uploaded to the stack\'s data bucket under plugins/')]);
+    expect(deliveryViolations(withLocation('arn:aws:s3:::data', 'connectors/s3-sink.zip'), 'data')).toHaveLength(1);
   });
 });

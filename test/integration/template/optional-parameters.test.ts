@@ -1,0 +1,91 @@
+/**
+ * `serverless package` with none and with every optional parameter (`--param`), and what each
+ * optional parameter turns on: the VPC endpoints, reserved concurrency, MSK IAM and SCRAM grants.
+ * (.ci/run lints both templates with cfn-lint.)
+ */
+import { ACCOUNT, REGION, TemplateResolver } from '../../helpers/cfn-resolve.ts';
+import { packageTemplate, type CfnTemplate } from '../../helpers/package-template.ts';
+
+const CLUSTER = `arn:aws:kafka:${REGION}:${ACCOUNT}:cluster/clicks/0c1d2e3f-4a5b-6c7d-8e9f-0a1b2c3d4e5f-2`;
+const SECRET = `arn:aws:secretsmanager:${REGION}:${ACCOUNT}:secret:AmazonMSK_stack-GhIjKl`;
+
+/** Every optional serverless param of serverless.yml, set (.ci/run lints a template packaged with the same). */
+const EVERY_OPTIONAL_PARAM: Record<string, string> = {
+  mskClusterArn: CLUSTER,
+  kafkaScramSecretArn: SECRET,
+  kafkaSecurityProtocol: 'SASL_SSL',
+  kafkaSaslMechanism: 'SCRAM-SHA-512',
+  dataBucketName: `clickstream-data-${ACCOUNT}`,
+  topic: 'clickstream',
+  appIds: 'shop-web,shop-ios',
+  apiThrottleRate: '50',
+  apiThrottleBurst: '100',
+  ingestReservedConcurrency: 'unreserved',
+  interfaceEndpoints: 'true',
+  gatewayEndpointRouteTables: 'rtb-0123456789abcdef0,rtb-0fedcba9876543210',
+};
+
+const INTERFACE_ENDPOINTS = { SecretsManagerEndpoint: 'secretsmanager', KafkaEndpoint: 'kafka', Ec2Endpoint: 'ec2', StsEndpoint: 'sts', LambdaEndpoint: 'lambda' };
+const GATEWAY_ENDPOINTS = { S3GatewayEndpoint: 's3', DynamoDbGatewayEndpoint: 'dynamodb' };
+const ENDPOINTS = { ...INTERFACE_ENDPOINTS, ...GATEWAY_ENDPOINTS, VpcEndpointSecurityGroup: '' };
+
+describe('serverless package with and without every optional parameter', () => {
+  let none: CfnTemplate;
+  let every: CfnTemplate;
+  beforeAll(async () => {
+    none = await packageTemplate();
+    every = await packageTemplate(EVERY_OPTIONAL_PARAM);
+  }, 480_000);
+
+  it('packages both ways with the same resources, the optional ones behind conditions', () => {
+    // (The function versions' logical ids hash the code and configuration, so they differ.)
+    const ids = (t: CfnTemplate) => Object.keys(t.Resources).filter((id) => !/LambdaVersion/.test(id)).sort();
+    expect(ids(every)).toEqual(ids(none));
+    for (const id of Object.keys(ENDPOINTS)) expect([id, none.Resources[id]?.Condition]).toEqual([id, expect.stringMatching(/^Create(Interface|Gateway)Endpoints$/)]);
+  });
+
+  it('creates no VPC endpoint and reserves 100 ingest executions by default', () => {
+    const cfn = new TemplateResolver(none);
+    for (const id of Object.keys(ENDPOINTS)) expect([id, cfn.exists(id)]).toEqual([id, false]);
+    expect(cfn.resolve(none.Resources.IngestLambdaFunction!.Properties.ReservedConcurrentExecutions)).toBe('100');
+    expect(cfn.condition('HasMskCluster') || cfn.condition('HasScramSecret')).toBe(false);
+  });
+
+  it('with every optional parameter: the interface and gateway endpoints, unreserved ingest, MSK IAM and SCRAM grants, the throttling given', () => {
+    const cfn = new TemplateResolver(every);
+    expect(Object.fromEntries(Object.keys(ENDPOINTS).map((id) => [id, cfn.exists(id)]))).toEqual(Object.fromEntries(Object.keys(ENDPOINTS).map((id) => [id, true])));
+    for (const [id, service] of Object.entries(INTERFACE_ENDPOINTS)) {
+      expect(cfn.resolve(every.Resources[id]!.Properties)).toEqual({
+        VpcEndpointType: 'Interface', VpcId: 'vpc-00000000000000001', ServiceName: `com.amazonaws.${REGION}.${service}`,
+        SubnetIds: ['subnet-00000000000000001', 'subnet-00000000000000002'], SecurityGroupIds: ['clickstream-pipeline-test-VpcEndpointSecurityGroup'], PrivateDnsEnabled: true,
+      });
+    }
+    for (const [id, service] of Object.entries(GATEWAY_ENDPOINTS)) {
+      expect(cfn.resolve(every.Resources[id]!.Properties)).toEqual({
+        VpcEndpointType: 'Gateway', VpcId: 'vpc-00000000000000001', ServiceName: `com.amazonaws.${REGION}.${service}`,
+        RouteTableIds: ['rtb-0123456789abcdef0', 'rtb-0fedcba9876543210'],
+      });
+    }
+    // HTTPS from the functions' security group only.
+    expect(every.Resources.VpcEndpointSecurityGroup!.Properties.SecurityGroupIngress).toEqual([
+      { IpProtocol: 'tcp', FromPort: 443, ToPort: 443, SourceSecurityGroupId: 'sg-00000000000000001', Description: expect.any(String) },
+    ]);
+    expect(cfn.resolve({ x: every.Resources.IngestLambdaFunction!.Properties.ReservedConcurrentExecutions })).toEqual({});
+    expect(cfn.condition('HasMskCluster') && cfn.condition('HasScramSecret') && cfn.condition('HasDataBucketName')).toBe(true);
+    expect(cfn.resolve(every.Resources.HttpApiStage!.Properties.DefaultRouteSettings)).toMatchObject({ ThrottlingRateLimit: '50', ThrottlingBurstLimit: '100' });
+    expect(every.Resources.IngestLambdaFunction!.Properties.Environment.Variables).toMatchObject({ INGEST_TOPIC: 'clickstream', KAFKA_SCRAM_SECRET_ARN: SECRET });
+  });
+
+  it('a gateway endpoint needs route tables and an interface endpoint the switch, each on its own', () => {
+    const gatewayOnly = new TemplateResolver(none, { GatewayEndpointRouteTables: 'rtb-0123456789abcdef0' });
+    expect([gatewayOnly.exists('S3GatewayEndpoint'), gatewayOnly.exists('DynamoDbGatewayEndpoint'), gatewayOnly.exists('KafkaEndpoint')]).toEqual([true, true, false]);
+    const interfaceOnly = new TemplateResolver(none, { InterfaceEndpoints: 'true' });
+    expect([interfaceOnly.exists('S3GatewayEndpoint'), interfaceOnly.exists('KafkaEndpoint'), interfaceOnly.exists('VpcEndpointSecurityGroup')]).toEqual([false, true, true]);
+    // Malformed values are refused by CloudFormation before anything changes.
+    expect(none.Parameters!.GatewayEndpointRouteTables.AllowedPattern).toBe('^(rtb-[0-9a-f]{8,17}(,rtb-[0-9a-f]{8,17})*)?$');
+    expect(none.Parameters!.InterfaceEndpoints.AllowedValues).toEqual(['true', 'false']);
+    const scram = new RegExp(none.Parameters!.KafkaScramSecretArn.AllowedPattern as string);
+    expect([scram.test(''), scram.test(SECRET), scram.test(SECRET.replace('AmazonMSK_', ''))]).toEqual([true, true, false]);
+    expect(none.Parameters!.IngestReservedConcurrency.AllowedPattern).toBe('^([1-9][0-9]{0,4}|unreserved)$');
+  });
+});
