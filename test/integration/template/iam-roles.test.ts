@@ -95,6 +95,31 @@ const ROLES: Record<string, { allowed: Call[]; denied: Call[]; params?: 'all-opt
       ...scramDenied,
     ],
   },
+  // The redrive route (functions/sink/redrive-handler.ts): reads a pipeline, lists and moves only
+  // the stranded objects, writes the replayed records to the events stream.
+  RedriveRole: {
+    allowed: [
+      ...logs('redrive'), call('dynamodb:GetItem', TABLE),
+      call('s3:ListBucket', BUCKET, { 's3:prefix': `aws/lambda/${MAPPING.split(':').pop()}/` }), call('s3:ListBucket', BUCKET, { 's3:prefix': 'errors/sink/topic=shop-events/' }),
+      call('s3:GetObject', `${BUCKET}/aws/lambda/${MAPPING.split(':').pop()}/shop-events-0/2026/12/04/x`), call('s3:DeleteObject', `${BUCKET}/errors/sink/topic=shop-events/partition=0/x.jsonl`),
+      call('s3:PutObject', `${BUCKET}/redriven/errors/sink/topic=shop-events/partition=0/x.jsonl`), call('firehose:PutRecordBatch', attributeArn('FirehoseDeliveryStream')),
+    ],
+    denied: [
+      call('s3:ListBucket', BUCKET, { 's3:prefix': 'events/' }), call('s3:GetObject', `${BUCKET}/events/app_id=shop/x.gz`), call('s3:DeleteObject', `${BUCKET}/events/app_id=shop/x.gz`),
+      call('dynamodb:PutItem', TABLE), call('dynamodb:UpdateItem', TABLE),
+    ],
+  },
+  // The optional Kafka client instance (createKafkaClient): the stack's own MSK cluster only.
+  MskClientRole: {
+    allowed: [
+      call('kafka:DescribeClusterV2', `arn:${PARTITION}:kafka:${REGION}:${ACCOUNT}:cluster/${STACK}/${CLUSTER_UUID}`), call('kafka:GetBootstrapBrokers', '*'),
+      call('kafka-cluster:Connect', `arn:${PARTITION}:kafka:${REGION}:${ACCOUNT}:cluster/${STACK}/${CLUSTER_UUID}`),
+      call('kafka-cluster:CreateTopic', `arn:${PARTITION}:kafka:${REGION}:${ACCOUNT}:topic/${STACK}/${CLUSTER_UUID}/shop-events`),
+      call('kafka-cluster:ReadData', `arn:${PARTITION}:kafka:${REGION}:${ACCOUNT}:topic/${STACK}/${CLUSTER_UUID}/shop-events`),
+      call('kafka-cluster:DescribeGroup', `arn:${PARTITION}:kafka:${REGION}:${ACCOUNT}:group/${STACK}/${CLUSTER_UUID}/console`),
+    ],
+    denied: [call('kafka-cluster:Connect', CLUSTER), call('kafka-cluster:ReadData', TOPIC), call('kafka:DeleteCluster', `arn:${PARTITION}:kafka:${REGION}:${ACCOUNT}:cluster/${STACK}/${CLUSTER_UUID}`)],
+  },
   PipelinesApiRole: {
     allowed: [
       ...logs('pipelinesApi'), call('dynamodb:GetItem', TABLE), call('dynamodb:PutItem', TABLE), call('dynamodb:UpdateItem', TABLE), call('dynamodb:Query', `${TABLE}/index/byCreatedAt`),
