@@ -4,6 +4,7 @@
  * Every acknowledged event reaches S3.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
+import { createServer } from 'node:net';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -23,8 +24,10 @@ interface Running {
  * npm's pid must reach the stack), or as the `node local/start.ts` process npm execs (SIGKILL
  * cannot be forwarded: killing the stack's own process is the crash).
  */
-async function startLocalStack(dataDir: string, via: 'npm' | 'node'): Promise<Running> {
-  const flags = ['--data-dir', dataDir, '--api-port', '0', '--aws-port', '0', '--kafka-port', '0'];
+async function startLocalStack(dataDir: string, via: 'npm' | 'node', ports: Ports): Promise<Running> {
+  // The same ports on every start, as a person's `npm start` has: pipelines store their
+  // cluster's broker addresses (MSK's are stable), so a restart must keep the brokers' ports.
+  const flags = ['--data-dir', dataDir, '--api-port', String(ports.api), '--aws-port', String(ports.aws), '--kafka-port', String(ports.kafka)];
   const [command, args] = via === 'npm' ? ['npm', ['start', '--', ...flags]] as const : [process.execPath, ['local/start.ts', ...flags]] as const;
   const child = spawn(command, args, {
     stdio: ['ignore', 'pipe', 'pipe'],
@@ -45,10 +48,40 @@ async function startLocalStack(dataDir: string, via: 'npm' | 'node'): Promise<Ru
   return { child, api, aws, s3Dir: join(dataDir, 's3'), exited };
 }
 
+interface Ports {
+  api: number;
+  aws: number;
+  /** First of the 3 brokers' consecutive ports. */
+  kafka: number;
+}
+
+function portFree(port: number): Promise<boolean> {
+  return new Promise((resolve) => {
+    const server = createServer();
+    server.once('error', () => resolve(false));
+    server.listen(port, '127.0.0.1', () => server.close(() => resolve(true)));
+  });
+}
+
+/** Free ports for the stack (3 consecutive ones for the brokers), kept for its restarts. */
+async function freePorts(): Promise<Ports> {
+  for (let attempt = 0; attempt < 50; attempt++) {
+    const base = 20_000 + Math.floor(Math.random() * 20_000);
+    const wanted = [base, base + 1, base + 2, base + 10, base + 11];
+    const free = await Promise.all(wanted.map(portFree));
+    if (free.every(Boolean)) return { kafka: base, api: base + 10, aws: base + 11 };
+  }
+  throw new Error('no free ports for the stack');
+}
+
 describe('faults: stack lifecycle', () => {
   let dataDir: string;
+  let ports: Ports;
   let running: Running | undefined;
-  beforeAll(async () => { dataDir = await mkdtemp(join(tmpdir(), 'faults-life-')); });
+  beforeAll(async () => {
+    dataDir = await mkdtemp(join(tmpdir(), 'faults-life-'));
+    ports = await freePorts();
+  });
   afterAll(async () => {
     if (running && running.child.exitCode === null) {
       running.child.kill('SIGKILL');
@@ -58,18 +91,20 @@ describe('faults: stack lifecycle', () => {
   });
 
   it.each([['SIGINT'], ['SIGKILL']] as const)('stack stopped with %s mid-load, then restarted: nothing acknowledged is missing', async (signal) => {
-    running = await startLocalStack(dataDir, signal === 'SIGINT' ? 'npm' : 'node');
+    running = await startLocalStack(dataDir, signal === 'SIGINT' ? 'npm' : 'node', ports);
     const tag = `life-${signal}`;
-    const traffic = load(running.api, { tag, requests: 200, perRequest: 20, concurrency: 4, pauseMs: 10, timeoutMs: 10_000 });
+    // Long enough that the signal lands mid-load (asserted below: some events are not acknowledged).
+    const traffic = load(running.api, { tag, requests: 2000, perRequest: 20, concurrency: 4, pauseMs: 10, timeoutMs: 10_000 });
     await sleep(1500);
     running.child.kill(signal);
     const code = await running.exited;
     if (signal === 'SIGINT') expect(code).toBe(0);
     const result: LoadResult = await traffic;
-    running = await startLocalStack(dataDir, 'node');
+    running = await startLocalStack(dataDir, 'node', ports);
     const counts = await settle(running.s3Dir, [result], 120_000);
     report(`stack ${signal} mid-load, restarted`, counts);
     expect(counts.acknowledged).toBeGreaterThan(0);
+    expect(counts.acknowledged).toBeLessThan(counts.sent);
     expect(counts.missing).toBe(0);
     running.child.kill('SIGINT');
     expect(await running.exited).toBe(0);
