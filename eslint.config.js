@@ -12,8 +12,7 @@ export default tseslint.config(
   },
   {
     files: ['functions/**/*.ts'],
-    ignores: ['functions/**/*-cli.ts'],
-    // Lambda code logs through Powertools (structured JSON); command-line tools print to the terminal.
+    // Lambda code logs through Powertools (structured JSON); command-line tools live in bin/.
     rules: { 'no-console': 'error' },
   },
   {

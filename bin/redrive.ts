@@ -1,5 +1,5 @@
 /**
- * `npm run redrive -- --pipeline <id> [--dry-run]`: replays a lambda-mode pipeline's stranded
+ * `npm run redrive -- --pipeline <id> [--dry-run]` (a command-line tool, not Lambda code): replays a lambda-mode pipeline's stranded
  * records (on-failure batches, dead letters now deliverable) through the sink's delivery core;
  * see redrive.ts. Against the local stack with `--local`; against AWS with the stack's names
  * (`--table`, `--bucket`, `--stream`; the stack outputs and docs/configuration.md give them) and
@@ -8,11 +8,11 @@
 import { FirehoseClient } from '@aws-sdk/client-firehose';
 import { S3Client } from '@aws-sdk/client-s3';
 import { parseArgs } from 'node:util';
-import { awsClientConfig } from '../lib/aws.ts';
-import type { Log } from '../lib/logger.ts';
-import { createDocumentClient, DynamoPipelineStore } from '../pipelines/registry.ts';
-import { DEFAULT_DEAD_LETTER_PREFIX } from './config.ts';
-import { redrivePipeline } from './redrive.ts';
+import { awsClientConfig } from '../functions/lib/aws.ts';
+import type { Log } from '../functions/lib/logger.ts';
+import { createDocumentClient, DynamoPipelineStore } from '../functions/pipelines/registry.ts';
+import { DEFAULT_DEAD_LETTER_PREFIX } from '../functions/sink/config.ts';
+import { redrivePipeline } from '../functions/sink/redrive.ts';
 
 const USAGE = 'usage: npm run redrive -- --pipeline <id> [--dry-run] [--local [--endpoint URL] | --table T --bucket B --stream S] [--dead-letter-prefix P]';
 const LOCAL = { endpoint: 'http://127.0.0.1:4566', table: 'clickstream-pipeline-local-pipelines', bucket: 'clickstream-local', stream: 'clickstream-pipeline-local-events' };
