@@ -13,10 +13,15 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 
 const ROUNDS = Number(process.env.COLD_START_ROUNDS ?? 15);
-const FUNCTIONS = { ingest: 'functions/ingest/handler.mjs', checkDrained: 'functions/pipelines/tasks/check-drained.mjs' };
+const FUNCTIONS = {
+  ingest: 'functions/ingest/handler.mjs',
+  checkDrained: 'functions/pipelines/tasks/check-drained.mjs',
+};
 
 function emit(metric: string, value: number, unit: string): void {
-  process.stdout.write(`${JSON.stringify({ bench: 'cold-start', metric, value: Math.round(value * 10) / 10, unit })}\n`);
+  process.stdout.write(
+    `${JSON.stringify({ bench: 'cold-start', metric, value: Math.round(value * 10) / 10, unit })}\n`,
+  );
 }
 
 const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
@@ -24,7 +29,14 @@ const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.len
 function importMs(dir: string, module: string, sourceMaps: boolean): number {
   const probe = `const t = performance.now(); await import(${JSON.stringify(`./${module}`)}); process.stdout.write(String(performance.now() - t));`;
   const args = [...(sourceMaps ? ['--enable-source-maps'] : []), '--input-type=module', '-e', probe];
-  const env = { ...process.env, NODE_OPTIONS: '', AWS_REGION: 'us-east-1', POWERTOOLS_SERVICE_NAME: 'bench', KAFKA_BROKERS: 'localhost:9092', PIPELINES_TABLE: 'bench' };
+  const env = {
+    ...process.env,
+    NODE_OPTIONS: '',
+    AWS_REGION: 'us-east-1',
+    POWERTOOLS_SERVICE_NAME: 'bench',
+    KAFKA_BROKERS: 'localhost:9092',
+    PIPELINES_TABLE: 'bench',
+  };
   return Number(execFileSync(process.execPath, args, { cwd: dir, env }).toString());
 }
 
@@ -39,7 +51,8 @@ for (const [name, module] of Object.entries(FUNCTIONS)) {
     const off: number[] = [];
     const on: number[] = [];
     for (let i = 0; i < ROUNDS; i++) {
-      for (const sourceMaps of i % 2 === 0 ? [false, true] : [true, false]) (sourceMaps ? on : off).push(importMs(dir, module, sourceMaps));
+      for (const sourceMaps of i % 2 === 0 ? [false, true] : [true, false])
+        (sourceMaps ? on : off).push(importMs(dir, module, sourceMaps));
     }
     emit(`${name}.import.no-source-maps.median`, median(off), 'ms');
     emit(`${name}.import.enable-source-maps.median`, median(on), 'ms');

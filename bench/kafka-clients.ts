@@ -20,12 +20,18 @@ const PER_REQUEST = 100;
 const IN_FLIGHT = 8;
 
 function emit(metric: string, value: number, unit: string): void {
-  process.stdout.write(`${JSON.stringify({ bench: 'kafka-clients', metric, value: Math.round(value * 100) / 100, unit })}\n`);
+  process.stdout.write(
+    `${JSON.stringify({ bench: 'kafka-clients', metric, value: Math.round(value * 100) / 100, unit })}\n`,
+  );
 }
 
 function startBroker(): Promise<{ child: ChildProcess; bootstrap: string }> {
   return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [join(root, 'local/kafka/cli.ts'), '--brokers', '3', '--port', '0', '--num-partitions', '3'], { stdio: ['ignore', 'pipe', 'inherit'] });
+    const child = spawn(
+      process.execPath,
+      [join(root, 'local/kafka/cli.ts'), '--brokers', '3', '--port', '0', '--num-partitions', '3'],
+      { stdio: ['ignore', 'pipe', 'inherit'] },
+    );
     let out = '';
     child.stdout!.setEncoding('utf8').on('data', (d: string) => {
       out += d;
@@ -39,7 +45,13 @@ function startBroker(): Promise<{ child: ChildProcess; bootstrap: string }> {
 function request(r: number) {
   return Array.from({ length: PER_REQUEST }, (_, i) => ({
     key: `app:u-${(r * PER_REQUEST + i) % 997}`,
-    value: JSON.stringify({ event_id: `r${r}-${i}`, event_type: 'click', app_id: 'app', timestamp: Date.now(), pad: 'x'.repeat(380) }),
+    value: JSON.stringify({
+      event_id: `r${r}-${i}`,
+      event_type: 'click',
+      app_id: 'app',
+      timestamp: Date.now(),
+      pad: 'x'.repeat(380),
+    }),
     headers: { app_id: 'app', event_type: 'click' },
   }));
 }
@@ -61,7 +73,11 @@ async function drive(send: (r: number) => Promise<void>) {
   );
   const seconds = (performance.now() - started) / 1000;
   latencies.sort((a, b) => a - b);
-  return { eventsPerSecond: (REQUESTS * PER_REQUEST) / seconds, p50: latencies[Math.floor(latencies.length * 0.5)]!, p99: latencies[Math.floor(latencies.length * 0.99)]! };
+  return {
+    eventsPerSecond: (REQUESTS * PER_REQUEST) / seconds,
+    p50: latencies[Math.floor(latencies.length * 0.5)]!,
+    p99: latencies[Math.floor(latencies.length * 0.99)]!,
+  };
 }
 
 /** Median import time (ms) of a minified ESM bundle of `entry`, each in a fresh Node process. */
@@ -71,11 +87,29 @@ function coldImport(name: string, source: string): number {
     const entry = join(root, `.bench-entry-${name}.mjs`);
     writeFileSync(entry, source);
     const out = join(dir, `${name}.mjs`);
-    const built = spawnSync(join(root, 'node_modules/.bin/esbuild'), [entry, '--bundle', '--platform=node', '--format=esm', '--minify', '--target=node24', '--alias:@platformatic/wasm-utils=@platformatic/wasm-utils/bundled', `--banner:js=import { createRequire as __cr } from 'node:module'; const require = __cr(import.meta.url);`, `--outfile=${out}`, '--log-level=error'], { cwd: root });
+    const built = spawnSync(
+      join(root, 'node_modules/.bin/esbuild'),
+      [
+        entry,
+        '--bundle',
+        '--platform=node',
+        '--format=esm',
+        '--minify',
+        '--target=node24',
+        '--alias:@platformatic/wasm-utils=@platformatic/wasm-utils/bundled',
+        `--banner:js=import { createRequire as __cr } from 'node:module'; const require = __cr(import.meta.url);`,
+        `--outfile=${out}`,
+        '--log-level=error',
+      ],
+      { cwd: root },
+    );
     rmSync(entry);
     if (built.status !== 0) throw new Error(`esbuild failed: ${built.stderr}`);
     const runs = [1, 2, 3, 4, 5].map(() => {
-      const r = spawnSync(process.execPath, ['-e', `const t=performance.now(); import(${JSON.stringify(out)}).then(()=>console.log(performance.now()-t))`]);
+      const r = spawnSync(process.execPath, [
+        '-e',
+        `const t=performance.now(); import(${JSON.stringify(out)}).then(()=>console.log(performance.now()-t))`,
+      ]);
       return Number(r.stdout.toString().trim());
     });
     runs.sort((a, b) => a - b);
@@ -85,12 +119,22 @@ function coldImport(name: string, source: string): number {
   }
 }
 
-emit('platformatic_cold_import', coldImport('platformatic', "import { Producer } from '@platformatic/kafka'; globalThis.p = Producer;"), 'ms');
-emit('kafkajs_cold_import', coldImport('kafkajs', "import { Kafka } from 'kafkajs'; globalThis.k = Kafka;"), 'ms');
+emit(
+  'platformatic_cold_import',
+  coldImport('platformatic', "import { Producer } from '@platformatic/kafka'; globalThis.p = Producer;"),
+  'ms',
+);
+emit(
+  'kafkajs_cold_import',
+  coldImport('kafkajs', "import { Kafka } from 'kafkajs'; globalThis.k = Kafka;"),
+  'ms',
+);
 
 const broker = await startBroker();
 try {
-  const producer = createEventProducer(parseClusterConfig({ 'bootstrap.servers': broker.bootstrap }), { autocreateTopics: true });
+  const producer = createEventProducer(parseClusterConfig({ 'bootstrap.servers': broker.bootstrap }), {
+    autocreateTopics: true,
+  });
   await producer.send('bench-platformatic', request(0));
   const p = await drive((r) => producer.send('bench-platformatic', request(r), { timeoutMs: 10_000 }));
   await producer.close();
@@ -98,11 +142,21 @@ try {
   emit('platformatic_ingest_request_p50', p.p50, 'ms');
   emit('platformatic_ingest_request_p99', p.p99, 'ms');
 
-  const kafka = new Kafka({ brokers: broker.bootstrap.split(','), logLevel: logLevel.NOTHING, clientId: 'bench' });
+  const kafka = new Kafka({
+    brokers: broker.bootstrap.split(','),
+    logLevel: logLevel.NOTHING,
+    clientId: 'bench',
+  });
   const kp = kafka.producer({ idempotent: true, maxInFlightRequests: 1, allowAutoTopicCreation: true });
   await kp.connect();
-  const toKafkajs = (r: number) => request(r).map((m) => ({ key: m.key, value: m.value, headers: m.headers }));
-  await kp.send({ topic: 'bench-kafkajs', acks: -1, compression: CompressionTypes.None, messages: toKafkajs(0) });
+  const toKafkajs = (r: number) =>
+    request(r).map((m) => ({ key: m.key, value: m.value, headers: m.headers }));
+  await kp.send({
+    topic: 'bench-kafkajs',
+    acks: -1,
+    compression: CompressionTypes.None,
+    messages: toKafkajs(0),
+  });
   const k = await drive(async (r) => {
     await kp.send({ topic: 'bench-kafkajs', acks: -1, messages: toKafkajs(r) });
   });

@@ -12,7 +12,14 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { Admin, Consumer, Producer, ProduceAcks, stringDeserializers, stringSerializers } from '@platformatic/kafka';
+import {
+  Admin,
+  Consumer,
+  Producer,
+  ProduceAcks,
+  stringDeserializers,
+  stringSerializers,
+} from '@platformatic/kafka';
 
 const RECORD_BYTES = 500;
 const RUNS = Number(process.env.KAFKA_BENCH_RUNS ?? 3);
@@ -21,7 +28,9 @@ const CLIENT_RECORDS = Number(process.env.KAFKA_BENCH_CLIENT_RECORDS ?? 200_000)
 const cli = join(dirname(fileURLToPath(import.meta.url)), '..', 'local', 'kafka', 'cli.ts');
 
 function report(metric: string, value: number, unit: string): void {
-  process.stdout.write(`${JSON.stringify({ bench: 'kafka', metric, value: Math.round(value * 10) / 10, unit })}\n`);
+  process.stdout.write(
+    `${JSON.stringify({ bench: 'kafka', metric, value: Math.round(value * 10) / 10, unit })}\n`,
+  );
 }
 
 /** Reports the median throughput of several timed runs. */
@@ -45,7 +54,16 @@ interface Broker {
 
 function startBroker(dataDir?: string): Promise<Broker> {
   return new Promise((resolve, reject) => {
-    const args = [cli, '--brokers', '3', '--port', '0', '--num-partitions', '3', ...(dataDir === undefined ? [] : ['--data-dir', dataDir])];
+    const args = [
+      cli,
+      '--brokers',
+      '3',
+      '--port',
+      '0',
+      '--num-partitions',
+      '3',
+      ...(dataDir === undefined ? [] : ['--data-dir', dataDir]),
+    ];
     const child = spawn(process.execPath, args, { stdio: ['ignore', 'pipe', 'inherit'] });
     let out = '';
     child.stdout!.setEncoding('utf8').on('data', (d: string) => {
@@ -53,7 +71,11 @@ function startBroker(dataDir?: string): Promise<Broker> {
       const nl = out.indexOf('\n');
       if (nl >= 0) {
         const bootstrap = out.slice(0, nl);
-        resolve({ child, bootstrap, admin: new Admin({ clientId: 'bench-admin', bootstrapBrokers: bootstrap.split(',') }) });
+        resolve({
+          child,
+          bootstrap,
+          admin: new Admin({ clientId: 'bench-admin', bootstrapBrokers: bootstrap.split(',') }),
+        });
       }
     });
     child.once('exit', (code) => reject(new Error(`broker exited with ${code}`)));
@@ -87,8 +109,21 @@ function timed(command: string, args: string[]): Promise<{ seconds: number; line
 
 function kcatProduce(bootstrap: string, topic: string, file: string): Promise<{ seconds: number }> {
   return timed('kcat', [
-    '-b', bootstrap, '-P', '-t', topic, '-l', file,
-    '-X', 'linger.ms=5', '-X', 'batch.num.messages=10000', '-X', 'queue.buffering.max.messages=1000000', '-X', 'queue.buffering.max.kbytes=2097151',
+    '-b',
+    bootstrap,
+    '-P',
+    '-t',
+    topic,
+    '-l',
+    file,
+    '-X',
+    'linger.ms=5',
+    '-X',
+    'batch.num.messages=10000',
+    '-X',
+    'queue.buffering.max.messages=1000000',
+    '-X',
+    'queue.buffering.max.kbytes=2097151',
   ]);
 }
 
@@ -108,8 +143,21 @@ async function benchKcat(broker: Broker, file: string): Promise<void> {
     const topic = `bench-kcat-${run}`;
     produce.push((await kcatProduce(broker.bootstrap, topic, file)).seconds);
     // one offset printed per record: the count proves every produced record came back
-    const fetched = await timed('kcat', ['-b', broker.bootstrap, '-C', '-t', topic, '-o', 'beginning', '-e', '-q', '-f', '%o\n']);
-    if (fetched.lines !== KCAT_RECORDS) throw new Error(`kcat fetched ${fetched.lines} records, expected ${KCAT_RECORDS}`);
+    const fetched = await timed('kcat', [
+      '-b',
+      broker.bootstrap,
+      '-C',
+      '-t',
+      topic,
+      '-o',
+      'beginning',
+      '-e',
+      '-q',
+      '-f',
+      '%o\n',
+    ]);
+    if (fetched.lines !== KCAT_RECORDS)
+      throw new Error(`kcat fetched ${fetched.lines} records, expected ${KCAT_RECORDS}`);
     fetch.push(fetched.seconds);
     await broker.admin.deleteTopics({ topics: [topic] });
   }
@@ -135,7 +183,13 @@ async function benchKcatDataDir(dir: string, file: string): Promise<void> {
 
 async function platformaticRun(broker: Broker, topic: string): Promise<{ produce: number; fetch: number }> {
   const brokers = broker.bootstrap.split(',');
-  const producer = new Producer({ clientId: 'bench', bootstrapBrokers: brokers, serializers: stringSerializers, acks: ProduceAcks.LEADER, autocreateTopics: true });
+  const producer = new Producer({
+    clientId: 'bench',
+    bootstrapBrokers: brokers,
+    serializers: stringSerializers,
+    acks: ProduceAcks.LEADER,
+    autocreateTopics: true,
+  });
   const value = 'y'.repeat(RECORD_BYTES);
   const batch = 1000;
   const inFlight = 4;
@@ -146,7 +200,11 @@ async function platformaticRun(broker: Broker, topic: string): Promise<{ produce
       while (next < CLIENT_RECORDS) {
         const from = next;
         next += batch;
-        const messages = Array.from({ length: Math.min(batch, CLIENT_RECORDS - from) }, (_, i) => ({ topic, key: String(from + i), value }));
+        const messages = Array.from({ length: Math.min(batch, CLIENT_RECORDS - from) }, (_, i) => ({
+          topic,
+          key: String(from + i),
+          value,
+        }));
         await producer.send({ messages });
       }
     }),
@@ -154,7 +212,13 @@ async function platformaticRun(broker: Broker, topic: string): Promise<{ produce
   const produce = seconds(produceStarted);
   await producer.close();
 
-  const consumer = new Consumer({ groupId: `${topic}-reader`, clientId: 'bench', bootstrapBrokers: brokers, deserializers: stringDeserializers, maxWaitTime: 100 });
+  const consumer = new Consumer({
+    groupId: `${topic}-reader`,
+    clientId: 'bench',
+    bootstrapBrokers: brokers,
+    deserializers: stringDeserializers,
+    maxWaitTime: 100,
+  });
   const fetchStarted = process.hrtime.bigint();
   const stream = await consumer.consume({ topics: [topic], mode: 'earliest', autocommit: false });
   let received = 0;
@@ -174,12 +238,21 @@ async function platformaticRun(broker: Broker, topic: string): Promise<{ produce
 async function benchPlatformatic(broker: Broker): Promise<void> {
   const runs: Array<{ produce: number; fetch: number }> = [];
   for (let run = 0; run < RUNS; run++) runs.push(await platformaticRun(broker, `bench-client-${run}`));
-  reportThroughput('platformatic_produce', CLIENT_RECORDS, runs.map((r) => r.produce));
-  reportThroughput('platformatic_fetch', CLIENT_RECORDS, runs.map((r) => r.fetch));
+  reportThroughput(
+    'platformatic_produce',
+    CLIENT_RECORDS,
+    runs.map((r) => r.produce),
+  );
+  reportThroughput(
+    'platformatic_fetch',
+    CLIENT_RECORDS,
+    runs.map((r) => r.fetch),
+  );
 }
 
 const hasKcat = spawnSync('kcat', ['-V']).status === 0;
-if (!hasKcat) process.stderr.write('kcat not installed: skipping the kcat figures (apt-get install -y kcat)\n');
+if (!hasKcat)
+  process.stderr.write('kcat not installed: skipping the kcat figures (apt-get install -y kcat)\n');
 const dir = mkdtempSync(join(tmpdir(), 'kafka-bench-'));
 try {
   const file = hasKcat ? writeRecordsFile(dir) : '';

@@ -28,13 +28,15 @@ import { firehoseLimits, lowerBoundCalls } from '../functions/sink/limits.ts';
 const BENCH = 'sink';
 
 function emit(metric: string, value: number, unit: string): void {
-  process.stdout.write(`${JSON.stringify({ bench: BENCH, metric, value: Number(value.toFixed(2)), unit })}\n`);
+  process.stdout.write(
+    `${JSON.stringify({ bench: BENCH, metric, value: Number(value.toFixed(2)), unit })}\n`,
+  );
 }
 
 /** Deterministic pseudo-random numbers (the figures must not depend on the run). */
 function lcg(seed: number): () => number {
   let s = seed >>> 0;
-  return () => ((s = (Math.imul(s, 1664525) + 1013904223) >>> 0) / 2 ** 32);
+  return () => (s = (Math.imul(s, 1664525) + 1013904223) >>> 0) / 2 ** 32;
 }
 
 const PAGES = ['/', '/products', '/products/42', '/cart', '/checkout', '/search?q=shoes', '/account'];
@@ -50,11 +52,17 @@ function enrichedEvent(i: number, rnd: () => number, extraBytes = 0): string {
     user_pseudo_id: `u-${Math.floor(rnd() * 1e6)}`,
     session_id: `s-${Math.floor(rnd() * 1e5)}`,
     platform: 'Web',
-    attributes: { page: PAGES[i % PAGES.length], referrer: 'https://www.example.com/', title: 'Example – shop', screen: '1920x1080' },
+    attributes: {
+      page: PAGES[i % PAGES.length],
+      referrer: 'https://www.example.com/',
+      title: 'Example – shop',
+      screen: '1920x1080',
+    },
     ...(extraBytes > 0 ? { payload: 'x'.repeat(extraBytes) } : {}),
     ingest_time: ingest,
     client_ip: '198.51.100.7',
-    user_agent: 'Mozilla/5.0 (X11; Linux x86_64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/131.0 Safari/537.36',
+    user_agent:
+      'Mozilla/5.0 (X11; Linux x86_64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/131.0 Safari/537.36',
     request_id: `req-${Math.floor(i / 100)}`,
   });
 }
@@ -76,7 +84,12 @@ function mskEvent(count: number, partitions: number, valueOf: (i: number) => str
       headers: [{ app_id: [100, 101, 109, 111, 45, 97, 112, 112] }, { event_type: [99, 108, 105, 99, 107] }],
     });
   }
-  return { eventSource: 'aws:kafka', eventSourceArn: 'arn:aws:kafka:us-east-1:123456789012:cluster/bench/uuid-1', bootstrapServers: 'b-1:9092', records };
+  return {
+    eventSource: 'aws:kafka',
+    eventSourceArn: 'arn:aws:kafka:us-east-1:123456789012:cluster/bench/uuid-1',
+    bootstrapServers: 'b-1:9092',
+    records,
+  };
 }
 
 /** Firehose stubbed: accepts every record, remembers the size of each call. */
@@ -146,7 +159,10 @@ const gc = runInNewContext('gc') as () => void;
  * clock, and CPU time of the whole process (all threads, GC helpers included), which does not
  * depend on what else the machine runs.
  */
-async function medianMs(events: KafkaEvent[], records: number): Promise<{ median: number; cpuMedian: number; last: ReturnType<typeof stubFirehose> }> {
+async function medianMs(
+  events: KafkaEvent[],
+  records: number,
+): Promise<{ median: number; cpuMedian: number; last: ReturnType<typeof stubFirehose> }> {
   for (const e of events) await deliverKafkaEvent(e, deps(stubFirehose().client));
   const times: number[] = [];
   const cpu: number[] = [];
@@ -180,7 +196,9 @@ async function throughputAndCalls(): Promise<void> {
   // The same 100,000 events as Lambda would deliver them: 15 invocations of ~6 MB.
   const perBatch = Math.ceil(N / 15);
   const rndB = lcg(1);
-  const batches = Array.from({ length: 15 }, (_, b) => mskEvent(Math.min(perBatch, N - b * perBatch), 4, (i) => enrichedEvent(b * perBatch + i, rndB)));
+  const batches = Array.from({ length: 15 }, (_, b) =>
+    mskEvent(Math.min(perBatch, N - b * perBatch), 4, (i) => enrichedEvent(b * perBatch + i, rndB)),
+  );
   const inBatches = await medianMs(batches, N);
   emit('decode_pack_records_per_s_in_6mb_batches', N / (inBatches.median / 1000), 'records/s');
   emit('decode_pack_records_per_cpu_s_in_6mb_batches', N / (inBatches.cpuMedian / 1000), 'records/s');
@@ -203,7 +221,8 @@ async function throughputAndCalls(): Promise<void> {
 async function sixMegabyteEvent(): Promise<void> {
   const rnd = lcg(3);
   // ~1,000-byte base64 values: grow the record count until the JSON text reaches 6 MB.
-  const perRecord = JSON.stringify(mskEvent(1, 1, (i) => enrichedEvent(i, rnd)).records['demo-0']![0]).length + 1;
+  const perRecord =
+    JSON.stringify(mskEvent(1, 1, (i) => enrichedEvent(i, rnd)).records['demo-0']![0]).length + 1;
   const count = Math.floor((6 * 1000 * 1000) / perRecord);
   const text = JSON.stringify(mskEvent(count, 4, (i) => enrichedEvent(i, rnd)));
   const event = JSON.parse(text) as KafkaEvent;
@@ -213,13 +232,21 @@ async function sixMegabyteEvent(): Promise<void> {
   // parent's high-water mark over fork+exec, so it would report the parent's 100k-record heap.)
   const hwm = /VmHWM:\s+(\d+) kB/.exec(readFileSync('/proc/self/status', 'utf8'));
   const maxRssMb = (hwm ? Number(hwm[1]) : process.resourceUsage().maxRSS) / 1024;
-  process.stdout.write(`${JSON.stringify({ bytes: Buffer.byteLength(text), records: stats.delivered, maxRssMb })}\n`);
+  process.stdout.write(
+    `${JSON.stringify({ bytes: Buffer.byteLength(text), records: stats.delivered, maxRssMb })}\n`,
+  );
 }
 
 async function peakRss(): Promise<void> {
-  const child = spawnSync(process.execPath, [fileURLToPath(import.meta.url), '--six-mb-event'], { encoding: 'utf8' });
+  const child = spawnSync(process.execPath, [fileURLToPath(import.meta.url), '--six-mb-event'], {
+    encoding: 'utf8',
+  });
   if (child.status !== 0) throw new Error(`6 MB event child failed: ${child.stderr}`);
-  const result = JSON.parse(child.stdout.trim().split('\n').pop()!) as { bytes: number; records: number; maxRssMb: number };
+  const result = JSON.parse(child.stdout.trim().split('\n').pop()!) as {
+    bytes: number;
+    records: number;
+    maxRssMb: number;
+  };
   emit('six_mb_event_bytes', result.bytes, 'bytes');
   emit('six_mb_event_records', result.records, 'records');
   emit('six_mb_event_peak_rss', result.maxRssMb, 'MB');

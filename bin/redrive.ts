@@ -14,8 +14,14 @@ import { createDocumentClient, DynamoPipelineStore } from '../functions/pipeline
 import { DEFAULT_DEAD_LETTER_PREFIX } from '../functions/sink/config.ts';
 import { redrivePipeline } from '../functions/sink/redrive.ts';
 
-const USAGE = 'usage: npm run redrive -- --pipeline <id> [--dry-run] [--local [--endpoint URL] | --table T --bucket B --stream S] [--dead-letter-prefix P]';
-const LOCAL = { endpoint: 'http://127.0.0.1:4566', table: 'clickstream-pipeline-local-pipelines', bucket: 'clickstream-local', stream: 'clickstream-pipeline-local-events' };
+const USAGE =
+  'usage: npm run redrive -- --pipeline <id> [--dry-run] [--local [--endpoint URL] | --table T --bucket B --stream S] [--dead-letter-prefix P]';
+const LOCAL = {
+  endpoint: 'http://127.0.0.1:4566',
+  table: 'clickstream-pipeline-local-pipelines',
+  bucket: 'clickstream-local',
+  stream: 'clickstream-pipeline-local-events',
+};
 
 function fail(message: string): never {
   console.error(`redrive: ${message}\n${USAGE}`);
@@ -50,11 +56,21 @@ const table = values.table ?? (values.local ? LOCAL.table : fail('--table is req
 const bucket = values.bucket ?? (values.local ? LOCAL.bucket : fail('--bucket is required (or --local)'));
 const stream = values.stream ?? (values.local ? LOCAL.stream : fail('--stream is required (or --local)'));
 
-const quiet: Log = { debug: () => undefined, info: () => undefined, warn: (m, e) => console.error(`warn: ${m}`, e ?? ''), error: (m, e) => console.error(`error: ${m}`, e ?? '') };
+const quiet: Log = {
+  debug: () => undefined,
+  info: () => undefined,
+  warn: (m, e) => console.error(`warn: ${m}`, e ?? ''),
+  error: (m, e) => console.error(`error: ${m}`, e ?? ''),
+};
 const store = new DynamoPipelineStore({ client: createDocumentClient(), tableName: table });
-const pipeline = await store.get(values.pipeline).catch((err: unknown) => fail(`cannot read pipeline ${values.pipeline} from table ${table}: ${(err as Error).message}`));
+const pipeline = await store
+  .get(values.pipeline)
+  .catch((err: unknown) =>
+    fail(`cannot read pipeline ${values.pipeline} from table ${table}: ${(err as Error).message}`),
+  );
 if (!pipeline) fail(`no pipeline ${values.pipeline} in table ${table}`);
-if (pipeline.sink.mode !== 'lambda') fail(`pipeline ${pipeline.id} uses the ${pipeline.sink.mode} sink: redrive replays lambda-mode sinks only`);
+if (pipeline.sink.mode !== 'lambda')
+  fail(`pipeline ${pipeline.id} uses the ${pipeline.sink.mode} sink: redrive replays lambda-mode sinks only`);
 
 const report = await redrivePipeline(
   { pipelineId: pipeline.id, topic: pipeline.kafka.topic, mappingUuid: pipeline.resources.mappingUuid },
@@ -77,8 +93,12 @@ const report = await redrivePipeline(
   },
 );
 for (const o of report.objects) {
-  console.log(`${o.status.padEnd(12)} ${String(o.records).padStart(6)} record(s)  ${o.kind.padEnd(11)} s3://${bucket}/${o.key}${o.movedTo ? ` -> ${o.movedTo}` : ''}${o.reason ? `  (${o.reason})` : ''}`);
+  console.log(
+    `${o.status.padEnd(12)} ${String(o.records).padStart(6)} record(s)  ${o.kind.padEnd(11)} s3://${bucket}/${o.key}${o.movedTo ? ` -> ${o.movedTo}` : ''}${o.reason ? `  (${o.reason})` : ''}`,
+  );
 }
 const verb = report.dryRun ? 'would replay' : 'replayed';
-console.log(`${report.objects.length === 0 ? 'nothing stranded' : `${verb} ${report.replayedRecords} record(s)`}${report.keptRecords > 0 ? `, kept ${report.keptRecords}` : ''} for pipeline ${report.pipelineId}`);
+console.log(
+  `${report.objects.length === 0 ? 'nothing stranded' : `${verb} ${report.replayedRecords} record(s)`}${report.keptRecords > 0 ? `, kept ${report.keptRecords}` : ''} for pipeline ${report.pipelineId}`,
+);
 process.exit(report.keptRecords > 0 && !report.dryRun ? 1 : 0);

@@ -43,7 +43,8 @@ export class FunctionHost {
     if (!loaded) {
       loaded = import(pathToFileURL(join(this.#root, fn.modulePath)).href).then((module: Module) => {
         const handler = module[fn.exportName];
-        if (typeof handler !== 'function') throw new Error(`${fn.modulePath} has no exported function '${fn.exportName}'`);
+        if (typeof handler !== 'function')
+          throw new Error(`${fn.modulePath} has no exported function '${fn.exportName}'`);
         return { handler: handler as Handler, module };
       });
       this.#loaded.set(fn.name, loaded);
@@ -59,10 +60,20 @@ export class FunctionHost {
     const fn = this.find(nameOrArn);
     if (!fn) throw new Error(`no local function '${nameOrArn}'`);
     const { handler } = await this.#load(fn);
-    const context: Context = given ?? createLambdaContext({ functionName: fn.functionName, functionArn: `arn:aws:lambda:us-east-1:000000000000:function:${fn.functionName}`, timeoutMs: fn.timeoutSeconds * 1000, memoryMb: 512 });
+    const context: Context =
+      given ??
+      createLambdaContext({
+        functionName: fn.functionName,
+        functionArn: `arn:aws:lambda:us-east-1:000000000000:function:${fn.functionName}`,
+        timeoutMs: fn.timeoutSeconds * 1000,
+        memoryMb: 512,
+      });
     let timer: NodeJS.Timeout | undefined;
     const timeout = new Promise<never>((_, reject) => {
-      timer = setTimeout(() => reject(new FunctionTimeoutError(fn.functionName, fn.timeoutSeconds)), fn.timeoutSeconds * 1000);
+      timer = setTimeout(
+        () => reject(new FunctionTimeoutError(fn.functionName, fn.timeoutSeconds)),
+        fn.timeoutSeconds * 1000,
+      );
     });
     try {
       return await Promise.race([handler(event, context), timeout]);

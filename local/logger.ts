@@ -28,7 +28,10 @@ export function createLocalLogger(tag: string, levelVariable: string): LocalLogg
   let threshold = configuredLevel();
   const emit = (level: Exclude<Level, 'silent'>, message: string, fields?: Record<string, unknown>): void => {
     if (levels[level] > threshold) return;
-    const line = fields === undefined ? message : `${message} ${JSON.stringify(fields, (_key, value: unknown) => (typeof value === 'bigint' ? value.toString() : value))}`;
+    const line =
+      fields === undefined
+        ? message
+        : `${message} ${JSON.stringify(fields, (_key, value: unknown) => (typeof value === 'bigint' ? value.toString() : value))}`;
     process.stderr.write(`[${tag}] ${level.toUpperCase()} ${line}\n`);
   };
   return {

@@ -44,7 +44,10 @@ export interface ServiceConfig {
 // eslint-disable-next-line @typescript-eslint/no-explicit-any -- parsed YAML is untyped by nature
 type Yaml = Record<string, any>;
 
-export function resolveString(text: string, ctx: { params: Record<string, string>; service: string; stage: string }): string {
+export function resolveString(
+  text: string,
+  ctx: { params: Record<string, string>; service: string; stage: string },
+): string {
   return text.replace(/\$\{([^}]+)\}/g, (whole, expr: string) => {
     const [ref, fallback] = expr.split(/,\s*/);
     const [source, name] = (ref ?? '').split(':');
@@ -59,7 +62,11 @@ export function resolveString(text: string, ctx: { params: Record<string, string
 }
 
 /** Loads serverless.yml from `root` with the given param overrides (they win over params.default). */
-export async function loadServiceConfig(root: string, overrides: Record<string, string> = {}, stage = 'local'): Promise<ServiceConfig> {
+export async function loadServiceConfig(
+  root: string,
+  overrides: Record<string, string> = {},
+  stage = 'local',
+): Promise<ServiceConfig> {
   const doc = parse(await readFile(join(root, 'serverless.yml'), 'utf8')) as Yaml;
   const service = String(doc.service);
   const params: Record<string, string> = {};
@@ -72,10 +79,17 @@ export async function loadServiceConfig(root: string, overrides: Record<string, 
     const dot = handler.lastIndexOf('.');
     const environment: Record<string, string> = {};
     for (const [k, v] of Object.entries({ ...providerEnv, ...(fn.environment ?? {}) })) {
-      if (typeof v === 'string' || typeof v === 'number' || typeof v === 'boolean') environment[k] = resolveString(String(v), ctx);
+      if (typeof v === 'string' || typeof v === 'number' || typeof v === 'boolean')
+        environment[k] = resolveString(String(v), ctx);
     }
     const httpRoutes: HttpRoute[] = ((fn.events ?? []) as Yaml[])
-      .map((e) => (typeof e.httpApi === 'string' ? e.httpApi : e.httpApi ? `${e.httpApi.method} ${e.httpApi.path}` : undefined))
+      .map((e) =>
+        typeof e.httpApi === 'string'
+          ? e.httpApi
+          : e.httpApi
+            ? `${e.httpApi.method} ${e.httpApi.path}`
+            : undefined,
+      )
       .filter((r): r is string => typeof r === 'string')
       .map((r) => {
         const [method, path] = r.trim().split(/\s+/);
@@ -91,5 +105,11 @@ export async function loadServiceConfig(root: string, overrides: Record<string, 
       httpRoutes,
     };
   });
-  return { service, stage, params, functions, stateMachines: (doc.stepFunctions?.stateMachines ?? {}) as Record<string, StateMachineConfig> };
+  return {
+    service,
+    stage,
+    params,
+    functions,
+    stateMachines: (doc.stepFunctions?.stateMachines ?? {}) as Record<string, StateMachineConfig>,
+  };
 }

@@ -7,9 +7,24 @@
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { parse } from 'yaml';
-import { CreateDeliveryStreamCommand, DescribeDeliveryStreamCommand, FirehoseClient, ResourceNotFoundException } from '@aws-sdk/client-firehose';
-import { CreateTableCommand, DynamoDBClient, ResourceInUseException, type CreateTableCommandInput } from '@aws-sdk/client-dynamodb';
-import { CreateStateMachineCommand, SFNClient, StateMachineAlreadyExists, UpdateStateMachineCommand } from '@aws-sdk/client-sfn';
+import {
+  CreateDeliveryStreamCommand,
+  DescribeDeliveryStreamCommand,
+  FirehoseClient,
+  ResourceNotFoundException,
+} from '@aws-sdk/client-firehose';
+import {
+  CreateTableCommand,
+  DynamoDBClient,
+  ResourceInUseException,
+  type CreateTableCommandInput,
+} from '@aws-sdk/client-dynamodb';
+import {
+  CreateStateMachineCommand,
+  SFNClient,
+  StateMachineAlreadyExists,
+  UpdateStateMachineCommand,
+} from '@aws-sdk/client-sfn';
 import { resolveString, type ServiceConfig } from './serverless-config.ts';
 
 export const LOCAL_ACCOUNT = '000000000000';
@@ -34,9 +49,15 @@ export function localize(value: unknown, refs: (target: string) => unknown): unk
   return value;
 }
 
-async function yamlFile(root: string, relative: string, config: ServiceConfig): Promise<Record<string, unknown>> {
+async function yamlFile(
+  root: string,
+  relative: string,
+  config: ServiceConfig,
+): Promise<Record<string, unknown>> {
   const doc = parse(await readFile(join(root, relative), 'utf8')) as Record<string, unknown>;
-  return JSON.parse(JSON.stringify(doc), (_k, v: unknown) => (typeof v === 'string' ? resolveString(v, config) : v)) as Record<string, unknown>;
+  return JSON.parse(JSON.stringify(doc), (_k, v: unknown) =>
+    typeof v === 'string' ? resolveString(v, config) : v,
+  ) as Record<string, unknown>;
 }
 
 /** serverless's logical id of a function's Lambda resource: `validateCluster` → `ValidateClusterLambdaFunction`. */
@@ -53,7 +74,13 @@ export function localStateMachineArn(name: string): string {
   return `arn:aws:states:${LOCAL_REGION}:${LOCAL_ACCOUNT}:stateMachine:${name}`;
 }
 
-export async function ensureFirehoseStream(root: string, config: ServiceConfig, bucket: string, streamName: string, say: (line: string) => void): Promise<void> {
+export async function ensureFirehoseStream(
+  root: string,
+  config: ServiceConfig,
+  bucket: string,
+  streamName: string,
+  say: (line: string) => void,
+): Promise<void> {
   const firehose = new FirehoseClient({});
   try {
     await firehose.send(new DescribeDeliveryStreamCommand({ DeliveryStreamName: streamName }));
@@ -63,24 +90,46 @@ export async function ensureFirehoseStream(root: string, config: ServiceConfig, 
   } finally {
     firehose.destroy();
   }
-  const doc = (await yamlFile(root, 'resources/firehose.yml', config)) as { DeliveryStream: { Properties: Record<string, unknown> } };
+  const doc = (await yamlFile(root, 'resources/firehose.yml', config)) as {
+    DeliveryStream: { Properties: Record<string, unknown> };
+  };
   const dest = localize(doc.DeliveryStream.Properties.ExtendedS3DestinationConfiguration, (target) =>
-    target === 'DataBucket.Arn' ? `arn:aws:s3:::${bucket}` : target === 'FirehoseRole.Arn' ? `arn:aws:iam::${LOCAL_ACCOUNT}:role/firehose-local` : undefined,
+    target === 'DataBucket.Arn'
+      ? `arn:aws:s3:::${bucket}`
+      : target === 'FirehoseRole.Arn'
+        ? `arn:aws:iam::${LOCAL_ACCOUNT}:role/firehose-local`
+        : undefined,
   ) as Record<string, unknown>;
   delete dest.CloudWatchLoggingOptions;
   const hints = dest.BufferingHints as { IntervalInSeconds: unknown; SizeInMBs: unknown };
-  dest.BufferingHints = { IntervalInSeconds: Number(hints.IntervalInSeconds), SizeInMBs: Number(hints.SizeInMBs) };
+  dest.BufferingHints = {
+    IntervalInSeconds: Number(hints.IntervalInSeconds),
+    SizeInMBs: Number(hints.SizeInMBs),
+  };
   const client = new FirehoseClient({});
   try {
-    await client.send(new CreateDeliveryStreamCommand({ DeliveryStreamName: streamName, DeliveryStreamType: 'DirectPut', ExtendedS3DestinationConfiguration: dest as never }));
+    await client.send(
+      new CreateDeliveryStreamCommand({
+        DeliveryStreamName: streamName,
+        DeliveryStreamType: 'DirectPut',
+        ExtendedS3DestinationConfiguration: dest as never,
+      }),
+    );
   } finally {
     client.destroy();
   }
   say(`created Firehose stream ${streamName}`);
 }
 
-export async function ensurePipelinesTable(root: string, config: ServiceConfig, tableName: string, say: (line: string) => void): Promise<void> {
-  const doc = (await yamlFile(root, 'resources/pipelines-table.yml', config)) as { Properties: Omit<CreateTableCommandInput, 'TableName'> };
+export async function ensurePipelinesTable(
+  root: string,
+  config: ServiceConfig,
+  tableName: string,
+  say: (line: string) => void,
+): Promise<void> {
+  const doc = (await yamlFile(root, 'resources/pipelines-table.yml', config)) as {
+    Properties: Omit<CreateTableCommandInput, 'TableName'>;
+  };
   const p = doc.Properties;
   const client = new DynamoDBClient({});
   try {
@@ -106,31 +155,48 @@ export async function ensurePipelinesTable(root: string, config: ServiceConfig, 
  * the local stack can scale what must stay shorter than it (the ingest's route cache vs the
  * teardown's WaitForIngestRoutes) with the same factor it scales Waits by.
  */
-export async function waitStateSeconds(root: string, config: ServiceConfig, stateName: string): Promise<number | undefined> {
+export async function waitStateSeconds(
+  root: string,
+  config: ServiceConfig,
+  stateName: string,
+): Promise<number | undefined> {
   for (const machine of Object.values(config.stateMachines)) {
-    const file = typeof machine.definition === 'string' ? /\$\{file\(([^)]+)\)\}/.exec(machine.definition)?.[1] : undefined;
+    const file =
+      typeof machine.definition === 'string'
+        ? /\$\{file\(([^)]+)\)\}/.exec(machine.definition)?.[1]
+        : undefined;
     const raw = file ? await yamlFile(root, file, config) : (machine.definition as Record<string, unknown>);
-    const state = (raw.States as Record<string, { Type?: string; Seconds?: unknown }> | undefined)?.[stateName];
+    const state = (raw.States as Record<string, { Type?: string; Seconds?: unknown }> | undefined)?.[
+      stateName
+    ];
     if (state?.Type === 'Wait' && typeof state.Seconds === 'number') return state.Seconds;
   }
   return undefined;
 }
 
 /** Creates (or updates) every state machine of serverless.yml; returns name → ARN by key. */
-export async function ensureStateMachines(root: string, config: ServiceConfig, say: (line: string) => void): Promise<Record<string, string>> {
+export async function ensureStateMachines(
+  root: string,
+  config: ServiceConfig,
+  say: (line: string) => void,
+): Promise<Record<string, string>> {
   const byLogicalId = new Map(config.functions.map((f) => [lambdaLogicalId(f.name), f.functionName]));
   const arns: Record<string, string> = {};
   const sfn = new SFNClient({});
   try {
     for (const [key, machine] of Object.entries(config.stateMachines)) {
       const name = resolveString(machine.name ?? `${config.service}-${config.stage}-${key}`, config);
-      const file = typeof machine.definition === 'string' ? /\$\{file\(([^)]+)\)\}/.exec(machine.definition)?.[1] : undefined;
+      const file =
+        typeof machine.definition === 'string'
+          ? /\$\{file\(([^)]+)\)\}/.exec(machine.definition)?.[1]
+          : undefined;
       const raw = file ? await yamlFile(root, file, config) : (machine.definition as Record<string, unknown>);
       const definition = JSON.stringify(
         localize(raw, (target) => {
           const [logicalId, attribute] = target.split('.');
           const fn = byLogicalId.get(logicalId ?? '');
-          if (!fn || (attribute !== undefined && attribute !== 'Arn')) throw new Error(`state machine ${key}: cannot resolve ${target} locally`);
+          if (!fn || (attribute !== undefined && attribute !== 'Arn'))
+            throw new Error(`state machine ${key}: cannot resolve ${target} locally`);
           return localFunctionArn(fn);
         }),
       );

@@ -17,7 +17,15 @@ import { GetBootstrapBrokersCommand, KafkaClient } from '@aws-sdk/client-kafka';
 import { loadServiceConfig, type ServiceConfig } from './serverless-config.ts';
 import { ensureDemoPipeline, type DemoSettings, type PipelineView } from './demo-pipeline.ts';
 import { failInterruptedPipelines } from './recover-pipelines.ts';
-import { ensureFirehoseStream, ensurePipelinesTable, ensureStateMachines, localStateMachineArn, LOCAL_ACCOUNT, LOCAL_REGION, waitStateSeconds } from './stack-resources.ts';
+import {
+  ensureFirehoseStream,
+  ensurePipelinesTable,
+  ensureStateMachines,
+  localStateMachineArn,
+  LOCAL_ACCOUNT,
+  LOCAL_REGION,
+  waitStateSeconds,
+} from './stack-resources.ts';
 
 export interface StackOptions {
   /** Project root (serverless.yml, functions/). Default: the current directory. */
@@ -33,7 +41,15 @@ export interface StackOptions {
    * second cluster 9192-9193, 4566, 3000); 0 picks free ports (tests; the secured listeners and the
    * second cluster follow `kafka` when it is 0).
    */
-  ports?: { kafka?: number; kafkaTls?: number; kafkaScram?: number; kafkaIam?: number; kafka2?: number; aws?: number; api?: number };
+  ports?: {
+    kafka?: number;
+    kafkaTls?: number;
+    kafkaScram?: number;
+    kafkaIam?: number;
+    kafka2?: number;
+    aws?: number;
+    api?: number;
+  };
   brokers?: number;
   /** Brokers of the second dev cluster (pipelines on another cluster); default 2, 0 = none. */
   secondClusterBrokers?: number;
@@ -90,7 +106,16 @@ export async function startStack(options: StackOptions = {}): Promise<Stack> {
   const dataDir = resolve(options.dataDir ?? join(root, '.local'));
   const say = options.say ?? (() => undefined);
   const free = options.ports?.kafka === 0;
-  const ports = { kafka: 9092, kafkaTls: free ? 0 : 9292, kafkaScram: free ? 0 : 9392, kafkaIam: free ? 0 : 9492, kafka2: free ? 0 : 9192, aws: 4566, api: 3000, ...options.ports };
+  const ports = {
+    kafka: 9092,
+    kafkaTls: free ? 0 : 9292,
+    kafkaScram: free ? 0 : 9392,
+    kafkaIam: free ? 0 : 9492,
+    kafka2: free ? 0 : 9192,
+    aws: 4566,
+    api: 3000,
+    ...options.ports,
+  };
   if (options.fresh) {
     await rm(dataDir, { recursive: true, force: true });
     say(`removed previous state in ${dataDir}`);
@@ -107,15 +132,24 @@ export async function startStack(options: StackOptions = {}): Promise<Stack> {
       port: ports.kafka,
       dataDir: join(dataDir, 'kafka'),
       // IAM tokens are checked against the stack's AWS keys (AWS_ACCESS_KEY_ID=local below).
-      listeners: { tls: { port: ports.kafkaTls }, scram: { port: ports.kafkaScram }, iam: { port: ports.kafkaIam } },
+      listeners: {
+        tls: { port: ports.kafkaTls },
+        scram: { port: ports.kafkaScram },
+        iam: { port: ports.kafkaIam },
+      },
       ...(options.kafkaIamClock ? { iamClock: options.kafkaIamClock } : {}),
     });
     started.push(cluster);
     say(`Kafka dev cluster: ${cluster.bootstrap}`);
     const secondBrokers = options.secondClusterBrokers ?? 2;
-    const second = secondBrokers > 0
-      ? await startCluster({ brokers: secondBrokers, port: ports.kafka2, dataDir: join(dataDir, 'kafka-2') })
-      : undefined;
+    const second =
+      secondBrokers > 0
+        ? await startCluster({
+            brokers: secondBrokers,
+            port: ports.kafka2,
+            dataDir: join(dataDir, 'kafka-2'),
+          })
+        : undefined;
     if (second) {
       started.push(second);
       say(`second Kafka dev cluster: ${second.bootstrap}`);
@@ -161,14 +195,21 @@ export async function startStack(options: StackOptions = {}): Promise<Stack> {
     // wait for routes to expire (the teardown fence), so it is scaled with it, with a margin.
     const routeWait = await waitStateSeconds(root, config, 'WaitForIngestRoutes');
     if (routeWait !== undefined && (options.waitScale ?? 1) < 1) {
-      env.ROUTE_MAX_AGE_MS = String(Math.max(1, Math.floor(routeWait * 1000 * (options.waitScale ?? 1) * 0.8)));
+      env.ROUTE_MAX_AGE_MS = String(
+        Math.max(1, Math.floor(routeWait * 1000 * (options.waitScale ?? 1) * 0.8)),
+      );
     }
     delete env.NODE_OPTIONS;
     Object.assign(process.env, env);
 
     const host = new FunctionHost(root, config.functions);
     started.push(host);
-    const functions = Object.fromEntries(config.functions.flatMap((f) => [[f.name, { timeoutSeconds: f.timeoutSeconds }], [f.functionName, { timeoutSeconds: f.timeoutSeconds }]]));
+    const functions = Object.fromEntries(
+      config.functions.flatMap((f) => [
+        [f.name, { timeoutSeconds: f.timeoutSeconds }],
+        [f.functionName, { timeoutSeconds: f.timeoutSeconds }],
+      ]),
+    );
     const connectDelay = options.kafkaConnectDelayMs;
     const localAws = await startLocalAws({
       port: ports.aws,
@@ -176,9 +217,29 @@ export async function startStack(options: StackOptions = {}): Promise<Stack> {
       region: LOCAL_REGION,
       kafka: { brokers: cluster.brokers, ...(cluster.tls ? { caPem: cluster.tls.caPem } : {}) },
       msk: {
-        cluster: { listeners: { tls: cluster.listeners.tls?.split(','), scram: cluster.listeners.scram?.split(','), iam: cluster.listeners.iam?.split(',') } },
+        cluster: {
+          listeners: {
+            tls: cluster.listeners.tls?.split(','),
+            scram: cluster.listeners.scram?.split(','),
+            iam: cluster.listeners.iam?.split(','),
+          },
+        },
         // The second cluster, described as another provisioned cluster in the stack's VPC.
-        ...(second ? { clusters: [{ name: SECOND_CLUSTER_NAME, brokers: second.brokers, local: true, serverProperties: { 'default.replication.factor': Math.min(3, second.brokers.length), 'min.insync.replicas': 1 } }] } : {}),
+        ...(second
+          ? {
+              clusters: [
+                {
+                  name: SECOND_CLUSTER_NAME,
+                  brokers: second.brokers,
+                  local: true,
+                  serverProperties: {
+                    'default.replication.factor': Math.min(3, second.brokers.length),
+                    'min.insync.replicas': 1,
+                  },
+                },
+              ],
+            }
+          : {}),
       },
       kafkaBrokers: {
         list: () => cluster.brokerStatus(),
@@ -189,7 +250,15 @@ export async function startStack(options: StackOptions = {}): Promise<Stack> {
       functions,
       invoke: (name, event, context) => host.invoke(name, event, context),
       ...(options.waitScale !== undefined ? { stepFunctions: { waitScale: options.waitScale } } : {}),
-      ...(connectDelay !== undefined ? { kafkaConnect: { pluginDelayMs: connectDelay, connectorDelayMs: connectDelay, deleteDelayMs: connectDelay } } : {}),
+      ...(connectDelay !== undefined
+        ? {
+            kafkaConnect: {
+              pluginDelayMs: connectDelay,
+              connectorDelayMs: connectDelay,
+              deleteDelayMs: connectDelay,
+            },
+          }
+        : {}),
     });
     started.push(localAws);
     // Set once the port is known (0 = a free port in tests).
@@ -202,34 +271,51 @@ export async function startStack(options: StackOptions = {}): Promise<Stack> {
       () => JSON.stringify({ username: 'clickstream', password: randomBytes(18).toString('base64url') }),
       'SASL/SCRAM credentials of the local dev cluster',
     );
-    const { username, password } = JSON.parse(scramSecret.secretString) as { username: string; password: string };
+    const { username, password } = JSON.parse(scramSecret.secretString) as {
+      username: string;
+      password: string;
+    };
     cluster.setScramUser(username, password);
 
     await ensureFirehoseStream(root, config, LOCAL_BUCKET, streamName, say);
     await ensurePipelinesTable(root, config, tableName, say);
     const machines = await ensureStateMachines(root, config, say);
-    process.env.CREATE_PIPELINE_STATE_MACHINE_ARN = machines.createPipeline ?? localStateMachineArn(`${config.service}-${config.stage}-create-pipeline`);
-    process.env.DELETE_PIPELINE_STATE_MACHINE_ARN = machines.deletePipeline ?? localStateMachineArn(`${config.service}-${config.stage}-delete-pipeline`);
+    process.env.CREATE_PIPELINE_STATE_MACHINE_ARN =
+      machines.createPipeline ?? localStateMachineArn(`${config.service}-${config.stage}-create-pipeline`);
+    process.env.DELETE_PIPELINE_STATE_MACHINE_ARN =
+      machines.deletePipeline ?? localStateMachineArn(`${config.service}-${config.stage}-delete-pipeline`);
 
     await failInterruptedPipelines(tableName, say);
 
     const clusterArn = localAws.msk.devClusterArn;
     if (!clusterArn) throw new Error('the local MSK service describes no dev cluster');
     // The console (GET /console) reaches clusters the way a client does: the MSK API for brokers.
-    const mskApi = new KafkaClient({ endpoint: localAws.url, region: LOCAL_REGION, credentials: { accessKeyId: 'local', secretAccessKey: 'local' } });
+    const mskApi = new KafkaClient({
+      endpoint: localAws.url,
+      region: LOCAL_REGION,
+      credentials: { accessKeyId: 'local', secretAccessKey: 'local' },
+    });
     const counter = new CollectCounter();
     let apiUrl = '';
     const localConsole = new LocalConsole({
       api: () => apiUrl,
-      bootstrapFor: async (arn) => (await mskApi.send(new GetBootstrapBrokersCommand({ ClusterArn: arn }))).BootstrapBrokerString,
+      bootstrapFor: async (arn) =>
+        (await mskApi.send(new GetBootstrapBrokersCommand({ ClusterArn: arn }))).BootstrapBrokerString,
       s3Dir: localAws.s3Dir,
       bucket: LOCAL_BUCKET,
       counter,
       defaultClusterArn: clusterArn,
     });
-    started.push({ close: async () => { await localConsole.close(); mskApi.destroy(); } });
+    started.push({
+      close: async () => {
+        await localConsole.close();
+        mskApi.destroy();
+      },
+    });
     const gateway: Gateway = await startGateway({
-      port: ports.api, functions: config.functions, host,
+      port: ports.api,
+      functions: config.functions,
+      host,
       pages: (req, res, url) => localConsole.handle(req, res, url),
       observe: (routeKey, query, status, body) => counter.observe(routeKey, query, status, body),
     });
@@ -239,7 +325,11 @@ export async function startStack(options: StackOptions = {}): Promise<Stack> {
     say(`console: ${gateway.url}/console`);
     let demo: Stack['demo'];
     if (options.demo !== false) {
-      const settings: DemoSettings = { ...DEMO, windowSeconds: options.demoWindowSeconds ?? 5, batchSize: options.demoBatchSize ?? 500 };
+      const settings: DemoSettings = {
+        ...DEMO,
+        windowSeconds: options.demoWindowSeconds ?? 5,
+        batchSize: options.demoBatchSize ?? 500,
+      };
       const pipeline = await ensureDemoPipeline(gateway.url, settings, clusterArn, say);
       demo = { ...settings, pipeline };
     }
@@ -255,7 +345,12 @@ export async function startStack(options: StackOptions = {}): Promise<Stack> {
         scramSecret: { name: DEV_SCRAM_SECRET, arn: scramSecret.arn },
       },
       kafka2: second ? { brokers: second.brokers, bootstrap: second.bootstrap } : undefined,
-      secondClusterArn: second ? localAws.msk.clusters().map((c) => c as { clusterName?: string; clusterArn?: string }).find((c) => c.clusterName === SECOND_CLUSTER_NAME)?.clusterArn : undefined,
+      secondClusterArn: second
+        ? localAws.msk
+            .clusters()
+            .map((c) => c as { clusterName?: string; clusterArn?: string })
+            .find((c) => c.clusterName === SECOND_CLUSTER_NAME)?.clusterArn
+        : undefined,
       dataDir,
       s3Dir: localAws.s3Dir,
       bucket: LOCAL_BUCKET,

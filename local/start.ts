@@ -11,26 +11,29 @@ import { parseArgs } from 'node:util';
 import { relative } from 'node:path';
 import { startStack, type Stack } from './stack.ts';
 
-const USAGE = 'usage: npm start [-- --fresh] [-- --no-demo] [-- --data-dir DIR] [-- --api-port N] [-- --aws-port N] [-- --kafka-port N]';
+const USAGE =
+  'usage: npm start [-- --fresh] [-- --no-demo] [-- --data-dir DIR] [-- --api-port N] [-- --aws-port N] [-- --kafka-port N]';
 
 function parseFlags() {
   try {
     return parseArgs({ options: FLAGS });
   } catch (err) {
     // An unknown or malformed flag: one line saying what to do, not a stack trace.
-    console.error(`npm start: ${(err as Error).message}\n${USAGE}\n(npm passes flags to the script only after '--': npm start -- --fresh)`);
+    console.error(
+      `npm start: ${(err as Error).message}\n${USAGE}\n(npm passes flags to the script only after '--': npm start -- --fresh)`,
+    );
     process.exit(2);
   }
 }
 
 const FLAGS = {
-    fresh: { type: 'boolean', default: false },
-    'no-demo': { type: 'boolean', default: false },
-    'data-dir': { type: 'string' },
-    'api-port': { type: 'string' },
-    'aws-port': { type: 'string' },
-    'kafka-port': { type: 'string' },
-    help: { type: 'boolean', short: 'h', default: false },
+  fresh: { type: 'boolean', default: false },
+  'no-demo': { type: 'boolean', default: false },
+  'data-dir': { type: 'string' },
+  'api-port': { type: 'string' },
+  'aws-port': { type: 'string' },
+  'kafka-port': { type: 'string' },
+  help: { type: 'boolean', short: 'h', default: false },
 } as const;
 const { values } = parseFlags();
 if (values.help) {
@@ -50,7 +53,13 @@ function portFlag(name: 'api-port' | 'aws-port' | 'kafka-port'): number | undefi
   return port;
 }
 const ports = Object.fromEntries(
-  ([['api', 'api-port'], ['aws', 'aws-port'], ['kafka', 'kafka-port']] as const).flatMap(([key, flag]) => {
+  (
+    [
+      ['api', 'api-port'],
+      ['aws', 'aws-port'],
+      ['kafka', 'kafka-port'],
+    ] as const
+  ).flatMap(([key, flag]) => {
     const port = portFlag(flag);
     return port === undefined ? [] : [[key, port]];
   }),
@@ -69,8 +78,16 @@ function banner(stack: Stack): string {
     `    TLS           ${stack.kafka.listeners.tls ?? '-'}   (SSL)`,
     `    SASL/SCRAM    ${stack.kafka.listeners.scram ?? '-'}   (SASL_SSL, SCRAM-SHA-512; secret ${stack.kafka.scramSecret.name})`,
     `    IAM           ${stack.kafka.listeners.iam ?? '-'}   (SASL_SSL, OAUTHBEARER with MSK IAM tokens signed with AWS_ACCESS_KEY_ID=local)`,
-    ...(stack.kafka.tls ? [`    CA            ${relative(process.cwd(), stack.kafka.tls.caLocation)}; truststores ${relative(process.cwd(), stack.kafka.tls.jksLocation)}, ${relative(process.cwd(), stack.kafka.tls.pkcs12Location)} (password ${stack.kafka.tls.truststorePassword})`] : []),
-    ...(stack.kafka2 ? [`  2nd cluster     ${stack.kafka2.bootstrap}   (described as ${stack.secondClusterArn ?? '?'}; or use it self-hosted)`] : []),
+    ...(stack.kafka.tls
+      ? [
+          `    CA            ${relative(process.cwd(), stack.kafka.tls.caLocation)}; truststores ${relative(process.cwd(), stack.kafka.tls.jksLocation)}, ${relative(process.cwd(), stack.kafka.tls.pkcs12Location)} (password ${stack.kafka.tls.truststorePassword})`,
+        ]
+      : []),
+    ...(stack.kafka2
+      ? [
+          `  2nd cluster     ${stack.kafka2.bootstrap}   (described as ${stack.secondClusterArn ?? '?'}; or use it self-hosted)`,
+        ]
+      : []),
     `  AWS endpoint    ${stack.aws}   (Firehose, Lambda, Step Functions, DynamoDB, MSK, MSK Connect, S3, Secrets Manager)`,
     `  S3 objects      ${s3}/${stack.bucket}/...`,
     `  state           ${relative(process.cwd(), stack.dataDir) || stack.dataDir}  (kept across restarts; npm start -- --fresh to reset)`,
@@ -96,18 +113,24 @@ function banner(stack: Stack): string {
       `"kafka":{"type":"msk","clusterArn":"${stack.clusterArn}"},` +
       `"sink":{"mode":"connector","maxIntervalSeconds":60,"batchSize":1000,"connector":{"pluginLocation":{"bucketArn":"arn:aws:s3:::${stack.bucket}","fileKey":"plugins/confluentinc-kafka-connect-s3.zip"}}}}'`,
     `  curl -s ${stack.api}/pipelines`,
-    ...(stack.kafka2 ? [
-      'A pipeline on the second cluster (self-hosted brokers; its events go to that cluster):',
-      `  curl -s -X POST ${stack.api}/pipelines -H 'content-type: application/json' -d '{"projectId":"blog","appIds":["blog-web"],` +
-        `"kafka":{"type":"self-hosted","brokers":"${stack.kafka2.bootstrap}","securityGroupId":"sg-00000000000000001"},"sink":{"mode":"lambda","maxIntervalSeconds":5}}'`,
-    ] : []),
+    ...(stack.kafka2
+      ? [
+          'A pipeline on the second cluster (self-hosted brokers; its events go to that cluster):',
+          `  curl -s -X POST ${stack.api}/pipelines -H 'content-type: application/json' -d '{"projectId":"blog","appIds":["blog-web"],` +
+            `"kafka":{"type":"self-hosted","brokers":"${stack.kafka2.bootstrap}","securityGroupId":"sg-00000000000000001"},"sink":{"mode":"lambda","maxIntervalSeconds":5}}'`,
+        ]
+      : []),
     '',
     'Look around with the AWS CLI and kcat:',
     `  ${cli} stepfunctions list-executions --state-machine-arn ${process.env.CREATE_PIPELINE_STATE_MACHINE_ARN ?? ''}`,
     `  ${cli} lambda list-event-source-mappings`,
     `  ${cli} s3 ls --recursive s3://${stack.bucket}/`,
     `  kcat -b ${stack.kafka.bootstrap} -L`,
-    ...(stack.kafka.tls && stack.kafka.listeners.tls ? [`  kcat -b ${stack.kafka.listeners.tls.split(',')[0]} -X security.protocol=SSL -X ssl.ca.location=${relative(process.cwd(), stack.kafka.tls.caLocation)} -L`] : []),
+    ...(stack.kafka.tls && stack.kafka.listeners.tls
+      ? [
+          `  kcat -b ${stack.kafka.listeners.tls.split(',')[0]} -X security.protocol=SSL -X ssl.ca.location=${relative(process.cwd(), stack.kafka.tls.caLocation)} -L`,
+        ]
+      : []),
     `  ${cli} secretsmanager get-secret-value --secret-id ${stack.kafka.scramSecret.name} --query SecretString --output text`,
     '  (SASL/SCRAM and IAM clients: docs/local-kafka.md)',
     '',
@@ -132,7 +155,9 @@ const stack = await startStack({
 }).catch((err: unknown) => {
   const e = err as NodeJS.ErrnoException;
   if (e.code === 'EADDRINUSE') {
-    console.error(`npm start: port ${(e as { port?: number }).port ?? ''} is in use (${e.message}). Is another 'npm start' running?`);
+    console.error(
+      `npm start: port ${(e as { port?: number }).port ?? ''} is in use (${e.message}). Is another 'npm start' running?`,
+    );
   } else {
     console.error('npm start failed:', err);
   }

@@ -31,13 +31,27 @@ export function createIngestApp(getDeps: () => CollectDeps | Promise<CollectDeps
       if (method === 'OPTIONS') {
         if (origin !== undefined && !path.endsWith('/ping')) {
           const query = event.queryStringParameters ?? {};
-          if (originRefused) throw new OriginNotAllowedError(`origin '${origin.slice(0, 200)}' is not allowed to send events (stack setting corsAllowedOrigins)`);
+          if (originRefused)
+            throw new OriginNotAllowedError(
+              `origin '${origin.slice(0, 200)}' is not allowed to send events (stack setting corsAllowedOrigins)`,
+            );
           if (query.appId !== undefined) await authorisedRoute(requestAppId(query), origin, deps);
         }
-        return withHeaders(noContent({ allow: 'POST, OPTIONS' }), { ...cors(), ...(originRefused ? {} : preflightHeaders()) });
+        return withHeaders(noContent({ allow: 'POST, OPTIONS' }), {
+          ...cors(),
+          ...(originRefused ? {} : preflightHeaders()),
+        });
       }
       if (path.endsWith('/ping')) return withHeaders(json(200, { status: 'ok' }), cors());
-      if (method !== 'POST') return withHeaders(json(405, { message: `method ${method} is not allowed on ${path}; use POST` }, { allow: 'POST, OPTIONS' }), cors());
+      if (method !== 'POST')
+        return withHeaders(
+          json(
+            405,
+            { message: `method ${method} is not allowed on ${path}; use POST` },
+            { allow: 'POST, OPTIONS' },
+          ),
+          cors(),
+        );
       const result = await collect(
         {
           query: event.queryStringParameters ?? {},
@@ -49,7 +63,8 @@ export function createIngestApp(getDeps: () => CollectDeps | Promise<CollectDeps
         },
         deps,
       );
-      if (result.rejected.length > 0) log.info('events rejected', { accepted: result.accepted, rejected: result.rejected.length });
+      if (result.rejected.length > 0)
+        log.info('events rejected', { accepted: result.accepted, rejected: result.rejected.length });
       return withHeaders(json(200, result), cors());
     } catch (err) {
       if (err instanceof OriginNotAllowedError) originRefused = true;

@@ -1,5 +1,10 @@
 import type { ClusterDescription } from '../lib/kafka/index.ts';
-import { BadRequestError, ForbiddenError, PayloadTooLargeError, ServiceUnavailableError } from '../lib/errors.ts';
+import {
+  BadRequestError,
+  ForbiddenError,
+  PayloadTooLargeError,
+  ServiceUnavailableError,
+} from '../lib/errors.ts';
 import { OriginNotAllowedError, originProblem, type OriginPolicy } from './cors.ts';
 import { decodeBody } from './decode-body.ts';
 import { enrichRaw, recordKey } from './enrich.ts';
@@ -65,7 +70,9 @@ function parseUploadTimestamp(value: string | undefined): number | undefined {
   if (value === undefined || value === '') return undefined;
   const n = Number(value);
   if (!Number.isSafeInteger(n) || n <= 0) {
-    throw new BadRequestError(`query parameter upload_timestamp='${value.slice(0, 64)}' must be a millisecond epoch integer`);
+    throw new BadRequestError(
+      `query parameter upload_timestamp='${value.slice(0, 64)}' must be a millisecond epoch integer`,
+    );
   }
   return n;
 }
@@ -73,7 +80,9 @@ function parseUploadTimestamp(value: string | undefined): number | undefined {
 function parsePlatform(value: string | undefined): string | undefined {
   if (value === undefined || value === '') return undefined;
   if (value.length > limits.maxPlatformChars) {
-    throw new BadRequestError(`query parameter platform is ${value.length} characters; the limit is ${limits.maxPlatformChars}`);
+    throw new BadRequestError(
+      `query parameter platform is ${value.length} characters; the limit is ${limits.maxPlatformChars}`,
+    );
   }
   return value;
 }
@@ -82,12 +91,17 @@ function parsePlatform(value: string | undefined): string | undefined {
 export function requestAppId(query: Record<string, string | undefined>): string {
   const appId = query.appId;
   if (appId === undefined || appId === '') throw new BadRequestError('query parameter appId is required');
-  if (!APP_ID.test(appId)) throw new BadRequestError(`query parameter appId='${appId.slice(0, 64)}' is not a valid app id`);
+  if (!APP_ID.test(appId))
+    throw new BadRequestError(`query parameter appId='${appId.slice(0, 64)}' is not a valid app id`);
   return appId;
 }
 
 /** The route of an app whose request comes from `origin` (undefined = not a browser): 403 when refused. */
-export async function authorisedRoute(appId: string, origin: string | undefined, deps: Pick<CollectDeps, 'routeFor' | 'origins'>): Promise<IngestRoute> {
+export async function authorisedRoute(
+  appId: string,
+  origin: string | undefined,
+  deps: Pick<CollectDeps, 'routeFor' | 'origins'>,
+): Promise<IngestRoute> {
   const route = await deps.routeFor(appId);
   if (route === undefined) throw new ForbiddenError(`appId '${appId}' is not registered for ingestion`);
   const problem = originProblem(origin, deps.origins, route.allowedOrigins);
@@ -113,9 +127,12 @@ export async function collect(req: CollectRequest, deps: CollectDeps): Promise<C
     contentEncoding: req.headers['content-encoding'],
   });
   const { spans, batch } = scanEvents(text);
-  if (spans.length === 0) throw new BadRequestError('request body is an empty batch: send at least one event');
+  if (spans.length === 0)
+    throw new BadRequestError('request body is an empty batch: send at least one event');
   if (spans.length > limits.maxEventsPerRequest) {
-    throw new PayloadTooLargeError(`request body has ${spans.length} events; the limit is ${limits.maxEventsPerRequest} per request (maxEventsPerRequest)`);
+    throw new PayloadTooLargeError(
+      `request body has ${spans.length} events; the limit is ${limits.maxEventsPerRequest} per request (maxEventsPerRequest)`,
+    );
   }
   if (!batch && text.charCodeAt(spans[0]!.start) !== 123) {
     throw new BadRequestError('request body must be a JSON array of events or one event object');
@@ -135,11 +152,17 @@ export async function collect(req: CollectRequest, deps: CollectDeps): Promise<C
     const raw = text.slice(start, end);
     const bytes = Buffer.byteLength(raw);
     if (bytes > limits.maxEventBytes) {
-      rejected.push({ index, reason: `event is ${bytes} bytes; the limit is ${limits.maxEventBytes} bytes (maxEventBytes)` });
+      rejected.push({
+        index,
+        reason: `event is ${bytes} bytes; the limit is ${limits.maxEventBytes} bytes (maxEventBytes)`,
+      });
       return;
     }
     if (depth > limits.maxEventDepth) {
-      rejected.push({ index, reason: `event nests ${depth} levels deep; the limit is ${limits.maxEventDepth} (maxEventDepth)` });
+      rejected.push({
+        index,
+        reason: `event nests ${depth} levels deep; the limit is ${limits.maxEventDepth} (maxEventDepth)`,
+      });
       return;
     }
     const candidate: unknown = JSON.parse(raw);
@@ -151,10 +174,20 @@ export async function collect(req: CollectRequest, deps: CollectDeps): Promise<C
     const event = candidate as ClickEvent;
     const value = enrichRaw(raw, event, ctx);
     if (Buffer.byteLength(value) > limits.maxEventBytes) {
-      rejected.push(rejection(index, event, `event is larger than ${limits.maxEventBytes} bytes once enriched (maxEventBytes)`));
+      rejected.push(
+        rejection(
+          index,
+          event,
+          `event is larger than ${limits.maxEventBytes} bytes once enriched (maxEventBytes)`,
+        ),
+      );
       return;
     }
-    records.push({ key: recordKey(event), value, headers: { app_id: event.app_id, event_type: event.event_type } });
+    records.push({
+      key: recordKey(event),
+      value,
+      headers: { app_id: event.app_id, event_type: event.event_type },
+    });
   });
 
   if (records.length === 0) {
@@ -165,7 +198,11 @@ export async function collect(req: CollectRequest, deps: CollectDeps): Promise<C
   } catch (err) {
     deps.routeFailed?.(appId);
     if (deps.isUnavailable(err)) {
-      throw new ServiceUnavailableError('Kafka did not acknowledge the events (none of them may be assumed stored); retry later', deps.retryAfterSeconds, err);
+      throw new ServiceUnavailableError(
+        'Kafka did not acknowledge the events (none of them may be assumed stored); retry later',
+        deps.retryAfterSeconds,
+        err,
+      );
     }
     throw err;
   }

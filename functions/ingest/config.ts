@@ -31,7 +31,9 @@ export function readIngestConfig(env: Env): IngestConfig {
   const pipelinesTable = optionalString(env, 'PIPELINES_TABLE');
   const allowed = list(env, 'ALLOWED_APP_IDS');
   if (allowed.length === 0 && pipelinesTable === undefined) {
-    throw new ConfigError('ALLOWED_APP_IDS is required: a comma-separated list of app ids (or set PIPELINES_TABLE to route apps through the pipelines registry)');
+    throw new ConfigError(
+      'ALLOWED_APP_IDS is required: a comma-separated list of app ids (or set PIPELINES_TABLE to route apps through the pipelines registry)',
+    );
   }
   return {
     topic: allowed.length > 0 ? requiredString(env, 'INGEST_TOPIC') : optionalString(env, 'INGEST_TOPIC'),
@@ -39,7 +41,13 @@ export function readIngestConfig(env: Env): IngestConfig {
     pipelinesTable,
     ackTimeoutMs: integer(env, 'KAFKA_ACK_TIMEOUT_MS', 5000, 100, 25000),
     retryAfterSeconds: integer(env, 'RETRY_AFTER_SECONDS', 5, 1, 3600),
-    routeMaxAgeMs: integer(env, 'ROUTE_MAX_AGE_MS', ROUTE_MAX_AGE_SECONDS * 1000, 1, ROUTE_MAX_AGE_SECONDS * 1000),
+    routeMaxAgeMs: integer(
+      env,
+      'ROUTE_MAX_AGE_MS',
+      ROUTE_MAX_AGE_SECONDS * 1000,
+      1,
+      ROUTE_MAX_AGE_SECONDS * 1000,
+    ),
     origins: parseOriginPolicy(env.CORS_ALLOWED_ORIGINS, 'CORS_ALLOWED_ORIGINS'),
     maxProducers: integer(env, 'KAFKA_MAX_PRODUCERS', 16, 1, 256),
     producerIdleMs: integer(env, 'KAFKA_PRODUCER_IDLE_MS', 300_000, 1_000, 86_400_000),

@@ -24,8 +24,18 @@ export class OriginNotAllowedError extends ForbiddenError {
 
 /** What the Clickstream SDKs (web, Android, iOS) and sendBeacon/fetch callers send. */
 export const ALLOWED_REQUEST_HEADERS = [
-  'content-type', 'content-encoding', 'user-agent', 'cookie', 'authorization', 'x-api-key',
-  'x-amz-date', 'x-amz-security-token', 'x-amz-user-agent', 'x-requested-with', 'accept', 'accept-language',
+  'content-type',
+  'content-encoding',
+  'user-agent',
+  'cookie',
+  'authorization',
+  'x-api-key',
+  'x-amz-date',
+  'x-amz-security-token',
+  'x-amz-user-agent',
+  'x-requested-with',
+  'accept',
+  'accept-language',
 ];
 const ALLOWED_METHODS = 'POST,OPTIONS';
 /** Browsers cap this (Chromium at 2 h); a changed configuration reaches them within it. */
@@ -36,17 +46,27 @@ const PREFLIGHT_MAX_AGE_SECONDS = '7200';
  * Origin header (servers, mobile SDKs, curl) are not browser cross-origin requests: CORS does
  * not apply to them.
  */
-export function originProblem(origin: string | undefined, stack: OriginPolicy, pipeline: OriginPolicy): string | undefined {
+export function originProblem(
+  origin: string | undefined,
+  stack: OriginPolicy,
+  pipeline: OriginPolicy,
+): string | undefined {
   if (origin === undefined || origin === '') return undefined;
-  if (!originAllowed(origin, stack)) return `origin '${origin.slice(0, 200)}' is not allowed to send events (stack setting corsAllowedOrigins)`;
-  if (!originAllowed(origin, pipeline)) return `origin '${origin.slice(0, 200)}' is not allowed to send events for this app (its pipeline's allowedOrigins)`;
+  if (!originAllowed(origin, stack))
+    return `origin '${origin.slice(0, 200)}' is not allowed to send events (stack setting corsAllowedOrigins)`;
+  if (!originAllowed(origin, pipeline))
+    return `origin '${origin.slice(0, 200)}' is not allowed to send events for this app (its pipeline's allowedOrigins)`;
   return undefined;
 }
 
 /** Headers of every answer to a browser request from an allowed origin. */
 export function corsResponseHeaders(origin: string | undefined, allowed: boolean): Record<string, string> {
   if (origin === undefined || origin === '' || !allowed) return { vary: 'Origin' };
-  return { 'access-control-allow-origin': origin, 'access-control-allow-credentials': 'true', vary: 'Origin' };
+  return {
+    'access-control-allow-origin': origin,
+    'access-control-allow-credentials': 'true',
+    vary: 'Origin',
+  };
 }
 
 /** The extra headers of a successful preflight. */

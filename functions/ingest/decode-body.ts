@@ -33,7 +33,9 @@ function gunzip(data: Buffer, what: string): Buffer {
     return gunzipSync(data, { maxOutputLength: limits.maxDecompressedBytes });
   } catch (err) {
     if ((err as NodeJS.ErrnoException).code === 'ERR_BUFFER_TOO_LARGE') {
-      throw new PayloadTooLargeError(`${what} decompresses to more than ${limits.maxDecompressedBytes} bytes`);
+      throw new PayloadTooLargeError(
+        `${what} decompresses to more than ${limits.maxDecompressedBytes} bytes`,
+      );
     }
     throw new BadRequestError(`${what} is not valid gzip data`);
   }
@@ -51,11 +53,15 @@ function tooLarge(bytes: number): never {
 export function decodeBody(raw: RawBody): string {
   const encoding = raw.contentEncoding?.trim().toLowerCase();
   if (encoding && encoding !== 'gzip' && encoding !== 'identity') {
-    throw new UnsupportedMediaTypeError(`Content-Encoding ${shown(raw.contentEncoding)} is not supported; use gzip or identity`);
+    throw new UnsupportedMediaTypeError(
+      `Content-Encoding ${shown(raw.contentEncoding)} is not supported; use gzip or identity`,
+    );
   }
   const compression = raw.compression?.trim().toLowerCase();
   if (compression && compression !== 'gzip') {
-    throw new BadRequestError(`query parameter compression=${shown(raw.compression)} is not supported; use gzip`);
+    throw new BadRequestError(
+      `query parameter compression=${shown(raw.compression)} is not supported; use gzip`,
+    );
   }
   if (raw.body === undefined || raw.body.length === 0) throw new BadRequestError('request body is empty');
 
@@ -76,7 +82,9 @@ export function decodeBody(raw: RawBody): string {
     data = gunzip(decodeBase64(text, 'compression=gzip body'), 'compression=gzip body');
   }
   if (data.length > limits.maxDecompressedBytes) {
-    throw new PayloadTooLargeError(`request body decompresses to more than ${limits.maxDecompressedBytes} bytes`);
+    throw new PayloadTooLargeError(
+      `request body decompresses to more than ${limits.maxDecompressedBytes} bytes`,
+    );
   }
   if (!isUtf8(data)) throw new BadRequestError('request body is not valid UTF-8 text');
   return data.toString('utf8');

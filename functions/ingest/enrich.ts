@@ -25,7 +25,8 @@ export interface RequestContext {
 export function enrichRaw(raw: string, event: ClickEvent, ctx: RequestContext): string {
   let fields = `,"ingest_time":${ctx.ingestTime},"client_ip":${JSON.stringify(ctx.clientIp ?? null)},"user_agent":${JSON.stringify(ctx.userAgent ?? null)},"request_id":${JSON.stringify(ctx.requestId ?? null)}`;
   if (ctx.platform !== undefined) fields += `,"request_platform":${JSON.stringify(ctx.platform)}`;
-  if (ctx.uploadTimestamp !== undefined) fields += `,"timestamp_corrected":${event.timestamp + (ctx.ingestTime - ctx.uploadTimestamp)}`;
+  if (ctx.uploadTimestamp !== undefined)
+    fields += `,"timestamp_corrected":${event.timestamp + (ctx.ingestTime - ctx.uploadTimestamp)}`;
   const close = raw.lastIndexOf('}');
   const body = raw.slice(0, close);
   return `${/[\r\n]/.test(body) ? body.replace(/[\r\n]/g, ' ') : body}${fields}}`;
@@ -35,7 +36,10 @@ export function enrichRaw(raw: string, event: ClickEvent, ctx: RequestContext): 
 export function recordKey(event: ClickEvent): string {
   for (const field of identityFields) {
     const value = event[field];
-    if ((typeof value === 'string' && value.length > 0) || (typeof value === 'number' && Number.isFinite(value))) {
+    if (
+      (typeof value === 'string' && value.length > 0) ||
+      (typeof value === 'number' && Number.isFinite(value))
+    ) {
       return `${event.app_id}:${value}`;
     }
   }

@@ -1,7 +1,12 @@
 import middy from '@middy/core';
 import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware';
 import {
-  createClusterConnection, createProducerPool, parseClusterConfig, type ClusterConnection, type ClusterDescription, type ProducerPool,
+  createClusterConnection,
+  createProducerPool,
+  parseClusterConfig,
+  type ClusterConnection,
+  type ClusterDescription,
+  type ProducerPool,
 } from '../lib/kafka/index.ts';
 import { logger } from '../lib/logger.ts';
 import { PowertoolsMetrics } from '../lib/metrics.ts';
@@ -36,8 +41,11 @@ function connectionResolver(config: IngestConfig) {
     }
     let conn = validated.get(description);
     if (conn === undefined) {
-      const region = description.auth === 'iam' ? description.region ?? config.region : description.region;
-      conn = createClusterConnection({ ...description, ...(region !== undefined ? { region } : {}) }, { logger });
+      const region = description.auth === 'iam' ? (description.region ?? config.region) : description.region;
+      conn = createClusterConnection(
+        { ...description, ...(region !== undefined ? { region } : {}) },
+        { logger },
+      );
       validated.set(description, conn);
     }
     return conn;
@@ -55,19 +63,42 @@ function containerDeps(): CollectDeps {
   const connectionFor = connectionResolver(config);
   // Never auto-create: the pipeline workflow creates each topic, and a producer that recreated a
   // deleted pipeline's topic would acknowledge events that no sink ever delivers.
-  const pool = createProducerPool({ logger, autocreateTopics: false, maxProducers: config.maxProducers, idleMs: config.producerIdleMs });
+  const pool = createProducerPool({
+    logger,
+    autocreateTopics: false,
+    maxProducers: config.maxProducers,
+    idleMs: config.producerIdleMs,
+  });
   const routeFor = createRouteResolver({
     // Registry reads must fail fast: the request still has Kafka's acknowledgement to wait for.
-    registry: config.pipelinesTable === undefined
-      ? undefined
-      : new DynamoPipelineStore({ client: createDocumentClient({ maxAttempts: 2, connectionTimeoutMs: 1_000, requestTimeoutMs: 1_500 }), tableName: config.pipelinesTable }),
-    staticRoute: config.topic === undefined ? undefined : { topic: config.topic, appIds: config.allowedAppIds },
+    registry:
+      config.pipelinesTable === undefined
+        ? undefined
+        : new DynamoPipelineStore({
+            client: createDocumentClient({
+              maxAttempts: 2,
+              connectionTimeoutMs: 1_000,
+              requestTimeoutMs: 1_500,
+            }),
+            tableName: config.pipelinesTable,
+          }),
+    staticRoute:
+      config.topic === undefined ? undefined : { topic: config.topic, appIds: config.allowedAppIds },
     log: logger,
     retryAfterSeconds: config.retryAfterSeconds,
     maxAgeMs: config.routeMaxAgeMs,
   });
   const deps: CollectDeps = {
-    producer: timedProducer({ send: (route: IngestRoute, records: Parameters<ProducerPool['send']>[2], opts?: Parameters<ProducerPool['send']>[3]) => pool.send(connectionFor(route), route.topic, records, opts) }, metrics),
+    producer: timedProducer(
+      {
+        send: (
+          route: IngestRoute,
+          records: Parameters<ProducerPool['send']>[2],
+          opts?: Parameters<ProducerPool['send']>[3],
+        ) => pool.send(connectionFor(route), route.topic, records, opts),
+      },
+      metrics,
+    ),
     routeFor,
     // A write that failed may mean the route is gone (pipeline deleted): look it up again next time.
     routeFailed: routeFor.forget,
@@ -88,4 +119,6 @@ export async function shutdown(): Promise<void> {
   await current?.pool.close();
 }
 
-export const handler = middy(withIngestMetrics(createIngestApp(containerDeps, logger), metrics)).use(injectLambdaContext(logger));
+export const handler = middy(withIngestMetrics(createIngestApp(containerDeps, logger), metrics)).use(
+  injectLambdaContext(logger),
+);

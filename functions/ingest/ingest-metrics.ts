@@ -9,14 +9,19 @@ import type { RecordProducer } from './collect.ts';
  * app dimension is set only on a 200, i.e. for an app with an ACTIVE pipeline (bounded); a
  * refused request's appId is attacker-chosen and never becomes a dimension.
  */
-export function recordIngestResponse(metrics: MetricsPort, event: APIGatewayProxyEventV2, response: HttpResponse): void {
+export function recordIngestResponse(
+  metrics: MetricsPort,
+  event: APIGatewayProxyEventV2,
+  response: HttpResponse,
+): void {
   const method = event.requestContext?.http?.method?.toUpperCase();
   if (method !== 'POST') return;
   const status = response.statusCode;
   const body = parseBody(response.body);
   if (status === 200) {
     const app = event.queryStringParameters?.appId;
-    if (typeof body.accepted === 'number' && app !== undefined) metrics.count(MetricName.EventsAccepted, body.accepted, { app });
+    if (typeof body.accepted === 'number' && app !== undefined)
+      metrics.count(MetricName.EventsAccepted, body.accepted, { app });
   } else {
     metrics.count(MetricName.RequestsRejected, 1, { status: String(status) });
     if (status === 503) metrics.count(MetricName.KafkaUnavailable, 1);
@@ -42,7 +47,10 @@ function parseBody(body: string | undefined): Record<string, unknown> {
 }
 
 /** Wraps the ingest app: records the response's metrics and flushes them once per request. */
-export function withIngestMetrics(app: (event: APIGatewayProxyEventV2) => Promise<HttpResponse>, metrics: MetricsPort) {
+export function withIngestMetrics(
+  app: (event: APIGatewayProxyEventV2) => Promise<HttpResponse>,
+  metrics: MetricsPort,
+) {
   return async function measuredIngest(event: APIGatewayProxyEventV2): Promise<HttpResponse> {
     const response = await app(event);
     try {
@@ -58,7 +66,11 @@ export function withIngestMetrics(app: (event: APIGatewayProxyEventV2) => Promis
  * The producer port with its acknowledgement latency (acks=all) recorded, success or not. Generic
  * over the port's exact `send` signature so the wrapper does not follow its every change.
  */
-export function timedProducer<P extends Pick<RecordProducer, 'send'>>(producer: P, metrics: MetricsPort, now: () => number = Date.now): Pick<P, 'send'> {
+export function timedProducer<P extends Pick<RecordProducer, 'send'>>(
+  producer: P,
+  metrics: MetricsPort,
+  now: () => number = Date.now,
+): Pick<P, 'send'> {
   const send = (async (...args: Parameters<P['send']>) => {
     const start = now();
     try {

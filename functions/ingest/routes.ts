@@ -55,13 +55,17 @@ export type RouteResolver = ((appId: string) => Promise<IngestRoute | undefined>
 
 export function createRouteResolver(options: RouteResolverOptions): RouteResolver {
   const maxAge = options.maxAgeMs ?? ROUTE_MAX_AGE_SECONDS * 1000;
-  const hitTtl = Math.min(options.hitTtlMs ?? (options.maxAgeMs !== undefined ? maxAge / 2 : ROUTE_HIT_TTL_SECONDS * 1000), maxAge);
+  const hitTtl = Math.min(
+    options.hitTtlMs ?? (options.maxAgeMs !== undefined ? maxAge / 2 : ROUTE_HIT_TTL_SECONDS * 1000),
+    maxAge,
+  );
   const missTtl = options.missTtlMs ?? 5_000;
   const maxEntries = options.maxEntries ?? 10_000;
   const now = options.now ?? Date.now;
   const cache = new Map<string, Entry>();
   const inFlight = new Map<string, Promise<IngestRoute | undefined>>();
-  const fromStatic = (appId: string): IngestRoute | undefined => (options.staticRoute?.appIds.has(appId) ? { topic: options.staticRoute.topic } : undefined);
+  const fromStatic = (appId: string): IngestRoute | undefined =>
+    options.staticRoute?.appIds.has(appId) ? { topic: options.staticRoute.topic } : undefined;
 
   function remember(appId: string, route: IngestRoute | undefined): void {
     cache.delete(appId);
@@ -69,14 +73,21 @@ export function createRouteResolver(options: RouteResolverOptions): RouteResolve
     while (cache.size > maxEntries) cache.delete(cache.keys().next().value as string);
   }
 
-  async function lookup(registry: RouteRegistry, appId: string, cached: Entry | undefined): Promise<IngestRoute | undefined> {
+  async function lookup(
+    registry: RouteRegistry,
+    appId: string,
+    cached: Entry | undefined,
+  ): Promise<IngestRoute | undefined> {
     try {
       const active = await registry.activeRoute(appId);
-      const route: IngestRoute | undefined = active === undefined ? undefined : {
-        topic: active.topic,
-        ...(active.cluster !== undefined ? { cluster: active.cluster } : {}),
-        ...(active.allowedOrigins !== undefined ? { allowedOrigins: active.allowedOrigins } : {}),
-      };
+      const route: IngestRoute | undefined =
+        active === undefined
+          ? undefined
+          : {
+              topic: active.topic,
+              ...(active.cluster !== undefined ? { cluster: active.cluster } : {}),
+              ...(active.allowedOrigins !== undefined ? { allowedOrigins: active.allowedOrigins } : {}),
+            };
       remember(appId, route);
       return route ?? fromStatic(appId);
     } catch (err) {
@@ -91,7 +102,11 @@ export function createRouteResolver(options: RouteResolverOptions): RouteResolve
         return configured;
       }
       options.log.error('pipelines registry unavailable', { appId, error });
-      throw new ServiceUnavailableError('the pipelines registry is unavailable; retry later', options.retryAfterSeconds, err);
+      throw new ServiceUnavailableError(
+        'the pipelines registry is unavailable; retry later',
+        options.retryAfterSeconds,
+        err,
+      );
     }
   }
 

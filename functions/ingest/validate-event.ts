@@ -22,7 +22,14 @@ export interface Rejection {
 export const identityFields = ['user_id', 'user_pseudo_id', 'unique_id', 'device_id', 'session_id'] as const;
 
 /** Top-level fields the server adds to every event (enrich.ts); an event may not carry them. */
-export const enrichmentFields = ['ingest_time', 'client_ip', 'user_agent', 'request_id', 'request_platform', 'timestamp_corrected'] as const;
+export const enrichmentFields = [
+  'ingest_time',
+  'client_ip',
+  'user_agent',
+  'request_id',
+  'request_platform',
+  'timestamp_corrected',
+] as const;
 
 function isNonEmptyString(v: unknown): v is string {
   return typeof v === 'string' && v.length > 0;
@@ -55,7 +62,8 @@ export function eventProblem(candidate: unknown, appId: string): string | undefi
     return 'timestamp: required, must be a millisecond epoch number';
   }
   if (!isNonEmptyString(e.app_id)) return 'app_id: required, must be a non-empty string';
-  if (e.app_id !== appId) return `app_id: '${quote(e.app_id)}' does not match the appId query parameter '${appId}'`;
+  if (e.app_id !== appId)
+    return `app_id: '${quote(e.app_id)}' does not match the appId query parameter '${appId}'`;
   for (const field of ['event_id', 'event_type', ...identityFields]) {
     const problem = tooLong(field, e[field]);
     if (problem) return problem;

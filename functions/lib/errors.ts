@@ -9,7 +9,11 @@ export class HttpError extends Error {
   readonly headers: Record<string, string>;
   readonly details: Record<string, unknown> | undefined;
 
-  constructor(statusCode: number, message: string, options?: { headers?: Record<string, string>; details?: Record<string, unknown>; cause?: unknown }) {
+  constructor(
+    statusCode: number,
+    message: string,
+    options?: { headers?: Record<string, string>; details?: Record<string, unknown>; cause?: unknown },
+  ) {
     super(message, options?.cause === undefined ? undefined : { cause: options.cause });
     this.name = 'HttpError';
     this.statusCode = statusCode;

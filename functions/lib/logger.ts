@@ -5,7 +5,9 @@ import { Logger } from '@aws-lambda-powertools/logger';
  * POWERTOOLS_SERVICE_NAME (set per function in serverless.yml); the level from
  * POWERTOOLS_LOG_LEVEL (tests set it to SILENT to keep output readable).
  */
-export const logger = new Logger({ serviceName: process.env.POWERTOOLS_SERVICE_NAME ?? 'clickstream-pipeline' });
+export const logger = new Logger({
+  serviceName: process.env.POWERTOOLS_SERVICE_NAME ?? 'clickstream-pipeline',
+});
 
 /**
  * The logging port cores accept, so they can be tested without Powertools. The rest parameter

@@ -51,7 +51,11 @@ export interface MetricsPort {
 }
 
 /** A port that records nothing (tests of cores that do not look at metrics). */
-export const noMetrics: MetricsPort = { count: () => undefined, milliseconds: () => undefined, flush: () => undefined };
+export const noMetrics: MetricsPort = {
+  count: () => undefined,
+  milliseconds: () => undefined,
+  flush: () => undefined,
+};
 
 interface Entry {
   name: MetricNameValue;

@@ -10,21 +10,28 @@ import { ConfigError } from './errors.ts';
 /** A validated list of origin patterns; undefined = any origin. */
 export type OriginPolicy = readonly string[] | undefined;
 
-const ORIGIN_PATTERN = /^(?:(https?):\/\/)?(\*\.)?((?:[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?)(?:\.[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?)*|\[[0-9a-f:.]+\])(?::(\d{1,5}))?$/;
+const ORIGIN_PATTERN =
+  /^(?:(https?):\/\/)?(\*\.)?((?:[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?)(?:\.[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?)*|\[[0-9a-f:.]+\])(?::(\d{1,5}))?$/;
 
 /** Why `pattern` is not an origin pattern, or undefined when it is one. */
 export function originPatternProblem(pattern: string): string | undefined {
   if (pattern === '*') return undefined;
   const m = ORIGIN_PATTERN.exec(pattern);
-  if (!m) return `'${pattern.slice(0, 100)}' is not an origin (scheme://host[:port]), a '*.domain' wildcard or '*'`;
-  if (m[1] === undefined && m[2] === undefined) return `'${pattern}' needs a scheme (https://${pattern}) unless it is a '*.' wildcard`;
-  if (m[4] !== undefined && (Number(m[4]) < 1 || Number(m[4]) > 65535)) return `'${pattern}' has an invalid port`;
+  if (!m)
+    return `'${pattern.slice(0, 100)}' is not an origin (scheme://host[:port]), a '*.domain' wildcard or '*'`;
+  if (m[1] === undefined && m[2] === undefined)
+    return `'${pattern}' needs a scheme (https://${pattern}) unless it is a '*.' wildcard`;
+  if (m[4] !== undefined && (Number(m[4]) < 1 || Number(m[4]) > 65535))
+    return `'${pattern}' has an invalid port`;
   return undefined;
 }
 
 /** Parses the comma-separated stack setting; empty or `*` = any origin. Throws the first problem. */
 export function parseOriginPolicy(text: string | undefined, property: string): OriginPolicy {
-  const entries = (text ?? '').split(',').map((s) => s.trim().toLowerCase()).filter((s) => s !== '');
+  const entries = (text ?? '')
+    .split(',')
+    .map((s) => s.trim().toLowerCase())
+    .filter((s) => s !== '');
   if (entries.length === 0 || entries.includes('*')) return undefined;
   for (const entry of entries) {
     const problem = originPatternProblem(entry);
@@ -52,4 +59,3 @@ export function originAllowed(origin: string, patterns: OriginPolicy): boolean {
   const lower = origin.toLowerCase();
   return patterns.some((p) => matches(lower, p.toLowerCase()));
 }
-

@@ -1,5 +1,9 @@
 import type { CreateConnectorRequest } from '@aws-sdk/client-kafkaconnect';
-import { InvalidSinkSettingsError, sinkSettingsProblems, type SettingsProblem } from './build-event-source-mapping.ts';
+import {
+  InvalidSinkSettingsError,
+  sinkSettingsProblems,
+  type SettingsProblem,
+} from './build-event-source-mapping.ts';
 import type { KafkaAuthMode } from './model.ts';
 import { shown } from '../lib/shown.ts';
 import { topicNameProblem } from './topic-name.ts';
@@ -54,38 +58,72 @@ const PLUGIN_ARN = /^arn:aws[a-z-]*:kafkaconnect:[a-z0-9-]+:\d{12}:custom-plugin
 const CONNECTOR_NAME = /^[a-zA-Z0-9-]{1,128}$/;
 
 function problemsOf(s: ConnectorSettings): SettingsProblem[] {
-  const problems: SettingsProblem[] = [...sinkSettingsProblems({ batchSize: s.sink?.batchSize, maxIntervalSeconds: s.sink?.maxIntervalSeconds }, 'sink')];
+  const problems: SettingsProblem[] = [
+    ...sinkSettingsProblems(
+      { batchSize: s.sink?.batchSize, maxIntervalSeconds: s.sink?.maxIntervalSeconds },
+      'sink',
+    ),
+  ];
   const bad = (field: string, message: string) => problems.push({ field, message });
-  if (!CONNECTOR_NAME.test(connectorName(String(s.pipelineId ?? '')))) bad('pipelineId', 'must make a connector name of letters, digits and - (at most 128 characters)');
+  if (!CONNECTOR_NAME.test(connectorName(String(s.pipelineId ?? ''))))
+    bad('pipelineId', 'must make a connector name of letters, digits and - (at most 128 characters)');
   const topicProblem = typeof s.topic === 'string' ? topicNameProblem(s.topic) : 'must be a topic name';
   if (topicProblem) bad('topic', `${topicProblem}; got ${shown(s.topic)}`);
-  if (!Number.isInteger(s.partitions) || s.partitions < 1) bad('partitions', `must be a positive integer; got ${shown(s.partitions)}`);
-  if (!Array.isArray(s.bootstrapServers) || s.bootstrapServers.length === 0) bad('bootstrapServers', 'must list at least one host:port');
+  if (!Number.isInteger(s.partitions) || s.partitions < 1)
+    bad('partitions', `must be a positive integer; got ${shown(s.partitions)}`);
+  if (!Array.isArray(s.bootstrapServers) || s.bootstrapServers.length === 0)
+    bad('bootstrapServers', 'must list at least one host:port');
   if (s.auth !== 'none' && s.auth !== 'tls' && s.auth !== 'iam') {
     bad('auth', `MSK Connect supports no authentication (none, tls) or IAM; got ${shown(s.auth)}`);
   }
-  if (typeof s.sink?.bucket !== 'string' || !BUCKET.test(s.sink.bucket)) bad('sink.bucket', `must be an S3 bucket name; got ${shown(s.sink?.bucket)}`);
-  if (typeof s.sink?.region !== 'string' || s.sink.region === '') bad('sink.region', 'must be the bucket\'s AWS region');
-  if (typeof s.sink?.prefix !== 'string' || s.sink.prefix.startsWith('/')) bad('sink.prefix', 'must be a key prefix not starting with /');
-  if (!(MCU_COUNTS as readonly number[]).includes(s.capacity?.mcuCount)) bad('capacity.mcuCount', `must be one of ${MCU_COUNTS.join(', ')}; got ${shown(s.capacity?.mcuCount)}`);
+  if (typeof s.sink?.bucket !== 'string' || !BUCKET.test(s.sink.bucket))
+    bad('sink.bucket', `must be an S3 bucket name; got ${shown(s.sink?.bucket)}`);
+  if (typeof s.sink?.region !== 'string' || s.sink.region === '')
+    bad('sink.region', "must be the bucket's AWS region");
+  if (typeof s.sink?.prefix !== 'string' || s.sink.prefix.startsWith('/'))
+    bad('sink.prefix', 'must be a key prefix not starting with /');
+  if (!(MCU_COUNTS as readonly number[]).includes(s.capacity?.mcuCount))
+    bad('capacity.mcuCount', `must be one of ${MCU_COUNTS.join(', ')}; got ${shown(s.capacity?.mcuCount)}`);
   for (const key of ['minWorkers', 'maxWorkers'] as const) {
     const v = s.capacity?.[key];
-    if (!Number.isInteger(v) || v < WORKER_RANGE.min || v > WORKER_RANGE.max) bad(`capacity.${key}`, `must be an integer between ${WORKER_RANGE.min} and ${WORKER_RANGE.max}; got ${shown(v)}`);
+    if (!Number.isInteger(v) || v < WORKER_RANGE.min || v > WORKER_RANGE.max)
+      bad(
+        `capacity.${key}`,
+        `must be an integer between ${WORKER_RANGE.min} and ${WORKER_RANGE.max}; got ${shown(v)}`,
+      );
   }
-  if (Number.isInteger(s.capacity?.minWorkers) && Number.isInteger(s.capacity?.maxWorkers) && s.capacity.minWorkers > s.capacity.maxWorkers) {
-    bad('capacity', `minWorkers (${s.capacity.minWorkers}) must not exceed maxWorkers (${s.capacity.maxWorkers})`);
+  if (
+    Number.isInteger(s.capacity?.minWorkers) &&
+    Number.isInteger(s.capacity?.maxWorkers) &&
+    s.capacity.minWorkers > s.capacity.maxWorkers
+  ) {
+    bad(
+      'capacity',
+      `minWorkers (${s.capacity.minWorkers}) must not exceed maxWorkers (${s.capacity.maxWorkers})`,
+    );
   }
-  if (typeof s.kafkaConnectVersion !== 'string' || s.kafkaConnectVersion === '') bad('kafkaConnectVersion', 'is required (e.g. 3.7.x)');
+  if (typeof s.kafkaConnectVersion !== 'string' || s.kafkaConnectVersion === '')
+    bad('kafkaConnectVersion', 'is required (e.g. 3.7.x)');
   const subnets = s.network?.subnetIds ?? [];
   const groups = s.network?.securityGroupIds ?? [];
   if (subnets.length === 0) bad('network.subnetIds', 'must list at least one subnet of the solution VPC');
-  subnets.forEach((id, i) => { if (!SUBNET.test(id)) bad(`network.subnetIds[${i}]`, `must be a subnet id; got ${shown(id)}`); });
-  if (groups.length === 0) bad('network.securityGroupIds', 'must list at least one security group allowed to reach the brokers');
-  groups.forEach((id, i) => { if (!SECURITY_GROUP.test(id)) bad(`network.securityGroupIds[${i}]`, `must be a security group id; got ${shown(id)}`); });
-  if (typeof s.plugin?.arn !== 'string' || !PLUGIN_ARN.test(s.plugin.arn)) bad('plugin.arn', `must be a custom plugin ARN; got ${shown(s.plugin?.arn)}`);
-  if (!Number.isInteger(s.plugin?.revision) || s.plugin.revision < 1) bad('plugin.revision', `must be a positive integer; got ${shown(s.plugin?.revision)}`);
-  if (typeof s.serviceExecutionRoleArn !== 'string' || !ROLE_ARN.test(s.serviceExecutionRoleArn)) bad('serviceExecutionRoleArn', `must be an IAM role ARN; got ${shown(s.serviceExecutionRoleArn)}`);
-  if (typeof s.logGroup !== 'string' || s.logGroup === '') bad('logGroup', 'must name the CloudWatch Logs group of the workers');
+  subnets.forEach((id, i) => {
+    if (!SUBNET.test(id)) bad(`network.subnetIds[${i}]`, `must be a subnet id; got ${shown(id)}`);
+  });
+  if (groups.length === 0)
+    bad('network.securityGroupIds', 'must list at least one security group allowed to reach the brokers');
+  groups.forEach((id, i) => {
+    if (!SECURITY_GROUP.test(id))
+      bad(`network.securityGroupIds[${i}]`, `must be a security group id; got ${shown(id)}`);
+  });
+  if (typeof s.plugin?.arn !== 'string' || !PLUGIN_ARN.test(s.plugin.arn))
+    bad('plugin.arn', `must be a custom plugin ARN; got ${shown(s.plugin?.arn)}`);
+  if (!Number.isInteger(s.plugin?.revision) || s.plugin.revision < 1)
+    bad('plugin.revision', `must be a positive integer; got ${shown(s.plugin?.revision)}`);
+  if (typeof s.serviceExecutionRoleArn !== 'string' || !ROLE_ARN.test(s.serviceExecutionRoleArn))
+    bad('serviceExecutionRoleArn', `must be an IAM role ARN; got ${shown(s.serviceExecutionRoleArn)}`);
+  if (typeof s.logGroup !== 'string' || s.logGroup === '')
+    bad('logGroup', 'must name the CloudWatch Logs group of the workers');
   return problems;
 }
 

@@ -104,30 +104,53 @@ const DEFAULTS = {
 } as const;
 
 const CONSUMER_GROUP = /^[a-zA-Z0-9\-/*:_+=.@]{1,200}$/;
-const BROKER = /^(([a-zA-Z0-9]|[a-zA-Z0-9][a-zA-Z0-9-]*[a-zA-Z0-9])\.)*([A-Za-z0-9]|[A-Za-z0-9][A-Za-z0-9-]*[A-Za-z0-9]):[0-9]{1,5}$/;
+const BROKER =
+  /^(([a-zA-Z0-9]|[a-zA-Z0-9][a-zA-Z0-9-]*[a-zA-Z0-9])\.)*([A-Za-z0-9]|[A-Za-z0-9][A-Za-z0-9-]*[A-Za-z0-9]):[0-9]{1,5}$/;
 const MSK_CLUSTER_ARN = /^arn:aws[a-z-]*:kafka:[a-z0-9-]+:\d{12}:cluster\/[^/]+\/[^/]+$/;
 const S3_BUCKET_ARN = /^arn:aws[a-z-]*:s3:::[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$/;
 const SECRET_ARN = /^arn:aws[a-z-]*:secretsmanager:[a-z0-9-]+:\d{12}:secret:.+$/;
 const SUBNET = /^subnet-[0-9a-f]{8,17}$/;
 const SECURITY_GROUP = /^sg-[0-9a-f]{8,17}$/;
 
-function intIn(problems: SettingsProblem[], field: string, value: unknown, range: { min: number; max: number }, also?: number): void {
-  const ok = typeof value === 'number' && Number.isInteger(value) && ((value >= range.min && value <= range.max) || value === also);
+function intIn(
+  problems: SettingsProblem[],
+  field: string,
+  value: unknown,
+  range: { min: number; max: number },
+  also?: number,
+): void {
+  const ok =
+    typeof value === 'number' &&
+    Number.isInteger(value) &&
+    ((value >= range.min && value <= range.max) || value === also);
   if (!ok) {
-    const allowed = also === undefined ? `${range.min} and ${range.max}` : `${range.min} and ${range.max} (or ${also})`;
+    const allowed =
+      also === undefined ? `${range.min} and ${range.max}` : `${range.min} and ${range.max} (or ${also})`;
     problems.push({ field, message: `must be an integer between ${allowed}; got ${shown(value)}` });
   }
 }
 
-function matches(problems: SettingsProblem[], field: string, value: unknown, pattern: RegExp, what: string): void {
-  if (typeof value !== 'string' || !pattern.test(value)) problems.push({ field, message: `must be ${what}; got ${shown(value)}` });
+function matches(
+  problems: SettingsProblem[],
+  field: string,
+  value: unknown,
+  pattern: RegExp,
+  what: string,
+): void {
+  if (typeof value !== 'string' || !pattern.test(value))
+    problems.push({ field, message: `must be ${what}; got ${shown(value)}` });
 }
 
 /** Problems of the two user settings alone (also usable to validate POST /pipelines bodies). */
 export function sinkSettingsProblems(sink: SinkSettings, path = 'sink'): SettingsProblem[] {
   const problems: SettingsProblem[] = [];
   intIn(problems, `${path}.batchSize`, sink?.batchSize, sinkSettingsRanges.batchSize);
-  intIn(problems, `${path}.maxIntervalSeconds`, sink?.maxIntervalSeconds, sinkSettingsRanges.maxIntervalSeconds);
+  intIn(
+    problems,
+    `${path}.maxIntervalSeconds`,
+    sink?.maxIntervalSeconds,
+    sinkSettingsRanges.maxIntervalSeconds,
+  );
   return problems;
 }
 
@@ -136,7 +159,11 @@ export function consumerGroupId(pipelineId: string, prefix: string = DEFAULTS.co
   return `${prefix}${pipelineId}`;
 }
 
-function authAccess(auth: KafkaAuth, kind: 'msk' | 'self-managed', problems: SettingsProblem[]): SourceAccessConfiguration[] {
+function authAccess(
+  auth: KafkaAuth,
+  kind: 'msk' | 'self-managed',
+  problems: SettingsProblem[],
+): SourceAccessConfiguration[] {
   const field = 'source.auth';
   switch (auth.type) {
     case 'none':
@@ -149,18 +176,26 @@ function authAccess(auth: KafkaAuth, kind: 'msk' | 'self-managed', problems: Set
       matches(problems, `${field}.secretArn`, auth.secretArn, SECRET_ARN, 'a Secrets Manager secret ARN');
       return [{ Type: 'SASL_SCRAM_512_AUTH', URI: auth.secretArn }];
     case 'sasl-scram-256':
-      if (kind === 'msk') problems.push({ field, message: "type 'sasl-scram-256' is not supported by Amazon MSK (SCRAM-SHA-512 only)" });
+      if (kind === 'msk')
+        problems.push({
+          field,
+          message: "type 'sasl-scram-256' is not supported by Amazon MSK (SCRAM-SHA-512 only)",
+        });
       matches(problems, `${field}.secretArn`, auth.secretArn, SECRET_ARN, 'a Secrets Manager secret ARN');
       return [{ Type: 'SASL_SCRAM_256_AUTH', URI: auth.secretArn }];
     case 'sasl-plain':
-      if (kind === 'msk') problems.push({ field, message: "type 'sasl-plain' is only available for self-managed Kafka" });
+      if (kind === 'msk')
+        problems.push({ field, message: "type 'sasl-plain' is only available for self-managed Kafka" });
       matches(problems, `${field}.secretArn`, auth.secretArn, SECRET_ARN, 'a Secrets Manager secret ARN');
       return [{ Type: 'BASIC_AUTH', URI: auth.secretArn }];
     case 'mtls':
       matches(problems, `${field}.secretArn`, auth.secretArn, SECRET_ARN, 'a Secrets Manager secret ARN');
       return [{ Type: 'CLIENT_CERTIFICATE_TLS_AUTH', URI: auth.secretArn }];
     default:
-      problems.push({ field, message: `type must be one of none, iam, sasl-scram-512, sasl-scram-256, sasl-plain, mtls; got ${shown((auth as { type?: unknown }).type)}` });
+      problems.push({
+        field,
+        message: `type must be one of none, iam, sasl-scram-512, sasl-scram-256, sasl-plain, mtls; got ${shown((auth as { type?: unknown }).type)}`,
+      });
       return [];
   }
 }
@@ -181,18 +216,40 @@ function authAccess(auth: KafkaAuth, kind: 'msk' | 'self-managed', problems: Set
  *
  * Pure: validates everything first and throws InvalidSinkSettingsError listing every bad field.
  */
-export function buildEventSourceMapping(settings: EventSourceMappingSettings): CreateEventSourceMappingCommandInput {
+export function buildEventSourceMapping(
+  settings: EventSourceMappingSettings,
+): CreateEventSourceMappingCommandInput {
   const problems: SettingsProblem[] = [];
   const groupPrefix = settings.consumerGroupPrefix ?? DEFAULTS.consumerGroupPrefix;
   const groupId = consumerGroupId(String(settings.pipelineId ?? ''), groupPrefix);
-  if (typeof settings.pipelineId !== 'string' || settings.pipelineId === '') problems.push({ field: 'pipelineId', message: 'must be a non-empty string' });
-  else matches(problems, 'pipelineId', groupId, CONSUMER_GROUP, 'usable in a consumer group id (letters, digits, - / * : _ + = . @; at most 200 with the prefix)');
-  if (typeof settings.functionName !== 'string' || settings.functionName === '') problems.push({ field: 'functionName', message: 'must be a non-empty string' });
-  const topicProblem = typeof settings.topic === 'string' ? topicNameProblem(settings.topic) : 'must be a topic name';
-  if (topicProblem) problems.push({ field: 'topic', message: `${topicProblem}; got ${JSON.stringify(settings.topic) ?? String(settings.topic)}` });
+  if (typeof settings.pipelineId !== 'string' || settings.pipelineId === '')
+    problems.push({ field: 'pipelineId', message: 'must be a non-empty string' });
+  else
+    matches(
+      problems,
+      'pipelineId',
+      groupId,
+      CONSUMER_GROUP,
+      'usable in a consumer group id (letters, digits, - / * : _ + = . @; at most 200 with the prefix)',
+    );
+  if (typeof settings.functionName !== 'string' || settings.functionName === '')
+    problems.push({ field: 'functionName', message: 'must be a non-empty string' });
+  const topicProblem =
+    typeof settings.topic === 'string' ? topicNameProblem(settings.topic) : 'must be a topic name';
+  if (topicProblem)
+    problems.push({
+      field: 'topic',
+      message: `${topicProblem}; got ${JSON.stringify(settings.topic) ?? String(settings.topic)}`,
+    });
   problems.push(...sinkSettingsProblems(settings.sink));
   if (settings.onFailureDestinationArn !== undefined) {
-    matches(problems, 'onFailureDestinationArn', settings.onFailureDestinationArn, S3_BUCKET_ARN, 'an S3 bucket ARN (arn:aws:s3:::bucket)');
+    matches(
+      problems,
+      'onFailureDestinationArn',
+      settings.onFailureDestinationArn,
+      S3_BUCKET_ARN,
+      'an S3 bucket ARN (arn:aws:s3:::bucket)',
+    );
   }
 
   const retries = settings.maximumRetryAttempts ?? DEFAULTS.maximumRetryAttempts;
@@ -200,13 +257,19 @@ export function buildEventSourceMapping(settings: EventSourceMappingSettings): C
   const maxAge = settings.maximumRecordAgeInSeconds ?? DEFAULTS.maximumRecordAgeInSeconds;
   intIn(problems, 'maximumRecordAgeInSeconds', maxAge, sinkSettingsRanges.maximumRecordAgeInSeconds, -1);
   const bisect = settings.bisectBatchOnFunctionError ?? DEFAULTS.bisectBatchOnFunctionError;
-  if (typeof bisect !== 'boolean') problems.push({ field: 'bisectBatchOnFunctionError', message: 'must be true or false' });
+  if (typeof bisect !== 'boolean')
+    problems.push({ field: 'bisectBatchOnFunctionError', message: 'must be true or false' });
   const minPollers = settings.pollers?.minimum ?? DEFAULTS.minimumPollers;
-  const maxPollers = settings.pollers?.maximum ?? Math.max(DEFAULTS.maximumPollers, typeof minPollers === 'number' ? minPollers : 0);
+  const maxPollers =
+    settings.pollers?.maximum ??
+    Math.max(DEFAULTS.maximumPollers, typeof minPollers === 'number' ? minPollers : 0);
   intIn(problems, 'pollers.minimum', minPollers, sinkSettingsRanges.minimumPollers);
   intIn(problems, 'pollers.maximum', maxPollers, sinkSettingsRanges.maximumPollers);
   if (typeof minPollers === 'number' && typeof maxPollers === 'number' && minPollers > maxPollers) {
-    problems.push({ field: 'pollers', message: `minimum (${minPollers}) must not exceed maximum (${maxPollers})` });
+    problems.push({
+      field: 'pollers',
+      message: `minimum (${minPollers}) must not exceed maximum (${maxPollers})`,
+    });
   }
 
   const common: CreateEventSourceMappingCommandInput = {
@@ -220,14 +283,22 @@ export function buildEventSourceMapping(settings: EventSourceMappingSettings): C
     MaximumRetryAttempts: retries,
     MaximumRecordAgeInSeconds: maxAge,
     BisectBatchOnFunctionError: bisect,
-    ...(settings.onFailureDestinationArn !== undefined ? { DestinationConfig: { OnFailure: { Destination: settings.onFailureDestinationArn } } } : {}),
+    ...(settings.onFailureDestinationArn !== undefined
+      ? { DestinationConfig: { OnFailure: { Destination: settings.onFailureDestinationArn } } }
+      : {}),
     ProvisionedPollerConfig: { MinimumPollers: minPollers, MaximumPollers: maxPollers },
   };
 
   const source = settings.source;
   let specific: Partial<CreateEventSourceMappingCommandInput>;
   if (source?.kind === 'msk') {
-    matches(problems, 'source.clusterArn', source.clusterArn, MSK_CLUSTER_ARN, 'an MSK cluster ARN (arn:aws:kafka:<region>:<account>:cluster/<name>/<uuid>)');
+    matches(
+      problems,
+      'source.clusterArn',
+      source.clusterArn,
+      MSK_CLUSTER_ARN,
+      'an MSK cluster ARN (arn:aws:kafka:<region>:<account>:cluster/<name>/<uuid>)',
+    );
     const access = authAccess(source.auth ?? { type: 'none' }, 'msk', problems);
     specific = {
       EventSourceArn: source.clusterArn,
@@ -237,32 +308,58 @@ export function buildEventSourceMapping(settings: EventSourceMappingSettings): C
   } else if (source?.kind === 'self-managed') {
     const servers = source.bootstrapServers;
     if (!Array.isArray(servers) || servers.length < 1 || servers.length > 10) {
-      problems.push({ field: 'source.bootstrapServers', message: `must list between 1 and 10 host:port entries; got ${Array.isArray(servers) ? servers.length : shown(servers)}` });
+      problems.push({
+        field: 'source.bootstrapServers',
+        message: `must list between 1 and 10 host:port entries; got ${Array.isArray(servers) ? servers.length : shown(servers)}`,
+      });
     } else {
       servers.forEach((s, i) => matches(problems, `source.bootstrapServers[${i}]`, s, BROKER, 'host:port'));
     }
     const subnets = Array.isArray(source.subnetIds) ? source.subnetIds : [];
     const groups = Array.isArray(source.securityGroupIds) ? source.securityGroupIds : [];
-    if (subnets.length === 0) problems.push({ field: 'source.subnetIds', message: 'must list at least one subnet of the solution VPC' });
-    if (groups.length === 0) problems.push({ field: 'source.securityGroupIds', message: 'must list at least one security group allowed to reach the brokers' });
-    subnets.forEach((s, i) => matches(problems, `source.subnetIds[${i}]`, s, SUBNET, 'a subnet id (subnet-…)'));
-    groups.forEach((g, i) => matches(problems, `source.securityGroupIds[${i}]`, g, SECURITY_GROUP, 'a security group id (sg-…)'));
+    if (subnets.length === 0)
+      problems.push({
+        field: 'source.subnetIds',
+        message: 'must list at least one subnet of the solution VPC',
+      });
+    if (groups.length === 0)
+      problems.push({
+        field: 'source.securityGroupIds',
+        message: 'must list at least one security group allowed to reach the brokers',
+      });
+    subnets.forEach((s, i) =>
+      matches(problems, `source.subnetIds[${i}]`, s, SUBNET, 'a subnet id (subnet-…)'),
+    );
+    groups.forEach((g, i) =>
+      matches(problems, `source.securityGroupIds[${i}]`, g, SECURITY_GROUP, 'a security group id (sg-…)'),
+    );
     const access: SourceAccessConfiguration[] = [
       ...subnets.map((id) => ({ Type: 'VPC_SUBNET' as const, URI: `subnet:${id}` })),
       ...groups.map((id) => ({ Type: 'VPC_SECURITY_GROUP' as const, URI: `security_group:${id}` })),
       ...authAccess(source.auth ?? { type: 'none' }, 'self-managed', problems),
     ];
     if (source.rootCaSecretArn !== undefined) {
-      matches(problems, 'source.rootCaSecretArn', source.rootCaSecretArn, SECRET_ARN, 'a Secrets Manager secret ARN');
+      matches(
+        problems,
+        'source.rootCaSecretArn',
+        source.rootCaSecretArn,
+        SECRET_ARN,
+        'a Secrets Manager secret ARN',
+      );
       access.push({ Type: 'SERVER_ROOT_CA_CERTIFICATE', URI: source.rootCaSecretArn });
     }
     specific = {
-      SelfManagedEventSource: { Endpoints: { KAFKA_BOOTSTRAP_SERVERS: Array.isArray(servers) ? [...servers] : [] } },
+      SelfManagedEventSource: {
+        Endpoints: { KAFKA_BOOTSTRAP_SERVERS: Array.isArray(servers) ? [...servers] : [] },
+      },
       SelfManagedKafkaEventSourceConfig: { ConsumerGroupId: groupId },
       SourceAccessConfigurations: access,
     };
   } else {
-    problems.push({ field: 'source.kind', message: `must be 'msk' or 'self-managed'; got ${shown((source as { kind?: unknown } | undefined)?.kind)}` });
+    problems.push({
+      field: 'source.kind',
+      message: `must be 'msk' or 'self-managed'; got ${shown((source as { kind?: unknown } | undefined)?.kind)}`,
+    });
     specific = {};
   }
 

@@ -41,7 +41,10 @@ export interface RuleOutcome {
 }
 
 /** MSK's bootstrap string per auth, and the port it uses. */
-const MSK_BOOTSTRAP: Record<KafkaAuthMode, { field: keyof GetBootstrapBrokersResponse; port: number; label: string }> = {
+const MSK_BOOTSTRAP: Record<
+  KafkaAuthMode,
+  { field: keyof GetBootstrapBrokersResponse; port: number; label: string }
+> = {
   none: { field: 'BootstrapBrokerString', port: 9092, label: 'plaintext' },
   tls: { field: 'BootstrapBrokerStringTls', port: 9094, label: 'TLS' },
   scram: { field: 'BootstrapBrokerStringSaslScram', port: 9096, label: 'SASL/SCRAM' },
@@ -62,7 +65,10 @@ export function parseServerProperties(text: string): Map<string, string> {
 }
 
 export function splitBrokers(list: string | undefined): string[] {
-  return (list ?? '').split(',').map((b) => b.trim()).filter((b) => b !== '');
+  return (list ?? '')
+    .split(',')
+    .map((b) => b.trim())
+    .filter((b) => b !== '');
 }
 
 function parseBool(value: string | undefined): boolean | null {
@@ -81,16 +87,29 @@ function sinkModeViolations(spec: PipelineSpec, kind: 'msk' | 'self-hosted'): st
   const out: string[] = [];
   const { auth } = spec.kafka;
   if (spec.sink.mode === 'connector' && auth === 'scram') {
-    out.push("sink mode 'connector': MSK Connect authenticates to Kafka only without authentication or with IAM; use kafka.auth 'none', 'tls' or 'iam', or sink mode 'lambda'");
+    out.push(
+      "sink mode 'connector': MSK Connect authenticates to Kafka only without authentication or with IAM; use kafka.auth 'none', 'tls' or 'iam', or sink mode 'lambda'",
+    );
   }
   if (kind === 'self-hosted' && auth === 'iam') {
-    out.push("kafka.auth 'iam' is only available on Amazon MSK; a self-hosted cluster needs 'none', 'tls' or 'scram'");
+    out.push(
+      "kafka.auth 'iam' is only available on Amazon MSK; a self-hosted cluster needs 'none', 'tls' or 'scram'",
+    );
   }
   if (spec.sink.mode === 'connector' && auth !== 'none' && spec.kafka.caPem !== undefined) {
-    out.push("sink mode 'connector' with a private CA (kafka.caPem): MSK Connect trusts only public certificate authorities here; use a publicly trusted broker certificate or sink mode 'lambda'");
+    out.push(
+      "sink mode 'connector' with a private CA (kafka.caPem): MSK Connect trusts only public certificate authorities here; use a publicly trusted broker certificate or sink mode 'lambda'",
+    );
   }
-  if (kind === 'self-hosted' && spec.sink.mode === 'lambda' && auth === 'tls' && spec.kafka.caPem !== undefined) {
-    out.push('sink mode \'lambda\' with a private CA (kafka.caPem): Lambda event source mappings read the root CA from a Secrets Manager secret, which pipelines do not create; use a publicly trusted broker certificate or sink mode \'connector\'');
+  if (
+    kind === 'self-hosted' &&
+    spec.sink.mode === 'lambda' &&
+    auth === 'tls' &&
+    spec.kafka.caPem !== undefined
+  ) {
+    out.push(
+      "sink mode 'lambda' with a private CA (kafka.caPem): Lambda event source mappings read the root CA from a Secrets Manager secret, which pipelines do not create; use a publicly trusted broker certificate or sink mode 'connector'",
+    );
   }
   return out;
 }
@@ -109,28 +128,41 @@ export const PLUGIN_PREFIX = 'plugins/';
 export function deliveryViolations(spec: PipelineSpec, dataBucket: string): string[] {
   const out: string[] = [];
   if (spec.sink.bucket !== undefined && spec.sink.bucket !== dataBucket) {
-    out.push(spec.sink.mode === 'lambda'
-      ? `sink.bucket '${spec.sink.bucket}': sink mode 'lambda' delivers through the stack's Firehose stream into its data bucket '${dataBucket}'; omit sink.bucket`
-      : `sink.bucket '${spec.sink.bucket}': the connector's service role may write only the stack's data bucket '${dataBucket}'; omit sink.bucket (or add the bucket to ConnectorServiceRole in resources/connector.yml and redeploy)`);
+    out.push(
+      spec.sink.mode === 'lambda'
+        ? `sink.bucket '${spec.sink.bucket}': sink mode 'lambda' delivers through the stack's Firehose stream into its data bucket '${dataBucket}'; omit sink.bucket`
+        : `sink.bucket '${spec.sink.bucket}': the connector's service role may write only the stack's data bucket '${dataBucket}'; omit sink.bucket (or add the bucket to ConnectorServiceRole in resources/connector.yml and redeploy)`,
+    );
   }
   const location = spec.sink.mode === 'connector' ? spec.sink.connector?.pluginLocation : undefined;
   if (location) {
     const bucket = location.bucketArn.slice(location.bucketArn.lastIndexOf(':') + 1);
     if (bucket !== dataBucket || !location.fileKey.startsWith(PLUGIN_PREFIX)) {
-      out.push(`sink.connector.pluginLocation s3://${bucket}/${location.fileKey}: the plugin archive must be uploaded to the stack's data bucket under ${PLUGIN_PREFIX} (s3://${dataBucket}/${PLUGIN_PREFIX}...), the only place CreatePlugin may read; or give pluginArn of an existing custom plugin`);
+      out.push(
+        `sink.connector.pluginLocation s3://${bucket}/${location.fileKey}: the plugin archive must be uploaded to the stack's data bucket under ${PLUGIN_PREFIX} (s3://${dataBucket}/${PLUGIN_PREFIX}...), the only place CreatePlugin may read; or give pluginArn of an existing custom plugin`,
+      );
     }
   }
   return out;
 }
 
-function replicationViolations(spec: PipelineSpec, brokers: number, defaultRf: number | null, source: string): string[] {
+function replicationViolations(
+  spec: PipelineSpec,
+  brokers: number,
+  defaultRf: number | null,
+  source: string,
+): string[] {
   const out: string[] = [];
   const requested = spec.kafka.replicationFactor;
   if (requested !== undefined && requested > brokers) {
-    out.push(`kafka.replicationFactor ${requested} is larger than the cluster's ${brokers} broker${brokers === 1 ? '' : 's'}; use at most ${brokers}`);
+    out.push(
+      `kafka.replicationFactor ${requested} is larger than the cluster's ${brokers} broker${brokers === 1 ? '' : 's'}; use at most ${brokers}`,
+    );
   }
   if (defaultRf !== null && defaultRf > brokers) {
-    out.push(`default.replication.factor is ${defaultRf} (${source}) but the cluster has ${brokers} broker${brokers === 1 ? '' : 's'}; set it to at most ${brokers}`);
+    out.push(
+      `default.replication.factor is ${defaultRf} (${source}) but the cluster has ${brokers} broker${brokers === 1 ? '' : 's'}; set it to at most ${brokers}`,
+    );
   }
   return out;
 }
@@ -162,11 +194,20 @@ export function evaluateMskRules(spec: PipelineSpec, facts: MskFacts, stack: Sta
   const violations: string[] = [];
   const info = facts.cluster;
   if (info === undefined) {
-    return { violations: [`MSK cluster ${facts.clusterArn} was not found (check the ARN and the region)`, ...sinkModeViolations(spec, 'msk')], cluster: undefined };
+    return {
+      violations: [
+        `MSK cluster ${facts.clusterArn} was not found (check the ARN and the region)`,
+        ...sinkModeViolations(spec, 'msk'),
+      ],
+      cluster: undefined,
+    };
   }
   const name = info.ClusterName ?? facts.clusterArn;
 
-  if (info.ClusterType === 'SERVERLESS' || (info.Provisioned === undefined && info.Serverless !== undefined)) {
+  if (
+    info.ClusterType === 'SERVERLESS' ||
+    (info.Provisioned === undefined && info.Serverless !== undefined)
+  ) {
     violations.push(`MSK cluster ${name} is serverless; only provisioned MSK clusters are supported`);
   }
   if (info.State !== 'ACTIVE') {
@@ -184,37 +225,58 @@ export function evaluateMskRules(spec: PipelineSpec, facts: MskFacts, stack: Sta
   const outside = subnets.filter((s) => !stack.subnetIds.includes(s) && facts.subnetVpcs[s] !== stack.vpcId);
   if (subnets.length === 0 || outside.length > 0) {
     const where = outside.map((s) => `${s} (${facts.subnetVpcs[s] ?? 'VPC unknown'})`).join(', ');
-    violations.push(`MSK cluster ${name} is not in the solution's VPC ${stack.vpcId}: client subnet${outside.length === 1 ? '' : 's'} ${where || '(none reported)'}`);
+    violations.push(
+      `MSK cluster ${name} is not in the solution's VPC ${stack.vpcId}: client subnet${outside.length === 1 ? '' : 's'} ${where || '(none reported)'}`,
+    );
   }
 
   // Auth enabled on the cluster, and encryption in transit allowing its transport. A serverless
   // cluster offers IAM over TLS only.
   const auth = spec.kafka.auth;
   const beforeAccess = violations.length;
-  const ca = provisioned ? provisioned.ClientAuthentication : { Sasl: { Iam: { Enabled: serverless?.ClientAuthentication?.Sasl?.Iam?.Enabled === true } }, Unauthenticated: { Enabled: false } };
+  const ca = provisioned
+    ? provisioned.ClientAuthentication
+    : {
+        Sasl: { Iam: { Enabled: serverless?.ClientAuthentication?.Sasl?.Iam?.Enabled === true } },
+        Unauthenticated: { Enabled: false },
+      };
   // No client authentication configured at all means unauthenticated access.
-  const unauthenticated = ca === undefined || ca.Unauthenticated?.Enabled === true
-    || (ca.Unauthenticated === undefined && ca.Sasl === undefined && ca.Tls === undefined);
+  const unauthenticated =
+    ca === undefined ||
+    ca.Unauthenticated?.Enabled === true ||
+    (ca.Unauthenticated === undefined && ca.Sasl === undefined && ca.Tls === undefined);
   const clientBroker = provisioned?.EncryptionInfo?.EncryptionInTransit?.ClientBroker ?? 'TLS';
   const plaintextAllowed = clientBroker === 'PLAINTEXT' || clientBroker === 'TLS_PLAINTEXT';
   const tlsAllowed = clientBroker === 'TLS' || clientBroker === 'TLS_PLAINTEXT';
   if ((auth === 'none' || auth === 'tls') && !unauthenticated) {
-    violations.push(`MSK cluster ${name} does not allow unauthenticated access, which kafka.auth '${auth}' needs; enable "Unauthenticated access" in its access control methods or choose the auth it has enabled`);
+    violations.push(
+      `MSK cluster ${name} does not allow unauthenticated access, which kafka.auth '${auth}' needs; enable "Unauthenticated access" in its access control methods or choose the auth it has enabled`,
+    );
   }
   if (auth === 'none' && !plaintextAllowed) {
-    violations.push(`MSK cluster ${name} encrypts client traffic with ${clientBroker} only; kafka.auth 'none' needs plaintext: enable Plaintext (PLAINTEXT or TLS_PLAINTEXT) in its encryption settings, or use kafka.auth 'tls'`);
+    violations.push(
+      `MSK cluster ${name} encrypts client traffic with ${clientBroker} only; kafka.auth 'none' needs plaintext: enable Plaintext (PLAINTEXT or TLS_PLAINTEXT) in its encryption settings, or use kafka.auth 'tls'`,
+    );
   }
   if (auth !== 'none' && !tlsAllowed) {
-    violations.push(`MSK cluster ${name} allows only PLAINTEXT client traffic; kafka.auth '${auth}' needs TLS: enable TLS (TLS or TLS_PLAINTEXT) in its encryption settings, or use kafka.auth 'none'`);
+    violations.push(
+      `MSK cluster ${name} allows only PLAINTEXT client traffic; kafka.auth '${auth}' needs TLS: enable TLS (TLS or TLS_PLAINTEXT) in its encryption settings, or use kafka.auth 'none'`,
+    );
   }
   if (auth === 'scram' && ca?.Sasl?.Scram?.Enabled !== true) {
-    violations.push(`MSK cluster ${name} does not have SASL/SCRAM authentication enabled, which kafka.auth 'scram' needs`);
+    violations.push(
+      `MSK cluster ${name} does not have SASL/SCRAM authentication enabled, which kafka.auth 'scram' needs`,
+    );
   }
   if (auth === 'scram' && spec.kafka.scramSecretArn === undefined) {
-    violations.push("kafka.auth 'scram' needs kafka.scramSecretArn (a Secrets Manager secret named AmazonMSK_… associated with the cluster)");
+    violations.push(
+      "kafka.auth 'scram' needs kafka.scramSecretArn (a Secrets Manager secret named AmazonMSK_… associated with the cluster)",
+    );
   }
   if (auth === 'iam' && ca?.Sasl?.Iam?.Enabled !== true) {
-    violations.push(`MSK cluster ${name} does not have IAM access control enabled, which kafka.auth 'iam' needs`);
+    violations.push(
+      `MSK cluster ${name} does not have IAM access control enabled, which kafka.auth 'iam' needs`,
+    );
   }
 
   // Broker-level rules do not apply to a serverless cluster (no brokers, no configuration).
@@ -225,7 +287,9 @@ export function evaluateMskRules(spec: PipelineSpec, facts: MskFacts, stack: Sta
   // Only worth saying when the access rules passed: otherwise they already explain the missing string.
   const accessOk = violations.length === beforeAccess;
   if (info.State === 'ACTIVE' && accessOk && bootstrapBrokers.length === 0) {
-    violations.push(`MSK cluster ${name} reports no ${wanted.label} bootstrap brokers (port ${wanted.port}) for kafka.auth '${auth}'`);
+    violations.push(
+      `MSK cluster ${name} reports no ${wanted.label} bootstrap brokers (port ${wanted.port}) for kafka.auth '${auth}'`,
+    );
   }
 
   // Broker count and replication.
@@ -234,10 +298,14 @@ export function evaluateMskRules(spec: PipelineSpec, facts: MskFacts, stack: Sta
   const source = props === undefined ? 'MSK default configuration' : 'cluster configuration';
   // MSK's default configuration: auto.create.topics.enable=false, default.replication.factor 3
   // for clusters in 3 Availability Zones, 2 in 2 (one client subnet per zone).
-  const autoCreate = props === undefined ? false : parseBool(props.get('auto.create.topics.enable')) ?? false;
-  const defaultRf = props === undefined || !props.has('default.replication.factor')
-    ? (subnets.length >= 3 ? 3 : 2)
-    : parseIntOrNull(props.get('default.replication.factor'));
+  const autoCreate =
+    props === undefined ? false : (parseBool(props.get('auto.create.topics.enable')) ?? false);
+  const defaultRf =
+    props === undefined || !props.has('default.replication.factor')
+      ? subnets.length >= 3
+        ? 3
+        : 2
+      : parseIntOrNull(props.get('default.replication.factor'));
   if (brokerCount < 1) violations.push(`MSK cluster ${name} reports no broker nodes`);
   else violations.push(...replicationViolations(spec, brokerCount, defaultRf, source));
 
@@ -279,19 +347,32 @@ const SECURITY_GROUP = /^sg-[0-9a-f]{8,17}$/;
 export function evaluateSelfHostedRules(spec: PipelineSpec, facts: SelfHostedFacts): RuleOutcome {
   const violations: string[] = [...sinkModeViolations(spec, 'self-hosted')];
   if (facts.securityGroupId === undefined || facts.securityGroupId === '') {
-    violations.push('kafka.securityGroupId is required for a self-hosted cluster: the security group that may reach the brokers');
+    violations.push(
+      'kafka.securityGroupId is required for a self-hosted cluster: the security group that may reach the brokers',
+    );
   } else if (!SECURITY_GROUP.test(facts.securityGroupId)) {
     violations.push(`kafka.securityGroupId '${facts.securityGroupId}' is not a security group id (sg-…)`);
   }
   if (facts.unreachable !== undefined) {
-    violations.push(`the brokers ${facts.listedBrokers.join(', ')} could not be reached from the solution's VPC (${facts.unreachable}); the cluster must be in the same VPC and its security group must admit the solution's subnets`);
+    violations.push(
+      `the brokers ${facts.listedBrokers.join(', ')} could not be reached from the solution's VPC (${facts.unreachable}); the cluster must be in the same VPC and its security group must admit the solution's subnets`,
+    );
   }
   const brokers = facts.brokerCount ?? facts.listedBrokers.length;
   if (brokers < 2) {
-    violations.push(`the cluster has ${brokers} broker${brokers === 1 ? '' : 's'}${facts.brokerCount === undefined ? ' listed' : ''}; a self-hosted cluster needs at least two`);
+    violations.push(
+      `the cluster has ${brokers} broker${brokers === 1 ? '' : 's'}${facts.brokerCount === undefined ? ' listed' : ''}; a self-hosted cluster needs at least two`,
+    );
   }
   if (facts.brokerCount !== undefined) {
-    violations.push(...replicationViolations(spec, facts.brokerCount, facts.defaultReplicationFactor ?? null, 'broker setting'));
+    violations.push(
+      ...replicationViolations(
+        spec,
+        facts.brokerCount,
+        facts.defaultReplicationFactor ?? null,
+        'broker setting',
+      ),
+    );
   }
   if (violations.length > 0 || facts.brokerCount === undefined) return { violations, cluster: undefined };
   return {

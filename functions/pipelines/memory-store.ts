@@ -7,10 +7,30 @@
  * Values go in and out as copies, as they would through DynamoDB: mutating a returned pipeline
  * never changes the stored one.
  */
-import { AppIdConflictError, IdempotencyKeyReuseError, PipelineNotFoundError, ProjectConflictError } from './errors.ts';
-import type { ActiveRoute, Pipeline, PipelineResources, PipelineStatus, PipelineStore, StepRecord } from './model.ts';
 import {
-  assertTransition, IDEMPOTENCY_TTL_SECONDS, PATCH_FIELDS, routeEffect, routeFields, routeTopic, sortSteps, specFingerprint, type TransitionPatch,
+  AppIdConflictError,
+  IdempotencyKeyReuseError,
+  PipelineNotFoundError,
+  ProjectConflictError,
+} from './errors.ts';
+import type {
+  ActiveRoute,
+  Pipeline,
+  PipelineResources,
+  PipelineStatus,
+  PipelineStore,
+  StepRecord,
+} from './model.ts';
+import {
+  assertTransition,
+  IDEMPOTENCY_TTL_SECONDS,
+  PATCH_FIELDS,
+  routeEffect,
+  routeFields,
+  routeTopic,
+  sortSteps,
+  specFingerprint,
+  type TransitionPatch,
 } from './store-rules.ts';
 
 interface Route extends ActiveRoute {
@@ -43,12 +63,16 @@ export class MemoryPipelineStore implements PipelineStore {
     this.#ttlMs = (options.idempotencyTtlSeconds ?? IDEMPOTENCY_TTL_SECONDS) * 1000;
   }
 
-  async create(pipeline: Pipeline, idempotencyKey?: string): Promise<{ pipeline: Pipeline; created: boolean }> {
+  async create(
+    pipeline: Pipeline,
+    idempotencyKey?: string,
+  ): Promise<{ pipeline: Pipeline; created: boolean }> {
     const fingerprint = specFingerprint(pipeline);
     if (idempotencyKey !== undefined) {
       const entry = this.#idempotency.get(idempotencyKey);
       if (entry && entry.expiresAtMs > this.#now()) {
-        if (entry.fingerprint !== fingerprint) throw new IdempotencyKeyReuseError(idempotencyKey, entry.pipelineId);
+        if (entry.fingerprint !== fingerprint)
+          throw new IdempotencyKeyReuseError(idempotencyKey, entry.pipelineId);
         const first = this.#pipelines.get(entry.pipelineId);
         if (first) return { pipeline: structuredClone(first), created: false };
       }
@@ -59,12 +83,22 @@ export class MemoryPipelineStore implements PipelineStore {
     if (taken.length > 0) throw new AppIdConflictError(taken, this.#routes.get(taken[0]!)?.pipelineId);
     if (this.#pipelines.has(pipeline.id)) throw new Error(`pipeline id '${pipeline.id}' already exists`);
 
-    const stored: Pipeline = structuredClone({ ...pipeline, status: 'CREATING' as const, steps: sortSteps(pipeline.steps ?? []), resources: pipeline.resources ?? {} });
+    const stored: Pipeline = structuredClone({
+      ...pipeline,
+      status: 'CREATING' as const,
+      steps: sortSteps(pipeline.steps ?? []),
+      resources: pipeline.resources ?? {},
+    });
     this.#pipelines.set(stored.id, stored);
     this.#projects.set(stored.projectId, stored.id);
-    for (const appId of stored.appIds) this.#routes.set(appId, { pipelineId: stored.id, topic: routeTopic(stored), active: false });
+    for (const appId of stored.appIds)
+      this.#routes.set(appId, { pipelineId: stored.id, topic: routeTopic(stored), active: false });
     if (idempotencyKey !== undefined) {
-      this.#idempotency.set(idempotencyKey, { pipelineId: stored.id, fingerprint, expiresAtMs: this.#now() + this.#ttlMs });
+      this.#idempotency.set(idempotencyKey, {
+        pipelineId: stored.id,
+        fingerprint,
+        expiresAtMs: this.#now() + this.#ttlMs,
+      });
     }
     return { pipeline: structuredClone(stored), created: true };
   }
@@ -76,7 +110,17 @@ export class MemoryPipelineStore implements PipelineStore {
 
   async list(): Promise<Pipeline[]> {
     return [...this.#pipelines.values()]
-      .sort((a, b) => (a.createdAt !== b.createdAt ? (a.createdAt < b.createdAt ? 1 : -1) : a.id < b.id ? 1 : a.id > b.id ? -1 : 0))
+      .sort((a, b) =>
+        a.createdAt !== b.createdAt
+          ? a.createdAt < b.createdAt
+            ? 1
+            : -1
+          : a.id < b.id
+            ? 1
+            : a.id > b.id
+              ? -1
+              : 0,
+      )
       .map((p) => structuredClone(p));
   }
 
@@ -102,7 +146,8 @@ export class MemoryPipelineStore implements PipelineStore {
       if (effect === 'release') this.#routes.delete(appId);
       else this.#routes.set(appId, { pipelineId: id, ...routeFields(next), active: effect === 'activate' });
     }
-    if (effect === 'release' && this.#projects.get(next.projectId) === id) this.#projects.delete(next.projectId);
+    if (effect === 'release' && this.#projects.get(next.projectId) === id)
+      this.#projects.delete(next.projectId);
     this.#pipelines.set(id, next);
     return structuredClone(next);
   }
@@ -111,7 +156,12 @@ export class MemoryPipelineStore implements PipelineStore {
     const current = this.#require(id);
     const steps = current.steps.filter((s) => s.name !== step.name);
     steps.push(structuredClone(step));
-    this.#pipelines.set(id, { ...current, steps: sortSteps(steps), currentStep: step.name, updatedAt: this.#timestamp() });
+    this.#pipelines.set(id, {
+      ...current,
+      steps: sortSteps(steps),
+      currentStep: step.name,
+      updatedAt: this.#timestamp(),
+    });
   }
 
   async setResources(id: string, resources: Partial<PipelineResources>): Promise<void> {

@@ -161,7 +161,11 @@ export interface PipelineStore {
   get(id: string): Promise<Pipeline | undefined>;
   list(): Promise<Pipeline[]>;
   /** Guarded status change; IllegalTransitionError unless the current status allows `to`. */
-  transition(id: string, to: PipelineStatus, patch?: Partial<Pick<Pipeline, 'failureReason' | 'violations' | 'executionArn' | 'currentStep'>>): Promise<Pipeline>;
+  transition(
+    id: string,
+    to: PipelineStatus,
+    patch?: Partial<Pick<Pipeline, 'failureReason' | 'violations' | 'executionArn' | 'currentStep'>>,
+  ): Promise<Pipeline>;
   /** Appends/updates the step history entry of `step.name` and sets currentStep. */
   recordStep(id: string, step: StepRecord): Promise<void>;
   /** Merges resource identifiers as the workflow creates them. */

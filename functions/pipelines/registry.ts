@@ -21,14 +21,40 @@
  */
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import {
-  DynamoDBDocumentClient, GetCommand, QueryCommand, TransactWriteCommand, UpdateCommand,
+  DynamoDBDocumentClient,
+  GetCommand,
+  QueryCommand,
+  TransactWriteCommand,
+  UpdateCommand,
   type TransactWriteCommandInput,
 } from '@aws-sdk/lib-dynamodb';
 import { awsClientConfig, type AwsClientOptions } from '../lib/aws.ts';
-import { AppIdConflictError, IdempotencyKeyReuseError, IllegalTransitionError, PipelineNotFoundError, ProjectConflictError } from './errors.ts';
-import type { ActiveRoute, Pipeline, PipelineResources, PipelineStatus, PipelineStore, StepRecord } from './model.ts';
 import {
-  assertTransition, IDEMPOTENCY_TTL_SECONDS, PATCH_FIELDS, routeEffect, routeFields, routeTopic, sortSteps, sourcesOf, specFingerprint, type TransitionPatch,
+  AppIdConflictError,
+  IdempotencyKeyReuseError,
+  IllegalTransitionError,
+  PipelineNotFoundError,
+  ProjectConflictError,
+} from './errors.ts';
+import type {
+  ActiveRoute,
+  Pipeline,
+  PipelineResources,
+  PipelineStatus,
+  PipelineStore,
+  StepRecord,
+} from './model.ts';
+import {
+  assertTransition,
+  IDEMPOTENCY_TTL_SECONDS,
+  PATCH_FIELDS,
+  routeEffect,
+  routeFields,
+  routeTopic,
+  sortSteps,
+  sourcesOf,
+  specFingerprint,
+  type TransitionPatch,
 } from './store-rules.ts';
 
 /** Name of the global secondary index listing pipelines by creation time. */
@@ -65,7 +91,8 @@ export interface DynamoPipelineStoreOptions {
 function attr(item: Record<string, unknown> | undefined, name: string): string | undefined {
   const v = item?.[name];
   if (typeof v === 'string') return v;
-  if (v && typeof v === 'object' && typeof (v as { S?: unknown }).S === 'string') return (v as { S: string }).S;
+  if (v && typeof v === 'object' && typeof (v as { S?: unknown }).S === 'string')
+    return (v as { S: string }).S;
   return undefined;
 }
 
@@ -75,7 +102,9 @@ function errorName(err: unknown): string | undefined {
 
 function cancellationReasons(err: unknown): CancellationReason[] | undefined {
   if (errorName(err) !== 'TransactionCanceledException') return undefined;
-  return ((err as { CancellationReasons?: CancellationReason[] }).CancellationReasons ?? []).map((r) => r ?? {});
+  return ((err as { CancellationReasons?: CancellationReason[] }).CancellationReasons ?? []).map(
+    (r) => r ?? {},
+  );
 }
 
 const failed = (r: CancellationReason | undefined) => r?.Code === 'ConditionalCheckFailed';
@@ -88,7 +117,11 @@ const conflicted = (reasons: CancellationReason[]) => reasons.some((r) => r.Code
 function defined<T>(value: T): T {
   if (Array.isArray(value)) return value.map(defined) as T;
   if (value !== null && typeof value === 'object') {
-    return Object.fromEntries(Object.entries(value).filter(([, v]) => v !== undefined).map(([k, v]) => [k, defined(v)])) as T;
+    return Object.fromEntries(
+      Object.entries(value)
+        .filter(([, v]) => v !== undefined)
+        .map(([k, v]) => [k, defined(v)]),
+    ) as T;
   }
   return value;
 }
@@ -130,11 +163,22 @@ export class DynamoPipelineStore implements PipelineStore {
   }
 
   async create(input: Pipeline, idempotencyKey?: string): Promise<{ pipeline: Pipeline; created: boolean }> {
-    const pipeline: Pipeline = { ...input, status: 'CREATING', steps: sortSteps(input.steps ?? []), resources: input.resources ?? {} };
+    const pipeline: Pipeline = {
+      ...input,
+      status: 'CREATING',
+      steps: sortSteps(input.steps ?? []),
+      resources: input.resources ?? {},
+    };
     const fingerprint = specFingerprint(pipeline);
     const nowSeconds = Math.floor(this.#now() / 1000);
     const items: TransactItem[] = [
-      { Put: { TableName: this.#table, Item: toItem(pipeline), ConditionExpression: 'attribute_not_exists(pk)' } },
+      {
+        Put: {
+          TableName: this.#table,
+          Item: toItem(pipeline),
+          ConditionExpression: 'attribute_not_exists(pk)',
+        },
+      },
       {
         Put: {
           TableName: this.#table,
@@ -143,22 +187,32 @@ export class DynamoPipelineStore implements PipelineStore {
           ReturnValuesOnConditionCheckFailure: 'ALL_OLD',
         },
       },
-      ...pipeline.appIds.map(
-        (appId): TransactItem => ({
-          Put: {
-            TableName: this.#table,
-            Item: { pk: keys.app(appId), kind: 'app', pipelineId: pipeline.id, topic: routeTopic(pipeline), active: false },
-            ConditionExpression: 'attribute_not_exists(pk)',
-            ReturnValuesOnConditionCheckFailure: 'ALL_OLD',
+      ...pipeline.appIds.map((appId): TransactItem => ({
+        Put: {
+          TableName: this.#table,
+          Item: {
+            pk: keys.app(appId),
+            kind: 'app',
+            pipelineId: pipeline.id,
+            topic: routeTopic(pipeline),
+            active: false,
           },
-        }),
-      ),
+          ConditionExpression: 'attribute_not_exists(pk)',
+          ReturnValuesOnConditionCheckFailure: 'ALL_OLD',
+        },
+      })),
     ];
     if (idempotencyKey !== undefined) {
       items.push({
         Put: {
           TableName: this.#table,
-          Item: { pk: keys.idempotency(idempotencyKey), kind: 'idempotency', pipelineId: pipeline.id, fingerprint, expiresAt: nowSeconds + this.#ttlSeconds },
+          Item: {
+            pk: keys.idempotency(idempotencyKey),
+            kind: 'idempotency',
+            pipelineId: pipeline.id,
+            fingerprint,
+            expiresAt: nowSeconds + this.#ttlSeconds,
+          },
           ConditionExpression: 'attribute_not_exists(pk) OR expiresAt < :now',
           ExpressionAttributeValues: { ':now': nowSeconds },
           ReturnValuesOnConditionCheckFailure: 'ALL_OLD',
@@ -176,13 +230,18 @@ export class DynamoPipelineStore implements PipelineStore {
         if (idempotencyKey !== undefined && failed(reasons[items.length - 1])) {
           return this.#replay(idempotencyKey, fingerprint, reasons[items.length - 1]?.Item);
         }
-        if (failed(reasons[1])) throw new ProjectConflictError(pipeline.projectId, attr(reasons[1]?.Item, 'pipelineId'));
+        if (failed(reasons[1]))
+          throw new ProjectConflictError(pipeline.projectId, attr(reasons[1]?.Item, 'pipelineId'));
         const appReasons = reasons.slice(2, 2 + pipeline.appIds.length);
         const taken = pipeline.appIds.filter((_, i) => failed(appReasons[i]));
         if (taken.length > 0) {
-          throw new AppIdConflictError(taken, attr(appReasons[pipeline.appIds.indexOf(taken[0]!)]?.Item, 'pipelineId'));
+          throw new AppIdConflictError(
+            taken,
+            attr(appReasons[pipeline.appIds.indexOf(taken[0]!)]?.Item, 'pipelineId'),
+          );
         }
-        if (failed(reasons[0])) throw new Error(`pipeline id '${pipeline.id}' already exists`, { cause: err });
+        if (failed(reasons[0]))
+          throw new Error(`pipeline id '${pipeline.id}' already exists`, { cause: err });
         if (conflicted(reasons) && attempt < CONFLICT_ATTEMPTS) continue;
         throw err;
       }
@@ -190,21 +249,36 @@ export class DynamoPipelineStore implements PipelineStore {
   }
 
   /** The answer to a repeated Idempotency-Key: the first pipeline, or a reuse error. */
-  async #replay(key: string, fingerprint: string, old: Record<string, unknown> | undefined): Promise<{ pipeline: Pipeline; created: boolean }> {
+  async #replay(
+    key: string,
+    fingerprint: string,
+    old: Record<string, unknown> | undefined,
+  ): Promise<{ pipeline: Pipeline; created: boolean }> {
     let entry = old;
     if (attr(entry, 'pipelineId') === undefined) {
       // ReturnValuesOnConditionCheckFailure is not honoured by every DynamoDB implementation.
-      entry = (await this.#db.send(new GetCommand({ TableName: this.#table, Key: { pk: keys.idempotency(key) }, ConsistentRead: true }))).Item;
+      entry = (
+        await this.#db.send(
+          new GetCommand({
+            TableName: this.#table,
+            Key: { pk: keys.idempotency(key) },
+            ConsistentRead: true,
+          }),
+        )
+      ).Item;
     }
     const pipelineId = attr(entry, 'pipelineId');
     if (attr(entry, 'fingerprint') !== fingerprint) throw new IdempotencyKeyReuseError(key, pipelineId);
     const first = pipelineId === undefined ? undefined : await this.get(pipelineId);
-    if (!first) throw new Error(`Idempotency-Key '${key}' refers to pipeline '${pipelineId}', which does not exist`);
+    if (!first)
+      throw new Error(`Idempotency-Key '${key}' refers to pipeline '${pipelineId}', which does not exist`);
     return { pipeline: first, created: false };
   }
 
   async get(id: string): Promise<Pipeline | undefined> {
-    const out = await this.#db.send(new GetCommand({ TableName: this.#table, Key: { pk: keys.pipeline(id) }, ConsistentRead: true }));
+    const out = await this.#db.send(
+      new GetCommand({ TableName: this.#table, Key: { pk: keys.pipeline(id) }, ConsistentRead: true }),
+    );
     return out.Item && out.Item.kind === 'pipeline' ? fromItem(out.Item) : undefined;
   }
 
@@ -249,7 +323,11 @@ export class DynamoPipelineStore implements PipelineStore {
           throw new IllegalTransitionError(id, now as PipelineStatus, to);
         }
         const foreign = current.appIds.filter((_, i) => failed(reasons[i + 1]));
-        if (foreign.length > 0) throw new AppIdConflictError(foreign, attr(reasons[current.appIds.indexOf(foreign[0]!) + 1]?.Item, 'pipelineId'));
+        if (foreign.length > 0)
+          throw new AppIdConflictError(
+            foreign,
+            attr(reasons[current.appIds.indexOf(foreign[0]!) + 1]?.Item, 'pipelineId'),
+          );
         if (conflicted(reasons) && attempt < CONFLICT_ATTEMPTS) continue;
         throw err;
       }
@@ -290,18 +368,37 @@ export class DynamoPipelineStore implements PipelineStore {
     };
     const effect = routeEffect(to);
     const route = routeFields(current);
-    const routes = current.appIds.map(
-      (appId): TransactItem =>
-        effect === 'release'
-          ? { Delete: { TableName: this.#table, Key: { pk: keys.app(appId) }, ...owned } }
-          : { Put: { TableName: this.#table, Item: { pk: keys.app(appId), kind: 'app', pipelineId: current.id, ...route, active: effect === 'activate' }, ...owned } },
+    const routes = current.appIds.map((appId): TransactItem =>
+      effect === 'release'
+        ? { Delete: { TableName: this.#table, Key: { pk: keys.app(appId) }, ...owned } }
+        : {
+            Put: {
+              TableName: this.#table,
+              Item: {
+                pk: keys.app(appId),
+                kind: 'app',
+                pipelineId: current.id,
+                ...route,
+                active: effect === 'activate',
+              },
+              ...owned,
+            },
+          },
     );
-    const guard: TransactItem[] = effect === 'release' ? [{ Delete: { TableName: this.#table, Key: { pk: keys.project(current.projectId) }, ...owned } }] : [];
+    const guard: TransactItem[] =
+      effect === 'release'
+        ? [{ Delete: { TableName: this.#table, Key: { pk: keys.project(current.projectId) }, ...owned } }]
+        : [];
     return [update, ...routes, ...guard];
   }
 
   async recordStep(id: string, step: StepRecord): Promise<void> {
-    await this.#update(id, 'SET #steps.#name = :step, #currentStep = :name, #updatedAt = :updatedAt', { '#steps': 'steps', '#name': step.name, '#currentStep': 'currentStep' }, { ':step': defined(step), ':name': step.name });
+    await this.#update(
+      id,
+      'SET #steps.#name = :step, #currentStep = :name, #updatedAt = :updatedAt',
+      { '#steps': 'steps', '#name': step.name, '#currentStep': 'currentStep' },
+      { ':step': defined(step), ':name': step.name },
+    );
   }
 
   async setResources(id: string, resources: Partial<PipelineResources>): Promise<void> {
@@ -314,15 +411,30 @@ export class DynamoPipelineStore implements PipelineStore {
       values[`:r${i}`] = v;
       set.push(`#resources.#r${i} = :r${i}`);
     });
-    await this.#update(id, `SET ${[...set, '#updatedAt = :updatedAt'].join(', ')}`, set.length > 0 ? names : {}, values);
+    await this.#update(
+      id,
+      `SET ${[...set, '#updatedAt = :updatedAt'].join(', ')}`,
+      set.length > 0 ? names : {},
+      values,
+    );
   }
 
   async setExecutionArn(id: string, executionArn: string): Promise<void> {
-    await this.#update(id, 'SET #executionArn = :arn, #updatedAt = :updatedAt', { '#executionArn': 'executionArn' }, { ':arn': executionArn });
+    await this.#update(
+      id,
+      'SET #executionArn = :arn, #updatedAt = :updatedAt',
+      { '#executionArn': 'executionArn' },
+      { ':arn': executionArn },
+    );
   }
 
   /** An UpdateItem on an existing pipeline that also stamps updatedAt. */
-  async #update(id: string, expression: string, names: Record<string, string>, values: Record<string, unknown>): Promise<void> {
+  async #update(
+    id: string,
+    expression: string,
+    names: Record<string, string>,
+    values: Record<string, unknown>,
+  ): Promise<void> {
     try {
       await this.#db.send(
         new UpdateCommand({
@@ -346,18 +458,32 @@ export class DynamoPipelineStore implements PipelineStore {
         TableName: this.#table,
         Key: { pk: keys.app(appId) },
         ProjectionExpression: '#p, #t, #a, #c, #o',
-        ExpressionAttributeNames: { '#p': 'pipelineId', '#t': 'topic', '#a': 'active', '#c': 'cluster', '#o': 'allowedOrigins' },
+        ExpressionAttributeNames: {
+          '#p': 'pipelineId',
+          '#t': 'topic',
+          '#a': 'active',
+          '#c': 'cluster',
+          '#o': 'allowedOrigins',
+        },
       }),
     );
     const item = out.Item;
-    if (!item || item.active !== true || typeof item.pipelineId !== 'string' || typeof item.topic !== 'string') return undefined;
+    if (
+      !item ||
+      item.active !== true ||
+      typeof item.pipelineId !== 'string' ||
+      typeof item.topic !== 'string'
+    )
+      return undefined;
     const cluster = item.cluster as ActiveRoute['cluster'] | undefined;
     const origins = item.allowedOrigins as unknown;
     return {
       pipelineId: item.pipelineId,
       topic: item.topic,
       ...(cluster && typeof cluster === 'object' && Array.isArray(cluster.brokers) ? { cluster } : {}),
-      ...(Array.isArray(origins) ? { allowedOrigins: origins.filter((o): o is string => typeof o === 'string') } : {}),
+      ...(Array.isArray(origins)
+        ? { allowedOrigins: origins.filter((o): o is string => typeof o === 'string') }
+        : {}),
     };
   }
 }

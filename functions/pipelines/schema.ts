@@ -20,15 +20,19 @@ import { topicNameProblem } from './topic-name.ts';
 export const PROJECT_ID = /^[a-z][a-z0-9_-]{2,62}$/;
 /** The app ids the ingest accepts (functions/ingest/collect.ts). */
 export const APP_ID = /^[A-Za-z0-9][A-Za-z0-9_.-]{0,127}$/;
-const MSK_CLUSTER_ARN = /^arn:aws[a-z-]*:kafka:[a-z]{2}(-[a-z]+)+-\d:\d{12}:cluster\/[A-Za-z0-9-]{1,64}\/[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}(-\d+)?$/;
+const MSK_CLUSTER_ARN =
+  /^arn:aws[a-z-]*:kafka:[a-z]{2}(-[a-z]+)+-\d:\d{12}:cluster\/[A-Za-z0-9-]{1,64}\/[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}(-\d+)?$/;
 const SECRET_ARN = /^arn:aws[a-z-]*:secretsmanager:[a-z]{2}(-[a-z]+)+-\d:\d{12}:secret:[A-Za-z0-9/_+=.@-]+$/;
 /** SCRAM secrets: MSK only associates secrets named AmazonMSK_*, and the roles read only those. */
-export const SCRAM_SECRET_ARN = /^arn:aws[a-z-]*:secretsmanager:[a-z]{2}(-[a-z]+)+-\d:\d{12}:secret:AmazonMSK_[A-Za-z0-9/_+=.@-]+$/;
-const PLUGIN_ARN = /^arn:aws[a-z-]*:kafkaconnect:[a-z]{2}(-[a-z]+)+-\d:\d{12}:custom-plugin\/[A-Za-z0-9-]+\/[A-Za-z0-9-]+$/;
+export const SCRAM_SECRET_ARN =
+  /^arn:aws[a-z-]*:secretsmanager:[a-z]{2}(-[a-z]+)+-\d:\d{12}:secret:AmazonMSK_[A-Za-z0-9/_+=.@-]+$/;
+const PLUGIN_ARN =
+  /^arn:aws[a-z-]*:kafkaconnect:[a-z]{2}(-[a-z]+)+-\d:\d{12}:custom-plugin\/[A-Za-z0-9-]+\/[A-Za-z0-9-]+$/;
 const S3_BUCKET_ARN = /^arn:aws[a-z-]*:s3:::[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$/;
 const S3_BUCKET = /^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$/;
 const SECURITY_GROUP = /^sg-[0-9a-f]{8,17}$/;
-const HOSTNAME = /^(?=.{1,253}$)([A-Za-z0-9]|[A-Za-z0-9][A-Za-z0-9-]{0,61}[A-Za-z0-9])(\.([A-Za-z0-9]|[A-Za-z0-9][A-Za-z0-9-]{0,61}[A-Za-z0-9]))*$/;
+const HOSTNAME =
+  /^(?=.{1,253}$)([A-Za-z0-9]|[A-Za-z0-9][A-Za-z0-9-]{0,61}[A-Za-z0-9])(\.([A-Za-z0-9]|[A-Za-z0-9][A-Za-z0-9-]{0,61}[A-Za-z0-9]))*$/;
 const IPV6 = /^\[[0-9A-Fa-f:.]+\]$/;
 const PEM_BLOCK = /-----BEGIN CERTIFICATE-----([\s\S]*?)-----END CERTIFICATE-----/g;
 
@@ -72,7 +76,8 @@ export function brokerListProblems(brokers: string): string[] {
     const port = colon > 0 ? entry.slice(colon + 1) : '';
     const portNumber = /^\d{1,5}$/.test(port) ? Number(port) : NaN;
     if (entry === '') problems.push('has an empty entry');
-    else if (!(HOSTNAME.test(host) || IPV6.test(host)) || !(portNumber >= 1 && portNumber <= 65535)) problems.push(`${quoted(entry)} is not host:port (port 1-65535)`);
+    else if (!(HOSTNAME.test(host) || IPV6.test(host)) || !(portNumber >= 1 && portNumber <= 65535))
+      problems.push(`${quoted(entry)} is not host:port (port 1-65535)`);
     else if (seen.has(entry)) problems.push(`${quoted(entry)} is listed twice`);
     seen.add(entry);
   }
@@ -100,7 +105,10 @@ const int = (range: { min: number; max: number }) => {
 const pattern = (re: RegExp, what: string) => z.string().regex(re, { error: `must be ${what}` });
 
 const connectorSchema = z.strictObject({
-  pluginArn: pattern(PLUGIN_ARN, 'an MSK Connect custom plugin ARN (arn:aws:kafkaconnect:<region>:<account>:custom-plugin/<name>/<id>)').optional(),
+  pluginArn: pattern(
+    PLUGIN_ARN,
+    'an MSK Connect custom plugin ARN (arn:aws:kafkaconnect:<region>:<account>:custom-plugin/<name>/<id>)',
+  ).optional(),
   pluginLocation: z
     .strictObject({
       bucketArn: pattern(S3_BUCKET_ARN, 'an S3 bucket ARN (arn:aws:s3:::<bucket>)'),
@@ -113,30 +121,43 @@ const connectorSchema = z.strictObject({
     .default(defaults.mcuCount),
   minWorkers: int(limits.workers).default(defaults.minWorkers),
   maxWorkers: int(limits.workers).optional(),
-  kafkaConnectVersion: z.enum(['2.7.1', '3.7.x'], { error: "must be '2.7.1' or '3.7.x' (the MSK Connect Kafka Connect versions)" }).default(defaults.kafkaConnectVersion),
+  kafkaConnectVersion: z
+    .enum(['2.7.1', '3.7.x'], {
+      error: "must be '2.7.1' or '3.7.x' (the MSK Connect Kafka Connect versions)",
+    })
+    .default(defaults.kafkaConnectVersion),
 });
 
 const requestSchema = z.strictObject({
-  projectId: pattern(PROJECT_ID, 'a project id: 3-63 of lowercase letters, digits, _ and -, starting with a letter'),
+  projectId: pattern(
+    PROJECT_ID,
+    'a project id: 3-63 of lowercase letters, digits, _ and -, starting with a letter',
+  ),
   appIds: z
     .array(pattern(APP_ID, 'an app id: 1-128 of letters, digits, _ . and -, starting with a letter or digit'))
     .min(1, { error: 'must list at least one app id' })
     .max(limits.appIds, { error: `must list at most ${limits.appIds} app ids` }),
   allowedOrigins: z
-    .array(z.string().check((ctx) => {
-      const problem = originPatternProblem(ctx.value.toLowerCase());
-      if (problem !== undefined) ctx.issues.push({ code: 'custom', message: problem, input: ctx.value });
-    }))
+    .array(
+      z.string().check((ctx) => {
+        const problem = originPatternProblem(ctx.value.toLowerCase());
+        if (problem !== undefined) ctx.issues.push({ code: 'custom', message: problem, input: ctx.value });
+      }),
+    )
     .min(1, { error: 'must list at least one origin (omit the field to allow any origin the stack allows)' })
     .max(limits.allowedOrigins, { error: `must list at most ${limits.allowedOrigins} origins` })
     .optional(),
   kafka: z.strictObject({
     type: z.enum(['msk', 'self-hosted'], { error: "must be 'msk' or 'self-hosted'" }),
-    clusterArn: pattern(MSK_CLUSTER_ARN, 'an MSK cluster ARN (arn:aws:kafka:<region>:<account>:cluster/<name>/<uuid>)').optional(),
+    clusterArn: pattern(
+      MSK_CLUSTER_ARN,
+      'an MSK cluster ARN (arn:aws:kafka:<region>:<account>:cluster/<name>/<uuid>)',
+    ).optional(),
     brokers: z
       .string()
       .check((ctx) => {
-        for (const message of brokerListProblems(ctx.value)) ctx.issues.push({ code: 'custom', message, input: ctx.value });
+        for (const message of brokerListProblems(ctx.value))
+          ctx.issues.push({ code: 'custom', message, input: ctx.value });
       })
       .optional(),
     securityGroupId: pattern(SECURITY_GROUP, 'a security group id (sg- and 8 or 17 hex digits)').optional(),
@@ -149,7 +170,9 @@ const requestSchema = z.strictObject({
       .optional(),
     partitions: int(limits.partitions).default(defaults.partitions),
     replicationFactor: int(limits.replicationFactor).optional(),
-    auth: z.enum(['none', 'tls', 'scram', 'iam'], { error: "must be 'none', 'tls', 'scram' or 'iam'" }).default(defaults.auth),
+    auth: z
+      .enum(['none', 'tls', 'scram', 'iam'], { error: "must be 'none', 'tls', 'scram' or 'iam'" })
+      .default(defaults.auth),
     caPem: z
       .string()
       .max(limits.caPemChars, { error: `must be at most ${limits.caPemChars} characters` })
@@ -158,7 +181,10 @@ const requestSchema = z.strictObject({
         if (problem) ctx.issues.push({ code: 'custom', message: problem, input: ctx.value });
       })
       .optional(),
-    scramSecretArn: pattern(SECRET_ARN, 'a Secrets Manager secret ARN (arn:aws:secretsmanager:<region>:<account>:secret:<name>)').optional(),
+    scramSecretArn: pattern(
+      SECRET_ARN,
+      'a Secrets Manager secret ARN (arn:aws:secretsmanager:<region>:<account>:secret:<name>)',
+    ).optional(),
   }),
   sink: z.strictObject({
     mode: z.enum(['lambda', 'connector'], { error: "must be 'lambda' or 'connector'" }),
@@ -168,8 +194,14 @@ const requestSchema = z.strictObject({
       .max(limits.prefixChars, { error: `must be at most ${limits.prefixChars} characters` })
       .refine((p) => !p.startsWith('/'), { error: "must not start with '/'" })
       .optional(),
-    maxIntervalSeconds: z.int({ error: 'must be a whole number of seconds' }).min(0, { error: 'must not be negative' }).default(defaults.maxIntervalSeconds),
-    batchSize: z.int({ error: 'must be an integer number of records' }).min(1, { error: 'must be at least 1' }).default(defaults.batchSize),
+    maxIntervalSeconds: z
+      .int({ error: 'must be a whole number of seconds' })
+      .min(0, { error: 'must not be negative' })
+      .default(defaults.maxIntervalSeconds),
+    batchSize: z
+      .int({ error: 'must be an integer number of records' })
+      .min(1, { error: 'must be at least 1' })
+      .default(defaults.batchSize),
     connector: connectorSchema.optional(),
   }),
 });
@@ -189,7 +221,12 @@ export function jsonPath(path: readonly PropertyKey[]): string {
 function genericMessage(issue: z.core.$ZodRawIssue): string | undefined {
   if (issue.code === 'invalid_type') {
     if (issue.input === undefined) return 'is required';
-    const expected = issue.expected === 'int' ? 'an integer' : issue.expected === 'array' || issue.expected === 'object' ? `an ${issue.expected}` : `a ${issue.expected}`;
+    const expected =
+      issue.expected === 'int'
+        ? 'an integer'
+        : issue.expected === 'array' || issue.expected === 'object'
+          ? `an ${issue.expected}`
+          : `a ${issue.expected}`;
     return `must be ${expected}`;
   }
   return undefined;
@@ -199,7 +236,8 @@ function zodViolations(issues: readonly z.core.$ZodIssue[]): RequestViolation[] 
   const out: RequestViolation[] = [];
   for (const issue of issues) {
     if (issue.code === 'unrecognized_keys') {
-      for (const key of issue.keys) out.push({ path: jsonPath([...issue.path, key]), message: 'is not a known field' });
+      for (const key of issue.keys)
+        out.push({ path: jsonPath([...issue.path, key]), message: 'is not a known field' });
     } else {
       out.push({ path: jsonPath(issue.path), message: issue.message });
     }
@@ -208,7 +246,8 @@ function zodViolations(issues: readonly z.core.$ZodIssue[]): RequestViolation[] 
 }
 
 type Raw = Record<string, unknown>;
-const obj = (v: unknown): Raw | undefined => (v !== null && typeof v === 'object' && !Array.isArray(v) ? (v as Raw) : undefined);
+const obj = (v: unknown): Raw | undefined =>
+  v !== null && typeof v === 'object' && !Array.isArray(v) ? (v as Raw) : undefined;
 const isInt = (v: unknown): v is number => typeof v === 'number' && Number.isSafeInteger(v);
 
 /** The rules between fields, over the raw (possibly malformed) request. */
@@ -235,29 +274,54 @@ function crossFieldViolations(input: unknown): RequestViolation[] {
   if (kafka) {
     if (type === 'msk') {
       if (kafka.clusterArn === undefined) add('$.kafka.clusterArn', 'is required when type is msk');
-      if (kafka.brokers !== undefined) add('$.kafka.brokers', 'is only used with type self-hosted (MSK brokers come from the cluster)');
-      if (kafka.securityGroupId !== undefined) add('$.kafka.securityGroupId', 'is only used with type self-hosted (MSK clusters carry their own)');
+      if (kafka.brokers !== undefined)
+        add('$.kafka.brokers', 'is only used with type self-hosted (MSK brokers come from the cluster)');
+      if (kafka.securityGroupId !== undefined)
+        add('$.kafka.securityGroupId', 'is only used with type self-hosted (MSK clusters carry their own)');
     } else if (type === 'self-hosted') {
       if (kafka.brokers === undefined) add('$.kafka.brokers', 'is required when type is self-hosted');
-      if (kafka.securityGroupId === undefined) add('$.kafka.securityGroupId', 'is required when type is self-hosted');
+      if (kafka.securityGroupId === undefined)
+        add('$.kafka.securityGroupId', 'is required when type is self-hosted');
       if (kafka.clusterArn !== undefined) add('$.kafka.clusterArn', 'is only used with type msk');
       if (auth === 'iam') add('$.kafka.auth', "'iam' is only available with Amazon MSK (type msk)");
-      if (mode === 'lambda' && typeof kafka.brokers === 'string' && kafka.brokers.split(',').length > limits.lambdaBrokers) {
-        add('$.kafka.brokers', `must list at most ${limits.lambdaBrokers} bootstrap servers in lambda mode (event source mapping limit)`);
+      if (
+        mode === 'lambda' &&
+        typeof kafka.brokers === 'string' &&
+        kafka.brokers.split(',').length > limits.lambdaBrokers
+      ) {
+        add(
+          '$.kafka.brokers',
+          `must list at most ${limits.lambdaBrokers} bootstrap servers in lambda mode (event source mapping limit)`,
+        );
       }
     }
-    if (auth === 'scram' && kafka.scramSecretArn === undefined) add('$.kafka.scramSecretArn', 'is required when auth is scram');
-    if (kafka.scramSecretArn !== undefined && auth !== 'scram') add('$.kafka.scramSecretArn', 'is only used when auth is scram');
-    if (auth === 'scram' && typeof kafka.scramSecretArn === 'string' && SECRET_ARN.test(kafka.scramSecretArn) && !SCRAM_SECRET_ARN.test(kafka.scramSecretArn)) {
-      add('$.kafka.scramSecretArn', type === 'msk'
-        ? 'must name a secret whose name starts with AmazonMSK_ (MSK only accepts SCRAM secrets named AmazonMSK_*, encrypted with a customer managed KMS key)'
-        : 'must name a secret whose name starts with AmazonMSK_ (the stack\'s roles read only AmazonMSK_* secrets, as MSK requires for SCRAM)');
+    if (auth === 'scram' && kafka.scramSecretArn === undefined)
+      add('$.kafka.scramSecretArn', 'is required when auth is scram');
+    if (kafka.scramSecretArn !== undefined && auth !== 'scram')
+      add('$.kafka.scramSecretArn', 'is only used when auth is scram');
+    if (
+      auth === 'scram' &&
+      typeof kafka.scramSecretArn === 'string' &&
+      SECRET_ARN.test(kafka.scramSecretArn) &&
+      !SCRAM_SECRET_ARN.test(kafka.scramSecretArn)
+    ) {
+      add(
+        '$.kafka.scramSecretArn',
+        type === 'msk'
+          ? 'must name a secret whose name starts with AmazonMSK_ (MSK only accepts SCRAM secrets named AmazonMSK_*, encrypted with a customer managed KMS key)'
+          : "must name a secret whose name starts with AmazonMSK_ (the stack's roles read only AmazonMSK_* secrets, as MSK requires for SCRAM)",
+      );
     }
     if (type === 'self-hosted' && auth === 'tls' && mode === 'lambda') {
-      add('$.kafka.auth', "'tls' with type self-hosted is not available in lambda mode: a self-managed Kafka event source mapping would need the brokers' root CA as a Secrets Manager secret (SERVER_ROOT_CA_CERTIFICATE), which pipelines do not provision; use sink mode 'connector', or auth 'scram'");
+      add(
+        '$.kafka.auth',
+        "'tls' with type self-hosted is not available in lambda mode: a self-managed Kafka event source mapping would need the brokers' root CA as a Secrets Manager secret (SERVER_ROOT_CA_CERTIFICATE), which pipelines do not provision; use sink mode 'connector', or auth 'scram'",
+      );
     }
-    if (kafka.caPem !== undefined && auth === 'none') add('$.kafka.caPem', 'is only used with TLS (auth tls, scram or iam); auth none is plaintext');
-    if (mode === 'connector' && auth === 'scram') add('$.kafka.auth', "MSK Connect supports auth 'none', 'tls' or 'iam', not 'scram'");
+    if (kafka.caPem !== undefined && auth === 'none')
+      add('$.kafka.caPem', 'is only used with TLS (auth tls, scram or iam); auth none is plaintext');
+    if (mode === 'connector' && auth === 'scram')
+      add('$.kafka.auth', "MSK Connect supports auth 'none', 'tls' or 'iam', not 'scram'");
   }
 
   if (sink) {
@@ -265,23 +329,46 @@ function crossFieldViolations(input: unknown): RequestViolation[] {
     if (mode === 'lambda') {
       if (sink.connector !== undefined) add('$.sink.connector', 'is only used when mode is connector');
       // The event source mapping's bounds, from the function that builds it.
-      const settings = { batchSize: sink.batchSize ?? defaults.batchSize, maxIntervalSeconds: sink.maxIntervalSeconds ?? defaults.maxIntervalSeconds };
-      for (const p of sinkSettingsProblems(settings as { batchSize: number; maxIntervalSeconds: number }, '$.sink')) {
-        add(p.field, p.message.includes(';') ? p.message.replace(';', ' in lambda mode;') : `${p.message} in lambda mode`);
+      const settings = {
+        batchSize: sink.batchSize ?? defaults.batchSize,
+        maxIntervalSeconds: sink.maxIntervalSeconds ?? defaults.maxIntervalSeconds,
+      };
+      for (const p of sinkSettingsProblems(
+        settings as { batchSize: number; maxIntervalSeconds: number },
+        '$.sink',
+      )) {
+        add(
+          p.field,
+          p.message.includes(';')
+            ? p.message.replace(';', ' in lambda mode;')
+            : `${p.message} in lambda mode`,
+        );
       }
     } else if (mode === 'connector') {
       const interval = sink.maxIntervalSeconds ?? defaults.maxIntervalSeconds;
       const { min: iMin, max: iMax } = limits.connectorMaxIntervalSeconds;
-      if (!isInt(interval) || interval < iMin || interval > iMax) add('$.sink.maxIntervalSeconds', `must be an integer between ${iMin} and ${iMax} in connector mode; got ${shown(interval)}`);
+      if (!isInt(interval) || interval < iMin || interval > iMax)
+        add(
+          '$.sink.maxIntervalSeconds',
+          `must be an integer between ${iMin} and ${iMax} in connector mode; got ${shown(interval)}`,
+        );
       const batch = sink.batchSize ?? defaults.batchSize;
       const { min: bMin, max: bMax } = limits.connectorBatchSize;
-      if (!isInt(batch) || batch < bMin || batch > bMax) add('$.sink.batchSize', `must be an integer between ${bMin} and ${bMax} in connector mode; got ${shown(batch)}`);
-      if (sink.connector === undefined) add('$.sink.connector', 'is required when mode is connector (pluginArn or pluginLocation)');
+      if (!isInt(batch) || batch < bMin || batch > bMax)
+        add(
+          '$.sink.batchSize',
+          `must be an integer between ${bMin} and ${bMax} in connector mode; got ${shown(batch)}`,
+        );
+      if (sink.connector === undefined)
+        add('$.sink.connector', 'is required when mode is connector (pluginArn or pluginLocation)');
       else if (connector) {
-        if (connector.pluginArn === undefined && connector.pluginLocation === undefined) add('$.sink.connector', 'needs pluginArn or pluginLocation');
-        if (connector.pluginArn !== undefined && connector.pluginLocation !== undefined) add('$.sink.connector.pluginLocation', 'give pluginArn or pluginLocation, not both');
+        if (connector.pluginArn === undefined && connector.pluginLocation === undefined)
+          add('$.sink.connector', 'needs pluginArn or pluginLocation');
+        if (connector.pluginArn !== undefined && connector.pluginLocation !== undefined)
+          add('$.sink.connector.pluginLocation', 'give pluginArn or pluginLocation, not both');
         const min = connector.minWorkers ?? defaults.minWorkers;
-        if (isInt(min) && isInt(connector.maxWorkers) && connector.maxWorkers < min) add('$.sink.connector.maxWorkers', `must be at least minWorkers (${min})`);
+        if (isInt(min) && isInt(connector.maxWorkers) && connector.maxWorkers < min)
+          add('$.sink.connector.maxWorkers', `must be at least minWorkers (${min})`);
       }
     }
   }
@@ -294,7 +381,14 @@ function toSpec(r: Request): PipelineSpec {
     cluster:
       k.type === 'msk'
         ? { type: 'msk', clusterArn: k.clusterArn! }
-        : { type: 'self-hosted', brokers: k.brokers!.split(',').map((s) => s.trim()).join(','), securityGroupId: k.securityGroupId! },
+        : {
+            type: 'self-hosted',
+            brokers: k
+              .brokers!.split(',')
+              .map((s) => s.trim())
+              .join(','),
+            securityGroupId: k.securityGroupId!,
+          },
     topic: k.topic ?? r.projectId,
     partitions: k.partitions,
     replicationFactor: k.replicationFactor,
@@ -323,7 +417,9 @@ function toSpec(r: Request): PipelineSpec {
   return {
     projectId: r.projectId,
     appIds: [...r.appIds],
-    ...(r.allowedOrigins !== undefined ? { allowedOrigins: r.allowedOrigins.map((o) => o.toLowerCase()) } : {}),
+    ...(r.allowedOrigins !== undefined
+      ? { allowedOrigins: r.allowedOrigins.map((o) => o.toLowerCase()) }
+      : {}),
     kafka,
     sink,
   };
@@ -333,7 +429,8 @@ export type ValidationResult = { ok: true; spec: PipelineSpec } | { ok: false; e
 
 /** Validates a parsed request body; every violation, each with its JSON path, or the spec. */
 export function validatePipelineRequest(input: unknown): ValidationResult {
-  if (obj(input) === undefined) return { ok: false, errors: [{ path: '$', message: 'must be a JSON object' }] };
+  if (obj(input) === undefined)
+    return { ok: false, errors: [{ path: '$', message: 'must be a JSON object' }] };
   const parsed = requestSchema.safeParse(input, { error: genericMessage });
   const errors = parsed.success ? [] : zodViolations(parsed.error.issues);
   const reported = new Set(errors.map((e) => e.path));

@@ -19,5 +19,9 @@ export interface KafkaBatchResponse {
 }
 
 export function batchResponse(failures: readonly KafkaItemIdentifier[]): KafkaBatchResponse {
-  return { batchItemFailures: failures.map((f) => ({ itemIdentifier: { partition: f.partition, offset: f.offset } })) };
+  return {
+    batchItemFailures: failures.map((f) => ({
+      itemIdentifier: { partition: f.partition, offset: f.offset },
+    })),
+  };
 }

@@ -1,5 +1,10 @@
 import { PutObjectCommand, type S3Client } from '@aws-sdk/client-s3';
-import { decodeHeaders, type KafkaEventRecord, type KafkaEventSource, type KafkaHeader } from './kafka-event.ts';
+import {
+  decodeHeaders,
+  type KafkaEventRecord,
+  type KafkaEventSource,
+  type KafkaHeader,
+} from './kafka-event.ts';
 import type { DeadLetterReason } from './prepare-record.ts';
 
 /** One line of a dead-letter object: where the record came from, why it failed, its raw bytes. */
@@ -74,7 +79,12 @@ export async function writeDeadLetters(
   const key = deadLetterKey(target.prefix, letters, now);
   const body = letters.map((l) => JSON.stringify(l)).join('\n') + '\n';
   await s3.send(
-    new PutObjectCommand({ Bucket: target.bucket, Key: key, Body: body, ContentType: 'application/x-ndjson' }),
+    new PutObjectCommand({
+      Bucket: target.bucket,
+      Key: key,
+      Body: body,
+      ContentType: 'application/x-ndjson',
+    }),
     abortSignal ? { abortSignal } : {},
   );
   return key;

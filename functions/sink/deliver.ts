@@ -1,4 +1,8 @@
-import { PutRecordBatchCommand, type FirehoseClient, type PutRecordBatchCommandOutput } from '@aws-sdk/client-firehose';
+import {
+  PutRecordBatchCommand,
+  type FirehoseClient,
+  type PutRecordBatchCommandOutput,
+} from '@aws-sdk/client-firehose';
 import type { S3Client } from '@aws-sdk/client-s3';
 import type { Log } from '../lib/logger.ts';
 import { fullJitterDelay } from './backoff.ts';
@@ -80,10 +84,25 @@ interface Part {
 const MIN_CALL_BUDGET_MS = 100;
 
 const RETRYABLE_NAMES = new Set([
-  'ServiceUnavailableException', 'ThrottlingException', 'LimitExceededException', 'TooManyRequestsException',
-  'InternalFailure', 'InternalFailureException', 'InternalServerError', 'InternalServerException',
-  'RequestTimeout', 'RequestTimeoutException', 'TimeoutError', 'AbortError',
-  'ECONNRESET', 'ECONNREFUSED', 'ECONNABORTED', 'EPIPE', 'ETIMEDOUT', 'EAI_AGAIN', 'NetworkingError',
+  'ServiceUnavailableException',
+  'ThrottlingException',
+  'LimitExceededException',
+  'TooManyRequestsException',
+  'InternalFailure',
+  'InternalFailureException',
+  'InternalServerError',
+  'InternalServerException',
+  'RequestTimeout',
+  'RequestTimeoutException',
+  'TimeoutError',
+  'AbortError',
+  'ECONNRESET',
+  'ECONNREFUSED',
+  'ECONNABORTED',
+  'EPIPE',
+  'ETIMEDOUT',
+  'EAI_AGAIN',
+  'NetworkingError',
 ]);
 
 /**
@@ -92,7 +111,13 @@ const RETRYABLE_NAMES = new Set([
  */
 export function isRetryableCallError(err: unknown): boolean {
   if (err instanceof TypeError || err instanceof RangeError || err instanceof ReferenceError) return false;
-  const e = (err ?? {}) as { name?: string; code?: string; $fault?: string; $retryable?: unknown; $metadata?: { httpStatusCode?: number } };
+  const e = (err ?? {}) as {
+    name?: string;
+    code?: string;
+    $fault?: string;
+    $retryable?: unknown;
+    $metadata?: { httpStatusCode?: number };
+  };
   if (e.$retryable) return true;
   if ((e.name && RETRYABLE_NAMES.has(e.name)) || (e.code && RETRYABLE_NAMES.has(e.code))) return true;
   const status = e.$metadata?.httpStatusCode;
@@ -150,11 +175,15 @@ export async function deliverKafkaEvent(event: unknown, deps: DeliverDeps): Prom
     const first = part.items.find((it) => it.state !== 'delivered' && it.state !== 'dead');
     if (!first) continue;
     failures.push({ partition: part.batch.key, offset: first.record.offset });
-    stats.deliveredAhead += part.items.filter((it) => it.index > first.index && it.state === 'delivered').length;
+    stats.deliveredAhead += part.items.filter(
+      (it) => it.index > first.index && it.state === 'delivered',
+    ).length;
   }
   stats.reportedPartitions = failures.length;
   if (stats.deliveredAhead > 0) {
-    deps.log.warn('records delivered after the reported offset will be delivered again on retry', { deliveredAhead: stats.deliveredAhead });
+    deps.log.warn('records delivered after the reported offset will be delivered again on retry', {
+      deliveredAhead: stats.deliveredAhead,
+    });
   }
   return { response: batchResponse(failures), stats };
 }
@@ -177,7 +206,13 @@ async function settleDeadLetters(
       const budget = Math.min(deps.requestTimeoutMs, deps.remainingTimeMs() - deps.safetyMarginMs);
       try {
         if (budget < MIN_CALL_BUDGET_MS) throw new Error('no time left before the Lambda deadline');
-        const key = await writeDeadLetters(deps.s3, { bucket: deps.deadLetterBucket, prefix: deps.deadLetterPrefix }, letters, now, AbortSignal.timeout(budget));
+        const key = await writeDeadLetters(
+          deps.s3,
+          { bucket: deps.deadLetterBucket, prefix: deps.deadLetterPrefix },
+          letters,
+          now,
+          AbortSignal.timeout(budget),
+        );
         for (const it of bad) it.state = 'dead';
         stats.deadLettered += bad.length;
         deps.log.warn('undeliverable records written to the dead-letter prefix', {
@@ -192,11 +227,14 @@ async function settleDeadLetters(
         // Not written means not handled: the partition stops at its first undeliverable record.
         for (const it of bad) it.state = 'blocked';
         part.cutoff = bad[0]!.index;
-        deps.log.error('dead-letter write failed; the partition is reported from its first undeliverable record', {
-          partition: part.batch.key,
-          offset: bad[0]!.record.offset,
-          error: err instanceof Error ? `${err.name}: ${err.message}` : String(err),
-        });
+        deps.log.error(
+          'dead-letter write failed; the partition is reported from its first undeliverable record',
+          {
+            partition: part.batch.key,
+            offset: bad[0]!.record.offset,
+            error: err instanceof Error ? `${err.name}: ${err.message}` : String(err),
+          },
+        );
       }
     }),
   );
@@ -208,7 +246,8 @@ function nextCall(parts: Part[]): Item[] {
   let bytes = 0;
   const fits = (it: Item) => {
     const size = (it.prepared as { data: Buffer }).data.length;
-    if (call.length === firehoseLimits.maxRecordsPerCall || bytes + size > firehoseLimits.maxBytesPerCall) return false;
+    if (call.length === firehoseLimits.maxRecordsPerCall || bytes + size > firehoseLimits.maxBytesPerCall)
+      return false;
     call.push(it);
     bytes += size;
     return true;
@@ -248,15 +287,24 @@ async function sendToFirehose(parts: Part[], deps: DeliverDeps, stats: DeliveryS
     const spare = deps.remainingTimeMs() - deps.safetyMarginMs - MIN_CALL_BUDGET_MS;
     if (spare < 0) {
       stats.timedOut = true;
-      deps.log.warn('stopping before the Lambda deadline; undelivered records are reported', { remainingMs: deps.remainingTimeMs(), attempt });
+      deps.log.warn('stopping before the Lambda deadline; undelivered records are reported', {
+        remainingMs: deps.remainingTimeMs(),
+        attempt,
+      });
       return;
     }
-    const delay = Math.min(spare, fullJitterDelay(attempt, deps.retryBaseDelayMs, deps.retryMaxDelayMs, deps.random));
+    const delay = Math.min(
+      spare,
+      fullJitterDelay(attempt, deps.retryBaseDelayMs, deps.retryMaxDelayMs, deps.random),
+    );
     if (delay > 0) await deps.sleep(delay);
     const budget = Math.min(deps.requestTimeoutMs, deps.remainingTimeMs() - deps.safetyMarginMs);
     if (budget < MIN_CALL_BUDGET_MS) {
       stats.timedOut = true;
-      deps.log.warn('stopping before the Lambda deadline; undelivered records are reported', { remainingMs: deps.remainingTimeMs(), attempt });
+      deps.log.warn('stopping before the Lambda deadline; undelivered records are reported', {
+        remainingMs: deps.remainingTimeMs(),
+        attempt,
+      });
       return;
     }
 
@@ -264,7 +312,10 @@ async function sendToFirehose(parts: Part[], deps: DeliverDeps, stats: DeliveryS
     let out: PutRecordBatchCommandOutput;
     try {
       out = await deps.firehose.send(
-        new PutRecordBatchCommand({ DeliveryStreamName: deps.streamName, Records: call.map((it) => ({ Data: (it.prepared as { data: Buffer }).data })) }),
+        new PutRecordBatchCommand({
+          DeliveryStreamName: deps.streamName,
+          Records: call.map((it) => ({ Data: (it.prepared as { data: Buffer }).data })),
+        }),
         { abortSignal: AbortSignal.timeout(budget) },
       );
     } catch (err) {
@@ -272,11 +323,19 @@ async function sendToFirehose(parts: Part[], deps: DeliverDeps, stats: DeliveryS
       const detail = err instanceof Error ? `${err.name}: ${err.message}` : String(err);
       if (!isRetryableCallError(err)) {
         stats.permanentError = detail;
-        deps.log.error('Firehose rejected the call; not retrying', { stream: deps.streamName, error: detail, records: call.length });
+        deps.log.error('Firehose rejected the call; not retrying', {
+          stream: deps.streamName,
+          error: detail,
+          records: call.length,
+        });
         return;
       }
       failedCalls++;
-      deps.log.warn('Firehose call failed; retrying with backoff', { error: detail, attempt: attempt + 1, records: call.length });
+      deps.log.warn('Firehose call failed; retrying with backoff', {
+        error: detail,
+        attempt: attempt + 1,
+        records: call.length,
+      });
       continue;
     }
     failedCalls = 0;
@@ -305,8 +364,14 @@ async function sendToFirehose(parts: Part[], deps: DeliverDeps, stats: DeliveryS
     }
     if (failed > 0) {
       stats.failedPuts += failed;
-      const codes = [...new Set(call.map((_, i) => responses[i]?.ErrorCode).filter((c): c is string => Boolean(c)))];
-      deps.log.info('Firehose rejected some records; resending only those', { failed, of: call.length, errorCodes: codes });
+      const codes = [
+        ...new Set(call.map((_, i) => responses[i]?.ErrorCode).filter((c): c is string => Boolean(c))),
+      ];
+      deps.log.info('Firehose rejected some records; resending only those', {
+        failed,
+        of: call.length,
+        errorCodes: codes,
+      });
     }
   }
 }

@@ -36,7 +36,9 @@ function containerDeps(): SinkContainer {
   if (container) return container;
   const config = readSinkConfig(process.env);
   const built: SinkContainer = {
-    firehose: new FirehoseClient(awsClientConfig({ maxAttempts: 1, requestTimeoutMs: config.requestTimeoutMs })),
+    firehose: new FirehoseClient(
+      awsClientConfig({ maxAttempts: 1, requestTimeoutMs: config.requestTimeoutMs }),
+    ),
     s3: new S3Client(awsClientConfig()),
     streamName: config.streamName,
     deadLetterBucket: config.deadLetterBucket,
@@ -60,9 +62,15 @@ function containerDeps(): SinkContainer {
  * mappings, which invoke it in-process.
  */
 export function createSinkHandler(getDeps: () => SinkContainer, metrics: MetricsPort = noMetrics) {
-  return async function sink(event: unknown, context: Pick<Context, 'getRemainingTimeInMillis'>): Promise<KafkaBatchResponse> {
+  return async function sink(
+    event: unknown,
+    context: Pick<Context, 'getRemainingTimeInMillis'>,
+  ): Promise<KafkaBatchResponse> {
     const deps = getDeps();
-    const { response, stats } = await deliverKafkaEvent(event, { ...deps, remainingTimeMs: () => context.getRemainingTimeInMillis() });
+    const { response, stats } = await deliverKafkaEvent(event, {
+      ...deps,
+      remainingTimeMs: () => context.getRemainingTimeInMillis(),
+    });
     deps.log.info('batch processed', { ...stats });
     recordSinkBatch(metrics, event, stats, deps.now());
     metrics.flush();
@@ -70,4 +78,6 @@ export function createSinkHandler(getDeps: () => SinkContainer, metrics: Metrics
   };
 }
 
-export const handler = middy(createSinkHandler(containerDeps, new PowertoolsMetrics())).use(injectLambdaContext(logger));
+export const handler = middy(createSinkHandler(containerDeps, new PowertoolsMetrics())).use(
+  injectLambdaContext(logger),
+);

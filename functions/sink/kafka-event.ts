@@ -55,25 +55,37 @@ function isInt(v: unknown): v is number {
 }
 
 function checkRecord(r: unknown, where: string): asserts r is KafkaEventRecord {
-  if (r === null || typeof r !== 'object') throw new InvalidKafkaEventError(`${where}: record is not an object`);
+  if (r === null || typeof r !== 'object')
+    throw new InvalidKafkaEventError(`${where}: record is not an object`);
   const rec = r as Record<string, unknown>;
-  if (typeof rec.topic !== 'string' || rec.topic === '') throw new InvalidKafkaEventError(`${where}: topic must be a non-empty string`);
-  if (!isInt(rec.partition)) throw new InvalidKafkaEventError(`${where}: partition must be a non-negative integer`);
+  if (typeof rec.topic !== 'string' || rec.topic === '')
+    throw new InvalidKafkaEventError(`${where}: topic must be a non-empty string`);
+  if (!isInt(rec.partition))
+    throw new InvalidKafkaEventError(`${where}: partition must be a non-negative integer`);
   if (!isInt(rec.offset)) throw new InvalidKafkaEventError(`${where}: offset must be a non-negative integer`);
-  if (rec.key !== undefined && rec.key !== null && typeof rec.key !== 'string') throw new InvalidKafkaEventError(`${where}: key must be a base64 string or null`);
-  if (rec.value !== undefined && rec.value !== null && typeof rec.value !== 'string') throw new InvalidKafkaEventError(`${where}: value must be a base64 string or null`);
-  if (rec.headers !== undefined && rec.headers !== null && !Array.isArray(rec.headers)) throw new InvalidKafkaEventError(`${where}: headers must be an array`);
+  if (rec.key !== undefined && rec.key !== null && typeof rec.key !== 'string')
+    throw new InvalidKafkaEventError(`${where}: key must be a base64 string or null`);
+  if (rec.value !== undefined && rec.value !== null && typeof rec.value !== 'string')
+    throw new InvalidKafkaEventError(`${where}: value must be a base64 string or null`);
+  if (rec.headers !== undefined && rec.headers !== null && !Array.isArray(rec.headers))
+    throw new InvalidKafkaEventError(`${where}: headers must be an array`);
 }
 
 /**
  * Checks the event's shape and returns its partitions, each with its records in offset order
  * (Lambda already delivers them so; sorting keeps "first undelivered" correct regardless).
  */
-export function readKafkaEvent(event: unknown): { source: KafkaEventSource; eventSourceArn: string | undefined; partitions: PartitionBatch[] } {
+export function readKafkaEvent(event: unknown): {
+  source: KafkaEventSource;
+  eventSourceArn: string | undefined;
+  partitions: PartitionBatch[];
+} {
   if (event === null || typeof event !== 'object') throw new InvalidKafkaEventError('event is not an object');
   const e = event as Record<string, unknown>;
   if (e.eventSource !== 'aws:kafka' && e.eventSource !== 'SelfManagedKafka') {
-    throw new InvalidKafkaEventError(`eventSource '${String(e.eventSource)}' is not aws:kafka or SelfManagedKafka`);
+    throw new InvalidKafkaEventError(
+      `eventSource '${String(e.eventSource)}' is not aws:kafka or SelfManagedKafka`,
+    );
   }
   if (e.records === null || typeof e.records !== 'object' || Array.isArray(e.records)) {
     throw new InvalidKafkaEventError('records must be an object keyed by "<topic>-<partition>"');
@@ -87,14 +99,26 @@ export function readKafkaEvent(event: unknown): { source: KafkaEventSource; even
     const first = records[0]!;
     for (const r of records) {
       if (r.topic !== first.topic || r.partition !== first.partition) {
-        throw new InvalidKafkaEventError(`records['${key}'] mixes topic-partitions (${first.topic}-${first.partition} and ${r.topic}-${r.partition})`);
+        throw new InvalidKafkaEventError(
+          `records['${key}'] mixes topic-partitions (${first.topic}-${first.partition} and ${r.topic}-${r.partition})`,
+        );
       }
     }
     let ordered = true;
-    for (let i = 1; i < records.length; i++) if (records[i]!.offset <= records[i - 1]!.offset) ordered = false;
-    partitions.push({ key, topic: first.topic, partition: first.partition, records: ordered ? records : [...records].sort((a, b) => a.offset - b.offset) });
+    for (let i = 1; i < records.length; i++)
+      if (records[i]!.offset <= records[i - 1]!.offset) ordered = false;
+    partitions.push({
+      key,
+      topic: first.topic,
+      partition: first.partition,
+      records: ordered ? records : [...records].sort((a, b) => a.offset - b.offset),
+    });
   }
-  return { source: e.eventSource, eventSourceArn: typeof e.eventSourceArn === 'string' ? e.eventSourceArn : undefined, partitions };
+  return {
+    source: e.eventSource,
+    eventSourceArn: typeof e.eventSourceArn === 'string' ? e.eventSourceArn : undefined,
+    partitions,
+  };
 }
 
 export interface KafkaHeader {

@@ -3,11 +3,7 @@ import { firehoseLimits } from './limits.ts';
 
 /** Why a record can never be delivered to Firehose (it goes to the dead-letter prefix instead). */
 export type DeadLetterReason =
-  | 'VALUE_MISSING'
-  | 'VALUE_NOT_BASE64'
-  | 'VALUE_NOT_JSON'
-  | 'PARTITION_FIELDS_INVALID'
-  | 'RECORD_TOO_LARGE';
+  'VALUE_MISSING' | 'VALUE_NOT_BASE64' | 'VALUE_NOT_JSON' | 'PARTITION_FIELDS_INVALID' | 'RECORD_TOO_LARGE';
 
 export type PreparedRecord =
   | { ok: true; /** The JSON line: the value's bytes followed by one '\n'. */ data: Buffer }
@@ -64,7 +60,11 @@ export function prepareRecord(value: string | null | undefined, arena?: LineAren
   // fewer bytes than its length implies: checking the count is the (linear, native) validation.
   const n = value.length % 4 === 0 ? Buffer.byteLength(value, 'base64') : -1;
   if (n > firehoseLimits.maxRecordBytes - 1) {
-    return { ok: false, reason: 'RECORD_TOO_LARGE', detail: `value is ${n} bytes; with its newline it exceeds Firehose's ${firehoseLimits.maxRecordBytes}-byte record limit` };
+    return {
+      ok: false,
+      reason: 'RECORD_TOO_LARGE',
+      detail: `value is ${n} bytes; with its newline it exceeds Firehose's ${firehoseLimits.maxRecordBytes}-byte record limit`,
+    };
   }
   let data: Buffer | undefined;
   if (n > 0 && arena && arena.buffer.length - arena.offset >= n + 1) {
@@ -89,10 +89,18 @@ export function prepareRecord(value: string | null | undefined, arena?: LineAren
   }
   const event = parsed as { app_id?: unknown; ingest_time?: unknown };
   if (typeof event.app_id !== 'string' || !APP_ID.test(event.app_id)) {
-    return { ok: false, reason: 'PARTITION_FIELDS_INVALID', detail: 'app_id must be a string of letters, digits, _ . - (at most 128)' };
+    return {
+      ok: false,
+      reason: 'PARTITION_FIELDS_INVALID',
+      detail: 'app_id must be a string of letters, digits, _ . - (at most 128)',
+    };
   }
   if (typeof event.ingest_time !== 'number' || !Number.isFinite(event.ingest_time) || event.ingest_time < 0) {
-    return { ok: false, reason: 'PARTITION_FIELDS_INVALID', detail: 'ingest_time must be a millisecond epoch number' };
+    return {
+      ok: false,
+      reason: 'PARTITION_FIELDS_INVALID',
+      detail: 'ingest_time must be a millisecond epoch number',
+    };
   }
   if (data.indexOf(LF) < n || data.indexOf(CR) !== -1) {
     for (let i = 0; i < n; i++) if (data[i] === LF || data[i] === CR) data[i] = SPACE;

@@ -28,7 +28,12 @@ export interface RedriveRouteDeps {
 }
 
 function dryRunOf(event: APIGatewayProxyEventV2): boolean {
-  const raw = event.body === undefined ? '' : event.isBase64Encoded ? Buffer.from(event.body, 'base64').toString('utf8') : event.body;
+  const raw =
+    event.body === undefined
+      ? ''
+      : event.isBase64Encoded
+        ? Buffer.from(event.body, 'base64').toString('utf8')
+        : event.body;
   if (raw.trim() === '') return false;
   let body: unknown;
   try {
@@ -36,11 +41,13 @@ function dryRunOf(event: APIGatewayProxyEventV2): boolean {
   } catch {
     throw new BadRequestError('the body must be a JSON object such as {"dryRun": true}');
   }
-  if (body === null || typeof body !== 'object' || Array.isArray(body)) throw new BadRequestError('the body must be a JSON object such as {"dryRun": true}');
+  if (body === null || typeof body !== 'object' || Array.isArray(body))
+    throw new BadRequestError('the body must be a JSON object such as {"dryRun": true}');
   const { dryRun, ...rest } = body as Record<string, unknown>;
   const unknown = Object.keys(rest);
   if (unknown.length > 0) throw new BadRequestError(`unknown field '${unknown[0]}' (only dryRun)`);
-  if (dryRun !== undefined && typeof dryRun !== 'boolean') throw new BadRequestError('dryRun must be true or false');
+  if (dryRun !== undefined && typeof dryRun !== 'boolean')
+    throw new BadRequestError('dryRun must be true or false');
   return dryRun === true;
 }
 
@@ -54,7 +61,11 @@ export function createRedriveRoute(getDeps: () => RedriveRouteDeps, log: Log) {
       const deps = getDeps();
       const pipeline = await deps.store.get(id);
       if (!pipeline) throw new PipelineNotFoundError(id);
-      if (pipeline.sink.mode !== 'lambda') throw new HttpError(409, `pipeline ${id} uses the ${pipeline.sink.mode} sink: redrive replays lambda-mode sinks only`);
+      if (pipeline.sink.mode !== 'lambda')
+        throw new HttpError(
+          409,
+          `pipeline ${id} uses the ${pipeline.sink.mode} sink: redrive replays lambda-mode sinks only`,
+        );
       const report = await redrivePipeline(
         { pipelineId: id, topic: pipeline.kafka.topic, mappingUuid: pipeline.resources.mappingUuid },
         { dryRun, maxObjects: MAX_OBJECTS_PER_CALL },
@@ -74,18 +85,28 @@ function containerDeps(): RedriveRouteDeps {
   if (container) return container;
   const sink = readSinkConfig(process.env);
   container = {
-    store: new DynamoPipelineStore({ client: createDocumentClient(), tableName: requiredString(process.env, 'PIPELINES_TABLE') }),
+    store: new DynamoPipelineStore({
+      client: createDocumentClient(),
+      tableName: requiredString(process.env, 'PIPELINES_TABLE'),
+    }),
     redrive: {
       bucket: sink.deadLetterBucket,
       s3: new S3Client(awsClientConfig()),
-      firehose: new FirehoseClient(awsClientConfig({ maxAttempts: 1, requestTimeoutMs: sink.requestTimeoutMs })),
+      firehose: new FirehoseClient(
+        awsClientConfig({ maxAttempts: 1, requestTimeoutMs: sink.requestTimeoutMs }),
+      ),
       streamName: sink.streamName,
       deadLetterBucket: sink.deadLetterBucket,
       deadLetterPrefix: sink.deadLetterPrefix,
       sleep: (ms) => new Promise((r) => setTimeout(r, ms)),
       random: Math.random,
       now: Date.now,
-      log: { debug: (m, e) => logger.debug(m, e ?? {}), info: (m, e) => logger.info(m, e ?? {}), warn: (m, e) => logger.warn(m, e ?? {}), error: (m, e) => logger.error(m, e ?? {}) },
+      log: {
+        debug: (m, e) => logger.debug(m, e ?? {}),
+        info: (m, e) => logger.info(m, e ?? {}),
+        warn: (m, e) => logger.warn(m, e ?? {}),
+        error: (m, e) => logger.error(m, e ?? {}),
+      },
       safetyMarginMs: sink.safetyMarginMs,
       retryBaseDelayMs: sink.retryBaseDelayMs,
       retryMaxDelayMs: sink.retryMaxDelayMs,

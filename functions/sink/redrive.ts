@@ -15,7 +15,13 @@
  * and moving it, the next run delivers it again (at least once; duplicates carry the same
  * `event_id`). `dryRun` lists what would be replayed and changes nothing.
  */
-import { CopyObjectCommand, DeleteObjectCommand, GetObjectCommand, ListObjectsV2Command, type S3Client } from '@aws-sdk/client-s3';
+import {
+  CopyObjectCommand,
+  DeleteObjectCommand,
+  GetObjectCommand,
+  ListObjectsV2Command,
+  type S3Client,
+} from '@aws-sdk/client-s3';
 import type { DeadLetter } from './dead-letter.ts';
 import { deliverKafkaEvent, type DeliverDeps } from './deliver.ts';
 import { prepareRecord } from './prepare-record.ts';
@@ -66,7 +72,13 @@ async function listKeys(s3: S3Client, bucket: string, prefix: string): Promise<s
   const keys: string[] = [];
   let token: string | undefined;
   do {
-    const page = await s3.send(new ListObjectsV2Command({ Bucket: bucket, Prefix: prefix, ...(token ? { ContinuationToken: token } : {}) }));
+    const page = await s3.send(
+      new ListObjectsV2Command({
+        Bucket: bucket,
+        Prefix: prefix,
+        ...(token ? { ContinuationToken: token } : {}),
+      }),
+    );
     for (const o of page.Contents ?? []) if (o.Key) keys.push(o.Key);
     token = page.IsTruncated ? page.NextContinuationToken : undefined;
   } while (token);
@@ -78,7 +90,8 @@ async function readText(s3: S3Client, bucket: string, key: string): Promise<stri
   return (await object.Body?.transformToString('utf8')) ?? '';
 }
 
-const recordCount = (event: KafkaEventShape) => Object.values(event.records).reduce((n, list) => n + list.length, 0);
+const recordCount = (event: KafkaEventShape) =>
+  Object.values(event.records).reduce((n, list) => n + list.length, 0);
 
 /** The Kafka event a dead-letter object's records came from (one topic partition). */
 function eventOfDeadLetters(letters: readonly DeadLetter[]): KafkaEventShape {
@@ -86,13 +99,22 @@ function eventOfDeadLetters(letters: readonly DeadLetter[]): KafkaEventShape {
   for (const l of letters) {
     const list = (records[`${l.topic}-${l.partition}`] ??= []);
     list.push({
-      topic: l.topic, partition: l.partition, offset: l.offset, timestamp: l.timestamp, timestampType: l.timestampType ?? 'CREATE_TIME',
-      ...(l.key !== null ? { key: l.key } : {}), value: l.value,
+      topic: l.topic,
+      partition: l.partition,
+      offset: l.offset,
+      timestamp: l.timestamp,
+      timestampType: l.timestampType ?? 'CREATE_TIME',
+      ...(l.key !== null ? { key: l.key } : {}),
+      value: l.value,
       headers: l.headers.map((h) => ({ [h.name]: Array.from(Buffer.from(h.value, 'utf8')) })),
     });
   }
   const first = letters[0];
-  return { eventSource: first?.eventSource ?? 'aws:kafka', ...(first?.eventSourceArn ? { eventSourceArn: first.eventSourceArn } : {}), records };
+  return {
+    eventSource: first?.eventSource ?? 'aws:kafka',
+    ...(first?.eventSourceArn ? { eventSourceArn: first.eventSourceArn } : {}),
+    records,
+  };
 }
 
 /** Runs the sink core on one stored event; a reason when anything stayed undelivered. */
@@ -106,7 +128,13 @@ async function deliver(event: KafkaEventShape, deps: RedriveDeps): Promise<strin
 
 async function move(s3: S3Client, bucket: string, key: string): Promise<string> {
   const to = `${REDRIVEN_PREFIX}${key}`;
-  await s3.send(new CopyObjectCommand({ Bucket: bucket, Key: to, CopySource: `${bucket}/${key.split('/').map(encodeURIComponent).join('/')}` }));
+  await s3.send(
+    new CopyObjectCommand({
+      Bucket: bucket,
+      Key: to,
+      CopySource: `${bucket}/${key.split('/').map(encodeURIComponent).join('/')}`,
+    }),
+  );
   await s3.send(new DeleteObjectCommand({ Bucket: bucket, Key: key }));
   return to;
 }
@@ -115,11 +143,24 @@ async function move(s3: S3Client, bucket: string, key: string): Promise<string> 
  * `maxObjects` bounds the work of one call (the admin route answers within API Gateway's 30 s);
  * what is left is counted in `remainingObjects`.
  */
-export async function redrivePipeline(target: RedriveTarget, options: { dryRun: boolean; maxObjects?: number }, deps: RedriveDeps): Promise<RedriveReport> {
-  const report: RedriveReport = { pipelineId: target.pipelineId, dryRun: options.dryRun, objects: [], replayedRecords: 0, keptRecords: 0, remainingObjects: 0 };
+export async function redrivePipeline(
+  target: RedriveTarget,
+  options: { dryRun: boolean; maxObjects?: number },
+  deps: RedriveDeps,
+): Promise<RedriveReport> {
+  const report: RedriveReport = {
+    pipelineId: target.pipelineId,
+    dryRun: options.dryRun,
+    objects: [],
+    replayedRecords: 0,
+    keptRecords: 0,
+    remainingObjects: 0,
+  };
   const max = options.maxObjects ?? Number.POSITIVE_INFINITY;
   const sources: Array<{ kind: RedriveObject['kind']; prefix: string }> = [
-    ...(target.mappingUuid ? [{ kind: 'on-failure' as const, prefix: `aws/lambda/${target.mappingUuid}/` }] : []),
+    ...(target.mappingUuid
+      ? [{ kind: 'on-failure' as const, prefix: `aws/lambda/${target.mappingUuid}/` }]
+      : []),
     { kind: 'dead-letter', prefix: `${deps.deadLetterPrefix}topic=${target.topic}/` },
   ];
   for (const source of sources) {
@@ -134,12 +175,24 @@ export async function redrivePipeline(target: RedriveTarget, options: { dryRun: 
       if (source.kind === 'on-failure') {
         event = (JSON.parse(text) as { payload: KafkaEventShape }).payload;
       } else {
-        const letters = text.split('\n').filter((l) => l.trim() !== '').map((l) => JSON.parse(l) as DeadLetter);
-        const still = letters.map((l) => prepareRecord(l.value)).filter((p) => !p.ok).map((p) => (p.ok ? '' : p.reason));
-        if (still.length > 0) unfit = `${still.length} of ${letters.length} record(s) still undeliverable (${[...new Set(still)].join(', ')})`;
+        const letters = text
+          .split('\n')
+          .filter((l) => l.trim() !== '')
+          .map((l) => JSON.parse(l) as DeadLetter);
+        const still = letters
+          .map((l) => prepareRecord(l.value))
+          .filter((p) => !p.ok)
+          .map((p) => (p.ok ? '' : p.reason));
+        if (still.length > 0)
+          unfit = `${still.length} of ${letters.length} record(s) still undeliverable (${[...new Set(still)].join(', ')})`;
         event = eventOfDeadLetters(letters);
       }
-      const entry: RedriveObject = { key, kind: source.kind, records: recordCount(event), status: options.dryRun ? 'would replay' : 'replayed' };
+      const entry: RedriveObject = {
+        key,
+        kind: source.kind,
+        records: recordCount(event),
+        status: options.dryRun ? 'would replay' : 'replayed',
+      };
       if (unfit !== undefined) {
         Object.assign(entry, { status: 'kept', reason: unfit });
       } else if (!options.dryRun) {

@@ -15,7 +15,12 @@ function batchShape(event: unknown): { topic: string | undefined; oldest: number
     if (!Array.isArray(list)) continue;
     for (const r of list as { topic?: unknown; timestamp?: unknown }[]) {
       if (topic === undefined && typeof r?.topic === 'string') topic = r.topic;
-      if (typeof r?.timestamp === 'number' && Number.isFinite(r.timestamp) && (oldest === undefined || r.timestamp < oldest)) oldest = r.timestamp;
+      if (
+        typeof r?.timestamp === 'number' &&
+        Number.isFinite(r.timestamp) &&
+        (oldest === undefined || r.timestamp < oldest)
+      )
+        oldest = r.timestamp;
     }
   }
   return { topic, oldest };
@@ -26,7 +31,12 @@ function batchShape(event: unknown): { topic: string | undefined; oldest: number
  * Firehose retries (records resent + calls retried), partitions reported back to Lambda, and
  * the batch age (now − the oldest record's Kafka timestamp), all with dimension `topic`.
  */
-export function recordSinkBatch(metrics: MetricsPort, event: unknown, stats: DeliveryStats, now: number): void {
+export function recordSinkBatch(
+  metrics: MetricsPort,
+  event: unknown,
+  stats: DeliveryStats,
+  now: number,
+): void {
   const { topic, oldest } = batchShape(event);
   const dims: Record<string, string> = topic === undefined ? {} : { topic };
   metrics.count(MetricName.RecordsDelivered, stats.delivered, dims);

@@ -17,7 +17,13 @@ import { mkdirSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { systemClock, type Clock } from './clock.ts';
 import { AwsError } from './errors.ts';
-import { parseFaultUpdate, type FaultState, type RecordErrorCode, type ThrottleErrorCode, type ThrottleSetting } from './firehose/faults.ts';
+import {
+  parseFaultUpdate,
+  type FaultState,
+  type RecordErrorCode,
+  type ThrottleErrorCode,
+  type ThrottleSetting,
+} from './firehose/faults.ts';
 import { FirehoseService, type StreamStatus } from './firehose/service.ts';
 import { openKafkaSource, type OpenKafkaSource } from './lambda/kafka-source.ts';
 import type { Json } from './lambda/mappings.ts';
@@ -82,7 +88,12 @@ export interface LocalAwsOptions {
    */
   msk?: { cluster?: Partial<DevClusterSettings>; clusters?: ClusterOverrides[] };
   /** MSK Connect state transition delays (defaults: plugin 500 ms, connector 1000 ms, delete 500 ms). */
-  kafkaConnect?: { pluginDelayMs?: number; connectorDelayMs?: number; deleteDelayMs?: number; writeRetryBackoffMs?: number };
+  kafkaConnect?: {
+    pluginDelayMs?: number;
+    connectorDelayMs?: number;
+    deleteDelayMs?: number;
+    writeRetryBackoffMs?: number;
+  };
   /**
    * The Kafka brokers' fault hooks, served as `/_local/kafka/brokers/...` (the endpoint does not
    * own the brokers; whoever started them passes their controls here).
@@ -150,7 +161,11 @@ export interface EventSourceMappingControls {
 
 export interface SecretsManagerControls {
   /** Creates the secret unless it exists; returns its ARN and (existing or new) SecretString. */
-  ensure(name: string, secretString: () => string, description?: string): { arn: string; secretString: string };
+  ensure(
+    name: string,
+    secretString: () => string,
+    description?: string,
+  ): { arn: string; secretString: string };
 }
 
 export interface LocalAws {
@@ -171,7 +186,11 @@ export interface LocalAws {
   close(): Promise<void>;
 }
 
-const okJson = (body: unknown, status = 200): AwsResponse => ({ status, headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) });
+const okJson = (body: unknown, status = 200): AwsResponse => ({
+  status,
+  headers: { 'content-type': 'application/json' },
+  body: JSON.stringify(body),
+});
 
 export async function startLocalAws(options: LocalAwsOptions): Promise<LocalAws> {
   const dataDir = resolve(options.dataDir);
@@ -198,7 +217,10 @@ export async function startLocalAws(options: LocalAwsOptions): Promise<LocalAws>
     connectionFor: (arn: string, scramSecretArn: string | undefined) => {
       const connection = msk.connectionFor(arn, scramSecretArn);
       const caPem = options.kafka?.caPem;
-      return connection && (caPem !== undefined && connection.auth !== 'none' ? { ...connection, caPem } : connection);
+      return (
+        connection &&
+        (caPem !== undefined && connection.auth !== 'none' ? { ...connection, caPem } : connection)
+      );
     },
   };
   const secretsManager = new SecretsManagerService({ dataDir, region, accountId });
@@ -220,14 +242,17 @@ export async function startLocalAws(options: LocalAwsOptions): Promise<LocalAws>
     beforeWrite: () => {
       const error = faults.failNow('s3', 'PutObject');
       if (error === undefined) return undefined;
-      return error.status >= 500 ? new RetriableWriteError(`${error.code}: ${error.message}`) : new Error(`${error.code}: ${error.message}`);
+      return error.status >= 500
+        ? new RetriableWriteError(`${error.code}: ${error.message}`)
+        : new Error(`${error.code}: ${error.message}`);
     },
   });
   const ec2 = new Ec2Service({ subnets: () => msk.subnets() });
   const parseBody = (request: AwsRequest): Record<string, unknown> => {
     try {
       const parsed: unknown = JSON.parse(request.body.toString('utf8') || '{}');
-      if (parsed === null || typeof parsed !== 'object' || Array.isArray(parsed)) throw new Error('the body must be a JSON object');
+      if (parsed === null || typeof parsed !== 'object' || Array.isArray(parsed))
+        throw new Error('the body must be a JSON object');
       return parsed as Record<string, unknown>;
     } catch (error) {
       throw new AwsError('ValidationException', error instanceof Error ? error.message : String(error), 400);
@@ -245,7 +270,21 @@ export async function startLocalAws(options: LocalAwsOptions): Promise<LocalAws>
     if (special !== undefined) return special;
     switch (route) {
       case 'GET /_local/health':
-        return okJson({ status: 'ok', services: ['firehose', 'lambda', 'states', 'dynamodb', 'kafka', 'kafkaconnect', 'ec2', 's3', 'secretsmanager'], dataDir });
+        return okJson({
+          status: 'ok',
+          services: [
+            'firehose',
+            'lambda',
+            'states',
+            'dynamodb',
+            'kafka',
+            'kafkaconnect',
+            'ec2',
+            's3',
+            'secretsmanager',
+          ],
+          dataDir,
+        });
       case 'GET /_local/firehose/faults':
         return okJson(firehose.faults.snapshot());
       case 'POST /_local/firehose/faults': {
@@ -254,7 +293,11 @@ export async function startLocalAws(options: LocalAwsOptions): Promise<LocalAws>
           update = parseFaultUpdate(JSON.parse(request.body.toString('utf8') || '{}'));
           firehose.faults.update(update);
         } catch (error) {
-          throw new AwsError('ValidationException', error instanceof Error ? error.message : String(error), 400);
+          throw new AwsError(
+            'ValidationException',
+            error instanceof Error ? error.message : String(error),
+            400,
+          );
         }
         log.info('firehose faults updated', { ...update });
         return okJson(firehose.faults.snapshot());
@@ -268,7 +311,9 @@ export async function startLocalAws(options: LocalAwsOptions): Promise<LocalAws>
       case 'GET /_local/firehose/streams':
         return okJson(firehose.streamStatuses());
       case 'GET /_local/lambda/event-source-mappings':
-        return okJson(lambda.describeAll().map((m) => ({ ...m, poller: lambda.stats(String(m.UUID)) ?? null })));
+        return okJson(
+          lambda.describeAll().map((m) => ({ ...m, poller: lambda.stats(String(m.UUID)) ?? null })),
+        );
       case 'GET /_local/msk/clusters':
         return okJson({ devClusterArn: msk.devArn ?? null, clusters: msk.list() });
       case 'POST /_local/msk/clusters':
@@ -276,7 +321,11 @@ export async function startLocalAws(options: LocalAwsOptions): Promise<LocalAws>
           return okJson({ clusterInfo: msk.register(parseBody(request) as ClusterOverrides) }, 201);
         } catch (error) {
           if (error instanceof AwsError) throw error;
-          throw new AwsError('ValidationException', error instanceof Error ? error.message : String(error), 400);
+          throw new AwsError(
+            'ValidationException',
+            error instanceof Error ? error.message : String(error),
+            400,
+          );
         }
       case 'DELETE /_local/msk/clusters': {
         const arn = request.query.get('arn') ?? '';
@@ -292,12 +341,20 @@ export async function startLocalAws(options: LocalAwsOptions): Promise<LocalAws>
           return okJson(kafkaConnect.setFaults(parseBody(request) as Partial<KafkaConnectFaults>));
         } catch (error) {
           if (error instanceof AwsError) throw error;
-          throw new AwsError('ValidationException', error instanceof Error ? error.message : String(error), 400);
+          throw new AwsError(
+            'ValidationException',
+            error instanceof Error ? error.message : String(error),
+            400,
+          );
         }
       case 'DELETE /_local/kafkaconnect/faults':
         return okJson(kafkaConnect.setFaults({ failNextPlugins: 0, failNextConnectors: 0 }));
       case 'GET /_local/stepfunctions/executions':
-        return okJson(stepFunctions.listAll(request.query.get('stateMachineArn') ?? undefined).map(({ events, ...e }) => ({ ...e, events: events.length })));
+        return okJson(
+          stepFunctions
+            .listAll(request.query.get('stateMachineArn') ?? undefined)
+            .map(({ events, ...e }) => ({ ...e, events: events.length })),
+        );
       default:
         return undefined;
     }
@@ -309,7 +366,17 @@ export async function startLocalAws(options: LocalAwsOptions): Promise<LocalAws>
       port: options.port ?? DEFAULT_PORT,
       ...(options.host !== undefined ? { host: options.host } : {}),
       accountId,
-      services: [firehose, lambda, stepFunctions, dynamodb, msk, kafkaConnect, ec2, new S3Service({ s3Root: join(dataDir, 's3') }), secretsManager],
+      services: [
+        firehose,
+        lambda,
+        stepFunctions,
+        dynamodb,
+        msk,
+        kafkaConnect,
+        ec2,
+        new S3Service({ s3Root: join(dataDir, 's3') }),
+        secretsManager,
+      ],
       control,
       faults,
     });
@@ -393,7 +460,8 @@ async function faultAndBrokerRoutes(
   brokers: KafkaBrokerControls | undefined,
   parseBody: (request: AwsRequest) => Record<string, unknown>,
 ): Promise<AwsResponse | undefined> {
-  const invalid = (error: unknown) => new AwsError('ValidationException', error instanceof Error ? error.message : String(error), 400);
+  const invalid = (error: unknown) =>
+    new AwsError('ValidationException', error instanceof Error ? error.message : String(error), 400);
   if (route === 'GET /_local/faults') return okJson(faults.snapshot());
   if (route === 'DELETE /_local/faults') {
     faults.clear();
@@ -418,7 +486,8 @@ async function faultAndBrokerRoutes(
     return okJson(faults.set(service, parsed));
   }
   if (!route.includes(' /_local/kafka/brokers')) return undefined;
-  if (brokers === undefined) throw new AwsError('ResourceNotFoundException', 'this endpoint was started without Kafka brokers', 404);
+  if (brokers === undefined)
+    throw new AwsError('ResourceNotFoundException', 'this endpoint was started without Kafka brokers', 404);
   if (route === 'GET /_local/kafka/brokers') return okJson({ brokers: brokers.list() });
   const action = /^POST \/_local\/kafka\/brokers\/([^/]+)\/(stop|start|delay)$/.exec(route);
   if (!action) return undefined;
@@ -426,13 +495,18 @@ async function faultAndBrokerRoutes(
   const nodeId = Number(rawId);
   const known = brokers.list().map((b) => b.nodeId);
   if (!/^\d+$/.test(rawId) || !known.includes(nodeId)) {
-    throw new AwsError('ResourceNotFoundException', `no broker with node id '${rawId}' (node ids: ${known.join(', ')})`, 404);
+    throw new AwsError(
+      'ResourceNotFoundException',
+      `no broker with node id '${rawId}' (node ids: ${known.join(', ')})`,
+      404,
+    );
   }
   if (verb === 'stop') await brokers.stop(nodeId);
   else if (verb === 'start') await brokers.start(nodeId);
   else {
     const ms = parseBody(request).ms;
-    if (typeof ms !== 'number' || !Number.isInteger(ms) || ms < 0 || ms > 600_000) throw invalid(new RangeError('ms must be an integer between 0 and 600000 (0 removes the delay)'));
+    if (typeof ms !== 'number' || !Number.isInteger(ms) || ms < 0 || ms > 600_000)
+      throw invalid(new RangeError('ms must be an integer between 0 and 600000 (0 removes the delay)'));
     brokers.delay(nodeId, ms);
   }
   log.info(`kafka broker ${verb}`, { nodeId });

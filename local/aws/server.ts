@@ -4,7 +4,13 @@
  * the endpoint's own controls (fault switches, flush), not AWS APIs.
  */
 import { randomUUID } from 'node:crypto';
-import { createServer, type IncomingHttpHeaders, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import {
+  createServer,
+  type IncomingHttpHeaders,
+  type IncomingMessage,
+  type Server,
+  type ServerResponse,
+} from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { AwsError } from './errors.ts';
 import { log } from './logger.ts';
@@ -64,7 +70,12 @@ export interface EndpointServer {
 }
 
 /** Renders an AwsError in the given protocol. */
-export function renderError(error: AwsError, protocol: Protocol, requestId: string, messageMember: 'message' | 'Message' = 'message'): AwsResponse {
+export function renderError(
+  error: AwsError,
+  protocol: Protocol,
+  requestId: string,
+  messageMember: 'message' | 'Message' = 'message',
+): AwsResponse {
   if (protocol === 'json') {
     return {
       status: error.status,
@@ -73,7 +84,9 @@ export function renderError(error: AwsError, protocol: Protocol, requestId: stri
     };
   }
   if (protocol === 'rest-xml') {
-    const extra = Object.entries(error.extra).map(([k, v]) => `<${k}>${escapeXml(String(v))}</${k}>`).join('');
+    const extra = Object.entries(error.extra)
+      .map(([k, v]) => `<${k}>${escapeXml(String(v))}</${k}>`)
+      .join('');
     return {
       status: error.status,
       headers: { 'content-type': 'application/xml', 'x-amz-request-id': requestId },
@@ -82,13 +95,20 @@ export function renderError(error: AwsError, protocol: Protocol, requestId: stri
   }
   return {
     status: error.status,
-    headers: { 'content-type': 'application/json', 'x-amzn-requestid': requestId, 'x-amzn-errortype': error.code },
+    headers: {
+      'content-type': 'application/json',
+      'x-amzn-requestid': requestId,
+      'x-amzn-errortype': error.code,
+    },
     body: JSON.stringify({ Type: 'User', [messageMember]: error.message, ...error.extra }),
   };
 }
 
 export function escapeXml(text: string): string {
-  return text.replace(/[<>&'"]/g, (c) => ({ '<': '&lt;', '>': '&gt;', '&': '&amp;', "'": '&apos;', '"': '&quot;' })[c] ?? c);
+  return text.replace(
+    /[<>&'"]/g,
+    (c) => ({ '<': '&lt;', '>': '&gt;', '&': '&amp;', "'": '&apos;', '"': '&quot;' })[c] ?? c,
+  );
 }
 
 function send(res: ServerResponse, response: AwsResponse, requestId: string, head = false): void {
@@ -117,7 +137,15 @@ export async function startEndpointServer(options: EndpointServerOptions): Promi
       return;
     }
     if (body === undefined) {
-      send(res, { status: 413, headers: { 'content-type': 'application/json', connection: 'close' }, body: JSON.stringify({ message: 'Request entity too large' }) }, requestId);
+      send(
+        res,
+        {
+          status: 413,
+          headers: { 'content-type': 'application/json', connection: 'close' },
+          body: JSON.stringify({ message: 'Request entity too large' }),
+        },
+        requestId,
+      );
       return;
     }
     const scope = requestScope(req.headers, url.pathname, url.searchParams);
@@ -135,10 +163,26 @@ export async function startEndpointServer(options: EndpointServerOptions): Promi
     if (url.pathname === '/_local' || url.pathname.startsWith('/_local/')) {
       try {
         const response = await options.control(request);
-        send(res, response ?? { status: 404, headers: { 'content-type': 'application/json' }, body: JSON.stringify({ message: `no control route ${request.method} ${url.pathname}` }) }, requestId);
+        send(
+          res,
+          response ?? {
+            status: 404,
+            headers: { 'content-type': 'application/json' },
+            body: JSON.stringify({ message: `no control route ${request.method} ${url.pathname}` }),
+          },
+          requestId,
+        );
       } catch (error) {
         const status = error instanceof AwsError ? error.status : 500;
-        send(res, { status, headers: { 'content-type': 'application/json' }, body: JSON.stringify({ message: error instanceof Error ? error.message : String(error) }) }, requestId);
+        send(
+          res,
+          {
+            status,
+            headers: { 'content-type': 'application/json' },
+            body: JSON.stringify({ message: error instanceof Error ? error.message : String(error) }),
+          },
+          requestId,
+        );
       }
       return;
     }
@@ -149,26 +193,55 @@ export async function startEndpointServer(options: EndpointServerOptions): Promi
       const message = scope
         ? `The local AWS endpoint does not provide the service '${scope.service}' (available: ${available})`
         : `Cannot tell which AWS service this request is for: no SigV4 credential scope (available: ${available})`;
-      const error = new AwsError(scope ? 'NotImplementedException' : 'MissingAuthenticationTokenException', message, scope ? 501 : 400);
+      const error = new AwsError(
+        scope ? 'NotImplementedException' : 'MissingAuthenticationTokenException',
+        message,
+        scope ? 501 : 400,
+      );
       const rendered = renderError(error, 'json', requestId);
       send(res, { ...rendered, headers: { ...rendered.headers, 'x-amzn-errortype': error.code } }, requestId);
       return;
     }
 
-    log.debug('request', { service: module.service, method: request.method, path: request.path, target: req.headers['x-amz-target'] });
+    log.debug('request', {
+      service: module.service,
+      method: request.method,
+      path: request.path,
+      target: req.headers['x-amz-target'],
+    });
     let response: AwsResponse;
     try {
       const target = req.headers['x-amz-target'];
-      await options.faults?.apply(module.service, operationOf(module.service, request.method, request.path, typeof target === 'string' ? target : undefined));
+      await options.faults?.apply(
+        module.service,
+        operationOf(
+          module.service,
+          request.method,
+          request.path,
+          typeof target === 'string' ? target : undefined,
+        ),
+      );
       response = await module.handle(request);
     } catch (error) {
       if (error instanceof AwsError) {
         log.debug('request failed', { service: module.service, code: error.code, message: error.message });
         response = renderError(error, module.protocol, requestId, module.messageMember?.(error.code));
       } else {
-        log.error('internal error', { service: module.service, error: error instanceof Error ? error.stack : String(error) });
-        const code = module.protocol === 'json' ? 'InternalFailure' : module.protocol === 'rest-xml' ? 'InternalError' : 'ServiceException';
-        const internal = new AwsError(code, 'The local endpoint failed to process the request; see its log', 500);
+        log.error('internal error', {
+          service: module.service,
+          error: error instanceof Error ? error.stack : String(error),
+        });
+        const code =
+          module.protocol === 'json'
+            ? 'InternalFailure'
+            : module.protocol === 'rest-xml'
+              ? 'InternalError'
+              : 'ServiceException';
+        const internal = new AwsError(
+          code,
+          'The local endpoint failed to process the request; see its log',
+          500,
+        );
         response = renderError(internal, module.protocol, requestId, 'Message');
       }
     }

@@ -26,13 +26,31 @@ export interface ServiceFault {
 
 /** The error codes a fault may raise, per service, with the HTTP status AWS answers them with. */
 export const FAULT_ERRORS: Readonly<Record<string, Readonly<Record<string, number>>>> = {
-  dynamodb: { InternalServerError: 500, ProvisionedThroughputExceededException: 400, ThrottlingException: 400, RequestLimitExceeded: 400 },
+  dynamodb: {
+    InternalServerError: 500,
+    ProvisionedThroughputExceededException: 400,
+    ThrottlingException: 400,
+    RequestLimitExceeded: 400,
+  },
   s3: { InternalError: 500, ServiceUnavailable: 503, SlowDown: 503, AccessDenied: 403 },
-  firehose: { ServiceUnavailableException: 503, LimitExceededException: 400, ResourceNotFoundException: 400, InternalFailure: 500 },
+  firehose: {
+    ServiceUnavailableException: 503,
+    LimitExceededException: 400,
+    ResourceNotFoundException: 400,
+    InternalFailure: 500,
+  },
   states: { ServiceUnavailable: 503, ThrottlingException: 400, InternalFailure: 500 },
   lambda: { ServiceException: 500, TooManyRequestsException: 429 },
-  kafka: { ServiceUnavailableException: 503, TooManyRequestsException: 429, InternalServerErrorException: 500 },
-  kafkaconnect: { ServiceUnavailableException: 503, TooManyRequestsException: 429, InternalServerErrorException: 500 },
+  kafka: {
+    ServiceUnavailableException: 503,
+    TooManyRequestsException: 429,
+    InternalServerErrorException: 500,
+  },
+  kafkaconnect: {
+    ServiceUnavailableException: 503,
+    TooManyRequestsException: 429,
+    InternalServerErrorException: 500,
+  },
   ec2: { InternalError: 500, RequestLimitExceeded: 503 },
 };
 
@@ -41,29 +59,56 @@ const FIELDS = ['errorRate', 'errorCode', 'latencyMs', 'hang', 'operations'] as 
 /** Parses `POST /_local/faults/{service}`; throws RangeError naming the bad field. */
 export function parseServiceFault(service: string, body: unknown): ServiceFault {
   const codes = FAULT_ERRORS[service];
-  if (codes === undefined) throw new RangeError(`no faults for service '${service}' (one of ${Object.keys(FAULT_ERRORS).join(', ')})`);
-  if (body === null || typeof body !== 'object' || Array.isArray(body)) throw new RangeError('the body must be a JSON object');
+  if (codes === undefined)
+    throw new RangeError(
+      `no faults for service '${service}' (one of ${Object.keys(FAULT_ERRORS).join(', ')})`,
+    );
+  if (body === null || typeof body !== 'object' || Array.isArray(body))
+    throw new RangeError('the body must be a JSON object');
   const input = body as Record<string, unknown>;
   for (const key of Object.keys(input)) {
-    if (!(FIELDS as readonly string[]).includes(key)) throw new RangeError(`unknown field '${key}' (${FIELDS.join(', ')})`);
+    if (!(FIELDS as readonly string[]).includes(key))
+      throw new RangeError(`unknown field '${key}' (${FIELDS.join(', ')})`);
   }
   const errorRate = input.errorRate ?? 0;
-  if (typeof errorRate !== 'number' || !(errorRate >= 0 && errorRate <= 1)) throw new RangeError('errorRate must be a number in [0, 1]');
+  if (typeof errorRate !== 'number' || !(errorRate >= 0 && errorRate <= 1))
+    throw new RangeError('errorRate must be a number in [0, 1]');
   const errorCode = input.errorCode ?? Object.keys(codes)[0]!;
-  if (typeof errorCode !== 'string' || codes[errorCode] === undefined) throw new RangeError(`errorCode must be one of ${Object.keys(codes).join(', ')} for ${service}`);
+  if (typeof errorCode !== 'string' || codes[errorCode] === undefined)
+    throw new RangeError(`errorCode must be one of ${Object.keys(codes).join(', ')} for ${service}`);
   const latencyMs = input.latencyMs ?? 0;
-  if (typeof latencyMs !== 'number' || !Number.isInteger(latencyMs) || latencyMs < 0 || latencyMs > 600_000) throw new RangeError('latencyMs must be an integer between 0 and 600000');
+  if (typeof latencyMs !== 'number' || !Number.isInteger(latencyMs) || latencyMs < 0 || latencyMs > 600_000)
+    throw new RangeError('latencyMs must be an integer between 0 and 600000');
   const hang = input.hang ?? false;
   if (typeof hang !== 'boolean') throw new RangeError('hang must be true or false');
   const operations = input.operations ?? null;
-  if (operations !== null && !(Array.isArray(operations) && operations.length > 0 && operations.every((o) => typeof o === 'string' && /^[A-Za-z]{1,64}$/.test(o)))) {
+  if (
+    operations !== null &&
+    !(
+      Array.isArray(operations) &&
+      operations.length > 0 &&
+      operations.every((o) => typeof o === 'string' && /^[A-Za-z]{1,64}$/.test(o))
+    )
+  ) {
     throw new RangeError('operations must be a non-empty array of operation names (e.g. ["PutObject"])');
   }
-  return { errorRate, errorCode, latencyMs, hang, operations: operations as string[] | null, stats: { calls: 0, failed: 0, delayed: 0 } };
+  return {
+    errorRate,
+    errorCode,
+    latencyMs,
+    hang,
+    operations: operations as string[] | null,
+    stats: { calls: 0, failed: 0, delayed: 0 },
+  };
 }
 
 /** The operation of a request, as faults name it. */
-export function operationOf(service: string, method: string, path: string, target: string | undefined): string {
+export function operationOf(
+  service: string,
+  method: string,
+  path: string,
+  target: string | undefined,
+): string {
   if (target !== undefined && target.includes('.')) return target.slice(target.lastIndexOf('.') + 1);
   if (service === 's3') {
     const hasKey = path.split('/').filter(Boolean).length > 1;
@@ -107,11 +152,16 @@ export class ServiceFaults {
    */
   failNow(service: string, operation: string): AwsError | undefined {
     const fault = this.#faults.get(service);
-    if (fault === undefined || (fault.operations !== null && !fault.operations.includes(operation))) return undefined;
+    if (fault === undefined || (fault.operations !== null && !fault.operations.includes(operation)))
+      return undefined;
     fault.stats.calls++;
     if (!(fault.errorRate > 0 && (fault.errorRate >= 1 || Math.random() < fault.errorRate))) return undefined;
     fault.stats.failed++;
-    return new AwsError(fault.errorCode, `injected fault: ${service} ${operation} failed (POST /_local/faults/${service})`, FAULT_ERRORS[service]?.[fault.errorCode] ?? 500);
+    return new AwsError(
+      fault.errorCode,
+      `injected fault: ${service} ${operation} failed (POST /_local/faults/${service})`,
+      FAULT_ERRORS[service]?.[fault.errorCode] ?? 500,
+    );
   }
 
   /**
@@ -139,7 +189,11 @@ export class ServiceFaults {
     if (fault.errorRate > 0 && (fault.errorRate >= 1 || Math.random() < fault.errorRate)) {
       fault.stats.failed++;
       const status = FAULT_ERRORS[service]?.[fault.errorCode] ?? 500;
-      throw new AwsError(fault.errorCode, `injected fault: ${service} ${operation} failed (POST /_local/faults/${service})`, status);
+      throw new AwsError(
+        fault.errorCode,
+        `injected fault: ${service} ${operation} failed (POST /_local/faults/${service})`,
+        status,
+      );
     }
   }
 }

@@ -53,7 +53,11 @@ function headerValue(headers: IncomingHttpHeaders, name: string): string | undef
  * The scope of a request: from the Authorization header, else a presigned query, else a
  * scope-less guess from `X-Amz-Target` or the Lambda path (region us-east-1).
  */
-export function requestScope(headers: IncomingHttpHeaders, path: string, query: URLSearchParams): CredentialScope | undefined {
+export function requestScope(
+  headers: IncomingHttpHeaders,
+  path: string,
+  query: URLSearchParams,
+): CredentialScope | undefined {
   const fromHeader = scopeFromAuthorization(headerValue(headers, 'authorization'));
   if (fromHeader) return fromHeader;
   const presigned = query.get('X-Amz-Credential');

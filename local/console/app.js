@@ -9,7 +9,8 @@ function el(tag, attrs = {}, ...children) {
     else if (k.startsWith('data-')) node.setAttribute(k, v);
     else node[k] = v;
   }
-  for (const c of children) node.append(c instanceof Node ? c : document.createTextNode(c == null ? '' : String(c)));
+  for (const c of children)
+    node.append(c instanceof Node ? c : document.createTextNode(c == null ? '' : String(c)));
   return node;
 }
 
@@ -18,7 +19,9 @@ const fmt = (n) => (n == null ? '–' : Number(n).toLocaleString('en-US'));
 function stepsList(steps) {
   const list = el('ol', { class: 'steps' });
   for (const s of [...(steps ?? [])].sort((a, b) => (a.seq ?? 0) - (b.seq ?? 0))) {
-    list.append(el('li', { 'data-step': s.name }, `${s.name}: ${s.status}${s.detail ? ` — ${s.detail}` : ''}`));
+    list.append(
+      el('li', { 'data-step': s.name }, `${s.name}: ${s.status}${s.detail ? ` — ${s.detail}` : ''}`),
+    );
   }
   return list;
 }
@@ -31,11 +34,28 @@ function pipelineRow(p) {
   for (const v of p.violations ?? []) status.append(el('div', { class: 'error' }, `• ${v}`));
   status.append(stepsList(p.steps));
   const kafkaNote = stats.kafkaError ? el('div', { class: 'error' }, stats.kafkaError) : '';
-  return el('tr', { 'data-pipeline-id': p.id },
-    el('td', {}, el('strong', {}, p.projectId), el('div', { class: 'muted' }, p.id), el('div', { class: 'muted' }, `apps: ${(p.appIds ?? []).join(', ')}`),
-      el('div', { class: 'muted' }, `topic ${p.kafka?.topic} on ${cluster.clusterArn ?? cluster.brokers ?? '?'}`)),
+  return el(
+    'tr',
+    { 'data-pipeline-id': p.id },
+    el(
+      'td',
+      {},
+      el('strong', {}, p.projectId),
+      el('div', { class: 'muted' }, p.id),
+      el('div', { class: 'muted' }, `apps: ${(p.appIds ?? []).join(', ')}`),
+      el(
+        'div',
+        { class: 'muted' },
+        `topic ${p.kafka?.topic} on ${cluster.clusterArn ?? cluster.brokers ?? '?'}`,
+      ),
+    ),
     status,
-    el('td', {}, p.sink?.mode ?? '', el('div', { class: 'muted' }, `≤ ${p.sink?.maxIntervalSeconds} s, ≤ ${p.sink?.batchSize} records`)),
+    el(
+      'td',
+      {},
+      p.sink?.mode ?? '',
+      el('div', { class: 'muted' }, `≤ ${p.sink?.maxIntervalSeconds} s, ≤ ${p.sink?.batchSize} records`),
+    ),
     el('td', { class: 'num accepted' }, fmt(stats.accepted)),
     el('td', { class: 'num in-kafka' }, fmt(stats.inKafka), kafkaNote),
     el('td', { class: 'num delivered' }, fmt(stats.delivered)),
@@ -53,7 +73,15 @@ async function preview(key) {
     return;
   }
   $('#preview-title').textContent = `${key} — first ${body.lines.length} of ${body.totalLines} lines`;
-  $('#preview').textContent = body.lines.map((l) => { try { return JSON.stringify(JSON.parse(l)); } catch { return l; } }).join('\n');
+  $('#preview').textContent = body.lines
+    .map((l) => {
+      try {
+        return JSON.stringify(JSON.parse(l));
+      } catch {
+        return l;
+      }
+    })
+    .join('\n');
 }
 
 async function refresh() {
@@ -62,13 +90,31 @@ async function refresh() {
     const data = await res.json();
     if (!res.ok) throw new Error(data.message ?? `HTTP ${res.status}`);
     const body = $('#pipelines tbody');
-    body.replaceChildren(...(data.pipelines.length ? data.pipelines.map(pipelineRow) : [el('tr', {}, el('td', { colSpan: 7, class: 'muted' }, 'no pipelines yet: create one below'))]));
+    body.replaceChildren(
+      ...(data.pipelines.length
+        ? data.pipelines.map(pipelineRow)
+        : [el('tr', {}, el('td', { colSpan: 7, class: 'muted' }, 'no pipelines yet: create one below'))]),
+    );
     $('#bucket').textContent = data.bucket;
     const objects = $('#objects');
-    objects.replaceChildren(...(data.objects.length ? data.objects.map((o) => el('li', {},
-      el('button', { type: 'button', 'data-key': o.key, onclick: () => preview(o.key) }, o.key),
-      el('div', { class: 'muted' }, `${fmt(o.size)} bytes · ${new Date(o.modified).toLocaleTimeString()}`))) : [el('li', { class: 'muted' }, 'none yet')]));
-    if (!$('#clusterArn').value && data.defaults?.clusterArn) $('#clusterArn').value = data.defaults.clusterArn;
+    objects.replaceChildren(
+      ...(data.objects.length
+        ? data.objects.map((o) =>
+            el(
+              'li',
+              {},
+              el('button', { type: 'button', 'data-key': o.key, onclick: () => preview(o.key) }, o.key),
+              el(
+                'div',
+                { class: 'muted' },
+                `${fmt(o.size)} bytes · ${new Date(o.modified).toLocaleTimeString()}`,
+              ),
+            ),
+          )
+        : [el('li', { class: 'muted' }, 'none yet')]),
+    );
+    if (!$('#clusterArn').value && data.defaults?.clusterArn)
+      $('#clusterArn').value = data.defaults.clusterArn;
     $('#updated').textContent = `Updated ${new Date().toLocaleTimeString()}.`;
     $('#load-error').textContent = '';
     document.body.dataset.loaded = 'true';
@@ -82,14 +128,29 @@ $('#create-form').addEventListener('submit', async (event) => {
   const f = new FormData(event.target);
   const request = {
     projectId: f.get('projectId'),
-    appIds: String(f.get('appIds')).split(',').map((s) => s.trim()).filter(Boolean),
-    kafka: { type: 'msk', clusterArn: f.get('clusterArn'), ...(f.get('topic') ? { topic: f.get('topic') } : {}) },
-    sink: { mode: f.get('mode'), maxIntervalSeconds: Number(f.get('maxIntervalSeconds')), batchSize: Number(f.get('batchSize')) },
+    appIds: String(f.get('appIds'))
+      .split(',')
+      .map((s) => s.trim())
+      .filter(Boolean),
+    kafka: {
+      type: 'msk',
+      clusterArn: f.get('clusterArn'),
+      ...(f.get('topic') ? { topic: f.get('topic') } : {}),
+    },
+    sink: {
+      mode: f.get('mode'),
+      maxIntervalSeconds: Number(f.get('maxIntervalSeconds')),
+      batchSize: Number(f.get('batchSize')),
+    },
   };
   const out = $('#create-result');
   out.className = '';
   out.textContent = 'creating…';
-  const res = await fetch('/pipelines', { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(request) });
+  const res = await fetch('/pipelines', {
+    method: 'POST',
+    headers: { 'content-type': 'application/json' },
+    body: JSON.stringify(request),
+  });
   const body = await res.json().catch(() => ({}));
   if (res.ok) {
     out.textContent = `${res.status}: pipeline ${body.id} is ${body.status}; its workflow runs now.`;

@@ -99,12 +99,16 @@ export class LocalConsole {
   async handle(req: IncomingMessage, res: ServerResponse, url: URL): Promise<boolean> {
     if (url.pathname !== '/console' && !url.pathname.startsWith('/console/')) return false;
     if (req.method !== 'GET') {
-      sendJson(res, 405, { message: `${req.method} is not allowed on ${url.pathname}; the console is read-only (the form posts to /pipelines)` });
+      sendJson(res, 405, {
+        message: `${req.method} is not allowed on ${url.pathname}; the console is read-only (the form posts to /pipelines)`,
+      });
       return true;
     }
     try {
-      if (url.pathname === '/console' || url.pathname === '/console/') return await this.file(res, 'index.html', 'text/html; charset=utf-8');
-      if (url.pathname === '/console/app.js') return await this.file(res, 'app.js', 'text/javascript; charset=utf-8');
+      if (url.pathname === '/console' || url.pathname === '/console/')
+        return await this.file(res, 'index.html', 'text/html; charset=utf-8');
+      if (url.pathname === '/console/app.js')
+        return await this.file(res, 'app.js', 'text/javascript; charset=utf-8');
       if (url.pathname === '/console/api/overview') {
         sendJson(res, 200, await this.overview());
         return true;
@@ -116,7 +120,8 @@ export class LocalConsole {
           return true;
         }
         const preview = await this.preview(key);
-        if (preview === undefined) sendJson(res, 404, { message: `no object '${key}' in bucket ${this.options.bucket}` });
+        if (preview === undefined)
+          sendJson(res, 404, { message: `no object '${key}' in bucket ${this.options.bucket}` });
         else sendJson(res, 200, preview);
         return true;
       }
@@ -134,19 +139,33 @@ export class LocalConsole {
     return true;
   }
 
-  async overview(): Promise<{ pipelines: unknown[]; objects: ObjectInfo[]; bucket: string; defaults: { clusterArn?: string } }> {
+  async overview(): Promise<{
+    pipelines: unknown[];
+    objects: ObjectInfo[];
+    bucket: string;
+    defaults: { clusterArn?: string };
+  }> {
     const response = await fetch(`${this.options.api()}/pipelines`);
     if (!response.ok) throw new Error(`GET /pipelines answered ${response.status}`);
     const listed = (await response.json()) as { pipelines?: PipelineView[] } | PipelineView[];
-    const pipelines = Array.isArray(listed) ? listed : listed.pipelines ?? [];
+    const pipelines = Array.isArray(listed) ? listed : (listed.pipelines ?? []);
     const files = await this.objectFiles();
-    const withStats = await Promise.all(pipelines.map(async (p) => ({ ...p, stats: await this.stats(p, files) })));
-    const objects = (await Promise.all(files.map(async (f) => ({ f, s: await stat(f).catch(() => undefined) }))))
+    const withStats = await Promise.all(
+      pipelines.map(async (p) => ({ ...p, stats: await this.stats(p, files) })),
+    );
+    const objects = (
+      await Promise.all(files.map(async (f) => ({ f, s: await stat(f).catch(() => undefined) })))
+    )
       .filter((x) => x.s !== undefined)
       .sort((a, b) => b.s!.mtimeMs - a.s!.mtimeMs)
       .slice(0, LATEST_OBJECTS)
       .map(({ f, s }) => ({ key: this.keyOf(f), size: s!.size, modified: s!.mtime.toISOString() }));
-    return { pipelines: withStats, objects, bucket: this.options.bucket, defaults: { clusterArn: this.options.defaultClusterArn } };
+    return {
+      pipelines: withStats,
+      objects,
+      bucket: this.options.bucket,
+      defaults: { clusterArn: this.options.defaultClusterArn },
+    };
   }
 
   private bucketDir(): string {
@@ -154,7 +173,10 @@ export class LocalConsole {
   }
 
   private keyOf(path: string): string {
-    return relative(this.bucketDir(), path).split(sep).map((s) => ({ '%2E': '.', '%2E%2E': '..' })[s] ?? s).join('/');
+    return relative(this.bucketDir(), path)
+      .split(sep)
+      .map((s) => ({ '%2E': '.', '%2E%2E': '..' })[s] ?? s)
+      .join('/');
   }
 
   private async objectFiles(): Promise<string[]> {
@@ -166,7 +188,10 @@ export class LocalConsole {
   private async lines(path: string): Promise<{ count: number; text: string[] }> {
     const raw = await readFile(path);
     const body = raw[0] === 0x1f && raw[1] === 0x8b ? gunzipSync(raw) : raw;
-    const text = body.toString('utf8').split('\n').filter((l) => l !== '');
+    const text = body
+      .toString('utf8')
+      .split('\n')
+      .filter((l) => l !== '');
     return { count: text.length, text };
   }
 
@@ -174,7 +199,9 @@ export class LocalConsole {
     // Only this pipeline's bucket is browsable locally when it is the stack's data bucket.
     if (p.sink.bucket !== undefined && p.sink.bucket !== this.options.bucket) return 0;
     const prefix = p.sink.prefix ?? 'events/';
-    const mine = files.filter((f) => p.appIds.some((app) => this.keyOf(f).startsWith(`${prefix}app_id=${app}/`)));
+    const mine = files.filter((f) =>
+      p.appIds.some((app) => this.keyOf(f).startsWith(`${prefix}app_id=${app}/`)),
+    );
     let total = 0;
     for (const f of mine) {
       const s = await stat(f).catch(() => undefined);
@@ -199,7 +226,12 @@ export class LocalConsole {
   private admin(bootstrap: string): Promise<Admin> {
     let admin = this.admins.get(bootstrap);
     if (!admin) {
-      const created = new Kafka({ clientId: 'local-console', brokers: bootstrap.split(','), logLevel: logLevel.NOTHING, retry: { retries: 1 } }).admin();
+      const created = new Kafka({
+        clientId: 'local-console',
+        brokers: bootstrap.split(','),
+        logLevel: logLevel.NOTHING,
+        retry: { retries: 1 },
+      }).admin();
       admin = created.connect().then(() => created);
       admin.catch(() => this.admins.delete(bootstrap));
       this.admins.set(bootstrap, admin);
@@ -225,7 +257,10 @@ export class LocalConsole {
         const admin = await this.admin(bootstrap);
         const offsets = await admin.fetchTopicOffsets(p.kafka.topic);
         inKafka = offsets.reduce((n, o) => n + Number(o.high) - Number(o.low), 0);
-        const [committed] = await admin.fetchOffsets({ groupId: LocalConsole.groupOf(p), topics: [p.kafka.topic] });
+        const [committed] = await admin.fetchOffsets({
+          groupId: LocalConsole.groupOf(p),
+          topics: [p.kafka.topic],
+        });
         lag = offsets.reduce((n, o) => {
           const c = committed?.partitions.find((x) => x.partition === o.partition);
           const at = c === undefined || Number(c.offset) < 0 ? Number(o.low) : Number(c.offset);
@@ -239,7 +274,10 @@ export class LocalConsole {
   }
 
   async preview(key: string): Promise<{ key: string; lines: string[]; totalLines: number } | undefined> {
-    const path = resolve(this.bucketDir(), ...key.split('/').map((s) => ({ '.': '%2E', '..': '%2E%2E' })[s] ?? s));
+    const path = resolve(
+      this.bucketDir(),
+      ...key.split('/').map((s) => ({ '.': '%2E', '..': '%2E%2E' })[s] ?? s),
+    );
     if (!path.startsWith(this.bucketDir() + sep)) return undefined;
     const s = await stat(path).catch(() => undefined);
     if (!s?.isFile()) return undefined;
@@ -250,6 +288,13 @@ export class LocalConsole {
   async close(): Promise<void> {
     const admins = [...this.admins.values()];
     this.admins.clear();
-    await Promise.all(admins.map((a) => a.then((x) => x.disconnect(), () => undefined)));
+    await Promise.all(
+      admins.map((a) =>
+        a.then(
+          (x) => x.disconnect(),
+          () => undefined,
+        ),
+      ),
+    );
   }
 }

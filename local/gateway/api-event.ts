@@ -9,7 +9,13 @@ import type { IncomingMessage } from 'node:http';
 
 const TEXT_TYPES = /^(text\/|application\/(json|x-www-form-urlencoded|xml|javascript))/i;
 
-export function buildApiEvent(req: IncomingMessage, url: URL, body: Buffer, routeKey: string, pathParameters: Record<string, string>): APIGatewayProxyEventV2 {
+export function buildApiEvent(
+  req: IncomingMessage,
+  url: URL,
+  body: Buffer,
+  routeKey: string,
+  pathParameters: Record<string, string>,
+): APIGatewayProxyEventV2 {
   const headers: Record<string, string> = {};
   for (const [k, v] of Object.entries(req.headers)) {
     if (v !== undefined) headers[k.toLowerCase()] = Array.isArray(v) ? v.join(',') : v;
@@ -17,7 +23,8 @@ export function buildApiEvent(req: IncomingMessage, url: URL, body: Buffer, rout
   const query: Record<string, string> = {};
   for (const [k, v] of url.searchParams) query[k] = query[k] === undefined ? v : `${query[k]},${v}`;
   const encoded = headers['content-encoding'] !== undefined && headers['content-encoding'] !== 'identity';
-  const isText = !encoded && (headers['content-type'] === undefined || TEXT_TYPES.test(headers['content-type']));
+  const isText =
+    !encoded && (headers['content-type'] === undefined || TEXT_TYPES.test(headers['content-type']));
   const now = new Date();
   const requestId = randomBytes(10).toString('base64url');
   return {

@@ -22,10 +22,12 @@ interface Route {
 
 function compile(fn: LocalFunction, method: string, path: string): Route {
   const params: string[] = [];
-  const source = path.replace(/[.*+?^$()|[\]\\]/g, '\\$&').replace(/\\?\{([A-Za-z0-9_]+)\+?\\?\}/g, (_m, name: string) => {
-    params.push(name);
-    return '([^/]+)';
-  });
+  const source = path
+    .replace(/[.*+?^$()|[\]\\]/g, '\\$&')
+    .replace(/\\?\{([A-Za-z0-9_]+)\+?\\?\}/g, (_m, name: string) => {
+      params.push(name);
+      return '([^/]+)';
+    });
   return { method, routeKey: `${method} ${path}`, pattern: new RegExp(`^${source}/?$`), params, fn };
 }
 
@@ -42,7 +44,10 @@ export interface Gateway {
 }
 
 /** The route's path parameters, percent-decoded; undefined when an escape is malformed (`%zz`, a lone `%`, bad UTF-8). */
-function decodePathParameters(names: readonly string[], match: RegExpExecArray | null): Record<string, string> | undefined {
+function decodePathParameters(
+  names: readonly string[],
+  match: RegExpExecArray | null,
+): Record<string, string> | undefined {
   try {
     return Object.fromEntries(names.map((name, i) => [name, decodeURIComponent(match?.[i + 1] ?? '')]));
   } catch {
@@ -54,9 +59,21 @@ function decodePathParameters(names: readonly string[], match: RegExpExecArray |
 export type ExtraPages = (req: IncomingMessage, res: ServerResponse, url: URL) => Promise<boolean>;
 
 /** Told of every answer of a route (the console counts the events /collect accepted). */
-export type ResponseObserver = (routeKey: string, query: URLSearchParams, status: number, body: string | Buffer) => void;
+export type ResponseObserver = (
+  routeKey: string,
+  query: URLSearchParams,
+  status: number,
+  body: string | Buffer,
+) => void;
 
-export async function startGateway(options: { port: number; functions: readonly LocalFunction[]; host: FunctionHost; onError?: (err: unknown) => void; pages?: ExtraPages; observe?: ResponseObserver }): Promise<Gateway> {
+export async function startGateway(options: {
+  port: number;
+  functions: readonly LocalFunction[];
+  host: FunctionHost;
+  onError?: (err: unknown) => void;
+  pages?: ExtraPages;
+  observe?: ResponseObserver;
+}): Promise<Gateway> {
   const routes = options.functions.flatMap((fn) => fn.httpRoutes.map((r) => compile(fn, r.method, r.path)));
   const server: Server = createServer(async (req, res) => {
     try {
@@ -64,7 +81,9 @@ export async function startGateway(options: { port: number; functions: readonly 
       const method = (req.method ?? 'GET').toUpperCase();
       if (options.pages && (await options.pages(req, res, url))) return;
       const candidates = routes.filter((r) => r.pattern.test(url.pathname));
-      const route = candidates.find((r) => r.method === method) ?? candidates.find((r) => r.method === '*' || r.method === 'ANY');
+      const route =
+        candidates.find((r) => r.method === method) ??
+        candidates.find((r) => r.method === '*' || r.method === 'ANY');
       if (!route) {
         send(res, 404, JSON.stringify({ message: 'Not Found' }));
         return;
@@ -82,9 +101,16 @@ export async function startGateway(options: { port: number; functions: readonly 
         return;
       }
       const event = buildApiEvent(req, url, body, route.routeKey, pathParameters);
-      const result = (await options.host.invoke(route.fn.name, event)) as { statusCode?: number; headers?: Record<string, string>; body?: string; isBase64Encoded?: boolean } | undefined;
+      const result = (await options.host.invoke(route.fn.name, event)) as
+        | { statusCode?: number; headers?: Record<string, string>; body?: string; isBase64Encoded?: boolean }
+        | undefined;
       const status = result?.statusCode ?? 200;
-      const payload = result?.body === undefined ? '' : result.isBase64Encoded ? Buffer.from(result.body, 'base64') : result.body;
+      const payload =
+        result?.body === undefined
+          ? ''
+          : result.isBase64Encoded
+            ? Buffer.from(result.body, 'base64')
+            : result.body;
       res.writeHead(status, result?.headers ?? {});
       res.end(payload);
       options.observe?.(route.routeKey, url.searchParams, status, payload);

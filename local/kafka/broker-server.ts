@@ -60,11 +60,15 @@ export class BrokerServer {
       server = createServer((socket) => this.accept(socket, kind));
     } else {
       if (this.security.tls === undefined) throw new Error(`the ${kind} listener needs the TLS material`);
-      const tlsServer = createTlsServer({ ...this.security.tls, minVersion: 'TLSv1.2' }, (socket) => this.accept(socket, kind));
-      tlsServer.on('tlsClientError', (err) => log.debug('TLS handshake failed', { nodeId: this.node.nodeId, listener: kind, error: err.message }));
+      const tlsServer = createTlsServer({ ...this.security.tls, minVersion: 'TLSv1.2' }, (socket) =>
+        this.accept(socket, kind),
+      );
+      tlsServer.on('tlsClientError', (err) =>
+        log.debug('TLS handshake failed', { nodeId: this.node.nodeId, listener: kind, error: err.message }),
+      );
       server = tlsServer;
     }
-    const port = kind === 'plaintext' ? this.node.port : this.node.ports?.[kind] ?? 0;
+    const port = kind === 'plaintext' ? this.node.port : (this.node.ports?.[kind] ?? 0);
     await new Promise<void>((resolve, reject) => {
       server.once('error', reject);
       server.listen({ port, host: this.node.host, exclusive: true }, () => {
@@ -77,13 +81,18 @@ export class BrokerServer {
       if (kind === 'plaintext') this.node.port = address.port;
       else this.node.ports = { ...this.node.ports, [kind]: address.port };
     }
-    server.on('error', (err) => log.error('broker listener error', { nodeId: this.node.nodeId, listener: kind, error: err.message }));
+    server.on('error', (err) =>
+      log.error('broker listener error', { nodeId: this.node.nodeId, listener: kind, error: err.message }),
+    );
     return server;
   }
 
   private accept(socket: Socket, kind: ListenerKind): void {
     const sasl = kind === 'scram' || kind === 'iam' ? new SaslSession(kind, this.security.credentials) : null;
-    const conn = new Connection(socket, (c, frame) => handleFrame(this.cluster, this.node, c, frame), { listener: kind, sasl });
+    const conn = new Connection(socket, (c, frame) => handleFrame(this.cluster, this.node, c, frame), {
+      listener: kind,
+      sasl,
+    });
     this.connections.add(conn);
     socket.on('close', () => this.connections.delete(conn));
   }
@@ -93,7 +102,9 @@ export class BrokerServer {
     const servers = this.servers;
     if (servers.length === 0) return;
     this.servers = [];
-    const closed = Promise.all(servers.map((server) => new Promise<void>((resolve) => server.close(() => resolve()))));
+    const closed = Promise.all(
+      servers.map((server) => new Promise<void>((resolve) => server.close(() => resolve()))),
+    );
     for (const conn of this.connections) conn.close();
     this.connections.clear();
     await closed;

@@ -35,7 +35,8 @@ function pair(name: string, raw: string): [string, string] {
 function integer(name: string, raw: string | undefined): number | undefined {
   if (raw === undefined) return undefined;
   const n = Number(raw);
-  if (!Number.isInteger(n) || n < 0) throw new Error(`--${name} must be a non-negative integer, got "${raw}"`);
+  if (!Number.isInteger(n) || n < 0)
+    throw new Error(`--${name} must be a non-negative integer, got "${raw}"`);
   return n;
 }
 
@@ -72,12 +73,21 @@ async function main(): Promise<void> {
     autoCreateTopics: values['no-auto-create-topics'] === true ? false : undefined,
     numPartitions: integer('num-partitions', values['num-partitions']),
     defaultReplicationFactor: integer('default-replication-factor', values['default-replication-factor']),
-    groupInitialRebalanceDelayMs: integer('group-initial-rebalance-delay-ms', values['group-initial-rebalance-delay-ms']),
+    groupInitialRebalanceDelayMs: integer(
+      'group-initial-rebalance-delay-ms',
+      values['group-initial-rebalance-delay-ms'],
+    ),
     listeners: {},
     tlsDir: values['tls-dir'],
     truststorePassword: values['truststore-password'],
     scramUsers: Object.fromEntries((values['scram-user'] ?? []).map((u) => pair('scram-user', u))),
-    ...(values['iam-credentials'] ? { iamCredentials: values['iam-credentials'].map((c) => pair('iam-credentials', c)).map(([accessKeyId, secretAccessKey]) => ({ accessKeyId, secretAccessKey })) } : {}),
+    ...(values['iam-credentials']
+      ? {
+          iamCredentials: values['iam-credentials']
+            .map((c) => pair('iam-credentials', c))
+            .map(([accessKeyId, secretAccessKey]) => ({ accessKeyId, secretAccessKey })),
+        }
+      : {}),
   };
   for (const kind of ['tls', 'scram', 'iam'] as const) {
     const port = integer(`${kind}-port`, values[`${kind}-port`]);
@@ -101,10 +111,15 @@ async function main(): Promise<void> {
   process.on('SIGINT', () => stop('SIGINT'));
   process.on('SIGTERM', () => stop('SIGTERM'));
   process.stdout.write(`${cluster.bootstrap}\n`);
-  process.stderr.write(`Kafka dev cluster (${cluster.brokers.length} brokers, cluster id ${cluster.clusterId}) is up. Ctrl-C to stop.\n`);
-  for (const [kind, bootstrap] of Object.entries(cluster.listeners)) process.stderr.write(`  ${kind.padEnd(6)} ${bootstrap}\n`);
+  process.stderr.write(
+    `Kafka dev cluster (${cluster.brokers.length} brokers, cluster id ${cluster.clusterId}) is up. Ctrl-C to stop.\n`,
+  );
+  for (const [kind, bootstrap] of Object.entries(cluster.listeners))
+    process.stderr.write(`  ${kind.padEnd(6)} ${bootstrap}\n`);
   if (cluster.tls) {
-    process.stderr.write(`  CA ${cluster.tls.caLocation}; truststores ${cluster.tls.jksLocation}, ${cluster.tls.pkcs12Location} (password ${cluster.tls.truststorePassword})\n`);
+    process.stderr.write(
+      `  CA ${cluster.tls.caLocation}; truststores ${cluster.tls.jksLocation}, ${cluster.tls.pkcs12Location} (password ${cluster.tls.truststorePassword})\n`,
+    );
   }
 }
 

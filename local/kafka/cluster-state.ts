@@ -87,7 +87,12 @@ export class ClusterState {
   private loadFrom(storage: DataDir): void {
     const state = storage.load();
     for (const t of state.topics) {
-      const topic = this.addTopic(t.name, Buffer.from(t.id, 'hex'), t.replicas, new Map(Object.entries(t.configs)));
+      const topic = this.addTopic(
+        t.name,
+        Buffer.from(t.id, 'hex'),
+        t.replicas,
+        new Map(Object.entries(t.configs)),
+      );
       for (const p of topic.partitions) {
         for (const batch of storage.readPartition(t.id, p.index)) p.log.restore(batch);
         // Producer ids handed out before the restart stay taken (their state was rebuilt).
@@ -98,7 +103,11 @@ export class ClusterState {
     this.offsets.sink = storage.offsetSink();
     const known = new Set(state.topics.map((t) => t.id));
     for (const dir of storage.logDirectories()) if (!known.has(dir)) storage.removeTopic(dir);
-    log.info('loaded data dir', { dir: storage.dir, topics: state.topics.length, offsets: state.offsets.length });
+    log.info('loaded data dir', {
+      dir: storage.dir,
+      topics: state.topics.length,
+      offsets: state.offsets.length,
+    });
   }
 
   liveNodes(): BrokerNode[] {
@@ -129,40 +138,76 @@ export class ClusterState {
   }
 
   /** Checks a CreateTopics entry; -1 partitions or replication factor means the broker default. */
-  validateNewTopic(name: string, numPartitions: number, replicationFactor: number, assignments: ReadonlyArray<readonly number[]>): TopicError | null {
+  validateNewTopic(
+    name: string,
+    numPartitions: number,
+    replicationFactor: number,
+    assignments: ReadonlyArray<readonly number[]>,
+  ): TopicError | null {
     const nameError = validateTopicName(name);
     if (nameError !== null) return nameError;
-    if (this.topics.has(name)) return { errorCode: ErrorCode.TOPIC_ALREADY_EXISTS, message: `Topic '${name}' already exists.` };
+    if (this.topics.has(name))
+      return { errorCode: ErrorCode.TOPIC_ALREADY_EXISTS, message: `Topic '${name}' already exists.` };
     const live = this.liveNodes().length;
     if (assignments.length > 0) {
       if (numPartitions !== -1 || replicationFactor !== -1) {
-        return { errorCode: ErrorCode.INVALID_REQUEST, message: 'Both replica assignments and partitions/replication factor were given' };
+        return {
+          errorCode: ErrorCode.INVALID_REQUEST,
+          message: 'Both replica assignments and partitions/replication factor were given',
+        };
       }
       for (const replicas of assignments) {
-        if (replicas.length === 0 || replicas.some((id) => this.node(id) === undefined) || new Set(replicas).size !== replicas.length) {
-          return { errorCode: ErrorCode.INVALID_REPLICA_ASSIGNMENT, message: `Invalid replica assignment ${JSON.stringify(replicas)}` };
+        if (
+          replicas.length === 0 ||
+          replicas.some((id) => this.node(id) === undefined) ||
+          new Set(replicas).size !== replicas.length
+        ) {
+          return {
+            errorCode: ErrorCode.INVALID_REPLICA_ASSIGNMENT,
+            message: `Invalid replica assignment ${JSON.stringify(replicas)}`,
+          };
         }
       }
       return null;
     }
     const partitions = numPartitions === -1 ? this.settings.numPartitions : numPartitions;
     const factor = replicationFactor === -1 ? this.settings.defaultReplicationFactor : replicationFactor;
-    if (partitions <= 0) return { errorCode: ErrorCode.INVALID_PARTITIONS, message: 'Number of partitions must be larger than 0.' };
-    if (factor <= 0) return { errorCode: ErrorCode.INVALID_REPLICATION_FACTOR, message: 'Replication factor must be larger than 0.' };
+    if (partitions <= 0)
+      return {
+        errorCode: ErrorCode.INVALID_PARTITIONS,
+        message: 'Number of partitions must be larger than 0.',
+      };
+    if (factor <= 0)
+      return {
+        errorCode: ErrorCode.INVALID_REPLICATION_FACTOR,
+        message: 'Replication factor must be larger than 0.',
+      };
     if (factor > live) {
-      return { errorCode: ErrorCode.INVALID_REPLICATION_FACTOR, message: `Replication factor: ${factor} larger than available brokers: ${live}.` };
+      return {
+        errorCode: ErrorCode.INVALID_REPLICATION_FACTOR,
+        message: `Replication factor: ${factor} larger than available brokers: ${live}.`,
+      };
     }
     return null;
   }
 
   /** Creates a topic (already validated). Replicas rotate over the brokers so leaders spread. */
-  createTopic(name: string, numPartitions: number, replicationFactor: number, configs: Map<string, string>, assignments: ReadonlyArray<readonly number[]> = []): TopicState {
+  createTopic(
+    name: string,
+    numPartitions: number,
+    replicationFactor: number,
+    configs: Map<string, string>,
+    assignments: ReadonlyArray<readonly number[]> = [],
+  ): TopicState {
     let replicas: number[][];
     if (assignments.length > 0) {
       replicas = assignments.map((a) => [...a]);
     } else {
       const partitions = numPartitions === -1 ? this.settings.numPartitions : numPartitions;
-      const factor = Math.min(replicationFactor === -1 ? this.settings.defaultReplicationFactor : replicationFactor, this.nodes.length);
+      const factor = Math.min(
+        replicationFactor === -1 ? this.settings.defaultReplicationFactor : replicationFactor,
+        this.nodes.length,
+      );
       const ids = this.nodes.map((n) => n.nodeId);
       const start = this.placementCursor++;
       replicas = [];
@@ -191,7 +236,13 @@ export class ClusterState {
       name,
       id,
       configs,
-      partitions: replicas.map((r, index) => ({ index, replicas: r, leader: -1, leaderEpoch: 0, log: new PartitionLog() })),
+      partitions: replicas.map((r, index) => ({
+        index,
+        replicas: r,
+        leader: -1,
+        leaderEpoch: 0,
+        log: new PartitionLog(),
+      })),
     };
     const hex = id.toString('hex');
     for (const p of topic.partitions) {
@@ -244,14 +295,12 @@ export class ClusterState {
 
   private persistTopics(): void {
     this.storage?.saveTopics(() =>
-      [...this.topics.values()].map(
-        (t): PersistedTopic => ({
-          name: t.name,
-          id: t.id.toString('hex'),
-          replicas: t.partitions.map((p) => [...p.replicas]),
-          configs: Object.fromEntries(t.configs),
-        }),
-      ),
+      [...this.topics.values()].map((t): PersistedTopic => ({
+        name: t.name,
+        id: t.id.toString('hex'),
+        replicas: t.partitions.map((p) => [...p.replicas]),
+        configs: Object.fromEntries(t.configs),
+      })),
     );
   }
 }

@@ -18,7 +18,9 @@ import { scramCredential } from './security/scram.ts';
 export type SecuredListener = Exclude<ListenerKind, 'plaintext'>;
 
 /** The credentials MSK IAM tokens are checked against when none are given: the local stack's AWS keys. */
-export const DEFAULT_IAM_CREDENTIALS: readonly IamCredential[] = [{ accessKeyId: 'local', secretAccessKey: 'local' }];
+export const DEFAULT_IAM_CREDENTIALS: readonly IamCredential[] = [
+  { accessKeyId: 'local', secretAccessKey: 'local' },
+];
 
 export interface ClusterOptions {
   /** Number of brokers (default 3). */
@@ -104,7 +106,8 @@ function offset(base: number, i: number): number {
 
 export async function startCluster(options: ClusterOptions = {}): Promise<DevCluster> {
   const count = options.brokers ?? 3;
-  if (!Number.isInteger(count) || count < 1) throw new RangeError(`brokers must be a positive integer, got ${count}`);
+  if (!Number.isInteger(count) || count < 1)
+    throw new RangeError(`brokers must be a positive integer, got ${count}`);
   const host = options.host ?? '127.0.0.1';
   const basePort = options.port ?? 0;
   const explicit = new Set<string>();
@@ -129,7 +132,9 @@ export async function startCluster(options: ClusterOptions = {}): Promise<DevClu
     nodeId: i,
     host,
     port: basePort === 0 ? 0 : basePort + i,
-    ...(secured.length > 0 ? { ports: Object.fromEntries(secured.map((k) => [k, offset(options.listeners?.[k]?.port ?? 0, i)])) } : {}),
+    ...(secured.length > 0
+      ? { ports: Object.fromEntries(secured.map((k) => [k, offset(options.listeners?.[k]?.port ?? 0, i)])) }
+      : {}),
     up: true,
     delayMs: 0,
   }));
@@ -137,12 +142,21 @@ export async function startCluster(options: ClusterOptions = {}): Promise<DevClu
   let tls: TlsMaterial | undefined;
   let tempTlsDir: string | undefined;
   if (secured.length > 0) {
-    const dir = options.tlsDir ?? (options.dataDir !== undefined ? join(options.dataDir, 'tls') : (tempTlsDir = mkdtempSync(join(tmpdir(), 'kafka-dev-tls-'))));
+    const dir =
+      options.tlsDir ??
+      (options.dataDir !== undefined
+        ? join(options.dataDir, 'tls')
+        : (tempTlsDir = mkdtempSync(join(tmpdir(), 'kafka-dev-tls-'))));
     tls = ensureTlsMaterial(dir, host, options.truststorePassword);
   }
   const credentials: SaslCredentials = {
-    scram: new Map(Object.entries(options.scramUsers ?? {}).map(([user, password]) => [user, scramCredential(password)])),
-    iam: { credentials: options.iamCredentials ?? DEFAULT_IAM_CREDENTIALS, ...(options.iamClock ? { now: options.iamClock } : {}) },
+    scram: new Map(
+      Object.entries(options.scramUsers ?? {}).map(([user, password]) => [user, scramCredential(password)]),
+    ),
+    iam: {
+      credentials: options.iamCredentials ?? DEFAULT_IAM_CREDENTIALS,
+      ...(options.iamClock ? { now: options.iamClock } : {}),
+    },
   };
   const removeTempTls = (): void => {
     if (tempTlsDir !== undefined) rmSync(tempTlsDir, { recursive: true, force: true });
@@ -170,21 +184,30 @@ export async function startCluster(options: ClusterOptions = {}): Promise<DevClu
   const address = (n: BrokerNode): string => `${n.host}:${n.port}`;
   let closed = false;
 
-  const listeners = Object.fromEntries(secured.map((k) => [k, nodes.map((n) => `${n.host}:${n.ports?.[k] ?? 0}`).join(',')]));
-  log.info('cluster started', { brokers: nodes.map(address), clusterId: settings.clusterId, ...Object.fromEntries(secured.map((k) => [LISTENERS[k].name, listeners[k]])) });
+  const listeners = Object.fromEntries(
+    secured.map((k) => [k, nodes.map((n) => `${n.host}:${n.ports?.[k] ?? 0}`).join(',')]),
+  );
+  log.info('cluster started', {
+    brokers: nodes.map(address),
+    clusterId: settings.clusterId,
+    ...Object.fromEntries(secured.map((k) => [LISTENERS[k].name, listeners[k]])),
+  });
   return {
     brokers: nodes.map(address),
     bootstrap: nodes.map(address).join(','),
     nodeIds: nodes.map((n) => n.nodeId),
     clusterId: settings.clusterId,
     listeners,
-    tls: tls === undefined ? undefined : {
-      caPem: tls.caPem,
-      caLocation: tls.caLocation,
-      jksLocation: tls.jksLocation,
-      pkcs12Location: tls.pkcs12Location,
-      truststorePassword: tls.truststorePassword,
-    },
+    tls:
+      tls === undefined
+        ? undefined
+        : {
+            caPem: tls.caPem,
+            caLocation: tls.caLocation,
+            jksLocation: tls.jksLocation,
+            pkcs12Location: tls.pkcs12Location,
+            truststorePassword: tls.truststorePassword,
+          },
     setScramUser(username, password) {
       credentials.scram.set(username, scramCredential(password));
     },
@@ -208,7 +231,12 @@ export async function startCluster(options: ClusterOptions = {}): Promise<DevClu
       server(index).node.delayMs = Math.max(0, ms);
     },
     brokerStatus() {
-      return servers.map((s) => ({ nodeId: s.node.nodeId, address: address(s.node), up: s.node.up && s.listening, delayMs: s.node.delayMs }));
+      return servers.map((s) => ({
+        nodeId: s.node.nodeId,
+        address: address(s.node),
+        up: s.node.up && s.listening,
+        delayMs: s.node.delayMs,
+      }));
     },
     deleteTopic(name) {
       return state.deleteTopic(name);

@@ -35,7 +35,11 @@ export class Connection {
   private readonly slots: Slot[] = [];
   private readonly closeCallbacks = new Set<() => void>();
 
-  constructor(socket: Socket, onFrame: (conn: Connection, frame: Buffer) => void, security: { listener: ListenerKind; sasl: SaslSession | null } = { listener: 'plaintext', sasl: null }) {
+  constructor(
+    socket: Socket,
+    onFrame: (conn: Connection, frame: Buffer) => void,
+    security: { listener: ListenerKind; sasl: SaslSession | null } = { listener: 'plaintext', sasl: null },
+  ) {
     this.socket = socket;
     this.listener = security.listener;
     this.sasl = security.sasl;
@@ -91,7 +95,10 @@ export class Connection {
     try {
       this.onFrame(this, frame);
     } catch (err) {
-      log.error('closing connection: request failed', { remote: this.remote, error: err instanceof Error ? err.stack : String(err) });
+      log.error('closing connection: request failed', {
+        remote: this.remote,
+        error: err instanceof Error ? err.stack : String(err),
+      });
       this.close();
     }
   }

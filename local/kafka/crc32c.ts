@@ -28,7 +28,16 @@ function makeTables(): Int32Array[] {
   return tables;
 }
 
-const [t0, t1, t2, t3, t4, t5, t6, t7] = makeTables() as [Int32Array, Int32Array, Int32Array, Int32Array, Int32Array, Int32Array, Int32Array, Int32Array];
+const [t0, t1, t2, t3, t4, t5, t6, t7] = makeTables() as [
+  Int32Array,
+  Int32Array,
+  Int32Array,
+  Int32Array,
+  Int32Array,
+  Int32Array,
+  Int32Array,
+  Int32Array,
+];
 const WORDS = endianness() === 'LE';
 
 /** CRC32C of `buf[start, end)`, as an unsigned 32-bit number. */

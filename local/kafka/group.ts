@@ -44,7 +44,15 @@ export class Group {
   }
 
   private joinError(errorCode: number, memberId: string): JoinResult {
-    return { errorCode, generationId: -1, protocolType: null, protocolName: null, leader: '', memberId, members: [] };
+    return {
+      errorCode,
+      generationId: -1,
+      protocolType: null,
+      protocolName: null,
+      leader: '',
+      memberId,
+      members: [],
+    };
   }
 
   private syncError(errorCode: number): SyncResult {
@@ -56,12 +64,14 @@ export class Group {
     if (req.sessionTimeoutMs <= 0 || req.sessionTimeoutMs > MAX_SESSION_TIMEOUT_MS) {
       return this.joinError(ErrorCode.INVALID_SESSION_TIMEOUT, req.memberId);
     }
-    if (req.protocolType === '' || req.protocols.length === 0) return this.joinError(ErrorCode.INCONSISTENT_GROUP_PROTOCOL, req.memberId);
+    if (req.protocolType === '' || req.protocols.length === 0)
+      return this.joinError(ErrorCode.INCONSISTENT_GROUP_PROTOCOL, req.memberId);
     const others = [...this.members.values()].filter((m) => m.memberId !== req.memberId);
     if (others.length > 0) {
       const offered = new Set(req.protocols.map((p) => p.name));
       const common = others.every((m) => m.protocols.some((p) => offered.has(p.name)));
-      if (req.protocolType !== this.protocolType || !common) return this.joinError(ErrorCode.INCONSISTENT_GROUP_PROTOCOL, req.memberId);
+      if (req.protocolType !== this.protocolType || !common)
+        return this.joinError(ErrorCode.INCONSISTENT_GROUP_PROTOCOL, req.memberId);
     }
 
     let member: Member | undefined;
@@ -97,9 +107,14 @@ export class Group {
     return result;
   }
 
-  sync(memberId: string, generationId: number, assignments: ReadonlyArray<{ memberId: string; assignment: Buffer }>): Promise<SyncResult> | SyncResult {
+  sync(
+    memberId: string,
+    generationId: number,
+    assignments: ReadonlyArray<{ memberId: string; assignment: Buffer }>,
+  ): Promise<SyncResult> | SyncResult {
     const member = this.members.get(memberId);
-    if (member === undefined || this.state === 'Empty' || this.state === 'Dead') return this.syncError(ErrorCode.UNKNOWN_MEMBER_ID);
+    if (member === undefined || this.state === 'Empty' || this.state === 'Dead')
+      return this.syncError(ErrorCode.UNKNOWN_MEMBER_ID);
     if (generationId !== this.generationId) return this.syncError(ErrorCode.ILLEGAL_GENERATION);
     if (this.state === 'PreparingRebalance') return this.syncError(ErrorCode.REBALANCE_IN_PROGRESS);
     this.touchSession(member);
@@ -125,12 +140,18 @@ export class Group {
   }
 
   private syncSuccess(member: Member): SyncResult {
-    return { errorCode: ErrorCode.NONE, protocolType: this.protocolType, protocolName: this.protocolName, assignment: member.assignment };
+    return {
+      errorCode: ErrorCode.NONE,
+      protocolType: this.protocolType,
+      protocolName: this.protocolName,
+      assignment: member.assignment,
+    };
   }
 
   heartbeat(memberId: string, generationId: number): number {
     const member = this.members.get(memberId);
-    if (member === undefined || this.state === 'Empty' || this.state === 'Dead') return ErrorCode.UNKNOWN_MEMBER_ID;
+    if (member === undefined || this.state === 'Empty' || this.state === 'Dead')
+      return ErrorCode.UNKNOWN_MEMBER_ID;
     if (generationId !== this.generationId) return ErrorCode.ILLEGAL_GENERATION;
     this.touchSession(member);
     return this.state === 'PreparingRebalance' ? ErrorCode.REBALANCE_IN_PROGRESS : ErrorCode.NONE;
@@ -160,7 +181,14 @@ export class Group {
     return ErrorCode.NONE;
   }
 
-  describeMembers(): Array<{ memberId: string; groupInstanceId: string | null; clientId: string; clientHost: string; metadata: Buffer; assignment: Buffer }> {
+  describeMembers(): Array<{
+    memberId: string;
+    groupInstanceId: string | null;
+    clientId: string;
+    clientHost: string;
+    metadata: Buffer;
+    assignment: Buffer;
+  }> {
     return [...this.members.values()].map((m) => ({
       memberId: m.memberId,
       groupInstanceId: m.groupInstanceId,
@@ -208,7 +236,10 @@ export class Group {
 
   private startInitialDelay(): void {
     if (this.initialDelayTimer !== null) clearTimeout(this.initialDelayTimer);
-    const delay = Math.min(this.options.initialRebalanceDelayMs, Math.max(0, this.initialDelayDeadline - Date.now()));
+    const delay = Math.min(
+      this.options.initialRebalanceDelayMs,
+      Math.max(0, this.initialDelayDeadline - Date.now()),
+    );
     this.initialDelayTimer = setTimeout(() => {
       this.initialDelayTimer = null;
       this.tryCompleteJoin();
@@ -253,7 +284,11 @@ export class Group {
     this.protocolName = this.selectProtocol(members);
     if (this.leaderId === null || !this.members.has(this.leaderId)) this.leaderId = members[0]!.memberId;
     this.state = 'CompletingRebalance';
-    const all = members.map((m) => ({ memberId: m.memberId, groupInstanceId: m.groupInstanceId, metadata: m.metadataFor(this.protocolName) }));
+    const all = members.map((m) => ({
+      memberId: m.memberId,
+      groupInstanceId: m.groupInstanceId,
+      metadata: m.metadataFor(this.protocolName),
+    }));
     for (const m of members) {
       m.assignment = EMPTY;
       const resolve = m.joinResolve;
@@ -275,7 +310,9 @@ export class Group {
   private selectProtocol(members: readonly Member[]): string | null {
     const first = members[0];
     if (first === undefined) return null;
-    const candidates = first.protocols.map((p) => p.name).filter((name) => members.every((m) => m.protocols.some((p) => p.name === name)));
+    const candidates = first.protocols
+      .map((p) => p.name)
+      .filter((name) => members.every((m) => m.protocols.some((p) => p.name === name)));
     const votes = new Map<string, number>();
     for (const m of members) {
       const choice = m.protocols.find((p) => candidates.includes(p.name));

@@ -24,7 +24,8 @@ interface ProducerState {
   recent: Array<{ firstSequence: number; lastSequence: number; baseOffset: number }>;
 }
 
-export type AppendResult = { errorCode: 0; baseOffset: number } | { errorCode: number; baseOffset: -1; message: string };
+export type AppendResult =
+  { errorCode: 0; baseOffset: number } | { errorCode: number; baseOffset: -1; message: string };
 
 const INT32_MAX = 2147483647;
 
@@ -44,7 +45,8 @@ export class PartitionLog {
    */
   append(batches: readonly BatchHeader[], leaderEpoch: number): AppendResult {
     const first = batches[0];
-    if (first === undefined) return { errorCode: ErrorCode.INVALID_RECORD, baseOffset: -1, message: 'No batches' };
+    if (first === undefined)
+      return { errorCode: ErrorCode.INVALID_RECORD, baseOffset: -1, message: 'No batches' };
     if (first.producerId >= 0) {
       const check = this.checkSequence(first);
       if (check !== null) return check;
@@ -53,7 +55,12 @@ export class PartitionLog {
     for (const b of batches) {
       const offset = this.nextOffset;
       assignOffsets(b.buf, offset, leaderEpoch);
-      const stored: StoredBatch = { baseOffset: offset, nextOffset: offset + b.lastOffsetDelta + 1, maxTimestamp: b.maxTimestamp, buf: b.buf };
+      const stored: StoredBatch = {
+        baseOffset: offset,
+        nextOffset: offset + b.lastOffsetDelta + 1,
+        maxTimestamp: b.maxTimestamp,
+        buf: b.buf,
+      };
       this.batches.push(stored);
       this.nextOffset = stored.nextOffset;
       this.sizeBytes += b.buf.length;
@@ -89,10 +96,16 @@ export class PartitionLog {
     const state = this.producers.get(b.producerId);
     if (state === undefined || b.producerEpoch > state.epoch) return null;
     if (b.producerEpoch < state.epoch) {
-      return { errorCode: ErrorCode.INVALID_PRODUCER_EPOCH, baseOffset: -1, message: 'Producer epoch is fenced' };
+      return {
+        errorCode: ErrorCode.INVALID_PRODUCER_EPOCH,
+        baseOffset: -1,
+        message: 'Producer epoch is fenced',
+      };
     }
     const lastSequence = b.baseSequence + b.lastOffsetDelta;
-    const duplicate = state.recent.find((r) => r.firstSequence === b.baseSequence && r.lastSequence === lastSequence);
+    const duplicate = state.recent.find(
+      (r) => r.firstSequence === b.baseSequence && r.lastSequence === lastSequence,
+    );
     if (duplicate !== undefined) return { errorCode: 0, baseOffset: duplicate.baseOffset };
     const expected = state.lastSequence === INT32_MAX ? 0 : state.lastSequence + 1;
     if (b.baseSequence !== expected) {
@@ -105,7 +118,10 @@ export class PartitionLog {
     return null;
   }
 
-  private recordSequence(b: Pick<BatchHeader, 'producerId' | 'producerEpoch' | 'baseSequence' | 'lastOffsetDelta'>, baseOffset: number): void {
+  private recordSequence(
+    b: Pick<BatchHeader, 'producerId' | 'producerEpoch' | 'baseSequence' | 'lastOffsetDelta'>,
+    baseOffset: number,
+  ): void {
     let state = this.producers.get(b.producerId);
     if (state === undefined || b.producerEpoch !== state.epoch) {
       state = { epoch: b.producerEpoch, lastSequence: -1, recent: [] };

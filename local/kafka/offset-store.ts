@@ -39,7 +39,11 @@ export class OffsetStore {
       partitions = new Map();
       topics.set(record.topic, partitions);
     }
-    partitions.set(record.partition, { offset: record.offset, leaderEpoch: record.leaderEpoch, metadata: record.metadata });
+    partitions.set(record.partition, {
+      offset: record.offset,
+      leaderEpoch: record.leaderEpoch,
+      metadata: record.metadata,
+    });
   }
 
   get(group: string, topic: string, partition: number): CommittedOffset | undefined {

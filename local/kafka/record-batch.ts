@@ -35,7 +35,8 @@ export interface BatchHeader {
   readonly attributes: number;
 }
 
-export type ParseResult = { ok: true; batches: BatchHeader[] } | { ok: false; errorCode: number; message: string };
+export type ParseResult =
+  { ok: true; batches: BatchHeader[] } | { ok: false; errorCode: number; message: string };
 
 function readInt64(buf: Buffer, at: number): number {
   return buf.readInt32BE(at) * TWO_32 + buf.readUInt32BE(at + 4);
@@ -44,7 +45,11 @@ function readInt64(buf: Buffer, at: number): number {
 /** Splits and validates the batches of one partition's produce data; nothing is mutated. */
 export function parseBatches(records: Buffer | null): ParseResult {
   if (records === null || records.length === 0) {
-    return { ok: false, errorCode: ErrorCode.INVALID_RECORD, message: 'Produce request carries no record batch' };
+    return {
+      ok: false,
+      errorCode: ErrorCode.INVALID_RECORD,
+      message: 'Produce request carries no record batch',
+    };
   }
   const batches: BatchHeader[] = [];
   let pos = 0;
@@ -54,16 +59,28 @@ export function parseBatches(records: Buffer | null): ParseResult {
     }
     const size = 12 + records.readInt32BE(pos + 8);
     if (size < BATCH_HEADER_SIZE || pos + size > records.length) {
-      return { ok: false, errorCode: ErrorCode.CORRUPT_MESSAGE, message: 'Record batch length out of bounds' };
+      return {
+        ok: false,
+        errorCode: ErrorCode.CORRUPT_MESSAGE,
+        message: 'Record batch length out of bounds',
+      };
     }
     const magic = records.readInt8(pos + 16);
     if (magic !== 2) {
-      return { ok: false, errorCode: ErrorCode.CORRUPT_MESSAGE, message: `Unsupported record batch magic ${magic}` };
+      return {
+        ok: false,
+        errorCode: ErrorCode.CORRUPT_MESSAGE,
+        message: `Unsupported record batch magic ${magic}`,
+      };
     }
     const expected = records.readUInt32BE(pos + 17);
     const actual = crc32c(records, pos + 21, pos + size);
     if (expected !== actual) {
-      return { ok: false, errorCode: ErrorCode.CORRUPT_MESSAGE, message: `Record batch CRC mismatch (stored ${expected}, computed ${actual})` };
+      return {
+        ok: false,
+        errorCode: ErrorCode.CORRUPT_MESSAGE,
+        message: `Record batch CRC mismatch (stored ${expected}, computed ${actual})`,
+      };
     }
     batches.push({
       buf: records.subarray(pos, pos + size),
@@ -82,7 +99,9 @@ export function parseBatches(records: Buffer | null): ParseResult {
 }
 
 /** The idempotence fields of a stored batch's header (already validated when it was appended). */
-export function storedHeader(batch: Buffer): Pick<BatchHeader, 'producerId' | 'producerEpoch' | 'baseSequence' | 'lastOffsetDelta'> {
+export function storedHeader(
+  batch: Buffer,
+): Pick<BatchHeader, 'producerId' | 'producerEpoch' | 'baseSequence' | 'lastOffsetDelta'> {
   return {
     producerId: readInt64(batch, 43),
     producerEpoch: batch.readInt16BE(51),
@@ -100,7 +119,11 @@ export function assignOffsets(batch: Buffer, baseOffset: number, leaderEpoch: nu
 }
 
 /** Reads the header fields of a stored batch (used when loading a log from disk). */
-export function readStoredBatch(batch: Buffer): { baseOffset: number; lastOffsetDelta: number; maxTimestamp: number } {
+export function readStoredBatch(batch: Buffer): {
+  baseOffset: number;
+  lastOffsetDelta: number;
+  maxTimestamp: number;
+} {
   return {
     baseOffset: readInt64(batch, 0),
     lastOffsetDelta: batch.readInt32BE(23),
@@ -129,7 +152,10 @@ function readVarint(buf: Buffer, at: number): [value: number, next: number] {
  * ListOffsets by time. Only uncompressed batches are walked; for a compressed batch the batch's
  * base offset is the answer (the consumer skips the earlier records it then receives).
  */
-export function firstOffsetAtOrAfter(batch: Buffer, timestamp: number): { offset: number; timestamp: number } {
+export function firstOffsetAtOrAfter(
+  batch: Buffer,
+  timestamp: number,
+): { offset: number; timestamp: number } {
   const baseOffset = readInt64(batch, 0);
   const baseTimestamp = readInt64(batch, 27);
   const maxTimestamp = readInt64(batch, 35);
@@ -144,7 +170,8 @@ export function firstOffsetAtOrAfter(batch: Buffer, timestamp: number): { offset
       const [tsDelta, afterTs] = readVarint(batch, p);
       p = afterTs;
       const [offsetDelta] = readVarint(batch, p);
-      if (baseTimestamp + tsDelta >= timestamp) return { offset: baseOffset + offsetDelta, timestamp: baseTimestamp + tsDelta };
+      if (baseTimestamp + tsDelta >= timestamp)
+        return { offset: baseOffset + offsetDelta, timestamp: baseTimestamp + tsDelta };
       pos = bodyAt + length;
     }
   } catch {

@@ -35,11 +35,22 @@ function encodeResponse(api: AnyApi, version: number, correlationId: number, bod
 function unsupportedApiVersions(correlationId: number): Buffer[] {
   const w = new Writer();
   w.int32(correlationId);
-  encodeStruct(w, apiVersionsResponseFields, { ...apiVersionsBody(ErrorCode.UNSUPPORTED_VERSION, supportedApis) }, 0, false);
+  encodeStruct(
+    w,
+    apiVersionsResponseFields,
+    { ...apiVersionsBody(ErrorCode.UNSUPPORTED_VERSION, supportedApis) },
+    0,
+    false,
+  );
   return w.finish();
 }
 
-export function handleFrame(cluster: ClusterState, broker: BrokerNode, conn: Connection, frame: Buffer): void {
+export function handleFrame(
+  cluster: ClusterState,
+  broker: BrokerNode,
+  conn: Connection,
+  frame: Buffer,
+): void {
   const r = new Reader(frame);
   const apiKey = r.int16();
   const apiVersion = r.int16();
@@ -52,14 +63,23 @@ export function handleFrame(cluster: ClusterState, broker: BrokerNode, conn: Con
       conn.complete(conn.reserve(), unsupportedApiVersions(correlationId));
       return;
     }
-    log.warn('closing connection: unsupported API or version', { apiKey, apiVersion, api: api?.name ?? 'unknown', clientId });
+    log.warn('closing connection: unsupported API or version', {
+      apiKey,
+      apiVersion,
+      api: api?.name ?? 'unknown',
+      clientId,
+    });
     conn.close();
     return;
   }
 
   if (conn.sasl !== null && !conn.sasl.authenticated && !SASL_PHASE_APIS.has(apiKey)) {
     // Kafka's SaslServerAuthenticator does the same: nothing but the SASL exchange before it succeeds.
-    log.warn('closing connection: request before SASL authentication', { api: api.name, listener: conn.listener, clientId });
+    log.warn('closing connection: request before SASL authentication', {
+      api: api.name,
+      listener: conn.listener,
+      clientId,
+    });
     conn.close();
     return;
   }
@@ -67,7 +87,8 @@ export function handleFrame(cluster: ClusterState, broker: BrokerNode, conn: Con
   const flexible = apiVersion >= api.flexibleFrom;
   if (flexible) r.skipTaggedFields(); // request header v2
   const request = decodeStruct(r, api.request, apiVersion, flexible);
-  if (log.debugEnabled) log.debug(`broker ${broker.nodeId} <- ${api.name} v${apiVersion}`, { clientId, correlationId });
+  if (log.debugEnabled)
+    log.debug(`broker ${broker.nodeId} <- ${api.name} v${apiVersion}`, { clientId, correlationId });
 
   const ctx: RequestContext = {
     cluster,
@@ -91,7 +112,9 @@ export function handleFrame(cluster: ClusterState, broker: BrokerNode, conn: Con
     else conn.complete(slot, chunks);
   };
   const fail = (err: unknown): void => {
-    log.error(`${api.name} v${apiVersion} failed; closing connection`, { error: err instanceof Error ? err.stack : String(err) });
+    log.error(`${api.name} v${apiVersion} failed; closing connection`, {
+      error: err instanceof Error ? err.stack : String(err),
+    });
     conn.close();
   };
 

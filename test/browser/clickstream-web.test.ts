@@ -22,7 +22,8 @@ const CUSTOM_EVENTS = 20;
 async function bundleSdk(): Promise<string> {
   const out = await build({
     stdin: {
-      contents: "import { ClickstreamAnalytics, SendMode } from '@aws/clickstream-web'; Object.assign(window, { ClickstreamAnalytics, SendMode });",
+      contents:
+        "import { ClickstreamAnalytics, SendMode } from '@aws/clickstream-web'; Object.assign(window, { ClickstreamAnalytics, SendMode });",
       resolveDir: process.cwd(),
       loader: 'js',
     },
@@ -38,7 +39,8 @@ async function bundleSdk(): Promise<string> {
 
 /** The web site: its own origin (http://localhost:<port>), serving the page and the SDK bundle. */
 async function startSite(sdk: string): Promise<{ server: Server; origin: string }> {
-  const page = '<!doctype html><html><head><title>shop</title><script src="/sdk.js"></script></head><body><h1>shop</h1></body></html>';
+  const page =
+    '<!doctype html><html><head><title>shop</title><script src="/sdk.js"></script></head><body><h1>shop</h1></body></html>';
   const server = createServer((req, res) => {
     if (req.url === '/sdk.js') res.writeHead(200, { 'content-type': 'text/javascript' }).end(sdk);
     else res.writeHead(200, { 'content-type': 'text/html' }).end(page);
@@ -55,15 +57,35 @@ describe('browser: the official Clickstream Web SDK in headless Chromium', () =>
   let browser: Browser;
 
   beforeAll(async () => {
-    if (!existsSync(CHROMIUM)) throw new Error(`${CHROMIUM} not found: install Debian's chromium package (apt-get install chromium) or set CHROMIUM_PATH`);
+    if (!existsSync(CHROMIUM))
+      throw new Error(
+        `${CHROMIUM} not found: install Debian's chromium package (apt-get install chromium) or set CHROMIUM_PATH`,
+      );
     dataDir = await mkdtemp(join(tmpdir(), 'browser-stack-'));
     profile = await mkdtemp(join(tmpdir(), 'chromium-profile-'));
-    stack = await startStack({ dataDir, ports: { kafka: 0, kafka2: 0, aws: 0, api: 0 }, secondClusterBrokers: 0, demoWindowSeconds: 1, firehoseBufferSeconds: 1, waitScale: 0.01 });
+    stack = await startStack({
+      dataDir,
+      ports: { kafka: 0, kafka2: 0, aws: 0, api: 0 },
+      secondClusterBrokers: 0,
+      demoWindowSeconds: 1,
+      firehoseBufferSeconds: 1,
+      waitScale: 0.01,
+    });
     site = await startSite(await bundleSdk());
     browser = await puppeteer.launch({
       executablePath: CHROMIUM,
       headless: true,
-      args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync', `--user-data-dir=${profile}`],
+      args: [
+        '--headless',
+        '--no-sandbox',
+        '--disable-gpu',
+        '--disable-quic',
+        '--no-first-run',
+        '--disable-background-networking',
+        '--disable-component-update',
+        '--disable-sync',
+        `--user-data-dir=${profile}`,
+      ],
     });
   }, 120_000);
 
@@ -83,42 +105,87 @@ describe('browser: the official Clickstream Web SDK in headless Chromium', () =>
     const failures: string[] = [];
     page.on('request', (request) => {
       if (request.method() === 'POST' && request.url().startsWith(`${stack.api}/collect`)) {
-        for (const event of JSON.parse(request.postData() ?? '[]') as { event_id: string }[]) sent.add(event.event_id);
+        for (const event of JSON.parse(request.postData() ?? '[]') as { event_id: string }[])
+          sent.add(event.event_id);
       }
     });
     page.on('response', (response) => {
-      if (response.request().method() === 'POST' && response.url().startsWith(`${stack.api}/collect`)) statuses.push(response.status());
+      if (response.request().method() === 'POST' && response.url().startsWith(`${stack.api}/collect`))
+        statuses.push(response.status());
     });
-    page.on('requestfailed', (request) => failures.push(`${request.method()} ${request.url()}: ${request.failure()?.errorText}`));
+    page.on('requestfailed', (request) =>
+      failures.push(`${request.method()} ${request.url()}: ${request.failure()?.errorText}`),
+    );
     page.on('console', (message) => {
       if (message.type() === 'error') failures.push(`console: ${message.text()}`);
     });
 
     await page.goto(`${site.origin}/`);
-    await page.evaluate((endpoint, count) => {
-      const w = globalThis as unknown as { ClickstreamAnalytics: { init(c: object): boolean; record(e: object): void }; SendMode: { Immediate: string } };
-      w.ClickstreamAnalytics.init({ appId: 'demo-app', endpoint, sendMode: w.SendMode.Immediate, isLogEvents: false });
-      for (let i = 0; i < count; i++) w.ClickstreamAnalytics.record({ name: 'button_click', attributes: { n: i, big: 12345678901234567 } });
-    }, `${stack.api}/collect`, CUSTOM_EVENTS);
+    await page.evaluate(
+      (endpoint, count) => {
+        const w = globalThis as unknown as {
+          ClickstreamAnalytics: { init(c: object): boolean; record(e: object): void };
+          SendMode: { Immediate: string };
+        };
+        w.ClickstreamAnalytics.init({
+          appId: 'demo-app',
+          endpoint,
+          sendMode: w.SendMode.Immediate,
+          isLogEvents: false,
+        });
+        for (let i = 0; i < count; i++)
+          w.ClickstreamAnalytics.record({
+            name: 'button_click',
+            attributes: { n: i, big: 12345678901234567 },
+          });
+      },
+      `${stack.api}/collect`,
+      CUSTOM_EVENTS,
+    );
 
     // Every SDK request answered 200 (a CORS failure shows as a failed request instead).
-    await waitFor(async () => (sent.size >= CUSTOM_EVENTS && statuses.length > 0 && statuses.length === [...sent].length ? true : undefined), 30_000, 'the SDK to send its events');
+    await waitFor(
+      async () =>
+        sent.size >= CUSTOM_EVENTS && statuses.length > 0 && statuses.length === [...sent].length
+          ? true
+          : undefined,
+      30_000,
+      'the SDK to send its events',
+    );
     expect(failures).toEqual([]);
     expect(statuses.every((s) => s === 200)).toBe(true);
 
     // navigator.sendBeacon: text/plain, credentialed, no preflight.
     const beaconId = `beacon-${Date.now()}`;
-    const queued = await page.evaluate((url, id) => (navigator as unknown as { sendBeacon(url: string, data: string): boolean }).sendBeacon(url, JSON.stringify([{ event_id: id, event_type: 'beacon', timestamp: Date.now(), app_id: 'demo-app' }])), `${stack.api}/collect?appId=demo-app`, beaconId);
+    const queued = await page.evaluate(
+      (url, id) =>
+        (navigator as unknown as { sendBeacon(url: string, data: string): boolean }).sendBeacon(
+          url,
+          JSON.stringify([{ event_id: id, event_type: 'beacon', timestamp: Date.now(), app_id: 'demo-app' }]),
+        ),
+      `${stack.api}/collect?appId=demo-app`,
+      beaconId,
+    );
     expect(queued).toBe(true);
     sent.add(beaconId);
 
-    const stored = await waitFor(async () => {
-      const found = (await readLocalObjects(stack.s3Dir, stack.bucket, 'events/')).filter(({ event }) => sent.has(event.event_id));
-      return new Set(found.map(({ event }) => event.event_id)).size === sent.size ? found : undefined;
-    }, 60_000, `${sent.size} browser events in S3`);
+    const stored = await waitFor(
+      async () => {
+        const found = (await readLocalObjects(stack.s3Dir, stack.bucket, 'events/')).filter(({ event }) =>
+          sent.has(event.event_id),
+        );
+        return new Set(found.map(({ event }) => event.event_id)).size === sent.size ? found : undefined;
+      },
+      60_000,
+      `${sent.size} browser events in S3`,
+    );
     const custom = stored.filter(({ event }) => event.event_type === 'button_click');
     expect(custom).toHaveLength(CUSTOM_EVENTS);
-    expect(stored.find(({ event }) => event.event_type === 'button_click')!.event).toMatchObject({ app_id: 'demo-app', platform: 'Web', request_platform: 'Web' });
+    expect(stored.find(({ event }) => event.event_type === 'button_click')!.event).toMatchObject({
+      app_id: 'demo-app',
+      platform: 'Web',
+      request_platform: 'Web',
+    });
     expect(stored.some(({ event }) => event.event_id === beaconId)).toBe(true);
     await page.close();
   }, 120_000);
@@ -126,7 +193,11 @@ describe('browser: the official Clickstream Web SDK in headless Chromium', () =>
   it('answers the preflight of an allowed origin with that origin and credentials', async () => {
     const res = await fetch(`${stack.api}/collect?appId=demo-app`, {
       method: 'OPTIONS',
-      headers: { origin: site.origin, 'access-control-request-method': 'POST', 'access-control-request-headers': 'content-type,user-agent' },
+      headers: {
+        origin: site.origin,
+        'access-control-request-method': 'POST',
+        'access-control-request-headers': 'content-type,user-agent',
+      },
     });
     expect(res.status).toBe(204);
     expect(res.headers.get('access-control-allow-origin')).toBe(site.origin);

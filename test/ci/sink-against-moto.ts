@@ -25,7 +25,9 @@ function freePort(): Promise<number> {
 }
 
 const port = await freePort();
-const moto = spawn('moto_server', ['-H', '127.0.0.1', '-p', String(port)], { stdio: ['ignore', 'ignore', 'pipe'] });
+const moto = spawn('moto_server', ['-H', '127.0.0.1', '-p', String(port)], {
+  stdio: ['ignore', 'ignore', 'pipe'],
+});
 let motoLog = '';
 moto.stderr.on('data', (d: Buffer) => (motoLog += d.toString()));
 const endpoint = `http://127.0.0.1:${port}`;
@@ -75,7 +77,16 @@ try {
     timestamp: Date.now(),
     timestampType: 'CREATE_TIME',
     key: b64(`k${i}`),
-    value: b64(JSON.stringify({ event_id: `m-${i}`, event_type: 'click', app_id: 'a', timestamp: Date.now(), ingest_time: Date.now(), pad: 'x'.repeat(200) })),
+    value: b64(
+      JSON.stringify({
+        event_id: `m-${i}`,
+        event_type: 'click',
+        app_id: 'a',
+        timestamp: Date.now(),
+        ingest_time: Date.now(),
+        pad: 'x'.repeat(200),
+      }),
+    ),
     headers: [],
   }));
   records.push({ ...records[0]!, partition: 0, offset: RECORDS, value: b64('this is not json') });
@@ -87,8 +98,12 @@ try {
   };
   const { handler } = await import('../../functions/sink/handler.ts');
   const context = { functionName: 'sink', awsRequestId: 'moto', getRemainingTimeInMillis: () => 60_000 };
-  const result = (await (handler as (e: unknown, c: unknown) => Promise<{ batchItemFailures: unknown[] }>)(event, context));
-  if (result.batchItemFailures.length > 0) throw new Error(`sink reported failures: ${JSON.stringify(result)}`);
+  const result = await (handler as (e: unknown, c: unknown) => Promise<{ batchItemFailures: unknown[] }>)(
+    event,
+    context,
+  );
+  if (result.batchItemFailures.length > 0)
+    throw new Error(`sink reported failures: ${JSON.stringify(result)}`);
 
   const listed = await s3.send(new ListObjectsV2Command({ Bucket: 'moto-data' }));
   const seen = new Map<string, number>();
@@ -99,7 +114,8 @@ try {
     if (body[0] === 0x1f && body[1] === 0x8b) body = gunzipSync(body);
     if (obj.Key!.startsWith('errors/sink/')) {
       deadLetters += 1;
-      if (!body.toString().includes(b64('this is not json'))) throw new Error(`dead letter ${obj.Key} lacks the raw value`);
+      if (!body.toString().includes(b64('this is not json')))
+        throw new Error(`dead letter ${obj.Key} lacks the raw value`);
       continue;
     }
     for (const line of body.toString().split('\n').filter(Boolean)) {
@@ -108,9 +124,14 @@ try {
     }
   }
   const missing = records.slice(0, RECORDS).filter((_, i) => seen.get(`m-${i}`) !== 1);
-  if (missing.length > 0 || seen.size !== RECORDS) throw new Error(`moto S3 has ${seen.size}/${RECORDS} distinct events; ${missing.length} missing or duplicated`);
+  if (missing.length > 0 || seen.size !== RECORDS)
+    throw new Error(
+      `moto S3 has ${seen.size}/${RECORDS} distinct events; ${missing.length} missing or duplicated`,
+    );
   if (deadLetters !== 1) throw new Error(`expected 1 dead letter, found ${deadLetters}`);
-  console.log(`sink against moto_server: ${RECORDS} records delivered exactly once through Firehose to S3 (${listed.KeyCount} objects), 1 dead letter`);
+  console.log(
+    `sink against moto_server: ${RECORDS} records delivered exactly once through Firehose to S3 (${listed.KeyCount} objects), 1 dead letter`,
+  );
 } finally {
   moto.kill('SIGTERM');
 }

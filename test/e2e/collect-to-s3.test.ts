@@ -14,7 +14,13 @@ describe('end to end: POST /collect -> Kafka -> event source mapping -> Firehose
 
   beforeAll(async () => {
     dataDir = await mkdtemp(join(tmpdir(), 'e2e-stack-'));
-    stack = await startStack({ dataDir, ports: { kafka: 0, kafka2: 0, aws: 0, api: 0 }, demoWindowSeconds: 1, firehoseBufferSeconds: 1, waitScale: 0.01 });
+    stack = await startStack({
+      dataDir,
+      ports: { kafka: 0, kafka2: 0, aws: 0, api: 0 },
+      demoWindowSeconds: 1,
+      firehoseBufferSeconds: 1,
+      waitScale: 0.01,
+    });
   }, 60_000);
 
   afterAll(async () => {
@@ -29,16 +35,31 @@ describe('end to end: POST /collect -> Kafka -> event source mapping -> Firehose
     for (let b = 0; b < BATCHES; b++) {
       const events: Record<string, unknown>[] = [];
       for (let i = 0; i < PER_BATCH; i++) {
-        events.push({ event_id: `b${b}-e${i}`, event_type: i % 2 ? 'click' : 'page_view', timestamp: Date.now(), app_id: 'demo-app', unique_id: `u-${i % 7}` });
+        events.push({
+          event_id: `b${b}-e${i}`,
+          event_type: i % 2 ? 'click' : 'page_view',
+          timestamp: Date.now(),
+          app_id: 'demo-app',
+          unique_id: `u-${i % 7}`,
+        });
       }
       // Invalid ones ride along: wrong app, no timestamp.
-      events.push({ event_id: `b${b}-bad-app`, event_type: 'click', timestamp: Date.now(), app_id: 'other-app' });
+      events.push({
+        event_id: `b${b}-bad-app`,
+        event_type: 'click',
+        timestamp: Date.now(),
+        app_id: 'other-app',
+      });
       events.push({ event_id: `b${b}-bad-ts`, event_type: 'click', app_id: 'demo-app' });
       const json = JSON.stringify(events);
       const gzip = b % 2 === 1;
       const url = `${stack.api}/collect?appId=demo-app&upload_timestamp=${Date.now()}${gzip ? '&compression=gzip' : ''}`;
       posts.push(
-        fetch(url, { method: 'POST', headers: { 'content-type': gzip ? 'text/plain' : 'application/json' }, body: gzip ? gzipSync(json).toString('base64') : json }).then(async (res) => {
+        fetch(url, {
+          method: 'POST',
+          headers: { 'content-type': gzip ? 'text/plain' : 'application/json' },
+          body: gzip ? gzipSync(json).toString('base64') : json,
+        }).then(async (res) => {
           expect(res.status).toBe(200);
           const body = (await res.json()) as { accepted: number; rejected: { event_id: string }[] };
           expect(body.accepted).toBe(PER_BATCH);
@@ -56,13 +77,20 @@ describe('end to end: POST /collect -> Kafka -> event source mapping -> Firehose
     expect(rejected.size).toBe(BATCHES * 2);
 
     // A plain invalid request is refused and stores nothing.
-    const bad = await fetch(`${stack.api}/collect?appId=demo-app`, { method: 'POST', body: '{"not":"an event"' });
+    const bad = await fetch(`${stack.api}/collect?appId=demo-app`, {
+      method: 'POST',
+      body: '{"not":"an event"',
+    });
     expect(bad.status).toBe(400);
 
-    await waitFor(async () => {
-      const stored = await readLocalObjects(stack.s3Dir, 'clickstream-local', 'events/');
-      return stored.length >= accepted.size ? stored : undefined;
-    }, 90_000, `${accepted.size} events in local S3`);
+    await waitFor(
+      async () => {
+        const stored = await readLocalObjects(stack.s3Dir, 'clickstream-local', 'events/');
+        return stored.length >= accepted.size ? stored : undefined;
+      },
+      90_000,
+      `${accepted.size} events in local S3`,
+    );
     // Stop everything (flushes buffers) before the final count, so late duplicates would show.
     await stack.close();
 
@@ -76,7 +104,12 @@ describe('end to end: POST /collect -> Kafka -> event source mapping -> Firehose
     for (const { key, event } of stored) {
       expect(key.startsWith(expectedPartition('demo-app', event.ingest_time))).toBe(true);
       expect(key.endsWith('.gz')).toBe(true);
-      expect(event).toMatchObject({ app_id: 'demo-app', client_ip: '127.0.0.1', request_id: expect.any(String), timestamp_corrected: expect.any(Number) });
+      expect(event).toMatchObject({
+        app_id: 'demo-app',
+        client_ip: '127.0.0.1',
+        request_id: expect.any(String),
+        timestamp_corrected: expect.any(Number),
+      });
     }
   }, 180_000);
 });

@@ -10,7 +10,8 @@ declare const document: { querySelector(selector: string): { textContent: string
 /** Debian's chromium (apt-get install chromium; .ci/run installs it). No browser is downloaded. */
 const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
 
-const text = (page: Page, selector: string) => page.$eval(selector, (e) => (e as unknown as { innerText: string }).innerText.trim());
+const text = (page: Page, selector: string) =>
+  page.$eval(selector, (e) => (e as unknown as { innerText: string }).innerText.trim());
 
 describe('local console (headless Chromium)', () => {
   let stack: Stack;
@@ -22,12 +23,27 @@ describe('local console (headless Chromium)', () => {
   beforeAll(async () => {
     dataDir = await mkdtemp(join(tmpdir(), 'console-stack-'));
     profile = await mkdtemp(join(tmpdir(), 'console-chromium-'));
-    stack = await startStack({ dataDir, ports: { kafka: 0, aws: 0, api: 0 }, demoWindowSeconds: 1, firehoseBufferSeconds: 1, waitScale: 0.01 });
+    stack = await startStack({
+      dataDir,
+      ports: { kafka: 0, aws: 0, api: 0 },
+      demoWindowSeconds: 1,
+      firehoseBufferSeconds: 1,
+      waitScale: 0.01,
+    });
     browser = await puppeteer.launch({
       executablePath: CHROMIUM,
       headless: true,
-      args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking',
-        '--disable-component-update', '--disable-sync', `--user-data-dir=${profile}`],
+      args: [
+        '--headless',
+        '--no-sandbox',
+        '--disable-gpu',
+        '--disable-quic',
+        '--no-first-run',
+        '--disable-background-networking',
+        '--disable-component-update',
+        '--disable-sync',
+        `--user-data-dir=${profile}`,
+      ],
     });
     page = await browser.newPage();
     page.setDefaultTimeout(30_000);
@@ -45,18 +61,35 @@ describe('local console (headless Chromium)', () => {
     const id = stack.demo!.pipeline.id;
     const row = `tr[data-pipeline-id="${id}"]`;
     await page.waitForSelector(`${row} .status.ACTIVE`);
-    const steps = await page.$$eval(`${row} li[data-step]`, (items) => items.map((i) => i.getAttribute('data-step')));
+    const steps = await page.$$eval(`${row} li[data-step]`, (items) =>
+      items.map((i) => i.getAttribute('data-step')),
+    );
     expect(steps).toEqual(expect.arrayContaining(['ValidateCluster', 'CreateTopic', 'MarkActive']));
     expect(steps.at(-1)).toBe('MarkActive');
   }, 60_000);
 
   it('counts the events accepted, in Kafka and delivered to S3, and previews the object they landed in', async () => {
-    const events = Array.from({ length: 7 }, (_, i) => ({ event_id: `console-${i}`, event_type: 'click', timestamp: Date.now(), app_id: 'demo-app' }));
-    const res = await fetch(`${stack.api}/collect?appId=demo-app`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(events) });
+    const events = Array.from({ length: 7 }, (_, i) => ({
+      event_id: `console-${i}`,
+      event_type: 'click',
+      timestamp: Date.now(),
+      app_id: 'demo-app',
+    }));
+    const res = await fetch(`${stack.api}/collect?appId=demo-app`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify(events),
+    });
     expect(res.status).toBe(200);
     const row = `tr[data-pipeline-id="${stack.demo!.pipeline.id}"]`;
     // The page refreshes itself every 2 s: wait for the counts to reach what was sent.
-    await page.waitForFunction((r) => document.querySelector(`${r} .delivered`)?.textContent === '7' && document.querySelector(`${r} .lag`)?.textContent === '0', { timeout: 45_000 }, row);
+    await page.waitForFunction(
+      (r) =>
+        document.querySelector(`${r} .delivered`)?.textContent === '7' &&
+        document.querySelector(`${r} .lag`)?.textContent === '0',
+      { timeout: 45_000 },
+      row,
+    );
     expect(await text(page, `${row} .accepted`)).toBe('7');
     expect(await text(page, `${row} .in-kafka`)).toBe('7');
 
@@ -71,19 +104,27 @@ describe('local console (headless Chromium)', () => {
   it('creates a pipeline from the form and shows it reaching ACTIVE, and shows a refusal with its reason', async () => {
     await page.type('#projectId', 'console-shop');
     await page.type('#appIds', 'console-web, console-ios');
-    expect(await page.$eval('#clusterArn', (e) => (e as unknown as { value: string }).value)).toBe(stack.clusterArn);
+    expect(await page.$eval('#clusterArn', (e) => (e as unknown as { value: string }).value)).toBe(
+      stack.clusterArn,
+    );
     await page.click('#create-form button[type=submit]');
-    await page.waitForFunction(() => /^202: pipeline \S+ is CREATING/.test(document.querySelector('#create-result')?.textContent ?? ''));
+    await page.waitForFunction(() =>
+      /^202: pipeline \S+ is CREATING/.test(document.querySelector('#create-result')?.textContent ?? ''),
+    );
     const id = (await text(page, '#create-result')).split(' ')[2]!;
     await page.waitForSelector(`tr[data-pipeline-id="${id}"] .status.ACTIVE`, { timeout: 60_000 });
 
     // The same project again: the API refuses it and the page says why.
     await page.click('#create-form button[type=submit]');
-    await page.waitForFunction(() => /^409: /.test(document.querySelector('#create-result')?.textContent ?? ''));
+    await page.waitForFunction(() =>
+      /^409: /.test(document.querySelector('#create-result')?.textContent ?? ''),
+    );
     expect(await text(page, '#create-result')).toContain('console-shop');
 
     // And the API agrees with what the page shows.
-    const listed = (await (await fetch(`${stack.api}/pipelines`)).json()) as { pipelines: { id: string; status: string }[] };
+    const listed = (await (await fetch(`${stack.api}/pipelines`)).json()) as {
+      pipelines: { id: string; status: string }[];
+    };
     expect(listed.pipelines.find((p) => p.id === id)?.status).toBe('ACTIVE');
   }, 120_000);
 

@@ -2,7 +2,11 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { gzipSync } from 'node:zlib';
-import { KafkaConnectClient, ListConnectorsCommand, ListCustomPluginsCommand } from '@aws-sdk/client-kafkaconnect';
+import {
+  KafkaConnectClient,
+  ListConnectorsCommand,
+  ListCustomPluginsCommand,
+} from '@aws-sdk/client-kafkaconnect';
 import { LambdaClient, ListEventSourceMappingsCommand } from '@aws-sdk/client-lambda';
 import { Kafka, logLevel } from 'kafkajs';
 import { startStack, type Stack } from '../../local/stack.ts';
@@ -12,7 +16,11 @@ import { readLocalObjects, waitFor } from '../helpers/local-s3.ts';
 const EVENTS = 600;
 
 async function createPipeline(stack: Stack, body: unknown): Promise<PipelineView> {
-  const res = await fetch(`${stack.api}/pipelines`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) });
+  const res = await fetch(`${stack.api}/pipelines`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json' },
+    body: JSON.stringify(body),
+  });
   expect(res.status).toBe(202);
   const { id } = (await res.json()) as { id: string };
   return waitForPipeline(stack.api, id, 60_000);
@@ -21,8 +29,18 @@ async function createPipeline(stack: Stack, body: unknown): Promise<PipelineView
 async function postEvents(stack: Stack, appId: string, prefix: string): Promise<Set<string>> {
   const ids = new Set<string>();
   for (let b = 0; b < EVENTS / 100; b++) {
-    const events = Array.from({ length: 100 }, (_, i) => ({ event_id: `${prefix}-${b}-${i}`, event_type: 'click', timestamp: Date.now(), app_id: appId, device_id: `d${i % 5}` }));
-    const res = await fetch(`${stack.api}/collect?appId=${appId}`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(events) });
+    const events = Array.from({ length: 100 }, (_, i) => ({
+      event_id: `${prefix}-${b}-${i}`,
+      event_type: 'click',
+      timestamp: Date.now(),
+      app_id: appId,
+      device_id: `d${i % 5}`,
+    }));
+    const res = await fetch(`${stack.api}/collect?appId=${appId}`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify(events),
+    });
     expect(res.status).toBe(200);
     events.forEach((e) => ids.add(e.event_id));
   }
@@ -31,13 +49,17 @@ async function postEvents(stack: Stack, appId: string, prefix: string): Promise<
 
 /** Occurrences of each of `ids` in the local S3 tree, once every one of them is there. */
 function waitForEvents(stack: Stack, ids: Set<string>, timeoutMs: number): Promise<Map<string, number>> {
-  return waitFor(async () => {
-    const counts = new Map<string, number>();
-    for (const { event } of await readLocalObjects(stack.s3Dir, stack.bucket)) {
-      if (ids.has(event.event_id)) counts.set(event.event_id, (counts.get(event.event_id) ?? 0) + 1);
-    }
-    return counts.size === ids.size ? counts : undefined;
-  }, timeoutMs, `${ids.size} events in S3`);
+  return waitFor(
+    async () => {
+      const counts = new Map<string, number>();
+      for (const { event } of await readLocalObjects(stack.s3Dir, stack.bucket)) {
+        if (ids.has(event.event_id)) counts.set(event.event_id, (counts.get(event.event_id) ?? 0) + 1);
+      }
+      return counts.size === ids.size ? counts : undefined;
+    },
+    timeoutMs,
+    `${ids.size} events in S3`,
+  );
 }
 
 async function topics(stack: Stack, brokers: string[] = stack.kafka.brokers): Promise<string[]> {
@@ -70,7 +92,11 @@ function exactEvents(appId: string, prefix: string): string[] {
 }
 
 async function postExact(stack: Stack, appId: string, events: string[]): Promise<void> {
-  const res = await fetch(`${stack.api}/collect?appId=${appId}&platform=Web`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: `[ ${events.join(' ,\n  ')} ]` });
+  const res = await fetch(`${stack.api}/collect?appId=${appId}&platform=Web`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json' },
+    body: `[ ${events.join(' ,\n  ')} ]`,
+  });
   expect(res.status).toBe(200);
   expect(await res.json()).toEqual({ accepted: events.length, rejected: [] });
 }
@@ -78,15 +104,23 @@ async function postExact(stack: Stack, appId: string, events: string[]): Promise
 /** The stored line of each exact event is its own bytes plus the spliced enrichment. */
 async function expectExactInS3(stack: Stack, events: string[]): Promise<void> {
   const ids = new Set(events.map((e) => (JSON.parse(e) as { event_id: string }).event_id));
-  const lines = await waitFor(async () => {
-    const found = (await readLocalObjects(stack.s3Dir, stack.bucket)).filter(({ event }) => ids.has(event.event_id));
-    return found.length >= ids.size ? found : undefined;
-  }, 20_000, 'the exact events in S3');
+  const lines = await waitFor(
+    async () => {
+      const found = (await readLocalObjects(stack.s3Dir, stack.bucket)).filter(({ event }) =>
+        ids.has(event.event_id),
+      );
+      return found.length >= ids.size ? found : undefined;
+    },
+    20_000,
+    'the exact events in S3',
+  );
   for (const raw of events) {
     const id = (JSON.parse(raw) as { event_id: string }).event_id;
     const line = lines.find(({ event }) => event.event_id === id)!.line;
     expect(line.startsWith(`${raw.slice(0, -1)},"ingest_time":`)).toBe(true);
-    expect(line).toMatch(/,"client_ip":"127\.0\.0\.1","user_agent":[^,]*,"request_id":"[^"]+","request_platform":"Web"\}$/);
+    expect(line).toMatch(
+      /,"client_ip":"127\.0\.0\.1","user_agent":[^,]*,"request_id":"[^"]+","request_platform":"Web"\}$/,
+    );
   }
 }
 
@@ -96,7 +130,14 @@ describe('end to end: pipelines created, used and deleted through the admin API'
 
   beforeAll(async () => {
     dataDir = await mkdtemp(join(tmpdir(), 'e2e-pipelines-'));
-    stack = await startStack({ dataDir, demo: false, ports: { kafka: 0, kafka2: 0, aws: 0, api: 0 }, waitScale: 0.01, kafkaConnectDelayMs: 50, firehoseBufferSeconds: 1 });
+    stack = await startStack({
+      dataDir,
+      demo: false,
+      ports: { kafka: 0, kafka2: 0, aws: 0, api: 0 },
+      waitScale: 0.01,
+      kafkaConnectDelayMs: 50,
+      firehoseBufferSeconds: 1,
+    });
   }, 60_000);
 
   afterAll(async () => {
@@ -113,7 +154,11 @@ describe('end to end: pipelines created, used and deleted through the admin API'
       sink: { mode: 'lambda', maxIntervalSeconds: 5, batchSize: 1000 },
     });
     expect(pipeline.status).toBe('ACTIVE');
-    expect(pipeline.resources).toMatchObject({ topic: 'alpha', topicCreated: true, mappingUuid: expect.any(String) });
+    expect(pipeline.resources).toMatchObject({
+      topic: 'alpha',
+      topicCreated: true,
+      mappingUuid: expect.any(String),
+    });
 
     const exact = exactEvents('alpha-web', 'alpha-exact');
     await postExact(stack, 'alpha-web', exact);
@@ -132,7 +177,11 @@ describe('end to end: pipelines created, used and deleted through the admin API'
     expect(mappings.EventSourceMappings?.map((m) => m.UUID)).not.toContain(pipeline.resources?.mappingUuid);
     // The ingest may still hold the route for one request (its cache): that one is refused with
     // 503 (never acknowledged, the topic is gone); from then on the app is unknown: 403.
-    const late = () => fetch(`${stack.api}/collect?appId=alpha-web`, { method: 'POST', body: JSON.stringify({ event_id: 'late', event_type: 'x', timestamp: 1, app_id: 'alpha-web' }) });
+    const late = () =>
+      fetch(`${stack.api}/collect?appId=alpha-web`, {
+        method: 'POST',
+        body: JSON.stringify({ event_id: 'late', event_type: 'x', timestamp: 1, app_id: 'alpha-web' }),
+      });
     const first = await late();
     expect([403, 503]).toContain(first.status);
     expect((await late()).status).toBe(403);
@@ -143,10 +192,25 @@ describe('end to end: pipelines created, used and deleted through the admin API'
       projectId: 'beta',
       appIds: ['beta-web'],
       kafka: { type: 'msk', clusterArn: stack.clusterArn },
-      sink: { mode: 'connector', maxIntervalSeconds: 4, batchSize: 1000, connector: { pluginLocation: { bucketArn: `arn:aws:s3:::${stack.bucket}`, fileKey: 'plugins/kafka-connect-s3.zip' } } },
+      sink: {
+        mode: 'connector',
+        maxIntervalSeconds: 4,
+        batchSize: 1000,
+        connector: {
+          pluginLocation: {
+            bucketArn: `arn:aws:s3:::${stack.bucket}`,
+            fileKey: 'plugins/kafka-connect-s3.zip',
+          },
+        },
+      },
     });
     expect(pipeline.status).toBe('ACTIVE');
-    expect(pipeline.resources).toMatchObject({ topic: 'beta', connectorArn: expect.any(String), pluginArn: expect.any(String), pluginCreated: true });
+    expect(pipeline.resources).toMatchObject({
+      topic: 'beta',
+      connectorArn: expect.any(String),
+      pluginArn: expect.any(String),
+      pluginCreated: true,
+    });
 
     const exact = exactEvents('beta-web', 'beta-exact');
     await postExact(stack, 'beta-web', exact);
@@ -181,7 +245,11 @@ describe('end to end: pipelines created, used and deleted through the admin API'
     expect(await topics(stack)).not.toContain('delta');
 
     // The pipeline's allowedOrigins: its origins get credentialed CORS, others a 403.
-    const preflight = (origin: string) => fetch(`${stack.api}/collect?appId=delta-web`, { method: 'OPTIONS', headers: { origin, 'access-control-request-method': 'POST' } });
+    const preflight = (origin: string) =>
+      fetch(`${stack.api}/collect?appId=delta-web`, {
+        method: 'OPTIONS',
+        headers: { origin, 'access-control-request-method': 'POST' },
+      });
     const allowed = await preflight('https://blog.example.com');
     expect(allowed.status).toBe(204);
     expect(allowed.headers.get('access-control-allow-origin')).toBe('https://blog.example.com');
@@ -189,7 +257,11 @@ describe('end to end: pipelines created, used and deleted through the admin API'
     const refused = await preflight('https://evil.test');
     expect(refused.status).toBe(403);
     expect(refused.headers.get('access-control-allow-origin')).toBeNull();
-    const post = await fetch(`${stack.api}/collect?appId=delta-web`, { method: 'POST', headers: { origin: 'https://evil.test', 'content-type': 'text/plain' }, body: exactEvents('delta-web', 'evil')[0] });
+    const post = await fetch(`${stack.api}/collect?appId=delta-web`, {
+      method: 'POST',
+      headers: { origin: 'https://evil.test', 'content-type': 'text/plain' },
+      body: exactEvents('delta-web', 'evil')[0],
+    });
     expect(post.status).toBe(403);
     expect(((await post.json()) as { message: string }).message).toContain("pipeline's allowedOrigins");
 
@@ -202,19 +274,60 @@ describe('end to end: pipelines created, used and deleted through the admin API'
     // Hostile shapes through the gateway: each a clear 4xx (or per-event rejections), never a 5xx.
     const url = `${stack.api}/collect?appId=delta-web`;
     const deep = '['.repeat(500_000) + ']'.repeat(500_000);
-    const manyRejected = JSON.stringify(Array.from({ length: 10_000 }, (_, i) => ({ event_id: `${'r'.repeat(200)}-${i}`, event_type: 't', timestamp: 1, app_id: 'other-app' })));
+    const manyRejected = JSON.stringify(
+      Array.from({ length: 10_000 }, (_, i) => ({
+        event_id: `${'r'.repeat(200)}-${i}`,
+        event_type: 't',
+        timestamp: 1,
+        app_id: 'other-app',
+      })),
+    );
     const bodies: [string, string | Buffer, Record<string, string>][] = [
       ['deep arrays', deep, {}],
-      ['a deep event', `[{"event_id":"d","event_type":"t","timestamp":1,"app_id":"delta-web","n":${deep}}]`, {}],
-      ['too many events', gzipSync(`[${Array.from({ length: 10_001 }, () => '{}').join(',')}]`), { 'content-encoding': 'gzip' }],
+      [
+        'a deep event',
+        `[{"event_id":"d","event_type":"t","timestamp":1,"app_id":"delta-web","n":${deep}}]`,
+        {},
+      ],
+      [
+        'too many events',
+        gzipSync(`[${Array.from({ length: 10_001 }, () => '{}').join(',')}]`),
+        { 'content-encoding': 'gzip' },
+      ],
       ['10,000 rejections', gzipSync(manyRejected), { 'content-encoding': 'gzip' }],
-      ['long keys', gzipSync(JSON.stringify([{ event_id: 'k', event_type: 't', timestamp: 1, app_id: 'delta-web', session_id: 's'.repeat(900_000) }])), { 'content-encoding': 'gzip' }],
-      ['a huge event', gzipSync(JSON.stringify([{ event_id: 'h', event_type: 't', timestamp: 1, app_id: 'delta-web', pad: 'p'.repeat(3_000_000) }])), { 'content-encoding': 'gzip' }],
+      [
+        'long keys',
+        gzipSync(
+          JSON.stringify([
+            {
+              event_id: 'k',
+              event_type: 't',
+              timestamp: 1,
+              app_id: 'delta-web',
+              session_id: 's'.repeat(900_000),
+            },
+          ]),
+        ),
+        { 'content-encoding': 'gzip' },
+      ],
+      [
+        'a huge event',
+        gzipSync(
+          JSON.stringify([
+            { event_id: 'h', event_type: 't', timestamp: 1, app_id: 'delta-web', pad: 'p'.repeat(3_000_000) },
+          ]),
+        ),
+        { 'content-encoding': 'gzip' },
+      ],
       ['invalid UTF-8', Buffer.from([0x5b, 0xc3, 0x28, 0x5d]), {}],
       ['not JSON', '{"event_id":', {}],
     ];
     for (const [what, body, headers] of bodies) {
-      const res = await fetch(url, { method: 'POST', headers: { 'content-type': 'application/json', ...headers }, body });
+      const res = await fetch(url, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json', ...headers },
+        body,
+      });
       const answer = (await res.json()) as { message?: string; rejected?: { reason: string }[] };
       expect([what, res.status >= 400 && res.status < 500]).toEqual([what, true]);
       expect(answer.message ?? answer.rejected?.[0]?.reason).toEqual(expect.any(String));
@@ -253,7 +366,9 @@ describe('end to end: pipelines created, used and deleted through the admin API'
       clientBroker: 'TLS',
       serverProperties: { 'auto.create.topics.enable': false, 'default.replication.factor': 5 },
     });
-    const arn = (bad as { clusterArn?: string; ClusterArn?: string }).clusterArn ?? (bad as { ClusterArn?: string }).ClusterArn;
+    const arn =
+      (bad as { clusterArn?: string; ClusterArn?: string }).clusterArn ??
+      (bad as { ClusterArn?: string }).ClusterArn;
     const pipeline = await createPipeline(stack, {
       projectId: 'gamma',
       appIds: ['gamma-web'],
@@ -262,7 +377,14 @@ describe('end to end: pipelines created, used and deleted through the admin API'
     });
     expect(pipeline.status).toBe('FAILED');
     const reason = `${pipeline.failureReason} ${(pipeline.violations ?? []).join(' ')}`.toLowerCase();
-    for (const rule of ['vpc', 'unauthenticated', 'plaintext', 'default.replication.factor', 'replicationfactor 4']) expect(reason).toContain(rule);
+    for (const rule of [
+      'vpc',
+      'unauthenticated',
+      'plaintext',
+      'default.replication.factor',
+      'replicationfactor 4',
+    ])
+      expect(reason).toContain(rule);
     expect((pipeline.violations ?? []).length).toBeGreaterThanOrEqual(4);
     expect(await topics(stack)).not.toContain('gamma');
   }, 60_000);

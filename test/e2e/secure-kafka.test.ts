@@ -26,20 +26,36 @@ import { CreateSecretCommand, SecretsManagerClient } from '@aws-sdk/client-secre
 import { startStack, type Stack } from '../../local/stack.ts';
 import { waitForPipeline, type PipelineView } from '../../local/demo-pipeline.ts';
 import { readLocalObjects, waitFor } from '../helpers/local-s3.ts';
-import { createEventProducer, parseClusterConfig, type ConfigSource } from '../../functions/lib/kafka/index.ts';
+import {
+  createEventProducer,
+  parseClusterConfig,
+  type ConfigSource,
+} from '../../functions/lib/kafka/index.ts';
 import { kafkaAdminFactory } from '../../functions/pipelines/tasks/kafka-admin.ts';
 
-const UNTRUSTED_CA = readFileSync(fileURLToPath(new URL('../fixtures/tls/untrusted-ca.pem', import.meta.url)), 'utf8');
+const UNTRUSTED_CA = readFileSync(
+  fileURLToPath(new URL('../fixtures/tls/untrusted-ca.pem', import.meta.url)),
+  'utf8',
+);
 const EVENTS = 50;
 const run = promisify(execFile);
 /** CI installs kcat (.ci/run sets KCAT_REQUIRED=1 so a missing kcat fails instead of passing quietly). */
 const hasKcat = spawnSync('kcat', ['-V']).status === 0;
 
-async function createPipeline(stack: Stack, projectId: string, kafka: Record<string, unknown>): Promise<PipelineView> {
+async function createPipeline(
+  stack: Stack,
+  projectId: string,
+  kafka: Record<string, unknown>,
+): Promise<PipelineView> {
   const res = await fetch(`${stack.api}/pipelines`, {
     method: 'POST',
     headers: { 'content-type': 'application/json' },
-    body: JSON.stringify({ projectId, appIds: [`${projectId}-web`], kafka: { type: 'msk', ...kafka }, sink: { mode: 'lambda', maxIntervalSeconds: 1, batchSize: 100 } }),
+    body: JSON.stringify({
+      projectId,
+      appIds: [`${projectId}-web`],
+      kafka: { type: 'msk', ...kafka },
+      sink: { mode: 'lambda', maxIntervalSeconds: 1, batchSize: 100 },
+    }),
   });
   const body = (await res.json()) as { id?: string };
   expect({ status: res.status, body }).toMatchObject({ status: 202 });
@@ -54,8 +70,17 @@ async function deletePipeline(stack: Stack, id: string): Promise<PipelineView> {
 
 /** POST /collect through the stack's ingest: `count` events with ids `<prefix>-<i>`. */
 async function collect(stack: Stack, appId: string, prefix: string, count = EVENTS): Promise<string[]> {
-  const events = Array.from({ length: count }, (_, i) => ({ event_id: `${prefix}-${i}`, event_type: 'click', timestamp: Date.now(), app_id: appId }));
-  const res = await fetch(`${stack.api}/collect?appId=${appId}`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(events) });
+  const events = Array.from({ length: count }, (_, i) => ({
+    event_id: `${prefix}-${i}`,
+    event_type: 'click',
+    timestamp: Date.now(),
+    app_id: appId,
+  }));
+  const res = await fetch(`${stack.api}/collect?appId=${appId}`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json' },
+    body: JSON.stringify(events),
+  });
   expect(res.status).toBe(200);
   return events.map((e) => e.event_id);
 }
@@ -64,11 +89,32 @@ async function collect(stack: Stack, appId: string, prefix: string, count = EVEN
  * Writes enriched events (what the ingest writes: the sink partitions by app_id and ingest_time)
  * to `topic` with the ingest's producer, configured as the ingest is (environment names).
  */
-async function produceAsIngest(env: ConfigSource, topic: string, appId: string, prefix: string): Promise<string[]> {
-  const producer = createEventProducer(parseClusterConfig(env), { autocreateTopics: false, timeoutMs: 20_000 });
+async function produceAsIngest(
+  env: ConfigSource,
+  topic: string,
+  appId: string,
+  prefix: string,
+): Promise<string[]> {
+  const producer = createEventProducer(parseClusterConfig(env), {
+    autocreateTopics: false,
+    timeoutMs: 20_000,
+  });
   try {
     const ids = Array.from({ length: 10 }, (_, i) => `${prefix}-${i}`);
-    await producer.send(topic, ids.map((id) => ({ key: `${appId}:d`, value: JSON.stringify({ event_id: id, event_type: 'click', timestamp: Date.now(), app_id: appId, ingest_time: Date.now() }), headers: { app_id: appId } })));
+    await producer.send(
+      topic,
+      ids.map((id) => ({
+        key: `${appId}:d`,
+        value: JSON.stringify({
+          event_id: id,
+          event_type: 'click',
+          timestamp: Date.now(),
+          app_id: appId,
+          ingest_time: Date.now(),
+        }),
+        headers: { app_id: appId },
+      })),
+    );
     return ids;
   } finally {
     await producer.close();
@@ -79,14 +125,31 @@ async function waitForInS3(stack: Stack, ids: readonly string[]): Promise<void> 
   const wanted = new Set(ids);
   let missing: string[] = [];
   try {
-    await waitFor(async () => {
-      const found = new Set((await readLocalObjects(stack.s3Dir, stack.bucket)).map((o) => o.event.event_id).filter((id) => wanted.has(id)));
-      missing = [...wanted].filter((id) => !found.has(id));
-      return missing.length === 0 ? true : undefined;
-    }, 30_000, `${wanted.size} events in S3`);
+    await waitFor(
+      async () => {
+        const found = new Set(
+          (await readLocalObjects(stack.s3Dir, stack.bucket))
+            .map((o) => o.event.event_id)
+            .filter((id) => wanted.has(id)),
+        );
+        missing = [...wanted].filter((id) => !found.has(id));
+        return missing.length === 0 ? true : undefined;
+      },
+      30_000,
+      `${wanted.size} events in S3`,
+    );
   } catch (error) {
-    const mappings = stack.localAws.eventSourceMappings.list().map((m) => ({ uuid: m.UUID, state: m.State, result: m.LastProcessingResult, poller: stack.localAws.eventSourceMappings.stats(String(m.UUID)) }));
-    throw new Error(`${String(error)}; missing ${missing.length}: ${missing.slice(0, 5).join(', ')}...; mappings ${JSON.stringify(mappings)}`);
+    const mappings = stack.localAws.eventSourceMappings
+      .list()
+      .map((m) => ({
+        uuid: m.UUID,
+        state: m.State,
+        result: m.LastProcessingResult,
+        poller: stack.localAws.eventSourceMappings.stats(String(m.UUID)),
+      }));
+    throw new Error(
+      `${String(error)}; missing ${missing.length}: ${missing.slice(0, 5).join(', ')}...; mappings ${JSON.stringify(mappings)}`,
+    );
   }
 }
 
@@ -99,17 +162,26 @@ describe('end to end over TLS, SASL/SCRAM and IAM listeners', () => {
   beforeAll(async () => {
     dataDir = await mkdtemp(join(tmpdir(), 'e2e-secure-kafka-'));
     stack = await startStack({
-      dataDir, demo: false, ports: { kafka: 0, aws: 0, api: 0 }, waitScale: 0.01, firehoseBufferSeconds: 1,
+      dataDir,
+      demo: false,
+      ports: { kafka: 0, aws: 0, api: 0 },
+      waitScale: 0.01,
+      firehoseBufferSeconds: 1,
       kafkaIamClock: () => Date.now() + iamClockOffsetMs,
     });
     // The dev brokers described as a cluster with TLS-only client traffic and neither SCRAM nor
     // IAM: Lambda's pollers then consume over the TLS listener.
     const res = await fetch(`${stack.aws}/_local/msk/clusters`, {
       method: 'POST',
-      body: JSON.stringify({ name: 'clickstream-local-tls', clientBroker: 'TLS', clientAuthentication: { unauthenticated: true, scram: false, iam: false } }),
+      body: JSON.stringify({
+        name: 'clickstream-local-tls',
+        clientBroker: 'TLS',
+        clientAuthentication: { unauthenticated: true, scram: false, iam: false },
+      }),
     });
     expect(res.status).toBe(201);
-    tlsOnlyClusterArn = ((await res.json()) as { clusterInfo: { clusterArn: string } }).clusterInfo.clusterArn;
+    tlsOnlyClusterArn = ((await res.json()) as { clusterInfo: { clusterArn: string } }).clusterInfo
+      .clusterArn;
   }, 90_000);
 
   afterAll(async () => {
@@ -119,16 +191,45 @@ describe('end to end over TLS, SASL/SCRAM and IAM listeners', () => {
 
   it('auth tls (CA as PEM): ACTIVE on a TLS-only cluster; ingest over TLS with PEM, JKS and PKCS#12 trust; the mapping consumes over TLS; DELETE drains and deletes', async () => {
     const tls = stack.kafka.tls!;
-    const pipeline = await createPipeline(stack, 'sec-tls', { clusterArn: tlsOnlyClusterArn, auth: 'tls', caPem: tls.caPem });
+    const pipeline = await createPipeline(stack, 'sec-tls', {
+      clusterArn: tlsOnlyClusterArn,
+      auth: 'tls',
+      caPem: tls.caPem,
+    });
     expect(pipeline).toMatchObject({ status: 'ACTIVE', resources: { topic: 'sec-tls', topicCreated: true } });
 
     const brokers = stack.kafka.listeners.tls!;
     const base = { KAFKA_BROKERS: brokers, KAFKA_SECURITY_PROTOCOL: 'SSL' };
     const ids = [
-      ...await collect(stack, 'sec-tls-web', 'tls-collect'),
-      ...await produceAsIngest({ ...base, KAFKA_CA_LOCATION: tls.caLocation }, 'sec-tls', 'sec-tls-web', 'tls-pem'),
-      ...await produceAsIngest({ ...base, KAFKA_TRUSTSTORE_LOCATION: tls.jksLocation, KAFKA_TRUSTSTORE_PASSWORD: tls.truststorePassword, KAFKA_TRUSTSTORE_TYPE: 'JKS' }, 'sec-tls', 'sec-tls-web', 'tls-jks'),
-      ...await produceAsIngest({ ...base, KAFKA_TRUSTSTORE_LOCATION: tls.pkcs12Location, KAFKA_TRUSTSTORE_PASSWORD: tls.truststorePassword, KAFKA_TRUSTSTORE_TYPE: 'PKCS12' }, 'sec-tls', 'sec-tls-web', 'tls-p12'),
+      ...(await collect(stack, 'sec-tls-web', 'tls-collect')),
+      ...(await produceAsIngest(
+        { ...base, KAFKA_CA_LOCATION: tls.caLocation },
+        'sec-tls',
+        'sec-tls-web',
+        'tls-pem',
+      )),
+      ...(await produceAsIngest(
+        {
+          ...base,
+          KAFKA_TRUSTSTORE_LOCATION: tls.jksLocation,
+          KAFKA_TRUSTSTORE_PASSWORD: tls.truststorePassword,
+          KAFKA_TRUSTSTORE_TYPE: 'JKS',
+        },
+        'sec-tls',
+        'sec-tls-web',
+        'tls-jks',
+      )),
+      ...(await produceAsIngest(
+        {
+          ...base,
+          KAFKA_TRUSTSTORE_LOCATION: tls.pkcs12Location,
+          KAFKA_TRUSTSTORE_PASSWORD: tls.truststorePassword,
+          KAFKA_TRUSTSTORE_TYPE: 'PKCS12',
+        },
+        'sec-tls',
+        'sec-tls-web',
+        'tls-p12',
+      )),
     ];
     await waitForInS3(stack, ids);
     expect((await deletePipeline(stack, pipeline.id)).status).toBe('DELETED');
@@ -137,8 +238,15 @@ describe('end to end over TLS, SASL/SCRAM and IAM listeners', () => {
   it("the workflow's admin client works over TLS with JKS and PKCS#12 truststores", async () => {
     const tls = stack.kafka.tls!;
     const open = kafkaAdminFactory({ timeoutMs: 15_000, retries: 0 });
-    for (const [type, location] of [['JKS', tls.jksLocation], ['PKCS12', tls.pkcs12Location]] as const) {
-      const admin = await open({ brokers: stack.kafka.listeners.tls!.split(','), auth: 'tls', truststore: { location, password: tls.truststorePassword, type } });
+    for (const [type, location] of [
+      ['JKS', tls.jksLocation],
+      ['PKCS12', tls.pkcs12Location],
+    ] as const) {
+      const admin = await open({
+        brokers: stack.kafka.listeners.tls!.split(','),
+        auth: 'tls',
+        truststore: { location, password: tls.truststorePassword, type },
+      });
       try {
         const topic = `admin-${type.toLowerCase()}`;
         await admin.createTopics({ topics: [topic], partitions: 1, replicas: 1 });
@@ -152,28 +260,56 @@ describe('end to end over TLS, SASL/SCRAM and IAM listeners', () => {
   }, 60_000);
 
   it('auth scram: ACTIVE with the AmazonMSK_ secret; ingest and the mapping use SCRAM; DELETE drains and deletes', async () => {
-    const pipeline = await createPipeline(stack, 'sec-scram', { clusterArn: stack.clusterArn, auth: 'scram', scramSecretArn: stack.kafka.scramSecret.arn, caPem: stack.kafka.tls!.caPem });
-    expect(pipeline).toMatchObject({ status: 'ACTIVE', resources: { topic: 'sec-scram', topicCreated: true } });
+    const pipeline = await createPipeline(stack, 'sec-scram', {
+      clusterArn: stack.clusterArn,
+      auth: 'scram',
+      scramSecretArn: stack.kafka.scramSecret.arn,
+      caPem: stack.kafka.tls!.caPem,
+    });
+    expect(pipeline).toMatchObject({
+      status: 'ACTIVE',
+      resources: { topic: 'sec-scram', topicCreated: true },
+    });
     const ids = [
-      ...await collect(stack, 'sec-scram-web', 'scram-collect'),
-      ...await produceAsIngest({
-        KAFKA_BROKERS: stack.kafka.listeners.scram, KAFKA_SECURITY_PROTOCOL: 'SASL_SSL', KAFKA_SASL_MECHANISM: 'SCRAM-SHA-512',
-        KAFKA_SCRAM_SECRET_ARN: stack.kafka.scramSecret.arn, KAFKA_CA_LOCATION: stack.kafka.tls!.caLocation,
-      }, 'sec-scram', 'sec-scram-web', 'scram-ingest'),
+      ...(await collect(stack, 'sec-scram-web', 'scram-collect')),
+      ...(await produceAsIngest(
+        {
+          KAFKA_BROKERS: stack.kafka.listeners.scram,
+          KAFKA_SECURITY_PROTOCOL: 'SASL_SSL',
+          KAFKA_SASL_MECHANISM: 'SCRAM-SHA-512',
+          KAFKA_SCRAM_SECRET_ARN: stack.kafka.scramSecret.arn,
+          KAFKA_CA_LOCATION: stack.kafka.tls!.caLocation,
+        },
+        'sec-scram',
+        'sec-scram-web',
+        'scram-ingest',
+      )),
     ];
     await waitForInS3(stack, ids);
     expect((await deletePipeline(stack, pipeline.id)).status).toBe('DELETED');
   }, 120_000);
 
   it('auth iam: ACTIVE; ingest and the mapping authenticate with MSK IAM tokens; DELETE drains and deletes', async () => {
-    const pipeline = await createPipeline(stack, 'sec-iam', { clusterArn: stack.clusterArn, auth: 'iam', caPem: stack.kafka.tls!.caPem });
+    const pipeline = await createPipeline(stack, 'sec-iam', {
+      clusterArn: stack.clusterArn,
+      auth: 'iam',
+      caPem: stack.kafka.tls!.caPem,
+    });
     expect(pipeline).toMatchObject({ status: 'ACTIVE', resources: { topic: 'sec-iam', topicCreated: true } });
     const ids = [
-      ...await collect(stack, 'sec-iam-web', 'iam-collect'),
-      ...await produceAsIngest({
-        KAFKA_BROKERS: stack.kafka.listeners.iam, KAFKA_SECURITY_PROTOCOL: 'SASL_SSL', KAFKA_SASL_MECHANISM: 'AWS_MSK_IAM',
-        AWS_REGION: 'us-east-1', KAFKA_CA_LOCATION: stack.kafka.tls!.caLocation,
-      }, 'sec-iam', 'sec-iam-web', 'iam-ingest'),
+      ...(await collect(stack, 'sec-iam-web', 'iam-collect')),
+      ...(await produceAsIngest(
+        {
+          KAFKA_BROKERS: stack.kafka.listeners.iam,
+          KAFKA_SECURITY_PROTOCOL: 'SASL_SSL',
+          KAFKA_SASL_MECHANISM: 'AWS_MSK_IAM',
+          AWS_REGION: 'us-east-1',
+          KAFKA_CA_LOCATION: stack.kafka.tls!.caLocation,
+        },
+        'sec-iam',
+        'sec-iam-web',
+        'iam-ingest',
+      )),
     ];
     await waitForInS3(stack, ids);
     expect((await deletePipeline(stack, pipeline.id)).status).toBe('DELETED');
@@ -186,13 +322,23 @@ describe('end to end over TLS, SASL/SCRAM and IAM listeners', () => {
       body: JSON.stringify({
         projectId: 'sec-self',
         appIds: ['sec-self-web'],
-        kafka: { type: 'self-hosted', brokers: stack.kafka.listeners.scram, securityGroupId: 'sg-00000000000000001', auth: 'scram', scramSecretArn: stack.kafka.scramSecret.arn, caPem: stack.kafka.tls!.caPem },
+        kafka: {
+          type: 'self-hosted',
+          brokers: stack.kafka.listeners.scram,
+          securityGroupId: 'sg-00000000000000001',
+          auth: 'scram',
+          scramSecretArn: stack.kafka.scramSecret.arn,
+          caPem: stack.kafka.tls!.caPem,
+        },
         sink: { mode: 'lambda', maxIntervalSeconds: 1, batchSize: 100 },
       }),
     });
     expect(res.status).toBe(202);
     const pipeline = await waitForPipeline(stack.api, ((await res.json()) as { id: string }).id, 60_000);
-    expect(pipeline).toMatchObject({ status: 'ACTIVE', resources: { topic: 'sec-self', topicCreated: true } });
+    expect(pipeline).toMatchObject({
+      status: 'ACTIVE',
+      resources: { topic: 'sec-self', topicCreated: true },
+    });
     // ValidateCluster connects to the listed (SCRAM) brokers and quotes what Metadata told it; an
     // unreachable or refused cluster would have ended FAILED.
     expect(JSON.stringify(pipeline)).toMatch(/self-hosted cluster with 3 brokers, auth scram/);
@@ -200,16 +346,30 @@ describe('end to end over TLS, SASL/SCRAM and IAM listeners', () => {
   }, 120_000);
 
   it('a wrong CA fails the pipeline with a TLS failureReason', async () => {
-    const pipeline = await createPipeline(stack, 'sec-bad-ca', { clusterArn: stack.clusterArn, auth: 'tls', caPem: UNTRUSTED_CA });
+    const pipeline = await createPipeline(stack, 'sec-bad-ca', {
+      clusterArn: stack.clusterArn,
+      auth: 'tls',
+      caPem: UNTRUSTED_CA,
+    });
     expect(pipeline.status).toBe('FAILED');
     expect(pipeline.failureReason).toMatch(/tls failure \(unable to verify the first certificate/);
   }, 90_000);
 
   it('a wrong SCRAM password fails the pipeline with a failureReason naming invalid credentials', async () => {
     const secrets = new SecretsManagerClient({ endpoint: stack.aws, region: 'us-east-1' });
-    const { ARN } = await secrets.send(new CreateSecretCommand({ Name: 'AmazonMSK_wrong-password', SecretString: JSON.stringify({ username: 'clickstream', password: 'not-the-password' }) }));
+    const { ARN } = await secrets.send(
+      new CreateSecretCommand({
+        Name: 'AmazonMSK_wrong-password',
+        SecretString: JSON.stringify({ username: 'clickstream', password: 'not-the-password' }),
+      }),
+    );
     secrets.destroy();
-    const pipeline = await createPipeline(stack, 'sec-bad-password', { clusterArn: stack.clusterArn, auth: 'scram', scramSecretArn: ARN, caPem: stack.kafka.tls!.caPem });
+    const pipeline = await createPipeline(stack, 'sec-bad-password', {
+      clusterArn: stack.clusterArn,
+      auth: 'scram',
+      scramSecretArn: ARN,
+      caPem: stack.kafka.tls!.caPem,
+    });
     expect(pipeline.status).toBe('FAILED');
     expect(pipeline.failureReason).toMatch(/invalid credentials with SASL mechanism SCRAM-SHA-512/);
   }, 90_000);
@@ -217,7 +377,11 @@ describe('end to end over TLS, SASL/SCRAM and IAM listeners', () => {
   it('an expired IAM token fails the pipeline with a failureReason saying it expired', async () => {
     iamClockOffsetMs = 20 * 60_000; // the brokers' clock is past every token's 15 minutes
     try {
-      const pipeline = await createPipeline(stack, 'sec-expired', { clusterArn: stack.clusterArn, auth: 'iam', caPem: stack.kafka.tls!.caPem });
+      const pipeline = await createPipeline(stack, 'sec-expired', {
+        clusterArn: stack.clusterArn,
+        auth: 'iam',
+        caPem: stack.kafka.tls!.caPem,
+      });
       expect(pipeline.status).toBe('FAILED');
       expect(pipeline.failureReason).toMatch(/MSK IAM token expired at/);
     } finally {
@@ -233,19 +397,72 @@ describe('end to end over TLS, SASL/SCRAM and IAM listeners', () => {
     }
     const tls = stack.kafka.tls!;
     const kcat = (args: string[]) => run('kcat', args, { timeout: 30_000 });
-    const ports = (text: string) => [...text.matchAll(/broker \d+ at 127\.0\.0\.1:(\d+)/g)].map((m) => Number(m[1])).sort();
-    const listed = (bootstrap: string) => bootstrap.split(',').map((b) => Number(b.split(':')[1])).sort();
+    const ports = (text: string) =>
+      [...text.matchAll(/broker \d+ at 127\.0\.0\.1:(\d+)/g)].map((m) => Number(m[1])).sort();
+    const listed = (bootstrap: string) =>
+      bootstrap
+        .split(',')
+        .map((b) => Number(b.split(':')[1]))
+        .sort();
 
-    const overTls = await kcat(['-b', stack.kafka.listeners.tls!.split(',')[0]!, '-X', 'security.protocol=SSL', '-X', `ssl.ca.location=${tls.caLocation}`, '-L']);
+    const overTls = await kcat([
+      '-b',
+      stack.kafka.listeners.tls!.split(',')[0]!,
+      '-X',
+      'security.protocol=SSL',
+      '-X',
+      `ssl.ca.location=${tls.caLocation}`,
+      '-L',
+    ]);
     expect(ports(overTls.stdout)).toEqual(listed(stack.kafka.listeners.tls!));
 
-    const cli = await run('aws', ['--endpoint-url', stack.aws, '--region', 'us-east-1', 'secretsmanager', 'get-secret-value', '--secret-id', stack.kafka.scramSecret.name, '--query', 'SecretString', '--output', 'text'], {
-      env: { ...process.env, AWS_ACCESS_KEY_ID: 'local', AWS_SECRET_ACCESS_KEY: 'local', AWS_CONFIG_FILE: '/dev/null', AWS_SHARED_CREDENTIALS_FILE: '/dev/null' },
-    });
+    const cli = await run(
+      'aws',
+      [
+        '--endpoint-url',
+        stack.aws,
+        '--region',
+        'us-east-1',
+        'secretsmanager',
+        'get-secret-value',
+        '--secret-id',
+        stack.kafka.scramSecret.name,
+        '--query',
+        'SecretString',
+        '--output',
+        'text',
+      ],
+      {
+        env: {
+          ...process.env,
+          AWS_ACCESS_KEY_ID: 'local',
+          AWS_SECRET_ACCESS_KEY: 'local',
+          AWS_CONFIG_FILE: '/dev/null',
+          AWS_SHARED_CREDENTIALS_FILE: '/dev/null',
+        },
+      },
+    );
     const { username, password } = JSON.parse(cli.stdout) as { username: string; password: string };
-    const scram = (pw: string) => ['-b', stack.kafka.listeners.scram!, '-X', 'security.protocol=SASL_SSL', '-X', 'sasl.mechanisms=SCRAM-SHA-512',
-      '-X', `sasl.username=${username}`, '-X', `sasl.password=${pw}`, '-X', `ssl.ca.location=${tls.caLocation}`, '-L', '-m', '5'];
+    const scram = (pw: string) => [
+      '-b',
+      stack.kafka.listeners.scram!,
+      '-X',
+      'security.protocol=SASL_SSL',
+      '-X',
+      'sasl.mechanisms=SCRAM-SHA-512',
+      '-X',
+      `sasl.username=${username}`,
+      '-X',
+      `sasl.password=${pw}`,
+      '-X',
+      `ssl.ca.location=${tls.caLocation}`,
+      '-L',
+      '-m',
+      '5',
+    ];
     expect(ports((await kcat(scram(password))).stdout)).toEqual(listed(stack.kafka.listeners.scram!));
-    await expect(kcat(scram(`${password}-wrong`))).rejects.toMatchObject({ stderr: expect.stringMatching(/invalid credentials with SASL mechanism SCRAM-SHA-512/) });
+    await expect(kcat(scram(`${password}-wrong`))).rejects.toMatchObject({
+      stderr: expect.stringMatching(/invalid credentials with SASL mechanism SCRAM-SHA-512/),
+    });
   }, 90_000);
 });

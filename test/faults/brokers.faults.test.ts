@@ -8,10 +8,18 @@ import { control, load, report, settle, sleep, useFaultStack } from './harness.t
 describe('faults: Kafka brokers', () => {
   const current = useFaultStack();
   let stack: Stack;
-  beforeEach(() => { stack = current(); });
+  beforeEach(() => {
+    stack = current();
+  });
 
   it('rolling broker restarts: nothing acknowledged is missing, nothing is stored twice', async () => {
-    const traffic = load(stack.api, { tag: 'rolling', requests: 300, perRequest: 20, concurrency: 4, pauseMs: 20 });
+    const traffic = load(stack.api, {
+      tag: 'rolling',
+      requests: 300,
+      perRequest: 20,
+      concurrency: 4,
+      pauseMs: 20,
+    });
     for (const id of stack.cluster.nodeIds) {
       await sleep(700);
       await control(stack, 'POST', `/_local/kafka/brokers/${id}/stop`);
@@ -27,16 +35,24 @@ describe('faults: Kafka brokers', () => {
   }, 240_000);
 
   it('all brokers down, then all hung: 503s, and nothing acknowledged is missing', async () => {
-    const traffic = load(stack.api, { tag: 'down', requests: 150, perRequest: 20, concurrency: 4, pauseMs: 30 });
+    const traffic = load(stack.api, {
+      tag: 'down',
+      requests: 150,
+      perRequest: 20,
+      concurrency: 4,
+      pauseMs: 30,
+    });
     await sleep(500);
     for (const id of stack.cluster.nodeIds) await control(stack, 'POST', `/_local/kafka/brokers/${id}/stop`);
     await sleep(3000);
     for (const id of stack.cluster.nodeIds) await control(stack, 'POST', `/_local/kafka/brokers/${id}/start`);
     await sleep(1000);
     // Hung: every answer 20 s late, beyond the ingest's ack timeout.
-    for (const id of stack.cluster.nodeIds) await control(stack, 'POST', `/_local/kafka/brokers/${id}/delay`, { ms: 20_000 });
+    for (const id of stack.cluster.nodeIds)
+      await control(stack, 'POST', `/_local/kafka/brokers/${id}/delay`, { ms: 20_000 });
     await sleep(4000);
-    for (const id of stack.cluster.nodeIds) await control(stack, 'POST', `/_local/kafka/brokers/${id}/delay`, { ms: 0 });
+    for (const id of stack.cluster.nodeIds)
+      await control(stack, 'POST', `/_local/kafka/brokers/${id}/delay`, { ms: 0 });
     const result = await traffic;
     const counts = await settle(stack.s3Dir, [result]);
     report('all brokers down then hung', counts);

@@ -33,16 +33,27 @@ export interface Counts {
   storedAfter503: number;
 }
 
-export async function startFaultStack(over: Partial<StackOptions> = {}): Promise<{ stack: Stack; dataDir: string; remove(): Promise<void> }> {
+export async function startFaultStack(
+  over: Partial<StackOptions> = {},
+): Promise<{ stack: Stack; dataDir: string; remove(): Promise<void> }> {
   const dataDir = await mkdtemp(join(tmpdir(), 'faults-'));
-  const stack = await startStack({ dataDir, ports: { kafka: 0, aws: 0, api: 0 }, demoWindowSeconds: 1, firehoseBufferSeconds: 1, waitScale: 0.01, ...over });
+  const stack = await startStack({
+    dataDir,
+    ports: { kafka: 0, aws: 0, api: 0 },
+    demoWindowSeconds: 1,
+    firehoseBufferSeconds: 1,
+    waitScale: 0.01,
+    ...over,
+  });
   return { stack, dataDir, remove: () => rm(dataDir, { recursive: true, force: true }) };
 }
 
 /** One stack for a describe block: started before its tests, stopped and removed after them. */
 export function useFaultStack(over: Partial<StackOptions> = {}): () => Stack {
   let started: Awaited<ReturnType<typeof startFaultStack>> | undefined;
-  beforeAll(async () => { started = await startFaultStack(over); }, 120_000);
+  beforeAll(async () => {
+    started = await startFaultStack(over);
+  }, 120_000);
   afterAll(async () => {
     await started?.stack.close();
     await started?.remove();
@@ -54,8 +65,16 @@ export function useFaultStack(over: Partial<StackOptions> = {}): () => Stack {
 }
 
 /** POST to the local AWS endpoint's control routes; throws unless 2xx. */
-export async function control(stack: { aws: string }, method: string, path: string, body?: unknown): Promise<unknown> {
-  const res = await fetch(`${stack.aws}${path}`, { method, ...(body !== undefined ? { body: JSON.stringify(body) } : {}) });
+export async function control(
+  stack: { aws: string },
+  method: string,
+  path: string,
+  body?: unknown,
+): Promise<unknown> {
+  const res = await fetch(`${stack.aws}${path}`, {
+    method,
+    ...(body !== undefined ? { body: JSON.stringify(body) } : {}),
+  });
   const json = await res.json();
   if (!res.ok) throw new Error(`${method} ${path}: ${res.status} ${JSON.stringify(json)}`);
   return json;
@@ -68,7 +87,18 @@ export const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
  * `<tag>-<request>-<event>`; records which ids were acknowledged (200) or refused with 503.
  * `timeoutMs` bounds each request on the client side (an unanswered request counts as other).
  */
-export async function load(api: string, options: { tag: string; requests: number; perRequest: number; concurrency: number; appId?: string; pauseMs?: number; timeoutMs?: number }): Promise<LoadResult> {
+export async function load(
+  api: string,
+  options: {
+    tag: string;
+    requests: number;
+    perRequest: number;
+    concurrency: number;
+    appId?: string;
+    pauseMs?: number;
+    timeoutMs?: number;
+  },
+): Promise<LoadResult> {
   const appId = options.appId ?? 'demo-app';
   const result: LoadResult = { sent: 0, acknowledged: new Set(), unavailable: new Set(), other: new Map() };
   let next = 0;
@@ -77,16 +107,31 @@ export async function load(api: string, options: { tag: string; requests: number
       const r = next++;
       if (r >= options.requests) return;
       const ids = Array.from({ length: options.perRequest }, (_, i) => `${options.tag}-${r}-${i}`);
-      const body = JSON.stringify(ids.map((id) => ({ event_id: id, event_type: 'click', timestamp: Date.now(), app_id: appId, user_id: `u-${r % 13}` })));
+      const body = JSON.stringify(
+        ids.map((id) => ({
+          event_id: id,
+          event_type: 'click',
+          timestamp: Date.now(),
+          app_id: appId,
+          user_id: `u-${r % 13}`,
+        })),
+      );
       result.sent += ids.length;
       let status = 0;
       try {
-        const res = await fetch(`${api}/collect?appId=${appId}`, { method: 'POST', headers: { 'content-type': 'application/json' }, body, signal: AbortSignal.timeout(options.timeoutMs ?? 30_000) });
+        const res = await fetch(`${api}/collect?appId=${appId}`, {
+          method: 'POST',
+          headers: { 'content-type': 'application/json' },
+          body,
+          signal: AbortSignal.timeout(options.timeoutMs ?? 30_000),
+        });
         status = res.status;
         const answer = (await res.json()) as { rejected?: { index: number }[] };
         if (status === 200) {
           const rejected = new Set((answer.rejected ?? []).map((x) => x.index));
-          ids.forEach((id, i) => { if (!rejected.has(i)) result.acknowledged.add(id); });
+          ids.forEach((id, i) => {
+            if (!rejected.has(i)) result.acknowledged.add(id);
+          });
         }
       } catch {
         status = -1;
@@ -118,11 +163,15 @@ export async function settle(s3Dir: string, loads: LoadResult[], timeoutMs = 120
   const acknowledged = new Set(loads.flatMap((l) => [...l.acknowledged]));
   let counts = await storedCounts(s3Dir);
   try {
-    await waitFor(async () => {
-      counts = await storedCounts(s3Dir);
-      for (const id of acknowledged) if (!counts.has(id)) return undefined;
-      return true;
-    }, timeoutMs, `${acknowledged.size} acknowledged events in S3`);
+    await waitFor(
+      async () => {
+        counts = await storedCounts(s3Dir);
+        for (const id of acknowledged) if (!counts.has(id)) return undefined;
+        return true;
+      },
+      timeoutMs,
+      `${acknowledged.size} acknowledged events in S3`,
+    );
   } catch {
     // Reported as missing below.
   }
@@ -142,5 +191,7 @@ export async function settle(s3Dir: string, loads: LoadResult[], timeoutMs = 120
 
 export function report(name: string, c: Counts): void {
   // One line per scenario, the figures the issue asks for (printed also when assertions fail).
-  process.stdout.write(`[faults] ${name}: sent=${c.sent} acknowledged=${c.acknowledged} 503=${c.unavailable} other=${c.other} delivered=${c.delivered} missing=${c.missing} duplicated=${c.duplicated} stored-after-503=${c.storedAfter503}\n`);
+  process.stdout.write(
+    `[faults] ${name}: sent=${c.sent} acknowledged=${c.acknowledged} 503=${c.unavailable} other=${c.other} delivered=${c.delivered} missing=${c.missing} duplicated=${c.duplicated} stored-after-503=${c.storedAfter503}\n`,
+  );
 }

@@ -27,19 +27,42 @@ interface Running {
 async function startLocalStack(dataDir: string, via: 'npm' | 'node', ports: Ports): Promise<Running> {
   // The same ports on every start, as a person's `npm start` has: pipelines store their
   // cluster's broker addresses (MSK's are stable), so a restart must keep the brokers' ports.
-  const flags = ['--data-dir', dataDir, '--api-port', String(ports.api), '--aws-port', String(ports.aws), '--kafka-port', String(ports.kafka)];
-  const [command, args] = via === 'npm' ? ['npm', ['start', '--', ...flags]] as const : [process.execPath, ['local/start.ts', ...flags]] as const;
+  const flags = [
+    '--data-dir',
+    dataDir,
+    '--api-port',
+    String(ports.api),
+    '--aws-port',
+    String(ports.aws),
+    '--kafka-port',
+    String(ports.kafka),
+  ];
+  const [command, args] =
+    via === 'npm'
+      ? (['npm', ['start', '--', ...flags]] as const)
+      : ([process.execPath, ['local/start.ts', ...flags]] as const);
   const child = spawn(command, args, {
     stdio: ['ignore', 'pipe', 'pipe'],
     env: { ...process.env, NODE_OPTIONS: '' },
   });
   let out = '';
-  child.stdout!.on('data', (d: Buffer) => { out += d.toString(); });
-  child.stderr!.on('data', (d: Buffer) => { out += d.toString(); });
+  child.stdout!.on('data', (d: Buffer) => {
+    out += d.toString();
+  });
+  child.stderr!.on('data', (d: Buffer) => {
+    out += d.toString();
+  });
   const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
   const ready = await Promise.race([
-    waitFor(async () => (out.includes('is running locally') && out.includes('Ctrl-C stops everything') ? true : undefined), 120_000, 'npm start to be ready'),
-    exited.then((code) => { throw new Error(`npm start exited with ${code}:\n${out}`); }),
+    waitFor(
+      async () =>
+        out.includes('is running locally') && out.includes('Ctrl-C stops everything') ? true : undefined,
+      120_000,
+      'npm start to be ready',
+    ),
+    exited.then((code) => {
+      throw new Error(`npm start exited with ${code}:\n${out}`);
+    }),
   ]);
   expect(ready).toBe(true);
   const api = /HTTP API\s+(http:\/\/127\.0\.0\.1:\d+)/.exec(out)?.[1];
@@ -90,25 +113,36 @@ describe('faults: stack lifecycle', () => {
     await rm(dataDir, { recursive: true, force: true });
   });
 
-  it.each([['SIGINT'], ['SIGKILL']] as const)('stack stopped with %s mid-load, then restarted: nothing acknowledged is missing', async (signal) => {
-    running = await startLocalStack(dataDir, signal === 'SIGINT' ? 'npm' : 'node', ports);
-    const tag = `life-${signal}`;
-    // Long enough that the signal lands mid-load (asserted below: some events are not acknowledged).
-    const traffic = load(running.api, { tag, requests: 2000, perRequest: 20, concurrency: 4, pauseMs: 10, timeoutMs: 10_000 });
-    await sleep(1500);
-    running.child.kill(signal);
-    const code = await running.exited;
-    if (signal === 'SIGINT') expect(code).toBe(0);
-    const result: LoadResult = await traffic;
-    running = await startLocalStack(dataDir, 'node', ports);
-    const counts = await settle(running.s3Dir, [result], 120_000);
-    report(`stack ${signal} mid-load, restarted`, counts);
-    expect(counts.acknowledged).toBeGreaterThan(0);
-    expect(counts.acknowledged).toBeLessThan(counts.sent);
-    expect(counts.missing).toBe(0);
-    running.child.kill('SIGINT');
-    expect(await running.exited).toBe(0);
-  }, 300_000);
+  it.each([['SIGINT'], ['SIGKILL']] as const)(
+    'stack stopped with %s mid-load, then restarted: nothing acknowledged is missing',
+    async (signal) => {
+      running = await startLocalStack(dataDir, signal === 'SIGINT' ? 'npm' : 'node', ports);
+      const tag = `life-${signal}`;
+      // Long enough that the signal lands mid-load (asserted below: some events are not acknowledged).
+      const traffic = load(running.api, {
+        tag,
+        requests: 2000,
+        perRequest: 20,
+        concurrency: 4,
+        pauseMs: 10,
+        timeoutMs: 10_000,
+      });
+      await sleep(1500);
+      running.child.kill(signal);
+      const code = await running.exited;
+      if (signal === 'SIGINT') expect(code).toBe(0);
+      const result: LoadResult = await traffic;
+      running = await startLocalStack(dataDir, 'node', ports);
+      const counts = await settle(running.s3Dir, [result], 120_000);
+      report(`stack ${signal} mid-load, restarted`, counts);
+      expect(counts.acknowledged).toBeGreaterThan(0);
+      expect(counts.acknowledged).toBeLessThan(counts.sent);
+      expect(counts.missing).toBe(0);
+      running.child.kill('SIGINT');
+      expect(await running.exited).toBe(0);
+    },
+    300_000,
+  );
 });
 
 describe('faults: DELETE of a pipeline under traffic', () => {
@@ -116,22 +150,38 @@ describe('faults: DELETE of a pipeline under traffic', () => {
     const { stack, remove } = await startFaultStack();
     try {
       const id = stack.demo!.pipeline.id;
-      const traffic = load(stack.api, { tag: 'delete', requests: 400, perRequest: 10, concurrency: 4, pauseMs: 10 });
+      const traffic = load(stack.api, {
+        tag: 'delete',
+        requests: 400,
+        perRequest: 10,
+        concurrency: 4,
+        pauseMs: 10,
+      });
       await sleep(1000);
       const del = await fetch(`${stack.api}/pipelines/${id}`, { method: 'DELETE' });
       expect(del.status).toBe(202);
       const result = await traffic;
-      const final = await waitFor(async () => {
-        const p = (await (await fetch(`${stack.api}/pipelines/${id}`)).json()) as { status: string };
-        return p.status === 'DELETED' || p.status === 'FAILED' ? p : undefined;
-      }, 120_000, 'the pipeline to be DELETED');
+      const final = await waitFor(
+        async () => {
+          const p = (await (await fetch(`${stack.api}/pipelines/${id}`)).json()) as { status: string };
+          return p.status === 'DELETED' || p.status === 'FAILED' ? p : undefined;
+        },
+        120_000,
+        'the pipeline to be DELETED',
+      );
       expect(final.status).toBe('DELETED');
       const counts = await settle(stack.s3Dir, [result], 60_000);
       report('DELETE of a pipeline under traffic', counts);
       expect(counts.acknowledged).toBeGreaterThan(0);
       expect(counts.missing).toBe(0);
       expect(counts.duplicated).toBe(0);
-      const after = await fetch(`${stack.api}/collect?appId=demo-app`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify([{ event_id: 'late', event_type: 'x', timestamp: Date.now(), app_id: 'demo-app' }]) });
+      const after = await fetch(`${stack.api}/collect?appId=demo-app`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify([
+          { event_id: 'late', event_type: 'x', timestamp: Date.now(), app_id: 'demo-app' },
+        ]),
+      });
       expect(after.status).toBe(403);
     } finally {
       await stack.close();

@@ -22,7 +22,8 @@ export function attributeArn(logicalId: string): string {
   };
   if (fixed[logicalId]) return fixed[logicalId]!;
   const fn = /^(.+)LambdaFunction$/.exec(logicalId);
-  if (fn) return `arn:${PARTITION}:lambda:${REGION}:${ACCOUNT}:function:${STACK}-${fn[1]!.charAt(0).toLowerCase()}${fn[1]!.slice(1)}`;
+  if (fn)
+    return `arn:${PARTITION}:lambda:${REGION}:${ACCOUNT}:function:${STACK}-${fn[1]!.charAt(0).toLowerCase()}${fn[1]!.slice(1)}`;
   if (/Role$/.test(logicalId)) return `arn:${PARTITION}:iam::${ACCOUNT}:role/${STACK}-${logicalId}-XYZ`;
   throw new Error(`no made-up ARN for ${logicalId}`);
 }
@@ -47,7 +48,8 @@ export class TemplateResolver {
   constructor(template: CfnTemplate, overrides: Record<string, string> = {}) {
     this.#template = template;
     this.#params = {};
-    for (const [name, p] of Object.entries(template.Parameters ?? {})) this.#params[name] = String((p as { Default?: unknown }).Default ?? '');
+    for (const [name, p] of Object.entries(template.Parameters ?? {}))
+      this.#params[name] = String((p as { Default?: unknown }).Default ?? '');
     Object.assign(this.#params, overrides);
   }
 
@@ -58,7 +60,14 @@ export class TemplateResolver {
   }
 
   #ref(name: string): unknown {
-    const pseudo: Record<string, unknown> = { 'AWS::Partition': PARTITION, 'AWS::Region': REGION, 'AWS::AccountId': ACCOUNT, 'AWS::URLSuffix': 'amazonaws.com', 'AWS::StackName': STACK, 'AWS::NoValue': NO_VALUE };
+    const pseudo: Record<string, unknown> = {
+      'AWS::Partition': PARTITION,
+      'AWS::Region': REGION,
+      'AWS::AccountId': ACCOUNT,
+      'AWS::URLSuffix': 'amazonaws.com',
+      'AWS::StackName': STACK,
+      'AWS::NoValue': NO_VALUE,
+    };
     if (name in pseudo) return pseudo[name];
     if (name in this.#params) return this.#params[name];
     if (name in this.#template.Resources) return resourceRef(name);
@@ -82,7 +91,8 @@ export class TemplateResolver {
       const [key, arg] = entries[0]!;
       const args = arg as unknown[];
       switch (key) {
-        case 'Ref': return this.#ref(arg as string);
+        case 'Ref':
+          return this.#ref(arg as string);
         case 'Fn::GetAtt': {
           const [id, attr] = Array.isArray(arg) ? (arg as string[]) : String(arg).split('.');
           if (attr !== 'Arn') throw new Error(`GetAtt ${id}.${attr} is not supported`);
@@ -94,15 +104,24 @@ export class TemplateResolver {
           const values = Object.fromEntries(Object.entries(vars).map(([k, v]) => [k, this.resolve(v)]));
           return this.#sub(text, values);
         }
-        case 'Fn::Join': return (this.resolve(args[1]) as unknown[]).join(args[0] as string);
-        case 'Fn::Split': return String(this.resolve(args[1])).split(args[0] as string);
-        case 'Fn::Select': return (this.resolve(args[1]) as unknown[])[Number(this.resolve(args[0]))];
-        case 'Fn::If': return this.condition(args[0] as string) ? this.resolve(args[1]) : this.resolve(args[2]);
-        case 'Fn::Equals': return this.resolve(args[0]) === this.resolve(args[1]);
-        case 'Fn::Not': return !this.resolve(args[0]);
-        case 'Fn::And': return args.every((a) => this.resolve(a));
-        case 'Fn::Or': return args.some((a) => this.resolve(a));
-        case 'Condition': return this.condition(arg as string);
+        case 'Fn::Join':
+          return (this.resolve(args[1]) as unknown[]).join(args[0] as string);
+        case 'Fn::Split':
+          return String(this.resolve(args[1])).split(args[0] as string);
+        case 'Fn::Select':
+          return (this.resolve(args[1]) as unknown[])[Number(this.resolve(args[0]))];
+        case 'Fn::If':
+          return this.condition(args[0] as string) ? this.resolve(args[1]) : this.resolve(args[2]);
+        case 'Fn::Equals':
+          return this.resolve(args[0]) === this.resolve(args[1]);
+        case 'Fn::Not':
+          return !this.resolve(args[0]);
+        case 'Fn::And':
+          return args.every((a) => this.resolve(a));
+        case 'Fn::Or':
+          return args.some((a) => this.resolve(a));
+        case 'Condition':
+          return this.condition(arg as string);
         default:
           if (key.startsWith('Fn::')) throw new Error(`${key} is not supported`);
       }
@@ -119,8 +138,14 @@ export class TemplateResolver {
   rolePolicies(roleId: string): Array<{ name: string; policy: PolicyDocument }> {
     const role = this.#template.Resources[roleId];
     if (role?.Type !== 'AWS::IAM::Role') throw new Error(`${roleId} is not an IAM role`);
-    const policies = (role.Properties.Policies ?? []) as Array<{ PolicyName: unknown; PolicyDocument: unknown }>;
-    return policies.map((p) => ({ name: String(this.resolve(p.PolicyName)), policy: this.resolve(p.PolicyDocument) as PolicyDocument }));
+    const policies = (role.Properties.Policies ?? []) as Array<{
+      PolicyName: unknown;
+      PolicyDocument: unknown;
+    }>;
+    return policies.map((p) => ({
+      name: String(this.resolve(p.PolicyName)),
+      policy: this.resolve(p.PolicyDocument) as PolicyDocument,
+    }));
   }
 
   /** Whether a resource exists under these parameters (its Condition holds). */

@@ -1,7 +1,14 @@
 /** Reading the CloudWatch embedded metric format (EMF) documents Powertools Metrics prints. */
 
 export interface Emf {
-  _aws: { Timestamp: number; CloudWatchMetrics: { Namespace: string; Dimensions: string[][]; Metrics: { Name: string; Unit: string }[] }[] };
+  _aws: {
+    Timestamp: number;
+    CloudWatchMetrics: {
+      Namespace: string;
+      Dimensions: string[][];
+      Metrics: { Name: string; Unit: string }[];
+    }[];
+  };
   [key: string]: unknown;
 }
 
@@ -21,15 +28,24 @@ export async function emfLinesOf(run: () => Promise<unknown>): Promise<Emf[]> {
   } finally {
     process.stdout.write = original;
   }
-  return lines.flatMap((l) => l.split('\n')).filter((l) => l.includes('"_aws"')).map((l) => JSON.parse(l) as Emf);
+  return lines
+    .flatMap((l) => l.split('\n'))
+    .filter((l) => l.includes('"_aws"'))
+    .map((l) => JSON.parse(l) as Emf);
 }
 
 /** name → { value, unit, dimensions } over every EMF document. */
-export function metricsOf(docs: Emf[]): { name: string; value: unknown; unit: string; dimensions: Record<string, unknown> }[] {
-  return docs.flatMap((doc) => doc._aws.CloudWatchMetrics.flatMap((d) => d.Metrics.map((m) => ({
-    name: m.Name,
-    value: doc[m.Name],
-    unit: m.Unit,
-    dimensions: Object.fromEntries(d.Dimensions.flat().map((k) => [k, doc[k]])),
-  }))));
+export function metricsOf(
+  docs: Emf[],
+): { name: string; value: unknown; unit: string; dimensions: Record<string, unknown> }[] {
+  return docs.flatMap((doc) =>
+    doc._aws.CloudWatchMetrics.flatMap((d) =>
+      d.Metrics.map((m) => ({
+        name: m.Name,
+        value: doc[m.Name],
+        unit: m.Unit,
+        dimensions: Object.fromEntries(d.Dimensions.flat().map((k) => [k, doc[k]])),
+      })),
+    ),
+  );
 }

@@ -32,7 +32,18 @@ export class FakeKafkaCluster {
   /** End offset of every partition of every topic. */
   endOffset = 100n;
 
-  fail(method: 'open' | 'metadata' | 'listTopics' | 'createTopics' | 'deleteTopics' | 'describeConfigs' | 'listOffsets' | 'listConsumerGroupOffsets', ...errors: Error[]): void {
+  fail(
+    method:
+      | 'open'
+      | 'metadata'
+      | 'listTopics'
+      | 'createTopics'
+      | 'deleteTopics'
+      | 'describeConfigs'
+      | 'listOffsets'
+      | 'listConsumerGroupOffsets',
+    ...errors: Error[]
+  ): void {
     this.failures.set(method, [...(this.failures.get(method) ?? []), ...errors]);
   }
 
@@ -53,7 +64,12 @@ export class FakeKafkaCluster {
     const admin = {
       metadata: async (options: { topics?: string[] }) => {
         this.#maybeFail('metadata');
-        const brokers = new Map(Array.from({ length: this.brokers }, (_, i) => [i, { nodeId: i, host: `b-${i + 1}.kafka.internal`, port: 9092, rack: null }]));
+        const brokers = new Map(
+          Array.from({ length: this.brokers }, (_, i) => [
+            i,
+            { nodeId: i, host: `b-${i + 1}.kafka.internal`, port: 9092, rack: null },
+          ]),
+        );
         const topics = new Map<string, unknown>();
         for (const name of options.topics ?? []) {
           const t = this.topics.get(name);
@@ -61,7 +77,13 @@ export class FakeKafkaCluster {
           topics.set(name, {
             id: name,
             partitionsCount: t.partitions,
-            partitions: Array.from({ length: t.partitions }, (_, p) => ({ leader: p % this.brokers, leaderEpoch: 0, replicas: Array.from({ length: t.replicationFactor }, (_, r) => (p + r) % this.brokers), isr: [], offlineReplicas: [] })),
+            partitions: Array.from({ length: t.partitions }, (_, p) => ({
+              leader: p % this.brokers,
+              leaderEpoch: 0,
+              replicas: Array.from({ length: t.replicationFactor }, (_, r) => (p + r) % this.brokers),
+              isr: [],
+              offlineReplicas: [],
+            })),
             lastUpdate: Date.now(),
           });
         }
@@ -77,9 +99,19 @@ export class FakeKafkaCluster {
         for (const name of options.topics) {
           if (this.topics.has(name)) throw new KafkaResponseError(36, `Topic '${name}' already exists.`);
           const replicationFactor = options.replicas ?? this.defaultReplicationFactor;
-          if (replicationFactor > this.brokers) throw new KafkaResponseError(38, `Replication factor: ${replicationFactor} larger than available brokers: ${this.brokers}.`);
+          if (replicationFactor > this.brokers)
+            throw new KafkaResponseError(
+              38,
+              `Replication factor: ${replicationFactor} larger than available brokers: ${this.brokers}.`,
+            );
           this.topics.set(name, { partitions: options.partitions ?? 1, replicationFactor });
-          out.push({ id: name, name, partitions: options.partitions ?? 1, replicas: replicationFactor, configuration: {} });
+          out.push({
+            id: name,
+            name,
+            partitions: options.partitions ?? 1,
+            replicas: replicationFactor,
+            configuration: {},
+          });
         }
         return out;
       },
@@ -89,7 +121,9 @@ export class FakeKafkaCluster {
           if (!this.topics.delete(name)) throw new KafkaResponseError(3, `Topic ${name} does not exist`);
         }
       },
-      describeConfigs: async (options: { resources: Array<{ resourceType: number; resourceName: string }> }) => {
+      describeConfigs: async (options: {
+        resources: Array<{ resourceType: number; resourceName: string }>;
+      }) => {
         this.#maybeFail('describeConfigs');
         return options.resources.map((r) => ({
           resourceType: r.resourceType,
@@ -100,14 +134,23 @@ export class FakeKafkaCluster {
           ],
         }));
       },
-      listOffsets: async (options: { topics: { name: string; partitions: { partitionIndex: number; timestamp: bigint }[] }[] }) => {
+      listOffsets: async (options: {
+        topics: { name: string; partitions: { partitionIndex: number; timestamp: bigint }[] }[];
+      }) => {
         this.#maybeFail('listOffsets');
         return options.topics.map((t) => ({
           name: t.name,
-          partitions: t.partitions.map((p) => ({ partitionIndex: p.partitionIndex, timestamp: p.timestamp, offset: p.timestamp === -2n ? 0n : this.endOffset, leaderEpoch: 0 })),
+          partitions: t.partitions.map((p) => ({
+            partitionIndex: p.partitionIndex,
+            timestamp: p.timestamp,
+            offset: p.timestamp === -2n ? 0n : this.endOffset,
+            leaderEpoch: 0,
+          })),
         }));
       },
-      listConsumerGroupOffsets: async (options: { groups: { groupId: string; topics: { name: string; partitionIndexes: number[] }[] }[] }) => {
+      listConsumerGroupOffsets: async (options: {
+        groups: { groupId: string; topics: { name: string; partitionIndexes: number[] }[] }[];
+      }) => {
         this.#maybeFail('listConsumerGroupOffsets');
         const lag = BigInt(this.sinkLag.shift() ?? 0);
         return options.groups.map((g) => ({
@@ -115,7 +158,12 @@ export class FakeKafkaCluster {
           topics: g.topics.map((t) => ({
             name: t.name,
             // The whole lag sits on partition 0.
-            partitions: t.partitionIndexes.map((i) => ({ partitionIndex: i, committedOffset: i === 0 ? this.endOffset - lag : this.endOffset, committedLeaderEpoch: -1, metadata: '' })),
+            partitions: t.partitionIndexes.map((i) => ({
+              partitionIndex: i,
+              committedOffset: i === 0 ? this.endOffset - lag : this.endOffset,
+              committedLeaderEpoch: -1,
+              metadata: '',
+            })),
           })),
         }));
       },

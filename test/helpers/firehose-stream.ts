@@ -5,7 +5,9 @@ import { CreateDeliveryStreamCommand } from '@aws-sdk/client-firehose';
 
 /** The project's delivery stream definition (resources/firehose.yml), with local bucket and role. */
 export function streamFromResource(name: string, bucket: string) {
-  const doc = parse(readFileSync(join(process.cwd(), 'resources', 'firehose.yml'), 'utf8')) as { DeliveryStream: { Properties: { ExtendedS3DestinationConfiguration: Record<string, unknown> } } };
+  const doc = parse(readFileSync(join(process.cwd(), 'resources', 'firehose.yml'), 'utf8')) as {
+    DeliveryStream: { Properties: { ExtendedS3DestinationConfiguration: Record<string, unknown> } };
+  };
   const d = doc.DeliveryStream.Properties.ExtendedS3DestinationConfiguration;
   return new CreateDeliveryStreamCommand({
     DeliveryStreamName: name,
@@ -23,4 +25,3 @@ export function streamFromResource(name: string, bucket: string) {
     },
   });
 }
-

@@ -16,7 +16,15 @@ export function runs(numRuns: number): fc.Parameters<unknown> {
 }
 
 /** Keys that pollute prototypes when merged naively, and names every object already has. */
-export const PROTO_KEYS = ['__proto__', 'constructor', 'prototype', 'toString', 'hasOwnProperty', 'valueOf', '__defineGetter__'] as const;
+export const PROTO_KEYS = [
+  '__proto__',
+  'constructor',
+  'prototype',
+  'toString',
+  'hasOwnProperty',
+  'valueOf',
+  '__defineGetter__',
+] as const;
 
 /** Strings meant to break parsers, logs, headers and messages. */
 export const hostileString: fc.Arbitrary<string> = fc.oneof(
@@ -24,29 +32,60 @@ export const hostileString: fc.Arbitrary<string> = fc.oneof(
   fc.string({ unit: 'binary', maxLength: 40 }),
   fc.string({ unit: 'grapheme', maxLength: 20 }),
   fc.constantFrom(
-    '', ' ', '\r\n', 'x\r\nSet-Cookie: a=b', 'x\nX-Injected: 1', '\u0000', '\ud800', '\udfff\ud800', '%', '%zz', '%E0%A4%A', '%00',
-    '../../etc/passwd', '${jndi:ldap://x}', '{{7*7}}', "'; DROP TABLE pipelines; --", '<script>alert(1)</script>',
-    '\u202e', '\ufeff', 'é', '🦄', ...PROTO_KEYS,
+    '',
+    ' ',
+    '\r\n',
+    'x\r\nSet-Cookie: a=b',
+    'x\nX-Injected: 1',
+    '\u0000',
+    '\ud800',
+    '\udfff\ud800',
+    '%',
+    '%zz',
+    '%E0%A4%A',
+    '%00',
+    '../../etc/passwd',
+    '${jndi:ldap://x}',
+    '{{7*7}}',
+    "'; DROP TABLE pipelines; --",
+    '<script>alert(1)</script>',
+    '\u202e',
+    '\ufeff',
+    'é',
+    '🦄',
+    ...PROTO_KEYS,
   ),
-  fc.oneof({ weight: 9, arbitrary: fc.integer({ min: 129, max: 2_000 }) }, { weight: 1, arbitrary: fc.constant(20_000) }).map((n) => 'x'.repeat(n)),
+  fc
+    .oneof(
+      { weight: 9, arbitrary: fc.integer({ min: 129, max: 2_000 }) },
+      { weight: 1, arbitrary: fc.constant(20_000) },
+    )
+    .map((n) => 'x'.repeat(n)),
 );
 
 /** `depth` arrays or objects nested in one another around `leaf`, built as text (no recursion). */
 export function nestedJson(depth: number, kind: 'array' | 'object', leaf = '1'): string {
-  return kind === 'array' ? `${'['.repeat(depth)}${leaf}${']'.repeat(depth)}` : `${'{"a":'.repeat(depth)}${leaf}${'}'.repeat(depth)}`;
+  return kind === 'array'
+    ? `${'['.repeat(depth)}${leaf}${']'.repeat(depth)}`
+    : `${'{"a":'.repeat(depth)}${leaf}${'}'.repeat(depth)}`;
 }
 
 /** JSON text of a value nested `depth` levels deep (as text: JSON.stringify would overflow the stack). */
 export const deepJson: fc.Arbitrary<string> = fc
   .tuple(
     // Mostly just over any sane limit; sometimes deep enough to overflow a recursive walker.
-    fc.oneof({ weight: 9, arbitrary: fc.integer({ min: 33, max: 500 }) }, { weight: 1, arbitrary: fc.integer({ min: 10_000, max: 20_000 }) }),
+    fc.oneof(
+      { weight: 9, arbitrary: fc.integer({ min: 33, max: 500 }) },
+      { weight: 1, arbitrary: fc.integer({ min: 10_000, max: 20_000 }) },
+    ),
     fc.constantFrom('array' as const, 'object' as const),
   )
   .map(([depth, kind]) => nestedJson(depth, kind));
 
 /** JSON text of an object with one prototype-sensitive key, e.g. `{"__proto__":{"polluted":true}}`. */
-export const protoJson: fc.Arbitrary<string> = fc.constantFrom(...PROTO_KEYS).map((k) => `{"${k}":{"polluted":true,"prototype":{"polluted":true}}}`);
+export const protoJson: fc.Arbitrary<string> = fc
+  .constantFrom(...PROTO_KEYS)
+  .map((k) => `{"${k}":{"polluted":true,"prototype":{"polluted":true}}}`);
 
 /**
  * JSON text of a value of the wrong type for whatever field it lands in. Text, not values: an
@@ -55,9 +94,33 @@ export const protoJson: fc.Arbitrary<string> = fc.constantFrom(...PROTO_KEYS).ma
 export const wrongJson: fc.Arbitrary<string> = fc.oneof(
   { weight: 3, arbitrary: fc.jsonValue({ maxDepth: 3 }).map((v) => JSON.stringify(v)) },
   { weight: 2, arbitrary: hostileString.map((v) => JSON.stringify(v)) },
-  { weight: 1, arbitrary: fc.constantFrom('null', 'true', 'false', '0', '-1', '1.5', '1e308', '-0', '9007199254740993', '[]', '{}', '""') },
+  {
+    weight: 1,
+    arbitrary: fc.constantFrom(
+      'null',
+      'true',
+      'false',
+      '0',
+      '-1',
+      '1.5',
+      '1e308',
+      '-0',
+      '9007199254740993',
+      '[]',
+      '{}',
+      '""',
+    ),
+  },
   { weight: 1, arbitrary: deepJson },
-  { weight: 1, arbitrary: fc.oneof({ weight: 9, arbitrary: fc.integer({ min: 100, max: 3_000 }) }, { weight: 1, arbitrary: fc.constant(50_000) }).map((n) => `[${Array.from({ length: n }, (_, i) => i).join(',')}]`) },
+  {
+    weight: 1,
+    arbitrary: fc
+      .oneof(
+        { weight: 9, arbitrary: fc.integer({ min: 100, max: 3_000 }) },
+        { weight: 1, arbitrary: fc.constant(50_000) },
+      )
+      .map((n) => `[${Array.from({ length: n }, (_, i) => i).join(',')}]`),
+  },
   { weight: 1, arbitrary: protoJson },
 );
 
@@ -67,10 +130,23 @@ export function objectJson(entries: readonly (readonly [string, string])[]): str
 }
 
 /** Bytes that are not UTF-8: stray continuation bytes, overlong forms, encoded surrogates, truncated sequences. */
-export const invalidUtf8: fc.Arbitrary<Buffer> = fc.constantFrom(
-  [0xff], [0xfe], [0x80], [0xbf], [0xc0, 0x80], [0xc1, 0xbf], [0xe0, 0x80, 0x80], [0xed, 0xa0, 0x80], [0xed, 0xbf, 0xbf],
-  [0xf4, 0x90, 0x80, 0x80], [0xf8, 0x88, 0x80, 0x80, 0x80], [0xe2, 0x82], [0xf0, 0x9f, 0xa6],
-).map((bytes) => Buffer.from(bytes));
+export const invalidUtf8: fc.Arbitrary<Buffer> = fc
+  .constantFrom(
+    [0xff],
+    [0xfe],
+    [0x80],
+    [0xbf],
+    [0xc0, 0x80],
+    [0xc1, 0xbf],
+    [0xe0, 0x80, 0x80],
+    [0xed, 0xa0, 0x80],
+    [0xed, 0xbf, 0xbf],
+    [0xf4, 0x90, 0x80, 0x80],
+    [0xf8, 0x88, 0x80, 0x80, 0x80],
+    [0xe2, 0x82],
+    [0xf0, 0x9f, 0xa6],
+  )
+  .map((bytes) => Buffer.from(bytes));
 
 /** Inserts `bytes` into `text`'s UTF-8 at a position chosen by `at` (0..1). */
 export function spliceBytes(text: string, bytes: Buffer, at: number): Buffer {
@@ -83,7 +159,9 @@ export function spliceBytes(text: string, bytes: Buffer, at: number): Buffer {
 
 /** Every own string key of Object.prototype and Function.prototype, to prove nothing was added. */
 export function prototypeKeys(): string {
-  return [Object.prototype, Function.prototype, Array.prototype].map((p) => Object.getOwnPropertyNames(p).sort().join(',')).join('|');
+  return [Object.prototype, Function.prototype, Array.prototype]
+    .map((p) => Object.getOwnPropertyNames(p).sort().join(','))
+    .join('|');
 }
 
 /** True when a response header value could split the HTTP response (CR or LF in it). */

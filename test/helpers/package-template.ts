@@ -37,10 +37,27 @@ async function inputsHash(root: string): Promise<string> {
 async function runPackage(params: Record<string, string>): Promise<string> {
   const out = await mkdtemp(join(tmpdir(), 'sls-package-'));
   try {
-      const env: NodeJS.ProcessEnv = { ...process.env, AWS_SHARED_CREDENTIALS_FILE: '/dev/null', AWS_CONFIG_FILE: '/dev/null', SLS_TELEMETRY_DISABLED: '1' };
-      for (const name of ['AWS_ACCESS_KEY_ID', 'AWS_SECRET_ACCESS_KEY', 'AWS_SESSION_TOKEN', 'AWS_PROFILE']) delete env[name];
-      await run(join(process.cwd(), 'node_modules', '.bin', 'serverless'), ['package', '--stage', 'test', '--package', out, ...Object.entries(params).flatMap(([k, v]) => ['--param', `${k}=${v}`])], { env, cwd: process.cwd(), timeout: 240_000, maxBuffer: 16 * 1024 * 1024 });
-      return await readFile(join(out, 'cloudformation-template-update-stack.json'), 'utf8');
+    const env: NodeJS.ProcessEnv = {
+      ...process.env,
+      AWS_SHARED_CREDENTIALS_FILE: '/dev/null',
+      AWS_CONFIG_FILE: '/dev/null',
+      SLS_TELEMETRY_DISABLED: '1',
+    };
+    for (const name of ['AWS_ACCESS_KEY_ID', 'AWS_SECRET_ACCESS_KEY', 'AWS_SESSION_TOKEN', 'AWS_PROFILE'])
+      delete env[name];
+    await run(
+      join(process.cwd(), 'node_modules', '.bin', 'serverless'),
+      [
+        'package',
+        '--stage',
+        'test',
+        '--package',
+        out,
+        ...Object.entries(params).flatMap(([k, v]) => ['--param', `${k}=${v}`]),
+      ],
+      { env, cwd: process.cwd(), timeout: 240_000, maxBuffer: 16 * 1024 * 1024 },
+    );
+    return await readFile(join(out, 'cloudformation-template-update-stack.json'), 'utf8');
   } finally {
     await rm(out, { recursive: true, force: true });
   }
@@ -54,19 +71,26 @@ async function runPackage(params: Record<string, string>): Promise<string> {
  * passed as `--param k=v` (each set of params is its own package run).
  */
 export function packageTemplate(params: Record<string, string> = {}): Promise<CfnTemplate> {
-  const paramsKey = Object.entries(params).sort(([a], [b]) => a.localeCompare(b)).map(([k, v]) => `${k}=${v}`).join('&');
+  const paramsKey = Object.entries(params)
+    .sort(([a], [b]) => a.localeCompare(b))
+    .map(([k, v]) => `${k}=${v}`)
+    .join('&');
   const hit = cached.get(paramsKey);
   if (hit) return hit;
   const pending = (async () => {
     const root = process.cwd();
-    const suffix = paramsKey === '' ? '' : `-${createHash('sha256').update(paramsKey).digest('hex').slice(0, 8)}`;
+    const suffix =
+      paramsKey === '' ? '' : `-${createHash('sha256').update(paramsKey).digest('hex').slice(0, 8)}`;
     const file = join(tmpdir(), `clickstream-template-${await inputsHash(root)}${suffix}.json`);
     const lock = `${file}.lock`;
     const deadline = Date.now() + 300_000;
     for (;;) {
       const done = await readFile(file, 'utf8').catch(() => undefined);
       if (done !== undefined) return JSON.parse(done) as CfnTemplate;
-      const locked = await mkdir(lock).then(() => true, () => false);
+      const locked = await mkdir(lock).then(
+        () => true,
+        () => false,
+      );
       if (locked) {
         try {
           const template = await runPackage(params);
@@ -78,9 +102,13 @@ export function packageTemplate(params: Record<string, string> = {}): Promise<Cf
         }
       }
       // Another worker packages; a lock older than 5 minutes belongs to a run that died.
-      const age = await stat(lock).then((s) => Date.now() - s.mtimeMs, () => 0);
+      const age = await stat(lock).then(
+        (s) => Date.now() - s.mtimeMs,
+        () => 0,
+      );
       if (age > 300_000) await rm(lock, { recursive: true, force: true });
-      if (Date.now() > deadline) throw new Error('timed out waiting for another worker to run serverless package');
+      if (Date.now() > deadline)
+        throw new Error('timed out waiting for another worker to run serverless package');
       await new Promise((r) => setTimeout(r, 250));
     }
   })();
@@ -89,7 +117,10 @@ export function packageTemplate(params: Record<string, string> = {}): Promise<Cf
 }
 
 /** All IAM statements of a role's inline policies, flattening Fn::If branches (true side). */
-export function roleStatements(template: CfnTemplate, roleId: string): { Sid?: string; Action: string | string[]; Resource: unknown; Effect: string }[] {
+export function roleStatements(
+  template: CfnTemplate,
+  roleId: string,
+): { Sid?: string; Action: string | string[]; Resource: unknown; Effect: string }[] {
   const role = template.Resources[roleId];
   if (!role) throw new Error(`no resource ${roleId}`);
   const out: any[] = [];

@@ -1,8 +1,11 @@
 import type { Pipeline, PipelineSpec } from '../../functions/pipelines/model.ts';
 
-export const CLUSTER_ARN = 'arn:aws:kafka:us-east-1:123456789012:cluster/clickstream-msk/751d2973-a626-431c-9d4e-d7975eb44dd7-2';
-export const PLUGIN_ARN = 'arn:aws:kafkaconnect:us-east-1:123456789012:custom-plugin/s3-sink/a1b2c3d4-5678-90ab-cdef-EXAMPLE11111-1';
-export const SCRAM_SECRET_ARN = 'arn:aws:secretsmanager:us-east-1:123456789012:secret:AmazonMSK_clickstream-AbCdEf';
+export const CLUSTER_ARN =
+  'arn:aws:kafka:us-east-1:123456789012:cluster/clickstream-msk/751d2973-a626-431c-9d4e-d7975eb44dd7-2';
+export const PLUGIN_ARN =
+  'arn:aws:kafkaconnect:us-east-1:123456789012:custom-plugin/s3-sink/a1b2c3d4-5678-90ab-cdef-EXAMPLE11111-1';
+export const SCRAM_SECRET_ARN =
+  'arn:aws:secretsmanager:us-east-1:123456789012:secret:AmazonMSK_clickstream-AbCdEf';
 
 /** A valid POST /pipelines body (MSK, lambda sink); override any part. */
 export function mskRequest(over: Record<string, unknown> = {}): Record<string, unknown> {
@@ -20,7 +23,14 @@ export function selfHostedRequest(over: Record<string, unknown> = {}): Record<st
   return {
     projectId: 'news',
     appIds: ['news-web'],
-    kafka: { type: 'self-hosted', brokers: 'kafka-1.internal:9092,kafka-2.internal:9092', securityGroupId: 'sg-0123456789abcdef0', topic: 'news-events', partitions: 6, replicationFactor: 2 },
+    kafka: {
+      type: 'self-hosted',
+      brokers: 'kafka-1.internal:9092,kafka-2.internal:9092',
+      securityGroupId: 'sg-0123456789abcdef0',
+      topic: 'news-events',
+      partitions: 6,
+      replicationFactor: 2,
+    },
     sink: { mode: 'connector', connector: { pluginArn: PLUGIN_ARN } },
     ...over,
   };
@@ -30,7 +40,13 @@ export function spec(over: Partial<PipelineSpec> = {}): PipelineSpec {
   return {
     projectId: 'shop',
     appIds: ['shop-web', 'shop-ios'],
-    kafka: { cluster: { type: 'msk', clusterArn: CLUSTER_ARN }, topic: 'shop', partitions: 3, replicationFactor: undefined, auth: 'none' },
+    kafka: {
+      cluster: { type: 'msk', clusterArn: CLUSTER_ARN },
+      topic: 'shop',
+      partitions: 3,
+      replicationFactor: undefined,
+      auth: 'none',
+    },
     sink: { mode: 'lambda', maxIntervalSeconds: 60, batchSize: 1000 },
     ...over,
   };

@@ -39,7 +39,10 @@ export function functionKeyOf(logicalId: string): string {
   return base.charAt(0).toLowerCase() + base.slice(1);
 }
 
-export function functionArn(key: string, options: { stage?: string; region?: string; account?: string } = {}): string {
+export function functionArn(
+  key: string,
+  options: { stage?: string; region?: string; account?: string } = {},
+): string {
   return `arn:aws:lambda:${options.region ?? 'us-east-1'}:${options.account ?? '123456789012'}:function:${SERVICE}-${options.stage ?? 'test'}-${key}`;
 }
 
@@ -58,7 +61,10 @@ export function resourceLogicalId(resource: unknown): string {
 }
 
 /** The definition with every task Resource replaced by its function ARN, plus which key each Task state calls. */
-export function loadStateMachine(name: StateMachineName, options: { stage?: string; root?: string } = {}): { definition: AslDefinition; taskFunctions: Record<string, string> } {
+export function loadStateMachine(
+  name: StateMachineName,
+  options: { stage?: string; root?: string } = {},
+): { definition: AslDefinition; taskFunctions: Record<string, string> } {
   const definition = readDefinition(name, options.root);
   const taskFunctions: Record<string, string> = {};
   for (const [stateName, state] of Object.entries(definition.States)) {

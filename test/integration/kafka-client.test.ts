@@ -6,8 +6,14 @@
 import type { Admin, Consumer, MessagesStream } from '@platformatic/kafka';
 import { startCluster, type DevCluster } from '../../local/kafka/index.ts';
 import {
-  createAdmin, createConsumer, createEventProducer, KafkaUnavailableError, parseClusterConfig,
-  type ClusterConnection, type Compression, type EventRecord,
+  createAdmin,
+  createConsumer,
+  createEventProducer,
+  KafkaUnavailableError,
+  parseClusterConfig,
+  type ClusterConnection,
+  type Compression,
+  type EventRecord,
 } from '../../functions/lib/kafka/index.ts';
 
 type BufferConsumer = Consumer<Buffer, Buffer, Buffer, Buffer>;
@@ -39,7 +45,10 @@ describe('kafka client against the dev cluster', () => {
   let cluster: DevCluster;
   let conn: ClusterConnection;
   let admin: Admin;
-  const consumers: Array<{ consumer: BufferConsumer; stream: MessagesStream<Buffer, Buffer, Buffer, Buffer> }> = [];
+  const consumers: Array<{
+    consumer: BufferConsumer;
+    stream: MessagesStream<Buffer, Buffer, Buffer, Buffer>;
+  }> = [];
 
   beforeAll(async () => {
     cluster = await startCluster({ brokers: 3, port: 0, autoCreateTopics: false });
@@ -57,7 +66,9 @@ describe('kafka client against the dev cluster', () => {
   });
 
   async function readBack(topic: string, expected: number): Promise<Read[]> {
-    const consumer = await createConsumer(conn, `reader-${topic}`, { consumer: { maxWaitTime: 200, sessionTimeout: 6000, heartbeatInterval: 300 } });
+    const consumer = await createConsumer(conn, `reader-${topic}`, {
+      consumer: { maxWaitTime: 200, sessionTimeout: 6000, heartbeatInterval: 300 },
+    });
     const stream = await consumer.consume({ topics: [topic], mode: 'earliest', autocommit: false });
     consumers.push({ consumer, stream });
     const read: Read[] = [];
@@ -83,10 +94,13 @@ describe('kafka client against the dev cluster', () => {
       const read = await readBack('events', sent.length);
       expect(read).toHaveLength(sent.length);
       expect(read.map((r) => r.value).sort()).toEqual(sent.map((r) => r.value as string).sort());
-      expect(read.every((r) => r.headers['app_id'] === 'app' && r.headers['event_type'] === 'click')).toBe(true);
+      expect(read.every((r) => r.headers['app_id'] === 'app' && r.headers['event_type'] === 'click')).toBe(
+        true,
+      );
       // One key, one partition: a user's events stay ordered.
       const partitionsByKey = new Map<string, Set<number>>();
-      for (const r of read) partitionsByKey.set(r.key, (partitionsByKey.get(r.key) ?? new Set()).add(r.partition));
+      for (const r of read)
+        partitionsByKey.set(r.key, (partitionsByKey.get(r.key) ?? new Set()).add(r.partition));
       expect([...partitionsByKey.values()].every((p) => p.size === 1)).toBe(true);
       expect(new Set(read.map((r) => r.partition)).size).toBeGreaterThan(1);
     } finally {
@@ -94,19 +108,22 @@ describe('kafka client against the dev cluster', () => {
     }
   });
 
-  it.each<Compression>(['gzip', 'lz4', 'snappy', 'zstd'])('round-trips records compressed with %s', async (compression) => {
-    const topic = `events-${compression}`;
-    await admin.createTopics({ topics: [topic], partitions: 1, replicas: 3 });
-    const producer = createEventProducer(conn, { compression });
-    try {
-      const sent = records(20, compression);
-      await producer.send(topic, sent);
-      const read = await readBack(topic, sent.length);
-      expect(read.map((r) => r.value)).toEqual(sent.map((r) => r.value));
-    } finally {
-      await producer.close();
-    }
-  });
+  it.each<Compression>(['gzip', 'lz4', 'snappy', 'zstd'])(
+    'round-trips records compressed with %s',
+    async (compression) => {
+      const topic = `events-${compression}`;
+      await admin.createTopics({ topics: [topic], partitions: 1, replicas: 3 });
+      const producer = createEventProducer(conn, { compression });
+      try {
+        const sent = records(20, compression);
+        await producer.send(topic, sent);
+        const read = await readBack(topic, sent.length);
+        expect(read.map((r) => r.value)).toEqual(sent.map((r) => r.value));
+      } finally {
+        await producer.close();
+      }
+    },
+  );
 
   it('rejects with KafkaUnavailableError while the brokers stall and succeeds on the next send once they answer', async () => {
     await admin.createTopics({ topics: ['events-stall'], partitions: 1, replicas: 3 });
@@ -114,7 +131,10 @@ describe('kafka client against the dev cluster', () => {
     try {
       await producer.send('events-stall', records(1, 'warm'));
       for (const i of cluster.nodeIds) cluster.delayBroker(i, 900);
-      const error = await producer.send('events-stall', records(1, 'stalled'), { timeoutMs: 300 }).then(() => undefined, (e: unknown) => e);
+      const error = await producer.send('events-stall', records(1, 'stalled'), { timeoutMs: 300 }).then(
+        () => undefined,
+        (e: unknown) => e,
+      );
       expect(error).toBeInstanceOf(KafkaUnavailableError);
       expect((error as KafkaUnavailableError).reason).toBe('timeout');
       for (const i of cluster.nodeIds) cluster.delayBroker(i, 0);
@@ -133,7 +153,10 @@ describe('kafka client against the dev cluster', () => {
     try {
       await producer.send('events-outage', records(1, 'before'));
       for (const i of cluster.nodeIds) await cluster.stopBroker(i);
-      const error = await producer.send('events-outage', records(1, 'down'), { timeoutMs: 1_000 }).then(() => undefined, (e: unknown) => e);
+      const error = await producer.send('events-outage', records(1, 'down'), { timeoutMs: 1_000 }).then(
+        () => undefined,
+        (e: unknown) => e,
+      );
       expect(error).toBeInstanceOf(KafkaUnavailableError);
       expect(['unreachable', 'timeout']).toContain((error as KafkaUnavailableError).reason);
       for (const i of cluster.nodeIds) await cluster.restartBroker(i);

@@ -6,9 +6,22 @@
  */
 import { readFileSync } from 'node:fs';
 import { parse } from 'yaml';
-import { functionKeyOf, readDefinition, resourceLogicalId, type AslState } from '../helpers/state-machines.ts';
+import {
+  functionKeyOf,
+  readDefinition,
+  resourceLogicalId,
+  type AslState,
+} from '../helpers/state-machines.ts';
 
-const TRANSIENT = ['TransientError', 'States.Timeout', 'Lambda.ClientExecutionTimeoutException', 'Lambda.ServiceException', 'Lambda.AWSLambdaException', 'Lambda.SdkClientException', 'Lambda.TooManyRequestsException'];
+const TRANSIENT = [
+  'TransientError',
+  'States.Timeout',
+  'Lambda.ClientExecutionTimeoutException',
+  'Lambda.ServiceException',
+  'Lambda.AWSLambdaException',
+  'Lambda.SdkClientException',
+  'Lambda.TooManyRequestsException',
+];
 /** What Lambda reports when the function itself times out (or crashes): retried, but fewer times. */
 const FUNCTION_TIMEOUT = ['Lambda.Unknown', 'Sandbox.Timedout'];
 
@@ -18,37 +31,64 @@ const FUNCTION_TIMEOUT = ['Lambda.Unknown', 'Sandbox.Timedout'];
  * and Lambda reports Lambda.Unknown / Sandbox.Timedout.
  */
 function hangErrors(stateTimeout: number | undefined, functionTimeout: number): string[] {
-  return stateTimeout !== undefined && stateTimeout <= functionTimeout ? ['States.Timeout'] : FUNCTION_TIMEOUT;
+  return stateTimeout !== undefined && stateTimeout <= functionTimeout
+    ? ['States.Timeout']
+    : FUNCTION_TIMEOUT;
 }
 
 /** The first retrier Step Functions would use for an error (in order; States.ALL matches all). */
 function retrierFor(task: AslState, error: string) {
   return task.Retry?.find((r) => r.ErrorEquals.includes(error) || r.ErrorEquals.includes('States.ALL'));
 }
-const serverless = parse(readFileSync('serverless.yml', 'utf8')) as { functions: Record<string, { handler: string; timeout?: number }>; stepFunctions: { stateMachines: Record<string, { id: string; name: string; definition: string }> } };
+const serverless = parse(readFileSync('serverless.yml', 'utf8')) as {
+  functions: Record<string, { handler: string; timeout?: number }>;
+  stepFunctions: { stateMachines: Record<string, { id: string; name: string; definition: string }> };
+};
 
 describe.each(['create-pipeline', 'delete-pipeline'] as const)('%s.asl.yml', (name) => {
   const definition = readDefinition(name);
-  const tasks = Object.entries(definition.States).filter(([, s]) => s.Type === 'Task') as Array<[string, AslState]>;
+  const tasks = Object.entries(definition.States).filter(([, s]) => s.Type === 'Task') as Array<
+    [string, AslState]
+  >;
 
-  it.each(tasks)('%s retries only transient errors and its function\'s timeout, with IntervalSeconds, BackoffRate, MaxDelaySeconds and JitterStrategy FULL', (_state, task) => {
-    expect(task.Retry).toEqual([
-      { ErrorEquals: TRANSIENT, IntervalSeconds: 2, BackoffRate: 2, MaxAttempts: 6, MaxDelaySeconds: 60, JitterStrategy: 'FULL' },
-      { ErrorEquals: FUNCTION_TIMEOUT, IntervalSeconds: 5, BackoffRate: 2, MaxAttempts: 2, MaxDelaySeconds: 60, JitterStrategy: 'FULL' },
-    ]);
-  });
+  it.each(tasks)(
+    "%s retries only transient errors and its function's timeout, with IntervalSeconds, BackoffRate, MaxDelaySeconds and JitterStrategy FULL",
+    (_state, task) => {
+      expect(task.Retry).toEqual([
+        {
+          ErrorEquals: TRANSIENT,
+          IntervalSeconds: 2,
+          BackoffRate: 2,
+          MaxAttempts: 6,
+          MaxDelaySeconds: 60,
+          JitterStrategy: 'FULL',
+        },
+        {
+          ErrorEquals: FUNCTION_TIMEOUT,
+          IntervalSeconds: 5,
+          BackoffRate: 2,
+          MaxAttempts: 2,
+          MaxDelaySeconds: 60,
+          JitterStrategy: 'FULL',
+        },
+      ]);
+    },
+  );
 
-  it.each(tasks)('%s retries a hung function, whichever timeout fires first (the tasks are idempotent)', (_state, task) => {
-    const key = functionKeyOf(resourceLogicalId(task.Resource));
-    const functionTimeout = serverless.functions[key]?.timeout;
-    expect(functionTimeout).toEqual(expect.any(Number));
-    for (const error of hangErrors(task.TimeoutSeconds, functionTimeout!)) {
-      expect([error, retrierFor(task, error)?.MaxAttempts]).toEqual([error, expect.any(Number)]);
-      expect(retrierFor(task, error)!.MaxAttempts).toBeGreaterThan(0);
-    }
-  });
+  it.each(tasks)(
+    '%s retries a hung function, whichever timeout fires first (the tasks are idempotent)',
+    (_state, task) => {
+      const key = functionKeyOf(resourceLogicalId(task.Resource));
+      const functionTimeout = serverless.functions[key]?.timeout;
+      expect(functionTimeout).toEqual(expect.any(Number));
+      for (const error of hangErrors(task.TimeoutSeconds, functionTimeout!)) {
+        expect([error, retrierFor(task, error)?.MaxAttempts]).toEqual([error, expect.any(Number)]);
+        expect(retrierFor(task, error)!.MaxAttempts).toBeGreaterThan(0);
+      }
+    },
+  );
 
-  it.each(tasks)('%s catches every other error and has a timeout above its function\'s', (_state, task) => {
+  it.each(tasks)("%s catches every other error and has a timeout above its function's", (_state, task) => {
     expect(task.Catch?.map((c) => c.ErrorEquals)).toEqual([['States.ALL']]);
     const key = functionKeyOf(resourceLogicalId(task.Resource));
     expect(task.TimeoutSeconds).toBeGreaterThan(serverless.functions[key]?.timeout ?? Infinity);
@@ -59,7 +99,9 @@ describe.each(['create-pipeline', 'delete-pipeline'] as const)('%s.asl.yml', (na
       const key = functionKeyOf(resourceLogicalId(task.Resource));
       const fn = serverless.functions[key];
       expect(fn?.handler).toMatch(/^functions\/pipelines\/tasks\/[a-z-]+\.handler$/);
-      const mod = await import(`../../${fn!.handler.replace(/\.handler$/, '.ts')}`) as { handler?: unknown };
+      const mod = (await import(`../../${fn!.handler.replace(/\.handler$/, '.ts')}`)) as {
+        handler?: unknown;
+      };
       expect(typeof mod.handler).toBe('function');
     }
   });
@@ -74,7 +116,9 @@ describe.each(['create-pipeline', 'delete-pipeline'] as const)('%s.asl.yml', (na
   });
 
   it('is wired into serverless.yml with the id and name the admin API expects', () => {
-    const machine = Object.values(serverless.stepFunctions.stateMachines).find((m) => m.definition === `\${file(statemachines/${name}.asl.yml)}`);
+    const machine = Object.values(serverless.stepFunctions.stateMachines).find(
+      (m) => m.definition === `\${file(statemachines/${name}.asl.yml)}`,
+    );
     expect(machine).toEqual({
       id: name === 'create-pipeline' ? 'CreatePipelineStateMachine' : 'DeletePipelineStateMachine',
       name: `\${self:service}-\${sls:stage}-${name}`,
@@ -85,9 +129,16 @@ describe.each(['create-pipeline', 'delete-pipeline'] as const)('%s.asl.yml', (na
 
 describe('task functions', () => {
   it('every function under functions/pipelines/tasks is used by a state machine', () => {
-    const used = new Set(['create-pipeline', 'delete-pipeline'].flatMap((n) => Object.values(readDefinition(n as 'create-pipeline').States)
-      .filter((s) => s.Type === 'Task').map((s) => functionKeyOf(resourceLogicalId(s.Resource)))));
-    const declared = Object.entries(serverless.functions).filter(([, f]) => f.handler.startsWith('functions/pipelines/tasks/')).map(([k]) => k);
+    const used = new Set(
+      ['create-pipeline', 'delete-pipeline'].flatMap((n) =>
+        Object.values(readDefinition(n as 'create-pipeline').States)
+          .filter((s) => s.Type === 'Task')
+          .map((s) => functionKeyOf(resourceLogicalId(s.Resource))),
+      ),
+    );
+    const declared = Object.entries(serverless.functions)
+      .filter(([, f]) => f.handler.startsWith('functions/pipelines/tasks/'))
+      .map(([k]) => k);
     expect(declared.sort()).toEqual([...used].sort());
     expect(declared).toHaveLength(16);
   });

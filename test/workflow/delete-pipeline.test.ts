@@ -2,11 +2,22 @@ import { DeleteConnectorCommand, DeleteCustomPluginCommand } from '@aws-sdk/clie
 import { DeleteEventSourceMappingCommand } from '@aws-sdk/client-lambda';
 import { KafkaUnavailableError } from '../../functions/lib/kafka/index.ts';
 import type { Pipeline } from '../../functions/pipelines/model.ts';
-import { CLUSTER_ARN, connectorSink, pipelineFixture, sdkError, selfHosted, serverError, throttled, WorkflowWorld } from './harness.ts';
+import {
+  CLUSTER_ARN,
+  connectorSink,
+  pipelineFixture,
+  sdkError,
+  selfHosted,
+  serverError,
+  throttled,
+  WorkflowWorld,
+} from './harness.ts';
 
 describe('delete-pipeline state machine', () => {
   let world: WorkflowWorld;
-  beforeEach(() => { world = new WorkflowWorld(); });
+  beforeEach(() => {
+    world = new WorkflowWorld();
+  });
   afterEach(() => world.restore());
 
   /** Creates the pipeline through the create machine, then moves it to DELETING as DELETE /pipelines/{id} does. */
@@ -25,7 +36,17 @@ describe('delete-pipeline state machine', () => {
     const run = await world.run('delete-pipeline', p.id);
 
     expect(run.status).toBe('SUCCEEDED');
-    expect(run.visited).toEqual(['CheckDrained', 'DeleteConnector', 'DeleteConnector', 'DeleteConnector', 'DeleteConnector', 'DeletePlugin', 'DeleteEventSourceMapping', 'DeleteTopic', 'MarkDeleted']);
+    expect(run.visited).toEqual([
+      'CheckDrained',
+      'DeleteConnector',
+      'DeleteConnector',
+      'DeleteConnector',
+      'DeleteConnector',
+      'DeletePlugin',
+      'DeleteEventSourceMapping',
+      'DeleteTopic',
+      'MarkDeleted',
+    ]);
     expect(run.pipeline.status).toBe('DELETED');
     expect(world.connectMock.commandCalls(DeleteConnectorCommand)).toHaveLength(1);
     expect(world.connectMock.commandCalls(DeleteCustomPluginCommand)).toHaveLength(1);
@@ -33,7 +54,19 @@ describe('delete-pipeline state machine', () => {
     expect(world.connect.plugins.size).toBe(0);
     expect(world.kafkaCluster.topics.size).toBe(0);
     expect(await world.memory.activeRoute(p.appIds[0]!)).toBeUndefined();
-    expect(run.pipeline.steps.filter((s) => ['DeleteConnector', 'DeletePlugin', 'DeleteEventSourceMapping', 'DeleteTopic', 'MarkDeleted'].includes(s.name)).map((s) => [s.name, s.status, s.detail])).toEqual([
+    expect(
+      run.pipeline.steps
+        .filter((s) =>
+          [
+            'DeleteConnector',
+            'DeletePlugin',
+            'DeleteEventSourceMapping',
+            'DeleteTopic',
+            'MarkDeleted',
+          ].includes(s.name),
+        )
+        .map((s) => [s.name, s.status, s.detail]),
+    ).toEqual([
       ['DeleteConnector', 'SUCCEEDED', `connector ${p.resources.connectorArn} deleted`],
       ['DeletePlugin', 'SUCCEEDED', `custom plugin ${p.resources.pluginArn} deleted`],
       ['DeleteEventSourceMapping', 'SUCCEEDED', 'no event source mapping to delete'],
@@ -43,11 +76,15 @@ describe('delete-pipeline state machine', () => {
   });
 
   it('lambda sink on a self-hosted cluster: deletes the mapping and the topic', async () => {
-    const p = await activeThenDeleting({ kafka: { cluster: selfHosted(), topic: 'clicks', partitions: 1, replicationFactor: 2, auth: 'none' } });
+    const p = await activeThenDeleting({
+      kafka: { cluster: selfHosted(), topic: 'clicks', partitions: 1, replicationFactor: 2, auth: 'none' },
+    });
     const run = await world.run('delete-pipeline', p.id);
     expect(run.status).toBe('SUCCEEDED');
     expect(run.pipeline.status).toBe('DELETED');
-    expect(world.lambdaMock.commandCalls(DeleteEventSourceMappingCommand)[0]!.args[0].input).toEqual({ UUID: p.resources.mappingUuid });
+    expect(world.lambdaMock.commandCalls(DeleteEventSourceMappingCommand)[0]!.args[0].input).toEqual({
+      UUID: p.resources.mappingUuid,
+    });
     expect(world.esm.mappings.size).toBe(0);
     expect(world.kafkaCluster.topics.size).toBe(0);
     expect(world.kafkaMock.calls()).toHaveLength(0);
@@ -59,7 +96,13 @@ describe('delete-pipeline state machine', () => {
     world.connect.plugins.set(given, { name: 'shared-s3-sink', state: 'ACTIVE', polls: 0 });
     const sink = connectorSink();
     const p = await activeThenDeleting({
-      kafka: { cluster: { type: 'msk', clusterArn: CLUSTER_ARN }, topic: 'shared', partitions: 3, replicationFactor: undefined, auth: 'none' },
+      kafka: {
+        cluster: { type: 'msk', clusterArn: CLUSTER_ARN },
+        topic: 'shared',
+        partitions: 3,
+        replicationFactor: undefined,
+        auth: 'none',
+      },
       sink: { ...sink, connector: { ...sink.connector!, pluginLocation: undefined, pluginArn: given } },
     });
     const run = await world.run('delete-pipeline', p.id);
@@ -100,22 +143,45 @@ describe('delete-pipeline state machine', () => {
   const retryCases: Array<[state: string, inject: (w: WorkflowWorld) => void]> = [
     ['DeleteConnector', (w) => w.failAws('DescribeConnector', throttled(), serverError())],
     ['DeletePlugin', (w) => w.failAws('DeleteCustomPlugin', throttled(), throttled())],
-    ['CheckDrained', (w) => w.kafkaCluster.fail('listConsumerGroupOffsets', new KafkaUnavailableError('connect ECONNREFUSED', 'unreachable'), new KafkaUnavailableError('timed out', 'timeout'))],
-    ['DeleteTopic', (w) => w.kafkaCluster.fail('deleteTopics', new KafkaUnavailableError('connect ECONNREFUSED', 'unreachable'), new KafkaUnavailableError('timed out', 'timeout'))],
+    [
+      'CheckDrained',
+      (w) =>
+        w.kafkaCluster.fail(
+          'listConsumerGroupOffsets',
+          new KafkaUnavailableError('connect ECONNREFUSED', 'unreachable'),
+          new KafkaUnavailableError('timed out', 'timeout'),
+        ),
+    ],
+    [
+      'DeleteTopic',
+      (w) =>
+        w.kafkaCluster.fail(
+          'deleteTopics',
+          new KafkaUnavailableError('connect ECONNREFUSED', 'unreachable'),
+          new KafkaUnavailableError('timed out', 'timeout'),
+        ),
+    ],
     ['MarkDeleted', (w) => w.failStore('transition', sdkError('ThrottlingException', 400), serverError())],
   ];
 
-  it.each(retryCases)('%s retries a transient error twice, then the pipeline is DELETED', async (state, inject) => {
-    const p = await activeThenDeleting({ sink: connectorSink() });
-    inject(world);
-    const run = await world.run('delete-pipeline', p.id);
-    expect(run.retries).toEqual({ [state]: 2 });
-    expect(run.pipeline.status).toBe('DELETED');
-  });
+  it.each(retryCases)(
+    '%s retries a transient error twice, then the pipeline is DELETED',
+    async (state, inject) => {
+      const p = await activeThenDeleting({ sink: connectorSink() });
+      inject(world);
+      const run = await world.run('delete-pipeline', p.id);
+      expect(run.retries).toEqual({ [state]: 2 });
+      expect(run.pipeline.status).toBe('DELETED');
+    },
+  );
 
   it('DeleteEventSourceMapping retries a mapping in transition (ResourceInUseException)', async () => {
     const p = await activeThenDeleting();
-    world.failAws('DeleteEventSourceMapping', sdkError('ResourceInUseException', 400), sdkError('TooManyRequestsException', 429));
+    world.failAws(
+      'DeleteEventSourceMapping',
+      sdkError('ResourceInUseException', 400),
+      sdkError('TooManyRequestsException', 429),
+    );
     const run = await world.run('delete-pipeline', p.id);
     expect(run.retries).toEqual({ DeleteEventSourceMapping: 2 });
     expect(run.pipeline.status).toBe('DELETED');
@@ -123,13 +189,25 @@ describe('delete-pipeline state machine', () => {
 
   it('a permanent failure stops the teardown and marks the pipeline FAILED with the reason; DELETE again retries', async () => {
     const p = await activeThenDeleting();
-    world.kafkaCluster.fail('deleteTopics', Object.assign(new Error('Topic authorization failed'), { code: 'PLT_KFK_RESPONSE' }));
+    world.kafkaCluster.fail(
+      'deleteTopics',
+      Object.assign(new Error('Topic authorization failed'), { code: 'PLT_KFK_RESPONSE' }),
+    );
     const run = await world.run('delete-pipeline', p.id);
     expect(run.status).toBe('FAILED');
     expect(run.error).toBe('PipelineDeletionFailed');
-    expect(run.visited).toEqual(['CheckDrained', 'DeleteConnector', 'DeletePlugin', 'DeleteEventSourceMapping', 'DeleteTopic', 'MarkFailed']);
+    expect(run.visited).toEqual([
+      'CheckDrained',
+      'DeleteConnector',
+      'DeletePlugin',
+      'DeleteEventSourceMapping',
+      'DeleteTopic',
+      'MarkFailed',
+    ]);
     expect(run.pipeline.status).toBe('FAILED');
-    expect(run.pipeline.failureReason).toBe(`deleting the pipeline failed: could not delete topic ${p.kafka.topic}: Kafka rejected the request (Topic authorization failed)\nDELETE the pipeline again to retry the teardown.`);
+    expect(run.pipeline.failureReason).toBe(
+      `deleting the pipeline failed: could not delete topic ${p.kafka.topic}: Kafka rejected the request (Topic authorization failed)\nDELETE the pipeline again to retry the teardown.`,
+    );
     expect(world.esm.mappings.size).toBe(0);
 
     await world.memory.transition(p.id, 'DELETING');
@@ -142,9 +220,17 @@ describe('delete-pipeline state machine', () => {
     const p = await activeThenDeleting();
     world.kafkaCluster.sinkLag.push(40, 5);
     const run = await world.run('delete-pipeline', p.id);
-    expect(run.visited.slice(0, 4)).toEqual(['CheckDrained', 'CheckDrained', 'CheckDrained', 'DeleteConnector']);
+    expect(run.visited.slice(0, 4)).toEqual([
+      'CheckDrained',
+      'CheckDrained',
+      'CheckDrained',
+      'DeleteConnector',
+    ]);
     expect(run.pipeline.status).toBe('DELETED');
-    expect(run.pipeline.steps.find((s) => s.name === 'WaitForDrain')).toMatchObject({ status: 'SUCCEEDED', detail: expect.stringContaining('check 3') });
+    expect(run.pipeline.steps.find((s) => s.name === 'WaitForDrain')).toMatchObject({
+      status: 'SUCCEEDED',
+      detail: expect.stringContaining('check 3'),
+    });
   });
 
   it('a sink that never catches up fails the teardown naming the undelivered events, and deletes nothing', async () => {

@@ -86,8 +86,15 @@ export const DATA_BUCKET = 'clickstream-data-123456789012';
 export const SINK_FUNCTION = 'clickstream-pipeline-test-sink';
 export const CONNECTOR_ROLE_ARN = `arn:aws:iam::${ACCOUNT}:role/clickstream-pipeline-test-connector`;
 export const LOG_GROUP = '/aws/msk-connect/clickstream-pipeline-test';
-export const PLUGIN_LOCATION = { bucketArn: `arn:aws:s3:::${DATA_BUCKET}`, fileKey: 'plugins/confluentinc-kafka-connect-s3-10.5.13.zip' };
-export const MSK_BROKERS = ['b-1.clickstream.abc123.c2.kafka.us-east-1.amazonaws.com', 'b-2.clickstream.abc123.c2.kafka.us-east-1.amazonaws.com', 'b-3.clickstream.abc123.c2.kafka.us-east-1.amazonaws.com'];
+export const PLUGIN_LOCATION = {
+  bucketArn: `arn:aws:s3:::${DATA_BUCKET}`,
+  fileKey: 'plugins/confluentinc-kafka-connect-s3-10.5.13.zip',
+};
+export const MSK_BROKERS = [
+  'b-1.clickstream.abc123.c2.kafka.us-east-1.amazonaws.com',
+  'b-2.clickstream.abc123.c2.kafka.us-east-1.amazonaws.com',
+  'b-3.clickstream.abc123.c2.kafka.us-east-1.amazonaws.com',
+];
 
 let sequence = 0;
 
@@ -100,7 +107,13 @@ export function pipelineFixture(over: Partial<Pipeline> = {}): Pipeline {
     id,
     projectId: `project_${sequence}`,
     appIds: [`app-${sequence}`],
-    kafka: { cluster: { type: 'msk', clusterArn: CLUSTER_ARN }, topic: `project_${sequence}`, partitions: 3, replicationFactor: undefined, auth: 'none' },
+    kafka: {
+      cluster: { type: 'msk', clusterArn: CLUSTER_ARN },
+      topic: `project_${sequence}`,
+      partitions: 3,
+      replicationFactor: undefined,
+      auth: 'none',
+    },
     sink: { mode: 'lambda', maxIntervalSeconds: 60, batchSize: 500 },
     status: 'CREATING',
     steps: [],
@@ -116,17 +129,28 @@ export function connectorSink(over: Partial<Pipeline['sink']> = {}): Pipeline['s
     mode: 'connector',
     maxIntervalSeconds: 60,
     batchSize: 500,
-    connector: { pluginLocation: PLUGIN_LOCATION, mcuCount: 1, minWorkers: 1, maxWorkers: 2, kafkaConnectVersion: '3.7.x' },
+    connector: {
+      pluginLocation: PLUGIN_LOCATION,
+      mcuCount: 1,
+      minWorkers: 1,
+      maxWorkers: 2,
+      kafkaConnectVersion: '3.7.x',
+    },
     ...over,
   };
 }
 
-export function selfHosted(brokers = 'kafka-1.internal:9092,kafka-2.internal:9092,kafka-3.internal:9092'): Pipeline['kafka']['cluster'] {
+export function selfHosted(
+  brokers = 'kafka-1.internal:9092,kafka-2.internal:9092,kafka-3.internal:9092',
+): Pipeline['kafka']['cluster'] {
   return { type: 'self-hosted', brokers, securityGroupId: 'sg-0fedcba9876543210' };
 }
 
 /** A provisioned, ACTIVE, 3-broker MSK cluster in the stack's subnets, unauthenticated + TLS_PLAINTEXT. */
-export function mskCluster(over: Partial<Cluster> = {}, provisioned: Partial<NonNullable<Cluster['Provisioned']>> = {}): Cluster {
+export function mskCluster(
+  over: Partial<Cluster> = {},
+  provisioned: Partial<NonNullable<Cluster['Provisioned']>> = {},
+): Cluster {
   return {
     ClusterArn: CLUSTER_ARN,
     ClusterName: 'clickstream-msk',
@@ -134,10 +158,22 @@ export function mskCluster(over: Partial<Cluster> = {}, provisioned: Partial<Non
     State: 'ACTIVE',
     CurrentVersion: 'K3AEGXETSR30VB',
     Provisioned: {
-      BrokerNodeGroupInfo: { ClientSubnets: [...NETWORK.subnetIds], InstanceType: 'kafka.m5.large', SecurityGroups: ['sg-0aaaaaaaaaaaaaaaa'] },
-      ClientAuthentication: { Unauthenticated: { Enabled: true }, Sasl: { Iam: { Enabled: false }, Scram: { Enabled: false } }, Tls: { Enabled: false, CertificateAuthorityArnList: [] } },
+      BrokerNodeGroupInfo: {
+        ClientSubnets: [...NETWORK.subnetIds],
+        InstanceType: 'kafka.m5.large',
+        SecurityGroups: ['sg-0aaaaaaaaaaaaaaaa'],
+      },
+      ClientAuthentication: {
+        Unauthenticated: { Enabled: true },
+        Sasl: { Iam: { Enabled: false }, Scram: { Enabled: false } },
+        Tls: { Enabled: false, CertificateAuthorityArnList: [] },
+      },
       EncryptionInfo: { EncryptionInTransit: { ClientBroker: 'TLS_PLAINTEXT', InCluster: true } },
-      CurrentBrokerSoftwareInfo: { ConfigurationArn: CONFIG_ARN, ConfigurationRevision: 2, KafkaVersion: '3.6.0' },
+      CurrentBrokerSoftwareInfo: {
+        ConfigurationArn: CONFIG_ARN,
+        ConfigurationRevision: 2,
+        KafkaVersion: '3.6.0',
+      },
       NumberOfBrokerNodes: 3,
       ...provisioned,
     },
@@ -152,17 +188,25 @@ export function bootstrapBrokers(): GetBootstrapBrokersResponse {
   };
 }
 
-function awsError<T extends Error>(Cls: new (o: { message: string; $metadata: object }) => T, message: string): T {
+function awsError<T extends Error>(
+  Cls: new (o: { message: string; $metadata: object }) => T,
+  message: string,
+): T {
   return new Cls({ message, $metadata: {} });
 }
 
 /** An error as the SDK throws it, with the HTTP status that classifies it. */
 export function sdkError(name: string, status: number, message = `${name} (test)`): Error {
-  return Object.assign(new Error(message), { name, $fault: status >= 500 ? 'server' : 'client', $metadata: { httpStatusCode: status } });
+  return Object.assign(new Error(message), {
+    name,
+    $fault: status >= 500 ? 'server' : 'client',
+    $metadata: { httpStatusCode: status },
+  });
 }
 
 export const throttled = () => sdkError('TooManyRequestsException', 429, 'Rate exceeded');
-export const serverError = () => sdkError('InternalServerErrorException', 500, 'We encountered an internal error');
+export const serverError = () =>
+  sdkError('InternalServerErrorException', 500, 'We encountered an internal error');
 
 /** MSK Connect, as far as the tasks use it: named plugins and connectors with state transitions. */
 export class FakeMskConnect {
@@ -174,11 +218,20 @@ export class FakeMskConnect {
   /** Describes a DELETING connector answers before it is gone. */
   deletionPolls = 1;
   readonly plugins = new Map<string, { name: string; state: CustomPluginState; polls: number }>();
-  readonly connectors = new Map<string, { name: string; state: ConnectorState; polls: number; request: CreateConnectorRequest }>();
+  readonly connectors = new Map<
+    string,
+    { name: string; state: ConnectorState; polls: number; request: CreateConnectorRequest }
+  >();
   #n = 0;
 
-  createPlugin(name: string): { customPluginArn: string; customPluginState: CustomPluginState; name: string; revision: number } {
-    if ([...this.plugins.values()].some((p) => p.name === name)) throw awsError(ConflictException, `A custom plugin with name ${name} already exists.`);
+  createPlugin(name: string): {
+    customPluginArn: string;
+    customPluginState: CustomPluginState;
+    name: string;
+    revision: number;
+  } {
+    if ([...this.plugins.values()].some((p) => p.name === name))
+      throw awsError(ConflictException, `A custom plugin with name ${name} already exists.`);
     const arn = `arn:aws:kafkaconnect:${REGION}:${ACCOUNT}:custom-plugin/${name}/${(this.#n += 1)}a1b2c3d-plugin`;
     this.plugins.set(arn, { name, state: 'CREATING', polls: 0 });
     return { customPluginArn: arn, customPluginState: 'CREATING', name, revision: 1 };
@@ -193,13 +246,22 @@ export class FakeMskConnect {
       name: p.name,
       customPluginState: p.state,
       latestRevision: { revision: 1, contentType: 'ZIP' as const },
-      ...(p.state === 'CREATE_FAILED' ? { stateDescription: { code: 'INVALID_PLUGIN', message: 'The plugin archive is not a valid ZIP file.' } } : {}),
+      ...(p.state === 'CREATE_FAILED'
+        ? {
+            stateDescription: {
+              code: 'INVALID_PLUGIN',
+              message: 'The plugin archive is not a valid ZIP file.',
+            },
+          }
+        : {}),
     };
   }
 
   deletePlugin(arn: string) {
     if (!this.plugins.has(arn)) throw awsError(NotFoundException, `Custom plugin ${arn} not found.`);
-    const users = [...this.connectors.values()].filter((c) => c.request.plugins?.some((p) => p.customPlugin?.customPluginArn === arn));
+    const users = [...this.connectors.values()].filter((c) =>
+      c.request.plugins?.some((p) => p.customPlugin?.customPluginArn === arn),
+    );
     if (users.length > 0) throw awsError(ConflictException, 'The custom plugin is in use by a connector.');
     this.plugins.delete(arn);
     return { customPluginArn: arn, customPluginState: 'DELETING' as const };
@@ -207,7 +269,8 @@ export class FakeMskConnect {
 
   createConnector(request: CreateConnectorRequest) {
     const name = request.connectorName ?? '';
-    if ([...this.connectors.values()].some((c) => c.name === name)) throw awsError(ConflictException, `A connector with name ${name} already exists.`);
+    if ([...this.connectors.values()].some((c) => c.name === name))
+      throw awsError(ConflictException, `A connector with name ${name} already exists.`);
     const arn = `arn:aws:kafkaconnect:${REGION}:${ACCOUNT}:connector/${name}/${(this.#n += 1)}f00d-connector`;
     this.connectors.set(arn, { name, state: 'CREATING', polls: 0, request });
     return { connectorArn: arn, connectorName: name, connectorState: 'CREATING' as const };
@@ -226,7 +289,14 @@ export class FakeMskConnect {
       connectorArn: arn,
       connectorName: c.name,
       connectorState: c.state,
-      ...(c.state === 'FAILED' ? { stateDescription: { code: 'WORKER_ERROR', message: 'Unable to connect to the bootstrap servers.' } } : {}),
+      ...(c.state === 'FAILED'
+        ? {
+            stateDescription: {
+              code: 'WORKER_ERROR',
+              message: 'Unable to connect to the bootstrap servers.',
+            },
+          }
+        : {}),
     };
   }
 
@@ -243,11 +313,17 @@ export class FakeMskConnect {
 export class FakeMappings {
   enablePolls = 1;
   finalState = 'Enabled';
-  readonly mappings = new Map<string, { state: string; polls: number; request: CreateEventSourceMappingCommandInput }>();
+  readonly mappings = new Map<
+    string,
+    { state: string; polls: number; request: CreateEventSourceMappingCommandInput }
+  >();
   #n = 0;
 
   static groupOf(request: CreateEventSourceMappingCommandInput): string | undefined {
-    return request.AmazonManagedKafkaEventSourceConfig?.ConsumerGroupId ?? request.SelfManagedKafkaEventSourceConfig?.ConsumerGroupId;
+    return (
+      request.AmazonManagedKafkaEventSourceConfig?.ConsumerGroupId ??
+      request.SelfManagedKafkaEventSourceConfig?.ConsumerGroupId
+    );
   }
 
   view(uuid: string): EventSourceMappingConfiguration {
@@ -259,17 +335,29 @@ export class FakeMappings {
       Topics: m.request.Topics,
       BatchSize: m.request.BatchSize,
       ...(m.request.EventSourceArn ? { EventSourceArn: m.request.EventSourceArn } : {}),
-      ...(m.request.AmazonManagedKafkaEventSourceConfig ? { AmazonManagedKafkaEventSourceConfig: m.request.AmazonManagedKafkaEventSourceConfig } : {}),
-      ...(m.request.SelfManagedKafkaEventSourceConfig ? { SelfManagedKafkaEventSourceConfig: m.request.SelfManagedKafkaEventSourceConfig } : {}),
+      ...(m.request.AmazonManagedKafkaEventSourceConfig
+        ? { AmazonManagedKafkaEventSourceConfig: m.request.AmazonManagedKafkaEventSourceConfig }
+        : {}),
+      ...(m.request.SelfManagedKafkaEventSourceConfig
+        ? { SelfManagedKafkaEventSourceConfig: m.request.SelfManagedKafkaEventSourceConfig }
+        : {}),
       LastProcessingResult: 'No records processed',
       ...(m.state === 'Disabled' ? { StateTransitionReason: 'USER_INITIATED' } : {}),
     };
   }
 
   create(request: CreateEventSourceMappingCommandInput): EventSourceMappingConfiguration {
-    const clash = [...this.mappings.entries()].find(([, m]) => m.request.FunctionName === request.FunctionName && m.request.Topics?.[0] === request.Topics?.[0]
-      && m.request.EventSourceArn === request.EventSourceArn);
-    if (clash) throw awsError(ResourceConflictException, `An event source mapping with MSK arn ${request.EventSourceArn}, function ${request.FunctionName} and topic ${request.Topics?.[0]} already exists. Please update or delete the existing mapping with UUID ${clash[0]}`);
+    const clash = [...this.mappings.entries()].find(
+      ([, m]) =>
+        m.request.FunctionName === request.FunctionName &&
+        m.request.Topics?.[0] === request.Topics?.[0] &&
+        m.request.EventSourceArn === request.EventSourceArn,
+    );
+    if (clash)
+      throw awsError(
+        ResourceConflictException,
+        `An event source mapping with MSK arn ${request.EventSourceArn}, function ${request.FunctionName} and topic ${request.Topics?.[0]} already exists. Please update or delete the existing mapping with UUID ${clash[0]}`,
+      );
     const uuid = `a1b2c3d4-0000-4000-8000-${String((this.#n += 1)).padStart(12, '0')}`;
     this.mappings.set(uuid, { state: 'Creating', polls: 0, request });
     return this.view(uuid);
@@ -277,13 +365,18 @@ export class FakeMappings {
 
   get(uuid: string): EventSourceMappingConfiguration {
     const m = this.mappings.get(uuid);
-    if (!m) throw awsError(ResourceNotFoundException, `The resource you requested does not exist. (Service: Lambda, Status Code: 404, UUID: ${uuid})`);
+    if (!m)
+      throw awsError(
+        ResourceNotFoundException,
+        `The resource you requested does not exist. (Service: Lambda, Status Code: 404, UUID: ${uuid})`,
+      );
     if (m.state === 'Creating' && (m.polls += 1) > this.enablePolls) m.state = this.finalState;
     return this.view(uuid);
   }
 
   delete(uuid: string): EventSourceMappingConfiguration {
-    if (!this.mappings.has(uuid)) throw awsError(ResourceNotFoundException, `The resource you requested does not exist. (UUID: ${uuid})`);
+    if (!this.mappings.has(uuid))
+      throw awsError(ResourceNotFoundException, `The resource you requested does not exist. (UUID: ${uuid})`);
     const view = { ...this.view(uuid), State: 'Deleting' };
     this.mappings.delete(uuid);
     return view;
@@ -305,13 +398,22 @@ export interface RunResult {
 type Handler = (input: unknown) => Promise<unknown>;
 
 /** Validating a definition (asl-validator) is the slow part: one machine per definition per test file. */
-const machines = new Map<StateMachineName, { machine: StateMachine; definition: ReturnType<typeof loadStateMachine>['definition']; taskFunctions: Record<string, string> }>();
+const machines = new Map<
+  StateMachineName,
+  {
+    machine: StateMachine;
+    definition: ReturnType<typeof loadStateMachine>['definition'];
+    taskFunctions: Record<string, string>;
+  }
+>();
 
 function machineFor(name: StateMachineName) {
   let entry = machines.get(name);
   if (!entry) {
     const { definition, taskFunctions } = loadStateMachine(name);
-    const machine = new StateMachine(definition as never, { validationOptions: { checkArn: true, checkPaths: true } });
+    const machine = new StateMachine(definition as never, {
+      validationOptions: { checkArn: true, checkPaths: true },
+    });
     entry = { machine, definition, taskFunctions };
     machines.set(name, entry);
   }
@@ -348,7 +450,12 @@ export class WorkflowWorld {
     this.connectMock = mockClient(this.kafkaConnect);
     this.lambdaMock = mockClient(this.lambda);
     this.ec2Mock = mockClient(this.ec2);
-    const fake = (stub: AwsStub<any, any, any>, command: unknown, name: string, answer: (input: any) => unknown) => {
+    const fake = (
+      stub: AwsStub<any, any, any>,
+      command: unknown,
+      name: string,
+      answer: (input: any) => unknown,
+    ) => {
       stub.on(command as never).callsFake(async (input: any) => {
         const next = this.awsFailures.get(name)?.shift();
         if (next) throw next;
@@ -364,29 +471,80 @@ export class WorkflowWorld {
       return this.bootstrap;
     });
     fake(this.kafkaMock, DescribeConfigurationRevisionCommand, 'DescribeConfigurationRevision', () => ({
-      Arn: CONFIG_ARN, Revision: 2, ServerProperties: new TextEncoder().encode(this.serverProperties),
+      Arn: CONFIG_ARN,
+      Revision: 2,
+      ServerProperties: new TextEncoder().encode(this.serverProperties),
     }));
     fake(this.ec2Mock, DescribeSubnetsCommand, 'DescribeSubnets', (input: { SubnetIds?: string[] }) => ({
-      Subnets: (input.SubnetIds ?? []).map((id) => ({ SubnetId: id, VpcId: this.subnetVpcs[id] ?? NETWORK.vpcId })),
+      Subnets: (input.SubnetIds ?? []).map((id) => ({
+        SubnetId: id,
+        VpcId: this.subnetVpcs[id] ?? NETWORK.vpcId,
+      })),
     }));
-    fake(this.connectMock, CreateCustomPluginCommand, 'CreateCustomPlugin', (i: { name: string }) => this.connect.createPlugin(i.name));
-    fake(this.connectMock, DescribeCustomPluginCommand, 'DescribeCustomPlugin', (i: { customPluginArn: string }) => this.connect.describePlugin(i.customPluginArn));
-    fake(this.connectMock, DeleteCustomPluginCommand, 'DeleteCustomPlugin', (i: { customPluginArn: string }) => this.connect.deletePlugin(i.customPluginArn));
+    fake(this.connectMock, CreateCustomPluginCommand, 'CreateCustomPlugin', (i: { name: string }) =>
+      this.connect.createPlugin(i.name),
+    );
+    fake(
+      this.connectMock,
+      DescribeCustomPluginCommand,
+      'DescribeCustomPlugin',
+      (i: { customPluginArn: string }) => this.connect.describePlugin(i.customPluginArn),
+    );
+    fake(
+      this.connectMock,
+      DeleteCustomPluginCommand,
+      'DeleteCustomPlugin',
+      (i: { customPluginArn: string }) => this.connect.deletePlugin(i.customPluginArn),
+    );
     fake(this.connectMock, ListCustomPluginsCommand, 'ListCustomPlugins', (i: { namePrefix?: string }) => ({
-      customPlugins: [...this.connect.plugins.entries()].filter(([, p]) => p.name.startsWith(i.namePrefix ?? '')).map(([arn, p]) => ({ customPluginArn: arn, name: p.name, customPluginState: p.state })),
+      customPlugins: [...this.connect.plugins.entries()]
+        .filter(([, p]) => p.name.startsWith(i.namePrefix ?? ''))
+        .map(([arn, p]) => ({ customPluginArn: arn, name: p.name, customPluginState: p.state })),
     }));
-    fake(this.connectMock, CreateConnectorCommand, 'CreateConnector', (i: CreateConnectorRequest) => this.connect.createConnector(i));
-    fake(this.connectMock, DescribeConnectorCommand, 'DescribeConnector', (i: { connectorArn: string }) => this.connect.describeConnector(i.connectorArn));
-    fake(this.connectMock, DeleteConnectorCommand, 'DeleteConnector', (i: { connectorArn: string }) => this.connect.deleteConnector(i.connectorArn));
-    fake(this.connectMock, ListConnectorsCommand, 'ListConnectors', (i: { connectorNamePrefix?: string }) => ({
-      connectors: [...this.connect.connectors.entries()].filter(([, c]) => c.name.startsWith(i.connectorNamePrefix ?? '')).map(([arn, c]) => ({ connectorArn: arn, connectorName: c.name, connectorState: c.state })),
-    }));
-    fake(this.lambdaMock, CreateEventSourceMappingCommand, 'CreateEventSourceMapping', (i: CreateEventSourceMappingCommandInput) => this.esm.create(i));
-    fake(this.lambdaMock, GetEventSourceMappingCommand, 'GetEventSourceMapping', (i: { UUID: string }) => this.esm.get(i.UUID));
-    fake(this.lambdaMock, DeleteEventSourceMappingCommand, 'DeleteEventSourceMapping', (i: { UUID: string }) => this.esm.delete(i.UUID));
-    fake(this.lambdaMock, ListEventSourceMappingsCommand, 'ListEventSourceMappings', (i: { FunctionName?: string }) => ({
-      EventSourceMappings: [...this.esm.mappings.keys()].map((uuid) => this.esm.view(uuid)).filter((m) => m.FunctionArn?.endsWith(`:${i.FunctionName}`)),
-    }));
+    fake(this.connectMock, CreateConnectorCommand, 'CreateConnector', (i: CreateConnectorRequest) =>
+      this.connect.createConnector(i),
+    );
+    fake(this.connectMock, DescribeConnectorCommand, 'DescribeConnector', (i: { connectorArn: string }) =>
+      this.connect.describeConnector(i.connectorArn),
+    );
+    fake(this.connectMock, DeleteConnectorCommand, 'DeleteConnector', (i: { connectorArn: string }) =>
+      this.connect.deleteConnector(i.connectorArn),
+    );
+    fake(
+      this.connectMock,
+      ListConnectorsCommand,
+      'ListConnectors',
+      (i: { connectorNamePrefix?: string }) => ({
+        connectors: [...this.connect.connectors.entries()]
+          .filter(([, c]) => c.name.startsWith(i.connectorNamePrefix ?? ''))
+          .map(([arn, c]) => ({ connectorArn: arn, connectorName: c.name, connectorState: c.state })),
+      }),
+    );
+    fake(
+      this.lambdaMock,
+      CreateEventSourceMappingCommand,
+      'CreateEventSourceMapping',
+      (i: CreateEventSourceMappingCommandInput) => this.esm.create(i),
+    );
+    fake(this.lambdaMock, GetEventSourceMappingCommand, 'GetEventSourceMapping', (i: { UUID: string }) =>
+      this.esm.get(i.UUID),
+    );
+    fake(
+      this.lambdaMock,
+      DeleteEventSourceMappingCommand,
+      'DeleteEventSourceMapping',
+      (i: { UUID: string }) => this.esm.delete(i.UUID),
+    );
+    fake(
+      this.lambdaMock,
+      ListEventSourceMappingsCommand,
+      'ListEventSourceMappings',
+      (i: { FunctionName?: string }) => ({
+        EventSourceMappings: [...this.esm.mappings.keys()]
+          .map((uuid) => this.esm.view(uuid))
+          .filter((m) => m.FunctionArn?.endsWith(`:${i.FunctionName}`)),
+      }),
+    );
   }
 
   failAws(command: string, ...errors: Error[]): void {
@@ -428,20 +586,40 @@ export class WorkflowWorld {
     const base = { store, log: this.log };
     const network = NETWORK;
     const kafkaTask = { ...base, openAdmin: this.kafkaCluster.open, region: REGION };
-    const connectorEnv = { network, dataBucket: DATA_BUCKET, region: REGION, connectorRoleArn: CONNECTOR_ROLE_ARN, logGroup: LOG_GROUP };
+    const connectorEnv = {
+      network,
+      dataBucket: DATA_BUCKET,
+      region: REGION,
+      connectorRoleArn: CONNECTOR_ROLE_ARN,
+      logGroup: LOG_GROUP,
+    };
     const mappingEnv = { sinkFunctionName: SINK_FUNCTION, region: REGION, network };
     return {
-      validateCluster: (i) => validateCluster(i as never, { ...kafkaTask, kafka: this.kafka, ec2: this.ec2, network, dataBucket: DATA_BUCKET }),
+      validateCluster: (i) =>
+        validateCluster(i as never, {
+          ...kafkaTask,
+          kafka: this.kafka,
+          ec2: this.ec2,
+          network,
+          dataBucket: DATA_BUCKET,
+        }),
       createTopic: (i) => createTopic(i as never, kafkaTask),
       createPlugin: (i) => createPlugin(i as never, { ...base, kafkaConnect: this.kafkaConnect }),
       describePlugin: (i) => describePlugin(i as never, { ...base, kafkaConnect: this.kafkaConnect }),
-      createConnector: (i) => createConnector(i as never, { ...base, ...connectorEnv, kafkaConnect: this.kafkaConnect }),
+      createConnector: (i) =>
+        createConnector(i as never, { ...base, ...connectorEnv, kafkaConnect: this.kafkaConnect }),
       describeConnector: (i) => describeConnector(i as never, { ...base, kafkaConnect: this.kafkaConnect }),
-      createEventSourceMapping: (i) => createEventSourceMapping(i as never, { ...base, ...mappingEnv, lambda: this.lambda }),
+      createEventSourceMapping: (i) =>
+        createEventSourceMapping(i as never, { ...base, ...mappingEnv, lambda: this.lambda }),
       getEventSourceMapping: (i) => getEventSourceMapping(i as never, { ...base, lambda: this.lambda }),
       deleteConnector: (i) => deleteConnector(i as never, { ...base, kafkaConnect: this.kafkaConnect }),
       deletePlugin: (i) => deletePlugin(i as never, { ...base, kafkaConnect: this.kafkaConnect }),
-      deleteEventSourceMapping: (i) => deleteEventSourceMapping(i as never, { ...base, lambda: this.lambda, sinkFunctionName: SINK_FUNCTION }),
+      deleteEventSourceMapping: (i) =>
+        deleteEventSourceMapping(i as never, {
+          ...base,
+          lambda: this.lambda,
+          sinkFunctionName: SINK_FUNCTION,
+        }),
       deleteTopic: (i) => deleteTopic(i as never, { ...kafkaTask, kafka: this.kafka }),
       checkDrained: (i) => checkDrained(i as never, { ...kafkaTask, kafka: this.kafka }),
       markActive: (i) => markActive(i as never, base),
@@ -467,9 +645,13 @@ export class WorkflowWorld {
       };
       retryIntervalOverrides[state] = 0;
     }
-    for (const [state, def] of Object.entries(definition.States)) if (def.Type === 'Wait') waitTimeOverrides[state] = 0;
+    for (const [state, def] of Object.entries(definition.States))
+      if (def.Type === 'Wait') waitTimeOverrides[state] = 0;
 
-    const execution = machine.run({ pipelineId }, { overrides: { taskResourceLocalHandlers, retryIntervalOverrides, waitTimeOverrides } as never });
+    const execution = machine.run(
+      { pipelineId },
+      { overrides: { taskResourceLocalHandlers, retryIntervalOverrides, waitTimeOverrides } as never },
+    );
     const events: EventLog[] = [];
     const collecting = (async () => {
       for await (const event of execution.eventLogs) events.push(event as EventLog);
@@ -485,7 +667,9 @@ export class WorkflowWorld {
       error = cause?.name ?? (e as Error).name;
     }
     await collecting;
-    const visited = events.filter((e) => e.type === 'StateEntered' && e.state?.type === 'Task').map((e) => e.state!.name);
+    const visited = events
+      .filter((e) => e.type === 'StateEntered' && e.state?.type === 'Task')
+      .map((e) => e.state!.name);
     const retries: Record<string, number> = {};
     for (const e of events) {
       if (e.type === 'StateRetried' && e.state) {
@@ -493,7 +677,15 @@ export class WorkflowWorld {
         retries[n] = (retries[n] ?? 0) + 1;
       }
     }
-    return { status, error, output, events, visited, retries, pipeline: (await this.memory.get(pipelineId))! };
+    return {
+      status,
+      error,
+      output,
+      events,
+      visited,
+      retries,
+      pipeline: (await this.memory.get(pipelineId))!,
+    };
   }
 
   restore(): void {

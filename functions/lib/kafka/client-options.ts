@@ -44,7 +44,10 @@ async function secretsManagerFor(deps: KafkaDeps): Promise<SecretsManagerClient>
 }
 
 /** Builds the client connection options; throws KafkaConfigError / KafkaUnavailableError. */
-export async function resolveConnectionOptions(conn: ClusterConnection, deps: KafkaDeps = {}): Promise<KafkaConnectionOptions> {
+export async function resolveConnectionOptions(
+  conn: ClusterConnection,
+  deps: KafkaDeps = {},
+): Promise<KafkaConnectionOptions> {
   const logger = deps.logger ?? silentLogger;
   const options: KafkaConnectionOptions = { bootstrapBrokers: [...conn.brokers] };
   if (conn.auth === 'none') {
@@ -58,7 +61,11 @@ export async function resolveConnectionOptions(conn: ClusterConnection, deps: Ka
 
   if (conn.auth === 'scram') {
     const secretId = conn.scramSecretArn ?? '';
-    const { username, password } = await fetchScramCredentials(await secretsManagerFor(deps), secretId, conn.propertyNames.scramSecretArn);
+    const { username, password } = await fetchScramCredentials(
+      await secretsManagerFor(deps),
+      secretId,
+      conn.propertyNames.scramSecretArn,
+    );
     options.sasl = { mechanism: 'SCRAM-SHA-512', username, password };
   } else if (conn.auth === 'iam') {
     const token = createIamTokenProvider(conn.region ?? '', deps.iamSigner ? { signer: deps.iamSigner } : {});
@@ -68,7 +75,9 @@ export async function resolveConnectionOptions(conn: ClusterConnection, deps: Ka
     options.sasl = { mechanism: 'OAUTHBEARER', token };
   }
   logger.debug('Kafka connection options resolved', {
-    brokers: conn.brokers, auth: conn.auth, customCa: options.tls?.ca !== undefined,
+    brokers: conn.brokers,
+    auth: conn.auth,
+    customCa: options.tls?.ca !== undefined,
   });
   return options;
 }

@@ -25,12 +25,16 @@ function baseOptions(options: ClientFactoryOptions) {
     requestTimeout: timeoutMs,
     timeout: timeoutMs,
     retries: options.retries ?? 3,
-    retryDelay: (_client: unknown, _operation: string, attempt: number) => Math.round(Math.random() * Math.min(2000, 100 * 2 ** attempt)),
+    retryDelay: (_client: unknown, _operation: string, attempt: number) =>
+      Math.round(Math.random() * Math.min(2000, 100 * 2 ** attempt)),
   };
 }
 
 /** An admin client for the cluster (topics, configs, groups). */
-export async function createAdmin(conn: ClusterConnection, options: ClientFactoryOptions = {}): Promise<Admin> {
+export async function createAdmin(
+  conn: ClusterConnection,
+  options: ClientFactoryOptions = {},
+): Promise<Admin> {
   const connection = await resolveConnectionOptions(conn, options);
   return new Admin({ ...baseOptions(options), ...connection });
 }
@@ -47,5 +51,10 @@ export async function createConsumer<Key = Buffer, Value = Buffer, HeaderKey = B
   options: ConsumerFactoryOptions<Key, Value, HeaderKey, HeaderValue> = {},
 ): Promise<Consumer<Key, Value, HeaderKey, HeaderValue>> {
   const connection = await resolveConnectionOptions(conn, options);
-  return new Consumer<Key, Value, HeaderKey, HeaderValue>({ ...baseOptions(options), ...connection, ...options.consumer, groupId });
+  return new Consumer<Key, Value, HeaderKey, HeaderValue>({
+    ...baseOptions(options),
+    ...connection,
+    ...options.consumer,
+    groupId,
+  });
 }

@@ -9,7 +9,14 @@
  * settings that surface later as a TLS or authentication failure on the wire.
  */
 import { KafkaConfigError } from './errors.ts';
-import { buildConnection, silentLogger, type ClusterConnection, type KafkaAuth, type KafkaLogger, type PropertyNames } from './config.ts';
+import {
+  buildConnection,
+  silentLogger,
+  type ClusterConnection,
+  type KafkaAuth,
+  type KafkaLogger,
+  type PropertyNames,
+} from './config.ts';
 
 export type ConfigSource = Readonly<Record<string, string | undefined>>;
 
@@ -43,8 +50,10 @@ const JAVA_ONLY: Readonly<Record<string, (value: string) => boolean>> = {
 };
 
 const UNSUPPORTED_HINTS: Readonly<Record<string, string>> = {
-  'sasl.jaas.config': 'inline SASL credentials are not supported: store them in a Secrets Manager secret ({"username","password"}) and set KAFKA_SCRAM_SECRET_ARN',
-  'sasl.client.callback.handler.class': 'only the aws-msk-iam-auth IAMClientCallbackHandler is understood (and ignored); IAM auth is built in',
+  'sasl.jaas.config':
+    'inline SASL credentials are not supported: store them in a Secrets Manager secret ({"username","password"}) and set KAFKA_SCRAM_SECRET_ARN',
+  'sasl.client.callback.handler.class':
+    'only the aws-msk-iam-auth IAMClientCallbackHandler is understood (and ignored); IAM auth is built in',
   'ssl.endpoint.identification.algorithm': 'only https (host name verification on) is supported',
   'ssl.keystore.location': 'client certificates (mutual TLS) are not supported; use SASL/SCRAM or IAM',
   'ssl.keystore.password': 'client certificates (mutual TLS) are not supported; use SASL/SCRAM or IAM',
@@ -70,10 +79,14 @@ function pick(source: ConfigSource, setting: Setting, secret = false): Picked {
   if (fromProperty !== undefined) {
     return { value: fromProperty, name: property ?? env };
   }
-  return { value: fromEnv, name: fromEnv !== undefined ? env : property ?? env };
+  return { value: fromEnv, name: fromEnv !== undefined ? env : (property ?? env) };
 }
 
-function checkUnknownProperties(source: ConfigSource, mechanism: string | undefined, logger: KafkaLogger): void {
+function checkUnknownProperties(
+  source: ConfigSource,
+  mechanism: string | undefined,
+  logger: KafkaLogger,
+): void {
   for (const [key, raw] of Object.entries(source)) {
     if (!/^(ssl|sasl|security)\./.test(key) || SUPPORTED_PROPERTIES.includes(key) || raw === undefined) {
       continue;
@@ -100,7 +113,10 @@ const MECHANISMS: Readonly<Record<string, 'scram' | 'iam'>> = {
  * `KafkaConfigError` naming the first bad property. Pass `process.env`, a parsed
  * `client.properties`, or both merged.
  */
-export function parseClusterConfig(source: ConfigSource, options: { logger?: KafkaLogger } = {}): ClusterConnection {
+export function parseClusterConfig(
+  source: ConfigSource,
+  options: { logger?: KafkaLogger } = {},
+): ClusterConnection {
   const logger = options.logger ?? silentLogger;
   const brokers = pick(source, 'brokers');
   const protocol = pick(source, 'protocol');
@@ -113,36 +129,56 @@ export function parseClusterConfig(source: ConfigSource, options: { logger?: Kaf
   const region = pick(source, 'region');
 
   if (brokers.value === undefined) {
-    throw new KafkaConfigError('bootstrap.servers', 'required (or KAFKA_BROKERS): comma-separated host:port list');
+    throw new KafkaConfigError(
+      'bootstrap.servers',
+      'required (or KAFKA_BROKERS): comma-separated host:port list',
+    );
   }
 
   const protocolValue = (protocol.value ?? 'PLAINTEXT').toUpperCase();
   if (!(PROTOCOLS as readonly string[]).includes(protocolValue)) {
     const hint = protocolValue === 'SASL_PLAINTEXT' ? ' (SASL is supported over TLS only: SASL_SSL)' : '';
-    throw new KafkaConfigError(protocol.name, `'${protocol.value}' is not one of ${PROTOCOLS.join(', ')}${hint}`);
+    throw new KafkaConfigError(
+      protocol.name,
+      `'${protocol.value}' is not one of ${PROTOCOLS.join(', ')}${hint}`,
+    );
   }
   const protocolText = protocol.value === undefined ? 'PLAINTEXT (the default)' : protocolValue;
 
   let auth: KafkaAuth;
   if (protocolValue === 'SASL_SSL') {
     if (mechanism.value === undefined) {
-      throw new KafkaConfigError(mechanism.name, `required with ${protocol.name}=SASL_SSL: one of ${Object.keys(MECHANISMS).join(', ')}`);
+      throw new KafkaConfigError(
+        mechanism.name,
+        `required with ${protocol.name}=SASL_SSL: one of ${Object.keys(MECHANISMS).join(', ')}`,
+      );
     }
     const kind = MECHANISMS[mechanism.value.toUpperCase()];
     if (kind === undefined) {
-      throw new KafkaConfigError(mechanism.name, `'${mechanism.value}' is not one of ${Object.keys(MECHANISMS).join(', ')}`);
+      throw new KafkaConfigError(
+        mechanism.name,
+        `'${mechanism.value}' is not one of ${Object.keys(MECHANISMS).join(', ')}`,
+      );
     }
     auth = kind;
   } else {
     if (mechanism.value !== undefined) {
-      throw new KafkaConfigError(mechanism.name, `only used with security.protocol=SASL_SSL, but it is ${protocolText}`);
+      throw new KafkaConfigError(
+        mechanism.name,
+        `only used with security.protocol=SASL_SSL, but it is ${protocolText}`,
+      );
     }
     auth = protocolValue === 'SSL' ? 'tls' : 'none';
   }
   if (auth === 'none') {
-    const tlsOnly = [caLocation, truststoreLocation, truststorePassword, truststoreType].find((p) => p.value !== undefined);
+    const tlsOnly = [caLocation, truststoreLocation, truststorePassword, truststoreType].find(
+      (p) => p.value !== undefined,
+    );
     if (tlsOnly) {
-      throw new KafkaConfigError(tlsOnly.name, `only used with security.protocol=SSL or SASL_SSL, but it is ${protocolText}`);
+      throw new KafkaConfigError(
+        tlsOnly.name,
+        `only used with security.protocol=SSL or SASL_SSL, but it is ${protocolText}`,
+      );
     }
   }
   checkUnknownProperties(source, auth, logger);
@@ -158,15 +194,19 @@ export function parseClusterConfig(source: ConfigSource, options: { logger?: Kaf
     scramSecretArn: scramSecretArn.name,
     region: region.name,
   };
-  return buildConnection({
-    brokers: brokers.value.split(','),
-    auth,
-    caLocation: caLocation.value,
-    truststoreLocation: truststoreLocation.value,
-    truststorePassword: truststorePassword.value,
-    truststoreType: truststoreType.value,
-    scramSecretArn: scramSecretArn.value,
-    // AWS_REGION is ambient in Lambda; it only means something for IAM.
-    region: auth === 'iam' ? region.value : undefined,
-  }, names, logger);
+  return buildConnection(
+    {
+      brokers: brokers.value.split(','),
+      auth,
+      caLocation: caLocation.value,
+      truststoreLocation: truststoreLocation.value,
+      truststorePassword: truststorePassword.value,
+      truststoreType: truststoreType.value,
+      scramSecretArn: scramSecretArn.value,
+      // AWS_REGION is ambient in Lambda; it only means something for IAM.
+      region: auth === 'iam' ? region.value : undefined,
+    },
+    names,
+    logger,
+  );
 }

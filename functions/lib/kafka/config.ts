@@ -41,14 +41,14 @@ export const silentLogger: KafkaLogger = {
 export type TrustSource =
   | { kind: 'pem'; pem: string; property: string }
   | {
-    kind: 'file';
-    location: string;
-    /** The declared type; the loader goes by the file's content and warns when they differ. */
-    type?: TruststoreType;
-    password?: string;
-    locationProperty: string;
-    passwordProperty: string;
-  };
+      kind: 'file';
+      location: string;
+      /** The declared type; the loader goes by the file's content and warns when they differ. */
+      type?: TruststoreType;
+      password?: string;
+      locationProperty: string;
+      passwordProperty: string;
+    };
 
 /** A validated cluster description; plain data, safe to keep for the container's lifetime. */
 export interface ClusterConnection {
@@ -62,7 +62,11 @@ export interface ClusterConnection {
   /** IAM only: the region the auth token is signed for. */
   readonly region?: string;
   /** The property names the values came from, quoted in later errors. */
-  readonly propertyNames: { readonly brokers: string; readonly scramSecretArn: string; readonly region: string };
+  readonly propertyNames: {
+    readonly brokers: string;
+    readonly scramSecretArn: string;
+    readonly region: string;
+  };
 }
 
 /** The typed description used by the pipelines feature (what `POST /pipelines` stores). */
@@ -114,7 +118,8 @@ export function parseBroker(text: string): ParsedBroker | undefined {
     return isIP(ipv6) === 6 ? { host: ipv6, port, text } : undefined;
   }
   const host = name ?? '';
-  const valid = isIP(host) === 4 || (host.length <= 253 && host.split('.').every((label) => HOST_LABEL.test(label)));
+  const valid =
+    isIP(host) === 4 || (host.length <= 253 && host.split('.').every((label) => HOST_LABEL.test(label)));
   return valid ? { host, port, text } : undefined;
 }
 
@@ -178,7 +183,9 @@ function assertFile(location: string, property: string): void {
   try {
     isFile = statSync(location).isFile();
   } catch (error) {
-    throw new KafkaConfigError(property, `file '${location}' does not exist or cannot be read`, { cause: error });
+    throw new KafkaConfigError(property, `file '${location}' does not exist or cannot be read`, {
+      cause: error,
+    });
   }
   if (!isFile) {
     throw new KafkaConfigError(property, `'${location}' is not a file`);
@@ -198,7 +205,11 @@ export function parseTruststoreType(value: string, property: string): Truststore
  * The rules every cluster description obeys, whatever its source. `names` maps each field to the
  * property name the user used, so the error names it.
  */
-export function buildConnection(fields: ConnectionFields, names: PropertyNames, logger: KafkaLogger = silentLogger): ClusterConnection {
+export function buildConnection(
+  fields: ConnectionFields,
+  names: PropertyNames,
+  logger: KafkaLogger = silentLogger,
+): ClusterConnection {
   const brokers = parseBrokerList(fields.brokers, names.brokers);
   const { auth } = fields;
   if (!KAFKA_AUTHS.includes(auth)) {
@@ -214,15 +225,24 @@ export function buildConnection(fields: ConnectionFields, names: PropertyNames, 
   if (trustGiven.length > 1) {
     throw new KafkaConfigError(trustGiven[1] ?? names.caLocation, `set only one of ${trustGiven.join(', ')}`);
   }
-  const trustOnly = [...trustGiven,
+  const trustOnly = [
+    ...trustGiven,
     ...(fields.truststorePassword !== undefined ? [names.truststorePassword] : []),
-    ...(fields.truststoreType !== undefined ? [names.truststoreType] : [])];
+    ...(fields.truststoreType !== undefined ? [names.truststoreType] : []),
+  ];
   if (auth === 'none' && trustOnly.length > 0) {
-    throw new KafkaConfigError(trustOnly[0] ?? names.caLocation, 'only used with TLS, but the connection is PLAINTEXT');
+    throw new KafkaConfigError(
+      trustOnly[0] ?? names.caLocation,
+      'only used with TLS, but the connection is PLAINTEXT',
+    );
   }
   if (fields.truststoreLocation === undefined) {
-    const orphan = fields.truststorePassword !== undefined ? names.truststorePassword
-      : fields.truststoreType !== undefined ? names.truststoreType : undefined;
+    const orphan =
+      fields.truststorePassword !== undefined
+        ? names.truststorePassword
+        : fields.truststoreType !== undefined
+          ? names.truststoreType
+          : undefined;
     if (orphan !== undefined) {
       throw new KafkaConfigError(orphan, `set without ${names.truststoreLocation}`);
     }
@@ -237,15 +257,20 @@ export function buildConnection(fields: ConnectionFields, names: PropertyNames, 
   } else if (fields.caLocation !== undefined) {
     assertFile(fields.caLocation, names.caLocation);
     trust = {
-      kind: 'file', location: fields.caLocation, type: 'PEM',
-      locationProperty: names.caLocation, passwordProperty: names.truststorePassword,
+      kind: 'file',
+      location: fields.caLocation,
+      type: 'PEM',
+      locationProperty: names.caLocation,
+      passwordProperty: names.truststorePassword,
     };
   } else if (fields.truststoreLocation !== undefined) {
     assertFile(fields.truststoreLocation, names.truststoreLocation);
     trust = {
       kind: 'file',
       location: fields.truststoreLocation,
-      ...(fields.truststoreType !== undefined ? { type: parseTruststoreType(fields.truststoreType, names.truststoreType) } : {}),
+      ...(fields.truststoreType !== undefined
+        ? { type: parseTruststoreType(fields.truststoreType, names.truststoreType) }
+        : {}),
       ...(fields.truststorePassword !== undefined ? { password: fields.truststorePassword } : {}),
       locationProperty: names.truststoreLocation,
       passwordProperty: names.truststorePassword,
@@ -257,14 +282,23 @@ export function buildConnection(fields: ConnectionFields, names: PropertyNames, 
   if (auth === 'scram') {
     const secret = fields.scramSecretArn;
     if (secret === undefined) {
-      throw new KafkaConfigError(names.scramSecretArn, 'required for SASL/SCRAM-SHA-512: the Secrets Manager secret holding {"username","password"}');
+      throw new KafkaConfigError(
+        names.scramSecretArn,
+        'required for SASL/SCRAM-SHA-512: the Secrets Manager secret holding {"username","password"}',
+      );
     }
     if (secret.startsWith('arn:') ? !SECRET_ARN.test(secret) : !SECRET_NAME.test(secret)) {
-      throw new KafkaConfigError(names.scramSecretArn, `'${secret}' is not a Secrets Manager secret ARN or name`);
+      throw new KafkaConfigError(
+        names.scramSecretArn,
+        `'${secret}' is not a Secrets Manager secret ARN or name`,
+      );
     }
-    const name = secret.startsWith('arn:') ? secret.split(':secret:')[1] ?? '' : secret;
+    const name = secret.startsWith('arn:') ? (secret.split(':secret:')[1] ?? '') : secret;
     if (!name.startsWith('AmazonMSK_')) {
-      logger.warn('MSK only associates SCRAM secrets whose name starts with AmazonMSK_', { property: names.scramSecretArn, secret });
+      logger.warn('MSK only associates SCRAM secrets whose name starts with AmazonMSK_', {
+        property: names.scramSecretArn,
+        secret,
+      });
     }
     scramSecretArn = secret;
   } else if (fields.scramSecretArn !== undefined) {
@@ -276,7 +310,10 @@ export function buildConnection(fields: ConnectionFields, names: PropertyNames, 
   if (auth === 'iam') {
     region = fields.region ?? brokers.map((b) => regionFromMskHost(b.host)).find((r) => r !== undefined);
     if (region === undefined) {
-      throw new KafkaConfigError(names.region, 'required for IAM authentication (the region the auth token is signed for)');
+      throw new KafkaConfigError(
+        names.region,
+        'required for IAM authentication (the region the auth token is signed for)',
+      );
     }
     if (!AWS_REGION.test(region)) {
       throw new KafkaConfigError(names.region, `'${region}' is not an AWS region`);
@@ -288,7 +325,10 @@ export function buildConnection(fields: ConnectionFields, names: PropertyNames, 
   for (const broker of brokers) {
     if (regionFromMskHost(broker.host) !== undefined && !MSK_PORTS[auth].includes(broker.port)) {
       logger.warn('MSK broker port does not match the authentication', {
-        property: names.brokers, broker: broker.text, auth, expectedPorts: MSK_PORTS[auth],
+        property: names.brokers,
+        broker: broker.text,
+        auth,
+        expectedPorts: MSK_PORTS[auth],
       });
     }
   }
@@ -316,22 +356,32 @@ const DESCRIPTION_NAMES: PropertyNames = {
 };
 
 /** Validates the typed description of the pipelines feature. */
-export function createClusterConnection(description: ClusterDescription, options: { logger?: KafkaLogger } = {}): ClusterConnection {
+export function createClusterConnection(
+  description: ClusterDescription,
+  options: { logger?: KafkaLogger } = {},
+): ClusterConnection {
   if (!Array.isArray(description.brokers)) {
     throw new KafkaConfigError('brokers', 'required: an array of host:port strings');
   }
   const { truststore } = description;
-  if (truststore !== undefined && (typeof truststore.location !== 'string' || truststore.location.trim() === '')) {
+  if (
+    truststore !== undefined &&
+    (typeof truststore.location !== 'string' || truststore.location.trim() === '')
+  ) {
     throw new KafkaConfigError('truststore.location', 'required when truststore is given');
   }
-  return buildConnection({
-    brokers: description.brokers,
-    auth: description.auth,
-    caPem: description.caPem,
-    truststoreLocation: truststore?.location,
-    truststorePassword: truststore?.password,
-    truststoreType: truststore?.type,
-    scramSecretArn: description.scramSecretArn,
-    region: description.region,
-  }, DESCRIPTION_NAMES, options.logger);
+  return buildConnection(
+    {
+      brokers: description.brokers,
+      auth: description.auth,
+      caPem: description.caPem,
+      truststoreLocation: truststore?.location,
+      truststorePassword: truststore?.password,
+      truststoreType: truststore?.type,
+      scramSecretArn: description.scramSecretArn,
+      region: description.region,
+    },
+    DESCRIPTION_NAMES,
+    options.logger,
+  );
 }

@@ -31,13 +31,7 @@ export class KafkaConfigError extends Error {
  * - `closed`: the producer was closed by its owner.
  */
 export type KafkaUnavailableReason =
-  | 'timeout'
-  | 'unreachable'
-  | 'tls'
-  | 'authentication'
-  | 'rejected'
-  | 'credentials'
-  | 'closed';
+  'timeout' | 'unreachable' | 'tls' | 'authentication' | 'rejected' | 'credentials' | 'closed';
 
 /** Raised when Kafka did not acknowledge a request; `cause` holds the underlying error. */
 export class KafkaUnavailableError extends Error {
@@ -95,14 +89,18 @@ function codeOf(error: unknown): string {
 export function classifyKafkaFailure(error: unknown): Exclude<KafkaUnavailableReason, 'closed'> {
   const chain = errorChain(error);
   // Our own error raised inside the client (e.g. by the IAM token provider) already knows.
-  const own = chain.find((e): e is KafkaUnavailableError => e instanceof KafkaUnavailableError && e.reason !== 'closed');
+  const own = chain.find(
+    (e): e is KafkaUnavailableError => e instanceof KafkaUnavailableError && e.reason !== 'closed',
+  );
   if (own) {
     return own.reason as Exclude<KafkaUnavailableReason, 'closed'>;
   }
   const codes = chain.map(codeOf);
   const messages = chain.map((e) => (isErrorLike(e) ? e.message : ''));
-  if (codes.some((c) => TLS_ERROR_CODES.has(c) || c.startsWith('ERR_SSL_') || c.startsWith('ERR_TLS_'))
-    || messages.some((m) => m.startsWith('TLS handshake failed') || m === 'Broker requires TLS.')) {
+  if (
+    codes.some((c) => TLS_ERROR_CODES.has(c) || c.startsWith('ERR_SSL_') || c.startsWith('ERR_TLS_')) ||
+    messages.some((m) => m.startsWith('TLS handshake failed') || m === 'Broker requires TLS.')
+  ) {
     return 'tls';
   }
   if (codes.includes('PLT_KFK_AUTHENTICATION')) {
@@ -113,7 +111,11 @@ export function classifyKafkaFailure(error: unknown): Exclude<KafkaUnavailableRe
   }
   // @platformatic/kafka's TimeoutError carries the network error code, so go by its message too
   // (class names do not survive minification).
-  if (codes.includes('PLT_KFK_TIMEOUT') || codes.includes('ETIMEDOUT') || messages.some((m) => /timed out/i.test(m))) {
+  if (
+    codes.includes('PLT_KFK_TIMEOUT') ||
+    codes.includes('ETIMEDOUT') ||
+    messages.some((m) => /timed out/i.test(m))
+  ) {
     return 'timeout';
   }
   return 'unreachable';
@@ -127,7 +129,11 @@ interface ErrorLike {
 
 /** Duck-typed: errors from another realm (Node core inside a test sandbox) fail `instanceof Error`. */
 function isErrorLike(value: unknown): value is ErrorLike {
-  return typeof value === 'object' && value !== null && typeof (value as { message?: unknown }).message === 'string';
+  return (
+    typeof value === 'object' &&
+    value !== null &&
+    typeof (value as { message?: unknown }).message === 'string'
+  );
 }
 
 /**
@@ -139,10 +145,14 @@ function isErrorLike(value: unknown): value is ErrorLike {
  */
 export function rootMessage(error: unknown): string {
   const chain = errorChain(error).filter(isErrorLike);
-  const leaf = chain.find((e) => e.cause === undefined && !(Array.isArray(e.errors) && e.errors.length > 0)) ?? chain.at(-1);
+  const leaf =
+    chain.find((e) => e.cause === undefined && !(Array.isArray(e.errors) && e.errors.length > 0)) ??
+    chain.at(-1);
   if (!leaf) {
     return String(error);
   }
   const server = (leaf as { serverErrorMessage?: unknown }).serverErrorMessage;
-  return typeof server === 'string' && server !== '' && !leaf.message.includes(server) ? `${leaf.message} ${server}` : leaf.message;
+  return typeof server === 'string' && server !== '' && !leaf.message.includes(server)
+    ? `${leaf.message} ${server}`
+    : leaf.message;
 }

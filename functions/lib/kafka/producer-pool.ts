@@ -8,7 +8,12 @@
 import { createHash } from 'node:crypto';
 import { silentLogger, type ClusterConnection } from './config.ts';
 import { KafkaUnavailableError } from './errors.ts';
-import { createEventProducer, type EventProducer, type EventProducerOptions, type EventRecord } from './producer.ts';
+import {
+  createEventProducer,
+  type EventProducer,
+  type EventProducerOptions,
+  type EventRecord,
+} from './producer.ts';
 
 export interface ProducerPoolOptions extends EventProducerOptions {
   /** Producers open at once at most. Default 16. */
@@ -22,7 +27,12 @@ export interface ProducerPoolOptions extends EventProducerOptions {
 
 export interface ProducerPool {
   /** Sends through the cluster's producer (created on first use); rejects like EventProducer.send. */
-  send(cluster: ClusterConnection, topic: string, records: readonly EventRecord[], opts?: { timeoutMs?: number }): Promise<void>;
+  send(
+    cluster: ClusterConnection,
+    topic: string,
+    records: readonly EventRecord[],
+    opts?: { timeoutMs?: number },
+  ): Promise<void>;
   /** Open producers. */
   readonly size: number;
   /** Closes the producers unused for idleMs (also done on every send). */
@@ -32,10 +42,26 @@ export interface ProducerPool {
 
 /** The identity of a cluster connection: same brokers (any order), auth, trust and credentials. */
 export function clusterKey(conn: ClusterConnection): string {
-  const trust = conn.trust === undefined ? null
-    : conn.trust.kind === 'pem' ? { pem: createHash('sha256').update(conn.trust.pem).digest('base64url') }
-      : { file: conn.trust.location, type: conn.trust.type ?? null, password: conn.trust.password === undefined ? null : createHash('sha256').update(conn.trust.password).digest('base64url') };
-  return JSON.stringify([[...conn.brokers].sort(), conn.auth, trust, conn.scramSecretArn ?? null, conn.region ?? null]);
+  const trust =
+    conn.trust === undefined
+      ? null
+      : conn.trust.kind === 'pem'
+        ? { pem: createHash('sha256').update(conn.trust.pem).digest('base64url') }
+        : {
+            file: conn.trust.location,
+            type: conn.trust.type ?? null,
+            password:
+              conn.trust.password === undefined
+                ? null
+                : createHash('sha256').update(conn.trust.password).digest('base64url'),
+          };
+  return JSON.stringify([
+    [...conn.brokers].sort(),
+    conn.auth,
+    trust,
+    conn.scramSecretArn ?? null,
+    conn.region ?? null,
+  ]);
 }
 
 interface Entry {
@@ -69,10 +95,13 @@ export function createProducerPool(options: ProducerPoolOptions = {}): ProducerP
   function schedule(): void {
     if (timer !== undefined || entries.size === 0) return;
     // A background sweep where timers run (the local stack); on Lambda, sends sweep.
-    timer = setTimeout(() => {
-      timer = undefined;
-      void sweep().then(schedule);
-    }, Math.max(1_000, Math.floor(idleMs / 2)));
+    timer = setTimeout(
+      () => {
+        timer = undefined;
+        void sweep().then(schedule);
+      },
+      Math.max(1_000, Math.floor(idleMs / 2)),
+    );
     timer.unref();
   }
 
@@ -88,7 +117,10 @@ export function createProducerPool(options: ProducerPoolOptions = {}): ProducerP
     if (entries.size >= maxProducers) {
       const victim = [...entries].find(([, e]) => e.inflight === 0);
       if (!victim) {
-        throw new KafkaUnavailableError(`all ${maxProducers} Kafka producers of this instance are busy with other clusters; retry`, 'unreachable');
+        throw new KafkaUnavailableError(
+          `all ${maxProducers} Kafka producers of this instance are busy with other clusters; retry`,
+          'unreachable',
+        );
       }
       void closeEntry(victim[0], victim[1], `room for another cluster (at most ${maxProducers})`);
     }

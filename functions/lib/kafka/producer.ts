@@ -18,7 +18,11 @@ import { silentLogger, type ClusterConnection } from './config.ts';
 import { resolveConnectionOptions, type KafkaDeps } from './client-options.ts';
 import { keyPartitioner } from './murmur2.ts';
 import {
-  classifyKafkaFailure, KafkaConfigError, KafkaUnavailableError, rootMessage, type KafkaUnavailableReason,
+  classifyKafkaFailure,
+  KafkaConfigError,
+  KafkaUnavailableError,
+  rootMessage,
+  type KafkaUnavailableReason,
 } from './errors.ts';
 
 export interface EventRecord {
@@ -103,7 +107,13 @@ export function splitByBytes(messages: Message[], maxBytes: number): Message[][]
 }
 const TOPIC_NAME = /^[A-Za-z0-9._-]{1,249}$/;
 /** Failures after which the producer's connections are not worth keeping. */
-const DISCARD_ON: ReadonlySet<KafkaUnavailableReason> = new Set(['timeout', 'unreachable', 'tls', 'authentication', 'credentials']);
+const DISCARD_ON: ReadonlySet<KafkaUnavailableReason> = new Set([
+  'timeout',
+  'unreachable',
+  'tls',
+  'authentication',
+  'credentials',
+]);
 
 class DeadlineExceeded extends Error {
   constructor() {
@@ -134,7 +144,10 @@ interface Entry {
 }
 
 /** Creates the lazily connecting, reusable event producer. */
-export function createEventProducer(conn: ClusterConnection, options: EventProducerOptions = {}): EventProducer {
+export function createEventProducer(
+  conn: ClusterConnection,
+  options: EventProducerOptions = {},
+): EventProducer {
   const logger = options.logger ?? silentLogger;
   const defaultTimeout = options.timeoutMs ?? DEFAULT_SEND_TIMEOUT_MS;
   const factory = options.producerFactory ?? ((o: BufferProducerOptions): ProducerPort => new Producer(o));
@@ -142,25 +155,27 @@ export function createEventProducer(conn: ClusterConnection, options: EventProdu
   let closed = false;
 
   function build(): Entry {
-    const producer = resolveConnectionOptions(conn, options).then((connection) => factory({
-      ...connection,
-      clientId: options.clientId ?? 'clickstream-pipeline',
-      idempotent: true,
-      acks: ProduceAcks.ALL,
-      // murmur2 & 0x7fffffff, like the Java client (the library's default uses >>> 0, which
-      // places some keys differently): the same key lands on the same partition whichever
-      // Java-compatible producer wrote it. Our own murmur2: the library's is quadratic in the key.
-      partitioner: keyPartitioner,
-      compression: options.compression ?? 'none',
-      // The idempotent producer treats retries <= 1 as "retry forever"; keep them bounded.
-      retries: Math.max(2, options.retries ?? 3),
-      retryDelay,
-      connectTimeout: defaultTimeout,
-      requestTimeout: defaultTimeout,
-      timeout: defaultTimeout,
-      metadataMaxAge: 300_000,
-      autocreateTopics: options.autocreateTopics ?? false,
-    }));
+    const producer = resolveConnectionOptions(conn, options).then((connection) =>
+      factory({
+        ...connection,
+        clientId: options.clientId ?? 'clickstream-pipeline',
+        idempotent: true,
+        acks: ProduceAcks.ALL,
+        // murmur2 & 0x7fffffff, like the Java client (the library's default uses >>> 0, which
+        // places some keys differently): the same key lands on the same partition whichever
+        // Java-compatible producer wrote it. Our own murmur2: the library's is quadratic in the key.
+        partitioner: keyPartitioner,
+        compression: options.compression ?? 'none',
+        // The idempotent producer treats retries <= 1 as "retry forever"; keep them bounded.
+        retries: Math.max(2, options.retries ?? 3),
+        retryDelay,
+        connectTimeout: defaultTimeout,
+        requestTimeout: defaultTimeout,
+        timeout: defaultTimeout,
+        metadataMaxAge: 300_000,
+        autocreateTopics: options.autocreateTopics ?? false,
+      }),
+    );
     const entry: Entry = { producer, inflight: 0, discarded: false };
     // A failed resolution (secret unreadable, truststore wrong) is retried by the next send.
     entry.producer.catch(() => {
@@ -172,9 +187,11 @@ export function createEventProducer(conn: ClusterConnection, options: EventProdu
   }
 
   function closeEntry(entry: Entry): Promise<void> {
-    return entry.producer.then((producer) => producer.close(true)).catch((error: unknown) => {
-      logger.debug('Closing a Kafka producer failed', { error: rootMessage(error) });
-    });
+    return entry.producer
+      .then((producer) => producer.close(true))
+      .catch((error: unknown) => {
+        logger.debug('Closing a Kafka producer failed', { error: rootMessage(error) });
+      });
   }
 
   function release(entry: Entry): void {
@@ -208,7 +225,11 @@ export function createEventProducer(conn: ClusterConnection, options: EventProdu
         key: Buffer.from(record.key),
         value: typeof record.value === 'string' ? Buffer.from(record.value) : record.value,
         ...(record.headers
-          ? { headers: new Map(Object.entries(record.headers).map(([k, v]) => [Buffer.from(k), Buffer.from(v)])) }
+          ? {
+              headers: new Map(
+                Object.entries(record.headers).map(([k, v]) => [Buffer.from(k), Buffer.from(v)]),
+              ),
+            }
           : {}),
       }));
 
@@ -219,25 +240,47 @@ export function createEventProducer(conn: ClusterConnection, options: EventProdu
       try {
         // One request per chunk, in order, so no record batch exceeds the broker's message.max.bytes.
         const chunks = splitByBytes(messages, options.maxRequestBytes ?? DEFAULT_MAX_REQUEST_BYTES);
-        await withDeadline(entry.producer.then(async (producer) => {
-          for (const chunk of chunks) await producer.send({ messages: chunk, acks: ProduceAcks.ALL });
-        }), timeoutMs);
-        logger.debug('Kafka acknowledged records', { topic, records: records.length, ms: Date.now() - started });
+        await withDeadline(
+          entry.producer.then(async (producer) => {
+            for (const chunk of chunks) await producer.send({ messages: chunk, acks: ProduceAcks.ALL });
+          }),
+          timeoutMs,
+        );
+        logger.debug('Kafka acknowledged records', {
+          topic,
+          records: records.length,
+          ms: Date.now() - started,
+        });
       } catch (error) {
         if (error instanceof KafkaConfigError) {
           throw error;
         }
-        const reason: KafkaUnavailableReason = error instanceof DeadlineExceeded ? 'timeout' : classifyKafkaFailure(error);
+        const reason: KafkaUnavailableReason =
+          error instanceof DeadlineExceeded ? 'timeout' : classifyKafkaFailure(error);
         if (DISCARD_ON.has(reason)) {
           discard(entry);
         }
         const what = `${records.length} record(s) for topic '${topic}'`;
-        const unavailable = error instanceof KafkaUnavailableError
-          ? error
-          : reason === 'timeout' && error instanceof DeadlineExceeded
-            ? new KafkaUnavailableError(`Kafka did not acknowledge ${what} within ${timeoutMs} ms (brokers ${conn.brokers.join(',')})`, 'timeout')
-            : new KafkaUnavailableError(`Kafka did not accept ${what} (${reason}): ${rootMessage(error)}`, reason, { cause: error });
-        logger.warn('Kafka send failed', { topic, records: records.length, reason, ms: Date.now() - started, error: unavailable.message });
+        const unavailable =
+          error instanceof KafkaUnavailableError
+            ? error
+            : reason === 'timeout' && error instanceof DeadlineExceeded
+              ? new KafkaUnavailableError(
+                  `Kafka did not acknowledge ${what} within ${timeoutMs} ms (brokers ${conn.brokers.join(',')})`,
+                  'timeout',
+                )
+              : new KafkaUnavailableError(
+                  `Kafka did not accept ${what} (${reason}): ${rootMessage(error)}`,
+                  reason,
+                  { cause: error },
+                );
+        logger.warn('Kafka send failed', {
+          topic,
+          records: records.length,
+          reason,
+          ms: Date.now() - started,
+          error: unavailable.message,
+        });
         throw unavailable;
       } finally {
         release(entry);

@@ -45,7 +45,11 @@ export async function fetchScramCredentials(
     if (PERMANENT_ERRORS.has(name)) {
       throw new KafkaConfigError(property, `cannot read secret '${secretId}' (${detail})`, { cause: error });
     }
-    throw new KafkaUnavailableError(`Secrets Manager did not return the SCRAM secret '${secretId}' (${detail})`, 'credentials', { cause: error });
+    throw new KafkaUnavailableError(
+      `Secrets Manager did not return the SCRAM secret '${secretId}' (${detail})`,
+      'credentials',
+      { cause: error },
+    );
   }
   const expected = 'MSK expects SecretString JSON {"username","password"}';
   if (secretString === undefined) {
@@ -59,12 +63,21 @@ export async function fetchScramCredentials(
     throw new KafkaConfigError(property, `secret '${secretId}' SecretString is not JSON; ${expected}`);
   }
   if (typeof parsed !== 'object' || parsed === null || Array.isArray(parsed)) {
-    throw new KafkaConfigError(property, `secret '${secretId}' SecretString is not a JSON object; ${expected}`);
+    throw new KafkaConfigError(
+      property,
+      `secret '${secretId}' SecretString is not a JSON object; ${expected}`,
+    );
   }
   const { username, password } = parsed as Record<string, unknown>;
-  for (const [field, value] of [['username', username], ['password', password]] as const) {
+  for (const [field, value] of [
+    ['username', username],
+    ['password', password],
+  ] as const) {
     if (typeof value !== 'string' || value === '') {
-      throw new KafkaConfigError(property, `secret '${secretId}' has no non-empty string "${field}"; ${expected}`);
+      throw new KafkaConfigError(
+        property,
+        `secret '${secretId}' has no non-empty string "${field}"; ${expected}`,
+      );
     }
   }
   return { username: username as string, password: password as string };

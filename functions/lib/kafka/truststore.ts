@@ -30,7 +30,11 @@ export function detectTruststoreType(content: Buffer): TruststoreType | 'JCEKS' 
     return 'PEM';
   }
   // PKCS#12 is a DER SEQUENCE (0x30) whose first element is the INTEGER version 3.
-  if (content.length > 8 && content[0] === 0x30 && content.subarray(0, 8).includes(Buffer.from([0x02, 0x01, 0x03]))) {
+  if (
+    content.length > 8 &&
+    content[0] === 0x30 &&
+    content.subarray(0, 8).includes(Buffer.from([0x02, 0x01, 0x03]))
+  ) {
     return 'PKCS12';
   }
   return undefined;
@@ -44,7 +48,11 @@ function toPem(der: Buffer, property: string, what: string, logger: KafkaLogger)
     throw new KafkaConfigError(property, `${what} is not a valid X.509 certificate`, { cause: error });
   }
   if (Date.parse(certificate.validTo) < Date.now()) {
-    logger.warn('A trusted CA certificate has expired', { property, subject: certificate.subject, validTo: certificate.validTo });
+    logger.warn('A trusted CA certificate has expired', {
+      property,
+      subject: certificate.subject,
+      validTo: certificate.validTo,
+    });
   }
   return certificate.toString();
 }
@@ -60,31 +68,54 @@ function pemBundleToCerts(text: string, property: string, where: string, logger:
   });
 }
 
-async function jksToCerts(content: Buffer, trust: Extract<TrustSource, { kind: 'file' }>, logger: KafkaLogger): Promise<string[]> {
+async function jksToCerts(
+  content: Buffer,
+  trust: Extract<TrustSource, { kind: 'file' }>,
+  logger: KafkaLogger,
+): Promise<string[]> {
   const { default: jks } = await import('jks-js');
   if (trust.password === undefined) {
     // Same as the Java client: without a password the store is read but its integrity is not checked.
-    logger.warn('JKS truststore has no password: its integrity is not verified', { property: trust.passwordProperty });
+    logger.warn('JKS truststore has no password: its integrity is not verified', {
+      property: trust.passwordProperty,
+    });
   }
   let entries: ReturnType<typeof jks.parseJks>;
   try {
     entries = jks.parseJks(content, trust.password ?? '');
   } catch (error) {
     if (error instanceof Error && /password verification failed/i.test(error.message)) {
-      throw new KafkaConfigError(trust.passwordProperty, `wrong password for JKS truststore '${trust.location}' (integrity check failed)`, { cause: error });
+      throw new KafkaConfigError(
+        trust.passwordProperty,
+        `wrong password for JKS truststore '${trust.location}' (integrity check failed)`,
+        { cause: error },
+      );
     }
-    throw new KafkaConfigError(trust.locationProperty, `'${trust.location}' is not a valid JKS truststore`, { cause: error });
+    throw new KafkaConfigError(trust.locationProperty, `'${trust.location}' is not a valid JKS truststore`, {
+      cause: error,
+    });
   }
   const certs: string[] = [];
   for (const entry of entries) {
     if ('cert' in entry) {
-      certs.push(toPem(entry.cert.value, trust.locationProperty, `entry '${entry.alias}' of '${trust.location}'`, logger));
+      certs.push(
+        toPem(
+          entry.cert.value,
+          trust.locationProperty,
+          `entry '${entry.alias}' of '${trust.location}'`,
+          logger,
+        ),
+      );
     }
   }
   return certs;
 }
 
-async function pkcs12ToCerts(content: Buffer, trust: Extract<TrustSource, { kind: 'file' }>, logger: KafkaLogger): Promise<string[]> {
+async function pkcs12ToCerts(
+  content: Buffer,
+  trust: Extract<TrustSource, { kind: 'file' }>,
+  logger: KafkaLogger,
+): Promise<string[]> {
   const { default: forge } = await import('node-forge');
   let p12: ReturnType<typeof forge.pkcs12.pkcs12FromAsn1>;
   try {
@@ -93,12 +124,17 @@ async function pkcs12ToCerts(content: Buffer, trust: Extract<TrustSource, { kind
   } catch (error) {
     const message = error instanceof Error ? error.message : String(error);
     if (/MAC could not be verified|invalid password/i.test(message)) {
-      const problem = trust.password === undefined
-        ? `required: PKCS#12 truststore '${trust.location}' is password-protected`
-        : `wrong password for PKCS#12 truststore '${trust.location}' (MAC check failed)`;
+      const problem =
+        trust.password === undefined
+          ? `required: PKCS#12 truststore '${trust.location}' is password-protected`
+          : `wrong password for PKCS#12 truststore '${trust.location}' (MAC check failed)`;
       throw new KafkaConfigError(trust.passwordProperty, problem, { cause: error });
     }
-    throw new KafkaConfigError(trust.locationProperty, `'${trust.location}' is not a valid PKCS#12 truststore`, { cause: error });
+    throw new KafkaConfigError(
+      trust.locationProperty,
+      `'${trust.location}' is not a valid PKCS#12 truststore`,
+      { cause: error },
+    );
   }
   const certBag = forge.pki.oids['certBag'] ?? '1.2.840.113549.1.12.10.1.3';
   const bags = p12.getBags({ bagType: certBag })[certBag] ?? [];
@@ -111,7 +147,9 @@ async function pkcs12ToCerts(content: Buffer, trust: Extract<TrustSource, { kind
       continue;
     }
     const der = Buffer.from(forge.asn1.toDer(asn1).getBytes(), 'binary');
-    const friendlyName: unknown = (bag.attributes as Record<string, unknown[] | undefined> | undefined)?.['friendlyName']?.[0];
+    const friendlyName: unknown = (bag.attributes as Record<string, unknown[] | undefined> | undefined)?.[
+      'friendlyName'
+    ]?.[0];
     const alias = typeof friendlyName === 'string' ? friendlyName : `#${index + 1}`;
     certs.push(toPem(der, trust.locationProperty, `entry '${String(alias)}' of '${trust.location}'`, logger));
   }
@@ -123,7 +161,10 @@ async function pkcs12ToCerts(content: Buffer, trust: Extract<TrustSource, { kind
  * property (unreadable, not a truststore, no certificates) or the password property (missing or
  * wrong password).
  */
-export async function loadTrustedCertificates(trust: TrustSource, logger: KafkaLogger = silentLogger): Promise<string[]> {
+export async function loadTrustedCertificates(
+  trust: TrustSource,
+  logger: KafkaLogger = silentLogger,
+): Promise<string[]> {
   if (trust.kind === 'pem') {
     return pemBundleToCerts(trust.pem, trust.property, trust.property, logger);
   }
@@ -135,23 +176,36 @@ export async function loadTrustedCertificates(trust: TrustSource, logger: KafkaL
   }
   const detected = detectTruststoreType(content);
   if (detected === 'JCEKS') {
-    throw new KafkaConfigError(trust.locationProperty, `'${trust.location}' is a JCEKS keystore; convert it to PKCS12 or JKS (keytool -importkeystore)`);
+    throw new KafkaConfigError(
+      trust.locationProperty,
+      `'${trust.location}' is a JCEKS keystore; convert it to PKCS12 or JKS (keytool -importkeystore)`,
+    );
   }
   if (detected === undefined) {
-    throw new KafkaConfigError(trust.locationProperty, `'${trust.location}' is not a PEM, JKS or PKCS#12 truststore`);
+    throw new KafkaConfigError(
+      trust.locationProperty,
+      `'${trust.location}' is not a PEM, JKS or PKCS#12 truststore`,
+    );
   }
   if (trust.type !== undefined && trust.type !== detected) {
     logger.warn('Truststore content does not match its declared type; using the content', {
-      property: trust.locationProperty, declared: trust.type, detected,
+      property: trust.locationProperty,
+      declared: trust.type,
+      detected,
     });
   }
   const unique = new Set(
-    detected === 'PEM' ? pemBundleToCerts(content.toString('utf8'), trust.locationProperty, `'${trust.location}'`, logger)
-      : detected === 'JKS' ? await jksToCerts(content, trust, logger)
+    detected === 'PEM'
+      ? pemBundleToCerts(content.toString('utf8'), trust.locationProperty, `'${trust.location}'`, logger)
+      : detected === 'JKS'
+        ? await jksToCerts(content, trust, logger)
         : await pkcs12ToCerts(content, trust, logger),
   );
   if (unique.size === 0) {
-    throw new KafkaConfigError(trust.locationProperty, `'${trust.location}' contains no trusted certificate entries`);
+    throw new KafkaConfigError(
+      trust.locationProperty,
+      `'${trust.location}' contains no trusted certificate entries`,
+    );
   }
   return [...unique];
 }

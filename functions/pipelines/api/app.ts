@@ -20,16 +20,26 @@ export interface PipelinesAppDeps extends PipelinesApiDeps {
 export const MAX_BODY_BYTES = 128 * 1024;
 
 function parseBody(event: APIGatewayProxyEventV2): unknown {
-  const bytes = event.body !== undefined && event.isBase64Encoded ? Buffer.from(event.body, 'base64') : undefined;
+  const bytes =
+    event.body !== undefined && event.isBase64Encoded ? Buffer.from(event.body, 'base64') : undefined;
   // Decoding bytes that are not UTF-8 would silently turn them into U+FFFD.
-  if (bytes && !isUtf8(bytes)) throw new InvalidPipelineRequestError([{ path: '$', message: 'is not valid UTF-8 (JSON text must be UTF-8 encoded)' }]);
-  const raw = bytes ? bytes.toString('utf8') : event.body ?? '';
-  if (Buffer.byteLength(raw) > MAX_BODY_BYTES) throw new PayloadTooLargeError(`request body is larger than ${MAX_BODY_BYTES} bytes`);
-  if (raw.trim() === '') throw new InvalidPipelineRequestError([{ path: '$', message: 'is required: send the pipeline as a JSON object' }]);
+  if (bytes && !isUtf8(bytes))
+    throw new InvalidPipelineRequestError([
+      { path: '$', message: 'is not valid UTF-8 (JSON text must be UTF-8 encoded)' },
+    ]);
+  const raw = bytes ? bytes.toString('utf8') : (event.body ?? '');
+  if (Buffer.byteLength(raw) > MAX_BODY_BYTES)
+    throw new PayloadTooLargeError(`request body is larger than ${MAX_BODY_BYTES} bytes`);
+  if (raw.trim() === '')
+    throw new InvalidPipelineRequestError([
+      { path: '$', message: 'is required: send the pipeline as a JSON object' },
+    ]);
   try {
     return JSON.parse(raw);
   } catch (err) {
-    throw new InvalidPipelineRequestError([{ path: '$', message: `is not valid JSON (${(err as Error).message})` }]);
+    throw new InvalidPipelineRequestError([
+      { path: '$', message: `is not valid JSON (${(err as Error).message})` },
+    ]);
   }
 }
 
@@ -51,15 +61,29 @@ function decodePathSegment(segment: string): string {
 type Route = 'create' | 'list' | 'get' | 'delete';
 
 /** The route, from the API Gateway route key, or from method and path (any stage prefix). */
-function routeOf(event: APIGatewayProxyEventV2): { route: Route | undefined; id: string | undefined; allow: string } {
+function routeOf(event: APIGatewayProxyEventV2): {
+  route: Route | undefined;
+  id: string | undefined;
+  allow: string;
+} {
   const method = event.requestContext?.http?.method?.toUpperCase() ?? 'GET';
   const routeKey = event.routeKey ?? event.requestContext?.routeKey;
   const path = event.rawPath ?? event.requestContext?.http?.path ?? '/';
   const item = /\/pipelines\/([^/]+)\/?$/.exec(path);
   const id = event.pathParameters?.id ?? (item ? decodePathSegment(item[1]!) : undefined);
-  const isItem = routeKey === undefined || routeKey === '$default' ? item !== null : routeKey.endsWith('/pipelines/{id}');
-  if (isItem) return { route: method === 'GET' ? 'get' : method === 'DELETE' ? 'delete' : undefined, id, allow: 'GET, DELETE' };
-  return { route: method === 'POST' ? 'create' : method === 'GET' ? 'list' : undefined, id: undefined, allow: 'GET, POST' };
+  const isItem =
+    routeKey === undefined || routeKey === '$default' ? item !== null : routeKey.endsWith('/pipelines/{id}');
+  if (isItem)
+    return {
+      route: method === 'GET' ? 'get' : method === 'DELETE' ? 'delete' : undefined,
+      id,
+      allow: 'GET, DELETE',
+    };
+  return {
+    route: method === 'POST' ? 'create' : method === 'GET' ? 'list' : undefined,
+    id: undefined,
+    allow: 'GET, POST',
+  };
 }
 
 /**
@@ -75,13 +99,20 @@ export function createPipelinesApp(getDeps: () => PipelinesAppDeps | Promise<Pip
     try {
       const { route, id, allow } = routeOf(event);
       if (route === undefined) {
-        throw new HttpError(405, `method ${event.requestContext?.http?.method ?? '?'} is not allowed here; use ${allow}`, { headers: { allow } });
+        throw new HttpError(
+          405,
+          `method ${event.requestContext?.http?.method ?? '?'} is not allowed here; use ${allow}`,
+          { headers: { allow } },
+        );
       }
       const deps = await getDeps();
       retryAfterSeconds = deps.retryAfterSeconds;
       switch (route) {
         case 'create': {
-          const { pipeline } = await createPipeline({ body: parseBody(event), idempotencyKey: event.headers?.['idempotency-key'] }, deps);
+          const { pipeline } = await createPipeline(
+            { body: parseBody(event), idempotencyKey: event.headers?.['idempotency-key'] },
+            deps,
+          );
           return accepted(pipeline);
         }
         case 'list':

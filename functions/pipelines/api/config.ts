@@ -14,7 +14,10 @@ const STATE_MACHINE_ARN = /^arn:aws[a-z-]*:states:[a-z0-9-]+:\d{12}:stateMachine
 
 function stateMachineArn(env: Env, name: string): string {
   const value = requiredString(env, name);
-  if (!STATE_MACHINE_ARN.test(value)) throw new ConfigError(`${name}='${value}' must be a Step Functions state machine ARN (arn:aws:states:<region>:<account>:stateMachine:<name>)`);
+  if (!STATE_MACHINE_ARN.test(value))
+    throw new ConfigError(
+      `${name}='${value}' must be a Step Functions state machine ARN (arn:aws:states:<region>:<account>:stateMachine:<name>)`,
+    );
   return value;
 }
 

@@ -22,14 +22,27 @@ const IDEMPOTENCY_KEY = /^[\x21-\x7e]{1,255}$/;
  * unless the first request died between registering and starting (CREATING without an execution),
  * in which case the workflow is started now; the execution name makes that start idempotent too.
  */
-export async function createPipeline(req: CreatePipelineRequest, deps: PipelinesApiDeps): Promise<{ pipeline: Pipeline; created: boolean }> {
+export async function createPipeline(
+  req: CreatePipelineRequest,
+  deps: PipelinesApiDeps,
+): Promise<{ pipeline: Pipeline; created: boolean }> {
   const key = req.idempotencyKey;
   if (key !== undefined && !IDEMPOTENCY_KEY.test(key)) {
-    throw new BadRequestError('the Idempotency-Key header must be 1-255 visible ASCII characters (a UUID is a good choice)');
+    throw new BadRequestError(
+      'the Idempotency-Key header must be 1-255 visible ASCII characters (a UUID is a good choice)',
+    );
   }
   const spec = parsePipelineRequest(req.body);
   const at = new Date(deps.now()).toISOString();
-  const candidate: Pipeline = { ...spec, id: deps.newId(), status: 'CREATING', steps: [], resources: {}, createdAt: at, updatedAt: at };
+  const candidate: Pipeline = {
+    ...spec,
+    id: deps.newId(),
+    status: 'CREATING',
+    steps: [],
+    resources: {},
+    createdAt: at,
+    updatedAt: at,
+  };
   const { pipeline, created } = await deps.store.create(candidate, key);
   if (created) {
     deps.log.info('pipeline registered', { pipelineId: pipeline.id, projectId: pipeline.projectId });

@@ -17,7 +17,10 @@ function containerDeps(): PipelinesAppDeps {
   const config = readPipelinesApiConfig(process.env);
   container = {
     store: new DynamoPipelineStore({ client: createDocumentClient(), tableName: config.tableName }),
-    workflows: createSfnWorkflowStarter(new SFNClient(awsClientConfig()), { create: config.createStateMachineArn, delete: config.deleteStateMachineArn }),
+    workflows: createSfnWorkflowStarter(new SFNClient(awsClientConfig()), {
+      create: config.createStateMachineArn,
+      delete: config.deleteStateMachineArn,
+    }),
     newId: randomUUID,
     now: Date.now,
     log: logger,

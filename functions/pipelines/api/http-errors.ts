@@ -2,8 +2,13 @@ import { HttpError } from '../../lib/errors.ts';
 import { errorResponse, type HttpResponse } from '../../lib/http.ts';
 import type { Log } from '../../lib/logger.ts';
 import type {
-  AppIdConflictError, IdempotencyKeyReuseError, IllegalTransitionError, InvalidPipelineRequestError, PipelineNotFoundError,
-  ProjectConflictError, WorkflowStartError,
+  AppIdConflictError,
+  IdempotencyKeyReuseError,
+  IllegalTransitionError,
+  InvalidPipelineRequestError,
+  PipelineNotFoundError,
+  ProjectConflictError,
+  WorkflowStartError,
 } from '../errors.ts';
 import { isPipelineId } from '../model.ts';
 import { statusUrl } from './deps.ts';
@@ -18,7 +23,9 @@ export function toHttpError(err: unknown, retryAfterSeconds: number): unknown {
   if (!(err instanceof Error) || err instanceof HttpError) return err;
   switch (err.name) {
     case 'InvalidPipelineRequestError':
-      return new HttpError(400, 'invalid pipeline request', { details: { errors: (err as InvalidPipelineRequestError).errors } });
+      return new HttpError(400, 'invalid pipeline request', {
+        details: { errors: (err as InvalidPipelineRequestError).errors },
+      });
     case 'PipelineNotFoundError': {
       // The id is echoed only when it could be one; the message already quotes any other (bounded).
       const id = (err as PipelineNotFoundError).pipelineId;
@@ -26,11 +33,15 @@ export function toHttpError(err: unknown, retryAfterSeconds: number): unknown {
     }
     case 'ProjectConflictError': {
       const e = err as ProjectConflictError;
-      return new HttpError(409, e.message, { details: { projectId: e.projectId, ...(e.pipelineId ? { pipelineId: e.pipelineId } : {}) } });
+      return new HttpError(409, e.message, {
+        details: { projectId: e.projectId, ...(e.pipelineId ? { pipelineId: e.pipelineId } : {}) },
+      });
     }
     case 'AppIdConflictError': {
       const e = err as AppIdConflictError;
-      return new HttpError(409, e.message, { details: { appIds: e.appIds, ...(e.pipelineId ? { pipelineId: e.pipelineId } : {}) } });
+      return new HttpError(409, e.message, {
+        details: { appIds: e.appIds, ...(e.pipelineId ? { pipelineId: e.pipelineId } : {}) },
+      });
     }
     case 'IllegalTransitionError': {
       const e = err as IllegalTransitionError;
@@ -45,7 +56,11 @@ export function toHttpError(err: unknown, retryAfterSeconds: number): unknown {
       const details = { id: e.pipelineId, status: 'FAILED', statusUrl: statusUrl(e.pipelineId) };
       const what = `${e.message}; the pipeline is now FAILED (see statusUrl for the reason)`;
       return e.transient
-        ? new HttpError(503, `${what}: Step Functions is unavailable, try again later`, { headers: { 'retry-after': String(retryAfterSeconds) }, details, cause: e.cause })
+        ? new HttpError(503, `${what}: Step Functions is unavailable, try again later`, {
+            headers: { 'retry-after': String(retryAfterSeconds) },
+            details,
+            cause: e.cause,
+          })
         : new HttpError(500, what, { details, cause: e.cause });
     }
     default:
@@ -53,6 +68,11 @@ export function toHttpError(err: unknown, retryAfterSeconds: number): unknown {
   }
 }
 
-export function pipelinesErrorResponse(err: unknown, log: Log, requestId: string | undefined, retryAfterSeconds: number): HttpResponse {
+export function pipelinesErrorResponse(
+  err: unknown,
+  log: Log,
+  requestId: string | undefined,
+  retryAfterSeconds: number,
+): HttpResponse {
   return errorResponse(toHttpError(err, retryAfterSeconds), log, requestId);
 }

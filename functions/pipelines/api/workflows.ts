@@ -27,13 +27,19 @@ export function executionArnOf(stateMachineArn: string, executionName: string): 
  *   unique per state machine for 90 days, so the name is `<id>-delete-<ms epoch>`; the registry's
  *   guarded DELETING transition is what prevents two concurrent teardowns.
  */
-export function createSfnWorkflowStarter(sfn: SFNClient, arns: StateMachineArns, now: () => number = Date.now): WorkflowStarter {
+export function createSfnWorkflowStarter(
+  sfn: SFNClient,
+  arns: StateMachineArns,
+  now: () => number = Date.now,
+): WorkflowStarter {
   return {
     async start(kind, pipelineId) {
       const stateMachineArn = kind === 'create' ? arns.create : arns.delete;
       const name = kind === 'create' ? pipelineId : `${pipelineId}-delete-${now()}`;
       try {
-        const out = await sfn.send(new StartExecutionCommand({ stateMachineArn, name, input: JSON.stringify({ pipelineId }) }));
+        const out = await sfn.send(
+          new StartExecutionCommand({ stateMachineArn, name, input: JSON.stringify({ pipelineId }) }),
+        );
         if (!out.executionArn) throw new Error('StartExecution answered without an executionArn');
         return { executionArn: out.executionArn };
       } catch (err) {
@@ -47,15 +53,38 @@ export function createSfnWorkflowStarter(sfn: SFNClient, arns: StateMachineArns,
 }
 
 const TRANSIENT_NAMES = new Set([
-  'ThrottlingException', 'Throttling', 'TooManyRequestsException', 'ExecutionLimitExceeded', 'ServiceUnavailable',
-  'ServiceUnavailableException', 'InternalServerError', 'InternalFailure', 'RequestTimeout', 'RequestTimeoutException', 'TimeoutError',
+  'ThrottlingException',
+  'Throttling',
+  'TooManyRequestsException',
+  'ExecutionLimitExceeded',
+  'ServiceUnavailable',
+  'ServiceUnavailableException',
+  'InternalServerError',
+  'InternalFailure',
+  'RequestTimeout',
+  'RequestTimeoutException',
+  'TimeoutError',
 ]);
-const NETWORK_CODES = new Set(['ECONNREFUSED', 'ECONNRESET', 'ETIMEDOUT', 'EPIPE', 'ENOTFOUND', 'EAI_AGAIN', 'EHOSTUNREACH', 'ENETUNREACH']);
+const NETWORK_CODES = new Set([
+  'ECONNREFUSED',
+  'ECONNRESET',
+  'ETIMEDOUT',
+  'EPIPE',
+  'ENOTFOUND',
+  'EAI_AGAIN',
+  'EHOSTUNREACH',
+  'ENETUNREACH',
+]);
 
 /** Whether a failed AWS call may succeed if retried later (throttling, 5xx, timeouts, network). */
 export function isTransientAwsError(err: unknown): boolean {
   if (!(err instanceof Error)) return false;
-  const e = err as Error & { $metadata?: { httpStatusCode?: number }; $fault?: string; $retryable?: unknown; code?: string };
+  const e = err as Error & {
+    $metadata?: { httpStatusCode?: number };
+    $fault?: string;
+    $retryable?: unknown;
+    code?: string;
+  };
   if (TRANSIENT_NAMES.has(e.name)) return true;
   if (e.$retryable !== undefined || e.$fault === 'server') return true;
   if ((e.$metadata?.httpStatusCode ?? 0) >= 500) return true;

@@ -17,12 +17,16 @@ export interface StackNetworkConfig {
 
 export function readStackNetwork(env: Env): StackNetworkConfig {
   const vpcId = requiredString(env, 'VPC_ID');
-  if (!/^vpc-[0-9a-f]{8,17}$/.test(vpcId)) throw new ConfigError(`VPC_ID='${vpcId}' must be a VPC id (vpc-…)`);
+  if (!/^vpc-[0-9a-f]{8,17}$/.test(vpcId))
+    throw new ConfigError(`VPC_ID='${vpcId}' must be a VPC id (vpc-…)`);
   const subnetIds = list(env, 'SUBNET_IDS');
   if (subnetIds.length === 0) throw new ConfigError('SUBNET_IDS is required but not set');
-  for (const id of subnetIds) if (!/^subnet-[0-9a-f]{8,17}$/.test(id)) throw new ConfigError(`SUBNET_IDS contains '${id}', which is not a subnet id`);
+  for (const id of subnetIds)
+    if (!/^subnet-[0-9a-f]{8,17}$/.test(id))
+      throw new ConfigError(`SUBNET_IDS contains '${id}', which is not a subnet id`);
   const securityGroupId = requiredString(env, 'SECURITY_GROUP_ID');
-  if (!/^sg-[0-9a-f]{8,17}$/.test(securityGroupId)) throw new ConfigError(`SECURITY_GROUP_ID='${securityGroupId}' must be a security group id (sg-…)`);
+  if (!/^sg-[0-9a-f]{8,17}$/.test(securityGroupId))
+    throw new ConfigError(`SECURITY_GROUP_ID='${securityGroupId}' must be a security group id (sg-…)`);
   return { vpcId, subnetIds, securityGroupId };
 }
 
@@ -41,7 +45,12 @@ export function partitionOf(region: string): string {
 /** The security groups a pipeline's sink attaches: the solution's, plus the self-hosted cluster's. */
 export function sinkSecurityGroups(pipeline: Pipeline, network: StackNetworkConfig): string[] {
   const cluster = pipeline.kafka.cluster;
-  return [...new Set([network.securityGroupId, ...(cluster.type === 'self-hosted' && cluster.securityGroupId ? [cluster.securityGroupId] : [])])];
+  return [
+    ...new Set([
+      network.securityGroupId,
+      ...(cluster.type === 'self-hosted' && cluster.securityGroupId ? [cluster.securityGroupId] : []),
+    ]),
+  ];
 }
 
 export { requiredString };

@@ -10,7 +10,13 @@ import { optionalString } from '../../lib/config.ts';
 import { buildCreateConnectorRequest, connectorName } from '../build-connector-config.ts';
 import type { ValidatedCluster } from '../cluster-rules.ts';
 import type { Pipeline } from '../model.ts';
-import { readRegion, readStackNetwork, requiredString, sinkSecurityGroups, type StackNetworkConfig } from './config.ts';
+import {
+  readRegion,
+  readStackNetwork,
+  requiredString,
+  sinkSecurityGroups,
+  type StackNetworkConfig,
+} from './config.ts';
 import { findConnectorByName } from './connect-lookups.ts';
 import type { CreateTopicOutput } from './create-topic.ts';
 import { InvalidPipelineError, isAwsError, toTaskError } from './errors.ts';
@@ -56,9 +62,16 @@ export interface CreateConnectorOutput {
   attempt: number;
 }
 
-async function ensureConnector(pipeline: Pipeline, input: CreateConnectorInput, deps: CreateConnectorDeps): Promise<CreateConnectorOutput> {
+async function ensureConnector(
+  pipeline: Pipeline,
+  input: CreateConnectorInput,
+  deps: CreateConnectorDeps,
+): Promise<CreateConnectorOutput> {
   const spec = pipeline.sink.connector;
-  if (!spec) throw new InvalidPipelineError('sink mode \'connector\' needs sink.connector (capacity and Kafka Connect version)');
+  if (!spec)
+    throw new InvalidPipelineError(
+      "sink mode 'connector' needs sink.connector (capacity and Kafka Connect version)",
+    );
   const request = buildCreateConnectorRequest({
     pipelineId: pipeline.id,
     topic: input.topic.topic,
@@ -74,7 +87,10 @@ async function ensureConnector(pipeline: Pipeline, input: CreateConnectorInput, 
     },
     capacity: { mcuCount: spec.mcuCount, minWorkers: spec.minWorkers, maxWorkers: spec.maxWorkers },
     kafkaConnectVersion: spec.kafkaConnectVersion,
-    network: { subnetIds: deps.network.subnetIds, securityGroupIds: sinkSecurityGroups(pipeline, deps.network) },
+    network: {
+      subnetIds: deps.network.subnetIds,
+      securityGroupIds: sinkSecurityGroups(pipeline, deps.network),
+    },
     plugin: { arn: input.plugin.pluginArn, revision: input.plugin.revision ?? 1 },
     serviceExecutionRoleArn: deps.connectorRoleArn,
     logGroup: deps.logGroup,
@@ -90,15 +106,26 @@ async function ensureConnector(pipeline: Pipeline, input: CreateConnectorInput, 
     } catch (listError) {
       throw toTaskError(listError, `find the existing connector ${name}`);
     }
-    if (connectorArn === undefined) throw toTaskError(error, `create connector ${name} (a conflicting connector exists but was not found by name)`);
+    if (connectorArn === undefined)
+      throw toTaskError(
+        error,
+        `create connector ${name} (a conflicting connector exists but was not found by name)`,
+      );
     deps.log?.info('connector already exists; reusing it', { pipelineId: pipeline.id, connectorArn });
   }
-  if (!connectorArn) throw toTaskError(new Error('CreateConnector answered without a connectorArn'), `create connector ${name}`);
+  if (!connectorArn)
+    throw toTaskError(
+      new Error('CreateConnector answered without a connectorArn'),
+      `create connector ${name}`,
+    );
   await deps.store.setResources(pipeline.id, { connectorArn });
   return { connectorArn, attempt: 0 };
 }
 
-export async function createConnector(input: CreateConnectorInput, deps: CreateConnectorDeps): Promise<CreateConnectorOutput> {
+export async function createConnector(
+  input: CreateConnectorInput,
+  deps: CreateConnectorDeps,
+): Promise<CreateConnectorOutput> {
   const pipeline = await loadPipeline(deps, input.pipelineId, ['CREATING']);
   return runStep(deps, pipeline.id, CREATE_CONNECTOR_STEP, () => ensureConnector(pipeline, input, deps), {
     detail: (r) => `connector ${r.connectorArn}`,
@@ -106,7 +133,15 @@ export async function createConnector(input: CreateConnectorInput, deps: CreateC
 }
 
 let deps: CreateConnectorDeps | undefined;
-export const handler = taskHandler<CreateConnectorInput, CreateConnectorOutput>(CREATE_CONNECTOR_STEP, (input) => {
-  deps ??= { store: registryStore(), kafkaConnect: new KafkaConnectClient(awsClientConfig()), log: taskLog, ...readConnectorEnvironment(process.env) };
-  return createConnector(input, deps);
-});
+export const handler = taskHandler<CreateConnectorInput, CreateConnectorOutput>(
+  CREATE_CONNECTOR_STEP,
+  (input) => {
+    deps ??= {
+      store: registryStore(),
+      kafkaConnect: new KafkaConnectClient(awsClientConfig()),
+      log: taskLog,
+      ...readConnectorEnvironment(process.env),
+    };
+    return createConnector(input, deps);
+  },
+);

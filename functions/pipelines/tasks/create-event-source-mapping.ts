@@ -6,11 +6,21 @@
  * is this pipeline's (same consumer group: an earlier attempt created it) it is reused; otherwise
  * the conflict is permanent.
  */
-import { CreateEventSourceMappingCommand, LambdaClient, type EventSourceMappingConfiguration } from '@aws-sdk/client-lambda';
+import {
+  CreateEventSourceMappingCommand,
+  LambdaClient,
+  type EventSourceMappingConfiguration,
+} from '@aws-sdk/client-lambda';
 import { awsClientConfig } from '../../lib/aws.ts';
 import { buildEventSourceMapping, type KafkaAuth } from '../build-event-source-mapping.ts';
 import type { Pipeline } from '../model.ts';
-import { readRegion, readStackNetwork, requiredString, sinkSecurityGroups, type StackNetworkConfig } from './config.ts';
+import {
+  readRegion,
+  readStackNetwork,
+  requiredString,
+  sinkSecurityGroups,
+  type StackNetworkConfig,
+} from './config.ts';
 import type { CreateTopicOutput } from './create-topic.ts';
 import { AwsRequestError, isAwsError, toTaskError } from './errors.ts';
 import { listedBrokers } from './kafka-admin.ts';
@@ -52,50 +62,73 @@ export interface CreateEventSourceMappingOutput {
 
 export function mappingAuth(pipeline: Pipeline): KafkaAuth {
   switch (pipeline.kafka.auth) {
-    case 'iam': return { type: 'iam' };
-    case 'scram': return { type: 'sasl-scram-512', secretArn: pipeline.kafka.scramSecretArn ?? '' };
-    default: return { type: 'none' };
+    case 'iam':
+      return { type: 'iam' };
+    case 'scram':
+      return { type: 'sasl-scram-512', secretArn: pipeline.kafka.scramSecretArn ?? '' };
+    default:
+      return { type: 'none' };
   }
 }
 
-async function ensureMapping(pipeline: Pipeline, input: CreateEventSourceMappingInput, deps: CreateEventSourceMappingDeps): Promise<CreateEventSourceMappingOutput> {
+async function ensureMapping(
+  pipeline: Pipeline,
+  input: CreateEventSourceMappingInput,
+  deps: CreateEventSourceMappingDeps,
+): Promise<CreateEventSourceMappingOutput> {
   const cluster = pipeline.kafka.cluster;
   const request = buildEventSourceMapping({
     pipelineId: pipeline.id,
     functionName: deps.sinkFunctionName,
     topic: input.topic.topic,
     sink: { batchSize: pipeline.sink.batchSize, maxIntervalSeconds: pipeline.sink.maxIntervalSeconds },
-    source: cluster.type === 'msk'
-      ? { kind: 'msk', clusterArn: cluster.clusterArn, auth: mappingAuth(pipeline) }
-      : {
-        kind: 'self-managed',
-        bootstrapServers: listedBrokers(pipeline),
-        subnetIds: deps.network.subnetIds,
-        securityGroupIds: sinkSecurityGroups(pipeline, deps.network),
-        auth: mappingAuth(pipeline),
-      },
+    source:
+      cluster.type === 'msk'
+        ? { kind: 'msk', clusterArn: cluster.clusterArn, auth: mappingAuth(pipeline) }
+        : {
+            kind: 'self-managed',
+            bootstrapServers: listedBrokers(pipeline),
+            subnetIds: deps.network.subnetIds,
+            securityGroupIds: sinkSecurityGroups(pipeline, deps.network),
+            auth: mappingAuth(pipeline),
+          },
   });
   let mapping: EventSourceMappingConfiguration | undefined;
   try {
     mapping = await deps.lambda.send(new CreateEventSourceMappingCommand(request));
   } catch (error) {
-    if (!isAwsError(error, 'ResourceConflictException')) throw toTaskError(error, `create the event source mapping of topic ${input.topic.topic}`);
+    if (!isAwsError(error, 'ResourceConflictException'))
+      throw toTaskError(error, `create the event source mapping of topic ${input.topic.topic}`);
     try {
       mapping = await findPipelineMapping(deps.lambda, deps.sinkFunctionName, pipeline.id);
     } catch (listError) {
-      throw toTaskError(listError, 'list the sink function\'s event source mappings');
+      throw toTaskError(listError, "list the sink function's event source mappings");
     }
     if (!mapping) {
-      throw new AwsRequestError(`the sink function already has an event source mapping on topic ${input.topic.topic} that belongs to another pipeline: ${(error as Error).message}`, 'ResourceConflictException', { cause: error });
+      throw new AwsRequestError(
+        `the sink function already has an event source mapping on topic ${input.topic.topic} that belongs to another pipeline: ${(error as Error).message}`,
+        'ResourceConflictException',
+        { cause: error },
+      );
     }
-    deps.log?.info('event source mapping already exists; reusing it', { pipelineId: pipeline.id, uuid: mapping.UUID });
+    deps.log?.info('event source mapping already exists; reusing it', {
+      pipelineId: pipeline.id,
+      uuid: mapping.UUID,
+    });
   }
-  if (!mapping.UUID) throw toTaskError(new Error('CreateEventSourceMapping answered without a UUID'), 'create the event source mapping');
+  if (!mapping.UUID)
+    throw toTaskError(
+      new Error('CreateEventSourceMapping answered without a UUID'),
+      'create the event source mapping',
+    );
   await deps.store.setResources(pipeline.id, { mappingUuid: mapping.UUID });
   return { uuid: mapping.UUID, state: mapping.State ?? 'Creating', attempt: 0 };
 }
 
-export async function createEventSourceMapping(input: CreateEventSourceMappingInput, deps: CreateEventSourceMappingDeps): Promise<CreateEventSourceMappingOutput> {
+export async function createEventSourceMapping(
+  input: CreateEventSourceMappingInput,
+  deps: CreateEventSourceMappingDeps,
+): Promise<CreateEventSourceMappingOutput> {
   const pipeline = await loadPipeline(deps, input.pipelineId, ['CREATING']);
   return runStep(deps, pipeline.id, CREATE_MAPPING_STEP, () => ensureMapping(pipeline, input, deps), {
     detail: (r) => `event source mapping ${r.uuid} (${r.state})`,
@@ -103,7 +136,15 @@ export async function createEventSourceMapping(input: CreateEventSourceMappingIn
 }
 
 let deps: CreateEventSourceMappingDeps | undefined;
-export const handler = taskHandler<CreateEventSourceMappingInput, CreateEventSourceMappingOutput>(CREATE_MAPPING_STEP, (input) => {
-  deps ??= { store: registryStore(), lambda: new LambdaClient(awsClientConfig()), log: taskLog, ...readMappingEnvironment(process.env) };
-  return createEventSourceMapping(input, deps);
-});
+export const handler = taskHandler<CreateEventSourceMappingInput, CreateEventSourceMappingOutput>(
+  CREATE_MAPPING_STEP,
+  (input) => {
+    deps ??= {
+      store: registryStore(),
+      lambda: new LambdaClient(awsClientConfig()),
+      log: taskLog,
+      ...readMappingEnvironment(process.env),
+    };
+    return createEventSourceMapping(input, deps);
+  },
+);

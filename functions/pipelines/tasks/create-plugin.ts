@@ -41,23 +41,27 @@ async function ensurePlugin(pipeline: Pipeline, deps: CreatePluginDeps): Promise
   }
   const location = connector?.pluginLocation;
   if (!location) {
-    throw new InvalidPipelineError('sink.connector needs pluginArn (an existing custom plugin) or pluginLocation (the S3 location of the S3 sink connector ZIP)');
+    throw new InvalidPipelineError(
+      'sink.connector needs pluginArn (an existing custom plugin) or pluginLocation (the S3 location of the S3 sink connector ZIP)',
+    );
   }
   const name = pluginName(pipeline.id);
   let pluginArn: string | undefined;
   try {
-    const out = await deps.kafkaConnect.send(new CreateCustomPluginCommand({
-      name,
-      contentType: 'ZIP',
-      description: `Confluent S3 sink connector for clickstream pipeline ${pipeline.id}`,
-      location: {
-        s3Location: {
-          bucketArn: location.bucketArn,
-          fileKey: location.fileKey,
-          ...(location.objectVersion !== undefined ? { objectVersion: location.objectVersion } : {}),
+    const out = await deps.kafkaConnect.send(
+      new CreateCustomPluginCommand({
+        name,
+        contentType: 'ZIP',
+        description: `Confluent S3 sink connector for clickstream pipeline ${pipeline.id}`,
+        location: {
+          s3Location: {
+            bucketArn: location.bucketArn,
+            fileKey: location.fileKey,
+            ...(location.objectVersion !== undefined ? { objectVersion: location.objectVersion } : {}),
+          },
         },
-      },
-    }));
+      }),
+    );
     pluginArn = out.customPluginArn;
   } catch (error) {
     if (!isAwsError(error, 'ConflictException')) throw toTaskError(error, `create custom plugin ${name}`);
@@ -66,15 +70,26 @@ async function ensurePlugin(pipeline: Pipeline, deps: CreatePluginDeps): Promise
     } catch (listError) {
       throw toTaskError(listError, `find the existing custom plugin ${name}`);
     }
-    if (pluginArn === undefined) throw toTaskError(error, `create custom plugin ${name} (a conflicting plugin exists but was not found by name)`);
+    if (pluginArn === undefined)
+      throw toTaskError(
+        error,
+        `create custom plugin ${name} (a conflicting plugin exists but was not found by name)`,
+      );
     deps.log?.info('custom plugin already exists; reusing it', { pipelineId: pipeline.id, pluginArn });
   }
-  if (!pluginArn) throw toTaskError(new Error('CreateCustomPlugin answered without a customPluginArn'), `create custom plugin ${name}`);
+  if (!pluginArn)
+    throw toTaskError(
+      new Error('CreateCustomPlugin answered without a customPluginArn'),
+      `create custom plugin ${name}`,
+    );
   await deps.store.setResources(pipeline.id, { pluginArn, pluginCreated: true });
   return { pluginArn, pluginCreated: true, attempt: 0 };
 }
 
-export async function createPlugin(input: CreatePluginInput, deps: CreatePluginDeps): Promise<CreatePluginOutput> {
+export async function createPlugin(
+  input: CreatePluginInput,
+  deps: CreatePluginDeps,
+): Promise<CreatePluginOutput> {
   const pipeline = await loadPipeline(deps, input.pipelineId, ['CREATING']);
   return runStep(deps, pipeline.id, CREATE_PLUGIN_STEP, () => ensurePlugin(pipeline, deps), {
     detail: (r) => `${r.pluginCreated ? 'custom plugin' : 'existing custom plugin'} ${r.pluginArn}`,

@@ -14,7 +14,14 @@ import { optionalString } from '../../lib/config.ts';
 import type { ValidatedCluster } from '../cluster-rules.ts';
 import type { Pipeline } from '../model.ts';
 import { isWorkflowError, TopicConflictError } from './errors.ts';
-import { clusterDescription, isTopicAlreadyExists, kafkaAdminFactory, kafkaTaskError, type KafkaAdminPort, type OpenKafkaAdmin } from './kafka-admin.ts';
+import {
+  clusterDescription,
+  isTopicAlreadyExists,
+  kafkaAdminFactory,
+  kafkaTaskError,
+  type KafkaAdminPort,
+  type OpenKafkaAdmin,
+} from './kafka-admin.ts';
 import { registryStore, taskHandler, taskLog } from './lambda.ts';
 import { loadPipeline, runStep, type PipelineInput, type TaskDeps } from './step.ts';
 
@@ -57,15 +64,26 @@ async function describeTopic(admin: KafkaAdminPort, topic: string): Promise<Topi
 function checkCompatible(topic: string, shape: TopicShape, wantedPartitions: number, brokers: number): void {
   const problems: string[] = [];
   if (shape.partitions < wantedPartitions) {
-    problems.push(`it has ${shape.partitions} partition${shape.partitions === 1 ? '' : 's'}, fewer than the ${wantedPartitions} requested (ask for kafka.partitions ${shape.partitions}, add partitions to the topic, or choose another topic)`);
+    problems.push(
+      `it has ${shape.partitions} partition${shape.partitions === 1 ? '' : 's'}, fewer than the ${wantedPartitions} requested (ask for kafka.partitions ${shape.partitions}, add partitions to the topic, or choose another topic)`,
+    );
   }
   if (shape.replicationFactor > brokers) {
-    problems.push(`its replication factor ${shape.replicationFactor} is larger than the cluster's ${brokers} brokers`);
+    problems.push(
+      `its replication factor ${shape.replicationFactor} is larger than the cluster's ${brokers} brokers`,
+    );
   }
-  if (problems.length > 0) throw new TopicConflictError(`topic ${topic} already exists but cannot be reused: ${problems.join('; ')}`);
+  if (problems.length > 0)
+    throw new TopicConflictError(
+      `topic ${topic} already exists but cannot be reused: ${problems.join('; ')}`,
+    );
 }
 
-async function ensureTopic(pipeline: Pipeline, input: CreateTopicInput, deps: CreateTopicDeps): Promise<CreateTopicOutput> {
+async function ensureTopic(
+  pipeline: Pipeline,
+  input: CreateTopicInput,
+  deps: CreateTopicDeps,
+): Promise<CreateTopicOutput> {
   const topic = pipeline.kafka.topic;
   const wantedPartitions = input.cluster.partitions ?? pipeline.kafka.partitions;
   // A previous attempt of this task may have created it and died before returning.
@@ -86,7 +104,11 @@ async function ensureTopic(pipeline: Pipeline, input: CreateTopicInput, deps: Cr
     // still knows the topic is ours to delete.
     await deps.store.setResources(pipeline.id, { topic, topicCreated: true });
     try {
-      await admin.createTopics({ topics: [topic], partitions: wantedPartitions, replicas: replicationFactor });
+      await admin.createTopics({
+        topics: [topic],
+        partitions: wantedPartitions,
+        replicas: replicationFactor,
+      });
     } catch (error) {
       if (!isTopicAlreadyExists(error)) throw error;
       const raced = await describeTopic(admin, topic);
@@ -104,15 +126,24 @@ async function ensureTopic(pipeline: Pipeline, input: CreateTopicInput, deps: Cr
   }
 }
 
-export async function createTopic(input: CreateTopicInput, deps: CreateTopicDeps): Promise<CreateTopicOutput> {
+export async function createTopic(
+  input: CreateTopicInput,
+  deps: CreateTopicDeps,
+): Promise<CreateTopicOutput> {
   const pipeline = await loadPipeline(deps, input.pipelineId, ['CREATING']);
   return runStep(deps, pipeline.id, CREATE_TOPIC_STEP, () => ensureTopic(pipeline, input, deps), {
-    detail: (r) => `${r.topicCreated ? 'created' : 'reusing existing'} topic ${r.topic} (${r.partitions} partitions, replication factor ${r.replicationFactor})`,
+    detail: (r) =>
+      `${r.topicCreated ? 'created' : 'reusing existing'} topic ${r.topic} (${r.partitions} partitions, replication factor ${r.replicationFactor})`,
   });
 }
 
 let deps: CreateTopicDeps | undefined;
 export const handler = taskHandler<CreateTopicInput, CreateTopicOutput>(CREATE_TOPIC_STEP, (input) => {
-  deps ??= { store: registryStore(), openAdmin: kafkaAdminFactory(), region: optionalString(process.env, 'AWS_REGION'), log: taskLog };
+  deps ??= {
+    store: registryStore(),
+    openAdmin: kafkaAdminFactory(),
+    region: optionalString(process.env, 'AWS_REGION'),
+    log: taskLog,
+  };
   return createTopic(input, deps);
 });

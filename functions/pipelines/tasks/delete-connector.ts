@@ -5,7 +5,11 @@
  * found", is done. A connector the registry does not know (CreateConnector died before recording
  * it) is found by the pipeline's connector name.
  */
-import { DeleteConnectorCommand, DescribeConnectorCommand, KafkaConnectClient } from '@aws-sdk/client-kafkaconnect';
+import {
+  DeleteConnectorCommand,
+  DescribeConnectorCommand,
+  KafkaConnectClient,
+} from '@aws-sdk/client-kafkaconnect';
 import { awsClientConfig } from '../../lib/aws.ts';
 import { connectorName } from '../build-connector-config.ts';
 import type { Pipeline } from '../model.ts';
@@ -41,12 +45,15 @@ async function connectorArnOf(pipeline: Pipeline, deps: DeleteConnectorDeps): Pr
   try {
     return (await findConnectorByName(deps.kafkaConnect, connectorName(pipeline.id)))?.connectorArn;
   } catch (error) {
-    throw toTaskError(error, 'look for the pipeline\'s connector');
+    throw toTaskError(error, "look for the pipeline's connector");
   }
 }
 
 /** One round: true when gone, false when its deletion is under way. */
-async function deleteRound(connectorArn: string, deps: DeleteConnectorDeps): Promise<{ gone: boolean; state: string }> {
+async function deleteRound(
+  connectorArn: string,
+  deps: DeleteConnectorDeps,
+): Promise<{ gone: boolean; state: string }> {
   let state: string | undefined;
   try {
     state = (await deps.kafkaConnect.send(new DescribeConnectorCommand({ connectorArn }))).connectorState;
@@ -66,23 +73,51 @@ async function deleteRound(connectorArn: string, deps: DeleteConnectorDeps): Pro
   }
 }
 
-export async function deleteConnector(input: DeleteConnectorInput, deps: DeleteConnectorDeps): Promise<DeleteConnectorOutput> {
+export async function deleteConnector(
+  input: DeleteConnectorInput,
+  deps: DeleteConnectorDeps,
+): Promise<DeleteConnectorOutput> {
   const pipeline = await loadPipeline(deps, input.pipelineId, CLEANUP_STATUSES);
   const since = sinceOf(input.deletion) ?? nowIso(deps);
-  return runStep(deps, pipeline.id, input.step ?? DELETE_CONNECTOR_STEP, async () => {
-    const connectorArn = await connectorArnOf(pipeline, deps);
-    const round = connectorArn === undefined ? { gone: true, state: 'NONE' } : await deleteRound(connectorArn, deps);
-    const attempt = nextAttempt(input.deletion, input.maxAttempts, round.gone, `the deletion of connector ${connectorArn}`, round.state);
-    return { gone: round.gone, connectorArn, attempt, since };
-  }, {
-    startedAt: since,
-    running: (r) => !r.gone,
-    detail: (r) => (r.connectorArn === undefined ? 'no connector to delete' : r.gone ? `connector ${r.connectorArn} deleted` : `deleting connector ${r.connectorArn} (check ${r.attempt})`),
-  });
+  return runStep(
+    deps,
+    pipeline.id,
+    input.step ?? DELETE_CONNECTOR_STEP,
+    async () => {
+      const connectorArn = await connectorArnOf(pipeline, deps);
+      const round =
+        connectorArn === undefined ? { gone: true, state: 'NONE' } : await deleteRound(connectorArn, deps);
+      const attempt = nextAttempt(
+        input.deletion,
+        input.maxAttempts,
+        round.gone,
+        `the deletion of connector ${connectorArn}`,
+        round.state,
+      );
+      return { gone: round.gone, connectorArn, attempt, since };
+    },
+    {
+      startedAt: since,
+      running: (r) => !r.gone,
+      detail: (r) =>
+        r.connectorArn === undefined
+          ? 'no connector to delete'
+          : r.gone
+            ? `connector ${r.connectorArn} deleted`
+            : `deleting connector ${r.connectorArn} (check ${r.attempt})`,
+    },
+  );
 }
 
 let deps: DeleteConnectorDeps | undefined;
-export const handler = taskHandler<DeleteConnectorInput, DeleteConnectorOutput>(DELETE_CONNECTOR_STEP, (input) => {
-  deps ??= { store: registryStore(), kafkaConnect: new KafkaConnectClient(awsClientConfig()), log: taskLog };
-  return deleteConnector(input, deps);
-});
+export const handler = taskHandler<DeleteConnectorInput, DeleteConnectorOutput>(
+  DELETE_CONNECTOR_STEP,
+  (input) => {
+    deps ??= {
+      store: registryStore(),
+      kafkaConnect: new KafkaConnectClient(awsClientConfig()),
+      log: taskLog,
+    };
+    return deleteConnector(input, deps);
+  },
+);

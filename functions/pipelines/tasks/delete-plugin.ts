@@ -21,30 +21,43 @@ export interface DeletePluginDeps extends TaskDeps {
 async function ownPluginArn(pipeline: Pipeline, deps: DeletePluginDeps): Promise<string | undefined> {
   const { resources } = pipeline;
   if (resources.pluginArn) return resources.pluginCreated === true ? resources.pluginArn : undefined;
-  if (!stepStarted(pipeline, 'CreatePlugin') || pipeline.sink.connector?.pluginLocation === undefined) return undefined;
+  if (!stepStarted(pipeline, 'CreatePlugin') || pipeline.sink.connector?.pluginLocation === undefined)
+    return undefined;
   try {
     return (await findPluginByName(deps.kafkaConnect, pluginName(pipeline.id)))?.customPluginArn;
   } catch (error) {
-    throw toTaskError(error, 'look for the pipeline\'s custom plugin');
+    throw toTaskError(error, "look for the pipeline's custom plugin");
   }
 }
 
 export async function deletePlugin(input: CleanupInput, deps: DeletePluginDeps): Promise<CleanupOutput> {
   const pipeline = await loadPipeline(deps, input.pipelineId, CLEANUP_STATUSES);
-  return runStep(deps, pipeline.id, input.step ?? DELETE_PLUGIN_STEP, async () => {
-    const pluginArn = await ownPluginArn(pipeline, deps);
-    if (pluginArn === undefined) return { deleted: undefined, alreadyGone: false };
-    try {
-      await deps.kafkaConnect.send(new DeleteCustomPluginCommand({ customPluginArn: pluginArn }));
-      return { deleted: pluginArn, alreadyGone: false };
-    } catch (error) {
-      if (isNotFound(error)) return { deleted: pluginArn, alreadyGone: true };
-      if (isAwsError(error, 'ConflictException')) throw new TransientError(`custom plugin ${pluginArn} is still in use by a connector; will retry`, { cause: error });
-      throw toTaskError(error, `delete custom plugin ${pluginArn}`);
-    }
-  }, {
-    detail: (r) => (r.deleted === undefined ? 'no custom plugin of this pipeline to delete' : `custom plugin ${r.deleted} ${r.alreadyGone ? 'was already gone' : 'deleted'}`),
-  });
+  return runStep(
+    deps,
+    pipeline.id,
+    input.step ?? DELETE_PLUGIN_STEP,
+    async () => {
+      const pluginArn = await ownPluginArn(pipeline, deps);
+      if (pluginArn === undefined) return { deleted: undefined, alreadyGone: false };
+      try {
+        await deps.kafkaConnect.send(new DeleteCustomPluginCommand({ customPluginArn: pluginArn }));
+        return { deleted: pluginArn, alreadyGone: false };
+      } catch (error) {
+        if (isNotFound(error)) return { deleted: pluginArn, alreadyGone: true };
+        if (isAwsError(error, 'ConflictException'))
+          throw new TransientError(`custom plugin ${pluginArn} is still in use by a connector; will retry`, {
+            cause: error,
+          });
+        throw toTaskError(error, `delete custom plugin ${pluginArn}`);
+      }
+    },
+    {
+      detail: (r) =>
+        r.deleted === undefined
+          ? 'no custom plugin of this pipeline to delete'
+          : `custom plugin ${r.deleted} ${r.alreadyGone ? 'was already gone' : 'deleted'}`,
+    },
+  );
 }
 
 let deps: DeletePluginDeps | undefined;

@@ -11,7 +11,15 @@ import { splitBrokers } from '../cluster-rules.ts';
 import type { Pipeline } from '../model.ts';
 import { CLEANUP_STATUSES, type CleanupInput, type CleanupOutput } from './cleanup.ts';
 import { isNotFound, isWorkflowError, toTaskError } from './errors.ts';
-import { clusterDescription, isUnknownTopic, kafkaAdminFactory, kafkaTaskError, listedBrokers, type KafkaAdminPort, type OpenKafkaAdmin } from './kafka-admin.ts';
+import {
+  clusterDescription,
+  isUnknownTopic,
+  kafkaAdminFactory,
+  kafkaTaskError,
+  listedBrokers,
+  type KafkaAdminPort,
+  type OpenKafkaAdmin,
+} from './kafka-admin.ts';
 import { registryStore, taskHandler, taskLog } from './lambda.ts';
 import { loadPipeline, runStep, type TaskDeps } from './step.ts';
 
@@ -31,7 +39,10 @@ const BOOTSTRAP_FIELD = {
 } as const;
 
 /** The brokers to reach, or undefined when the MSK cluster no longer exists. */
-export async function brokersOf(pipeline: Pipeline, deps: Pick<DeleteTopicDeps, 'kafka'>): Promise<string[] | undefined> {
+export async function brokersOf(
+  pipeline: Pipeline,
+  deps: Pick<DeleteTopicDeps, 'kafka'>,
+): Promise<string[] | undefined> {
   const cluster = pipeline.kafka.cluster;
   if (cluster.type === 'self-hosted') return listedBrokers(pipeline);
   try {
@@ -45,31 +56,46 @@ export async function brokersOf(pipeline: Pipeline, deps: Pick<DeleteTopicDeps, 
 
 export async function deleteTopic(input: CleanupInput, deps: DeleteTopicDeps): Promise<CleanupOutput> {
   const pipeline = await loadPipeline(deps, input.pipelineId, CLEANUP_STATUSES);
-  return runStep(deps, pipeline.id, input.step ?? DELETE_TOPIC_STEP, async () => {
-    const { topic, topicCreated } = pipeline.resources;
-    if (topic === undefined || topicCreated !== true) return { deleted: undefined, alreadyGone: false };
-    const brokers = await brokersOf(pipeline, deps);
-    if (brokers === undefined || brokers.length === 0) return { deleted: topic, alreadyGone: true };
-    let admin: KafkaAdminPort | undefined;
-    try {
-      admin = await deps.openAdmin(clusterDescription(pipeline, brokers, deps.region));
-      if (!(await admin.listTopics()).includes(topic)) return { deleted: topic, alreadyGone: true };
-      await admin.deleteTopics({ topics: [topic] });
-      return { deleted: topic, alreadyGone: false };
-    } catch (error) {
-      if (isUnknownTopic(error)) return { deleted: topic, alreadyGone: true };
-      if (isWorkflowError(error)) throw error;
-      throw kafkaTaskError(error, `delete topic ${topic}`);
-    } finally {
-      await admin?.close().catch(() => undefined);
-    }
-  }, {
-    detail: (r) => (r.deleted === undefined ? 'no topic created by this pipeline to delete' : `topic ${r.deleted} ${r.alreadyGone ? 'was already gone' : 'deleted'}`),
-  });
+  return runStep(
+    deps,
+    pipeline.id,
+    input.step ?? DELETE_TOPIC_STEP,
+    async () => {
+      const { topic, topicCreated } = pipeline.resources;
+      if (topic === undefined || topicCreated !== true) return { deleted: undefined, alreadyGone: false };
+      const brokers = await brokersOf(pipeline, deps);
+      if (brokers === undefined || brokers.length === 0) return { deleted: topic, alreadyGone: true };
+      let admin: KafkaAdminPort | undefined;
+      try {
+        admin = await deps.openAdmin(clusterDescription(pipeline, brokers, deps.region));
+        if (!(await admin.listTopics()).includes(topic)) return { deleted: topic, alreadyGone: true };
+        await admin.deleteTopics({ topics: [topic] });
+        return { deleted: topic, alreadyGone: false };
+      } catch (error) {
+        if (isUnknownTopic(error)) return { deleted: topic, alreadyGone: true };
+        if (isWorkflowError(error)) throw error;
+        throw kafkaTaskError(error, `delete topic ${topic}`);
+      } finally {
+        await admin?.close().catch(() => undefined);
+      }
+    },
+    {
+      detail: (r) =>
+        r.deleted === undefined
+          ? 'no topic created by this pipeline to delete'
+          : `topic ${r.deleted} ${r.alreadyGone ? 'was already gone' : 'deleted'}`,
+    },
+  );
 }
 
 let deps: DeleteTopicDeps | undefined;
 export const handler = taskHandler<CleanupInput, CleanupOutput>(DELETE_TOPIC_STEP, (input) => {
-  deps ??= { store: registryStore(), kafka: new KafkaClient(awsClientConfig()), openAdmin: kafkaAdminFactory(), region: optionalString(process.env, 'AWS_REGION'), log: taskLog };
+  deps ??= {
+    store: registryStore(),
+    kafka: new KafkaClient(awsClientConfig()),
+    openAdmin: kafkaAdminFactory(),
+    region: optionalString(process.env, 'AWS_REGION'),
+    log: taskLog,
+  };
   return deleteTopic(input, deps);
 });

@@ -32,35 +32,62 @@ export interface DescribeConnectorOutput {
 
 const PENDING = new Set(['CREATING', 'UPDATING']);
 
-export async function describeConnector(input: DescribeConnectorInput, deps: DescribeConnectorDeps): Promise<DescribeConnectorOutput> {
+export async function describeConnector(
+  input: DescribeConnectorInput,
+  deps: DescribeConnectorDeps,
+): Promise<DescribeConnectorOutput> {
   const pipeline = await loadPipeline(deps, input.pipelineId, ['CREATING']);
   const since = sinceOf(input.connector) ?? nowIso(deps);
   const connectorArn = input.connector?.connectorArn;
-  return runStep(deps, pipeline.id, DESCRIBE_CONNECTOR_STEP, async () => {
-    let out;
-    try {
-      out = await deps.kafkaConnect.send(new DescribeConnectorCommand({ connectorArn }));
-    } catch (error) {
-      if (isNotFound(error)) throw new ResourceFailedError(`connector ${connectorArn} does not exist (deleted while the pipeline was being created?)`);
-      throw toTaskError(error, `describe connector ${connectorArn}`);
-    }
-    const state = out.connectorState ?? 'UNKNOWN';
-    if (state !== 'RUNNING' && !PENDING.has(state)) {
-      const d = out.stateDescription;
-      const why = d?.message ? `: ${[d.code, d.message].filter(Boolean).join(' ')}` : '';
-      throw new ResourceFailedError(`connector ${connectorArn} is ${state}${why}; the workers' logs are in the connector log group`);
-    }
-    const attempt = nextAttempt(input.connector, input.maxAttempts, state === 'RUNNING', `connector ${connectorArn}`, state);
-    return { connectorArn, state, attempt, since };
-  }, {
-    startedAt: since,
-    running: (r) => r.state !== 'RUNNING',
-    detail: (r) => `connector ${r.state} (check ${r.attempt})`,
-  });
+  return runStep(
+    deps,
+    pipeline.id,
+    DESCRIBE_CONNECTOR_STEP,
+    async () => {
+      let out;
+      try {
+        out = await deps.kafkaConnect.send(new DescribeConnectorCommand({ connectorArn }));
+      } catch (error) {
+        if (isNotFound(error))
+          throw new ResourceFailedError(
+            `connector ${connectorArn} does not exist (deleted while the pipeline was being created?)`,
+          );
+        throw toTaskError(error, `describe connector ${connectorArn}`);
+      }
+      const state = out.connectorState ?? 'UNKNOWN';
+      if (state !== 'RUNNING' && !PENDING.has(state)) {
+        const d = out.stateDescription;
+        const why = d?.message ? `: ${[d.code, d.message].filter(Boolean).join(' ')}` : '';
+        throw new ResourceFailedError(
+          `connector ${connectorArn} is ${state}${why}; the workers' logs are in the connector log group`,
+        );
+      }
+      const attempt = nextAttempt(
+        input.connector,
+        input.maxAttempts,
+        state === 'RUNNING',
+        `connector ${connectorArn}`,
+        state,
+      );
+      return { connectorArn, state, attempt, since };
+    },
+    {
+      startedAt: since,
+      running: (r) => r.state !== 'RUNNING',
+      detail: (r) => `connector ${r.state} (check ${r.attempt})`,
+    },
+  );
 }
 
 let deps: DescribeConnectorDeps | undefined;
-export const handler = taskHandler<DescribeConnectorInput, DescribeConnectorOutput>(DESCRIBE_CONNECTOR_STEP, (input) => {
-  deps ??= { store: registryStore(), kafkaConnect: new KafkaConnectClient(awsClientConfig()), log: taskLog };
-  return describeConnector(input, deps);
-});
+export const handler = taskHandler<DescribeConnectorInput, DescribeConnectorOutput>(
+  DESCRIBE_CONNECTOR_STEP,
+  (input) => {
+    deps ??= {
+      store: registryStore(),
+      kafkaConnect: new KafkaConnectClient(awsClientConfig()),
+      log: taskLog,
+    };
+    return describeConnector(input, deps);
+  },
+);

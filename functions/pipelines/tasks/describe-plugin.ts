@@ -33,34 +33,63 @@ export interface DescribePluginOutput {
 
 const PENDING = new Set(['CREATING', 'UPDATING']);
 
-export async function describePlugin(input: DescribePluginInput, deps: DescribePluginDeps): Promise<DescribePluginOutput> {
+export async function describePlugin(
+  input: DescribePluginInput,
+  deps: DescribePluginDeps,
+): Promise<DescribePluginOutput> {
   const pipeline = await loadPipeline(deps, input.pipelineId, ['CREATING']);
   const since = sinceOf(input.plugin) ?? nowIso(deps);
   const pluginArn = input.plugin?.pluginArn;
-  return runStep(deps, pipeline.id, DESCRIBE_PLUGIN_STEP, async () => {
-    let out;
-    try {
-      out = await deps.kafkaConnect.send(new DescribeCustomPluginCommand({ customPluginArn: pluginArn }));
-    } catch (error) {
-      if (isNotFound(error)) throw new ResourceFailedError(`custom plugin ${pluginArn} does not exist (deleted while the pipeline was being created?)`);
-      throw toTaskError(error, `describe custom plugin ${pluginArn}`);
-    }
-    const state = out.customPluginState ?? 'UNKNOWN';
-    if (state !== 'ACTIVE' && !PENDING.has(state)) {
-      const why = out.stateDescription?.message ? `: ${out.stateDescription.code ?? ''} ${out.stateDescription.message}`.replace(':  ', ': ') : '';
-      throw new ResourceFailedError(`custom plugin ${pluginArn} is ${state}${why}; check that the plugin ZIP in S3 is a valid connector archive`);
-    }
-    const attempt = nextAttempt(input.plugin, input.maxAttempts, state === 'ACTIVE', `custom plugin ${pluginArn}`, state);
-    return { pluginArn, state, revision: out.latestRevision?.revision, attempt, since };
-  }, {
-    startedAt: since,
-    running: (r) => r.state !== 'ACTIVE',
-    detail: (r) => `custom plugin ${r.state} (check ${r.attempt})`,
-  });
+  return runStep(
+    deps,
+    pipeline.id,
+    DESCRIBE_PLUGIN_STEP,
+    async () => {
+      let out;
+      try {
+        out = await deps.kafkaConnect.send(new DescribeCustomPluginCommand({ customPluginArn: pluginArn }));
+      } catch (error) {
+        if (isNotFound(error))
+          throw new ResourceFailedError(
+            `custom plugin ${pluginArn} does not exist (deleted while the pipeline was being created?)`,
+          );
+        throw toTaskError(error, `describe custom plugin ${pluginArn}`);
+      }
+      const state = out.customPluginState ?? 'UNKNOWN';
+      if (state !== 'ACTIVE' && !PENDING.has(state)) {
+        const why = out.stateDescription?.message
+          ? `: ${out.stateDescription.code ?? ''} ${out.stateDescription.message}`.replace(':  ', ': ')
+          : '';
+        throw new ResourceFailedError(
+          `custom plugin ${pluginArn} is ${state}${why}; check that the plugin ZIP in S3 is a valid connector archive`,
+        );
+      }
+      const attempt = nextAttempt(
+        input.plugin,
+        input.maxAttempts,
+        state === 'ACTIVE',
+        `custom plugin ${pluginArn}`,
+        state,
+      );
+      return { pluginArn, state, revision: out.latestRevision?.revision, attempt, since };
+    },
+    {
+      startedAt: since,
+      running: (r) => r.state !== 'ACTIVE',
+      detail: (r) => `custom plugin ${r.state} (check ${r.attempt})`,
+    },
+  );
 }
 
 let deps: DescribePluginDeps | undefined;
-export const handler = taskHandler<DescribePluginInput, DescribePluginOutput>(DESCRIBE_PLUGIN_STEP, (input) => {
-  deps ??= { store: registryStore(), kafkaConnect: new KafkaConnectClient(awsClientConfig()), log: taskLog };
-  return describePlugin(input, deps);
-});
+export const handler = taskHandler<DescribePluginInput, DescribePluginOutput>(
+  DESCRIBE_PLUGIN_STEP,
+  (input) => {
+    deps ??= {
+      store: registryStore(),
+      kafkaConnect: new KafkaConnectClient(awsClientConfig()),
+      log: taskLog,
+    };
+    return describePlugin(input, deps);
+  },
+);

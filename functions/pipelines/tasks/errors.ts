@@ -28,7 +28,9 @@ export class ClusterValidationError extends Error {
   readonly violations: string[];
 
   constructor(cluster: string, violations: string[]) {
-    super(`${cluster} does not meet ${violations.length} requirement${violations.length === 1 ? '' : 's'}:\n${violations.map((v) => `- ${v}`).join('\n')}`);
+    super(
+      `${cluster} does not meet ${violations.length} requirement${violations.length === 1 ? '' : 's'}:\n${violations.map((v) => `- ${v}`).join('\n')}`,
+    );
     this.name = 'ClusterValidationError';
     this.violations = violations;
   }
@@ -88,18 +90,42 @@ interface SdkErrorShape {
 }
 
 const TRANSIENT_NAMES = new Set([
-  'ThrottlingException', 'Throttling', 'TooManyRequestsException', 'RequestLimitExceeded', 'LimitExceededException',
-  'ServiceUnavailableException', 'ServiceUnavailable', 'ServiceException', 'InternalServerErrorException',
-  'InternalServerException', 'InternalServerError', 'InternalFailure', 'InternalError',
-  'RequestTimeout', 'RequestTimeoutException', 'TimeoutError', 'ProvisionedThroughputExceededException',
-  'ECONNRESET', 'ECONNREFUSED', 'ECONNABORTED', 'EPIPE', 'ETIMEDOUT', 'EAI_AGAIN', 'ENOTFOUND', 'NetworkingError',
+  'ThrottlingException',
+  'Throttling',
+  'TooManyRequestsException',
+  'RequestLimitExceeded',
+  'LimitExceededException',
+  'ServiceUnavailableException',
+  'ServiceUnavailable',
+  'ServiceException',
+  'InternalServerErrorException',
+  'InternalServerException',
+  'InternalServerError',
+  'InternalFailure',
+  'InternalError',
+  'RequestTimeout',
+  'RequestTimeoutException',
+  'TimeoutError',
+  'ProvisionedThroughputExceededException',
+  'ECONNRESET',
+  'ECONNREFUSED',
+  'ECONNABORTED',
+  'EPIPE',
+  'ETIMEDOUT',
+  'EAI_AGAIN',
+  'ENOTFOUND',
+  'NetworkingError',
 ]);
 
 /** Whether an AWS SDK (or transport) error may succeed when the call is made again. */
 export function isTransientAwsError(error: unknown): boolean {
   const e = (error ?? {}) as SdkErrorShape;
   if (e.$retryable) return true;
-  if ((e.name !== undefined && TRANSIENT_NAMES.has(e.name)) || (e.code !== undefined && TRANSIENT_NAMES.has(e.code))) return true;
+  if (
+    (e.name !== undefined && TRANSIENT_NAMES.has(e.name)) ||
+    (e.code !== undefined && TRANSIENT_NAMES.has(e.code))
+  )
+    return true;
   const status = e.$metadata?.httpStatusCode;
   if (status === 429 || (status !== undefined && status >= 500)) return true;
   return e.$fault === 'server';
@@ -116,14 +142,23 @@ export function isAwsError(error: unknown, ...names: string[]): boolean {
 
 /** Not found, in the spellings of the services the tasks call. */
 export function isNotFound(error: unknown): boolean {
-  return isAwsError(error, 'NotFoundException', 'ResourceNotFoundException') || (error as SdkErrorShape | null)?.$metadata?.httpStatusCode === 404;
+  return (
+    isAwsError(error, 'NotFoundException', 'ResourceNotFoundException') ||
+    (error as SdkErrorShape | null)?.$metadata?.httpStatusCode === 404
+  );
 }
 
 /** One of the workflow's own named errors (already classified). */
 export function isWorkflowError(error: unknown): error is Error {
-  return error instanceof TransientError || error instanceof ClusterValidationError || error instanceof TopicConflictError
-    || error instanceof ResourceFailedError || error instanceof WaitTimeoutError || error instanceof InvalidPipelineError
-    || error instanceof AwsRequestError;
+  return (
+    error instanceof TransientError ||
+    error instanceof ClusterValidationError ||
+    error instanceof TopicConflictError ||
+    error instanceof ResourceFailedError ||
+    error instanceof WaitTimeoutError ||
+    error instanceof InvalidPipelineError ||
+    error instanceof AwsRequestError
+  );
 }
 
 /**
@@ -135,7 +170,8 @@ export function toTaskError(error: unknown, action: string): Error {
   if (isWorkflowError(error)) return error;
   const name = awsErrorName(error);
   const message = (error as SdkErrorShape | null)?.message ?? String(error);
-  if (isTransientAwsError(error)) return new TransientError(`could not ${action} (${name}: ${message}); will retry`, { cause: error });
+  if (isTransientAwsError(error))
+    return new TransientError(`could not ${action} (${name}: ${message}); will retry`, { cause: error });
   return new AwsRequestError(`could not ${action}: ${name}: ${message}`, name, { cause: error });
 }
 
@@ -171,8 +207,12 @@ export function summarizeFailure(caught: CaughtError | undefined): FailureSummar
     }
   }
   if (message === '') message = error;
-  const violations = error === 'ClusterValidationError'
-    ? message.split('\n').filter((line) => line.startsWith('- ')).map((line) => line.slice(2))
-    : undefined;
+  const violations =
+    error === 'ClusterValidationError'
+      ? message
+          .split('\n')
+          .filter((line) => line.startsWith('- '))
+          .map((line) => line.slice(2))
+      : undefined;
   return { error, message, violations };
 }

@@ -3,34 +3,57 @@
  * clusters, CreateTopic, DeleteTopic), and how Kafka failures become workflow errors.
  */
 import type { Admin } from '@platformatic/kafka';
-import { createAdmin, createClusterConnection, KafkaConfigError, KafkaUnavailableError, type ClusterDescription } from '../../lib/kafka/index.ts';
+import {
+  createAdmin,
+  createClusterConnection,
+  KafkaConfigError,
+  KafkaUnavailableError,
+  type ClusterDescription,
+} from '../../lib/kafka/index.ts';
 import { classifyKafkaFailure, rootMessage } from '../../lib/kafka/errors.ts';
 import type { Pipeline } from '../model.ts';
 import { TransientError } from './errors.ts';
 
 /** The admin operations the tasks use (@platformatic/kafka's Admin has them all). */
-export type KafkaAdminPort = Pick<Admin, 'metadata' | 'listTopics' | 'createTopics' | 'deleteTopics' | 'describeConfigs' | 'listOffsets' | 'listConsumerGroupOffsets' | 'close'>;
+export type KafkaAdminPort = Pick<
+  Admin,
+  | 'metadata'
+  | 'listTopics'
+  | 'createTopics'
+  | 'deleteTopics'
+  | 'describeConfigs'
+  | 'listOffsets'
+  | 'listConsumerGroupOffsets'
+  | 'close'
+>;
 
 /** Opens an admin client for a cluster; the caller closes it. */
 export type OpenKafkaAdmin = (cluster: ClusterDescription) => Promise<KafkaAdminPort>;
 
 /** Production: the project's Kafka client module (TLS trust, SCRAM secret, IAM signer). */
 export function kafkaAdminFactory(options: { timeoutMs?: number; retries?: number } = {}): OpenKafkaAdmin {
-  return async (cluster) => createAdmin(createClusterConnection(cluster), {
-    clientId: 'clickstream-pipelines-workflow',
-    timeoutMs: options.timeoutMs ?? 10_000,
-    retries: options.retries ?? 2,
-  });
+  return async (cluster) =>
+    createAdmin(createClusterConnection(cluster), {
+      clientId: 'clickstream-pipelines-workflow',
+      timeoutMs: options.timeoutMs ?? 10_000,
+      retries: options.retries ?? 2,
+    });
 }
 
 /** How to reach the pipeline's cluster with `brokers` (MSK: the bootstrap string for its auth). */
-export function clusterDescription(pipeline: Pipeline, brokers: readonly string[], region: string | undefined): ClusterDescription {
+export function clusterDescription(
+  pipeline: Pipeline,
+  brokers: readonly string[],
+  region: string | undefined,
+): ClusterDescription {
   const { kafka } = pipeline;
   return {
     brokers: [...brokers],
     auth: kafka.auth,
     ...(kafka.auth !== 'none' && kafka.caPem !== undefined ? { caPem: kafka.caPem } : {}),
-    ...(kafka.auth === 'scram' && kafka.scramSecretArn !== undefined ? { scramSecretArn: kafka.scramSecretArn } : {}),
+    ...(kafka.auth === 'scram' && kafka.scramSecretArn !== undefined
+      ? { scramSecretArn: kafka.scramSecretArn }
+      : {}),
     ...(kafka.auth === 'iam' && region !== undefined ? { region } : {}),
   };
 }
@@ -39,7 +62,10 @@ export function clusterDescription(pipeline: Pipeline, brokers: readonly string[
 export function listedBrokers(pipeline: Pipeline): string[] {
   const cluster = pipeline.kafka.cluster;
   if (cluster.type !== 'self-hosted') return [];
-  return cluster.brokers.split(',').map((b) => b.trim()).filter((b) => b !== '');
+  return cluster.brokers
+    .split(',')
+    .map((b) => b.trim())
+    .filter((b) => b !== '');
 }
 
 /** Kafka's error code for "topic already exists" (CreateTopics). */
@@ -50,14 +76,20 @@ function chain(error: unknown, seen = new Set<unknown>()): unknown[] {
   if (error === null || typeof error !== 'object' || seen.has(error)) return [];
   seen.add(error);
   const e = error as { cause?: unknown; errors?: unknown };
-  const nested = Array.isArray(e.errors) ? e.errors : e.errors && typeof e.errors === 'object' ? Object.values(e.errors) : [];
+  const nested = Array.isArray(e.errors)
+    ? e.errors
+    : e.errors && typeof e.errors === 'object'
+      ? Object.values(e.errors)
+      : [];
   return [error, ...nested.flatMap((n) => chain(n, seen)), ...chain(e.cause, seen)];
 }
 
 function hasKafkaCode(error: unknown, code: number, message: RegExp): boolean {
   return chain(error).some((e) => {
     const x = e as { apiCode?: unknown; errorCode?: unknown; message?: unknown };
-    return x.apiCode === code || x.errorCode === code || (typeof x.message === 'string' && message.test(x.message));
+    return (
+      x.apiCode === code || x.errorCode === code || (typeof x.message === 'string' && message.test(x.message))
+    );
   });
 }
 
@@ -79,7 +111,13 @@ export function kafkaTaskError(error: unknown, action: string): Error {
   const reason = error instanceof KafkaUnavailableError ? error.reason : classifyKafkaFailure(error);
   const detail = rootMessage(error);
   if (reason === 'timeout' || reason === 'unreachable' || reason === 'credentials' || reason === 'closed') {
-    return new TransientError(`could not ${action}: Kafka ${reason} (${detail}); will retry`, { cause: error });
+    return new TransientError(`could not ${action}: Kafka ${reason} (${detail}); will retry`, {
+      cause: error,
+    });
   }
-  return new KafkaUnavailableError(`could not ${action}: Kafka ${reason === 'rejected' ? 'rejected the request' : `${reason} failure`} (${detail})`, reason, { cause: error });
+  return new KafkaUnavailableError(
+    `could not ${action}: Kafka ${reason === 'rejected' ? 'rejected the request' : `${reason} failure`} (${detail})`,
+    reason,
+    { cause: error },
+  );
 }

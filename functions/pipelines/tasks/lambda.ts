@@ -25,7 +25,12 @@ let store: PipelineStore | undefined;
 
 /** The registry (DynamoDB table PIPELINES_TABLE), created once per container. */
 export function registryStore(env: Record<string, string | undefined> = process.env): PipelineStore {
-  store ??= guardStore(new DynamoPipelineStore({ client: createDocumentClient(), tableName: requiredString(env, 'PIPELINES_TABLE') }));
+  store ??= guardStore(
+    new DynamoPipelineStore({
+      client: createDocumentClient(),
+      tableName: requiredString(env, 'PIPELINES_TABLE'),
+    }),
+  );
   return store;
 }
 
@@ -34,14 +39,22 @@ export function registryStore(env: Record<string, string | undefined> = process.
  * Functions) and records the invocation's duration and failure as EMF metrics with dimension
  * `task` (a fixed set of names).
  */
-export function taskHandler<I extends { pipelineId?: string }, O>(task: string, run: (input: I) => Promise<O>, metrics: MetricsPort = new PowertoolsMetrics()) {
+export function taskHandler<I extends { pipelineId?: string }, O>(
+  task: string,
+  run: (input: I) => Promise<O>,
+  metrics: MetricsPort = new PowertoolsMetrics(),
+) {
   return middy(async (event: I): Promise<O> => {
     const started = Date.now();
     try {
       return await run(event);
     } catch (error) {
       const e = error as Error;
-      logger.warn(`${task} failed`, { pipelineId: event?.pipelineId, errorName: e?.name, errorMessage: e?.message });
+      logger.warn(`${task} failed`, {
+        pipelineId: event?.pipelineId,
+        errorName: e?.name,
+        errorMessage: e?.message,
+      });
       metrics.count(MetricName.TaskFailed, 1, { task });
       throw error;
     } finally {

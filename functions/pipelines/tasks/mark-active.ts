@@ -14,11 +14,22 @@ export interface MarkStatusOutput {
 export async function markActive(input: PipelineInput, deps: TaskDeps): Promise<MarkStatusOutput> {
   const pipeline = await loadPipeline(deps, input.pipelineId);
   if (pipeline.status === 'ACTIVE') return { pipelineId: pipeline.id, status: 'ACTIVE' };
-  if (pipeline.status !== 'CREATING') throw new InvalidPipelineError(`pipeline ${pipeline.id} is ${pipeline.status}; only a CREATING pipeline becomes ACTIVE`);
-  return runStep(deps, pipeline.id, MARK_ACTIVE_STEP, async () => {
-    const updated = await deps.store.transition(pipeline.id, 'ACTIVE');
-    return { pipelineId: updated.id, status: updated.status };
-  }, { detail: () => 'pipeline ACTIVE: its apps are accepted by POST /collect' });
+  if (pipeline.status !== 'CREATING')
+    throw new InvalidPipelineError(
+      `pipeline ${pipeline.id} is ${pipeline.status}; only a CREATING pipeline becomes ACTIVE`,
+    );
+  return runStep(
+    deps,
+    pipeline.id,
+    MARK_ACTIVE_STEP,
+    async () => {
+      const updated = await deps.store.transition(pipeline.id, 'ACTIVE');
+      return { pipelineId: updated.id, status: updated.status };
+    },
+    { detail: () => 'pipeline ACTIVE: its apps are accepted by POST /collect' },
+  );
 }
 
-export const handler = taskHandler<PipelineInput, MarkStatusOutput>(MARK_ACTIVE_STEP, (input) => markActive(input, { store: registryStore(), log: taskLog }));
+export const handler = taskHandler<PipelineInput, MarkStatusOutput>(MARK_ACTIVE_STEP, (input) =>
+  markActive(input, { store: registryStore(), log: taskLog }),
+);

@@ -33,16 +33,22 @@ export interface MarkFailedOutput extends MarkStatusOutput {
   violations: string[] | undefined;
 }
 
-export function failureReason(input: MarkFailedInput, phase: 'create' | 'delete'): { reason: string; violations: string[] | undefined } {
+export function failureReason(
+  input: MarkFailedInput,
+  phase: 'create' | 'delete',
+): { reason: string; violations: string[] | undefined } {
   const failure = summarizeFailure(input.error);
   const left = Object.entries(CLEANUP_ERROR_KEYS)
     .filter(([key]) => input[key as keyof typeof CLEANUP_ERROR_KEYS] !== undefined)
-    .map(([key, what]) => `${what} (${summarizeFailure(input[key as keyof typeof CLEANUP_ERROR_KEYS]).message})`);
+    .map(
+      ([key, what]) => `${what} (${summarizeFailure(input[key as keyof typeof CLEANUP_ERROR_KEYS]).message})`,
+    );
   let reason = phase === 'create' ? failure.message : `deleting the pipeline failed: ${failure.message}`;
   if (phase === 'create') {
-    reason += left.length === 0
-      ? '\nEverything this pipeline had created was removed.'
-      : `\nRollback could not remove: ${left.join('; ')}. Remove these by hand, or delete the pipeline to try again.`;
+    reason +=
+      left.length === 0
+        ? '\nEverything this pipeline had created was removed.'
+        : `\nRollback could not remove: ${left.join('; ')}. Remove these by hand, or delete the pipeline to try again.`;
   } else if (left.length > 0) {
     reason += `\nNot removed: ${left.join('; ')}.`;
   }
@@ -53,16 +59,34 @@ export function failureReason(input: MarkFailedInput, phase: 'create' | 'delete'
 export async function markFailed(input: MarkFailedInput, deps: TaskDeps): Promise<MarkFailedOutput> {
   const pipeline = await loadPipeline(deps, input.pipelineId);
   if (pipeline.status === 'FAILED') {
-    return { pipelineId: pipeline.id, status: 'FAILED', failureReason: pipeline.failureReason ?? '', violations: pipeline.violations };
+    return {
+      pipelineId: pipeline.id,
+      status: 'FAILED',
+      failureReason: pipeline.failureReason ?? '',
+      violations: pipeline.violations,
+    };
   }
   if (pipeline.status !== 'CREATING' && pipeline.status !== 'DELETING') {
-    throw new InvalidPipelineError(`pipeline ${pipeline.id} is ${pipeline.status}; only a CREATING or DELETING pipeline can be marked FAILED`);
+    throw new InvalidPipelineError(
+      `pipeline ${pipeline.id} is ${pipeline.status}; only a CREATING or DELETING pipeline can be marked FAILED`,
+    );
   }
   const { reason, violations } = failureReason(input, pipeline.status === 'CREATING' ? 'create' : 'delete');
-  return runStep(deps, pipeline.id, MARK_FAILED_STEP, async () => {
-    const updated = await deps.store.transition(pipeline.id, 'FAILED', { failureReason: reason, ...(violations !== undefined ? { violations } : {}) });
-    return { pipelineId: updated.id, status: updated.status, failureReason: reason, violations };
-  }, { detail: () => reason.split('\n')[0] });
+  return runStep(
+    deps,
+    pipeline.id,
+    MARK_FAILED_STEP,
+    async () => {
+      const updated = await deps.store.transition(pipeline.id, 'FAILED', {
+        failureReason: reason,
+        ...(violations !== undefined ? { violations } : {}),
+      });
+      return { pipelineId: updated.id, status: updated.status, failureReason: reason, violations };
+    },
+    { detail: () => reason.split('\n')[0] },
+  );
 }
 
-export const handler = taskHandler<MarkFailedInput, MarkFailedOutput>(MARK_FAILED_STEP, (input) => markFailed(input, { store: registryStore(), log: taskLog }));
+export const handler = taskHandler<MarkFailedInput, MarkFailedOutput>(MARK_FAILED_STEP, (input) =>
+  markFailed(input, { store: registryStore(), log: taskLog }),
+);

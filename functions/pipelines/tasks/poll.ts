@@ -16,12 +16,23 @@ export interface PollState {
 export const DEFAULT_MAX_ATTEMPTS = 60;
 
 /** The counter after this poll; WaitTimeoutError when the resource is still not ready at the bound. */
-export function nextAttempt(state: PollState | undefined, maxAttempts: number | undefined, ready: boolean, what: string, lastState: string | undefined): number {
+export function nextAttempt(
+  state: PollState | undefined,
+  maxAttempts: number | undefined,
+  ready: boolean,
+  what: string,
+  lastState: string | undefined,
+): number {
   const done = state?.attempt;
   const attempt = (typeof done === 'number' && Number.isInteger(done) && done >= 0 ? done : 0) + 1;
-  const max = typeof maxAttempts === 'number' && Number.isInteger(maxAttempts) && maxAttempts > 0 ? maxAttempts : DEFAULT_MAX_ATTEMPTS;
+  const max =
+    typeof maxAttempts === 'number' && Number.isInteger(maxAttempts) && maxAttempts > 0
+      ? maxAttempts
+      : DEFAULT_MAX_ATTEMPTS;
   if (!ready && attempt >= max) {
-    throw new WaitTimeoutError(`${what} was still ${lastState ?? 'not ready'} after ${attempt} checks; see its state in the AWS console, then delete the pipeline and create it again`);
+    throw new WaitTimeoutError(
+      `${what} was still ${lastState ?? 'not ready'} after ${attempt} checks; see its state in the AWS console, then delete the pipeline and create it again`,
+    );
   }
   return attempt;
 }

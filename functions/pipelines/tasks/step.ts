@@ -24,12 +24,19 @@ export function nowIso(deps: TaskDeps): string {
 }
 
 /** The pipeline, or InvalidPipelineError (permanent) when the registry does not have it. */
-export async function loadPipeline(deps: TaskDeps, pipelineId: string, expected?: readonly PipelineStatus[]): Promise<Pipeline> {
-  if (typeof pipelineId !== 'string' || pipelineId === '') throw new InvalidPipelineError('the task input has no pipelineId');
+export async function loadPipeline(
+  deps: TaskDeps,
+  pipelineId: string,
+  expected?: readonly PipelineStatus[],
+): Promise<Pipeline> {
+  if (typeof pipelineId !== 'string' || pipelineId === '')
+    throw new InvalidPipelineError('the task input has no pipelineId');
   const pipeline = await deps.store.get(pipelineId);
   if (!pipeline) throw new InvalidPipelineError(`pipeline ${pipelineId} is not in the registry`);
   if (expected && !expected.includes(pipeline.status)) {
-    throw new InvalidPipelineError(`pipeline ${pipelineId} is ${pipeline.status}; this step runs only while it is ${expected.join(' or ')}`);
+    throw new InvalidPipelineError(
+      `pipeline ${pipelineId} is ${pipeline.status}; this step runs only while it is ${expected.join(' or ')}`,
+    );
   }
   return pipeline;
 }
@@ -60,7 +67,11 @@ export async function runStep<T>(
   pipelineId: string,
   name: string,
   work: () => Promise<T>,
-  options: { startedAt?: string; detail?: (result: T) => string | undefined; running?: (result: T) => boolean } = {},
+  options: {
+    startedAt?: string;
+    detail?: (result: T) => string | undefined;
+    running?: (result: T) => boolean;
+  } = {},
 ): Promise<T> {
   const startedAt = options.startedAt ?? nowIso(deps);
   const seq = await stepSeq(deps, pipelineId, name, options.startedAt === undefined);
@@ -71,20 +82,44 @@ export async function runStep<T>(
   try {
     result = await work();
   } catch (error) {
-    const failed: StepRecord = { name, status: 'FAILED', startedAt, endedAt: nowIso(deps), detail: errorMessage(error), seq };
+    const failed: StepRecord = {
+      name,
+      status: 'FAILED',
+      startedAt,
+      endedAt: nowIso(deps),
+      detail: errorMessage(error),
+      seq,
+    };
     try {
       await deps.store.recordStep(pipelineId, failed);
     } catch (recordError) {
-      deps.log?.warn('could not record the failed step', { pipelineId, step: name, error: errorMessage(recordError) });
+      deps.log?.warn('could not record the failed step', {
+        pipelineId,
+        step: name,
+        error: errorMessage(recordError),
+      });
     }
     throw error;
   }
   const detail = options.detail?.(result);
   if (options.running?.(result)) {
     // Still in progress (a poll): keep the entry RUNNING, with the latest detail.
-    await deps.store.recordStep(pipelineId, { name, status: 'RUNNING', startedAt, seq, ...(detail !== undefined ? { detail } : {}) });
+    await deps.store.recordStep(pipelineId, {
+      name,
+      status: 'RUNNING',
+      startedAt,
+      seq,
+      ...(detail !== undefined ? { detail } : {}),
+    });
   } else {
-    await deps.store.recordStep(pipelineId, { name, status: 'SUCCEEDED', startedAt, endedAt: nowIso(deps), seq, ...(detail !== undefined ? { detail } : {}) });
+    await deps.store.recordStep(pipelineId, {
+      name,
+      status: 'SUCCEEDED',
+      startedAt,
+      endedAt: nowIso(deps),
+      seq,
+      ...(detail !== undefined ? { detail } : {}),
+    });
   }
   return result;
 }
@@ -99,7 +134,10 @@ export function guardStore(store: PipelineStore): PipelineStore {
       return await call();
     } catch (error) {
       if (isTransientAwsError(error)) {
-        throw new TransientError(`could not ${what} in the pipeline registry (${(error as Error).name}); will retry`, { cause: error });
+        throw new TransientError(
+          `could not ${what} in the pipeline registry (${(error as Error).name}); will retry`,
+          { cause: error },
+        );
       }
       throw error;
     }

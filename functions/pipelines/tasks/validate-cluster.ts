@@ -73,36 +73,58 @@ async function mskOutcome(pipeline: Pipeline, clusterArn: string, deps: Validate
   const subnetVpcs: Record<string, string | undefined> = {};
   const provisioned = cluster?.Provisioned;
   if (cluster && provisioned && cluster.State === 'ACTIVE') {
-    bootstrap = await aws(`get the bootstrap brokers of ${clusterArn}`, () => deps.kafka.send(new GetBootstrapBrokersCommand({ ClusterArn: clusterArn })));
+    bootstrap = await aws(`get the bootstrap brokers of ${clusterArn}`, () =>
+      deps.kafka.send(new GetBootstrapBrokersCommand({ ClusterArn: clusterArn })),
+    );
   }
   const software = provisioned?.CurrentBrokerSoftwareInfo;
   if (software?.ConfigurationArn !== undefined && software.ConfigurationRevision !== undefined) {
-    const revision = await aws(`read the configuration of ${clusterArn}`, () => deps.kafka.send(new DescribeConfigurationRevisionCommand({
-      Arn: software.ConfigurationArn,
-      Revision: software.ConfigurationRevision,
-    })));
-    serverProperties = parseServerProperties(Buffer.from(revision.ServerProperties ?? new Uint8Array()).toString('utf8'));
+    const revision = await aws(`read the configuration of ${clusterArn}`, () =>
+      deps.kafka.send(
+        new DescribeConfigurationRevisionCommand({
+          Arn: software.ConfigurationArn,
+          Revision: software.ConfigurationRevision,
+        }),
+      ),
+    );
+    serverProperties = parseServerProperties(
+      Buffer.from(revision.ServerProperties ?? new Uint8Array()).toString('utf8'),
+    );
   }
-  const foreign = (cluster ? mskClientSubnets(cluster) : []).filter((s) => !deps.network.subnetIds.includes(s));
+  const foreign = (cluster ? mskClientSubnets(cluster) : []).filter(
+    (s) => !deps.network.subnetIds.includes(s),
+  );
   if (foreign.length > 0) {
-    const described = await aws('look up the VPC of the cluster\'s subnets', () => deps.ec2.send(new DescribeSubnetsCommand({ SubnetIds: foreign })));
+    const described = await aws("look up the VPC of the cluster's subnets", () =>
+      deps.ec2.send(new DescribeSubnetsCommand({ SubnetIds: foreign })),
+    );
     for (const subnet of described.Subnets ?? []) {
       if (subnet.SubnetId !== undefined) subnetVpcs[subnet.SubnetId] = subnet.VpcId;
     }
   }
-  return evaluateMskRules(pipeline, { clusterArn, cluster, bootstrap, serverProperties, subnetVpcs }, deps.network);
+  return evaluateMskRules(
+    pipeline,
+    { clusterArn, cluster, bootstrap, serverProperties, subnetVpcs },
+    deps.network,
+  );
 }
 
 function unreachableText(error: unknown): string {
   const reason = error instanceof KafkaUnavailableError ? error.reason : classifyKafkaFailure(error);
   const detail = rootMessage(error);
   switch (reason) {
-    case 'tls': return `TLS handshake failed: ${detail}`;
-    case 'authentication': return `the brokers refused the credentials: ${detail}`;
-    case 'credentials': return `the credentials could not be obtained: ${detail}`;
-    case 'rejected': return `the brokers rejected the request: ${detail}`;
-    case 'timeout': return `no answer in time: ${detail}`;
-    default: return detail;
+    case 'tls':
+      return `TLS handshake failed: ${detail}`;
+    case 'authentication':
+      return `the brokers refused the credentials: ${detail}`;
+    case 'credentials':
+      return `the credentials could not be obtained: ${detail}`;
+    case 'rejected':
+      return `the brokers rejected the request: ${detail}`;
+    case 'timeout':
+      return `no answer in time: ${detail}`;
+    default:
+      return detail;
   }
 }
 
@@ -127,17 +149,27 @@ async function selfHostedOutcome(pipeline: Pipeline, deps: ValidateClusterDeps) 
       if (first !== undefined) {
         try {
           const [described] = await admin.describeConfigs({
-            resources: [{ resourceType: 4 /* BROKER */, resourceName: String(first), configurationKeys: ['auto.create.topics.enable', 'default.replication.factor'] }],
+            resources: [
+              {
+                resourceType: 4 /* BROKER */,
+                resourceName: String(first),
+                configurationKeys: ['auto.create.topics.enable', 'default.replication.factor'],
+              },
+            ],
           });
           for (const entry of described?.configs ?? []) {
             const value = entry.value ?? undefined;
             if (value === undefined) continue;
             if (entry.name === 'auto.create.topics.enable') facts.autoCreateTopicsEnable = value === 'true';
-            if (entry.name === 'default.replication.factor' && /^\d+$/.test(value)) facts.defaultReplicationFactor = Number(value);
+            if (entry.name === 'default.replication.factor' && /^\d+$/.test(value))
+              facts.defaultReplicationFactor = Number(value);
           }
         } catch (error) {
           // Brokers may deny DescribeConfigs (ACLs); the settings then stay unknown, not a violation.
-          deps.log?.warn('could not read the broker settings', { pipelineId: pipeline.id, error: rootMessage(error) });
+          deps.log?.warn('could not read the broker settings', {
+            pipelineId: pipeline.id,
+            error: rootMessage(error),
+          });
         }
       }
     } catch (error) {
@@ -152,36 +184,60 @@ async function selfHostedOutcome(pipeline: Pipeline, deps: ValidateClusterDeps) 
 }
 
 /** The task core: every rule evaluated, all violations reported at once. */
-export async function validateCluster(input: ValidateClusterInput, deps: ValidateClusterDeps): Promise<ValidateClusterOutput> {
+export async function validateCluster(
+  input: ValidateClusterInput,
+  deps: ValidateClusterDeps,
+): Promise<ValidateClusterOutput> {
   const pipeline = await loadPipeline(deps, input.pipelineId, ['CREATING']);
-  return runStep(deps, pipeline.id, VALIDATE_CLUSTER_STEP, async () => {
-    const target = pipeline.kafka.cluster;
-    const outcome = target.type === 'msk' ? await mskOutcome(pipeline, target.clusterArn, deps) : await selfHostedOutcome(pipeline, deps);
-    const violations = [...outcome.violations, ...deliveryViolations(pipeline, deps.dataBucket)];
-    if (violations.length > 0 || outcome.cluster === undefined) {
-      const name = target.type === 'msk' ? `MSK cluster ${target.clusterArn}` : `self-hosted Kafka cluster ${target.brokers}`;
-      throw new ClusterValidationError(name, violations.length > 0 ? violations : ['the cluster could not be described']);
-    }
-    // Stored for ingest: the app routes carry it, so each pipeline's events go to its own cluster
-    // (MSK: the bootstrap brokers GetBootstrapBrokers gave for the pipeline's auth).
-    await deps.store.setResources(pipeline.id, { cluster: clusterDescription(pipeline, outcome.cluster.bootstrapBrokers, deps.region) });
-    return outcome.cluster;
-  }, {
-    detail: (c) => `${c.kind} cluster with ${c.brokerCount} brokers, auth ${c.auth} via ${c.bootstrapBrokers[0]}${c.bootstrapBrokers.length > 1 ? ` (+${c.bootstrapBrokers.length - 1})` : ''}; topic created explicitly, replication factor ${c.replicationFactor}`,
-  });
+  return runStep(
+    deps,
+    pipeline.id,
+    VALIDATE_CLUSTER_STEP,
+    async () => {
+      const target = pipeline.kafka.cluster;
+      const outcome =
+        target.type === 'msk'
+          ? await mskOutcome(pipeline, target.clusterArn, deps)
+          : await selfHostedOutcome(pipeline, deps);
+      const violations = [...outcome.violations, ...deliveryViolations(pipeline, deps.dataBucket)];
+      if (violations.length > 0 || outcome.cluster === undefined) {
+        const name =
+          target.type === 'msk'
+            ? `MSK cluster ${target.clusterArn}`
+            : `self-hosted Kafka cluster ${target.brokers}`;
+        throw new ClusterValidationError(
+          name,
+          violations.length > 0 ? violations : ['the cluster could not be described'],
+        );
+      }
+      // Stored for ingest: the app routes carry it, so each pipeline's events go to its own cluster
+      // (MSK: the bootstrap brokers GetBootstrapBrokers gave for the pipeline's auth).
+      await deps.store.setResources(pipeline.id, {
+        cluster: clusterDescription(pipeline, outcome.cluster.bootstrapBrokers, deps.region),
+      });
+      return outcome.cluster;
+    },
+    {
+      detail: (c) =>
+        `${c.kind} cluster with ${c.brokerCount} brokers, auth ${c.auth} via ${c.bootstrapBrokers[0]}${c.bootstrapBrokers.length > 1 ? ` (+${c.bootstrapBrokers.length - 1})` : ''}; topic created explicitly, replication factor ${c.replicationFactor}`,
+    },
+  );
 }
 
 let deps: ValidateClusterDeps | undefined;
-export const handler = taskHandler<ValidateClusterInput, ValidateClusterOutput>(VALIDATE_CLUSTER_STEP, (input) => {
-  deps ??= {
-    store: registryStore(),
-    kafka: new KafkaClient(awsClientConfig()),
-    ec2: new EC2Client(awsClientConfig()),
-    openAdmin: kafkaAdminFactory(),
-    network: readStackNetwork(process.env),
-    region: readRegion(process.env),
-    dataBucket: requiredString(process.env, 'DATA_BUCKET'),
-    log: taskLog,
-  };
-  return validateCluster(input, deps);
-});
+export const handler = taskHandler<ValidateClusterInput, ValidateClusterOutput>(
+  VALIDATE_CLUSTER_STEP,
+  (input) => {
+    deps ??= {
+      store: registryStore(),
+      kafka: new KafkaClient(awsClientConfig()),
+      ec2: new EC2Client(awsClientConfig()),
+      openAdmin: kafkaAdminFactory(),
+      network: readStackNetwork(process.env),
+      region: readRegion(process.env),
+      dataBucket: requiredString(process.env, 'DATA_BUCKET'),
+      log: taskLog,
+    };
+    return validateCluster(input, deps);
+  },
+);

@@ -57,8 +57,23 @@ const validations = require('dynalite/validations') as ValidationsModule;
 
 /** Operations dynalite implements (its own list). */
 export const DYNALITE_OPERATIONS = [
-  'BatchGetItem', 'BatchWriteItem', 'CreateTable', 'DeleteItem', 'DeleteTable', 'DescribeTable', 'DescribeTimeToLive', 'GetItem',
-  'ListTables', 'PutItem', 'Query', 'Scan', 'TagResource', 'UntagResource', 'ListTagsOfResource', 'UpdateItem', 'UpdateTable',
+  'BatchGetItem',
+  'BatchWriteItem',
+  'CreateTable',
+  'DeleteItem',
+  'DeleteTable',
+  'DescribeTable',
+  'DescribeTimeToLive',
+  'GetItem',
+  'ListTables',
+  'PutItem',
+  'Query',
+  'Scan',
+  'TagResource',
+  'UntagResource',
+  'ListTagsOfResource',
+  'UpdateItem',
+  'UpdateTable',
 ] as const;
 
 const actions = new Map<string, { action: Action; validation: { types: unknown; custom?: unknown } }>();
@@ -70,7 +85,12 @@ for (const operation of DYNALITE_OPERATIONS) {
   });
 }
 
-export function createStore(options: { path?: string; createTableMs: number; deleteTableMs: number; updateTableMs: number }): Store {
+export function createStore(options: {
+  path?: string;
+  createTableMs: number;
+  deleteTableMs: number;
+  updateTableMs: number;
+}): Store {
   return db.create({ ...options });
 }
 
@@ -93,7 +113,9 @@ export function run(store: Store, operation: string, data: Data): Promise<Data> 
 }
 
 export function getTable(store: Store, name: string): Promise<Table> {
-  return new Promise((resolve, reject) => store.getTable(name, false, (error, table) => (error || !table ? reject(error) : resolve(table))));
+  return new Promise((resolve, reject) =>
+    store.getTable(name, false, (error, table) => (error || !table ? reject(error) : resolve(table))),
+  );
 }
 
 export function getItem(store: Store, tableName: string, key: string): Promise<Item | undefined> {
@@ -105,11 +127,16 @@ export function getItem(store: Store, tableName: string, key: string): Promise<I
   });
 }
 
-export const validateKey = (key: unknown, table: Table): DynaliteError | null | undefined => db.validateKey(key, table);
-export const validateItem = (item: unknown, table: Table): DynaliteError | null | undefined => db.validateItem(item, table);
+export const validateKey = (key: unknown, table: Table): DynaliteError | null | undefined =>
+  db.validateKey(key, table);
+export const validateItem = (item: unknown, table: Table): DynaliteError | null | undefined =>
+  db.validateItem(item, table);
 export const createKey = (item: unknown, table: Table): string => db.createKey(item, table);
-export const checkConditional = (data: Data, existing: Item | undefined): DynaliteError | null | undefined => db.checkConditional(data, existing);
+export const checkConditional = (data: Data, existing: Item | undefined): DynaliteError | null | undefined =>
+  db.checkConditional(data, existing);
 
 export function closeStore(store: Store): Promise<void> {
-  return new Promise((resolve, reject) => store.lifecycleManager.gracefulClose((error) => (error ? reject(error) : resolve())));
+  return new Promise((resolve, reject) =>
+    store.lifecycleManager.gracefulClose((error) => (error ? reject(error) : resolve())),
+  );
 }

@@ -16,8 +16,21 @@ import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import type { AwsRequest, AwsResponse, ServiceModule } from '../server.ts';
 import {
-  checkConditional, closeStore, createKey, createStore, DYNALITE_OPERATIONS, getItem, getTable, run, validate, validateItem, validateKey,
-  type Data, type DynaliteError, type Item, type Store,
+  checkConditional,
+  closeStore,
+  createKey,
+  createStore,
+  DYNALITE_OPERATIONS,
+  getItem,
+  getTable,
+  run,
+  validate,
+  validateItem,
+  validateKey,
+  type Data,
+  type DynaliteError,
+  type Item,
+  type Store,
 } from './dynalite.ts';
 
 export interface DynamoDbOptions {
@@ -45,13 +58,17 @@ class DynamoError extends Error {
   }
 }
 
-const validation = (message: string): DynamoError => new DynamoError(400, 'com.amazon.coral.validate#ValidationException', message);
+const validation = (message: string): DynamoError =>
+  new DynamoError(400, 'com.amazon.coral.validate#ValidationException', message);
 
 function respond(status: number, body: unknown): AwsResponse {
   const text = JSON.stringify(body);
   return {
     status,
-    headers: { 'content-type': 'application/x-amz-json-1.0', 'x-amz-crc32': String(crc32(Buffer.from(text))) },
+    headers: {
+      'content-type': 'application/x-amz-json-1.0',
+      'x-amz-crc32': String(crc32(Buffer.from(text))),
+    },
     body: text,
   };
 }
@@ -73,7 +90,8 @@ function crc32(bytes: Buffer): number {
   return (crc ^ 0xffffffff) >>> 0;
 }
 
-const isObject = (value: unknown): value is Data => value !== null && typeof value === 'object' && !Array.isArray(value);
+const isObject = (value: unknown): value is Data =>
+  value !== null && typeof value === 'object' && !Array.isArray(value);
 
 interface PlannedWrite {
   kind: 'ConditionCheck' | 'Put' | 'Delete' | 'Update';
@@ -99,12 +117,20 @@ export class DynamoDbService implements ServiceModule {
       path = join(options.dataDir, 'dynamodb');
       mkdirSync(path, { recursive: true });
     }
-    this.store = createStore({ ...(path ? { path } : {}), createTableMs, deleteTableMs: createTableMs, updateTableMs: createTableMs });
+    this.store = createStore({
+      ...(path ? { path } : {}),
+      createTableMs,
+      deleteTableMs: createTableMs,
+      updateTableMs: createTableMs,
+    });
   }
 
   async handle(request: AwsRequest): Promise<AwsResponse> {
     const target = request.headers['x-amz-target'];
-    const operation = typeof target === 'string' && target.startsWith(TARGET_PREFIX) ? target.slice(TARGET_PREFIX.length) : undefined;
+    const operation =
+      typeof target === 'string' && target.startsWith(TARGET_PREFIX)
+        ? target.slice(TARGET_PREFIX.length)
+        : undefined;
     if (request.method !== 'POST' || operation === undefined) {
       return respond(400, { __type: 'com.amazon.coral.service#UnknownOperationException' });
     }
@@ -132,7 +158,13 @@ export class DynamoDbService implements ServiceModule {
     if (operation === 'TransactWriteItems') return this.serialised(() => this.transactWrite(data));
     if (operation === 'TransactGetItems') return this.transactGet(data);
     if (!(DYNALITE_OPERATIONS as readonly string[]).includes(operation)) {
-      return Promise.reject(new DynamoError(400, 'com.amazon.coral.service#UnknownOperationException', `The local DynamoDB does not provide ${operation}`));
+      return Promise.reject(
+        new DynamoError(
+          400,
+          'com.amazon.coral.service#UnknownOperationException',
+          `The local DynamoDB does not provide ${operation}`,
+        ),
+      );
     }
     const validated = validate(this.store, operation, data);
     if (WRITES.has(operation)) return this.serialised(() => run(this.store, operation, validated));
@@ -149,16 +181,27 @@ export class DynamoDbService implements ServiceModule {
     const token = data.ClientRequestToken;
     if (token === undefined) return false;
     if (typeof token !== 'string' || token.length < 1 || token.length > 36) {
-      throw validation(`1 validation error detected: Value '${String(token)}' at 'clientRequestToken' failed to satisfy constraint: Member must have length less than or equal to 36`);
+      throw validation(
+        `1 validation error detected: Value '${String(token)}' at 'clientRequestToken' failed to satisfy constraint: Member must have length less than or equal to 36`,
+      );
     }
     const now = Date.now();
     for (const [t, entry] of this.tokens) if (now - entry.at > TOKEN_TTL_MS) this.tokens.delete(t);
-    const { ClientRequestToken: _token, ReturnConsumedCapacity: _c, ReturnItemCollectionMetrics: _m, ...rest } = data;
+    const {
+      ClientRequestToken: _token,
+      ReturnConsumedCapacity: _c,
+      ReturnItemCollectionMetrics: _m,
+      ...rest
+    } = data;
     const hash = createHash('sha256').update(JSON.stringify(rest)).digest('hex');
     const seen = this.tokens.get(token);
     if (seen) {
       if (seen.hash !== hash) {
-        throw new DynamoError(400, 'IdempotentParameterMismatchException', 'Request with the same client request token but different parameters was received');
+        throw new DynamoError(
+          400,
+          'IdempotentParameterMismatchException',
+          'Request with the same client request token but different parameters was received',
+        );
       }
       return true;
     }
@@ -169,15 +212,20 @@ export class DynamoDbService implements ServiceModule {
   private async plan(data: Data): Promise<PlannedWrite[]> {
     const items = data.TransactItems;
     if (!Array.isArray(items) || items.length < 1 || items.length > MAX_TRANSACT_ITEMS) {
-      const rule = Array.isArray(items) && items.length > MAX_TRANSACT_ITEMS
-        ? `Member must have length less than or equal to ${MAX_TRANSACT_ITEMS}`
-        : 'Member must have length greater than or equal to 1';
-      throw validation(`1 validation error detected: Value '${JSON.stringify(items ?? null)}' at 'transactItems' failed to satisfy constraint: ${rule}`);
+      const rule =
+        Array.isArray(items) && items.length > MAX_TRANSACT_ITEMS
+          ? `Member must have length less than or equal to ${MAX_TRANSACT_ITEMS}`
+          : 'Member must have length greater than or equal to 1';
+      throw validation(
+        `1 validation error detected: Value '${JSON.stringify(items ?? null)}' at 'transactItems' failed to satisfy constraint: ${rule}`,
+      );
     }
     const planned: PlannedWrite[] = [];
     const seen = new Set<string>();
     for (const entry of items) {
-      const kinds = isObject(entry) ? (['ConditionCheck', 'Put', 'Delete', 'Update'] as const).filter((k) => entry[k] !== undefined) : [];
+      const kinds = isObject(entry)
+        ? (['ConditionCheck', 'Put', 'Delete', 'Update'] as const).filter((k) => entry[k] !== undefined)
+        : [];
       const kind = kinds[0];
       if (kinds.length !== 1 || kind === undefined || !isObject(entry) || !isObject(entry[kind])) {
         throw validation('TransactItems can only contain one of Check, Put, Update or Delete');
@@ -186,17 +234,21 @@ export class DynamoDbService implements ServiceModule {
       const returnOldOnFailure = request.ReturnValuesOnConditionCheckFailure === 'ALL_OLD';
       delete request.ReturnValuesOnConditionCheckFailure;
       if (kind === 'ConditionCheck' && typeof request.ConditionExpression !== 'string') {
-        throw validation('1 validation error detected: Value null at \'transactItems.1.member.conditionCheck.conditionExpression\' failed to satisfy constraint: Member must not be null');
+        throw validation(
+          "1 validation error detected: Value null at 'transactItems.1.member.conditionCheck.conditionExpression' failed to satisfy constraint: Member must not be null",
+        );
       }
       const operation = kind === 'Put' ? 'PutItem' : kind === 'Update' ? 'UpdateItem' : 'DeleteItem';
       const validated = validate(this.store, operation, request);
       const tableName = String(validated.TableName);
       const table = await getTable(this.store, tableName);
-      const invalid = kind === 'Put' ? validateItem(validated.Item, table) : validateKey(validated.Key, table);
+      const invalid =
+        kind === 'Put' ? validateItem(validated.Item, table) : validateKey(validated.Key, table);
       if (invalid) throw invalid;
       const key = createKey(kind === 'Put' ? validated.Item : validated.Key, table);
       const identity = `${tableName}\u0000${key}`;
-      if (seen.has(identity)) throw validation('Transaction request cannot include multiple operations on one item');
+      if (seen.has(identity))
+        throw validation('Transaction request cannot include multiple operations on one item');
       seen.add(identity);
       planned.push({ kind, tableName, data: validated, key, returnOldOnFailure });
     }
@@ -212,7 +264,11 @@ export class DynamoDbService implements ServiceModule {
       const existing: Item | undefined = await getItem(this.store, write.tableName, write.key);
       if (checkConditional(write.data, existing)) {
         cancelled = true;
-        reasons.push({ Code: 'ConditionalCheckFailed', Message: 'The conditional request failed', ...(write.returnOldOnFailure && existing ? { Item: existing } : {}) });
+        reasons.push({
+          Code: 'ConditionalCheckFailed',
+          Message: 'The conditional request failed',
+          ...(write.returnOldOnFailure && existing ? { Item: existing } : {}),
+        });
       } else {
         reasons.push({ Code: 'None' });
       }
@@ -220,14 +276,24 @@ export class DynamoDbService implements ServiceModule {
     if (cancelled) {
       if (typeof data.ClientRequestToken === 'string') this.tokens.delete(data.ClientRequestToken);
       const codes = reasons.map((r) => String(r.Code)).join(', ');
-      throw new DynamoError(400, 'TransactionCanceledException', `Transaction cancelled, please refer cancellation reasons for specific reasons [${codes}]`, { CancellationReasons: reasons });
+      throw new DynamoError(
+        400,
+        'TransactionCanceledException',
+        `Transaction cancelled, please refer cancellation reasons for specific reasons [${codes}]`,
+        { CancellationReasons: reasons },
+      );
     }
     for (const write of planned) {
       if (write.kind === 'ConditionCheck') continue;
       const unconditional: Data = { ...write.data };
-      for (const field of ['_condition', 'ConditionExpression', 'Expected', 'ConditionalOperator']) delete unconditional[field];
+      for (const field of ['_condition', 'ConditionExpression', 'Expected', 'ConditionalOperator'])
+        delete unconditional[field];
       unconditional.ReturnValues = 'NONE';
-      await run(this.store, write.kind === 'Put' ? 'PutItem' : write.kind === 'Update' ? 'UpdateItem' : 'DeleteItem', unconditional);
+      await run(
+        this.store,
+        write.kind === 'Put' ? 'PutItem' : write.kind === 'Update' ? 'UpdateItem' : 'DeleteItem',
+        unconditional,
+      );
     }
     return {};
   }
@@ -235,7 +301,9 @@ export class DynamoDbService implements ServiceModule {
   private async transactGet(data: Data): Promise<Data> {
     const items = data.TransactItems;
     if (!Array.isArray(items) || items.length < 1 || items.length > MAX_TRANSACT_ITEMS) {
-      throw validation(`1 validation error detected: Value '${JSON.stringify(items ?? null)}' at 'transactItems' failed to satisfy constraint: Member must have length between 1 and ${MAX_TRANSACT_ITEMS}`);
+      throw validation(
+        `1 validation error detected: Value '${JSON.stringify(items ?? null)}' at 'transactItems' failed to satisfy constraint: Member must have length between 1 and ${MAX_TRANSACT_ITEMS}`,
+      );
     }
     const requests = items.map((entry) => {
       if (!isObject(entry) || !isObject(entry.Get)) throw validation('TransactItems can only contain Get');

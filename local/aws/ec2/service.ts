@@ -41,10 +41,14 @@ export class Ec2Service implements ServiceModule {
 
   async handle(request: AwsRequest): Promise<AwsResponse> {
     const params = new URLSearchParams(request.query);
-    if (request.method === 'POST') for (const [k, v] of new URLSearchParams(request.body.toString('utf8'))) params.append(k, v);
+    if (request.method === 'POST')
+      for (const [k, v] of new URLSearchParams(request.body.toString('utf8'))) params.append(k, v);
     const action = params.get('Action');
     if (action !== 'DescribeSubnets') {
-      return xmlError('UnsupportedOperation', `The local EC2 provides DescribeSubnets only, not ${action ?? '(no Action)'}`);
+      return xmlError(
+        'UnsupportedOperation',
+        `The local EC2 provides DescribeSubnets only, not ${action ?? '(no Action)'}`,
+      );
     }
     const known = this.options.subnets();
     const ids = listParam(params, 'SubnetId');
@@ -53,27 +57,32 @@ export class Ec2Service implements ServiceModule {
     }
     const vpcFilter: string[] = [];
     for (let i = 1; params.has(`Filter.${i}.Name`); i++) {
-      if (params.get(`Filter.${i}.Name`) === 'vpc-id') vpcFilter.push(...listParam(params, `Filter.${i}.Value`));
+      if (params.get(`Filter.${i}.Name`) === 'vpc-id')
+        vpcFilter.push(...listParam(params, `Filter.${i}.Value`));
     }
-    const candidates: Array<[string, { vpcId: string; index: number }]> = ids.length > 0
-      ? [...new Set(ids)].map((id) => [id, known.get(id) ?? { vpcId: '', index: 0 }])
-      : [...known.entries()];
-    const selected = candidates
-      .filter(([, s]) => vpcFilter.length === 0 || vpcFilter.includes(s.vpcId));
-    const items = selected.map(([id, s]) => [
-      '<item>',
-      `<subnetId>${escapeXml(id)}</subnetId>`,
-      '<state>available</state>',
-      `<vpcId>${escapeXml(s.vpcId)}</vpcId>`,
-      `<cidrBlock>10.0.${s.index + 1}.0/24</cidrBlock>`,
-      '<availableIpAddressCount>250</availableIpAddressCount>',
-      `<availabilityZone>${request.region}${String.fromCharCode(97 + (s.index % 6))}</availabilityZone>`,
-      '<defaultForAz>false</defaultForAz>',
-      '<mapPublicIpOnLaunch>false</mapPublicIpOnLaunch>',
-      `<ownerId>${request.accountId}</ownerId>`,
-      `<subnetArn>arn:aws:ec2:${request.region}:${request.accountId}:subnet/${escapeXml(id)}</subnetArn>`,
-      '</item>',
-    ].join('')).join('');
+    const candidates: Array<[string, { vpcId: string; index: number }]> =
+      ids.length > 0
+        ? [...new Set(ids)].map((id) => [id, known.get(id) ?? { vpcId: '', index: 0 }])
+        : [...known.entries()];
+    const selected = candidates.filter(([, s]) => vpcFilter.length === 0 || vpcFilter.includes(s.vpcId));
+    const items = selected
+      .map(([id, s]) =>
+        [
+          '<item>',
+          `<subnetId>${escapeXml(id)}</subnetId>`,
+          '<state>available</state>',
+          `<vpcId>${escapeXml(s.vpcId)}</vpcId>`,
+          `<cidrBlock>10.0.${s.index + 1}.0/24</cidrBlock>`,
+          '<availableIpAddressCount>250</availableIpAddressCount>',
+          `<availabilityZone>${request.region}${String.fromCharCode(97 + (s.index % 6))}</availabilityZone>`,
+          '<defaultForAz>false</defaultForAz>',
+          '<mapPublicIpOnLaunch>false</mapPublicIpOnLaunch>',
+          `<ownerId>${request.accountId}</ownerId>`,
+          `<subnetArn>arn:aws:ec2:${request.region}:${request.accountId}:subnet/${escapeXml(id)}</subnetArn>`,
+          '</item>',
+        ].join(''),
+      )
+      .join('');
     return {
       status: 200,
       headers: { 'content-type': 'text/xml;charset=UTF-8' },

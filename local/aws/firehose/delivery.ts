@@ -141,14 +141,20 @@ function splitDelimited(data: Buffer, delimiter: Buffer): Buffer[] {
 }
 
 /** Turns the query result into prefix key values, or explains why it cannot. */
-export function partitionValues(result: JqValue | undefined, keys: readonly string[]): Record<string, string> | string {
+export function partitionValues(
+  result: JqValue | undefined,
+  keys: readonly string[],
+): Record<string, string> | string {
   if (result === undefined) return 'The MetadataExtractionQuery produced no output';
-  if (result === null || typeof result !== 'object' || Array.isArray(result)) return 'The MetadataExtractionQuery must produce a JSON object';
+  if (result === null || typeof result !== 'object' || Array.isArray(result))
+    return 'The MetadataExtractionQuery must produce a JSON object';
   const values: Record<string, string> = {};
   for (const key of keys) {
     const value = result[key];
-    if (value === undefined || value === null) return `partitionKeys values must not be null or empty (key '${key}')`;
-    if (typeof value === 'object') return `partition key '${key}' must be a string, number or boolean, got ${Array.isArray(value) ? 'array' : 'object'}`;
+    if (value === undefined || value === null)
+      return `partitionKeys values must not be null or empty (key '${key}')`;
+    if (typeof value === 'object')
+      return `partition key '${key}' must be a string, number or boolean, got ${Array.isArray(value) ? 'array' : 'object'}`;
     const text = jqToString(value);
     if (text === '') return `partitionKeys values must not be null or empty (key '${key}')`;
     values[key] = text;
@@ -187,8 +193,16 @@ export class DeliveryBuffer {
   accept(records: readonly Buffer[]): void {
     if (this.closed) throw new Error(`delivery stream ${this.options.stream} is closed`);
     const arrival = this.options.clock.now();
-    const byPartition = new Map<string, { keys: Record<string, string> | undefined; errorType: string | undefined; data: Buffer[] }>();
-    const add = (groupKey: string, keys: Record<string, string> | undefined, errorType: string | undefined, data: Buffer): void => {
+    const byPartition = new Map<
+      string,
+      { keys: Record<string, string> | undefined; errorType: string | undefined; data: Buffer[] }
+    >();
+    const add = (
+      groupKey: string,
+      keys: Record<string, string> | undefined,
+      errorType: string | undefined,
+      data: Buffer,
+    ): void => {
       let group = byPartition.get(groupKey);
       if (!group) {
         group = { keys, errorType, data: [] };
@@ -198,8 +212,15 @@ export class DeliveryBuffer {
     };
     for (const record of records) {
       for (const processed of this.process(record, arrival)) {
-        if ('failure' in processed) add(`error:${processed.failure.errorType}`, undefined, processed.failure.errorType, processed.data);
-        else add(processed.keys ? JSON.stringify(processed.keys) : '', processed.keys, undefined, processed.data);
+        if ('failure' in processed)
+          add(`error:${processed.failure.errorType}`, undefined, processed.failure.errorType, processed.data);
+        else
+          add(
+            processed.keys ? JSON.stringify(processed.keys) : '',
+            processed.keys,
+            undefined,
+            processed.data,
+          );
       }
     }
     for (const [groupKey, group] of byPartition) {
@@ -207,12 +228,19 @@ export class DeliveryBuffer {
     }
   }
 
-  private process(record: Buffer, arrival: number): Array<{ data: Buffer; keys: Record<string, string> | undefined } | { data: Buffer; failure: RecordFailure }> {
+  private process(
+    record: Buffer,
+    arrival: number,
+  ): Array<
+    { data: Buffer; keys: Record<string, string> | undefined } | { data: Buffer; failure: RecordFailure }
+  > {
     const { destination } = this.options;
     let subRecords: Buffer[] = [record];
-    if (destination.deaggregation?.kind === 'DELIMITED') subRecords = splitDelimited(record, destination.deaggregation.delimiter);
+    if (destination.deaggregation?.kind === 'DELIMITED')
+      subRecords = splitDelimited(record, destination.deaggregation.delimiter);
     else if (destination.deaggregation?.kind === 'JSON') subRecords = splitJsonRecords(record) ?? [record];
-    const withDelimiter = (data: Buffer): Buffer => (destination.delimiter ? Buffer.concat([data, destination.delimiter]) : data);
+    const withDelimiter = (data: Buffer): Buffer =>
+      destination.delimiter ? Buffer.concat([data, destination.delimiter]) : data;
 
     return subRecords.map((data) => {
       if (!destination.query) return { data: withDelimiter(data), keys: undefined };
@@ -224,7 +252,8 @@ export class DeliveryBuffer {
         failure = values;
       } catch (error) {
         if (error instanceof SyntaxError) failure = 'Non JSON record provided';
-        else if (error instanceof JqRuntimeError) failure = `MetadataExtractionQuery failed: ${error.message}`;
+        else if (error instanceof JqRuntimeError)
+          failure = `MetadataExtractionQuery failed: ${error.message}`;
         else throw error;
       }
       const envelope = {
@@ -242,12 +271,27 @@ export class DeliveryBuffer {
     });
   }
 
-  private append(groupKey: string, keys: Record<string, string> | undefined, errorType: string | undefined, data: Buffer[], arrival: number): void {
+  private append(
+    groupKey: string,
+    keys: Record<string, string> | undefined,
+    errorType: string | undefined,
+    data: Buffer[],
+    arrival: number,
+  ): void {
     let partition = this.partitions.get(groupKey);
     const frames: Buffer[] = [];
     if (!partition) {
       const id = createHash('sha1').update(groupKey).digest('hex').slice(0, 20);
-      partition = { id, keys, errorType, records: [], bytes: 0, oldest: arrival, cancelTimer: undefined, file: join(this.options.bufferDir, `${id}.buf`) };
+      partition = {
+        id,
+        keys,
+        errorType,
+        records: [],
+        bytes: 0,
+        oldest: arrival,
+        cancelTimer: undefined,
+        file: join(this.options.bufferDir, `${id}.buf`),
+      };
       this.partitions.set(groupKey, partition);
       frames.push(frame(FRAME_META, arrival, Buffer.from(JSON.stringify({ groupKey, keys, errorType }))));
       this.scheduleFlush(groupKey, partition);
@@ -298,7 +342,8 @@ export class DeliveryBuffer {
       this.scheduleFlush(meta.groupKey, partition);
       restored += records.length;
     }
-    if (restored > 0) log.info('restored buffered records', { stream: this.options.stream, records: restored });
+    if (restored > 0)
+      log.info('restored buffered records', { stream: this.options.stream, records: restored });
   }
 
   private flushPartition(groupKey: string): void {
@@ -314,10 +359,22 @@ export class DeliveryBuffer {
         ...(partition.keys ? { partitionKeys: partition.keys } : {}),
         ...(partition.errorType ? { errorOutputType: partition.errorType } : {}),
       });
-      key = prefix + objectName(stream, version, partition.oldest, destination.extension, destination.timeZone, randomUUID());
+      key =
+        prefix +
+        objectName(
+          stream,
+          version,
+          partition.oldest,
+          destination.extension,
+          destination.timeZone,
+          randomUUID(),
+        );
     } catch (error) {
       // Cannot happen for validated streams; keep the data and say why.
-      log.error('cannot render the object key; records stay buffered', { stream, error: error instanceof PrefixError ? error.message : String(error) });
+      log.error('cannot render the object key; records stay buffered', {
+        stream,
+        error: error instanceof PrefixError ? error.message : String(error),
+      });
       return;
     }
     const content = Buffer.concat(partition.records.map((r) => r.data));
@@ -325,7 +382,11 @@ export class DeliveryBuffer {
     try {
       writeObject(s3Root, destination.bucket, key, body);
     } catch (error) {
-      log.error('writing the S3 object failed; records stay buffered and are retried', { stream, key, error: String(error) });
+      log.error('writing the S3 object failed; records stay buffered and are retried', {
+        stream,
+        key,
+        error: String(error),
+      });
       partition.cancelTimer = this.options.clock.schedule(() => this.flushPartition(groupKey), 1000);
       return;
     }
@@ -334,8 +395,18 @@ export class DeliveryBuffer {
     this.stats.objects += 1;
     if (partition.errorType) this.stats.errorRecords += partition.records.length;
     else this.stats.records += partition.records.length;
-    log.info('delivered object', { stream, bucket: destination.bucket, key, records: partition.records.length });
-    this.options.onDelivered?.({ bucket: destination.bucket, key, records: partition.records.length, bytes: body.length });
+    log.info('delivered object', {
+      stream,
+      bucket: destination.bucket,
+      key,
+      records: partition.records.length,
+    });
+    this.options.onDelivered?.({
+      bucket: destination.bucket,
+      key,
+      records: partition.records.length,
+      bytes: body.length,
+    });
   }
 
   /** Writes every buffered partition now. */

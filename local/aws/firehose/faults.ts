@@ -54,7 +54,8 @@ export class FaultInjector {
   private carry = 0;
 
   setFailureRate(rate: number, options: { errorCode?: RecordErrorCode; seed?: number } = {}): void {
-    if (!(typeof rate === 'number' && rate >= 0 && rate <= 1)) throw new RangeError(`failureRate must be a number in [0, 1], got ${String(rate)}`);
+    if (!(typeof rate === 'number' && rate >= 0 && rate <= 1))
+      throw new RangeError(`failureRate must be a number in [0, 1], got ${String(rate)}`);
     this.state.failureRate = rate;
     this.carry = 0;
     if (options.errorCode !== undefined) this.state.recordErrorCode = options.errorCode;
@@ -65,18 +66,24 @@ export class FaultInjector {
     if (setting === null || setting === 0) {
       this.state.throttle = { mode: 'off' };
     } else if (typeof setting === 'number') {
-      if (!Number.isInteger(setting) || setting < 0) throw new RangeError(`throttle must be a non-negative integer, got ${setting}`);
+      if (!Number.isInteger(setting) || setting < 0)
+        throw new RangeError(`throttle must be a non-negative integer, got ${setting}`);
       this.state.throttle = { mode: 'next', remaining: setting };
     } else {
       const k = setting.everyNth;
-      if (!Number.isInteger(k) || k < 1) throw new RangeError(`throttle.everyNth must be a positive integer, got ${String(k)}`);
+      if (!Number.isInteger(k) || k < 1)
+        throw new RangeError(`throttle.everyNth must be a positive integer, got ${String(k)}`);
       this.state.throttle = { mode: 'everyNth', everyNth: k };
     }
     if (errorCode !== undefined) this.state.throttleErrorCode = errorCode;
   }
 
   update(update: FaultUpdate): void {
-    if (update.failureRate !== undefined || update.seed !== undefined || update.recordErrorCode !== undefined) {
+    if (
+      update.failureRate !== undefined ||
+      update.seed !== undefined ||
+      update.recordErrorCode !== undefined
+    ) {
       this.setFailureRate(update.failureRate ?? this.state.failureRate, {
         ...(update.recordErrorCode !== undefined ? { errorCode: update.recordErrorCode } : {}),
         ...(update.seed !== undefined ? { seed: update.seed } : {}),
@@ -146,12 +153,15 @@ export class FaultInjector {
 
 /** Parses the body of `POST /_local/firehose/faults`; throws RangeError on bad input. */
 export function parseFaultUpdate(body: unknown): FaultUpdate {
-  if (body === null || typeof body !== 'object' || Array.isArray(body)) throw new RangeError('body must be a JSON object');
+  if (body === null || typeof body !== 'object' || Array.isArray(body))
+    throw new RangeError('body must be a JSON object');
   const input = body as Record<string, unknown>;
   const update: FaultUpdate = {};
   for (const key of Object.keys(input)) {
     if (!['failureRate', 'recordErrorCode', 'throttle', 'throttleErrorCode', 'seed'].includes(key)) {
-      throw new RangeError(`unknown field '${key}' (failureRate, recordErrorCode, throttle, throttleErrorCode, seed)`);
+      throw new RangeError(
+        `unknown field '${key}' (failureRate, recordErrorCode, throttle, throttleErrorCode, seed)`,
+      );
     }
   }
   if (input.failureRate !== undefined) {
@@ -159,7 +169,10 @@ export function parseFaultUpdate(body: unknown): FaultUpdate {
     update.failureRate = input.failureRate;
   }
   if (input.recordErrorCode !== undefined) {
-    if (input.recordErrorCode !== 'ServiceUnavailableException' && input.recordErrorCode !== 'InternalFailure') {
+    if (
+      input.recordErrorCode !== 'ServiceUnavailableException' &&
+      input.recordErrorCode !== 'InternalFailure'
+    ) {
       throw new RangeError('recordErrorCode must be ServiceUnavailableException or InternalFailure');
     }
     update.recordErrorCode = input.recordErrorCode;
@@ -167,18 +180,26 @@ export function parseFaultUpdate(body: unknown): FaultUpdate {
   if (input.throttle !== undefined) {
     const t = input.throttle;
     if (t === null || typeof t === 'number') update.throttle = t;
-    else if (typeof t === 'object' && !Array.isArray(t) && typeof (t as Record<string, unknown>).everyNth === 'number') {
+    else if (
+      typeof t === 'object' &&
+      !Array.isArray(t) &&
+      typeof (t as Record<string, unknown>).everyNth === 'number'
+    ) {
       update.throttle = { everyNth: (t as { everyNth: number }).everyNth };
     } else throw new RangeError('throttle must be a number, {"everyNth": k} or null');
   }
   if (input.throttleErrorCode !== undefined) {
-    if (input.throttleErrorCode !== 'ServiceUnavailableException' && input.throttleErrorCode !== 'LimitExceededException') {
+    if (
+      input.throttleErrorCode !== 'ServiceUnavailableException' &&
+      input.throttleErrorCode !== 'LimitExceededException'
+    ) {
       throw new RangeError('throttleErrorCode must be ServiceUnavailableException or LimitExceededException');
     }
     update.throttleErrorCode = input.throttleErrorCode;
   }
   if (input.seed !== undefined) {
-    if (typeof input.seed !== 'number' || !Number.isInteger(input.seed)) throw new RangeError('seed must be an integer');
+    if (typeof input.seed !== 'number' || !Number.isInteger(input.seed))
+      throw new RangeError('seed must be an integer');
     update.seed = input.seed;
   }
   return update;

@@ -63,7 +63,16 @@ function readString(src: string, start: number): { parts: Array<string | Node>; 
     }
     if (ch === '\\') {
       const next = src[i + 1];
-      const simple: Record<string, string> = { '"': '"', '\\': '\\', '/': '/', b: '\b', f: '\f', n: '\n', r: '\r', t: '\t' };
+      const simple: Record<string, string> = {
+        '"': '"',
+        '\\': '\\',
+        '/': '/',
+        b: '\b',
+        f: '\f',
+        n: '\n',
+        r: '\r',
+        t: '\t',
+      };
       if (next !== undefined && next in simple) {
         text += simple[next];
         i += 2;
@@ -148,7 +157,8 @@ function tokenize(src: string): Token[] {
       }
       if (rest.startsWith('"')) {
         const { parts, end } = readString(src, i + 1);
-        if (parts.some((p) => typeof p !== 'string')) throw new JqSyntaxError(`interpolation is not allowed in a field name at ${i}`);
+        if (parts.some((p) => typeof p !== 'string'))
+          throw new JqSyntaxError(`interpolation is not allowed in a field name at ${i}`);
         tokens.push({ t: 'field', v: parts.join(''), at: i });
         i = end;
         continue;
@@ -190,7 +200,25 @@ export type Node =
   | { k: 'neg'; operand: Node }
   | { k: 'call'; name: string; args: Node[] };
 
-const UNSUPPORTED_KEYWORDS = new Set(['if', 'then', 'elif', 'else', 'end', 'and', 'or', 'not', 'as', 'def', 'reduce', 'foreach', 'try', 'catch', 'label', 'import', 'include']);
+const UNSUPPORTED_KEYWORDS = new Set([
+  'if',
+  'then',
+  'elif',
+  'else',
+  'end',
+  'and',
+  'or',
+  'not',
+  'as',
+  'def',
+  'reduce',
+  'foreach',
+  'try',
+  'catch',
+  'label',
+  'import',
+  'include',
+]);
 
 class Parser {
   private pos = 0;
@@ -217,14 +245,16 @@ class Parser {
 
   private expect(v: string): void {
     const token = this.next();
-    if (token.t !== 'punct' || token.v !== v) throw new JqSyntaxError(`expected '${v}' at ${token.at}, found ${describe(token)}`);
+    if (token.t !== 'punct' || token.v !== v)
+      throw new JqSyntaxError(`expected '${v}' at ${token.at}, found ${describe(token)}`);
   }
 
   parseProgram(): Node {
     const node = this.parsePipe();
     const token = this.peek();
     if (token.t !== 'eof') {
-      if (token.t === 'punct' && token.v === ',') throw new JqSyntaxError(`',' (several outputs) is not supported at ${token.at}`);
+      if (token.t === 'punct' && token.v === ',')
+        throw new JqSyntaxError(`',' (several outputs) is not supported at ${token.at}`);
       throw new JqSyntaxError(`unexpected ${describe(token)} at ${token.at}`);
     }
     return node;
@@ -294,7 +324,12 @@ class Parser {
         const index = this.parsePipe();
         this.expect(']');
         node = { k: 'index', target: node, index };
-      } else if (token.t === 'punct' && token.v === '.' && this.tokens[this.pos + 1]?.t === 'punct' && (this.tokens[this.pos + 1] as { v: string }).v === '[') {
+      } else if (
+        token.t === 'punct' &&
+        token.v === '.' &&
+        this.tokens[this.pos + 1]?.t === 'punct' &&
+        (this.tokens[this.pos + 1] as { v: string }).v === '['
+      ) {
         this.next(); // `.foo.[0]` is the same as `.foo[0]`
       } else if (token.t === 'punct' && token.v === '?') {
         this.next();
@@ -320,7 +355,8 @@ class Parser {
         if (token.v === 'null') return { k: 'literal', value: null };
         if (token.v === 'true') return { k: 'literal', value: true };
         if (token.v === 'false') return { k: 'literal', value: false };
-        if (UNSUPPORTED_KEYWORDS.has(token.v)) throw new JqSyntaxError(`'${token.v}' is not supported at ${token.at}`);
+        if (UNSUPPORTED_KEYWORDS.has(token.v))
+          throw new JqSyntaxError(`'${token.v}' is not supported at ${token.at}`);
         const args: Node[] = [];
         if (this.isPunct('(')) {
           this.next();
@@ -372,8 +408,14 @@ class Parser {
         key = { k: 'literal', value: token.v };
         shorthand = { k: 'field', target: { k: 'identity' }, name: token.v };
       } else if (token.t === 'str') {
-        key = token.parts.every((p) => typeof p === 'string') ? { k: 'literal', value: token.parts.join('') } : { k: 'string', parts: token.parts };
-        shorthand = { k: 'field', target: { k: 'identity' }, name: token.parts.every((p) => typeof p === 'string') ? token.parts.join('') : '' };
+        key = token.parts.every((p) => typeof p === 'string')
+          ? { k: 'literal', value: token.parts.join('') }
+          : { k: 'string', parts: token.parts };
+        shorthand = {
+          k: 'field',
+          target: { k: 'identity' },
+          name: token.parts.every((p) => typeof p === 'string') ? token.parts.join('') : '',
+        };
       } else if (token.t === 'num') {
         throw new JqSyntaxError(`object keys must be names or strings, found ${token.v} at ${token.at}`);
       } else if (token.t === 'punct' && token.v === '(') {
@@ -403,14 +445,18 @@ class Parser {
 
   /** jq's ObjVal: terms (optionally negated) joined by `|`; arithmetic needs parentheses. */
   private parseObjectValue(): Node {
-    const term = this.isPunct('-') ? (this.next(), { k: 'neg' as const, operand: this.parsePostfix() }) : this.parsePostfix();
+    const term = this.isPunct('-')
+      ? (this.next(), { k: 'neg' as const, operand: this.parsePostfix() })
+      : this.parsePostfix();
     if (this.isPunct('|')) {
       this.next();
       return { k: 'pipe', left: term, right: this.parseObjectValue() };
     }
     const token = this.peek();
     if (token.t === 'punct' && ['+', '-', '*', '/', '%', '//'].includes(token.v)) {
-      throw new JqSyntaxError(`'${token.v}' in an object value needs parentheses, e.g. {k: (.a ${token.v} .b)}, at ${token.at}`);
+      throw new JqSyntaxError(
+        `'${token.v}' in an object value needs parentheses, e.g. {k: (.a ${token.v} .b)}, at ${token.at}`,
+      );
     }
     return term;
   }
@@ -434,14 +480,34 @@ function describe(token: Token): string {
 }
 
 const ARITY: Record<string, number[]> = {
-  tostring: [0], tonumber: [0], ascii_downcase: [0], ascii_upcase: [0], length: [0], floor: [0], ceil: [0], round: [0],
-  ltrimstr: [1], rtrimstr: [1], split: [1], join: [1], empty: [0],
-  strftime: [1], gmtime: [0], mktime: [0], todate: [0], todateiso8601: [0], fromdate: [0], fromdateiso8601: [0],
+  tostring: [0],
+  tonumber: [0],
+  ascii_downcase: [0],
+  ascii_upcase: [0],
+  length: [0],
+  floor: [0],
+  ceil: [0],
+  round: [0],
+  ltrimstr: [1],
+  rtrimstr: [1],
+  split: [1],
+  join: [1],
+  empty: [0],
+  strftime: [1],
+  gmtime: [0],
+  mktime: [0],
+  todate: [0],
+  todateiso8601: [0],
+  fromdate: [0],
+  fromdateiso8601: [0],
 };
 
 function checkCall(name: string, arity: number, at: number): void {
   const allowed = ARITY[name];
-  if (!allowed) throw new JqSyntaxError(`function '${name}' is not supported at ${at} (supported: ${Object.keys(ARITY).join(', ')})`);
+  if (!allowed)
+    throw new JqSyntaxError(
+      `function '${name}' is not supported at ${at} (supported: ${Object.keys(ARITY).join(', ')})`,
+    );
   if (!allowed.includes(arity)) throw new JqSyntaxError(`${name}/${arity} is not defined at ${at}`);
 }
 
@@ -500,23 +566,39 @@ function arithmetic(op: string, a: JqValue, b: JqValue): JqValue {
     if (op === '-') return a - b;
     if (op === '*') return a * b;
     if (op === '/') {
-      if (b === 0) throw new JqRuntimeError(`${shown(a)} and ${shown(b)} cannot be divided because the divisor is zero`);
+      if (b === 0)
+        throw new JqRuntimeError(`${shown(a)} and ${shown(b)} cannot be divided because the divisor is zero`);
       return a / b;
     }
     if (op === '%') {
       const divisor = Math.trunc(b);
-      if (divisor === 0) throw new JqRuntimeError(`${shown(a)} and ${shown(b)} cannot be divided because the divisor is zero`);
+      if (divisor === 0)
+        throw new JqRuntimeError(`${shown(a)} and ${shown(b)} cannot be divided because the divisor is zero`);
       return Math.trunc(a) % divisor;
     }
   }
-  const verb = { '+': 'added', '-': 'subtracted', '*': 'multiplied', '/': 'divided', '%': 'divided' }[op] ?? 'combined';
+  const verb =
+    { '+': 'added', '-': 'subtracted', '*': 'multiplied', '/': 'divided', '%': 'divided' }[op] ?? 'combined';
   throw new JqRuntimeError(`${typeName(a)} (${shown(a)}) and ${typeName(b)} (${shown(b)}) cannot be ${verb}`);
 }
 
 // --- dates (UTC, as jq's gmtime/strftime) ---
 
 const DAYS = ['Sunday', 'Monday', 'Tuesday', 'Wednesday', 'Thursday', 'Friday', 'Saturday'];
-const MONTHS = ['January', 'February', 'March', 'April', 'May', 'June', 'July', 'August', 'September', 'October', 'November', 'December'];
+const MONTHS = [
+  'January',
+  'February',
+  'March',
+  'April',
+  'May',
+  'June',
+  'July',
+  'August',
+  'September',
+  'October',
+  'November',
+  'December',
+];
 
 /** jq's broken-down time: [year, month(0-11), mday, hours, minutes, seconds, wday, yday]. */
 function gmtime(seconds: number): number[] {
@@ -524,14 +606,26 @@ function gmtime(seconds: number): number[] {
   const date = new Date(seconds * 1000);
   if (Number.isNaN(date.getTime())) throw new JqRuntimeError(`gmtime(): ${seconds} is out of range`);
   const startOfYear = Date.UTC(date.getUTCFullYear(), 0, 1);
-  const yday = Math.floor((Date.UTC(date.getUTCFullYear(), date.getUTCMonth(), date.getUTCDate()) - startOfYear) / 86_400_000);
+  const yday = Math.floor(
+    (Date.UTC(date.getUTCFullYear(), date.getUTCMonth(), date.getUTCDate()) - startOfYear) / 86_400_000,
+  );
   const wholeSeconds = date.getUTCSeconds() + (seconds - Math.floor(seconds));
-  return [date.getUTCFullYear(), date.getUTCMonth(), date.getUTCDate(), date.getUTCHours(), date.getUTCMinutes(), wholeSeconds, date.getUTCDay(), yday];
+  return [
+    date.getUTCFullYear(),
+    date.getUTCMonth(),
+    date.getUTCDate(),
+    date.getUTCHours(),
+    date.getUTCMinutes(),
+    wholeSeconds,
+    date.getUTCDay(),
+    yday,
+  ];
 }
 
 function brokenDown(value: JqValue, fn: string): number[] {
   if (typeof value === 'number') return gmtime(value);
-  if (Array.isArray(value) && value.length >= 6 && value.every((v) => typeof v === 'number')) return value as number[];
+  if (Array.isArray(value) && value.length >= 6 && value.every((v) => typeof v === 'number'))
+    return value as number[];
   throw new JqRuntimeError(`${fn} requires parsed datetime inputs`);
 }
 
@@ -543,7 +637,8 @@ function mktime(parts: number[]): number {
 const pad = (n: number, width = 2, fill = '0'): string => String(Math.trunc(n)).padStart(width, fill);
 
 export function strftime(value: JqValue, format: string): string {
-  const [year = 1970, month = 0, day = 1, hours = 0, minutes = 0, seconds = 0, wday = 0, yday = 0] = brokenDown(value, 'strftime/1');
+  const [year = 1970, month = 0, day = 1, hours = 0, minutes = 0, seconds = 0, wday = 0, yday = 0] =
+    brokenDown(value, 'strftime/1');
   let out = '';
   for (let i = 0; i < format.length; i += 1) {
     const ch = format[i];
@@ -554,32 +649,84 @@ export function strftime(value: JqValue, format: string): string {
     i += 1;
     const spec = format[i];
     switch (spec) {
-      case 'Y': out += String(year); break;
-      case 'y': out += pad(year % 100); break;
-      case 'C': out += pad(Math.floor(year / 100)); break;
-      case 'm': out += pad(month + 1); break;
-      case 'd': out += pad(day); break;
-      case 'e': out += pad(day, 2, ' '); break;
-      case 'H': out += pad(hours); break;
-      case 'I': out += pad(hours % 12 === 0 ? 12 : hours % 12); break;
-      case 'M': out += pad(minutes); break;
-      case 'S': out += pad(Math.floor(seconds)); break;
-      case 'j': out += pad(yday + 1, 3); break;
-      case 'p': out += hours < 12 ? 'AM' : 'PM'; break;
-      case 'a': out += (DAYS[wday] ?? '').slice(0, 3); break;
-      case 'A': out += DAYS[wday] ?? ''; break;
-      case 'b': case 'h': out += (MONTHS[month] ?? '').slice(0, 3); break;
-      case 'B': out += MONTHS[month] ?? ''; break;
-      case 'u': out += String(wday === 0 ? 7 : wday); break;
-      case 'w': out += String(wday); break;
-      case 's': out += String(mktime([year, month, day, hours, minutes, seconds])); break;
-      case 'Z': out += 'UTC'; break;
-      case 'z': out += '+0000'; break;
-      case 'F': out += `${year}-${pad(month + 1)}-${pad(day)}`; break;
-      case 'T': out += `${pad(hours)}:${pad(minutes)}:${pad(Math.floor(seconds))}`; break;
-      case 'D': out += `${pad(month + 1)}/${pad(day)}/${pad(year % 100)}`; break;
-      case '%': out += '%'; break;
-      default: throw new JqRuntimeError(`strftime/1: unsupported conversion '%${spec ?? ''}'`);
+      case 'Y':
+        out += String(year);
+        break;
+      case 'y':
+        out += pad(year % 100);
+        break;
+      case 'C':
+        out += pad(Math.floor(year / 100));
+        break;
+      case 'm':
+        out += pad(month + 1);
+        break;
+      case 'd':
+        out += pad(day);
+        break;
+      case 'e':
+        out += pad(day, 2, ' ');
+        break;
+      case 'H':
+        out += pad(hours);
+        break;
+      case 'I':
+        out += pad(hours % 12 === 0 ? 12 : hours % 12);
+        break;
+      case 'M':
+        out += pad(minutes);
+        break;
+      case 'S':
+        out += pad(Math.floor(seconds));
+        break;
+      case 'j':
+        out += pad(yday + 1, 3);
+        break;
+      case 'p':
+        out += hours < 12 ? 'AM' : 'PM';
+        break;
+      case 'a':
+        out += (DAYS[wday] ?? '').slice(0, 3);
+        break;
+      case 'A':
+        out += DAYS[wday] ?? '';
+        break;
+      case 'b':
+      case 'h':
+        out += (MONTHS[month] ?? '').slice(0, 3);
+        break;
+      case 'B':
+        out += MONTHS[month] ?? '';
+        break;
+      case 'u':
+        out += String(wday === 0 ? 7 : wday);
+        break;
+      case 'w':
+        out += String(wday);
+        break;
+      case 's':
+        out += String(mktime([year, month, day, hours, minutes, seconds]));
+        break;
+      case 'Z':
+        out += 'UTC';
+        break;
+      case 'z':
+        out += '+0000';
+        break;
+      case 'F':
+        out += `${year}-${pad(month + 1)}-${pad(day)}`;
+        break;
+      case 'T':
+        out += `${pad(hours)}:${pad(minutes)}:${pad(Math.floor(seconds))}`;
+        break;
+      case 'D':
+        out += `${pad(month + 1)}/${pad(day)}/${pad(year % 100)}`;
+        break;
+      case '%':
+        out += '%';
+        break;
+      default:
+        throw new JqRuntimeError(`strftime/1: unsupported conversion '%${spec ?? ''}'`);
     }
   }
   return out;
@@ -602,13 +749,16 @@ function callBuiltin(name: string, input: JqValue, args: JqValue[]): Out {
       return jqToString(input);
     case 'tonumber': {
       if (typeof input === 'number') return input;
-      if (typeof input === 'string' && input.trim() !== '' && Number.isFinite(Number(input))) return Number(input);
+      if (typeof input === 'string' && input.trim() !== '' && Number.isFinite(Number(input)))
+        return Number(input);
       throw new JqRuntimeError(`Cannot parse ${shown(input)} as a number`);
     }
     case 'ascii_downcase':
     case 'ascii_upcase': {
       if (typeof input !== 'string') throw new JqRuntimeError(`${name} input must be a string`);
-      return name === 'ascii_downcase' ? input.replace(/[A-Z]/g, (c) => c.toLowerCase()) : input.replace(/[a-z]/g, (c) => c.toUpperCase());
+      return name === 'ascii_downcase'
+        ? input.replace(/[A-Z]/g, (c) => c.toLowerCase())
+        : input.replace(/[a-z]/g, (c) => c.toUpperCase());
     }
     case 'length':
       if (input === null) return 0;
@@ -620,14 +770,20 @@ function callBuiltin(name: string, input: JqValue, args: JqValue[]): Out {
     case 'floor':
     case 'ceil':
     case 'round':
-      if (typeof input !== 'number') throw new JqRuntimeError(`${typeName(input)} (${shown(input)}) number required`);
+      if (typeof input !== 'number')
+        throw new JqRuntimeError(`${typeName(input)} (${shown(input)}) number required`);
       return name === 'floor' ? Math.floor(input) : name === 'ceil' ? Math.ceil(input) : Math.round(input);
     case 'ltrimstr':
-      return typeof input === 'string' && typeof arg === 'string' && input.startsWith(arg) ? input.slice(arg.length) : input;
+      return typeof input === 'string' && typeof arg === 'string' && input.startsWith(arg)
+        ? input.slice(arg.length)
+        : input;
     case 'rtrimstr':
-      return typeof input === 'string' && typeof arg === 'string' && arg !== '' && input.endsWith(arg) ? input.slice(0, input.length - arg.length) : input;
+      return typeof input === 'string' && typeof arg === 'string' && arg !== '' && input.endsWith(arg)
+        ? input.slice(0, input.length - arg.length)
+        : input;
     case 'split':
-      if (typeof input !== 'string' || typeof arg !== 'string') throw new JqRuntimeError('split input and separator must be strings');
+      if (typeof input !== 'string' || typeof arg !== 'string')
+        throw new JqRuntimeError('split input and separator must be strings');
       return input === '' ? [] : input.split(arg);
     case 'join': {
       if (!Array.isArray(input)) throw new JqRuntimeError(`Cannot iterate over ${typeName(input)}`);
@@ -635,7 +791,8 @@ function callBuiltin(name: string, input: JqValue, args: JqValue[]): Out {
       return input
         .map((item) => {
           if (item === null) return '';
-          if (typeof item === 'string' || typeof item === 'number' || typeof item === 'boolean') return String(item);
+          if (typeof item === 'string' || typeof item === 'number' || typeof item === 'boolean')
+            return String(item);
           throw new JqRuntimeError(`Cannot join with ${typeName(item)}`);
         })
         .join(arg);
@@ -700,7 +857,8 @@ function evaluateNode(node: Node, input: JqValue): Out {
       for (const entry of node.entries) {
         const key = evaluateNode(entry.key, input);
         if (key === EMPTY) return EMPTY;
-        if (typeof key !== 'string') throw new JqRuntimeError(`Object keys must be strings, not ${typeName(key)}`);
+        if (typeof key !== 'string')
+          throw new JqRuntimeError(`Object keys must be strings, not ${typeName(key)}`);
         const value = evaluateNode(entry.value, input);
         if (value === EMPTY) return EMPTY;
         result[key] = value;
@@ -734,7 +892,8 @@ function evaluateNode(node: Node, input: JqValue): Out {
     case 'neg': {
       const value = evaluateNode(node.operand, input);
       if (value === EMPTY) return EMPTY;
-      if (typeof value !== 'number') throw new JqRuntimeError(`${typeName(value)} (${shown(value)}) cannot be negated`);
+      if (typeof value !== 'number')
+        throw new JqRuntimeError(`${typeName(value)} (${shown(value)}) cannot be negated`);
       return -value;
     }
     case 'call': {
@@ -761,7 +920,10 @@ export interface CompiledJq {
 export function compileJq(source: string): CompiledJq {
   const ast = parseJq(source);
   let literalKeys: string[] | undefined;
-  if (ast.k === 'object' && ast.entries.every((e) => e.key.k === 'literal' && typeof e.key.value === 'string')) {
+  if (
+    ast.k === 'object' &&
+    ast.entries.every((e) => e.key.k === 'literal' && typeof e.key.value === 'string')
+  ) {
     literalKeys = ast.entries.map((e) => (e.key as { value: string }).value);
   }
   return {

@@ -56,7 +56,8 @@ export function parseTimePattern(pattern: string): TimeToken[] {
     if (/[A-Za-z]/.test(ch)) {
       let width = 1;
       while (pattern[i + width] === ch) width += 1;
-      if (!SUPPORTED_LETTERS.has(ch)) throw new PrefixError(`unsupported timestamp pattern letter '${ch}' in '${pattern}'`);
+      if (!SUPPORTED_LETTERS.has(ch))
+        throw new PrefixError(`unsupported timestamp pattern letter '${ch}' in '${pattern}'`);
       tokens.push({ kind: 'field', letter: ch, width });
       i += width;
       continue;
@@ -100,7 +101,9 @@ export function parsePrefix(prefix: string): PrefixPart[] {
         break;
       case 'firehose':
         if (value !== 'random-string' && value !== 'error-output-type') {
-          throw new PrefixError(`unknown firehose namespace value '${value}' (random-string or error-output-type)`);
+          throw new PrefixError(
+            `unknown firehose namespace value '${value}' (random-string or error-output-type)`,
+          );
         }
         parts.push({ kind: 'firehose', value });
         break;
@@ -127,7 +130,12 @@ export function effectivePrefix(prefix: string | undefined): PrefixPart[] {
 export function effectiveErrorPrefix(prefix: string | undefined): PrefixPart[] {
   const parts = prefix ? parsePrefix(prefix) : [];
   if (hasExpressions(parts)) return parts;
-  return [...parts, { kind: 'firehose', value: 'error-output-type' }, { kind: 'text', text: '/' }, ...DEFAULT_TIME_PARTS];
+  return [
+    ...parts,
+    { kind: 'firehose', value: 'error-output-type' },
+    { kind: 'text', text: '/' },
+    ...DEFAULT_TIME_PARTS,
+  ];
 }
 
 export interface TimeFields {
@@ -159,7 +167,14 @@ export function timeFields(epochMs: number, timeZone = 'UTC'): TimeFields {
     second = d.getUTCSeconds();
   } else {
     const parts = new Intl.DateTimeFormat('en-US', {
-      timeZone, hourCycle: 'h23', year: 'numeric', month: 'numeric', day: 'numeric', hour: 'numeric', minute: 'numeric', second: 'numeric',
+      timeZone,
+      hourCycle: 'h23',
+      year: 'numeric',
+      month: 'numeric',
+      day: 'numeric',
+      hour: 'numeric',
+      minute: 'numeric',
+      second: 'numeric',
     }).formatToParts(new Date(epochMs));
     const get = (type: string): number => Number(parts.find((p) => p.type === type)?.value ?? 0);
     year = get('year');
@@ -239,7 +254,8 @@ export function renderPrefix(parts: readonly PrefixPart[], context: RenderContex
         if (part.value === 'random-string') {
           out += (context.randomString ?? randomUUID)();
         } else {
-          if (context.errorOutputType === undefined) throw new PrefixError('!{firehose:error-output-type} is only valid in ErrorOutputPrefix');
+          if (context.errorOutputType === undefined)
+            throw new PrefixError('!{firehose:error-output-type} is only valid in ErrorOutputPrefix');
           out += context.errorOutputType;
         }
         break;
@@ -249,7 +265,14 @@ export function renderPrefix(parts: readonly PrefixPart[], context: RenderContex
 }
 
 /** `<stream>-<version>-<yyyy-MM-dd-HH-mm-ss>-<uuid><extension>`, as Firehose names objects. */
-export function objectName(stream: string, version: string, epochMs: number, extension: string, timeZone = 'UTC', uuid: string = randomUUID()): string {
+export function objectName(
+  stream: string,
+  version: string,
+  epochMs: number,
+  extension: string,
+  timeZone = 'UTC',
+  uuid: string = randomUUID(),
+): string {
   const f = timeFields(epochMs, timeZone);
   const p = (n: number): string => String(n).padStart(2, '0');
   return `${stream}-${version}-${f.year}-${p(f.month)}-${p(f.day)}-${p(f.hour)}-${p(f.minute)}-${p(f.second)}-${uuid}${extension}`;

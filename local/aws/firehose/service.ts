@@ -69,7 +69,9 @@ const json = (body: unknown): AwsResponse => ({
 function requireName(value: unknown, path = 'deliveryStreamName'): string {
   if (typeof value !== 'string') throw validationError([constraint(value, path, 'Member must not be null')]);
   if (value.length < 1 || value.length > 64 || !NAME.test(value)) {
-    throw validationError([constraint(value, path, 'Member must satisfy regular expression pattern: [a-zA-Z0-9_.-]+')]);
+    throw validationError([
+      constraint(value, path, 'Member must satisfy regular expression pattern: [a-zA-Z0-9_.-]+'),
+    ]);
   }
   return value;
 }
@@ -112,11 +114,18 @@ export class FirehoseService implements ServiceModule {
   }
 
   private persist(): void {
-    writeJson(this.storePath, [...this.streams.values()].map((s) => s.stored));
+    writeJson(
+      this.storePath,
+      [...this.streams.values()].map((s) => s.stored),
+    );
   }
 
   private notFound(name: string, accountId: string): AwsError {
-    return new AwsError('ResourceNotFoundException', `Firehose ${name} under account ${accountId} not found.`, 400);
+    return new AwsError(
+      'ResourceNotFoundException',
+      `Firehose ${name} under account ${accountId} not found.`,
+      400,
+    );
   }
 
   private live(name: string, accountId: string): LiveStream {
@@ -142,14 +151,22 @@ export class FirehoseService implements ServiceModule {
       case 'PutRecordBatch':
         return json(this.putRecordBatch(body, request));
       default:
-        throw new AwsError('UnknownOperationException', `Operation ${operation} is not supported by the local endpoint`, 400);
+        throw new AwsError(
+          'UnknownOperationException',
+          `Operation ${operation} is not supported by the local endpoint`,
+          400,
+        );
     }
   }
 
   private create(body: Json, request: AwsRequest): Json {
     const input = validateCreateRequest(body);
     if (this.streams.has(input.name)) {
-      throw new AwsError('ResourceInUseException', `Firehose ${input.name} under accountId ${request.accountId} already exists`, 400);
+      throw new AwsError(
+        'ResourceInUseException',
+        `Firehose ${input.name} under accountId ${request.accountId} already exists`,
+        400,
+      );
     }
     const stored: StoredStream = {
       name: input.name,
@@ -162,8 +179,14 @@ export class FirehoseService implements ServiceModule {
     };
     rmSync(this.bufferDir(input.name), { recursive: true, force: true });
     // The destination bucket exists in AWS before the stream does (the stack creates it).
-    mkdirSync(join(this.options.dataDir, 's3', compileDestination(input.destination).bucket), { recursive: true });
-    this.streams.set(input.name, { stored, buffer: this.openBuffer(stored), activeAt: this.options.clock.now() + (this.options.createDelayMs ?? 0) });
+    mkdirSync(join(this.options.dataDir, 's3', compileDestination(input.destination).bucket), {
+      recursive: true,
+    });
+    this.streams.set(input.name, {
+      stored,
+      buffer: this.openBuffer(stored),
+      activeAt: this.options.clock.now() + (this.options.createDelayMs ?? 0),
+    });
     this.persist();
     return { DeliveryStreamARN: stored.arn };
   }
@@ -177,7 +200,8 @@ export class FirehoseService implements ServiceModule {
     const stream = this.live(name, request.accountId);
     const { stored } = stream;
     const d = stored.destination;
-    const pick = (keys: string[]): Json => Object.fromEntries(keys.filter((k) => d[k] !== undefined).map((k) => [k, d[k]]));
+    const pick = (keys: string[]): Json =>
+      Object.fromEntries(keys.filter((k) => d[k] !== undefined).map((k) => [k, d[k]]));
     return {
       DeliveryStreamDescription: {
         DeliveryStreamName: stored.name,
@@ -190,7 +214,16 @@ export class FirehoseService implements ServiceModule {
         Destinations: [
           {
             DestinationId: 'destinationId-000000000001',
-            S3DestinationDescription: pick(['RoleARN', 'BucketARN', 'Prefix', 'ErrorOutputPrefix', 'BufferingHints', 'CompressionFormat', 'EncryptionConfiguration', 'CloudWatchLoggingOptions']),
+            S3DestinationDescription: pick([
+              'RoleARN',
+              'BucketARN',
+              'Prefix',
+              'ErrorOutputPrefix',
+              'BufferingHints',
+              'CompressionFormat',
+              'EncryptionConfiguration',
+              'CloudWatchLoggingOptions',
+            ]),
             ExtendedS3DestinationDescription: { ...d, S3BackupMode: d.S3BackupMode ?? 'Disabled' },
           },
         ],
@@ -205,7 +238,10 @@ export class FirehoseService implements ServiceModule {
       throw validationError([constraint(limit, 'limit', 'Member must have value between 1 and 10000')]);
     }
     const type = body.DeliveryStreamType;
-    const start = typeof body.ExclusiveStartDeliveryStreamName === 'string' ? body.ExclusiveStartDeliveryStreamName : undefined;
+    const start =
+      typeof body.ExclusiveStartDeliveryStreamName === 'string'
+        ? body.ExclusiveStartDeliveryStreamName
+        : undefined;
     const names = [...this.streams.values()]
       .filter((s) => type === undefined || s.stored.type === type)
       .map((s) => s.stored.name)
@@ -228,7 +264,11 @@ export class FirehoseService implements ServiceModule {
   private activeStream(name: string, accountId: string): LiveStream {
     const stream = this.live(name, accountId);
     if (this.status(stream) !== 'ACTIVE') {
-      throw new AwsError('ResourceNotFoundException', `Firehose ${name} under account ${accountId} is not ACTIVE (CREATING).`, 400);
+      throw new AwsError(
+        'ResourceNotFoundException',
+        `Firehose ${name} under account ${accountId} is not ACTIVE (CREATING).`,
+        400,
+      );
     }
     return stream;
   }
@@ -236,17 +276,21 @@ export class FirehoseService implements ServiceModule {
   private throttleCheck(): void {
     const code = this.faults.throttleCall();
     if (code === 'ServiceUnavailableException') throw new AwsError(code, 'Slow down.', 503);
-    if (code === 'LimitExceededException') throw new AwsError(code, 'Rate exceeded for delivery stream (local fault injection).', 400);
+    if (code === 'LimitExceededException')
+      throw new AwsError(code, 'Rate exceeded for delivery stream (local fault injection).', 400);
   }
 
   private putRecord(body: Json, request: AwsRequest): Json {
     const name = requireName(body.DeliveryStreamName);
     const record = body.Record as Json | undefined;
     const data = record?.Data;
-    if (typeof data !== 'string') throw validationError([constraint(data, 'record.data', 'Member must not be null')]);
+    if (typeof data !== 'string')
+      throw validationError([constraint(data, 'record.data', 'Member must not be null')]);
     const bytes = Buffer.from(data, 'base64');
     if (bytes.length > LIMITS.maxRecordBytes) {
-      throw validationError([`Value at 'record.data' failed to satisfy constraint: Member must have length less than or equal to ${LIMITS.maxRecordBytes}`]);
+      throw validationError([
+        `Value at 'record.data' failed to satisfy constraint: Member must have length less than or equal to ${LIMITS.maxRecordBytes}`,
+      ]);
     }
     const stream = this.activeStream(name, request.accountId);
     this.throttleCheck();
@@ -261,10 +305,16 @@ export class FirehoseService implements ServiceModule {
   private putRecordBatch(body: Json, request: AwsRequest): Json {
     const name = requireName(body.DeliveryStreamName);
     const records = body.Records;
-    if (!Array.isArray(records)) throw validationError([constraint(records, 'records', 'Member must not be null')]);
-    if (records.length < 1) throw validationError([constraint('[]', 'records', 'Member must have length greater than or equal to 1')]);
+    if (!Array.isArray(records))
+      throw validationError([constraint(records, 'records', 'Member must not be null')]);
+    if (records.length < 1)
+      throw validationError([
+        constraint('[]', 'records', 'Member must have length greater than or equal to 1'),
+      ]);
     if (records.length > LIMITS.maxRecordsPerBatch) {
-      throw validationError([`Value '[...${records.length} records]' at 'records' failed to satisfy constraint: Member must have length less than or equal to ${LIMITS.maxRecordsPerBatch}`]);
+      throw validationError([
+        `Value '[...${records.length} records]' at 'records' failed to satisfy constraint: Member must have length less than or equal to ${LIMITS.maxRecordsPerBatch}`,
+      ]);
     }
     const problems: string[] = [];
     const decoded: Buffer[] = [];
@@ -278,14 +328,17 @@ export class FirehoseService implements ServiceModule {
       }
       const bytes = Buffer.from(data, 'base64');
       if (bytes.length > LIMITS.maxRecordBytes) {
-        problems.push(`Value 'java.nio.HeapByteBuffer[pos=0 lim=${bytes.length} cap=${bytes.length}]' at 'records.${i + 1}.member.data' failed to satisfy constraint: Member must have length less than or equal to ${LIMITS.maxRecordBytes}`);
+        problems.push(
+          `Value 'java.nio.HeapByteBuffer[pos=0 lim=${bytes.length} cap=${bytes.length}]' at 'records.${i + 1}.member.data' failed to satisfy constraint: Member must have length less than or equal to ${LIMITS.maxRecordBytes}`,
+        );
       }
       total += bytes.length;
       decoded.push(bytes);
     });
     if (problems.length) throw validationError(problems);
     const stream = this.activeStream(name, request.accountId);
-    if (total > LIMITS.maxBatchBytes) throw new AwsError('InvalidArgumentException', 'Records size exceeds 4 MB limit', 400);
+    if (total > LIMITS.maxBatchBytes)
+      throw new AwsError('InvalidArgumentException', 'Records size exceeds 4 MB limit', 400);
     this.throttleCheck();
 
     const failed = this.faults.failedEntries(decoded.length);
@@ -296,7 +349,9 @@ export class FirehoseService implements ServiceModule {
     return {
       FailedPutCount: failed.size,
       Encrypted: false,
-      RequestResponses: decoded.map((_, i) => (failed.has(i) ? { ErrorCode: code, ErrorMessage: message } : { RecordId: recordId() })),
+      RequestResponses: decoded.map((_, i) =>
+        failed.has(i) ? { ErrorCode: code, ErrorMessage: message } : { RecordId: recordId() },
+      ),
     };
   }
 

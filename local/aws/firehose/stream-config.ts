@@ -8,7 +8,14 @@
  */
 import { AwsError, constraint, validationError } from '../errors.ts';
 import { compileJq, JqSyntaxError, type CompiledJq } from './jq.ts';
-import { effectiveErrorPrefix, effectivePrefix, hasExpressions, parsePrefix, PrefixError, type PrefixPart } from './prefix.ts';
+import {
+  effectiveErrorPrefix,
+  effectivePrefix,
+  hasExpressions,
+  parsePrefix,
+  PrefixError,
+  type PrefixPart,
+} from './prefix.ts';
 
 export type Json = Record<string, unknown>;
 
@@ -36,9 +43,14 @@ const NAME = /^[a-zA-Z0-9_.-]+$/;
 const BUCKET_ARN = /^arn:[a-z-]+:s3:::([a-z0-9][a-z0-9.-]{1,61}[a-z0-9])$/;
 const ROLE_ARN = /^arn:[a-z-]+:iam::\d{12}:role\/.+$/;
 const UNSUPPORTED_DESTINATIONS = [
-  'RedshiftDestinationConfiguration', 'ElasticsearchDestinationConfiguration', 'AmazonopensearchserviceDestinationConfiguration',
-  'SplunkDestinationConfiguration', 'HttpEndpointDestinationConfiguration', 'AmazonOpenSearchServerlessDestinationConfiguration',
-  'SnowflakeDestinationConfiguration', 'IcebergDestinationConfiguration',
+  'RedshiftDestinationConfiguration',
+  'ElasticsearchDestinationConfiguration',
+  'AmazonopensearchserviceDestinationConfiguration',
+  'SplunkDestinationConfiguration',
+  'HttpEndpointDestinationConfiguration',
+  'AmazonOpenSearchServerlessDestinationConfiguration',
+  'SnowflakeDestinationConfiguration',
+  'IcebergDestinationConfiguration',
 ];
 const COMPRESSIONS = ['UNCOMPRESSED', 'GZIP', 'ZIP', 'Snappy', 'HADOOP_SNAPPY'];
 
@@ -59,28 +71,48 @@ export interface CreateRequest {
 /** Validates a CreateDeliveryStream body; throws AwsError as the service would. */
 export function validateCreateRequest(body: Json): CreateRequest {
   const name = body.DeliveryStreamName;
-  if (typeof name !== 'string') throw validationError([constraint(name, 'deliveryStreamName', 'Member must not be null')]);
+  if (typeof name !== 'string')
+    throw validationError([constraint(name, 'deliveryStreamName', 'Member must not be null')]);
   const problems: string[] = [];
-  if (name.length < 1 || name.length > 64) problems.push(constraint(name, 'deliveryStreamName', 'Member must have length less than or equal to 64'));
-  if (!NAME.test(name)) problems.push(constraint(name, 'deliveryStreamName', 'Member must satisfy regular expression pattern: [a-zA-Z0-9_.-]+'));
+  if (name.length < 1 || name.length > 64)
+    problems.push(constraint(name, 'deliveryStreamName', 'Member must have length less than or equal to 64'));
+  if (!NAME.test(name))
+    problems.push(
+      constraint(
+        name,
+        'deliveryStreamName',
+        'Member must satisfy regular expression pattern: [a-zA-Z0-9_.-]+',
+      ),
+    );
   if (problems.length) throw validationError(problems);
 
   const type = body.DeliveryStreamType ?? 'DirectPut';
   if (type !== 'DirectPut') {
     if (type === 'KinesisStreamAsSource' || type === 'MSKAsSource' || type === 'DatabaseAsSource') {
-      throw invalid(`DeliveryStreamType ${String(type)} is not supported by the local endpoint (DirectPut only)`);
+      throw invalid(
+        `DeliveryStreamType ${String(type)} is not supported by the local endpoint (DirectPut only)`,
+      );
     }
-    throw validationError([constraint(type, 'deliveryStreamType', 'Member must satisfy enum value set: [DatabaseAsSource, DirectPut, KinesisStreamAsSource, MSKAsSource]')]);
+    throw validationError([
+      constraint(
+        type,
+        'deliveryStreamType',
+        'Member must satisfy enum value set: [DatabaseAsSource, DirectPut, KinesisStreamAsSource, MSKAsSource]',
+      ),
+    ]);
   }
   for (const key of UNSUPPORTED_DESTINATIONS) {
-    if (body[key] !== undefined) throw invalid(`${key} is not supported by the local endpoint (S3 destinations only)`);
+    if (body[key] !== undefined)
+      throw invalid(`${key} is not supported by the local endpoint (S3 destinations only)`);
   }
   const extended = body.ExtendedS3DestinationConfiguration;
   const plain = body.S3DestinationConfiguration;
-  if (extended !== undefined && plain !== undefined) throw invalid('Only one destination configuration can be specified');
+  if (extended !== undefined && plain !== undefined)
+    throw invalid('Only one destination configuration can be specified');
   const raw = extended ?? plain;
   if (raw === undefined) throw invalid('A destination configuration must be specified');
-  if (!isObject(raw)) throw new AwsError('SerializationException', 'Destination configuration must be an object', 400);
+  if (!isObject(raw))
+    throw new AwsError('SerializationException', 'Destination configuration must be an object', 400);
   const path = extended !== undefined ? 'extendedS3DestinationConfiguration' : 's3DestinationConfiguration';
   const destination = normalizeDestination(raw, path, extended !== undefined);
   compileDestination(destination); // semantic checks throw here, at creation, as in the service
@@ -97,37 +129,88 @@ function normalizeDestination(raw: Json, path: string, extended: boolean): Json 
   const role = raw.RoleARN;
   const bucketArn = raw.BucketARN;
   if (typeof role !== 'string') problems.push(constraint(role, `${path}.roleARN`, 'Member must not be null'));
-  else if (!ROLE_ARN.test(role)) problems.push(constraint(role, `${path}.roleARN`, 'Member must satisfy regular expression pattern: arn:.*:iam::\\d{12}:role/[a-zA-Z_0-9+=,.@\\-_/]+'));
-  if (typeof bucketArn !== 'string') problems.push(constraint(bucketArn, `${path}.bucketARN`, 'Member must not be null'));
-  else if (!BUCKET_ARN.test(bucketArn)) problems.push(constraint(bucketArn, `${path}.bucketARN`, 'Member must satisfy regular expression pattern: arn:.*:s3:::[a-z0-9.-]+'));
+  else if (!ROLE_ARN.test(role))
+    problems.push(
+      constraint(
+        role,
+        `${path}.roleARN`,
+        'Member must satisfy regular expression pattern: arn:.*:iam::\\d{12}:role/[a-zA-Z_0-9+=,.@\\-_/]+',
+      ),
+    );
+  if (typeof bucketArn !== 'string')
+    problems.push(constraint(bucketArn, `${path}.bucketARN`, 'Member must not be null'));
+  else if (!BUCKET_ARN.test(bucketArn))
+    problems.push(
+      constraint(
+        bucketArn,
+        `${path}.bucketARN`,
+        'Member must satisfy regular expression pattern: arn:.*:s3:::[a-z0-9.-]+',
+      ),
+    );
   for (const key of ['Prefix', 'ErrorOutputPrefix'] as const) {
     const value = raw[key];
     if (value !== undefined && (typeof value !== 'string' || value.length > 1024)) {
-      problems.push(constraint(value, `${path}.${key === 'Prefix' ? 'prefix' : 'errorOutputPrefix'}`, 'Member must have length less than or equal to 1024'));
+      problems.push(
+        constraint(
+          value,
+          `${path}.${key === 'Prefix' ? 'prefix' : 'errorOutputPrefix'}`,
+          'Member must have length less than or equal to 1024',
+        ),
+      );
     }
   }
-  const dynamic = isObject(raw.DynamicPartitioningConfiguration) && raw.DynamicPartitioningConfiguration.Enabled === true;
+  const dynamic =
+    isObject(raw.DynamicPartitioningConfiguration) && raw.DynamicPartitioningConfiguration.Enabled === true;
   const hints = raw.BufferingHints;
   let size = dynamic ? 128 : 5;
   let interval = 300;
   if (hints !== undefined) {
-    if (!isObject(hints)) problems.push(constraint(hints, `${path}.bufferingHints`, 'Member must be a structure'));
+    if (!isObject(hints))
+      problems.push(constraint(hints, `${path}.bufferingHints`, 'Member must be a structure'));
     else {
       if (hints.SizeInMBs !== undefined) {
-        if (typeof hints.SizeInMBs !== 'number' || !Number.isInteger(hints.SizeInMBs) || hints.SizeInMBs < 1 || hints.SizeInMBs > 128) {
-          problems.push(constraint(hints.SizeInMBs, `${path}.bufferingHints.sizeInMBs`, 'Member must have value between 1 and 128'));
+        if (
+          typeof hints.SizeInMBs !== 'number' ||
+          !Number.isInteger(hints.SizeInMBs) ||
+          hints.SizeInMBs < 1 ||
+          hints.SizeInMBs > 128
+        ) {
+          problems.push(
+            constraint(
+              hints.SizeInMBs,
+              `${path}.bufferingHints.sizeInMBs`,
+              'Member must have value between 1 and 128',
+            ),
+          );
         } else size = hints.SizeInMBs;
       }
       if (hints.IntervalInSeconds !== undefined) {
-        if (typeof hints.IntervalInSeconds !== 'number' || !Number.isInteger(hints.IntervalInSeconds) || hints.IntervalInSeconds < 0 || hints.IntervalInSeconds > 900) {
-          problems.push(constraint(hints.IntervalInSeconds, `${path}.bufferingHints.intervalInSeconds`, 'Member must have value between 0 and 900'));
+        if (
+          typeof hints.IntervalInSeconds !== 'number' ||
+          !Number.isInteger(hints.IntervalInSeconds) ||
+          hints.IntervalInSeconds < 0 ||
+          hints.IntervalInSeconds > 900
+        ) {
+          problems.push(
+            constraint(
+              hints.IntervalInSeconds,
+              `${path}.bufferingHints.intervalInSeconds`,
+              'Member must have value between 0 and 900',
+            ),
+          );
         } else interval = hints.IntervalInSeconds;
       }
     }
   }
   const compression = raw.CompressionFormat ?? 'UNCOMPRESSED';
   if (typeof compression !== 'string' || !COMPRESSIONS.includes(compression)) {
-    problems.push(constraint(compression, `${path}.compressionFormat`, `Member must satisfy enum value set: [${COMPRESSIONS.join(', ')}]`));
+    problems.push(
+      constraint(
+        compression,
+        `${path}.compressionFormat`,
+        `Member must satisfy enum value set: [${COMPRESSIONS.join(', ')}]`,
+      ),
+    );
   }
   if (problems.length) throw validationError(problems);
 
@@ -144,7 +227,12 @@ function normalizeDestination(raw: Json, path: string, extended: boolean): Json 
 function processorParameter(processor: Json, name: string): string | undefined {
   const parameters = Array.isArray(processor.Parameters) ? processor.Parameters : [];
   for (const parameter of parameters) {
-    if (isObject(parameter) && parameter.ParameterName === name && typeof parameter.ParameterValue === 'string') return parameter.ParameterValue;
+    if (
+      isObject(parameter) &&
+      parameter.ParameterName === name &&
+      typeof parameter.ParameterValue === 'string'
+    )
+      return parameter.ParameterValue;
   }
   return undefined;
 }
@@ -172,26 +260,49 @@ export function compileDestination(destination: Json): CompiledDestination {
   const hints = destination.BufferingHints as { SizeInMBs: number; IntervalInSeconds: number };
   const compression = destination.CompressionFormat as string;
   if (compression !== 'UNCOMPRESSED' && compression !== 'GZIP') {
-    throw invalid(`CompressionFormat ${compression} is not supported by the local endpoint (UNCOMPRESSED, GZIP)`);
+    throw invalid(
+      `CompressionFormat ${compression} is not supported by the local endpoint (UNCOMPRESSED, GZIP)`,
+    );
   }
-  if (isObject(destination.DataFormatConversionConfiguration) && destination.DataFormatConversionConfiguration.Enabled === true) {
+  if (
+    isObject(destination.DataFormatConversionConfiguration) &&
+    destination.DataFormatConversionConfiguration.Enabled === true
+  ) {
     throw invalid('DataFormatConversionConfiguration is not supported by the local endpoint');
   }
-  if (destination.S3BackupMode === 'Enabled') throw invalid('S3BackupMode Enabled is not supported by the local endpoint');
+  if (destination.S3BackupMode === 'Enabled')
+    throw invalid('S3BackupMode Enabled is not supported by the local endpoint');
 
-  const timeZone = typeof destination.CustomTimeZone === 'string' && destination.CustomTimeZone !== '' ? destination.CustomTimeZone : 'UTC';
+  const timeZone =
+    typeof destination.CustomTimeZone === 'string' && destination.CustomTimeZone !== ''
+      ? destination.CustomTimeZone
+      : 'UTC';
   try {
     new Intl.DateTimeFormat('en-US', { timeZone });
   } catch {
     throw invalid(`CustomTimeZone '${timeZone}' is not a valid time zone`);
   }
   const fileExtension = destination.FileExtension;
-  if (fileExtension !== undefined && (typeof fileExtension !== 'string' || !/^$|^\.[0-9a-z!\-_.*'()]+$/.test(fileExtension) || fileExtension.length > 128)) {
-    throw invalid(`FileExtension '${String(fileExtension)}' must start with '.' and contain only 0-9a-z!-_.*'()`);
+  if (
+    fileExtension !== undefined &&
+    (typeof fileExtension !== 'string' ||
+      !/^$|^\.[0-9a-z!\-_.*'()]+$/.test(fileExtension) ||
+      fileExtension.length > 128)
+  ) {
+    throw invalid(
+      `FileExtension '${String(fileExtension)}' must start with '.' and contain only 0-9a-z!-_.*'()`,
+    );
   }
-  const extension = typeof fileExtension === 'string' && fileExtension !== '' ? fileExtension : compression === 'GZIP' ? '.gz' : '';
+  const extension =
+    typeof fileExtension === 'string' && fileExtension !== ''
+      ? fileExtension
+      : compression === 'GZIP'
+        ? '.gz'
+        : '';
 
-  const dynamicPartitioning = isObject(destination.DynamicPartitioningConfiguration) && destination.DynamicPartitioningConfiguration.Enabled === true;
+  const dynamicPartitioning =
+    isObject(destination.DynamicPartitioningConfiguration) &&
+    destination.DynamicPartitioningConfiguration.Enabled === true;
 
   // Processors (only when processing is enabled).
   let query: CompiledJq | undefined;
@@ -206,12 +317,17 @@ export function compileDestination(destination: Json): CompiledDestination {
         case 'MetadataExtraction': {
           const source = processorParameter(processor, 'MetadataExtractionQuery');
           const engine = processorParameter(processor, 'JsonParsingEngine');
-          if (source === undefined) throw invalid('MetadataExtraction processor requires the MetadataExtractionQuery parameter');
-          if (engine !== 'JQ-1.6') throw invalid(`MetadataExtraction processor requires JsonParsingEngine JQ-1.6, got '${engine ?? ''}'`);
+          if (source === undefined)
+            throw invalid('MetadataExtraction processor requires the MetadataExtractionQuery parameter');
+          if (engine !== 'JQ-1.6')
+            throw invalid(
+              `MetadataExtraction processor requires JsonParsingEngine JQ-1.6, got '${engine ?? ''}'`,
+            );
           try {
             query = compileJq(source);
           } catch (error) {
-            if (error instanceof JqSyntaxError) throw invalid(`MetadataExtractionQuery '${source}' is not supported: ${error.message}`);
+            if (error instanceof JqSyntaxError)
+              throw invalid(`MetadataExtractionQuery '${source}' is not supported: ${error.message}`);
             throw error;
           }
           break;
@@ -221,24 +337,32 @@ export function compileDestination(destination: Json): CompiledDestination {
           if (subRecordType === 'JSON') deaggregation = { kind: 'JSON' };
           else if (subRecordType === 'DELIMITED') {
             const value = processorParameter(processor, 'Delimiter');
-            if (value === undefined) throw invalid('RecordDeAggregation with SubRecordType DELIMITED requires a Delimiter');
+            if (value === undefined)
+              throw invalid('RecordDeAggregation with SubRecordType DELIMITED requires a Delimiter');
             deaggregation = { kind: 'DELIMITED', delimiter: decodeDelimiter(value, 'RecordDeAggregation') };
-          } else throw invalid(`RecordDeAggregation SubRecordType must be JSON or DELIMITED, got '${subRecordType ?? ''}'`);
+          } else
+            throw invalid(
+              `RecordDeAggregation SubRecordType must be JSON or DELIMITED, got '${subRecordType ?? ''}'`,
+            );
           break;
         }
         case 'AppendDelimiterToRecord': {
           const value = processorParameter(processor, 'Delimiter');
-          delimiter = value === undefined ? Buffer.from('\n') : decodeDelimiter(value, 'AppendDelimiterToRecord');
+          delimiter =
+            value === undefined ? Buffer.from('\n') : decodeDelimiter(value, 'AppendDelimiterToRecord');
           break;
         }
         default:
-          throw invalid(`Processor type ${String(processor.Type)} is not supported by the local endpoint (MetadataExtraction, RecordDeAggregation, AppendDelimiterToRecord)`);
+          throw invalid(
+            `Processor type ${String(processor.Type)} is not supported by the local endpoint (MetadataExtraction, RecordDeAggregation, AppendDelimiterToRecord)`,
+          );
       }
     }
   }
 
   const prefixText = typeof destination.Prefix === 'string' ? destination.Prefix : undefined;
-  const errorText = typeof destination.ErrorOutputPrefix === 'string' ? destination.ErrorOutputPrefix : undefined;
+  const errorText =
+    typeof destination.ErrorOutputPrefix === 'string' ? destination.ErrorOutputPrefix : undefined;
   const prefixParts = parse(prefixText, 'Prefix');
   const errorParts = parse(errorText, 'ErrorOutputPrefix');
 
@@ -246,28 +370,48 @@ export function compileDestination(destination: Json): CompiledDestination {
     throw invalid('Prefix cannot contain !{firehose:error-output-type}; use it in ErrorOutputPrefix');
   }
   if (errorParts.some((p) => p.kind === 'partitionKeyFromQuery' || p.kind === 'partitionKeyFromLambda')) {
-    throw invalid('ErrorOutputPrefix cannot contain partitionKeyFromQuery or partitionKeyFromLambda expressions');
+    throw invalid(
+      'ErrorOutputPrefix cannot contain partitionKeyFromQuery or partitionKeyFromLambda expressions',
+    );
   }
   if (hasExpressions(prefixParts) && !errorText) {
     throw invalid('ErrorOutputPrefix cannot be null or empty when Prefix contains expressions');
   }
-  if (hasExpressions(errorParts) && !errorParts.some((p) => p.kind === 'firehose' && p.value === 'error-output-type')) {
-    throw invalid('ErrorOutputPrefix must contain !{firehose:error-output-type} when it contains expressions');
+  if (
+    hasExpressions(errorParts) &&
+    !errorParts.some((p) => p.kind === 'firehose' && p.value === 'error-output-type')
+  ) {
+    throw invalid(
+      'ErrorOutputPrefix must contain !{firehose:error-output-type} when it contains expressions',
+    );
   }
   if (prefixParts.some((p) => p.kind === 'partitionKeyFromLambda')) {
     throw invalid('partitionKeyFromLambda is not supported by the local endpoint (no Lambda processor)');
   }
   const prefixKeys = prefixParts.flatMap((p) => (p.kind === 'partitionKeyFromQuery' ? [p.key] : []));
   if (dynamicPartitioning) {
-    if (prefixKeys.length === 0) throw invalid('Prefix must contain at least one partitionKeyFromQuery expression when dynamic partitioning is enabled');
-    if (!query) throw invalid('Dynamic partitioning with partitionKeyFromQuery requires an enabled MetadataExtraction processor');
+    if (prefixKeys.length === 0)
+      throw invalid(
+        'Prefix must contain at least one partitionKeyFromQuery expression when dynamic partitioning is enabled',
+      );
+    if (!query)
+      throw invalid(
+        'Dynamic partitioning with partitionKeyFromQuery requires an enabled MetadataExtraction processor',
+      );
     if (!errorText) throw invalid('ErrorOutputPrefix is required when dynamic partitioning is enabled');
-    if (hints.SizeInMBs < 64) throw invalid('BufferingHints.SizeInMBs must be at least 64 when dynamic partitioning is enabled');
+    if (hints.SizeInMBs < 64)
+      throw invalid('BufferingHints.SizeInMBs must be at least 64 when dynamic partitioning is enabled');
     const known = query.literalKeys;
     const missing = known ? prefixKeys.filter((k) => !known.includes(k)) : [];
-    if (missing.length > 0) throw invalid(`Prefix uses partition keys the MetadataExtractionQuery does not produce: ${missing.join(', ')}`);
+    if (missing.length > 0)
+      throw invalid(
+        `Prefix uses partition keys the MetadataExtractionQuery does not produce: ${missing.join(', ')}`,
+      );
   } else {
-    if (prefixKeys.length > 0) throw invalid('Prefix contains partitionKeyFromQuery expressions but dynamic partitioning is not enabled');
+    if (prefixKeys.length > 0)
+      throw invalid(
+        'Prefix contains partitionKeyFromQuery expressions but dynamic partitioning is not enabled',
+      );
     if (query) throw invalid('MetadataExtraction processor requires dynamic partitioning to be enabled');
   }
 

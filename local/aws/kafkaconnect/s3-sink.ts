@@ -29,7 +29,13 @@
  */
 import { gzipSync } from 'node:zlib';
 import { formatTimestamp, parseTimePattern, type TimeToken } from '../firehose/prefix.ts';
-import type { CommitOffset, KafkaSource, OpenKafkaSource, SourceRecord, TopicPartition } from '../lambda/kafka-source.ts';
+import type {
+  CommitOffset,
+  KafkaSource,
+  OpenKafkaSource,
+  SourceRecord,
+  TopicPartition,
+} from '../lambda/kafka-source.ts';
 import { log } from '../logger.ts';
 import { BUCKET_NAME, writeObject } from '../s3/tree.ts';
 
@@ -68,14 +74,21 @@ export class SinkConfigError extends Error {
   }
 }
 
-function integer(config: Record<string, string>, key: string, fallback: number | undefined, min: number): number {
+function integer(
+  config: Record<string, string>,
+  key: string,
+  fallback: number | undefined,
+  min: number,
+): number {
   const raw = config[key];
   if (raw === undefined) {
-    if (fallback === undefined) throw new SinkConfigError(`Missing required configuration "${key}" which has no default value.`);
+    if (fallback === undefined)
+      throw new SinkConfigError(`Missing required configuration "${key}" which has no default value.`);
     return fallback;
   }
   const value = Number(raw);
-  if (!Number.isInteger(value) || value < min) throw new SinkConfigError(`Invalid value ${raw} for configuration ${key}: must be an integer >= ${min}`);
+  if (!Number.isInteger(value) || value < min)
+    throw new SinkConfigError(`Invalid value ${raw} for configuration ${key}: must be an integer >= ${min}`);
   return value;
 }
 
@@ -90,31 +103,57 @@ function parsePathFormat(pattern: string): TimeToken[] {
   try {
     return parseTimePattern(converted);
   } catch (error) {
-    throw new SinkConfigError(`Invalid path.format '${pattern}': ${error instanceof Error ? error.message : String(error)}`);
+    throw new SinkConfigError(
+      `Invalid path.format '${pattern}': ${error instanceof Error ? error.message : String(error)}`,
+    );
   }
 }
 
 /** Reads and checks the connector configuration as the S3 sink would at start. */
 export function parseSinkConfig(connectorName: string, config: Record<string, string>): SinkConfig {
-  const topics = (config.topics ?? '').split(',').map((t) => t.trim()).filter((t) => t !== '');
-  if (topics.length === 0) throw new SinkConfigError('Must configure one of topics or topics.regex (the local sink supports topics only)');
+  const topics = (config.topics ?? '')
+    .split(',')
+    .map((t) => t.trim())
+    .filter((t) => t !== '');
+  if (topics.length === 0)
+    throw new SinkConfigError(
+      'Must configure one of topics or topics.regex (the local sink supports topics only)',
+    );
   const bucket = config['s3.bucket.name'];
-  if (!bucket) throw new SinkConfigError('Missing required configuration "s3.bucket.name" which has no default value.');
-  if (!BUCKET_NAME.test(bucket)) throw new SinkConfigError(`Invalid value ${bucket} for configuration s3.bucket.name`);
+  if (!bucket)
+    throw new SinkConfigError('Missing required configuration "s3.bucket.name" which has no default value.');
+  if (!BUCKET_NAME.test(bucket))
+    throw new SinkConfigError(`Invalid value ${bucket} for configuration s3.bucket.name`);
   const format = config['format.class'] ?? '';
   const byteArray = format.endsWith('.ByteArrayFormat');
-  if (!format.endsWith('.JsonFormat') && !byteArray) throw new SinkConfigError(`The local S3 sink writes io.confluent.connect.s3.format.json.JsonFormat or format.bytearray.ByteArrayFormat only, not '${format || '(none)'}'`);
+  if (!format.endsWith('.JsonFormat') && !byteArray)
+    throw new SinkConfigError(
+      `The local S3 sink writes io.confluent.connect.s3.format.json.JsonFormat or format.bytearray.ByteArrayFormat only, not '${format || '(none)'}'`,
+    );
   const compression = config['s3.compression.type'] ?? 'none';
-  if (compression !== 'gzip' && compression !== 'none') throw new SinkConfigError(`Invalid value ${compression} for configuration s3.compression.type`);
-  const partitionerClass = config['partitioner.class'] ?? 'io.confluent.connect.storage.partitioner.DefaultPartitioner';
-  const partitioner = partitionerClass.endsWith('.TimeBasedPartitioner') ? 'time' : partitionerClass.endsWith('.FieldPartitioner') ? 'field' : partitionerClass.endsWith('.DefaultPartitioner') ? 'default' : undefined;
-  if (!partitioner) throw new SinkConfigError(`The local S3 sink does not provide partitioner.class ${partitionerClass}`);
+  if (compression !== 'gzip' && compression !== 'none')
+    throw new SinkConfigError(`Invalid value ${compression} for configuration s3.compression.type`);
+  const partitionerClass =
+    config['partitioner.class'] ?? 'io.confluent.connect.storage.partitioner.DefaultPartitioner';
+  const partitioner = partitionerClass.endsWith('.TimeBasedPartitioner')
+    ? 'time'
+    : partitionerClass.endsWith('.FieldPartitioner')
+      ? 'field'
+      : partitionerClass.endsWith('.DefaultPartitioner')
+        ? 'default'
+        : undefined;
+  if (!partitioner)
+    throw new SinkConfigError(`The local S3 sink does not provide partitioner.class ${partitionerClass}`);
   const timeZone = config.timezone ?? '';
   const rotateScheduleIntervalMs = integer(config, 'rotate.schedule.interval.ms', -1, -1);
-  const timestampExtractor = (config['timestamp.extractor'] ?? 'Wallclock') as SinkConfig['timestampExtractor'];
-  if (!['Record', 'RecordField', 'Wallclock'].includes(timestampExtractor)) throw new SinkConfigError(`Invalid value ${timestampExtractor} for configuration timestamp.extractor`);
+  const timestampExtractor = (config['timestamp.extractor'] ??
+    'Wallclock') as SinkConfig['timestampExtractor'];
+  if (!['Record', 'RecordField', 'Wallclock'].includes(timestampExtractor))
+    throw new SinkConfigError(`Invalid value ${timestampExtractor} for configuration timestamp.extractor`);
   if ((partitioner === 'time' || rotateScheduleIntervalMs > 0) && timeZone === '') {
-    throw new SinkConfigError('Invalid value for configuration timezone: a timezone is required for time-based partitioning and scheduled rotation');
+    throw new SinkConfigError(
+      'Invalid value for configuration timezone: a timezone is required for time-based partitioning and scheduled rotation',
+    );
   }
   if (timeZone !== '') {
     try {
@@ -124,13 +163,26 @@ export function parseSinkConfig(connectorName: string, config: Record<string, st
     }
   }
   const pathFormat = partitioner === 'time' ? parsePathFormat(config['path.format'] ?? '') : [];
-  if (partitioner === 'time' && pathFormat.length === 0) throw new SinkConfigError('Missing required configuration "path.format" which has no default value.');
+  if (partitioner === 'time' && pathFormat.length === 0)
+    throw new SinkConfigError('Missing required configuration "path.format" which has no default value.');
   const converterClass = config['value.converter'] ?? 'org.apache.kafka.connect.json.JsonConverter';
-  const converter = converterClass.endsWith('.JsonConverter') ? 'json' : converterClass.endsWith('.StringConverter') ? 'string' : converterClass.endsWith('.ByteArrayConverter') ? 'bytes' : undefined;
-  if (!converter) throw new SinkConfigError(`The local S3 sink does not provide value.converter ${converterClass}`);
-  if (byteArray && converter !== 'bytes') throw new SinkConfigError('ByteArrayFormat writes byte[] values only: set value.converter=org.apache.kafka.connect.converters.ByteArrayConverter');
+  const converter = converterClass.endsWith('.JsonConverter')
+    ? 'json'
+    : converterClass.endsWith('.StringConverter')
+      ? 'string'
+      : converterClass.endsWith('.ByteArrayConverter')
+        ? 'bytes'
+        : undefined;
+  if (!converter)
+    throw new SinkConfigError(`The local S3 sink does not provide value.converter ${converterClass}`);
+  if (byteArray && converter !== 'bytes')
+    throw new SinkConfigError(
+      'ByteArrayFormat writes byte[] values only: set value.converter=org.apache.kafka.connect.converters.ByteArrayConverter',
+    );
   if (converter === 'json' && config['value.converter.schemas.enable'] !== 'false') {
-    throw new SinkConfigError('The local S3 sink reads schemaless JSON only: set value.converter.schemas.enable=false');
+    throw new SinkConfigError(
+      'The local S3 sink reads schemaless JSON only: set value.converter.schemas.enable=false',
+    );
   }
   return {
     connectorName,
@@ -149,18 +201,24 @@ export function parseSinkConfig(connectorName: string, config: Record<string, st
     partitionField: config['partition.field.name'],
     converter,
     format: byteArray ? 'bytearray' : 'json',
-    separator: byteArray ? config['format.bytearray.line.separator'] ?? '\n' : '\n',
+    separator: byteArray ? (config['format.bytearray.line.separator'] ?? '\n') : '\n',
     gzip: compression === 'gzip',
     nullValues: config['behavior.on.null.values'] === 'ignore' ? 'ignore' : 'fail',
     padWidth: integer(config, 'filename.offset.zero.pad.width', 10, 0),
-    extension: `${byteArray ? config['format.bytearray.extension'] ?? '.bin' : '.json'}${compression === 'gzip' ? '.gz' : ''}`,
+    extension: `${byteArray ? (config['format.bytearray.extension'] ?? '.bin') : '.json'}${compression === 'gzip' ? '.gz' : ''}`,
   };
 }
 
 /** Milliseconds since midnight of `epochMs` in `timeZone`. */
 function msSinceMidnight(epochMs: number, timeZone: string): number {
   if (timeZone === 'UTC') return ((epochMs % 86_400_000) + 86_400_000) % 86_400_000;
-  const parts = new Intl.DateTimeFormat('en-US', { timeZone, hourCycle: 'h23', hour: 'numeric', minute: 'numeric', second: 'numeric' }).formatToParts(new Date(epochMs));
+  const parts = new Intl.DateTimeFormat('en-US', {
+    timeZone,
+    hourCycle: 'h23',
+    hour: 'numeric',
+    minute: 'numeric',
+    second: 'numeric',
+  }).formatToParts(new Date(epochMs));
   const get = (type: string): number => Number(parts.find((p) => p.type === type)?.value ?? 0);
   return ((get('hour') * 60 + get('minute')) * 60 + get('second')) * 1000 + (epochMs % 1000);
 }
@@ -279,11 +337,18 @@ export class S3Sink {
   private schedule(): void {
     if (this.stopped) return;
     const now = this.now();
-    this.nextRotation = nextScheduledRotation(now, this.config.rotateScheduleIntervalMs, this.config.timeZone);
-    this.timer = setTimeout(() => {
-      for (const writer of this.writers.values()) if (writer.recordCount > 0) this.flush(writer);
-      this.schedule();
-    }, Math.max(1, this.nextRotation - now));
+    this.nextRotation = nextScheduledRotation(
+      now,
+      this.config.rotateScheduleIntervalMs,
+      this.config.timeZone,
+    );
+    this.timer = setTimeout(
+      () => {
+        for (const writer of this.writers.values()) if (writer.recordCount > 0) this.flush(writer);
+        this.schedule();
+      },
+      Math.max(1, this.nextRotation - now),
+    );
   }
 
   private key(topic: string, partition: number): string {
@@ -304,19 +369,24 @@ export class S3Sink {
   private convert(record: SourceRecord): Converted | undefined {
     if (record.value === undefined) {
       if (this.config.nullValues === 'ignore') return undefined;
-      throw new Error(`Null valued records are not writeable with current behavior.on.null.values 'settings' (${record.topic}-${record.partition} offset ${record.offset})`);
+      throw new Error(
+        `Null valued records are not writeable with current behavior.on.null.values 'settings' (${record.topic}-${record.partition} offset ${record.offset})`,
+      );
     }
     if (this.config.converter === 'string') {
       const text = record.value.toString('utf8');
       return { line: JSON.stringify(text), value: text };
     }
     if (this.config.format === 'bytearray') return { line: record.value.toString('utf8'), value: undefined };
-    if (this.config.converter === 'bytes') return { line: JSON.stringify(record.value.toString('base64')), value: undefined };
+    if (this.config.converter === 'bytes')
+      return { line: JSON.stringify(record.value.toString('base64')), value: undefined };
     let value: unknown;
     try {
       value = JSON.parse(record.value.toString('utf8'));
     } catch (error) {
-      throw new Error(`Converting byte[] to Kafka Connect data failed due to serialization error of topic ${record.topic}: ${error instanceof Error ? error.message : String(error)}`);
+      throw new Error(
+        `Converting byte[] to Kafka Connect data failed due to serialization error of topic ${record.topic}: ${error instanceof Error ? error.message : String(error)}`,
+      );
     }
     if (value === null) return this.config.nullValues === 'ignore' ? undefined : { line: 'null', value };
     return { line: JSON.stringify(value), value };
@@ -327,17 +397,26 @@ export class S3Sink {
     if (this.config.timestampExtractor === 'Wallclock') return this.now();
     const field = this.config.timestampField ?? 'timestamp';
     let current: unknown = value;
-    for (const part of field.split('.')) current = current !== null && typeof current === 'object' ? (current as Record<string, unknown>)[part] : undefined;
+    for (const part of field.split('.'))
+      current =
+        current !== null && typeof current === 'object'
+          ? (current as Record<string, unknown>)[part]
+          : undefined;
     if (typeof current === 'number') return current;
     if (typeof current === 'string' && !Number.isNaN(Date.parse(current))) return Date.parse(current);
-    throw new Error(`Unable to extract the timestamp field '${field}' of record ${record.topic}-${record.partition}@${record.offset}`);
+    throw new Error(
+      `Unable to extract the timestamp field '${field}' of record ${record.topic}-${record.partition}@${record.offset}`,
+    );
   }
 
   private encodedPartition(record: SourceRecord, value: unknown, timestamp: number): string {
     if (this.config.partitioner === 'default') return `partition=${record.partition}`;
     if (this.config.partitioner === 'field') {
       const name = this.config.partitionField ?? '';
-      return name.split(',').map((f) => `${f.trim()}=${String((value as Record<string, unknown> | null)?.[f.trim()] ?? 'null')}`).join('/');
+      return name
+        .split(',')
+        .map((f) => `${f.trim()}=${String((value as Record<string, unknown> | null)?.[f.trim()] ?? 'null')}`)
+        .join('/');
     }
     const floored = Math.floor(timestamp / this.config.partitionDurationMs) * this.config.partitionDurationMs;
     return formatTimestamp(this.config.pathFormat, floored, this.config.timeZone);
@@ -363,8 +442,12 @@ export class S3Sink {
       }
       const timestamp = this.timestampOf(record, converted.value);
       const encoded = this.encodedPartition(record, converted.value, timestamp);
-      if (writer.recordCount > 0 && this.config.rotateIntervalMs > 0
-        && (timestamp - writer.baseTimestamp >= this.config.rotateIntervalMs || encoded !== writer.currentEncoded)) {
+      if (
+        writer.recordCount > 0 &&
+        this.config.rotateIntervalMs > 0 &&
+        (timestamp - writer.baseTimestamp >= this.config.rotateIntervalMs ||
+          encoded !== writer.currentEncoded)
+      ) {
         this.flush(writer, record.offset);
       }
       if (writer.recordCount === 0) writer.baseTimestamp = timestamp;
@@ -404,7 +487,11 @@ export class S3Sink {
         files.delete(encoded);
         this.stats.objectsWritten += 1;
         this.stats.recordsWritten += file.lines.length;
-        log.debug('connector wrote object', { connector: this.config.connectorName, key, records: file.lines.length });
+        log.debug('connector wrote object', {
+          connector: this.config.connectorName,
+          key,
+          records: file.lines.length,
+        });
       }
     } catch (error) {
       if (error instanceof RetriableWriteError && !this.stopped) {
@@ -419,7 +506,10 @@ export class S3Sink {
         writer.files = files;
         this.stats.buffered += pending - writer.recordCount;
         writer.recordCount = pending;
-        log.warn('connector S3 write failed; retrying', { connector: this.config.connectorName, error: error.message });
+        log.warn('connector S3 write failed; retrying', {
+          connector: this.config.connectorName,
+          error: error.message,
+        });
         const retry = setTimeout(() => {
           this.retryTimers.delete(retry);
           if (!this.stopped && writer.recordCount > 0) this.flush(writer, upTo);
@@ -427,7 +517,9 @@ export class S3Sink {
         this.retryTimers.add(retry);
         return;
       }
-      this.fail(`Failed to write to s3://${this.config.bucket}: ${error instanceof Error ? error.message : String(error)}`);
+      this.fail(
+        `Failed to write to s3://${this.config.bucket}: ${error instanceof Error ? error.message : String(error)}`,
+      );
       return;
     }
     this.commit([writer], upTo);
@@ -442,10 +534,15 @@ export class S3Sink {
     }));
     const source = this.source;
     if (!source) return;
-    this.commitChain = this.commitChain.then(() => source.commit(offsets)).catch((error: unknown) => {
-      // A rebalance can refuse the commit; the records are read again (at-least-once).
-      log.warn('connector offset commit failed', { connector: this.config.connectorName, error: error instanceof Error ? error.message : String(error) });
-    });
+    this.commitChain = this.commitChain
+      .then(() => source.commit(offsets))
+      .catch((error: unknown) => {
+        // A rebalance can refuse the commit; the records are read again (at-least-once).
+        log.warn('connector offset commit failed', {
+          connector: this.config.connectorName,
+          error: error instanceof Error ? error.message : String(error),
+        });
+      });
   }
 
   private fail(message: string): void {

@@ -84,11 +84,17 @@ const NAME = /^[a-zA-Z0-9-]{1,128}$/;
 const BUCKET_ARN = /^arn:aws[a-z-]*:s3:::([a-z0-9][a-z0-9.-]{1,61}[a-z0-9])$/;
 const ROLE_ARN = /^arn:aws[a-z-]*:iam::\d{12}:role\/.+$/;
 
-const json = (body: unknown): AwsResponse => ({ status: 200, headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) });
+const json = (body: unknown): AwsResponse => ({
+  status: 200,
+  headers: { 'content-type': 'application/json' },
+  body: JSON.stringify(body),
+});
 const iso = (ms: number): string => new Date(ms).toISOString();
 const badRequest = (message: string): AwsError => new AwsError('BadRequestException', message, 400);
-const notFound = (arn: string): AwsError => new AwsError('NotFoundException', `Resource with arn ${arn} was not found.`, 404);
-const isObject = (value: unknown): value is Json => value !== null && typeof value === 'object' && !Array.isArray(value);
+const notFound = (arn: string): AwsError =>
+  new AwsError('NotFoundException', `Resource with arn ${arn} was not found.`, 404);
+const isObject = (value: unknown): value is Json =>
+  value !== null && typeof value === 'object' && !Array.isArray(value);
 
 function arnSuffix(): string {
   return `${randomUUID()}-${Math.floor(Math.random() * 9) + 1}`;
@@ -96,11 +102,17 @@ function arnSuffix(): string {
 
 function page<T>(items: readonly T[], request: AwsRequest): { items: T[]; nextToken?: string } {
   const max = Number(request.query.get('maxResults') ?? 100);
-  if (!Number.isInteger(max) || max < 1 || max > 100) throw badRequest('maxResults must be between 1 and 100');
-  const start = request.query.get('nextToken') === null ? 0 : Number(Buffer.from(request.query.get('nextToken') ?? '', 'base64url').toString('utf8'));
+  if (!Number.isInteger(max) || max < 1 || max > 100)
+    throw badRequest('maxResults must be between 1 and 100');
+  const start =
+    request.query.get('nextToken') === null
+      ? 0
+      : Number(Buffer.from(request.query.get('nextToken') ?? '', 'base64url').toString('utf8'));
   if (!Number.isInteger(start) || start < 0) throw badRequest('Invalid nextToken');
   const slice = items.slice(start, start + max);
-  return start + max < items.length ? { items: slice, nextToken: Buffer.from(String(start + max)).toString('base64url') } : { items: slice };
+  return start + max < items.length
+    ? { items: slice, nextToken: Buffer.from(String(start + max)).toString('base64url') }
+    : { items: slice };
 }
 
 export class KafkaConnectService implements ServiceModule {
@@ -121,22 +133,33 @@ export class KafkaConnectService implements ServiceModule {
     this.options = options;
     this.storePath = join(options.dataDir, 'kafkaconnect', 'state.json');
     this.s3Root = join(options.dataDir, 's3');
-    const stored = readJson<{ plugins: PluginRecord[]; connectors: ConnectorRecord[] }>(this.storePath, { plugins: [], connectors: [] });
-    for (const plugin of stored.plugins) if (plugin.state !== 'DELETING') this.plugins.set(plugin.arn, plugin);
-    for (const connector of stored.connectors) if (connector.state !== 'DELETING') this.connectors.set(connector.arn, connector);
+    const stored = readJson<{ plugins: PluginRecord[]; connectors: ConnectorRecord[] }>(this.storePath, {
+      plugins: [],
+      connectors: [],
+    });
+    for (const plugin of stored.plugins)
+      if (plugin.state !== 'DELETING') this.plugins.set(plugin.arn, plugin);
+    for (const connector of stored.connectors)
+      if (connector.state !== 'DELETING') this.connectors.set(connector.arn, connector);
   }
 
   /** After a restart: pending plugins finish, CREATING/RUNNING connectors start their sinks again. */
   resume(): void {
-    for (const plugin of this.plugins.values()) if (plugin.state === 'CREATING') this.later(this.options.pluginDelayMs ?? 500, () => this.finishPlugin(plugin.arn, false));
+    for (const plugin of this.plugins.values())
+      if (plugin.state === 'CREATING')
+        this.later(this.options.pluginDelayMs ?? 500, () => this.finishPlugin(plugin.arn, false));
     for (const connector of this.connectors.values()) {
-      if (connector.state === 'CREATING' || connector.state === 'RUNNING') this.startConnector(connector.arn, false);
+      if (connector.state === 'CREATING' || connector.state === 'RUNNING')
+        this.startConnector(connector.arn, false);
     }
     this.persist();
   }
 
   private persist(): void {
-    writeJson(this.storePath, { plugins: [...this.plugins.values()], connectors: [...this.connectors.values()] });
+    writeJson(this.storePath, {
+      plugins: [...this.plugins.values()],
+      connectors: [...this.connectors.values()],
+    });
   }
 
   private later(ms: number, fn: () => void): void {
@@ -164,7 +187,11 @@ export class KafkaConnectService implements ServiceModule {
   }
 
   async handle(request: AwsRequest): Promise<AwsResponse> {
-    const path = request.path.split('/').map((s) => decodeURIComponent(s)).join('/').replace(/\/+$/, '');
+    const path = request.path
+      .split('/')
+      .map((s) => decodeURIComponent(s))
+      .join('/')
+      .replace(/\/+$/, '');
     const method = request.method;
     if (path === BASE_PLUGINS) {
       if (method === 'POST') return json(this.createPlugin(this.body(request), request));
@@ -181,7 +208,11 @@ export class KafkaConnectService implements ServiceModule {
       if (method === 'GET') return json(this.describeConnector(this.connector(arn)));
       if (method === 'DELETE') return json(this.deleteConnector(arn));
     }
-    throw new AwsError('NotFoundException', `The local MSK Connect does not provide ${method} ${request.path}`, 404);
+    throw new AwsError(
+      'NotFoundException',
+      `The local MSK Connect does not provide ${method} ${request.path}`,
+      404,
+    );
   }
 
   private body(request: AwsRequest): Json {
@@ -204,27 +235,43 @@ export class KafkaConnectService implements ServiceModule {
 
   private createPlugin(body: Json, request: AwsRequest): Json {
     const name = body.name;
-    if (typeof name !== 'string' || !NAME.test(name)) throw badRequest('name must be 1-128 letters, digits and hyphens');
+    if (typeof name !== 'string' || !NAME.test(name))
+      throw badRequest('name must be 1-128 letters, digits and hyphens');
     const contentType = body.contentType;
     if (contentType !== 'JAR' && contentType !== 'ZIP') throw badRequest('contentType must be JAR or ZIP');
-    const s3 = isObject(body.location) && isObject(body.location.s3Location) ? body.location.s3Location : undefined;
-    if (!s3 || typeof s3.bucketArn !== 'string' || typeof s3.fileKey !== 'string' || !BUCKET_ARN.test(s3.bucketArn)) {
+    const s3 =
+      isObject(body.location) && isObject(body.location.s3Location) ? body.location.s3Location : undefined;
+    if (
+      !s3 ||
+      typeof s3.bucketArn !== 'string' ||
+      typeof s3.fileKey !== 'string' ||
+      !BUCKET_ARN.test(s3.bucketArn)
+    ) {
       throw badRequest('location.s3Location needs a bucketArn (arn:aws:s3:::bucket) and a fileKey');
     }
     for (const existing of this.plugins.values()) {
-      if (existing.name === name) throw new AwsError('ConflictException', `A custom plugin with name ${name} already exists.`, 409);
+      if (existing.name === name)
+        throw new AwsError('ConflictException', `A custom plugin with name ${name} already exists.`, 409);
     }
     const bucket = BUCKET_ARN.exec(s3.bucketArn)?.[1] ?? '';
     const file = objectPath(this.s3Root, bucket, s3.fileKey);
-    const fileDescription = file && existsSync(file)
-      ? { fileMd5: createHash('md5').update(readFileSync(file)).digest('hex'), fileSize: statSync(file).size }
-      : undefined;
+    const fileDescription =
+      file && existsSync(file)
+        ? {
+            fileMd5: createHash('md5').update(readFileSync(file)).digest('hex'),
+            fileSize: statSync(file).size,
+          }
+        : undefined;
     const plugin: PluginRecord = {
       arn: `arn:aws:kafkaconnect:${request.region}:${request.accountId}:custom-plugin/${name}/${arnSuffix()}`,
       name,
       ...(typeof body.description === 'string' ? { description: body.description } : {}),
       contentType,
-      location: { bucketArn: s3.bucketArn, fileKey: s3.fileKey, ...(typeof s3.objectVersion === 'string' ? { objectVersion: s3.objectVersion } : {}) },
+      location: {
+        bucketArn: s3.bucketArn,
+        fileKey: s3.fileKey,
+        ...(typeof s3.objectVersion === 'string' ? { objectVersion: s3.objectVersion } : {}),
+      },
       state: 'CREATING',
       ...(fileDescription ? { fileDescription } : {}),
       creationTime: Date.now(),
@@ -246,7 +293,10 @@ export class KafkaConnectService implements ServiceModule {
     if (!plugin || plugin.state !== 'CREATING') return;
     if (forcedFailure || /fail/i.test(plugin.location.fileKey)) {
       plugin.state = 'CREATE_FAILED';
-      plugin.stateDescription = { code: 'INVALID_PLUGIN_FILE', message: `The plugin file s3://${BUCKET_ARN.exec(plugin.location.bucketArn)?.[1] ?? ''}/${plugin.location.fileKey} is not a valid plugin archive (local fault)` };
+      plugin.stateDescription = {
+        code: 'INVALID_PLUGIN_FILE',
+        message: `The plugin file s3://${BUCKET_ARN.exec(plugin.location.bucketArn)?.[1] ?? ''}/${plugin.location.fileKey} is not a valid plugin archive (local fault)`,
+      };
     } else {
       plugin.state = 'ACTIVE';
     }
@@ -279,7 +329,9 @@ export class KafkaConnectService implements ServiceModule {
 
   private listPlugins(request: AwsRequest): Json {
     const prefix = request.query.get('namePrefix') ?? '';
-    const all = [...this.plugins.values()].filter((p) => p.name.startsWith(prefix)).sort((a, b) => a.creationTime - b.creationTime);
+    const all = [...this.plugins.values()]
+      .filter((p) => p.name.startsWith(prefix))
+      .sort((a, b) => a.creationTime - b.creationTime);
     const { items, nextToken } = page(all, request);
     return {
       customPlugins: items.map((p) => {
@@ -311,32 +363,58 @@ export class KafkaConnectService implements ServiceModule {
 
   private createConnector(body: Json, request: AwsRequest): Json {
     const name = body.connectorName;
-    if (typeof name !== 'string' || !NAME.test(name)) throw badRequest('connectorName must be 1-128 letters, digits and hyphens');
+    if (typeof name !== 'string' || !NAME.test(name))
+      throw badRequest('connectorName must be 1-128 letters, digits and hyphens');
     const configuration = body.connectorConfiguration;
     if (!isObject(configuration) || Object.values(configuration).some((v) => typeof v !== 'string')) {
       throw badRequest('connectorConfiguration must be a map of strings');
     }
-    const cluster = isObject(body.kafkaCluster) && isObject(body.kafkaCluster.apacheKafkaCluster) ? body.kafkaCluster.apacheKafkaCluster : undefined;
-    if (!cluster || typeof cluster.bootstrapServers !== 'string' || cluster.bootstrapServers === '' || !isObject(cluster.vpc)) {
+    const cluster =
+      isObject(body.kafkaCluster) && isObject(body.kafkaCluster.apacheKafkaCluster)
+        ? body.kafkaCluster.apacheKafkaCluster
+        : undefined;
+    if (
+      !cluster ||
+      typeof cluster.bootstrapServers !== 'string' ||
+      cluster.bootstrapServers === '' ||
+      !isObject(cluster.vpc)
+    ) {
       throw badRequest('kafkaCluster.apacheKafkaCluster needs bootstrapServers and vpc');
     }
-    if (!isObject(body.capacity) || (!isObject(body.capacity.autoScaling) && !isObject(body.capacity.provisionedCapacity))) {
+    if (
+      !isObject(body.capacity) ||
+      (!isObject(body.capacity.autoScaling) && !isObject(body.capacity.provisionedCapacity))
+    ) {
       throw badRequest('capacity needs autoScaling or provisionedCapacity');
     }
-    if (typeof body.kafkaConnectVersion !== 'string' || body.kafkaConnectVersion === '') throw badRequest('kafkaConnectVersion is required');
-    if (typeof body.serviceExecutionRoleArn !== 'string' || !ROLE_ARN.test(body.serviceExecutionRoleArn)) throw badRequest('serviceExecutionRoleArn must be an IAM role ARN');
-    const authType = isObject(body.kafkaClusterClientAuthentication) ? body.kafkaClusterClientAuthentication.authenticationType : undefined;
-    if (authType !== 'NONE' && authType !== 'IAM') throw badRequest('kafkaClusterClientAuthentication.authenticationType must be NONE or IAM');
-    const encryption = isObject(body.kafkaClusterEncryptionInTransit) ? body.kafkaClusterEncryptionInTransit.encryptionType : undefined;
-    if (encryption !== 'PLAINTEXT' && encryption !== 'TLS') throw badRequest('kafkaClusterEncryptionInTransit.encryptionType must be PLAINTEXT or TLS');
+    if (typeof body.kafkaConnectVersion !== 'string' || body.kafkaConnectVersion === '')
+      throw badRequest('kafkaConnectVersion is required');
+    if (typeof body.serviceExecutionRoleArn !== 'string' || !ROLE_ARN.test(body.serviceExecutionRoleArn))
+      throw badRequest('serviceExecutionRoleArn must be an IAM role ARN');
+    const authType = isObject(body.kafkaClusterClientAuthentication)
+      ? body.kafkaClusterClientAuthentication.authenticationType
+      : undefined;
+    if (authType !== 'NONE' && authType !== 'IAM')
+      throw badRequest('kafkaClusterClientAuthentication.authenticationType must be NONE or IAM');
+    const encryption = isObject(body.kafkaClusterEncryptionInTransit)
+      ? body.kafkaClusterEncryptionInTransit.encryptionType
+      : undefined;
+    if (encryption !== 'PLAINTEXT' && encryption !== 'TLS')
+      throw badRequest('kafkaClusterEncryptionInTransit.encryptionType must be PLAINTEXT or TLS');
     const plugins = Array.isArray(body.plugins) ? body.plugins : [];
     if (plugins.length !== 1) throw badRequest('plugins must name exactly one custom plugin');
-    const pluginRef = isObject(plugins[0]) && isObject(plugins[0].customPlugin) ? plugins[0].customPlugin : undefined;
-    const plugin = typeof pluginRef?.customPluginArn === 'string' ? this.plugins.get(pluginRef.customPluginArn) : undefined;
+    const pluginRef =
+      isObject(plugins[0]) && isObject(plugins[0].customPlugin) ? plugins[0].customPlugin : undefined;
+    const plugin =
+      typeof pluginRef?.customPluginArn === 'string'
+        ? this.plugins.get(pluginRef.customPluginArn)
+        : undefined;
     if (!plugin) throw badRequest(`The custom plugin ${String(pluginRef?.customPluginArn)} does not exist.`);
-    if (plugin.state !== 'ACTIVE') throw badRequest(`The custom plugin ${plugin.arn} is in the ${plugin.state} state; it must be ACTIVE.`);
+    if (plugin.state !== 'ACTIVE')
+      throw badRequest(`The custom plugin ${plugin.arn} is in the ${plugin.state} state; it must be ACTIVE.`);
     for (const existing of this.connectors.values()) {
-      if (existing.name === name) throw new AwsError('ConflictException', `A connector with name ${name} already exists.`, 409);
+      if (existing.name === name)
+        throw new AwsError('ConflictException', `A connector with name ${name} already exists.`, 409);
     }
     const connector: ConnectorRecord = {
       arn: `arn:aws:kafkaconnect:${request.region}:${request.accountId}:connector/${name}/${arnSuffix()}`,
@@ -373,53 +451,93 @@ export class KafkaConnectService implements ServiceModule {
     if (!connector) return;
     const delay = this.delay(this.options.connectorDelayMs ?? 1000);
     if (forcedFailure) {
-      this.track(delay.then(() => this.failConnector(connector, 'ConnectorCreationFailed', 'The connector failed to start (local fault switch)')));
+      this.track(
+        delay.then(() =>
+          this.failConnector(
+            connector,
+            'ConnectorCreationFailed',
+            'The connector failed to start (local fault switch)',
+          ),
+        ),
+      );
       return;
     }
     const config = connector.configuration;
     if (config['connector.class'] !== S3_SINK_CLASS) {
-      this.track(delay.then(() => this.failConnector(connector, 'UnsupportedConnector', `The local MSK Connect runs ${S3_SINK_CLASS} only, not ${config['connector.class'] ?? '(no connector.class)'}`)));
+      this.track(
+        delay.then(() =>
+          this.failConnector(
+            connector,
+            'UnsupportedConnector',
+            `The local MSK Connect runs ${S3_SINK_CLASS} only, not ${config['connector.class'] ?? '(no connector.class)'}`,
+          ),
+        ),
+      );
       return;
     }
     let sink: S3Sink;
     try {
-      const brokers = String((connector.request.kafkaCluster as { apacheKafkaCluster: { bootstrapServers: string } }).apacheKafkaCluster.bootstrapServers)
-        .split(',').map((b) => b.trim()).filter((b) => b !== '');
+      const brokers = String(
+        (connector.request.kafkaCluster as { apacheKafkaCluster: { bootstrapServers: string } })
+          .apacheKafkaCluster.bootstrapServers,
+      )
+        .split(',')
+        .map((b) => b.trim())
+        .filter((b) => b !== '');
       sink = new S3Sink(parseSinkConfig(connector.name, config), brokers, {
         s3Root: this.s3Root,
         openSource: this.options.openSource,
         ...(this.options.beforeWrite ? { beforeWrite: this.options.beforeWrite } : {}),
-        ...(this.options.writeRetryBackoffMs !== undefined ? { retryBackoffMs: this.options.writeRetryBackoffMs } : {}),
+        ...(this.options.writeRetryBackoffMs !== undefined
+          ? { retryBackoffMs: this.options.writeRetryBackoffMs }
+          : {}),
         onFailure: (message) => {
           this.sinks.delete(arn);
           const current = this.connectors.get(arn);
-          if (current && current.state !== 'DELETING') this.failConnector(current, 'ConnectorFailed', message);
+          if (current && current.state !== 'DELETING')
+            this.failConnector(current, 'ConnectorFailed', message);
         },
       });
     } catch (error) {
-      const message = error instanceof SinkConfigError ? error.message : `Invalid connector configuration: ${error instanceof Error ? error.message : String(error)}`;
+      const message =
+        error instanceof SinkConfigError
+          ? error.message
+          : `Invalid connector configuration: ${error instanceof Error ? error.message : String(error)}`;
       this.track(delay.then(() => this.failConnector(connector, 'InvalidConnectorConfiguration', message)));
       return;
     }
     this.sinks.set(arn, sink);
-    this.track(Promise.all([delay, sink.start()]).then(
-      () => {
-        const current = this.connectors.get(arn);
-        if (this.closed || !current || current.state === 'DELETING' || current.state === 'FAILED' || this.sinks.get(arn) !== sink) return;
-        current.state = 'RUNNING';
-        delete current.stateDescription;
-        this.persist();
-        log.info('connector running', { connector: current.name });
-      },
-      (error: unknown) => {
-        this.sinks.delete(arn);
-        void sink.stop();
-        const current = this.connectors.get(arn);
-        if (!this.closed && current && current.state !== 'DELETING') {
-          this.failConnector(current, 'KafkaConnectionFailed', `Unable to connect to the Kafka cluster: ${error instanceof Error ? error.message : String(error)}`);
-        }
-      },
-    ));
+    this.track(
+      Promise.all([delay, sink.start()]).then(
+        () => {
+          const current = this.connectors.get(arn);
+          if (
+            this.closed ||
+            !current ||
+            current.state === 'DELETING' ||
+            current.state === 'FAILED' ||
+            this.sinks.get(arn) !== sink
+          )
+            return;
+          current.state = 'RUNNING';
+          delete current.stateDescription;
+          this.persist();
+          log.info('connector running', { connector: current.name });
+        },
+        (error: unknown) => {
+          this.sinks.delete(arn);
+          void sink.stop();
+          const current = this.connectors.get(arn);
+          if (!this.closed && current && current.state !== 'DELETING') {
+            this.failConnector(
+              current,
+              'KafkaConnectionFailed',
+              `Unable to connect to the Kafka cluster: ${error instanceof Error ? error.message : String(error)}`,
+            );
+          }
+        },
+      ),
+    );
   }
 
   private describeConnector(connector: ConnectorRecord): Json {
@@ -441,14 +559,18 @@ export class KafkaConnectService implements ServiceModule {
       ...(request.logDelivery !== undefined ? { logDelivery: request.logDelivery } : {}),
       plugins: request.plugins,
       serviceExecutionRoleArn: request.serviceExecutionRoleArn,
-      ...(request.workerConfiguration !== undefined ? { workerConfiguration: request.workerConfiguration } : {}),
+      ...(request.workerConfiguration !== undefined
+        ? { workerConfiguration: request.workerConfiguration }
+        : {}),
       ...(connector.stateDescription ? { stateDescription: connector.stateDescription } : {}),
     };
   }
 
   private listConnectors(request: AwsRequest): Json {
     const prefix = request.query.get('connectorNamePrefix') ?? '';
-    const all = [...this.connectors.values()].filter((c) => c.name.startsWith(prefix)).sort((a, b) => a.creationTime - b.creationTime);
+    const all = [...this.connectors.values()]
+      .filter((c) => c.name.startsWith(prefix))
+      .sort((a, b) => a.creationTime - b.creationTime);
     const { items, nextToken } = page(all, request);
     return {
       connectors: items.map((c) => {
@@ -468,25 +590,33 @@ export class KafkaConnectService implements ServiceModule {
     this.sinks.delete(arn);
     const stopped = sink ? sink.stop() : Promise.resolve();
     const delay = this.delay(this.options.deleteDelayMs ?? 500);
-    this.track(Promise.all([stopped, delay]).then(() => {
-      if (this.closed) return;
-      this.connectors.delete(arn);
-      this.persist();
-      log.info('connector deleted', { connector: connector.name });
-    }));
+    this.track(
+      Promise.all([stopped, delay]).then(() => {
+        if (this.closed) return;
+        this.connectors.delete(arn);
+        this.persist();
+        log.info('connector deleted', { connector: connector.name });
+      }),
+    );
     return { connectorArn: arn, connectorState: 'DELETING' };
   }
 
   /** For the stack and tests: connectors with their sinks' counters. */
   connectorStatuses(): Array<{ name: string; arn: string; state: ConnectorState; sink: SinkStats | null }> {
-    return [...this.connectors.values()].map((c) => ({ name: c.name, arn: c.arn, state: c.state, sink: this.sinks.get(c.arn)?.stats ?? null }));
+    return [...this.connectors.values()].map((c) => ({
+      name: c.name,
+      arn: c.arn,
+      state: c.state,
+      sink: this.sinks.get(c.arn)?.stats ?? null,
+    }));
   }
 
   setFaults(update: Partial<KafkaConnectFaults>): KafkaConnectFaults {
     for (const key of ['failNextPlugins', 'failNextConnectors'] as const) {
       const value = update[key];
       if (value === undefined) continue;
-      if (!Number.isInteger(value) || value < 0) throw new RangeError(`${key} must be a non-negative integer`);
+      if (!Number.isInteger(value) || value < 0)
+        throw new RangeError(`${key} must be a non-negative integer`);
       this.faults[key] = value;
     }
     return { ...this.faults };

@@ -60,7 +60,11 @@ class LocalTimeoutError extends Error {
  * whether the function failed. Service errors (unknown function, no invoke callback) throw
  * AwsError with Lambda's codes.
  */
-export async function invokeLocalFunction(deps: InvokeDeps, nameOrArn: string, event: unknown): Promise<LocalInvokeResult> {
+export async function invokeLocalFunction(
+  deps: InvokeDeps,
+  nameOrArn: string,
+  event: unknown,
+): Promise<LocalInvokeResult> {
   const ref = resolveFunction(nameOrArn, deps.region, deps.accountId, 'functionName');
   if (deps.functions && !Object.hasOwn(deps.functions, ref.name)) {
     throw new AwsError('ResourceNotFoundException', `Function not found: ${ref.arn}`, 404);
@@ -70,7 +74,12 @@ export async function invokeLocalFunction(deps: InvokeDeps, nameOrArn: string, e
   }
   const settings = deps.functions?.[ref.name] ?? {};
   const timeoutSeconds = settings.timeoutSeconds ?? 60;
-  const context = createLambdaContext({ functionName: ref.name, functionArn: ref.arn, timeoutMs: timeoutSeconds * 1000, ...(settings.memorySize !== undefined ? { memoryMb: settings.memorySize } : {}) });
+  const context = createLambdaContext({
+    functionName: ref.name,
+    functionArn: ref.arn,
+    timeoutMs: timeoutSeconds * 1000,
+    ...(settings.memorySize !== undefined ? { memoryMb: settings.memorySize } : {}),
+  });
   let timer: NodeJS.Timeout | undefined;
   const timeout = new Promise<never>((_, reject) => {
     timer = setTimeout(() => reject(new LocalTimeoutError(timeoutSeconds)), timeoutSeconds * 1000);
@@ -82,8 +91,16 @@ export async function invokeLocalFunction(deps: InvokeDeps, nameOrArn: string, e
     const result = await Promise.race([invocation, timeout]);
     const payload = result === undefined ? 'null' : JSON.stringify(result);
     if (Buffer.byteLength(payload) > MAX_PAYLOAD_BYTES) {
-      const doc = { errorType: 'Function.ResponseSizeTooLarge', errorMessage: `Response payload size exceeded maximum allowed payload size (${MAX_PAYLOAD_BYTES} bytes).` };
-      return { functionName: ref.name, functionArn: ref.arn, payload: JSON.stringify(doc), functionError: 'Unhandled' };
+      const doc = {
+        errorType: 'Function.ResponseSizeTooLarge',
+        errorMessage: `Response payload size exceeded maximum allowed payload size (${MAX_PAYLOAD_BYTES} bytes).`,
+      };
+      return {
+        functionName: ref.name,
+        functionArn: ref.arn,
+        payload: JSON.stringify(doc),
+        functionError: 'Unhandled',
+      };
     }
     return { functionName: ref.name, functionArn: ref.arn, payload, functionError: undefined };
   } catch (error) {
@@ -92,8 +109,17 @@ export async function invokeLocalFunction(deps: InvokeDeps, nameOrArn: string, e
       doc.errorMessage = `${new Date().toISOString()} ${context.awsRequestId} ${doc.errorMessage}`;
       doc.trace = [];
     }
-    log.debug('function failed', { functionName: ref.name, errorType: doc.errorType, errorMessage: doc.errorMessage });
-    return { functionName: ref.name, functionArn: ref.arn, payload: JSON.stringify(doc), functionError: 'Unhandled' };
+    log.debug('function failed', {
+      functionName: ref.name,
+      errorType: doc.errorType,
+      errorMessage: doc.errorMessage,
+    });
+    return {
+      functionName: ref.name,
+      functionArn: ref.arn,
+      payload: JSON.stringify(doc),
+      functionError: 'Unhandled',
+    };
   } finally {
     clearTimeout(timer);
   }
@@ -119,16 +145,27 @@ function header(headers: InvokeHttpRequest['headers'], name: string): string | u
 }
 
 /** The HTTP side of Invoke: status, headers and payload. */
-export async function handleInvoke(deps: InvokeDeps, request: InvokeHttpRequest): Promise<{ status: number; headers: Record<string, string>; body: string }> {
+export async function handleInvoke(
+  deps: InvokeDeps,
+  request: InvokeHttpRequest,
+): Promise<{ status: number; headers: Record<string, string>; body: string }> {
   if (request.body.length > MAX_PAYLOAD_BYTES) {
-    throw new AwsError('RequestTooLargeException', `Request must be smaller than ${MAX_PAYLOAD_BYTES} bytes for the InvokeFunction operation`, 413);
+    throw new AwsError(
+      'RequestTooLargeException',
+      `Request must be smaller than ${MAX_PAYLOAD_BYTES} bytes for the InvokeFunction operation`,
+      413,
+    );
   }
   let event: unknown = {};
   if (request.body.length > 0) {
     try {
       event = JSON.parse(request.body.toString('utf8'));
     } catch {
-      throw new AwsError('InvalidRequestContentException', 'Could not parse request body into json: Could not parse payload into json', 400);
+      throw new AwsError(
+        'InvalidRequestContentException',
+        'Could not parse request body into json: Could not parse payload into json',
+        400,
+      );
     }
   }
   const type = header(request.headers, 'x-amz-invocation-type') ?? 'RequestResponse';
@@ -138,17 +175,26 @@ export async function handleInvoke(deps: InvokeDeps, request: InvokeHttpRequest)
   const base = { 'content-type': 'application/json', 'x-amz-executed-version': '$LATEST' };
   if (type === 'DryRun') {
     const ref = resolveFunction(request.functionName, deps.region, deps.accountId);
-    if (deps.functions && !Object.hasOwn(deps.functions, ref.name)) throw new AwsError('ResourceNotFoundException', `Function not found: ${ref.arn}`, 404);
+    if (deps.functions && !Object.hasOwn(deps.functions, ref.name))
+      throw new AwsError('ResourceNotFoundException', `Function not found: ${ref.arn}`, 404);
     return { status: 204, headers: base, body: '' };
   }
   if (type === 'Event') {
     const ref = resolveFunction(request.functionName, deps.region, deps.accountId);
-    if (deps.functions && !Object.hasOwn(deps.functions, ref.name)) throw new AwsError('ResourceNotFoundException', `Function not found: ${ref.arn}`, 404);
+    if (deps.functions && !Object.hasOwn(deps.functions, ref.name))
+      throw new AwsError('ResourceNotFoundException', `Function not found: ${ref.arn}`, 404);
     invokeLocalFunction(deps, request.functionName, event).then(
       (result) => {
-        if (result.functionError) log.warn('asynchronous invocation failed', { functionName: result.functionName, payload: result.payload });
+        if (result.functionError)
+          log.warn('asynchronous invocation failed', {
+            functionName: result.functionName,
+            payload: result.payload,
+          });
       },
-      (error: unknown) => log.warn('asynchronous invocation failed', { error: error instanceof Error ? error.message : String(error) }),
+      (error: unknown) =>
+        log.warn('asynchronous invocation failed', {
+          error: error instanceof Error ? error.message : String(error),
+        }),
     );
     return { status: 202, headers: {}, body: '' };
   }

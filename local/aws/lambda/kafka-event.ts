@@ -41,7 +41,12 @@ export function buildKafkaEvent(source: EventSource, records: readonly SourceRec
   }
   const bootstrapServers = source.bootstrapServers.join(',');
   if (source.eventSourceArn !== undefined) {
-    return { eventSource: 'aws:kafka', eventSourceArn: source.eventSourceArn, bootstrapServers, records: grouped };
+    return {
+      eventSource: 'aws:kafka',
+      eventSourceArn: source.eventSourceArn,
+      bootstrapServers,
+      records: grouped,
+    };
   }
   return { eventSource: 'SelfManagedKafka', bootstrapServers, records: grouped };
 }

@@ -77,17 +77,27 @@ export const openKafkaSource: OpenKafkaSource = async (options, handlers) => {
     brokers: [...options.brokers],
     auth: security.auth,
     ...(security.auth !== 'none' && security.caPem !== undefined ? { caPem: security.caPem } : {}),
-    ...(security.auth === 'scram' && security.scramSecretArn !== undefined ? { scramSecretArn: security.scramSecretArn } : {}),
+    ...(security.auth === 'scram' && security.scramSecretArn !== undefined
+      ? { scramSecretArn: security.scramSecretArn }
+      : {}),
     ...(security.auth === 'iam' && security.region !== undefined ? { region: security.region } : {}),
   });
   const consumer = await createConsumer(connection, options.groupId, {
     clientId: options.clientId,
     timeoutMs: 10_000,
     retries: 3,
-    consumer: { autocommit: false, sessionTimeout: 10_000, heartbeatInterval: 1_000, rebalanceTimeout: 20_000, maxWaitTime: 250 },
+    consumer: {
+      autocommit: false,
+      sessionTimeout: 10_000,
+      heartbeatInterval: 1_000,
+      rebalanceTimeout: 20_000,
+      maxWaitTime: 250,
+    },
   });
   let closing = false;
-  const assignmentOf = (assignments: ReadonlyArray<{ topic: string; partitions: number[] }> | null | undefined): TopicPartition[] =>
+  const assignmentOf = (
+    assignments: ReadonlyArray<{ topic: string; partitions: number[] }> | null | undefined,
+  ): TopicPartition[] =>
     (assignments ?? []).flatMap((a) => a.partitions.map((partition) => ({ topic: a.topic, partition })));
   consumer.on('consumer:group:join', (payload) => handlers.onAssignment(assignmentOf(payload.assignments)));
 
@@ -134,7 +144,14 @@ export const openKafkaSource: OpenKafkaSource = async (options, handlers) => {
     },
     commit: async (offsets) => {
       if (offsets.length === 0) return;
-      await consumer.commit({ offsets: offsets.map((o) => ({ topic: o.topic, partition: o.partition, offset: o.offset, leaderEpoch: o.leaderEpoch })) });
+      await consumer.commit({
+        offsets: offsets.map((o) => ({
+          topic: o.topic,
+          partition: o.partition,
+          offset: o.offset,
+          leaderEpoch: o.leaderEpoch,
+        })),
+      });
     },
     close: async () => {
       if (closing) return;

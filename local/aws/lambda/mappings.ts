@@ -10,7 +10,8 @@ import { randomUUID } from 'node:crypto';
 import { AwsError, constraint, validationError } from '../errors.ts';
 
 export type Json = Record<string, unknown>;
-export type MappingState = 'Creating' | 'Enabling' | 'Enabled' | 'Disabling' | 'Disabled' | 'Updating' | 'Deleting';
+export type MappingState =
+  'Creating' | 'Enabling' | 'Enabled' | 'Disabling' | 'Disabled' | 'Updating' | 'Deleting';
 
 export interface MappingRecord {
   UUID: string;
@@ -45,18 +46,27 @@ export const DEFAULT_BATCH_SIZE = 100;
 /** Kafka sources wait this long for a batch when no window is set (Lambda's documented default). */
 export const DEFAULT_WINDOW_MS = 500;
 
-const FUNCTION_NAME = /^(?:arn:(?:aws[a-zA-Z-]*):lambda:)?(?:([a-z]{2}(?:-gov)?-[a-z]+-\d{1}):)?(?:(\d{12}):)?(?:function:)?([a-zA-Z0-9-_]+)(?::(\$LATEST|[a-zA-Z0-9-_]+))?$/;
+const FUNCTION_NAME =
+  /^(?:arn:(?:aws[a-zA-Z-]*):lambda:)?(?:([a-z]{2}(?:-gov)?-[a-z]+-\d{1}):)?(?:(\d{12}):)?(?:function:)?([a-zA-Z0-9-_]+)(?::(\$LATEST|[a-zA-Z0-9-_]+))?$/;
 const MSK_ARN = /^arn:aws[a-z-]*:kafka:[a-z0-9-]+:\d{12}:cluster\/[^/]+\/[^/]+$/;
 const TOPIC = /^[^.]([a-zA-Z0-9\-_.]+)$/;
 const GROUP_ID = /^[a-zA-Z0-9-/*:_+=.@-]*$/;
 const BROKER = /^[^\s:]+:\d{1,5}$/;
 const S3_BUCKET_ARN = /^arn:aws[a-z-]*:s3:::([a-z0-9][a-z0-9.-]{1,61}[a-z0-9])$/;
 const UNSUPPORTED_FIELDS = [
-  'ParallelizationFactor', 'TumblingWindowInSeconds', 'Queues', 'FilterCriteria', 'KMSKeyArn', 'ScalingConfig',
-  'DocumentDBEventSourceConfig', 'MetricsConfig', 'StartingPositionTimestamp',
+  'ParallelizationFactor',
+  'TumblingWindowInSeconds',
+  'Queues',
+  'FilterCriteria',
+  'KMSKeyArn',
+  'ScalingConfig',
+  'DocumentDBEventSourceConfig',
+  'MetricsConfig',
+  'StartingPositionTimestamp',
 ];
 
-const invalidParameter = (message: string): AwsError => new AwsError('InvalidParameterValueException', message, 400);
+const invalidParameter = (message: string): AwsError =>
+  new AwsError('InvalidParameterValueException', message, 400);
 
 function isObject(value: unknown): value is Json {
   return value !== null && typeof value === 'object' && !Array.isArray(value);
@@ -68,29 +78,52 @@ export interface FunctionRef {
 }
 
 /** Resolves a function name, ARN or partial ARN (optionally qualified) to its name and ARN. */
-export function resolveFunction(value: unknown, region: string, accountId: string, path = 'functionName'): FunctionRef {
+export function resolveFunction(
+  value: unknown,
+  region: string,
+  accountId: string,
+  path = 'functionName',
+): FunctionRef {
   if (typeof value !== 'string') throw validationError([constraint(value, path, 'Member must not be null')]);
   const m = FUNCTION_NAME.exec(value);
   if (!m || value.length > 140) {
-    throw validationError([constraint(value, path, 'Member must satisfy regular expression pattern: (arn:(aws[a-zA-Z-]*)?:lambda:)?([a-z]{2}(-gov)?-[a-z]+-\\d{1}:)?(\\d{12}:)?(function:)?([a-zA-Z0-9-_]+)(:(\\$LATEST|[a-zA-Z0-9-_]+))?')]);
+    throw validationError([
+      constraint(
+        value,
+        path,
+        'Member must satisfy regular expression pattern: (arn:(aws[a-zA-Z-]*)?:lambda:)?([a-z]{2}(-gov)?-[a-z]+-\\d{1}:)?(\\d{12}:)?(function:)?([a-zA-Z0-9-_]+)(:(\\$LATEST|[a-zA-Z0-9-_]+))?',
+      ),
+    ]);
   }
   const [, fnRegion, fnAccount, name = '', qualifier] = m;
   const arn = `arn:aws:lambda:${fnRegion ?? region}:${fnAccount ?? accountId}:function:${name}${qualifier ? `:${qualifier}` : ''}`;
   return { name, arn };
 }
 
-function checkRange(problems: string[], value: unknown, path: string, min: number, max: number): number | undefined {
+function checkRange(
+  problems: string[],
+  value: unknown,
+  path: string,
+  min: number,
+  max: number,
+): number | undefined {
   if (value === undefined) return undefined;
   if (typeof value !== 'number' || !Number.isInteger(value)) {
     problems.push(constraint(value, path, 'Member must be an integer'));
     return undefined;
   }
-  if (value < min) problems.push(constraint(value, path, `Member must have value greater than or equal to ${min}`));
-  if (value > max) problems.push(constraint(value, path, `Member must have value less than or equal to ${max}`));
+  if (value < min)
+    problems.push(constraint(value, path, `Member must have value greater than or equal to ${min}`));
+  if (value > max)
+    problems.push(constraint(value, path, `Member must have value less than or equal to ${max}`));
   return value;
 }
 
-function consumerGroup(config: unknown, path: string, problems: string[]): { ConsumerGroupId?: string } | undefined {
+function consumerGroup(
+  config: unknown,
+  path: string,
+  problems: string[],
+): { ConsumerGroupId?: string } | undefined {
   if (config === undefined) return undefined;
   if (!isObject(config)) {
     problems.push(constraint(config, path, 'Member must be a structure'));
@@ -99,7 +132,13 @@ function consumerGroup(config: unknown, path: string, problems: string[]): { Con
   const id = config.ConsumerGroupId;
   if (id === undefined) return {};
   if (typeof id !== 'string' || id.length < 1 || id.length > 200 || !GROUP_ID.test(id)) {
-    problems.push(constraint(id, `${path}.consumerGroupId`, 'Member must satisfy regular expression pattern: [a-zA-Z0-9-\\/*:_+=.@-]*'));
+    problems.push(
+      constraint(
+        id,
+        `${path}.consumerGroupId`,
+        'Member must satisfy regular expression pattern: [a-zA-Z0-9-\\/*:_+=.@-]*',
+      ),
+    );
     return undefined;
   }
   return { ConsumerGroupId: id };
@@ -109,57 +148,110 @@ function consumerGroup(config: unknown, path: string, problems: string[]): { Con
 function applyCommon(body: Json, target: Partial<MappingRecord>, problems: string[]): void {
   const batchSize = checkRange(problems, body.BatchSize, 'batchSize', 1, 10000);
   if (batchSize !== undefined) target.BatchSize = batchSize;
-  const window = checkRange(problems, body.MaximumBatchingWindowInSeconds, 'maximumBatchingWindowInSeconds', 0, 300);
+  const window = checkRange(
+    problems,
+    body.MaximumBatchingWindowInSeconds,
+    'maximumBatchingWindowInSeconds',
+    0,
+    300,
+  );
   if (window !== undefined) target.MaximumBatchingWindowInSeconds = window;
   const retries = checkRange(problems, body.MaximumRetryAttempts, 'maximumRetryAttempts', -1, 10000);
   if (retries !== undefined) target.MaximumRetryAttempts = retries;
   const age = checkRange(problems, body.MaximumRecordAgeInSeconds, 'maximumRecordAgeInSeconds', -1, 604800);
   if (age !== undefined) target.MaximumRecordAgeInSeconds = age;
   if (body.BisectBatchOnFunctionError !== undefined) {
-    if (typeof body.BisectBatchOnFunctionError !== 'boolean') problems.push(constraint(body.BisectBatchOnFunctionError, 'bisectBatchOnFunctionError', 'Member must be a boolean'));
+    if (typeof body.BisectBatchOnFunctionError !== 'boolean')
+      problems.push(
+        constraint(body.BisectBatchOnFunctionError, 'bisectBatchOnFunctionError', 'Member must be a boolean'),
+      );
     else target.BisectBatchOnFunctionError = body.BisectBatchOnFunctionError;
   }
   if (body.Enabled !== undefined) {
-    if (typeof body.Enabled !== 'boolean') problems.push(constraint(body.Enabled, 'enabled', 'Member must be a boolean'));
+    if (typeof body.Enabled !== 'boolean')
+      problems.push(constraint(body.Enabled, 'enabled', 'Member must be a boolean'));
     else target.enabled = body.Enabled;
   }
   if (body.FunctionResponseTypes !== undefined) {
     const types = body.FunctionResponseTypes;
     if (!Array.isArray(types) || types.length > 1 || types.some((t) => t !== 'ReportBatchItemFailures')) {
-      problems.push(constraint(types, 'functionResponseTypes', 'Member must satisfy constraint: [Member must satisfy enum value set: [ReportBatchItemFailures]]'));
+      problems.push(
+        constraint(
+          types,
+          'functionResponseTypes',
+          'Member must satisfy constraint: [Member must satisfy enum value set: [ReportBatchItemFailures]]',
+        ),
+      );
     } else target.FunctionResponseTypes = types as string[];
   }
   if (body.DestinationConfig !== undefined) {
     const destination = body.DestinationConfig;
-    const onFailure = isObject(destination) && isObject(destination.OnFailure) ? destination.OnFailure.Destination : undefined;
-    if (!isObject(destination)) problems.push(constraint(destination, 'destinationConfig', 'Member must be a structure'));
+    const onFailure =
+      isObject(destination) && isObject(destination.OnFailure)
+        ? destination.OnFailure.Destination
+        : undefined;
+    if (!isObject(destination))
+      problems.push(constraint(destination, 'destinationConfig', 'Member must be a structure'));
     else if (onFailure === undefined || onFailure === '') target.DestinationConfig = { OnFailure: {} };
-    else if (typeof onFailure !== 'string') problems.push(constraint(onFailure, 'destinationConfig.onFailure.destination', 'Member must be a string'));
+    else if (typeof onFailure !== 'string')
+      problems.push(
+        constraint(onFailure, 'destinationConfig.onFailure.destination', 'Member must be a string'),
+      );
     else if (!S3_BUCKET_ARN.test(onFailure)) {
-      throw invalidParameter(`The on-failure destination '${onFailure}' is not supported by the local endpoint: use an S3 bucket ARN (arn:aws:s3:::bucket)`);
+      throw invalidParameter(
+        `The on-failure destination '${onFailure}' is not supported by the local endpoint: use an S3 bucket ARN (arn:aws:s3:::bucket)`,
+      );
     } else target.DestinationConfig = { OnFailure: { Destination: onFailure } };
   }
   if (body.SourceAccessConfigurations !== undefined) {
     const list = body.SourceAccessConfigurations;
-    if (!Array.isArray(list) || list.length > 22 || list.some((c) => !isObject(c) || typeof c.Type !== 'string')) {
-      problems.push(constraint(list, 'sourceAccessConfigurations', 'Member must be a list of {Type, URI} with at most 22 items'));
+    if (
+      !Array.isArray(list) ||
+      list.length > 22 ||
+      list.some((c) => !isObject(c) || typeof c.Type !== 'string')
+    ) {
+      problems.push(
+        constraint(
+          list,
+          'sourceAccessConfigurations',
+          'Member must be a list of {Type, URI} with at most 22 items',
+        ),
+      );
     } else target.SourceAccessConfigurations = list as MappingRecord['SourceAccessConfigurations'];
   }
   if (body.ProvisionedPollerConfig !== undefined) {
     const poller = body.ProvisionedPollerConfig;
-    if (!isObject(poller)) problems.push(constraint(poller, 'provisionedPollerConfig', 'Member must be a structure'));
+    if (!isObject(poller))
+      problems.push(constraint(poller, 'provisionedPollerConfig', 'Member must be a structure'));
     else {
-      const min = checkRange(problems, poller.MinimumPollers, 'provisionedPollerConfig.minimumPollers', 1, 200);
-      const max = checkRange(problems, poller.MaximumPollers, 'provisionedPollerConfig.maximumPollers', 1, 2000);
-      if (min !== undefined && max !== undefined && min > max) throw invalidParameter('MinimumPollers must be less than or equal to MaximumPollers');
-      target.ProvisionedPollerConfig = { ...(min !== undefined ? { MinimumPollers: min } : {}), ...(max !== undefined ? { MaximumPollers: max } : {}) };
+      const min = checkRange(
+        problems,
+        poller.MinimumPollers,
+        'provisionedPollerConfig.minimumPollers',
+        1,
+        200,
+      );
+      const max = checkRange(
+        problems,
+        poller.MaximumPollers,
+        'provisionedPollerConfig.maximumPollers',
+        1,
+        2000,
+      );
+      if (min !== undefined && max !== undefined && min > max)
+        throw invalidParameter('MinimumPollers must be less than or equal to MaximumPollers');
+      target.ProvisionedPollerConfig = {
+        ...(min !== undefined ? { MinimumPollers: min } : {}),
+        ...(max !== undefined ? { MaximumPollers: max } : {}),
+      };
     }
   }
 }
 
 function rejectUnsupported(body: Json): void {
   for (const field of UNSUPPORTED_FIELDS) {
-    if (body[field] !== undefined) throw invalidParameter(`${field} is not supported for Kafka event sources by the local endpoint`);
+    if (body[field] !== undefined)
+      throw invalidParameter(`${field} is not supported for Kafka event sources by the local endpoint`);
   }
 }
 
@@ -180,25 +272,52 @@ export function createMapping(body: Json, context: CreateContext): MappingRecord
 
   const arn = body.EventSourceArn;
   const selfManaged = body.SelfManagedEventSource;
-  if (arn !== undefined && selfManaged !== undefined) throw invalidParameter('Specify either EventSourceArn or SelfManagedEventSource, not both');
-  if (arn === undefined && selfManaged === undefined) throw invalidParameter('Either EventSourceArn or SelfManagedEventSource must be specified');
+  if (arn !== undefined && selfManaged !== undefined)
+    throw invalidParameter('Specify either EventSourceArn or SelfManagedEventSource, not both');
+  if (arn === undefined && selfManaged === undefined)
+    throw invalidParameter('Either EventSourceArn or SelfManagedEventSource must be specified');
   if (arn !== undefined) {
-    if (typeof arn !== 'string') throw validationError([constraint(arn, 'eventSourceArn', 'Member must be a string')]);
+    if (typeof arn !== 'string')
+      throw validationError([constraint(arn, 'eventSourceArn', 'Member must be a string')]);
     if (!MSK_ARN.test(arn)) {
-      throw invalidParameter(`Unsupported event source '${arn}': the local endpoint maps Amazon MSK clusters (arn:aws:kafka:<region>:<account>:cluster/<name>/<uuid>) and self-managed Kafka only`);
+      throw invalidParameter(
+        `Unsupported event source '${arn}': the local endpoint maps Amazon MSK clusters (arn:aws:kafka:<region>:<account>:cluster/<name>/<uuid>) and self-managed Kafka only`,
+      );
     }
     record.EventSourceArn = arn;
-    if (body.SelfManagedKafkaEventSourceConfig !== undefined) throw invalidParameter('SelfManagedKafkaEventSourceConfig is only valid with SelfManagedEventSource');
-    const group = consumerGroup(body.AmazonManagedKafkaEventSourceConfig, 'amazonManagedKafkaEventSourceConfig', problems);
+    if (body.SelfManagedKafkaEventSourceConfig !== undefined)
+      throw invalidParameter('SelfManagedKafkaEventSourceConfig is only valid with SelfManagedEventSource');
+    const group = consumerGroup(
+      body.AmazonManagedKafkaEventSourceConfig,
+      'amazonManagedKafkaEventSourceConfig',
+      problems,
+    );
     if (group) record.AmazonManagedKafkaEventSourceConfig = group;
   } else {
-    const endpoints = isObject(selfManaged) && isObject(selfManaged.Endpoints) ? selfManaged.Endpoints.KAFKA_BOOTSTRAP_SERVERS : undefined;
-    if (!Array.isArray(endpoints) || endpoints.length < 1 || endpoints.length > 10 || endpoints.some((e) => typeof e !== 'string' || !BROKER.test(e))) {
-      throw invalidParameter('SelfManagedEventSource.Endpoints.KAFKA_BOOTSTRAP_SERVERS must list 1 to 10 host:port strings');
+    const endpoints =
+      isObject(selfManaged) && isObject(selfManaged.Endpoints)
+        ? selfManaged.Endpoints.KAFKA_BOOTSTRAP_SERVERS
+        : undefined;
+    if (
+      !Array.isArray(endpoints) ||
+      endpoints.length < 1 ||
+      endpoints.length > 10 ||
+      endpoints.some((e) => typeof e !== 'string' || !BROKER.test(e))
+    ) {
+      throw invalidParameter(
+        'SelfManagedEventSource.Endpoints.KAFKA_BOOTSTRAP_SERVERS must list 1 to 10 host:port strings',
+      );
     }
     record.SelfManagedEventSource = { Endpoints: { KAFKA_BOOTSTRAP_SERVERS: endpoints as string[] } };
-    if (body.AmazonManagedKafkaEventSourceConfig !== undefined) throw invalidParameter('AmazonManagedKafkaEventSourceConfig is only valid with an Amazon MSK EventSourceArn');
-    const group = consumerGroup(body.SelfManagedKafkaEventSourceConfig, 'selfManagedKafkaEventSourceConfig', problems);
+    if (body.AmazonManagedKafkaEventSourceConfig !== undefined)
+      throw invalidParameter(
+        'AmazonManagedKafkaEventSourceConfig is only valid with an Amazon MSK EventSourceArn',
+      );
+    const group = consumerGroup(
+      body.SelfManagedKafkaEventSourceConfig,
+      'selfManagedKafkaEventSourceConfig',
+      problems,
+    );
     if (group) record.SelfManagedKafkaEventSourceConfig = group;
   }
 
@@ -208,15 +327,30 @@ export function createMapping(body: Json, context: CreateContext): MappingRecord
   }
   const topic = topics[0];
   if (typeof topic !== 'string' || topic.length > 249 || !TOPIC.test(topic)) {
-    problems.push(constraint(topic, 'topics.1.member', 'Member must satisfy regular expression pattern: ^[^.]([a-zA-Z0-9\\-_.]+)'));
+    problems.push(
+      constraint(
+        topic,
+        'topics.1.member',
+        'Member must satisfy regular expression pattern: ^[^.]([a-zA-Z0-9\\-_.]+)',
+      ),
+    );
   }
   record.Topics = [String(topic)];
 
   const position = body.StartingPosition;
   if (position === undefined) throw invalidParameter('StartingPosition is required for a Kafka event source');
-  if (position === 'AT_TIMESTAMP') throw invalidParameter('StartingPosition AT_TIMESTAMP is not supported by the local endpoint (TRIM_HORIZON or LATEST)');
+  if (position === 'AT_TIMESTAMP')
+    throw invalidParameter(
+      'StartingPosition AT_TIMESTAMP is not supported by the local endpoint (TRIM_HORIZON or LATEST)',
+    );
   if (position !== 'TRIM_HORIZON' && position !== 'LATEST') {
-    problems.push(constraint(position, 'startingPosition', 'Member must satisfy enum value set: [LATEST, AT_TIMESTAMP, TRIM_HORIZON]'));
+    problems.push(
+      constraint(
+        position,
+        'startingPosition',
+        'Member must satisfy enum value set: [LATEST, AT_TIMESTAMP, TRIM_HORIZON]',
+      ),
+    );
   } else record.StartingPosition = position;
 
   applyCommon(body, record, problems);
@@ -242,7 +376,8 @@ export function createMapping(body: Json, context: CreateContext): MappingRecord
 export function updateMapping(current: MappingRecord, body: Json, context: CreateContext): MappingRecord {
   rejectUnsupported(body);
   for (const field of ['Topics', 'StartingPosition', 'EventSourceArn', 'SelfManagedEventSource']) {
-    if (body[field] !== undefined) throw invalidParameter(`${field} cannot be changed; delete the mapping and create a new one`);
+    if (body[field] !== undefined)
+      throw invalidParameter(`${field} cannot be changed; delete the mapping and create a new one`);
   }
   const next: MappingRecord = structuredClone(current);
   const problems: string[] = [];
@@ -260,7 +395,11 @@ export function updateMapping(current: MappingRecord, body: Json, context: Creat
 
 /** The consumer group the poller uses: the configured id, else the mapping UUID (as Lambda does). */
 export function consumerGroupId(record: MappingRecord): string {
-  return record.AmazonManagedKafkaEventSourceConfig?.ConsumerGroupId ?? record.SelfManagedKafkaEventSourceConfig?.ConsumerGroupId ?? record.UUID;
+  return (
+    record.AmazonManagedKafkaEventSourceConfig?.ConsumerGroupId ??
+    record.SelfManagedKafkaEventSourceConfig?.ConsumerGroupId ??
+    record.UUID
+  );
 }
 
 /** The function name part of the mapping's FunctionArn (what `invoke` receives). */
@@ -274,14 +413,17 @@ export function describeMapping(record: MappingRecord): Json {
   const { enabled: _enabled, LastModified, ...rest } = record;
   const described: Json = { ...rest, LastModified: LastModified / 1000 };
   if (described.MaximumBatchingWindowInSeconds === undefined) described.MaximumBatchingWindowInSeconds = 0;
-  if (record.EventSourceArn) described.AmazonManagedKafkaEventSourceConfig = { ConsumerGroupId: consumerGroupId(record) };
+  if (record.EventSourceArn)
+    described.AmazonManagedKafkaEventSourceConfig = { ConsumerGroupId: consumerGroupId(record) };
   else described.SelfManagedKafkaEventSourceConfig = { ConsumerGroupId: consumerGroupId(record) };
   return described;
 }
 
 /** Keys that identify "the same" mapping (function + source + topic), for ResourceConflictException. */
 export function identity(record: MappingRecord): string {
-  const source = record.EventSourceArn ?? [...(record.SelfManagedEventSource?.Endpoints.KAFKA_BOOTSTRAP_SERVERS ?? [])].sort().join(',');
+  const source =
+    record.EventSourceArn ??
+    [...(record.SelfManagedEventSource?.Endpoints.KAFKA_BOOTSTRAP_SERVERS ?? [])].sort().join(',');
   return `${record.FunctionArn}|${source}|${record.Topics.join(',')}`;
 }
 

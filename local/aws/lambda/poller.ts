@@ -34,7 +34,14 @@ import type { Context } from 'aws-lambda';
 import type { Clock } from '../clock.ts';
 import { log } from '../logger.ts';
 import { buildKafkaEvent, estimateEventBytes, MAX_EVENT_BYTES, partitionKeyOf } from './kafka-event.ts';
-import type { CommitOffset, KafkaSource, OpenKafkaSource, SourceRecord, SourceSecurity, TopicPartition } from './kafka-source.ts';
+import type {
+  CommitOffset,
+  KafkaSource,
+  OpenKafkaSource,
+  SourceRecord,
+  SourceSecurity,
+  TopicPartition,
+} from './kafka-source.ts';
 
 /** Supplied by the stack: runs the named function in-process. */
 export type InvokeFunction = (functionName: string, event: unknown, context: Context) => Promise<unknown>;
@@ -92,9 +99,7 @@ interface Queued {
 }
 
 type Outcome =
-  | { kind: 'success' }
-  | { kind: 'partial'; failed: Map<string, bigint> }
-  | { kind: 'error'; error: Error };
+  { kind: 'success' } | { kind: 'partial'; failed: Map<string, bigint> } | { kind: 'error'; error: Error };
 
 export class FunctionTimeoutError extends Error {
   constructor(seconds: number) {
@@ -108,7 +113,8 @@ export function interpretResponse(response: unknown, batch: readonly SourceRecor
   if (response === null || response === undefined || typeof response !== 'object') return { kind: 'success' };
   const failures = (response as { batchItemFailures?: unknown }).batchItemFailures;
   if (failures === undefined || failures === null) return { kind: 'success' };
-  if (!Array.isArray(failures)) return { kind: 'error', error: new Error('batchItemFailures must be an array') };
+  if (!Array.isArray(failures))
+    return { kind: 'error', error: new Error('batchItemFailures must be an array') };
   if (failures.length === 0) return { kind: 'success' };
   const offsetsByPartition = new Map<string, Set<bigint>>();
   for (const record of batch) {
@@ -122,10 +128,19 @@ export function interpretResponse(response: unknown, batch: readonly SourceRecor
     const identifier = (failure as { itemIdentifier?: unknown } | null)?.itemIdentifier;
     const tp = (identifier as { partition?: unknown } | null | undefined)?.partition;
     const rawOffset = (identifier as { offset?: unknown } | null | undefined)?.offset;
-    const offset = typeof rawOffset === 'number' && Number.isInteger(rawOffset) ? BigInt(rawOffset)
-      : typeof rawOffset === 'string' && /^\d+$/.test(rawOffset) ? BigInt(rawOffset) : undefined;
+    const offset =
+      typeof rawOffset === 'number' && Number.isInteger(rawOffset)
+        ? BigInt(rawOffset)
+        : typeof rawOffset === 'string' && /^\d+$/.test(rawOffset)
+          ? BigInt(rawOffset)
+          : undefined;
     if (typeof tp !== 'string' || offset === undefined || !offsetsByPartition.get(tp)?.has(offset)) {
-      return { kind: 'error', error: new Error(`invalid batchItemFailures itemIdentifier ${JSON.stringify(identifier ?? null)}: it must name a record of the batch`) };
+      return {
+        kind: 'error',
+        error: new Error(
+          `invalid batchItemFailures itemIdentifier ${JSON.stringify(identifier ?? null)}: it must name a record of the batch`,
+        ),
+      };
     }
     const previous = failed.get(tp);
     if (previous === undefined || offset < previous) failed.set(tp, offset);
@@ -151,7 +166,15 @@ export class MappingPoller {
   private retryPending = false;
   private bisectLimit: number | undefined;
   readonly stats: PollerStats = {
-    invocations: 0, recordsProcessed: 0, functionErrors: 0, partialFailures: 0, retries: 0, recordsDiscarded: 0, commits: 0, buffered: 0, lastError: undefined,
+    invocations: 0,
+    recordsProcessed: 0,
+    functionErrors: 0,
+    partialFailures: 0,
+    retries: 0,
+    recordsDiscarded: 0,
+    commits: 0,
+    buffered: 0,
+    lastError: undefined,
   };
 
   constructor(config: PollerConfig, deps: PollerDeps) {
@@ -162,7 +185,10 @@ export class MappingPoller {
   start(): void {
     if (this.loop) return;
     this.loop = this.run().catch((error: unknown) => {
-      log.error('poller stopped on an unexpected error', { uuid: this.config.uuid, error: error instanceof Error ? error.stack : String(error) });
+      log.error('poller stopped on an unexpected error', {
+        uuid: this.config.uuid,
+        error: error instanceof Error ? error.stack : String(error),
+      });
     });
   }
 
@@ -223,7 +249,14 @@ export class MappingPoller {
       this.sourceFailed = undefined;
       this.paused = false;
       this.source = await this.deps.openSource(
-        { brokers: this.config.brokers, ...(this.config.security ? { security: this.config.security } : {}), groupId: this.config.groupId, topic: this.config.topic, startingPosition: this.config.startingPosition, clientId: `lambda-esm-${this.config.uuid}` },
+        {
+          brokers: this.config.brokers,
+          ...(this.config.security ? { security: this.config.security } : {}),
+          groupId: this.config.groupId,
+          topic: this.config.topic,
+          startingPosition: this.config.startingPosition,
+          clientId: `lambda-esm-${this.config.uuid}`,
+        },
         { onRecord: this.onRecord, onAssignment: this.onAssignment, onError: this.onSourceError },
       );
       return true;
@@ -231,7 +264,11 @@ export class MappingPoller {
       const message = error instanceof Error ? error.message : String(error);
       this.stats.lastError = message;
       this.deps.onResult(`PROBLEM: Connection error. ${message}`);
-      log.warn('cannot consume the event source; retrying', { uuid: this.config.uuid, brokers: this.config.brokers, error: message });
+      log.warn('cannot consume the event source; retrying', {
+        uuid: this.config.uuid,
+        brokers: this.config.brokers,
+        error: message,
+      });
       return false;
     }
   }
@@ -264,7 +301,10 @@ export class MappingPoller {
     let reconnectDelay = 250;
     while (!this.stopping) {
       if (this.sourceFailed) {
-        log.warn('Kafka source failed; reconnecting from the committed offsets', { uuid: this.config.uuid, error: this.sourceFailed.message });
+        log.warn('Kafka source failed; reconnecting from the committed offsets', {
+          uuid: this.config.uuid,
+          error: this.sourceFailed.message,
+        });
         this.deps.onResult(`PROBLEM: Connection error. ${this.sourceFailed.message}`);
         await this.flushCommits();
         await this.closeSource();
@@ -318,7 +358,10 @@ export class MappingPoller {
 
   private async invoke(batch: SourceRecord[]): Promise<Outcome> {
     const { config, deps } = this;
-    const event = buildKafkaEvent({ eventSourceArn: config.eventSourceArn, bootstrapServers: config.brokers }, batch);
+    const event = buildKafkaEvent(
+      { eventSourceArn: config.eventSourceArn, bootstrapServers: config.brokers },
+      batch,
+    );
     const context = createLambdaContext({
       functionName: config.functionName,
       functionArn: config.functionArn,
@@ -330,7 +373,10 @@ export class MappingPoller {
     this.stats.invocations += 1;
     let cancelTimer: (() => void) | undefined;
     const timeout = new Promise<never>((_, reject) => {
-      cancelTimer = deps.clock.schedule(() => reject(new FunctionTimeoutError(config.timeoutMs / 1000)), config.timeoutMs);
+      cancelTimer = deps.clock.schedule(
+        () => reject(new FunctionTimeoutError(config.timeoutMs / 1000)),
+        config.timeoutMs,
+      );
     });
     try {
       const invocation = Promise.resolve().then(() => deps.invoke(config.functionName, event, context));
@@ -350,7 +396,12 @@ export class MappingPoller {
       const offset = record.offset + 1n;
       const current = this.pendingCommits.get(key);
       if (!current || current.offset < offset) {
-        this.pendingCommits.set(key, { topic: record.topic, partition: record.partition, offset, leaderEpoch: record.leaderEpoch });
+        this.pendingCommits.set(key, {
+          topic: record.topic,
+          partition: record.partition,
+          offset,
+          leaderEpoch: record.leaderEpoch,
+        });
       }
     }
   }
@@ -367,7 +418,10 @@ export class MappingPoller {
       this.stats.commits += 1;
       return true;
     } catch (error) {
-      log.warn('offset commit failed; will retry', { uuid: this.config.uuid, error: error instanceof Error ? error.message : String(error) });
+      log.warn('offset commit failed; will retry', {
+        uuid: this.config.uuid,
+        error: error instanceof Error ? error.message : String(error),
+      });
       return false;
     }
   }
@@ -387,7 +441,12 @@ export class MappingPoller {
   private discard(records: readonly SourceRecord[], error: Error): void {
     const { config } = this;
     this.stats.recordsDiscarded += records.length;
-    log.warn('retries exhausted; skipping records', { uuid: config.uuid, records: records.length, destination: config.onFailureDestination ?? 'none', error: error.message });
+    log.warn('retries exhausted; skipping records', {
+      uuid: config.uuid,
+      records: records.length,
+      destination: config.onFailureDestination ?? 'none',
+      error: error.message,
+    });
     if (config.onFailureDestination) {
       const byPartition = new Map<string, SourceRecord[]>();
       for (const r of records) {
@@ -402,7 +461,12 @@ export class MappingPoller {
         const stamp = iso.slice(0, 19).replaceAll(':', '.');
         const objectKey = `aws/lambda/${config.uuid}/${key}/${iso.slice(0, 4)}/${iso.slice(5, 7)}/${iso.slice(8, 10)}/${stamp}-${randomUUID()}`;
         this.deps.writeFailure(config.onFailureDestination, objectKey, {
-          requestContext: { requestId: randomUUID(), functionArn: config.functionArn, condition: 'RetryAttemptsExhausted', approximateInvokeCount: this.attempts },
+          requestContext: {
+            requestId: randomUUID(),
+            functionArn: config.functionArn,
+            condition: 'RetryAttemptsExhausted',
+            approximateInvokeCount: this.attempts,
+          },
           responseContext: { statusCode: 200, executedVersion: '$LATEST', functionError: 'Unhandled' },
           version: '1.0',
           timestamp: iso,
@@ -416,7 +480,10 @@ export class MappingPoller {
             lastOffset: Number(last.offset),
           },
           errorMessage: error.message,
-          payload: buildKafkaEvent({ eventSourceArn: config.eventSourceArn, bootstrapServers: config.brokers }, group),
+          payload: buildKafkaEvent(
+            { eventSourceArn: config.eventSourceArn, bootstrapServers: config.brokers },
+            group,
+          ),
         });
       }
     }
@@ -475,7 +542,11 @@ export class MappingPoller {
     } else {
       this.stats.functionErrors += 1;
       this.stats.lastError = outcome.error.message;
-      log.warn('function invocation failed; the batch will be retried', { uuid: this.config.uuid, records: batch.length, error: outcome.error.message });
+      log.warn('function invocation failed; the batch will be retried', {
+        uuid: this.config.uuid,
+        records: batch.length,
+        error: outcome.error.message,
+      });
       if (this.config.bisectOnError && batch.length > 1) {
         this.bisectLimit = Math.ceil(batch.length / 2);
         this.stats.retries += 1;

@@ -20,8 +20,19 @@ import type { AwsRequest, AwsResponse, ServiceModule } from '../server.ts';
 import { handleInvoke, invokeLocalFunction, invokePathFunction, type LocalInvokeResult } from './invoke.ts';
 import type { OpenKafkaSource, SourceSecurity } from './kafka-source.ts';
 import {
-  consumerGroupId, createMapping, DEFAULT_WINDOW_MS, describeMapping, functionNameOf, identity, resolveFunction, S3_BUCKET_ARN, updateMapping,
-  type CreateContext, type FunctionRef, type Json, type MappingRecord,
+  consumerGroupId,
+  createMapping,
+  DEFAULT_WINDOW_MS,
+  describeMapping,
+  functionNameOf,
+  identity,
+  resolveFunction,
+  S3_BUCKET_ARN,
+  updateMapping,
+  type CreateContext,
+  type FunctionRef,
+  type Json,
+  type MappingRecord,
 } from './mappings.ts';
 import { MappingPoller, type InvokeFunction, type PollerStats } from './poller.ts';
 
@@ -41,7 +52,10 @@ export interface KafkaBrokers {
    * secret, else what the cluster enables); throws when the cluster cannot serve the mapping.
    * Without it MSK mappings consume `brokersFor` over PLAINTEXT.
    */
-  connectionFor?(clusterArn: string, scramSecretArn: string | undefined): (SourceSecurity & { brokers: readonly string[] }) | undefined;
+  connectionFor?(
+    clusterArn: string,
+    scramSecretArn: string | undefined,
+  ): (SourceSecurity & { brokers: readonly string[] }) | undefined;
 }
 
 export interface LambdaOptions {
@@ -67,7 +81,8 @@ const jsonResponse = (status: number, body: unknown): AwsResponse => ({
   body: JSON.stringify(body),
 });
 
-const notFound = (): AwsError => new AwsError('ResourceNotFoundException', 'The resource you requested does not exist.', 404);
+const notFound = (): AwsError =>
+  new AwsError('ResourceNotFoundException', 'The resource you requested does not exist.', 404);
 
 export class LambdaService implements ServiceModule {
   readonly service = 'lambda';
@@ -117,15 +132,29 @@ export class LambdaService implements ServiceModule {
   }
 
   /** Runs a function as Lambda's Invoke would (the local Step Functions' Lambda tasks use it). */
-  invokeFunction(nameOrArn: string, event: unknown, region: string, accountId: string): Promise<LocalInvokeResult> {
-    return invokeLocalFunction({ invoke: this.options.invoke, functions: this.options.functions, region, accountId }, nameOrArn, event);
+  invokeFunction(
+    nameOrArn: string,
+    event: unknown,
+    region: string,
+    accountId: string,
+  ): Promise<LocalInvokeResult> {
+    return invokeLocalFunction(
+      { invoke: this.options.invoke, functions: this.options.functions, region, accountId },
+      nameOrArn,
+      event,
+    );
   }
 
   async handle(request: AwsRequest): Promise<AwsResponse> {
     const path = request.path.replace(/\/+$/, '');
     const invokeTarget = invokePathFunction(path);
     if (invokeTarget !== undefined && request.method === 'POST') {
-      const deps = { invoke: this.options.invoke, functions: this.options.functions, region: request.region, accountId: request.accountId };
+      const deps = {
+        invoke: this.options.invoke,
+        functions: this.options.functions,
+        region: request.region,
+        accountId: request.accountId,
+      };
       return handleInvoke(deps, { functionName: invokeTarget, headers: request.headers, body: request.body });
     }
     if (path === BASE) {
@@ -137,13 +166,18 @@ export class LambdaService implements ServiceModule {
       if (request.method === 'PUT') return jsonResponse(202, this.update(uuid, this.body(request), request));
       if (request.method === 'DELETE') return jsonResponse(202, this.delete(uuid));
     }
-    throw new AwsError('NotImplementedException', `${request.method} ${request.path} is not provided by the local endpoint (Invoke and event source mappings only)`, 501);
+    throw new AwsError(
+      'NotImplementedException',
+      `${request.method} ${request.path} is not provided by the local endpoint (Invoke and event source mappings only)`,
+      501,
+    );
   }
 
   private body(request: AwsRequest): Json {
     try {
       const parsed: unknown = request.body.length === 0 ? {} : JSON.parse(request.body.toString('utf8'));
-      if (parsed === null || typeof parsed !== 'object' || Array.isArray(parsed)) throw new SyntaxError('not an object');
+      if (parsed === null || typeof parsed !== 'object' || Array.isArray(parsed))
+        throw new SyntaxError('not an object');
       return parsed as Json;
     } catch {
       throw new AwsError('InvalidRequestContentException', 'Could not parse request body into json', 400);
@@ -161,8 +195,13 @@ export class LambdaService implements ServiceModule {
     const key = identity(record);
     for (const other of this.mappings.values()) {
       if (identity(other) === key) {
-        const source = other.EventSourceArn ?? other.SelfManagedEventSource?.Endpoints.KAFKA_BOOTSTRAP_SERVERS.join(',');
-        throw new AwsError('ResourceConflictException', `An event source mapping with event source ("${source}"), function ("${other.FunctionArn}"), topics ("${other.Topics.join(',')}") already exists. Please update or delete the existing mapping with UUID ${other.UUID}`, 409);
+        const source =
+          other.EventSourceArn ?? other.SelfManagedEventSource?.Endpoints.KAFKA_BOOTSTRAP_SERVERS.join(',');
+        throw new AwsError(
+          'ResourceConflictException',
+          `An event source mapping with event source ("${source}"), function ("${other.FunctionArn}"), topics ("${other.Topics.join(',')}") already exists. Please update or delete the existing mapping with UUID ${other.UUID}`,
+          409,
+        );
       }
     }
     this.mappings.set(record.UUID, record);
@@ -179,7 +218,8 @@ export class LambdaService implements ServiceModule {
     }
     const sourceArn = request.query.get('EventSourceArn');
     const functionName = request.query.get('FunctionName');
-    const fn = functionName === null ? undefined : resolveFunction(functionName, request.region, request.accountId);
+    const fn =
+      functionName === null ? undefined : resolveFunction(functionName, request.region, request.accountId);
     const all = [...this.mappings.values()]
       .filter((m) => sourceArn === null || m.EventSourceArn === sourceArn)
       .filter((m) => fn === undefined || functionNameOf(m) === fn.name)
@@ -188,7 +228,8 @@ export class LambdaService implements ServiceModule {
     let start = 0;
     if (marker !== null) {
       start = all.findIndex((m) => m.UUID === marker) + 1;
-      if (start === 0) throw new AwsError('InvalidParameterValueException', `Invalid Marker '${marker}'`, 400);
+      if (start === 0)
+        throw new AwsError('InvalidParameterValueException', `Invalid Marker '${marker}'`, 400);
     }
     const page = all.slice(start, start + limit);
     const last = page[page.length - 1];
@@ -201,7 +242,11 @@ export class LambdaService implements ServiceModule {
   private update(uuid: string, body: Json, request: AwsRequest): Json {
     const current = this.get(uuid);
     if (!['Enabled', 'Disabled'].includes(current.State)) {
-      throw new AwsError('ResourceInUseException', `Cannot update the event source mapping because it is in use (state ${current.State}). Retry when it is Enabled or Disabled.`, 400);
+      throw new AwsError(
+        'ResourceInUseException',
+        `Cannot update the event source mapping because it is in use (state ${current.State}). Retry when it is Enabled or Disabled.`,
+        400,
+      );
     }
     const next = updateMapping(current, body, this.createContext(request));
     const toggled = next.enabled !== current.enabled;
@@ -215,7 +260,11 @@ export class LambdaService implements ServiceModule {
   private delete(uuid: string): Json {
     const record = this.get(uuid);
     if (record.State === 'Deleting') {
-      throw new AwsError('ResourceInUseException', 'Cannot delete the event source mapping because it is already being deleted.', 400);
+      throw new AwsError(
+        'ResourceInUseException',
+        'Cannot delete the event source mapping because it is already being deleted.',
+        400,
+      );
     }
     record.State = 'Deleting';
     record.StateTransitionReason = 'USER_INITIATED';
@@ -227,28 +276,33 @@ export class LambdaService implements ServiceModule {
   /** Runs the asynchronous part of a state change, one at a time per mapping. */
   private transition(uuid: string, to: MappingRecord['State']): void {
     const previous = this.transitions.get(uuid) ?? Promise.resolve();
-    const next = previous.then(async () => {
-      if (this.closed) return;
-      await this.stopPoller(uuid);
-      const record = this.mappings.get(uuid);
-      if (!record) return;
-      if (to === 'Deleting') {
-        this.mappings.delete(uuid);
+    const next = previous
+      .then(async () => {
+        if (this.closed) return;
+        await this.stopPoller(uuid);
+        const record = this.mappings.get(uuid);
+        if (!record) return;
+        if (to === 'Deleting') {
+          this.mappings.delete(uuid);
+          this.persist();
+          log.info('event source mapping deleted', { uuid });
+          return;
+        }
+        if (record.enabled) {
+          this.startPoller(record);
+          record.State = 'Enabled';
+        } else {
+          record.State = 'Disabled';
+        }
         this.persist();
-        log.info('event source mapping deleted', { uuid });
-        return;
-      }
-      if (record.enabled) {
-        this.startPoller(record);
-        record.State = 'Enabled';
-      } else {
-        record.State = 'Disabled';
-      }
-      this.persist();
-      log.info('event source mapping state', { uuid, state: record.State });
-    }).catch((error: unknown) => {
-      log.error('event source mapping transition failed', { uuid, error: error instanceof Error ? error.stack : String(error) });
-    });
+        log.info('event source mapping state', { uuid, state: record.State });
+      })
+      .catch((error: unknown) => {
+        log.error('event source mapping transition failed', {
+          uuid,
+          error: error instanceof Error ? error.stack : String(error),
+        });
+      });
     this.transitions.set(uuid, next);
   }
 
@@ -297,10 +351,16 @@ export class LambdaService implements ServiceModule {
         groupId: consumerGroupId(record),
         startingPosition: record.StartingPosition,
         batchSize: record.BatchSize,
-        windowMs: record.MaximumBatchingWindowInSeconds === undefined ? DEFAULT_WINDOW_MS : record.MaximumBatchingWindowInSeconds * 1000,
+        windowMs:
+          record.MaximumBatchingWindowInSeconds === undefined
+            ? DEFAULT_WINDOW_MS
+            : record.MaximumBatchingWindowInSeconds * 1000,
         reportBatchItemFailures: record.FunctionResponseTypes?.includes('ReportBatchItemFailures') ?? false,
         // Lambda caps infinite retries at 10 when an on-failure destination is configured.
-        maximumRetryAttempts: (record.MaximumRetryAttempts ?? -1) === -1 && record.DestinationConfig?.OnFailure?.Destination ? 10 : record.MaximumRetryAttempts ?? -1,
+        maximumRetryAttempts:
+          (record.MaximumRetryAttempts ?? -1) === -1 && record.DestinationConfig?.OnFailure?.Destination
+            ? 10
+            : (record.MaximumRetryAttempts ?? -1),
         bisectOnError: record.BisectBatchOnFunctionError ?? false,
         onFailureDestination: record.DestinationConfig?.OnFailure?.Destination,
         timeoutMs: (settings.timeoutSeconds ?? 60) * 1000,

@@ -9,7 +9,8 @@
 import { createHash } from 'node:crypto';
 
 export type ClusterType = 'PROVISIONED' | 'SERVERLESS';
-export type ClusterState = 'ACTIVE' | 'CREATING' | 'DELETING' | 'FAILED' | 'HEALING' | 'MAINTENANCE' | 'REBOOTING_BROKER' | 'UPDATING';
+export type ClusterState =
+  'ACTIVE' | 'CREATING' | 'DELETING' | 'FAILED' | 'HEALING' | 'MAINTENANCE' | 'REBOOTING_BROKER' | 'UPDATING';
 export type ClientBroker = 'TLS' | 'TLS_PLAINTEXT' | 'PLAINTEXT';
 
 export interface ClientAuthSpec {
@@ -110,7 +111,8 @@ export function clusterArn(name: string, region: string, accountId: string): str
 
 /** The configuration ARN of a cluster's custom configuration. */
 export function configurationArn(cluster: ClusterSpec): string {
-  const [, region = 'us-east-1', account = '000000000000', name = cluster.name, id = '0'] = CLUSTER_ARN.exec(cluster.arn) ?? [];
+  const [, region = 'us-east-1', account = '000000000000', name = cluster.name, id = '0'] =
+    CLUSTER_ARN.exec(cluster.arn) ?? [];
   return `arn:aws:kafka:${region}:${account}:configuration/${name}-config/${id}`;
 }
 
@@ -130,11 +132,18 @@ export function devCluster(settings: DevClusterSettings, region: string, account
     subnetIds: [...(settings.subnetIds ?? DEFAULT_NETWORK.subnetIds)],
     securityGroupIds: [...(settings.securityGroupIds ?? DEFAULT_NETWORK.securityGroupIds)],
     // `tls` is MSK's mutual-TLS client authentication, which the dev brokers do not offer.
-    clientAuthentication: { unauthenticated: true, tls: false, scram: settings.listeners?.scram !== undefined, iam: settings.listeners?.iam !== undefined },
+    clientAuthentication: {
+      unauthenticated: true,
+      tls: false,
+      scram: settings.listeners?.scram !== undefined,
+      iam: settings.listeners?.iam !== undefined,
+    },
     clientBroker: 'TLS_PLAINTEXT',
     serverProperties: {
       'auto.create.topics.enable': String(settings.autoCreateTopics ?? true),
-      'default.replication.factor': String(settings.defaultReplicationFactor ?? Math.min(3, Math.max(1, brokerCount))),
+      'default.replication.factor': String(
+        settings.defaultReplicationFactor ?? Math.min(3, Math.max(1, brokerCount)),
+      ),
       'min.insync.replicas': String(Math.min(2, Math.max(1, brokerCount - 1))),
       'num.partitions': String(settings.numPartitions ?? 1),
       'num.io.threads': '8',
@@ -154,15 +163,25 @@ export function devCluster(settings: DevClusterSettings, region: string, account
 }
 
 /** An extra cluster: the dev cluster with overrides (a new ARN from the name unless given). */
-export function extraCluster(base: ClusterSpec, overrides: ClusterOverrides, region: string, accountId: string): ClusterSpec {
-  const name = overrides.name ?? (overrides.arn ? (CLUSTER_ARN.exec(overrides.arn)?.[3] ?? 'cluster') : 'rule-breaking');
+export function extraCluster(
+  base: ClusterSpec,
+  overrides: ClusterOverrides,
+  region: string,
+  accountId: string,
+): ClusterSpec {
+  const name =
+    overrides.name ?? (overrides.arn ? (CLUSTER_ARN.exec(overrides.arn)?.[3] ?? 'cluster') : 'rule-breaking');
   const arn = overrides.arn ?? clusterArn(name, region, accountId);
-  if (!isClusterArn(arn)) throw new Error(`'${arn}' is not an MSK cluster ARN (arn:aws:kafka:<region>:<account>:cluster/<name>/<uuid>)`);
+  if (!isClusterArn(arn))
+    throw new Error(
+      `'${arn}' is not an MSK cluster ARN (arn:aws:kafka:<region>:<account>:cluster/<name>/<uuid>)`,
+    );
   let serverProperties = base.serverProperties;
   if (overrides.serverProperties === null) serverProperties = undefined;
   else if (overrides.serverProperties) {
     serverProperties = { ...base.serverProperties };
-    for (const [key, value] of Object.entries(overrides.serverProperties)) serverProperties[key] = String(value);
+    for (const [key, value] of Object.entries(overrides.serverProperties))
+      serverProperties[key] = String(value);
   }
   const brokers = overrides.brokers ?? base.brokers;
   return {
@@ -190,7 +209,11 @@ const iso = (ms: number): string => new Date(ms).toISOString();
 
 function softwareInfo(cluster: ClusterSpec): Record<string, unknown> {
   return cluster.serverProperties
-    ? { configurationArn: configurationArn(cluster), configurationRevision: 1, kafkaVersion: cluster.kafkaVersion }
+    ? {
+        configurationArn: configurationArn(cluster),
+        configurationRevision: 1,
+        kafkaVersion: cluster.kafkaVersion,
+      }
     : { kafkaVersion: cluster.kafkaVersion };
 }
 
@@ -249,7 +272,9 @@ export function describeV2(cluster: ClusterSpec): Record<string, unknown> {
         encryptionInTransit: { clientBroker: cluster.clientBroker, inCluster: true },
       },
       enhancedMonitoring: 'DEFAULT',
-      openMonitoring: { prometheus: { jmxExporter: { enabledInBroker: false }, nodeExporter: { enabledInBroker: false } } },
+      openMonitoring: {
+        prometheus: { jmxExporter: { enabledInBroker: false }, nodeExporter: { enabledInBroker: false } },
+      },
       numberOfBrokerNodes: cluster.brokerCount,
       zookeeperConnectString: zookeeper(cluster),
       storageMode: 'LOCAL',
@@ -298,7 +323,8 @@ export function bootstrapBrokers(cluster: ClusterSpec): Record<string, string> {
     if (auth.iam && tlsAllowed && iam) out.bootstrapBrokerStringSaslIam = iam.join(',');
     return out;
   }
-  if ((auth.unauthenticated || auth.tls) && tlsAllowed) out.bootstrapBrokerStringTls = withPort(cluster.brokers, 9094);
+  if ((auth.unauthenticated || auth.tls) && tlsAllowed)
+    out.bootstrapBrokerStringTls = withPort(cluster.brokers, 9094);
   if (auth.scram) out.bootstrapBrokerStringSaslScram = withPort(cluster.brokers, 9096);
   if (auth.iam) out.bootstrapBrokerStringSaslIam = withPort(cluster.brokers, 9098);
   return out;
@@ -328,5 +354,9 @@ export function nodes(cluster: ClusterSpec): Record<string, unknown>[] {
 
 /** The server.properties text of a configuration revision. */
 export function serverPropertiesText(properties: Record<string, string>): string {
-  return Object.entries(properties).map(([k, v]) => `${k}=${v}`).join('\n') + '\n';
+  return (
+    Object.entries(properties)
+      .map(([k, v]) => `${k}=${v}`)
+      .join('\n') + '\n'
+  );
 }

@@ -15,8 +15,17 @@ import { AwsError } from '../errors.ts';
 import { readJson, writeJson } from '../json-store.ts';
 import type { AwsRequest, AwsResponse, ServiceModule } from '../server.ts';
 import {
-  bootstrapBrokers, configurationArn, describeV1, describeV2, devCluster, extraCluster, nodes, serverPropertiesText,
-  type ClusterOverrides, type ClusterSpec, type DevClusterSettings,
+  bootstrapBrokers,
+  configurationArn,
+  describeV1,
+  describeV2,
+  devCluster,
+  extraCluster,
+  nodes,
+  serverPropertiesText,
+  type ClusterOverrides,
+  type ClusterSpec,
+  type DevClusterSettings,
 } from './clusters.ts';
 
 export interface MskOptions {
@@ -29,10 +38,16 @@ export interface MskOptions {
   accountId: string;
 }
 
-const json = (body: unknown): AwsResponse => ({ status: 200, headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) });
+const json = (body: unknown): AwsResponse => ({
+  status: 200,
+  headers: { 'content-type': 'application/json' },
+  body: JSON.stringify(body),
+});
 
 const notFound = (what: string, parameter: string): AwsError =>
-  new AwsError('NotFoundException', `The requested resource ${what} doesn't exist.`, 404, { invalidParameter: parameter });
+  new AwsError('NotFoundException', `The requested resource ${what} doesn't exist.`, 404, {
+    invalidParameter: parameter,
+  });
 
 export class MskService implements ServiceModule {
   readonly service = 'kafka';
@@ -69,7 +84,10 @@ export class MskService implements ServiceModule {
   /** Registers an extra cluster (control route); returns its DescribeClusterV2 shape. */
   register(overrides: ClusterOverrides): Record<string, unknown> {
     const cluster = this.add(overrides);
-    this.registered = [...this.registered.filter((o) => (o.arn ?? '') !== cluster.arn && o.name !== cluster.name), { ...overrides, arn: cluster.arn }];
+    this.registered = [
+      ...this.registered.filter((o) => (o.arn ?? '') !== cluster.arn && o.name !== cluster.name),
+      { ...overrides, arn: cluster.arn },
+    ];
     writeJson(this.storePath, this.registered);
     return describeV2(cluster);
   }
@@ -96,7 +114,17 @@ export class MskService implements ServiceModule {
    * credentials), else TLS when the cluster allows it, else plaintext. Undefined for unknown
    * clusters; throws when the mapping asks for SCRAM the cluster does not offer.
    */
-  connectionFor(arn: string, scramSecretArn: string | undefined): { brokers: readonly string[]; auth: 'none' | 'tls' | 'scram' | 'iam'; region: string; scramSecretArn?: string } | undefined {
+  connectionFor(
+    arn: string,
+    scramSecretArn: string | undefined,
+  ):
+    | {
+        brokers: readonly string[];
+        auth: 'none' | 'tls' | 'scram' | 'iam';
+        region: string;
+        scramSecretArn?: string;
+      }
+    | undefined {
     const cluster = this.clusters.get(arn);
     if (!cluster) return undefined;
     const region = /^arn:aws[a-z-]*:kafka:([a-z0-9-]+):/.exec(arn)?.[1] ?? this.options.region;
@@ -104,11 +132,14 @@ export class MskService implements ServiceModule {
     const split = (value: string | undefined): string[] => (value ?? '').split(',').filter((b) => b !== '');
     if (scramSecretArn !== undefined) {
       const brokers = split(strings.bootstrapBrokerStringSaslScram);
-      if (brokers.length === 0) throw new Error(`SASL/SCRAM authentication is not enabled on the MSK cluster ${cluster.name}`);
+      if (brokers.length === 0)
+        throw new Error(`SASL/SCRAM authentication is not enabled on the MSK cluster ${cluster.name}`);
       return { brokers, auth: 'scram', region, scramSecretArn };
     }
-    if (strings.bootstrapBrokerStringSaslIam) return { brokers: split(strings.bootstrapBrokerStringSaslIam), auth: 'iam', region };
-    if (strings.bootstrapBrokerStringTls) return { brokers: split(strings.bootstrapBrokerStringTls), auth: 'tls', region };
+    if (strings.bootstrapBrokerStringSaslIam)
+      return { brokers: split(strings.bootstrapBrokerStringSaslIam), auth: 'iam', region };
+    if (strings.bootstrapBrokerStringTls)
+      return { brokers: split(strings.bootstrapBrokerStringTls), auth: 'tls', region };
     return { brokers: cluster.brokers, auth: 'none', region };
   }
 
@@ -130,15 +161,30 @@ export class MskService implements ServiceModule {
   }
 
   async handle(request: AwsRequest): Promise<AwsResponse> {
-    if (request.method !== 'GET') throw new AwsError('BadRequestException', `The local MSK provides read operations only (${request.method} ${request.path})`, 400);
-    const path = request.path.split('/').map((segment) => decodeURIComponent(segment)).join('/').replace(/\/+$/, '');
+    if (request.method !== 'GET')
+      throw new AwsError(
+        'BadRequestException',
+        `The local MSK provides read operations only (${request.method} ${request.path})`,
+        400,
+      );
+    const path = request.path
+      .split('/')
+      .map((segment) => decodeURIComponent(segment))
+      .join('/')
+      .replace(/\/+$/, '');
     let m: RegExpExecArray | null;
-    if (path === '/api/v2/clusters' || path === '/v1/clusters') return json(this.listClusters(request, path.startsWith('/api/v2')));
-    if ((m = /^\/api\/v2\/clusters\/(.+)$/.exec(path))) return json({ clusterInfo: describeV2(this.cluster(m[1] ?? '')) });
-    if ((m = /^\/v1\/clusters\/(.+)\/bootstrap-brokers$/.exec(path))) return json(this.bootstrap(this.cluster(m[1] ?? '')));
-    if ((m = /^\/v1\/clusters\/(.+)\/nodes$/.exec(path))) return json(this.listNodes(this.cluster(m[1] ?? ''), request));
-    if ((m = /^\/v1\/clusters\/(.+)$/.exec(path))) return json({ clusterInfo: this.describeV1(this.cluster(m[1] ?? '')) });
-    if ((m = /^\/v1\/configurations\/(.+)\/revisions\/([^/]+)$/.exec(path))) return json(this.revision(m[1] ?? '', m[2] ?? ''));
+    if (path === '/api/v2/clusters' || path === '/v1/clusters')
+      return json(this.listClusters(request, path.startsWith('/api/v2')));
+    if ((m = /^\/api\/v2\/clusters\/(.+)$/.exec(path)))
+      return json({ clusterInfo: describeV2(this.cluster(m[1] ?? '')) });
+    if ((m = /^\/v1\/clusters\/(.+)\/bootstrap-brokers$/.exec(path)))
+      return json(this.bootstrap(this.cluster(m[1] ?? '')));
+    if ((m = /^\/v1\/clusters\/(.+)\/nodes$/.exec(path)))
+      return json(this.listNodes(this.cluster(m[1] ?? ''), request));
+    if ((m = /^\/v1\/clusters\/(.+)$/.exec(path)))
+      return json({ clusterInfo: this.describeV1(this.cluster(m[1] ?? '')) });
+    if ((m = /^\/v1\/configurations\/(.+)\/revisions\/([^/]+)$/.exec(path)))
+      return json(this.revision(m[1] ?? '', m[2] ?? ''));
     if ((m = /^\/v1\/configurations\/(.+)$/.exec(path))) return json(this.configuration(m[1] ?? ''));
     throw new AwsError('NotFoundException', `The local MSK does not provide GET ${request.path}`, 404);
   }
@@ -154,19 +200,34 @@ export class MskService implements ServiceModule {
   }
 
   private describeV1(cluster: ClusterSpec): Record<string, unknown> {
-    if (cluster.type !== 'PROVISIONED') throw new AwsError('BadRequestException', 'This operation is not supported for serverless clusters. Use DescribeClusterV2.', 400);
+    if (cluster.type !== 'PROVISIONED')
+      throw new AwsError(
+        'BadRequestException',
+        'This operation is not supported for serverless clusters. Use DescribeClusterV2.',
+        400,
+      );
     return describeV1(cluster);
   }
 
   private bootstrap(cluster: ClusterSpec): Record<string, string> {
     if (cluster.state !== 'ACTIVE') {
-      throw new AwsError('BadRequestException', `You can't get bootstrap brokers for a cluster in the ${cluster.state} state.`, 400, { invalidParameter: 'clusterArn' });
+      throw new AwsError(
+        'BadRequestException',
+        `You can't get bootstrap brokers for a cluster in the ${cluster.state} state.`,
+        400,
+        { invalidParameter: 'clusterArn' },
+      );
     }
     return bootstrapBrokers(cluster);
   }
 
   private listNodes(cluster: ClusterSpec, request: AwsRequest): Record<string, unknown> {
-    if (cluster.type !== 'PROVISIONED') throw new AwsError('BadRequestException', 'This operation is not supported for serverless clusters.', 400);
+    if (cluster.type !== 'PROVISIONED')
+      throw new AwsError(
+        'BadRequestException',
+        'This operation is not supported for serverless clusters.',
+        400,
+      );
     const all = nodes(cluster);
     const max = Number(request.query.get('maxResults') ?? 100);
     const start = Number(request.query.get('nextToken') ?? 0);

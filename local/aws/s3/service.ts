@@ -24,7 +24,8 @@ const xml = (body: string, status = 200): AwsResponse => ({
   body: `<?xml version="1.0" encoding="UTF-8"?>\n${body}`,
 });
 
-const tag = (name: string, value: string | number | boolean): string => `<${name}>${escapeXml(String(value))}</${name}>`;
+const tag = (name: string, value: string | number | boolean): string =>
+  `<${name}>${escapeXml(String(value))}</${name}>`;
 
 /** Decodes an `aws-chunked` body (`<hex size>[;chunk-signature=..]\r\n<data>\r\n ... 0\r\n<trailers>`). */
 export function decodeAwsChunked(body: Buffer): Buffer {
@@ -34,7 +35,8 @@ export function decodeAwsChunked(body: Buffer): Buffer {
     const lineEnd = body.indexOf('\r\n', offset);
     if (lineEnd < 0) throw new AwsError('IncompleteBody', 'The aws-chunked body ended early', 400);
     const size = parseInt(body.subarray(offset, lineEnd).toString('latin1').split(';')[0] ?? '', 16);
-    if (!Number.isInteger(size) || size < 0) throw new AwsError('InvalidRequest', 'Malformed aws-chunked body', 400);
+    if (!Number.isInteger(size) || size < 0)
+      throw new AwsError('InvalidRequest', 'Malformed aws-chunked body', 400);
     if (size === 0) return Buffer.concat(parts);
     parts.push(body.subarray(lineEnd + 2, lineEnd + 2 + size));
     offset = lineEnd + 2 + size + 2;
@@ -65,17 +67,24 @@ export class S3Service implements ServiceModule {
     }
     const [first = '', ...rest] = segments;
     const key = rest.map(decodeURIComponent).join('/');
-    return { bucket: first === '' ? undefined : decodeURIComponent(first), key: rest.length === 0 || key === '' ? undefined : key };
+    return {
+      bucket: first === '' ? undefined : decodeURIComponent(first),
+      key: rest.length === 0 || key === '' ? undefined : key,
+    };
   }
 
   private bucketDir(bucket: string): string {
-    if (!BUCKET_NAME.test(bucket)) throw new AwsError('InvalidBucketName', 'The specified bucket is not valid.', 400, { BucketName: bucket });
+    if (!BUCKET_NAME.test(bucket))
+      throw new AwsError('InvalidBucketName', 'The specified bucket is not valid.', 400, {
+        BucketName: bucket,
+      });
     return join(this.root, bucket);
   }
 
   private requireBucket(bucket: string): string {
     const dir = this.bucketDir(bucket);
-    if (!existsSync(dir)) throw new AwsError('NoSuchBucket', 'The specified bucket does not exist', 404, { BucketName: bucket });
+    if (!existsSync(dir))
+      throw new AwsError('NoSuchBucket', 'The specified bucket does not exist', 404, { BucketName: bucket });
     return dir;
   }
 
@@ -93,19 +102,43 @@ export class S3Service implements ServiceModule {
       }
       if (method === 'GET' && q.has('location')) {
         this.requireBucket(bucket);
-        return xml(`<LocationConstraint xmlns="${XMLNS}">${request.region === 'us-east-1' ? '' : escapeXml(request.region)}</LocationConstraint>`);
+        return xml(
+          `<LocationConstraint xmlns="${XMLNS}">${request.region === 'us-east-1' ? '' : escapeXml(request.region)}</LocationConstraint>`,
+        );
       }
-      if (method === 'GET' && [...q.keys()].every((k) => ['list-type', 'prefix', 'delimiter', 'max-keys', 'continuation-token', 'start-after', 'marker', 'encoding-type', 'fetch-owner'].includes(k))) {
+      if (
+        method === 'GET' &&
+        [...q.keys()].every((k) =>
+          [
+            'list-type',
+            'prefix',
+            'delimiter',
+            'max-keys',
+            'continuation-token',
+            'start-after',
+            'marker',
+            'encoding-type',
+            'fetch-owner',
+          ].includes(k),
+        )
+      ) {
         return this.list(bucket, q);
       }
       if (method === 'DELETE' && q.size === 0) return this.deleteBucket(bucket);
     } else if (q.size === 0 || [...q.keys()].every((k) => k.startsWith('x-id') || k.startsWith('X-Amz-'))) {
-      if (method === 'PUT' && request.headers['x-amz-copy-source'] === undefined) return this.putObject(bucket, key, request);
-      if (method === 'PUT') return this.copyObject(bucket, key, String(request.headers['x-amz-copy-source']), request);
-      if (method === 'GET' || method === 'HEAD') return this.getObject(bucket, key, method === 'HEAD', request);
+      if (method === 'PUT' && request.headers['x-amz-copy-source'] === undefined)
+        return this.putObject(bucket, key, request);
+      if (method === 'PUT')
+        return this.copyObject(bucket, key, String(request.headers['x-amz-copy-source']), request);
+      if (method === 'GET' || method === 'HEAD')
+        return this.getObject(bucket, key, method === 'HEAD', request);
       if (method === 'DELETE') return this.deleteObject(bucket, key);
     }
-    throw new AwsError('NotImplemented', `${method} ${request.path}${q.size ? `?${q.toString()}` : ''} is not provided by the local S3 endpoint`, 501);
+    throw new AwsError(
+      'NotImplemented',
+      `${method} ${request.path}${q.size ? `?${q.toString()}` : ''} is not provided by the local S3 endpoint`,
+      501,
+    );
   }
 
   private listBuckets(): AwsResponse {
@@ -113,9 +146,11 @@ export class S3Service implements ServiceModule {
       .filter((e) => e.isDirectory() && BUCKET_NAME.test(e.name))
       .map((e) => ({ name: e.name, created: statSync(join(this.root, e.name)).birthtime }))
       .sort((a, b) => a.name.localeCompare(b.name));
-    return xml(`<ListAllMyBucketsResult xmlns="${XMLNS}"><Owner><ID>local</ID><DisplayName>local</DisplayName></Owner><Buckets>${buckets
-      .map((b) => `<Bucket>${tag('Name', b.name)}${tag('CreationDate', b.created.toISOString())}</Bucket>`)
-      .join('')}</Buckets></ListAllMyBucketsResult>`);
+    return xml(
+      `<ListAllMyBucketsResult xmlns="${XMLNS}"><Owner><ID>local</ID><DisplayName>local</DisplayName></Owner><Buckets>${buckets
+        .map((b) => `<Bucket>${tag('Name', b.name)}${tag('CreationDate', b.created.toISOString())}</Bucket>`)
+        .join('')}</Buckets></ListAllMyBucketsResult>`,
+    );
   }
 
   private createBucket(bucket: string): AwsResponse {
@@ -125,7 +160,10 @@ export class S3Service implements ServiceModule {
 
   private deleteBucket(bucket: string): AwsResponse {
     const dir = this.requireBucket(bucket);
-    if (listObjects(this.root, bucket).length > 0) throw new AwsError('BucketNotEmpty', 'The bucket you tried to delete is not empty', 409, { BucketName: bucket });
+    if (listObjects(this.root, bucket).length > 0)
+      throw new AwsError('BucketNotEmpty', 'The bucket you tried to delete is not empty', 409, {
+        BucketName: bucket,
+      });
     rmSync(dir, { recursive: true, force: true });
     return { status: 204 };
   }
@@ -139,7 +177,11 @@ export class S3Service implements ServiceModule {
     const urlEncoded = q.get('encoding-type') === 'url';
     const enc = (s: string): string => (urlEncoded ? encodeURIComponent(s).replace(/%2F/g, '/') : s);
     const token = q.get('continuation-token');
-    const after = v2 ? (token ? Buffer.from(token, 'base64url').toString('utf8') : q.get('start-after') ?? '') : q.get('marker') ?? '';
+    const after = v2
+      ? token
+        ? Buffer.from(token, 'base64url').toString('utf8')
+        : (q.get('start-after') ?? '')
+      : (q.get('marker') ?? '');
 
     // Keys and common prefixes in key order, after the marker.
     const entries: Array<{ kind: 'object'; object: ListedObject } | { kind: 'prefix'; prefix: string }> = [];
@@ -171,16 +213,22 @@ export class S3Service implements ServiceModule {
       tag('IsTruncated', truncated),
       ...(v2
         ? [
-          tag('KeyCount', page.length),
-          ...(token ? [tag('ContinuationToken', token)] : []),
-          ...(q.get('start-after') ? [tag('StartAfter', enc(q.get('start-after') ?? ''))] : []),
-          ...(truncated && lastKey !== undefined ? [tag('NextContinuationToken', Buffer.from(lastKey).toString('base64url'))] : []),
-        ]
-        : [tag('Marker', enc(after)), ...(truncated && lastKey !== undefined && delimiter ? [tag('NextMarker', enc(lastKey))] : [])]),
+            tag('KeyCount', page.length),
+            ...(token ? [tag('ContinuationToken', token)] : []),
+            ...(q.get('start-after') ? [tag('StartAfter', enc(q.get('start-after') ?? ''))] : []),
+            ...(truncated && lastKey !== undefined
+              ? [tag('NextContinuationToken', Buffer.from(lastKey).toString('base64url'))]
+              : []),
+          ]
+        : [
+            tag('Marker', enc(after)),
+            ...(truncated && lastKey !== undefined && delimiter ? [tag('NextMarker', enc(lastKey))] : []),
+          ]),
       ...page.map((e) =>
         e.kind === 'object'
           ? `<Contents>${tag('Key', enc(e.object.key))}${tag('LastModified', e.object.lastModified.toISOString())}${tag('ETag', md5(readFileSync(objectPath(this.root, bucket, e.object.key) ?? '')))}${tag('Size', e.object.size)}${tag('StorageClass', 'STANDARD')}</Contents>`
-          : `<CommonPrefixes>${tag('Prefix', enc(e.prefix))}</CommonPrefixes>`),
+          : `<CommonPrefixes>${tag('Prefix', enc(e.prefix))}</CommonPrefixes>`,
+      ),
     ].join('');
     return xml(`<ListBucketResult xmlns="${XMLNS}">${body}</ListBucketResult>`);
   }
@@ -188,7 +236,12 @@ export class S3Service implements ServiceModule {
   private path(bucket: string, key: string): string {
     this.bucketDir(bucket);
     const path = objectPath(this.root, bucket, key);
-    if (!path) throw new AwsError('InvalidArgument', `The local S3 tree cannot store the key '${key}' (empty path segment)`, 400);
+    if (!path)
+      throw new AwsError(
+        'InvalidArgument',
+        `The local S3 tree cannot store the key '${key}' (empty path segment)`,
+        400,
+      );
     return path;
   }
 
@@ -196,7 +249,10 @@ export class S3Service implements ServiceModule {
     this.path(bucket, key);
     const encoding = String(request.headers['content-encoding'] ?? '');
     const sha = String(request.headers['x-amz-content-sha256'] ?? '');
-    const body = encoding.includes('aws-chunked') || sha.startsWith('STREAMING-') ? decodeAwsChunked(request.body) : request.body;
+    const body =
+      encoding.includes('aws-chunked') || sha.startsWith('STREAMING-')
+        ? decodeAwsChunked(request.body)
+        : request.body;
     writeObject(this.root, bucket, key, body);
     return { status: 200, headers: { etag: md5(body) } };
   }
@@ -211,13 +267,20 @@ export class S3Service implements ServiceModule {
     } catch {
       throw new AwsError('InvalidArgument', 'Invalid copy source encoding', 400);
     }
-    if (slash <= 0 || sourceKey === '') throw new AwsError('InvalidArgument', 'Copy Source must mention the source bucket and key: sourcebucket/sourcekey', 400);
+    if (slash <= 0 || sourceKey === '')
+      throw new AwsError(
+        'InvalidArgument',
+        'Copy Source must mention the source bucket and key: sourcebucket/sourcekey',
+        400,
+      );
     const read = this.getObject(raw.slice(0, slash), sourceKey, false, { ...request, headers: {} });
     const body = read.body as Buffer;
     this.path(bucket, key);
     this.requireBucket(bucket);
     writeObject(this.root, bucket, key, body);
-    return xml(`<CopyObjectResult xmlns="${XMLNS}">${tag('LastModified', new Date().toISOString())}${tag('ETag', md5(body))}</CopyObjectResult>`);
+    return xml(
+      `<CopyObjectResult xmlns="${XMLNS}">${tag('LastModified', new Date().toISOString())}${tag('ETag', md5(body))}</CopyObjectResult>`,
+    );
   }
 
   private getObject(bucket: string, key: string, head: boolean, request: AwsRequest): AwsResponse {
@@ -239,9 +302,15 @@ export class S3Service implements ServiceModule {
     const range = /^bytes=(\d*)-(\d*)$/.exec(String(request.headers.range ?? ''));
     if (range && !head) {
       const start = range[1] === '' ? Math.max(0, bytes.length - Number(range[2])) : Number(range[1]);
-      const end = range[1] !== '' && range[2] !== '' ? Math.min(Number(range[2]), bytes.length - 1) : bytes.length - 1;
-      if (start > end || start >= bytes.length) throw new AwsError('InvalidRange', 'The requested range is not satisfiable', 416);
-      return { status: 206, headers: { ...headers, 'content-range': `bytes ${start}-${end}/${bytes.length}` }, body: bytes.subarray(start, end + 1) };
+      const end =
+        range[1] !== '' && range[2] !== '' ? Math.min(Number(range[2]), bytes.length - 1) : bytes.length - 1;
+      if (start > end || start >= bytes.length)
+        throw new AwsError('InvalidRange', 'The requested range is not satisfiable', 416);
+      return {
+        status: 206,
+        headers: { ...headers, 'content-range': `bytes ${start}-${end}/${bytes.length}` },
+        body: bytes.subarray(start, end + 1),
+      };
     }
     if (head) return { status: 200, headers: { ...headers, 'content-length': String(bytes.length) } };
     return { status: 200, headers, body: bytes };

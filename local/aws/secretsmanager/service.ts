@@ -32,9 +32,14 @@ interface StoredSecret {
 const NAME = /^[A-Za-z0-9/_+=.@-]{1,512}$/;
 const ARN = /^arn:aws[a-z-]*:secretsmanager:[a-z0-9-]+:\d{12}:secret:(.+)$/;
 
-const json = (body: unknown): AwsResponse => ({ status: 200, headers: { 'content-type': 'application/x-amz-json-1.1' }, body: JSON.stringify(body) });
+const json = (body: unknown): AwsResponse => ({
+  status: 200,
+  headers: { 'content-type': 'application/x-amz-json-1.1' },
+  body: JSON.stringify(body),
+});
 
-const notFound = (): AwsError => new AwsError('ResourceNotFoundException', "Secrets Manager can't find the specified secret.", 400);
+const notFound = (): AwsError =>
+  new AwsError('ResourceNotFoundException', "Secrets Manager can't find the specified secret.", 400);
 
 export class SecretsManagerService implements ServiceModule {
   readonly service = 'secretsmanager';
@@ -55,7 +60,8 @@ export class SecretsManagerService implements ServiceModule {
     let body: Record<string, unknown>;
     try {
       const parsed: unknown = JSON.parse(request.body.toString('utf8') || '{}');
-      if (parsed === null || typeof parsed !== 'object' || Array.isArray(parsed)) throw new Error('the body must be a JSON object');
+      if (parsed === null || typeof parsed !== 'object' || Array.isArray(parsed))
+        throw new Error('the body must be a JSON object');
       body = parsed as Record<string, unknown>;
     } catch (error) {
       throw new AwsError('InvalidRequestException', error instanceof Error ? error.message : String(error));
@@ -66,7 +72,10 @@ export class SecretsManagerService implements ServiceModule {
       case 'GetSecretValue':
         return json(this.getSecretValue(body));
       default:
-        throw new AwsError('UnknownOperationException', `The local Secrets Manager provides CreateSecret and GetSecretValue only (got '${operation || 'no X-Amz-Target'}')`);
+        throw new AwsError(
+          'UnknownOperationException',
+          `The local Secrets Manager provides CreateSecret and GetSecretValue only (got '${operation || 'no X-Amz-Target'}')`,
+        );
     }
   }
 
@@ -80,23 +89,44 @@ export class SecretsManagerService implements ServiceModule {
   }
 
   /** Creates the secret unless one of that name exists; returns the stored one (used to seed the dev SCRAM user). */
-  ensure(name: string, secretString: () => string, description?: string): { arn: string; secretString: string } {
+  ensure(
+    name: string,
+    secretString: () => string,
+    description?: string,
+  ): { arn: string; secretString: string } {
     const existing = this.secrets.get(name);
-    if (existing?.secretString !== undefined) return { arn: existing.arn, secretString: existing.secretString };
-    const created = this.createSecret({ Name: name, SecretString: secretString(), ...(description ? { Description: description } : {}) }, this.options.region);
+    if (existing?.secretString !== undefined)
+      return { arn: existing.arn, secretString: existing.secretString };
+    const created = this.createSecret(
+      { Name: name, SecretString: secretString(), ...(description ? { Description: description } : {}) },
+      this.options.region,
+    );
     return { arn: String(created.ARN), secretString: this.secrets.get(name)?.secretString ?? '' };
   }
 
   private createSecret(body: Record<string, unknown>, region: string): Record<string, unknown> {
     const name = body.Name;
     if (typeof name !== 'string' || !NAME.test(name)) {
-      throw new AwsError('ValidationException', `1 validation error detected: Value '${String(name)}' at 'name' failed to satisfy constraint: Member must satisfy regular expression pattern: ^[a-zA-Z0-9/_+=.@-]+$ and have length between 1 and 512`);
+      throw new AwsError(
+        'ValidationException',
+        `1 validation error detected: Value '${String(name)}' at 'name' failed to satisfy constraint: Member must satisfy regular expression pattern: ^[a-zA-Z0-9/_+=.@-]+$ and have length between 1 and 512`,
+      );
     }
     const { SecretString: secretString, SecretBinary: secretBinary, Description: description } = body;
-    if (secretString !== undefined && typeof secretString !== 'string') throw new AwsError('InvalidParameterException', 'SecretString must be a string');
-    if (secretBinary !== undefined && typeof secretBinary !== 'string') throw new AwsError('InvalidParameterException', 'SecretBinary must be base64 text');
-    if (secretString !== undefined && secretBinary !== undefined) throw new AwsError('InvalidParameterException', 'You can\'t specify both a binary secret value and a string secret value in the same secret.');
-    if (this.secrets.has(name)) throw new AwsError('ResourceExistsException', `The operation failed because the secret ${name} already exists.`);
+    if (secretString !== undefined && typeof secretString !== 'string')
+      throw new AwsError('InvalidParameterException', 'SecretString must be a string');
+    if (secretBinary !== undefined && typeof secretBinary !== 'string')
+      throw new AwsError('InvalidParameterException', 'SecretBinary must be base64 text');
+    if (secretString !== undefined && secretBinary !== undefined)
+      throw new AwsError(
+        'InvalidParameterException',
+        "You can't specify both a binary secret value and a string secret value in the same secret.",
+      );
+    if (this.secrets.has(name))
+      throw new AwsError(
+        'ResourceExistsException',
+        `The operation failed because the secret ${name} already exists.`,
+      );
     const secret: StoredSecret = {
       arn: `arn:aws:secretsmanager:${region}:${this.options.accountId}:secret:${name}-${randomBytes(3).toString('hex')}`,
       name,
@@ -108,18 +138,26 @@ export class SecretsManagerService implements ServiceModule {
     };
     this.secrets.set(name, secret);
     writeJson(this.path, [...this.secrets.values()]);
-    return { ARN: secret.arn, Name: secret.name, ...(secretString !== undefined || secretBinary !== undefined ? { VersionId: secret.versionId } : {}) };
+    return {
+      ARN: secret.arn,
+      Name: secret.name,
+      ...(secretString !== undefined || secretBinary !== undefined ? { VersionId: secret.versionId } : {}),
+    };
   }
 
   private getSecretValue(body: Record<string, unknown>): Record<string, unknown> {
     const secretId = body.SecretId;
-    if (typeof secretId !== 'string' || secretId === '') throw new AwsError('InvalidParameterException', 'SecretId is required');
+    if (typeof secretId !== 'string' || secretId === '')
+      throw new AwsError('InvalidParameterException', 'SecretId is required');
     const secret = this.find(secretId);
     if (!secret) throw notFound();
     if (body.VersionId !== undefined && body.VersionId !== secret.versionId) throw notFound();
     if (body.VersionStage !== undefined && body.VersionStage !== 'AWSCURRENT') throw notFound();
     if (secret.secretString === undefined && secret.secretBinary === undefined) {
-      throw new AwsError('ResourceNotFoundException', "Secrets Manager can't find the specified secret value for staging label: AWSCURRENT");
+      throw new AwsError(
+        'ResourceNotFoundException',
+        "Secrets Manager can't find the specified secret value for staging label: AWSCURRENT",
+      );
     }
     return {
       ARN: secret.arn,

@@ -34,11 +34,17 @@ const UNBOUNDED_TASK_SECONDS = 2_000_000;
 /** Resource of the Task a scaled Wait state becomes (never called: the local handler runs). */
 export const LOCAL_WAIT_RESOURCE = 'arn:aws:states:::local:wait';
 
-const isObject = (value: unknown): value is Json => value !== null && typeof value === 'object' && !Array.isArray(value);
+const isObject = (value: unknown): value is Json =>
+  value !== null && typeof value === 'object' && !Array.isArray(value);
 
 export function prepareDefinition(definition: Json, waitScale: number): PreparedDefinition {
   const copy = structuredClone(definition);
-  const prepared: PreparedDefinition = { definition: copy, tasks: new Map(), waits: new Map(), types: new Map() };
+  const prepared: PreparedDefinition = {
+    definition: copy,
+    tasks: new Map(),
+    waits: new Map(),
+    types: new Map(),
+  };
   walk(copy, definition, waitScale, prepared);
   return prepared;
 }
@@ -54,7 +60,8 @@ function walk(copy: Json, original: Json, waitScale: number, prepared: PreparedD
     if (!prepared.types.has(name)) prepared.types.set(name, type);
     if (type === 'Task') {
       prepared.tasks.set(name, { name, original: source });
-      if (state.TimeoutSeconds === undefined && state.TimeoutSecondsPath === undefined) state.TimeoutSeconds = UNBOUNDED_TASK_SECONDS;
+      if (state.TimeoutSeconds === undefined && state.TimeoutSecondsPath === undefined)
+        state.TimeoutSeconds = UNBOUNDED_TASK_SECONDS;
     }
     if (type === 'Wait' && waitScale !== 1) {
       prepared.waits.set(name, { name, original: source });
@@ -66,7 +73,8 @@ function walk(copy: Json, original: Json, waitScale: number, prepared: PreparedD
     if (waitScale !== 1 && Array.isArray(state.Retry)) {
       for (const retrier of state.Retry) {
         if (!isObject(retrier)) continue;
-        retrier.IntervalSeconds = (typeof retrier.IntervalSeconds === 'number' ? retrier.IntervalSeconds : 1) * waitScale;
+        retrier.IntervalSeconds =
+          (typeof retrier.IntervalSeconds === 'number' ? retrier.IntervalSeconds : 1) * waitScale;
         if (typeof retrier.MaxDelaySeconds === 'number') retrier.MaxDelaySeconds *= waitScale;
       }
     }
@@ -117,9 +125,16 @@ export function waitDurationMs(state: Json, input: unknown, now: number): number
     }
     return seconds * 1000;
   }
-  const timestamp = typeof state.Timestamp === 'string' ? state.Timestamp : typeof state.TimestampPath === 'string' ? readPath(state.TimestampPath, input) : undefined;
+  const timestamp =
+    typeof state.Timestamp === 'string'
+      ? state.Timestamp
+      : typeof state.TimestampPath === 'string'
+        ? readPath(state.TimestampPath, input)
+        : undefined;
   if (typeof timestamp !== 'string' || Number.isNaN(Date.parse(timestamp))) {
-    throw new Error(`The TimestampPath parameter does not reference a valid ISO-8601 extended offset date-time format string: ${String(state.TimestampPath ?? state.Timestamp)}`);
+    throw new Error(
+      `The TimestampPath parameter does not reference a valid ISO-8601 extended offset date-time format string: ${String(state.TimestampPath ?? state.Timestamp)}`,
+    );
   }
   return Math.max(0, Date.parse(timestamp) - now);
 }

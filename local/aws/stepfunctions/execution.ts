@@ -12,7 +12,14 @@ import { ExecutionAbortedError, ExecutionTimeoutError, StateMachine } from 'aws-
 import { AwsError } from '../errors.ts';
 import { log } from '../logger.ts';
 import type { LocalInvokeResult } from '../lambda/invoke.ts';
-import { LOCAL_WAIT_RESOURCE, prepareDefinition, waitDurationMs, type Json, type PreparedDefinition, type StateRef } from './definition.ts';
+import {
+  LOCAL_WAIT_RESOURCE,
+  prepareDefinition,
+  waitDurationMs,
+  type Json,
+  type PreparedDefinition,
+  type StateRef,
+} from './definition.ts';
 
 export type ExecutionStatus = 'RUNNING' | 'SUCCEEDED' | 'FAILED' | 'TIMED_OUT' | 'ABORTED';
 
@@ -96,8 +103,14 @@ export class RunningExecution {
     this.record = record;
     this.deps = deps;
     this.done = this.run(definition).catch((error: unknown) => {
-      log.error('execution runner failed', { executionArn: record.executionArn, error: error instanceof Error ? error.stack : String(error) });
-      this.close('FAILED', { error: 'States.Runtime', cause: error instanceof Error ? error.message : String(error) });
+      log.error('execution runner failed', {
+        executionArn: record.executionArn,
+        error: error instanceof Error ? error.stack : String(error),
+      });
+      this.close('FAILED', {
+        error: 'States.Runtime',
+        cause: error instanceof Error ? error.message : String(error),
+      });
     });
   }
 
@@ -105,11 +118,22 @@ export class RunningExecution {
     if (this.record.status !== 'RUNNING') return;
     const events = this.record.events;
     const previous = events[events.length - 1];
-    events.push({ timestamp: seconds(at), type, id: events.length + 1, previousEventId: previous?.id ?? 0, ...details });
+    events.push({
+      timestamp: seconds(at),
+      type,
+      id: events.length + 1,
+      previousEventId: previous?.id ?? 0,
+      ...details,
+    });
     this.deps.changed(this.record, false);
   }
 
-  private close(status: ExecutionStatus, fields: { output?: string; error?: string; cause?: string }, eventType?: string, details?: Record<string, unknown>): void {
+  private close(
+    status: ExecutionStatus,
+    fields: { output?: string; error?: string; cause?: string },
+    eventType?: string,
+    details?: Record<string, unknown>,
+  ): void {
     if (this.record.status !== 'RUNNING') return;
     if (eventType) this.append(eventType, details);
     Object.assign(this.record, { status, stopDate: Date.now() }, fields);
@@ -119,7 +143,11 @@ export class RunningExecution {
   /** StopExecution: ends the execution ABORTED (a running Lambda invocation finishes in the background). */
   stop(error: string | undefined, cause: string | undefined, reason: 'stop' | 'shutdown' = 'stop'): void {
     if (this.record.status !== 'RUNNING') return;
-    this.stopRequest = { ...(error !== undefined ? { error } : {}), ...(cause !== undefined ? { cause } : {}), reason };
+    this.stopRequest = {
+      ...(error !== undefined ? { error } : {}),
+      ...(cause !== undefined ? { cause } : {}),
+      reason,
+    };
     this.controller.abort();
     this.abortLibrary?.();
     const fields = { ...(error !== undefined ? { error } : {}), ...(cause !== undefined ? { cause } : {}) };
@@ -132,7 +160,9 @@ export class RunningExecution {
     for (const ref of prepared.tasks.values()) handlers[ref.name] = (input) => this.runTask(ref, input);
     for (const ref of prepared.waits.values()) handlers[ref.name] = (input) => this.runScaledWait(ref, input);
 
-    const machine = new StateMachine(prepared.definition as never, { validationOptions: { noValidate: true } });
+    const machine = new StateMachine(prepared.definition as never, {
+      validationOptions: { noValidate: true },
+    });
     const input: unknown = JSON.parse(this.record.input);
     const execution = machine.run(input as never, {
       overrides: { taskResourceLocalHandlers: handlers as never },
@@ -158,13 +188,23 @@ export class RunningExecution {
     } else if (failure instanceof ExecutionAbortedError) {
       this.close('ABORTED', {});
     } else if (failure instanceof ExecutionTimeoutError) {
-      this.close('TIMED_OUT', { error: 'States.Timeout', cause: 'The execution timed out (TimeoutSeconds)' }, 'ExecutionTimedOut', {
-        executionTimedOutEventDetails: { error: 'States.Timeout', cause: 'The execution timed out (TimeoutSeconds)' },
-      });
+      this.close(
+        'TIMED_OUT',
+        { error: 'States.Timeout', cause: 'The execution timed out (TimeoutSeconds)' },
+        'ExecutionTimedOut',
+        {
+          executionTimedOutEventDetails: {
+            error: 'States.Timeout',
+            cause: 'The execution timed out (TimeoutSeconds)',
+          },
+        },
+      );
     } else {
       // The ExecutionFailed event normally closed it already; this covers a library error.
       const message = failure instanceof Error ? failure.message : String(failure);
-      this.close('FAILED', { error: 'States.Runtime', cause: message }, 'ExecutionFailed', { executionFailedEventDetails: { error: 'States.Runtime', cause: message } });
+      this.close('FAILED', { error: 'States.Runtime', cause: message }, 'ExecutionFailed', {
+        executionFailedEventDetails: { error: 'States.Runtime', cause: message },
+      });
     }
   }
 
@@ -173,19 +213,50 @@ export class RunningExecution {
     for await (const logged of events) {
       const event = logged as Record<string, unknown>;
       const at = typeof event.timestamp === 'number' ? event.timestamp : Date.now();
-      const state = event.state as { name: string; type: string; input?: unknown; output?: unknown } | undefined;
+      const state = event.state as
+        { name: string; type: string; input?: unknown; output?: unknown } | undefined;
       const typeOf = (s: { name: string; type: string }) => prepared.types.get(s.name) ?? s.type;
       switch (event.type) {
         case 'ExecutionStarted':
-          this.append('ExecutionStarted', {
-            executionStartedEventDetails: { input: this.record.input, inputDetails: { truncated: false }, roleArn: this.record.roleArn },
-          }, at);
+          this.append(
+            'ExecutionStarted',
+            {
+              executionStartedEventDetails: {
+                input: this.record.input,
+                inputDetails: { truncated: false },
+                roleArn: this.record.roleArn,
+              },
+            },
+            at,
+          );
           break;
         case 'StateEntered':
-          if (state) this.append(`${typeOf(state)}StateEntered`, { stateEnteredEventDetails: { name: state.name, input: text(state.input), inputDetails: { truncated: false } } }, at);
+          if (state)
+            this.append(
+              `${typeOf(state)}StateEntered`,
+              {
+                stateEnteredEventDetails: {
+                  name: state.name,
+                  input: text(state.input),
+                  inputDetails: { truncated: false },
+                },
+              },
+              at,
+            );
           break;
         case 'StateExited':
-          if (state) this.append(`${typeOf(state)}StateExited`, { stateExitedEventDetails: { name: state.name, output: text(state.output), outputDetails: { truncated: false } } }, at);
+          if (state)
+            this.append(
+              `${typeOf(state)}StateExited`,
+              {
+                stateExitedEventDetails: {
+                  name: state.name,
+                  output: text(state.output),
+                  outputDetails: { truncated: false },
+                },
+              },
+              at,
+            );
           break;
         case 'ParallelBranchStarted':
           break;
@@ -199,12 +270,23 @@ export class RunningExecution {
         }
         case 'ExecutionSucceeded':
           // Closed with the result's output after the run (same value).
-          this.append('ExecutionSucceeded', { executionSucceededEventDetails: { output: text(event.output), outputDetails: { truncated: false } } }, at);
+          this.append(
+            'ExecutionSucceeded',
+            {
+              executionSucceededEventDetails: {
+                output: text(event.output),
+                outputDetails: { truncated: false },
+              },
+            },
+            at,
+          );
           break;
         case 'ExecutionFailed': {
           const error = String(event.Error ?? 'States.Runtime');
           const cause = typeof event.Cause === 'string' ? event.Cause : text(event.Cause);
-          this.close('FAILED', { error, cause }, 'ExecutionFailed', { executionFailedEventDetails: { error, cause } });
+          this.close('FAILED', { error, cause }, 'ExecutionFailed', {
+            executionFailedEventDetails: { error, cause },
+          });
           break;
         }
         default:
@@ -234,23 +316,46 @@ export class RunningExecution {
     const integrated = LAMBDA_INVOKE.test(resource);
     if (!direct && !integrated) {
       const cause = `The local Step Functions runs Lambda tasks only (a Lambda function ARN or arn:aws:states:::lambda:invoke); state '${ref.name}' uses '${resource}'`;
-      this.append('TaskStartFailed', { taskStartFailedEventDetails: { resourceType: 'unknown', resource, error: 'States.Runtime', cause } });
+      this.append('TaskStartFailed', {
+        taskStartFailedEventDetails: { resourceType: 'unknown', resource, error: 'States.Runtime', cause },
+      });
       throw new TaskError('States.Runtime', cause);
     }
     const parameters = (input ?? {}) as Json;
     const functionName = direct ? resource : parameters.FunctionName;
     const payload = direct ? input : (parameters.Payload ?? {});
-    const timeout = typeof ref.original.TimeoutSeconds === 'number' ? { timeoutInSeconds: ref.original.TimeoutSeconds } : {};
+    const timeout =
+      typeof ref.original.TimeoutSeconds === 'number'
+        ? { timeoutInSeconds: ref.original.TimeoutSeconds }
+        : {};
     if (direct) {
-      this.append('LambdaFunctionScheduled', { lambdaFunctionScheduledEventDetails: { resource, input: text(input), inputDetails: { truncated: false }, ...timeout } });
+      this.append('LambdaFunctionScheduled', {
+        lambdaFunctionScheduledEventDetails: {
+          resource,
+          input: text(input),
+          inputDetails: { truncated: false },
+          ...timeout,
+        },
+      });
       this.append('LambdaFunctionStarted');
     } else {
-      this.append('TaskScheduled', { taskScheduledEventDetails: { resourceType: 'lambda', resource: 'invoke', region: this.deps.region, parameters: text(input), ...timeout } });
+      this.append('TaskScheduled', {
+        taskScheduledEventDetails: {
+          resourceType: 'lambda',
+          resource: 'invoke',
+          region: this.deps.region,
+          parameters: text(input),
+          ...timeout,
+        },
+      });
       this.append('TaskStarted', { taskStartedEventDetails: { resourceType: 'lambda', resource: 'invoke' } });
     }
     const failed = (error: string, cause: string): TaskError => {
       if (direct) this.append('LambdaFunctionFailed', { lambdaFunctionFailedEventDetails: { error, cause } });
-      else this.append('TaskFailed', { taskFailedEventDetails: { resourceType: 'lambda', resource: 'invoke', error, cause } });
+      else
+        this.append('TaskFailed', {
+          taskFailedEventDetails: { resourceType: 'lambda', resource: 'invoke', error, cause },
+        });
       return new TaskError(error, cause);
     };
     if (typeof functionName !== 'string') {
@@ -261,7 +366,10 @@ export class RunningExecution {
       result = await this.deps.invokeFunction(functionName, payload);
     } catch (error) {
       if (error instanceof AwsError) {
-        throw failed(`Lambda.${error.code}`, `${error.message} (Service: Lambda, Status Code: ${error.status}, Error Code: ${error.code})`);
+        throw failed(
+          `Lambda.${error.code}`,
+          `${error.message} (Service: Lambda, Status Code: ${error.status}, Error Code: ${error.code})`,
+        );
       }
       throw failed('Lambda.Unknown', error instanceof Error ? error.message : String(error));
     }
@@ -277,17 +385,29 @@ export class RunningExecution {
     }
     const value: unknown = JSON.parse(result.payload);
     if (direct) {
-      this.append('LambdaFunctionSucceeded', { lambdaFunctionSucceededEventDetails: { output: result.payload, outputDetails: { truncated: false } } });
+      this.append('LambdaFunctionSucceeded', {
+        lambdaFunctionSucceededEventDetails: { output: result.payload, outputDetails: { truncated: false } },
+      });
       return value;
     }
     const output = {
       ExecutedVersion: '$LATEST',
       Payload: value,
-      SdkHttpMetadata: { HttpHeaders: { 'Content-Type': 'application/json', 'X-Amz-Executed-Version': '$LATEST' }, HttpStatusCode: 200 },
+      SdkHttpMetadata: {
+        HttpHeaders: { 'Content-Type': 'application/json', 'X-Amz-Executed-Version': '$LATEST' },
+        HttpStatusCode: 200,
+      },
       SdkResponseMetadata: { RequestId: randomUUID() },
       StatusCode: 200,
     };
-    this.append('TaskSucceeded', { taskSucceededEventDetails: { resourceType: 'lambda', resource: 'invoke', output: text(output), outputDetails: { truncated: false } } });
+    this.append('TaskSucceeded', {
+      taskSucceededEventDetails: {
+        resourceType: 'lambda',
+        resource: 'invoke',
+        output: text(output),
+        outputDetails: { truncated: false },
+      },
+    });
     return output;
   }
 }

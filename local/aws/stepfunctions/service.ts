@@ -26,7 +26,12 @@ import { RunningExecution, type ExecutionRecord, type ExecutionStatus } from './
 export interface StepFunctionsOptions {
   dataDir: string;
   /** Runs a Lambda function as Invoke does (the local Lambda service). */
-  invokeFunction(nameOrArn: string, payload: unknown, region: string, accountId: string): Promise<LocalInvokeResult>;
+  invokeFunction(
+    nameOrArn: string,
+    payload: unknown,
+    region: string,
+    accountId: string,
+  ): Promise<LocalInvokeResult>;
   /** Multiplies Wait durations and Retry intervals (default 1: real time; tests use e.g. 0.01). */
   waitScale?: number;
 }
@@ -66,27 +71,39 @@ const epoch = (ms: number): number => ms / 1000;
 function requireString(body: Json, member: string): string {
   const value = body[member];
   if (typeof value !== 'string' || value === '') {
-    throw new AwsError('ValidationException', `1 validation error detected: Value null at '${member}' failed to satisfy constraint: Member must not be null`, 400);
+    throw new AwsError(
+      'ValidationException',
+      `1 validation error detected: Value null at '${member}' failed to satisfy constraint: Member must not be null`,
+      400,
+    );
   }
   return value;
 }
 
 function checkName(name: string): void {
-  if (name.length < 1 || name.length > 80 || INVALID_NAME_CHARS.test(name)) throw new AwsError('InvalidName', `Invalid Name: '${name}'`, 400);
+  if (name.length < 1 || name.length > 80 || INVALID_NAME_CHARS.test(name))
+    throw new AwsError('InvalidName', `Invalid Name: '${name}'`, 400);
 }
 
 function pageOf<T>(items: readonly T[], body: Json, defaultMax = 100): { page: T[]; nextToken?: string } {
   const max = body.maxResults === undefined || body.maxResults === 0 ? defaultMax : Number(body.maxResults);
   if (!Number.isInteger(max) || max < 0 || max > 1000) {
-    throw new AwsError('ValidationException', `1 validation error detected: Value '${String(body.maxResults)}' at 'maxResults' failed to satisfy constraint: Member must have value less than or equal to 1000`, 400);
+    throw new AwsError(
+      'ValidationException',
+      `1 validation error detected: Value '${String(body.maxResults)}' at 'maxResults' failed to satisfy constraint: Member must have value less than or equal to 1000`,
+      400,
+    );
   }
   let start = 0;
   if (typeof body.nextToken === 'string') {
     start = Number.parseInt(Buffer.from(body.nextToken, 'base64url').toString('utf8'), 10);
-    if (!Number.isInteger(start) || start < 0) throw new AwsError('InvalidToken', `Invalid Token: '${body.nextToken}'`, 400);
+    if (!Number.isInteger(start) || start < 0)
+      throw new AwsError('InvalidToken', `Invalid Token: '${body.nextToken}'`, 400);
   }
   const page = items.slice(start, start + max);
-  return start + max < items.length ? { page, nextToken: Buffer.from(String(start + max)).toString('base64url') } : { page };
+  return start + max < items.length
+    ? { page, nextToken: Buffer.from(String(start + max)).toString('base64url') }
+    : { page };
 }
 
 /** Parses and validates a definition as CreateStateMachine does. */
@@ -95,16 +112,30 @@ export function validateDefinition(definition: string): Json {
   try {
     parsed = JSON.parse(definition);
   } catch (error) {
-    throw new AwsError('InvalidDefinition', `Invalid State Machine Definition: 'INVALID_JSON_DESCRIPTION: ${error instanceof Error ? error.message : String(error)}'`, 400);
+    throw new AwsError(
+      'InvalidDefinition',
+      `Invalid State Machine Definition: 'INVALID_JSON_DESCRIPTION: ${error instanceof Error ? error.message : String(error)}'`,
+      400,
+    );
   }
   if (parsed === null || typeof parsed !== 'object' || Array.isArray(parsed)) {
-    throw new AwsError('InvalidDefinition', "Invalid State Machine Definition: 'SCHEMA_VALIDATION_FAILED: the definition is not a JSON object'", 400);
+    throw new AwsError(
+      'InvalidDefinition',
+      "Invalid State Machine Definition: 'SCHEMA_VALIDATION_FAILED: the definition is not a JSON object'",
+      400,
+    );
   }
   try {
     new StateMachine(parsed as never, { validationOptions: { checkArn: true, checkPaths: true } });
   } catch (error) {
-    const detail = (error instanceof Error ? error.message : String(error)).replace(/^State machine definition is invalid, see error\(s\) below:\s*/, '').trim();
-    throw new AwsError('InvalidDefinition', `Invalid State Machine Definition: 'SCHEMA_VALIDATION_FAILED: ${detail}'`, 400);
+    const detail = (error instanceof Error ? error.message : String(error))
+      .replace(/^State machine definition is invalid, see error\(s\) below:\s*/, '')
+      .trim();
+    throw new AwsError(
+      'InvalidDefinition',
+      `Invalid State Machine Definition: 'SCHEMA_VALIDATION_FAILED: ${detail}'`,
+      400,
+    );
   }
   return parsed as Json;
 }
@@ -125,29 +156,41 @@ export class StepFunctionsService implements ServiceModule {
   constructor(options: StepFunctionsOptions) {
     this.options = options;
     this.waitScale = options.waitScale ?? 1;
-    if (!(this.waitScale > 0)) throw new RangeError(`stepFunctions.waitScale must be a positive number, got ${this.waitScale}`);
+    if (!(this.waitScale > 0))
+      throw new RangeError(`stepFunctions.waitScale must be a positive number, got ${this.waitScale}`);
     const root = join(options.dataDir, 'stepfunctions');
     this.machinesPath = join(root, 'state-machines.json');
     this.executionsDir = join(root, 'executions');
     mkdirSync(this.executionsDir, { recursive: true });
-    for (const machine of readJson<StoredStateMachine[]>(this.machinesPath, [])) this.machines.set(machine.stateMachineArn, machine);
+    for (const machine of readJson<StoredStateMachine[]>(this.machinesPath, []))
+      this.machines.set(machine.stateMachineArn, machine);
     for (const file of readdirSync(this.executionsDir).filter((f) => f.endsWith('.json'))) {
       try {
         const record = JSON.parse(readFileSync(join(this.executionsDir, file), 'utf8')) as ExecutionRecord;
         if (record.status === 'RUNNING') this.abortStale(record);
         this.executions.set(record.executionArn, record);
       } catch (error) {
-        log.warn('unreadable execution file skipped', { file, error: error instanceof Error ? error.message : String(error) });
+        log.warn('unreadable execution file skipped', {
+          file,
+          error: error instanceof Error ? error.message : String(error),
+        });
       }
     }
   }
 
   /** A RUNNING execution found at start: its runner is gone with the previous process. */
   private abortStale(record: ExecutionRecord): void {
-    const cause = 'The local endpoint stopped while the execution was running; executions do not resume after a restart';
+    const cause =
+      'The local endpoint stopped while the execution was running; executions do not resume after a restart';
     const last = record.events[record.events.length - 1];
     const now = Date.now();
-    record.events.push({ timestamp: epoch(now), type: 'ExecutionAborted', id: record.events.length + 1, previousEventId: last?.id ?? 0, executionAbortedEventDetails: { error: 'States.Runtime', cause } });
+    record.events.push({
+      timestamp: epoch(now),
+      type: 'ExecutionAborted',
+      id: record.events.length + 1,
+      previousEventId: last?.id ?? 0,
+      executionAbortedEventDetails: { error: 'States.Runtime', cause },
+    });
     Object.assign(record, { status: 'ABORTED', stopDate: now, error: 'States.Runtime', cause });
     this.writeExecution(record);
   }
@@ -215,26 +258,38 @@ export class StepFunctionsService implements ServiceModule {
       case 'StopExecution':
         return json(this.stopExecution(body));
       default:
-        throw new AwsError('UnknownOperationException', `The local Step Functions does not provide ${operation}`, 400);
+        throw new AwsError(
+          'UnknownOperationException',
+          `The local Step Functions does not provide ${operation}`,
+          400,
+        );
     }
   }
 
   private machine(arn: string): StoredStateMachine {
-    if (!STATE_MACHINE_ARN.test(arn)) throw new AwsError('InvalidArn', `Invalid Arn: 'Resource type not valid in this context: ${arn}'`, 400);
+    if (!STATE_MACHINE_ARN.test(arn))
+      throw new AwsError('InvalidArn', `Invalid Arn: 'Resource type not valid in this context: ${arn}'`, 400);
     const machine = this.machines.get(arn);
-    if (!machine) throw new AwsError('StateMachineDoesNotExist', `State Machine Does Not Exist: '${arn}'`, 400);
+    if (!machine)
+      throw new AwsError('StateMachineDoesNotExist', `State Machine Does Not Exist: '${arn}'`, 400);
     return machine;
   }
 
   private execution(arn: string): ExecutionRecord {
-    if (!EXECUTION_ARN.test(arn)) throw new AwsError('InvalidArn', `Invalid Arn: 'Resource type not valid in this context: ${arn}'`, 400);
+    if (!EXECUTION_ARN.test(arn))
+      throw new AwsError('InvalidArn', `Invalid Arn: 'Resource type not valid in this context: ${arn}'`, 400);
     const record = this.executions.get(arn);
     if (!record) throw new AwsError('ExecutionDoesNotExist', `Execution Does Not Exist: '${arn}'`, 400);
     return record;
   }
 
   private checkRole(roleArn: string): void {
-    if (!ROLE_ARN.test(roleArn)) throw new AwsError('InvalidArn', `Invalid Arn: 'Resource type not valid in this context: ${roleArn}'`, 400);
+    if (!ROLE_ARN.test(roleArn))
+      throw new AwsError(
+        'InvalidArn',
+        `Invalid Arn: 'Resource type not valid in this context: ${roleArn}'`,
+        400,
+      );
   }
 
   private createStateMachine(body: Json, request: AwsRequest): Json {
@@ -245,7 +300,11 @@ export class StepFunctionsService implements ServiceModule {
     this.checkRole(roleArn);
     const type = body.type === undefined ? 'STANDARD' : body.type;
     if (type !== 'STANDARD' && type !== 'EXPRESS') {
-      throw new AwsError('ValidationException', `1 validation error detected: Value '${String(type)}' at 'type' failed to satisfy constraint: Member must satisfy enum value set: [STANDARD, EXPRESS]`, 400);
+      throw new AwsError(
+        'ValidationException',
+        `1 validation error detected: Value '${String(type)}' at 'type' failed to satisfy constraint: Member must satisfy enum value set: [STANDARD, EXPRESS]`,
+        400,
+      );
     }
     validateDefinition(definition);
     const arn = `arn:aws:states:${request.region}:${request.accountId}:stateMachine:${name}`;
@@ -265,7 +324,10 @@ export class StepFunctionsService implements ServiceModule {
       type,
       creationDate: Date.now(),
       revisionId: randomUUID(),
-      loggingConfiguration: (body.loggingConfiguration as Json | undefined) ?? { level: 'OFF', includeExecutionData: false },
+      loggingConfiguration: (body.loggingConfiguration as Json | undefined) ?? {
+        level: 'OFF',
+        includeExecutionData: false,
+      },
       tracingConfiguration: (body.tracingConfiguration as Json | undefined) ?? { enabled: false },
       status: 'ACTIVE',
     };
@@ -294,7 +356,12 @@ export class StepFunctionsService implements ServiceModule {
     const all = [...this.machines.values()].sort((a, b) => a.name.localeCompare(b.name));
     const { page, nextToken } = pageOf(all, body);
     return {
-      stateMachines: page.map((m) => ({ stateMachineArn: m.stateMachineArn, name: m.name, type: m.type, creationDate: epoch(m.creationDate) })),
+      stateMachines: page.map((m) => ({
+        stateMachineArn: m.stateMachineArn,
+        name: m.name,
+        type: m.type,
+        creationDate: epoch(m.creationDate),
+      })),
       ...(nextToken ? { nextToken } : {}),
     };
   }
@@ -303,15 +370,26 @@ export class StepFunctionsService implements ServiceModule {
     const machine = this.machine(requireString(body, 'stateMachineArn'));
     const definition = body.definition;
     const roleArn = body.roleArn;
-    if (definition === undefined && roleArn === undefined && body.loggingConfiguration === undefined && body.tracingConfiguration === undefined) {
-      throw new AwsError('MissingRequiredParameter', 'Either the definition, the role ARN, the LoggingConfiguration, or the TracingConfiguration must be specified', 400);
+    if (
+      definition === undefined &&
+      roleArn === undefined &&
+      body.loggingConfiguration === undefined &&
+      body.tracingConfiguration === undefined
+    ) {
+      throw new AwsError(
+        'MissingRequiredParameter',
+        'Either the definition, the role ARN, the LoggingConfiguration, or the TracingConfiguration must be specified',
+        400,
+      );
     }
     if (definition !== undefined) validateDefinition(String(definition));
     if (roleArn !== undefined) this.checkRole(String(roleArn));
     if (definition !== undefined) machine.definition = String(definition);
     if (roleArn !== undefined) machine.roleArn = String(roleArn);
-    if (body.loggingConfiguration !== undefined) machine.loggingConfiguration = body.loggingConfiguration as Json;
-    if (body.tracingConfiguration !== undefined) machine.tracingConfiguration = body.tracingConfiguration as Json;
+    if (body.loggingConfiguration !== undefined)
+      machine.loggingConfiguration = body.loggingConfiguration as Json;
+    if (body.tracingConfiguration !== undefined)
+      machine.tracingConfiguration = body.tracingConfiguration as Json;
     machine.updateDate = Date.now();
     machine.revisionId = randomUUID();
     this.persistMachines();
@@ -320,11 +398,13 @@ export class StepFunctionsService implements ServiceModule {
 
   private deleteStateMachine(body: Json): Json {
     const arn = requireString(body, 'stateMachineArn');
-    if (!STATE_MACHINE_ARN.test(arn)) throw new AwsError('InvalidArn', `Invalid Arn: 'Resource type not valid in this context: ${arn}'`, 400);
+    if (!STATE_MACHINE_ARN.test(arn))
+      throw new AwsError('InvalidArn', `Invalid Arn: 'Resource type not valid in this context: ${arn}'`, 400);
     // Deleting a state machine that does not exist succeeds, as in the service.
     if (!this.machines.has(arn)) return {};
     for (const running of this.running.values()) {
-      if (running.record.stateMachineArn === arn) running.stop('States.Runtime', 'The state machine was deleted');
+      if (running.record.stateMachineArn === arn)
+        running.stop('States.Runtime', 'The state machine was deleted');
     }
     this.machines.delete(arn);
     this.persistMachines();
@@ -339,7 +419,11 @@ export class StepFunctionsService implements ServiceModule {
     try {
       JSON.parse(input);
     } catch (error) {
-      throw new AwsError('InvalidExecutionInput', `Invalid State Machine Execution Input: '${error instanceof Error ? error.message : String(error)}'`, 400);
+      throw new AwsError(
+        'InvalidExecutionInput',
+        `Invalid State Machine Execution Input: '${error instanceof Error ? error.message : String(error)}'`,
+        400,
+      );
     }
     const arn = `arn:aws:states:${request.region}:${request.accountId}:execution:${machine.name}:${name}`;
     const existing = this.executions.get(arn);
@@ -402,7 +486,11 @@ export class StepFunctionsService implements ServiceModule {
     this.machine(arn);
     const filter = body.statusFilter;
     if (filter !== undefined && !STATUSES.includes(filter as ExecutionStatus)) {
-      throw new AwsError('ValidationException', `1 validation error detected: Value '${String(filter)}' at 'statusFilter' failed to satisfy constraint: Member must satisfy enum value set: [${STATUSES.join(', ')}]`, 400);
+      throw new AwsError(
+        'ValidationException',
+        `1 validation error detected: Value '${String(filter)}' at 'statusFilter' failed to satisfy constraint: Member must satisfy enum value set: [${STATUSES.join(', ')}]`,
+        400,
+      );
     }
     const all = [...this.executions.values()]
       .filter((e) => e.stateMachineArn === arn && (filter === undefined || e.status === filter))
@@ -443,7 +531,10 @@ export class StepFunctionsService implements ServiceModule {
     const record = this.execution(requireString(body, 'executionArn'));
     const running = this.running.get(record.executionArn);
     if (record.status === 'RUNNING' && running) {
-      running.stop(body.error === undefined ? undefined : String(body.error), body.cause === undefined ? undefined : String(body.cause));
+      running.stop(
+        body.error === undefined ? undefined : String(body.error),
+        body.cause === undefined ? undefined : String(body.cause),
+      );
     }
     return { stopDate: epoch(record.stopDate ?? Date.now()) };
   }
@@ -463,7 +554,8 @@ export class StepFunctionsService implements ServiceModule {
 
   /** Aborts running executions (they are not resumed by a restart) and writes everything. */
   close(): void {
-    for (const running of this.running.values()) running.stop('States.Runtime', 'The local endpoint stopped', 'shutdown');
+    for (const running of this.running.values())
+      running.stop('States.Runtime', 'The local endpoint stopped', 'shutdown');
     this.flushDirty();
   }
 }

@@ -22,11 +22,15 @@ export interface ApiVersionsResponse {
 export function apiVersionsBody(errorCode: number, apis: readonly AnyApi[]): ApiVersionsResponse {
   return {
     errorCode,
-    apiKeys: [...apis].sort((a, b) => a.key - b.key).map((a) => ({ apiKey: a.key, minVersion: a.minVersion, maxVersion: a.maxVersion })),
+    apiKeys: [...apis]
+      .sort((a, b) => a.key - b.key)
+      .map((a) => ({ apiKey: a.key, minVersion: a.minVersion, maxVersion: a.maxVersion })),
   };
 }
 
-export function createApiVersionsApi(list: () => readonly AnyApi[]): ApiDefinition<unknown, ApiVersionsResponse> {
+export function createApiVersionsApi(
+  list: () => readonly AnyApi[],
+): ApiDefinition<unknown, ApiVersionsResponse> {
   return {
     key: API_VERSIONS_KEY,
     name: 'ApiVersions',

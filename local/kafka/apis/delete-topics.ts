@@ -14,7 +14,10 @@ export const deleteTopicsApi: ApiDefinition<DeleteTopicsRequest, Record<string, 
   maxVersion: 3,
   flexibleFrom: Number.POSITIVE_INFINITY,
   request: [array('topicNames', 'string'), field('timeoutMs', 'int32')],
-  response: [field('throttleTimeMs', 'int32', '1+'), array('responses', [field('name', 'string'), field('errorCode', 'int16')])],
+  response: [
+    field('throttleTimeMs', 'int32', '1+'),
+    array('responses', [field('name', 'string'), field('errorCode', 'int16')]),
+  ],
   handle(ctx, req) {
     return {
       throttleTimeMs: 0,

@@ -45,8 +45,15 @@ function listenerList(node: BrokerNode): string {
 function brokerConfigs(ctx: RequestContext, nodeId: number): ConfigEntry[] {
   const { settings } = ctx.cluster;
   const node = ctx.cluster.node(nodeId) ?? ctx.broker;
-  const src = (name: string): number => (settings.explicit.has(name) ? Source.STATIC_BROKER_CONFIG : Source.DEFAULT_CONFIG);
-  const entry = (name: string, value: string, type: number, documentation: string, source = src(name)): ConfigEntry => ({
+  const src = (name: string): number =>
+    settings.explicit.has(name) ? Source.STATIC_BROKER_CONFIG : Source.DEFAULT_CONFIG;
+  const entry = (
+    name: string,
+    value: string,
+    type: number,
+    documentation: string,
+    source = src(name),
+  ): ConfigEntry => ({
     name,
     value,
     readOnly: true,
@@ -55,18 +62,68 @@ function brokerConfigs(ctx: RequestContext, nodeId: number): ConfigEntry[] {
     documentation,
   });
   return [
-    entry('auto.create.topics.enable', String(settings.autoCreateTopics), Type.BOOLEAN, 'Enable auto creation of topics on the server.'),
-    entry('default.replication.factor', String(settings.defaultReplicationFactor), Type.INT, 'The replication factor for automatically created topics.'),
-    entry('num.partitions', String(settings.numPartitions), Type.INT, 'The default number of log partitions per topic.'),
-    entry('group.initial.rebalance.delay.ms', String(settings.groupInitialRebalanceDelayMs), Type.INT, 'Delay before the first rebalance of an empty group.'),
+    entry(
+      'auto.create.topics.enable',
+      String(settings.autoCreateTopics),
+      Type.BOOLEAN,
+      'Enable auto creation of topics on the server.',
+    ),
+    entry(
+      'default.replication.factor',
+      String(settings.defaultReplicationFactor),
+      Type.INT,
+      'The replication factor for automatically created topics.',
+    ),
+    entry(
+      'num.partitions',
+      String(settings.numPartitions),
+      Type.INT,
+      'The default number of log partitions per topic.',
+    ),
+    entry(
+      'group.initial.rebalance.delay.ms',
+      String(settings.groupInitialRebalanceDelayMs),
+      Type.INT,
+      'Delay before the first rebalance of an empty group.',
+    ),
     entry('broker.id', String(node.nodeId), Type.INT, 'The broker id.', Source.STATIC_BROKER_CONFIG),
     entry('listeners', listenerList(node), Type.LIST, 'Listener list.', Source.STATIC_BROKER_CONFIG),
-    entry('advertised.listeners', listenerList(node), Type.LIST, 'Listeners published to clients.', Source.STATIC_BROKER_CONFIG),
-    entry('listener.security.protocol.map', LISTENER_KINDS.map((k) => `${LISTENERS[k].name}:${LISTENERS[k].protocol}`).join(','), Type.LIST, 'Listener names to security protocols.', Source.STATIC_BROKER_CONFIG),
+    entry(
+      'advertised.listeners',
+      listenerList(node),
+      Type.LIST,
+      'Listeners published to clients.',
+      Source.STATIC_BROKER_CONFIG,
+    ),
+    entry(
+      'listener.security.protocol.map',
+      LISTENER_KINDS.map((k) => `${LISTENERS[k].name}:${LISTENERS[k].protocol}`).join(','),
+      Type.LIST,
+      'Listener names to security protocols.',
+      Source.STATIC_BROKER_CONFIG,
+    ),
     entry('delete.topic.enable', 'true', Type.BOOLEAN, 'Topics can be deleted.', Source.DEFAULT_CONFIG),
-    entry('min.insync.replicas', '1', Type.INT, 'Minimum in-sync replicas for acks=all.', Source.DEFAULT_CONFIG),
-    entry('offsets.topic.replication.factor', String(Math.min(3, ctx.cluster.nodes.length)), Type.SHORT, 'Replication of committed offsets.', Source.DEFAULT_CONFIG),
-    entry('message.max.bytes', String(MESSAGE_MAX_BYTES), Type.INT, 'Largest record batch size allowed.', Source.DEFAULT_CONFIG),
+    entry(
+      'min.insync.replicas',
+      '1',
+      Type.INT,
+      'Minimum in-sync replicas for acks=all.',
+      Source.DEFAULT_CONFIG,
+    ),
+    entry(
+      'offsets.topic.replication.factor',
+      String(Math.min(3, ctx.cluster.nodes.length)),
+      Type.SHORT,
+      'Replication of committed offsets.',
+      Source.DEFAULT_CONFIG,
+    ),
+    entry(
+      'message.max.bytes',
+      String(MESSAGE_MAX_BYTES),
+      Type.INT,
+      'Largest record batch size allowed.',
+      Source.DEFAULT_CONFIG,
+    ),
   ];
 }
 
@@ -92,26 +149,53 @@ function topicConfigs(overrides: ReadonlyMap<string, string>): ConfigEntry[] {
   }));
   for (const [name, value] of overrides) {
     if (!TOPIC_DEFAULTS.some(([n]) => n === name)) {
-      entries.push({ name, value, readOnly: false, source: Source.DYNAMIC_TOPIC_CONFIG, type: Type.STRING, documentation: '' });
+      entries.push({
+        name,
+        value,
+        readOnly: false,
+        source: Source.DYNAMIC_TOPIC_CONFIG,
+        type: Type.STRING,
+        documentation: '',
+      });
     }
   }
   return entries;
 }
 
-function describe(ctx: RequestContext, r: DescribeConfigsRequest['resources'][number]): { errorCode: number; errorMessage: string | null; configs: ConfigEntry[] } {
+function describe(
+  ctx: RequestContext,
+  r: DescribeConfigsRequest['resources'][number],
+): { errorCode: number; errorMessage: string | null; configs: ConfigEntry[] } {
   if (r.resourceType === RESOURCE_TOPIC) {
     const topic = ctx.cluster.topics.get(r.resourceName);
-    if (topic === undefined) return { errorCode: ErrorCode.UNKNOWN_TOPIC_OR_PARTITION, errorMessage: `Topic '${r.resourceName}' does not exist`, configs: [] };
+    if (topic === undefined)
+      return {
+        errorCode: ErrorCode.UNKNOWN_TOPIC_OR_PARTITION,
+        errorMessage: `Topic '${r.resourceName}' does not exist`,
+        configs: [],
+      };
     return { errorCode: ErrorCode.NONE, errorMessage: null, configs: topicConfigs(topic.configs) };
   }
   if (r.resourceType === RESOURCE_BROKER || r.resourceType === RESOURCE_BROKER_LOGGER) {
     const nodeId = r.resourceName === '' ? ctx.broker.nodeId : Number(r.resourceName);
     if (!Number.isInteger(nodeId) || ctx.cluster.node(nodeId) === undefined) {
-      return { errorCode: ErrorCode.INVALID_REQUEST, errorMessage: `Unknown broker id '${r.resourceName}'`, configs: [] };
+      return {
+        errorCode: ErrorCode.INVALID_REQUEST,
+        errorMessage: `Unknown broker id '${r.resourceName}'`,
+        configs: [],
+      };
     }
-    return { errorCode: ErrorCode.NONE, errorMessage: null, configs: r.resourceType === RESOURCE_BROKER ? brokerConfigs(ctx, nodeId) : [] };
+    return {
+      errorCode: ErrorCode.NONE,
+      errorMessage: null,
+      configs: r.resourceType === RESOURCE_BROKER ? brokerConfigs(ctx, nodeId) : [],
+    };
   }
-  return { errorCode: ErrorCode.INVALID_REQUEST, errorMessage: `Unsupported resource type ${r.resourceType}`, configs: [] };
+  return {
+    errorCode: ErrorCode.INVALID_REQUEST,
+    errorMessage: `Unsupported resource type ${r.resourceType}`,
+    configs: [],
+  };
 }
 
 export const describeConfigsApi: ApiDefinition<DescribeConfigsRequest, Record<string, unknown>> = {
@@ -121,7 +205,11 @@ export const describeConfigsApi: ApiDefinition<DescribeConfigsRequest, Record<st
   maxVersion: 3,
   flexibleFrom: Number.POSITIVE_INFINITY,
   request: [
-    array('resources', [field('resourceType', 'int8'), field('resourceName', 'string'), array('configurationKeys', 'string')]),
+    array('resources', [
+      field('resourceType', 'int8'),
+      field('resourceName', 'string'),
+      array('configurationKeys', 'string'),
+    ]),
     field('includeSynonyms', 'bool', '1+'),
     field('includeDocumentation', 'bool', '3+'),
   ],
@@ -162,7 +250,13 @@ export const describeConfigsApi: ApiDefinition<DescribeConfigsRequest, Record<st
           configType: c.type,
           documentation: req.includeDocumentation === true ? c.documentation : null,
         }));
-      return { errorCode: described.errorCode, errorMessage: described.errorMessage, resourceType: r.resourceType, resourceName: r.resourceName, configs };
+      return {
+        errorCode: described.errorCode,
+        errorMessage: described.errorMessage,
+        resourceType: r.resourceType,
+        resourceName: r.resourceName,
+        configs,
+      };
     });
     return { throttleTimeMs: 0, results };
   },

@@ -44,7 +44,15 @@ export const describeGroupsApi: ApiDefinition<DescribeGroupsRequest, Record<stri
         // a group known only by its committed offsets is Empty; an unknown one is Dead, as in Kafka
         const hasOffsets = errorCode === ErrorCode.NONE && ctx.cluster.offsets.topicsOf(groupId).size > 0;
         const groupState = hasOffsets ? 'Empty' : 'Dead';
-        return { errorCode, groupId, groupState, protocolType: '', protocolData: '', members: [], authorizedOperations: AUTHORIZED_OPERATIONS_UNKNOWN };
+        return {
+          errorCode,
+          groupId,
+          groupState,
+          protocolType: '',
+          protocolData: '',
+          members: [],
+          authorizedOperations: AUTHORIZED_OPERATIONS_UNKNOWN,
+        };
       }
       return {
         errorCode,
@@ -52,7 +60,9 @@ export const describeGroupsApi: ApiDefinition<DescribeGroupsRequest, Record<stri
         groupState: group.state,
         protocolType: group.protocolType ?? '',
         protocolData: group.protocolName ?? '',
-        members: group.describeMembers().map((m) => ({ ...m, memberMetadata: m.metadata, memberAssignment: m.assignment })),
+        members: group
+          .describeMembers()
+          .map((m) => ({ ...m, memberMetadata: m.metadata, memberAssignment: m.assignment })),
         authorizedOperations: AUTHORIZED_OPERATIONS_UNKNOWN,
       };
     });

@@ -14,7 +14,10 @@ interface FetchRequest {
   maxWaitMs: number;
   minBytes: number;
   maxBytes?: number;
-  topics: Array<{ topic: string; partitions: Array<{ partition: number; fetchOffset: number; partitionMaxBytes: number }> }>;
+  topics: Array<{
+    topic: string;
+    partitions: Array<{ partition: number; fetchOffset: number; partitionMaxBytes: number }>;
+  }>;
 }
 
 interface PartitionData {
@@ -29,7 +32,12 @@ interface PartitionData {
 }
 
 interface Built {
-  body: { throttleTimeMs: 0; errorCode: 0; sessionId: 0; responses: Array<{ topic: string; partitions: PartitionData[] }> };
+  body: {
+    throttleTimeMs: 0;
+    errorCode: 0;
+    sessionId: 0;
+    responses: Array<{ topic: string; partitions: PartitionData[] }>;
+  };
   bytes: number;
   hasError: boolean;
 }
@@ -61,7 +69,12 @@ function build(ctx: RequestContext, req: FetchRequest): Built {
         return { ...base, errorCode: ErrorCode.NOT_LEADER_OR_FOLLOWER };
       }
       const log = state.log;
-      const positioned = { ...base, highWatermark: log.nextOffset, lastStableOffset: log.nextOffset, logStartOffset: log.startOffset };
+      const positioned = {
+        ...base,
+        highWatermark: log.nextOffset,
+        lastStableOffset: log.nextOffset,
+        logStartOffset: log.startOffset,
+      };
       if (p.fetchOffset < log.startOffset || p.fetchOffset > log.nextOffset) {
         hasError = true;
         return { ...positioned, errorCode: ErrorCode.OFFSET_OUT_OF_RANGE };

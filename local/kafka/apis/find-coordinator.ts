@@ -27,8 +27,22 @@ export const findCoordinatorApi: ApiDefinition<FindCoordinatorRequest, Record<st
   handle(ctx, req) {
     const node = ctx.cluster.coordinatorFor(req.key);
     if (node === null) {
-      return { throttleTimeMs: 0, errorCode: ErrorCode.COORDINATOR_NOT_AVAILABLE, errorMessage: 'No broker is up', nodeId: -1, host: '', port: -1 };
+      return {
+        throttleTimeMs: 0,
+        errorCode: ErrorCode.COORDINATOR_NOT_AVAILABLE,
+        errorMessage: 'No broker is up',
+        nodeId: -1,
+        host: '',
+        port: -1,
+      };
     }
-    return { throttleTimeMs: 0, errorCode: ErrorCode.NONE, errorMessage: null, nodeId: node.nodeId, host: node.host, port: listenerPort(node, ctx.listener) ?? node.port };
+    return {
+      throttleTimeMs: 0,
+      errorCode: ErrorCode.NONE,
+      errorMessage: null,
+      nodeId: node.nodeId,
+      host: node.host,
+      port: listenerPort(node, ctx.listener) ?? node.port,
+    };
   },
 };

@@ -16,12 +16,21 @@ export const heartbeatApi: ApiDefinition<HeartbeatRequest, Record<string, unknow
   minVersion: 0,
   maxVersion: 3,
   flexibleFrom: Number.POSITIVE_INFINITY,
-  request: [field('groupId', 'string'), field('generationId', 'int32'), field('memberId', 'string'), field('groupInstanceId', 'string', '3+')],
+  request: [
+    field('groupId', 'string'),
+    field('generationId', 'int32'),
+    field('memberId', 'string'),
+    field('groupInstanceId', 'string', '3+'),
+  ],
   response: [field('throttleTimeMs', 'int32', '1+'), field('errorCode', 'int16')],
   handle(ctx, req) {
     const errorCode = coordinatorError(ctx, req.groupId);
     if (errorCode !== 0) return { errorCode };
     const group = ctx.cluster.groups.get(req.groupId);
-    return { throttleTimeMs: 0, errorCode: group === undefined ? ErrorCode.UNKNOWN_MEMBER_ID : group.heartbeat(req.memberId, req.generationId) };
+    return {
+      throttleTimeMs: 0,
+      errorCode:
+        group === undefined ? ErrorCode.UNKNOWN_MEMBER_ID : group.heartbeat(req.memberId, req.generationId),
+    };
   },
 };

@@ -14,8 +14,18 @@ export const initProducerIdApi: ApiDefinition<unknown, Record<string, unknown>> 
   maxVersion: 1,
   flexibleFrom: Number.POSITIVE_INFINITY,
   request: [field('transactionalId', 'string'), field('transactionTimeoutMs', 'int32')],
-  response: [field('throttleTimeMs', 'int32'), field('errorCode', 'int16'), field('producerId', 'int64'), field('producerEpoch', 'int16')],
+  response: [
+    field('throttleTimeMs', 'int32'),
+    field('errorCode', 'int16'),
+    field('producerId', 'int64'),
+    field('producerEpoch', 'int16'),
+  ],
   handle(ctx) {
-    return { throttleTimeMs: 0, errorCode: ErrorCode.NONE, producerId: ctx.cluster.allocateProducerId(), producerEpoch: 0 };
+    return {
+      throttleTimeMs: 0,
+      errorCode: ErrorCode.NONE,
+      producerId: ctx.cluster.allocateProducerId(),
+      producerEpoch: 0,
+    };
   },
 };

@@ -40,11 +40,23 @@ export const joinGroupApi: ApiDefinition<JoinGroupRequest, Record<string, unknow
     field('protocolName', 'string'),
     field('leader', 'string'),
     field('memberId', 'string'),
-    array('members', [field('memberId', 'string'), field('groupInstanceId', 'string', '5+'), field('metadata', 'bytes')]),
+    array('members', [
+      field('memberId', 'string'),
+      field('groupInstanceId', 'string', '5+'),
+      field('metadata', 'bytes'),
+    ]),
   ],
   handle(ctx, req) {
     const errorCode = coordinatorError(ctx, req.groupId);
-    if (errorCode !== 0) return { errorCode, generationId: -1, protocolName: '', leader: '', memberId: req.memberId, members: [] };
+    if (errorCode !== 0)
+      return {
+        errorCode,
+        generationId: -1,
+        protocolName: '',
+        leader: '',
+        memberId: req.memberId,
+        members: [],
+      };
     const result = ctx.cluster.groups.getOrCreate(req.groupId).join({
       memberId: req.memberId,
       groupInstanceId: req.groupInstanceId ?? null,

@@ -24,7 +24,11 @@ export const leaveGroupApi: ApiDefinition<LeaveGroupRequest, Record<string, unkn
   response: [
     field('throttleTimeMs', 'int32', '1+'),
     field('errorCode', 'int16'),
-    array('members', [field('memberId', 'string'), field('groupInstanceId', 'string'), field('errorCode', 'int16')], '3+'),
+    array(
+      'members',
+      [field('memberId', 'string'), field('groupInstanceId', 'string'), field('errorCode', 'int16')],
+      '3+',
+    ),
   ],
   handle(ctx, req) {
     const errorCode = coordinatorError(ctx, req.groupId);
@@ -36,7 +40,11 @@ export const leaveGroupApi: ApiDefinition<LeaveGroupRequest, Record<string, unkn
       return group.describeMembers().find((d) => d.groupInstanceId === m.groupInstanceId)?.memberId ?? '';
     });
     const codes = group === undefined ? ids.map(() => ErrorCode.UNKNOWN_MEMBER_ID) : group.leave(ids);
-    const members = leaving.map((m, i) => ({ memberId: m.memberId, groupInstanceId: m.groupInstanceId, errorCode: codes[i] ?? ErrorCode.NONE }));
+    const members = leaving.map((m, i) => ({
+      memberId: m.memberId,
+      groupInstanceId: m.groupInstanceId,
+      errorCode: codes[i] ?? ErrorCode.NONE,
+    }));
     // before v3 there is one member and its error is the top-level error
     const top = req.members === undefined ? (codes[0] ?? ErrorCode.NONE) : ErrorCode.NONE;
     return { throttleTimeMs: 0, errorCode: top, members };

@@ -12,8 +12,20 @@ interface ListOffsetsRequest {
 const LATEST = -1;
 const EARLIEST = -2;
 
-function lookup(ctx: RequestContext, topicName: string, index: number, timestamp: number): Record<string, unknown> {
-  const failed = (errorCode: number) => ({ partitionIndex: index, errorCode, oldStyleOffsets: [], timestamp: -1, offset: -1, leaderEpoch: -1 });
+function lookup(
+  ctx: RequestContext,
+  topicName: string,
+  index: number,
+  timestamp: number,
+): Record<string, unknown> {
+  const failed = (errorCode: number) => ({
+    partitionIndex: index,
+    errorCode,
+    oldStyleOffsets: [],
+    timestamp: -1,
+    offset: -1,
+    leaderEpoch: -1,
+  });
   const partition = ctx.cluster.topics.get(topicName)?.partitions[index];
   if (partition === undefined) return failed(ErrorCode.UNKNOWN_TOPIC_OR_PARTITION);
   if (partition.leader !== ctx.broker.nodeId) return failed(ErrorCode.NOT_LEADER_OR_FOLLOWER);
@@ -68,7 +80,10 @@ export const listOffsetsApi: ApiDefinition<ListOffsetsRequest, Record<string, un
   handle(ctx, req) {
     return {
       throttleTimeMs: 0,
-      topics: req.topics.map((t) => ({ name: t.name, partitions: t.partitions.map((p) => lookup(ctx, t.name, p.partitionIndex, p.timestamp)) })),
+      topics: req.topics.map((t) => ({
+        name: t.name,
+        partitions: t.partitions.map((p) => lookup(ctx, t.name, p.partitionIndex, p.timestamp)),
+      })),
     };
   },
 };

@@ -41,7 +41,13 @@ function describeTopic(ctx: RequestContext, t: TopicState): Record<string, unkno
 }
 
 function unknownTopic(name: string | null, topicId?: Buffer): Record<string, unknown> {
-  return { errorCode: ErrorCode.UNKNOWN_TOPIC_OR_PARTITION, name, topicId: topicId ?? null, partitions: [], topicAuthorizedOperations: AUTHORIZED_OPERATIONS_UNKNOWN };
+  return {
+    errorCode: ErrorCode.UNKNOWN_TOPIC_OR_PARTITION,
+    name,
+    topicId: topicId ?? null,
+    partitions: [],
+    topicAuthorizedOperations: AUTHORIZED_OPERATIONS_UNKNOWN,
+  };
 }
 
 export const metadataApi: ApiDefinition<MetadataRequest, Record<string, unknown>> = {
@@ -58,7 +64,12 @@ export const metadataApi: ApiDefinition<MetadataRequest, Record<string, unknown>
   ],
   response: [
     field('throttleTimeMs', 'int32', '3+'),
-    array('brokers', [field('nodeId', 'int32'), field('host', 'string'), field('port', 'int32'), field('rack', 'string', '1+')]),
+    array('brokers', [
+      field('nodeId', 'int32'),
+      field('host', 'string'),
+      field('port', 'int32'),
+      field('rack', 'string', '1+'),
+    ]),
     field('clusterId', 'string', '2+'),
     field('controllerId', 'int32', '1+'),
     array('topics', [
@@ -91,17 +102,27 @@ export const metadataApi: ApiDefinition<MetadataRequest, Record<string, unknown>
         const byId = requested.name === null && requested.topicId !== undefined;
         let topic = byId ? cluster.topicById(requested.topicId!) : cluster.topics.get(requested.name ?? '');
         if (topic === undefined && !byId && requested.name !== null) {
-          if (validateTopicName(requested.name) !== null) return { ...unknownTopic(requested.name), errorCode: ErrorCode.INVALID_TOPIC_EXCEPTION };
+          if (validateTopicName(requested.name) !== null)
+            return { ...unknownTopic(requested.name), errorCode: ErrorCode.INVALID_TOPIC_EXCEPTION };
           if (allowAutoCreate) topic = cluster.autoCreate(requested.name) ?? undefined;
         }
-        return topic === undefined ? unknownTopic(requested.name, requested.topicId) : describeTopic(ctx, topic);
+        return topic === undefined
+          ? unknownTopic(requested.name, requested.topicId)
+          : describeTopic(ctx, topic);
       });
     }
     return {
       throttleTimeMs: 0,
       // Each client sees the brokers on the listener it came in through, as with Kafka's
       // per-listener advertised.listeners.
-      brokers: cluster.liveNodes().map((n) => ({ nodeId: n.nodeId, host: n.host, port: listenerPort(n, ctx.listener) ?? n.port, rack: null })),
+      brokers: cluster
+        .liveNodes()
+        .map((n) => ({
+          nodeId: n.nodeId,
+          host: n.host,
+          port: listenerPort(n, ctx.listener) ?? n.port,
+          rack: null,
+        })),
       clusterId: cluster.settings.clusterId,
       controllerId: cluster.controllerId(),
       topics,

@@ -15,7 +15,12 @@ interface OffsetCommitRequest {
   memberId?: string;
   topics: Array<{
     name: string;
-    partitions: Array<{ partitionIndex: number; committedOffset: number; committedLeaderEpoch?: number; committedMetadata: string | null }>;
+    partitions: Array<{
+      partitionIndex: number;
+      committedOffset: number;
+      committedLeaderEpoch?: number;
+      committedMetadata: string | null;
+    }>;
   }>;
 }
 
@@ -44,7 +49,10 @@ export const offsetCommitApi: ApiDefinition<OffsetCommitRequest, Record<string, 
   ],
   response: [
     field('throttleTimeMs', 'int32', '3+'),
-    array('topics', [field('name', 'string'), array('partitions', [field('partitionIndex', 'int32'), field('errorCode', 'int16')])]),
+    array('topics', [
+      field('name', 'string'),
+      array('partitions', [field('partitionIndex', 'int32'), field('errorCode', 'int16')]),
+    ]),
   ],
   handle(ctx, req) {
     let errorCode = coordinatorError(ctx, req.groupId);
@@ -60,7 +68,8 @@ export const offsetCommitApi: ApiDefinition<OffsetCommitRequest, Record<string, 
         name: t.name,
         partitions: t.partitions.map((p) => {
           if (errorCode !== ErrorCode.NONE) return { partitionIndex: p.partitionIndex, errorCode };
-          if (topic?.partitions[p.partitionIndex] === undefined) return { partitionIndex: p.partitionIndex, errorCode: ErrorCode.UNKNOWN_TOPIC_OR_PARTITION };
+          if (topic?.partitions[p.partitionIndex] === undefined)
+            return { partitionIndex: p.partitionIndex, errorCode: ErrorCode.UNKNOWN_TOPIC_OR_PARTITION };
           ctx.cluster.offsets.commit({
             group: req.groupId,
             topic: t.name,

@@ -15,7 +15,10 @@ export const offsetFetchApi: ApiDefinition<OffsetFetchRequest, Record<string, un
   minVersion: 0,
   maxVersion: 5,
   flexibleFrom: Number.POSITIVE_INFINITY,
-  request: [field('groupId', 'string'), array('topics', [field('name', 'string'), array('partitionIndexes', 'int32')])],
+  request: [
+    field('groupId', 'string'),
+    array('topics', [field('name', 'string'), array('partitionIndexes', 'int32')]),
+  ],
   response: [
     field('throttleTimeMs', 'int32', '3+'),
     array('topics', [
@@ -34,11 +37,16 @@ export const offsetFetchApi: ApiDefinition<OffsetFetchRequest, Record<string, un
     const errorCode = coordinatorError(ctx, req.groupId);
     const { offsets } = ctx.cluster;
     const requested =
-      req.topics ?? [...offsets.topicsOf(req.groupId)].map(([name, partitions]) => ({ name, partitionIndexes: [...partitions.keys()] }));
+      req.topics ??
+      [...offsets.topicsOf(req.groupId)].map(([name, partitions]) => ({
+        name,
+        partitionIndexes: [...partitions.keys()],
+      }));
     const topics = requested.map((t) => ({
       name: t.name,
       partitions: t.partitionIndexes.map((partitionIndex) => {
-        const committed = errorCode === ErrorCode.NONE ? offsets.get(req.groupId, t.name, partitionIndex) : undefined;
+        const committed =
+          errorCode === ErrorCode.NONE ? offsets.get(req.groupId, t.name, partitionIndex) : undefined;
         return {
           partitionIndex,
           committedOffset: committed?.offset ?? -1,
@@ -48,6 +56,10 @@ export const offsetFetchApi: ApiDefinition<OffsetFetchRequest, Record<string, un
         };
       }),
     }));
-    return { throttleTimeMs: 0, topics: errorCode !== ErrorCode.NONE && ctx.apiVersion >= 2 ? [] : topics, errorCode };
+    return {
+      throttleTimeMs: 0,
+      topics: errorCode !== ErrorCode.NONE && ctx.apiVersion >= 2 ? [] : topics,
+      errorCode,
+    };
   },
 };

@@ -24,8 +24,19 @@ interface PartitionResponse {
   logStartOffset: number;
 }
 
-function appendPartition(ctx: RequestContext, topicName: string, index: number, records: Buffer | null): PartitionResponse {
-  const failed = (errorCode: number): PartitionResponse => ({ index, errorCode, baseOffset: -1, logAppendTimeMs: -1, logStartOffset: -1 });
+function appendPartition(
+  ctx: RequestContext,
+  topicName: string,
+  index: number,
+  records: Buffer | null,
+): PartitionResponse {
+  const failed = (errorCode: number): PartitionResponse => ({
+    index,
+    errorCode,
+    baseOffset: -1,
+    logAppendTimeMs: -1,
+    logStartOffset: -1,
+  });
   const partition = ctx.cluster.topics.get(topicName)?.partitions[index];
   if (partition === undefined) return failed(ErrorCode.UNKNOWN_TOPIC_OR_PARTITION);
   if (partition.leader !== ctx.broker.nodeId) return failed(ErrorCode.NOT_LEADER_OR_FOLLOWER);
@@ -37,12 +48,22 @@ function appendPartition(ctx: RequestContext, topicName: string, index: number, 
   // Like Kafka: a batch larger than message.max.bytes (its 12-byte log overhead included) is refused whole.
   const oversized = parsed.batches.find((b) => b.buf.length > MESSAGE_MAX_BYTES);
   if (oversized !== undefined) {
-    log.warn('rejected produce', { topic: topicName, partition: index, error: `record batch of ${oversized.buf.length} bytes exceeds message.max.bytes ${MESSAGE_MAX_BYTES}` });
+    log.warn('rejected produce', {
+      topic: topicName,
+      partition: index,
+      error: `record batch of ${oversized.buf.length} bytes exceeds message.max.bytes ${MESSAGE_MAX_BYTES}`,
+    });
     return failed(ErrorCode.MESSAGE_TOO_LARGE);
   }
   const result = partition.log.append(parsed.batches, partition.leaderEpoch);
   if (result.errorCode !== ErrorCode.NONE) return failed(result.errorCode);
-  return { index, errorCode: ErrorCode.NONE, baseOffset: result.baseOffset, logAppendTimeMs: -1, logStartOffset: partition.log.startOffset };
+  return {
+    index,
+    errorCode: ErrorCode.NONE,
+    baseOffset: result.baseOffset,
+    logAppendTimeMs: -1,
+    logStartOffset: partition.log.startOffset,
+  };
 }
 
 export const produceApi: ApiDefinition<ProduceRequest, Record<string, unknown>> = {
@@ -55,7 +76,10 @@ export const produceApi: ApiDefinition<ProduceRequest, Record<string, unknown>> 
     field('transactionalId', 'string', '3+'),
     field('acks', 'int16'),
     field('timeoutMs', 'int32'),
-    array('topicData', [field('name', 'string'), array('partitionData', [field('index', 'int32'), field('records', 'records')])]),
+    array('topicData', [
+      field('name', 'string'),
+      array('partitionData', [field('index', 'int32'), field('records', 'records')]),
+    ]),
   ],
   response: [
     array('responses', [
@@ -77,7 +101,13 @@ export const produceApi: ApiDefinition<ProduceRequest, Record<string, unknown>> 
       partitionResponses: t.partitionData.map((p) =>
         validAcks
           ? appendPartition(ctx, t.name, p.index, p.records)
-          : { index: p.index, errorCode: ErrorCode.INVALID_REQUIRED_ACKS, baseOffset: -1, logAppendTimeMs: -1, logStartOffset: -1 },
+          : {
+              index: p.index,
+              errorCode: ErrorCode.INVALID_REQUIRED_ACKS,
+              baseOffset: -1,
+              logAppendTimeMs: -1,
+              logStartOffset: -1,
+            },
       ),
     }));
     // acks=0: the producer expects no answer at all

@@ -24,15 +24,26 @@ export const syncGroupApi: ApiDefinition<SyncGroupRequest, Record<string, unknow
     field('groupInstanceId', 'string', '3+'),
     array('assignments', [field('memberId', 'string'), field('assignment', 'bytes')]),
   ],
-  response: [field('throttleTimeMs', 'int32', '1+'), field('errorCode', 'int16'), field('assignment', 'bytes')],
+  response: [
+    field('throttleTimeMs', 'int32', '1+'),
+    field('errorCode', 'int16'),
+    field('assignment', 'bytes'),
+  ],
   handle(ctx, req) {
     const errorCode = coordinatorError(ctx, req.groupId);
     if (errorCode !== 0) return { errorCode };
     const group = ctx.cluster.groups.get(req.groupId);
     if (group === undefined) return { errorCode: ErrorCode.UNKNOWN_MEMBER_ID };
-    const assignments = req.assignments.map((a) => ({ memberId: a.memberId, assignment: a.assignment ?? Buffer.alloc(0) }));
+    const assignments = req.assignments.map((a) => ({
+      memberId: a.memberId,
+      assignment: a.assignment ?? Buffer.alloc(0),
+    }));
     const result = group.sync(req.memberId, req.generationId, assignments);
-    const toBody = (r: { errorCode: number; assignment: Buffer }) => ({ throttleTimeMs: 0, errorCode: r.errorCode, assignment: r.assignment });
+    const toBody = (r: { errorCode: number; assignment: Buffer }) => ({
+      throttleTimeMs: 0,
+      errorCode: r.errorCode,
+      assignment: r.assignment,
+    });
     return result instanceof Promise ? result.then(toBody) : toBody(result);
   },
 };

@@ -31,7 +31,8 @@ export class Reader {
 
   private need(n: number): number {
     const at = this.pos;
-    if (at + n > this.buf.length) throw new ProtocolError(`Truncated frame: need ${n} bytes at ${at} of ${this.buf.length}`);
+    if (at + n > this.buf.length)
+      throw new ProtocolError(`Truncated frame: need ${n} bytes at ${at} of ${this.buf.length}`);
     this.pos = at + n;
     return at;
   }

@@ -80,12 +80,24 @@ function readPrimitive(r: Reader, type: Primitive, compact: boolean): unknown {
   }
 }
 
-function readElement(r: Reader, type: Primitive | readonly Field[], version: number, flexible: boolean): unknown {
-  return typeof type === 'string' ? readPrimitive(r, type, flexible) : decodeStruct(r, type, version, flexible);
+function readElement(
+  r: Reader,
+  type: Primitive | readonly Field[],
+  version: number,
+  flexible: boolean,
+): unknown {
+  return typeof type === 'string'
+    ? readPrimitive(r, type, flexible)
+    : decodeStruct(r, type, version, flexible);
 }
 
 /** Decodes one struct (a message body or a nested element) at `version`. */
-export function decodeStruct(r: Reader, fields: readonly Field[], version: number, flexible: boolean): Decoded {
+export function decodeStruct(
+  r: Reader,
+  fields: readonly Field[],
+  version: number,
+  flexible: boolean,
+): Decoded {
   const out: Decoded = {};
   for (const f of fields) {
     if (version < f.min || version > f.max) continue;
@@ -147,7 +159,13 @@ function writePrimitive(w: Writer, type: Primitive, value: unknown, compact: boo
 
 const EMPTY = Buffer.alloc(0);
 
-function writeElement(w: Writer, type: Primitive | readonly Field[], value: unknown, version: number, flexible: boolean): void {
+function writeElement(
+  w: Writer,
+  type: Primitive | readonly Field[],
+  value: unknown,
+  version: number,
+  flexible: boolean,
+): void {
   if (typeof type === 'string') writePrimitive(w, type, value, flexible);
   else encodeStruct(w, type, (value ?? {}) as Decoded, version, flexible);
 }
@@ -156,7 +174,13 @@ function writeElement(w: Writer, type: Primitive | readonly Field[], value: unkn
  * Encodes one struct at `version`. Missing values take the protocol's zero value (0, false, "",
  * empty array/bytes); pass `null` explicitly for a null string, bytes or array.
  */
-export function encodeStruct(w: Writer, fields: readonly Field[], value: Decoded, version: number, flexible: boolean): void {
+export function encodeStruct(
+  w: Writer,
+  fields: readonly Field[],
+  value: Decoded,
+  version: number,
+  flexible: boolean,
+): void {
   for (const f of fields) {
     if (version < f.min || version > f.max) continue;
     const v = value[f.name];

@@ -37,7 +37,11 @@ export interface TlsMaterial {
 
 const YEAR_MS = 365 * 24 * 3600 * 1000;
 
-function rsaKeyPair(): { privateKey: forge.pki.rsa.PrivateKey; publicKey: forge.pki.rsa.PublicKey; pem: string } {
+function rsaKeyPair(): {
+  privateKey: forge.pki.rsa.PrivateKey;
+  publicKey: forge.pki.rsa.PublicKey;
+  pem: string;
+} {
   const { privateKey } = generateKeyPairSync('rsa', { modulusLength: 2048 });
   const pem = privateKey.export({ type: 'pkcs8', format: 'pem' }).toString();
   const key = forge.pki.privateKeyFromPem(pem) as forge.pki.rsa.PrivateKey;
@@ -56,7 +60,10 @@ function makeCa(): { certPem: string; keyPem: string } {
   cert.serialNumber = serial();
   cert.validity.notBefore = new Date(Date.now() - 3600_000);
   cert.validity.notAfter = new Date(Date.now() + 10 * YEAR_MS);
-  const subject = [{ name: 'commonName', value: 'clickstream-pipeline local CA' }, { name: 'organizationName', value: 'clickstream-pipeline dev' }];
+  const subject = [
+    { name: 'commonName', value: 'clickstream-pipeline local CA' },
+    { name: 'organizationName', value: 'clickstream-pipeline dev' },
+  ];
   cert.setSubject(subject);
   cert.setIssuer(subject);
   cert.setExtensions([
@@ -72,7 +79,11 @@ function sanNames(host: string): string[] {
   return [...new Set([host, 'localhost', '127.0.0.1', '::1'])];
 }
 
-function makeBrokerCert(caCertPem: string, caKeyPem: string, host: string): { certPem: string; keyPem: string } {
+function makeBrokerCert(
+  caCertPem: string,
+  caKeyPem: string,
+  host: string,
+): { certPem: string; keyPem: string } {
   const ca = forge.pki.certificateFromPem(caCertPem);
   const caKey = forge.pki.privateKeyFromPem(caKeyPem);
   const keys = rsaKeyPair();
@@ -89,7 +100,9 @@ function makeBrokerCert(caCertPem: string, caKeyPem: string, host: string): { ce
     { name: 'extKeyUsage', serverAuth: true },
     {
       name: 'subjectAltName',
-      altNames: sanNames(host).map((name) => (isIP(name) !== 0 ? { type: 7, ip: name } : { type: 2, value: name })),
+      altNames: sanNames(host).map((name) =>
+        isIP(name) !== 0 ? { type: 7, ip: name } : { type: 2, value: name },
+      ),
     },
   ]);
   cert.sign(caKey, forge.md.sha256.create());
@@ -107,11 +120,16 @@ const ANY_EXTENDED_KEY_USAGE = '2.5.29.37.0';
  */
 function pkcs12Truststore(caPem: string, password: string): Buffer {
   const { asn1, pki } = forge;
-  const seq = (items: forge.asn1.Asn1[]): forge.asn1.Asn1 => asn1.create(asn1.Class.UNIVERSAL, asn1.Type.SEQUENCE, true, items);
-  const set = (items: forge.asn1.Asn1[]): forge.asn1.Asn1 => asn1.create(asn1.Class.UNIVERSAL, asn1.Type.SET, true, items);
-  const oid = (id: string): forge.asn1.Asn1 => asn1.create(asn1.Class.UNIVERSAL, asn1.Type.OID, false, asn1.oidToDer(id).getBytes());
-  const octets = (bytes: string): forge.asn1.Asn1 => asn1.create(asn1.Class.UNIVERSAL, asn1.Type.OCTETSTRING, false, bytes);
-  const explicit0 = (item: forge.asn1.Asn1): forge.asn1.Asn1 => asn1.create(asn1.Class.CONTEXT_SPECIFIC, 0, true, [item]);
+  const seq = (items: forge.asn1.Asn1[]): forge.asn1.Asn1 =>
+    asn1.create(asn1.Class.UNIVERSAL, asn1.Type.SEQUENCE, true, items);
+  const set = (items: forge.asn1.Asn1[]): forge.asn1.Asn1 =>
+    asn1.create(asn1.Class.UNIVERSAL, asn1.Type.SET, true, items);
+  const oid = (id: string): forge.asn1.Asn1 =>
+    asn1.create(asn1.Class.UNIVERSAL, asn1.Type.OID, false, asn1.oidToDer(id).getBytes());
+  const octets = (bytes: string): forge.asn1.Asn1 =>
+    asn1.create(asn1.Class.UNIVERSAL, asn1.Type.OCTETSTRING, false, bytes);
+  const explicit0 = (item: forge.asn1.Asn1): forge.asn1.Asn1 =>
+    asn1.create(asn1.Class.CONTEXT_SPECIFIC, 0, true, [item]);
   const der = (item: forge.asn1.Asn1): string => asn1.toDer(item).getBytes();
   const oids = pki.oids as Record<string, string>;
 
@@ -120,7 +138,10 @@ function pkcs12Truststore(caPem: string, password: string): Buffer {
     oid(oids.certBag ?? '1.2.840.113549.1.12.10.1.3'),
     explicit0(seq([oid(oids.x509Certificate ?? '1.2.840.113549.1.9.22.1'), explicit0(octets(certDer))])),
     set([
-      seq([oid(oids.friendlyName ?? '1.2.840.113549.1.9.20'), set([asn1.create(asn1.Class.UNIVERSAL, asn1.Type.BMPSTRING, false, CA_ALIAS)])]),
+      seq([
+        oid(oids.friendlyName ?? '1.2.840.113549.1.9.20'),
+        set([asn1.create(asn1.Class.UNIVERSAL, asn1.Type.BMPSTRING, false, CA_ALIAS)]),
+      ]),
       seq([oid(TRUSTED_KEY_USAGE), set([oid(ANY_EXTENDED_KEY_USAGE)])]),
     ]),
   ]);
@@ -135,7 +156,10 @@ function pkcs12Truststore(caPem: string, password: string): Buffer {
   hmac.start('sha1', key.getBytes());
   hmac.update(authSafeDer);
   const macData = seq([
-    seq([seq([oid(oids.sha1 ?? '1.3.14.3.2.26'), asn1.create(asn1.Class.UNIVERSAL, asn1.Type.NULL, false, '')]), octets(hmac.digest().getBytes())]),
+    seq([
+      seq([oid(oids.sha1 ?? '1.3.14.3.2.26'), asn1.create(asn1.Class.UNIVERSAL, asn1.Type.NULL, false, '')]),
+      octets(hmac.digest().getBytes()),
+    ]),
     octets(salt),
     asn1.create(asn1.Class.UNIVERSAL, asn1.Type.INTEGER, false, asn1.integerToDer(iterations).getBytes()),
   ]);
@@ -193,11 +217,25 @@ export function ensureTlsMaterial(dir: string, host: string, password?: string):
 
   const jksLocation = file('truststore.jks');
   const pkcs12Location = file('truststore.p12');
-  if (caCreated || storedPassword !== truststorePassword || !existsSync(jksLocation) || !existsSync(pkcs12Location)) {
+  if (
+    caCreated ||
+    storedPassword !== truststorePassword ||
+    !existsSync(jksLocation) ||
+    !existsSync(pkcs12Location)
+  ) {
     const der = new X509Certificate(caPem).raw;
     writeFileSync(jksLocation, writeJksTruststore([{ alias: CA_ALIAS, der }], truststorePassword));
     writeFileSync(pkcs12Location, pkcs12Truststore(caPem, truststorePassword));
     writeFileSync(passwordFile, `${truststorePassword}\n`, { mode: 0o600 });
   }
-  return { dir, caPem, certPem, keyPem, caLocation: file('ca.pem'), jksLocation, pkcs12Location, truststorePassword };
+  return {
+    dir,
+    caPem,
+    certPem,
+    keyPem,
+    caLocation: file('ca.pem'),
+    jksLocation,
+    pkcs12Location,
+    truststorePassword,
+  };
 }

@@ -37,15 +37,21 @@ export function bearerToken(message: Buffer): string {
   const text = message.toString('utf8');
   const parts = text.split('\x01');
   if (!parts[0]?.startsWith('n,') || !text.endsWith('\x01\x01')) {
-    throw new SaslAuthenticationError('Invalid OAUTHBEARER initial client response (RFC 7628: "n,,\\x01auth=Bearer <token>\\x01\\x01")');
+    throw new SaslAuthenticationError(
+      'Invalid OAUTHBEARER initial client response (RFC 7628: "n,,\\x01auth=Bearer <token>\\x01\\x01")',
+    );
   }
   const auth = parts.find((p) => p.startsWith('auth='));
   const match = /^auth=Bearer\s+(\S+)$/i.exec(auth ?? '');
-  if (!match) throw new SaslAuthenticationError('Invalid OAUTHBEARER initial client response: no "auth=Bearer <token>"');
+  if (!match)
+    throw new SaslAuthenticationError(
+      'Invalid OAUTHBEARER initial client response: no "auth=Bearer <token>"',
+    );
   return match[1]!;
 }
 
-const rfc3986 = (text: string): string => encodeURIComponent(text).replace(/[!'()*]/g, (c) => `%${c.charCodeAt(0).toString(16).toUpperCase()}`);
+const rfc3986 = (text: string): string =>
+  encodeURIComponent(text).replace(/[!'()*]/g, (c) => `%${c.charCodeAt(0).toString(16).toUpperCase()}`);
 
 function amzDate(text: string): number | undefined {
   const m = /^(\d{4})(\d{2})(\d{2})T(\d{2})(\d{2})(\d{2})Z$/.exec(text);
@@ -68,45 +74,86 @@ export function verifyMskIamToken(token: string, options: IamVerifierOptions): s
   const q = url.searchParams;
   const region = /^kafka\.([a-z0-9-]+)\.amazonaws\.com(?:\.cn)?$/.exec(url.hostname)?.[1];
   if (url.protocol !== 'https:' || region === undefined || url.pathname !== '/') {
-    throw new SaslAuthenticationError(`MSK IAM token is not presigned for https://kafka.<region>.amazonaws.com/ (got ${url.protocol}//${url.hostname}${url.pathname})`);
+    throw new SaslAuthenticationError(
+      `MSK IAM token is not presigned for https://kafka.<region>.amazonaws.com/ (got ${url.protocol}//${url.hostname}${url.pathname})`,
+    );
   }
-  if (q.get('Action') !== ACTION) throw new SaslAuthenticationError(`MSK IAM token does not authorise ${ACTION} (Action=${q.get('Action') ?? 'missing'})`);
-  if (q.get('X-Amz-Algorithm') !== 'AWS4-HMAC-SHA256') throw new SaslAuthenticationError('MSK IAM token is not signed with AWS4-HMAC-SHA256');
+  if (q.get('Action') !== ACTION)
+    throw new SaslAuthenticationError(
+      `MSK IAM token does not authorise ${ACTION} (Action=${q.get('Action') ?? 'missing'})`,
+    );
+  if (q.get('X-Amz-Algorithm') !== 'AWS4-HMAC-SHA256')
+    throw new SaslAuthenticationError('MSK IAM token is not signed with AWS4-HMAC-SHA256');
   const scope = (q.get('X-Amz-Credential') ?? '').split('/');
   const [accessKeyId = '', day = '', scopeRegion = '', service = '', terminator = ''] = scope;
-  if (scope.length !== 5 || terminator !== 'aws4_request' || service !== SIGNING_SERVICE || scopeRegion !== region) {
-    throw new SaslAuthenticationError(`MSK IAM token has an invalid credential scope '${q.get('X-Amz-Credential') ?? ''}' (expected <key>/<date>/${region}/${SIGNING_SERVICE}/aws4_request)`);
+  if (
+    scope.length !== 5 ||
+    terminator !== 'aws4_request' ||
+    service !== SIGNING_SERVICE ||
+    scopeRegion !== region
+  ) {
+    throw new SaslAuthenticationError(
+      `MSK IAM token has an invalid credential scope '${q.get('X-Amz-Credential') ?? ''}' (expected <key>/<date>/${region}/${SIGNING_SERVICE}/aws4_request)`,
+    );
   }
   const dateText = q.get('X-Amz-Date') ?? '';
   const signedAt = amzDate(dateText);
   const expires = Number(q.get('X-Amz-Expires'));
-  if (signedAt === undefined || !dateText.startsWith(day)) throw new SaslAuthenticationError(`MSK IAM token has an invalid X-Amz-Date '${dateText}'`);
-  if (!Number.isInteger(expires) || expires < 1 || expires > 604_800) throw new SaslAuthenticationError(`MSK IAM token has an invalid X-Amz-Expires '${q.get('X-Amz-Expires') ?? ''}'`);
+  if (signedAt === undefined || !dateText.startsWith(day))
+    throw new SaslAuthenticationError(`MSK IAM token has an invalid X-Amz-Date '${dateText}'`);
+  if (!Number.isInteger(expires) || expires < 1 || expires > 604_800)
+    throw new SaslAuthenticationError(
+      `MSK IAM token has an invalid X-Amz-Expires '${q.get('X-Amz-Expires') ?? ''}'`,
+    );
   const expiresAt = signedAt + expires * 1000;
   if (now >= expiresAt) {
-    throw new SaslAuthenticationError(`MSK IAM token expired at ${new Date(expiresAt).toISOString()} (signed ${new Date(signedAt).toISOString()}, valid ${expires} s); sign a new one`);
+    throw new SaslAuthenticationError(
+      `MSK IAM token expired at ${new Date(expiresAt).toISOString()} (signed ${new Date(signedAt).toISOString()}, valid ${expires} s); sign a new one`,
+    );
   }
   if (signedAt - now > MAX_CLOCK_SKEW_MS) {
-    throw new SaslAuthenticationError(`MSK IAM token is signed in the future (${new Date(signedAt).toISOString()}); check the client's clock`);
+    throw new SaslAuthenticationError(
+      `MSK IAM token is signed in the future (${new Date(signedAt).toISOString()}); check the client's clock`,
+    );
   }
-  if (q.get('X-Amz-SignedHeaders') !== 'host') throw new SaslAuthenticationError('MSK IAM token must sign exactly the host header');
+  if (q.get('X-Amz-SignedHeaders') !== 'host')
+    throw new SaslAuthenticationError('MSK IAM token must sign exactly the host header');
   const credential = options.credentials.find((c) => c.accessKeyId === accessKeyId);
-  if (credential === undefined) throw new SaslAuthenticationError(`MSK IAM token is signed with access key '${accessKeyId}', which the local stack does not know`);
+  if (credential === undefined)
+    throw new SaslAuthenticationError(
+      `MSK IAM token is signed with access key '${accessKeyId}', which the local stack does not know`,
+    );
 
   const signature = q.get('X-Amz-Signature') ?? '';
   const params = [...q.entries()]
     .filter(([k]) => k !== 'X-Amz-Signature' && k !== 'User-Agent')
     .map(([k, v]) => [rfc3986(k), rfc3986(v)] as const)
     .sort(([a, av], [b, bv]) => (a < b ? -1 : a > b ? 1 : av < bv ? -1 : av > bv ? 1 : 0));
-  const canonicalRequest = ['GET', '/', params.map(([k, v]) => `${k}=${v}`).join('&'), `host:${url.host}`, '', 'host', EMPTY_SHA256].join('\n');
+  const canonicalRequest = [
+    'GET',
+    '/',
+    params.map(([k, v]) => `${k}=${v}`).join('&'),
+    `host:${url.host}`,
+    '',
+    'host',
+    EMPTY_SHA256,
+  ].join('\n');
   const credentialScope = `${day}/${region}/${SIGNING_SERVICE}/aws4_request`;
-  const stringToSign = ['AWS4-HMAC-SHA256', dateText, credentialScope, createHash('sha256').update(canonicalRequest).digest('hex')].join('\n');
+  const stringToSign = [
+    'AWS4-HMAC-SHA256',
+    dateText,
+    credentialScope,
+    createHash('sha256').update(canonicalRequest).digest('hex'),
+  ].join('\n');
   let key: Buffer = createHmac('sha256', `AWS4${credential.secretAccessKey}`).update(day).digest();
-  for (const part of [region, SIGNING_SERVICE, 'aws4_request']) key = createHmac('sha256', key).update(part).digest();
+  for (const part of [region, SIGNING_SERVICE, 'aws4_request'])
+    key = createHmac('sha256', key).update(part).digest();
   const expected = createHmac('sha256', key).update(stringToSign).digest();
   const given = Buffer.from(signature, 'hex');
   if (given.length !== expected.length || !timingSafeEqual(given, expected)) {
-    throw new SaslAuthenticationError(`MSK IAM token signature does not match: it was not signed with the secret key of '${accessKeyId}'`);
+    throw new SaslAuthenticationError(
+      `MSK IAM token signature does not match: it was not signed with the secret key of '${accessKeyId}'`,
+    );
   }
   return accessKeyId;
 }

@@ -19,7 +19,11 @@ export interface ScramCredential {
 
 const hmac = (key: Buffer, text: string | Buffer): Buffer => createHmac('sha512', key).update(text).digest();
 
-export function scramCredential(password: string, iterations = SCRAM_ITERATIONS, salt = randomBytes(32)): ScramCredential {
+export function scramCredential(
+  password: string,
+  iterations = SCRAM_ITERATIONS,
+  salt = randomBytes(32),
+): ScramCredential {
   const salted = pbkdf2Sync(password.normalize('NFKC'), salt, iterations, 64, 'sha512');
   return {
     salt,
@@ -62,7 +66,16 @@ function decodeName(name: string): string {
 export class ScramServerSession {
   principal: string | undefined;
   private readonly lookup: (user: string) => ScramCredential | undefined;
-  private state: { clientFirstBare: string; serverFirst: string; nonce: string; gs2Header: string; credential: ScramCredential; user: string } | undefined;
+  private state:
+    | {
+        clientFirstBare: string;
+        serverFirst: string;
+        nonce: string;
+        gs2Header: string;
+        credential: ScramCredential;
+        user: string;
+      }
+    | undefined;
 
   constructor(lookup: (user: string) => ScramCredential | undefined) {
     this.lookup = lookup;
@@ -81,31 +94,45 @@ export class ScramServerSession {
   private first(text: string): Buffer {
     // gs2-header: "n,," / "y,," (no channel binding) then client-first-bare "n=user,r=nonce[,ext]".
     const match = /^([ny]),(a=[^,]*)?,(.*)$/.exec(text);
-    if (!match) throw new SaslAuthenticationError(`Invalid SCRAM client first message (channel binding is not supported)`);
+    if (!match)
+      throw new SaslAuthenticationError(
+        `Invalid SCRAM client first message (channel binding is not supported)`,
+      );
     const clientFirstBare = match[3] ?? '';
     const attrs = attributes(clientFirstBare);
     const user = decodeName(attrs.get('n') ?? '');
     const clientNonce = attrs.get('r') ?? '';
-    if (user === '' || clientNonce === '') throw new SaslAuthenticationError('Invalid SCRAM client first message: no user name or nonce');
+    if (user === '' || clientNonce === '')
+      throw new SaslAuthenticationError('Invalid SCRAM client first message: no user name or nonce');
     if (attrs.has('m')) throw new SaslAuthenticationError('Unsupported SCRAM extension');
     const credential = this.lookup(user);
     if (credential === undefined) throw new SaslAuthenticationError(INVALID);
     const nonce = clientNonce + randomBytes(24).toString('base64url');
     const serverFirst = `r=${nonce},s=${credential.salt.toString('base64')},i=${credential.iterations}`;
-    this.state = { clientFirstBare, serverFirst, nonce, gs2Header: text.slice(0, text.length - clientFirstBare.length), credential, user };
+    this.state = {
+      clientFirstBare,
+      serverFirst,
+      nonce,
+      gs2Header: text.slice(0, text.length - clientFirstBare.length),
+      credential,
+      user,
+    };
     return Buffer.from(serverFirst, 'utf8');
   }
 
   private final(text: string, state: NonNullable<ScramServerSession['state']>): Buffer {
-    if (this.principal !== undefined) throw new SaslAuthenticationError('Unexpected SCRAM message after authentication');
+    if (this.principal !== undefined)
+      throw new SaslAuthenticationError('Unexpected SCRAM message after authentication');
     const proofAt = text.lastIndexOf(',p=');
     if (proofAt < 0) throw new SaslAuthenticationError('Invalid SCRAM client final message: no proof');
     const withoutProof = text.slice(0, proofAt);
     const attrs = attributes(withoutProof);
-    if (attrs.get('c') !== Buffer.from(state.gs2Header, 'utf8').toString('base64')) throw new SaslAuthenticationError('Invalid SCRAM channel binding');
+    if (attrs.get('c') !== Buffer.from(state.gs2Header, 'utf8').toString('base64'))
+      throw new SaslAuthenticationError('Invalid SCRAM channel binding');
     // Kafka's ScramSaslServer only checks that the nonce *ends with* the server nonce, and
     // librdkafka (up to 2.x) relies on it: it sends client nonce + the whole server nonce.
-    if (!(attrs.get('r') ?? '').endsWith(state.nonce)) throw new SaslAuthenticationError('Invalid SCRAM nonce in the client final message');
+    if (!(attrs.get('r') ?? '').endsWith(state.nonce))
+      throw new SaslAuthenticationError('Invalid SCRAM nonce in the client final message');
     const proof = Buffer.from(text.slice(proofAt + 3), 'base64');
     const authMessage = `${state.clientFirstBare},${state.serverFirst},${withoutProof}`;
     const clientSignature = hmac(state.credential.storedKey, authMessage);

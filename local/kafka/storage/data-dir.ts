@@ -9,7 +9,15 @@
  *
  * Loading is synchronous (startup only); every write afterwards is asynchronous and batched.
  */
-import { existsSync, mkdirSync, readFileSync, readdirSync, renameSync, truncateSync, writeFileSync } from 'node:fs';
+import {
+  existsSync,
+  mkdirSync,
+  readFileSync,
+  readdirSync,
+  renameSync,
+  truncateSync,
+  writeFileSync,
+} from 'node:fs';
 import { rename, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { log } from '../logger.ts';
@@ -48,7 +56,9 @@ export class DataDir {
   /** Reads topics and offsets, compacting the offsets file (one line per committed partition). */
   load(): LoadedState {
     const topicsFile = join(this.dir, 'topics.json');
-    const topics = existsSync(topicsFile) ? (JSON.parse(readFileSync(topicsFile, 'utf8')) as PersistedTopic[]) : [];
+    const topics = existsSync(topicsFile)
+      ? (JSON.parse(readFileSync(topicsFile, 'utf8')) as PersistedTopic[])
+      : [];
     const offsetsFile = join(this.dir, 'offsets.jsonl');
     const latest = new Map<string, OffsetRecord>();
     if (existsSync(offsetsFile)) {
@@ -85,7 +95,12 @@ export class DataDir {
       if (size < 61 || pos + size > data.length) break;
       const buf = data.subarray(pos, pos + size);
       const h = readStoredBatch(buf);
-      batches.push({ baseOffset: h.baseOffset, nextOffset: h.baseOffset + h.lastOffsetDelta + 1, maxTimestamp: h.maxTimestamp, buf });
+      batches.push({
+        baseOffset: h.baseOffset,
+        nextOffset: h.baseOffset + h.lastOffsetDelta + 1,
+        maxTimestamp: h.maxTimestamp,
+        buf,
+      });
       pos += size;
     }
     if (pos < data.length) {

@@ -24,7 +24,8 @@ function refusesConnections(port: number): Promise<boolean> {
 
 /** A group id coordinated by `broker`, so stopping that broker also moves the coordinator. */
 function groupCoordinatedBy(broker: number, brokers: number): string {
-  for (let i = 0; ; i++) if (coordinatorIndex(`outage-group-${i}`, brokers) === broker) return `outage-group-${i}`;
+  for (let i = 0; ; i++)
+    if (coordinatorIndex(`outage-group-${i}`, brokers) === broker) return `outage-group-${i}`;
 }
 
 describe('dev broker outage and recovery', () => {
@@ -38,7 +39,12 @@ describe('dev broker outage and recovery', () => {
 
   beforeAll(async () => {
     cluster = await startCluster({ brokers: 3, port: 0 });
-    kafka = new Kafka({ clientId: 'outage', brokers: cluster.brokers, logLevel: logLevel.NOTHING, retry: { retries: 10, initialRetryTime: 50, maxRetryTime: 400 } });
+    kafka = new Kafka({
+      clientId: 'outage',
+      brokers: cluster.brokers,
+      logLevel: logLevel.NOTHING,
+      retry: { retries: 10, initialRetryTime: 50, maxRetryTime: 400 },
+    });
     admin = kafka.admin();
     await admin.connect();
     await admin.createTopics({
@@ -49,11 +55,18 @@ describe('dev broker outage and recovery', () => {
     });
     producer = kafka.producer();
     await producer.connect();
-    consumer = kafka.consumer({ groupId: groupCoordinatedBy(STOPPED, 3), sessionTimeout: 2500, heartbeatInterval: 200, maxWaitTimeInMs: 100, retry: { retries: 10, initialRetryTime: 50, maxRetryTime: 400 } });
+    consumer = kafka.consumer({
+      groupId: groupCoordinatedBy(STOPPED, 3),
+      sessionTimeout: 2500,
+      heartbeatInterval: 200,
+      maxWaitTimeInMs: 100,
+      retry: { retries: 10, initialRetryTime: 50, maxRetryTime: 400 },
+    });
     await consumer.connect();
     await consumer.subscribe({ topic: TOPIC, fromBeginning: true });
     await consumer.run({
-      eachMessage: async ({ partition, message }) => received.add('c', partition, message.offset, message.key!.toString(), message.value!.toString()),
+      eachMessage: async ({ partition, message }) =>
+        received.add('c', partition, message.offset, message.key!.toString(), message.value!.toString()),
     });
   });
 
@@ -90,7 +103,12 @@ describe('dev broker outage and recovery', () => {
   });
 
   it('makes a client report the outage for a partition with no live replica', async () => {
-    const fragile = new Producer({ clientId: 'fragile', bootstrapBrokers: cluster.brokers, serializers: stringSerializers, retries: 0 });
+    const fragile = new Producer({
+      clientId: 'fragile',
+      bootstrapBrokers: cluster.brokers,
+      serializers: stringSerializers,
+      retries: 0,
+    });
     try {
       await expect(fragile.send({ messages: [{ topic: FRAGILE, value: 'lost?' }] })).rejects.toThrow();
     } finally {
@@ -102,10 +120,19 @@ describe('dev broker outage and recovery', () => {
     await cluster.restartBroker(STOPPED);
     const port = Number(cluster.brokers[STOPPED]!.split(':')[1]);
     expect(await refusesConnections(port)).toBe(false);
-    await waitFor(async () => leaders((await admin.fetchTopicMetadata({ topics: [TOPIC] })).topics).includes(STOPPED), 'preferred leader back');
+    await waitFor(
+      async () => leaders((await admin.fetchTopicMetadata({ topics: [TOPIC] })).topics).includes(STOPPED),
+      'preferred leader back',
+    );
     await produce(100);
     await waitFor(() => received.seqs.size === 300, 'messages produced after the restart');
-    const fragile = new Producer({ clientId: 'fragile-2', bootstrapBrokers: cluster.brokers, serializers: stringSerializers, retries: 5, retryDelay: 100 });
+    const fragile = new Producer({
+      clientId: 'fragile-2',
+      bootstrapBrokers: cluster.brokers,
+      serializers: stringSerializers,
+      retries: 5,
+      retryDelay: 100,
+    });
     try {
       const result = await fragile.send({ messages: [{ topic: FRAGILE, value: 'back' }] });
       expect(result.offsets?.[0]).toMatchObject({ topic: FRAGILE, partition: 0, offset: 0n });

@@ -38,7 +38,9 @@ describe('dev broker CLI', () => {
   });
 
   it('prints the bootstrap string, serves clients and stops cleanly on SIGINT', async () => {
-    child = spawn(process.execPath, [CLI, '--brokers', '2', '--port', '0', '--num-partitions', '2'], { stdio: ['ignore', 'pipe', 'pipe'] });
+    child = spawn(process.execPath, [CLI, '--brokers', '2', '--port', '0', '--num-partitions', '2'], {
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
     const bootstrap = await firstLine(child);
     const brokers = bootstrap.split(',');
     expect(brokers).toHaveLength(2);

@@ -4,7 +4,14 @@ import { join } from 'node:path';
 import kafkajs from 'kafkajs';
 import { startCluster, type DevCluster } from '../../../local/kafka/index.ts';
 import { Received, keyedMessages, waitFor } from './helpers.ts';
-import { frame, metadataV4Body, parseProduceResponse, produceBody, RawConnection, recordBatch } from './raw-client.ts';
+import {
+  frame,
+  metadataV4Body,
+  parseProduceResponse,
+  produceBody,
+  RawConnection,
+  recordBatch,
+} from './raw-client.ts';
 
 const { Kafka, CompressionTypes, logLevel } = kafkajs;
 
@@ -27,22 +34,42 @@ describe('dev broker data dir', () => {
   });
 
   function client(c: DevCluster): kafkajs.Kafka {
-    return new Kafka({ clientId: 'persist', brokers: c.brokers, logLevel: logLevel.NOTHING, retry: { retries: 5, initialRetryTime: 100 } });
+    return new Kafka({
+      clientId: 'persist',
+      brokers: c.brokers,
+      logLevel: logLevel.NOTHING,
+      retry: { retries: 5, initialRetryTime: 100 },
+    });
   }
 
-  async function consume(kafka: kafkajs.Kafka, groupId: string, until: (r: Received) => boolean): Promise<Received> {
+  async function consume(
+    kafka: kafkajs.Kafka,
+    groupId: string,
+    until: (r: Received) => boolean,
+  ): Promise<Received> {
     const received = new Received();
-    const consumer = kafka.consumer({ groupId, sessionTimeout: 6000, heartbeatInterval: 300, maxWaitTimeInMs: 100 });
+    const consumer = kafka.consumer({
+      groupId,
+      sessionTimeout: 6000,
+      heartbeatInterval: 300,
+      maxWaitTimeInMs: 100,
+    });
     clients.push(consumer);
     await consumer.connect();
     await consumer.subscribe({ topic: TOPIC, fromBeginning: true });
-    await consumer.run({ eachMessage: async ({ partition, message }) => received.add(groupId, partition, message.offset, message.key!.toString(), message.value!.toString()) });
+    await consumer.run({
+      eachMessage: async ({ partition, message }) =>
+        received.add(groupId, partition, message.offset, message.key!.toString(), message.value!.toString()),
+    });
     await waitFor(() => until(received), `${groupId} to consume`);
     const admin = kafka.admin();
     await admin.connect();
     await waitFor(async () => {
       const [t] = await admin.fetchOffsets({ groupId, topics: [TOPIC] });
-      return (t?.partitions ?? []).reduce((s, p) => s + Math.max(0, Number(p.offset)), 0) >= received.positions.size;
+      return (
+        (t?.partitions ?? []).reduce((s, p) => s + Math.max(0, Number(p.offset)), 0) >=
+        received.positions.size
+      );
     }, 'offsets committed');
     await admin.disconnect();
     clients.splice(clients.indexOf(consumer), 1);
@@ -55,7 +82,12 @@ describe('dev broker data dir', () => {
     let kafka = client(cluster);
     const admin = kafka.admin();
     await admin.connect();
-    await admin.createTopics({ topics: [{ topic: TOPIC, numPartitions: 3, configEntries: [{ name: 'retention.ms', value: '3600000' }] }, { topic: 'short-lived' }] });
+    await admin.createTopics({
+      topics: [
+        { topic: TOPIC, numPartitions: 3, configEntries: [{ name: 'retention.ms', value: '3600000' }] },
+        { topic: 'short-lived' },
+      ],
+    });
     await admin.deleteTopics({ topics: ['short-lived'] });
     const producer = kafka.producer();
     await producer.connect();
@@ -79,8 +111,14 @@ describe('dev broker data dir', () => {
       expect((await admin2.listTopics()).sort()).toEqual([TOPIC]);
       const offsets = await admin2.fetchTopicOffsets(TOPIC);
       expect(offsets.reduce((s, p) => s + Number(p.high), 0)).toBe(1200);
-      const configs = await admin2.describeConfigs({ includeSynonyms: false, resources: [{ type: 2, name: TOPIC, configNames: ['retention.ms'] }] });
-      expect(configs.resources[0]!.configEntries[0]).toMatchObject({ configName: 'retention.ms', configValue: '3600000' });
+      const configs = await admin2.describeConfigs({
+        includeSynonyms: false,
+        resources: [{ type: 2, name: TOPIC, configNames: ['retention.ms'] }],
+      });
+      expect(configs.resources[0]!.configEntries[0]).toMatchObject({
+        configName: 'retention.ms',
+        configValue: '3600000',
+      });
 
       // a fresh group reads back every record, byte for byte
       const replay = await consume(kafka, 'fresh-group', (r) => r.seqs.size === 1200);
@@ -110,7 +148,11 @@ describe('dev broker data dir: idempotent producers across a restart', () => {
       let conn = await RawConnection.open(port());
       await conn.request(frame(3, 4, 1, metadataV4Body('idem', true)));
       const producer = { id: 1000, epoch: 0, sequence: 0 };
-      const first = parseProduceResponse((await conn.request(frame(0, 3, 2, produceBody('idem', 0, recordBatch('a', 1_700_000_000_000, false, producer), -1))))!.subarray(4));
+      const first = parseProduceResponse(
+        (await conn.request(
+          frame(0, 3, 2, produceBody('idem', 0, recordBatch('a', 1_700_000_000_000, false, producer), -1)),
+        ))!.subarray(4),
+      );
       expect(first).toEqual({ errorCode: 0, baseOffset: 0n });
       conn.close();
       await c.close();
@@ -118,10 +160,28 @@ describe('dev broker data dir: idempotent producers across a restart', () => {
       c = await startCluster({ brokers: 1, port: 0, dataDir: dir });
       conn = await RawConnection.open(port());
       // The same batch again (a retry whose first answer was lost in the restart): answered, not appended.
-      const again = parseProduceResponse((await conn.request(frame(0, 3, 3, produceBody('idem', 0, recordBatch('a', 1_700_000_000_000, false, producer), -1))))!.subarray(4));
+      const again = parseProduceResponse(
+        (await conn.request(
+          frame(0, 3, 3, produceBody('idem', 0, recordBatch('a', 1_700_000_000_000, false, producer), -1)),
+        ))!.subarray(4),
+      );
       expect(again).toEqual({ errorCode: 0, baseOffset: 0n });
       // The producer's next batch follows on.
-      const next = parseProduceResponse((await conn.request(frame(0, 3, 4, produceBody('idem', 0, recordBatch('b', 1_700_000_000_001, false, { ...producer, sequence: 1 }), -1))))!.subarray(4));
+      const next = parseProduceResponse(
+        (await conn.request(
+          frame(
+            0,
+            3,
+            4,
+            produceBody(
+              'idem',
+              0,
+              recordBatch('b', 1_700_000_000_001, false, { ...producer, sequence: 1 }),
+              -1,
+            ),
+          ),
+        ))!.subarray(4),
+      );
       expect(next).toEqual({ errorCode: 0, baseOffset: 1n });
       conn.close();
 

@@ -1,7 +1,15 @@
 import kafkajs from 'kafkajs';
 import { Admin, Producer, stringSerializers } from '@platformatic/kafka';
 import { startCluster, type DevCluster } from '../../../local/kafka/index.ts';
-import { RawConnection, frame, metadataV4Body, metadataV4TopicError, parseProduceResponse, produceBody, recordBatch } from './raw-client.ts';
+import {
+  RawConnection,
+  frame,
+  metadataV4Body,
+  metadataV4TopicError,
+  parseProduceResponse,
+  produceBody,
+  recordBatch,
+} from './raw-client.ts';
 
 const { Kafka, logLevel } = kafkajs;
 
@@ -22,7 +30,8 @@ function errorNames(err: unknown): string[] {
       if (Array.isArray(nested)) nested.forEach(visit);
       else visit(nested);
     }
-    if (rec.errors !== null && typeof rec.errors === 'object' && !Array.isArray(rec.errors)) Object.values(rec.errors).forEach(visit);
+    if (rec.errors !== null && typeof rec.errors === 'object' && !Array.isArray(rec.errors))
+      Object.values(rec.errors).forEach(visit);
   };
   visit(err);
   return names;
@@ -50,7 +59,11 @@ describe('dev broker error paths', () => {
     });
 
     it('answers UNKNOWN_TOPIC_OR_PARTITION to kafkajs for an unknown topic', async () => {
-      const kafka = new Kafka({ brokers: cluster.brokers, logLevel: logLevel.NOTHING, retry: { retries: 1, initialRetryTime: 50 } });
+      const kafka = new Kafka({
+        brokers: cluster.brokers,
+        logLevel: logLevel.NOTHING,
+        retry: { retries: 1, initialRetryTime: 50 },
+      });
       const producer = kafka.producer();
       await producer.connect();
       try {
@@ -65,14 +78,23 @@ describe('dev broker error paths', () => {
       const conn = await RawConnection.open(Number(cluster.brokers[0]!.split(':')[1]));
       try {
         const response = await conn.request(frame(3, 4, 11, metadataV4Body('missing', true)));
-        expect(metadataV4TopicError(response!.subarray(4))).toEqual({ name: 'missing', errorCode: UNKNOWN_TOPIC_OR_PARTITION });
+        expect(metadataV4TopicError(response!.subarray(4))).toEqual({
+          name: 'missing',
+          errorCode: UNKNOWN_TOPIC_OR_PARTITION,
+        });
       } finally {
         conn.close();
       }
     });
 
     it('makes @platformatic/kafka report the unknown topic instead of creating it', async () => {
-      const producer = new Producer({ clientId: 'p', bootstrapBrokers: cluster.brokers, serializers: stringSerializers, autocreateTopics: true, retries: 0 });
+      const producer = new Producer({
+        clientId: 'p',
+        bootstrapBrokers: cluster.brokers,
+        serializers: stringSerializers,
+        autocreateTopics: true,
+        retries: 0,
+      });
       try {
         const err = await rejection(producer.send({ messages: [{ topic: 'missing', value: 'x' }] }));
         expect((err as Error).message).toBe('Unknown topic missing.');
@@ -84,8 +106,16 @@ describe('dev broker error paths', () => {
     it('reports the setting through DescribeConfigs', async () => {
       const admin = new Admin({ clientId: 'a', bootstrapBrokers: cluster.brokers });
       try {
-        const [broker] = await admin.describeConfigs({ resources: [{ resourceType: 4, resourceName: '0', configurationKeys: ['auto.create.topics.enable'] }] });
-        expect(broker!.configs[0]).toMatchObject({ name: 'auto.create.topics.enable', value: 'false', configSource: 4 });
+        const [broker] = await admin.describeConfigs({
+          resources: [
+            { resourceType: 4, resourceName: '0', configurationKeys: ['auto.create.topics.enable'] },
+          ],
+        });
+        expect(broker!.configs[0]).toMatchObject({
+          name: 'auto.create.topics.enable',
+          value: 'false',
+          configSource: 4,
+        });
       } finally {
         await admin.close();
       }
@@ -99,7 +129,12 @@ describe('dev broker error paths', () => {
 
     beforeAll(async () => {
       cluster = await startCluster({ brokers: 3, port: 0 });
-      kafka = new Kafka({ clientId: 'errors', brokers: cluster.brokers, logLevel: logLevel.NOTHING, retry: { retries: 8, initialRetryTime: 50, maxRetryTime: 500 } });
+      kafka = new Kafka({
+        clientId: 'errors',
+        brokers: cluster.brokers,
+        logLevel: logLevel.NOTHING,
+        retry: { retries: 8, initialRetryTime: 50, maxRetryTime: 500 },
+      });
       admin = kafka.admin();
       await admin.connect();
     });
@@ -110,11 +145,15 @@ describe('dev broker error paths', () => {
     });
 
     it('rejects a replication factor above the broker count with INVALID_REPLICATION_FACTOR', async () => {
-      const err = await rejection(admin.createTopics({ topics: [{ topic: 'too-replicated', numPartitions: 1, replicationFactor: 4 }] }));
+      const err = await rejection(
+        admin.createTopics({ topics: [{ topic: 'too-replicated', numPartitions: 1, replicationFactor: 4 }] }),
+      );
       expect(errorNames(err)).toContain('INVALID_REPLICATION_FACTOR');
       const platformatic = new Admin({ clientId: 'a', bootstrapBrokers: cluster.brokers, retries: 0 });
       try {
-        const err2 = await rejection(platformatic.createTopics({ topics: ['too-replicated'], partitions: 1, replicas: 5 }));
+        const err2 = await rejection(
+          platformatic.createTopics({ topics: ['too-replicated'], partitions: 1, replicas: 5 }),
+        );
         expect(errorNames(err2)).toContain('INVALID_REPLICATION_FACTOR');
       } finally {
         await platformatic.close();
@@ -128,12 +167,20 @@ describe('dev broker error paths', () => {
       await expect(admin.createTopics({ topics: [{ topic: 'dup', numPartitions: 1 }] })).resolves.toBe(false);
       const platformatic = new Admin({ clientId: 'a', bootstrapBrokers: cluster.brokers, retries: 0 });
       try {
-        const err = await rejection(platformatic.createTopics({ topics: ['dup'], partitions: 1, replicas: 1 }));
+        const err = await rejection(
+          platformatic.createTopics({ topics: ['dup'], partitions: 1, replicas: 1 }),
+        );
         expect(errorNames(err)).toContain('TOPIC_ALREADY_EXISTS');
       } finally {
         await platformatic.close();
       }
-      await expect(admin.createTopics({ validateOnly: true, waitForLeaders: false, topics: [{ topic: 'dry-run', numPartitions: 2 }] })).resolves.toBe(true);
+      await expect(
+        admin.createTopics({
+          validateOnly: true,
+          waitForLeaders: false,
+          topics: [{ topic: 'dry-run', numPartitions: 2 }],
+        }),
+      ).resolves.toBe(true);
       expect(await admin.listTopics()).not.toContain('dry-run');
     });
 
@@ -166,9 +213,17 @@ describe('dev broker error paths', () => {
       try {
         const before = Number((await admin.fetchTopicOffsets('raw'))[0]!.high);
         // the acks=0 produce and the acks=1 produce go out back to back; the only answer is the second one
-        const answer = await conn.request(Buffer.concat([frame(0, 3, 20, produceBody('raw', 0, recordBatch('fire and forget'), 0)), frame(0, 3, 21, produceBody('raw', 0, recordBatch('acked')))]));
+        const answer = await conn.request(
+          Buffer.concat([
+            frame(0, 3, 20, produceBody('raw', 0, recordBatch('fire and forget'), 0)),
+            frame(0, 3, 21, produceBody('raw', 0, recordBatch('acked'))),
+          ]),
+        );
         expect(answer!.readInt32BE(0)).toBe(21);
-        expect(parseProduceResponse(answer!.subarray(4))).toEqual({ errorCode: 0, baseOffset: BigInt(before + 1) });
+        expect(parseProduceResponse(answer!.subarray(4))).toEqual({
+          errorCode: 0,
+          baseOffset: BigInt(before + 1),
+        });
         const invalid = await conn.request(frame(0, 3, 22, produceBody('raw', 0, recordBatch('x'), 2)));
         expect(parseProduceResponse(invalid!.subarray(4)).errorCode).toBe(INVALID_REQUIRED_ACKS);
       } finally {
@@ -180,7 +235,9 @@ describe('dev broker error paths', () => {
       const port = Number(cluster.brokers[0]!.split(':')[1]);
       const conn = await RawConnection.open(port);
       try {
-        const response = await conn.request(frame(0, 3, 7, produceBody('no-such-topic', 0, recordBatch('x'))));
+        const response = await conn.request(
+          frame(0, 3, 7, produceBody('no-such-topic', 0, recordBatch('x'))),
+        );
         expect(parseProduceResponse(response!.subarray(4)).errorCode).toBe(UNKNOWN_TOPIC_OR_PARTITION);
       } finally {
         conn.close();

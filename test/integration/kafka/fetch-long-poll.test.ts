@@ -3,17 +3,37 @@ import { fetchApi } from '../../../local/kafka/apis/fetch.ts';
 import { Reader } from '../../../local/kafka/protocol/reader.ts';
 import { decodeStruct, encodeStruct } from '../../../local/kafka/protocol/schema.ts';
 import { Writer } from '../../../local/kafka/protocol/writer.ts';
-import { RawConnection, frame, metadataV4Body, parseProduceResponse, produceBody, recordBatch } from './raw-client.ts';
+import {
+  RawConnection,
+  frame,
+  metadataV4Body,
+  parseProduceResponse,
+  produceBody,
+  recordBatch,
+} from './raw-client.ts';
 
 const VERSION = 4;
 
-function fetchFrame(correlationId: number, topic: string, maxWaitMs: number, minBytes: number, fetchOffset = 0): Buffer {
+function fetchFrame(
+  correlationId: number,
+  topic: string,
+  maxWaitMs: number,
+  minBytes: number,
+  fetchOffset = 0,
+): Buffer {
   const w = new Writer();
   w.int16(1).int16(VERSION).int32(correlationId).string('long-poll-test', false);
   encodeStruct(
     w,
     fetchApi.request,
-    { replicaId: -1, maxWaitMs, minBytes, maxBytes: 1 << 20, isolationLevel: 0, topics: [{ topic, partitions: [{ partition: 0, fetchOffset, partitionMaxBytes: 1 << 20 }] }] },
+    {
+      replicaId: -1,
+      maxWaitMs,
+      minBytes,
+      maxBytes: 1 << 20,
+      isolationLevel: 0,
+      topics: [{ topic, partitions: [{ partition: 0, fetchOffset, partitionMaxBytes: 1 << 20 }] }],
+    },
     VERSION,
     false,
   );

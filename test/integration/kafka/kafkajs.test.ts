@@ -17,7 +17,12 @@ describe('dev broker with kafkajs', () => {
 
   beforeAll(async () => {
     cluster = await startCluster({ brokers: 3, port: 0, groupInitialRebalanceDelayMs: 300 });
-    kafka = new Kafka({ clientId: 'kafkajs-test', brokers: cluster.brokers, logLevel: logLevel.NOTHING, retry: { retries: 5, initialRetryTime: 100 } });
+    kafka = new Kafka({
+      clientId: 'kafkajs-test',
+      brokers: cluster.brokers,
+      logLevel: logLevel.NOTHING,
+      retry: { retries: 5, initialRetryTime: 100 },
+    });
     admin = kafka.admin();
     await admin.connect();
     producer = kafka.producer({ idempotent: true, maxInFlightRequests: 1 });
@@ -32,7 +37,12 @@ describe('dev broker with kafkajs', () => {
   });
 
   async function startMember(received: Received, name: string): Promise<Consumer> {
-    const consumer = kafka.consumer({ groupId: GROUP, sessionTimeout: 6000, heartbeatInterval: 300, maxWaitTimeInMs: 200 });
+    const consumer = kafka.consumer({
+      groupId: GROUP,
+      sessionTimeout: 6000,
+      heartbeatInterval: 300,
+      maxWaitTimeInMs: 200,
+    });
     consumers.push(consumer);
     await consumer.connect();
     await consumer.subscribe({ topic: TOPIC, fromBeginning: true });
@@ -54,7 +64,9 @@ describe('dev broker with kafkajs', () => {
   }
 
   it('creates a topic with 3 partitions spread over the brokers', async () => {
-    await expect(admin.createTopics({ topics: [{ topic: TOPIC, numPartitions: 3, replicationFactor: 3 }] })).resolves.toBe(true);
+    await expect(
+      admin.createTopics({ topics: [{ topic: TOPIC, numPartitions: 3, replicationFactor: 3 }] }),
+    ).resolves.toBe(true);
     const { topics } = await admin.fetchTopicMetadata({ topics: [TOPIC] });
     const partitions = topics[0]!.partitions;
     expect(partitions).toHaveLength(3);
@@ -65,7 +77,12 @@ describe('dev broker with kafkajs', () => {
   it('produces 10,000 keyed gzip messages', async () => {
     const all = keyedMessages(MESSAGE_COUNT);
     for (let i = 0; i < all.length; i += 2000) {
-      await producer.send({ topic: TOPIC, compression: CompressionTypes.GZIP, acks: -1, messages: all.slice(i, i + 2000) });
+      await producer.send({
+        topic: TOPIC,
+        compression: CompressionTypes.GZIP,
+        acks: -1,
+        messages: all.slice(i, i + 2000),
+      });
     }
     const offsets = await admin.fetchTopicOffsets(TOPIC);
     expect(offsets.reduce((sum, p) => sum + Number(p.high), 0)).toBe(MESSAGE_COUNT);
@@ -82,7 +99,11 @@ describe('dev broker with kafkajs', () => {
     expect(received.keysStayOnOnePartition()).toBe(true);
     expect([...received.byMember.keys()].sort()).toEqual(['a', 'b']);
     const description = await admin.describeGroups([GROUP]);
-    expect(description.groups[0]).toMatchObject({ groupId: GROUP, state: 'Stable', protocolType: 'consumer' });
+    expect(description.groups[0]).toMatchObject({
+      groupId: GROUP,
+      state: 'Stable',
+      protocolType: 'consumer',
+    });
     expect(description.groups[0]!.members).toHaveLength(2);
     const { groups } = await admin.listGroups();
     expect(groups).toContainEqual({ groupId: GROUP, protocolType: 'consumer' });
@@ -90,7 +111,11 @@ describe('dev broker with kafkajs', () => {
 
   it('resumes from the committed offsets after the consumers restart', async () => {
     await stopMembers();
-    await producer.send({ topic: TOPIC, compression: CompressionTypes.GZIP, messages: keyedMessages(500, MESSAGE_COUNT) });
+    await producer.send({
+      topic: TOPIC,
+      compression: CompressionTypes.GZIP,
+      messages: keyedMessages(500, MESSAGE_COUNT),
+    });
     const received = new Received();
     await Promise.all([startMember(received, 'a2'), startMember(received, 'b2')]);
     await waitFor(async () => (await committedTotal()) === MESSAGE_COUNT + 500, 'new offsets committed');
@@ -102,15 +127,28 @@ describe('dev broker with kafkajs', () => {
   it('describes the broker configs', async () => {
     const { resources } = await admin.describeConfigs({
       includeSynonyms: false,
-      resources: [{ type: ConfigResourceTypes.BROKER, name: '1', configNames: ['auto.create.topics.enable', 'default.replication.factor', 'num.partitions'] }],
+      resources: [
+        {
+          type: ConfigResourceTypes.BROKER,
+          name: '1',
+          configNames: ['auto.create.topics.enable', 'default.replication.factor', 'num.partitions'],
+        },
+      ],
     });
     const entries = Object.fromEntries(resources[0]!.configEntries.map((e) => [e.configName, e.configValue]));
-    expect(entries).toEqual({ 'auto.create.topics.enable': 'true', 'default.replication.factor': '3', 'num.partitions': '1' });
+    expect(entries).toEqual({
+      'auto.create.topics.enable': 'true',
+      'default.replication.factor': '3',
+      'num.partitions': '1',
+    });
   });
 
   it('lists offsets by timestamp, down to the record inside a batch', async () => {
     await admin.createTopics({ topics: [{ topic: 'by-time', numPartitions: 1 }] });
-    await producer.send({ topic: 'by-time', messages: ['1000', '2000', '3000'].map((timestamp) => ({ value: timestamp, timestamp })) });
+    await producer.send({
+      topic: 'by-time',
+      messages: ['1000', '2000', '3000'].map((timestamp) => ({ value: timestamp, timestamp })),
+    });
     const at = async (ts: number) => (await admin.fetchTopicOffsetsByTimestamp('by-time', ts))[0]!.offset;
     expect(await at(0)).toBe('0');
     expect(await at(1500)).toBe('1');

@@ -11,7 +11,16 @@ const hasKcat = spawnSync('kcat', ['-V']).status === 0;
 const TOPIC = 'clicks-kcat';
 const GROUP = 'sink-kcat';
 /** Settings that keep librdkafka's group protocol quick in tests. */
-const FAST = ['-X', 'session.timeout.ms=6000', '-X', 'heartbeat.interval.ms=300', '-X', 'fetch.wait.max.ms=100', '-X', 'auto.offset.reset=earliest'];
+const FAST = [
+  '-X',
+  'session.timeout.ms=6000',
+  '-X',
+  'heartbeat.interval.ms=300',
+  '-X',
+  'fetch.wait.max.ms=100',
+  '-X',
+  'auto.offset.reset=earliest',
+];
 
 const children = new Set<ChildProcess>();
 
@@ -44,7 +53,12 @@ function parseLines(out: string): Array<{ partition: number; offset: number; key
     .filter((l) => l.trim() !== '')
     .map((l) => {
       const [p, o, k, ...rest] = l.split(' ');
-      return { partition: Number(p), offset: Number(o), key: k!, seq: (JSON.parse(rest.join(' ')) as { seq: number }).seq };
+      return {
+        partition: Number(p),
+        offset: Number(o),
+        key: k!,
+        seq: (JSON.parse(rest.join(' ')) as { seq: number }).seq,
+      };
     });
 }
 
@@ -62,7 +76,12 @@ if (!hasKcat) {
     let cluster: DevCluster;
 
     beforeAll(async () => {
-      cluster = await startCluster({ brokers: 3, port: 0, numPartitions: 3, groupInitialRebalanceDelayMs: 500 });
+      cluster = await startCluster({
+        brokers: 3,
+        port: 0,
+        numPartitions: 3,
+        groupInitialRebalanceDelayMs: 500,
+      });
     });
 
     afterAll(async () => {
@@ -75,24 +94,49 @@ if (!hasKcat) {
     }
 
     it('lists the brokers, the controller and topics with -L', async () => {
-      const metadata = JSON.parse(await kcat(['-b', cluster.bootstrap, '-L', '-J'])) as { brokers: Array<{ id: number }>; controllerid: number };
+      const metadata = JSON.parse(await kcat(['-b', cluster.bootstrap, '-L', '-J'])) as {
+        brokers: Array<{ id: number }>;
+        controllerid: number;
+      };
       expect(metadata.brokers.map((b) => b.id).sort()).toEqual([0, 1, 2]);
       expect(metadata.controllerid).toBe(0);
     });
 
     it('produces 10,000 keyed gzip messages with -P (auto-creating the topic)', async () => {
-      const input = keyedMessages(MESSAGE_COUNT).map((m) => `${m.key}\t${m.value}`).join('\n');
-      await kcat(['-b', cluster.bootstrap, '-P', '-t', TOPIC, '-K', '\t', '-z', 'gzip', '-X', 'linger.ms=20'], `${input}\n`);
-      const metadata = JSON.parse(await kcat(['-b', cluster.bootstrap, '-L', '-J', '-t', TOPIC])) as { topics: Array<{ partitions: unknown[] }> };
+      const input = keyedMessages(MESSAGE_COUNT)
+        .map((m) => `${m.key}\t${m.value}`)
+        .join('\n');
+      await kcat(
+        ['-b', cluster.bootstrap, '-P', '-t', TOPIC, '-K', '\t', '-z', 'gzip', '-X', 'linger.ms=20'],
+        `${input}\n`,
+      );
+      const metadata = JSON.parse(await kcat(['-b', cluster.bootstrap, '-L', '-J', '-t', TOPIC])) as {
+        topics: Array<{ partitions: unknown[] }>;
+      };
       expect(metadata.topics[0]!.partitions).toHaveLength(3);
     });
 
     it('reads every message back with -C', async () => {
-      const lines = parseLines(await kcat(['-b', cluster.bootstrap, '-C', '-t', TOPIC, '-o', 'beginning', '-e', '-q', '-f', '%p %o %k %s\n']));
+      const lines = parseLines(
+        await kcat([
+          '-b',
+          cluster.bootstrap,
+          '-C',
+          '-t',
+          TOPIC,
+          '-o',
+          'beginning',
+          '-e',
+          '-q',
+          '-f',
+          '%p %o %k %s\n',
+        ]),
+      );
       expect(lines).toHaveLength(MESSAGE_COUNT);
       expect(new Set(lines.map((l) => l.seq)).size).toBe(MESSAGE_COUNT);
       const partitionsByKey = new Map<string, Set<number>>();
-      for (const l of lines) partitionsByKey.set(l.key, (partitionsByKey.get(l.key) ?? new Set()).add(l.partition));
+      for (const l of lines)
+        partitionsByKey.set(l.key, (partitionsByKey.get(l.key) ?? new Set()).add(l.partition));
       expect([...partitionsByKey.values()].every((s) => s.size === 1)).toBe(true);
     });
 
@@ -103,7 +147,9 @@ if (!hasKcat) {
       expect(parseLines(a!).length).toBeGreaterThan(0);
       expect(parseLines(b!).length).toBeGreaterThan(0);
 
-      const more = keyedMessages(500, MESSAGE_COUNT).map((m) => `${m.key}\t${m.value}`).join('\n');
+      const more = keyedMessages(500, MESSAGE_COUNT)
+        .map((m) => `${m.key}\t${m.value}`)
+        .join('\n');
       await kcat(['-b', cluster.bootstrap, '-P', '-t', TOPIC, '-K', '\t', '-z', 'gzip'], `${more}\n`);
       const second = parseLines(await groupConsumer());
       expect(second).toHaveLength(500);
@@ -117,7 +163,12 @@ if (!hasKcat) {
     const PASSWORD = 'kcat-secret';
 
     beforeAll(async () => {
-      cluster = await startCluster({ brokers: 2, port: 0, listeners: { tls: { port: 0 }, scram: { port: 0 } }, scramUsers: { [USER]: PASSWORD } });
+      cluster = await startCluster({
+        brokers: 2,
+        port: 0,
+        listeners: { tls: { port: 0 }, scram: { port: 0 } },
+        scramUsers: { [USER]: PASSWORD },
+      });
     }, 30_000);
 
     afterAll(async () => {
@@ -125,14 +176,33 @@ if (!hasKcat) {
       await cluster?.close();
     });
 
-    const tls = (): string[] => ['-X', 'security.protocol=SSL', '-X', `ssl.ca.location=${cluster.tls!.caLocation}`];
+    const tls = (): string[] => [
+      '-X',
+      'security.protocol=SSL',
+      '-X',
+      `ssl.ca.location=${cluster.tls!.caLocation}`,
+    ];
     const scram = (password: string): string[] => [
-      '-X', 'security.protocol=SASL_SSL', '-X', `ssl.ca.location=${cluster.tls!.caLocation}`,
-      '-X', 'sasl.mechanisms=SCRAM-SHA-512', '-X', `sasl.username=${USER}`, '-X', `sasl.password=${password}`,
+      '-X',
+      'security.protocol=SASL_SSL',
+      '-X',
+      `ssl.ca.location=${cluster.tls!.caLocation}`,
+      '-X',
+      'sasl.mechanisms=SCRAM-SHA-512',
+      '-X',
+      `sasl.username=${USER}`,
+      '-X',
+      `sasl.password=${password}`,
     ];
     const brokerPorts = (out: string): number[] =>
-      (JSON.parse(out) as { brokers: Array<{ name: string }> }).brokers.map((b) => Number(b.name.split(':').pop())).sort();
-    const ports = (bootstrap: string): number[] => bootstrap.split(',').map((b) => Number(b.split(':')[1])).sort();
+      (JSON.parse(out) as { brokers: Array<{ name: string }> }).brokers
+        .map((b) => Number(b.name.split(':').pop()))
+        .sort();
+    const ports = (bootstrap: string): number[] =>
+      bootstrap
+        .split(',')
+        .map((b) => Number(b.split(':')[1]))
+        .sort();
 
     it('lists the brokers over TLS with the local CA, advertised on the TLS ports', async () => {
       const out = await kcat(['-b', cluster.listeners.tls!.split(',')[0]!, ...tls(), '-L', '-J']);
@@ -140,19 +210,37 @@ if (!hasKcat) {
     });
 
     it('fails the TLS handshake without the local CA', async () => {
-      await expect(kcat(['-b', cluster.listeners.tls!, '-X', 'security.protocol=SSL', '-L', '-m', '3'])).rejects.toThrow(/certificate verify failed|SSL handshake failed/i);
+      await expect(
+        kcat(['-b', cluster.listeners.tls!, '-X', 'security.protocol=SSL', '-L', '-m', '3']),
+      ).rejects.toThrow(/certificate verify failed|SSL handshake failed/i);
     });
 
     it('authenticates with SCRAM-SHA-512, produces and consumes over SASL_SSL', async () => {
       const out = await kcat(['-b', cluster.listeners.scram!, ...scram(PASSWORD), '-L', '-J']);
       expect(brokerPorts(out)).toEqual(ports(cluster.listeners.scram!));
-      await kcat(['-b', cluster.listeners.scram!, ...scram(PASSWORD), '-P', '-t', 'kcat-scram'], 'one\ntwo\n');
-      const read = await kcat(['-b', cluster.listeners.scram!, ...scram(PASSWORD), '-C', '-t', 'kcat-scram', '-o', 'beginning', '-e', '-q']);
+      await kcat(
+        ['-b', cluster.listeners.scram!, ...scram(PASSWORD), '-P', '-t', 'kcat-scram'],
+        'one\ntwo\n',
+      );
+      const read = await kcat([
+        '-b',
+        cluster.listeners.scram!,
+        ...scram(PASSWORD),
+        '-C',
+        '-t',
+        'kcat-scram',
+        '-o',
+        'beginning',
+        '-e',
+        '-q',
+      ]);
       expect(read.trim().split('\n')).toEqual(['one', 'two']);
     });
 
     it('is refused with a wrong SCRAM password', async () => {
-      await expect(kcat(['-b', cluster.listeners.scram!, ...scram('wrong'), '-L', '-m', '3'])).rejects.toThrow(/invalid credentials with SASL mechanism SCRAM-SHA-512/);
+      await expect(
+        kcat(['-b', cluster.listeners.scram!, ...scram('wrong'), '-L', '-m', '3']),
+      ).rejects.toThrow(/invalid credentials with SASL mechanism SCRAM-SHA-512/);
     });
   });
 }

@@ -14,7 +14,12 @@ describe('dev broker message.max.bytes', () => {
 
   beforeAll(async () => {
     cluster = await startCluster({ brokers: 1, port: 0 });
-    kafka = new Kafka({ clientId: 'too-large-test', brokers: cluster.brokers, logLevel: logLevel.NOTHING, retry: { retries: 1, initialRetryTime: 50 } });
+    kafka = new Kafka({
+      clientId: 'too-large-test',
+      brokers: cluster.brokers,
+      logLevel: logLevel.NOTHING,
+      retry: { retries: 1, initialRetryTime: 50 },
+    });
     const admin = kafka.admin();
     await admin.connect();
     await admin.createTopics({ topics: [{ topic: 'big', numPartitions: 1 }], waitForLeaders: true });
@@ -31,17 +36,27 @@ describe('dev broker message.max.bytes', () => {
 
   it('refuses a record batch larger than message.max.bytes with MESSAGE_TOO_LARGE, as Kafka does', async () => {
     const value = Buffer.alloc(MESSAGE_MAX_BYTES, 0x61);
-    const error = await producer.send({ topic: 'big', messages: [{ value }] }).then(() => undefined, (err: unknown) => err);
+    const error = await producer.send({ topic: 'big', messages: [{ value }] }).then(
+      () => undefined,
+      (err: unknown) => err,
+    );
     expect(error).toBeDefined();
     expect(String((error as Error).message)).toMatch(/larger than the max message size/i);
-    expect((error as { type?: string; cause?: { type?: string } }).cause?.type ?? (error as { type?: string }).type).toBe('MESSAGE_TOO_LARGE');
+    expect(
+      (error as { type?: string; cause?: { type?: string } }).cause?.type ??
+        (error as { type?: string }).type,
+    ).toBe('MESSAGE_TOO_LARGE');
   });
 
   it('accepts a batch just under the limit and keeps every byte', async () => {
     // Batch overhead: 61-byte header + ~20 bytes of record framing for one keyless record.
     const value = Buffer.alloc(MESSAGE_MAX_BYTES - 200, 0x62);
     await producer.send({ topic: 'big', messages: [{ value }] });
-    consumer = kafka.consumer({ groupId: 'big-reader', maxBytes: 4 * 1024 * 1024, maxBytesPerPartition: 4 * 1024 * 1024 });
+    consumer = kafka.consumer({
+      groupId: 'big-reader',
+      maxBytes: 4 * 1024 * 1024,
+      maxBytesPerPartition: 4 * 1024 * 1024,
+    });
     await consumer.connect();
     await consumer.subscribe({ topic: 'big', fromBeginning: true });
     const got = await new Promise<Buffer>((resolve) => {

@@ -1,4 +1,11 @@
-import { Admin, Consumer, Producer, stringDeserializers, stringSerializers, type MessagesStream } from '@platformatic/kafka';
+import {
+  Admin,
+  Consumer,
+  Producer,
+  stringDeserializers,
+  stringSerializers,
+  type MessagesStream,
+} from '@platformatic/kafka';
 import { startCluster, type DevCluster } from '../../../local/kafka/index.ts';
 import { KEY_COUNT, MESSAGE_COUNT, Received, keyedMessages, waitFor } from './helpers.ts';
 
@@ -11,12 +18,19 @@ describe('dev broker with @platformatic/kafka', () => {
   let cluster: DevCluster;
   let admin: Admin;
   let producer: Producer<string, string, string, string>;
-  const members: Array<{ consumer: StringConsumer; stream: MessagesStream<string, string, string, string> }> = [];
+  const members: Array<{ consumer: StringConsumer; stream: MessagesStream<string, string, string, string> }> =
+    [];
 
   beforeAll(async () => {
     cluster = await startCluster({ brokers: 3, port: 0, groupInitialRebalanceDelayMs: 300 });
     admin = new Admin({ clientId: 'platformatic-admin', bootstrapBrokers: cluster.brokers });
-    producer = new Producer({ clientId: 'platformatic-producer', bootstrapBrokers: cluster.brokers, serializers: stringSerializers, compression: 'gzip', idempotent: true });
+    producer = new Producer({
+      clientId: 'platformatic-producer',
+      bootstrapBrokers: cluster.brokers,
+      serializers: stringSerializers,
+      compression: 'gzip',
+      idempotent: true,
+    });
   });
 
   afterAll(async () => {
@@ -36,7 +50,12 @@ describe('dev broker with @platformatic/kafka', () => {
       heartbeatInterval: 300,
       maxWaitTime: 200,
     });
-    const stream = await consumer.consume({ topics: [TOPIC], mode: 'committed', fallbackMode: 'earliest', autocommit: true });
+    const stream = await consumer.consume({
+      topics: [TOPIC],
+      mode: 'committed',
+      fallbackMode: 'earliest',
+      autocommit: true,
+    });
     stream.on('data', (m) => received.add(name, m.partition, m.offset, m.key, m.value));
     members.push({ consumer, stream });
   }
@@ -66,9 +85,22 @@ describe('dev broker with @platformatic/kafka', () => {
   it('produces 10,000 keyed gzip messages', async () => {
     const all = keyedMessages(MESSAGE_COUNT);
     for (let i = 0; i < all.length; i += 2000) {
-      await producer.send({ messages: all.slice(i, i + 2000).map((m) => ({ topic: TOPIC, key: m.key, value: m.value })) });
+      await producer.send({
+        messages: all.slice(i, i + 2000).map((m) => ({ topic: TOPIC, key: m.key, value: m.value })),
+      });
     }
-    const offsets = await admin.listOffsets({ topics: [{ name: TOPIC, partitions: [{ partitionIndex: 0, timestamp: -1n }, { partitionIndex: 1, timestamp: -1n }, { partitionIndex: 2, timestamp: -1n }] }] });
+    const offsets = await admin.listOffsets({
+      topics: [
+        {
+          name: TOPIC,
+          partitions: [
+            { partitionIndex: 0, timestamp: -1n },
+            { partitionIndex: 1, timestamp: -1n },
+            { partitionIndex: 2, timestamp: -1n },
+          ],
+        },
+      ],
+    });
     const total = offsets[0]!.partitions.reduce((sum, p) => sum + Number(p.offset), 0);
     expect(total).toBe(MESSAGE_COUNT);
   });
@@ -90,7 +122,9 @@ describe('dev broker with @platformatic/kafka', () => {
 
   it('resumes from the committed offsets after the consumers restart', async () => {
     await stopMembers();
-    await producer.send({ messages: keyedMessages(500, MESSAGE_COUNT).map((m) => ({ topic: TOPIC, key: m.key, value: m.value })) });
+    await producer.send({
+      messages: keyedMessages(500, MESSAGE_COUNT).map((m) => ({ topic: TOPIC, key: m.key, value: m.value })),
+    });
     const received = new Received();
     await Promise.all([startMember(received, 'a2'), startMember(received, 'b2')]);
     await waitFor(async () => (await committedTotal()) === MESSAGE_COUNT + 500, 'new offsets committed');
@@ -100,9 +134,21 @@ describe('dev broker with @platformatic/kafka', () => {
   });
 
   it('describes the broker configs', async () => {
-    const [broker] = await admin.describeConfigs({ resources: [{ resourceType: 4, resourceName: '2', configurationKeys: ['auto.create.topics.enable', 'default.replication.factor', 'num.partitions'] }] });
+    const [broker] = await admin.describeConfigs({
+      resources: [
+        {
+          resourceType: 4,
+          resourceName: '2',
+          configurationKeys: ['auto.create.topics.enable', 'default.replication.factor', 'num.partitions'],
+        },
+      ],
+    });
     const entries = Object.fromEntries(broker!.configs.map((c) => [c.name, c.value]));
-    expect(entries).toEqual({ 'auto.create.topics.enable': 'true', 'default.replication.factor': '3', 'num.partitions': '1' });
+    expect(entries).toEqual({
+      'auto.create.topics.enable': 'true',
+      'default.replication.factor': '3',
+      'num.partitions': '1',
+    });
   });
 
   it('deletes the topic', async () => {

@@ -21,7 +21,12 @@ function varint(n: number): number[] {
  * A magic-2 record batch holding one record with the given value, optionally gzip-compressed;
  * with `producer`, an idempotent producer's batch (producer id, epoch, base sequence).
  */
-export function recordBatch(value: string, timestamp = Date.now(), gzip = false, producer?: { id: number; epoch: number; sequence: number }): Buffer {
+export function recordBatch(
+  value: string,
+  timestamp = Date.now(),
+  gzip = false,
+  producer?: { id: number; epoch: number; sequence: number },
+): Buffer {
   const valueBytes = Buffer.from(value);
   const body = Buffer.from([
     0, // attributes
@@ -73,13 +78,29 @@ function int32(n: number): Buffer {
 
 /** A size-prefixed request with a v1 header. */
 export function frame(apiKey: number, apiVersion: number, correlationId: number, body: Buffer): Buffer {
-  const payload = Buffer.concat([int16(apiKey), int16(apiVersion), int32(correlationId), str('raw-test'), body]);
+  const payload = Buffer.concat([
+    int16(apiKey),
+    int16(apiVersion),
+    int32(correlationId),
+    str('raw-test'),
+    body,
+  ]);
   return Buffer.concat([int32(payload.length), payload]);
 }
 
 /** Produce v3 body for one partition (acks=1 unless told). */
 export function produceBody(topic: string, partition: number, records: Buffer, acks = 1): Buffer {
-  return Buffer.concat([int16(-1), int16(acks), int32(5000), int32(1), str(topic), int32(1), int32(partition), int32(records.length), records]);
+  return Buffer.concat([
+    int16(-1),
+    int16(acks),
+    int32(5000),
+    int32(1),
+    str(topic),
+    int32(1),
+    int32(partition),
+    int32(records.length),
+    records,
+  ]);
 }
 
 /** Reads the error code and base offset out of a Produce v3 response body (one topic/partition). */

@@ -12,8 +12,14 @@ import { generateAuthTokenFromCredentialsProvider } from 'aws-msk-iam-sasl-signe
 import { Kafka, logLevel, type KafkaConfig } from 'kafkajs';
 import { startCluster, type DevCluster } from '../../../local/kafka/index.ts';
 import {
-  createAdmin, createClusterConnection, createEventProducer, parseClusterConfig, KafkaUnavailableError,
-  type ClusterDescription, type ConfigSource, type MskIamSigner,
+  createAdmin,
+  createClusterConnection,
+  createEventProducer,
+  parseClusterConfig,
+  KafkaUnavailableError,
+  type ClusterDescription,
+  type ConfigSource,
+  type MskIamSigner,
 } from '../../../functions/lib/kafka/index.ts';
 import { errorChain, rootMessage } from '../../../functions/lib/kafka/errors.ts';
 
@@ -23,17 +29,25 @@ const REGION = 'us-east-1';
 const FIXTURES = fileURLToPath(new URL('../../fixtures/tls/', import.meta.url));
 
 /** The real MSK signer with explicit keys (the default chain would read the environment). */
-const signerWith = (accessKeyId: string, secretAccessKey: string): MskIamSigner =>
-  (options) => generateAuthTokenFromCredentialsProvider({ region: options.region, awsCredentialsProvider: async () => ({ accessKeyId, secretAccessKey }) });
+const signerWith =
+  (accessKeyId: string, secretAccessKey: string): MskIamSigner =>
+  (options) =>
+    generateAuthTokenFromCredentialsProvider({
+      region: options.region,
+      awsCredentialsProvider: async () => ({ accessKeyId, secretAccessKey }),
+    });
 
 /** A Secrets Manager that holds one MSK-style secret (the SDK client is not what is tested here). */
-const secretsWith = (username: string, password: string) => ({
-  send: async () => ({ SecretString: JSON.stringify({ username, password }) }),
-}) as unknown as SecretsManagerClient;
+const secretsWith = (username: string, password: string) =>
+  ({
+    send: async () => ({ SecretString: JSON.stringify({ username, password }) }),
+  }) as unknown as SecretsManagerClient;
 
 /** Every message in the error's cause chain, and the root message the pipelines report. */
 const errorText = (error: unknown): string =>
-  [...errorChain(error).map((e) => (e instanceof Error ? e.message : String(e))), rootMessage(error)].join(' | ');
+  [...errorChain(error).map((e) => (e instanceof Error ? e.message : String(e))), rootMessage(error)].join(
+    ' | ',
+  );
 
 describe('dev broker secured listeners', () => {
   let cluster: DevCluster;
@@ -54,10 +68,18 @@ describe('dev broker secured listeners', () => {
     await cluster?.close();
   });
 
-  const ports = (bootstrap: string | undefined): number[] => (bootstrap ?? '').split(',').map((b) => Number(b.split(':')[1])).sort();
+  const ports = (bootstrap: string | undefined): number[] =>
+    (bootstrap ?? '')
+      .split(',')
+      .map((b) => Number(b.split(':')[1]))
+      .sort();
 
   /** Produces through the project's producer, then reads the topic's metadata through its admin client. */
-  async function roundTrip(description: ClusterDescription, deps: Parameters<typeof createAdmin>[1], topic: string): Promise<number[]> {
+  async function roundTrip(
+    description: ClusterDescription,
+    deps: Parameters<typeof createAdmin>[1],
+    topic: string,
+  ): Promise<number[]> {
     const conn = createClusterConnection(description);
     const admin = await createAdmin(conn, { ...deps, timeoutMs: 15_000, retries: 0 });
     try {
@@ -68,7 +90,17 @@ describe('dev broker secured listeners', () => {
       } finally {
         await producer.close();
       }
-      const offsets = await admin.listOffsets({ topics: [{ name: topic, partitions: [{ partitionIndex: 0, timestamp: -1n }, { partitionIndex: 1, timestamp: -1n }] }] });
+      const offsets = await admin.listOffsets({
+        topics: [
+          {
+            name: topic,
+            partitions: [
+              { partitionIndex: 0, timestamp: -1n },
+              { partitionIndex: 1, timestamp: -1n },
+            ],
+          },
+        ],
+      });
       const written = offsets.flatMap((t) => t.partitions).reduce((n, p) => n + Number(p.offset), 0);
       expect(written).toBe(1);
       const metadata = await admin.metadata({ topics: [] });
@@ -80,7 +112,11 @@ describe('dev broker secured listeners', () => {
 
   describe('the project client (@platformatic/kafka via functions/lib/kafka)', () => {
     it('works over TLS with the CA as PEM, and Metadata advertises the TLS ports', async () => {
-      const advertised = await roundTrip({ brokers: cluster.listeners.tls!.split(','), auth: 'tls', caPem: cluster.tls!.caPem }, {}, 'tls-pem');
+      const advertised = await roundTrip(
+        { brokers: cluster.listeners.tls!.split(','), auth: 'tls', caPem: cluster.tls!.caPem },
+        {},
+        'tls-pem',
+      );
       expect(advertised).toEqual(ports(cluster.listeners.tls));
     });
 
@@ -108,24 +144,46 @@ describe('dev broker secured listeners', () => {
     });
 
     it('works over TLS with the PKCS#12 truststore', async () => {
-      const advertised = await roundTrip({
-        brokers: cluster.listeners.tls!.split(','), auth: 'tls',
-        truststore: { location: cluster.tls!.pkcs12Location, password: cluster.tls!.truststorePassword, type: 'PKCS12' },
-      }, {}, 'tls-p12');
+      const advertised = await roundTrip(
+        {
+          brokers: cluster.listeners.tls!.split(','),
+          auth: 'tls',
+          truststore: {
+            location: cluster.tls!.pkcs12Location,
+            password: cluster.tls!.truststorePassword,
+            type: 'PKCS12',
+          },
+        },
+        {},
+        'tls-p12',
+      );
       expect(advertised).toEqual(ports(cluster.listeners.tls));
     });
 
     it('refuses a broker certificate from another CA with a TLS error', async () => {
       const caPem = readFileSync(join(FIXTURES, 'untrusted-ca.pem'), 'utf8');
-      const admin = await createAdmin(createClusterConnection({ brokers: cluster.listeners.tls!.split(','), auth: 'tls', caPem }), { timeoutMs: 15_000, retries: 0 });
-      const failure = await admin.metadata({ topics: [] }).then(() => undefined, (e: unknown) => e);
+      const admin = await createAdmin(
+        createClusterConnection({ brokers: cluster.listeners.tls!.split(','), auth: 'tls', caPem }),
+        { timeoutMs: 15_000, retries: 0 },
+      );
+      const failure = await admin.metadata({ topics: [] }).then(
+        () => undefined,
+        (e: unknown) => e,
+      );
       await admin.close();
-      expect(errorText(failure)).toMatch(/self[- ]signed certificate in certificate chain|unable to (get|verify)/i);
+      expect(errorText(failure)).toMatch(
+        /self[- ]signed certificate in certificate chain|unable to (get|verify)/i,
+      );
     });
 
     it('authenticates with SCRAM-SHA-512 from the secret, and Metadata advertises the SCRAM ports', async () => {
       const advertised = await roundTrip(
-        { brokers: cluster.listeners.scram!.split(','), auth: 'scram', caPem: cluster.tls!.caPem, scramSecretArn: 'AmazonMSK_alice' },
+        {
+          brokers: cluster.listeners.scram!.split(','),
+          auth: 'scram',
+          caPem: cluster.tls!.caPem,
+          scramSecretArn: 'AmazonMSK_alice',
+        },
         { secretsManager: secretsWith(USER, PASSWORD) },
         'scram-ok',
       );
@@ -133,9 +191,21 @@ describe('dev broker secured listeners', () => {
     });
 
     it('is refused with SASL_AUTHENTICATION_FAILED when the password is wrong', async () => {
-      const conn = createClusterConnection({ brokers: cluster.listeners.scram!.split(','), auth: 'scram', caPem: cluster.tls!.caPem, scramSecretArn: 'AmazonMSK_alice' });
-      const producer = createEventProducer(conn, { secretsManager: secretsWith(USER, 'not-the-password'), autocreateTopics: true, timeoutMs: 15_000 });
-      const failure = await producer.send('scram-wrong', [{ key: 'k', value: '{}', headers: {} }]).then(() => undefined, (e: unknown) => e);
+      const conn = createClusterConnection({
+        brokers: cluster.listeners.scram!.split(','),
+        auth: 'scram',
+        caPem: cluster.tls!.caPem,
+        scramSecretArn: 'AmazonMSK_alice',
+      });
+      const producer = createEventProducer(conn, {
+        secretsManager: secretsWith(USER, 'not-the-password'),
+        autocreateTopics: true,
+        timeoutMs: 15_000,
+      });
+      const failure = await producer.send('scram-wrong', [{ key: 'k', value: '{}', headers: {} }]).then(
+        () => undefined,
+        (e: unknown) => e,
+      );
       await producer.close();
       expect(failure).toBeInstanceOf(KafkaUnavailableError);
       expect((failure as KafkaUnavailableError).reason).toBe('authentication');
@@ -144,7 +214,12 @@ describe('dev broker secured listeners', () => {
 
     it('authenticates with an MSK IAM token from aws-msk-iam-sasl-signer-js, and Metadata advertises the IAM ports', async () => {
       const advertised = await roundTrip(
-        { brokers: cluster.listeners.iam!.split(','), auth: 'iam', caPem: cluster.tls!.caPem, region: REGION },
+        {
+          brokers: cluster.listeners.iam!.split(','),
+          auth: 'iam',
+          caPem: cluster.tls!.caPem,
+          region: REGION,
+        },
         { iamSigner: signerWith('AKIDLOCAL', 'local-secret') },
         'iam-ok',
       );
@@ -152,9 +227,21 @@ describe('dev broker secured listeners', () => {
     });
 
     it('is refused when the IAM token is signed with the wrong secret key', async () => {
-      const conn = createClusterConnection({ brokers: cluster.listeners.iam!.split(','), auth: 'iam', caPem: cluster.tls!.caPem, region: REGION });
-      const producer = createEventProducer(conn, { iamSigner: signerWith('AKIDLOCAL', 'wrong-secret'), autocreateTopics: true, timeoutMs: 15_000 });
-      const failure = await producer.send('iam-bad', [{ key: 'k', value: '{}', headers: {} }]).then(() => undefined, (e: unknown) => e);
+      const conn = createClusterConnection({
+        brokers: cluster.listeners.iam!.split(','),
+        auth: 'iam',
+        caPem: cluster.tls!.caPem,
+        region: REGION,
+      });
+      const producer = createEventProducer(conn, {
+        iamSigner: signerWith('AKIDLOCAL', 'wrong-secret'),
+        autocreateTopics: true,
+        timeoutMs: 15_000,
+      });
+      const failure = await producer.send('iam-bad', [{ key: 'k', value: '{}', headers: {} }]).then(
+        () => undefined,
+        (e: unknown) => e,
+      );
       await producer.close();
       expect((failure as KafkaUnavailableError).reason).toBe('authentication');
       expect(errorText(failure)).toMatch(/signature does not match/);
@@ -163,9 +250,21 @@ describe('dev broker secured listeners', () => {
     it('is refused when the IAM token has expired', async () => {
       clockOffsetMs = 16 * 60_000; // the broker's clock is past the token's 15 minutes
       try {
-        const conn = createClusterConnection({ brokers: cluster.listeners.iam!.split(','), auth: 'iam', caPem: cluster.tls!.caPem, region: REGION });
-        const producer = createEventProducer(conn, { iamSigner: signerWith('AKIDLOCAL', 'local-secret'), autocreateTopics: true, timeoutMs: 15_000 });
-        const failure = await producer.send('iam-expired', [{ key: 'k', value: '{}', headers: {} }]).then(() => undefined, (e: unknown) => e);
+        const conn = createClusterConnection({
+          brokers: cluster.listeners.iam!.split(','),
+          auth: 'iam',
+          caPem: cluster.tls!.caPem,
+          region: REGION,
+        });
+        const producer = createEventProducer(conn, {
+          iamSigner: signerWith('AKIDLOCAL', 'local-secret'),
+          autocreateTopics: true,
+          timeoutMs: 15_000,
+        });
+        const failure = await producer.send('iam-expired', [{ key: 'k', value: '{}', headers: {} }]).then(
+          () => undefined,
+          (e: unknown) => e,
+        );
         await producer.close();
         expect((failure as KafkaUnavailableError).reason).toBe('authentication');
         expect(errorText(failure)).toMatch(/MSK IAM token expired at/);
@@ -177,7 +276,13 @@ describe('dev broker secured listeners', () => {
 
   describe('kafkajs', () => {
     async function listTopics(config: Omit<KafkaConfig, 'logLevel'>): Promise<string[]> {
-      const admin = new Kafka({ ...config, logLevel: logLevel.NOTHING, retry: { retries: 0 }, connectionTimeout: 10_000, requestTimeout: 15_000 }).admin();
+      const admin = new Kafka({
+        ...config,
+        logLevel: logLevel.NOTHING,
+        retry: { retries: 0 },
+        connectionTimeout: 10_000,
+        requestTimeout: 15_000,
+      }).admin();
       await admin.connect();
       try {
         return await admin.listTopics();
@@ -187,22 +292,41 @@ describe('dev broker secured listeners', () => {
     }
 
     it('connects over TLS trusting the local CA', async () => {
-      expect(await listTopics({ brokers: cluster.listeners.tls!.split(','), ssl: { ca: [cluster.tls!.caPem] } })).toEqual(expect.any(Array));
+      expect(
+        await listTopics({ brokers: cluster.listeners.tls!.split(','), ssl: { ca: [cluster.tls!.caPem] } }),
+      ).toEqual(expect.any(Array));
     });
 
     it('authenticates with SCRAM-SHA-512 and is refused with a wrong password', async () => {
       const base = { brokers: cluster.listeners.scram!.split(','), ssl: { ca: [cluster.tls!.caPem] } };
-      expect(await listTopics({ ...base, sasl: { mechanism: 'scram-sha-512', username: USER, password: PASSWORD } })).toEqual(expect.any(Array));
-      await expect(listTopics({ ...base, sasl: { mechanism: 'scram-sha-512', username: USER, password: 'wrong' } })).rejects.toThrow(/SASL SCRAM SHA512 authentication failed|invalid credentials/i);
+      expect(
+        await listTopics({
+          ...base,
+          sasl: { mechanism: 'scram-sha-512', username: USER, password: PASSWORD },
+        }),
+      ).toEqual(expect.any(Array));
+      await expect(
+        listTopics({ ...base, sasl: { mechanism: 'scram-sha-512', username: USER, password: 'wrong' } }),
+      ).rejects.toThrow(/SASL SCRAM SHA512 authentication failed|invalid credentials/i);
     });
 
     it('authenticates with OAUTHBEARER carrying an MSK IAM token', async () => {
-      const oauthBearerProvider = async () => ({ value: (await signerWith('AKIDLOCAL', 'local-secret')({ region: REGION })).token });
-      expect(await listTopics({ brokers: cluster.listeners.iam!.split(','), ssl: { ca: [cluster.tls!.caPem] }, sasl: { mechanism: 'oauthbearer', oauthBearerProvider } })).toEqual(expect.any(Array));
+      const oauthBearerProvider = async () => ({
+        value: (await signerWith('AKIDLOCAL', 'local-secret')({ region: REGION })).token,
+      });
+      expect(
+        await listTopics({
+          brokers: cluster.listeners.iam!.split(','),
+          ssl: { ca: [cluster.tls!.caPem] },
+          sasl: { mechanism: 'oauthbearer', oauthBearerProvider },
+        }),
+      ).toEqual(expect.any(Array));
     });
 
     it('cannot use a SASL listener without authenticating', async () => {
-      await expect(listTopics({ brokers: cluster.listeners.scram!.split(','), ssl: { ca: [cluster.tls!.caPem] } })).rejects.toThrow();
+      await expect(
+        listTopics({ brokers: cluster.listeners.scram!.split(','), ssl: { ca: [cluster.tls!.caPem] } }),
+      ).rejects.toThrow();
     });
   });
 });

@@ -34,16 +34,34 @@ describe('dev cluster TLS material', () => {
 
   it('has a broker certificate openssl verifies against the CA', async () => {
     const material = ensureTlsMaterial(dir, '127.0.0.1');
-    const { stdout } = await run('openssl', ['verify', '-CAfile', material.caLocation, join(dir, 'broker.pem')]);
+    const { stdout } = await run('openssl', [
+      'verify',
+      '-CAfile',
+      material.caLocation,
+      join(dir, 'broker.pem'),
+    ]);
     expect(stdout).toMatch(/broker\.pem: OK/);
   });
 
   it('writes JKS and PKCS#12 truststores keytool lists with the CA as trusted entry, and refuses a wrong password', async () => {
     const material = ensureTlsMaterial(dir, '127.0.0.1');
-    for (const [store, type] of [[material.jksLocation, 'JKS'], [material.pkcs12Location, 'PKCS12']] as const) {
-      const { stdout } = await run('keytool', ['-list', '-keystore', store, '-storetype', type, '-storepass', material.truststorePassword]);
+    for (const [store, type] of [
+      [material.jksLocation, 'JKS'],
+      [material.pkcs12Location, 'PKCS12'],
+    ] as const) {
+      const { stdout } = await run('keytool', [
+        '-list',
+        '-keystore',
+        store,
+        '-storetype',
+        type,
+        '-storepass',
+        material.truststorePassword,
+      ]);
       expect(stdout).toMatch(new RegExp(`${CA_ALIAS}, .*trustedCertEntry`));
-      await expect(run('keytool', ['-list', '-keystore', store, '-storetype', type, '-storepass', 'wrong-password'])).rejects.toMatchObject({
+      await expect(
+        run('keytool', ['-list', '-keystore', store, '-storetype', type, '-storepass', 'wrong-password']),
+      ).rejects.toMatchObject({
         stdout: expect.stringMatching(/password was incorrect|integrity check failed/i),
       });
     }

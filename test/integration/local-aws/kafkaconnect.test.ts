@@ -4,8 +4,18 @@
  * the local S3 tree by flush.size and by scheduled rotation, without loss across a delete.
  */
 import {
-  ConflictException, CreateConnectorCommand, CreateCustomPluginCommand, DeleteConnectorCommand, DeleteCustomPluginCommand, DescribeConnectorCommand,
-  DescribeCustomPluginCommand, KafkaConnectClient, ListConnectorsCommand, ListCustomPluginsCommand, NotFoundException, type CreateConnectorRequest,
+  ConflictException,
+  CreateConnectorCommand,
+  CreateCustomPluginCommand,
+  DeleteConnectorCommand,
+  DeleteCustomPluginCommand,
+  DescribeConnectorCommand,
+  DescribeCustomPluginCommand,
+  KafkaConnectClient,
+  ListConnectorsCommand,
+  ListCustomPluginsCommand,
+  NotFoundException,
+  type CreateConnectorRequest,
 } from '@aws-sdk/client-kafkaconnect';
 import { Kafka, logLevel } from 'kafkajs';
 import { createAdmin, createClusterConnection } from '../../../functions/lib/kafka/index.ts';
@@ -28,7 +38,12 @@ describe('local MSK Connect', () => {
   beforeAll(async () => {
     dir = tempDir('kafkaconnect-');
     cluster = await startCluster({ brokers: 1 });
-    aws = await startLocalAws({ port: 0, dataDir: dir.path, kafka: { brokers: cluster.brokers }, kafkaConnect: { pluginDelayMs: 50, connectorDelayMs: 100, deleteDelayMs: 50 } });
+    aws = await startLocalAws({
+      port: 0,
+      dataDir: dir.path,
+      kafka: { brokers: cluster.brokers },
+      kafkaConnect: { pluginDelayMs: 50, connectorDelayMs: 100, deleteDelayMs: 50 },
+    });
     client = new KafkaConnectClient({ endpoint: aws.url, region: 'us-east-1', credentials, maxAttempts: 1 });
   });
   afterAll(async () => {
@@ -42,18 +57,38 @@ describe('local MSK Connect', () => {
     const admin = await createAdmin(createClusterConnection({ brokers: cluster.brokers, auth: 'none' }));
     await admin.createTopics({ topics: [topic], partitions: 1, replicas: 1 }).catch(() => undefined);
     await admin.close();
-    const kafka = new Kafka({ brokers: cluster.brokers, clientId: 'kafkaconnect-test', logLevel: logLevel.NOTHING });
+    const kafka = new Kafka({
+      brokers: cluster.brokers,
+      clientId: 'kafkaconnect-test',
+      logLevel: logLevel.NOTHING,
+    });
     const producer = kafka.producer();
     await producer.connect();
-    const messages = Array.from({ length: count }, (_, i) => ({ value: JSON.stringify({ event_id: `e${from + i}` }), timestamp: String(T0 + from + i) }));
+    const messages = Array.from({ length: count }, (_, i) => ({
+      value: JSON.stringify({ event_id: `e${from + i}` }),
+      timestamp: String(T0 + from + i),
+    }));
     await producer.send({ topic, messages });
     await producer.disconnect();
   }
 
-  const connectorRequest = (name: string, topic: string, bucket: string, extra: Record<string, string> = {}): CreateConnectorRequest => ({
+  const connectorRequest = (
+    name: string,
+    topic: string,
+    bucket: string,
+    extra: Record<string, string> = {},
+  ): CreateConnectorRequest => ({
     connectorName: name,
     kafkaConnectVersion: '3.7.x',
-    capacity: { autoScaling: { mcuCount: 1, minWorkerCount: 1, maxWorkerCount: 2, scaleInPolicy: { cpuUtilizationPercentage: 20 }, scaleOutPolicy: { cpuUtilizationPercentage: 80 } } },
+    capacity: {
+      autoScaling: {
+        mcuCount: 1,
+        minWorkerCount: 1,
+        maxWorkerCount: 2,
+        scaleInPolicy: { cpuUtilizationPercentage: 20 },
+        scaleOutPolicy: { cpuUtilizationPercentage: 80 },
+      },
+    },
     connectorConfiguration: {
       'connector.class': 'io.confluent.connect.s3.S3SinkConnector',
       'tasks.max': '1',
@@ -76,53 +111,133 @@ describe('local MSK Connect', () => {
       'value.converter.schemas.enable': 'false',
       ...extra,
     },
-    kafkaCluster: { apacheKafkaCluster: { bootstrapServers: cluster.bootstrap, vpc: { subnets: ['subnet-00000000000000001'], securityGroups: ['sg-00000000000000001'] } } },
+    kafkaCluster: {
+      apacheKafkaCluster: {
+        bootstrapServers: cluster.bootstrap,
+        vpc: { subnets: ['subnet-00000000000000001'], securityGroups: ['sg-00000000000000001'] },
+      },
+    },
     kafkaClusterClientAuthentication: { authenticationType: 'NONE' },
     kafkaClusterEncryptionInTransit: { encryptionType: 'PLAINTEXT' },
     plugins: [{ customPlugin: { customPluginArn: pluginArn, revision: 1 } }],
     serviceExecutionRoleArn: 'arn:aws:iam::000000000000:role/connect',
   });
 
-  const stateOf = async (arn: string) => (await client.send(new DescribeConnectorCommand({ connectorArn: arn }))).connectorState;
-  const until = (arn: string, state: string) => waitFor(async () => ((await stateOf(arn)) === state ? true : undefined), 10_000, `connector ${state}`);
-  const events = (bucket: string): string[] => [...readObjects(aws.s3Dir, bucket).values()].flatMap((text) => text.split('\n').filter((l) => l !== '').map((l) => JSON.parse(l).event_id as string));
+  const stateOf = async (arn: string) =>
+    (await client.send(new DescribeConnectorCommand({ connectorArn: arn }))).connectorState;
+  const until = (arn: string, state: string) =>
+    waitFor(async () => ((await stateOf(arn)) === state ? true : undefined), 10_000, `connector ${state}`);
+  const events = (bucket: string): string[] =>
+    [...readObjects(aws.s3Dir, bucket).values()].flatMap((text) =>
+      text
+        .split('\n')
+        .filter((l) => l !== '')
+        .map((l) => JSON.parse(l).event_id as string),
+    );
 
   it('creates a custom plugin CREATING then ACTIVE, refuses its name twice, fails a faulty one, and deletes', async () => {
-    const created = await client.send(new CreateCustomPluginCommand({
-      name: 's3-sink', contentType: 'ZIP', location: { s3Location: { bucketArn: 'arn:aws:s3:::plugins', fileKey: 'confluentinc-kafka-connect-s3-10.5.0.zip' } },
-    }));
+    const created = await client.send(
+      new CreateCustomPluginCommand({
+        name: 's3-sink',
+        contentType: 'ZIP',
+        location: {
+          s3Location: {
+            bucketArn: 'arn:aws:s3:::plugins',
+            fileKey: 'confluentinc-kafka-connect-s3-10.5.0.zip',
+          },
+        },
+      }),
+    );
     pluginArn = created.customPluginArn!;
-    expect(pluginArn).toMatch(/^arn:aws:kafkaconnect:us-east-1:000000000000:custom-plugin\/s3-sink\/[0-9a-f-]+-\d$/);
+    expect(pluginArn).toMatch(
+      /^arn:aws:kafkaconnect:us-east-1:000000000000:custom-plugin\/s3-sink\/[0-9a-f-]+-\d$/,
+    );
     expect(created).toMatchObject({ customPluginState: 'CREATING', name: 's3-sink', revision: 1 });
-    await waitFor(async () => ((await client.send(new DescribeCustomPluginCommand({ customPluginArn: pluginArn }))).customPluginState === 'ACTIVE' ? true : undefined), 5_000, 'plugin ACTIVE');
+    await waitFor(
+      async () =>
+        (await client.send(new DescribeCustomPluginCommand({ customPluginArn: pluginArn })))
+          .customPluginState === 'ACTIVE'
+          ? true
+          : undefined,
+      5_000,
+      'plugin ACTIVE',
+    );
     const described = await client.send(new DescribeCustomPluginCommand({ customPluginArn: pluginArn }));
-    expect(described.latestRevision?.location?.s3Location).toEqual({ bucketArn: 'arn:aws:s3:::plugins', fileKey: 'confluentinc-kafka-connect-s3-10.5.0.zip' });
+    expect(described.latestRevision?.location?.s3Location).toEqual({
+      bucketArn: 'arn:aws:s3:::plugins',
+      fileKey: 'confluentinc-kafka-connect-s3-10.5.0.zip',
+    });
     expect(described.creationTime).toBeInstanceOf(Date);
 
-    await expect(client.send(new CreateCustomPluginCommand({
-      name: 's3-sink', contentType: 'ZIP', location: { s3Location: { bucketArn: 'arn:aws:s3:::plugins', fileKey: 'other.zip' } },
-    }))).rejects.toBeInstanceOf(ConflictException);
+    await expect(
+      client.send(
+        new CreateCustomPluginCommand({
+          name: 's3-sink',
+          contentType: 'ZIP',
+          location: { s3Location: { bucketArn: 'arn:aws:s3:::plugins', fileKey: 'other.zip' } },
+        }),
+      ),
+    ).rejects.toBeInstanceOf(ConflictException);
 
-    const faulty = await client.send(new CreateCustomPluginCommand({
-      name: 'broken', contentType: 'ZIP', location: { s3Location: { bucketArn: 'arn:aws:s3:::plugins', fileKey: 'plugins/fail-me.zip' } },
-    }));
-    await waitFor(async () => ((await client.send(new DescribeCustomPluginCommand({ customPluginArn: faulty.customPluginArn }))).customPluginState === 'CREATE_FAILED' ? true : undefined), 5_000, 'plugin CREATE_FAILED');
-    expect((await client.send(new ListCustomPluginsCommand({}))).customPlugins?.map((p) => `${p.name}:${p.customPluginState}`)).toEqual(['s3-sink:ACTIVE', 'broken:CREATE_FAILED']);
-    expect((await client.send(new DeleteCustomPluginCommand({ customPluginArn: faulty.customPluginArn }))).customPluginState).toBe('DELETING');
-    await waitFor(async () => client.send(new DescribeCustomPluginCommand({ customPluginArn: faulty.customPluginArn })).then(() => undefined, (e: unknown) => (e instanceof NotFoundException ? true : undefined)), 5_000, 'plugin gone');
+    const faulty = await client.send(
+      new CreateCustomPluginCommand({
+        name: 'broken',
+        contentType: 'ZIP',
+        location: { s3Location: { bucketArn: 'arn:aws:s3:::plugins', fileKey: 'plugins/fail-me.zip' } },
+      }),
+    );
+    await waitFor(
+      async () =>
+        (await client.send(new DescribeCustomPluginCommand({ customPluginArn: faulty.customPluginArn })))
+          .customPluginState === 'CREATE_FAILED'
+          ? true
+          : undefined,
+      5_000,
+      'plugin CREATE_FAILED',
+    );
+    expect(
+      (await client.send(new ListCustomPluginsCommand({}))).customPlugins?.map(
+        (p) => `${p.name}:${p.customPluginState}`,
+      ),
+    ).toEqual(['s3-sink:ACTIVE', 'broken:CREATE_FAILED']);
+    expect(
+      (await client.send(new DeleteCustomPluginCommand({ customPluginArn: faulty.customPluginArn })))
+        .customPluginState,
+    ).toBe('DELETING');
+    await waitFor(
+      async () =>
+        client.send(new DescribeCustomPluginCommand({ customPluginArn: faulty.customPluginArn })).then(
+          () => undefined,
+          (e: unknown) => (e instanceof NotFoundException ? true : undefined),
+        ),
+      5_000,
+      'plugin gone',
+    );
   });
 
   it('runs an S3 sink connector that writes 1,000 records as 10 objects of flush.size 100', async () => {
     await produce('clicks-flush', 0, 1000);
-    const created = await client.send(new CreateConnectorCommand(connectorRequest('sink-flush', 'clicks-flush', 'flush-bucket')));
+    const created = await client.send(
+      new CreateConnectorCommand(connectorRequest('sink-flush', 'clicks-flush', 'flush-bucket')),
+    );
     expect(created.connectorState).toBe('CREATING');
-    await expect(client.send(new CreateConnectorCommand(connectorRequest('sink-flush', 'clicks-flush', 'flush-bucket')))).rejects.toBeInstanceOf(ConflictException);
+    await expect(
+      client.send(new CreateConnectorCommand(connectorRequest('sink-flush', 'clicks-flush', 'flush-bucket'))),
+    ).rejects.toBeInstanceOf(ConflictException);
     await until(created.connectorArn!, 'RUNNING');
-    const objects = await waitFor(async () => {
-      const found = readObjects(aws.s3Dir, 'flush-bucket');
-      return found.size >= 10 ? found : undefined;
-    }, 15_000, '10 objects');
-    const expectedKeys = Array.from({ length: 10 }, (_, i) => `events/clicks-flush/${HOUR_PATH}/clicks-flush+0+${String(i * 100).padStart(10, '0')}.json.gz`);
+    const objects = await waitFor(
+      async () => {
+        const found = readObjects(aws.s3Dir, 'flush-bucket');
+        return found.size >= 10 ? found : undefined;
+      },
+      15_000,
+      '10 objects',
+    );
+    const expectedKeys = Array.from(
+      { length: 10 },
+      (_, i) =>
+        `events/clicks-flush/${HOUR_PATH}/clicks-flush+0+${String(i * 100).padStart(10, '0')}.json.gz`,
+    );
     expect([...objects.keys()].sort()).toEqual(expectedKeys);
     for (const text of objects.values()) expect(text.split('\n').filter((l) => l !== '')).toHaveLength(100);
     expect(events('flush-bucket').sort()).toEqual(Array.from({ length: 1000 }, (_, i) => `e${i}`).sort());
@@ -133,9 +248,20 @@ describe('local MSK Connect', () => {
 
   it('writes a partial object at the scheduled rotation when flush.size is never reached', async () => {
     await produce('clicks-rotate', 0, 50);
-    const created = await client.send(new CreateConnectorCommand(connectorRequest('sink-rotate', 'clicks-rotate', 'rotate-bucket', { 'flush.size': '100000', 'rotate.schedule.interval.ms': '1000' })));
+    const created = await client.send(
+      new CreateConnectorCommand(
+        connectorRequest('sink-rotate', 'clicks-rotate', 'rotate-bucket', {
+          'flush.size': '100000',
+          'rotate.schedule.interval.ms': '1000',
+        }),
+      ),
+    );
     await until(created.connectorArn!, 'RUNNING');
-    await waitFor(async () => (events('rotate-bucket').length === 50 ? true : undefined), 10_000, '50 records by rotation');
+    await waitFor(
+      async () => (events('rotate-bucket').length === 50 ? true : undefined),
+      10_000,
+      '50 records by rotation',
+    );
     const keys = [...readObjects(aws.s3Dir, 'rotate-bucket').keys()];
     expect(keys.length).toBeGreaterThanOrEqual(1);
     expect(keys.length).toBeLessThanOrEqual(2);
@@ -144,15 +270,39 @@ describe('local MSK Connect', () => {
 
   it('deletes a connector (DELETING, then gone) without losing its unwritten records: a new one re-reads them', async () => {
     await produce('clicks-delete', 0, 150);
-    const first = await client.send(new CreateConnectorCommand(connectorRequest('sink-delete', 'clicks-delete', 'delete-bucket')));
+    const first = await client.send(
+      new CreateConnectorCommand(connectorRequest('sink-delete', 'clicks-delete', 'delete-bucket')),
+    );
     await until(first.connectorArn!, 'RUNNING');
-    await waitFor(async () => (readObjects(aws.s3Dir, 'delete-bucket').size === 1 ? true : undefined), 10_000, 'first object');
-    expect((await client.send(new DeleteConnectorCommand({ connectorArn: first.connectorArn }))).connectorState).toBe('DELETING');
-    await waitFor(async () => client.send(new DescribeConnectorCommand({ connectorArn: first.connectorArn })).then(() => undefined, (e: unknown) => (e instanceof NotFoundException ? true : undefined)), 5_000, 'connector gone');
+    await waitFor(
+      async () => (readObjects(aws.s3Dir, 'delete-bucket').size === 1 ? true : undefined),
+      10_000,
+      'first object',
+    );
+    expect(
+      (await client.send(new DeleteConnectorCommand({ connectorArn: first.connectorArn }))).connectorState,
+    ).toBe('DELETING');
+    await waitFor(
+      async () =>
+        client.send(new DescribeConnectorCommand({ connectorArn: first.connectorArn })).then(
+          () => undefined,
+          (e: unknown) => (e instanceof NotFoundException ? true : undefined),
+        ),
+      5_000,
+      'connector gone',
+    );
 
-    const second = await client.send(new CreateConnectorCommand(connectorRequest('sink-delete', 'clicks-delete', 'delete-bucket', { 'flush.size': '50' })));
+    const second = await client.send(
+      new CreateConnectorCommand(
+        connectorRequest('sink-delete', 'clicks-delete', 'delete-bucket', { 'flush.size': '50' }),
+      ),
+    );
     await until(second.connectorArn!, 'RUNNING');
-    await waitFor(async () => (readObjects(aws.s3Dir, 'delete-bucket').size === 2 ? true : undefined), 10_000, 'second object');
+    await waitFor(
+      async () => (readObjects(aws.s3Dir, 'delete-bucket').size === 2 ? true : undefined),
+      10_000,
+      'second object',
+    );
     expect([...readObjects(aws.s3Dir, 'delete-bucket').keys()].sort()).toEqual([
       `events/clicks-delete/${HOUR_PATH}/clicks-delete+0+0000000000.json.gz`,
       `events/clicks-delete/${HOUR_PATH}/clicks-delete+0+0000000100.json.gz`,
@@ -161,17 +311,28 @@ describe('local MSK Connect', () => {
   });
 
   it('reports FAILED connectors: by the fault switch and for a connector class it does not run', async () => {
-    const faults = await fetch(`${aws.url}/_local/kafkaconnect/faults`, { method: 'POST', body: JSON.stringify({ failNextConnectors: 1 }) });
+    const faults = await fetch(`${aws.url}/_local/kafkaconnect/faults`, {
+      method: 'POST',
+      body: JSON.stringify({ failNextConnectors: 1 }),
+    });
     expect(await faults.json()).toEqual({ failNextPlugins: 0, failNextConnectors: 1 });
-    const faulty = await client.send(new CreateConnectorCommand(connectorRequest('sink-faulty', 'clicks-flush', 'faulty-bucket')));
+    const faulty = await client.send(
+      new CreateConnectorCommand(connectorRequest('sink-faulty', 'clicks-flush', 'faulty-bucket')),
+    );
     await until(faulty.connectorArn!, 'FAILED');
-    const other = connectorRequest('jdbc', 'clicks-flush', 'faulty-bucket', { 'connector.class': 'io.confluent.connect.jdbc.JdbcSinkConnector' });
+    const other = connectorRequest('jdbc', 'clicks-flush', 'faulty-bucket', {
+      'connector.class': 'io.confluent.connect.jdbc.JdbcSinkConnector',
+    });
     const jdbc = await client.send(new CreateConnectorCommand(other));
     await until(jdbc.connectorArn!, 'FAILED');
     const described = await client.send(new DescribeConnectorCommand({ connectorArn: jdbc.connectorArn }));
     expect(described.stateDescription?.message).toContain('io.confluent.connect.s3.S3SinkConnector only');
-    const names = (await client.send(new ListConnectorsCommand({ connectorNamePrefix: 'sink-' }))).connectors?.map((c) => c.connectorName);
-    expect(names).toEqual(expect.arrayContaining(['sink-flush', 'sink-rotate', 'sink-delete', 'sink-faulty']));
+    const names = (
+      await client.send(new ListConnectorsCommand({ connectorNamePrefix: 'sink-' }))
+    ).connectors?.map((c) => c.connectorName);
+    expect(names).toEqual(
+      expect.arrayContaining(['sink-flush', 'sink-rotate', 'sink-delete', 'sink-faulty']),
+    );
     expect(names).not.toContain('jdbc');
   });
 });

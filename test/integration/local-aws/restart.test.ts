@@ -3,9 +3,17 @@
  * data directory, its poller resumes from the committed offsets of its consumer group, and
  * nothing is delivered twice or skipped.
  */
-import { CreateEventSourceMappingCommand, GetEventSourceMappingCommand, LambdaClient } from '@aws-sdk/client-lambda';
+import {
+  CreateEventSourceMappingCommand,
+  GetEventSourceMappingCommand,
+  LambdaClient,
+} from '@aws-sdk/client-lambda';
 import type { SelfManagedKafkaEvent } from 'aws-lambda';
-import { createAdmin, createClusterConnection, createEventProducer } from '../../../functions/lib/kafka/index.ts';
+import {
+  createAdmin,
+  createClusterConnection,
+  createEventProducer,
+} from '../../../functions/lib/kafka/index.ts';
 import { startCluster, type DevCluster } from '../../../local/kafka/index.ts';
 import { startLocalAws, type LocalAws } from '../../../local/aws/index.ts';
 import { tempDir } from '../../unit/local-aws/helpers.ts';
@@ -44,7 +52,10 @@ describe('event source mapping across an endpoint restart', () => {
 
   async function produce(from: number, count: number): Promise<void> {
     const producer = createEventProducer(createClusterConnection({ brokers: cluster.brokers, auth: 'none' }));
-    await producer.send('restart-topic', Array.from({ length: count }, (_, i) => ({ key: `k${(from + i) % 50}`, value: `m${from + i}` })));
+    await producer.send(
+      'restart-topic',
+      Array.from({ length: count }, (_, i) => ({ key: `k${(from + i) % 50}`, value: `m${from + i}` })),
+    );
     await producer.close();
   }
 
@@ -56,14 +67,16 @@ describe('event source mapping across an endpoint restart', () => {
 
     aws = await startLocalAws({ port: 0, dataDir: dir.path, invoke });
     const lambda = new LambdaClient({ endpoint: aws.url, region: 'us-east-1', credentials });
-    const { UUID } = await lambda.send(new CreateEventSourceMappingCommand({
-      FunctionName: 'recorder',
-      SelfManagedEventSource: { Endpoints: { KAFKA_BOOTSTRAP_SERVERS: cluster.brokers } },
-      Topics: ['restart-topic'],
-      StartingPosition: 'TRIM_HORIZON',
-      BatchSize: 100,
-      MaximumBatchingWindowInSeconds: 1,
-    }));
+    const { UUID } = await lambda.send(
+      new CreateEventSourceMappingCommand({
+        FunctionName: 'recorder',
+        SelfManagedEventSource: { Endpoints: { KAFKA_BOOTSTRAP_SERVERS: cluster.brokers } },
+        Topics: ['restart-topic'],
+        StartingPosition: 'TRIM_HORIZON',
+        BatchSize: 100,
+        MaximumBatchingWindowInSeconds: 1,
+      }),
+    );
     lambda.destroy();
     await waitFor(() => delivered.length >= 2000, '2,000 records before the restart');
     await aws.close();

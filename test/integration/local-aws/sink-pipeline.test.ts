@@ -10,7 +10,11 @@ import { CreateEventSourceMappingCommand, LambdaClient } from '@aws-sdk/client-l
 import { S3Client } from '@aws-sdk/client-s3';
 import type { Context } from 'aws-lambda';
 import { createSinkHandler, type SinkContainer } from '../../../functions/sink/handler.ts';
-import { createAdmin, createClusterConnection, createEventProducer } from '../../../functions/lib/kafka/index.ts';
+import {
+  createAdmin,
+  createClusterConnection,
+  createEventProducer,
+} from '../../../functions/lib/kafka/index.ts';
 import { startCluster, type DevCluster } from '../../../local/kafka/index.ts';
 import { startLocalAws, type LocalAws } from '../../../local/aws/index.ts';
 import { readObjects, tempDir } from '../../unit/local-aws/helpers.ts';
@@ -35,7 +39,14 @@ interface Event {
 function events(scenario: string): Event[] {
   return Array.from({ length: EVENTS }, (_, i) => {
     const ingest = (HOURS[i % HOURS.length] as number) + ((i * 7919) % 3_600_000);
-    return { event_id: `${scenario}-${i}`, app_id: APPS[i % APPS.length] as string, ingest_time: ingest, event_type: 'page_view', timestamp: ingest - 250, user_id: `user-${i % 500}` };
+    return {
+      event_id: `${scenario}-${i}`,
+      app_id: APPS[i % APPS.length] as string,
+      ingest_time: ingest,
+      event_type: 'page_view',
+      timestamp: ingest - 250,
+      user_id: `user-${i % 500}`,
+    };
   });
 }
 
@@ -72,7 +83,11 @@ describe('Kafka → event source mapping → sink → Firehose → local S3', ()
       port: 0,
       dataDir: dir.path,
       kafka: { brokers: cluster.brokers },
-      functions: { 'sink-clean': { timeoutSeconds: 30 }, 'sink-failures': { timeoutSeconds: 30 }, 'sink-throttled': { timeoutSeconds: 30 } },
+      functions: {
+        'sink-clean': { timeoutSeconds: 30 },
+        'sink-failures': { timeoutSeconds: 30 },
+        'sink-throttled': { timeoutSeconds: 30 },
+      },
       invoke: async (name, event, context) => {
         const sink = sinks.get(name);
         if (!sink) throw new Error(`no function ${name}`);
@@ -82,7 +97,13 @@ describe('Kafka → event source mapping → sink → Firehose → local S3', ()
     firehose = new FirehoseClient({ endpoint: aws.url, region: 'us-east-1', credentials, maxAttempts: 1 });
     lambda = new LambdaClient({ endpoint: aws.url, region: 'us-east-1', credentials });
     // Dead letters (none expected) would land in the bucket under errors/sink/ and fail the key checks.
-    s3 = new S3Client({ endpoint: aws.url, region: 'us-east-1', credentials, forcePathStyle: true, maxAttempts: 1 });
+    s3 = new S3Client({
+      endpoint: aws.url,
+      region: 'us-east-1',
+      credentials,
+      forcePathStyle: true,
+      maxAttempts: 1,
+    });
   });
 
   afterAll(async () => {
@@ -107,32 +128,56 @@ describe('Kafka → event source mapping → sink → Firehose → local S3', ()
     await admin.close();
     const producer = createEventProducer(conn, { timeoutMs: 20_000 });
     for (let i = 0; i < produced.length; i += 2000) {
-      await producer.send(topic, produced.slice(i, i + 2000).map((e) => ({ key: `${e.app_id}:${e.user_id}`, value: JSON.stringify(e) })));
+      await producer.send(
+        topic,
+        produced
+          .slice(i, i + 2000)
+          .map((e) => ({ key: `${e.app_id}:${e.user_id}`, value: JSON.stringify(e) })),
+      );
     }
     await producer.close();
 
     await firehose.send(streamFromResource(stream, bucket));
     const deps: SinkContainer = {
-      firehose, s3, streamName: stream, deadLetterBucket: bucket, deadLetterPrefix: 'errors/sink/',
-      sleep: (ms) => new Promise((resolve) => setTimeout(resolve, ms)), random: Math.random, now: Date.now, log: silent,
-      safetyMarginMs: 1_000, retryBaseDelayMs: 5, retryMaxDelayMs: 50, requestTimeoutMs: 5_000,
+      firehose,
+      s3,
+      streamName: stream,
+      deadLetterBucket: bucket,
+      deadLetterPrefix: 'errors/sink/',
+      sleep: (ms) => new Promise((resolve) => setTimeout(resolve, ms)),
+      random: Math.random,
+      now: Date.now,
+      log: silent,
+      safetyMarginMs: 1_000,
+      retryBaseDelayMs: 5,
+      retryMaxDelayMs: 50,
+      requestTimeoutMs: 5_000,
     };
-    sinks.set(fn, createSinkHandler(() => deps));
+    sinks.set(
+      fn,
+      createSinkHandler(() => deps),
+    );
 
     const before = aws.firehose.faults().stats;
     withFaults();
-    const mapping = await lambda.send(new CreateEventSourceMappingCommand({
-      FunctionName: fn,
-      EventSourceArn: MSK_ARN,
-      Topics: [topic],
-      StartingPosition: 'TRIM_HORIZON',
-      BatchSize: 500,
-      MaximumBatchingWindowInSeconds: 1,
-      FunctionResponseTypes: ['ReportBatchItemFailures'],
-      AmazonManagedKafkaEventSourceConfig: { ConsumerGroupId: `sink-${scenario}` },
-    }));
+    const mapping = await lambda.send(
+      new CreateEventSourceMappingCommand({
+        FunctionName: fn,
+        EventSourceArn: MSK_ARN,
+        Topics: [topic],
+        StartingPosition: 'TRIM_HORIZON',
+        BatchSize: 500,
+        MaximumBatchingWindowInSeconds: 1,
+        FunctionResponseTypes: ['ReportBatchItemFailures'],
+        AmazonManagedKafkaEventSourceConfig: { ConsumerGroupId: `sink-${scenario}` },
+      }),
+    );
     const uuid = mapping.UUID ?? '';
-    await waitFor(() => (aws.eventSourceMappings.stats(uuid)?.recordsProcessed ?? 0) >= EVENTS, `${EVENTS} records processed (${scenario})`, 45_000);
+    await waitFor(
+      () => (aws.eventSourceMappings.stats(uuid)?.recordsProcessed ?? 0) >= EVENTS,
+      `${EVENTS} records processed (${scenario})`,
+      45_000,
+    );
     const stats = aws.eventSourceMappings.stats(uuid);
     const after = aws.firehose.faults().stats;
     aws.firehose.resetFaults();
@@ -159,7 +204,10 @@ describe('Kafka → event source mapping → sink → Firehose → local S3', ()
     return void Object.assign(lastRun, { before, after, stats });
   }
 
-  const lastRun: { before?: ReturnType<LocalAws['firehose']['faults']>['stats']; after?: ReturnType<LocalAws['firehose']['faults']>['stats'] } = {};
+  const lastRun: {
+    before?: ReturnType<LocalAws['firehose']['faults']>['stats'];
+    after?: ReturnType<LocalAws['firehose']['faults']>['stats'];
+  } = {};
 
   it('delivers 20,000 events exactly once under their partitions', async () => {
     await runScenario('clean', () => undefined);
@@ -169,7 +217,9 @@ describe('Kafka → event source mapping → sink → Firehose → local S3', ()
   it('delivers them exactly once with 30% of Firehose entries failing', async () => {
     await runScenario('failures', () => aws.firehose.setFailureRate(0.3));
     // The faults really happened: about 30% of the entries of every put failed and were resent.
-    expect(lastRun.after!.failedRecords - lastRun.before!.failedRecords).toBeGreaterThanOrEqual(Math.floor(EVENTS * 0.3));
+    expect(lastRun.after!.failedRecords - lastRun.before!.failedRecords).toBeGreaterThanOrEqual(
+      Math.floor(EVENTS * 0.3),
+    );
   });
 
   it('delivers them exactly once while Firehose throttles every third call', async () => {

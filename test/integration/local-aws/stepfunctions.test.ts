@@ -4,8 +4,19 @@
  */
 import { InvokeCommand, LambdaClient, ResourceNotFoundException } from '@aws-sdk/client-lambda';
 import {
-  CreateStateMachineCommand, DescribeExecutionCommand, DescribeStateMachineCommand, ExecutionAlreadyExists, GetExecutionHistoryCommand, InvalidDefinition,
-  ListExecutionsCommand, ListStateMachinesCommand, SFNClient, StartExecutionCommand, StateMachineDoesNotExist, StopExecutionCommand, UpdateStateMachineCommand,
+  CreateStateMachineCommand,
+  DescribeExecutionCommand,
+  DescribeStateMachineCommand,
+  ExecutionAlreadyExists,
+  GetExecutionHistoryCommand,
+  InvalidDefinition,
+  ListExecutionsCommand,
+  ListStateMachinesCommand,
+  SFNClient,
+  StartExecutionCommand,
+  StateMachineDoesNotExist,
+  StopExecutionCommand,
+  UpdateStateMachineCommand,
   type DescribeExecutionCommandOutput,
 } from '@aws-sdk/client-sfn';
 import { startLocalAws, type LocalAws } from '../../../local/aws/index.ts';
@@ -77,29 +88,47 @@ describe('local Step Functions and Lambda Invoke', () => {
   });
 
   const createMachine = async (name: string, definition: unknown): Promise<string> => {
-    const out = await sfn.send(new CreateStateMachineCommand({ name, roleArn: ROLE, definition: JSON.stringify(definition) }));
+    const out = await sfn.send(
+      new CreateStateMachineCommand({ name, roleArn: ROLE, definition: JSON.stringify(definition) }),
+    );
     return out.stateMachineArn!;
   };
-  const runToEnd = async (stateMachineArn: string, input: unknown, name?: string): Promise<DescribeExecutionCommandOutput> => {
-    const { executionArn } = await sfn.send(new StartExecutionCommand({ stateMachineArn, input: JSON.stringify(input), ...(name ? { name } : {}) }));
+  const runToEnd = async (
+    stateMachineArn: string,
+    input: unknown,
+    name?: string,
+  ): Promise<DescribeExecutionCommandOutput> => {
+    const { executionArn } = await sfn.send(
+      new StartExecutionCommand({ stateMachineArn, input: JSON.stringify(input), ...(name ? { name } : {}) }),
+    );
     await aws.stepFunctions.settled(executionArn!);
     return sfn.send(new DescribeExecutionCommand({ executionArn }));
   };
 
   it('invokes a function with Lambda Invoke and reports a thrown error with its name', async () => {
-    const ok = await lambda.send(new InvokeCommand({ FunctionName: 'echo', Payload: Buffer.from(JSON.stringify({ a: 1 })) }));
+    const ok = await lambda.send(
+      new InvokeCommand({ FunctionName: 'echo', Payload: Buffer.from(JSON.stringify({ a: 1 })) }),
+    );
     expect(ok.StatusCode).toBe(200);
     expect(ok.FunctionError).toBeUndefined();
     expect(JSON.parse(Buffer.from(ok.Payload!).toString())).toEqual({ echoed: { a: 1 } });
 
-    const failed = await lambda.send(new InvokeCommand({ FunctionName: fnArn('validate'), Payload: Buffer.from('{}') }));
+    const failed = await lambda.send(
+      new InvokeCommand({ FunctionName: fnArn('validate'), Payload: Buffer.from('{}') }),
+    );
     expect(failed.StatusCode).toBe(200);
     expect(failed.FunctionError).toBe('Unhandled');
     const doc = JSON.parse(Buffer.from(failed.Payload!).toString());
-    expect(doc).toEqual({ errorType: 'ClusterValidationError', errorMessage: 'cluster is SERVERLESS; cluster is not ACTIVE', trace: expect.any(Array) });
+    expect(doc).toEqual({
+      errorType: 'ClusterValidationError',
+      errorMessage: 'cluster is SERVERLESS; cluster is not ACTIVE',
+      trace: expect.any(Array),
+    });
     expect(doc.trace[0]).toContain('ClusterValidationError');
 
-    await expect(lambda.send(new InvokeCommand({ FunctionName: 'missing' }))).rejects.toBeInstanceOf(ResourceNotFoundException);
+    await expect(lambda.send(new InvokeCommand({ FunctionName: 'missing' }))).rejects.toBeInstanceOf(
+      ResourceNotFoundException,
+    );
   });
 
   it('retries a Lambda task that fails twice with a named error, then succeeds (lambda:invoke integration)', async () => {
@@ -115,7 +144,14 @@ describe('local Step Functions and Lambda Invoke', () => {
           ResultSelector: { 'result.$': '$.Payload' },
           Retry: [
             { ErrorEquals: ['ClusterValidationError'], MaxAttempts: 0 },
-            { ErrorEquals: ['TransientError'], IntervalSeconds: 2, BackoffRate: 2, MaxAttempts: 3, MaxDelaySeconds: 10, JitterStrategy: 'FULL' },
+            {
+              ErrorEquals: ['TransientError'],
+              IntervalSeconds: 2,
+              BackoffRate: 2,
+              MaxAttempts: 3,
+              MaxDelaySeconds: 10,
+              JitterStrategy: 'FULL',
+            },
           ],
           Next: 'Pause',
         },
@@ -131,18 +167,35 @@ describe('local Step Functions and Lambda Invoke', () => {
     // 2 s + 4 s of retries and a 10 s wait, scaled by 0.01 (jitter can only shorten).
     expect(Date.now() - started).toBeLessThan(2_000);
 
-    const { events } = await sfn.send(new GetExecutionHistoryCommand({ executionArn: execution.executionArn }));
+    const { events } = await sfn.send(
+      new GetExecutionHistoryCommand({ executionArn: execution.executionArn }),
+    );
     const types = events!.map((e) => e.type);
     expect(types).toEqual([
-      'ExecutionStarted', 'TaskStateEntered',
-      'TaskScheduled', 'TaskStarted', 'TaskFailed',
-      'TaskScheduled', 'TaskStarted', 'TaskFailed',
-      'TaskScheduled', 'TaskStarted', 'TaskSucceeded',
-      'TaskStateExited', 'WaitStateEntered', 'WaitStateExited', 'SucceedStateEntered', 'SucceedStateExited', 'ExecutionSucceeded',
+      'ExecutionStarted',
+      'TaskStateEntered',
+      'TaskScheduled',
+      'TaskStarted',
+      'TaskFailed',
+      'TaskScheduled',
+      'TaskStarted',
+      'TaskFailed',
+      'TaskScheduled',
+      'TaskStarted',
+      'TaskSucceeded',
+      'TaskStateExited',
+      'WaitStateEntered',
+      'WaitStateExited',
+      'SucceedStateEntered',
+      'SucceedStateExited',
+      'ExecutionSucceeded',
     ]);
     const failedEvent = events!.find((e) => e.type === 'TaskFailed')!;
     expect(failedEvent.taskFailedEventDetails?.error).toBe('TransientError');
-    expect(JSON.parse(failedEvent.taskFailedEventDetails!.cause!)).toMatchObject({ errorType: 'TransientError', errorMessage: 'broker not ready' });
+    expect(JSON.parse(failedEvent.taskFailedEventDetails!.cause!)).toMatchObject({
+      errorType: 'TransientError',
+      errorMessage: 'broker not ready',
+    });
     expect(events!.map((e) => e.id)).toEqual(events!.map((_, i) => i + 1));
     expect(events![0]!.timestamp).toBeInstanceOf(Date);
   });
@@ -169,18 +222,38 @@ describe('local Step Functions and Lambda Invoke', () => {
     expect(execution.error).toBe('PipelineFailed');
     expect(execution.cause).toBe('validation failed');
     expect(calls.validate).toHaveLength(1);
-    const rollbackInput = calls.rollback!.at(-1) as { pipelineId: string; error: { Error: string; Cause: string } };
+    const rollbackInput = calls.rollback!.at(-1) as {
+      pipelineId: string;
+      error: { Error: string; Cause: string };
+    };
     expect(rollbackInput.pipelineId).toBe('p1');
     expect(rollbackInput.error.Error).toBe('ClusterValidationError');
-    expect(JSON.parse(rollbackInput.error.Cause).errorMessage).toBe('cluster is SERVERLESS; cluster is not ACTIVE');
+    expect(JSON.parse(rollbackInput.error.Cause).errorMessage).toBe(
+      'cluster is SERVERLESS; cluster is not ACTIVE',
+    );
 
-    const { events } = await sfn.send(new GetExecutionHistoryCommand({ executionArn: execution.executionArn }));
+    const { events } = await sfn.send(
+      new GetExecutionHistoryCommand({ executionArn: execution.executionArn }),
+    );
     expect(events!.map((e) => e.type)).toEqual([
-      'ExecutionStarted', 'TaskStateEntered', 'LambdaFunctionScheduled', 'LambdaFunctionStarted', 'LambdaFunctionFailed', 'TaskStateExited',
-      'TaskStateEntered', 'LambdaFunctionScheduled', 'LambdaFunctionStarted', 'LambdaFunctionSucceeded', 'TaskStateExited',
-      'FailStateEntered', 'ExecutionFailed',
+      'ExecutionStarted',
+      'TaskStateEntered',
+      'LambdaFunctionScheduled',
+      'LambdaFunctionStarted',
+      'LambdaFunctionFailed',
+      'TaskStateExited',
+      'TaskStateEntered',
+      'LambdaFunctionScheduled',
+      'LambdaFunctionStarted',
+      'LambdaFunctionSucceeded',
+      'TaskStateExited',
+      'FailStateEntered',
+      'ExecutionFailed',
     ]);
-    expect(events!.at(-1)!.executionFailedEventDetails).toEqual({ error: 'PipelineFailed', cause: 'validation failed' });
+    expect(events!.at(-1)!.executionFailedEventDetails).toEqual({
+      error: 'PipelineFailed',
+      cause: 'validation failed',
+    });
   });
 
   it('starts executions idempotently by name while running, refuses other input, lists and stops them', async () => {
@@ -188,20 +261,36 @@ describe('local Step Functions and Lambda Invoke', () => {
       StartAt: 'Long',
       States: { Long: { Type: 'Wait', SecondsPath: '$.seconds', Next: 'Done' }, Done: { Type: 'Succeed' } },
     });
-    const first = await sfn.send(new StartExecutionCommand({ stateMachineArn: arn, name: 'run-1', input: '{"seconds":600}' }));
-    const again = await sfn.send(new StartExecutionCommand({ stateMachineArn: arn, name: 'run-1', input: '{"seconds":600}' }));
+    const first = await sfn.send(
+      new StartExecutionCommand({ stateMachineArn: arn, name: 'run-1', input: '{"seconds":600}' }),
+    );
+    const again = await sfn.send(
+      new StartExecutionCommand({ stateMachineArn: arn, name: 'run-1', input: '{"seconds":600}' }),
+    );
     expect(again.executionArn).toBe(first.executionArn);
     expect(again.startDate).toEqual(first.startDate);
-    await expect(sfn.send(new StartExecutionCommand({ stateMachineArn: arn, name: 'run-1', input: '{"seconds":1}' }))).rejects.toBeInstanceOf(ExecutionAlreadyExists);
+    await expect(
+      sfn.send(new StartExecutionCommand({ stateMachineArn: arn, name: 'run-1', input: '{"seconds":1}' })),
+    ).rejects.toBeInstanceOf(ExecutionAlreadyExists);
 
-    const running = await sfn.send(new ListExecutionsCommand({ stateMachineArn: arn, statusFilter: 'RUNNING' }));
+    const running = await sfn.send(
+      new ListExecutionsCommand({ stateMachineArn: arn, statusFilter: 'RUNNING' }),
+    );
     expect(running.executions!.map((e) => e.name)).toEqual(['run-1']);
 
-    await sfn.send(new StopExecutionCommand({ executionArn: first.executionArn, error: 'Cancelled', cause: 'by the test' }));
+    await sfn.send(
+      new StopExecutionCommand({
+        executionArn: first.executionArn,
+        error: 'Cancelled',
+        cause: 'by the test',
+      }),
+    );
     const stopped = await sfn.send(new DescribeExecutionCommand({ executionArn: first.executionArn }));
     expect(stopped).toMatchObject({ status: 'ABORTED', error: 'Cancelled', cause: 'by the test' });
     expect(stopped.stopDate).toBeInstanceOf(Date);
-    await expect(sfn.send(new StartExecutionCommand({ stateMachineArn: arn, name: 'run-1', input: '{"seconds":600}' }))).rejects.toBeInstanceOf(ExecutionAlreadyExists);
+    await expect(
+      sfn.send(new StartExecutionCommand({ stateMachineArn: arn, name: 'run-1', input: '{"seconds":600}' })),
+    ).rejects.toBeInstanceOf(ExecutionAlreadyExists);
 
     // 3 s scaled to 30 ms through SecondsPath.
     const quick = await runToEnd(arn, { seconds: 3 }, 'run-2');
@@ -211,38 +300,78 @@ describe('local Step Functions and Lambda Invoke', () => {
   });
 
   it('validates definitions, describes, updates and lists state machines', async () => {
-    await expect(sfn.send(new CreateStateMachineCommand({ name: 'bad', roleArn: ROLE, definition: '{"StartAt":"Nope","States":{}}' }))).rejects.toBeInstanceOf(InvalidDefinition);
-    await expect(sfn.send(new CreateStateMachineCommand({ name: 'bad', roleArn: ROLE, definition: 'not json' }))).rejects.toBeInstanceOf(InvalidDefinition);
+    await expect(
+      sfn.send(
+        new CreateStateMachineCommand({
+          name: 'bad',
+          roleArn: ROLE,
+          definition: '{"StartAt":"Nope","States":{}}',
+        }),
+      ),
+    ).rejects.toBeInstanceOf(InvalidDefinition);
+    await expect(
+      sfn.send(new CreateStateMachineCommand({ name: 'bad', roleArn: ROLE, definition: 'not json' })),
+    ).rejects.toBeInstanceOf(InvalidDefinition);
     const definition = { StartAt: 'P', States: { P: { Type: 'Pass', Result: 1, End: true } } };
     const arn = await createMachine('describe-machine', definition);
     expect(arn).toBe('arn:aws:states:us-east-1:000000000000:stateMachine:describe-machine');
     // Same name, same definition: idempotent.
     expect(await createMachine('describe-machine', definition)).toBe(arn);
     const described = await sfn.send(new DescribeStateMachineCommand({ stateMachineArn: arn }));
-    expect(described).toMatchObject({ name: 'describe-machine', status: 'ACTIVE', type: 'STANDARD', roleArn: ROLE });
+    expect(described).toMatchObject({
+      name: 'describe-machine',
+      status: 'ACTIVE',
+      type: 'STANDARD',
+      roleArn: ROLE,
+    });
     expect(JSON.parse(described.definition!)).toEqual(definition);
-    await sfn.send(new UpdateStateMachineCommand({ stateMachineArn: arn, definition: JSON.stringify({ ...definition, States: { P: { Type: 'Pass', Result: 2, End: true } } }) }));
+    await sfn.send(
+      new UpdateStateMachineCommand({
+        stateMachineArn: arn,
+        definition: JSON.stringify({ ...definition, States: { P: { Type: 'Pass', Result: 2, End: true } } }),
+      }),
+    );
     expect((await runToEnd(arn, {})).output).toBe('2');
     const names = (await sfn.send(new ListStateMachinesCommand({}))).stateMachines!.map((m) => m.name);
     expect(names).toEqual(expect.arrayContaining(['describe-machine', 'retry-machine', 'catch-machine']));
-    await expect(sfn.send(new DescribeStateMachineCommand({ stateMachineArn: 'arn:aws:states:us-east-1:000000000000:stateMachine:nope' }))).rejects.toBeInstanceOf(StateMachineDoesNotExist);
+    await expect(
+      sfn.send(
+        new DescribeStateMachineCommand({
+          stateMachineArn: 'arn:aws:states:us-east-1:000000000000:stateMachine:nope',
+        }),
+      ),
+    ).rejects.toBeInstanceOf(StateMachineDoesNotExist);
   });
 
   it('keeps executions across a restart and marks the ones that were running ABORTED', async () => {
-    const arn = await createMachine('restart-machine', { StartAt: 'Long', States: { Long: { Type: 'Wait', Seconds: 60000, End: true } } });
-    const { executionArn } = await sfn.send(new StartExecutionCommand({ stateMachineArn: arn, name: 'interrupted' }));
+    const arn = await createMachine('restart-machine', {
+      StartAt: 'Long',
+      States: { Long: { Type: 'Wait', Seconds: 60000, End: true } },
+    });
+    const { executionArn } = await sfn.send(
+      new StartExecutionCommand({ stateMachineArn: arn, name: 'interrupted' }),
+    );
     expect((await sfn.send(new DescribeExecutionCommand({ executionArn }))).status).toBe('RUNNING');
     await aws.close();
-    aws = await startLocalAws({ port: 0, dataDir: dir.path, invoke: async () => null, stepFunctions: { waitScale: 0.01 } });
+    aws = await startLocalAws({
+      port: 0,
+      dataDir: dir.path,
+      invoke: async () => null,
+      stepFunctions: { waitScale: 0.01 },
+    });
     sfn.destroy();
     sfn = new SFNClient({ endpoint: aws.url, region: 'us-east-1', credentials, maxAttempts: 1 });
     lambda.destroy();
     lambda = new LambdaClient({ endpoint: aws.url, region: 'us-east-1', credentials, maxAttempts: 1 });
     const after = await sfn.send(new DescribeExecutionCommand({ executionArn }));
     expect(after).toMatchObject({ status: 'ABORTED', error: 'States.Runtime' });
-    const earlier = await sfn.send(new ListExecutionsCommand({ stateMachineArn: arn.replace('restart-machine', 'retry-machine') }));
+    const earlier = await sfn.send(
+      new ListExecutionsCommand({ stateMachineArn: arn.replace('restart-machine', 'retry-machine') }),
+    );
     expect(earlier.executions!.map((e) => e.status)).toEqual(['SUCCEEDED']);
-    const { events } = await sfn.send(new GetExecutionHistoryCommand({ executionArn, reverseOrder: true, maxResults: 1 }));
+    const { events } = await sfn.send(
+      new GetExecutionHistoryCommand({ executionArn, reverseOrder: true, maxResults: 1 }),
+    );
     expect(events!.map((e) => e.type)).toEqual(['ExecutionAborted']);
   });
 });

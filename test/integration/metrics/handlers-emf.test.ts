@@ -8,7 +8,11 @@ import { emfLinesOf, metricsOf } from '../../helpers/emf.ts';
 import { fixture } from '../../helpers/fixtures.ts';
 
 const NAMESPACE = 'clickstream-pipeline/emf-it';
-const context = { functionName: 'f', awsRequestId: 'req-1', getRemainingTimeInMillis: () => 60_000 } as unknown as Context;
+const context = {
+  functionName: 'f',
+  awsRequestId: 'req-1',
+  getRemainingTimeInMillis: () => 60_000,
+} as unknown as Context;
 
 /**
  * The deployed handler modules, configured only by their environment as in Lambda: the ingest
@@ -21,9 +25,16 @@ describe('EMF lines of the deployed handlers', () => {
 
   beforeAll(async () => {
     cluster = await startCluster({ brokers: 2, port: 0, numPartitions: 2 });
-    const admin = new Kafka({ brokers: cluster.brokers, logLevel: logLevel.NOTHING, clientId: 'emf-it' }).admin();
+    const admin = new Kafka({
+      brokers: cluster.brokers,
+      logLevel: logLevel.NOTHING,
+      clientId: 'emf-it',
+    }).admin();
     await admin.connect();
-    await admin.createTopics({ topics: [{ topic: 'emf-it', numPartitions: 2, replicationFactor: 2 }], waitForLeaders: true });
+    await admin.createTopics({
+      topics: [{ topic: 'emf-it', numPartitions: 2, replicationFactor: 2 }],
+      waitForLeaders: true,
+    });
     await admin.disconnect();
     Object.assign(process.env, {
       POWERTOOLS_METRICS_DISABLED: 'false',
@@ -59,13 +70,17 @@ describe('EMF lines of the deployed handlers', () => {
       { event_id: 'e-2', event_type: 'click', timestamp: 1700000000100, app_id: 'other-app' },
     ]);
     let status = 0;
-    const docs = await emfLinesOf(async () => { status = ((await handler(event, context)) as { statusCode: number }).statusCode; });
+    const docs = await emfLinesOf(async () => {
+      status = ((await handler(event, context)) as { statusCode: number }).statusCode;
+    });
     expect(status).toBe(200);
     const metrics = metricsOf(docs);
-    expect(metrics.map((m) => [m.name, m.value, m.dimensions])).toEqual(expect.arrayContaining([
-      ['EventsAccepted', 1, { service: 'ingest', app: 'demo-app' }],
-      ['EventsRejected', 1, { service: 'ingest', reason: 'app_mismatch' }],
-    ]));
+    expect(metrics.map((m) => [m.name, m.value, m.dimensions])).toEqual(
+      expect.arrayContaining([
+        ['EventsAccepted', 1, { service: 'ingest', app: 'demo-app' }],
+        ['EventsRejected', 1, { service: 'ingest', reason: 'app_mismatch' }],
+      ]),
+    );
     const latency = metrics.find((m) => m.name === 'ProduceLatency')!;
     expect(latency.unit).toBe('Milliseconds');
     expect(latency.value).toEqual(expect.any(Number));
@@ -81,9 +96,16 @@ describe('EMF lines of the deployed handlers', () => {
       // Firehose refuses the first record once (a per-record failure), then accepts everything.
       let first = true;
       firehose.on(PutRecordBatchCommand).callsFake((input) => {
-        const responses = (input.Records ?? []).map((_: unknown, i: number) => (first && i === 0 ? { ErrorCode: 'ServiceUnavailableException', ErrorMessage: 'Slow down.' } : { RecordId: `r-${i}` }));
+        const responses = (input.Records ?? []).map((_: unknown, i: number) =>
+          first && i === 0
+            ? { ErrorCode: 'ServiceUnavailableException', ErrorMessage: 'Slow down.' }
+            : { RecordId: `r-${i}` },
+        );
         first = false;
-        return { FailedPutCount: responses.filter((r: object) => 'ErrorCode' in r).length, RequestResponses: responses };
+        return {
+          FailedPutCount: responses.filter((r: object) => 'ErrorCode' in r).length,
+          RequestResponses: responses,
+        };
       });
       s3.on(PutObjectCommand).resolves({});
       const { handler } = await import('../../../functions/sink/handler.ts');
@@ -91,7 +113,10 @@ describe('EMF lines of the deployed handlers', () => {
       const docs = await emfLinesOf(() => handler(event, context));
       const byName = Object.fromEntries(metricsOf(docs).map((m) => [m.name, m]));
       const records = Object.values(event.records as Record<string, unknown[]>).flat().length;
-      expect(byName.RecordsDelivered).toMatchObject({ value: records, dimensions: { service: 'sink', topic: 'demo' } });
+      expect(byName.RecordsDelivered).toMatchObject({
+        value: records,
+        dimensions: { service: 'sink', topic: 'demo' },
+      });
       expect(byName.FirehoseRetries).toMatchObject({ value: 1 });
       expect(byName.RecordsDeadLettered).toMatchObject({ value: 0 });
       expect(byName.PartitionsReported).toMatchObject({ value: 0 });

@@ -21,8 +21,15 @@ interface Scenario {
 }
 
 const scenarios = JSON.parse(process.argv[2] ?? '[]') as Scenario[];
-const context = (name: string) => createLambdaContext({ functionName: `secrets-${name}`, functionArn: `arn:aws:lambda:us-east-1:123456789012:function:secrets-${name}`, timeoutMs: 30_000 });
-const event = JSON.parse(readFileSync(join(process.cwd(), 'test', 'fixtures', 'apigw', 'collect-post.json'), 'utf8')) as APIGatewayProxyEventV2;
+const context = (name: string) =>
+  createLambdaContext({
+    functionName: `secrets-${name}`,
+    functionArn: `arn:aws:lambda:us-east-1:123456789012:function:secrets-${name}`,
+    timeoutMs: 30_000,
+  });
+const event = JSON.parse(
+  readFileSync(join(process.cwd(), 'test', 'fixtures', 'apigw', 'collect-post.json'), 'utf8'),
+) as APIGatewayProxyEventV2;
 const baseEnv = { ...process.env };
 /** Console output is synchronous on pipes only sometimes: write markers through the same stream as the logs. */
 const print = (line: string) => process.stdout.write(`${line}\n`);
@@ -32,7 +39,9 @@ for (const [i, s] of scenarios.entries()) {
   Object.assign(process.env, s.env);
   print(`=== ${s.name}`);
   if (s.kind === 'ingest') {
-    const { handler, shutdown } = (await import(`../../../functions/ingest/handler.ts?scenario=${i}`)) as typeof import('../../../functions/ingest/handler.ts');
+    const { handler, shutdown } = (await import(
+      `../../../functions/ingest/handler.ts?scenario=${i}`
+    )) as typeof import('../../../functions/ingest/handler.ts');
     // Twice: the second send resolves the credentials again after the first failure dropped the producer.
     for (let n = 0; n < 2; n++) {
       const res = await handler(event, context('ingest'));
@@ -40,9 +49,22 @@ for (const [i, s] of scenarios.entries()) {
     }
     await shutdown();
   } else {
-    const { handler } = (await import(`../../../functions/pipelines/tasks/create-topic.ts?scenario=${i}`)) as typeof import('../../../functions/pipelines/tasks/create-topic.ts');
+    const { handler } = (await import(
+      `../../../functions/pipelines/tasks/create-topic.ts?scenario=${i}`
+    )) as typeof import('../../../functions/pipelines/tasks/create-topic.ts');
     try {
-      const out = await handler({ pipelineId: s.pipelineId!, cluster: { bootstrapBrokers: (s.brokers ?? '').split(','), brokerCount: 2, replicationFactor: 2, partitions: 3 } }, context('createTopic'));
+      const out = await handler(
+        {
+          pipelineId: s.pipelineId!,
+          cluster: {
+            bootstrapBrokers: (s.brokers ?? '').split(','),
+            brokerCount: 2,
+            replicationFactor: 2,
+            partitions: 3,
+          },
+        },
+        context('createTopic'),
+      );
       print(JSON.stringify({ scenario: s.name, out }));
     } catch (error) {
       // What Step Functions would record as the task's error and cause.

@@ -54,7 +54,12 @@ function freePort(): Promise<number> {
 /** Every spelling of a value a log could carry: as is, JSON-escaped, base64 and base64url. */
 function spellings(value: string): string[] {
   const b = Buffer.from(value);
-  return [value, JSON.stringify(value).slice(1, -1), b.toString('base64').replace(/=+$/, ''), b.toString('base64url')];
+  return [
+    value,
+    JSON.stringify(value).slice(1, -1),
+    b.toString('base64').replace(/=+$/, ''),
+    b.toString('base64url'),
+  ];
 }
 
 /** Signed MSK IAM tokens (base64url presigned URLs) or pieces of SigV4 found in the text. */
@@ -62,7 +67,8 @@ function signedTokens(text: string): string[] {
   const found = [...text.matchAll(/X-Amz-(Signature|Security-Token|Credential)/g)].map((m) => m[0]);
   for (const [candidate] of text.matchAll(/[A-Za-z0-9_-]{80,}/g)) {
     const decoded = Buffer.from(candidate, 'base64url').toString('latin1');
-    if (/X-Amz-|kafka-cluster/.test(decoded)) found.push(`${candidate.slice(0, 20)}… (decodes to a signed token)`);
+    if (/X-Amz-|kafka-cluster/.test(decoded))
+      found.push(`${candidate.slice(0, 20)}… (decodes to a signed token)`);
   }
   return found;
 }
@@ -76,34 +82,79 @@ describe('secrets are never logged (real handlers, debug logging, moto_server, d
 
   beforeAll(async () => {
     const port = await freePort();
-    moto = spawn('moto_server', ['-H', '127.0.0.1', '-p', String(port)], { stdio: ['ignore', 'ignore', 'pipe'] });
+    moto = spawn('moto_server', ['-H', '127.0.0.1', '-p', String(port)], {
+      stdio: ['ignore', 'ignore', 'pipe'],
+    });
     let motoLog = '';
     moto.stderr!.on('data', (d: Buffer) => (motoLog += d.toString()));
-    moto.on('error', (error) => (motoLog += `cannot run moto_server (pip install 'moto[server]'): ${error.message}`));
+    moto.on(
+      'error',
+      (error) => (motoLog += `cannot run moto_server (pip install 'moto[server]'): ${error.message}`),
+    );
     endpoint = `http://127.0.0.1:${port}`;
-    const aws = { endpoint, region: 'us-east-1', credentials: { accessKeyId: 'AKIDTEST', secretAccessKey: 'test' } };
+    const aws = {
+      endpoint,
+      region: 'us-east-1',
+      credentials: { accessKeyId: 'AKIDTEST', secretAccessKey: 'test' },
+    };
     const sm = new SecretsManagerClient(aws);
     for (let i = 0; ; i++) {
       try {
-        arns.good = (await sm.send(new CreateSecretCommand({ Name: 'AmazonMSK_ingest', SecretString: JSON.stringify({ username: values.scramUser, password: values.scramPassword }) }))).ARN!;
+        arns.good = (
+          await sm.send(
+            new CreateSecretCommand({
+              Name: 'AmazonMSK_ingest',
+              SecretString: JSON.stringify({ username: values.scramUser, password: values.scramPassword }),
+            }),
+          )
+        ).ARN!;
         break;
       } catch (error) {
         if (i > 150) throw new Error(`moto_server did not start: ${String(error)} ${motoLog}`);
         await new Promise((r) => setTimeout(r, 100));
       }
     }
-    arns.malformed = (await sm.send(new CreateSecretCommand({ Name: 'AmazonMSK_malformed', SecretString: `{"username": "u", "password": ${values.malformedSecretString}` }))).ARN!;
-    arns.misnamed = (await sm.send(new CreateSecretCommand({ Name: 'AmazonMSK_misnamed', SecretString: JSON.stringify({ user: values.scramUser, pass: values.misnamedPassword }) }))).ARN!;
+    arns.malformed = (
+      await sm.send(
+        new CreateSecretCommand({
+          Name: 'AmazonMSK_malformed',
+          SecretString: `{"username": "u", "password": ${values.malformedSecretString}`,
+        }),
+      )
+    ).ARN!;
+    arns.misnamed = (
+      await sm.send(
+        new CreateSecretCommand({
+          Name: 'AmazonMSK_misnamed',
+          SecretString: JSON.stringify({ user: values.scramUser, pass: values.misnamedPassword }),
+        }),
+      )
+    ).ARN!;
     sm.destroy();
 
     const ddb = new DynamoDBClient(aws);
-    const resource = parse(readFileSync(join(process.cwd(), 'resources', 'pipelines-table.yml'), 'utf8')) as { Properties: Record<string, unknown> };
-    const { PointInTimeRecoverySpecification: _pitr, TimeToLiveSpecification: _ttl, ...props } = resource.Properties;
-    await ddb.send(new CreateTableCommand({ ...(props as unknown as CreateTableCommandInput), TableName: TABLE }));
+    const resource = parse(readFileSync(join(process.cwd(), 'resources', 'pipelines-table.yml'), 'utf8')) as {
+      Properties: Record<string, unknown>;
+    };
+    const {
+      PointInTimeRecoverySpecification: _pitr,
+      TimeToLiveSpecification: _ttl,
+      ...props
+    } = resource.Properties;
+    await ddb.send(
+      new CreateTableCommand({ ...(props as unknown as CreateTableCommandInput), TableName: TABLE }),
+    );
     cluster = await startCluster({ brokers: 2, port: 0 });
     const store = new DynamoPipelineStore({ client: DynamoDBDocumentClient.from(ddb), tableName: TABLE });
     const pipeline = newPipeline();
-    pipeline.kafka = { cluster: { type: 'self-hosted', brokers: cluster.bootstrap, securityGroupId: 'sg-0123456789abcdef0' }, topic: 'secrets', partitions: 3, replicationFactor: 2, auth: 'scram', scramSecretArn: arns.good };
+    pipeline.kafka = {
+      cluster: { type: 'self-hosted', brokers: cluster.bootstrap, securityGroupId: 'sg-0123456789abcdef0' },
+      topic: 'secrets',
+      partitions: 3,
+      replicationFactor: 2,
+      auth: 'scram',
+      scramSecretArn: arns.good,
+    };
     await store.create(pipeline);
     pipelineId = pipeline.id;
     ddb.destroy();
@@ -118,25 +169,47 @@ describe('secrets are never logged (real handlers, debug logging, moto_server, d
    * Runs every scenario in one child process of secret-paths.ts (stderr into stdout, so each line
    * stays under its scenario's `=== <name>` marker); returns each scenario's output.
    */
-  async function captureAll(scenarios: { name: string; kind: 'ingest' | 'create-topic'; env: Record<string, string>; pipelineId?: string; brokers?: string }[]): Promise<Map<string, string>> {
-    const base = Object.fromEntries(Object.entries(process.env).filter(([k]) => !k.startsWith('AWS_') && !k.startsWith('KAFKA_') && !k.startsWith('POWERTOOLS_')));
+  async function captureAll(
+    scenarios: {
+      name: string;
+      kind: 'ingest' | 'create-topic';
+      env: Record<string, string>;
+      pipelineId?: string;
+      brokers?: string;
+    }[],
+  ): Promise<Map<string, string>> {
+    const base = Object.fromEntries(
+      Object.entries(process.env).filter(
+        ([k]) => !k.startsWith('AWS_') && !k.startsWith('KAFKA_') && !k.startsWith('POWERTOOLS_'),
+      ),
+    );
     const node = join(process.cwd(), 'node_modules', '.bin', 'node');
-    const { stdout } = await run('/bin/sh', ['-c', 'exec "$0" "$@" 2>&1', node, join('test', 'integration', 'security', 'secret-paths.ts'), JSON.stringify(scenarios)], {
-      cwd: process.cwd(),
-      timeout: 120_000,
-      maxBuffer: 64 * 1024 * 1024,
-      env: {
-        ...base,
-        POWERTOOLS_LOG_LEVEL: 'DEBUG',
-        DEBUG: '*',
-        AWS_ENDPOINT_URL: endpoint,
-        AWS_REGION: 'us-east-1',
-        AWS_ACCESS_KEY_ID: 'ASIAEXAMPLESECRETTEST',
-        AWS_SECRET_ACCESS_KEY: values.awsSecretAccessKey,
-        AWS_SESSION_TOKEN: values.awsSessionToken,
-        KAFKA_ACK_TIMEOUT_MS: '3000',
+    const { stdout } = await run(
+      '/bin/sh',
+      [
+        '-c',
+        'exec "$0" "$@" 2>&1',
+        node,
+        join('test', 'integration', 'security', 'secret-paths.ts'),
+        JSON.stringify(scenarios),
+      ],
+      {
+        cwd: process.cwd(),
+        timeout: 120_000,
+        maxBuffer: 64 * 1024 * 1024,
+        env: {
+          ...base,
+          POWERTOOLS_LOG_LEVEL: 'DEBUG',
+          DEBUG: '*',
+          AWS_ENDPOINT_URL: endpoint,
+          AWS_REGION: 'us-east-1',
+          AWS_ACCESS_KEY_ID: 'ASIAEXAMPLESECRETTEST',
+          AWS_SECRET_ACCESS_KEY: values.awsSecretAccessKey,
+          AWS_SESSION_TOKEN: values.awsSessionToken,
+          KAFKA_ACK_TIMEOUT_MS: '3000',
+        },
       },
-    });
+    );
     const out = new Map<string, string>();
     for (const part of stdout.split(/^=== /m).slice(1)) {
       const newline = part.indexOf('\n');
@@ -160,7 +233,12 @@ describe('secrets are never logged (real handlers, debug logging, moto_server, d
     expect(output).toMatch(outcome);
   }
 
-  const ingestEnv = (env: Record<string, string>) => ({ ALLOWED_APP_IDS: 'demo-app', INGEST_TOPIC: 'secrets', KAFKA_BROKERS: cluster.bootstrap, ...env });
+  const ingestEnv = (env: Record<string, string>) => ({
+    ALLOWED_APP_IDS: 'demo-app',
+    INGEST_TOPIC: 'secrets',
+    KAFKA_BROKERS: cluster.bootstrap,
+    ...env,
+  });
   let outputs: Map<string, string>;
   const output = (name: string) => {
     const text = outputs.get(name);
@@ -170,13 +248,65 @@ describe('secrets are never logged (real handlers, debug logging, moto_server, d
 
   beforeAll(async () => {
     outputs = await captureAll([
-      { name: 'scram', kind: 'ingest', env: ingestEnv({ KAFKA_SECURITY_PROTOCOL: 'SASL_SSL', KAFKA_SASL_MECHANISM: 'SCRAM-SHA-512', KAFKA_SCRAM_SECRET_ARN: arns.good!, KAFKA_TRUSTSTORE_LOCATION: TRUSTSTORE, KAFKA_TRUSTSTORE_PASSWORD: TRUSTSTORE_PASSWORD }) },
-      { name: 'malformed', kind: 'ingest', env: ingestEnv({ KAFKA_SECURITY_PROTOCOL: 'SASL_SSL', KAFKA_SASL_MECHANISM: 'SCRAM-SHA-512', KAFKA_SCRAM_SECRET_ARN: arns.malformed! }) },
-      { name: 'misnamed', kind: 'ingest', env: ingestEnv({ KAFKA_SECURITY_PROTOCOL: 'SASL_SSL', KAFKA_SASL_MECHANISM: 'SCRAM-SHA-512', KAFKA_SCRAM_SECRET_ARN: arns.misnamed! }) },
-      { name: 'jks-wrong-password', kind: 'ingest', env: ingestEnv({ KAFKA_SECURITY_PROTOCOL: 'SSL', KAFKA_TRUSTSTORE_LOCATION: TRUSTSTORE, KAFKA_TRUSTSTORE_PASSWORD: values.wrongTruststorePassword }) },
-      { name: 'pkcs12-wrong-password', kind: 'ingest', env: ingestEnv({ KAFKA_SECURITY_PROTOCOL: 'SSL', KAFKA_TRUSTSTORE_LOCATION: PKCS12, KAFKA_TRUSTSTORE_PASSWORD: values.wrongTruststorePassword }) },
-      { name: 'iam', kind: 'ingest', env: ingestEnv({ KAFKA_SECURITY_PROTOCOL: 'SASL_SSL', KAFKA_SASL_MECHANISM: 'AWS_MSK_IAM' }) },
-      { name: 'create-topic', kind: 'create-topic', env: { PIPELINES_TABLE: TABLE, POWERTOOLS_SERVICE_NAME: 'pipelines-workflow' }, pipelineId, brokers: cluster.bootstrap },
+      {
+        name: 'scram',
+        kind: 'ingest',
+        env: ingestEnv({
+          KAFKA_SECURITY_PROTOCOL: 'SASL_SSL',
+          KAFKA_SASL_MECHANISM: 'SCRAM-SHA-512',
+          KAFKA_SCRAM_SECRET_ARN: arns.good!,
+          KAFKA_TRUSTSTORE_LOCATION: TRUSTSTORE,
+          KAFKA_TRUSTSTORE_PASSWORD: TRUSTSTORE_PASSWORD,
+        }),
+      },
+      {
+        name: 'malformed',
+        kind: 'ingest',
+        env: ingestEnv({
+          KAFKA_SECURITY_PROTOCOL: 'SASL_SSL',
+          KAFKA_SASL_MECHANISM: 'SCRAM-SHA-512',
+          KAFKA_SCRAM_SECRET_ARN: arns.malformed!,
+        }),
+      },
+      {
+        name: 'misnamed',
+        kind: 'ingest',
+        env: ingestEnv({
+          KAFKA_SECURITY_PROTOCOL: 'SASL_SSL',
+          KAFKA_SASL_MECHANISM: 'SCRAM-SHA-512',
+          KAFKA_SCRAM_SECRET_ARN: arns.misnamed!,
+        }),
+      },
+      {
+        name: 'jks-wrong-password',
+        kind: 'ingest',
+        env: ingestEnv({
+          KAFKA_SECURITY_PROTOCOL: 'SSL',
+          KAFKA_TRUSTSTORE_LOCATION: TRUSTSTORE,
+          KAFKA_TRUSTSTORE_PASSWORD: values.wrongTruststorePassword,
+        }),
+      },
+      {
+        name: 'pkcs12-wrong-password',
+        kind: 'ingest',
+        env: ingestEnv({
+          KAFKA_SECURITY_PROTOCOL: 'SSL',
+          KAFKA_TRUSTSTORE_LOCATION: PKCS12,
+          KAFKA_TRUSTSTORE_PASSWORD: values.wrongTruststorePassword,
+        }),
+      },
+      {
+        name: 'iam',
+        kind: 'ingest',
+        env: ingestEnv({ KAFKA_SECURITY_PROTOCOL: 'SASL_SSL', KAFKA_SASL_MECHANISM: 'AWS_MSK_IAM' }),
+      },
+      {
+        name: 'create-topic',
+        kind: 'create-topic',
+        env: { PIPELINES_TABLE: TABLE, POWERTOOLS_SERVICE_NAME: 'pipelines-workflow' },
+        pipelineId,
+        brokers: cluster.bootstrap,
+      },
     ]);
   }, 150_000);
 
@@ -201,12 +331,15 @@ describe('secrets are never logged (real handlers, debug logging, moto_server, d
   it.each([
     ['JKS', 'jks-wrong-password'],
     ['PKCS#12', 'pkcs12-wrong-password'],
-  ])('ingest with a %s truststore and a wrong password: the error names the password property, not the password', (_what, name) => {
-    const text = output(name);
-    expectRan(text, new RegExp(`"scenario":"${name}","status":500`));
-    expect(text).toContain('KAFKA_TRUSTSTORE_PASSWORD');
-    expectNoSecret(text);
-  });
+  ])(
+    'ingest with a %s truststore and a wrong password: the error names the password property, not the password',
+    (_what, name) => {
+      const text = output(name);
+      expectRan(text, new RegExp(`"scenario":"${name}","status":500`));
+      expect(text).toContain('KAFKA_TRUSTSTORE_PASSWORD');
+      expectNoSecret(text);
+    },
+  );
 
   it('ingest with MSK IAM: neither the signed token nor the AWS credentials that sign it are written', () => {
     const text = output('iam');
@@ -228,9 +361,12 @@ describe('secrets are never logged (real handlers, debug logging, moto_server, d
 
   it('would see a leak: the scan finds each secret when it is written, in every spelling', () => {
     for (const value of Object.values(values)) {
-      for (const spelled of spellings(value)) expect(() => expectNoSecret(`{"level":"DEBUG","x":"${spelled}"}`)).toThrow();
+      for (const spelled of spellings(value))
+        expect(() => expectNoSecret(`{"level":"DEBUG","x":"${spelled}"}`)).toThrow();
     }
-    const token = Buffer.from('https://kafka.us-east-1.amazonaws.com/?Action=kafka-cluster%3AConnect&X-Amz-Signature=abc').toString('base64url');
+    const token = Buffer.from(
+      'https://kafka.us-east-1.amazonaws.com/?Action=kafka-cluster%3AConnect&X-Amz-Signature=abc',
+    ).toString('base64url');
     expect(signedTokens(`{"token":"${token}"}`)).toHaveLength(1);
   });
 });

@@ -17,11 +17,15 @@ describe('serverless package: ingest', () => {
 
   it('places the function in the Kafka cluster VPC from parameters', () => {
     expect(fn().VpcConfig.SecurityGroupIds).toEqual(['sg-00000000000000001']);
-    expect(fn().VpcConfig.SubnetIds).toEqual({ 'Fn::Split': [',', 'subnet-00000000000000001,subnet-00000000000000002'] });
+    expect(fn().VpcConfig.SubnetIds).toEqual({
+      'Fn::Split': [',', 'subnet-00000000000000001,subnet-00000000000000002'],
+    });
   });
 
   it('routes POST /collect, its CORS preflight and GET /ping to the ingest function (HTTP API, payload 2.0)', () => {
-    const routes = Object.values(template.Resources).filter((r) => r.Type === 'AWS::ApiGatewayV2::Route').map((r) => r.Properties.RouteKey);
+    const routes = Object.values(template.Resources)
+      .filter((r) => r.Type === 'AWS::ApiGatewayV2::Route')
+      .map((r) => r.Properties.RouteKey);
     expect(routes).toEqual(expect.arrayContaining(['POST /collect', 'OPTIONS /collect', 'GET /ping']));
     const integration = template.Resources.HttpApiIntegrationIngest!.Properties;
     expect(integration.PayloadFormatVersion).toBe('2.0');
@@ -37,14 +41,27 @@ describe('serverless package: ingest', () => {
     const actions = statements.flatMap((s) => (Array.isArray(s.Action) ? s.Action : [s.Action])).sort();
     expect(actions).toEqual(
       [
-        'logs:CreateLogStream', 'logs:PutLogEvents',
-        'ec2:CreateNetworkInterface', 'ec2:DescribeNetworkInterfaces', 'ec2:DescribeSubnets', 'ec2:DeleteNetworkInterface', 'ec2:AssignPrivateIpAddresses', 'ec2:UnassignPrivateIpAddresses',
+        'logs:CreateLogStream',
+        'logs:PutLogEvents',
+        'ec2:CreateNetworkInterface',
+        'ec2:DescribeNetworkInterfaces',
+        'ec2:DescribeSubnets',
+        'ec2:DeleteNetworkInterface',
+        'ec2:AssignPrivateIpAddresses',
+        'ec2:UnassignPrivateIpAddresses',
         'dynamodb:GetItem',
         // Any pipeline's cluster (a pipeline may pick any MSK cluster in the VPC), then the static route's.
-        'kafka-cluster:Connect', 'kafka-cluster:DescribeTopic', 'kafka-cluster:WriteData', 'kafka-cluster:WriteDataIdempotently',
+        'kafka-cluster:Connect',
+        'kafka-cluster:DescribeTopic',
+        'kafka-cluster:WriteData',
+        'kafka-cluster:WriteDataIdempotently',
         'secretsmanager:GetSecretValue',
-        'kafka-cluster:Connect', 'kafka-cluster:DescribeTopic', 'kafka-cluster:WriteData', 'kafka-cluster:WriteDataIdempotently',
-        'secretsmanager:GetSecretValue', 'kms:Decrypt',
+        'kafka-cluster:Connect',
+        'kafka-cluster:DescribeTopic',
+        'kafka-cluster:WriteData',
+        'kafka-cluster:WriteDataIdempotently',
+        'secretsmanager:GetSecretValue',
+        'kms:Decrypt',
       ].sort(),
     );
     expect(statements.find((s) => s.Sid === 'PipelineClustersIamWrite')!.Resource).toEqual([
@@ -52,12 +69,19 @@ describe('serverless package: ingest', () => {
       { 'Fn::Sub': 'arn:${AWS::Partition}:kafka:${AWS::Region}:${AWS::AccountId}:topic/*/*/*' },
     ]);
     // MSK associates only secrets named AmazonMSK_*: those, in this account and region.
-    expect(statements.find((s) => s.Sid === 'PipelineScramSecrets')!.Resource).toEqual({ 'Fn::Sub': 'arn:${AWS::Partition}:secretsmanager:${AWS::Region}:${AWS::AccountId}:secret:AmazonMSK_*' });
+    expect(statements.find((s) => s.Sid === 'PipelineScramSecrets')!.Resource).toEqual({
+      'Fn::Sub': 'arn:${AWS::Partition}:secretsmanager:${AWS::Region}:${AWS::AccountId}:secret:AmazonMSK_*',
+    });
     expect(statements.every((s) => s.Effect === 'Allow')).toBe(true);
     const logs = statements.find((s) => s.Sid === 'Logs')!;
     expect(JSON.stringify(logs.Resource)).toContain('/aws/lambda/clickstream-pipeline-test-ingest');
     // The registry read is one GetItem on the pipelines table (an app's route), nothing else.
-    expect(statements.find((s) => s.Sid === 'PipelinesRoutes')).toEqual({ Sid: 'PipelinesRoutes', Effect: 'Allow', Action: ['dynamodb:GetItem'], Resource: { 'Fn::GetAtt': ['PipelinesTable', 'Arn'] } });
+    expect(statements.find((s) => s.Sid === 'PipelinesRoutes')).toEqual({
+      Sid: 'PipelinesRoutes',
+      Effect: 'Allow',
+      Action: ['dynamodb:GetItem'],
+      Resource: { 'Fn::GetAtt': ['PipelinesTable', 'Arn'] },
+    });
     // Only the ENI actions (which AWS does not scope by resource) may use '*'.
     const wildcard = statements.filter((s) => s.Resource === '*').map((s) => s.Sid);
     expect(wildcard).toEqual(['VpcNetworkInterfaces']);
@@ -70,11 +94,31 @@ describe('serverless package: ingest', () => {
   });
 
   it('limits a flood: stage throttling on every route and reserved concurrency for ingest, from parameters', () => {
-    expect(template.Resources.HttpApiStage!.Properties.DefaultRouteSettings).toEqual({ DetailedMetricsEnabled: false, ThrottlingRateLimit: { Ref: 'ApiThrottleRate' }, ThrottlingBurstLimit: { Ref: 'ApiThrottleBurst' } });
-    expect(template.Parameters!.ApiThrottleRate).toMatchObject({ Type: 'Number', Default: '1000', MinValue: 1 });
-    expect(template.Parameters!.ApiThrottleBurst).toMatchObject({ Type: 'Number', Default: '2000', MinValue: 1 });
-    expect(fn().ReservedConcurrentExecutions).toEqual({ 'Fn::If': ['HasIngestReservedConcurrency', { Ref: 'IngestReservedConcurrency' }, { Ref: 'AWS::NoValue' }] });
+    expect(template.Resources.HttpApiStage!.Properties.DefaultRouteSettings).toEqual({
+      DetailedMetricsEnabled: false,
+      ThrottlingRateLimit: { Ref: 'ApiThrottleRate' },
+      ThrottlingBurstLimit: { Ref: 'ApiThrottleBurst' },
+    });
+    expect(template.Parameters!.ApiThrottleRate).toMatchObject({
+      Type: 'Number',
+      Default: '1000',
+      MinValue: 1,
+    });
+    expect(template.Parameters!.ApiThrottleBurst).toMatchObject({
+      Type: 'Number',
+      Default: '2000',
+      MinValue: 1,
+    });
+    expect(fn().ReservedConcurrentExecutions).toEqual({
+      'Fn::If': [
+        'HasIngestReservedConcurrency',
+        { Ref: 'IngestReservedConcurrency' },
+        { Ref: 'AWS::NoValue' },
+      ],
+    });
     expect(template.Parameters!.IngestReservedConcurrency).toMatchObject({ Type: 'String', Default: '100' });
-    expect(template.Conditions!.HasIngestReservedConcurrency).toEqual({ 'Fn::Not': [{ 'Fn::Equals': [{ Ref: 'IngestReservedConcurrency' }, 'unreserved'] }] });
+    expect(template.Conditions!.HasIngestReservedConcurrency).toEqual({
+      'Fn::Not': [{ 'Fn::Equals': [{ Ref: 'IngestReservedConcurrency' }, 'unreserved'] }],
+    });
   });
 });

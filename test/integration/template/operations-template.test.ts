@@ -25,14 +25,17 @@ function conditionHolds(t: CfnTemplate, name: string): boolean {
 
 /** Resources a deploy would create: those without a Condition or whose Condition holds. */
 function deployed(t: CfnTemplate): string[] {
-  return Object.entries(t.Resources).filter(([, r]) => r.Condition === undefined || conditionHolds(t, r.Condition)).map(([id]) => id);
+  return Object.entries(t.Resources)
+    .filter(([, r]) => r.Condition === undefined || conditionHolds(t, r.Condition))
+    .map(([id]) => id);
 }
 
 /** The dashboard body with every ${Name} of its Fn::Sub checked to exist and replaced by <Name>. */
 function dashboardBody(t: CfnTemplate): { json: any; text: string } {
   const sub = t.Resources.Dashboard!.Properties.DashboardBody['Fn::Sub'] as string;
   const text = sub.replace(/\$\{([A-Za-z0-9:]+)\}/g, (_m, name: string) => {
-    if (!name.startsWith('AWS::') && t.Resources[name] === undefined && t.Parameters?.[name] === undefined) throw new Error(`the dashboard references ${name}, which the template does not have`);
+    if (!name.startsWith('AWS::') && t.Resources[name] === undefined && t.Parameters?.[name] === undefined)
+      throw new Error(`the dashboard references ${name}, which the template does not have`);
     return `<${name}>`;
   });
   return { json: JSON.parse(text), text };
@@ -43,15 +46,24 @@ describe('serverless package: operations (dashboard, alarms, optional MSK cluste
   let withOptions: CfnTemplate;
   beforeAll(async () => {
     template = await packageTemplate();
-    withOptions = await packageTemplate({ createMskCluster: 'true', createKafkaClient: 'true', createGlueTable: 'true', alarmTopicArn: 'arn:aws:sns:us-east-1:123456789012:ops' });
+    withOptions = await packageTemplate({
+      createMskCluster: 'true',
+      createKafkaClient: 'true',
+      createGlueTable: 'true',
+      alarmTopicArn: 'arn:aws:sns:us-east-1:123456789012:ops',
+    });
   }, 600_000);
 
-  const namespace = () => template.Resources.IngestLambdaFunction!.Properties.Environment.Variables.POWERTOOLS_METRICS_NAMESPACE as string;
+  const namespace = () =>
+    template.Resources.IngestLambdaFunction!.Properties.Environment.Variables
+      .POWERTOOLS_METRICS_NAMESPACE as string;
 
   it('gives every function the EMF namespace the dashboard and alarms read', () => {
     expect(namespace()).toBe('clickstream-pipeline/test');
     for (const fn of ['IngestLambdaFunction', 'SinkLambdaFunction', 'MarkActiveLambdaFunction']) {
-      expect(template.Resources[fn]!.Properties.Environment.Variables.POWERTOOLS_METRICS_NAMESPACE).toBe(namespace());
+      expect(template.Resources[fn]!.Properties.Environment.Variables.POWERTOOLS_METRICS_NAMESPACE).toBe(
+        namespace(),
+      );
     }
   });
 
@@ -60,13 +72,28 @@ describe('serverless package: operations (dashboard, alarms, optional MSK cluste
     expect(json.widgets.length).toBeGreaterThan(10);
     const names = [
       // API
-      '"Count"', '"4xx"', '"5xx"', '"Latency"',
+      '"Count"',
+      '"4xx"',
+      '"5xx"',
+      '"Latency"',
       // MSK brokers and consumer lag
-      'CpuUser', 'KafkaDataLogsDiskUsed', 'BytesInPerSec', 'BytesOutPerSec', 'UnderReplicatedPartitions', 'MaxOffsetLag', 'EstimatedMaxTimeLag', '"OffsetLag"',
+      'CpuUser',
+      'KafkaDataLogsDiskUsed',
+      'BytesInPerSec',
+      'BytesOutPerSec',
+      'UnderReplicatedPartitions',
+      'MaxOffsetLag',
+      'EstimatedMaxTimeLag',
+      '"OffsetLag"',
       // Firehose
-      '"IncomingRecords"', 'DeliveryToS3.DataFreshness', 'DeliveryToS3.Success',
+      '"IncomingRecords"',
+      'DeliveryToS3.DataFreshness',
+      'DeliveryToS3.Success',
       // Stranded records and workflows
-      '"PutRequests"', 'dead-letters', 'on-failure', '"ExecutionsFailed"',
+      '"PutRequests"',
+      'dead-letters',
+      'on-failure',
+      '"ExecutionsFailed"',
     ];
     for (const name of names) expect(text).toContain(name);
     // Every metric the functions emit is on it, in their namespace.
@@ -75,7 +102,15 @@ describe('serverless package: operations (dashboard, alarms, optional MSK cluste
     // Per-pipeline series by SEARCH: no per-pipeline edits (docs/decisions.md D17).
     expect(text).toContain('{\\"clickstream-pipeline/test\\",service,app}');
     expect(text).toContain('{AWS/Kafka,\\"Cluster Name\\",\\"Consumer Group\\",Topic}');
-    for (const ref of ['HttpApi', 'FirehoseDeliveryStream', 'SinkLambdaFunction', 'DataBucket', 'CreatePipelineStateMachine', 'DeletePipelineStateMachine']) expect(text).toContain(`<${ref}>`);
+    for (const ref of [
+      'HttpApi',
+      'FirehoseDeliveryStream',
+      'SinkLambdaFunction',
+      'DataBucket',
+      'CreatePipelineStateMachine',
+      'DeletePipelineStateMachine',
+    ])
+      expect(text).toContain(`<${ref}>`);
   });
 
   it('counts S3 writes under errors/ and aws/lambda/ with request metrics on the data bucket', () => {
@@ -98,9 +133,14 @@ describe('serverless package: operations (dashboard, alarms, optional MSK cluste
     expect(covers('DeliveryToS3.Success')).toBe(true);
     expect(covers('"PutRequests"', 'dead-letters')).toBe(true);
     expect(covers('"PutRequests"', 'on-failure')).toBe(true);
-    expect(covers('"ExecutionsFailed"', 'CreatePipelineStateMachine', 'DeletePipelineStateMachine')).toBe(true);
+    expect(covers('"ExecutionsFailed"', 'CreatePipelineStateMachine', 'DeletePipelineStateMachine')).toBe(
+      true,
+    );
     for (const [id, alarm] of alarms) {
-      expect([id, alarm.Properties.AlarmActions]).toEqual([id, [{ 'Fn::If': ['HasAlarmTopic', { Ref: 'AlarmTopicArn' }, { Ref: 'AWS::NoValue' }] }]]);
+      expect([id, alarm.Properties.AlarmActions]).toEqual([
+        id,
+        [{ 'Fn::If': ['HasAlarmTopic', { Ref: 'AlarmTopicArn' }, { Ref: 'AWS::NoValue' }] }],
+      ]);
     }
     expect(template.Parameters!.AlarmTopicArn.Default).toBe('');
     expect(conditionHolds(template, 'HasAlarmTopic')).toBe(false);
@@ -118,28 +158,55 @@ describe('serverless package: operations (dashboard, alarms, optional MSK cluste
 
   it('with --param createMskCluster=true creates a provisioned cluster in the stack subnets with a configuration that meets every pipeline rule', () => {
     const ids = deployed(withOptions);
-    expect(ids).toEqual(expect.arrayContaining(['MskCluster', 'MskConfiguration', 'MskSecurityGroup', 'MskSecurityGroupSelfIngress']));
+    expect(ids).toEqual(
+      expect.arrayContaining([
+        'MskCluster',
+        'MskConfiguration',
+        'MskSecurityGroup',
+        'MskSecurityGroupSelfIngress',
+      ]),
+    );
     const cluster = withOptions.Resources.MskCluster!.Properties;
     const config = withOptions.Resources.MskConfiguration!.Properties;
     expect(withOptions.Resources.MskCluster!.Type).toBe('AWS::MSK::Cluster');
     expect(cluster.NumberOfBrokerNodes).toBeGreaterThanOrEqual(2);
-    expect(cluster.BrokerNodeGroupInfo.ClientSubnets).toEqual({ 'Fn::Split': [',', 'subnet-00000000000000001,subnet-00000000000000002'] });
+    expect(cluster.BrokerNodeGroupInfo.ClientSubnets).toEqual({
+      'Fn::Split': [',', 'subnet-00000000000000001,subnet-00000000000000002'],
+    });
     // Brokers in their own group, open on the Kafka ports to the stack's group and to itself.
-    expect(cluster.BrokerNodeGroupInfo.SecurityGroups).toEqual([{ 'Fn::GetAtt': ['MskSecurityGroup', 'GroupId'] }]);
+    expect(cluster.BrokerNodeGroupInfo.SecurityGroups).toEqual([
+      { 'Fn::GetAtt': ['MskSecurityGroup', 'GroupId'] },
+    ]);
     const group = withOptions.Resources.MskSecurityGroup!.Properties;
     expect(group.VpcId).toBe('vpc-00000000000000001');
-    expect(group.SecurityGroupIngress).toEqual([expect.objectContaining({ IpProtocol: 'tcp', FromPort: 9092, ToPort: 9098, SourceSecurityGroupId: 'sg-00000000000000001' })]);
+    expect(group.SecurityGroupIngress).toEqual([
+      expect.objectContaining({
+        IpProtocol: 'tcp',
+        FromPort: 9092,
+        ToPort: 9098,
+        SourceSecurityGroupId: 'sg-00000000000000001',
+      }),
+    ]);
     expect(withOptions.Resources.MskSecurityGroupSelfIngress!.Properties).toMatchObject({
-      GroupId: { 'Fn::GetAtt': ['MskSecurityGroup', 'GroupId'] }, SourceSecurityGroupId: { 'Fn::GetAtt': ['MskSecurityGroup', 'GroupId'] }, FromPort: 9092, ToPort: 9098,
+      GroupId: { 'Fn::GetAtt': ['MskSecurityGroup', 'GroupId'] },
+      SourceSecurityGroupId: { 'Fn::GetAtt': ['MskSecurityGroup', 'GroupId'] },
+      FromPort: 9092,
+      ToPort: 9098,
     });
     expect(cluster.ClientAuthentication.Unauthenticated.Enabled).toBe(true);
     expect(cluster.EncryptionInfo.EncryptionInTransit.ClientBroker).toBe('TLS_PLAINTEXT');
-    expect(cluster.ConfigurationInfo).toEqual({ Arn: { Ref: 'MskConfiguration' }, Revision: { 'Fn::GetAtt': ['MskConfiguration', 'LatestRevision.Revision'] } });
+    expect(cluster.ConfigurationInfo).toEqual({
+      Arn: { Ref: 'MskConfiguration' },
+      Revision: { 'Fn::GetAtt': ['MskConfiguration', 'LatestRevision.Revision'] },
+    });
     expect(config.KafkaVersionsList).toEqual([cluster.KafkaVersion]);
     const props = parseServerProperties(config.ServerProperties);
     expect(props.get('auto.create.topics.enable')).toBe('true');
     expect(Number(props.get('default.replication.factor'))).toBeLessThanOrEqual(cluster.NumberOfBrokerNodes);
-    expect(withOptions.Outputs!.MskClusterArn).toMatchObject({ Condition: 'WithMskCluster', Value: { Ref: 'MskCluster' } });
+    expect(withOptions.Outputs!.MskClusterArn).toMatchObject({
+      Condition: 'WithMskCluster',
+      Value: { Ref: 'MskCluster' },
+    });
 
     // The cluster as MSK would describe it once ACTIVE passes the rules ValidateCluster applies,
     // for every auth it enables and both sink modes.
@@ -150,17 +217,27 @@ describe('serverless package: operations (dashboard, alarms, optional MSK cluste
       State: 'ACTIVE',
       Provisioned: {
         NumberOfBrokerNodes: cluster.NumberOfBrokerNodes,
-        BrokerNodeGroupInfo: { ClientSubnets: subnets, InstanceType: cluster.BrokerNodeGroupInfo.InstanceType },
+        BrokerNodeGroupInfo: {
+          ClientSubnets: subnets,
+          InstanceType: cluster.BrokerNodeGroupInfo.InstanceType,
+        },
         ClientAuthentication: cluster.ClientAuthentication,
         EncryptionInfo: cluster.EncryptionInfo,
       },
     };
-    const hosts = Array.from({ length: cluster.NumberOfBrokerNodes }, (_, i) => `b-${i + 1}.c.kafka.us-east-1.amazonaws.com`);
+    const hosts = Array.from(
+      { length: cluster.NumberOfBrokerNodes },
+      (_, i) => `b-${i + 1}.c.kafka.us-east-1.amazonaws.com`,
+    );
     const at = (port: number) => hosts.map((h) => `${h}:${port}`).join(',');
     const facts = {
       clusterArn: 'arn:aws:kafka:us-east-1:123456789012:cluster/clickstream-pipeline-test/uuid-1',
       cluster: described,
-      bootstrap: { BootstrapBrokerString: at(9092), BootstrapBrokerStringTls: at(9094), BootstrapBrokerStringSaslIam: at(9098) },
+      bootstrap: {
+        BootstrapBrokerString: at(9092),
+        BootstrapBrokerStringTls: at(9094),
+        BootstrapBrokerStringSaslIam: at(9098),
+      },
       serverProperties: props,
       subnetVpcs: {},
     };
@@ -174,7 +251,9 @@ describe('serverless package: operations (dashboard, alarms, optional MSK cluste
   });
 
   it('with --param createKafkaClient=true adds the Kafka client instance reachable through Session Manager', () => {
-    expect(deployed(withOptions)).toEqual(expect.arrayContaining(['MskClientInstance', 'MskClientRole', 'MskClientInstanceProfile']));
+    expect(deployed(withOptions)).toEqual(
+      expect.arrayContaining(['MskClientInstance', 'MskClientRole', 'MskClientInstanceProfile']),
+    );
     const role = withOptions.Resources.MskClientRole!.Properties;
     expect(JSON.stringify(role.ManagedPolicyArns)).toContain('AmazonSSMManagedInstanceCore');
     const instance = withOptions.Resources.MskClientInstance!.Properties;
@@ -190,15 +269,31 @@ describe('serverless package: operations (dashboard, alarms, optional MSK cluste
   it('with --param createGlueTable=true adds a Glue table over events/ with partition projection and the JSON SerDe', () => {
     expect(deployed(withOptions)).toEqual(expect.arrayContaining(['GlueDatabase', 'GlueTable']));
     const input = withOptions.Resources.GlueTable!.Properties.TableInput;
-    expect(input.PartitionKeys.map((k: { Name: string }) => k.Name)).toEqual(['app_id', 'year', 'month', 'day', 'hour']);
+    expect(input.PartitionKeys.map((k: { Name: string }) => k.Name)).toEqual([
+      'app_id',
+      'year',
+      'month',
+      'day',
+      'hour',
+    ]);
     expect(input.Parameters['projection.enabled']).toBe('true');
     expect(input.Parameters['storage.location.template']).toEqual({
-      'Fn::Join': ['', ['s3://', { Ref: 'DataBucket' }, '/events/app_id=${app_id}/year=${year}/month=${month}/day=${day}/hour=${hour}/']],
+      'Fn::Join': [
+        '',
+        [
+          's3://',
+          { Ref: 'DataBucket' },
+          '/events/app_id=${app_id}/year=${year}/month=${month}/day=${day}/hour=${hour}/',
+        ],
+      ],
     });
     expect(input.StorageDescriptor.SerdeInfo.SerializationLibrary).toBe('org.openx.data.jsonserde.JsonSerDe');
-    expect(input.StorageDescriptor.Columns.map((c: { Name: string }) => c.Name)).toEqual(expect.arrayContaining(['event_id', 'event_type', 'timestamp', 'ingest_time']));
+    expect(input.StorageDescriptor.Columns.map((c: { Name: string }) => c.Name)).toEqual(
+      expect.arrayContaining(['event_id', 'event_type', 'timestamp', 'ingest_time']),
+    );
     // The layout the table reads is the one Firehose writes.
-    const prefix = template.Resources.FirehoseDeliveryStream!.Properties.ExtendedS3DestinationConfiguration.Prefix as string;
+    const prefix = template.Resources.FirehoseDeliveryStream!.Properties.ExtendedS3DestinationConfiguration
+      .Prefix as string;
     expect(prefix).toMatch(/^events\/app_id=.*\/year=.*\/month=.*\/day=.*\/hour=.*\/$/);
     expect(withOptions.Parameters!.CreateGlueTable.Default).toBe('true');
     expect(template.Parameters!.CreateGlueTable.Default).toBe('false');

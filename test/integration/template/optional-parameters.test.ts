@@ -25,7 +25,13 @@ const EVERY_OPTIONAL_PARAM: Record<string, string> = {
   gatewayEndpointRouteTables: 'rtb-0123456789abcdef0,rtb-0fedcba9876543210',
 };
 
-const INTERFACE_ENDPOINTS = { SecretsManagerEndpoint: 'secretsmanager', KafkaEndpoint: 'kafka', Ec2Endpoint: 'ec2', StsEndpoint: 'sts', LambdaEndpoint: 'lambda' };
+const INTERFACE_ENDPOINTS = {
+  SecretsManagerEndpoint: 'secretsmanager',
+  KafkaEndpoint: 'kafka',
+  Ec2Endpoint: 'ec2',
+  StsEndpoint: 'sts',
+  LambdaEndpoint: 'lambda',
+};
 const GATEWAY_ENDPOINTS = { S3GatewayEndpoint: 's3', DynamoDbGatewayEndpoint: 'dynamodb' };
 const ENDPOINTS = { ...INTERFACE_ENDPOINTS, ...GATEWAY_ENDPOINTS, VpcEndpointSecurityGroup: '' };
 
@@ -39,53 +45,100 @@ describe('serverless package with and without every optional parameter', () => {
 
   it('packages both ways with the same resources, the optional ones behind conditions', () => {
     // (The function versions' logical ids hash the code and configuration, so they differ.)
-    const ids = (t: CfnTemplate) => Object.keys(t.Resources).filter((id) => !/LambdaVersion/.test(id)).sort();
+    const ids = (t: CfnTemplate) =>
+      Object.keys(t.Resources)
+        .filter((id) => !/LambdaVersion/.test(id))
+        .sort();
     expect(ids(every)).toEqual(ids(none));
-    for (const id of Object.keys(ENDPOINTS)) expect([id, none.Resources[id]?.Condition]).toEqual([id, expect.stringMatching(/^Create(Interface|Gateway)Endpoints$/)]);
+    for (const id of Object.keys(ENDPOINTS))
+      expect([id, none.Resources[id]?.Condition]).toEqual([
+        id,
+        expect.stringMatching(/^Create(Interface|Gateway)Endpoints$/),
+      ]);
   });
 
   it('creates no VPC endpoint and reserves 100 ingest executions by default', () => {
     const cfn = new TemplateResolver(none);
     for (const id of Object.keys(ENDPOINTS)) expect([id, cfn.exists(id)]).toEqual([id, false]);
-    expect(cfn.resolve(none.Resources.IngestLambdaFunction!.Properties.ReservedConcurrentExecutions)).toBe('100');
+    expect(cfn.resolve(none.Resources.IngestLambdaFunction!.Properties.ReservedConcurrentExecutions)).toBe(
+      '100',
+    );
     expect(cfn.condition('HasMskCluster') || cfn.condition('HasScramSecret')).toBe(false);
   });
 
   it('with every optional parameter: the interface and gateway endpoints, unreserved ingest, MSK IAM and SCRAM grants, the throttling given', () => {
     const cfn = new TemplateResolver(every);
-    expect(Object.fromEntries(Object.keys(ENDPOINTS).map((id) => [id, cfn.exists(id)]))).toEqual(Object.fromEntries(Object.keys(ENDPOINTS).map((id) => [id, true])));
+    expect(Object.fromEntries(Object.keys(ENDPOINTS).map((id) => [id, cfn.exists(id)]))).toEqual(
+      Object.fromEntries(Object.keys(ENDPOINTS).map((id) => [id, true])),
+    );
     for (const [id, service] of Object.entries(INTERFACE_ENDPOINTS)) {
       expect(cfn.resolve(every.Resources[id]!.Properties)).toEqual({
-        VpcEndpointType: 'Interface', VpcId: 'vpc-00000000000000001', ServiceName: `com.amazonaws.${REGION}.${service}`,
-        SubnetIds: ['subnet-00000000000000001', 'subnet-00000000000000002'], SecurityGroupIds: ['clickstream-pipeline-test-VpcEndpointSecurityGroup'], PrivateDnsEnabled: true,
+        VpcEndpointType: 'Interface',
+        VpcId: 'vpc-00000000000000001',
+        ServiceName: `com.amazonaws.${REGION}.${service}`,
+        SubnetIds: ['subnet-00000000000000001', 'subnet-00000000000000002'],
+        SecurityGroupIds: ['clickstream-pipeline-test-VpcEndpointSecurityGroup'],
+        PrivateDnsEnabled: true,
       });
     }
     for (const [id, service] of Object.entries(GATEWAY_ENDPOINTS)) {
       expect(cfn.resolve(every.Resources[id]!.Properties)).toEqual({
-        VpcEndpointType: 'Gateway', VpcId: 'vpc-00000000000000001', ServiceName: `com.amazonaws.${REGION}.${service}`,
+        VpcEndpointType: 'Gateway',
+        VpcId: 'vpc-00000000000000001',
+        ServiceName: `com.amazonaws.${REGION}.${service}`,
         RouteTableIds: ['rtb-0123456789abcdef0', 'rtb-0fedcba9876543210'],
       });
     }
     // HTTPS from the functions' security group only.
     expect(every.Resources.VpcEndpointSecurityGroup!.Properties.SecurityGroupIngress).toEqual([
-      { IpProtocol: 'tcp', FromPort: 443, ToPort: 443, SourceSecurityGroupId: 'sg-00000000000000001', Description: expect.any(String) },
+      {
+        IpProtocol: 'tcp',
+        FromPort: 443,
+        ToPort: 443,
+        SourceSecurityGroupId: 'sg-00000000000000001',
+        Description: expect.any(String),
+      },
     ]);
-    expect(cfn.resolve({ x: every.Resources.IngestLambdaFunction!.Properties.ReservedConcurrentExecutions })).toEqual({});
-    expect(cfn.condition('HasMskCluster') && cfn.condition('HasScramSecret') && cfn.condition('HasDataBucketName')).toBe(true);
-    expect(cfn.resolve(every.Resources.HttpApiStage!.Properties.DefaultRouteSettings)).toMatchObject({ ThrottlingRateLimit: '50', ThrottlingBurstLimit: '100' });
-    expect(every.Resources.IngestLambdaFunction!.Properties.Environment.Variables).toMatchObject({ INGEST_TOPIC: 'clickstream', KAFKA_SCRAM_SECRET_ARN: SECRET });
+    expect(
+      cfn.resolve({ x: every.Resources.IngestLambdaFunction!.Properties.ReservedConcurrentExecutions }),
+    ).toEqual({});
+    expect(
+      cfn.condition('HasMskCluster') && cfn.condition('HasScramSecret') && cfn.condition('HasDataBucketName'),
+    ).toBe(true);
+    expect(cfn.resolve(every.Resources.HttpApiStage!.Properties.DefaultRouteSettings)).toMatchObject({
+      ThrottlingRateLimit: '50',
+      ThrottlingBurstLimit: '100',
+    });
+    expect(every.Resources.IngestLambdaFunction!.Properties.Environment.Variables).toMatchObject({
+      INGEST_TOPIC: 'clickstream',
+      KAFKA_SCRAM_SECRET_ARN: SECRET,
+    });
   });
 
   it('a gateway endpoint needs route tables and an interface endpoint the switch, each on its own', () => {
     const gatewayOnly = new TemplateResolver(none, { GatewayEndpointRouteTables: 'rtb-0123456789abcdef0' });
-    expect([gatewayOnly.exists('S3GatewayEndpoint'), gatewayOnly.exists('DynamoDbGatewayEndpoint'), gatewayOnly.exists('KafkaEndpoint')]).toEqual([true, true, false]);
+    expect([
+      gatewayOnly.exists('S3GatewayEndpoint'),
+      gatewayOnly.exists('DynamoDbGatewayEndpoint'),
+      gatewayOnly.exists('KafkaEndpoint'),
+    ]).toEqual([true, true, false]);
     const interfaceOnly = new TemplateResolver(none, { InterfaceEndpoints: 'true' });
-    expect([interfaceOnly.exists('S3GatewayEndpoint'), interfaceOnly.exists('KafkaEndpoint'), interfaceOnly.exists('VpcEndpointSecurityGroup')]).toEqual([false, true, true]);
+    expect([
+      interfaceOnly.exists('S3GatewayEndpoint'),
+      interfaceOnly.exists('KafkaEndpoint'),
+      interfaceOnly.exists('VpcEndpointSecurityGroup'),
+    ]).toEqual([false, true, true]);
     // Malformed values are refused by CloudFormation before anything changes.
-    expect(none.Parameters!.GatewayEndpointRouteTables.AllowedPattern).toBe('^(rtb-[0-9a-f]{8,17}(,rtb-[0-9a-f]{8,17})*)?$');
+    expect(none.Parameters!.GatewayEndpointRouteTables.AllowedPattern).toBe(
+      '^(rtb-[0-9a-f]{8,17}(,rtb-[0-9a-f]{8,17})*)?$',
+    );
     expect(none.Parameters!.InterfaceEndpoints.AllowedValues).toEqual(['true', 'false']);
     const scram = new RegExp(none.Parameters!.KafkaScramSecretArn.AllowedPattern as string);
-    expect([scram.test(''), scram.test(SECRET), scram.test(SECRET.replace('AmazonMSK_', ''))]).toEqual([true, true, false]);
+    expect([scram.test(''), scram.test(SECRET), scram.test(SECRET.replace('AmazonMSK_', ''))]).toEqual([
+      true,
+      true,
+      false,
+    ]);
     expect(none.Parameters!.IngestReservedConcurrency.AllowedPattern).toBe('^([1-9][0-9]{0,4}|unreserved)$');
   });
 });

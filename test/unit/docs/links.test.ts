@@ -7,7 +7,10 @@ const read = (path: string) => readFileSync(join(root, path), 'utf8');
 /** Relative link targets of a markdown file (anchors and external links left out). */
 function relativeLinks(path: string): string[] {
   const text = read(path);
-  return [...text.matchAll(/\]\(([^)\s]+)\)/g)].map((m) => m[1]!).filter((t) => !/^[a-z]+:/.test(t) && !t.startsWith('#')).map((t) => t.split('#')[0]!);
+  return [...text.matchAll(/\]\(([^)\s]+)\)/g)]
+    .map((m) => m[1]!)
+    .filter((t) => !/^[a-z]+:/.test(t) && !t.startsWith('#'))
+    .map((t) => t.split('#')[0]!);
 }
 
 describe('documentation', () => {
@@ -15,13 +18,23 @@ describe('documentation', () => {
     const readme = read('README.md');
     expect(readme).toContain('http://127.0.0.1:3000/console');
     const linked = new Set(relativeLinks('README.md'));
-    for (const doc of readdirSync(join(root, 'docs'))) expect([doc, linked.has(`docs/${doc}`)]).toEqual([doc, true]);
+    for (const doc of readdirSync(join(root, 'docs')))
+      expect([doc, linked.has(`docs/${doc}`)]).toEqual([doc, true]);
     expect(linked.has('LICENSE')).toBe(true);
   });
 
   it('has no relative link to a file that does not exist, in README or docs/', () => {
-    const files = ['README.md', ...readdirSync(join(root, 'docs')).filter((f) => f.endsWith('.md')).map((f) => `docs/${f}`)];
-    const broken = files.flatMap((f) => relativeLinks(f).filter((t) => t !== '' && !existsSync(resolve(root, dirname(f), t))).map((t) => `${f} -> ${t}`));
+    const files = [
+      'README.md',
+      ...readdirSync(join(root, 'docs'))
+        .filter((f) => f.endsWith('.md'))
+        .map((f) => `docs/${f}`),
+    ];
+    const broken = files.flatMap((f) =>
+      relativeLinks(f)
+        .filter((t) => t !== '' && !existsSync(resolve(root, dirname(f), t)))
+        .map((t) => `${f} -> ${t}`),
+    );
     expect(broken).toEqual([]);
   });
 

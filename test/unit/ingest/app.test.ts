@@ -55,7 +55,12 @@ describe('ingest handler (API Gateway HTTP API payload 2.0)', () => {
   it('accepts a Content-Encoding: gzip body that API Gateway passed base64-encoded', async () => {
     const { app, producer } = setup();
     const event = post();
-    const res = await app({ ...event, headers: { ...event.headers, 'content-encoding': 'gzip' }, body: gzipSync(event.body!).toString('base64'), isBase64Encoded: true });
+    const res = await app({
+      ...event,
+      headers: { ...event.headers, 'content-encoding': 'gzip' },
+      body: gzipSync(event.body!).toString('base64'),
+      isBase64Encoded: true,
+    });
     expect(res.statusCode).toBe(200);
     expect(producer.records).toHaveLength(2);
   });
@@ -85,7 +90,10 @@ describe('ingest handler (API Gateway HTTP API payload 2.0)', () => {
   it('answers 405 for GET /collect', async () => {
     const { app } = setup();
     const event = post();
-    const res = await app({ ...event, requestContext: { ...event.requestContext, http: { ...event.requestContext.http, method: 'GET' } } });
+    const res = await app({
+      ...event,
+      requestContext: { ...event.requestContext, http: { ...event.requestContext.http, method: 'GET' } },
+    });
     expect(res.statusCode).toBe(405);
   });
 
@@ -94,19 +102,37 @@ describe('ingest handler (API Gateway HTTP API payload 2.0)', () => {
     const app = createIngestApp(() => readIngestConfig({}) as never, log);
     const res = await app(post());
     expect(res.statusCode).toBe(500);
-    expect(JSON.parse(res.body!)).toEqual({ message: 'Internal server error', requestId: 'Q0uXIhnvoAMEVxA=' });
+    expect(JSON.parse(res.body!)).toEqual({
+      message: 'Internal server error',
+      requestId: 'Q0uXIhnvoAMEVxA=',
+    });
     expect(JSON.stringify(log.entries)).toContain('ALLOWED_APP_IDS');
   });
 });
 
 describe('ingest handler CORS (credentialed, for the browser SDKs)', () => {
-  const preflight = (origin: string, query: Record<string, string> = { appId: 'demo-app' }): APIGatewayProxyEventV2 => {
+  const preflight = (
+    origin: string,
+    query: Record<string, string> = { appId: 'demo-app' },
+  ): APIGatewayProxyEventV2 => {
     const e = fixture<APIGatewayProxyEventV2>('apigw/collect-preflight.json');
-    return { ...e, headers: { ...e.headers, origin, 'access-control-request-headers': 'content-type,user-agent' }, queryStringParameters: query };
+    return {
+      ...e,
+      headers: { ...e.headers, origin, 'access-control-request-headers': 'content-type,user-agent' },
+      queryStringParameters: query,
+    };
   };
-  const browserPost = (origin: string, headers: Record<string, string> = {}, query: Record<string, string> = {}): APIGatewayProxyEventV2 => {
+  const browserPost = (
+    origin: string,
+    headers: Record<string, string> = {},
+    query: Record<string, string> = {},
+  ): APIGatewayProxyEventV2 => {
     const e = post();
-    return { ...e, headers: { ...e.headers, origin, ...headers }, queryStringParameters: { ...e.queryStringParameters, ...query } };
+    return {
+      ...e,
+      headers: { ...e.headers, origin, ...headers },
+      queryStringParameters: { ...e.queryStringParameters, ...query },
+    };
   };
 
   it('answers a preflight from an allowed origin with that origin, credentials and every SDK header', async () => {
@@ -118,7 +144,9 @@ describe('ingest handler CORS (credentialed, for the browser SDKs)', () => {
     expect(res.headers.vary).toBe('Origin');
     expect(res.headers['access-control-allow-methods']).toContain('POST');
     const allowed = res.headers['access-control-allow-headers']!.split(',');
-    expect(allowed).toEqual(expect.arrayContaining(['content-type', 'content-encoding', 'user-agent', 'cookie']));
+    expect(allowed).toEqual(
+      expect.arrayContaining(['content-type', 'content-encoding', 'user-agent', 'cookie']),
+    );
     expect(producer.sent).toHaveLength(0);
   });
 
@@ -135,9 +163,15 @@ describe('ingest handler CORS (credentialed, for the browser SDKs)', () => {
     const { app, producer } = setup({ origins: ['https://*.example.com', 'http://localhost:8080'] });
     expect((await app(preflight('https://shop.example.com'))).statusCode).toBe(204);
     expect((await app(preflight('http://localhost:8080'))).statusCode).toBe(204);
-    for (const res of [await app(preflight('https://evil.test')), await app(browserPost('https://evil.test')), await app(preflight('https://example.com.evil.test'))]) {
+    for (const res of [
+      await app(preflight('https://evil.test')),
+      await app(browserPost('https://evil.test')),
+      await app(preflight('https://example.com.evil.test')),
+    ]) {
       expect(res.statusCode).toBe(403);
-      expect(JSON.parse(res.body!).message).toMatch(/origin 'https:\/\/.*' is not allowed .*corsAllowedOrigins/);
+      expect(JSON.parse(res.body!).message).toMatch(
+        /origin 'https:\/\/.*' is not allowed .*corsAllowedOrigins/,
+      );
       expect(res.headers['access-control-allow-origin']).toBeUndefined();
       expect(res.headers.vary).toBe('Origin');
     }
@@ -145,7 +179,10 @@ describe('ingest handler CORS (credentialed, for the browser SDKs)', () => {
   });
 
   it("applies the pipeline's allowedOrigins to the preflight and the POST of its apps", async () => {
-    const { app, producer } = setup({ routeFor: (appId: string) => (appId === 'demo-app' ? { topic: 'demo', allowedOrigins: ['https://shop.example.com'] } : undefined) });
+    const { app, producer } = setup({
+      routeFor: (appId: string) =>
+        appId === 'demo-app' ? { topic: 'demo', allowedOrigins: ['https://shop.example.com'] } : undefined,
+    });
     const refused = await app(preflight('https://blog.example.com'));
     expect(refused.statusCode).toBe(403);
     expect(JSON.parse(refused.body!).message).toContain("pipeline's allowedOrigins");
@@ -158,14 +195,22 @@ describe('ingest handler CORS (credentialed, for the browser SDKs)', () => {
 
   it('accepts a navigator.sendBeacon body (text/plain, no preflight) like JSON', async () => {
     const { app, producer } = setup();
-    const res = await app(browserPost('https://shop.example.com', { 'content-type': 'text/plain;charset=UTF-8' }));
+    const res = await app(
+      browserPost('https://shop.example.com', { 'content-type': 'text/plain;charset=UTF-8' }),
+    );
     expect(res.statusCode).toBe(200);
     expect(producer.records).toHaveLength(2);
   });
 
   it("accepts the SDK's query parameters and keeps platform with the enrichment", async () => {
     const { app, producer } = setup();
-    const res = await app(browserPost('https://shop.example.com', { 'content-type': 'application/json; charset=utf-8' }, { platform: 'Web', event_bundle_sequence_id: '7', hashCode: '1a2b3c4d' }));
+    const res = await app(
+      browserPost(
+        'https://shop.example.com',
+        { 'content-type': 'application/json; charset=utf-8' },
+        { platform: 'Web', event_bundle_sequence_id: '7', hashCode: '1a2b3c4d' },
+      ),
+    );
     expect(res.statusCode).toBe(200);
     expect(JSON.parse(producer.records[0]!.value)).toMatchObject({ request_platform: 'Web' });
   });
@@ -180,18 +225,38 @@ describe('ingest handler CORS (credentialed, for the browser SDKs)', () => {
 
 describe('readIngestConfig', () => {
   it('reads the topic, the allowed apps and the timeouts', () => {
-    const config = readIngestConfig({ INGEST_TOPIC: 't', ALLOWED_APP_IDS: 'a, b', KAFKA_ACK_TIMEOUT_MS: '2000' });
-    expect(config).toMatchObject({ topic: 't', allowedAppIds: new Set(['a', 'b']), ackTimeoutMs: 2000, retryAfterSeconds: 5, origins: undefined, maxProducers: 16, routeMaxAgeMs: 30_000 });
+    const config = readIngestConfig({
+      INGEST_TOPIC: 't',
+      ALLOWED_APP_IDS: 'a, b',
+      KAFKA_ACK_TIMEOUT_MS: '2000',
+    });
+    expect(config).toMatchObject({
+      topic: 't',
+      allowedAppIds: new Set(['a', 'b']),
+      ackTimeoutMs: 2000,
+      retryAfterSeconds: 5,
+      origins: undefined,
+      maxProducers: 16,
+      routeMaxAgeMs: 30_000,
+    });
   });
   it('lets ROUTE_MAX_AGE_MS lower the route cache age but never raise it past the teardown fence', () => {
     expect(readIngestConfig({ PIPELINES_TABLE: 'p', ROUTE_MAX_AGE_MS: '5600' }).routeMaxAgeMs).toBe(5600);
-    expect(() => readIngestConfig({ PIPELINES_TABLE: 'p', ROUTE_MAX_AGE_MS: '31000' })).toThrow(/ROUTE_MAX_AGE_MS='31000' must be an integer between 1 and 30000/);
+    expect(() => readIngestConfig({ PIPELINES_TABLE: 'p', ROUTE_MAX_AGE_MS: '31000' })).toThrow(
+      /ROUTE_MAX_AGE_MS='31000' must be an integer between 1 and 30000/,
+    );
   });
   it.each([
     [{ ALLOWED_APP_IDS: 'a' }, /INGEST_TOPIC is required/],
     [{ INGEST_TOPIC: 't' }, /ALLOWED_APP_IDS is required/],
-    [{ INGEST_TOPIC: 't', ALLOWED_APP_IDS: 'a', KAFKA_ACK_TIMEOUT_MS: 'soon' }, /KAFKA_ACK_TIMEOUT_MS='soon'/],
-    [{ INGEST_TOPIC: 't', ALLOWED_APP_IDS: 'a', CORS_ALLOWED_ORIGINS: 'shop.example.com' }, /CORS_ALLOWED_ORIGINS: 'shop.example.com' needs a scheme/],
+    [
+      { INGEST_TOPIC: 't', ALLOWED_APP_IDS: 'a', KAFKA_ACK_TIMEOUT_MS: 'soon' },
+      /KAFKA_ACK_TIMEOUT_MS='soon'/,
+    ],
+    [
+      { INGEST_TOPIC: 't', ALLOWED_APP_IDS: 'a', CORS_ALLOWED_ORIGINS: 'shop.example.com' },
+      /CORS_ALLOWED_ORIGINS: 'shop.example.com' needs a scheme/,
+    ],
   ])('fails naming the variable for %j', (env, message) => {
     expect(() => readIngestConfig(env)).toThrow(message);
   });

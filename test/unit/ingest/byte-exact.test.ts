@@ -19,20 +19,36 @@ function deps(): CollectDeps & { producer: RecordingProducer } {
 }
 
 function request(body: string, over: Partial<CollectRequest> = {}): CollectRequest {
-  return { query: { appId: 'app1' }, headers: { 'user-agent': 'ua/1' }, body, isBase64Encoded: false, clientIp: '198.51.100.1', requestId: 'r-1', ...over };
+  return {
+    query: { appId: 'app1' },
+    headers: { 'user-agent': 'ua/1' },
+    body,
+    isBase64Encoded: false,
+    clientIp: '198.51.100.1',
+    requestId: 'r-1',
+    ...over,
+  };
 }
 
-async function statusOf(promise: Promise<unknown>): Promise<{ status: number; message: string; details?: Record<string, unknown> }> {
+async function statusOf(
+  promise: Promise<unknown>,
+): Promise<{ status: number; message: string; details?: Record<string, unknown> }> {
   try {
     await promise;
     return { status: 200, message: '' };
   } catch (err) {
-    if (err instanceof HttpError) return { status: err.statusCode, message: err.message, ...(err.details ? { details: err.details } : {}) };
+    if (err instanceof HttpError)
+      return {
+        status: err.statusCode,
+        message: err.message,
+        ...(err.details ? { details: err.details } : {}),
+      };
     throw err;
   }
 }
 
-const ev = (id: string, extra = '') => `{"event_id":"${id}","event_type":"t","timestamp":1700000000000,"app_id":"app1"${extra}}`;
+const ev = (id: string, extra = '') =>
+  `{"event_id":"${id}","event_type":"t","timestamp":1700000000000,"app_id":"app1"${extra}}`;
 
 describe('collect: byte-exact events', () => {
   it.each([
@@ -47,9 +63,14 @@ describe('collect: byte-exact events', () => {
   ])('keeps %s exactly as sent, enrichment spliced in', async (_what, extra) => {
     const d = deps();
     const raw = ev('e-1', `,${extra}`);
-    await collect(request(`[${raw}]`, { query: { appId: 'app1', platform: 'Web', upload_timestamp: String(NOW - 500) } }), d);
+    await collect(
+      request(`[${raw}]`, { query: { appId: 'app1', platform: 'Web', upload_timestamp: String(NOW - 500) } }),
+      d,
+    );
     const value = d.producer.records[0]!.value;
-    expect(value).toBe(`${raw.slice(0, -1)},"ingest_time":${NOW},"client_ip":"198.51.100.1","user_agent":"ua/1","request_id":"r-1","request_platform":"Web","timestamp_corrected":${1_700_000_000_000 + 500}}`);
+    expect(value).toBe(
+      `${raw.slice(0, -1)},"ingest_time":${NOW},"client_ip":"198.51.100.1","user_agent":"ua/1","request_id":"r-1","request_platform":"Web","timestamp_corrected":${1_700_000_000_000 + 500}}`,
+    );
     expect(() => JSON.parse(value)).not.toThrow();
   });
 
@@ -57,20 +78,40 @@ describe('collect: byte-exact events', () => {
     const d = deps();
     const raw = ev('e-1', ',"big":18446744073709551617');
     await collect(request(raw), d);
-    await collect(request(gzipSync(`[${raw}]`).toString('base64'), { isBase64Encoded: true, headers: { 'content-encoding': 'gzip' } }), d);
-    for (const r of d.producer.records) expect(r.value.startsWith(`${raw.slice(0, -1)},"ingest_time":`)).toBe(true);
+    await collect(
+      request(gzipSync(`[${raw}]`).toString('base64'), {
+        isBase64Encoded: true,
+        headers: { 'content-encoding': 'gzip' },
+      }),
+      d,
+    );
+    for (const r of d.producer.records)
+      expect(r.value.startsWith(`${raw.slice(0, -1)},"ingest_time":`)).toBe(true);
   });
 
   it('turns raw line breaks between tokens into spaces, so an event stays one JSON line', async () => {
     const d = deps();
-    await collect(request(`[{"event_id":"e-1",\r\n"event_type":"t",\n"timestamp":1,"app_id":"app1","s":"a\\nb"}]`), d);
-    expect(d.producer.records[0]!.value.startsWith('{"event_id":"e-1",  "event_type":"t", "timestamp":1,"app_id":"app1","s":"a\\nb","ingest_time"')).toBe(true);
+    await collect(
+      request(`[{"event_id":"e-1",\r\n"event_type":"t",\n"timestamp":1,"app_id":"app1","s":"a\\nb"}]`),
+      d,
+    );
+    expect(
+      d.producer.records[0]!.value.startsWith(
+        '{"event_id":"e-1",  "event_type":"t", "timestamp":1,"app_id":"app1","s":"a\\nb","ingest_time"',
+      ),
+    ).toBe(true);
   });
 
   it('refuses events that carry a field the enrichment adds, naming it', async () => {
     const d = deps();
     const result = await collect(request(`[${ev('e-1', ',"ingest_time":5')},${ev('e-2')}]`), d);
-    expect(result.rejected).toEqual([{ index: 0, event_id: 'e-1', reason: "ingest_time: reserved for the server's enrichment; rename the field" }]);
+    expect(result.rejected).toEqual([
+      {
+        index: 0,
+        event_id: 'e-1',
+        reason: "ingest_time: reserved for the server's enrichment; rename the field",
+      },
+    ]);
   });
 });
 
@@ -80,30 +121,56 @@ describe('collect: hostile shapes are per-event rejections or 4xx, never 5xx', (
     const deep = `{"event_id":"deep","event_type":"t","timestamp":1,"app_id":"app1","n":${'['.repeat(100_000)}${']'.repeat(100_000)}}`;
     const result = await collect(request(`[${deep},${ev('ok')}]`), d);
     expect(result.accepted).toBe(1);
-    expect(result.rejected).toEqual([{ index: 0, reason: `event nests 100001 levels deep; the limit is ${limits.maxEventDepth} (maxEventDepth)` }]);
+    expect(result.rejected).toEqual([
+      {
+        index: 0,
+        reason: `event nests 100001 levels deep; the limit is ${limits.maxEventDepth} (maxEventDepth)`,
+      },
+    ]);
   });
 
   it('accepts an event exactly at the depth limit', async () => {
     const d = deps();
     const nest = limits.maxEventDepth - 1;
-    const result = await collect(request(`[${ev('edge', `,"n":${'['.repeat(nest)}${']'.repeat(nest)}`)}]`), d);
+    const result = await collect(
+      request(`[${ev('edge', `,"n":${'['.repeat(nest)}${']'.repeat(nest)}`)}]`),
+      d,
+    );
     expect(result).toEqual({ accepted: 1, rejected: [] });
   });
 
   it('rejects identity fields longer than maxIdentityChars, naming the field and limit, and echoes only a short event_id', async () => {
     const d = deps();
     const long = 'u'.repeat(limits.maxIdentityChars + 1);
-    const result = await collect(request(`[${ev('a', `,"user_id":"${long}"`)},${ev(long)},${ev('c', `,"device_id":"${'d'.repeat(limits.maxIdentityChars)}"`)}]`), d);
+    const result = await collect(
+      request(
+        `[${ev('a', `,"user_id":"${long}"`)},${ev(long)},${ev('c', `,"device_id":"${'d'.repeat(limits.maxIdentityChars)}"`)}]`,
+      ),
+      d,
+    );
     expect(result.accepted).toBe(1);
     expect(result.rejected).toEqual([
-      { index: 0, event_id: 'a', reason: `user_id: ${limits.maxIdentityChars + 1} characters; the limit is ${limits.maxIdentityChars} (maxIdentityChars)` },
-      { index: 1, event_id: expect.stringMatching(/^u{64}…\(257 chars\)$/), reason: expect.stringContaining('event_id: 257 characters') },
+      {
+        index: 0,
+        event_id: 'a',
+        reason: `user_id: ${limits.maxIdentityChars + 1} characters; the limit is ${limits.maxIdentityChars} (maxIdentityChars)`,
+      },
+      {
+        index: 1,
+        event_id: expect.stringMatching(/^u{64}…\(257 chars\)$/),
+        reason: expect.stringContaining('event_id: 257 characters'),
+      },
     ]);
     expect(d.producer.records[0]!.key).toBe(`app1:${'d'.repeat(limits.maxIdentityChars)}`);
   });
 
   it('refuses more events than maxEventsPerRequest with 413', async () => {
-    const r = await statusOf(collect(request(`[${Array.from({ length: limits.maxEventsPerRequest + 1 }, () => '1').join(',')}]`), deps()));
+    const r = await statusOf(
+      collect(
+        request(`[${Array.from({ length: limits.maxEventsPerRequest + 1 }, () => '1').join(',')}]`),
+        deps(),
+      ),
+    );
     expect(r.status).toBe(413);
     expect(r.message).toContain('maxEventsPerRequest');
   });
@@ -128,7 +195,12 @@ describe('collect: hostile shapes are per-event rejections or 4xx, never 5xx', (
   });
 
   it('refuses invalid UTF-8 with 400', async () => {
-    const r = await statusOf(collect(request(Buffer.from([0x5b, 0xff, 0xfe, 0x5d]).toString('base64'), { isBase64Encoded: true }), deps()));
+    const r = await statusOf(
+      collect(
+        request(Buffer.from([0x5b, 0xff, 0xfe, 0x5d]).toString('base64'), { isBase64Encoded: true }),
+        deps(),
+      ),
+    );
     expect(r).toMatchObject({ status: 400, message: expect.stringContaining('UTF-8') });
   });
 });
@@ -136,11 +208,31 @@ describe('collect: hostile shapes are per-event rejections or 4xx, never 5xx', (
 describe('scanEvents', () => {
   it('finds each element of a batch with its depth, iteratively', () => {
     const text = ' [ {"a":1} , {"b":[1,{"c":2}]}, 3 ] ';
-    expect(scanEvents(text).spans.map((s) => [text.slice(s.start, s.end), s.depth])).toEqual([['{"a":1}', 1], ['{"b":[1,{"c":2}]}', 3], ['3', 0]]);
+    expect(scanEvents(text).spans.map((s) => [text.slice(s.start, s.end), s.depth])).toEqual([
+      ['{"a":1}', 1],
+      ['{"b":[1,{"c":2}]}', 3],
+      ['3', 0],
+    ]);
   });
 
   it('agrees with JSON.parse on what is valid JSON', () => {
-    const samples = ['[1,]', '{"a" 1}', '[01]', '[1e]', '[-]', '[.5]', '[1.]', '["\\u12"]', '[1 2]', '{"a":1,}', '[true,false,null]', '[-0.0e-0]', '[{"":""}]', '[\t\n\r ]', '{}'];
+    const samples = [
+      '[1,]',
+      '{"a" 1}',
+      '[01]',
+      '[1e]',
+      '[-]',
+      '[.5]',
+      '[1.]',
+      '["\\u12"]',
+      '[1 2]',
+      '{"a":1,}',
+      '[true,false,null]',
+      '[-0.0e-0]',
+      '[{"":""}]',
+      '[\t\n\r ]',
+      '{}',
+    ];
     for (const sample of samples) {
       let parsed = true;
       try {

@@ -7,7 +7,13 @@ import { RecordingProducer, unavailableError } from '../../helpers/fake-producer
 const NOW = 1_700_000_001_000;
 
 function event(i: number, extra: Record<string, unknown> = {}) {
-  return { event_id: `e-${i}`, event_type: 'click', timestamp: 1_700_000_000_000 + i, app_id: 'app1', ...extra };
+  return {
+    event_id: `e-${i}`,
+    event_type: 'click',
+    timestamp: 1_700_000_000_000 + i,
+    app_id: 'app1',
+    ...extra,
+  };
 }
 
 function deps(producer = new RecordingProducer()): CollectDeps & { producer: RecordingProducer } {
@@ -33,11 +39,24 @@ function request(body: unknown, over: Partial<CollectRequest> = {}): CollectRequ
   };
 }
 
-async function httpStatusOf(promise: Promise<unknown>): Promise<{ status: number; message: string; headers: Record<string, string>; details?: Record<string, unknown> }> {
+async function httpStatusOf(
+  promise: Promise<unknown>,
+): Promise<{
+  status: number;
+  message: string;
+  headers: Record<string, string>;
+  details?: Record<string, unknown>;
+}> {
   try {
     await promise;
   } catch (err) {
-    if (err instanceof HttpError) return { status: err.statusCode, message: err.message, headers: err.headers, ...(err.details ? { details: err.details } : {}) };
+    if (err instanceof HttpError)
+      return {
+        status: err.statusCode,
+        message: err.message,
+        headers: err.headers,
+        ...(err.details ? { details: err.details } : {}),
+      };
     throw err;
   }
   throw new Error('expected an HttpError');
@@ -61,7 +80,12 @@ describe('collect', () => {
 
   it('enriches events with server time, client ip, user agent, request id and skew-corrected time', async () => {
     const d = deps();
-    await collect(request([event(1, { custom: { nested: [1, 2] } })], { query: { appId: 'app1', upload_timestamp: String(NOW - 60_000) } }), d);
+    await collect(
+      request([event(1, { custom: { nested: [1, 2] } })], {
+        query: { appId: 'app1', upload_timestamp: String(NOW - 60_000) },
+      }),
+      d,
+    );
     const value = JSON.parse(d.producer.records[0]!.value);
     expect(value).toEqual({
       ...event(1, { custom: { nested: [1, 2] } }),
@@ -81,8 +105,23 @@ describe('collect', () => {
 
   it('keys records by app and user identity, falling back to the event id', async () => {
     const d = deps();
-    await collect(request([event(1, { user_id: 'u1', device_id: 'd1' }), event(2, { device_id: 'd1', session_id: 's1' }), event(3, { session_id: 's1' }), event(4, { unique_id: 'x' }), event(5)]), d);
-    expect(d.producer.records.map((r) => r.key)).toEqual(['app1:u1', 'app1:d1', 'app1:s1', 'app1:x', 'app1:e-5']);
+    await collect(
+      request([
+        event(1, { user_id: 'u1', device_id: 'd1' }),
+        event(2, { device_id: 'd1', session_id: 's1' }),
+        event(3, { session_id: 's1' }),
+        event(4, { unique_id: 'x' }),
+        event(5),
+      ]),
+      d,
+    );
+    expect(d.producer.records.map((r) => r.key)).toEqual([
+      'app1:u1',
+      'app1:d1',
+      'app1:s1',
+      'app1:x',
+      'app1:e-5',
+    ]);
   });
 
   it('sets app_id and event_type headers on every record', async () => {
@@ -93,7 +132,15 @@ describe('collect', () => {
 
   it('writes the valid events and lists each invalid one with the field at fault', async () => {
     const d = deps();
-    const batch = [event(0), { ...event(1), event_id: 7 }, { ...event(2), event_type: '' }, { ...event(3), timestamp: '2024-01-01' }, { ...event(4), app_id: 'other' }, 'text', event(6)];
+    const batch = [
+      event(0),
+      { ...event(1), event_id: 7 },
+      { ...event(2), event_type: '' },
+      { ...event(3), timestamp: '2024-01-01' },
+      { ...event(4), app_id: 'other' },
+      'text',
+      event(6),
+    ];
     const result = await collect(request(batch), d);
     expect(result.accepted).toBe(2);
     expect(result.rejected).toEqual([
@@ -108,17 +155,30 @@ describe('collect', () => {
 
   it('rejects an event that is too large to deliver, keeping the rest', async () => {
     const d = deps();
-    const result = await collect(request([event(1, { blob: 'x'.repeat(limits.maxEventBytes) }), event(2)]), d);
+    const result = await collect(
+      request([event(1, { blob: 'x'.repeat(limits.maxEventBytes) }), event(2)]),
+      d,
+    );
     expect(result.accepted).toBe(1);
-    expect(result.rejected).toEqual([{ index: 0, reason: expect.stringMatching(/^event is \d+ bytes; the limit is 1023999 bytes \(maxEventBytes\)$/) }]);
+    expect(result.rejected).toEqual([
+      {
+        index: 0,
+        reason: expect.stringMatching(/^event is \d+ bytes; the limit is 1023999 bytes \(maxEventBytes\)$/),
+      },
+    ]);
   });
 
   it('rejects an event that only the enrichment makes too large, naming its event_id', async () => {
     const d = deps();
     const fits = JSON.stringify(event(1, { blob: '' }));
-    const result = await collect(request([event(1, { blob: 'x'.repeat(limits.maxEventBytes - fits.length - 10) }), event(2)]), d);
+    const result = await collect(
+      request([event(1, { blob: 'x'.repeat(limits.maxEventBytes - fits.length - 10) }), event(2)]),
+      d,
+    );
     expect(result.accepted).toBe(1);
-    expect(result.rejected).toEqual([{ index: 0, event_id: 'e-1', reason: expect.stringContaining('once enriched') }]);
+    expect(result.rejected).toEqual([
+      { index: 0, event_id: 'e-1', reason: expect.stringContaining('once enriched') },
+    ]);
   });
 
   describe('gzip bodies', () => {
@@ -126,17 +186,27 @@ describe('collect', () => {
     it('decodes compression=gzip (base64 text of gzipped JSON)', async () => {
       const d = deps();
       const body = gzipSync(JSON.stringify(batch)).toString('base64');
-      expect(await collect(request(body, { query: { appId: 'app1', compression: 'gzip' } }), d)).toEqual({ accepted: 2, rejected: [] });
+      expect(await collect(request(body, { query: { appId: 'app1', compression: 'gzip' } }), d)).toEqual({
+        accepted: 2,
+        rejected: [],
+      });
     });
     it('decodes compression=gzip when API Gateway base64-encoded the body again', async () => {
       const d = deps();
       const body = Buffer.from(gzipSync(JSON.stringify(batch)).toString('base64')).toString('base64');
-      expect(await collect(request(body, { isBase64Encoded: true, query: { appId: 'app1', compression: 'gzip' } }), d)).toEqual({ accepted: 2, rejected: [] });
+      expect(
+        await collect(
+          request(body, { isBase64Encoded: true, query: { appId: 'app1', compression: 'gzip' } }),
+          d,
+        ),
+      ).toEqual({ accepted: 2, rejected: [] });
     });
     it('decodes Content-Encoding: gzip passed base64-encoded by API Gateway', async () => {
       const d = deps();
       const body = gzipSync(JSON.stringify(batch)).toString('base64');
-      expect(await collect(request(body, { isBase64Encoded: true, headers: { 'content-encoding': 'gzip' } }), d)).toEqual({ accepted: 2, rejected: [] });
+      expect(
+        await collect(request(body, { isBase64Encoded: true, headers: { 'content-encoding': 'gzip' } }), d),
+      ).toEqual({ accepted: 2, rejected: [] });
       expect(d.producer.records).toHaveLength(2);
     });
   });
@@ -148,11 +218,36 @@ describe('collect', () => {
       ['the batch is empty', request([]), /empty batch/],
       ['the body is missing', request('', { body: undefined }), /body is empty/],
       ['appId is missing', request([event(1)], { query: {} }), /appId is required/],
-      ['upload_timestamp is not a number', request([event(1)], { query: { appId: 'app1', upload_timestamp: 'yesterday' } }), /upload_timestamp='yesterday'/],
-      ['compression=gzip body is not base64', request('@@not base64@@', { query: { appId: 'app1', compression: 'gzip' } }), /not valid base64/],
-      ['compression=gzip body is not gzip', request(Buffer.from('plain text').toString('base64'), { query: { appId: 'app1', compression: 'gzip' } }), /not valid gzip/],
-      ['Content-Encoding gzip body is not gzip', request(Buffer.from('[]').toString('base64'), { isBase64Encoded: true, headers: { 'content-encoding': 'gzip' } }), /not valid gzip/],
-      ['compression names an unknown codec', request([event(1)], { query: { appId: 'app1', compression: 'zstd' } }), /compression="zstd"/],
+      [
+        'upload_timestamp is not a number',
+        request([event(1)], { query: { appId: 'app1', upload_timestamp: 'yesterday' } }),
+        /upload_timestamp='yesterday'/,
+      ],
+      [
+        'compression=gzip body is not base64',
+        request('@@not base64@@', { query: { appId: 'app1', compression: 'gzip' } }),
+        /not valid base64/,
+      ],
+      [
+        'compression=gzip body is not gzip',
+        request(Buffer.from('plain text').toString('base64'), {
+          query: { appId: 'app1', compression: 'gzip' },
+        }),
+        /not valid gzip/,
+      ],
+      [
+        'Content-Encoding gzip body is not gzip',
+        request(Buffer.from('[]').toString('base64'), {
+          isBase64Encoded: true,
+          headers: { 'content-encoding': 'gzip' },
+        }),
+        /not valid gzip/,
+      ],
+      [
+        'compression names an unknown codec',
+        request([event(1)], { query: { appId: 'app1', compression: 'zstd' } }),
+        /compression="zstd"/,
+      ],
     ])('when %s', async (_case, req, message) => {
       const d = deps();
       const { status, message: text } = await httpStatusOf(collect(req, d));
@@ -163,17 +258,27 @@ describe('collect', () => {
 
     it('when every event is invalid, listing each one', async () => {
       const d = deps();
-      const { status, message, details } = await httpStatusOf(collect(request([{ event_id: 'a' }, { ...event(2), app_id: 'x' }]), d));
+      const { status, message, details } = await httpStatusOf(
+        collect(request([{ event_id: 'a' }, { ...event(2), app_id: 'x' }]), d),
+      );
       expect(status).toBe(400);
       expect(message).toBe('all 2 events are invalid');
-      expect(details).toEqual({ accepted: 0, rejected: [{ index: 0, event_id: 'a', reason: expect.stringContaining('event_type') }, { index: 1, event_id: 'e-2', reason: expect.stringContaining('app_id') }] });
+      expect(details).toEqual({
+        accepted: 0,
+        rejected: [
+          { index: 0, event_id: 'a', reason: expect.stringContaining('event_type') },
+          { index: 1, event_id: 'e-2', reason: expect.stringContaining('app_id') },
+        ],
+      });
       expect(d.producer.sent).toHaveLength(0);
     });
   });
 
   it('answers 403 for an appId that is not registered, before reading the body', async () => {
     const d = deps();
-    const { status, message } = await httpStatusOf(collect(request('not even json', { query: { appId: 'intruder' } }), d));
+    const { status, message } = await httpStatusOf(
+      collect(request('not even json', { query: { appId: 'intruder' } }), d),
+    );
     expect(status).toBe(403);
     expect(message).toContain("'intruder'");
   });
@@ -187,18 +292,41 @@ describe('collect', () => {
     });
     it('when a base64-encoded body is over 1 MiB', async () => {
       const body = Buffer.alloc(limits.maxBodyBytes + 10, 1).toString('base64');
-      expect((await httpStatusOf(collect(request(body, { isBase64Encoded: true, headers: { 'content-encoding': 'gzip' } }), deps()))).status).toBe(413);
+      expect(
+        (
+          await httpStatusOf(
+            collect(
+              request(body, { isBase64Encoded: true, headers: { 'content-encoding': 'gzip' } }),
+              deps(),
+            ),
+          )
+        ).status,
+      ).toBe(413);
     });
     it('when a gzip body decompresses over 5 MiB (gzip bomb)', async () => {
       const bomb = gzipSync(Buffer.alloc(limits.maxDecompressedBytes + 1, 0x20));
       expect(bomb.length).toBeLessThan(limits.maxBodyBytes);
-      const { status, message } = await httpStatusOf(collect(request(bomb.toString('base64'), { isBase64Encoded: true, headers: { 'content-encoding': 'gzip' } }), deps()));
+      const { status, message } = await httpStatusOf(
+        collect(
+          request(bomb.toString('base64'), {
+            isBase64Encoded: true,
+            headers: { 'content-encoding': 'gzip' },
+          }),
+          deps(),
+        ),
+      );
       expect(status).toBe(413);
       expect(message).toContain('decompresses');
     });
     it('when a compression=gzip body decompresses over 5 MiB', async () => {
       const bomb = gzipSync(Buffer.alloc(limits.maxDecompressedBytes + 1, 0x20)).toString('base64');
-      expect((await httpStatusOf(collect(request(bomb, { query: { appId: 'app1', compression: 'gzip' } }), deps()))).status).toBe(413);
+      expect(
+        (
+          await httpStatusOf(
+            collect(request(bomb, { query: { appId: 'app1', compression: 'gzip' } }), deps()),
+          )
+        ).status,
+      ).toBe(413);
     });
     it('accepts a gzip body that decompresses to just under the bound', async () => {
       const pad = 'x'.repeat(900_000);
@@ -206,13 +334,18 @@ describe('collect', () => {
       const text = JSON.stringify(batch);
       expect(text.length).toBeLessThan(limits.maxDecompressedBytes);
       const body = gzipSync(text).toString('base64');
-      const result = await collect(request(body, { isBase64Encoded: true, headers: { 'content-encoding': 'gzip' } }), deps());
+      const result = await collect(
+        request(body, { isBase64Encoded: true, headers: { 'content-encoding': 'gzip' } }),
+        deps(),
+      );
       expect(result.accepted).toBe(5);
     });
   });
 
   it('answers 415 for an unsupported Content-Encoding', async () => {
-    const { status, message } = await httpStatusOf(collect(request([event(1)], { headers: { 'content-encoding': 'br' } }), deps()));
+    const { status, message } = await httpStatusOf(
+      collect(request([event(1)], { headers: { 'content-encoding': 'br' } }), deps()),
+    );
     expect(status).toBe(415);
     expect(message).toContain('"br"');
   });
@@ -229,7 +362,9 @@ describe('collect', () => {
     const producer = new RecordingProducer();
     producer.failWith = unavailableError();
     const failed: string[] = [];
-    await expect(collect(request([event(1)]), { ...deps(producer), routeFailed: (appId) => failed.push(appId) })).rejects.toThrow();
+    await expect(
+      collect(request([event(1)]), { ...deps(producer), routeFailed: (appId) => failed.push(appId) }),
+    ).rejects.toThrow();
     expect(failed).toEqual(['app1']);
   });
 

@@ -12,7 +12,12 @@ describe('createTopicResolver forget', () => {
     let route: { pipelineId: string; topic: string } | undefined = { pipelineId: 'p1', topic: 'alpha' };
     let reads = 0;
     const topicFor = createTopicResolver({
-      registry: { activeRoute: async () => { reads++; return route; } },
+      registry: {
+        activeRoute: async () => {
+          reads++;
+          return route;
+        },
+      },
       log: new MemoryLog(),
       retryAfterSeconds: 1,
       now: () => 1_000,

@@ -5,7 +5,11 @@ import { mockClient } from 'aws-sdk-client-mock';
 import { createIngestApp } from '../../../functions/ingest/app.ts';
 import type { CollectDeps } from '../../../functions/ingest/collect.ts';
 import { readIngestConfig } from '../../../functions/ingest/config.ts';
-import { createRouteResolver, type RouteResolverOptions, type RouteRegistry } from '../../../functions/ingest/routes.ts';
+import {
+  createRouteResolver,
+  type RouteResolverOptions,
+  type RouteRegistry,
+} from '../../../functions/ingest/routes.ts';
 import { MemoryPipelineStore } from '../../../functions/pipelines/memory-store.ts';
 import { createDocumentClient, DynamoPipelineStore } from '../../../functions/pipelines/registry.ts';
 import { fixture } from '../../helpers/fixtures.ts';
@@ -40,7 +44,13 @@ async function activePipeline(store: MemoryPipelineStore, appIds: string[], topi
   return pipeline;
 }
 
-function setup(opts: { staticRoute?: { topic: string; appIds: ReadonlySet<string> }; maxAgeMs?: number; maxEntries?: number } = {}) {
+function setup(
+  opts: {
+    staticRoute?: { topic: string; appIds: ReadonlySet<string> };
+    maxAgeMs?: number;
+    maxEntries?: number;
+  } = {},
+) {
   const clock = { ms: 1_000_000 };
   const store = new MemoryPipelineStore({ now: () => clock.ms });
   const registry = new CountingRegistry(store);
@@ -123,7 +133,11 @@ describe('createTopicResolver (ingest routing by appId)', () => {
   });
 
   it('routes from the allowlist alone without a registry', async () => {
-    const topicFor = createTopicResolver({ staticRoute: { topic: 'clickstream', appIds: new Set(['demo-app']) }, log: new MemoryLog(), retryAfterSeconds: 5 });
+    const topicFor = createTopicResolver({
+      staticRoute: { topic: 'clickstream', appIds: new Set(['demo-app']) },
+      log: new MemoryLog(),
+      retryAfterSeconds: 5,
+    });
     expect(await topicFor('demo-app')).toBe('clickstream');
     expect(await topicFor('x')).toBeUndefined();
   });
@@ -136,11 +150,17 @@ describe('createTopicResolver (ingest routing by appId)', () => {
       registry.failure = new Error('connect ETIMEDOUT');
       clock.ms += 16_000;
       expect(await topicFor('web')).toBe('shop-events');
-      expect(log.entries.some((e) => e.level === 'warn' && e.message.includes('last known route'))).toBe(true);
+      expect(log.entries.some((e) => e.level === 'warn' && e.message.includes('last known route'))).toBe(
+        true,
+      );
       clock.ms += 13_900;
       expect(await topicFor('web')).toBe('shop-events');
       clock.ms += 100;
-      await expect(topicFor('web')).rejects.toMatchObject({ name: 'ServiceUnavailableError', statusCode: 503, headers: { 'retry-after': '7' } });
+      await expect(topicFor('web')).rejects.toMatchObject({
+        name: 'ServiceUnavailableError',
+        statusCode: 503,
+        headers: { 'retry-after': '7' },
+      });
     });
 
     it('a lowered max age (the local stack scales it with its Waits) bounds both the reuse and stale-if-error', async () => {
@@ -156,7 +176,9 @@ describe('createTopicResolver (ingest routing by appId)', () => {
     });
 
     it('uses the configured allowlist for the apps it names', async () => {
-      const { registry, topicFor } = setup({ staticRoute: { topic: 'clickstream', appIds: new Set(['demo-app']) } });
+      const { registry, topicFor } = setup({
+        staticRoute: { topic: 'clickstream', appIds: new Set(['demo-app']) },
+      });
       registry.failure = new Error('boom');
       expect(await topicFor('demo-app')).toBe('clickstream');
       await expect(topicFor('other')).rejects.toMatchObject({ statusCode: 503 });
@@ -202,32 +224,46 @@ describe('ingest handler with registry routing (API Gateway HTTP API payload 2.0
     expect(producer.sent.map((s) => s.topic)).toEqual(['demo-topic']);
   });
 
-  it.each(['CREATING', 'FAILED', 'DELETING'] as const)('answers 403 for an app whose pipeline is %s', async (status) => {
-    const store = new MemoryPipelineStore();
-    const { pipeline } = await store.create(newPipeline({ appIds: ['demo-app'] }));
-    if (status === 'FAILED') await store.transition(pipeline.id, 'FAILED');
-    if (status === 'DELETING') {
-      await store.transition(pipeline.id, 'ACTIVE');
-      await store.transition(pipeline.id, 'DELETING');
-    }
-    const { handle, producer } = app(store);
-    const res = await handle(post());
-    expect(res.statusCode).toBe(403);
-    expect(JSON.parse(res.body!).message).toContain("appId 'demo-app' is not registered");
-    expect(producer.sent).toHaveLength(0);
-  });
+  it.each(['CREATING', 'FAILED', 'DELETING'] as const)(
+    'answers 403 for an app whose pipeline is %s',
+    async (status) => {
+      const store = new MemoryPipelineStore();
+      const { pipeline } = await store.create(newPipeline({ appIds: ['demo-app'] }));
+      if (status === 'FAILED') await store.transition(pipeline.id, 'FAILED');
+      if (status === 'DELETING') {
+        await store.transition(pipeline.id, 'ACTIVE');
+        await store.transition(pipeline.id, 'DELETING');
+      }
+      const { handle, producer } = app(store);
+      const res = await handle(post());
+      expect(res.statusCode).toBe(403);
+      expect(JSON.parse(res.body!).message).toContain("appId 'demo-app' is not registered");
+      expect(producer.sent).toHaveLength(0);
+    },
+  );
 
   it('reads the route with one GetItem on the registry table', async () => {
     ddb.on(GetCommand).resolves({ Item: { pipelineId: 'p1', topic: 'from-dynamodb', active: true } });
-    const { handle, producer } = app(new DynamoPipelineStore({ client: createDocumentClient(), tableName: 'registry' }));
+    const { handle, producer } = app(
+      new DynamoPipelineStore({ client: createDocumentClient(), tableName: 'registry' }),
+    );
     expect((await handle(post())).statusCode).toBe(200);
     expect(producer.sent[0]!.topic).toBe('from-dynamodb');
     expect(ddb.commandCalls(GetCommand).map((c) => c.args[0].input.Key)).toEqual([{ pk: 'APP#demo-app' }]);
   });
 
   it('answers 503 with Retry-After (not 500) when DynamoDB throttles the route lookup, and logs why', async () => {
-    ddb.on(GetCommand).rejects(new ProvisionedThroughputExceededException({ message: 'Rate exceeded', $metadata: { httpStatusCode: 400 } }));
-    const { handle, producer, log } = app(new DynamoPipelineStore({ client: createDocumentClient(), tableName: 'registry' }));
+    ddb
+      .on(GetCommand)
+      .rejects(
+        new ProvisionedThroughputExceededException({
+          message: 'Rate exceeded',
+          $metadata: { httpStatusCode: 400 },
+        }),
+      );
+    const { handle, producer, log } = app(
+      new DynamoPipelineStore({ client: createDocumentClient(), tableName: 'registry' }),
+    );
     const res = await handle(post());
     expect(res.statusCode).toBe(503);
     expect(res.headers['retry-after']).toBe('5');
@@ -246,12 +282,22 @@ describe('readIngestConfig with the pipelines registry', () => {
   });
 
   it('keeps the allowlist as a static route next to the registry', () => {
-    const config = readIngestConfig({ PIPELINES_TABLE: 'registry', ALLOWED_APP_IDS: 'demo-app', INGEST_TOPIC: 'clickstream' });
-    expect(config).toMatchObject({ pipelinesTable: 'registry', topic: 'clickstream', allowedAppIds: new Set(['demo-app']) });
+    const config = readIngestConfig({
+      PIPELINES_TABLE: 'registry',
+      ALLOWED_APP_IDS: 'demo-app',
+      INGEST_TOPIC: 'clickstream',
+    });
+    expect(config).toMatchObject({
+      pipelinesTable: 'registry',
+      topic: 'clickstream',
+      allowedAppIds: new Set(['demo-app']),
+    });
   });
 
   it('still requires INGEST_TOPIC for an allowlist', () => {
-    expect(() => readIngestConfig({ PIPELINES_TABLE: 'registry', ALLOWED_APP_IDS: 'demo-app' })).toThrow(/INGEST_TOPIC is required/);
+    expect(() => readIngestConfig({ PIPELINES_TABLE: 'registry', ALLOWED_APP_IDS: 'demo-app' })).toThrow(
+      /INGEST_TOPIC is required/,
+    );
   });
 
   it('names both ways to route when neither is configured', () => {

@@ -33,8 +33,14 @@ describe('consumer group state machine', () => {
     const [a, b] = await Promise.all([g.join(joinRequest()), g.join(joinRequest())]);
     const leader = a.memberId === a.leader ? a : b;
     const follower = leader === a ? b : a;
-    const assignments = [leader, follower].map((m) => ({ memberId: m.memberId, assignment: Buffer.from(`for-${m.memberId}`) }));
-    await Promise.all([g.sync(follower.memberId, follower.generationId, []), g.sync(leader.memberId, leader.generationId, assignments)]);
+    const assignments = [leader, follower].map((m) => ({
+      memberId: m.memberId,
+      assignment: Buffer.from(`for-${m.memberId}`),
+    }));
+    await Promise.all([
+      g.sync(follower.memberId, follower.generationId, []),
+      g.sync(leader.memberId, leader.generationId, assignments),
+    ]);
     return [leader, follower];
   }
 
@@ -57,7 +63,9 @@ describe('consumer group state machine', () => {
     const leader = a.memberId === a.leader ? a : b;
     const follower = leader === a ? b : a;
     const followerSync = g.sync(follower.memberId, 1, []);
-    const leaderSync = g.sync(leader.memberId, 1, [{ memberId: follower.memberId, assignment: Buffer.from('p0') }]);
+    const leaderSync = g.sync(leader.memberId, 1, [
+      { memberId: follower.memberId, assignment: Buffer.from('p0') },
+    ]);
     expect((await followerSync).assignment.toString()).toBe('p0');
     expect((await leaderSync).errorCode).toBe(ErrorCode.NONE);
     expect(g.state).toBe('Stable');
@@ -129,7 +137,9 @@ describe('consumer group state machine', () => {
   it('rejects a member whose protocols do not match the group', async () => {
     const g = group();
     await g.join(joinRequest());
-    const other = await g.join(joinRequest('', { protocols: [{ name: 'cooperative-sticky', metadata: Buffer.alloc(0) }] }));
+    const other = await g.join(
+      joinRequest('', { protocols: [{ name: 'cooperative-sticky', metadata: Buffer.alloc(0) }] }),
+    );
     expect(other.errorCode).toBe(ErrorCode.INCONSISTENT_GROUP_PROTOCOL);
   });
 });

@@ -33,7 +33,10 @@ describe('record batch validation', () => {
   });
 
   it('rejects a truncated batch and an old message format', () => {
-    expect(parseBatches(recordBatch('hello').subarray(0, 70))).toMatchObject({ ok: false, errorCode: ErrorCode.CORRUPT_MESSAGE });
+    expect(parseBatches(recordBatch('hello').subarray(0, 70))).toMatchObject({
+      ok: false,
+      errorCode: ErrorCode.CORRUPT_MESSAGE,
+    });
     const v1 = recordBatch('x');
     v1.writeInt8(1, 16);
     expect(parseBatches(v1)).toMatchObject({ ok: false, errorCode: ErrorCode.CORRUPT_MESSAGE });
@@ -79,7 +82,9 @@ describe('partition log', () => {
     expect(log.append(parsed(idempotentBatch(7, 1)), 0)).toEqual({ errorCode: 0, baseOffset: 1 });
     expect(log.append(parsed(idempotentBatch(7, 1)), 0)).toEqual({ errorCode: 0, baseOffset: 1 });
     expect(log.nextOffset).toBe(2);
-    expect(log.append(parsed(idempotentBatch(7, 5)), 0)).toMatchObject({ errorCode: ErrorCode.OUT_OF_ORDER_SEQUENCE_NUMBER });
+    expect(log.append(parsed(idempotentBatch(7, 5)), 0)).toMatchObject({
+      errorCode: ErrorCode.OUT_OF_ORDER_SEQUENCE_NUMBER,
+    });
   });
 
   it('wakes waiters on append until they unregister', () => {

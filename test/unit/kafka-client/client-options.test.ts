@@ -3,12 +3,20 @@ import { X509Certificate } from 'node:crypto';
 import { GetSecretValueCommand, SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import { mockClient } from 'aws-sdk-client-mock';
 import {
-  createClusterConnection, KafkaConfigError, KafkaUnavailableError, parseClusterConfig, resolveConnectionOptions, type MskIamSigner,
+  createClusterConnection,
+  KafkaConfigError,
+  KafkaUnavailableError,
+  parseClusterConfig,
+  resolveConnectionOptions,
+  type MskIamSigner,
 } from '../../../functions/lib/kafka/index.ts';
 import { FIXTURE_PASSWORD, fixture, rejection } from './helpers.ts';
 
 const secrets = mockClient(SecretsManagerClient);
-const secretsManager = new SecretsManagerClient({ region: 'eu-west-1', credentials: { accessKeyId: 'AKIDTEST', secretAccessKey: 'test' } });
+const secretsManager = new SecretsManagerClient({
+  region: 'eu-west-1',
+  credentials: { accessKeyId: 'AKIDTEST', secretAccessKey: 'test' },
+});
 
 describe('resolveConnectionOptions', () => {
   beforeEach(() => secrets.reset());
@@ -25,17 +33,25 @@ describe('resolveConnectionOptions', () => {
 
   it('passes the truststore certificates as the TLS ca', async () => {
     const conn = parseClusterConfig({
-      KAFKA_BROKERS: 'a:9094', KAFKA_SECURITY_PROTOCOL: 'SSL', KAFKA_TRUSTSTORE_LOCATION: fixture('truststore.jks'), KAFKA_TRUSTSTORE_PASSWORD: FIXTURE_PASSWORD,
+      KAFKA_BROKERS: 'a:9094',
+      KAFKA_SECURITY_PROTOCOL: 'SSL',
+      KAFKA_TRUSTSTORE_LOCATION: fixture('truststore.jks'),
+      KAFKA_TRUSTSTORE_PASSWORD: FIXTURE_PASSWORD,
     });
     const options = await resolveConnectionOptions(conn);
-    const expected = ['ca.pem', 'ca-ec.pem'].map((f) => new X509Certificate(readFileSync(fixture(f))).toString());
+    const expected = ['ca.pem', 'ca-ec.pem'].map((f) =>
+      new X509Certificate(readFileSync(fixture(f))).toString(),
+    );
     expect(options.tls?.ca).toEqual(expect.arrayContaining(expected));
     expect(options.tls?.ca).toHaveLength(2);
   });
 
   it('fails with the truststore password property when the password is wrong', async () => {
     const conn = parseClusterConfig({
-      KAFKA_BROKERS: 'a:9094', KAFKA_SECURITY_PROTOCOL: 'SSL', KAFKA_TRUSTSTORE_LOCATION: fixture('truststore.jks'), KAFKA_TRUSTSTORE_PASSWORD: 'nope',
+      KAFKA_BROKERS: 'a:9094',
+      KAFKA_SECURITY_PROTOCOL: 'SSL',
+      KAFKA_TRUSTSTORE_LOCATION: fixture('truststore.jks'),
+      KAFKA_TRUSTSTORE_PASSWORD: 'nope',
     });
     const error = await rejection(resolveConnectionOptions(conn));
     expect(error).toBeInstanceOf(KafkaConfigError);
@@ -43,19 +59,33 @@ describe('resolveConnectionOptions', () => {
   });
 
   it('configures SCRAM-SHA-512 with the credentials of the secret', async () => {
-    secrets.on(GetSecretValueCommand, { SecretId: 'AmazonMSK_demo' }).resolves({ SecretString: '{"username":"bob","password":"bob-pass"}' });
-    const conn = createClusterConnection({ brokers: ['a:9096'], auth: 'scram', scramSecretArn: 'AmazonMSK_demo' });
+    secrets
+      .on(GetSecretValueCommand, { SecretId: 'AmazonMSK_demo' })
+      .resolves({ SecretString: '{"username":"bob","password":"bob-pass"}' });
+    const conn = createClusterConnection({
+      brokers: ['a:9096'],
+      auth: 'scram',
+      scramSecretArn: 'AmazonMSK_demo',
+    });
     await expect(resolveConnectionOptions(conn, { secretsManager })).resolves.toEqual({
-      bootstrapBrokers: ['a:9096'], tls: {}, sasl: { mechanism: 'SCRAM-SHA-512', username: 'bob', password: 'bob-pass' },
+      bootstrapBrokers: ['a:9096'],
+      tls: {},
+      sasl: { mechanism: 'SCRAM-SHA-512', username: 'bob', password: 'bob-pass' },
     });
   });
 
   it('names the property the secret came from when the secret is malformed', async () => {
     secrets.on(GetSecretValueCommand).resolves({ SecretString: '{"user":"bob"}' });
-    const conn = createClusterConnection({ brokers: ['a:9096'], auth: 'scram', scramSecretArn: 'AmazonMSK_demo' });
+    const conn = createClusterConnection({
+      brokers: ['a:9096'],
+      auth: 'scram',
+      scramSecretArn: 'AmazonMSK_demo',
+    });
     const error = await rejection(resolveConnectionOptions(conn, { secretsManager }));
     expect(error).toBeInstanceOf(KafkaConfigError);
-    expect(error.message).toMatch(/^scramSecretArn: secret 'AmazonMSK_demo' has no non-empty string "username"/);
+    expect(error.message).toMatch(
+      /^scramSecretArn: secret 'AmazonMSK_demo' has no non-empty string "username"/,
+    );
   });
 
   it('configures OAUTHBEARER with a token provider backed by the signer for IAM', async () => {
@@ -64,7 +94,11 @@ describe('resolveConnectionOptions', () => {
       calls.push(region);
       return { token: `signed-for-${region}`, expiryTime: Date.now() + 900_000 };
     };
-    const conn = parseClusterConfig({ KAFKA_BROKERS: 'b-1.x.y.c2.kafka.us-west-2.amazonaws.com:9098', KAFKA_SECURITY_PROTOCOL: 'SASL_SSL', KAFKA_SASL_MECHANISM: 'AWS_MSK_IAM' });
+    const conn = parseClusterConfig({
+      KAFKA_BROKERS: 'b-1.x.y.c2.kafka.us-west-2.amazonaws.com:9098',
+      KAFKA_SECURITY_PROTOCOL: 'SASL_SSL',
+      KAFKA_SASL_MECHANISM: 'AWS_MSK_IAM',
+    });
     const options = await resolveConnectionOptions(conn, { iamSigner });
     expect(options.tls).toEqual({});
     expect(options.sasl?.mechanism).toBe('OAUTHBEARER');

@@ -1,4 +1,8 @@
-import { createClusterConnection, KafkaConfigError, type ClusterDescription } from '../../../functions/lib/kafka/index.ts';
+import {
+  createClusterConnection,
+  KafkaConfigError,
+  type ClusterDescription,
+} from '../../../functions/lib/kafka/index.ts';
 import { fixture, thrown } from './helpers.ts';
 
 function expectConfigError(description: ClusterDescription, property: string, text: string): void {
@@ -20,26 +24,46 @@ describe('createClusterConnection', () => {
 
   it('keeps an inline PEM CA for tls', () => {
     const caPem = '-----BEGIN CERTIFICATE-----\nMIIB\n-----END CERTIFICATE-----\n';
-    expect(createClusterConnection({ brokers: ['a:9094'], auth: 'tls', caPem }).trust).toEqual({ kind: 'pem', pem: caPem, property: 'caPem' });
+    expect(createClusterConnection({ brokers: ['a:9094'], auth: 'tls', caPem }).trust).toEqual({
+      kind: 'pem',
+      pem: caPem,
+      property: 'caPem',
+    });
   });
 
   it('keeps a truststore for scram together with the secret', () => {
     const conn = createClusterConnection({
-      brokers: ['a:9096'], auth: 'scram', scramSecretArn: 'AmazonMSK_x',
+      brokers: ['a:9096'],
+      auth: 'scram',
+      scramSecretArn: 'AmazonMSK_x',
       truststore: { location: fixture('truststore.p12'), password: 'changeit', type: 'PKCS12' },
     });
     expect(conn).toMatchObject({
-      auth: 'scram', scramSecretArn: 'AmazonMSK_x',
-      trust: { kind: 'file', location: fixture('truststore.p12'), type: 'PKCS12', password: 'changeit', locationProperty: 'truststore.location', passwordProperty: 'truststore.password' },
+      auth: 'scram',
+      scramSecretArn: 'AmazonMSK_x',
+      trust: {
+        kind: 'file',
+        location: fixture('truststore.p12'),
+        type: 'PKCS12',
+        password: 'changeit',
+        locationProperty: 'truststore.location',
+        passwordProperty: 'truststore.password',
+      },
     });
   });
 
   it('uses the given region for iam', () => {
-    expect(createClusterConnection({ brokers: ['a:9098'], auth: 'iam', region: 'ap-southeast-2' }).region).toBe('ap-southeast-2');
+    expect(
+      createClusterConnection({ brokers: ['a:9098'], auth: 'iam', region: 'ap-southeast-2' }).region,
+    ).toBe('ap-southeast-2');
   });
 
   it('rejects a broker list that is not an array', () => {
-    expectConfigError({ brokers: 'a:9092' as unknown as string[], auth: 'none' }, 'brokers', 'array of host:port');
+    expectConfigError(
+      { brokers: 'a:9092' as unknown as string[], auth: 'none' },
+      'brokers',
+      'array of host:port',
+    );
   });
 
   it('rejects a bad broker naming brokers', () => {
@@ -51,27 +75,56 @@ describe('createClusterConnection', () => {
   });
 
   it('rejects an unknown auth', () => {
-    expectConfigError({ brokers: ['a:9092'], auth: 'kerberos' as ClusterDescription['auth'] }, 'auth', "'kerberos' is not one of none, tls, scram, iam");
+    expectConfigError(
+      { brokers: ['a:9092'], auth: 'kerberos' as ClusterDescription['auth'] },
+      'auth',
+      "'kerberos' is not one of none, tls, scram, iam",
+    );
   });
 
   it('rejects a CA on a PLAINTEXT connection', () => {
-    expectConfigError({ brokers: ['a:9092'], auth: 'none', caPem: '-----BEGIN CERTIFICATE-----' }, 'caPem', 'only used with TLS');
+    expectConfigError(
+      { brokers: ['a:9092'], auth: 'none', caPem: '-----BEGIN CERTIFICATE-----' },
+      'caPem',
+      'only used with TLS',
+    );
   });
 
   it('rejects caPem that is not PEM', () => {
-    expectConfigError({ brokers: ['a:9094'], auth: 'tls', caPem: 'MIIB...' }, 'caPem', 'is not a PEM certificate bundle');
+    expectConfigError(
+      { brokers: ['a:9094'], auth: 'tls', caPem: 'MIIB...' },
+      'caPem',
+      'is not a PEM certificate bundle',
+    );
   });
 
   it('rejects both caPem and a truststore', () => {
-    expectConfigError({ brokers: ['a:9094'], auth: 'tls', caPem: '-----BEGIN CERTIFICATE-----', truststore: { location: fixture('truststore.jks') } }, 'truststore.location', 'set only one of caPem, truststore.location');
+    expectConfigError(
+      {
+        brokers: ['a:9094'],
+        auth: 'tls',
+        caPem: '-----BEGIN CERTIFICATE-----',
+        truststore: { location: fixture('truststore.jks') },
+      },
+      'truststore.location',
+      'set only one of caPem, truststore.location',
+    );
   });
 
   it('rejects a truststore without a location', () => {
-    expectConfigError({ brokers: ['a:9094'], auth: 'tls', truststore: { location: '' } }, 'truststore.location', 'required');
+    expectConfigError(
+      { brokers: ['a:9094'], auth: 'tls', truststore: { location: '' } },
+      'truststore.location',
+      'required',
+    );
   });
 
   it('rejects a missing truststore file', () => {
-    expectConfigError({ brokers: ['a:9094'], auth: 'tls', truststore: { location: '/nope.jks' } }, 'truststore.location', "file '/nope.jks' does not exist");
+    expectConfigError(
+      { brokers: ['a:9094'], auth: 'tls', truststore: { location: '/nope.jks' } },
+      'truststore.location',
+      "file '/nope.jks' does not exist",
+    );
   });
 
   it('rejects scram without a secret', () => {
@@ -79,7 +132,11 @@ describe('createClusterConnection', () => {
   });
 
   it('rejects a secret on a tls connection', () => {
-    expectConfigError({ brokers: ['a:9094'], auth: 'tls', scramSecretArn: 'AmazonMSK_x' }, 'scramSecretArn', 'only used with SASL/SCRAM-SHA-512');
+    expectConfigError(
+      { brokers: ['a:9094'], auth: 'tls', scramSecretArn: 'AmazonMSK_x' },
+      'scramSecretArn',
+      'only used with SASL/SCRAM-SHA-512',
+    );
   });
 
   it('rejects iam without a region on non-MSK hosts', () => {

@@ -1,4 +1,8 @@
-import { KafkaConfigError, parseClusterConfig, type ConfigSource } from '../../../functions/lib/kafka/index.ts';
+import {
+  KafkaConfigError,
+  parseClusterConfig,
+  type ConfigSource,
+} from '../../../functions/lib/kafka/index.ts';
 import { fixture, recordingLogger, thrown, TLS_FIXTURES } from './helpers.ts';
 
 const MSK = 'b-1.demo.abc123.c2.kafka.eu-west-1.amazonaws.com';
@@ -23,7 +27,11 @@ describe('parseClusterConfig', () => {
       expect(conn).toEqual({
         brokers: [`${MSK}:9092`, `${MSK2}:9092`],
         auth: 'none',
-        propertyNames: { brokers: 'bootstrap.servers', scramSecretArn: 'KAFKA_SCRAM_SECRET_ARN', region: 'AWS_REGION' },
+        propertyNames: {
+          brokers: 'bootstrap.servers',
+          scramSecretArn: 'KAFKA_SCRAM_SECRET_ARN',
+          region: 'AWS_REGION',
+        },
       });
     });
 
@@ -34,7 +42,9 @@ describe('parseClusterConfig', () => {
     });
 
     it('trims entries, skips empty ones and drops duplicates in order', () => {
-      const conn = parseClusterConfig({ KAFKA_BROKERS: ' b:9093 , a:9092,, b:9093,10.0.0.1:9092,[::1]:9094 ' });
+      const conn = parseClusterConfig({
+        KAFKA_BROKERS: ' b:9093 , a:9092,, b:9093,10.0.0.1:9092,[::1]:9094 ',
+      });
       expect(conn.brokers).toEqual(['b:9093', 'a:9092', '10.0.0.1:9092', '[::1]:9094']);
     });
 
@@ -72,7 +82,11 @@ describe('parseClusterConfig', () => {
     });
 
     it('rejects the two names when they disagree, showing both values', () => {
-      expectConfigError({ 'bootstrap.servers': 'a:9092', KAFKA_BROKERS: 'b:9092' }, 'bootstrap.servers', "conflicts with KAFKA_BROKERS ('a:9092' vs 'b:9092')");
+      expectConfigError(
+        { 'bootstrap.servers': 'a:9092', KAFKA_BROKERS: 'b:9092' },
+        'bootstrap.servers',
+        "conflicts with KAFKA_BROKERS ('a:9092' vs 'b:9092')",
+      );
     });
   });
 
@@ -85,47 +99,75 @@ describe('parseClusterConfig', () => {
 
     it('accepts lower-case values', () => {
       expect(parseClusterConfig({ KAFKA_BROKERS: 'a:9094', 'security.protocol': 'ssl' }).auth).toBe('tls');
-      expect(parseClusterConfig({ KAFKA_BROKERS: 'a:9092', 'security.protocol': 'plaintext' }).auth).toBe('none');
+      expect(parseClusterConfig({ KAFKA_BROKERS: 'a:9092', 'security.protocol': 'plaintext' }).auth).toBe(
+        'none',
+      );
     });
 
     it('rejects an unknown protocol naming the property used', () => {
-      expectConfigError({ KAFKA_BROKERS: 'a:9092', KAFKA_SECURITY_PROTOCOL: 'TLS' }, 'KAFKA_SECURITY_PROTOCOL', "'TLS' is not one of PLAINTEXT, SSL, SASL_SSL");
+      expectConfigError(
+        { KAFKA_BROKERS: 'a:9092', KAFKA_SECURITY_PROTOCOL: 'TLS' },
+        'KAFKA_SECURITY_PROTOCOL',
+        "'TLS' is not one of PLAINTEXT, SSL, SASL_SSL",
+      );
     });
 
     it('rejects SASL_PLAINTEXT explaining SASL needs TLS', () => {
-      expectConfigError({ KAFKA_BROKERS: 'a:9092', 'security.protocol': 'SASL_PLAINTEXT' }, 'security.protocol', 'SASL is supported over TLS only');
+      expectConfigError(
+        { KAFKA_BROKERS: 'a:9092', 'security.protocol': 'SASL_PLAINTEXT' },
+        'security.protocol',
+        'SASL is supported over TLS only',
+      );
     });
 
     it('rejects the two names when they disagree', () => {
-      expectConfigError({ KAFKA_BROKERS: 'a:9092', 'security.protocol': 'SSL', KAFKA_SECURITY_PROTOCOL: 'PLAINTEXT' }, 'security.protocol', 'conflicts with KAFKA_SECURITY_PROTOCOL');
+      expectConfigError(
+        { KAFKA_BROKERS: 'a:9092', 'security.protocol': 'SSL', KAFKA_SECURITY_PROTOCOL: 'PLAINTEXT' },
+        'security.protocol',
+        'conflicts with KAFKA_SECURITY_PROTOCOL',
+      );
     });
   });
 
   describe('sasl.mechanism / KAFKA_SASL_MECHANISM', () => {
     it('maps SCRAM-SHA-512 to scram auth with the secret from KAFKA_SCRAM_SECRET_ARN', () => {
       const conn = parseClusterConfig({
-        'bootstrap.servers': `${MSK}:9096`, 'security.protocol': 'SASL_SSL', 'sasl.mechanism': 'SCRAM-SHA-512',
+        'bootstrap.servers': `${MSK}:9096`,
+        'security.protocol': 'SASL_SSL',
+        'sasl.mechanism': 'SCRAM-SHA-512',
         KAFKA_SCRAM_SECRET_ARN: SECRET_ARN,
       });
       expect(conn).toMatchObject({ auth: 'scram', scramSecretArn: SECRET_ARN });
       expect(conn.region).toBeUndefined();
     });
 
-    it.each(['AWS_MSK_IAM', 'OAUTHBEARER', 'aws_msk_iam'])('maps %s to iam auth signed for AWS_REGION', (mechanism) => {
-      const conn = parseClusterConfig({
-        KAFKA_BROKERS: 'kafka.internal:9098', KAFKA_SECURITY_PROTOCOL: 'SASL_SSL', KAFKA_SASL_MECHANISM: mechanism, AWS_REGION: 'us-east-1',
-      });
-      expect(conn).toMatchObject({ auth: 'iam', region: 'us-east-1' });
-    });
+    it.each(['AWS_MSK_IAM', 'OAUTHBEARER', 'aws_msk_iam'])(
+      'maps %s to iam auth signed for AWS_REGION',
+      (mechanism) => {
+        const conn = parseClusterConfig({
+          KAFKA_BROKERS: 'kafka.internal:9098',
+          KAFKA_SECURITY_PROTOCOL: 'SASL_SSL',
+          KAFKA_SASL_MECHANISM: mechanism,
+          AWS_REGION: 'us-east-1',
+        });
+        expect(conn).toMatchObject({ auth: 'iam', region: 'us-east-1' });
+      },
+    );
 
     it('takes the IAM region from the MSK broker host names when AWS_REGION is absent', () => {
-      const conn = parseClusterConfig({ KAFKA_BROKERS: `${MSK}:9098`, KAFKA_SECURITY_PROTOCOL: 'SASL_SSL', KAFKA_SASL_MECHANISM: 'AWS_MSK_IAM' });
+      const conn = parseClusterConfig({
+        KAFKA_BROKERS: `${MSK}:9098`,
+        KAFKA_SECURITY_PROTOCOL: 'SASL_SSL',
+        KAFKA_SASL_MECHANISM: 'AWS_MSK_IAM',
+      });
       expect(conn.region).toBe('eu-west-1');
     });
 
     it('accepts the Java-only IAM properties of MSK client.properties and ignores them', () => {
       const conn = parseClusterConfig({
-        'bootstrap.servers': `${MSK}:9098`, 'security.protocol': 'SASL_SSL', 'sasl.mechanism': 'AWS_MSK_IAM',
+        'bootstrap.servers': `${MSK}:9098`,
+        'security.protocol': 'SASL_SSL',
+        'sasl.mechanism': 'AWS_MSK_IAM',
         'sasl.jaas.config': 'software.amazon.msk.auth.iam.IAMLoginModule required;',
         'sasl.client.callback.handler.class': 'software.amazon.msk.auth.iam.IAMClientCallbackHandler',
         'ssl.endpoint.identification.algorithm': 'https',
@@ -134,51 +176,101 @@ describe('parseClusterConfig', () => {
     });
 
     it('rejects SASL_SSL without a mechanism', () => {
-      expectConfigError({ KAFKA_BROKERS: 'a:9096', KAFKA_SECURITY_PROTOCOL: 'SASL_SSL' }, 'sasl.mechanism', 'required with KAFKA_SECURITY_PROTOCOL=SASL_SSL');
+      expectConfigError(
+        { KAFKA_BROKERS: 'a:9096', KAFKA_SECURITY_PROTOCOL: 'SASL_SSL' },
+        'sasl.mechanism',
+        'required with KAFKA_SECURITY_PROTOCOL=SASL_SSL',
+      );
     });
 
     it('rejects an unsupported mechanism naming the env property used', () => {
-      expectConfigError({ KAFKA_BROKERS: 'a:9096', KAFKA_SECURITY_PROTOCOL: 'SASL_SSL', KAFKA_SASL_MECHANISM: 'SCRAM-SHA-256' }, 'KAFKA_SASL_MECHANISM', "'SCRAM-SHA-256' is not one of SCRAM-SHA-512, AWS_MSK_IAM, OAUTHBEARER");
+      expectConfigError(
+        {
+          KAFKA_BROKERS: 'a:9096',
+          KAFKA_SECURITY_PROTOCOL: 'SASL_SSL',
+          KAFKA_SASL_MECHANISM: 'SCRAM-SHA-256',
+        },
+        'KAFKA_SASL_MECHANISM',
+        "'SCRAM-SHA-256' is not one of SCRAM-SHA-512, AWS_MSK_IAM, OAUTHBEARER",
+      );
     });
 
     it('rejects a mechanism when the protocol is not SASL_SSL', () => {
-      expectConfigError({ KAFKA_BROKERS: 'a:9094', 'security.protocol': 'SSL', 'sasl.mechanism': 'SCRAM-SHA-512' }, 'sasl.mechanism', 'only used with security.protocol=SASL_SSL, but it is SSL');
+      expectConfigError(
+        { KAFKA_BROKERS: 'a:9094', 'security.protocol': 'SSL', 'sasl.mechanism': 'SCRAM-SHA-512' },
+        'sasl.mechanism',
+        'only used with security.protocol=SASL_SSL, but it is SSL',
+      );
     });
 
     it('rejects a mechanism when the protocol defaulted to PLAINTEXT', () => {
-      expectConfigError({ KAFKA_BROKERS: 'a:9098', KAFKA_SASL_MECHANISM: 'AWS_MSK_IAM' }, 'KAFKA_SASL_MECHANISM', 'but it is PLAINTEXT (the default)');
+      expectConfigError(
+        { KAFKA_BROKERS: 'a:9098', KAFKA_SASL_MECHANISM: 'AWS_MSK_IAM' },
+        'KAFKA_SASL_MECHANISM',
+        'but it is PLAINTEXT (the default)',
+      );
     });
   });
 
   describe('KAFKA_SCRAM_SECRET_ARN', () => {
-    const scram = { KAFKA_BROKERS: 'a:9096', KAFKA_SECURITY_PROTOCOL: 'SASL_SSL', KAFKA_SASL_MECHANISM: 'SCRAM-SHA-512' };
+    const scram = {
+      KAFKA_BROKERS: 'a:9096',
+      KAFKA_SECURITY_PROTOCOL: 'SASL_SSL',
+      KAFKA_SASL_MECHANISM: 'SCRAM-SHA-512',
+    };
 
     it('is required for SCRAM', () => {
       expectConfigError(scram, 'KAFKA_SCRAM_SECRET_ARN', 'required for SASL/SCRAM-SHA-512');
     });
 
     it('accepts a secret name instead of an ARN', () => {
-      expect(parseClusterConfig({ ...scram, KAFKA_SCRAM_SECRET_ARN: 'AmazonMSK_clickstream' }).scramSecretArn).toBe('AmazonMSK_clickstream');
+      expect(
+        parseClusterConfig({ ...scram, KAFKA_SCRAM_SECRET_ARN: 'AmazonMSK_clickstream' }).scramSecretArn,
+      ).toBe('AmazonMSK_clickstream');
     });
 
     it('rejects something that is neither an ARN nor a name', () => {
-      expectConfigError({ ...scram, KAFKA_SCRAM_SECRET_ARN: 'arn:aws:s3:::bucket' }, 'KAFKA_SCRAM_SECRET_ARN', "'arn:aws:s3:::bucket' is not a Secrets Manager secret ARN or name");
-      expectConfigError({ ...scram, KAFKA_SCRAM_SECRET_ARN: 'has spaces in it' }, 'KAFKA_SCRAM_SECRET_ARN', 'is not a Secrets Manager secret ARN or name');
+      expectConfigError(
+        { ...scram, KAFKA_SCRAM_SECRET_ARN: 'arn:aws:s3:::bucket' },
+        'KAFKA_SCRAM_SECRET_ARN',
+        "'arn:aws:s3:::bucket' is not a Secrets Manager secret ARN or name",
+      );
+      expectConfigError(
+        { ...scram, KAFKA_SCRAM_SECRET_ARN: 'has spaces in it' },
+        'KAFKA_SCRAM_SECRET_ARN',
+        'is not a Secrets Manager secret ARN or name',
+      );
     });
 
     it('warns when the secret name lacks the AmazonMSK_ prefix MSK requires', () => {
       const { logger, entries } = recordingLogger();
-      parseClusterConfig({ ...scram, KAFKA_SCRAM_SECRET_ARN: 'arn:aws:secretsmanager:eu-west-1:123456789012:secret:kafka-creds-AbCdEf' }, { logger });
-      expect(entries).toEqual([expect.objectContaining({ level: 'warn', message: expect.stringContaining('AmazonMSK_') })]);
+      parseClusterConfig(
+        {
+          ...scram,
+          KAFKA_SCRAM_SECRET_ARN: 'arn:aws:secretsmanager:eu-west-1:123456789012:secret:kafka-creds-AbCdEf',
+        },
+        { logger },
+      );
+      expect(entries).toEqual([
+        expect.objectContaining({ level: 'warn', message: expect.stringContaining('AmazonMSK_') }),
+      ]);
     });
 
     it('rejects a secret when the auth is not SCRAM', () => {
-      expectConfigError({ KAFKA_BROKERS: 'a:9094', KAFKA_SECURITY_PROTOCOL: 'SSL', KAFKA_SCRAM_SECRET_ARN: SECRET_ARN }, 'KAFKA_SCRAM_SECRET_ARN', 'only used with SASL/SCRAM-SHA-512');
+      expectConfigError(
+        { KAFKA_BROKERS: 'a:9094', KAFKA_SECURITY_PROTOCOL: 'SSL', KAFKA_SCRAM_SECRET_ARN: SECRET_ARN },
+        'KAFKA_SCRAM_SECRET_ARN',
+        'only used with SASL/SCRAM-SHA-512',
+      );
     });
   });
 
   describe('AWS_REGION', () => {
-    const iam = { KAFKA_BROKERS: 'kafka.internal:9098', KAFKA_SECURITY_PROTOCOL: 'SASL_SSL', KAFKA_SASL_MECHANISM: 'AWS_MSK_IAM' };
+    const iam = {
+      KAFKA_BROKERS: 'kafka.internal:9098',
+      KAFKA_SECURITY_PROTOCOL: 'SASL_SSL',
+      KAFKA_SASL_MECHANISM: 'AWS_MSK_IAM',
+    };
 
     it('is required for IAM when the brokers are not MSK host names', () => {
       expectConfigError(iam, 'AWS_REGION', 'required for IAM authentication');
@@ -199,39 +291,65 @@ describe('parseClusterConfig', () => {
     it('reads ssl.ca.location as a PEM bundle file', () => {
       const conn = parseClusterConfig({ ...ssl, 'ssl.ca.location': fixture('ca-bundle.pem') });
       expect(conn.trust).toEqual({
-        kind: 'file', location: fixture('ca-bundle.pem'), type: 'PEM',
-        locationProperty: 'ssl.ca.location', passwordProperty: 'ssl.truststore.password',
+        kind: 'file',
+        location: fixture('ca-bundle.pem'),
+        type: 'PEM',
+        locationProperty: 'ssl.ca.location',
+        passwordProperty: 'ssl.truststore.password',
       });
     });
 
     it('reads KAFKA_CA_LOCATION', () => {
       const conn = parseClusterConfig({ ...ssl, KAFKA_CA_LOCATION: fixture('ca.pem') });
-      expect(conn.trust).toMatchObject({ kind: 'file', location: fixture('ca.pem'), locationProperty: 'KAFKA_CA_LOCATION' });
+      expect(conn.trust).toMatchObject({
+        kind: 'file',
+        location: fixture('ca.pem'),
+        locationProperty: 'KAFKA_CA_LOCATION',
+      });
     });
 
     it('reads a truststore with its password and type', () => {
       const conn = parseClusterConfig({
-        ...ssl, 'ssl.truststore.location': fixture('truststore.jks'), 'ssl.truststore.password': 'changeit', 'ssl.truststore.type': 'jks',
+        ...ssl,
+        'ssl.truststore.location': fixture('truststore.jks'),
+        'ssl.truststore.password': 'changeit',
+        'ssl.truststore.type': 'jks',
       });
       expect(conn.trust).toEqual({
-        kind: 'file', location: fixture('truststore.jks'), type: 'JKS', password: 'changeit',
-        locationProperty: 'ssl.truststore.location', passwordProperty: 'ssl.truststore.password',
+        kind: 'file',
+        location: fixture('truststore.jks'),
+        type: 'JKS',
+        password: 'changeit',
+        locationProperty: 'ssl.truststore.location',
+        passwordProperty: 'ssl.truststore.password',
       });
     });
 
     it('reads the env names of the truststore settings, with SASL_SSL too', () => {
       const conn = parseClusterConfig({
-        KAFKA_BROKERS: 'a:9096', KAFKA_SECURITY_PROTOCOL: 'SASL_SSL', KAFKA_SASL_MECHANISM: 'SCRAM-SHA-512', KAFKA_SCRAM_SECRET_ARN: SECRET_ARN,
-        KAFKA_TRUSTSTORE_LOCATION: fixture('truststore.p12'), KAFKA_TRUSTSTORE_PASSWORD: 'changeit', KAFKA_TRUSTSTORE_TYPE: 'PKCS12',
+        KAFKA_BROKERS: 'a:9096',
+        KAFKA_SECURITY_PROTOCOL: 'SASL_SSL',
+        KAFKA_SASL_MECHANISM: 'SCRAM-SHA-512',
+        KAFKA_SCRAM_SECRET_ARN: SECRET_ARN,
+        KAFKA_TRUSTSTORE_LOCATION: fixture('truststore.p12'),
+        KAFKA_TRUSTSTORE_PASSWORD: 'changeit',
+        KAFKA_TRUSTSTORE_TYPE: 'PKCS12',
       });
       expect(conn.trust).toMatchObject({
-        location: fixture('truststore.p12'), type: 'PKCS12', password: 'changeit',
-        locationProperty: 'KAFKA_TRUSTSTORE_LOCATION', passwordProperty: 'KAFKA_TRUSTSTORE_PASSWORD',
+        location: fixture('truststore.p12'),
+        type: 'PKCS12',
+        password: 'changeit',
+        locationProperty: 'KAFKA_TRUSTSTORE_LOCATION',
+        passwordProperty: 'KAFKA_TRUSTSTORE_PASSWORD',
       });
     });
 
     it('rejects a truststore file that does not exist, naming the property', () => {
-      expectConfigError({ ...ssl, 'ssl.truststore.location': '/nonexistent/truststore.jks' }, 'ssl.truststore.location', "file '/nonexistent/truststore.jks' does not exist");
+      expectConfigError(
+        { ...ssl, 'ssl.truststore.location': '/nonexistent/truststore.jks' },
+        'ssl.truststore.location',
+        "file '/nonexistent/truststore.jks' does not exist",
+      );
     });
 
     it('rejects a CA location that is a directory', () => {
@@ -239,19 +357,39 @@ describe('parseClusterConfig', () => {
     });
 
     it('rejects an unknown truststore type', () => {
-      expectConfigError({ ...ssl, 'ssl.truststore.location': fixture('truststore.jks'), 'ssl.truststore.type': 'JCEKS' }, 'ssl.truststore.type', "'JCEKS' is not one of JKS, PKCS12, PEM");
+      expectConfigError(
+        { ...ssl, 'ssl.truststore.location': fixture('truststore.jks'), 'ssl.truststore.type': 'JCEKS' },
+        'ssl.truststore.type',
+        "'JCEKS' is not one of JKS, PKCS12, PEM",
+      );
     });
 
     it('rejects a password without a truststore location', () => {
-      expectConfigError({ ...ssl, 'ssl.truststore.password': 'changeit' }, 'ssl.truststore.password', 'set without ssl.truststore.location');
+      expectConfigError(
+        { ...ssl, 'ssl.truststore.password': 'changeit' },
+        'ssl.truststore.password',
+        'set without ssl.truststore.location',
+      );
     });
 
     it('rejects a type without a truststore location', () => {
-      expectConfigError({ ...ssl, KAFKA_TRUSTSTORE_TYPE: 'JKS' }, 'KAFKA_TRUSTSTORE_TYPE', 'set without ssl.truststore.location');
+      expectConfigError(
+        { ...ssl, KAFKA_TRUSTSTORE_TYPE: 'JKS' },
+        'KAFKA_TRUSTSTORE_TYPE',
+        'set without ssl.truststore.location',
+      );
     });
 
     it('rejects both a CA bundle and a truststore', () => {
-      expectConfigError({ ...ssl, 'ssl.ca.location': fixture('ca.pem'), 'ssl.truststore.location': fixture('truststore.jks') }, 'ssl.truststore.location', 'set only one of ssl.ca.location, ssl.truststore.location');
+      expectConfigError(
+        {
+          ...ssl,
+          'ssl.ca.location': fixture('ca.pem'),
+          'ssl.truststore.location': fixture('truststore.jks'),
+        },
+        'ssl.truststore.location',
+        'set only one of ssl.ca.location, ssl.truststore.location',
+      );
     });
 
     it.each([
@@ -259,11 +397,24 @@ describe('parseClusterConfig', () => {
       ['KAFKA_CA_LOCATION', fixture('ca.pem')],
       ['ssl.truststore.password', 'changeit'],
     ])('rejects %s on a PLAINTEXT connection', (property, value) => {
-      expectConfigError({ KAFKA_BROKERS: 'a:9092', [property]: value }, property, 'only used with security.protocol=SSL or SASL_SSL');
+      expectConfigError(
+        { KAFKA_BROKERS: 'a:9092', [property]: value },
+        property,
+        'only used with security.protocol=SSL or SASL_SSL',
+      );
     });
 
     it('never shows truststore passwords when the two names disagree', () => {
-      const error = expectConfigError({ ...ssl, 'ssl.truststore.location': fixture('truststore.jks'), 'ssl.truststore.password': 'first-secret', KAFKA_TRUSTSTORE_PASSWORD: 'second-secret' }, 'ssl.truststore.password', 'conflicts with KAFKA_TRUSTSTORE_PASSWORD');
+      const error = expectConfigError(
+        {
+          ...ssl,
+          'ssl.truststore.location': fixture('truststore.jks'),
+          'ssl.truststore.password': 'first-secret',
+          KAFKA_TRUSTSTORE_PASSWORD: 'second-secret',
+        },
+        'ssl.truststore.password',
+        'conflicts with KAFKA_TRUSTSTORE_PASSWORD',
+      );
       expect(error.message).not.toContain('first-secret');
       expect(error.message).not.toContain('second-secret');
     });
@@ -273,37 +424,71 @@ describe('parseClusterConfig', () => {
     const ssl = { 'bootstrap.servers': 'a:9094', 'security.protocol': 'SSL' };
 
     it('rejects a misspelt ssl.* property listing the supported ones', () => {
-      expectConfigError({ ...ssl, 'ssl.trustore.location': fixture('truststore.jks') }, 'ssl.trustore.location', 'unknown property; supported: bootstrap.servers, security.protocol');
+      expectConfigError(
+        { ...ssl, 'ssl.trustore.location': fixture('truststore.jks') },
+        'ssl.trustore.location',
+        'unknown property; supported: bootstrap.servers, security.protocol',
+      );
     });
 
     it('rejects client keystores (mutual TLS)', () => {
-      expectConfigError({ ...ssl, 'ssl.keystore.location': '/etc/kafka/client.jks' }, 'ssl.keystore.location', 'mutual TLS');
+      expectConfigError(
+        { ...ssl, 'ssl.keystore.location': '/etc/kafka/client.jks' },
+        'ssl.keystore.location',
+        'mutual TLS',
+      );
     });
 
     it('rejects inline SCRAM credentials without echoing them', () => {
-      const error = expectConfigError({
-        ...ssl, 'security.protocol': 'SASL_SSL', 'sasl.mechanism': 'SCRAM-SHA-512', KAFKA_SCRAM_SECRET_ARN: SECRET_ARN,
-        'sasl.jaas.config': 'org.apache.kafka.common.security.scram.ScramLoginModule required username="alice" password="s3cret";',
-      }, 'sasl.jaas.config', 'store them in a Secrets Manager secret');
+      const error = expectConfigError(
+        {
+          ...ssl,
+          'security.protocol': 'SASL_SSL',
+          'sasl.mechanism': 'SCRAM-SHA-512',
+          KAFKA_SCRAM_SECRET_ARN: SECRET_ARN,
+          'sasl.jaas.config':
+            'org.apache.kafka.common.security.scram.ScramLoginModule required username="alice" password="s3cret";',
+        },
+        'sasl.jaas.config',
+        'store them in a Secrets Manager secret',
+      );
       expect(error.message).not.toContain('s3cret');
     });
 
     it('rejects turning off host name verification', () => {
-      expectConfigError({ ...ssl, 'ssl.endpoint.identification.algorithm': '' }, 'ssl.endpoint.identification.algorithm', 'only https');
+      expectConfigError(
+        { ...ssl, 'ssl.endpoint.identification.algorithm': '' },
+        'ssl.endpoint.identification.algorithm',
+        'only https',
+      );
     });
 
     it('ignores unrelated keys such as the rest of process.env', () => {
-      expect(parseClusterConfig({ KAFKA_BROKERS: 'a:9092', PATH: '/usr/bin', KAFKA_TOPIC: 'events', 'client.id': 'x' }).brokers).toEqual(['a:9092']);
+      expect(
+        parseClusterConfig({
+          KAFKA_BROKERS: 'a:9092',
+          PATH: '/usr/bin',
+          KAFKA_TOPIC: 'events',
+          'client.id': 'x',
+        }).brokers,
+      ).toEqual(['a:9092']);
     });
   });
 
   describe('MSK port check', () => {
     it('warns, without failing, when an MSK broker port does not match the protocol', () => {
       const { logger, entries } = recordingLogger();
-      const conn = parseClusterConfig({ KAFKA_BROKERS: `${MSK}:9094,${MSK2}:9092`, KAFKA_SECURITY_PROTOCOL: 'PLAINTEXT' }, { logger });
+      const conn = parseClusterConfig(
+        { KAFKA_BROKERS: `${MSK}:9094,${MSK2}:9092`, KAFKA_SECURITY_PROTOCOL: 'PLAINTEXT' },
+        { logger },
+      );
       expect(conn.brokers).toHaveLength(2);
       expect(entries).toEqual([
-        { level: 'warn', message: 'MSK broker port does not match the authentication', extra: { property: 'KAFKA_BROKERS', broker: `${MSK}:9094`, auth: 'none', expectedPorts: [9092] } },
+        {
+          level: 'warn',
+          message: 'MSK broker port does not match the authentication',
+          extra: { property: 'KAFKA_BROKERS', broker: `${MSK}:9094`, auth: 'none', expectedPorts: [9092] },
+        },
       ]);
     });
 
@@ -314,11 +499,15 @@ describe('parseClusterConfig', () => {
       ['SASL_SSL', 'AWS_MSK_IAM', 9098],
     ])('stays quiet for %s %s on MSK port %i', (protocol, mechanism, port) => {
       const { logger, entries } = recordingLogger();
-      parseClusterConfig({
-        KAFKA_BROKERS: `${MSK}:${port}`, KAFKA_SECURITY_PROTOCOL: protocol,
-        ...(mechanism ? { KAFKA_SASL_MECHANISM: mechanism } : {}),
-        KAFKA_SCRAM_SECRET_ARN: mechanism === 'SCRAM-SHA-512' ? SECRET_ARN : undefined,
-      }, { logger });
+      parseClusterConfig(
+        {
+          KAFKA_BROKERS: `${MSK}:${port}`,
+          KAFKA_SECURITY_PROTOCOL: protocol,
+          ...(mechanism ? { KAFKA_SASL_MECHANISM: mechanism } : {}),
+          KAFKA_SCRAM_SECRET_ARN: mechanism === 'SCRAM-SHA-512' ? SECRET_ARN : undefined,
+        },
+        { logger },
+      );
       expect(entries.filter((e) => e.level === 'warn')).toEqual([]);
     });
 

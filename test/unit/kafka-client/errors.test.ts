@@ -1,4 +1,11 @@
-import { AuthenticationError, MultipleErrors, NetworkError, ProtocolError, TimeoutError, UserError } from '@platformatic/kafka';
+import {
+  AuthenticationError,
+  MultipleErrors,
+  NetworkError,
+  ProtocolError,
+  TimeoutError,
+  UserError,
+} from '@platformatic/kafka';
 import { KafkaConfigError, KafkaUnavailableError } from '../../../functions/lib/kafka/index.ts';
 import { classifyKafkaFailure, rootMessage } from '../../../functions/lib/kafka/errors.ts';
 
@@ -28,25 +35,46 @@ describe('KafkaUnavailableError', () => {
 
 describe('classifyKafkaFailure', () => {
   it('finds a refused connection deep inside aggregated retries as unreachable', () => {
-    const refused = new NetworkError('Connection to a:9092 failed.', { cause: systemError('ECONNREFUSED', 'connect ECONNREFUSED') });
-    const error = new MultipleErrors('initProducerId failed 3 times.', [new MultipleErrors('Cannot connect to any broker.', [refused])]);
+    const refused = new NetworkError('Connection to a:9092 failed.', {
+      cause: systemError('ECONNREFUSED', 'connect ECONNREFUSED'),
+    });
+    const error = new MultipleErrors('initProducerId failed 3 times.', [
+      new MultipleErrors('Cannot connect to any broker.', [refused]),
+    ]);
     expect(classifyKafkaFailure(error)).toBe('unreachable');
     expect(rootMessage(error)).toBe('connect ECONNREFUSED');
   });
 
   it("appends the broker's own explanation of a protocol error to the root message", () => {
-    const refused = new ProtocolError(58, 'Authentication failed during authentication due to invalid credentials with SASL mechanism SCRAM-SHA-512');
-    const error = new MultipleErrors('Cannot connect to any broker.', [new NetworkError('Connection to a:9096 failed.', { cause: new AuthenticationError('SASL authentication failed.', { cause: new MultipleErrors('SaslAuthenticate failed', [refused]) }) })]);
+    const refused = new ProtocolError(
+      58,
+      'Authentication failed during authentication due to invalid credentials with SASL mechanism SCRAM-SHA-512',
+    );
+    const error = new MultipleErrors('Cannot connect to any broker.', [
+      new NetworkError('Connection to a:9096 failed.', {
+        cause: new AuthenticationError('SASL authentication failed.', {
+          cause: new MultipleErrors('SaslAuthenticate failed', [refused]),
+        }),
+      }),
+    ]);
     expect(classifyKafkaFailure(error)).toBe('authentication');
-    expect(rootMessage(error)).toBe('SASL authentication failed. Authentication failed during authentication due to invalid credentials with SASL mechanism SCRAM-SHA-512');
+    expect(rootMessage(error)).toBe(
+      'SASL authentication failed. Authentication failed during authentication due to invalid credentials with SASL mechanism SCRAM-SHA-512',
+    );
   });
 
   it('reports a request timeout as timeout', () => {
-    expect(classifyKafkaFailure(new MultipleErrors('listApis failed 3 times.', [new TimeoutError('Request timed out')]))).toBe('timeout');
+    expect(
+      classifyKafkaFailure(
+        new MultipleErrors('listApis failed 3 times.', [new TimeoutError('Request timed out')]),
+      ),
+    ).toBe('timeout');
   });
 
   it('prefers tls over the network error that wraps it', () => {
-    const error = new NetworkError('Connection to a:9094 failed.', { cause: systemError('SELF_SIGNED_CERT_IN_CHAIN', 'self-signed certificate in certificate chain') });
+    const error = new NetworkError('Connection to a:9094 failed.', {
+      cause: systemError('SELF_SIGNED_CERT_IN_CHAIN', 'self-signed certificate in certificate chain'),
+    });
     expect(classifyKafkaFailure(error)).toBe('tls');
   });
 
@@ -55,7 +83,9 @@ describe('classifyKafkaFailure', () => {
   });
 
   it('reports SASL failures as authentication', () => {
-    const error = new NetworkError('Connection to a:9096 failed.', { cause: new AuthenticationError('SASL authentication failed.') });
+    const error = new NetworkError('Connection to a:9096 failed.', {
+      cause: new AuthenticationError('SASL authentication failed.'),
+    });
     expect(classifyKafkaFailure(error)).toBe('authentication');
   });
 
@@ -65,7 +95,9 @@ describe('classifyKafkaFailure', () => {
 
   it('keeps the reason of our own error raised inside the client (IAM token provider)', () => {
     const own = new KafkaUnavailableError('Cannot sign an MSK IAM auth token', 'credentials');
-    const error = new NetworkError('Connection to a:9098 failed.', { cause: new AuthenticationError('The SASL/OAUTHBEARER token provider threw an error.', { cause: own }) });
+    const error = new NetworkError('Connection to a:9098 failed.', {
+      cause: new AuthenticationError('The SASL/OAUTHBEARER token provider threw an error.', { cause: own }),
+    });
     expect(classifyKafkaFailure(error)).toBe('credentials');
   });
 });

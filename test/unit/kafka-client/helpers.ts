@@ -16,9 +16,11 @@ export interface LogEntry {
 
 export function recordingLogger(): { logger: KafkaLogger; entries: LogEntry[] } {
   const entries: LogEntry[] = [];
-  const at = (level: LogEntry['level']) => (message: string, ...extra: Record<string, unknown>[]) => {
-    entries.push({ level, message, extra: Object.assign({}, ...extra) });
-  };
+  const at =
+    (level: LogEntry['level']) =>
+    (message: string, ...extra: Record<string, unknown>[]) => {
+      entries.push({ level, message, extra: Object.assign({}, ...extra) });
+    };
   return { logger: { debug: at('debug'), info: at('info'), warn: at('warn'), error: at('error') }, entries };
 }
 
@@ -44,7 +46,11 @@ export async function rejection(promise: Promise<unknown>): Promise<Error> {
 }
 
 /** A TCP server on 127.0.0.1 that accepts connections and never answers. */
-export async function blackholeServer(): Promise<{ port: number; connections: () => number; close: () => Promise<void> }> {
+export async function blackholeServer(): Promise<{
+  port: number;
+  connections: () => number;
+  close: () => Promise<void>;
+}> {
   const sockets = new Set<net.Socket>();
   let count = 0;
   const server = net.createServer((socket) => {

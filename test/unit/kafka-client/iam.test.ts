@@ -1,7 +1,15 @@
-import { createIamTokenProvider, defaultMskIamSigner, KafkaUnavailableError, type MskIamSigner } from '../../../functions/lib/kafka/index.ts';
+import {
+  createIamTokenProvider,
+  defaultMskIamSigner,
+  KafkaUnavailableError,
+  type MskIamSigner,
+} from '../../../functions/lib/kafka/index.ts';
 import { rejection } from './helpers.ts';
 
-function countingSigner(expiresInMs = 900_000, clock: () => number = Date.now): { signer: MskIamSigner; calls: { region: string }[] } {
+function countingSigner(
+  expiresInMs = 900_000,
+  clock: () => number = Date.now,
+): { signer: MskIamSigner; calls: { region: string }[] } {
   const calls: { region: string }[] = [];
   const signer: MskIamSigner = async (options) => {
     calls.push(options);
@@ -20,7 +28,11 @@ describe('createIamTokenProvider', () => {
   it('signs once for concurrent requests (one per broker connection)', async () => {
     const { signer, calls } = countingSigner();
     const token = createIamTokenProvider('eu-west-1', { signer });
-    await expect(Promise.all([token(), token(), token()])).resolves.toEqual(['token-1', 'token-1', 'token-1']);
+    await expect(Promise.all([token(), token(), token()])).resolves.toEqual([
+      'token-1',
+      'token-1',
+      'token-1',
+    ]);
     expect(calls).toHaveLength(1);
   });
 
@@ -56,7 +68,9 @@ describe('createIamTokenProvider', () => {
     const error = await rejection(token());
     expect(error).toBeInstanceOf(KafkaUnavailableError);
     expect((error as KafkaUnavailableError).reason).toBe('credentials');
-    expect(error.message).toBe('Cannot sign an MSK IAM auth token for eu-west-1: Could not load credentials from any providers');
+    expect(error.message).toBe(
+      'Cannot sign an MSK IAM auth token for eu-west-1: Could not load credentials from any providers',
+    );
     fail = false;
     await expect(token()).resolves.toBe('ok');
   });
@@ -76,14 +90,20 @@ describe('defaultMskIamSigner', () => {
 
   it('produces a presigned kafka-cluster:Connect URL with the aws-msk-iam-sasl-signer-js package, offline', async () => {
     // Static, fake credentials from the environment: signing is local, nothing is sent anywhere.
-    process.env = { ...saved, AWS_ACCESS_KEY_ID: 'AKIDEXAMPLE', AWS_SECRET_ACCESS_KEY: 'wJalrXUtnFEMI/K7MDENG+bPxRfiCYEXAMPLEKEY' };
+    process.env = {
+      ...saved,
+      AWS_ACCESS_KEY_ID: 'AKIDEXAMPLE',
+      AWS_SECRET_ACCESS_KEY: 'wJalrXUtnFEMI/K7MDENG+bPxRfiCYEXAMPLEKEY',
+    };
     delete process.env['AWS_PROFILE'];
     delete process.env['AWS_SESSION_TOKEN'];
     const { token, expiryTime } = await defaultMskIamSigner({ region: 'eu-west-1' });
     const url = new URL(Buffer.from(token, 'base64url').toString('utf8'));
     expect(url.hostname).toBe('kafka.eu-west-1.amazonaws.com');
     expect(url.searchParams.get('Action')).toBe('kafka-cluster:Connect');
-    expect(url.searchParams.get('X-Amz-Credential')).toMatch(/^AKIDEXAMPLE\/\d{8}\/eu-west-1\/kafka-cluster\/aws4_request$/);
+    expect(url.searchParams.get('X-Amz-Credential')).toMatch(
+      /^AKIDEXAMPLE\/\d{8}\/eu-west-1\/kafka-cluster\/aws4_request$/,
+    );
     expect(expiryTime).toBeGreaterThan(Date.now());
   });
 });

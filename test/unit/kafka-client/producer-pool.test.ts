@@ -1,7 +1,14 @@
 import { murmur2 as libraryMurmur2 } from '@platformatic/kafka';
 import {
-  clusterKey, createClusterConnection, createProducerPool, keyPartitioner, murmur2, splitByBytes,
-  type ClusterConnection, type EventProducer, type EventRecord,
+  clusterKey,
+  createClusterConnection,
+  createProducerPool,
+  keyPartitioner,
+  murmur2,
+  splitByBytes,
+  type ClusterConnection,
+  type EventProducer,
+  type EventRecord,
 } from '../../../functions/lib/kafka/index.ts';
 
 class FakeProducer implements EventProducer {
@@ -45,7 +52,10 @@ describe('producer pool', () => {
     await p.send(conn('a:9092', 'b:9092'), 't1', [record]);
     await p.send(conn('b:9092', 'a:9092'), 't2', [record]);
     await p.send(conn('c:9092', 'd:9092'), 't3', [record]);
-    expect(created.map((c) => c.conn.brokers)).toEqual([['a:9092', 'b:9092'], ['c:9092', 'd:9092']]);
+    expect(created.map((c) => c.conn.brokers)).toEqual([
+      ['a:9092', 'b:9092'],
+      ['c:9092', 'd:9092'],
+    ]);
     expect(created[0]!.sent.map((s) => s.topic)).toEqual(['t1', 't2']);
     expect(created[1]!.sent.map((s) => s.topic)).toEqual(['t3']);
     expect(p.size).toBe(2);
@@ -54,8 +64,12 @@ describe('producer pool', () => {
 
   it('tells clusters apart by auth and credentials, not only by brokers', () => {
     const plain = clusterKey(createClusterConnection({ brokers: ['a:9096'], auth: 'none' }));
-    const scram1 = clusterKey(createClusterConnection({ brokers: ['a:9096'], auth: 'scram', scramSecretArn: 'AmazonMSK_one' }));
-    const scram2 = clusterKey(createClusterConnection({ brokers: ['a:9096'], auth: 'scram', scramSecretArn: 'AmazonMSK_two' }));
+    const scram1 = clusterKey(
+      createClusterConnection({ brokers: ['a:9096'], auth: 'scram', scramSecretArn: 'AmazonMSK_one' }),
+    );
+    const scram2 = clusterKey(
+      createClusterConnection({ brokers: ['a:9096'], auth: 'scram', scramSecretArn: 'AmazonMSK_two' }),
+    );
     expect(new Set([plain, scram1, scram2]).size).toBe(3);
   });
 
@@ -66,7 +80,11 @@ describe('producer pool', () => {
     await p.send(conn('a:1'), 't', [record]); // a is now the most recently used
     await p.send(conn('c:1'), 't', [record]);
     expect(p.size).toBe(2);
-    expect(created.map((c) => [c.conn.brokers[0], c.closed])).toEqual([['a:1', false], ['b:1', true], ['c:1', false]]);
+    expect(created.map((c) => [c.conn.brokers[0], c.closed])).toEqual([
+      ['a:1', false],
+      ['b:1', true],
+      ['c:1', false],
+    ]);
     await p.close();
   });
 
@@ -74,7 +92,9 @@ describe('producer pool', () => {
     const { p, created } = pool({ maxProducers: 1 });
     await p.send(conn('a:1'), 't', [record]);
     let open!: () => void;
-    created[0]!.gate = new Promise((resolve) => { open = resolve; });
+    created[0]!.gate = new Promise((resolve) => {
+      open = resolve;
+    });
     const inFlight = p.send(conn('a:1'), 't', [record]);
     await new Promise((resolve) => setImmediate(resolve));
     await expect(p.send(conn('b:1'), 't', [record])).rejects.toMatchObject({ name: 'KafkaUnavailableError' });
@@ -98,7 +118,10 @@ describe('producer pool', () => {
     expect(created).toHaveLength(3);
     await p.close();
     expect(created.every((c) => c.closed)).toBe(true);
-    await expect(p.send(conn('a:1'), 't', [record])).rejects.toMatchObject({ name: 'KafkaUnavailableError', reason: 'closed' });
+    await expect(p.send(conn('a:1'), 't', [record])).rejects.toMatchObject({
+      name: 'KafkaUnavailableError',
+      reason: 'closed',
+    });
   });
 });
 
@@ -114,13 +137,21 @@ describe('splitByBytes', () => {
   });
 
   it('sends a record larger than the bound alone', () => {
-    expect(splitByBytes([message(10), message(2_000_000), message(10)], 1_000_000).map((c) => c.length)).toEqual([1, 1, 1]);
+    expect(
+      splitByBytes([message(10), message(2_000_000), message(10)], 1_000_000).map((c) => c.length),
+    ).toEqual([1, 1, 1]);
   });
 });
 
 describe('murmur2', () => {
   it("gives the Java client's values (Kafka's UtilsTest) and the library's for every length", () => {
-    const java: Record<string, number> = { 21: -973932308, foobar: -790332482, 'a-little-bit-long-string': -985981536, 'a-little-bit-longer-string': -1486304829, 'lkjh234lh9fiuh90y23oiuhsafujhadof229phr9h19h89h8': -58897971 };
+    const java: Record<string, number> = {
+      21: -973932308,
+      foobar: -790332482,
+      'a-little-bit-long-string': -985981536,
+      'a-little-bit-longer-string': -1486304829,
+      lkjh234lh9fiuh90y23oiuhsafujhadof229phr9h19h89h8: -58897971,
+    };
     for (const [text, hash] of Object.entries(java)) expect(murmur2(Buffer.from(text))).toBe(hash);
     for (let n = 0; n < 200; n++) {
       const data = Buffer.from(Array.from({ length: n }, (_, i) => (i * 37 + n * 11) & 0xff));

@@ -3,8 +3,13 @@ import { NetworkError, ProtocolError, type SendOptions } from '@platformatic/kaf
 import { mockClient } from 'aws-sdk-client-mock';
 import { Partitioners } from 'kafkajs';
 import {
-  createClusterConnection, createEventProducer, KafkaConfigError, KafkaUnavailableError, parseClusterConfig,
-  type EventProducerOptions, type ProducerPort,
+  createClusterConnection,
+  createEventProducer,
+  KafkaConfigError,
+  KafkaUnavailableError,
+  parseClusterConfig,
+  type EventProducerOptions,
+  type ProducerPort,
 } from '../../../functions/lib/kafka/index.ts';
 import { blackholeServer, closedPort, recordingLogger, rejection } from './helpers.ts';
 
@@ -44,13 +49,19 @@ function fakeFactory(...behaviours: (() => Promise<unknown>)[]) {
 const ok = async () => ({ offsets: [] });
 const never = () => new Promise<never>(() => {});
 const refused = async () => {
-  throw new NetworkError('Connection to a:9092 failed.', { cause: Object.assign(new Error('connect ECONNREFUSED'), { code: 'ECONNREFUSED' }) });
+  throw new NetworkError('Connection to a:9092 failed.', {
+    cause: Object.assign(new Error('connect ECONNREFUSED'), { code: 'ECONNREFUSED' }),
+  });
 };
 const unknownTopic = async () => {
   throw new ProtocolError('UNKNOWN_TOPIC_OR_PARTITION');
 };
 const plaintext = parseClusterConfig({ KAFKA_BROKERS: 'a:9092,b:9092' });
-const record = { key: 'app:user-1', value: '{"event_id":"e1"}', headers: { app_id: 'app', event_type: 'click' } };
+const record = {
+  key: 'app:user-1',
+  value: '{"event_id":"e1"}',
+  headers: { app_id: 'app', event_type: 'click' },
+};
 const settle = () => new Promise((resolve) => setTimeout(resolve, 10));
 
 describe('createEventProducer', () => {
@@ -65,9 +76,17 @@ describe('createEventProducer', () => {
 
     it('builds an idempotent acks=all producer with bounded retries and the cluster connection', async () => {
       const { factory, created } = fakeFactory(ok);
-      await createEventProducer(plaintext, { producerFactory: factory, clientId: 'ingest' }).send('events', [record]);
+      await createEventProducer(plaintext, { producerFactory: factory, clientId: 'ingest' }).send('events', [
+        record,
+      ]);
       expect(created[0]?.options).toMatchObject({
-        bootstrapBrokers: ['a:9092', 'b:9092'], clientId: 'ingest', idempotent: true, acks: -1, retries: 3, compression: 'none', autocreateTopics: false,
+        bootstrapBrokers: ['a:9092', 'b:9092'],
+        clientId: 'ingest',
+        idempotent: true,
+        acks: -1,
+        retries: 3,
+        compression: 'none',
+        autocreateTopics: false,
       });
       expect(created[0]?.options.tls).toBeUndefined();
       expect(created[0]?.options.sasl).toBeUndefined();
@@ -80,10 +99,23 @@ describe('createEventProducer', () => {
       const partitioner = created[0]?.options.partitioner;
       expect(partitioner).toBeDefined();
       const javaCompatible = Partitioners.DefaultPartitioner();
-      const partitionMetadata = Array.from({ length: 7 }, (_, i) => ({ partitionId: i, leader: 0, replicas: [0], isr: [0], partitionErrorCode: 0 }));
+      const partitionMetadata = Array.from({ length: 7 }, (_, i) => ({
+        partitionId: i,
+        leader: 0,
+        replicas: [0],
+        isr: [0],
+        partitionErrorCode: 0,
+      }));
       const keys = Array.from({ length: 300 }, (_, i) => `app:user-${i}`);
-      const ours = keys.map((key) => partitioner!({ topic: 'events', value: Buffer.from('') }, Buffer.from(key), { metadata: undefined }) % 7);
-      const theirs = keys.map((key) => javaCompatible({ topic: 'events', partitionMetadata, message: { key, value: '' } }));
+      const ours = keys.map(
+        (key) =>
+          partitioner!({ topic: 'events', value: Buffer.from('') }, Buffer.from(key), {
+            metadata: undefined,
+          }) % 7,
+      );
+      const theirs = keys.map((key) =>
+        javaCompatible({ topic: 'events', partitionMetadata, message: { key, value: '' } }),
+      );
       expect(ours).toEqual(theirs);
     });
 
@@ -95,18 +127,28 @@ describe('createEventProducer', () => {
 
     it('passes the configured compression', async () => {
       const { factory, created } = fakeFactory(ok);
-      await createEventProducer(plaintext, { producerFactory: factory, compression: 'lz4' }).send('events', [record]);
+      await createEventProducer(plaintext, { producerFactory: factory, compression: 'lz4' }).send('events', [
+        record,
+      ]);
       expect(created[0]?.options.compression).toBe('lz4');
     });
 
     it('sends key, value and headers as bytes to the topic', async () => {
       const { factory, created } = fakeFactory(ok);
-      await createEventProducer(plaintext, { producerFactory: factory }).send('events', [record, { key: 'k2', value: Buffer.from([0, 1, 2]) }]);
+      await createEventProducer(plaintext, { producerFactory: factory }).send('events', [
+        record,
+        { key: 'k2', value: Buffer.from([0, 1, 2]) },
+      ]);
       const [first, second] = created[0]?.sends[0]?.messages ?? [];
       expect(first?.topic).toBe('events');
       expect(first?.key).toEqual(Buffer.from('app:user-1'));
       expect(first?.value).toEqual(Buffer.from('{"event_id":"e1"}'));
-      expect([...(first?.headers as Map<Buffer, Buffer>)].map(([k, v]) => [k.toString(), v.toString()])).toEqual([['app_id', 'app'], ['event_type', 'click']]);
+      expect(
+        [...(first?.headers as Map<Buffer, Buffer>)].map(([k, v]) => [k.toString(), v.toString()]),
+      ).toEqual([
+        ['app_id', 'app'],
+        ['event_type', 'click'],
+      ]);
       expect(second?.value).toEqual(Buffer.from([0, 1, 2]));
       expect(second?.headers).toBeUndefined();
     });
@@ -129,7 +171,9 @@ describe('createEventProducer', () => {
 
     it('rejects an invalid topic name with KafkaConfigError', async () => {
       const { factory } = fakeFactory(ok);
-      const error = await rejection(createEventProducer(plaintext, { producerFactory: factory }).send('bad topic', [record]));
+      const error = await rejection(
+        createEventProducer(plaintext, { producerFactory: factory }).send('bad topic', [record]),
+      );
       expect(error).toBeInstanceOf(KafkaConfigError);
       expect(error.message).toBe("topic: 'bad topic' is not a valid Kafka topic name");
     });
@@ -137,29 +181,47 @@ describe('createEventProducer', () => {
     it('rejects with KafkaUnavailableError (timeout) when the producer does not answer within timeoutMs', async () => {
       const { factory } = fakeFactory(never);
       const started = Date.now();
-      const error = await rejection(createEventProducer(plaintext, { producerFactory: factory }).send('events', [record], { timeoutMs: 50 }));
+      const error = await rejection(
+        createEventProducer(plaintext, { producerFactory: factory }).send('events', [record], {
+          timeoutMs: 50,
+        }),
+      );
       expect(Date.now() - started).toBeGreaterThanOrEqual(45);
       expect(error).toBeInstanceOf(KafkaUnavailableError);
       expect(error.name).toBe('KafkaUnavailableError');
       expect((error as KafkaUnavailableError).reason).toBe('timeout');
-      expect(error.message).toBe("Kafka did not acknowledge 1 record(s) for topic 'events' within 50 ms (brokers a:9092,b:9092)");
+      expect(error.message).toBe(
+        "Kafka did not acknowledge 1 record(s) for topic 'events' within 50 ms (brokers a:9092,b:9092)",
+      );
     });
 
     it('uses the producer-wide default timeout when the call gives none', async () => {
       const { factory } = fakeFactory(never);
-      const error = await rejection(createEventProducer(plaintext, { producerFactory: factory, timeoutMs: 30 }).send('events', [record]));
+      const error = await rejection(
+        createEventProducer(plaintext, { producerFactory: factory, timeoutMs: 30 }).send('events', [record]),
+      );
       expect(error.message).toContain('within 30 ms');
     });
 
     it('classifies a connection failure as unreachable and carries the cause', async () => {
       const { factory } = fakeFactory(refused);
       const { logger, entries } = recordingLogger();
-      const error = await rejection(createEventProducer(plaintext, { producerFactory: factory, logger }).send('events', [record]));
+      const error = await rejection(
+        createEventProducer(plaintext, { producerFactory: factory, logger }).send('events', [record]),
+      );
       expect(error).toBeInstanceOf(KafkaUnavailableError);
       expect((error as KafkaUnavailableError).reason).toBe('unreachable');
       expect((error as KafkaUnavailableError).cause).toBeInstanceOf(NetworkError);
-      expect(error.message).toBe("Kafka did not accept 1 record(s) for topic 'events' (unreachable): connect ECONNREFUSED");
-      expect(entries).toContainEqual(expect.objectContaining({ level: 'warn', message: 'Kafka send failed', extra: expect.objectContaining({ reason: 'unreachable' }) }));
+      expect(error.message).toBe(
+        "Kafka did not accept 1 record(s) for topic 'events' (unreachable): connect ECONNREFUSED",
+      );
+      expect(entries).toContainEqual(
+        expect.objectContaining({
+          level: 'warn',
+          message: 'Kafka send failed',
+          extra: expect.objectContaining({ reason: 'unreachable' }),
+        }),
+      );
     });
 
     it('drops a failed producer, closes it, and succeeds with a fresh one on the next send', async () => {
@@ -185,7 +247,10 @@ describe('createEventProducer', () => {
 
     it('waits for concurrent sends on a dropped producer before closing it', async () => {
       let release!: () => void;
-      const slow = () => new Promise<unknown>((resolve) => { release = () => resolve({}); });
+      const slow = () =>
+        new Promise<unknown>((resolve) => {
+          release = () => resolve({});
+        });
       let calls = 0;
       const behaviour = () => (++calls === 1 ? slow() : refused());
       const { factory, created } = fakeFactory(behaviour);
@@ -227,12 +292,22 @@ describe('createEventProducer', () => {
 
     describe('with SCRAM', () => {
       const secrets = mockClient(SecretsManagerClient);
-      const secretsManager = new SecretsManagerClient({ region: 'eu-west-1', credentials: { accessKeyId: 'AKIDTEST', secretAccessKey: 'test' } });
-      const scram = createClusterConnection({ brokers: ['a:9096'], auth: 'scram', scramSecretArn: 'AmazonMSK_demo' });
+      const secretsManager = new SecretsManagerClient({
+        region: 'eu-west-1',
+        credentials: { accessKeyId: 'AKIDTEST', secretAccessKey: 'test' },
+      });
+      const scram = createClusterConnection({
+        brokers: ['a:9096'],
+        auth: 'scram',
+        scramSecretArn: 'AmazonMSK_demo',
+      });
       beforeEach(() => secrets.reset());
 
       it('surfaces a malformed secret as KafkaConfigError and reads the secret again on the next send', async () => {
-        secrets.on(GetSecretValueCommand).resolvesOnce({ SecretString: 'oops' }).resolves({ SecretString: '{"username":"u","password":"p"}' });
+        secrets
+          .on(GetSecretValueCommand)
+          .resolvesOnce({ SecretString: 'oops' })
+          .resolves({ SecretString: '{"username":"u","password":"p"}' });
         const { factory, created } = fakeFactory(ok);
         const producer = createEventProducer(scram, { producerFactory: factory, secretsManager });
         const error = await rejection(producer.send('events', [record]));
@@ -240,7 +315,11 @@ describe('createEventProducer', () => {
         expect(error.message).toContain('scramSecretArn: secret');
         expect(created).toHaveLength(0);
         await producer.send('events', [record]);
-        expect(created[0]?.options.sasl).toEqual({ mechanism: 'SCRAM-SHA-512', username: 'u', password: 'p' });
+        expect(created[0]?.options.sasl).toEqual({
+          mechanism: 'SCRAM-SHA-512',
+          username: 'u',
+          password: 'p',
+        });
         expect(created[0]?.options.tls).toEqual({});
         expect(secrets.commandCalls(GetSecretValueCommand)).toHaveLength(2);
       });

@@ -9,7 +9,10 @@ const line = (event: Record<string, unknown>): Buffer => Buffer.from(`${JSON.str
 const HOUR = Date.UTC(2026, 0, 15, 10, 0, 0);
 
 function buffer(dir: string, clock: FakeClock, destination: Record<string, unknown>): DeliveryBuffer {
-  const normalized = validateCreateRequest({ DeliveryStreamName: 'events', ExtendedS3DestinationConfiguration: destination }).destination;
+  const normalized = validateCreateRequest({
+    DeliveryStreamName: 'events',
+    ExtendedS3DestinationConfiguration: destination,
+  }).destination;
   return new DeliveryBuffer({
     stream: 'events',
     version: '1',
@@ -29,27 +32,42 @@ describe('Firehose delivery buffer', () => {
 
   it('writes one gzip object per partition when the interval elapses, readable back', async () => {
     const clock = new FakeClock();
-    const b = buffer(dir.path, clock, partitionedDestination({ BufferingHints: { SizeInMBs: 64, IntervalInSeconds: 60 } }));
-    b.accept([line({ app_id: 'a', ingest_time: HOUR + 1, n: 1 }), line({ app_id: 'b', ingest_time: HOUR + 2, n: 2 })]);
+    const b = buffer(
+      dir.path,
+      clock,
+      partitionedDestination({ BufferingHints: { SizeInMBs: 64, IntervalInSeconds: 60 } }),
+    );
+    b.accept([
+      line({ app_id: 'a', ingest_time: HOUR + 1, n: 1 }),
+      line({ app_id: 'b', ingest_time: HOUR + 2, n: 2 }),
+    ]);
     await clock.advance(30_000);
     b.accept([line({ app_id: 'a', ingest_time: HOUR + 3, n: 3 })]);
     await clock.advance(29_999);
     expect(readObjects(join(dir.path, 's3'), 'data-bucket').size).toBe(0);
     await clock.advance(1);
     const objects = readObjects(join(dir.path, 's3'), 'data-bucket');
-    expect([...objects.keys()].map((k) => k.replace(/[^/]+$/, ''))).toEqual(expect.arrayContaining([
-      'events/app_id=a/year=2026/month=01/day=15/hour=10/',
-      'events/app_id=b/year=2026/month=01/day=15/hour=10/',
-    ]));
+    expect([...objects.keys()].map((k) => k.replace(/[^/]+$/, ''))).toEqual(
+      expect.arrayContaining([
+        'events/app_id=a/year=2026/month=01/day=15/hour=10/',
+        'events/app_id=b/year=2026/month=01/day=15/hour=10/',
+      ]),
+    );
     const a = [...objects.entries()].find(([k]) => k.includes('app_id=a/'));
-    expect(a?.[1]).toBe(`${JSON.stringify({ app_id: 'a', ingest_time: HOUR + 1, n: 1 })}\n${JSON.stringify({ app_id: 'a', ingest_time: HOUR + 3, n: 3 })}\n`);
+    expect(a?.[1]).toBe(
+      `${JSON.stringify({ app_id: 'a', ingest_time: HOUR + 1, n: 1 })}\n${JSON.stringify({ app_id: 'a', ingest_time: HOUR + 3, n: 3 })}\n`,
+    );
     expect(a?.[0]).toMatch(/\/events-1-2026-01-15-10-30-00-[0-9a-f-]{36}\.gz$/);
     expect(b.buffered.records).toBe(0);
   });
 
   it('flushes a partition as soon as its buffer reaches SizeInMBs', async () => {
     const clock = new FakeClock();
-    const b = buffer(dir.path, clock, { RoleARN: 'arn:aws:iam::000000000000:role/r', BucketARN: 'arn:aws:s3:::plain-bucket', BufferingHints: { SizeInMBs: 1, IntervalInSeconds: 900 } });
+    const b = buffer(dir.path, clock, {
+      RoleARN: 'arn:aws:iam::000000000000:role/r',
+      BucketARN: 'arn:aws:s3:::plain-bucket',
+      BufferingHints: { SizeInMBs: 1, IntervalInSeconds: 900 },
+    });
     const big = Buffer.alloc(400 * 1024, 'x');
     b.accept([big, big]);
     expect(readObjects(join(dir.path, 's3'), 'plain-bucket').size).toBe(0);
@@ -62,7 +80,11 @@ describe('Firehose delivery buffer', () => {
 
   it('delivers records with an IntervalInSeconds of 0 on the next tick', async () => {
     const clock = new FakeClock();
-    const b = buffer(dir.path, clock, { RoleARN: 'arn:aws:iam::000000000000:role/r', BucketARN: 'arn:aws:s3:::plain-bucket', BufferingHints: { SizeInMBs: 1, IntervalInSeconds: 0 } });
+    const b = buffer(dir.path, clock, {
+      RoleARN: 'arn:aws:iam::000000000000:role/r',
+      BucketARN: 'arn:aws:s3:::plain-bucket',
+      BufferingHints: { SizeInMBs: 1, IntervalInSeconds: 0 },
+    });
     b.accept([Buffer.from('x\n')]);
     await clock.advance(0);
     expect([...readObjects(join(dir.path, 's3'), 'plain-bucket').values()]).toEqual(['x\n']);
@@ -71,14 +93,23 @@ describe('Firehose delivery buffer', () => {
   it('sends records it cannot partition to the error prefix with the failure envelope', async () => {
     const clock = new FakeClock();
     const b = buffer(dir.path, clock, partitionedDestination());
-    b.accept([Buffer.from('not json\n'), line({ app_id: null, ingest_time: HOUR }), line({ app_id: 'a', ingest_time: 'soon' })]);
+    b.accept([
+      Buffer.from('not json\n'),
+      line({ app_id: null, ingest_time: HOUR }),
+      line({ app_id: 'a', ingest_time: 'soon' }),
+    ]);
     b.flushAll();
     const objects = [...readObjects(join(dir.path, 's3'), 'data-bucket').entries()];
     expect(objects).toHaveLength(1);
     const [key, content] = objects[0]!;
     expect(key).toMatch(/^errors\/firehose\/partitioning-failed\/year=2026\/events-1-/);
-    const envelopes = content.trim().split('\n').map((l) => JSON.parse(l) as Record<string, unknown>);
-    expect(envelopes.map((e) => e.errorCode)).toEqual(Array(3).fill('DynamicPartitioning.MetadataExtractionFailed'));
+    const envelopes = content
+      .trim()
+      .split('\n')
+      .map((l) => JSON.parse(l) as Record<string, unknown>);
+    expect(envelopes.map((e) => e.errorCode)).toEqual(
+      Array(3).fill('DynamicPartitioning.MetadataExtractionFailed'),
+    );
     expect(envelopes[0]?.errorMessage).toBe('Non JSON record provided');
     expect(envelopes[1]?.errorMessage).toMatch(/must not be null/);
     expect(Buffer.from(String(envelopes[0]?.rawData), 'base64').toString()).toBe('not json\n');
@@ -87,14 +118,23 @@ describe('Firehose delivery buffer', () => {
   it('keeps accepted records across a restart and delivers them once', async () => {
     // A crash: the first process's buffer is abandoned without close(); its clock never runs again.
     const first = buffer(dir.path, new FakeClock(), partitionedDestination());
-    first.accept([line({ app_id: 'a', ingest_time: HOUR, n: 1 }), line({ app_id: 'a', ingest_time: HOUR, n: 2 })]);
+    first.accept([
+      line({ app_id: 'a', ingest_time: HOUR, n: 1 }),
+      line({ app_id: 'a', ingest_time: HOUR, n: 2 }),
+    ]);
     expect(readObjects(join(dir.path, 's3'), 'data-bucket').size).toBe(0);
     const clock = new FakeClock();
     const second = buffer(dir.path, clock, partitionedDestination());
     expect(second.buffered.records).toBe(2);
     await clock.advance(60_000);
     const objects = readObjects(join(dir.path, 's3'), 'data-bucket');
-    expect([...objects.values()].join('').trim().split('\n').map((l) => (JSON.parse(l) as { n: number }).n)).toEqual([1, 2]);
+    expect(
+      [...objects.values()]
+        .join('')
+        .trim()
+        .split('\n')
+        .map((l) => (JSON.parse(l) as { n: number }).n),
+    ).toEqual([1, 2]);
     expect(existsSync(join(dir.path, 'buffers', 'events'))).toBe(true);
     expect(readdirSync(join(dir.path, 'buffers', 'events'))).toEqual([]);
   });
@@ -109,19 +149,39 @@ describe('Firehose delivery buffer', () => {
   });
 
   it('de-aggregates JSON and delimited records before partitioning', () => {
-    expect(splitJsonRecords(Buffer.from('{"a":1}{"a":"}{"}\n[1]'))?.map(String)).toEqual(['{"a":1}', '{"a":"}{"}', '[1]']);
+    expect(splitJsonRecords(Buffer.from('{"a":1}{"a":"}{"}\n[1]'))?.map(String)).toEqual([
+      '{"a":1}',
+      '{"a":"}{"}',
+      '[1]',
+    ]);
     expect(splitJsonRecords(Buffer.from('{"a":1} x'))).toBeUndefined();
     const clock = new FakeClock();
-    const b = buffer(dir.path, clock, partitionedDestination({
-      ProcessingConfiguration: {
-        Enabled: true,
-        Processors: [
-          { Type: 'RecordDeAggregation', Parameters: [{ ParameterName: 'SubRecordType', ParameterValue: 'JSON' }] },
-          { Type: 'MetadataExtraction', Parameters: [{ ParameterName: 'MetadataExtractionQuery', ParameterValue: '{app_id: .app_id, year: "y", month: "m", day: "d", hour: "h"}' }, { ParameterName: 'JsonParsingEngine', ParameterValue: 'JQ-1.6' }] },
-          { Type: 'AppendDelimiterToRecord' },
-        ],
-      },
-    }));
+    const b = buffer(
+      dir.path,
+      clock,
+      partitionedDestination({
+        ProcessingConfiguration: {
+          Enabled: true,
+          Processors: [
+            {
+              Type: 'RecordDeAggregation',
+              Parameters: [{ ParameterName: 'SubRecordType', ParameterValue: 'JSON' }],
+            },
+            {
+              Type: 'MetadataExtraction',
+              Parameters: [
+                {
+                  ParameterName: 'MetadataExtractionQuery',
+                  ParameterValue: '{app_id: .app_id, year: "y", month: "m", day: "d", hour: "h"}',
+                },
+                { ParameterName: 'JsonParsingEngine', ParameterValue: 'JQ-1.6' },
+              ],
+            },
+            { Type: 'AppendDelimiterToRecord' },
+          ],
+        },
+      }),
+    );
     b.accept([Buffer.from('{"app_id":"a"}{"app_id":"b"}{"app_id":"a","x":1}')]);
     b.flushAll();
     const objects = readObjects(join(dir.path, 's3'), 'data-bucket');
@@ -131,7 +191,11 @@ describe('Firehose delivery buffer', () => {
   });
 
   it('turns query results into prefix values or a failure reason', () => {
-    expect(partitionValues({ a: 1, b: true, c: 'x' }, ['a', 'b', 'c'])).toEqual({ a: '1', b: 'true', c: 'x' });
+    expect(partitionValues({ a: 1, b: true, c: 'x' }, ['a', 'b', 'c'])).toEqual({
+      a: '1',
+      b: 'true',
+      c: 'x',
+    });
     expect(partitionValues({ a: '' }, ['a'])).toMatch(/must not be null or empty/);
     expect(partitionValues({ a: { x: 1 } }, ['a'])).toMatch(/must be a string/);
     expect(partitionValues('x', ['a'])).toMatch(/JSON object/);

@@ -1,4 +1,11 @@
-import type { CommitOffset, KafkaSource, KafkaSourceOptions, OpenKafkaSource, SourceHandlers, SourceRecord } from '../../../local/aws/lambda/kafka-source.ts';
+import type {
+  CommitOffset,
+  KafkaSource,
+  KafkaSourceOptions,
+  OpenKafkaSource,
+  SourceHandlers,
+  SourceRecord,
+} from '../../../local/aws/lambda/kafka-source.ts';
 
 /** An in-memory stand-in for the Kafka consumer of a poller. */
 export class FakeSource implements KafkaSource {
@@ -21,7 +28,8 @@ export class FakeSource implements KafkaSource {
   /** Last committed offset per "<topic>-<partition>". */
   committed(): Record<string, number> {
     const out: Record<string, number> = {};
-    for (const batch of this.commits) for (const c of batch) out[`${c.topic}-${c.partition}`] = Number(c.offset);
+    for (const batch of this.commits)
+      for (const c of batch) out[`${c.topic}-${c.partition}`] = Number(c.offset);
     return out;
   }
 
@@ -50,13 +58,22 @@ export function fakeSources(): { open: OpenKafkaSource; sources: FakeSource[] } 
     open: async (options, handlers) => {
       const source = new FakeSource(options, handlers);
       sources.push(source);
-      handlers.onAssignment([{ topic: options.topic, partition: 0 }, { topic: options.topic, partition: 1 }]);
+      handlers.onAssignment([
+        { topic: options.topic, partition: 0 },
+        { topic: options.topic, partition: 1 },
+      ]);
       return source;
     },
   };
 }
 
-export function record(topic: string, partition: number, offset: number, value: string, extra: Partial<SourceRecord> = {}): SourceRecord {
+export function record(
+  topic: string,
+  partition: number,
+  offset: number,
+  value: string,
+  extra: Partial<SourceRecord> = {},
+): SourceRecord {
   return {
     topic,
     partition,

@@ -30,7 +30,11 @@ describe('Firehose fault injection', () => {
   it('throttles the next n calls, then stops', () => {
     const faults = new FaultInjector();
     faults.setThrottle(2, 'LimitExceededException');
-    expect([faults.throttleCall(), faults.throttleCall(), faults.throttleCall()]).toEqual(['LimitExceededException', 'LimitExceededException', undefined]);
+    expect([faults.throttleCall(), faults.throttleCall(), faults.throttleCall()]).toEqual([
+      'LimitExceededException',
+      'LimitExceededException',
+      undefined,
+    ]);
     expect(faults.snapshot().throttle).toEqual({ mode: 'off' });
   });
 
@@ -38,14 +42,31 @@ describe('Firehose fault injection', () => {
     const faults = new FaultInjector();
     faults.setThrottle({ everyNth: 3 });
     const results = Array.from({ length: 6 }, () => faults.throttleCall());
-    expect(results).toEqual([undefined, undefined, 'ServiceUnavailableException', undefined, undefined, 'ServiceUnavailableException']);
+    expect(results).toEqual([
+      undefined,
+      undefined,
+      'ServiceUnavailableException',
+      undefined,
+      undefined,
+      'ServiceUnavailableException',
+    ]);
     faults.setThrottle(null);
     expect(faults.throttleCall()).toBeUndefined();
   });
 
   it('parses the HTTP switch body and rejects unknown fields', () => {
-    expect(parseFaultUpdate({ failureRate: 0.3, throttle: { everyNth: 4 }, throttleErrorCode: 'LimitExceededException', seed: 3 })).toEqual({
-      failureRate: 0.3, throttle: { everyNth: 4 }, throttleErrorCode: 'LimitExceededException', seed: 3,
+    expect(
+      parseFaultUpdate({
+        failureRate: 0.3,
+        throttle: { everyNth: 4 },
+        throttleErrorCode: 'LimitExceededException',
+        seed: 3,
+      }),
+    ).toEqual({
+      failureRate: 0.3,
+      throttle: { everyNth: 4 },
+      throttleErrorCode: 'LimitExceededException',
+      seed: 3,
     });
     expect(() => parseFaultUpdate({ failurerate: 1 })).toThrow(/unknown field/);
     expect(() => parseFaultUpdate({ throttle: 'yes' })).toThrow(RangeError);

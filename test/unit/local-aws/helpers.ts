@@ -25,7 +25,10 @@ export function readObjects(root: string, bucket: string): Map<string, string> {
       if (statSync(path).isDirectory()) walk(path);
       else if (!entry.endsWith('.tmp')) {
         const bytes = readFileSync(path);
-        out.set(relative(base, path).split('\\').join('/'), (entry.endsWith('.gz') ? gunzipSync(bytes) : bytes).toString('utf8'));
+        out.set(
+          relative(base, path).split('\\').join('/'),
+          (entry.endsWith('.gz') ? gunzipSync(bytes) : bytes).toString('utf8'),
+        );
       }
     }
   };
@@ -41,7 +44,10 @@ export function firehoseRequest(operation: string, body: unknown): AwsRequest {
     method: 'POST',
     path: '/',
     query: new URLSearchParams(),
-    headers: { 'x-amz-target': `Firehose_20150804.${operation}`, 'content-type': 'application/x-amz-json-1.1' },
+    headers: {
+      'x-amz-target': `Firehose_20150804.${operation}`,
+      'content-type': 'application/x-amz-json-1.1',
+    },
     body: Buffer.from(JSON.stringify(body)),
     region: 'us-east-1',
     accountId: ACCOUNT,
@@ -50,7 +56,12 @@ export function firehoseRequest(operation: string, body: unknown): AwsRequest {
 }
 
 /** A REST-JSON Lambda request for LambdaService.handle. */
-export function lambdaRequest(method: string, path: string, body?: unknown, query: Record<string, string> = {}): AwsRequest {
+export function lambdaRequest(
+  method: string,
+  path: string,
+  body?: unknown,
+  query: Record<string, string> = {},
+): AwsRequest {
   return {
     method,
     path,
@@ -64,20 +75,30 @@ export function lambdaRequest(method: string, path: string, body?: unknown, quer
 }
 
 /** The project's dynamic-partitioning query (resources/firehose.yml). */
-export const PROJECT_QUERY = '{app_id: .app_id, year: ((.ingest_time / 1000) | floor | strftime("%Y")), month: ((.ingest_time / 1000) | floor | strftime("%m")), day: ((.ingest_time / 1000) | floor | strftime("%d")), hour: ((.ingest_time / 1000) | floor | strftime("%H"))}';
+export const PROJECT_QUERY =
+  '{app_id: .app_id, year: ((.ingest_time / 1000) | floor | strftime("%Y")), month: ((.ingest_time / 1000) | floor | strftime("%m")), day: ((.ingest_time / 1000) | floor | strftime("%d")), hour: ((.ingest_time / 1000) | floor | strftime("%H"))}';
 
 export function partitionedDestination(overrides: Record<string, unknown> = {}): Record<string, unknown> {
   return {
     RoleARN: `arn:aws:iam::${ACCOUNT}:role/firehose`,
     BucketARN: 'arn:aws:s3:::data-bucket',
-    Prefix: 'events/app_id=!{partitionKeyFromQuery:app_id}/year=!{partitionKeyFromQuery:year}/month=!{partitionKeyFromQuery:month}/day=!{partitionKeyFromQuery:day}/hour=!{partitionKeyFromQuery:hour}/',
+    Prefix:
+      'events/app_id=!{partitionKeyFromQuery:app_id}/year=!{partitionKeyFromQuery:year}/month=!{partitionKeyFromQuery:month}/day=!{partitionKeyFromQuery:day}/hour=!{partitionKeyFromQuery:hour}/',
     ErrorOutputPrefix: 'errors/firehose/!{firehose:error-output-type}/year=!{timestamp:yyyy}/',
     CompressionFormat: 'GZIP',
     BufferingHints: { SizeInMBs: 64, IntervalInSeconds: 60 },
     DynamicPartitioningConfiguration: { Enabled: true },
     ProcessingConfiguration: {
       Enabled: true,
-      Processors: [{ Type: 'MetadataExtraction', Parameters: [{ ParameterName: 'MetadataExtractionQuery', ParameterValue: PROJECT_QUERY }, { ParameterName: 'JsonParsingEngine', ParameterValue: 'JQ-1.6' }] }],
+      Processors: [
+        {
+          Type: 'MetadataExtraction',
+          Parameters: [
+            { ParameterName: 'MetadataExtractionQuery', ParameterValue: PROJECT_QUERY },
+            { ParameterName: 'JsonParsingEngine', ParameterValue: 'JQ-1.6' },
+          ],
+        },
+      ],
     },
     ...overrides,
   };

@@ -3,11 +3,24 @@ import { compileJq, JqRuntimeError, JqSyntaxError, strftime } from '../../../loc
 const run = (query: string, input: unknown): unknown => compileJq(query).evaluate(input as never);
 
 describe('jq subset evaluator', () => {
-  const event = { app_id: 'demo-app', ingest_time: 1767225600123, nested: { device: { os: 'ios' } }, list: ['a', 'b'], n: 7 };
+  const event = {
+    app_id: 'demo-app',
+    ingest_time: 1767225600123,
+    nested: { device: { os: 'ios' } },
+    list: ['a', 'b'],
+    n: 7,
+  };
 
   it('evaluates the project query that partitions by app and ingest hour', () => {
-    const query = '{app_id: .app_id, year: ((.ingest_time / 1000) | floor | strftime("%Y")), month: ((.ingest_time / 1000) | floor | strftime("%m")), day: ((.ingest_time / 1000) | floor | strftime("%d")), hour: ((.ingest_time / 1000) | floor | strftime("%H"))}';
-    expect(run(query, { ...event, ingest_time: Date.UTC(2026, 2, 9, 7, 5, 1, 999) })).toEqual({ app_id: 'demo-app', year: '2026', month: '03', day: '09', hour: '07' });
+    const query =
+      '{app_id: .app_id, year: ((.ingest_time / 1000) | floor | strftime("%Y")), month: ((.ingest_time / 1000) | floor | strftime("%m")), day: ((.ingest_time / 1000) | floor | strftime("%d")), hour: ((.ingest_time / 1000) | floor | strftime("%H"))}';
+    expect(run(query, { ...event, ingest_time: Date.UTC(2026, 2, 9, 7, 5, 1, 999) })).toEqual({
+      app_id: 'demo-app',
+      year: '2026',
+      month: '03',
+      day: '09',
+      hour: '07',
+    });
   });
 
   it('reads nested fields, quoted fields and array indexes', () => {
@@ -20,11 +33,17 @@ describe('jq subset evaluator', () => {
   });
 
   it('supports shorthand keys, quoted keys and computed keys in objects', () => {
-    expect(run('{app_id, "n": .n, (.app_id): 1}', event)).toEqual({ app_id: 'demo-app', n: 7, 'demo-app': 1 });
+    expect(run('{app_id, "n": .n, (.app_id): 1}', event)).toEqual({
+      app_id: 'demo-app',
+      n: 7,
+      'demo-app': 1,
+    });
   });
 
   it('pipes terms inside object values as jq does', () => {
-    expect(run('{year: .ingest_time / 1000 | strftime("%Y")}'.replace(' / 1000', ''), { ingest_time: 0 })).toEqual({ year: '1970' });
+    expect(
+      run('{year: .ingest_time / 1000 | strftime("%Y")}'.replace(' / 1000', ''), { ingest_time: 0 }),
+    ).toEqual({ year: '1970' });
   });
 
   it('rejects unparenthesised arithmetic in object values like jq', () => {
@@ -65,7 +84,9 @@ describe('jq subset evaluator', () => {
 
   it('throws a runtime error when a field of a non-object is read', () => {
     expect(() => run('.n.x', event)).toThrow(JqRuntimeError);
-    expect(() => run('.app_id | strftime("%Y")', event)).toThrow('strftime/1 requires parsed datetime inputs');
+    expect(() => run('.app_id | strftime("%Y")', event)).toThrow(
+      'strftime/1 requires parsed datetime inputs',
+    );
   });
 
   it('produces no output when an optional expression fails', () => {
@@ -76,7 +97,16 @@ describe('jq subset evaluator', () => {
   });
 
   it('refuses the parts of jq it does not implement with a syntax error', () => {
-    for (const query of ['.a, .b', '.[]', 'if .a then 1 else 2 end', '.a == 1', '$x', 'now', 'test("x")', '..']) {
+    for (const query of [
+      '.a, .b',
+      '.[]',
+      'if .a then 1 else 2 end',
+      '.a == 1',
+      '$x',
+      'now',
+      'test("x")',
+      '..',
+    ]) {
       expect(() => compileJq(query)).toThrow(JqSyntaxError);
     }
   });

@@ -2,7 +2,12 @@
  * The local Confluent S3 sink on an in-memory Kafka source: object naming and partitioning,
  * flush.size, record-time and scheduled rotation, offsets committed only after the objects.
  */
-import { nextScheduledRotation, parseSinkConfig, S3Sink, SinkConfigError } from '../../../local/aws/kafkaconnect/s3-sink.ts';
+import {
+  nextScheduledRotation,
+  parseSinkConfig,
+  S3Sink,
+  SinkConfigError,
+} from '../../../local/aws/kafkaconnect/s3-sink.ts';
 import { fakeSources, record, type FakeSource } from './fake-source.ts';
 import { readObjects, tempDir } from './helpers.ts';
 
@@ -57,7 +62,11 @@ describe('local S3 sink connector', () => {
     });
     await sink.start();
     const source = sources.sources[0]!;
-    expect(source.options).toMatchObject({ groupId: 'connect-conn-a', topics: ['clicks'], startingPosition: 'TRIM_HORIZON' });
+    expect(source.options).toMatchObject({
+      groupId: 'connect-conn-a',
+      topics: ['clicks'],
+      startingPosition: 'TRIM_HORIZON',
+    });
     return source;
   }
 
@@ -73,14 +82,17 @@ describe('local S3 sink connector', () => {
       'events/clicks/year=2026/month=03/day=04/hour=05/clicks+0+0000000000.json.gz',
       'events/clicks/year=2026/month=03/day=04/hour=05/clicks+1+0000000010.json.gz',
     ]);
-    expect(objects.get('events/clicks/year=2026/month=03/day=04/hour=05/clicks+0+0000000000.json.gz')).toBe('{"n":0}\n{"n":1}\n{"n":2}\n');
+    expect(objects.get('events/clicks/year=2026/month=03/day=04/hour=05/clicks+0+0000000000.json.gz')).toBe(
+      '{"n":0}\n{"n":1}\n{"n":2}\n',
+    );
     // Offsets 3 and 4 are buffered, not committed.
     expect(source.committed()).toEqual({ 'clicks-0': 3, 'clicks-1': 13 });
     expect(sink!.stats).toEqual({ recordsWritten: 6, objectsWritten: 2, buffered: 2 });
   });
 
   it('writes each value byte for byte with ByteArrayFormat (what the pipelines configure)', async () => {
-    const exact = '{"n":12345678901234567890,"z":-0,"e":1E+2,"f":0.10000000000000000001,"u":"\\u00e9\\ud83d\\ude00","k":{"b":1,"a":2}}';
+    const exact =
+      '{"n":12345678901234567890,"z":-0,"e":1E+2,"f":0.10000000000000000001,"u":"\\u00e9\\ud83d\\ude00","k":{"b":1,"a":2}}';
     const bytes = await startSink({
       'format.class': 'io.confluent.connect.s3.format.bytearray.ByteArrayFormat',
       'format.bytearray.extension': '.json',
@@ -93,14 +105,21 @@ describe('local S3 sink connector', () => {
     expect([...readObjects(dir.path, 'sink-bucket').entries()]).toEqual([
       ['events/clicks/year=2026/month=03/day=04/hour=05/clicks+0+0000000000.json.gz', `${exact}\n`],
     ]);
-    expect(() => parseSinkConfig('c', config({ 'format.class': 'io.confluent.connect.s3.format.bytearray.ByteArrayFormat' }))).toThrow('ByteArrayConverter');
+    expect(() =>
+      parseSinkConfig(
+        'c',
+        config({ 'format.class': 'io.confluent.connect.s3.format.bytearray.ByteArrayFormat' }),
+      ),
+    ).toThrow('ByteArrayConverter');
   });
 
   it('rotates on record time (rotate.interval.ms) and on a new hour partition, committing only what precedes the new object', async () => {
     const source = await startSink({ 'flush.size': '1000', 'rotate.interval.ms': '60000' });
     source.emit([at('clicks', 0, 0, T0), at('clicks', 0, 1, T0 + 1000), at('clicks', 0, 2, T0 + 61_000)]);
     await flushed();
-    expect([...readObjects(dir.path, 'sink-bucket').keys()]).toEqual(['events/clicks/year=2026/month=03/day=04/hour=05/clicks+0+0000000000.json.gz']);
+    expect([...readObjects(dir.path, 'sink-bucket').keys()]).toEqual([
+      'events/clicks/year=2026/month=03/day=04/hour=05/clicks+0+0000000000.json.gz',
+    ]);
     expect(source.committed()).toEqual({ 'clicks-0': 2 });
     // The next record is in the next hour: the open object (offset 2) is written first.
     source.emit([at('clicks', 0, 3, T0 + HOUR)]);
@@ -126,7 +145,10 @@ describe('local S3 sink connector', () => {
     const source = await startSink();
     source.emit([at('clicks', 0, 0, T0), at('clicks', 0, 1, T0)]);
     source.emit([at('clicks', 0, 0, T0), at('clicks', 0, 1, T0)]); // re-delivered: dropped
-    source.emit([record('clicks', 0, 2, '', { value: undefined, timestamp: BigInt(T0) }), at('clicks', 0, 3, T0)]);
+    source.emit([
+      record('clicks', 0, 2, '', { value: undefined, timestamp: BigInt(T0) }),
+      at('clicks', 0, 3, T0),
+    ]);
     await flushed();
     expect([...readObjects(dir.path, 'sink-bucket').values()]).toEqual(['{"n":0}\n{"n":1}\n{"n":3}\n']);
     expect(source.committed()).toEqual({ 'clicks-0': 4 });
@@ -140,19 +162,38 @@ describe('local S3 sink connector', () => {
   it('refuses configurations the connector would refuse', () => {
     expect(() => parseSinkConfig('c', config({ 'flush.size': '0' }))).toThrow(SinkConfigError);
     expect(() => parseSinkConfig('c', config({ timezone: '' }))).toThrow('timezone');
-    expect(() => parseSinkConfig('c', config({ 'format.class': 'io.confluent.connect.s3.format.avro.AvroFormat' }))).toThrow('JsonFormat');
-    expect(() => parseSinkConfig('c', config({ 'value.converter.schemas.enable': 'true' }))).toThrow('schemaless');
-    const { topics, topicsDir, extension } = parseSinkConfig('c', config({ topics: 'a, b', 'topics.dir': '/x/y/' }));
-    expect({ topics, topicsDir, extension }).toEqual({ topics: ['a', 'b'], topicsDir: 'x/y', extension: '.json.gz' });
+    expect(() =>
+      parseSinkConfig('c', config({ 'format.class': 'io.confluent.connect.s3.format.avro.AvroFormat' })),
+    ).toThrow('JsonFormat');
+    expect(() => parseSinkConfig('c', config({ 'value.converter.schemas.enable': 'true' }))).toThrow(
+      'schemaless',
+    );
+    const { topics, topicsDir, extension } = parseSinkConfig(
+      'c',
+      config({ topics: 'a, b', 'topics.dir': '/x/y/' }),
+    );
+    expect({ topics, topicsDir, extension }).toEqual({
+      topics: ['a', 'b'],
+      topicsDir: 'x/y',
+      extension: '.json.gz',
+    });
   });
 
   it('schedules rotations at multiples of the interval since midnight in the time zone', () => {
     const fiveMinutes = 300_000;
-    expect(new Date(nextScheduledRotation(Date.UTC(2026, 0, 1, 10, 7, 30), fiveMinutes, 'UTC')).toISOString()).toBe('2026-01-01T10:10:00.000Z');
-    expect(new Date(nextScheduledRotation(Date.UTC(2026, 0, 1, 10, 10, 0), fiveMinutes, 'UTC')).toISOString()).toBe('2026-01-01T10:15:00.000Z');
+    expect(
+      new Date(nextScheduledRotation(Date.UTC(2026, 0, 1, 10, 7, 30), fiveMinutes, 'UTC')).toISOString(),
+    ).toBe('2026-01-01T10:10:00.000Z');
+    expect(
+      new Date(nextScheduledRotation(Date.UTC(2026, 0, 1, 10, 10, 0), fiveMinutes, 'UTC')).toISOString(),
+    ).toBe('2026-01-01T10:15:00.000Z');
     // 7 hours is not a divisor of a day: the last slot of the day ends at midnight.
-    expect(new Date(nextScheduledRotation(Date.UTC(2026, 0, 1, 22, 0, 0), 7 * HOUR, 'UTC')).toISOString()).toBe('2026-01-02T00:00:00.000Z');
+    expect(
+      new Date(nextScheduledRotation(Date.UTC(2026, 0, 1, 22, 0, 0), 7 * HOUR, 'UTC')).toISOString(),
+    ).toBe('2026-01-02T00:00:00.000Z');
     // Kolkata is UTC+05:30: its hours start at :30 UTC.
-    expect(new Date(nextScheduledRotation(Date.UTC(2026, 0, 1, 10, 7, 0), HOUR, 'Asia/Kolkata')).toISOString()).toBe('2026-01-01T10:30:00.000Z');
+    expect(
+      new Date(nextScheduledRotation(Date.UTC(2026, 0, 1, 10, 7, 0), HOUR, 'Asia/Kolkata')).toISOString(),
+    ).toBe('2026-01-01T10:30:00.000Z');
   });
 });

@@ -10,7 +10,10 @@ interface Invocation {
   remainingAtStart: number;
 }
 
-function setup(overrides: Partial<PollerConfig> = {}, respond: (event: MSKEvent, call: number, context: Context) => unknown = () => ({ batchItemFailures: [] })) {
+function setup(
+  overrides: Partial<PollerConfig> = {},
+  respond: (event: MSKEvent, call: number, context: Context) => unknown = () => ({ batchItemFailures: [] }),
+) {
   const clock = new FakeClock();
   const { open, sources } = fakeSources();
   const invocations: Invocation[] = [];
@@ -44,7 +47,8 @@ function setup(overrides: Partial<PollerConfig> = {}, respond: (event: MSKEvent,
         invocations.push({ event: event as MSKEvent, remainingAtStart: context.getRemainingTimeInMillis() });
         return respond(event as MSKEvent, invocations.length, context);
       },
-      writeFailure: (destination, key, body) => failures.push({ destination, key, body: body as Record<string, unknown> }),
+      writeFailure: (destination, key, body) =>
+        failures.push({ destination, key, body: body as Record<string, unknown> }),
       onResult: (r) => results.push(r),
     },
   );
@@ -65,7 +69,12 @@ describe('event source mapping poller', () => {
   it('consumes in the mapping consumer group from TRIM_HORIZON', async () => {
     const t = setup();
     const s = await t.source();
-    expect(s.options).toMatchObject({ groupId: 'group-1', topic: 'clicks', startingPosition: 'TRIM_HORIZON', brokers: ['127.0.0.1:9092', '127.0.0.1:9093'] });
+    expect(s.options).toMatchObject({
+      groupId: 'group-1',
+      topic: 'clicks',
+      startingPosition: 'TRIM_HORIZON',
+      brokers: ['127.0.0.1:9092', '127.0.0.1:9093'],
+    });
     await t.poller.stop();
     expect(s.closed).toBe(true);
   });
@@ -111,8 +120,25 @@ describe('event source mapping poller', () => {
       bootstrapServers: '127.0.0.1:9092,127.0.0.1:9093',
       records: {
         'clicks-0': [
-          { topic: 'clicks', partition: 0, offset: 5, timestamp: 1_767_225_600_005, timestampType: 'CREATE_TIME', key: Buffer.from('k5').toString('base64'), value: Buffer.from('{"a":1}').toString('base64'), headers: [{ trace: [1, 2, 255] }] },
-          { topic: 'clicks', partition: 0, offset: 6, timestamp: 1_767_225_600_006, timestampType: 'CREATE_TIME', value: Buffer.from('x').toString('base64'), headers: [] },
+          {
+            topic: 'clicks',
+            partition: 0,
+            offset: 5,
+            timestamp: 1_767_225_600_005,
+            timestampType: 'CREATE_TIME',
+            key: Buffer.from('k5').toString('base64'),
+            value: Buffer.from('{"a":1}').toString('base64'),
+            headers: [{ trace: [1, 2, 255] }],
+          },
+          {
+            topic: 'clicks',
+            partition: 0,
+            offset: 6,
+            timestamp: 1_767_225_600_006,
+            timestampType: 'CREATE_TIME',
+            value: Buffer.from('x').toString('base64'),
+            headers: [],
+          },
         ],
       },
     });
@@ -148,14 +174,20 @@ describe('event source mapping poller', () => {
 
   it('resumes a reported partition at the reported offset and commits only what precedes it', async () => {
     const t = setup({ batchSize: 5 }, (event, call) =>
-      call === 1 ? { batchItemFailures: [{ itemIdentifier: { partition: 'clicks-0', offset: 2 } }] } : { batchItemFailures: [] });
+      call === 1
+        ? { batchItemFailures: [{ itemIdentifier: { partition: 'clicks-0', offset: 2 } }] }
+        : { batchItemFailures: [] },
+    );
     const s = await t.source();
     s.emit([0, 1, 2, 3].map((o) => record('clicks', 0, o, `v${o}`)));
     s.emit([record('clicks', 1, 0, 'w0'), record('clicks', 0, 4, 'v4')]);
     await t.clock.advance(0);
     expect(offsetsOf(t.invocations[0]!.event)).toEqual({ 'clicks-0': [0, 1, 2, 3], 'clicks-1': [0] });
     // Only what precedes the reported offset is committed; the other partition in full.
-    expect(s.commits[0]?.map((c) => [c.partition, Number(c.offset)])).toEqual([[0, 2], [1, 1]]);
+    expect(s.commits[0]?.map((c) => [c.partition, Number(c.offset)])).toEqual([
+      [0, 2],
+      [1, 1],
+    ]);
     // The retry starts at the reported offset, ahead of records buffered meanwhile.
     expect(t.invocations).toHaveLength(2);
     expect(offsetsOf(t.invocations[1]!.event)).toEqual({ 'clicks-0': [2, 3, 4] });
@@ -165,7 +197,10 @@ describe('event source mapping poller', () => {
 
   it('treats an identifier that names no record of the batch as a whole-batch failure', async () => {
     const t = setup({ batchSize: 2 }, (_event, call) =>
-      call === 1 ? { batchItemFailures: [{ itemIdentifier: { 'topic-partition': 'clicks-0', offset: 1 } }] } : null);
+      call === 1
+        ? { batchItemFailures: [{ itemIdentifier: { 'topic-partition': 'clicks-0', offset: 1 } }] }
+        : null,
+    );
     const s = await t.source();
     s.emit([record('clicks', 0, 0, 'a'), record('clicks', 0, 1, 'b')]);
     await t.clock.advance(0);
@@ -178,7 +213,9 @@ describe('event source mapping poller', () => {
   });
 
   it('ignores batchItemFailures unless ReportBatchItemFailures is enabled', async () => {
-    const t = setup({ batchSize: 1, reportBatchItemFailures: false }, () => ({ batchItemFailures: [{ itemIdentifier: { partition: 'clicks-0', offset: 0 } }] }));
+    const t = setup({ batchSize: 1, reportBatchItemFailures: false }, () => ({
+      batchItemFailures: [{ itemIdentifier: { partition: 'clicks-0', offset: 0 } }],
+    }));
     const s = await t.source();
     s.emit([record('clicks', 0, 0, 'a')]);
     await t.clock.advance(0);
@@ -207,7 +244,9 @@ describe('event source mapping poller', () => {
   });
 
   it('treats a function that outlives its timeout as failed', async () => {
-    const t = setup({ batchSize: 1, timeoutMs: 1000 }, (_e, call) => (call === 1 ? new Promise(() => undefined) : null));
+    const t = setup({ batchSize: 1, timeoutMs: 1000 }, (_e, call) =>
+      call === 1 ? new Promise(() => undefined) : null,
+    );
     const s = await t.source();
     s.emit([record('clicks', 0, 0, 'a')]);
     await t.clock.advance(999);
@@ -220,9 +259,12 @@ describe('event source mapping poller', () => {
   });
 
   it('sends the batch to the S3 on-failure destination after MaximumRetryAttempts and moves on', async () => {
-    const t = setup({ batchSize: 2, maximumRetryAttempts: 1, onFailureDestination: 'arn:aws:s3:::dlq-bucket' }, () => {
-      throw new Error('always');
-    });
+    const t = setup(
+      { batchSize: 2, maximumRetryAttempts: 1, onFailureDestination: 'arn:aws:s3:::dlq-bucket' },
+      () => {
+        throw new Error('always');
+      },
+    );
     const s = await t.source();
     s.emit([record('clicks', 0, 0, 'a'), record('clicks', 0, 1, 'b')]);
     await t.clock.advance(500);
@@ -231,8 +273,13 @@ describe('event source mapping poller', () => {
     expect(t.failures).toHaveLength(1);
     const [failure] = t.failures;
     expect(failure?.destination).toBe('arn:aws:s3:::dlq-bucket');
-    expect(failure?.key).toMatch(/^aws\/lambda\/11111111-2222-3333-4444-555555555555\/clicks-0\/\d{4}\/\d{2}\/\d{2}\//);
-    expect(failure?.body).toMatchObject({ requestContext: { condition: 'RetryAttemptsExhausted' }, KafkaBatchInfo: { batchSize: 2, topic: 'clicks', partition: 0, firstOffset: 0, lastOffset: 1 } });
+    expect(failure?.key).toMatch(
+      /^aws\/lambda\/11111111-2222-3333-4444-555555555555\/clicks-0\/\d{4}\/\d{2}\/\d{2}\//,
+    );
+    expect(failure?.body).toMatchObject({
+      requestContext: { condition: 'RetryAttemptsExhausted' },
+      KafkaBatchInfo: { batchSize: 2, topic: 'clicks', partition: 0, firstOffset: 0, lastOffset: 1 },
+    });
     expect(t.poller.stats.recordsDiscarded).toBe(2);
     await t.poller.stop();
   });
@@ -245,7 +292,11 @@ describe('event source mapping poller', () => {
     const s = await t.source();
     s.emit([0, 1, 2, 3].map((o) => record('clicks', 0, o, 'x')));
     await t.clock.advance(1000);
-    expect(t.invocations.map((i) => offsetsOf(i.event)['clicks-0'])).toEqual([[0, 1, 2, 3], [0, 1], [2, 3]]);
+    expect(t.invocations.map((i) => offsetsOf(i.event)['clicks-0'])).toEqual([
+      [0, 1, 2, 3],
+      [0, 1],
+      [2, 3],
+    ]);
     expect(s.committed()).toEqual({ 'clicks-0': 4 });
     await t.poller.stop();
   });
@@ -258,7 +309,10 @@ describe('event source mapping poller', () => {
     s.handlers.onAssignment([{ topic: 'clicks', partition: 0 }]);
     s.emit([record('clicks', 0, 0, 'a'), record('clicks', 0, 1, 'b'), record('clicks', 0, 2, 'c')]);
     await t.clock.advance(1000);
-    expect(t.invocations.map((i) => offsetsOf(i.event))).toEqual([{ 'clicks-0': [0, 1] }, { 'clicks-0': [2] }]);
+    expect(t.invocations.map((i) => offsetsOf(i.event))).toEqual([
+      { 'clicks-0': [0, 1] },
+      { 'clicks-0': [2] },
+    ]);
     await t.poller.stop();
   });
 
@@ -289,7 +343,10 @@ describe('event source mapping poller', () => {
   });
 
   it('pauses the consumer when its buffer is full and resumes when it drains', async () => {
-    const t = setup({ batchSize: 1 }, async () => new Promise((resolve) => t.clock.schedule(() => resolve(null), 10)));
+    const t = setup(
+      { batchSize: 1 },
+      async () => new Promise((resolve) => t.clock.schedule(() => resolve(null), 10)),
+    );
     const s = await t.source();
     s.emit(Array.from({ length: 1000 }, (_, i) => record('clicks', 0, i, 'x')));
     expect(s.paused).toBe(true);
@@ -306,21 +363,38 @@ describe('interpretResponse', () => {
   const batch = [record('t', 0, 3, 'a'), record('t', 0, 4, 'b'), record('t', 1, 9, 'c')];
 
   it('treats null, empty and missing failure lists as success', () => {
-    for (const response of [null, undefined, {}, { batchItemFailures: [] }, { batchItemFailures: null }, 'ok']) {
+    for (const response of [
+      null,
+      undefined,
+      {},
+      { batchItemFailures: [] },
+      { batchItemFailures: null },
+      'ok',
+    ]) {
       expect(interpretResponse(response, batch)).toEqual({ kind: 'success' });
     }
   });
 
   it('keeps the lowest reported offset per partition and accepts numeric strings', () => {
-    const outcome = interpretResponse({ batchItemFailures: [
-      { itemIdentifier: { partition: 't-0', offset: 4 } },
-      { itemIdentifier: { partition: 't-0', offset: '3' } },
-    ] }, batch);
+    const outcome = interpretResponse(
+      {
+        batchItemFailures: [
+          { itemIdentifier: { partition: 't-0', offset: 4 } },
+          { itemIdentifier: { partition: 't-0', offset: '3' } },
+        ],
+      },
+      batch,
+    );
     expect(outcome).toEqual({ kind: 'partial', failed: new Map([['t-0', 3n]]) });
   });
 
   it('fails the whole batch on malformed or unknown identifiers', () => {
-    for (const failures of [[{ itemIdentifier: null }], [{ itemIdentifier: { partition: 't-2', offset: 3 } }], [{ itemIdentifier: { partition: 't-0', offset: 5 } }], 'x']) {
+    for (const failures of [
+      [{ itemIdentifier: null }],
+      [{ itemIdentifier: { partition: 't-2', offset: 3 } }],
+      [{ itemIdentifier: { partition: 't-0', offset: 5 } }],
+      'x',
+    ]) {
       expect(interpretResponse({ batchItemFailures: failures }, batch).kind).toBe('error');
     }
   });

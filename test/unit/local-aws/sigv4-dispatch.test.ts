@@ -2,9 +2,19 @@ import { request } from 'node:http';
 import { parseScope, requestScope, scopeFromAuthorization } from '../../../local/aws/sigv4.ts';
 import { AwsError } from '../../../local/aws/errors.ts';
 import { log } from '../../../local/aws/logger.ts';
-import { startEndpointServer, type AwsRequest, type EndpointServer, type ServiceModule } from '../../../local/aws/server.ts';
+import {
+  startEndpointServer,
+  type AwsRequest,
+  type EndpointServer,
+  type ServiceModule,
+} from '../../../local/aws/server.ts';
 
-function post(url: string, path: string, headers: Record<string, string>, body = ''): Promise<{ status: number; headers: Record<string, string | string[] | undefined>; body: string }> {
+function post(
+  url: string,
+  path: string,
+  headers: Record<string, string>,
+  body = '',
+): Promise<{ status: number; headers: Record<string, string | string[] | undefined>; body: string }> {
   return new Promise((resolve, reject) => {
     const req = request(`${url}${path}`, { method: 'POST', headers }, (res) => {
       let text = '';
@@ -22,20 +32,32 @@ const auth = (service: string, region = 'eu-west-1'): string =>
 
 describe('SigV4 credential scope', () => {
   it('parses the scope of an Authorization header', () => {
-    expect(scopeFromAuthorization(auth('firehose'))).toEqual({ accessKeyId: 'AKIDEXAMPLE', date: '20260101', region: 'eu-west-1', service: 'firehose' });
+    expect(scopeFromAuthorization(auth('firehose'))).toEqual({
+      accessKeyId: 'AKIDEXAMPLE',
+      date: '20260101',
+      region: 'eu-west-1',
+      service: 'firehose',
+    });
   });
 
   it('returns undefined for other schemes and malformed scopes', () => {
     expect(scopeFromAuthorization('Bearer x')).toBeUndefined();
-    expect(scopeFromAuthorization('AWS4-HMAC-SHA256 Credential=AKID/2026/us-east-1/firehose/aws4_request')).toBeUndefined();
+    expect(
+      scopeFromAuthorization('AWS4-HMAC-SHA256 Credential=AKID/2026/us-east-1/firehose/aws4_request'),
+    ).toBeUndefined();
     expect(parseScope('AKID/20260101/us-east-1/lambda')).toBeUndefined();
   });
 
   it('reads presigned query credentials and falls back to protocol hints without a signature', () => {
     const q = new URLSearchParams({ 'X-Amz-Credential': 'AKID/20260101/us-west-2/lambda/aws4_request' });
     expect(requestScope({}, '/x', q)?.service).toBe('lambda');
-    expect(requestScope({ 'x-amz-target': 'Firehose_20150804.ListDeliveryStreams' }, '/', new URLSearchParams())?.service).toBe('firehose');
-    expect(requestScope({}, '/2015-03-31/event-source-mappings', new URLSearchParams())?.service).toBe('lambda');
+    expect(
+      requestScope({ 'x-amz-target': 'Firehose_20150804.ListDeliveryStreams' }, '/', new URLSearchParams())
+        ?.service,
+    ).toBe('firehose');
+    expect(requestScope({}, '/2015-03-31/event-source-mappings', new URLSearchParams())?.service).toBe(
+      'lambda',
+    );
     expect(requestScope({}, '/', new URLSearchParams())).toBeUndefined();
   });
 });
@@ -50,7 +72,11 @@ describe('endpoint server dispatch', () => {
       seen.push({ service, region: req.region });
       if (req.path === '/fail') throw new AwsError('ResourceNotFoundException', 'nope', 404);
       if (req.path === '/crash') throw new Error('boom');
-      return { status: 200, headers: { 'content-type': 'application/json' }, body: JSON.stringify({ service }) };
+      return {
+        status: 200,
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify({ service }),
+      };
     },
   });
 
@@ -75,7 +101,10 @@ describe('endpoint server dispatch', () => {
     const b = await post(server.url, '/', { authorization: auth('lambda', 'us-west-2') });
     expect(JSON.parse(a.body)).toEqual({ service: 'firehose' });
     expect(JSON.parse(b.body)).toEqual({ service: 'lambda' });
-    expect(seen.slice(-2)).toEqual([{ service: 'firehose', region: 'eu-west-1' }, { service: 'lambda', region: 'us-west-2' }]);
+    expect(seen.slice(-2)).toEqual([
+      { service: 'firehose', region: 'eu-west-1' },
+      { service: 'lambda', region: 'us-west-2' },
+    ]);
   });
 
   it('renders AwsError as __type/message for JSON 1.1 and x-amzn-ErrorType for REST-JSON', async () => {

@@ -2,7 +2,12 @@
  * How the local Step Functions prepares a definition for aws-local-stepfunctions: task handlers,
  * Step Functions' task timeout, and the wait scale applied to Wait states and Retry intervals.
  */
-import { LOCAL_WAIT_RESOURCE, prepareDefinition, readPath, waitDurationMs } from '../../../local/aws/stepfunctions/definition.ts';
+import {
+  LOCAL_WAIT_RESOURCE,
+  prepareDefinition,
+  readPath,
+  waitDurationMs,
+} from '../../../local/aws/stepfunctions/definition.ts';
 
 const definition = {
   StartAt: 'Create',
@@ -10,13 +15,28 @@ const definition = {
     Create: {
       Type: 'Task',
       Resource: 'arn:aws:states:::lambda:invoke',
-      Retry: [{ ErrorEquals: ['TransientError'], IntervalSeconds: 4, MaxDelaySeconds: 30, BackoffRate: 2 }, { ErrorEquals: ['Other'] }],
+      Retry: [
+        { ErrorEquals: ['TransientError'], IntervalSeconds: 4, MaxDelaySeconds: 30, BackoffRate: 2 },
+        { ErrorEquals: ['Other'] },
+      ],
       Next: 'Poll',
     },
     Poll: { Type: 'Wait', SecondsPath: '$.wait', Next: 'Fan' },
     Fan: {
       Type: 'Parallel',
-      Branches: [{ StartAt: 'Inner', States: { Inner: { Type: 'Task', Resource: 'arn:aws:lambda:us-east-1:000000000000:function:f', TimeoutSeconds: 5, End: true } } }],
+      Branches: [
+        {
+          StartAt: 'Inner',
+          States: {
+            Inner: {
+              Type: 'Task',
+              Resource: 'arn:aws:lambda:us-east-1:000000000000:function:f',
+              TimeoutSeconds: 5,
+              End: true,
+            },
+          },
+        },
+      ],
       End: true,
     },
   },
@@ -39,7 +59,12 @@ describe('local Step Functions definitions', () => {
   it('with a wait scale, turns Wait states into local waits and scales Retry intervals and delays', () => {
     const prepared = prepareDefinition(definition, 0.01);
     const states = prepared.definition.States as Record<string, any>;
-    expect(states.Poll).toEqual({ Type: 'Task', Resource: LOCAL_WAIT_RESOURCE, TimeoutSeconds: 2_000_000, Next: 'Fan' });
+    expect(states.Poll).toEqual({
+      Type: 'Task',
+      Resource: LOCAL_WAIT_RESOURCE,
+      TimeoutSeconds: 2_000_000,
+      Next: 'Fan',
+    });
     expect(prepared.waits.get('Poll')?.original).toEqual(definition.States.Poll);
     expect(prepared.types.get('Poll')).toBe('Wait');
     expect(states.Create.Retry[0]).toMatchObject({ IntervalSeconds: 0.04, MaxDelaySeconds: 0.3 });

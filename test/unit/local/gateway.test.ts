@@ -10,9 +10,19 @@ const echo: LocalFunction = {
   exportName: 'handler',
   timeoutSeconds: 3,
   environment: {},
-  httpRoutes: [{ method: 'POST', path: '/collect' }, { method: 'GET', path: '/pipelines/{id}' }],
+  httpRoutes: [
+    { method: 'POST', path: '/collect' },
+    { method: 'GET', path: '/pipelines/{id}' },
+  ],
 };
-const slow: LocalFunction = { ...echo, name: 'slow', functionName: 'svc-local-slow', exportName: 'slow', timeoutSeconds: 1, httpRoutes: [{ method: 'GET', path: '/slow' }] };
+const slow: LocalFunction = {
+  ...echo,
+  name: 'slow',
+  functionName: 'svc-local-slow',
+  exportName: 'slow',
+  timeoutSeconds: 1,
+  httpRoutes: [{ method: 'GET', path: '/slow' }],
+};
 
 describe('local gateway', () => {
   let gw: Gateway;
@@ -23,7 +33,11 @@ describe('local gateway', () => {
   afterAll(() => gw.close());
 
   it('delivers a payload 2.0 event with lower-cased headers, query and text body', async () => {
-    const res = await fetch(`${gw.url}/collect?appId=a&x=1&x=2`, { method: 'POST', headers: { 'Content-Type': 'application/json', 'User-Agent': 'ua/1' }, body: '[1]' });
+    const res = await fetch(`${gw.url}/collect?appId=a&x=1&x=2`, {
+      method: 'POST',
+      headers: { 'Content-Type': 'application/json', 'User-Agent': 'ua/1' },
+      body: '[1]',
+    });
     expect(res.status).toBe(201);
     expect(res.headers.get('x-fn')).toBe('svc-local-echo');
     const { event, remaining } = (await res.json()) as any;
@@ -43,7 +57,11 @@ describe('local gateway', () => {
 
   it('passes compressed bodies base64-encoded, as API Gateway does', async () => {
     const gz = gzipSync('[{"a":1}]');
-    const res = await fetch(`${gw.url}/collect`, { method: 'POST', headers: { 'content-encoding': 'gzip', 'content-type': 'application/json' }, body: gz });
+    const res = await fetch(`${gw.url}/collect`, {
+      method: 'POST',
+      headers: { 'content-encoding': 'gzip', 'content-type': 'application/json' },
+      body: gz,
+    });
     const { event } = (await res.json()) as any;
     expect(event.isBase64Encoded).toBe(true);
     expect(Buffer.from(event.body, 'base64').equals(gz)).toBe(true);
@@ -65,8 +83,11 @@ describe('local gateway', () => {
     expect((await fetch(`${gw.url}/collect`, { method: 'DELETE' })).status).toBe(404);
   });
 
-  it('answers 413 to a payload over API Gateway\'s 10 MB, and the client receives it', async () => {
-    const res = await fetch(`${gw.url}/collect`, { method: 'POST', body: Buffer.alloc(10 * 1024 * 1024 + 1, 0x61) });
+  it("answers 413 to a payload over API Gateway's 10 MB, and the client receives it", async () => {
+    const res = await fetch(`${gw.url}/collect`, {
+      method: 'POST',
+      body: Buffer.alloc(10 * 1024 * 1024 + 1, 0x61),
+    });
     expect(res.status).toBe(413);
   });
 
@@ -81,8 +102,18 @@ describe('loadServiceConfig', () => {
     const ingest = config.functions.find((f) => f.name === 'ingest')!;
     expect(ingest.modulePath).toBe('functions/ingest/handler.ts');
     expect(ingest.exportName).toBe('handler');
-    expect(ingest.httpRoutes).toEqual(expect.arrayContaining([{ method: 'POST', path: '/collect' }, { method: 'GET', path: '/ping' }, { method: 'OPTIONS', path: '/collect' }]));
-    expect(ingest.environment).toMatchObject({ INGEST_TOPIC: 'demo', ALLOWED_APP_IDS: 'demo-app', POWERTOOLS_SERVICE_NAME: 'ingest' });
+    expect(ingest.httpRoutes).toEqual(
+      expect.arrayContaining([
+        { method: 'POST', path: '/collect' },
+        { method: 'GET', path: '/ping' },
+        { method: 'OPTIONS', path: '/collect' },
+      ]),
+    );
+    expect(ingest.environment).toMatchObject({
+      INGEST_TOPIC: 'demo',
+      ALLOWED_APP_IDS: 'demo-app',
+      POWERTOOLS_SERVICE_NAME: 'ingest',
+    });
     expect(ingest.functionName).toBe('clickstream-pipeline-local-ingest');
   });
 });

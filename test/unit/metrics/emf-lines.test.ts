@@ -20,7 +20,8 @@ beforeAll(() => {
   delete process.env.POWERTOOLS_DEV;
 });
 afterAll(() => {
-  if (saved.disabled === undefined) delete process.env.POWERTOOLS_METRICS_DISABLED; else process.env.POWERTOOLS_METRICS_DISABLED = saved.disabled;
+  if (saved.disabled === undefined) delete process.env.POWERTOOLS_METRICS_DISABLED;
+  else process.env.POWERTOOLS_METRICS_DISABLED = saved.disabled;
   if (saved.dev !== undefined) process.env.POWERTOOLS_DEV = saved.dev;
 });
 
@@ -36,7 +37,10 @@ function ingest(producer = new RecordingProducer()) {
     retryAfterSeconds: 5,
     now: () => 1_700_000_000_900,
   };
-  return withIngestMetrics(createIngestApp(() => deps, new MemoryLog()), metrics);
+  return withIngestMetrics(
+    createIngestApp(() => deps, new MemoryLog()),
+    metrics,
+  );
 }
 
 describe('EMF metrics the functions print', () => {
@@ -52,11 +56,23 @@ describe('EMF metrics the functions print', () => {
       expect(doc._aws.CloudWatchMetrics[0]!.Namespace).toBe(NAMESPACE);
       expect(doc.service).toBe('ingest');
     }
-    expect(metricsOf(docs)).toEqual(expect.arrayContaining([
-      { name: 'EventsAccepted', value: 2, unit: 'Count', dimensions: { service: 'ingest', app: 'demo-app' } },
-      { name: 'EventsRejected', value: 1, unit: 'Count', dimensions: { service: 'ingest', reason: 'invalid_event_type' } },
-      { name: 'ProduceLatency', value: 7, unit: 'Milliseconds', dimensions: { service: 'ingest' } },
-    ]));
+    expect(metricsOf(docs)).toEqual(
+      expect.arrayContaining([
+        {
+          name: 'EventsAccepted',
+          value: 2,
+          unit: 'Count',
+          dimensions: { service: 'ingest', app: 'demo-app' },
+        },
+        {
+          name: 'EventsRejected',
+          value: 1,
+          unit: 'Count',
+          dimensions: { service: 'ingest', reason: 'invalid_event_type' },
+        },
+        { name: 'ProduceLatency', value: 7, unit: 'Milliseconds', dimensions: { service: 'ingest' } },
+      ]),
+    );
     expect(metricsOf(docs)).toHaveLength(3);
   });
 
@@ -66,10 +82,17 @@ describe('EMF metrics the functions print', () => {
     const event = fixture<APIGatewayProxyEventV2>('apigw/collect-post.json');
     const docs = await emfLinesOf(async () => expect((await ingest(producer)(event)).statusCode).toBe(503));
     const metrics = metricsOf(docs);
-    expect(metrics).toEqual(expect.arrayContaining([
-      { name: 'KafkaUnavailable', value: 1, unit: 'Count', dimensions: { service: 'ingest' } },
-      { name: 'RequestsRejected', value: 1, unit: 'Count', dimensions: { service: 'ingest', status: '503' } },
-    ]));
+    expect(metrics).toEqual(
+      expect.arrayContaining([
+        { name: 'KafkaUnavailable', value: 1, unit: 'Count', dimensions: { service: 'ingest' } },
+        {
+          name: 'RequestsRejected',
+          value: 1,
+          unit: 'Count',
+          dimensions: { service: 'ingest', status: '503' },
+        },
+      ]),
+    );
     expect(metrics.find((m) => m.name === 'EventsAccepted')).toBeUndefined();
     expect(JSON.stringify(docs)).not.toContain('"app"');
   });
@@ -84,20 +107,41 @@ describe('EMF metrics the functions print', () => {
     // The first call fails as a whole (throttled), the second accepts everything.
     firehoseMock.on(PutRecordBatchCommand).callsFake((input) => {
       calls += 1;
-      if (calls === 1) throw Object.assign(new Error('Rate exceeded'), { name: 'ThrottlingException', $metadata: { httpStatusCode: 400 }, $fault: 'client', $retryable: { throttling: true } });
+      if (calls === 1)
+        throw Object.assign(new Error('Rate exceeded'), {
+          name: 'ThrottlingException',
+          $metadata: { httpStatusCode: 400 },
+          $fault: 'client',
+          $retryable: { throttling: true },
+        });
       return acceptAll(input);
     });
-    const event = kafkaEvent({ 'demo-0': [...validRecords('demo', 0, 3), record('demo', 0, 3, b64('not json'))] });
-    const sink = createSinkHandler(() => deps, new PowertoolsMetrics({ namespace: NAMESPACE, serviceName: 'sink' }));
+    const event = kafkaEvent({
+      'demo-0': [...validRecords('demo', 0, 3), record('demo', 0, 3, b64('not json'))],
+    });
+    const sink = createSinkHandler(
+      () => deps,
+      new PowertoolsMetrics({ namespace: NAMESPACE, serviceName: 'sink' }),
+    );
     const docs = await emfLinesOf(() => sink(event, { getRemainingTimeInMillis: () => 60_000 }));
     expect(docs).toHaveLength(1);
     expect(metricsOf(docs)).toEqual([
       { name: 'RecordsDelivered', value: 3, unit: 'Count', dimensions: { service: 'sink', topic: 'demo' } },
-      { name: 'RecordsDeadLettered', value: 1, unit: 'Count', dimensions: { service: 'sink', topic: 'demo' } },
+      {
+        name: 'RecordsDeadLettered',
+        value: 1,
+        unit: 'Count',
+        dimensions: { service: 'sink', topic: 'demo' },
+      },
       { name: 'FirehoseRetries', value: 1, unit: 'Count', dimensions: { service: 'sink', topic: 'demo' } },
       { name: 'PartitionsReported', value: 0, unit: 'Count', dimensions: { service: 'sink', topic: 'demo' } },
       // now() is INGEST_TIME + 60 s; the oldest record (offset 0) has timestamp INGEST_TIME.
-      { name: 'BatchAge', value: 60_000, unit: 'Milliseconds', dimensions: { service: 'sink', topic: 'demo' } },
+      {
+        name: 'BatchAge',
+        value: 60_000,
+        unit: 'Milliseconds',
+        dimensions: { service: 'sink', topic: 'demo' },
+      },
     ]);
     expect(deps.now() - INGEST_TIME).toBe(60_000);
   });
@@ -107,24 +151,40 @@ describe('EMF metrics of the workflow tasks', () => {
   it('prints the task duration, and a failure with the task name, when a task fails', async () => {
     process.env.POWERTOOLS_LOG_LEVEL = 'SILENT';
     const { taskHandler } = await import('../../../functions/pipelines/tasks/lambda.ts');
-    const context = { functionName: 'f', awsRequestId: 'r-1', getRemainingTimeInMillis: () => 30_000 } as never;
+    const context = {
+      functionName: 'f',
+      awsRequestId: 'r-1',
+      getRemainingTimeInMillis: () => 30_000,
+    } as never;
     const metrics = new PowertoolsMetrics({ namespace: NAMESPACE, serviceName: 'pipelines-workflow' });
-    const failing = taskHandler('CreateTopic', async () => { throw Object.assign(new Error('no'), { name: 'TransientError' }); }, metrics);
-    const failed = metricsOf(await emfLinesOf(() => failing({ pipelineId: 'p-1' }, context).catch(() => undefined)));
+    const failing = taskHandler(
+      'CreateTopic',
+      async () => {
+        throw Object.assign(new Error('no'), { name: 'TransientError' });
+      },
+      metrics,
+    );
+    const failed = metricsOf(
+      await emfLinesOf(() => failing({ pipelineId: 'p-1' }, context).catch(() => undefined)),
+    );
     expect(failed.map((m) => [m.name, m.dimensions])).toEqual([
       ['TaskFailed', { service: 'pipelines-workflow', task: 'CreateTopic' }],
       ['TaskDuration', { service: 'pipelines-workflow', task: 'CreateTopic' }],
     ]);
     const ok = taskHandler('MarkActive', async () => ({ status: 'ACTIVE' }), metrics);
     const succeeded = metricsOf(await emfLinesOf(() => ok({ pipelineId: 'p-1' }, context)));
-    expect(succeeded.map((m) => [m.name, m.unit, m.dimensions.task])).toEqual([['TaskDuration', 'Milliseconds', 'MarkActive']]);
+    expect(succeeded.map((m) => [m.name, m.unit, m.dimensions.task])).toEqual([
+      ['TaskDuration', 'Milliseconds', 'MarkActive'],
+    ]);
   });
 });
 
 describe('rejectionClass', () => {
   it('maps each rejection reason of the ingest to a bounded class', () => {
     expect(rejectionClass('event must be a JSON object')).toBe('not_object');
-    expect(rejectionClass('timestamp: required, must be a millisecond epoch number')).toBe('invalid_timestamp');
+    expect(rejectionClass('timestamp: required, must be a millisecond epoch number')).toBe(
+      'invalid_timestamp',
+    );
     expect(rejectionClass("app_id: 'x' does not match the appId query parameter 'y'")).toBe('app_mismatch');
     expect(rejectionClass('event is larger than 1048576 bytes once enriched')).toBe('too_large');
     expect(rejectionClass('something new')).toBe('other');

@@ -1,9 +1,14 @@
 import {
-  buildConnectorConfiguration, buildCreateConnectorRequest, connectorName, HIVE_PATH_FORMAT, type ConnectorSettings,
+  buildConnectorConfiguration,
+  buildCreateConnectorRequest,
+  connectorName,
+  HIVE_PATH_FORMAT,
+  type ConnectorSettings,
 } from '../../../functions/pipelines/build-connector-config.ts';
 import { InvalidSinkSettingsError } from '../../../functions/pipelines/build-event-source-mapping.ts';
 
-const PLUGIN = 'arn:aws:kafkaconnect:eu-west-1:123456789012:custom-plugin/clickstream-p-42-s3-sink/0a1b2c3d-1';
+const PLUGIN =
+  'arn:aws:kafkaconnect:eu-west-1:123456789012:custom-plugin/clickstream-p-42-s3-sink/0a1b2c3d-1';
 const ROLE = 'arn:aws:iam::123456789012:role/clickstream-pipeline-prod-connector';
 
 function settings(over: Partial<ConnectorSettings> = {}): ConnectorSettings {
@@ -11,12 +16,24 @@ function settings(over: Partial<ConnectorSettings> = {}): ConnectorSettings {
     pipelineId: 'p-42',
     topic: 'shop',
     partitions: 6,
-    bootstrapServers: ['b-1.msk.abc.c2.kafka.eu-west-1.amazonaws.com:9092', 'b-2.msk.abc.c2.kafka.eu-west-1.amazonaws.com:9092'],
+    bootstrapServers: [
+      'b-1.msk.abc.c2.kafka.eu-west-1.amazonaws.com:9092',
+      'b-2.msk.abc.c2.kafka.eu-west-1.amazonaws.com:9092',
+    ],
     auth: 'none',
-    sink: { bucket: 'clickstream-data-123456789012', prefix: 'events/', region: 'eu-west-1', maxIntervalSeconds: 300, batchSize: 5000 },
+    sink: {
+      bucket: 'clickstream-data-123456789012',
+      prefix: 'events/',
+      region: 'eu-west-1',
+      maxIntervalSeconds: 300,
+      batchSize: 5000,
+    },
     capacity: { mcuCount: 2, minWorkers: 1, maxWorkers: 4 },
     kafkaConnectVersion: '3.7.x',
-    network: { subnetIds: ['subnet-0123456789abcdef0', 'subnet-0fedcba9876543210'], securityGroupIds: ['sg-0123456789abcdef0', 'sg-0123456789abcdef0'] },
+    network: {
+      subnetIds: ['subnet-0123456789abcdef0', 'subnet-0fedcba9876543210'],
+      securityGroupIds: ['sg-0123456789abcdef0', 'sg-0123456789abcdef0'],
+    },
     plugin: { arn: PLUGIN, revision: 1 },
     serviceExecutionRoleArn: ROLE,
     logGroup: '/aws/msk-connect/clickstream-pipeline-prod',
@@ -66,14 +83,26 @@ describe('buildConnectorConfiguration', () => {
   });
 
   it('maps the interval in seconds to milliseconds, and 0 to the shortest rotation (1 s)', () => {
-    expect(buildConnectorConfiguration(settings({ sink: { ...settings().sink, maxIntervalSeconds: 5 } }))['rotate.schedule.interval.ms']).toBe('5000');
-    const zero = buildConnectorConfiguration(settings({ sink: { ...settings().sink, maxIntervalSeconds: 0 } }));
+    expect(
+      buildConnectorConfiguration(settings({ sink: { ...settings().sink, maxIntervalSeconds: 5 } }))[
+        'rotate.schedule.interval.ms'
+      ],
+    ).toBe('5000');
+    const zero = buildConnectorConfiguration(
+      settings({ sink: { ...settings().sink, maxIntervalSeconds: 0 } }),
+    );
     expect([zero['rotate.schedule.interval.ms'], zero['rotate.interval.ms']]).toEqual(['1000', '1000']);
   });
 
   it('uses the prefix without its trailing slashes as topics.dir', () => {
-    expect(buildConnectorConfiguration(settings({ sink: { ...settings().sink, prefix: 'raw/clicks//' } }))['topics.dir']).toBe('raw/clicks');
-    expect(buildConnectorConfiguration(settings({ sink: { ...settings().sink, prefix: '' } }))['topics.dir']).toBe('events');
+    expect(
+      buildConnectorConfiguration(settings({ sink: { ...settings().sink, prefix: 'raw/clicks//' } }))[
+        'topics.dir'
+      ],
+    ).toBe('raw/clicks');
+    expect(
+      buildConnectorConfiguration(settings({ sink: { ...settings().sink, prefix: '' } }))['topics.dir'],
+    ).toBe('events');
   });
 });
 
@@ -84,18 +113,27 @@ describe('buildCreateConnectorRequest', () => {
     expect(connectorConfiguration?.['connector.class']).toBe('io.confluent.connect.s3.S3SinkConnector');
     expect(rest).toEqual({
       connectorName: 'clickstream-p-42',
-      connectorDescription: 'clickstream pipeline p-42: topic shop -> s3://clickstream-data-123456789012/events/',
+      connectorDescription:
+        'clickstream pipeline p-42: topic shop -> s3://clickstream-data-123456789012/events/',
       kafkaConnectVersion: '3.7.x',
       capacity: { autoScaling: { mcuCount: 2, minWorkerCount: 1, maxWorkerCount: 4 } },
       kafkaCluster: {
         apacheKafkaCluster: {
-          bootstrapServers: 'b-1.msk.abc.c2.kafka.eu-west-1.amazonaws.com:9092,b-2.msk.abc.c2.kafka.eu-west-1.amazonaws.com:9092',
-          vpc: { subnets: ['subnet-0123456789abcdef0', 'subnet-0fedcba9876543210'], securityGroups: ['sg-0123456789abcdef0'] },
+          bootstrapServers:
+            'b-1.msk.abc.c2.kafka.eu-west-1.amazonaws.com:9092,b-2.msk.abc.c2.kafka.eu-west-1.amazonaws.com:9092',
+          vpc: {
+            subnets: ['subnet-0123456789abcdef0', 'subnet-0fedcba9876543210'],
+            securityGroups: ['sg-0123456789abcdef0'],
+          },
         },
       },
       kafkaClusterClientAuthentication: { authenticationType: 'NONE' },
       kafkaClusterEncryptionInTransit: { encryptionType: 'PLAINTEXT' },
-      logDelivery: { workerLogDelivery: { cloudWatchLogs: { enabled: true, logGroup: '/aws/msk-connect/clickstream-pipeline-prod' } } },
+      logDelivery: {
+        workerLogDelivery: {
+          cloudWatchLogs: { enabled: true, logGroup: '/aws/msk-connect/clickstream-pipeline-prod' },
+        },
+      },
       plugins: [{ customPlugin: { customPluginArn: PLUGIN, revision: 1 } }],
       serviceExecutionRoleArn: ROLE,
     });
@@ -103,9 +141,15 @@ describe('buildCreateConnectorRequest', () => {
 
   it('maps the pipeline auth: tls -> NONE over TLS, iam -> IAM over TLS', () => {
     const tls = buildCreateConnectorRequest(settings({ auth: 'tls' }));
-    expect([tls.kafkaClusterClientAuthentication, tls.kafkaClusterEncryptionInTransit]).toEqual([{ authenticationType: 'NONE' }, { encryptionType: 'TLS' }]);
+    expect([tls.kafkaClusterClientAuthentication, tls.kafkaClusterEncryptionInTransit]).toEqual([
+      { authenticationType: 'NONE' },
+      { encryptionType: 'TLS' },
+    ]);
     const iam = buildCreateConnectorRequest(settings({ auth: 'iam' }));
-    expect([iam.kafkaClusterClientAuthentication, iam.kafkaClusterEncryptionInTransit]).toEqual([{ authenticationType: 'IAM' }, { encryptionType: 'TLS' }]);
+    expect([iam.kafkaClusterClientAuthentication, iam.kafkaClusterEncryptionInTransit]).toEqual([
+      { authenticationType: 'IAM' },
+      { encryptionType: 'TLS' },
+    ]);
   });
 
   it('names the connector after the pipeline', () => {
@@ -113,27 +157,48 @@ describe('buildCreateConnectorRequest', () => {
   });
 
   it('reports every bad field at once', () => {
-    expect(problems(settings({
-      auth: 'scram',
-      topic: '.bad topic',
-      partitions: 0,
-      sink: { bucket: 'Not_A_Bucket', prefix: '/abs', region: '', maxIntervalSeconds: 301, batchSize: 0 },
-      capacity: { mcuCount: 3, minWorkers: 5, maxWorkers: 11 },
-      network: { subnetIds: [], securityGroupIds: ['default'] },
-      plugin: { arn: 'plugin', revision: 0 },
-      serviceExecutionRoleArn: 'role',
-      kafkaConnectVersion: '',
-      logGroup: '',
-    }))).toEqual([
-      'sink.batchSize', 'sink.maxIntervalSeconds', 'topic', 'partitions', 'auth', 'sink.bucket', 'sink.region', 'sink.prefix',
-      'capacity.mcuCount', 'capacity.maxWorkers', 'kafkaConnectVersion', 'network.subnetIds', 'network.securityGroupIds[0]',
-      'plugin.arn', 'plugin.revision', 'serviceExecutionRoleArn', 'logGroup',
+    expect(
+      problems(
+        settings({
+          auth: 'scram',
+          topic: '.bad topic',
+          partitions: 0,
+          sink: { bucket: 'Not_A_Bucket', prefix: '/abs', region: '', maxIntervalSeconds: 301, batchSize: 0 },
+          capacity: { mcuCount: 3, minWorkers: 5, maxWorkers: 11 },
+          network: { subnetIds: [], securityGroupIds: ['default'] },
+          plugin: { arn: 'plugin', revision: 0 },
+          serviceExecutionRoleArn: 'role',
+          kafkaConnectVersion: '',
+          logGroup: '',
+        }),
+      ),
+    ).toEqual([
+      'sink.batchSize',
+      'sink.maxIntervalSeconds',
+      'topic',
+      'partitions',
+      'auth',
+      'sink.bucket',
+      'sink.region',
+      'sink.prefix',
+      'capacity.mcuCount',
+      'capacity.maxWorkers',
+      'kafkaConnectVersion',
+      'network.subnetIds',
+      'network.securityGroupIds[0]',
+      'plugin.arn',
+      'plugin.revision',
+      'serviceExecutionRoleArn',
+      'logGroup',
     ]);
-    expect(problems(settings({ capacity: { mcuCount: 1, minWorkers: 4, maxWorkers: 2 } }))).toEqual(['capacity']);
+    expect(problems(settings({ capacity: { mcuCount: 1, minWorkers: 4, maxWorkers: 2 } }))).toEqual([
+      'capacity',
+    ]);
   });
 
   it('explains a bad field with its allowed values', () => {
-    expect(() => buildCreateConnectorRequest(settings({ capacity: { mcuCount: 3, minWorkers: 1, maxWorkers: 1 } })))
-      .toThrow('invalid sink settings: capacity.mcuCount must be one of 1, 2, 4, 8; got 3');
+    expect(() =>
+      buildCreateConnectorRequest(settings({ capacity: { mcuCount: 3, minWorkers: 1, maxWorkers: 1 } })),
+    ).toThrow('invalid sink settings: capacity.mcuCount must be one of 1, 2, 4, 8; got 3');
   });
 });

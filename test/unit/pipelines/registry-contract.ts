@@ -3,7 +3,12 @@
  * (registry.memory.test.ts, registry.dynalite.test.ts). Pipelines get unique ids, projects and app
  * ids, so a suite may share one table.
  */
-import { allowedTransitions, type Pipeline, type PipelineStatus, type PipelineStore } from '../../../functions/pipelines/model.ts';
+import {
+  allowedTransitions,
+  type Pipeline,
+  type PipelineStatus,
+  type PipelineStore,
+} from '../../../functions/pipelines/model.ts';
 import { newPipeline, spec } from '../../helpers/pipelines.ts';
 
 export interface Clock {
@@ -30,7 +35,10 @@ async function errorOf(promise: Promise<unknown>): Promise<Error & Record<string
   throw new Error('expected a rejection');
 }
 
-export function pipelineStoreContract(label: string, makeStore: (clock: Clock) => Promise<PipelineStore> | PipelineStore): void {
+export function pipelineStoreContract(
+  label: string,
+  makeStore: (clock: Clock) => Promise<PipelineStore> | PipelineStore,
+): void {
   describe(`PipelineStore contract: ${label}`, () => {
     let clock: Clock;
     let store: PipelineStore;
@@ -40,7 +48,10 @@ export function pipelineStoreContract(label: string, makeStore: (clock: Clock) =
       store = await makeStore(clock);
     });
 
-    async function stored(over: Partial<Pipeline> = {}, status: PipelineStatus = 'CREATING'): Promise<Pipeline> {
+    async function stored(
+      over: Partial<Pipeline> = {},
+      status: PipelineStatus = 'CREATING',
+    ): Promise<Pipeline> {
       const { pipeline } = await store.create(newPipeline(over));
       for (const to of PATHS[status]) await store.transition(pipeline.id, to);
       return (await store.get(pipeline.id))!;
@@ -85,24 +96,31 @@ export function pipelineStoreContract(label: string, makeStore: (clock: Clock) =
     });
 
     describe('one pipeline per project, one route per app', () => {
-      it.each(['CREATING', 'ACTIVE', 'FAILED', 'DELETING'] as const)('refuses a second pipeline of a project whose pipeline is %s', async (status) => {
-        const first = await stored({}, status);
-        const err = await errorOf(store.create(newPipeline({ projectId: first.projectId })));
-        expect(err.name).toBe('ProjectConflictError');
-        expect(err.projectId).toBe(first.projectId);
-        expect(err.pipelineId).toBe(first.id);
-      });
+      it.each(['CREATING', 'ACTIVE', 'FAILED', 'DELETING'] as const)(
+        'refuses a second pipeline of a project whose pipeline is %s',
+        async (status) => {
+          const first = await stored({}, status);
+          const err = await errorOf(store.create(newPipeline({ projectId: first.projectId })));
+          expect(err.name).toBe('ProjectConflictError');
+          expect(err.projectId).toBe(first.projectId);
+          expect(err.pipelineId).toBe(first.id);
+        },
+      );
 
       it('accepts the project and its app ids again once its pipeline is DELETED', async () => {
         const first = await stored({}, 'DELETED');
-        const { created, pipeline } = await store.create(newPipeline({ projectId: first.projectId, appIds: first.appIds }));
+        const { created, pipeline } = await store.create(
+          newPipeline({ projectId: first.projectId, appIds: first.appIds }),
+        );
         expect(created).toBe(true);
         expect(pipeline.id).not.toBe(first.id);
       });
 
       it('refuses app ids another pipeline holds, naming them and the holder', async () => {
         const first = await stored();
-        const err = await errorOf(store.create(newPipeline({ appIds: ['fresh-app-' + first.id, first.appIds[1]!] })));
+        const err = await errorOf(
+          store.create(newPipeline({ appIds: ['fresh-app-' + first.id, first.appIds[1]!] })),
+        );
         expect(err.name).toBe('AppIdConflictError');
         expect(err.appIds).toEqual([first.appIds[1]]);
         expect(err.pipelineId).toBe(first.id);
@@ -126,7 +144,11 @@ export function pipelineStoreContract(label: string, makeStore: (clock: Clock) =
       it('answers a repeated key with the same request with the first pipeline, creating nothing', async () => {
         const k = key();
         const first = await store.create(newPipeline(), k);
-        const replayCandidate = { ...first.pipeline, id: 'another-id', createdAt: '2025-02-02T00:00:00.000Z' };
+        const replayCandidate = {
+          ...first.pipeline,
+          id: 'another-id',
+          createdAt: '2025-02-02T00:00:00.000Z',
+        };
         const replay = await store.create(replayCandidate, k);
         expect(replay.created).toBe(false);
         expect(replay.pipeline).toEqual(first.pipeline);
@@ -153,8 +175,12 @@ export function pipelineStoreContract(label: string, makeStore: (clock: Clock) =
       it('checks the key before the project (a replay is not a conflict)', async () => {
         const k = key();
         const first = await store.create(newPipeline(), k);
-        await expect(store.create({ ...first.pipeline, id: 'other' }, k)).resolves.toMatchObject({ created: false });
-        await expect(store.create({ ...first.pipeline, id: 'other' }, key())).rejects.toMatchObject({ name: 'ProjectConflictError' });
+        await expect(store.create({ ...first.pipeline, id: 'other' }, k)).resolves.toMatchObject({
+          created: false,
+        });
+        await expect(store.create({ ...first.pipeline, id: 'other' }, key())).rejects.toMatchObject({
+          name: 'ProjectConflictError',
+        });
       });
 
       it('forgets a key after its time to live', async () => {
@@ -162,7 +188,9 @@ export function pipelineStoreContract(label: string, makeStore: (clock: Clock) =
         const first = await store.create(newPipeline(), k);
         clock.ms += 24 * 60 * 60 * 1000 + 1000;
         // A new request: the project is still taken by the first pipeline.
-        await expect(store.create({ ...first.pipeline, id: 'other' }, k)).rejects.toMatchObject({ name: 'ProjectConflictError' });
+        await expect(store.create({ ...first.pipeline, id: 'other' }, k)).rejects.toMatchObject({
+          name: 'ProjectConflictError',
+        });
         await store.transition(first.pipeline.id, 'FAILED');
         await store.transition(first.pipeline.id, 'DELETING');
         await store.transition(first.pipeline.id, 'DELETED');
@@ -174,31 +202,48 @@ export function pipelineStoreContract(label: string, makeStore: (clock: Clock) =
     describe('guarded transitions', () => {
       const pairs = STATUSES.flatMap((from) => STATUSES.map((to) => [from, to] as const));
 
-      it.each(pairs.filter(([from, to]) => allowedTransitions[from].includes(to)))('allows %s -> %s', async (from, to) => {
-        const p = await stored({}, from);
-        clock.ms += 5000;
-        const updated = await store.transition(p.id, to);
-        expect(updated.status).toBe(to);
-        expect(updated.updatedAt).toBe(new Date(clock.ms).toISOString());
-        expect(await store.get(p.id)).toEqual(updated);
-      });
+      it.each(pairs.filter(([from, to]) => allowedTransitions[from].includes(to)))(
+        'allows %s -> %s',
+        async (from, to) => {
+          const p = await stored({}, from);
+          clock.ms += 5000;
+          const updated = await store.transition(p.id, to);
+          expect(updated.status).toBe(to);
+          expect(updated.updatedAt).toBe(new Date(clock.ms).toISOString());
+          expect(await store.get(p.id)).toEqual(updated);
+        },
+      );
 
-      it.each(pairs.filter(([from, to]) => !allowedTransitions[from].includes(to)))('refuses %s -> %s with IllegalTransitionError', async (from, to) => {
-        const p = await stored({}, from);
-        const err = await errorOf(store.transition(p.id, to));
-        expect(err.name).toBe('IllegalTransitionError');
-        expect(err).toMatchObject({ pipelineId: p.id, from, to });
-        expect((await store.get(p.id))!.status).toBe(from);
-      });
+      it.each(pairs.filter(([from, to]) => !allowedTransitions[from].includes(to)))(
+        'refuses %s -> %s with IllegalTransitionError',
+        async (from, to) => {
+          const p = await stored({}, from);
+          const err = await errorOf(store.transition(p.id, to));
+          expect(err.name).toBe('IllegalTransitionError');
+          expect(err).toMatchObject({ pipelineId: p.id, from, to });
+          expect((await store.get(p.id))!.status).toBe(from);
+        },
+      );
 
       it('refuses a transition of an unknown pipeline with PipelineNotFoundError', async () => {
-        await expect(store.transition('no-such-pipeline', 'ACTIVE')).rejects.toMatchObject({ name: 'PipelineNotFoundError', pipelineId: 'no-such-pipeline' });
+        await expect(store.transition('no-such-pipeline', 'ACTIVE')).rejects.toMatchObject({
+          name: 'PipelineNotFoundError',
+          pipelineId: 'no-such-pipeline',
+        });
       });
 
       it('applies the patch: sets the given fields, removes those given as undefined', async () => {
         const p = await stored();
-        const failed = await store.transition(p.id, 'FAILED', { failureReason: 'cluster breaks 2 rules', violations: ['a', 'b'], currentStep: 'ValidateCluster' });
-        expect(failed).toMatchObject({ failureReason: 'cluster breaks 2 rules', violations: ['a', 'b'], currentStep: 'ValidateCluster' });
+        const failed = await store.transition(p.id, 'FAILED', {
+          failureReason: 'cluster breaks 2 rules',
+          violations: ['a', 'b'],
+          currentStep: 'ValidateCluster',
+        });
+        expect(failed).toMatchObject({
+          failureReason: 'cluster breaks 2 rules',
+          violations: ['a', 'b'],
+          currentStep: 'ValidateCluster',
+        });
         const deleting = await store.transition(p.id, 'DELETING', { failureReason: undefined });
         expect(deleting.failureReason).toBeUndefined();
         expect(deleting.violations).toEqual(['a', 'b']);
@@ -214,7 +259,8 @@ export function pipelineStoreContract(label: string, makeStore: (clock: Clock) =
 
       it('routes every app of an ACTIVE pipeline to its topic', async () => {
         const p = await stored({}, 'ACTIVE');
-        for (const appId of p.appIds) expect(await store.activeRoute(appId)).toEqual({ pipelineId: p.id, topic: p.kafka.topic });
+        for (const appId of p.appIds)
+          expect(await store.activeRoute(appId)).toEqual({ pipelineId: p.id, topic: p.kafka.topic });
       });
 
       it('routes to the topic the workflow recorded, when it recorded one', async () => {
@@ -226,17 +272,29 @@ export function pipelineStoreContract(label: string, makeStore: (clock: Clock) =
 
       it("carries the cluster connection ValidateCluster stored and the pipeline's allowed origins", async () => {
         const p = await stored({ allowedOrigins: ['https://shop.example.com', '*.example.org'] });
-        const cluster = { brokers: ['b-1.c.kafka.eu-west-1.amazonaws.com:9096', 'b-2.c.kafka.eu-west-1.amazonaws.com:9096'], auth: 'scram' as const, scramSecretArn: 'AmazonMSK_shop' };
+        const cluster = {
+          brokers: ['b-1.c.kafka.eu-west-1.amazonaws.com:9096', 'b-2.c.kafka.eu-west-1.amazonaws.com:9096'],
+          auth: 'scram' as const,
+          scramSecretArn: 'AmazonMSK_shop',
+        };
         await store.setResources(p.id, { cluster });
         await store.transition(p.id, 'ACTIVE');
-        expect(await store.activeRoute(p.appIds[0]!)).toEqual({ pipelineId: p.id, topic: p.kafka.topic, cluster, allowedOrigins: ['https://shop.example.com', '*.example.org'] });
+        expect(await store.activeRoute(p.appIds[0]!)).toEqual({
+          pipelineId: p.id,
+          topic: p.kafka.topic,
+          cluster,
+          allowedOrigins: ['https://shop.example.com', '*.example.org'],
+        });
       });
 
-      it.each(['FAILED', 'DELETING', 'DELETED'] as const)('routes nothing once the pipeline is %s', async (status) => {
-        const p = await stored({}, status);
-        expect(await store.activeRoute(p.appIds[0]!)).toBeUndefined();
-        expect(await store.activeRoute(p.appIds[1]!)).toBeUndefined();
-      });
+      it.each(['FAILED', 'DELETING', 'DELETED'] as const)(
+        'routes nothing once the pipeline is %s',
+        async (status) => {
+          const p = await stored({}, status);
+          expect(await store.activeRoute(p.appIds[0]!)).toBeUndefined();
+          expect(await store.activeRoute(p.appIds[1]!)).toBeUndefined();
+        },
+      );
 
       it('answers undefined for an app no pipeline knows', async () => {
         expect(await store.activeRoute('never-registered')).toBeUndefined();
@@ -246,13 +304,37 @@ export function pipelineStoreContract(label: string, makeStore: (clock: Clock) =
     describe('steps, resources, execution', () => {
       it('appends steps, updates a step by name, keeps them in start order and sets currentStep', async () => {
         const p = await stored();
-        await store.recordStep(p.id, { name: 'ValidateCluster', status: 'RUNNING', startedAt: '2025-01-01T00:00:01.000Z' });
-        await store.recordStep(p.id, { name: 'ValidateCluster', status: 'SUCCEEDED', startedAt: '2025-01-01T00:00:01.000Z', endedAt: '2025-01-01T00:00:02.000Z' });
-        await store.recordStep(p.id, { name: 'CreateTopic', status: 'RUNNING', startedAt: '2025-01-01T00:00:03.000Z', detail: 'topic shop' });
+        await store.recordStep(p.id, {
+          name: 'ValidateCluster',
+          status: 'RUNNING',
+          startedAt: '2025-01-01T00:00:01.000Z',
+        });
+        await store.recordStep(p.id, {
+          name: 'ValidateCluster',
+          status: 'SUCCEEDED',
+          startedAt: '2025-01-01T00:00:01.000Z',
+          endedAt: '2025-01-01T00:00:02.000Z',
+        });
+        await store.recordStep(p.id, {
+          name: 'CreateTopic',
+          status: 'RUNNING',
+          startedAt: '2025-01-01T00:00:03.000Z',
+          detail: 'topic shop',
+        });
         const got = (await store.get(p.id))!;
         expect(got.steps).toEqual([
-          { name: 'ValidateCluster', status: 'SUCCEEDED', startedAt: '2025-01-01T00:00:01.000Z', endedAt: '2025-01-01T00:00:02.000Z' },
-          { name: 'CreateTopic', status: 'RUNNING', startedAt: '2025-01-01T00:00:03.000Z', detail: 'topic shop' },
+          {
+            name: 'ValidateCluster',
+            status: 'SUCCEEDED',
+            startedAt: '2025-01-01T00:00:01.000Z',
+            endedAt: '2025-01-01T00:00:02.000Z',
+          },
+          {
+            name: 'CreateTopic',
+            status: 'RUNNING',
+            startedAt: '2025-01-01T00:00:03.000Z',
+            detail: 'topic shop',
+          },
         ]);
         expect(got.currentStep).toBe('CreateTopic');
         expect(got.status).toBe('CREATING');
@@ -261,8 +343,17 @@ export function pipelineStoreContract(label: string, makeStore: (clock: Clock) =
       it('merges resources as the workflow creates them', async () => {
         const p = await stored();
         await store.setResources(p.id, { topic: 'shop', topicCreated: true });
-        await store.setResources(p.id, { pluginArn: 'arn:plugin', pluginCreated: false, mappingUuid: undefined });
-        expect((await store.get(p.id))!.resources).toEqual({ topic: 'shop', topicCreated: true, pluginArn: 'arn:plugin', pluginCreated: false });
+        await store.setResources(p.id, {
+          pluginArn: 'arn:plugin',
+          pluginCreated: false,
+          mappingUuid: undefined,
+        });
+        expect((await store.get(p.id))!.resources).toEqual({
+          topic: 'shop',
+          topicCreated: true,
+          pluginArn: 'arn:plugin',
+          pluginCreated: false,
+        });
       });
 
       it('records the execution ARN without changing the status', async () => {
@@ -270,11 +361,23 @@ export function pipelineStoreContract(label: string, makeStore: (clock: Clock) =
         clock.ms += 1000;
         await store.setExecutionArn!(p.id, 'arn:aws:states:us-east-1:123456789012:execution:create:x');
         const got = (await store.get(p.id))!;
-        expect(got).toMatchObject({ status: 'CREATING', executionArn: 'arn:aws:states:us-east-1:123456789012:execution:create:x', updatedAt: new Date(clock.ms).toISOString() });
+        expect(got).toMatchObject({
+          status: 'CREATING',
+          executionArn: 'arn:aws:states:us-east-1:123456789012:execution:create:x',
+          updatedAt: new Date(clock.ms).toISOString(),
+        });
       });
 
       it.each([
-        ['recordStep', (s: PipelineStore) => s.recordStep('no-such-pipeline', { name: 'X', status: 'RUNNING', startedAt: '2025-01-01T00:00:00.000Z' })],
+        [
+          'recordStep',
+          (s: PipelineStore) =>
+            s.recordStep('no-such-pipeline', {
+              name: 'X',
+              status: 'RUNNING',
+              startedAt: '2025-01-01T00:00:00.000Z',
+            }),
+        ],
         ['setResources', (s: PipelineStore) => s.setResources('no-such-pipeline', { topic: 't' })],
         ['setExecutionArn', (s: PipelineStore) => s.setExecutionArn!('no-such-pipeline', 'arn')],
       ])('%s of an unknown pipeline fails with PipelineNotFoundError', async (_name, call) => {
@@ -285,7 +388,11 @@ export function pipelineStoreContract(label: string, makeStore: (clock: Clock) =
 
     it('keeps the spec as given (defaults applied upstream), undefined replication factor included', async () => {
       const s = spec({ projectId: `spec-${Date.now()}`, appIds: [`spec-app-${Date.now()}`] });
-      const { pipeline } = await store.create({ ...newPipeline(), ...s, kafka: { ...s.kafka, caPem: 'PEM', scramSecretArn: undefined } });
+      const { pipeline } = await store.create({
+        ...newPipeline(),
+        ...s,
+        kafka: { ...s.kafka, caPem: 'PEM', scramSecretArn: undefined },
+      });
       const got = (await store.get(pipeline.id))!;
       expect(got.kafka).toEqual({ ...s.kafka, caPem: 'PEM' });
       expect(got.kafka.replicationFactor).toBeUndefined();

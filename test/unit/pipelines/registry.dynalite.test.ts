@@ -16,9 +16,15 @@ import { pipelineStoreContract } from './registry-contract.ts';
 const TABLE = 'pipelines-contract';
 
 function createTableInput(): CreateTableCommandInput {
-  const resource = parse(readFileSync(join(process.cwd(), 'resources', 'pipelines-table.yml'), 'utf8')) as { Properties: Record<string, unknown> };
+  const resource = parse(readFileSync(join(process.cwd(), 'resources', 'pipelines-table.yml'), 'utf8')) as {
+    Properties: Record<string, unknown>;
+  };
   // PITR and TTL are separate API calls in DynamoDB (CloudFormation folds them in).
-  const { PointInTimeRecoverySpecification: _pitr, TimeToLiveSpecification: _ttl, ...props } = resource.Properties;
+  const {
+    PointInTimeRecoverySpecification: _pitr,
+    TimeToLiveSpecification: _ttl,
+    ...props
+  } = resource.Properties;
   return { ...(props as unknown as CreateTableCommandInput), TableName: TABLE };
 }
 
@@ -30,7 +36,12 @@ let doc: DynamoDBDocumentClient;
 beforeAll(async () => {
   dir = tempDir();
   aws = await startLocalAws({ port: 0, dataDir: dir.path, dynamodb: { inMemory: true } });
-  client = new DynamoDBClient({ endpoint: aws.url, region: 'us-east-1', credentials: { accessKeyId: 'AKIDLOCAL', secretAccessKey: 'local' }, maxAttempts: 1 });
+  client = new DynamoDBClient({
+    endpoint: aws.url,
+    region: 'us-east-1',
+    credentials: { accessKeyId: 'AKIDLOCAL', secretAccessKey: 'local' },
+    maxAttempts: 1,
+  });
   // A plain DocumentClient (no removeUndefinedValues): the store must not depend on that option.
   doc = DynamoDBDocumentClient.from(client);
   await client.send(new CreateTableCommand(createTableInput()));
@@ -42,4 +53,7 @@ afterAll(async () => {
   dir.remove();
 });
 
-pipelineStoreContract('DynamoPipelineStore on the local DynamoDB (dynalite)', (clock) => new DynamoPipelineStore({ client: doc, tableName: TABLE, now: () => clock.ms }));
+pipelineStoreContract(
+  'DynamoPipelineStore on the local DynamoDB (dynalite)',
+  (clock) => new DynamoPipelineStore({ client: doc, tableName: TABLE, now: () => clock.ms }),
+);

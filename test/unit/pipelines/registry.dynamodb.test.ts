@@ -1,7 +1,21 @@
-import { ConditionalCheckFailedException, ProvisionedThroughputExceededException, TransactionCanceledException } from '@aws-sdk/client-dynamodb';
-import { DynamoDBDocumentClient, GetCommand, QueryCommand, TransactWriteCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
+import {
+  ConditionalCheckFailedException,
+  ProvisionedThroughputExceededException,
+  TransactionCanceledException,
+} from '@aws-sdk/client-dynamodb';
+import {
+  DynamoDBDocumentClient,
+  GetCommand,
+  QueryCommand,
+  TransactWriteCommand,
+  UpdateCommand,
+} from '@aws-sdk/lib-dynamodb';
 import { mockClient } from 'aws-sdk-client-mock';
-import { createDocumentClient, DynamoPipelineStore, PIPELINES_BY_CREATED_AT } from '../../../functions/pipelines/registry.ts';
+import {
+  createDocumentClient,
+  DynamoPipelineStore,
+  PIPELINES_BY_CREATED_AT,
+} from '../../../functions/pipelines/registry.ts';
 import { specFingerprint } from '../../../functions/pipelines/store-rules.ts';
 import type { Pipeline } from '../../../functions/pipelines/model.ts';
 import { newPipeline } from '../../helpers/pipelines.ts';
@@ -16,12 +30,23 @@ function store() {
 
 /** A TransactionCanceledException as DynamoDB sends it: one reason per item, ALL_OLD items marshalled. */
 function cancelled(reasons: { Code: string; Item?: Record<string, unknown> }[]) {
-  return new TransactionCanceledException({ message: 'Transaction cancelled', $metadata: {}, CancellationReasons: reasons as never });
+  return new TransactionCanceledException({
+    message: 'Transaction cancelled',
+    $metadata: {},
+    CancellationReasons: reasons as never,
+  });
 }
 
 /** The stored form of a pipeline (steps as a map, key attributes). */
 function item(p: Pipeline): Record<string, unknown> {
-  return { ...p, steps: Object.fromEntries(p.steps.map((s) => [s.name, s])), pk: `PIPELINE#${p.id}`, kind: 'pipeline', listPk: 'PIPELINE', listSk: `${p.createdAt}#${p.id}` };
+  return {
+    ...p,
+    steps: Object.fromEntries(p.steps.map((s) => [s.name, s])),
+    pk: `PIPELINE#${p.id}`,
+    kind: 'pipeline',
+    listPk: 'PIPELINE',
+    listSk: `${p.createdAt}#${p.id}`,
+  };
 }
 
 function transactItems(call = 0) {
@@ -39,14 +64,36 @@ describe('DynamoPipelineStore (DynamoDB requests and error mapping)', () => {
       expect(created).toBe(true);
       const items = transactItems();
       expect(items).toHaveLength(1 + 1 + p.appIds.length + 1);
-      expect(items[0]!.Put).toMatchObject({ TableName: TABLE, ConditionExpression: 'attribute_not_exists(pk)', Item: { pk: `PIPELINE#${p.id}`, status: 'CREATING', listPk: 'PIPELINE', listSk: `${p.createdAt}#${p.id}`, steps: {} } });
-      expect(items[1]!.Put).toMatchObject({ ConditionExpression: 'attribute_not_exists(pk)', ReturnValuesOnConditionCheckFailure: 'ALL_OLD', Item: { pk: `PROJECT#${p.projectId}`, pipelineId: p.id } });
-      expect(items[2]!.Put).toMatchObject({ ConditionExpression: 'attribute_not_exists(pk)', Item: { pk: `APP#${p.appIds[0]}`, pipelineId: p.id, topic: 'shop', active: false } });
+      expect(items[0]!.Put).toMatchObject({
+        TableName: TABLE,
+        ConditionExpression: 'attribute_not_exists(pk)',
+        Item: {
+          pk: `PIPELINE#${p.id}`,
+          status: 'CREATING',
+          listPk: 'PIPELINE',
+          listSk: `${p.createdAt}#${p.id}`,
+          steps: {},
+        },
+      });
+      expect(items[1]!.Put).toMatchObject({
+        ConditionExpression: 'attribute_not_exists(pk)',
+        ReturnValuesOnConditionCheckFailure: 'ALL_OLD',
+        Item: { pk: `PROJECT#${p.projectId}`, pipelineId: p.id },
+      });
+      expect(items[2]!.Put).toMatchObject({
+        ConditionExpression: 'attribute_not_exists(pk)',
+        Item: { pk: `APP#${p.appIds[0]}`, pipelineId: p.id, topic: 'shop', active: false },
+      });
       expect(items[3]!.Put!.Item).toMatchObject({ pk: `APP#${p.appIds[1]}`, active: false });
       expect(items[4]!.Put).toMatchObject({
         ConditionExpression: 'attribute_not_exists(pk) OR expiresAt < :now',
         ExpressionAttributeValues: { ':now': NOW / 1000 },
-        Item: { pk: 'IDEMPOTENCY#key-1', pipelineId: p.id, fingerprint: specFingerprint(p), expiresAt: NOW / 1000 + 86_400 },
+        Item: {
+          pk: 'IDEMPOTENCY#key-1',
+          pipelineId: p.id,
+          fingerprint: specFingerprint(p),
+          expiresAt: NOW / 1000 + 86_400,
+        },
       });
     });
 
@@ -54,24 +101,67 @@ describe('DynamoPipelineStore (DynamoDB requests and error mapping)', () => {
       ddb.on(TransactWriteCommand).resolves({});
       const p = newPipeline();
       await store().create(p);
-      expect(transactItems().map((i) => (i.Put!.Item as { pk: string }).pk)).toEqual([`PIPELINE#${p.id}`, `PROJECT#${p.projectId}`, ...p.appIds.map((a) => `APP#${a}`)]);
+      expect(transactItems().map((i) => (i.Put!.Item as { pk: string }).pk)).toEqual([
+        `PIPELINE#${p.id}`,
+        `PROJECT#${p.projectId}`,
+        ...p.appIds.map((a) => `APP#${a}`),
+      ]);
     });
 
     it('maps a failed project guard to ProjectConflictError naming the holder', async () => {
       const p = newPipeline();
-      ddb.on(TransactWriteCommand).rejects(cancelled([{ Code: 'None' }, { Code: 'ConditionalCheckFailed', Item: { pipelineId: { S: 'pl-holder' } } }, { Code: 'None' }, { Code: 'None' }]));
-      await expect(store().create(p)).rejects.toMatchObject({ name: 'ProjectConflictError', projectId: p.projectId, pipelineId: 'pl-holder' });
+      ddb
+        .on(TransactWriteCommand)
+        .rejects(
+          cancelled([
+            { Code: 'None' },
+            { Code: 'ConditionalCheckFailed', Item: { pipelineId: { S: 'pl-holder' } } },
+            { Code: 'None' },
+            { Code: 'None' },
+          ]),
+        );
+      await expect(store().create(p)).rejects.toMatchObject({
+        name: 'ProjectConflictError',
+        projectId: p.projectId,
+        pipelineId: 'pl-holder',
+      });
     });
 
     it('maps failed app routes to AppIdConflictError naming the apps and the holder', async () => {
       const p = newPipeline();
-      ddb.on(TransactWriteCommand).rejects(cancelled([{ Code: 'None' }, { Code: 'None' }, { Code: 'None' }, { Code: 'ConditionalCheckFailed', Item: { pipelineId: { S: 'pl-other' } } }]));
-      await expect(store().create(p)).rejects.toMatchObject({ name: 'AppIdConflictError', appIds: [p.appIds[1]], pipelineId: 'pl-other' });
+      ddb
+        .on(TransactWriteCommand)
+        .rejects(
+          cancelled([
+            { Code: 'None' },
+            { Code: 'None' },
+            { Code: 'None' },
+            { Code: 'ConditionalCheckFailed', Item: { pipelineId: { S: 'pl-other' } } },
+          ]),
+        );
+      await expect(store().create(p)).rejects.toMatchObject({
+        name: 'AppIdConflictError',
+        appIds: [p.appIds[1]],
+        pipelineId: 'pl-other',
+      });
     });
 
     it('answers a replayed key with the first pipeline (same fingerprint), reading it consistently', async () => {
       const first = newPipeline();
-      ddb.on(TransactWriteCommand).rejects(cancelled([{ Code: 'None' }, { Code: 'ConditionalCheckFailed' }, { Code: 'None' }, { Code: 'None' }, { Code: 'ConditionalCheckFailed', Item: { pipelineId: { S: first.id }, fingerprint: { S: specFingerprint(first) } } }]));
+      ddb
+        .on(TransactWriteCommand)
+        .rejects(
+          cancelled([
+            { Code: 'None' },
+            { Code: 'ConditionalCheckFailed' },
+            { Code: 'None' },
+            { Code: 'None' },
+            {
+              Code: 'ConditionalCheckFailed',
+              Item: { pipelineId: { S: first.id }, fingerprint: { S: specFingerprint(first) } },
+            },
+          ]),
+        );
       ddb.on(GetCommand, { Key: { pk: `PIPELINE#${first.id}` } }).resolves({ Item: item(first) });
       const replay = await store().create({ ...first, id: 'new-id' }, 'key-1');
       expect(replay).toEqual({ pipeline: first, created: false });
@@ -80,20 +170,57 @@ describe('DynamoPipelineStore (DynamoDB requests and error mapping)', () => {
 
     it('reads the idempotency item when the cancellation did not return it', async () => {
       const first = newPipeline();
-      ddb.on(TransactWriteCommand).rejects(cancelled([{ Code: 'None' }, { Code: 'None' }, { Code: 'None' }, { Code: 'None' }, { Code: 'ConditionalCheckFailed' }]));
-      ddb.on(GetCommand, { Key: { pk: 'IDEMPOTENCY#key-1' } }).resolves({ Item: { pipelineId: first.id, fingerprint: specFingerprint(first) } });
+      ddb
+        .on(TransactWriteCommand)
+        .rejects(
+          cancelled([
+            { Code: 'None' },
+            { Code: 'None' },
+            { Code: 'None' },
+            { Code: 'None' },
+            { Code: 'ConditionalCheckFailed' },
+          ]),
+        );
+      ddb
+        .on(GetCommand, { Key: { pk: 'IDEMPOTENCY#key-1' } })
+        .resolves({ Item: { pipelineId: first.id, fingerprint: specFingerprint(first) } });
       ddb.on(GetCommand, { Key: { pk: `PIPELINE#${first.id}` } }).resolves({ Item: item(first) });
-      await expect(store().create({ ...first, id: 'new-id' }, 'key-1')).resolves.toMatchObject({ created: false, pipeline: { id: first.id } });
+      await expect(store().create({ ...first, id: 'new-id' }, 'key-1')).resolves.toMatchObject({
+        created: false,
+        pipeline: { id: first.id },
+      });
     });
 
     it('refuses a key reused for a different request with IdempotencyKeyReuseError', async () => {
       const first = newPipeline();
-      ddb.on(TransactWriteCommand).rejects(cancelled([{ Code: 'None' }, { Code: 'None' }, { Code: 'None' }, { Code: 'None' }, { Code: 'ConditionalCheckFailed', Item: { pipelineId: { S: first.id }, fingerprint: { S: 'another-request' } } }]));
-      await expect(store().create(first, 'key-1')).rejects.toMatchObject({ name: 'IdempotencyKeyReuseError', idempotencyKey: 'key-1', pipelineId: first.id });
+      ddb
+        .on(TransactWriteCommand)
+        .rejects(
+          cancelled([
+            { Code: 'None' },
+            { Code: 'None' },
+            { Code: 'None' },
+            { Code: 'None' },
+            {
+              Code: 'ConditionalCheckFailed',
+              Item: { pipelineId: { S: first.id }, fingerprint: { S: 'another-request' } },
+            },
+          ]),
+        );
+      await expect(store().create(first, 'key-1')).rejects.toMatchObject({
+        name: 'IdempotencyKeyReuseError',
+        idempotencyKey: 'key-1',
+        pipelineId: first.id,
+      });
     });
 
     it('retries a transaction cancelled by a concurrent one (TransactionConflict)', async () => {
-      ddb.on(TransactWriteCommand).rejectsOnce(cancelled([{ Code: 'TransactionConflict' }, { Code: 'None' }, { Code: 'None' }, { Code: 'None' }])).resolves({});
+      ddb
+        .on(TransactWriteCommand)
+        .rejectsOnce(
+          cancelled([{ Code: 'TransactionConflict' }, { Code: 'None' }, { Code: 'None' }, { Code: 'None' }]),
+        )
+        .resolves({});
       await expect(store().create(newPipeline())).resolves.toMatchObject({ created: true });
       expect(ddb.commandCalls(TransactWriteCommand)).toHaveLength(2);
     });
@@ -115,12 +242,24 @@ describe('DynamoPipelineStore (DynamoDB requests and error mapping)', () => {
       expect(update!.Update).toMatchObject({
         Key: { pk: `PIPELINE#${p.id}` },
         ConditionExpression: 'attribute_exists(pk) AND #status IN (:from0, :from1)',
-        ExpressionAttributeValues: { ':from0': 'CREATING', ':from1': 'DELETING', ':to': 'FAILED', ':failureReason': 'no brokers', ':updatedAt': new Date(NOW).toISOString() },
-        UpdateExpression: 'SET #status = :to, #updatedAt = :updatedAt, #failureReason = :failureReason REMOVE #executionArn',
+        ExpressionAttributeValues: {
+          ':from0': 'CREATING',
+          ':from1': 'DELETING',
+          ':to': 'FAILED',
+          ':failureReason': 'no brokers',
+          ':updatedAt': new Date(NOW).toISOString(),
+        },
+        UpdateExpression:
+          'SET #status = :to, #updatedAt = :updatedAt, #failureReason = :failureReason REMOVE #executionArn',
         ReturnValuesOnConditionCheckFailure: 'ALL_OLD',
       });
       expect(routes.map((r) => r.Put)).toEqual(
-        p.appIds.map((appId) => expect.objectContaining({ Item: { pk: `APP#${appId}`, kind: 'app', pipelineId: p.id, topic: 'shop', active: false }, ConditionExpression: 'attribute_not_exists(pk) OR pipelineId = :id' })),
+        p.appIds.map((appId) =>
+          expect.objectContaining({
+            Item: { pk: `APP#${appId}`, kind: 'app', pipelineId: p.id, topic: 'shop', active: false },
+            ConditionExpression: 'attribute_not_exists(pk) OR pipelineId = :id',
+          }),
+        ),
       );
     });
 
@@ -131,7 +270,15 @@ describe('DynamoPipelineStore (DynamoDB requests and error mapping)', () => {
       await store().transition(p.id, 'ACTIVE');
       const [update, ...routes] = transactItems();
       expect(update!.Update!.ExpressionAttributeValues).toMatchObject({ ':from0': 'CREATING' });
-      expect(routes.map((r) => r.Put!.Item)).toEqual(p.appIds.map((appId) => ({ pk: `APP#${appId}`, kind: 'app', pipelineId: p.id, topic: 'made-topic', active: true })));
+      expect(routes.map((r) => r.Put!.Item)).toEqual(
+        p.appIds.map((appId) => ({
+          pk: `APP#${appId}`,
+          kind: 'app',
+          pipelineId: p.id,
+          topic: 'made-topic',
+          active: true,
+        })),
+      );
     });
 
     it('removes the routes and the project guard (DELETED)', async () => {
@@ -142,40 +289,76 @@ describe('DynamoPipelineStore (DynamoDB requests and error mapping)', () => {
       const [, ...rest] = transactItems();
       expect(rest.map((r) => r.Delete)).toEqual(
         [...p.appIds.map((a) => `APP#${a}`), `PROJECT#${p.projectId}`].map((pk) =>
-          expect.objectContaining({ Key: { pk }, ConditionExpression: 'attribute_not_exists(pk) OR pipelineId = :id', ExpressionAttributeValues: { ':id': p.id } }),
+          expect.objectContaining({
+            Key: { pk },
+            ConditionExpression: 'attribute_not_exists(pk) OR pipelineId = :id',
+            ExpressionAttributeValues: { ':id': p.id },
+          }),
         ),
       );
     });
 
     it('refuses a transition the current status does not allow without writing', async () => {
       ddb.on(GetCommand).resolves({ Item: item(newPipeline({ status: 'DELETED' })) });
-      await expect(store().transition('x', 'DELETING')).rejects.toMatchObject({ name: 'IllegalTransitionError', from: 'DELETED', to: 'DELETING' });
+      await expect(store().transition('x', 'DELETING')).rejects.toMatchObject({
+        name: 'IllegalTransitionError',
+        from: 'DELETED',
+        to: 'DELETING',
+      });
       expect(ddb.commandCalls(TransactWriteCommand)).toHaveLength(0);
     });
 
     it('maps a failed status condition to IllegalTransitionError with the status DynamoDB returned', async () => {
       const p = newPipeline();
       ddb.on(GetCommand).resolves({ Item: item(p) });
-      ddb.on(TransactWriteCommand).rejects(cancelled([{ Code: 'ConditionalCheckFailed', Item: { status: { S: 'ACTIVE' } } }, { Code: 'None' }, { Code: 'None' }]));
-      await expect(store().transition(p.id, 'FAILED')).rejects.toMatchObject({ name: 'IllegalTransitionError', pipelineId: p.id, from: 'ACTIVE', to: 'FAILED' });
+      ddb
+        .on(TransactWriteCommand)
+        .rejects(
+          cancelled([
+            { Code: 'ConditionalCheckFailed', Item: { status: { S: 'ACTIVE' } } },
+            { Code: 'None' },
+            { Code: 'None' },
+          ]),
+        );
+      await expect(store().transition(p.id, 'FAILED')).rejects.toMatchObject({
+        name: 'IllegalTransitionError',
+        pipelineId: p.id,
+        from: 'ACTIVE',
+        to: 'FAILED',
+      });
     });
 
     it('maps a pipeline that is gone to PipelineNotFoundError', async () => {
       ddb.on(GetCommand).resolves({});
-      await expect(store().transition('gone', 'ACTIVE')).rejects.toMatchObject({ name: 'PipelineNotFoundError', pipelineId: 'gone' });
+      await expect(store().transition('gone', 'ACTIVE')).rejects.toMatchObject({
+        name: 'PipelineNotFoundError',
+        pipelineId: 'gone',
+      });
     });
   });
 
   describe('updates of an existing pipeline', () => {
     it('records a step as steps.<name> and maps ConditionalCheckFailed to PipelineNotFoundError', async () => {
-      ddb.on(UpdateCommand).rejects(new ConditionalCheckFailedException({ message: 'The conditional request failed', $metadata: {} }));
+      ddb
+        .on(UpdateCommand)
+        .rejects(
+          new ConditionalCheckFailedException({ message: 'The conditional request failed', $metadata: {} }),
+        );
       const step = { name: 'CreateTopic', status: 'RUNNING' as const, startedAt: '2025-01-01T00:00:00.000Z' };
-      await expect(store().recordStep('gone', step)).rejects.toMatchObject({ name: 'PipelineNotFoundError', pipelineId: 'gone' });
+      await expect(store().recordStep('gone', step)).rejects.toMatchObject({
+        name: 'PipelineNotFoundError',
+        pipelineId: 'gone',
+      });
       expect(ddb.commandCalls(UpdateCommand)[0]!.args[0].input).toMatchObject({
         Key: { pk: 'PIPELINE#gone' },
         UpdateExpression: 'SET #steps.#name = :step, #currentStep = :name, #updatedAt = :updatedAt',
         ConditionExpression: 'attribute_exists(pk)',
-        ExpressionAttributeNames: { '#steps': 'steps', '#name': 'CreateTopic', '#currentStep': 'currentStep', '#updatedAt': 'updatedAt' },
+        ExpressionAttributeNames: {
+          '#steps': 'steps',
+          '#name': 'CreateTopic',
+          '#currentStep': 'currentStep',
+          '#updatedAt': 'updatedAt',
+        },
         ExpressionAttributeValues: { ':step': step, ':name': 'CreateTopic' },
       });
     });
@@ -195,22 +378,38 @@ describe('DynamoPipelineStore (DynamoDB requests and error mapping)', () => {
     it('lists through the byCreatedAt index, newest first, following every page', async () => {
       const a = newPipeline();
       const b = newPipeline();
-      ddb.on(QueryCommand).resolvesOnce({ Items: [item(a)], LastEvaluatedKey: { pk: 'x' } }).resolvesOnce({ Items: [item(b)] });
+      ddb
+        .on(QueryCommand)
+        .resolvesOnce({ Items: [item(a)], LastEvaluatedKey: { pk: 'x' } })
+        .resolvesOnce({ Items: [item(b)] });
       expect((await store().list()).map((p) => p.id)).toEqual([a.id, b.id]);
       const [first, second] = ddb.commandCalls(QueryCommand).map((c) => c.args[0].input);
-      expect(first).toMatchObject({ IndexName: PIPELINES_BY_CREATED_AT, KeyConditionExpression: 'listPk = :p', ExpressionAttributeValues: { ':p': 'PIPELINE' }, ScanIndexForward: false });
+      expect(first).toMatchObject({
+        IndexName: PIPELINES_BY_CREATED_AT,
+        KeyConditionExpression: 'listPk = :p',
+        ExpressionAttributeValues: { ':p': 'PIPELINE' },
+        ScanIndexForward: false,
+      });
       expect(second!.ExclusiveStartKey).toEqual({ pk: 'x' });
     });
 
     it('resolves a route with one GetItem on APP#<appId>, only when active', async () => {
-      ddb.on(GetCommand, { Key: { pk: 'APP#on' } }).resolves({ Item: { pipelineId: 'p1', topic: 't1', active: true } });
-      ddb.on(GetCommand, { Key: { pk: 'APP#off' } }).resolves({ Item: { pipelineId: 'p2', topic: 't2', active: false } });
+      ddb
+        .on(GetCommand, { Key: { pk: 'APP#on' } })
+        .resolves({ Item: { pipelineId: 'p1', topic: 't1', active: true } });
+      ddb
+        .on(GetCommand, { Key: { pk: 'APP#off' } })
+        .resolves({ Item: { pipelineId: 'p2', topic: 't2', active: false } });
       ddb.on(GetCommand, { Key: { pk: 'APP#none' } }).resolves({});
       expect(await store().activeRoute('on')).toEqual({ pipelineId: 'p1', topic: 't1' });
       expect(await store().activeRoute('off')).toBeUndefined();
       expect(await store().activeRoute('none')).toBeUndefined();
       expect(ddb.commandCalls(GetCommand)).toHaveLength(3);
-      expect(ddb.commandCalls(GetCommand)[0]!.args[0].input).toMatchObject({ TableName: TABLE, Key: { pk: 'APP#on' }, ExpressionAttributeNames: expect.objectContaining({ '#c': 'cluster', '#o': 'allowedOrigins' }) });
+      expect(ddb.commandCalls(GetCommand)[0]!.args[0].input).toMatchObject({
+        TableName: TABLE,
+        Key: { pk: 'APP#on' },
+        ExpressionAttributeNames: expect.objectContaining({ '#c': 'cluster', '#o': 'allowedOrigins' }),
+      });
     });
 
     it('returns steps in start order from the stored map', async () => {

@@ -4,13 +4,27 @@ import { deliverKafkaEvent, isRetryableCallError } from '../../../functions/sink
 import { InvalidKafkaEventError } from '../../../functions/sink/kafka-event.ts';
 import { fixture } from '../../helpers/fixtures.ts';
 import {
-  acceptAll, b64, callSizes, eventJson, idOf, kafkaEvent, record, rejectWhere, sentIds, setup, validRecords,
+  acceptAll,
+  b64,
+  callSizes,
+  eventJson,
+  idOf,
+  kafkaEvent,
+  record,
+  rejectWhere,
+  sentIds,
+  setup,
+  validRecords,
 } from './helpers.ts';
 
 const MiB4 = 4 * 1024 * 1024;
 
 function awsError(name: string, status: number, fault: 'client' | 'server') {
-  return Object.assign(new Error(`${name} from the service`), { name, $fault: fault, $metadata: { httpStatusCode: status } });
+  return Object.assign(new Error(`${name} from the service`), {
+    name,
+    $fault: fault,
+    $metadata: { httpStatusCode: status },
+  });
 }
 
 describe('deliverKafkaEvent', () => {
@@ -18,7 +32,10 @@ describe('deliverKafkaEvent', () => {
     it('sends 500 records in one call and the 501st in a second call', async () => {
       const { deps, firehoseMock } = setup();
       firehoseMock.on(PutRecordBatchCommand).callsFake(acceptAll);
-      const { response, stats } = await deliverKafkaEvent(kafkaEvent({ 't-0': validRecords('t', 0, 501) }), deps);
+      const { response, stats } = await deliverKafkaEvent(
+        kafkaEvent({ 't-0': validRecords('t', 0, 501) }),
+        deps,
+      );
       expect(callSizes(firehoseMock).map((c) => c.records)).toEqual([500, 1]);
       expect(response).toEqual({ batchItemFailures: [] });
       expect(stats).toMatchObject({ records: 501, delivered: 501, firehoseCalls: 2 });
@@ -37,7 +54,10 @@ describe('deliverKafkaEvent', () => {
       const second = setup();
       second.firehoseMock.on(PutRecordBatchCommand).callsFake(acceptAll);
       await deliverKafkaEvent(kafkaEvent({ 't-0': over }), second.deps);
-      expect(callSizes(second.firehoseMock)).toEqual([{ records: 4, bytes: 4_096_000 }, { records: 1, bytes: 98_305 }]);
+      expect(callSizes(second.firehoseMock)).toEqual([
+        { records: 4, bytes: 4_096_000 },
+        { records: 1, bytes: 98_305 },
+      ]);
     });
 
     it('delivers a record of exactly 1,000 KiB with its newline and dead-letters one a byte larger', async () => {
@@ -50,7 +70,9 @@ describe('deliverKafkaEvent', () => {
       const { response, stats } = await deliverKafkaEvent(kafkaEvent({ 't-0': records }), deps);
       expect(sentIds(firehoseMock)).toEqual([['fits']]);
       expect(callSizes(firehoseMock)[0]!.bytes).toBe(1_024_000);
-      const body = String((s3Mock.commandCalls(PutObjectCommand)[0]!.args[0].input as PutObjectCommandInput).Body);
+      const body = String(
+        (s3Mock.commandCalls(PutObjectCommand)[0]!.args[0].input as PutObjectCommandInput).Body,
+      );
       expect(JSON.parse(body.trim())).toMatchObject({ offset: 1, reason: 'RECORD_TOO_LARGE' });
       expect(response.batchItemFailures).toEqual([]);
       expect(stats).toMatchObject({ delivered: 1, deadLettered: 1 });
@@ -59,7 +81,11 @@ describe('deliverKafkaEvent', () => {
     it('uses the optimal number of calls for many partitions of mixed sizes when nothing fails', async () => {
       const { deps, firehoseMock } = setup();
       firehoseMock.on(PutRecordBatchCommand).callsFake(acceptAll);
-      const event = kafkaEvent({ 'a-0': validRecords('a', 0, 700, 3000), 'a-1': validRecords('a', 1, 900, 150), 'b-0': validRecords('b', 0, 400, 9000) });
+      const event = kafkaEvent({
+        'a-0': validRecords('a', 0, 700, 3000),
+        'a-1': validRecords('a', 1, 900, 150),
+        'b-0': validRecords('b', 0, 400, 9000),
+      });
       await deliverKafkaEvent(event, deps);
       const sizes = callSizes(firehoseMock);
       // Greedy over the partitions in order: a-0 (3,001-byte lines), a-1, b-0 (9,001-byte lines).
@@ -68,8 +94,13 @@ describe('deliverKafkaEvent', () => {
       let n = 0;
       let bytes = 0;
       for (const size of lines) {
-        if (n > 0 && (n === 500 || bytes + size > MiB4)) { calls++; n = 0; bytes = 0; }
-        n++; bytes += size;
+        if (n > 0 && (n === 500 || bytes + size > MiB4)) {
+          calls++;
+          n = 0;
+          bytes = 0;
+        }
+        n++;
+        bytes += size;
       }
       expect(sizes).toHaveLength(calls + 1);
       expect(sizes.every((c) => c.records <= 500 && c.bytes <= MiB4)).toBe(true);
@@ -81,12 +112,20 @@ describe('deliverKafkaEvent', () => {
     it('resends exactly the rejected entries, in order, in the next call', async () => {
       const { deps, firehoseMock, clock } = setup();
       const rejectOnce = new Set(['t-0-3', 't-0-7', 't-0-8']);
-      firehoseMock.on(PutRecordBatchCommand).callsFake(rejectWhere((data) => {
-        const id = idOf(data);
-        if (rejectOnce.has(id)) { rejectOnce.delete(id); return true; }
-        return false;
-      }));
-      const { response, stats } = await deliverKafkaEvent(kafkaEvent({ 't-0': validRecords('t', 0, 10) }), deps);
+      firehoseMock.on(PutRecordBatchCommand).callsFake(
+        rejectWhere((data) => {
+          const id = idOf(data);
+          if (rejectOnce.has(id)) {
+            rejectOnce.delete(id);
+            return true;
+          }
+          return false;
+        }),
+      );
+      const { response, stats } = await deliverKafkaEvent(
+        kafkaEvent({ 't-0': validRecords('t', 0, 10) }),
+        deps,
+      );
       const calls = sentIds(firehoseMock);
       expect(calls).toHaveLength(2);
       expect(calls[1]).toEqual(['t-0-3', 't-0-7', 't-0-8']);
@@ -108,8 +147,15 @@ describe('deliverKafkaEvent', () => {
     it('backs off per record: calls that each carry only first-time rejections do not escalate the delay', async () => {
       const { deps, firehoseMock, clock } = setup({ random: () => 0.999 });
       const firstOfPartition = new Set(['t-0-0', 't-1-0', 't-2-0', 't-3-0']);
-      firehoseMock.on(PutRecordBatchCommand).callsFake(rejectWhere((data) => firstOfPartition.delete(idOf(data))));
-      const event = kafkaEvent({ 't-0': validRecords('t', 0, 500), 't-1': validRecords('t', 1, 500), 't-2': validRecords('t', 2, 500), 't-3': validRecords('t', 3, 500) });
+      firehoseMock
+        .on(PutRecordBatchCommand)
+        .callsFake(rejectWhere((data) => firstOfPartition.delete(idOf(data))));
+      const event = kafkaEvent({
+        't-0': validRecords('t', 0, 500),
+        't-1': validRecords('t', 1, 500),
+        't-2': validRecords('t', 2, 500),
+        't-3': validRecords('t', 3, 500),
+      });
       const { response, stats } = await deliverKafkaEvent(event, deps);
       expect(response.batchItemFailures).toEqual([]);
       expect(stats.failedPuts).toBe(4);
@@ -118,12 +164,18 @@ describe('deliverKafkaEvent', () => {
       expect(Math.max(...clock.sleeps)).toBe(99);
     });
 
-    it('adds consecutive whole-call failures to the records\' own backoff exponent', async () => {
+    it("adds consecutive whole-call failures to the records' own backoff exponent", async () => {
       const { deps, firehoseMock, clock } = setup({ random: () => 0.999 });
       let first = true;
       firehoseMock
         .on(PutRecordBatchCommand)
-        .callsFakeOnce(rejectWhere(() => { const r = first; first = false; return r; }))
+        .callsFakeOnce(
+          rejectWhere(() => {
+            const r = first;
+            first = false;
+            return r;
+          }),
+        )
         .rejectsOnce(awsError('ThrottlingException', 400, 'client'))
         .callsFake(acceptAll);
       await deliverKafkaEvent(kafkaEvent({ 't-0': validRecords('t', 0, 1) }), deps);
@@ -134,10 +186,15 @@ describe('deliverKafkaEvent', () => {
     it('holds back later records of a partition until its rejected records are in', async () => {
       const { deps, firehoseMock } = setup();
       let rejected = false;
-      firehoseMock.on(PutRecordBatchCommand).callsFake(rejectWhere((data) => {
-        if (!rejected && idOf(data) === 't-0-10') { rejected = true; return true; }
-        return false;
-      }));
+      firehoseMock.on(PutRecordBatchCommand).callsFake(
+        rejectWhere((data) => {
+          if (!rejected && idOf(data) === 't-0-10') {
+            rejected = true;
+            return true;
+          }
+          return false;
+        }),
+      );
       const event = kafkaEvent({ 't-0': validRecords('t', 0, 600), 'u-0': validRecords('u', 0, 3) });
       await deliverKafkaEvent(event, deps);
       const calls = sentIds(firehoseMock);
@@ -154,7 +211,10 @@ describe('deliverKafkaEvent', () => {
         .rejectsOnce(awsError('ThrottlingException', 400, 'client'))
         .rejectsOnce(awsError('ServiceUnavailableException', 503, 'server'))
         .callsFake(acceptAll);
-      const { response, stats } = await deliverKafkaEvent(kafkaEvent({ 't-0': validRecords('t', 0, 5) }), deps);
+      const { response, stats } = await deliverKafkaEvent(
+        kafkaEvent({ 't-0': validRecords('t', 0, 5) }),
+        deps,
+      );
       const calls = sentIds(firehoseMock);
       expect(calls).toHaveLength(3);
       expect(calls[0]).toEqual(calls[2]);
@@ -166,7 +226,10 @@ describe('deliverKafkaEvent', () => {
     it('stops at an error retrying cannot fix and reports every partition from its first record', async () => {
       const { deps, firehoseMock } = setup();
       firehoseMock.on(PutRecordBatchCommand).rejects(awsError('ResourceNotFoundException', 400, 'client'));
-      const event = kafkaEvent({ 't-0': validRecords('t', 0, 3, 200, 40), 't-1': validRecords('t', 1, 2, 200, 7) });
+      const event = kafkaEvent({
+        't-0': validRecords('t', 0, 3, 200, 40),
+        't-1': validRecords('t', 1, 2, 200, 7),
+      });
       const { response, stats } = await deliverKafkaEvent(event, deps);
       expect(firehoseMock.commandCalls(PutRecordBatchCommand)).toHaveLength(1);
       expect(response).toEqual({
@@ -182,8 +245,12 @@ describe('deliverKafkaEvent', () => {
       expect(isRetryableCallError(awsError('ThrottlingException', 400, 'client'))).toBe(true);
       expect(isRetryableCallError(awsError('LimitExceededException', 400, 'client'))).toBe(true);
       expect(isRetryableCallError(awsError('InternalFailure', 500, 'server'))).toBe(true);
-      expect(isRetryableCallError(Object.assign(new Error('socket hang up'), { code: 'ECONNRESET' }))).toBe(true);
-      expect(isRetryableCallError(Object.assign(new Error('timed out'), { name: 'TimeoutError' }))).toBe(true);
+      expect(isRetryableCallError(Object.assign(new Error('socket hang up'), { code: 'ECONNRESET' }))).toBe(
+        true,
+      );
+      expect(isRetryableCallError(Object.assign(new Error('timed out'), { name: 'TimeoutError' }))).toBe(
+        true,
+      );
       expect(isRetryableCallError(awsError('ResourceNotFoundException', 400, 'client'))).toBe(false);
       expect(isRetryableCallError(awsError('AccessDeniedException', 403, 'client'))).toBe(false);
       expect(isRetryableCallError(awsError('InvalidArgumentException', 400, 'client'))).toBe(false);
@@ -199,7 +266,10 @@ describe('deliverKafkaEvent', () => {
         clock.now += 400;
         return rejectWhere((data) => idOf(data) === 't-0-3')(input);
       });
-      const { response, stats } = await deliverKafkaEvent(kafkaEvent({ 't-0': validRecords('t', 0, 6, 200, 0), 't-1': validRecords('t', 1, 2) }), deps);
+      const { response, stats } = await deliverKafkaEvent(
+        kafkaEvent({ 't-0': validRecords('t', 0, 6, 200, 0), 't-1': validRecords('t', 1, 2) }),
+        deps,
+      );
       expect(response).toEqual({ batchItemFailures: [{ itemIdentifier: { partition: 't-0', offset: 3 } }] });
       expect(stats.timedOut).toBe(true);
       // Records 4 and 5 shared the first call with 3 and were accepted: Lambda will redeliver them.
@@ -212,7 +282,10 @@ describe('deliverKafkaEvent', () => {
     it('sends nothing when the invocation starts inside the safety margin, and reports every partition', async () => {
       const { deps, firehoseMock } = setup({ deadlineMs: 900 });
       firehoseMock.on(PutRecordBatchCommand).callsFake(acceptAll);
-      const { response, stats } = await deliverKafkaEvent(kafkaEvent({ 't-0': validRecords('t', 0, 2, 200, 10) }), deps);
+      const { response, stats } = await deliverKafkaEvent(
+        kafkaEvent({ 't-0': validRecords('t', 0, 2, 200, 10) }),
+        deps,
+      );
       expect(firehoseMock.commandCalls(PutRecordBatchCommand)).toHaveLength(0);
       expect(response.batchItemFailures).toEqual([{ itemIdentifier: { partition: 't-0', offset: 10 } }]);
       expect(stats.timedOut).toBe(true);
@@ -221,7 +294,13 @@ describe('deliverKafkaEvent', () => {
     it('shortens the last backoff to the time left instead of giving up early', async () => {
       const { deps, firehoseMock, clock } = setup({ deadlineMs: 1_300, random: () => 0.99 });
       let first = true;
-      firehoseMock.on(PutRecordBatchCommand).callsFake(rejectWhere(() => { const r = first; first = false; return r; }));
+      firehoseMock.on(PutRecordBatchCommand).callsFake(
+        rejectWhere(() => {
+          const r = first;
+          first = false;
+          return r;
+        }),
+      );
       const { response } = await deliverKafkaEvent(kafkaEvent({ 't-0': validRecords('t', 0, 1) }), deps);
       // 1,300 - 1,000 margin - 100 minimum call budget leaves 200 ms; the jittered 99 ms fits.
       expect(clock.sleeps).toEqual([99]);
@@ -232,7 +311,7 @@ describe('deliverKafkaEvent', () => {
   describe('exactly-once boundaries', () => {
     function seeded(seed: number) {
       let s = seed;
-      return () => ((s = (s * 1103515245 + 12345) % 2 ** 31) / 2 ** 31);
+      return () => (s = (s * 1103515245 + 12345) % 2 ** 31) / 2 ** 31;
     }
 
     it('delivers every record exactly once with 30% random per-record failures and enough time', async () => {
@@ -241,10 +320,16 @@ describe('deliverKafkaEvent', () => {
       const accepted: string[] = [];
       firehoseMock.on(PutRecordBatchCommand).callsFake((input: PutRecordBatchCommandInput) => {
         const out = rejectWhere(() => rnd() < 0.3)(input);
-        out.RequestResponses.forEach((r, i) => { if (!('ErrorCode' in r)) accepted.push(idOf(Buffer.from(input.Records![i]!.Data as Uint8Array))); });
+        out.RequestResponses.forEach((r, i) => {
+          if (!('ErrorCode' in r)) accepted.push(idOf(Buffer.from(input.Records![i]!.Data as Uint8Array)));
+        });
         return out;
       });
-      const event = kafkaEvent({ 't-0': validRecords('t', 0, 1200), 't-1': validRecords('t', 1, 800), 't-2': validRecords('t', 2, 5) });
+      const event = kafkaEvent({
+        't-0': validRecords('t', 0, 1200),
+        't-1': validRecords('t', 1, 800),
+        't-2': validRecords('t', 2, 5),
+      });
       const { response } = await deliverKafkaEvent(event, deps);
       expect(response.batchItemFailures).toEqual([]);
       expect(accepted).toHaveLength(2005);
@@ -307,10 +392,29 @@ describe('deliverKafkaEvent', () => {
       expect(input.Bucket).toBe('data-bucket');
       // Date from the first dead record's Kafka timestamp (2025-11-21), name from its offsets.
       expect(input.Key).toBe('errors/sink/topic=t/partition=0/year=2025/month=11/day=21/t-0-102-103.jsonl');
-      const lines = String(input.Body).trim().split('\n').map((l) => JSON.parse(l));
+      const lines = String(input.Body)
+        .trim()
+        .split('\n')
+        .map((l) => JSON.parse(l));
       expect(lines).toEqual([
-        expect.objectContaining({ topic: 't', partition: 0, offset: 102, timestamp: records[2]!.timestamp, reason: 'VALUE_NOT_JSON', value: notJson, headers: [{ name: 'trace', value: 'abc' }], eventSource: 'aws:kafka' }),
-        expect.objectContaining({ topic: 't', partition: 0, offset: 103, reason: 'VALUE_MISSING', value: null, key: null }),
+        expect.objectContaining({
+          topic: 't',
+          partition: 0,
+          offset: 102,
+          timestamp: records[2]!.timestamp,
+          reason: 'VALUE_NOT_JSON',
+          value: notJson,
+          headers: [{ name: 'trace', value: 'abc' }],
+          eventSource: 'aws:kafka',
+        }),
+        expect.objectContaining({
+          topic: 't',
+          partition: 0,
+          offset: 103,
+          reason: 'VALUE_MISSING',
+          value: null,
+          key: null,
+        }),
       ]);
       expect(lines[0].detail).toContain('not JSON');
       expect(lines[0].failedAt).toBe('2025-11-21T12:01:00.000Z');
@@ -320,8 +424,15 @@ describe('deliverKafkaEvent', () => {
       const { deps, firehoseMock, s3Mock } = setup();
       firehoseMock.on(PutRecordBatchCommand).callsFake(acceptAll);
       s3Mock.on(PutObjectCommand).rejects(awsError('AccessDenied', 403, 'client'));
-      const records = [...validRecords('t', 0, 2, 200, 0), record('t', 0, 2, b64('not json')), ...validRecords('t', 0, 2, 200, 3)];
-      const { response, stats } = await deliverKafkaEvent(kafkaEvent({ 't-0': records, 't-1': validRecords('t', 1, 2) }), deps);
+      const records = [
+        ...validRecords('t', 0, 2, 200, 0),
+        record('t', 0, 2, b64('not json')),
+        ...validRecords('t', 0, 2, 200, 3),
+      ];
+      const { response, stats } = await deliverKafkaEvent(
+        kafkaEvent({ 't-0': records, 't-1': validRecords('t', 1, 2) }),
+        deps,
+      );
       expect(response).toEqual({ batchItemFailures: [{ itemIdentifier: { partition: 't-0', offset: 2 } }] });
       expect(sentIds(firehoseMock).flat().sort()).toEqual(['t-0-0', 't-0-1', 't-1-0', 't-1-1']);
       expect(stats).toMatchObject({ deadLettered: 0, deliveredAhead: 0 });
@@ -334,26 +445,44 @@ describe('deliverKafkaEvent', () => {
       expect(response.batchItemFailures).toEqual([]);
       expect(firehoseMock.commandCalls(PutRecordBatchCommand)).toHaveLength(0);
       const input = s3Mock.commandCalls(PutObjectCommand)[0]!.args[0].input as PutObjectCommandInput;
-      expect(input.Key).toBe('errors/sink/topic=mytopic/partition=0/year=2018/month=12/day=17/mytopic-0-15-15.jsonl');
+      expect(input.Key).toBe(
+        'errors/sink/topic=mytopic/partition=0/year=2018/month=12/day=17/mytopic-0-15-15.jsonl',
+      );
       expect(JSON.parse(String(input.Body))).toMatchObject({
-        offset: 15, reason: 'VALUE_NOT_JSON', headers: [{ name: 'headerKey', value: 'headerValue' }],
-        eventSourceArn: 'arn:aws:kafka:us-east-1:123456789012:cluster/vpc-2priv-2pub/751d2973-a626-431c-9d4e-d7975eb44dd7-2',
+        offset: 15,
+        reason: 'VALUE_NOT_JSON',
+        headers: [{ name: 'headerKey', value: 'headerValue' }],
+        eventSourceArn:
+          'arn:aws:kafka:us-east-1:123456789012:cluster/vpc-2priv-2pub/751d2973-a626-431c-9d4e-d7975eb44dd7-2',
       });
     });
   });
 
   describe('events', () => {
-    it.each([['msk/msk-event.json', 3], ['msk/self-managed-kafka-event.json', 2]])('delivers every record of %s as its value bytes plus a newline', async (name, count) => {
+    it.each([
+      ['msk/msk-event.json', 3],
+      ['msk/self-managed-kafka-event.json', 2],
+    ])('delivers every record of %s as its value bytes plus a newline', async (name, count) => {
       const { deps, firehoseMock } = setup();
       firehoseMock.on(PutRecordBatchCommand).callsFake(acceptAll);
       const event = fixture<{ records: Record<string, { value: string }[]> }>(name);
       const { response } = await deliverKafkaEvent(event, deps);
       expect(response).toEqual({ batchItemFailures: [] });
-      const sent = firehoseMock.commandCalls(PutRecordBatchCommand).flatMap((c) => (c.args[0].input as PutRecordBatchCommandInput).Records!.map((r) => Buffer.from(r.Data as Uint8Array).toString('utf8')));
-      const expected = Object.values(event.records).flat().map((r) => `${Buffer.from(r.value, 'base64').toString('utf8')}\n`);
+      const sent = firehoseMock
+        .commandCalls(PutRecordBatchCommand)
+        .flatMap((c) =>
+          (c.args[0].input as PutRecordBatchCommandInput).Records!.map((r) =>
+            Buffer.from(r.Data as Uint8Array).toString('utf8'),
+          ),
+        );
+      const expected = Object.values(event.records)
+        .flat()
+        .map((r) => `${Buffer.from(r.value, 'base64').toString('utf8')}\n`);
       expect(sent).toEqual(expected);
       expect(sent).toHaveLength(count);
-      expect(firehoseMock.commandCalls(PutRecordBatchCommand)[0]!.args[0].input.DeliveryStreamName).toBe('events-stream');
+      expect(firehoseMock.commandCalls(PutRecordBatchCommand)[0]!.args[0].input.DeliveryStreamName).toBe(
+        'events-stream',
+      );
     });
 
     it('answers an event without records with an empty failure list and no calls', async () => {

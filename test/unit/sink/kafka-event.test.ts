@@ -1,9 +1,17 @@
-import { decodeHeaders, InvalidKafkaEventError, readKafkaEvent } from '../../../functions/sink/kafka-event.ts';
+import {
+  decodeHeaders,
+  InvalidKafkaEventError,
+  readKafkaEvent,
+} from '../../../functions/sink/kafka-event.ts';
 import { fixture } from '../../helpers/fixtures.ts';
 
 describe('decodeHeaders', () => {
   it('decodes header byte arrays to UTF-8 strings, in order, keeping repeated names', () => {
-    const headers: Record<string, number[]>[] = [{ headerKey: [104, 101, 97, 100, 101, 114, 86, 97, 108, 117, 101] }, { app_id: [...Buffer.from('demo-app')] }, { app_id: [...Buffer.from('second')] }];
+    const headers: Record<string, number[]>[] = [
+      { headerKey: [104, 101, 97, 100, 101, 114, 86, 97, 108, 117, 101] },
+      { app_id: [...Buffer.from('demo-app')] },
+      { app_id: [...Buffer.from('second')] },
+    ];
     expect(decodeHeaders(headers)).toEqual([
       { name: 'headerKey', value: 'headerValue' },
       { name: 'app_id', value: 'demo-app' },
@@ -18,7 +26,9 @@ describe('decodeHeaders', () => {
   });
 
   it('decodes a base64 string value and treats missing headers as none', () => {
-    expect(decodeHeaders([{ headerKey: 'aGVhZGVyVmFsdWU=' }])).toEqual([{ name: 'headerKey', value: 'headerValue' }]);
+    expect(decodeHeaders([{ headerKey: 'aGVhZGVyVmFsdWU=' }])).toEqual([
+      { name: 'headerKey', value: 'headerValue' },
+    ]);
     expect(decodeHeaders(undefined)).toEqual([]);
     expect(decodeHeaders([{ empty: [] }])).toEqual([{ name: 'empty', value: '' }]);
   });
@@ -36,7 +46,9 @@ describe('readKafkaEvent', () => {
   });
 
   it('reads the self-managed Kafka fixture (no event source ARN)', () => {
-    const { source, eventSourceArn, partitions } = readKafkaEvent(fixture('msk/self-managed-kafka-event.json'));
+    const { source, eventSourceArn, partitions } = readKafkaEvent(
+      fixture('msk/self-managed-kafka-event.json'),
+    );
     expect(source).toBe('SelfManagedKafka');
     expect(eventSourceArn).toBeUndefined();
     expect(partitions).toHaveLength(1);
@@ -44,7 +56,10 @@ describe('readKafkaEvent', () => {
 
   it('sorts records of a partition by offset when they arrive out of order', () => {
     const rec = (offset: number) => ({ topic: 't', partition: 0, offset, timestamp: 1, value: null });
-    const { partitions } = readKafkaEvent({ eventSource: 'aws:kafka', records: { 't-0': [rec(5), rec(3), rec(4)] } });
+    const { partitions } = readKafkaEvent({
+      eventSource: 'aws:kafka',
+      records: { 't-0': [rec(5), rec(3), rec(4)] },
+    });
     expect(partitions[0]!.records.map((r) => r.offset)).toEqual([3, 4, 5]);
   });
 
@@ -52,9 +67,29 @@ describe('readKafkaEvent', () => {
     ['null', null, 'not an object'],
     ['an SQS event', { Records: [] }, 'eventSource'],
     ['records as an array', { eventSource: 'aws:kafka', records: [] }, 'records must be an object'],
-    ['a partition that is not a list', { eventSource: 'aws:kafka', records: { 't-0': {} } }, "records['t-0'] must be an array"],
-    ['a record without offset', { eventSource: 'aws:kafka', records: { 't-0': [{ topic: 't', partition: 0, timestamp: 1 }] } }, 'offset'],
-    ['mixed partitions under one key', { eventSource: 'aws:kafka', records: { 't-0': [{ topic: 't', partition: 0, offset: 1 }, { topic: 't', partition: 1, offset: 2 }] } }, 'mixes'],
+    [
+      'a partition that is not a list',
+      { eventSource: 'aws:kafka', records: { 't-0': {} } },
+      "records['t-0'] must be an array",
+    ],
+    [
+      'a record without offset',
+      { eventSource: 'aws:kafka', records: { 't-0': [{ topic: 't', partition: 0, timestamp: 1 }] } },
+      'offset',
+    ],
+    [
+      'mixed partitions under one key',
+      {
+        eventSource: 'aws:kafka',
+        records: {
+          't-0': [
+            { topic: 't', partition: 0, offset: 1 },
+            { topic: 't', partition: 1, offset: 2 },
+          ],
+        },
+      },
+      'mixes',
+    ],
   ])('refuses %s with InvalidKafkaEventError', (_label, event, message) => {
     let error: unknown;
     try {

@@ -31,7 +31,7 @@ describe('packBoundaries', () => {
 
   it('matches the exhaustive minimum number of order-preserving calls on random inputs', () => {
     let seed = 42;
-    const rnd = () => ((seed = (seed * 1103515245 + 12345) % 2 ** 31) / 2 ** 31);
+    const rnd = () => (seed = (seed * 1103515245 + 12345) % 2 ** 31) / 2 ** 31;
     const limits = { maxRecordsPerCall: 5, maxBytesPerCall: 100 };
     for (let round = 0; round < 200; round++) {
       const sizes = Array.from({ length: 1 + Math.floor(rnd() * 30) }, () => 1 + Math.floor(rnd() * 60));

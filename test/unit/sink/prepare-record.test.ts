@@ -4,7 +4,8 @@ import { b64, eventJson } from './helpers.ts';
 
 describe('prepareRecord', () => {
   it('passes the value bytes through unchanged and appends one newline', () => {
-    const json = '{"app_id":"demo-app","ingest_time":1763726400000,"big":12345678901234567890,"b":1.50,"a":"é"}';
+    const json =
+      '{"app_id":"demo-app","ingest_time":1763726400000,"big":12345678901234567890,"b":1.50,"a":"é"}';
     const out = prepareRecord(b64(json));
     expect(out.ok).toBe(true);
     if (!out.ok) return;
@@ -39,16 +40,32 @@ describe('prepareRecord', () => {
     ['an empty value', '', 'VALUE_MISSING'],
     ['a value that is not base64', 'not base64!', 'VALUE_NOT_BASE64'],
     ['a base64 value with a bad length', 'abc', 'VALUE_NOT_BASE64'],
-    ['a base64 value with a character outside the alphabet', `${b64('{"app_id":"a","ingest_time":1}').slice(0, 8)}!${b64('{"app_id":"a","ingest_time":1}').slice(9)}`, 'VALUE_NOT_BASE64'],
-    ['a base64 value with whitespace', `${b64('{"app_id":"a","ingest_time":12}').slice(0, 8)} ${b64('{"app_id":"a","ingest_time":12}').slice(9)}`, 'VALUE_NOT_BASE64'],
+    [
+      'a base64 value with a character outside the alphabet',
+      `${b64('{"app_id":"a","ingest_time":1}').slice(0, 8)}!${b64('{"app_id":"a","ingest_time":1}').slice(9)}`,
+      'VALUE_NOT_BASE64',
+    ],
+    [
+      'a base64 value with whitespace',
+      `${b64('{"app_id":"a","ingest_time":12}').slice(0, 8)} ${b64('{"app_id":"a","ingest_time":12}').slice(9)}`,
+      'VALUE_NOT_BASE64',
+    ],
     ['a base64 value with padding in the middle', 'ab==abcd', 'VALUE_NOT_BASE64'],
     ['a base64 value with a bad final quantum', 'abcda===', 'VALUE_NOT_BASE64'],
     ['a value that is not JSON', b64('Hello, this is a test.'), 'VALUE_NOT_JSON'],
     ['a value that is not UTF-8', b64(Buffer.from([0x7b, 0xff, 0xfe, 0x7d])), 'VALUE_NOT_JSON'],
     ['a JSON array', b64('[1,2]'), 'PARTITION_FIELDS_INVALID'],
     ['a JSON object without app_id', b64('{"ingest_time":1}'), 'PARTITION_FIELDS_INVALID'],
-    ['an app_id that is not a path-safe id', b64('{"app_id":"../x","ingest_time":1}'), 'PARTITION_FIELDS_INVALID'],
-    ['an ingest_time that is not a number', b64('{"app_id":"a","ingest_time":"2025-01-01"}'), 'PARTITION_FIELDS_INVALID'],
+    [
+      'an app_id that is not a path-safe id',
+      b64('{"app_id":"../x","ingest_time":1}'),
+      'PARTITION_FIELDS_INVALID',
+    ],
+    [
+      'an ingest_time that is not a number',
+      b64('{"app_id":"a","ingest_time":"2025-01-01"}'),
+      'PARTITION_FIELDS_INVALID',
+    ],
   ])('gives a dead-letter reason for %s', (_label, value, reason) => {
     expect(prepareRecord(value as string | null | undefined)).toMatchObject({ ok: false, reason });
   });

@@ -12,13 +12,25 @@ import { CreateTableCommand, DynamoDBClient, type CreateTableCommandInput } from
 import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import * as fc from 'fast-check';
 import { parse } from 'yaml';
-import { createPipelinesApp, MAX_BODY_BYTES, type PipelinesAppDeps } from '../../../../functions/pipelines/api/app.ts';
+import {
+  createPipelinesApp,
+  MAX_BODY_BYTES,
+  type PipelinesAppDeps,
+} from '../../../../functions/pipelines/api/app.ts';
 import { DynamoPipelineStore } from '../../../../functions/pipelines/registry.ts';
 import { validatePipelineRequest } from '../../../../functions/pipelines/schema.ts';
 import { startLocalAws, type LocalAws } from '../../../../local/aws/index.ts';
 import { fixture } from '../../../helpers/fixtures.ts';
 import {
-  hasLineBreak, hostileString, invalidUtf8, objectJson, PROTO_KEYS, prototypeKeys, runs, spliceBytes, wrongJson,
+  hasLineBreak,
+  hostileString,
+  invalidUtf8,
+  objectJson,
+  PROTO_KEYS,
+  prototypeKeys,
+  runs,
+  spliceBytes,
+  wrongJson,
 } from '../../../helpers/hostile.ts';
 import { CLUSTER_ARN, PLUGIN_ARN, SCRAM_SECRET_ARN } from '../../../helpers/pipelines.ts';
 import { MemoryLog } from '../../../helpers/silent-log.ts';
@@ -39,15 +51,32 @@ let ids = 0;
 beforeAll(async () => {
   dir = tempDir();
   aws = await startLocalAws({ port: 0, dataDir: dir.path, dynamodb: { inMemory: true } });
-  client = new DynamoDBClient({ endpoint: aws.url, region: 'us-east-1', credentials: { accessKeyId: 'AKIDLOCAL', secretAccessKey: 'local' }, maxAttempts: 1 });
-  const resource = parse(readFileSync(join(process.cwd(), 'resources', 'pipelines-table.yml'), 'utf8')) as { Properties: Record<string, unknown> };
-  const { PointInTimeRecoverySpecification: _pitr, TimeToLiveSpecification: _ttl, ...props } = resource.Properties;
-  await client.send(new CreateTableCommand({ ...(props as unknown as CreateTableCommandInput), TableName: TABLE }));
+  client = new DynamoDBClient({
+    endpoint: aws.url,
+    region: 'us-east-1',
+    credentials: { accessKeyId: 'AKIDLOCAL', secretAccessKey: 'local' },
+    maxAttempts: 1,
+  });
+  const resource = parse(readFileSync(join(process.cwd(), 'resources', 'pipelines-table.yml'), 'utf8')) as {
+    Properties: Record<string, unknown>;
+  };
+  const {
+    PointInTimeRecoverySpecification: _pitr,
+    TimeToLiveSpecification: _ttl,
+    ...props
+  } = resource.Properties;
+  await client.send(
+    new CreateTableCommand({ ...(props as unknown as CreateTableCommandInput), TableName: TABLE }),
+  );
   log = new MemoryLog();
   const deps: PipelinesAppDeps = {
     store: new DynamoPipelineStore({ client: DynamoDBDocumentClient.from(client), tableName: TABLE }),
     // The workflow port: not under test here (its failures have their own tests in app.test.ts).
-    workflows: { start: async (kind, id) => ({ executionArn: `arn:aws:states:us-east-1:123456789012:execution:${kind}:${id}` }) },
+    workflows: {
+      start: async (kind, id) => ({
+        executionArn: `arn:aws:states:us-east-1:123456789012:execution:${kind}:${id}`,
+      }),
+    },
     newId: () => `pl-${++ids}`,
     now: Date.now,
     log,
@@ -97,7 +126,10 @@ async function send(event: APIGatewayProxyEventV2): Promise<Answer> {
 
 const createEvent = fixture<APIGatewayProxyEventV2>('apigw/pipelines-create.json');
 
-function post(body: string | undefined, over: { isBase64Encoded?: boolean; key?: string } = {}): APIGatewayProxyEventV2 {
+function post(
+  body: string | undefined,
+  over: { isBase64Encoded?: boolean; key?: string } = {},
+): APIGatewayProxyEventV2 {
   const headers = { ...createEvent.headers };
   delete headers['idempotency-key'];
   if (over.key !== undefined) headers['idempotency-key'] = over.key;
@@ -109,7 +141,8 @@ type Tree = { raw: string } | { obj: [string, Tree][] } | { arr: Tree[] };
 
 function toTree(value: unknown): Tree {
   if (Array.isArray(value)) return { arr: value.map(toTree) };
-  if (value !== null && typeof value === 'object') return { obj: Object.entries(value).map(([k, v]) => [k, toTree(v)]) };
+  if (value !== null && typeof value === 'object')
+    return { obj: Object.entries(value).map(([k, v]) => [k, toTree(v)]) };
   return { raw: JSON.stringify(value) };
 }
 
@@ -159,13 +192,23 @@ function mutate(tree: Tree, path: (string | number)[], m: Mutation): (string | n
 
 /** `$.kafka.clusterArn`, `$.appIds[2]`, `$["odd key"]` (written here, not imported: the test's own idea of a path). */
 function pathText(path: readonly (string | number)[]): string {
-  return path.reduce<string>((out, key) => (typeof key === 'number' ? `${out}[${key}]` : /^[A-Za-z_$][A-Za-z0-9_$]*$/.test(key) ? `${out}.${key}` : `${out}[${JSON.stringify(key)}]`), '$');
+  return path.reduce<string>(
+    (out, key) =>
+      typeof key === 'number'
+        ? `${out}[${key}]`
+        : /^[A-Za-z_$][A-Za-z0-9_$]*$/.test(key)
+          ? `${out}.${key}`
+          : `${out}[${JSON.stringify(key)}]`,
+    '$',
+  );
 }
 
 /** Whether a reported violation is about the mutated place: it, inside it, around it, or next to it. */
 function related(reported: string, mutated: string): boolean {
-  if (reported === mutated || reported.startsWith(`${mutated}.`) || reported.startsWith(`${mutated}[`)) return true;
-  if (reported !== '$' && (mutated.startsWith(`${reported}.`) || mutated.startsWith(`${reported}[`))) return true;
+  if (reported === mutated || reported.startsWith(`${mutated}.`) || reported.startsWith(`${mutated}[`))
+    return true;
+  if (reported !== '$' && (mutated.startsWith(`${reported}.`) || mutated.startsWith(`${reported}[`)))
+    return true;
   const parent = mutated.replace(/(\.[A-Za-z_$][A-Za-z0-9_$]*|\[[^\]]*\])$/, '');
   // A changed field can break a rule between fields (auth vs secret, mode vs connector): a sibling, or the other section.
   return parent !== '$' ? reported.startsWith(parent) : false;
@@ -174,12 +217,29 @@ function related(reported: string, mutated: string): boolean {
 const BASES: Record<string, unknown>[] = [
   JSON.parse(createEvent.body!) as Record<string, unknown>,
   {
-    projectId: 'news', appIds: ['news-web', 'news-ios'],
-    kafka: { type: 'self-hosted', brokers: 'kafka-1.internal:9092,kafka-2.internal:9092', securityGroupId: 'sg-0123456789abcdef0', topic: 'news-events', partitions: 6, replicationFactor: 2, auth: 'none' },
-    sink: { mode: 'connector', bucket: 'news-bucket', prefix: 'events/', maxIntervalSeconds: 60, batchSize: 1000, connector: { pluginArn: PLUGIN_ARN, mcuCount: 2, minWorkers: 1, maxWorkers: 2 } },
+    projectId: 'news',
+    appIds: ['news-web', 'news-ios'],
+    kafka: {
+      type: 'self-hosted',
+      brokers: 'kafka-1.internal:9092,kafka-2.internal:9092',
+      securityGroupId: 'sg-0123456789abcdef0',
+      topic: 'news-events',
+      partitions: 6,
+      replicationFactor: 2,
+      auth: 'none',
+    },
+    sink: {
+      mode: 'connector',
+      bucket: 'news-bucket',
+      prefix: 'events/',
+      maxIntervalSeconds: 60,
+      batchSize: 1000,
+      connector: { pluginArn: PLUGIN_ARN, mcuCount: 2, minWorkers: 1, maxWorkers: 2 },
+    },
   },
   {
-    projectId: 'ads', appIds: ['ads-web'],
+    projectId: 'ads',
+    appIds: ['ads-web'],
     kafka: { type: 'msk', clusterArn: CLUSTER_ARN, auth: 'scram', scramSecretArn: SCRAM_SECRET_ARN },
     sink: { mode: 'lambda', maxIntervalSeconds: 30, batchSize: 500 },
   },
@@ -188,7 +248,12 @@ const BASES: Record<string, unknown>[] = [
 const mutation: fc.Arbitrary<Mutation> = fc.oneof(
   { weight: 6, arbitrary: wrongJson.map((value) => ({ op: 'set' as const, value })) },
   { weight: 2, arbitrary: fc.constant({ op: 'delete' as const }) },
-  { weight: 2, arbitrary: fc.tuple(fc.oneof(fc.constantFrom(...PROTO_KEYS), hostileString), wrongJson).map(([key, value]) => ({ op: 'add' as const, key, value })) },
+  {
+    weight: 2,
+    arbitrary: fc
+      .tuple(fc.oneof(fc.constantFrom(...PROTO_KEYS), hostileString), wrongJson)
+      .map(([key, value]) => ({ op: 'add' as const, key, value })),
+  },
 );
 
 /** A valid body with one place broken: the broken path, the body text. */
@@ -221,7 +286,17 @@ describe('pipelines admin API under generated hostile input', () => {
       {
         ...runs(600),
         // Found with seed 1: a 20,000-character broker list was quoted whole in its violation.
-        examples: [[{ broken: ['$.kafka.brokers'], text: JSON.stringify({ ...BASES[1], kafka: { ...(BASES[1]!.kafka as object), brokers: 'x'.repeat(20_000) } }) }]],
+        examples: [
+          [
+            {
+              broken: ['$.kafka.brokers'],
+              text: JSON.stringify({
+                ...BASES[1],
+                kafka: { ...(BASES[1]!.kafka as object), brokers: 'x'.repeat(20_000) },
+              }),
+            },
+          ],
+        ],
       },
     );
     // The generator reaches both sides: bodies still valid (a mutation that keeps the rules) and broken ones.
@@ -232,16 +307,34 @@ describe('pipelines admin API under generated hostile input', () => {
     await fc.assert(
       fc.asyncProperty(
         fc.oneof(
-          fc.record({ kind: fc.constant('text' as const), text: fc.oneof(wrongJson, fc.string({ maxLength: 300 }), fc.constantFrom('', ' ', '{', '{"projectId":', '\ufeff{}', '{}{}', 'null')) }),
+          fc.record({
+            kind: fc.constant('text' as const),
+            text: fc.oneof(
+              wrongJson,
+              fc.string({ maxLength: 300 }),
+              fc.constantFrom('', ' ', '{', '{"projectId":', '\ufeff{}', '{}{}', 'null'),
+            ),
+          }),
           fc.record({ kind: fc.constant('bytes' as const), bytes: fc.uint8Array({ maxLength: 300 }) }),
-          fc.record({ kind: fc.constant('utf8' as const), bad: invalidUtf8, at: fc.double({ min: 0, max: 1, noNaN: true }) }),
-          fc.record({ kind: fc.constant('huge' as const), n: fc.integer({ min: MAX_BODY_BYTES + 1, max: 3 * MAX_BODY_BYTES }) }),
+          fc.record({
+            kind: fc.constant('utf8' as const),
+            bad: invalidUtf8,
+            at: fc.double({ min: 0, max: 1, noNaN: true }),
+          }),
+          fc.record({
+            kind: fc.constant('huge' as const),
+            n: fc.integer({ min: MAX_BODY_BYTES + 1, max: 3 * MAX_BODY_BYTES }),
+          }),
         ),
         async (c) => {
           let event: APIGatewayProxyEventV2;
           if (c.kind === 'text') event = post(c.text);
-          else if (c.kind === 'bytes') event = post(Buffer.from(c.bytes).toString('base64'), { isBase64Encoded: true });
-          else if (c.kind === 'utf8') event = post(spliceBytes(createEvent.body!, c.bad, c.at).toString('base64'), { isBase64Encoded: true });
+          else if (c.kind === 'bytes')
+            event = post(Buffer.from(c.bytes).toString('base64'), { isBase64Encoded: true });
+          else if (c.kind === 'utf8')
+            event = post(spliceBytes(createEvent.body!, c.bad, c.at).toString('base64'), {
+              isBase64Encoded: true,
+            });
           else event = post(`{"projectId":"${'x'.repeat(c.n)}"}`);
           const answer = await send(event);
           expect(answer.status).toBeGreaterThanOrEqual(400);
@@ -260,7 +353,9 @@ describe('pipelines admin API under generated hostile input', () => {
   it('POST /pipelines with a hostile Idempotency-Key: a 400 naming the header, or the key works', async () => {
     await fc.assert(
       fc.asyncProperty(hostileString, async (key) => {
-        const answer = await send(post(JSON.stringify({ ...BASES[0], projectId: 'idem', appIds: ['idem-app'] }), { key }));
+        const answer = await send(
+          post(JSON.stringify({ ...BASES[0], projectId: 'idem', appIds: ['idem-app'] }), { key }),
+        );
         if (/^[\x21-\x7e]{1,255}$/.test(key)) expect([202, 409, 422]).toContain(answer.status);
         else {
           expect(answer.status).toBe(400);
@@ -272,13 +367,31 @@ describe('pipelines admin API under generated hostile input', () => {
   }, 60_000);
 
   it('GET and DELETE /pipelines/{id} with any id, escaped or not, routed by API Gateway or by path: 2xx/404/400/409, never a 5xx', async () => {
-    const created = await send(post(JSON.stringify({ ...BASES[0], projectId: 'target', appIds: ['target-app'] })));
+    const created = await send(
+      post(JSON.stringify({ ...BASES[0], projectId: 'target', appIds: ['target-app'] })),
+    );
     const existing = (JSON.parse(created.raw) as { id: string }).id;
     await fc.assert(
       fc.asyncProperty(
         fc.oneof(
           { weight: 4, arbitrary: hostileString },
-          { weight: 1, arbitrary: fc.constantFrom(existing, `${existing}%`, '%', '%%', '%zz', '%E0%A4%A', '%C0%AF', '%00', '..', '.', 'pl-1%2F..', 'a'.repeat(8000)) },
+          {
+            weight: 1,
+            arbitrary: fc.constantFrom(
+              existing,
+              `${existing}%`,
+              '%',
+              '%%',
+              '%zz',
+              '%E0%A4%A',
+              '%C0%AF',
+              '%00',
+              '..',
+              '.',
+              'pl-1%2F..',
+              'a'.repeat(8000),
+            ),
+          },
         ),
         fc.constantFrom('GET', 'DELETE', 'PUT', 'PATCH', 'POST', 'HEAD', 'OPTIONS'),
         fc.boolean(),
@@ -290,11 +403,17 @@ describe('pipelines admin API under generated hostile input', () => {
           const event: APIGatewayProxyEventV2 = {
             ...base,
             rawPath,
-            ...(viaGateway ? { pathParameters: { id } } : { pathParameters: undefined, routeKey: '$default' }),
-            requestContext: { ...base.requestContext, http: { ...base.requestContext.http, method, path: rawPath } },
+            ...(viaGateway
+              ? { pathParameters: { id } }
+              : { pathParameters: undefined, routeKey: '$default' }),
+            requestContext: {
+              ...base.requestContext,
+              http: { ...base.requestContext.http, method, path: rawPath },
+            },
           };
           const answer = await send(event);
-          if (answer.status >= 400) expect(answer.body.message).toMatch(/pipeline|path|method|%-escape|not allowed/);
+          if (answer.status >= 400)
+            expect(answer.body.message).toMatch(/pipeline|path|method|%-escape|not allowed/);
         },
       ),
       runs(600),
@@ -302,17 +421,42 @@ describe('pipelines admin API under generated hostile input', () => {
   }, 120_000);
 
   it('the schema alone, on any JSON in the request shape: a spec, or violations each with a path and a message, never a throw', () => {
-    const field = (names: string[]) => fc.dictionary(fc.constantFrom(...names, ...PROTO_KEYS), fc.jsonValue({ maxDepth: 3 }), { maxKeys: 8 });
-    const KAFKA = ['type', 'clusterArn', 'brokers', 'securityGroupId', 'topic', 'partitions', 'replicationFactor', 'auth', 'caPem', 'scramSecretArn'];
+    const field = (names: string[]) =>
+      fc.dictionary(fc.constantFrom(...names, ...PROTO_KEYS), fc.jsonValue({ maxDepth: 3 }), { maxKeys: 8 });
+    const KAFKA = [
+      'type',
+      'clusterArn',
+      'brokers',
+      'securityGroupId',
+      'topic',
+      'partitions',
+      'replicationFactor',
+      'auth',
+      'caPem',
+      'scramSecretArn',
+    ];
     const SINK = ['mode', 'bucket', 'prefix', 'maxIntervalSeconds', 'batchSize', 'connector'];
     fc.assert(
       fc.property(
-        fc.record({
-          projectId: fc.oneof(fc.constant('shop'), hostileString, fc.jsonValue()),
-          appIds: fc.oneof(fc.array(fc.oneof(fc.constant('shop-web'), hostileString), { maxLength: 60 }), fc.jsonValue()),
-          kafka: fc.oneof(field(KAFKA), fc.jsonValue()),
-          sink: fc.oneof(field(SINK).map((sink) => (typeof sink.connector === 'object' ? sink : { ...sink, connector: { pluginArn: PLUGIN_ARN, minWorkers: 3, maxWorkers: 1 } })), fc.jsonValue()),
-        }, { requiredKeys: [] }),
+        fc.record(
+          {
+            projectId: fc.oneof(fc.constant('shop'), hostileString, fc.jsonValue()),
+            appIds: fc.oneof(
+              fc.array(fc.oneof(fc.constant('shop-web'), hostileString), { maxLength: 60 }),
+              fc.jsonValue(),
+            ),
+            kafka: fc.oneof(field(KAFKA), fc.jsonValue()),
+            sink: fc.oneof(
+              field(SINK).map((sink) =>
+                typeof sink.connector === 'object'
+                  ? sink
+                  : { ...sink, connector: { pluginArn: PLUGIN_ARN, minWorkers: 3, maxWorkers: 1 } },
+              ),
+              fc.jsonValue(),
+            ),
+          },
+          { requiredKeys: [] },
+        ),
         (input) => {
           const before = prototypeKeys();
           const result = validatePipelineRequest(JSON.parse(JSON.stringify(input)) as unknown);

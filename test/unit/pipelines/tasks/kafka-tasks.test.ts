@@ -8,16 +8,36 @@ import type { Pipeline } from '../../../../functions/pipelines/model.ts';
 import { createTopic } from '../../../../functions/pipelines/tasks/create-topic.ts';
 import { deleteTopic } from '../../../../functions/pipelines/tasks/delete-topic.ts';
 import { kafkaAdminFactory } from '../../../../functions/pipelines/tasks/kafka-admin.ts';
-import { validateCluster, type ValidateClusterDeps } from '../../../../functions/pipelines/tasks/validate-cluster.ts';
-import { ClusterValidationError, TopicConflictError, TransientError } from '../../../../functions/pipelines/tasks/errors.ts';
+import {
+  validateCluster,
+  type ValidateClusterDeps,
+} from '../../../../functions/pipelines/tasks/validate-cluster.ts';
+import {
+  ClusterValidationError,
+  TopicConflictError,
+  TransientError,
+} from '../../../../functions/pipelines/tasks/errors.ts';
 import { pipelineFixture } from '../../../workflow/harness.ts';
 
 const openAdmin = kafkaAdminFactory({ timeoutMs: 2000, retries: 0 });
 const network = { vpcId: 'vpc-0a1b2c3d4e5f60718', subnetIds: ['subnet-0123456789abcdef0'] };
-const noAws = { send: async () => { throw new Error('no AWS call expected'); } };
+const noAws = {
+  send: async () => {
+    throw new Error('no AWS call expected');
+  },
+};
 
 function selfHostedPipeline(brokers: string, over: Partial<Pipeline['kafka']> = {}): Pipeline {
-  return pipelineFixture({ kafka: { cluster: { type: 'self-hosted', brokers, securityGroupId: 'sg-0fedcba9876543210' }, topic: 'clicks', partitions: 3, replicationFactor: undefined, auth: 'none', ...over } });
+  return pipelineFixture({
+    kafka: {
+      cluster: { type: 'self-hosted', brokers, securityGroupId: 'sg-0fedcba9876543210' },
+      topic: 'clicks',
+      partitions: 3,
+      replicationFactor: undefined,
+      auth: 'none',
+      ...over,
+    },
+  });
 }
 
 async function violationsOf(promise: Promise<unknown>): Promise<string[]> {
@@ -47,7 +67,15 @@ describe('Kafka tasks against the dev broker', () => {
   });
   beforeEach(() => {
     store = new MemoryPipelineStore();
-    deps = { store, kafka: noAws, ec2: noAws, openAdmin, network, region: 'us-east-1', dataBucket: 'clickstream-data' };
+    deps = {
+      store,
+      kafka: noAws,
+      ec2: noAws,
+      openAdmin,
+      network,
+      region: 'us-east-1',
+      dataBucket: 'clickstream-data',
+    };
   });
 
   it('ValidateCluster: a reachable 3-broker cluster passes and its broker settings are read with DescribeConfigs', async () => {
@@ -65,7 +93,9 @@ describe('Kafka tasks against the dev broker', () => {
       defaultReplicationFactor: 2,
       topicCreation: 'explicit',
     });
-    expect((await store.get(p.id))!.steps).toEqual([expect.objectContaining({ name: 'ValidateCluster', status: 'SUCCEEDED' })]);
+    expect((await store.get(p.id))!.steps).toEqual([
+      expect.objectContaining({ name: 'ValidateCluster', status: 'SUCCEEDED' }),
+    ]);
     // Stored for the ingest route: this pipeline's events go to this cluster.
     expect((await store.get(p.id))!.resources.cluster).toEqual({ brokers: three.brokers, auth: 'none' });
   });
@@ -89,15 +119,18 @@ describe('Kafka tasks against the dev broker', () => {
     const p = (await store.create(selfHostedPipeline('127.0.0.1:1', { auth: 'none' }))).pipeline;
     const violations = await violationsOf(validateCluster({ pipelineId: p.id }, deps));
     expect(violations).toHaveLength(2);
-    expect(violations[0]).toMatch(/^the brokers 127\.0\.0\.1:1 could not be reached from the solution's VPC \(.+\); the cluster must be in the same VPC/);
+    expect(violations[0]).toMatch(
+      /^the brokers 127\.0\.0\.1:1 could not be reached from the solution's VPC \(.+\); the cluster must be in the same VPC/,
+    );
     expect(violations[1]).toBe('the cluster has 1 broker listed; a self-hosted cluster needs at least two');
   });
 
   it('CreateTopic: creates the topic with the partitions and replication factor, then reuses it on a second run', async () => {
     const p = (await store.create(selfHostedPipeline(three.bootstrap, { topic: 'created-here' }))).pipeline;
     const cluster = { bootstrapBrokers: three.brokers, brokerCount: 3, replicationFactor: 2, partitions: 3 };
-    expect(await createTopic({ pipelineId: p.id, cluster }, { store, openAdmin, region: undefined }))
-      .toEqual({ topic: 'created-here', topicCreated: true, partitions: 3, replicationFactor: 2 });
+    expect(await createTopic({ pipelineId: p.id, cluster }, { store, openAdmin, region: undefined })).toEqual(
+      { topic: 'created-here', topicCreated: true, partitions: 3, replicationFactor: 2 },
+    );
     const admin = await openAdmin({ brokers: three.brokers, auth: 'none' });
     try {
       const t = (await admin.metadata({ topics: ['created-here'] })).topics.get('created-here')!;
@@ -107,8 +140,9 @@ describe('Kafka tasks against the dev broker', () => {
       await admin.close();
     }
     // The retry of a task whose first attempt created the topic keeps it as this pipeline's.
-    expect(await createTopic({ pipelineId: p.id, cluster }, { store, openAdmin, region: undefined }))
-      .toEqual({ topic: 'created-here', topicCreated: true, partitions: 3, replicationFactor: 2 });
+    expect(await createTopic({ pipelineId: p.id, cluster }, { store, openAdmin, region: undefined })).toEqual(
+      { topic: 'created-here', topicCreated: true, partitions: 3, replicationFactor: 2 },
+    );
     expect((await store.get(p.id))!.resources).toEqual({ topic: 'created-here', topicCreated: true });
   });
 
@@ -122,10 +156,14 @@ describe('Kafka tasks against the dev broker', () => {
     }
     const cluster = { bootstrapBrokers: three.brokers, brokerCount: 3, replicationFactor: 3, partitions: 3 };
     const big = (await store.create(selfHostedPipeline(three.bootstrap, { topic: 'theirs-big' }))).pipeline;
-    expect(await createTopic({ pipelineId: big.id, cluster }, { store, openAdmin, region: undefined }))
-      .toEqual({ topic: 'theirs-big', topicCreated: false, partitions: 6, replicationFactor: 3 });
-    const small = (await store.create(selfHostedPipeline(three.bootstrap, { topic: 'theirs-small' }))).pipeline;
-    await expect(createTopic({ pipelineId: small.id, cluster }, { store, openAdmin, region: undefined })).rejects.toThrow(TopicConflictError);
+    expect(
+      await createTopic({ pipelineId: big.id, cluster }, { store, openAdmin, region: undefined }),
+    ).toEqual({ topic: 'theirs-big', topicCreated: false, partitions: 6, replicationFactor: 3 });
+    const small = (await store.create(selfHostedPipeline(three.bootstrap, { topic: 'theirs-small' })))
+      .pipeline;
+    await expect(
+      createTopic({ pipelineId: small.id, cluster }, { store, openAdmin, region: undefined }),
+    ).rejects.toThrow(TopicConflictError);
   });
 
   it('CreateTopic: TOPIC_ALREADY_EXISTS from a concurrent creator is treated as an existing topic', async () => {
@@ -151,33 +189,68 @@ describe('Kafka tasks against the dev broker', () => {
       });
     };
     const p = (await store.create(selfHostedPipeline(three.bootstrap, { topic: 'raced' }))).pipeline;
-    const out = await createTopic({ pipelineId: p.id, cluster: { bootstrapBrokers: three.brokers, brokerCount: 3, replicationFactor: 3, partitions: 3 } }, { store, openAdmin: racing, region: undefined });
+    const out = await createTopic(
+      {
+        pipelineId: p.id,
+        cluster: { bootstrapBrokers: three.brokers, brokerCount: 3, replicationFactor: 3, partitions: 3 },
+      },
+      { store, openAdmin: racing, region: undefined },
+    );
     expect(out).toEqual({ topic: 'raced', topicCreated: false, partitions: 4, replicationFactor: 2 });
     expect((await store.get(p.id))!.resources).toEqual({ topic: 'raced', topicCreated: false });
   });
 
   it('CreateTopic: the replication factor is bounded by the brokers the cluster reports now', async () => {
     const p = (await store.create(selfHostedPipeline(single.bootstrap, { topic: 'bounded' }))).pipeline;
-    const out = await createTopic({ pipelineId: p.id, cluster: { bootstrapBrokers: single.brokers, brokerCount: 3, replicationFactor: 3, partitions: 1 } }, { store, openAdmin, region: undefined });
+    const out = await createTopic(
+      {
+        pipelineId: p.id,
+        cluster: { bootstrapBrokers: single.brokers, brokerCount: 3, replicationFactor: 3, partitions: 1 },
+      },
+      { store, openAdmin, region: undefined },
+    );
     expect(out).toEqual({ topic: 'bounded', topicCreated: true, partitions: 1, replicationFactor: 1 });
   });
 
   it('CreateTopic: brokers that do not answer are a TransientError (the state machine retries)', async () => {
     const p = (await store.create(selfHostedPipeline('127.0.0.1:1'))).pipeline;
-    await expect(createTopic({ pipelineId: p.id, cluster: { bootstrapBrokers: ['127.0.0.1:1'], brokerCount: 2, replicationFactor: 2, partitions: 1 } }, { store, openAdmin, region: undefined }))
-      .rejects.toThrow(TransientError);
+    await expect(
+      createTopic(
+        {
+          pipelineId: p.id,
+          cluster: { bootstrapBrokers: ['127.0.0.1:1'], brokerCount: 2, replicationFactor: 2, partitions: 1 },
+        },
+        { store, openAdmin, region: undefined },
+      ),
+    ).rejects.toThrow(TransientError);
   });
 
   it('DeleteTopic: deletes a topic the pipeline created, leaves a reused one, and is idempotent', async () => {
     const p = (await store.create(selfHostedPipeline(three.bootstrap, { topic: 'to-delete' }))).pipeline;
-    await createTopic({ pipelineId: p.id, cluster: { bootstrapBrokers: three.brokers, brokerCount: 3, replicationFactor: 1, partitions: 1 } }, { store, openAdmin, region: undefined });
+    await createTopic(
+      {
+        pipelineId: p.id,
+        cluster: { bootstrapBrokers: three.brokers, brokerCount: 3, replicationFactor: 1, partitions: 1 },
+      },
+      { store, openAdmin, region: undefined },
+    );
     const deps2 = { store, openAdmin, region: undefined, kafka: noAws };
-    expect(await deleteTopic({ pipelineId: p.id }, deps2)).toEqual({ deleted: 'to-delete', alreadyGone: false });
-    expect(await deleteTopic({ pipelineId: p.id }, deps2)).toEqual({ deleted: 'to-delete', alreadyGone: true });
+    expect(await deleteTopic({ pipelineId: p.id }, deps2)).toEqual({
+      deleted: 'to-delete',
+      alreadyGone: false,
+    });
+    expect(await deleteTopic({ pipelineId: p.id }, deps2)).toEqual({
+      deleted: 'to-delete',
+      alreadyGone: true,
+    });
 
-    const reused = (await store.create(selfHostedPipeline(three.bootstrap, { topic: 'theirs-big' }))).pipeline;
+    const reused = (await store.create(selfHostedPipeline(three.bootstrap, { topic: 'theirs-big' })))
+      .pipeline;
     await store.setResources(reused.id, { topic: 'theirs-big', topicCreated: false });
-    expect(await deleteTopic({ pipelineId: reused.id }, deps2)).toEqual({ deleted: undefined, alreadyGone: false });
+    expect(await deleteTopic({ pipelineId: reused.id }, deps2)).toEqual({
+      deleted: undefined,
+      alreadyGone: false,
+    });
     const admin = await openAdmin({ brokers: three.brokers, auth: 'none' });
     try {
       expect(await admin.listTopics()).toEqual(expect.arrayContaining(['theirs-big']));
