@@ -15,9 +15,7 @@ export default {
    */
   getCacheKey(source, filename, options) {
     return createHash('sha256')
-      .update(
-        `${version}\0${options.supportsStaticESM ? 'esm' : 'cjs'}\0${filename}\0${options.configString}\0`,
-      )
+      .update(`${version}\0${options.supportsStaticESM ? 'esm' : 'cjs'}\0${filename}\0${options.configString}\0`)
       .update(source)
       .digest('hex');
   },

@@ -124,11 +124,7 @@ emit(
   coldImport('platformatic', "import { Producer } from '@platformatic/kafka'; globalThis.p = Producer;"),
   'ms',
 );
-emit(
-  'kafkajs_cold_import',
-  coldImport('kafkajs', "import { Kafka } from 'kafkajs'; globalThis.k = Kafka;"),
-  'ms',
-);
+emit('kafkajs_cold_import', coldImport('kafkajs', "import { Kafka } from 'kafkajs'; globalThis.k = Kafka;"), 'ms');
 
 const broker = await startBroker();
 try {
@@ -149,8 +145,7 @@ try {
   });
   const kp = kafka.producer({ idempotent: true, maxInFlightRequests: 1, allowAutoTopicCreation: true });
   await kp.connect();
-  const toKafkajs = (r: number) =>
-    request(r).map((m) => ({ key: m.key, value: m.value, headers: m.headers }));
+  const toKafkajs = (r: number) => request(r).map((m) => ({ key: m.key, value: m.value, headers: m.headers }));
   await kp.send({
     topic: 'bench-kafkajs',
     acks: -1,

@@ -12,14 +12,7 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import {
-  Admin,
-  Consumer,
-  Producer,
-  ProduceAcks,
-  stringDeserializers,
-  stringSerializers,
-} from '@platformatic/kafka';
+import { Admin, Consumer, Producer, ProduceAcks, stringDeserializers, stringSerializers } from '@platformatic/kafka';
 
 const RECORD_BYTES = 500;
 const RUNS = Number(process.env.KAFKA_BENCH_RUNS ?? 3);
@@ -28,9 +21,7 @@ const CLIENT_RECORDS = Number(process.env.KAFKA_BENCH_CLIENT_RECORDS ?? 200_000)
 const cli = join(dirname(fileURLToPath(import.meta.url)), '..', 'local', 'kafka', 'cli.ts');
 
 function report(metric: string, value: number, unit: string): void {
-  process.stdout.write(
-    `${JSON.stringify({ bench: 'kafka', metric, value: Math.round(value * 10) / 10, unit })}\n`,
-  );
+  process.stdout.write(`${JSON.stringify({ bench: 'kafka', metric, value: Math.round(value * 10) / 10, unit })}\n`);
 }
 
 /** Reports the median throughput of several timed runs. */
@@ -251,8 +242,7 @@ async function benchPlatformatic(broker: Broker): Promise<void> {
 }
 
 const hasKcat = spawnSync('kcat', ['-V']).status === 0;
-if (!hasKcat)
-  process.stderr.write('kcat not installed: skipping the kcat figures (apt-get install -y kcat)\n');
+if (!hasKcat) process.stderr.write('kcat not installed: skipping the kcat figures (apt-get install -y kcat)\n');
 const dir = mkdtempSync(join(tmpdir(), 'kafka-bench-'));
 try {
   const file = hasKcat ? writeRecordsFile(dir) : '';

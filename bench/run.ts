@@ -32,9 +32,7 @@ const all = available();
 const requested = process.argv.slice(2);
 const unknown = requested.filter((n) => !all.includes(n));
 if (unknown.length > 0) {
-  process.stderr.write(
-    `Unknown benchmark(s): ${unknown.join(', ')}. Available: ${all.join(', ') || '(none)'}\n`,
-  );
+  process.stderr.write(`Unknown benchmark(s): ${unknown.join(', ')}. Available: ${all.join(', ') || '(none)'}\n`);
   process.exit(2);
 }
 

@@ -28,9 +28,7 @@ import { firehoseLimits, lowerBoundCalls } from '../functions/sink/limits.ts';
 const BENCH = 'sink';
 
 function emit(metric: string, value: number, unit: string): void {
-  process.stdout.write(
-    `${JSON.stringify({ bench: BENCH, metric, value: Number(value.toFixed(2)), unit })}\n`,
-  );
+  process.stdout.write(`${JSON.stringify({ bench: BENCH, metric, value: Number(value.toFixed(2)), unit })}\n`);
 }
 
 /** Deterministic pseudo-random numbers (the figures must not depend on the run). */
@@ -61,8 +59,7 @@ function enrichedEvent(i: number, rnd: () => number, extraBytes = 0): string {
     ...(extraBytes > 0 ? { payload: 'x'.repeat(extraBytes) } : {}),
     ingest_time: ingest,
     client_ip: '198.51.100.7',
-    user_agent:
-      'Mozilla/5.0 (X11; Linux x86_64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/131.0 Safari/537.36',
+    user_agent: 'Mozilla/5.0 (X11; Linux x86_64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/131.0 Safari/537.36',
     request_id: `req-${Math.floor(i / 100)}`,
   });
 }
@@ -221,8 +218,7 @@ async function throughputAndCalls(): Promise<void> {
 async function sixMegabyteEvent(): Promise<void> {
   const rnd = lcg(3);
   // ~1,000-byte base64 values: grow the record count until the JSON text reaches 6 MB.
-  const perRecord =
-    JSON.stringify(mskEvent(1, 1, (i) => enrichedEvent(i, rnd)).records['demo-0']![0]).length + 1;
+  const perRecord = JSON.stringify(mskEvent(1, 1, (i) => enrichedEvent(i, rnd)).records['demo-0']![0]).length + 1;
   const count = Math.floor((6 * 1000 * 1000) / perRecord);
   const text = JSON.stringify(mskEvent(count, 4, (i) => enrichedEvent(i, rnd)));
   const event = JSON.parse(text) as KafkaEvent;
@@ -232,9 +228,7 @@ async function sixMegabyteEvent(): Promise<void> {
   // parent's high-water mark over fork+exec, so it would report the parent's 100k-record heap.)
   const hwm = /VmHWM:\s+(\d+) kB/.exec(readFileSync('/proc/self/status', 'utf8'));
   const maxRssMb = (hwm ? Number(hwm[1]) : process.resourceUsage().maxRSS) / 1024;
-  process.stdout.write(
-    `${JSON.stringify({ bytes: Buffer.byteLength(text), records: stats.delivered, maxRssMb })}\n`,
-  );
+  process.stdout.write(`${JSON.stringify({ bytes: Buffer.byteLength(text), records: stats.delivered, maxRssMb })}\n`);
 }
 
 async function peakRss(): Promise<void> {

@@ -57,21 +57,15 @@ export async function ensureDemoPipeline(
   say: (line: string) => void,
 ): Promise<PipelineView> {
   // A demo pipeline left FAILED (e.g. interrupted by a stop) is torn down and created again.
-  const failed = (await listPipelines(api)).find(
-    (p) => p.projectId === demo.projectId && p.status === 'FAILED',
-  );
+  const failed = (await listPipelines(api)).find((p) => p.projectId === demo.projectId && p.status === 'FAILED');
   if (failed) {
-    say(
-      `the demo pipeline ${failed.id} is FAILED (${failed.failureReason ?? ''}); deleting it and creating it again`,
-    );
+    say(`the demo pipeline ${failed.id} is FAILED (${failed.failureReason ?? ''}); deleting it and creating it again`);
     const del = await fetch(`${api}/pipelines/${encodeURIComponent(failed.id)}`, { method: 'DELETE' });
     if (del.status !== 202)
       throw new Error(`DELETE /pipelines/${failed.id} answered ${del.status}: ${await del.text()}`);
     const gone = await waitForPipeline(api, failed.id, 120_000);
     if (gone.status !== 'DELETED')
-      throw new Error(
-        `the demo pipeline ${failed.id} could not be deleted: ${gone.failureReason ?? gone.status}`,
-      );
+      throw new Error(`the demo pipeline ${failed.id} could not be deleted: ${gone.failureReason ?? gone.status}`);
   }
   const res = await fetch(`${api}/pipelines`, {
     method: 'POST',
@@ -83,9 +77,7 @@ export async function ensureDemoPipeline(
     id = ((await res.json()) as { id: string }).id;
     say(`creating the demo pipeline ${id} through POST /pipelines ...`);
   } else if (res.status === 409) {
-    const existing = (await listPipelines(api)).find(
-      (p) => p.projectId === demo.projectId && p.status !== 'DELETED',
-    );
+    const existing = (await listPipelines(api)).find((p) => p.projectId === demo.projectId && p.status !== 'DELETED');
     if (!existing)
       throw new Error(`POST /pipelines answered 409 but no pipeline of project ${demo.projectId} is listed`);
     id = existing.id;

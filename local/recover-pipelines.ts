@@ -7,10 +7,7 @@
 import { DescribeExecutionCommand, SFNClient } from '@aws-sdk/client-sfn';
 import { createDocumentClient, DynamoPipelineStore } from '../functions/pipelines/registry.ts';
 
-export async function failInterruptedPipelines(
-  tableName: string,
-  say: (line: string) => void,
-): Promise<number> {
+export async function failInterruptedPipelines(tableName: string, say: (line: string) => void): Promise<number> {
   const store = new DynamoPipelineStore({ client: createDocumentClient(), tableName });
   const sfn = new SFNClient({});
   let failed = 0;
@@ -28,9 +25,7 @@ export async function failInterruptedPipelines(
       await store.transition(pipeline.id, 'FAILED', {
         failureReason: `interrupted: the local stack stopped while this pipeline was being ${action} (workflow ${status ?? 'not found'}); DELETE /pipelines/${pipeline.id} removes what it created`,
       });
-      say(
-        `pipeline ${pipeline.id} (${pipeline.projectId}) was interrupted while being ${action}: marked FAILED`,
-      );
+      say(`pipeline ${pipeline.id} (${pipeline.projectId}) was interrupted while being ${action}: marked FAILED`);
       failed++;
     }
   } finally {

@@ -84,11 +84,7 @@ export async function loadServiceConfig(
     }
     const httpRoutes: HttpRoute[] = ((fn.events ?? []) as Yaml[])
       .map((e) =>
-        typeof e.httpApi === 'string'
-          ? e.httpApi
-          : e.httpApi
-            ? `${e.httpApi.method} ${e.httpApi.path}`
-            : undefined,
+        typeof e.httpApi === 'string' ? e.httpApi : e.httpApi ? `${e.httpApi.method} ${e.httpApi.path}` : undefined,
       )
       .filter((r): r is string => typeof r === 'string')
       .map((r) => {

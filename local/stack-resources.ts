@@ -49,11 +49,7 @@ export function localize(value: unknown, refs: (target: string) => unknown): unk
   return value;
 }
 
-async function yamlFile(
-  root: string,
-  relative: string,
-  config: ServiceConfig,
-): Promise<Record<string, unknown>> {
+async function yamlFile(root: string, relative: string, config: ServiceConfig): Promise<Record<string, unknown>> {
   const doc = parse(await readFile(join(root, relative), 'utf8')) as Record<string, unknown>;
   return JSON.parse(JSON.stringify(doc), (_k, v: unknown) =>
     typeof v === 'string' ? resolveString(v, config) : v,
@@ -162,13 +158,9 @@ export async function waitStateSeconds(
 ): Promise<number | undefined> {
   for (const machine of Object.values(config.stateMachines)) {
     const file =
-      typeof machine.definition === 'string'
-        ? /\$\{file\(([^)]+)\)\}/.exec(machine.definition)?.[1]
-        : undefined;
+      typeof machine.definition === 'string' ? /\$\{file\(([^)]+)\)\}/.exec(machine.definition)?.[1] : undefined;
     const raw = file ? await yamlFile(root, file, config) : (machine.definition as Record<string, unknown>);
-    const state = (raw.States as Record<string, { Type?: string; Seconds?: unknown }> | undefined)?.[
-      stateName
-    ];
+    const state = (raw.States as Record<string, { Type?: string; Seconds?: unknown }> | undefined)?.[stateName];
     if (state?.Type === 'Wait' && typeof state.Seconds === 'number') return state.Seconds;
   }
   return undefined;
@@ -187,9 +179,7 @@ export async function ensureStateMachines(
     for (const [key, machine] of Object.entries(config.stateMachines)) {
       const name = resolveString(machine.name ?? `${config.service}-${config.stage}-${key}`, config);
       const file =
-        typeof machine.definition === 'string'
-          ? /\$\{file\(([^)]+)\)\}/.exec(machine.definition)?.[1]
-          : undefined;
+        typeof machine.definition === 'string' ? /\$\{file\(([^)]+)\)\}/.exec(machine.definition)?.[1] : undefined;
       const raw = file ? await yamlFile(root, file, config) : (machine.definition as Record<string, unknown>);
       const definition = JSON.stringify(
         localize(raw, (target) => {

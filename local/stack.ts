@@ -195,9 +195,7 @@ export async function startStack(options: StackOptions = {}): Promise<Stack> {
     // wait for routes to expire (the teardown fence), so it is scaled with it, with a margin.
     const routeWait = await waitStateSeconds(root, config, 'WaitForIngestRoutes');
     if (routeWait !== undefined && (options.waitScale ?? 1) < 1) {
-      env.ROUTE_MAX_AGE_MS = String(
-        Math.max(1, Math.floor(routeWait * 1000 * (options.waitScale ?? 1) * 0.8)),
-      );
+      env.ROUTE_MAX_AGE_MS = String(Math.max(1, Math.floor(routeWait * 1000 * (options.waitScale ?? 1) * 0.8)));
     }
     delete env.NODE_OPTIONS;
     Object.assign(process.env, env);

@@ -45,11 +45,7 @@ export function createIngestApp(getDeps: () => CollectDeps | Promise<CollectDeps
       if (path.endsWith('/ping')) return withHeaders(json(200, { status: 'ok' }), cors());
       if (method !== 'POST')
         return withHeaders(
-          json(
-            405,
-            { message: `method ${method} is not allowed on ${path}; use POST` },
-            { allow: 'POST, OPTIONS' },
-          ),
+          json(405, { message: `method ${method} is not allowed on ${path}; use POST` }, { allow: 'POST, OPTIONS' }),
           cors(),
         );
       const result = await collect(

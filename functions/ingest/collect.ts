@@ -1,10 +1,5 @@
 import type { ClusterDescription } from '../lib/kafka/index.ts';
-import {
-  BadRequestError,
-  ForbiddenError,
-  PayloadTooLargeError,
-  ServiceUnavailableError,
-} from '../lib/errors.ts';
+import { BadRequestError, ForbiddenError, PayloadTooLargeError, ServiceUnavailableError } from '../lib/errors.ts';
 import { OriginNotAllowedError, originProblem, type OriginPolicy } from './cors.ts';
 import { decodeBody } from './decode-body.ts';
 import { enrichRaw, recordKey } from './enrich.ts';
@@ -127,8 +122,7 @@ export async function collect(req: CollectRequest, deps: CollectDeps): Promise<C
     contentEncoding: req.headers['content-encoding'],
   });
   const { spans, batch } = scanEvents(text);
-  if (spans.length === 0)
-    throw new BadRequestError('request body is an empty batch: send at least one event');
+  if (spans.length === 0) throw new BadRequestError('request body is an empty batch: send at least one event');
   if (spans.length > limits.maxEventsPerRequest) {
     throw new PayloadTooLargeError(
       `request body has ${spans.length} events; the limit is ${limits.maxEventsPerRequest} per request (maxEventsPerRequest)`,
@@ -175,11 +169,7 @@ export async function collect(req: CollectRequest, deps: CollectDeps): Promise<C
     const value = enrichRaw(raw, event, ctx);
     if (Buffer.byteLength(value) > limits.maxEventBytes) {
       rejected.push(
-        rejection(
-          index,
-          event,
-          `event is larger than ${limits.maxEventBytes} bytes once enriched (maxEventBytes)`,
-        ),
+        rejection(index, event, `event is larger than ${limits.maxEventBytes} bytes once enriched (maxEventBytes)`),
       );
       return;
     }

@@ -33,9 +33,7 @@ function gunzip(data: Buffer, what: string): Buffer {
     return gunzipSync(data, { maxOutputLength: limits.maxDecompressedBytes });
   } catch (err) {
     if ((err as NodeJS.ErrnoException).code === 'ERR_BUFFER_TOO_LARGE') {
-      throw new PayloadTooLargeError(
-        `${what} decompresses to more than ${limits.maxDecompressedBytes} bytes`,
-      );
+      throw new PayloadTooLargeError(`${what} decompresses to more than ${limits.maxDecompressedBytes} bytes`);
     }
     throw new BadRequestError(`${what} is not valid gzip data`);
   }
@@ -59,9 +57,7 @@ export function decodeBody(raw: RawBody): string {
   }
   const compression = raw.compression?.trim().toLowerCase();
   if (compression && compression !== 'gzip') {
-    throw new BadRequestError(
-      `query parameter compression=${shown(raw.compression)} is not supported; use gzip`,
-    );
+    throw new BadRequestError(`query parameter compression=${shown(raw.compression)} is not supported; use gzip`);
   }
   if (raw.body === undefined || raw.body.length === 0) throw new BadRequestError('request body is empty');
 
@@ -82,9 +78,7 @@ export function decodeBody(raw: RawBody): string {
     data = gunzip(decodeBase64(text, 'compression=gzip body'), 'compression=gzip body');
   }
   if (data.length > limits.maxDecompressedBytes) {
-    throw new PayloadTooLargeError(
-      `request body decompresses to more than ${limits.maxDecompressedBytes} bytes`,
-    );
+    throw new PayloadTooLargeError(`request body decompresses to more than ${limits.maxDecompressedBytes} bytes`);
   }
   if (!isUtf8(data)) throw new BadRequestError('request body is not valid UTF-8 text');
   return data.toString('utf8');

@@ -36,10 +36,7 @@ export function enrichRaw(raw: string, event: ClickEvent, ctx: RequestContext): 
 export function recordKey(event: ClickEvent): string {
   for (const field of identityFields) {
     const value = event[field];
-    if (
-      (typeof value === 'string' && value.length > 0) ||
-      (typeof value === 'number' && Number.isFinite(value))
-    ) {
+    if ((typeof value === 'string' && value.length > 0) || (typeof value === 'number' && Number.isFinite(value))) {
       return `${event.app_id}:${value}`;
     }
   }

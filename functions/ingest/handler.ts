@@ -42,10 +42,7 @@ function connectionResolver(config: IngestConfig) {
     let conn = validated.get(description);
     if (conn === undefined) {
       const region = description.auth === 'iam' ? (description.region ?? config.region) : description.region;
-      conn = createClusterConnection(
-        { ...description, ...(region !== undefined ? { region } : {}) },
-        { logger },
-      );
+      conn = createClusterConnection({ ...description, ...(region !== undefined ? { region } : {}) }, { logger });
       validated.set(description, conn);
     }
     return conn;
@@ -82,8 +79,7 @@ function containerDeps(): CollectDeps {
             }),
             tableName: config.pipelinesTable,
           }),
-    staticRoute:
-      config.topic === undefined ? undefined : { topic: config.topic, appIds: config.allowedAppIds },
+    staticRoute: config.topic === undefined ? undefined : { topic: config.topic, appIds: config.allowedAppIds },
     log: logger,
     retryAfterSeconds: config.retryAfterSeconds,
     maxAgeMs: config.routeMaxAgeMs,

@@ -47,10 +47,7 @@ function parseBody(body: string | undefined): Record<string, unknown> {
 }
 
 /** Wraps the ingest app: records the response's metrics and flushes them once per request. */
-export function withIngestMetrics(
-  app: (event: APIGatewayProxyEventV2) => Promise<HttpResponse>,
-  metrics: MetricsPort,
-) {
+export function withIngestMetrics(app: (event: APIGatewayProxyEventV2) => Promise<HttpResponse>, metrics: MetricsPort) {
   return async function measuredIngest(event: APIGatewayProxyEventV2): Promise<HttpResponse> {
     const response = await app(event);
     try {

@@ -46,19 +46,9 @@ function skipString(text: string, i: number): number {
     if (c === 92) {
       const e = text.charCodeAt(j + 1);
       if (e === 117) {
-        for (let k = 2; k < 6; k++)
-          if (!isHex(text.charCodeAt(j + k))) fail(text, j + k, 'four hex digits after \\u');
+        for (let k = 2; k < 6; k++) if (!isHex(text.charCodeAt(j + k))) fail(text, j + k, 'four hex digits after \\u');
         j += 6;
-      } else if (
-        e === 34 ||
-        e === 92 ||
-        e === 47 ||
-        e === 98 ||
-        e === 102 ||
-        e === 110 ||
-        e === 114 ||
-        e === 116
-      ) {
+      } else if (e === 34 || e === 92 || e === 47 || e === 98 || e === 102 || e === 110 || e === 114 || e === 116) {
         j += 2;
       } else {
         fail(text, j + 1, 'a valid escape');

@@ -62,8 +62,7 @@ export function eventProblem(candidate: unknown, appId: string): string | undefi
     return 'timestamp: required, must be a millisecond epoch number';
   }
   if (!isNonEmptyString(e.app_id)) return 'app_id: required, must be a non-empty string';
-  if (e.app_id !== appId)
-    return `app_id: '${quote(e.app_id)}' does not match the appId query parameter '${appId}'`;
+  if (e.app_id !== appId) return `app_id: '${quote(e.app_id)}' does not match the appId query parameter '${appId}'`;
   for (const field of ['event_id', 'event_type', ...identityFields]) {
     const problem = tooLong(field, e[field]);
     if (problem) return problem;

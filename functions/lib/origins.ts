@@ -17,12 +17,10 @@ const ORIGIN_PATTERN =
 export function originPatternProblem(pattern: string): string | undefined {
   if (pattern === '*') return undefined;
   const m = ORIGIN_PATTERN.exec(pattern);
-  if (!m)
-    return `'${pattern.slice(0, 100)}' is not an origin (scheme://host[:port]), a '*.domain' wildcard or '*'`;
+  if (!m) return `'${pattern.slice(0, 100)}' is not an origin (scheme://host[:port]), a '*.domain' wildcard or '*'`;
   if (m[1] === undefined && m[2] === undefined)
     return `'${pattern}' needs a scheme (https://${pattern}) unless it is a '*.' wildcard`;
-  if (m[4] !== undefined && (Number(m[4]) < 1 || Number(m[4]) > 65535))
-    return `'${pattern}' has an invalid port`;
+  if (m[4] !== undefined && (Number(m[4]) < 1 || Number(m[4]) > 65535)) return `'${pattern}' has an invalid port`;
   return undefined;
 }
 

@@ -1,9 +1,5 @@
 import type { CreateConnectorRequest } from '@aws-sdk/client-kafkaconnect';
-import {
-  InvalidSinkSettingsError,
-  sinkSettingsProblems,
-  type SettingsProblem,
-} from './build-event-source-mapping.ts';
+import { InvalidSinkSettingsError, sinkSettingsProblems, type SettingsProblem } from './build-event-source-mapping.ts';
 import type { KafkaAuthMode } from './model.ts';
 import { shown } from '../lib/shown.ts';
 import { topicNameProblem } from './topic-name.ts';
@@ -59,10 +55,7 @@ const CONNECTOR_NAME = /^[a-zA-Z0-9-]{1,128}$/;
 
 function problemsOf(s: ConnectorSettings): SettingsProblem[] {
   const problems: SettingsProblem[] = [
-    ...sinkSettingsProblems(
-      { batchSize: s.sink?.batchSize, maxIntervalSeconds: s.sink?.maxIntervalSeconds },
-      'sink',
-    ),
+    ...sinkSettingsProblems({ batchSize: s.sink?.batchSize, maxIntervalSeconds: s.sink?.maxIntervalSeconds }, 'sink'),
   ];
   const bad = (field: string, message: string) => problems.push({ field, message });
   if (!CONNECTOR_NAME.test(connectorName(String(s.pipelineId ?? ''))))
@@ -78,8 +71,7 @@ function problemsOf(s: ConnectorSettings): SettingsProblem[] {
   }
   if (typeof s.sink?.bucket !== 'string' || !BUCKET.test(s.sink.bucket))
     bad('sink.bucket', `must be an S3 bucket name; got ${shown(s.sink?.bucket)}`);
-  if (typeof s.sink?.region !== 'string' || s.sink.region === '')
-    bad('sink.region', "must be the bucket's AWS region");
+  if (typeof s.sink?.region !== 'string' || s.sink.region === '') bad('sink.region', "must be the bucket's AWS region");
   if (typeof s.sink?.prefix !== 'string' || s.sink.prefix.startsWith('/'))
     bad('sink.prefix', 'must be a key prefix not starting with /');
   if (!(MCU_COUNTS as readonly number[]).includes(s.capacity?.mcuCount))
@@ -87,20 +79,14 @@ function problemsOf(s: ConnectorSettings): SettingsProblem[] {
   for (const key of ['minWorkers', 'maxWorkers'] as const) {
     const v = s.capacity?.[key];
     if (!Number.isInteger(v) || v < WORKER_RANGE.min || v > WORKER_RANGE.max)
-      bad(
-        `capacity.${key}`,
-        `must be an integer between ${WORKER_RANGE.min} and ${WORKER_RANGE.max}; got ${shown(v)}`,
-      );
+      bad(`capacity.${key}`, `must be an integer between ${WORKER_RANGE.min} and ${WORKER_RANGE.max}; got ${shown(v)}`);
   }
   if (
     Number.isInteger(s.capacity?.minWorkers) &&
     Number.isInteger(s.capacity?.maxWorkers) &&
     s.capacity.minWorkers > s.capacity.maxWorkers
   ) {
-    bad(
-      'capacity',
-      `minWorkers (${s.capacity.minWorkers}) must not exceed maxWorkers (${s.capacity.maxWorkers})`,
-    );
+    bad('capacity', `minWorkers (${s.capacity.minWorkers}) must not exceed maxWorkers (${s.capacity.maxWorkers})`);
   }
   if (typeof s.kafkaConnectVersion !== 'string' || s.kafkaConnectVersion === '')
     bad('kafkaConnectVersion', 'is required (e.g. 3.7.x)');

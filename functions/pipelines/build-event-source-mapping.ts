@@ -124,19 +124,12 @@ function intIn(
     Number.isInteger(value) &&
     ((value >= range.min && value <= range.max) || value === also);
   if (!ok) {
-    const allowed =
-      also === undefined ? `${range.min} and ${range.max}` : `${range.min} and ${range.max} (or ${also})`;
+    const allowed = also === undefined ? `${range.min} and ${range.max}` : `${range.min} and ${range.max} (or ${also})`;
     problems.push({ field, message: `must be an integer between ${allowed}; got ${shown(value)}` });
   }
 }
 
-function matches(
-  problems: SettingsProblem[],
-  field: string,
-  value: unknown,
-  pattern: RegExp,
-  what: string,
-): void {
+function matches(problems: SettingsProblem[], field: string, value: unknown, pattern: RegExp, what: string): void {
   if (typeof value !== 'string' || !pattern.test(value))
     problems.push({ field, message: `must be ${what}; got ${shown(value)}` });
 }
@@ -145,12 +138,7 @@ function matches(
 export function sinkSettingsProblems(sink: SinkSettings, path = 'sink'): SettingsProblem[] {
   const problems: SettingsProblem[] = [];
   intIn(problems, `${path}.batchSize`, sink?.batchSize, sinkSettingsRanges.batchSize);
-  intIn(
-    problems,
-    `${path}.maxIntervalSeconds`,
-    sink?.maxIntervalSeconds,
-    sinkSettingsRanges.maxIntervalSeconds,
-  );
+  intIn(problems, `${path}.maxIntervalSeconds`, sink?.maxIntervalSeconds, sinkSettingsRanges.maxIntervalSeconds);
   return problems;
 }
 
@@ -216,9 +204,7 @@ function authAccess(
  *
  * Pure: validates everything first and throws InvalidSinkSettingsError listing every bad field.
  */
-export function buildEventSourceMapping(
-  settings: EventSourceMappingSettings,
-): CreateEventSourceMappingCommandInput {
+export function buildEventSourceMapping(settings: EventSourceMappingSettings): CreateEventSourceMappingCommandInput {
   const problems: SettingsProblem[] = [];
   const groupPrefix = settings.consumerGroupPrefix ?? DEFAULTS.consumerGroupPrefix;
   const groupId = consumerGroupId(String(settings.pipelineId ?? ''), groupPrefix);
@@ -234,8 +220,7 @@ export function buildEventSourceMapping(
     );
   if (typeof settings.functionName !== 'string' || settings.functionName === '')
     problems.push({ field: 'functionName', message: 'must be a non-empty string' });
-  const topicProblem =
-    typeof settings.topic === 'string' ? topicNameProblem(settings.topic) : 'must be a topic name';
+  const topicProblem = typeof settings.topic === 'string' ? topicNameProblem(settings.topic) : 'must be a topic name';
   if (topicProblem)
     problems.push({
       field: 'topic',
@@ -261,8 +246,7 @@ export function buildEventSourceMapping(
     problems.push({ field: 'bisectBatchOnFunctionError', message: 'must be true or false' });
   const minPollers = settings.pollers?.minimum ?? DEFAULTS.minimumPollers;
   const maxPollers =
-    settings.pollers?.maximum ??
-    Math.max(DEFAULTS.maximumPollers, typeof minPollers === 'number' ? minPollers : 0);
+    settings.pollers?.maximum ?? Math.max(DEFAULTS.maximumPollers, typeof minPollers === 'number' ? minPollers : 0);
   intIn(problems, 'pollers.minimum', minPollers, sinkSettingsRanges.minimumPollers);
   intIn(problems, 'pollers.maximum', maxPollers, sinkSettingsRanges.maximumPollers);
   if (typeof minPollers === 'number' && typeof maxPollers === 'number' && minPollers > maxPollers) {
@@ -327,9 +311,7 @@ export function buildEventSourceMapping(
         field: 'source.securityGroupIds',
         message: 'must list at least one security group allowed to reach the brokers',
       });
-    subnets.forEach((s, i) =>
-      matches(problems, `source.subnetIds[${i}]`, s, SUBNET, 'a subnet id (subnet-…)'),
-    );
+    subnets.forEach((s, i) => matches(problems, `source.subnetIds[${i}]`, s, SUBNET, 'a subnet id (subnet-…)'));
     groups.forEach((g, i) =>
       matches(problems, `source.securityGroupIds[${i}]`, g, SECURITY_GROUP, 'a security group id (sg-…)'),
     );
@@ -339,13 +321,7 @@ export function buildEventSourceMapping(
       ...authAccess(source.auth ?? { type: 'none' }, 'self-managed', problems),
     ];
     if (source.rootCaSecretArn !== undefined) {
-      matches(
-        problems,
-        'source.rootCaSecretArn',
-        source.rootCaSecretArn,
-        SECRET_ARN,
-        'a Secrets Manager secret ARN',
-      );
+      matches(problems, 'source.rootCaSecretArn', source.rootCaSecretArn, SECRET_ARN, 'a Secrets Manager secret ARN');
       access.push({ Type: 'SERVER_ROOT_CA_CERTIFICATE', URI: source.rootCaSecretArn });
     }
     specific = {

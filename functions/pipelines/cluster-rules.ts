@@ -41,15 +41,13 @@ export interface RuleOutcome {
 }
 
 /** MSK's bootstrap string per auth, and the port it uses. */
-const MSK_BOOTSTRAP: Record<
-  KafkaAuthMode,
-  { field: keyof GetBootstrapBrokersResponse; port: number; label: string }
-> = {
-  none: { field: 'BootstrapBrokerString', port: 9092, label: 'plaintext' },
-  tls: { field: 'BootstrapBrokerStringTls', port: 9094, label: 'TLS' },
-  scram: { field: 'BootstrapBrokerStringSaslScram', port: 9096, label: 'SASL/SCRAM' },
-  iam: { field: 'BootstrapBrokerStringSaslIam', port: 9098, label: 'IAM' },
-};
+const MSK_BOOTSTRAP: Record<KafkaAuthMode, { field: keyof GetBootstrapBrokersResponse; port: number; label: string }> =
+  {
+    none: { field: 'BootstrapBrokerString', port: 9092, label: 'plaintext' },
+    tls: { field: 'BootstrapBrokerStringTls', port: 9094, label: 'TLS' },
+    scram: { field: 'BootstrapBrokerStringSaslScram', port: 9096, label: 'SASL/SCRAM' },
+    iam: { field: 'BootstrapBrokerStringSaslIam', port: 9098, label: 'IAM' },
+  };
 
 /** Parses server.properties text (what DescribeConfigurationRevision returns, base64-decoded). */
 export function parseServerProperties(text: string): Map<string, string> {
@@ -92,21 +90,14 @@ function sinkModeViolations(spec: PipelineSpec, kind: 'msk' | 'self-hosted'): st
     );
   }
   if (kind === 'self-hosted' && auth === 'iam') {
-    out.push(
-      "kafka.auth 'iam' is only available on Amazon MSK; a self-hosted cluster needs 'none', 'tls' or 'scram'",
-    );
+    out.push("kafka.auth 'iam' is only available on Amazon MSK; a self-hosted cluster needs 'none', 'tls' or 'scram'");
   }
   if (spec.sink.mode === 'connector' && auth !== 'none' && spec.kafka.caPem !== undefined) {
     out.push(
       "sink mode 'connector' with a private CA (kafka.caPem): MSK Connect trusts only public certificate authorities here; use a publicly trusted broker certificate or sink mode 'lambda'",
     );
   }
-  if (
-    kind === 'self-hosted' &&
-    spec.sink.mode === 'lambda' &&
-    auth === 'tls' &&
-    spec.kafka.caPem !== undefined
-  ) {
+  if (kind === 'self-hosted' && spec.sink.mode === 'lambda' && auth === 'tls' && spec.kafka.caPem !== undefined) {
     out.push(
       "sink mode 'lambda' with a private CA (kafka.caPem): Lambda event source mappings read the root CA from a Secrets Manager secret, which pipelines do not create; use a publicly trusted broker certificate or sink mode 'connector'",
     );
@@ -204,10 +195,7 @@ export function evaluateMskRules(spec: PipelineSpec, facts: MskFacts, stack: Sta
   }
   const name = info.ClusterName ?? facts.clusterArn;
 
-  if (
-    info.ClusterType === 'SERVERLESS' ||
-    (info.Provisioned === undefined && info.Serverless !== undefined)
-  ) {
+  if (info.ClusterType === 'SERVERLESS' || (info.Provisioned === undefined && info.Serverless !== undefined)) {
     violations.push(`MSK cluster ${name} is serverless; only provisioned MSK clusters are supported`);
   }
   if (info.State !== 'ACTIVE') {
@@ -274,9 +262,7 @@ export function evaluateMskRules(spec: PipelineSpec, facts: MskFacts, stack: Sta
     );
   }
   if (auth === 'iam' && ca?.Sasl?.Iam?.Enabled !== true) {
-    violations.push(
-      `MSK cluster ${name} does not have IAM access control enabled, which kafka.auth 'iam' needs`,
-    );
+    violations.push(`MSK cluster ${name} does not have IAM access control enabled, which kafka.auth 'iam' needs`);
   }
 
   // Broker-level rules do not apply to a serverless cluster (no brokers, no configuration).
@@ -298,8 +284,7 @@ export function evaluateMskRules(spec: PipelineSpec, facts: MskFacts, stack: Sta
   const source = props === undefined ? 'MSK default configuration' : 'cluster configuration';
   // MSK's default configuration: auto.create.topics.enable=false, default.replication.factor 3
   // for clusters in 3 Availability Zones, 2 in 2 (one client subnet per zone).
-  const autoCreate =
-    props === undefined ? false : (parseBool(props.get('auto.create.topics.enable')) ?? false);
+  const autoCreate = props === undefined ? false : (parseBool(props.get('auto.create.topics.enable')) ?? false);
   const defaultRf =
     props === undefined || !props.has('default.replication.factor')
       ? subnets.length >= 3
@@ -366,12 +351,7 @@ export function evaluateSelfHostedRules(spec: PipelineSpec, facts: SelfHostedFac
   }
   if (facts.brokerCount !== undefined) {
     violations.push(
-      ...replicationViolations(
-        spec,
-        facts.brokerCount,
-        facts.defaultReplicationFactor ?? null,
-        'broker setting',
-      ),
+      ...replicationViolations(spec, facts.brokerCount, facts.defaultReplicationFactor ?? null, 'broker setting'),
     );
   }
   if (violations.length > 0 || facts.brokerCount === undefined) return { violations, cluster: undefined };

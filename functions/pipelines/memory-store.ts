@@ -7,20 +7,8 @@
  * Values go in and out as copies, as they would through DynamoDB: mutating a returned pipeline
  * never changes the stored one.
  */
-import {
-  AppIdConflictError,
-  IdempotencyKeyReuseError,
-  PipelineNotFoundError,
-  ProjectConflictError,
-} from './errors.ts';
-import type {
-  ActiveRoute,
-  Pipeline,
-  PipelineResources,
-  PipelineStatus,
-  PipelineStore,
-  StepRecord,
-} from './model.ts';
+import { AppIdConflictError, IdempotencyKeyReuseError, PipelineNotFoundError, ProjectConflictError } from './errors.ts';
+import type { ActiveRoute, Pipeline, PipelineResources, PipelineStatus, PipelineStore, StepRecord } from './model.ts';
 import {
   assertTransition,
   IDEMPOTENCY_TTL_SECONDS,
@@ -63,16 +51,12 @@ export class MemoryPipelineStore implements PipelineStore {
     this.#ttlMs = (options.idempotencyTtlSeconds ?? IDEMPOTENCY_TTL_SECONDS) * 1000;
   }
 
-  async create(
-    pipeline: Pipeline,
-    idempotencyKey?: string,
-  ): Promise<{ pipeline: Pipeline; created: boolean }> {
+  async create(pipeline: Pipeline, idempotencyKey?: string): Promise<{ pipeline: Pipeline; created: boolean }> {
     const fingerprint = specFingerprint(pipeline);
     if (idempotencyKey !== undefined) {
       const entry = this.#idempotency.get(idempotencyKey);
       if (entry && entry.expiresAtMs > this.#now()) {
-        if (entry.fingerprint !== fingerprint)
-          throw new IdempotencyKeyReuseError(idempotencyKey, entry.pipelineId);
+        if (entry.fingerprint !== fingerprint) throw new IdempotencyKeyReuseError(idempotencyKey, entry.pipelineId);
         const first = this.#pipelines.get(entry.pipelineId);
         if (first) return { pipeline: structuredClone(first), created: false };
       }
@@ -111,15 +95,7 @@ export class MemoryPipelineStore implements PipelineStore {
   async list(): Promise<Pipeline[]> {
     return [...this.#pipelines.values()]
       .sort((a, b) =>
-        a.createdAt !== b.createdAt
-          ? a.createdAt < b.createdAt
-            ? 1
-            : -1
-          : a.id < b.id
-            ? 1
-            : a.id > b.id
-              ? -1
-              : 0,
+        a.createdAt !== b.createdAt ? (a.createdAt < b.createdAt ? 1 : -1) : a.id < b.id ? 1 : a.id > b.id ? -1 : 0,
       )
       .map((p) => structuredClone(p));
   }
@@ -146,8 +122,7 @@ export class MemoryPipelineStore implements PipelineStore {
       if (effect === 'release') this.#routes.delete(appId);
       else this.#routes.set(appId, { pipelineId: id, ...routeFields(next), active: effect === 'activate' });
     }
-    if (effect === 'release' && this.#projects.get(next.projectId) === id)
-      this.#projects.delete(next.projectId);
+    if (effect === 'release' && this.#projects.get(next.projectId) === id) this.#projects.delete(next.projectId);
     this.#pipelines.set(id, next);
     return structuredClone(next);
   }

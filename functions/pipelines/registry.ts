@@ -36,14 +36,7 @@ import {
   PipelineNotFoundError,
   ProjectConflictError,
 } from './errors.ts';
-import type {
-  ActiveRoute,
-  Pipeline,
-  PipelineResources,
-  PipelineStatus,
-  PipelineStore,
-  StepRecord,
-} from './model.ts';
+import type { ActiveRoute, Pipeline, PipelineResources, PipelineStatus, PipelineStore, StepRecord } from './model.ts';
 import {
   assertTransition,
   IDEMPOTENCY_TTL_SECONDS,
@@ -91,8 +84,7 @@ export interface DynamoPipelineStoreOptions {
 function attr(item: Record<string, unknown> | undefined, name: string): string | undefined {
   const v = item?.[name];
   if (typeof v === 'string') return v;
-  if (v && typeof v === 'object' && typeof (v as { S?: unknown }).S === 'string')
-    return (v as { S: string }).S;
+  if (v && typeof v === 'object' && typeof (v as { S?: unknown }).S === 'string') return (v as { S: string }).S;
   return undefined;
 }
 
@@ -102,9 +94,7 @@ function errorName(err: unknown): string | undefined {
 
 function cancellationReasons(err: unknown): CancellationReason[] | undefined {
   if (errorName(err) !== 'TransactionCanceledException') return undefined;
-  return ((err as { CancellationReasons?: CancellationReason[] }).CancellationReasons ?? []).map(
-    (r) => r ?? {},
-  );
+  return ((err as { CancellationReasons?: CancellationReason[] }).CancellationReasons ?? []).map((r) => r ?? {});
 }
 
 const failed = (r: CancellationReason | undefined) => r?.Code === 'ConditionalCheckFailed';
@@ -235,13 +225,9 @@ export class DynamoPipelineStore implements PipelineStore {
         const appReasons = reasons.slice(2, 2 + pipeline.appIds.length);
         const taken = pipeline.appIds.filter((_, i) => failed(appReasons[i]));
         if (taken.length > 0) {
-          throw new AppIdConflictError(
-            taken,
-            attr(appReasons[pipeline.appIds.indexOf(taken[0]!)]?.Item, 'pipelineId'),
-          );
+          throw new AppIdConflictError(taken, attr(appReasons[pipeline.appIds.indexOf(taken[0]!)]?.Item, 'pipelineId'));
         }
-        if (failed(reasons[0]))
-          throw new Error(`pipeline id '${pipeline.id}' already exists`, { cause: err });
+        if (failed(reasons[0])) throw new Error(`pipeline id '${pipeline.id}' already exists`, { cause: err });
         if (conflicted(reasons) && attempt < CONFLICT_ATTEMPTS) continue;
         throw err;
       }
@@ -270,8 +256,7 @@ export class DynamoPipelineStore implements PipelineStore {
     const pipelineId = attr(entry, 'pipelineId');
     if (attr(entry, 'fingerprint') !== fingerprint) throw new IdempotencyKeyReuseError(key, pipelineId);
     const first = pipelineId === undefined ? undefined : await this.get(pipelineId);
-    if (!first)
-      throw new Error(`Idempotency-Key '${key}' refers to pipeline '${pipelineId}', which does not exist`);
+    if (!first) throw new Error(`Idempotency-Key '${key}' refers to pipeline '${pipelineId}', which does not exist`);
     return { pipeline: first, created: false };
   }
 
@@ -468,12 +453,7 @@ export class DynamoPipelineStore implements PipelineStore {
       }),
     );
     const item = out.Item;
-    if (
-      !item ||
-      item.active !== true ||
-      typeof item.pipelineId !== 'string' ||
-      typeof item.topic !== 'string'
-    )
+    if (!item || item.active !== true || typeof item.pipelineId !== 'string' || typeof item.topic !== 'string')
       return undefined;
     const cluster = item.cluster as ActiveRoute['cluster'] | undefined;
     const origins = item.allowedOrigins as unknown;
@@ -481,9 +461,7 @@ export class DynamoPipelineStore implements PipelineStore {
       pipelineId: item.pipelineId,
       topic: item.topic,
       ...(cluster && typeof cluster === 'object' && Array.isArray(cluster.brokers) ? { cluster } : {}),
-      ...(Array.isArray(origins)
-        ? { allowedOrigins: origins.filter((o): o is string => typeof o === 'string') }
-        : {}),
+      ...(Array.isArray(origins) ? { allowedOrigins: origins.filter((o): o is string => typeof o === 'string') } : {}),
     };
   }
 }

@@ -129,10 +129,7 @@ const connectorSchema = z.strictObject({
 });
 
 const requestSchema = z.strictObject({
-  projectId: pattern(
-    PROJECT_ID,
-    'a project id: 3-63 of lowercase letters, digits, _ and -, starting with a letter',
-  ),
+  projectId: pattern(PROJECT_ID, 'a project id: 3-63 of lowercase letters, digits, _ and -, starting with a letter'),
   appIds: z
     .array(pattern(APP_ID, 'an app id: 1-128 of letters, digits, _ . and -, starting with a letter or digit'))
     .min(1, { error: 'must list at least one app id' })
@@ -236,8 +233,7 @@ function zodViolations(issues: readonly z.core.$ZodIssue[]): RequestViolation[] 
   const out: RequestViolation[] = [];
   for (const issue of issues) {
     if (issue.code === 'unrecognized_keys') {
-      for (const key of issue.keys)
-        out.push({ path: jsonPath([...issue.path, key]), message: 'is not a known field' });
+      for (const key of issue.keys) out.push({ path: jsonPath([...issue.path, key]), message: 'is not a known field' });
     } else {
       out.push({ path: jsonPath(issue.path), message: issue.message });
     }
@@ -280,8 +276,7 @@ function crossFieldViolations(input: unknown): RequestViolation[] {
         add('$.kafka.securityGroupId', 'is only used with type self-hosted (MSK clusters carry their own)');
     } else if (type === 'self-hosted') {
       if (kafka.brokers === undefined) add('$.kafka.brokers', 'is required when type is self-hosted');
-      if (kafka.securityGroupId === undefined)
-        add('$.kafka.securityGroupId', 'is required when type is self-hosted');
+      if (kafka.securityGroupId === undefined) add('$.kafka.securityGroupId', 'is required when type is self-hosted');
       if (kafka.clusterArn !== undefined) add('$.kafka.clusterArn', 'is only used with type msk');
       if (auth === 'iam') add('$.kafka.auth', "'iam' is only available with Amazon MSK (type msk)");
       if (
@@ -333,15 +328,10 @@ function crossFieldViolations(input: unknown): RequestViolation[] {
         batchSize: sink.batchSize ?? defaults.batchSize,
         maxIntervalSeconds: sink.maxIntervalSeconds ?? defaults.maxIntervalSeconds,
       };
-      for (const p of sinkSettingsProblems(
-        settings as { batchSize: number; maxIntervalSeconds: number },
-        '$.sink',
-      )) {
+      for (const p of sinkSettingsProblems(settings as { batchSize: number; maxIntervalSeconds: number }, '$.sink')) {
         add(
           p.field,
-          p.message.includes(';')
-            ? p.message.replace(';', ' in lambda mode;')
-            : `${p.message} in lambda mode`,
+          p.message.includes(';') ? p.message.replace(';', ' in lambda mode;') : `${p.message} in lambda mode`,
         );
       }
     } else if (mode === 'connector') {
@@ -417,9 +407,7 @@ function toSpec(r: Request): PipelineSpec {
   return {
     projectId: r.projectId,
     appIds: [...r.appIds],
-    ...(r.allowedOrigins !== undefined
-      ? { allowedOrigins: r.allowedOrigins.map((o) => o.toLowerCase()) }
-      : {}),
+    ...(r.allowedOrigins !== undefined ? { allowedOrigins: r.allowedOrigins.map((o) => o.toLowerCase()) } : {}),
     kafka,
     sink,
   };
@@ -429,8 +417,7 @@ export type ValidationResult = { ok: true; spec: PipelineSpec } | { ok: false; e
 
 /** Validates a parsed request body; every violation, each with its JSON path, or the spec. */
 export function validatePipelineRequest(input: unknown): ValidationResult {
-  if (obj(input) === undefined)
-    return { ok: false, errors: [{ path: '$', message: 'must be a JSON object' }] };
+  if (obj(input) === undefined) return { ok: false, errors: [{ path: '$', message: 'must be a JSON object' }] };
   const parsed = requestSchema.safeParse(input, { error: genericMessage });
   const errors = parsed.success ? [] : zodViolations(parsed.error.issues);
   const reported = new Set(errors.map((e) => e.path));

@@ -5,19 +5,11 @@
  */
 import { createHash } from 'node:crypto';
 import { IllegalTransitionError } from './errors.ts';
-import {
-  allowedTransitions,
-  type Pipeline,
-  type PipelineSpec,
-  type PipelineStatus,
-  type StepRecord,
-} from './model.ts';
+import { allowedTransitions, type Pipeline, type PipelineSpec, type PipelineStatus, type StepRecord } from './model.ts';
 
 /** Statuses from which `to` may be reached (the condition of a guarded transition). */
 export function sourcesOf(to: PipelineStatus): PipelineStatus[] {
-  return (Object.keys(allowedTransitions) as PipelineStatus[]).filter((from) =>
-    allowedTransitions[from].includes(to),
-  );
+  return (Object.keys(allowedTransitions) as PipelineStatus[]).filter((from) => allowedTransitions[from].includes(to));
 }
 
 export function assertTransition(pipelineId: string, from: PipelineStatus, to: PipelineStatus): void {
@@ -77,9 +69,7 @@ function canonical(value: unknown): string {
  */
 export function specFingerprint(spec: PipelineSpec): string {
   const { projectId, appIds, kafka, sink, allowedOrigins } = spec;
-  return createHash('sha256')
-    .update(canonical({ projectId, appIds, kafka, sink, allowedOrigins }))
-    .digest('base64url');
+  return createHash('sha256').update(canonical({ projectId, appIds, kafka, sink, allowedOrigins })).digest('base64url');
 }
 
 /** Idempotency keys are remembered this long (also the DynamoDB TTL of their items). */
@@ -97,9 +87,7 @@ export function sortSteps(steps: StepRecord[]): StepRecord[] {
   });
 }
 
-export type TransitionPatch = Partial<
-  Pick<Pipeline, 'failureReason' | 'violations' | 'executionArn' | 'currentStep'>
->;
+export type TransitionPatch = Partial<Pick<Pipeline, 'failureReason' | 'violations' | 'executionArn' | 'currentStep'>>;
 
 /** Patch fields a transition may set; a field present with `undefined` is removed. */
 export const PATCH_FIELDS = ['failureReason', 'violations', 'executionArn', 'currentStep'] as const;

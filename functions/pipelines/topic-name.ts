@@ -16,7 +16,6 @@ export function topicNameProblem(name: string): string | undefined {
   if (!TOPIC_NAME.test(name)) {
     return 'must be a topic name every sink accepts: 2-249 of letters, digits, . _ and -, not starting with . (Kafka and Lambda event source mapping rules)';
   }
-  if (name.startsWith('__'))
-    return "must not start with __ (reserved for Kafka's and MSK Connect's internal topics)";
+  if (name.startsWith('__')) return "must not start with __ (reserved for Kafka's and MSK Connect's internal topics)";
   return undefined;
 }

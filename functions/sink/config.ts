@@ -26,9 +26,7 @@ export function readSinkConfig(env: Env): SinkConfig {
   const base = integer(env, 'SINK_RETRY_BASE_DELAY_MS', 100, 1, 10_000);
   const max = integer(env, 'SINK_RETRY_MAX_DELAY_MS', 5_000, 1, 60_000);
   if (max < base)
-    throw new ConfigError(
-      `SINK_RETRY_MAX_DELAY_MS=${max} must not be smaller than SINK_RETRY_BASE_DELAY_MS=${base}`,
-    );
+    throw new ConfigError(`SINK_RETRY_MAX_DELAY_MS=${max} must not be smaller than SINK_RETRY_BASE_DELAY_MS=${base}`);
   return {
     streamName: requiredString(env, 'FIREHOSE_STREAM_NAME'),
     deadLetterBucket: requiredString(env, 'DLQ_BUCKET'),

@@ -1,10 +1,5 @@
 import { PutObjectCommand, type S3Client } from '@aws-sdk/client-s3';
-import {
-  decodeHeaders,
-  type KafkaEventRecord,
-  type KafkaEventSource,
-  type KafkaHeader,
-} from './kafka-event.ts';
+import { decodeHeaders, type KafkaEventRecord, type KafkaEventSource, type KafkaHeader } from './kafka-event.ts';
 import type { DeadLetterReason } from './prepare-record.ts';
 
 /** One line of a dead-letter object: where the record came from, why it failed, its raw bytes. */

@@ -1,8 +1,4 @@
-import {
-  PutRecordBatchCommand,
-  type FirehoseClient,
-  type PutRecordBatchCommandOutput,
-} from '@aws-sdk/client-firehose';
+import { PutRecordBatchCommand, type FirehoseClient, type PutRecordBatchCommandOutput } from '@aws-sdk/client-firehose';
 import type { S3Client } from '@aws-sdk/client-s3';
 import type { Log } from '../lib/logger.ts';
 import { fullJitterDelay } from './backoff.ts';
@@ -175,9 +171,7 @@ export async function deliverKafkaEvent(event: unknown, deps: DeliverDeps): Prom
     const first = part.items.find((it) => it.state !== 'delivered' && it.state !== 'dead');
     if (!first) continue;
     failures.push({ partition: part.batch.key, offset: first.record.offset });
-    stats.deliveredAhead += part.items.filter(
-      (it) => it.index > first.index && it.state === 'delivered',
-    ).length;
+    stats.deliveredAhead += part.items.filter((it) => it.index > first.index && it.state === 'delivered').length;
   }
   stats.reportedPartitions = failures.length;
   if (stats.deliveredAhead > 0) {
@@ -227,14 +221,11 @@ async function settleDeadLetters(
         // Not written means not handled: the partition stops at its first undeliverable record.
         for (const it of bad) it.state = 'blocked';
         part.cutoff = bad[0]!.index;
-        deps.log.error(
-          'dead-letter write failed; the partition is reported from its first undeliverable record',
-          {
-            partition: part.batch.key,
-            offset: bad[0]!.record.offset,
-            error: err instanceof Error ? `${err.name}: ${err.message}` : String(err),
-          },
-        );
+        deps.log.error('dead-letter write failed; the partition is reported from its first undeliverable record', {
+          partition: part.batch.key,
+          offset: bad[0]!.record.offset,
+          error: err instanceof Error ? `${err.name}: ${err.message}` : String(err),
+        });
       }
     }),
   );
@@ -246,8 +237,7 @@ function nextCall(parts: Part[]): Item[] {
   let bytes = 0;
   const fits = (it: Item) => {
     const size = (it.prepared as { data: Buffer }).data.length;
-    if (call.length === firehoseLimits.maxRecordsPerCall || bytes + size > firehoseLimits.maxBytesPerCall)
-      return false;
+    if (call.length === firehoseLimits.maxRecordsPerCall || bytes + size > firehoseLimits.maxBytesPerCall) return false;
     call.push(it);
     bytes += size;
     return true;
@@ -293,10 +283,7 @@ async function sendToFirehose(parts: Part[], deps: DeliverDeps, stats: DeliveryS
       });
       return;
     }
-    const delay = Math.min(
-      spare,
-      fullJitterDelay(attempt, deps.retryBaseDelayMs, deps.retryMaxDelayMs, deps.random),
-    );
+    const delay = Math.min(spare, fullJitterDelay(attempt, deps.retryBaseDelayMs, deps.retryMaxDelayMs, deps.random));
     if (delay > 0) await deps.sleep(delay);
     const budget = Math.min(deps.requestTimeoutMs, deps.remainingTimeMs() - deps.safetyMarginMs);
     if (budget < MIN_CALL_BUDGET_MS) {
@@ -364,9 +351,7 @@ async function sendToFirehose(parts: Part[], deps: DeliverDeps, stats: DeliveryS
     }
     if (failed > 0) {
       stats.failedPuts += failed;
-      const codes = [
-        ...new Set(call.map((_, i) => responses[i]?.ErrorCode).filter((c): c is string => Boolean(c))),
-      ];
+      const codes = [...new Set(call.map((_, i) => responses[i]?.ErrorCode).filter((c): c is string => Boolean(c)))];
       deps.log.info('Firehose rejected some records; resending only those', {
         failed,
         of: call.length,

@@ -36,9 +36,7 @@ function containerDeps(): SinkContainer {
   if (container) return container;
   const config = readSinkConfig(process.env);
   const built: SinkContainer = {
-    firehose: new FirehoseClient(
-      awsClientConfig({ maxAttempts: 1, requestTimeoutMs: config.requestTimeoutMs }),
-    ),
+    firehose: new FirehoseClient(awsClientConfig({ maxAttempts: 1, requestTimeoutMs: config.requestTimeoutMs })),
     s3: new S3Client(awsClientConfig()),
     streamName: config.streamName,
     deadLetterBucket: config.deadLetterBucket,

@@ -55,13 +55,11 @@ function isInt(v: unknown): v is number {
 }
 
 function checkRecord(r: unknown, where: string): asserts r is KafkaEventRecord {
-  if (r === null || typeof r !== 'object')
-    throw new InvalidKafkaEventError(`${where}: record is not an object`);
+  if (r === null || typeof r !== 'object') throw new InvalidKafkaEventError(`${where}: record is not an object`);
   const rec = r as Record<string, unknown>;
   if (typeof rec.topic !== 'string' || rec.topic === '')
     throw new InvalidKafkaEventError(`${where}: topic must be a non-empty string`);
-  if (!isInt(rec.partition))
-    throw new InvalidKafkaEventError(`${where}: partition must be a non-negative integer`);
+  if (!isInt(rec.partition)) throw new InvalidKafkaEventError(`${where}: partition must be a non-negative integer`);
   if (!isInt(rec.offset)) throw new InvalidKafkaEventError(`${where}: offset must be a non-negative integer`);
   if (rec.key !== undefined && rec.key !== null && typeof rec.key !== 'string')
     throw new InvalidKafkaEventError(`${where}: key must be a base64 string or null`);
@@ -83,9 +81,7 @@ export function readKafkaEvent(event: unknown): {
   if (event === null || typeof event !== 'object') throw new InvalidKafkaEventError('event is not an object');
   const e = event as Record<string, unknown>;
   if (e.eventSource !== 'aws:kafka' && e.eventSource !== 'SelfManagedKafka') {
-    throw new InvalidKafkaEventError(
-      `eventSource '${String(e.eventSource)}' is not aws:kafka or SelfManagedKafka`,
-    );
+    throw new InvalidKafkaEventError(`eventSource '${String(e.eventSource)}' is not aws:kafka or SelfManagedKafka`);
   }
   if (e.records === null || typeof e.records !== 'object' || Array.isArray(e.records)) {
     throw new InvalidKafkaEventError('records must be an object keyed by "<topic>-<partition>"');
@@ -105,8 +101,7 @@ export function readKafkaEvent(event: unknown): {
       }
     }
     let ordered = true;
-    for (let i = 1; i < records.length; i++)
-      if (records[i]!.offset <= records[i - 1]!.offset) ordered = false;
+    for (let i = 1; i < records.length; i++) if (records[i]!.offset <= records[i - 1]!.offset) ordered = false;
     partitions.push({
       key,
       topic: first.topic,

@@ -30,9 +30,7 @@ export function packBoundaries(sizes: ArrayLike<number>, limits: PackLimits = fi
   for (let i = 0; i < sizes.length; i++) {
     const size = sizes[i]!;
     if (size > limits.maxBytesPerCall)
-      throw new RangeError(
-        `record ${i} is ${size} bytes, larger than a whole call (${limits.maxBytesPerCall})`,
-      );
+      throw new RangeError(`record ${i} is ${size} bytes, larger than a whole call (${limits.maxBytesPerCall})`);
     if (count > 0 && (count === limits.maxRecordsPerCall || bytes + size > limits.maxBytesPerCall)) {
       ends.push(i);
       count = 0;
@@ -52,8 +50,5 @@ export function packBoundaries(sizes: ArrayLike<number>, limits: PackLimits = fi
 export function lowerBoundCalls(sizes: ArrayLike<number>, limits: PackLimits = firehoseLimits): number {
   let total = 0;
   for (let i = 0; i < sizes.length; i++) total += sizes[i]!;
-  return Math.max(
-    Math.ceil(sizes.length / limits.maxRecordsPerCall),
-    Math.ceil(total / limits.maxBytesPerCall),
-  );
+  return Math.max(Math.ceil(sizes.length / limits.maxRecordsPerCall), Math.ceil(total / limits.maxBytesPerCall));
 }

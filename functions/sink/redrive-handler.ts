@@ -46,8 +46,7 @@ function dryRunOf(event: APIGatewayProxyEventV2): boolean {
   const { dryRun, ...rest } = body as Record<string, unknown>;
   const unknown = Object.keys(rest);
   if (unknown.length > 0) throw new BadRequestError(`unknown field '${unknown[0]}' (only dryRun)`);
-  if (dryRun !== undefined && typeof dryRun !== 'boolean')
-    throw new BadRequestError('dryRun must be true or false');
+  if (dryRun !== undefined && typeof dryRun !== 'boolean') throw new BadRequestError('dryRun must be true or false');
   return dryRun === true;
 }
 
@@ -92,9 +91,7 @@ function containerDeps(): RedriveRouteDeps {
     redrive: {
       bucket: sink.deadLetterBucket,
       s3: new S3Client(awsClientConfig()),
-      firehose: new FirehoseClient(
-        awsClientConfig({ maxAttempts: 1, requestTimeoutMs: sink.requestTimeoutMs }),
-      ),
+      firehose: new FirehoseClient(awsClientConfig({ maxAttempts: 1, requestTimeoutMs: sink.requestTimeoutMs })),
       streamName: sink.streamName,
       deadLetterBucket: sink.deadLetterBucket,
       deadLetterPrefix: sink.deadLetterPrefix,

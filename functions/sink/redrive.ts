@@ -90,8 +90,7 @@ async function readText(s3: S3Client, bucket: string, key: string): Promise<stri
   return (await object.Body?.transformToString('utf8')) ?? '';
 }
 
-const recordCount = (event: KafkaEventShape) =>
-  Object.values(event.records).reduce((n, list) => n + list.length, 0);
+const recordCount = (event: KafkaEventShape) => Object.values(event.records).reduce((n, list) => n + list.length, 0);
 
 /** The Kafka event a dead-letter object's records came from (one topic partition). */
 function eventOfDeadLetters(letters: readonly DeadLetter[]): KafkaEventShape {
@@ -158,9 +157,7 @@ export async function redrivePipeline(
   };
   const max = options.maxObjects ?? Number.POSITIVE_INFINITY;
   const sources: Array<{ kind: RedriveObject['kind']; prefix: string }> = [
-    ...(target.mappingUuid
-      ? [{ kind: 'on-failure' as const, prefix: `aws/lambda/${target.mappingUuid}/` }]
-      : []),
+    ...(target.mappingUuid ? [{ kind: 'on-failure' as const, prefix: `aws/lambda/${target.mappingUuid}/` }] : []),
     { kind: 'dead-letter', prefix: `${deps.deadLetterPrefix}topic=${target.topic}/` },
   ];
   for (const source of sources) {

@@ -31,12 +31,7 @@ function batchShape(event: unknown): { topic: string | undefined; oldest: number
  * Firehose retries (records resent + calls retried), partitions reported back to Lambda, and
  * the batch age (now − the oldest record's Kafka timestamp), all with dimension `topic`.
  */
-export function recordSinkBatch(
-  metrics: MetricsPort,
-  event: unknown,
-  stats: DeliveryStats,
-  now: number,
-): void {
+export function recordSinkBatch(metrics: MetricsPort, event: unknown, stats: DeliveryStats, now: number): void {
   const { topic, oldest } = batchShape(event);
   const dims: Record<string, string> = topic === undefined ? {} : { topic };
   metrics.count(MetricName.RecordsDelivered, stats.delivered, dims);

@@ -37,8 +37,6 @@ export function validationError(problems: readonly string[]): AwsError {
 /** One constraint violation in AWS's wording. */
 export function constraint(value: unknown, path: string, rule: string): string {
   const shown =
-    value === null || value === undefined
-      ? 'null'
-      : `'${typeof value === 'string' ? value : JSON.stringify(value)}'`;
+    value === null || value === undefined ? 'null' : `'${typeof value === 'string' ? value : JSON.stringify(value)}'`;
   return `Value ${shown} at '${path}' failed to satisfy constraint: ${rule}`;
 }

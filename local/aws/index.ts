@@ -161,11 +161,7 @@ export interface EventSourceMappingControls {
 
 export interface SecretsManagerControls {
   /** Creates the secret unless it exists; returns its ARN and (existing or new) SecretString. */
-  ensure(
-    name: string,
-    secretString: () => string,
-    description?: string,
-  ): { arn: string; secretString: string };
+  ensure(name: string, secretString: () => string, description?: string): { arn: string; secretString: string };
 }
 
 export interface LocalAws {
@@ -217,10 +213,7 @@ export async function startLocalAws(options: LocalAwsOptions): Promise<LocalAws>
     connectionFor: (arn: string, scramSecretArn: string | undefined) => {
       const connection = msk.connectionFor(arn, scramSecretArn);
       const caPem = options.kafka?.caPem;
-      return (
-        connection &&
-        (caPem !== undefined && connection.auth !== 'none' ? { ...connection, caPem } : connection)
-      );
+      return connection && (caPem !== undefined && connection.auth !== 'none' ? { ...connection, caPem } : connection);
     },
   };
   const secretsManager = new SecretsManagerService({ dataDir, region, accountId });
@@ -293,11 +286,7 @@ export async function startLocalAws(options: LocalAwsOptions): Promise<LocalAws>
           update = parseFaultUpdate(JSON.parse(request.body.toString('utf8') || '{}'));
           firehose.faults.update(update);
         } catch (error) {
-          throw new AwsError(
-            'ValidationException',
-            error instanceof Error ? error.message : String(error),
-            400,
-          );
+          throw new AwsError('ValidationException', error instanceof Error ? error.message : String(error), 400);
         }
         log.info('firehose faults updated', { ...update });
         return okJson(firehose.faults.snapshot());
@@ -311,9 +300,7 @@ export async function startLocalAws(options: LocalAwsOptions): Promise<LocalAws>
       case 'GET /_local/firehose/streams':
         return okJson(firehose.streamStatuses());
       case 'GET /_local/lambda/event-source-mappings':
-        return okJson(
-          lambda.describeAll().map((m) => ({ ...m, poller: lambda.stats(String(m.UUID)) ?? null })),
-        );
+        return okJson(lambda.describeAll().map((m) => ({ ...m, poller: lambda.stats(String(m.UUID)) ?? null })));
       case 'GET /_local/msk/clusters':
         return okJson({ devClusterArn: msk.devArn ?? null, clusters: msk.list() });
       case 'POST /_local/msk/clusters':
@@ -321,11 +308,7 @@ export async function startLocalAws(options: LocalAwsOptions): Promise<LocalAws>
           return okJson({ clusterInfo: msk.register(parseBody(request) as ClusterOverrides) }, 201);
         } catch (error) {
           if (error instanceof AwsError) throw error;
-          throw new AwsError(
-            'ValidationException',
-            error instanceof Error ? error.message : String(error),
-            400,
-          );
+          throw new AwsError('ValidationException', error instanceof Error ? error.message : String(error), 400);
         }
       case 'DELETE /_local/msk/clusters': {
         const arn = request.query.get('arn') ?? '';
@@ -341,11 +324,7 @@ export async function startLocalAws(options: LocalAwsOptions): Promise<LocalAws>
           return okJson(kafkaConnect.setFaults(parseBody(request) as Partial<KafkaConnectFaults>));
         } catch (error) {
           if (error instanceof AwsError) throw error;
-          throw new AwsError(
-            'ValidationException',
-            error instanceof Error ? error.message : String(error),
-            400,
-          );
+          throw new AwsError('ValidationException', error instanceof Error ? error.message : String(error), 400);
         }
       case 'DELETE /_local/kafkaconnect/faults':
         return okJson(kafkaConnect.setFaults({ failNextPlugins: 0, failNextConnectors: 0 }));

@@ -13,9 +13,7 @@ export function readJsonTarget(
 ): { operation: string; body: Record<string, unknown> } {
   const target = request.headers['x-amz-target'];
   const operation =
-    typeof target === 'string' && target.startsWith(targetPrefix)
-      ? target.slice(targetPrefix.length)
-      : undefined;
+    typeof target === 'string' && target.startsWith(targetPrefix) ? target.slice(targetPrefix.length) : undefined;
   if (request.method !== 'POST' || !operation) {
     throw new AwsError(
       'UnknownOperationException',
@@ -25,8 +23,7 @@ export function readJsonTarget(
   }
   try {
     const parsed: unknown = request.body.length === 0 ? {} : JSON.parse(request.body.toString('utf8'));
-    if (parsed === null || typeof parsed !== 'object' || Array.isArray(parsed))
-      throw new SyntaxError('not an object');
+    if (parsed === null || typeof parsed !== 'object' || Array.isArray(parsed)) throw new SyntaxError('not an object');
     return { operation, body: parsed as Record<string, unknown> };
   } catch {
     throw new AwsError('SerializationException', 'Request body is not a JSON object', 400);

@@ -214,12 +214,7 @@ export async function startEndpointServer(options: EndpointServerOptions): Promi
       const target = req.headers['x-amz-target'];
       await options.faults?.apply(
         module.service,
-        operationOf(
-          module.service,
-          request.method,
-          request.path,
-          typeof target === 'string' ? target : undefined,
-        ),
+        operationOf(module.service, request.method, request.path, typeof target === 'string' ? target : undefined),
       );
       response = await module.handle(request);
     } catch (error) {
@@ -237,11 +232,7 @@ export async function startEndpointServer(options: EndpointServerOptions): Promi
             : module.protocol === 'rest-xml'
               ? 'InternalError'
               : 'ServiceException';
-        const internal = new AwsError(
-          code,
-          'The local endpoint failed to process the request; see its log',
-          500,
-        );
+        const internal = new AwsError(code, 'The local endpoint failed to process the request; see its log', 500);
         response = renderError(internal, module.protocol, requestId, 'Message');
       }
     }

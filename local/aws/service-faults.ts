@@ -60,9 +60,7 @@ const FIELDS = ['errorRate', 'errorCode', 'latencyMs', 'hang', 'operations'] as 
 export function parseServiceFault(service: string, body: unknown): ServiceFault {
   const codes = FAULT_ERRORS[service];
   if (codes === undefined)
-    throw new RangeError(
-      `no faults for service '${service}' (one of ${Object.keys(FAULT_ERRORS).join(', ')})`,
-    );
+    throw new RangeError(`no faults for service '${service}' (one of ${Object.keys(FAULT_ERRORS).join(', ')})`);
   if (body === null || typeof body !== 'object' || Array.isArray(body))
     throw new RangeError('the body must be a JSON object');
   const input = body as Record<string, unknown>;
@@ -103,12 +101,7 @@ export function parseServiceFault(service: string, body: unknown): ServiceFault 
 }
 
 /** The operation of a request, as faults name it. */
-export function operationOf(
-  service: string,
-  method: string,
-  path: string,
-  target: string | undefined,
-): string {
+export function operationOf(service: string, method: string, path: string, target: string | undefined): string {
   if (target !== undefined && target.includes('.')) return target.slice(target.lastIndexOf('.') + 1);
   if (service === 's3') {
     const hasKey = path.split('/').filter(Boolean).length > 1;
@@ -152,8 +145,7 @@ export class ServiceFaults {
    */
   failNow(service: string, operation: string): AwsError | undefined {
     const fault = this.#faults.get(service);
-    if (fault === undefined || (fault.operations !== null && !fault.operations.includes(operation)))
-      return undefined;
+    if (fault === undefined || (fault.operations !== null && !fault.operations.includes(operation))) return undefined;
     fault.stats.calls++;
     if (!(fault.errorRate > 0 && (fault.errorRate >= 1 || Math.random() < fault.errorRate))) return undefined;
     fault.stats.failed++;

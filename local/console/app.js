@@ -9,8 +9,7 @@ function el(tag, attrs = {}, ...children) {
     else if (k.startsWith('data-')) node.setAttribute(k, v);
     else node[k] = v;
   }
-  for (const c of children)
-    node.append(c instanceof Node ? c : document.createTextNode(c == null ? '' : String(c)));
+  for (const c of children) node.append(c instanceof Node ? c : document.createTextNode(c == null ? '' : String(c)));
   return node;
 }
 
@@ -19,9 +18,7 @@ const fmt = (n) => (n == null ? '–' : Number(n).toLocaleString('en-US'));
 function stepsList(steps) {
   const list = el('ol', { class: 'steps' });
   for (const s of [...(steps ?? [])].sort((a, b) => (a.seq ?? 0) - (b.seq ?? 0))) {
-    list.append(
-      el('li', { 'data-step': s.name }, `${s.name}: ${s.status}${s.detail ? ` — ${s.detail}` : ''}`),
-    );
+    list.append(el('li', { 'data-step': s.name }, `${s.name}: ${s.status}${s.detail ? ` — ${s.detail}` : ''}`));
   }
   return list;
 }
@@ -43,11 +40,7 @@ function pipelineRow(p) {
       el('strong', {}, p.projectId),
       el('div', { class: 'muted' }, p.id),
       el('div', { class: 'muted' }, `apps: ${(p.appIds ?? []).join(', ')}`),
-      el(
-        'div',
-        { class: 'muted' },
-        `topic ${p.kafka?.topic} on ${cluster.clusterArn ?? cluster.brokers ?? '?'}`,
-      ),
+      el('div', { class: 'muted' }, `topic ${p.kafka?.topic} on ${cluster.clusterArn ?? cluster.brokers ?? '?'}`),
     ),
     status,
     el(
@@ -104,17 +97,12 @@ async function refresh() {
               'li',
               {},
               el('button', { type: 'button', 'data-key': o.key, onclick: () => preview(o.key) }, o.key),
-              el(
-                'div',
-                { class: 'muted' },
-                `${fmt(o.size)} bytes · ${new Date(o.modified).toLocaleTimeString()}`,
-              ),
+              el('div', { class: 'muted' }, `${fmt(o.size)} bytes · ${new Date(o.modified).toLocaleTimeString()}`),
             ),
           )
         : [el('li', { class: 'muted' }, 'none yet')]),
     );
-    if (!$('#clusterArn').value && data.defaults?.clusterArn)
-      $('#clusterArn').value = data.defaults.clusterArn;
+    if (!$('#clusterArn').value && data.defaults?.clusterArn) $('#clusterArn').value = data.defaults.clusterArn;
     $('#updated').textContent = `Updated ${new Date().toLocaleTimeString()}.`;
     $('#load-error').textContent = '';
     document.body.dataset.loaded = 'true';

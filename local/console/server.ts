@@ -107,8 +107,7 @@ export class LocalConsole {
     try {
       if (url.pathname === '/console' || url.pathname === '/console/')
         return await this.file(res, 'index.html', 'text/html; charset=utf-8');
-      if (url.pathname === '/console/app.js')
-        return await this.file(res, 'app.js', 'text/javascript; charset=utf-8');
+      if (url.pathname === '/console/app.js') return await this.file(res, 'app.js', 'text/javascript; charset=utf-8');
       if (url.pathname === '/console/api/overview') {
         sendJson(res, 200, await this.overview());
         return true;
@@ -150,12 +149,8 @@ export class LocalConsole {
     const listed = (await response.json()) as { pipelines?: PipelineView[] } | PipelineView[];
     const pipelines = Array.isArray(listed) ? listed : (listed.pipelines ?? []);
     const files = await this.objectFiles();
-    const withStats = await Promise.all(
-      pipelines.map(async (p) => ({ ...p, stats: await this.stats(p, files) })),
-    );
-    const objects = (
-      await Promise.all(files.map(async (f) => ({ f, s: await stat(f).catch(() => undefined) })))
-    )
+    const withStats = await Promise.all(pipelines.map(async (p) => ({ ...p, stats: await this.stats(p, files) })));
+    const objects = (await Promise.all(files.map(async (f) => ({ f, s: await stat(f).catch(() => undefined) }))))
       .filter((x) => x.s !== undefined)
       .sort((a, b) => b.s!.mtimeMs - a.s!.mtimeMs)
       .slice(0, LATEST_OBJECTS)
@@ -199,9 +194,7 @@ export class LocalConsole {
     // Only this pipeline's bucket is browsable locally when it is the stack's data bucket.
     if (p.sink.bucket !== undefined && p.sink.bucket !== this.options.bucket) return 0;
     const prefix = p.sink.prefix ?? 'events/';
-    const mine = files.filter((f) =>
-      p.appIds.some((app) => this.keyOf(f).startsWith(`${prefix}app_id=${app}/`)),
-    );
+    const mine = files.filter((f) => p.appIds.some((app) => this.keyOf(f).startsWith(`${prefix}app_id=${app}/`)));
     let total = 0;
     for (const f of mine) {
       const s = await stat(f).catch(() => undefined);
@@ -274,10 +267,7 @@ export class LocalConsole {
   }
 
   async preview(key: string): Promise<{ key: string; lines: string[]; totalLines: number } | undefined> {
-    const path = resolve(
-      this.bucketDir(),
-      ...key.split('/').map((s) => ({ '.': '%2E', '..': '%2E%2E' })[s] ?? s),
-    );
+    const path = resolve(this.bucketDir(), ...key.split('/').map((s) => ({ '.': '%2E', '..': '%2E%2E' })[s] ?? s));
     if (!path.startsWith(this.bucketDir() + sep)) return undefined;
     const s = await stat(path).catch(() => undefined);
     if (!s?.isFile()) return undefined;

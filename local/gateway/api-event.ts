@@ -23,8 +23,7 @@ export function buildApiEvent(
   const query: Record<string, string> = {};
   for (const [k, v] of url.searchParams) query[k] = query[k] === undefined ? v : `${query[k]},${v}`;
   const encoded = headers['content-encoding'] !== undefined && headers['content-encoding'] !== 'identity';
-  const isText =
-    !encoded && (headers['content-type'] === undefined || TEXT_TYPES.test(headers['content-type']));
+  const isText = !encoded && (headers['content-type'] === undefined || TEXT_TYPES.test(headers['content-type']));
   const now = new Date();
   const requestId = randomBytes(10).toString('base64url');
   return {

@@ -82,8 +82,7 @@ export async function startGateway(options: {
       if (options.pages && (await options.pages(req, res, url))) return;
       const candidates = routes.filter((r) => r.pattern.test(url.pathname));
       const route =
-        candidates.find((r) => r.method === method) ??
-        candidates.find((r) => r.method === '*' || r.method === 'ANY');
+        candidates.find((r) => r.method === method) ?? candidates.find((r) => r.method === '*' || r.method === 'ANY');
       if (!route) {
         send(res, 404, JSON.stringify({ message: 'Not Found' }));
         return;
@@ -102,15 +101,10 @@ export async function startGateway(options: {
       }
       const event = buildApiEvent(req, url, body, route.routeKey, pathParameters);
       const result = (await options.host.invoke(route.fn.name, event)) as
-        | { statusCode?: number; headers?: Record<string, string>; body?: string; isBase64Encoded?: boolean }
-        | undefined;
+        { statusCode?: number; headers?: Record<string, string>; body?: string; isBase64Encoded?: boolean } | undefined;
       const status = result?.statusCode ?? 200;
       const payload =
-        result?.body === undefined
-          ? ''
-          : result.isBase64Encoded
-            ? Buffer.from(result.body, 'base64')
-            : result.body;
+        result?.body === undefined ? '' : result.isBase64Encoded ? Buffer.from(result.body, 'base64') : result.body;
       res.writeHead(status, result?.headers ?? {});
       res.end(payload);
       options.observe?.(route.routeKey, url.searchParams, status, payload);

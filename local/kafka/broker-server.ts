@@ -102,9 +102,7 @@ export class BrokerServer {
     const servers = this.servers;
     if (servers.length === 0) return;
     this.servers = [];
-    const closed = Promise.all(
-      servers.map((server) => new Promise<void>((resolve) => server.close(() => resolve()))),
-    );
+    const closed = Promise.all(servers.map((server) => new Promise<void>((resolve) => server.close(() => resolve()))));
     for (const conn of this.connections) conn.close();
     this.connections.clear();
     await closed;

@@ -87,12 +87,7 @@ export class ClusterState {
   private loadFrom(storage: DataDir): void {
     const state = storage.load();
     for (const t of state.topics) {
-      const topic = this.addTopic(
-        t.name,
-        Buffer.from(t.id, 'hex'),
-        t.replicas,
-        new Map(Object.entries(t.configs)),
-      );
+      const topic = this.addTopic(t.name, Buffer.from(t.id, 'hex'), t.replicas, new Map(Object.entries(t.configs)));
       for (const p of topic.partitions) {
         for (const batch of storage.readPartition(t.id, p.index)) p.log.restore(batch);
         // Producer ids handed out before the restart stay taken (their state was rebuilt).

@@ -18,9 +18,7 @@ import { scramCredential } from './security/scram.ts';
 export type SecuredListener = Exclude<ListenerKind, 'plaintext'>;
 
 /** The credentials MSK IAM tokens are checked against when none are given: the local stack's AWS keys. */
-export const DEFAULT_IAM_CREDENTIALS: readonly IamCredential[] = [
-  { accessKeyId: 'local', secretAccessKey: 'local' },
-];
+export const DEFAULT_IAM_CREDENTIALS: readonly IamCredential[] = [{ accessKeyId: 'local', secretAccessKey: 'local' }];
 
 export interface ClusterOptions {
   /** Number of brokers (default 3). */
@@ -106,8 +104,7 @@ function offset(base: number, i: number): number {
 
 export async function startCluster(options: ClusterOptions = {}): Promise<DevCluster> {
   const count = options.brokers ?? 3;
-  if (!Number.isInteger(count) || count < 1)
-    throw new RangeError(`brokers must be a positive integer, got ${count}`);
+  if (!Number.isInteger(count) || count < 1) throw new RangeError(`brokers must be a positive integer, got ${count}`);
   const host = options.host ?? '127.0.0.1';
   const basePort = options.port ?? 0;
   const explicit = new Set<string>();

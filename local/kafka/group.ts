@@ -150,8 +150,7 @@ export class Group {
 
   heartbeat(memberId: string, generationId: number): number {
     const member = this.members.get(memberId);
-    if (member === undefined || this.state === 'Empty' || this.state === 'Dead')
-      return ErrorCode.UNKNOWN_MEMBER_ID;
+    if (member === undefined || this.state === 'Empty' || this.state === 'Dead') return ErrorCode.UNKNOWN_MEMBER_ID;
     if (generationId !== this.generationId) return ErrorCode.ILLEGAL_GENERATION;
     this.touchSession(member);
     return this.state === 'PreparingRebalance' ? ErrorCode.REBALANCE_IN_PROGRESS : ErrorCode.NONE;
@@ -236,10 +235,7 @@ export class Group {
 
   private startInitialDelay(): void {
     if (this.initialDelayTimer !== null) clearTimeout(this.initialDelayTimer);
-    const delay = Math.min(
-      this.options.initialRebalanceDelayMs,
-      Math.max(0, this.initialDelayDeadline - Date.now()),
-    );
+    const delay = Math.min(this.options.initialRebalanceDelayMs, Math.max(0, this.initialDelayDeadline - Date.now()));
     this.initialDelayTimer = setTimeout(() => {
       this.initialDelayTimer = null;
       this.tryCompleteJoin();

@@ -45,8 +45,7 @@ export class PartitionLog {
    */
   append(batches: readonly BatchHeader[], leaderEpoch: number): AppendResult {
     const first = batches[0];
-    if (first === undefined)
-      return { errorCode: ErrorCode.INVALID_RECORD, baseOffset: -1, message: 'No batches' };
+    if (first === undefined) return { errorCode: ErrorCode.INVALID_RECORD, baseOffset: -1, message: 'No batches' };
     if (first.producerId >= 0) {
       const check = this.checkSequence(first);
       if (check !== null) return check;
@@ -103,9 +102,7 @@ export class PartitionLog {
       };
     }
     const lastSequence = b.baseSequence + b.lastOffsetDelta;
-    const duplicate = state.recent.find(
-      (r) => r.firstSequence === b.baseSequence && r.lastSequence === lastSequence,
-    );
+    const duplicate = state.recent.find((r) => r.firstSequence === b.baseSequence && r.lastSequence === lastSequence);
     if (duplicate !== undefined) return { errorCode: 0, baseOffset: duplicate.baseOffset };
     const expected = state.lastSequence === INT32_MAX ? 0 : state.lastSequence + 1;
     if (b.baseSequence !== expected) {

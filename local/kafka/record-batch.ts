@@ -35,8 +35,7 @@ export interface BatchHeader {
   readonly attributes: number;
 }
 
-export type ParseResult =
-  { ok: true; batches: BatchHeader[] } | { ok: false; errorCode: number; message: string };
+export type ParseResult = { ok: true; batches: BatchHeader[] } | { ok: false; errorCode: number; message: string };
 
 function readInt64(buf: Buffer, at: number): number {
   return buf.readInt32BE(at) * TWO_32 + buf.readUInt32BE(at + 4);
@@ -152,10 +151,7 @@ function readVarint(buf: Buffer, at: number): [value: number, next: number] {
  * ListOffsets by time. Only uncompressed batches are walked; for a compressed batch the batch's
  * base offset is the answer (the consumer skips the earlier records it then receives).
  */
-export function firstOffsetAtOrAfter(
-  batch: Buffer,
-  timestamp: number,
-): { offset: number; timestamp: number } {
+export function firstOffsetAtOrAfter(batch: Buffer, timestamp: number): { offset: number; timestamp: number } {
   const baseOffset = readInt64(batch, 0);
   const baseTimestamp = readInt64(batch, 27);
   const maxTimestamp = readInt64(batch, 35);

@@ -45,12 +45,7 @@ function unsupportedApiVersions(correlationId: number): Buffer[] {
   return w.finish();
 }
 
-export function handleFrame(
-  cluster: ClusterState,
-  broker: BrokerNode,
-  conn: Connection,
-  frame: Buffer,
-): void {
+export function handleFrame(cluster: ClusterState, broker: BrokerNode, conn: Connection, frame: Buffer): void {
   const r = new Reader(frame);
   const apiKey = r.int16();
   const apiVersion = r.int16();
@@ -87,8 +82,7 @@ export function handleFrame(
   const flexible = apiVersion >= api.flexibleFrom;
   if (flexible) r.skipTaggedFields(); // request header v2
   const request = decodeStruct(r, api.request, apiVersion, flexible);
-  if (log.debugEnabled)
-    log.debug(`broker ${broker.nodeId} <- ${api.name} v${apiVersion}`, { clientId, correlationId });
+  if (log.debugEnabled) log.debug(`broker ${broker.nodeId} <- ${api.name} v${apiVersion}`, { clientId, correlationId });
 
   const ctx: RequestContext = {
     cluster,

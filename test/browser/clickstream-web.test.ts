@@ -105,8 +105,7 @@ describe('browser: the official Clickstream Web SDK in headless Chromium', () =>
     const failures: string[] = [];
     page.on('request', (request) => {
       if (request.method() === 'POST' && request.url().startsWith(`${stack.api}/collect`)) {
-        for (const event of JSON.parse(request.postData() ?? '[]') as { event_id: string }[])
-          sent.add(event.event_id);
+        for (const event of JSON.parse(request.postData() ?? '[]') as { event_id: string }[]) sent.add(event.event_id);
       }
     });
     page.on('response', (response) => {
@@ -146,9 +145,7 @@ describe('browser: the official Clickstream Web SDK in headless Chromium', () =>
     // Every SDK request answered 200 (a CORS failure shows as a failed request instead).
     await waitFor(
       async () =>
-        sent.size >= CUSTOM_EVENTS && statuses.length > 0 && statuses.length === [...sent].length
-          ? true
-          : undefined,
+        sent.size >= CUSTOM_EVENTS && statuses.length > 0 && statuses.length === [...sent].length ? true : undefined,
       30_000,
       'the SDK to send its events',
     );

@@ -102,8 +102,7 @@ try {
     event,
     context,
   );
-  if (result.batchItemFailures.length > 0)
-    throw new Error(`sink reported failures: ${JSON.stringify(result)}`);
+  if (result.batchItemFailures.length > 0) throw new Error(`sink reported failures: ${JSON.stringify(result)}`);
 
   const listed = await s3.send(new ListObjectsV2Command({ Bucket: 'moto-data' }));
   const seen = new Map<string, number>();
@@ -125,9 +124,7 @@ try {
   }
   const missing = records.slice(0, RECORDS).filter((_, i) => seen.get(`m-${i}`) !== 1);
   if (missing.length > 0 || seen.size !== RECORDS)
-    throw new Error(
-      `moto S3 has ${seen.size}/${RECORDS} distinct events; ${missing.length} missing or duplicated`,
-    );
+    throw new Error(`moto S3 has ${seen.size}/${RECORDS} distinct events; ${missing.length} missing or duplicated`);
   if (deadLetters !== 1) throw new Error(`expected 1 dead letter, found ${deadLetters}`);
   console.log(
     `sink against moto_server: ${RECORDS} records delivered exactly once through Firehose to S3 (${listed.KeyCount} objects), 1 dead letter`,

@@ -61,9 +61,7 @@ describe('local console (headless Chromium)', () => {
     const id = stack.demo!.pipeline.id;
     const row = `tr[data-pipeline-id="${id}"]`;
     await page.waitForSelector(`${row} .status.ACTIVE`);
-    const steps = await page.$$eval(`${row} li[data-step]`, (items) =>
-      items.map((i) => i.getAttribute('data-step')),
-    );
+    const steps = await page.$$eval(`${row} li[data-step]`, (items) => items.map((i) => i.getAttribute('data-step')));
     expect(steps).toEqual(expect.arrayContaining(['ValidateCluster', 'CreateTopic', 'MarkActive']));
     expect(steps.at(-1)).toBe('MarkActive');
   }, 60_000);
@@ -104,9 +102,7 @@ describe('local console (headless Chromium)', () => {
   it('creates a pipeline from the form and shows it reaching ACTIVE, and shows a refusal with its reason', async () => {
     await page.type('#projectId', 'console-shop');
     await page.type('#appIds', 'console-web, console-ios');
-    expect(await page.$eval('#clusterArn', (e) => (e as unknown as { value: string }).value)).toBe(
-      stack.clusterArn,
-    );
+    expect(await page.$eval('#clusterArn', (e) => (e as unknown as { value: string }).value)).toBe(stack.clusterArn);
     await page.click('#create-form button[type=submit]');
     await page.waitForFunction(() =>
       /^202: pipeline \S+ is CREATING/.test(document.querySelector('#create-result')?.textContent ?? ''),
@@ -116,9 +112,7 @@ describe('local console (headless Chromium)', () => {
 
     // The same project again: the API refuses it and the page says why.
     await page.click('#create-form button[type=submit]');
-    await page.waitForFunction(() =>
-      /^409: /.test(document.querySelector('#create-result')?.textContent ?? ''),
-    );
+    await page.waitForFunction(() => /^409: /.test(document.querySelector('#create-result')?.textContent ?? ''));
     expect(await text(page, '#create-result')).toContain('console-shop');
 
     // And the API agrees with what the page shows.

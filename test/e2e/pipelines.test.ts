@@ -2,11 +2,7 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { gzipSync } from 'node:zlib';
-import {
-  KafkaConnectClient,
-  ListConnectorsCommand,
-  ListCustomPluginsCommand,
-} from '@aws-sdk/client-kafkaconnect';
+import { KafkaConnectClient, ListConnectorsCommand, ListCustomPluginsCommand } from '@aws-sdk/client-kafkaconnect';
 import { LambdaClient, ListEventSourceMappingsCommand } from '@aws-sdk/client-lambda';
 import { Kafka, logLevel } from 'kafkajs';
 import { startStack, type Stack } from '../../local/stack.ts';
@@ -106,9 +102,7 @@ async function expectExactInS3(stack: Stack, events: string[]): Promise<void> {
   const ids = new Set(events.map((e) => (JSON.parse(e) as { event_id: string }).event_id));
   const lines = await waitFor(
     async () => {
-      const found = (await readLocalObjects(stack.s3Dir, stack.bucket)).filter(({ event }) =>
-        ids.has(event.event_id),
-      );
+      const found = (await readLocalObjects(stack.s3Dir, stack.bucket)).filter(({ event }) => ids.has(event.event_id));
       return found.length >= ids.size ? found : undefined;
     },
     20_000,
@@ -284,11 +278,7 @@ describe('end to end: pipelines created, used and deleted through the admin API'
     );
     const bodies: [string, string | Buffer, Record<string, string>][] = [
       ['deep arrays', deep, {}],
-      [
-        'a deep event',
-        `[{"event_id":"d","event_type":"t","timestamp":1,"app_id":"delta-web","n":${deep}}]`,
-        {},
-      ],
+      ['a deep event', `[{"event_id":"d","event_type":"t","timestamp":1,"app_id":"delta-web","n":${deep}}]`, {}],
       [
         'too many events',
         gzipSync(`[${Array.from({ length: 10_001 }, () => '{}').join(',')}]`),
@@ -367,8 +357,7 @@ describe('end to end: pipelines created, used and deleted through the admin API'
       serverProperties: { 'auto.create.topics.enable': false, 'default.replication.factor': 5 },
     });
     const arn =
-      (bad as { clusterArn?: string; ClusterArn?: string }).clusterArn ??
-      (bad as { ClusterArn?: string }).ClusterArn;
+      (bad as { clusterArn?: string; ClusterArn?: string }).clusterArn ?? (bad as { ClusterArn?: string }).ClusterArn;
     const pipeline = await createPipeline(stack, {
       projectId: 'gamma',
       appIds: ['gamma-web'],
@@ -377,13 +366,7 @@ describe('end to end: pipelines created, used and deleted through the admin API'
     });
     expect(pipeline.status).toBe('FAILED');
     const reason = `${pipeline.failureReason} ${(pipeline.violations ?? []).join(' ')}`.toLowerCase();
-    for (const rule of [
-      'vpc',
-      'unauthenticated',
-      'plaintext',
-      'default.replication.factor',
-      'replicationfactor 4',
-    ])
+    for (const rule of ['vpc', 'unauthenticated', 'plaintext', 'default.replication.factor', 'replicationfactor 4'])
       expect(reason).toContain(rule);
     expect((pipeline.violations ?? []).length).toBeGreaterThanOrEqual(4);
     expect(await topics(stack)).not.toContain('gamma');

@@ -26,27 +26,16 @@ import { CreateSecretCommand, SecretsManagerClient } from '@aws-sdk/client-secre
 import { startStack, type Stack } from '../../local/stack.ts';
 import { waitForPipeline, type PipelineView } from '../../local/demo-pipeline.ts';
 import { readLocalObjects, waitFor } from '../helpers/local-s3.ts';
-import {
-  createEventProducer,
-  parseClusterConfig,
-  type ConfigSource,
-} from '../../functions/lib/kafka/index.ts';
+import { createEventProducer, parseClusterConfig, type ConfigSource } from '../../functions/lib/kafka/index.ts';
 import { kafkaAdminFactory } from '../../functions/pipelines/tasks/kafka-admin.ts';
 
-const UNTRUSTED_CA = readFileSync(
-  fileURLToPath(new URL('../fixtures/tls/untrusted-ca.pem', import.meta.url)),
-  'utf8',
-);
+const UNTRUSTED_CA = readFileSync(fileURLToPath(new URL('../fixtures/tls/untrusted-ca.pem', import.meta.url)), 'utf8');
 const EVENTS = 50;
 const run = promisify(execFile);
 /** CI installs kcat (.ci/run sets KCAT_REQUIRED=1 so a missing kcat fails instead of passing quietly). */
 const hasKcat = spawnSync('kcat', ['-V']).status === 0;
 
-async function createPipeline(
-  stack: Stack,
-  projectId: string,
-  kafka: Record<string, unknown>,
-): Promise<PipelineView> {
+async function createPipeline(stack: Stack, projectId: string, kafka: Record<string, unknown>): Promise<PipelineView> {
   const res = await fetch(`${stack.api}/pipelines`, {
     method: 'POST',
     headers: { 'content-type': 'application/json' },
@@ -89,12 +78,7 @@ async function collect(stack: Stack, appId: string, prefix: string, count = EVEN
  * Writes enriched events (what the ingest writes: the sink partitions by app_id and ingest_time)
  * to `topic` with the ingest's producer, configured as the ingest is (environment names).
  */
-async function produceAsIngest(
-  env: ConfigSource,
-  topic: string,
-  appId: string,
-  prefix: string,
-): Promise<string[]> {
+async function produceAsIngest(env: ConfigSource, topic: string, appId: string, prefix: string): Promise<string[]> {
   const producer = createEventProducer(parseClusterConfig(env), {
     autocreateTopics: false,
     timeoutMs: 20_000,
@@ -139,14 +123,12 @@ async function waitForInS3(stack: Stack, ids: readonly string[]): Promise<void> 
       `${wanted.size} events in S3`,
     );
   } catch (error) {
-    const mappings = stack.localAws.eventSourceMappings
-      .list()
-      .map((m) => ({
-        uuid: m.UUID,
-        state: m.State,
-        result: m.LastProcessingResult,
-        poller: stack.localAws.eventSourceMappings.stats(String(m.UUID)),
-      }));
+    const mappings = stack.localAws.eventSourceMappings.list().map((m) => ({
+      uuid: m.UUID,
+      state: m.State,
+      result: m.LastProcessingResult,
+      poller: stack.localAws.eventSourceMappings.stats(String(m.UUID)),
+    }));
     throw new Error(
       `${String(error)}; missing ${missing.length}: ${missing.slice(0, 5).join(', ')}...; mappings ${JSON.stringify(mappings)}`,
     );
@@ -180,8 +162,7 @@ describe('end to end over TLS, SASL/SCRAM and IAM listeners', () => {
       }),
     });
     expect(res.status).toBe(201);
-    tlsOnlyClusterArn = ((await res.json()) as { clusterInfo: { clusterArn: string } }).clusterInfo
-      .clusterArn;
+    tlsOnlyClusterArn = ((await res.json()) as { clusterInfo: { clusterArn: string } }).clusterInfo.clusterArn;
   }, 90_000);
 
   afterAll(async () => {
@@ -202,12 +183,7 @@ describe('end to end over TLS, SASL/SCRAM and IAM listeners', () => {
     const base = { KAFKA_BROKERS: brokers, KAFKA_SECURITY_PROTOCOL: 'SSL' };
     const ids = [
       ...(await collect(stack, 'sec-tls-web', 'tls-collect')),
-      ...(await produceAsIngest(
-        { ...base, KAFKA_CA_LOCATION: tls.caLocation },
-        'sec-tls',
-        'sec-tls-web',
-        'tls-pem',
-      )),
+      ...(await produceAsIngest({ ...base, KAFKA_CA_LOCATION: tls.caLocation }, 'sec-tls', 'sec-tls-web', 'tls-pem')),
       ...(await produceAsIngest(
         {
           ...base,

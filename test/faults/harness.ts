@@ -65,12 +65,7 @@ export function useFaultStack(over: Partial<StackOptions> = {}): () => Stack {
 }
 
 /** POST to the local AWS endpoint's control routes; throws unless 2xx. */
-export async function control(
-  stack: { aws: string },
-  method: string,
-  path: string,
-  body?: unknown,
-): Promise<unknown> {
+export async function control(stack: { aws: string }, method: string, path: string, body?: unknown): Promise<unknown> {
   const res = await fetch(`${stack.aws}${path}`, {
     method,
     ...(body !== undefined ? { body: JSON.stringify(body) } : {}),

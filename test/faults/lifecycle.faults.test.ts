@@ -55,8 +55,7 @@ async function startLocalStack(dataDir: string, via: 'npm' | 'node', ports: Port
   const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
   const ready = await Promise.race([
     waitFor(
-      async () =>
-        out.includes('is running locally') && out.includes('Ctrl-C stops everything') ? true : undefined,
+      async () => (out.includes('is running locally') && out.includes('Ctrl-C stops everything') ? true : undefined),
       120_000,
       'npm start to be ready',
     ),
@@ -178,9 +177,7 @@ describe('faults: DELETE of a pipeline under traffic', () => {
       const after = await fetch(`${stack.api}/collect?appId=demo-app`, {
         method: 'POST',
         headers: { 'content-type': 'application/json' },
-        body: JSON.stringify([
-          { event_id: 'late', event_type: 'x', timestamp: Date.now(), app_id: 'demo-app' },
-        ]),
+        body: JSON.stringify([{ event_id: 'late', event_type: 'x', timestamp: Date.now(), app_id: 'demo-app' }]),
       });
       expect(after.status).toBe(403);
     } finally {

@@ -121,9 +121,7 @@ export class FakeKafkaCluster {
           if (!this.topics.delete(name)) throw new KafkaResponseError(3, `Topic ${name} does not exist`);
         }
       },
-      describeConfigs: async (options: {
-        resources: Array<{ resourceType: number; resourceName: string }>;
-      }) => {
+      describeConfigs: async (options: { resources: Array<{ resourceType: number; resourceName: string }> }) => {
         this.#maybeFail('describeConfigs');
         return options.resources.map((r) => ({
           resourceType: r.resourceType,

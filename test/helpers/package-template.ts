@@ -79,8 +79,7 @@ export function packageTemplate(params: Record<string, string> = {}): Promise<Cf
   if (hit) return hit;
   const pending = (async () => {
     const root = process.cwd();
-    const suffix =
-      paramsKey === '' ? '' : `-${createHash('sha256').update(paramsKey).digest('hex').slice(0, 8)}`;
+    const suffix = paramsKey === '' ? '' : `-${createHash('sha256').update(paramsKey).digest('hex').slice(0, 8)}`;
     const file = join(tmpdir(), `clickstream-template-${await inputsHash(root)}${suffix}.json`);
     const lock = `${file}.lock`;
     const deadline = Date.now() + 300_000;
@@ -107,8 +106,7 @@ export function packageTemplate(params: Record<string, string> = {}): Promise<Cf
         () => 0,
       );
       if (age > 300_000) await rm(lock, { recursive: true, force: true });
-      if (Date.now() > deadline)
-        throw new Error('timed out waiting for another worker to run serverless package');
+      if (Date.now() > deadline) throw new Error('timed out waiting for another worker to run serverless package');
       await new Promise((r) => setTimeout(r, 250));
     }
   })();

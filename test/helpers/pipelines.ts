@@ -4,8 +4,7 @@ export const CLUSTER_ARN =
   'arn:aws:kafka:us-east-1:123456789012:cluster/clickstream-msk/751d2973-a626-431c-9d4e-d7975eb44dd7-2';
 export const PLUGIN_ARN =
   'arn:aws:kafkaconnect:us-east-1:123456789012:custom-plugin/s3-sink/a1b2c3d4-5678-90ab-cdef-EXAMPLE11111-1';
-export const SCRAM_SECRET_ARN =
-  'arn:aws:secretsmanager:us-east-1:123456789012:secret:AmazonMSK_clickstream-AbCdEf';
+export const SCRAM_SECRET_ARN = 'arn:aws:secretsmanager:us-east-1:123456789012:secret:AmazonMSK_clickstream-AbCdEf';
 
 /** A valid POST /pipelines body (MSK, lambda sink); override any part. */
 export function mskRequest(over: Record<string, unknown> = {}): Record<string, unknown> {

@@ -39,10 +39,7 @@ export function functionKeyOf(logicalId: string): string {
   return base.charAt(0).toLowerCase() + base.slice(1);
 }
 
-export function functionArn(
-  key: string,
-  options: { stage?: string; region?: string; account?: string } = {},
-): string {
+export function functionArn(key: string, options: { stage?: string; region?: string; account?: string } = {}): string {
   return `arn:aws:lambda:${options.region ?? 'us-east-1'}:${options.account ?? '123456789012'}:function:${SERVICE}-${options.stage ?? 'test'}-${key}`;
 }
 

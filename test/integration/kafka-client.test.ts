@@ -94,13 +94,10 @@ describe('kafka client against the dev cluster', () => {
       const read = await readBack('events', sent.length);
       expect(read).toHaveLength(sent.length);
       expect(read.map((r) => r.value).sort()).toEqual(sent.map((r) => r.value as string).sort());
-      expect(read.every((r) => r.headers['app_id'] === 'app' && r.headers['event_type'] === 'click')).toBe(
-        true,
-      );
+      expect(read.every((r) => r.headers['app_id'] === 'app' && r.headers['event_type'] === 'click')).toBe(true);
       // One key, one partition: a user's events stay ordered.
       const partitionsByKey = new Map<string, Set<number>>();
-      for (const r of read)
-        partitionsByKey.set(r.key, (partitionsByKey.get(r.key) ?? new Set()).add(r.partition));
+      for (const r of read) partitionsByKey.set(r.key, (partitionsByKey.get(r.key) ?? new Set()).add(r.partition));
       expect([...partitionsByKey.values()].every((p) => p.size === 1)).toBe(true);
       expect(new Set(read.map((r) => r.partition)).size).toBeGreaterThan(1);
     } finally {

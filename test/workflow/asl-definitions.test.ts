@@ -6,12 +6,7 @@
  */
 import { readFileSync } from 'node:fs';
 import { parse } from 'yaml';
-import {
-  functionKeyOf,
-  readDefinition,
-  resourceLogicalId,
-  type AslState,
-} from '../helpers/state-machines.ts';
+import { functionKeyOf, readDefinition, resourceLogicalId, type AslState } from '../helpers/state-machines.ts';
 
 const TRANSIENT = [
   'TransientError',
@@ -31,9 +26,7 @@ const FUNCTION_TIMEOUT = ['Lambda.Unknown', 'Sandbox.Timedout'];
  * and Lambda reports Lambda.Unknown / Sandbox.Timedout.
  */
 function hangErrors(stateTimeout: number | undefined, functionTimeout: number): string[] {
-  return stateTimeout !== undefined && stateTimeout <= functionTimeout
-    ? ['States.Timeout']
-    : FUNCTION_TIMEOUT;
+  return stateTimeout !== undefined && stateTimeout <= functionTimeout ? ['States.Timeout'] : FUNCTION_TIMEOUT;
 }
 
 /** The first retrier Step Functions would use for an error (in order; States.ALL matches all). */
@@ -47,9 +40,7 @@ const serverless = parse(readFileSync('serverless.yml', 'utf8')) as {
 
 describe.each(['create-pipeline', 'delete-pipeline'] as const)('%s.asl.yml', (name) => {
   const definition = readDefinition(name);
-  const tasks = Object.entries(definition.States).filter(([, s]) => s.Type === 'Task') as Array<
-    [string, AslState]
-  >;
+  const tasks = Object.entries(definition.States).filter(([, s]) => s.Type === 'Task') as Array<[string, AslState]>;
 
   it.each(tasks)(
     "%s retries only transient errors and its function's timeout, with IntervalSeconds, BackoffRate, MaxDelaySeconds and JitterStrategy FULL",

@@ -59,9 +59,7 @@ describe('create-pipeline state machine', () => {
 
   describe('happy paths', () => {
     it('lambda sink on MSK: validates, creates the topic and the event source mapping, waits until Enabled, ends ACTIVE with its route open', async () => {
-      const p = await world.add(
-        pipelineFixture({ sink: { mode: 'lambda', maxIntervalSeconds: 30, batchSize: 2000 } }),
-      );
+      const p = await world.add(pipelineFixture({ sink: { mode: 'lambda', maxIntervalSeconds: 30, batchSize: 2000 } }));
       const run = await world.run('create-pipeline', p.id);
 
       expect(run.status).toBe('SUCCEEDED');
@@ -114,9 +112,7 @@ describe('create-pipeline state machine', () => {
     });
 
     it('connector sink on MSK: creates the plugin, waits until ACTIVE, creates the connector, waits until RUNNING, ends ACTIVE', async () => {
-      const p = await world.add(
-        pipelineFixture({ sink: connectorSink({ maxIntervalSeconds: 120, batchSize: 1000 }) }),
-      );
+      const p = await world.add(pipelineFixture({ sink: connectorSink({ maxIntervalSeconds: 120, batchSize: 1000 }) }));
       const run = await world.run('create-pipeline', p.id);
 
       expect(run.status).toBe('SUCCEEDED');
@@ -197,11 +193,7 @@ describe('create-pipeline state machine', () => {
       const request = world.lambdaMock.commandCalls(CreateEventSourceMappingCommand)[0]!.args[0].input;
       expect(request.SelfManagedEventSource).toEqual({
         Endpoints: {
-          KAFKA_BOOTSTRAP_SERVERS: [
-            'kafka-1.internal:9092',
-            'kafka-2.internal:9092',
-            'kafka-3.internal:9092',
-          ],
+          KAFKA_BOOTSTRAP_SERVERS: ['kafka-1.internal:9092', 'kafka-2.internal:9092', 'kafka-3.internal:9092'],
         },
       });
       expect(request.SourceAccessConfigurations).toEqual([
@@ -322,28 +314,19 @@ describe('create-pipeline state machine', () => {
       [
         'CreateTopic',
         'lambda',
-        (w) =>
-          w.failInvoke(
-            'CreateTopic',
-            named('Lambda.ServiceException'),
-            named('Lambda.TooManyRequestsException'),
-          ),
+        (w) => w.failInvoke('CreateTopic', named('Lambda.ServiceException'), named('Lambda.TooManyRequestsException')),
       ],
       [
         'MarkActive',
         'connector',
-        (w) =>
-          w.failInvoke('MarkActive', named('Lambda.AWSLambdaException'), named('Lambda.SdkClientException')),
+        (w) => w.failInvoke('MarkActive', named('Lambda.AWSLambdaException'), named('Lambda.SdkClientException')),
       ],
     ];
 
     it.each(cases)('%s (%s sink) retries and the pipeline ends ACTIVE', async (state, mode, inject) => {
       const p = await world.add(
         pipelineFixture({
-          sink:
-            mode === 'connector'
-              ? connectorSink()
-              : { mode: 'lambda', maxIntervalSeconds: 60, batchSize: 500 },
+          sink: mode === 'connector' ? connectorSink() : { mode: 'lambda', maxIntervalSeconds: 60, batchSize: 500 },
         }),
       );
       inject(world);
@@ -420,9 +403,7 @@ describe('create-pipeline state machine', () => {
         'default.replication.factor is 3 (cluster configuration) but the cluster has 2 brokers; set it to at most 2',
       ]);
       for (const v of run.pipeline.violations!) expect(run.pipeline.failureReason).toContain(v);
-      expect(run.pipeline.failureReason).toMatch(
-        /^MSK cluster arn:aws:kafka:.* does not meet 6 requirements:\n- /,
-      );
+      expect(run.pipeline.failureReason).toMatch(/^MSK cluster arn:aws:kafka:.* does not meet 6 requirements:\n- /);
       expect(world.kafkaCluster.connections).toHaveLength(0);
       expectNothingLeft(run);
       expect(world.connectMock.calls()).toHaveLength(0);
@@ -493,10 +474,7 @@ describe('create-pipeline state machine', () => {
 
     it('CreatePlugin: a rejected plugin request deletes the topic this run created', async () => {
       const p = await world.add(pipelineFixture({ sink: connectorSink() }));
-      world.failAws(
-        'CreateCustomPlugin',
-        sdkError('BadRequestException', 400, 'The S3 object does not exist'),
-      );
+      world.failAws('CreateCustomPlugin', sdkError('BadRequestException', 400, 'The S3 object does not exist'));
       const run = await world.run('create-pipeline', p.id);
       expectFailed(run);
       expect(run.pipeline.failureReason).toMatch(
@@ -595,10 +573,7 @@ describe('create-pipeline state machine', () => {
 
     it('MarkActive: a permanent registry error rolls back everything (connector sink)', async () => {
       const p = await world.add(pipelineFixture({ sink: connectorSink() }));
-      world.failStore(
-        'transition',
-        named('ValidationException', 'Item size has exceeded the maximum allowed size'),
-      );
+      world.failStore('transition', named('ValidationException', 'Item size has exceeded the maximum allowed size'));
       const run = await world.run('create-pipeline', p.id);
       expectFailed(run);
       expect(run.pipeline.failureReason).toMatch(/^Item size has exceeded/);
@@ -658,11 +633,7 @@ describe('create-pipeline state machine', () => {
       world.esm.finalState = 'Disabled';
       const q = await world.add(pipelineFixture());
       world.failAws('DeleteEventSourceMapping', sdkError('ResourceInUseException', 400), throttled());
-      world.failStore(
-        'transition',
-        sdkError('ThrottlingException', 400),
-        sdkError('ThrottlingException', 400),
-      );
+      world.failStore('transition', sdkError('ThrottlingException', 400), sdkError('ThrottlingException', 400));
       const second = await world.run('create-pipeline', q.id);
       expectFailed(second);
       expect(second.retries).toEqual({ RollbackDeleteEventSourceMapping: 2, MarkFailed: 2 });

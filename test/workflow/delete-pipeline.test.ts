@@ -57,13 +57,9 @@ describe('delete-pipeline state machine', () => {
     expect(
       run.pipeline.steps
         .filter((s) =>
-          [
-            'DeleteConnector',
-            'DeletePlugin',
-            'DeleteEventSourceMapping',
-            'DeleteTopic',
-            'MarkDeleted',
-          ].includes(s.name),
+          ['DeleteConnector', 'DeletePlugin', 'DeleteEventSourceMapping', 'DeleteTopic', 'MarkDeleted'].includes(
+            s.name,
+          ),
         )
         .map((s) => [s.name, s.status, s.detail]),
     ).toEqual([
@@ -164,16 +160,13 @@ describe('delete-pipeline state machine', () => {
     ['MarkDeleted', (w) => w.failStore('transition', sdkError('ThrottlingException', 400), serverError())],
   ];
 
-  it.each(retryCases)(
-    '%s retries a transient error twice, then the pipeline is DELETED',
-    async (state, inject) => {
-      const p = await activeThenDeleting({ sink: connectorSink() });
-      inject(world);
-      const run = await world.run('delete-pipeline', p.id);
-      expect(run.retries).toEqual({ [state]: 2 });
-      expect(run.pipeline.status).toBe('DELETED');
-    },
-  );
+  it.each(retryCases)('%s retries a transient error twice, then the pipeline is DELETED', async (state, inject) => {
+    const p = await activeThenDeleting({ sink: connectorSink() });
+    inject(world);
+    const run = await world.run('delete-pipeline', p.id);
+    expect(run.retries).toEqual({ [state]: 2 });
+    expect(run.pipeline.status).toBe('DELETED');
+  });
 
   it('DeleteEventSourceMapping retries a mapping in transition (ResourceInUseException)', async () => {
     const p = await activeThenDeleting();
@@ -220,12 +213,7 @@ describe('delete-pipeline state machine', () => {
     const p = await activeThenDeleting();
     world.kafkaCluster.sinkLag.push(40, 5);
     const run = await world.run('delete-pipeline', p.id);
-    expect(run.visited.slice(0, 4)).toEqual([
-      'CheckDrained',
-      'CheckDrained',
-      'CheckDrained',
-      'DeleteConnector',
-    ]);
+    expect(run.visited.slice(0, 4)).toEqual(['CheckDrained', 'CheckDrained', 'CheckDrained', 'DeleteConnector']);
     expect(run.pipeline.status).toBe('DELETED');
     expect(run.pipeline.steps.find((s) => s.name === 'WaitForDrain')).toMatchObject({
       status: 'SUCCEEDED',

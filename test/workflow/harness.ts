@@ -188,10 +188,7 @@ export function bootstrapBrokers(): GetBootstrapBrokersResponse {
   };
 }
 
-function awsError<T extends Error>(
-  Cls: new (o: { message: string; $metadata: object }) => T,
-  message: string,
-): T {
+function awsError<T extends Error>(Cls: new (o: { message: string; $metadata: object }) => T, message: string): T {
   return new Cls({ message, $metadata: {} });
 }
 
@@ -205,8 +202,7 @@ export function sdkError(name: string, status: number, message = `${name} (test)
 }
 
 export const throttled = () => sdkError('TooManyRequestsException', 429, 'Rate exceeded');
-export const serverError = () =>
-  sdkError('InternalServerErrorException', 500, 'We encountered an internal error');
+export const serverError = () => sdkError('InternalServerErrorException', 500, 'We encountered an internal error');
 
 /** MSK Connect, as far as the tasks use it: named plugins and connectors with state transitions. */
 export class FakeMskConnect {
@@ -450,12 +446,7 @@ export class WorkflowWorld {
     this.connectMock = mockClient(this.kafkaConnect);
     this.lambdaMock = mockClient(this.lambda);
     this.ec2Mock = mockClient(this.ec2);
-    const fake = (
-      stub: AwsStub<any, any, any>,
-      command: unknown,
-      name: string,
-      answer: (input: any) => unknown,
-    ) => {
+    const fake = (stub: AwsStub<any, any, any>, command: unknown, name: string, answer: (input: any) => unknown) => {
       stub.on(command as never).callsFake(async (input: any) => {
         const next = this.awsFailures.get(name)?.shift();
         if (next) throw next;
@@ -484,17 +475,11 @@ export class WorkflowWorld {
     fake(this.connectMock, CreateCustomPluginCommand, 'CreateCustomPlugin', (i: { name: string }) =>
       this.connect.createPlugin(i.name),
     );
-    fake(
-      this.connectMock,
-      DescribeCustomPluginCommand,
-      'DescribeCustomPlugin',
-      (i: { customPluginArn: string }) => this.connect.describePlugin(i.customPluginArn),
+    fake(this.connectMock, DescribeCustomPluginCommand, 'DescribeCustomPlugin', (i: { customPluginArn: string }) =>
+      this.connect.describePlugin(i.customPluginArn),
     );
-    fake(
-      this.connectMock,
-      DeleteCustomPluginCommand,
-      'DeleteCustomPlugin',
-      (i: { customPluginArn: string }) => this.connect.deletePlugin(i.customPluginArn),
+    fake(this.connectMock, DeleteCustomPluginCommand, 'DeleteCustomPlugin', (i: { customPluginArn: string }) =>
+      this.connect.deletePlugin(i.customPluginArn),
     );
     fake(this.connectMock, ListCustomPluginsCommand, 'ListCustomPlugins', (i: { namePrefix?: string }) => ({
       customPlugins: [...this.connect.plugins.entries()]
@@ -510,16 +495,11 @@ export class WorkflowWorld {
     fake(this.connectMock, DeleteConnectorCommand, 'DeleteConnector', (i: { connectorArn: string }) =>
       this.connect.deleteConnector(i.connectorArn),
     );
-    fake(
-      this.connectMock,
-      ListConnectorsCommand,
-      'ListConnectors',
-      (i: { connectorNamePrefix?: string }) => ({
-        connectors: [...this.connect.connectors.entries()]
-          .filter(([, c]) => c.name.startsWith(i.connectorNamePrefix ?? ''))
-          .map(([arn, c]) => ({ connectorArn: arn, connectorName: c.name, connectorState: c.state })),
-      }),
-    );
+    fake(this.connectMock, ListConnectorsCommand, 'ListConnectors', (i: { connectorNamePrefix?: string }) => ({
+      connectors: [...this.connect.connectors.entries()]
+        .filter(([, c]) => c.name.startsWith(i.connectorNamePrefix ?? ''))
+        .map(([arn, c]) => ({ connectorArn: arn, connectorName: c.name, connectorState: c.state })),
+    }));
     fake(
       this.lambdaMock,
       CreateEventSourceMappingCommand,
@@ -529,11 +509,8 @@ export class WorkflowWorld {
     fake(this.lambdaMock, GetEventSourceMappingCommand, 'GetEventSourceMapping', (i: { UUID: string }) =>
       this.esm.get(i.UUID),
     );
-    fake(
-      this.lambdaMock,
-      DeleteEventSourceMappingCommand,
-      'DeleteEventSourceMapping',
-      (i: { UUID: string }) => this.esm.delete(i.UUID),
+    fake(this.lambdaMock, DeleteEventSourceMappingCommand, 'DeleteEventSourceMapping', (i: { UUID: string }) =>
+      this.esm.delete(i.UUID),
     );
     fake(
       this.lambdaMock,
@@ -645,8 +622,7 @@ export class WorkflowWorld {
       };
       retryIntervalOverrides[state] = 0;
     }
-    for (const [state, def] of Object.entries(definition.States))
-      if (def.Type === 'Wait') waitTimeOverrides[state] = 0;
+    for (const [state, def] of Object.entries(definition.States)) if (def.Type === 'Wait') waitTimeOverrides[state] = 0;
 
     const execution = machine.run(
       { pipelineId },

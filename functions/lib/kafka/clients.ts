@@ -31,10 +31,7 @@ function baseOptions(options: ClientFactoryOptions) {
 }
 
 /** An admin client for the cluster (topics, configs, groups). */
-export async function createAdmin(
-  conn: ClusterConnection,
-  options: ClientFactoryOptions = {},
-): Promise<Admin> {
+export async function createAdmin(conn: ClusterConnection, options: ClientFactoryOptions = {}): Promise<Admin> {
   const connection = await resolveConnectionOptions(conn, options);
   return new Admin({ ...baseOptions(options), ...connection });
 }

@@ -82,11 +82,7 @@ function pick(source: ConfigSource, setting: Setting, secret = false): Picked {
   return { value: fromEnv, name: fromEnv !== undefined ? env : (property ?? env) };
 }
 
-function checkUnknownProperties(
-  source: ConfigSource,
-  mechanism: string | undefined,
-  logger: KafkaLogger,
-): void {
+function checkUnknownProperties(source: ConfigSource, mechanism: string | undefined, logger: KafkaLogger): void {
   for (const [key, raw] of Object.entries(source)) {
     if (!/^(ssl|sasl|security)\./.test(key) || SUPPORTED_PROPERTIES.includes(key) || raw === undefined) {
       continue;
@@ -113,10 +109,7 @@ const MECHANISMS: Readonly<Record<string, 'scram' | 'iam'>> = {
  * `KafkaConfigError` naming the first bad property. Pass `process.env`, a parsed
  * `client.properties`, or both merged.
  */
-export function parseClusterConfig(
-  source: ConfigSource,
-  options: { logger?: KafkaLogger } = {},
-): ClusterConnection {
+export function parseClusterConfig(source: ConfigSource, options: { logger?: KafkaLogger } = {}): ClusterConnection {
   const logger = options.logger ?? silentLogger;
   const brokers = pick(source, 'brokers');
   const protocol = pick(source, 'protocol');
@@ -129,19 +122,13 @@ export function parseClusterConfig(
   const region = pick(source, 'region');
 
   if (brokers.value === undefined) {
-    throw new KafkaConfigError(
-      'bootstrap.servers',
-      'required (or KAFKA_BROKERS): comma-separated host:port list',
-    );
+    throw new KafkaConfigError('bootstrap.servers', 'required (or KAFKA_BROKERS): comma-separated host:port list');
   }
 
   const protocolValue = (protocol.value ?? 'PLAINTEXT').toUpperCase();
   if (!(PROTOCOLS as readonly string[]).includes(protocolValue)) {
     const hint = protocolValue === 'SASL_PLAINTEXT' ? ' (SASL is supported over TLS only: SASL_SSL)' : '';
-    throw new KafkaConfigError(
-      protocol.name,
-      `'${protocol.value}' is not one of ${PROTOCOLS.join(', ')}${hint}`,
-    );
+    throw new KafkaConfigError(protocol.name, `'${protocol.value}' is not one of ${PROTOCOLS.join(', ')}${hint}`);
   }
   const protocolText = protocol.value === undefined ? 'PLAINTEXT (the default)' : protocolValue;
 

@@ -118,8 +118,7 @@ export function parseBroker(text: string): ParsedBroker | undefined {
     return isIP(ipv6) === 6 ? { host: ipv6, port, text } : undefined;
   }
   const host = name ?? '';
-  const valid =
-    isIP(host) === 4 || (host.length <= 253 && host.split('.').every((label) => HOST_LABEL.test(label)));
+  const valid = isIP(host) === 4 || (host.length <= 253 && host.split('.').every((label) => HOST_LABEL.test(label)));
   return valid ? { host, port, text } : undefined;
 }
 
@@ -231,10 +230,7 @@ export function buildConnection(
     ...(fields.truststoreType !== undefined ? [names.truststoreType] : []),
   ];
   if (auth === 'none' && trustOnly.length > 0) {
-    throw new KafkaConfigError(
-      trustOnly[0] ?? names.caLocation,
-      'only used with TLS, but the connection is PLAINTEXT',
-    );
+    throw new KafkaConfigError(trustOnly[0] ?? names.caLocation, 'only used with TLS, but the connection is PLAINTEXT');
   }
   if (fields.truststoreLocation === undefined) {
     const orphan =
@@ -288,10 +284,7 @@ export function buildConnection(
       );
     }
     if (secret.startsWith('arn:') ? !SECRET_ARN.test(secret) : !SECRET_NAME.test(secret)) {
-      throw new KafkaConfigError(
-        names.scramSecretArn,
-        `'${secret}' is not a Secrets Manager secret ARN or name`,
-      );
+      throw new KafkaConfigError(names.scramSecretArn, `'${secret}' is not a Secrets Manager secret ARN or name`);
     }
     const name = secret.startsWith('arn:') ? (secret.split(':secret:')[1] ?? '') : secret;
     if (!name.startsWith('AmazonMSK_')) {
@@ -364,10 +357,7 @@ export function createClusterConnection(
     throw new KafkaConfigError('brokers', 'required: an array of host:port strings');
   }
   const { truststore } = description;
-  if (
-    truststore !== undefined &&
-    (typeof truststore.location !== 'string' || truststore.location.trim() === '')
-  ) {
+  if (truststore !== undefined && (typeof truststore.location !== 'string' || truststore.location.trim() === '')) {
     throw new KafkaConfigError('truststore.location', 'required when truststore is given');
   }
   return buildConnection(

@@ -111,11 +111,7 @@ export function classifyKafkaFailure(error: unknown): Exclude<KafkaUnavailableRe
   }
   // @platformatic/kafka's TimeoutError carries the network error code, so go by its message too
   // (class names do not survive minification).
-  if (
-    codes.includes('PLT_KFK_TIMEOUT') ||
-    codes.includes('ETIMEDOUT') ||
-    messages.some((m) => /timed out/i.test(m))
-  ) {
+  if (codes.includes('PLT_KFK_TIMEOUT') || codes.includes('ETIMEDOUT') || messages.some((m) => /timed out/i.test(m))) {
     return 'timeout';
   }
   return 'unreachable';
@@ -129,11 +125,7 @@ interface ErrorLike {
 
 /** Duck-typed: errors from another realm (Node core inside a test sandbox) fail `instanceof Error`. */
 function isErrorLike(value: unknown): value is ErrorLike {
-  return (
-    typeof value === 'object' &&
-    value !== null &&
-    typeof (value as { message?: unknown }).message === 'string'
-  );
+  return typeof value === 'object' && value !== null && typeof (value as { message?: unknown }).message === 'string';
 }
 
 /**
@@ -146,8 +138,7 @@ function isErrorLike(value: unknown): value is ErrorLike {
 export function rootMessage(error: unknown): string {
   const chain = errorChain(error).filter(isErrorLike);
   const leaf =
-    chain.find((e) => e.cause === undefined && !(Array.isArray(e.errors) && e.errors.length > 0)) ??
-    chain.at(-1);
+    chain.find((e) => e.cause === undefined && !(Array.isArray(e.errors) && e.errors.length > 0)) ?? chain.at(-1);
   if (!leaf) {
     return String(error);
   }

@@ -36,10 +36,7 @@ export interface IamTokenProviderOptions {
  * Returns the OAUTHBEARER token provider for `region`. A signer failure surfaces as
  * `KafkaUnavailableError` with reason `credentials` (no AWS credentials, STS unreachable, ...).
  */
-export function createIamTokenProvider(
-  region: string,
-  options: IamTokenProviderOptions = {},
-): () => Promise<string> {
+export function createIamTokenProvider(region: string, options: IamTokenProviderOptions = {}): () => Promise<string> {
   const signer = options.signer ?? defaultMskIamSigner;
   const now = options.now ?? Date.now;
   const reuseMs = options.reuseMs ?? 60_000;
@@ -62,11 +59,9 @@ export function createIamTokenProvider(
       .catch((error: unknown) => {
         cached = undefined;
         const detail = error instanceof Error ? error.message : String(error);
-        throw new KafkaUnavailableError(
-          `Cannot sign an MSK IAM auth token for ${region}: ${detail}`,
-          'credentials',
-          { cause: error },
-        );
+        throw new KafkaUnavailableError(`Cannot sign an MSK IAM auth token for ${region}: ${detail}`, 'credentials', {
+          cause: error,
+        });
       })
       .finally(() => {
         inflight = undefined;

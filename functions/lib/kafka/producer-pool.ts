@@ -8,12 +8,7 @@
 import { createHash } from 'node:crypto';
 import { silentLogger, type ClusterConnection } from './config.ts';
 import { KafkaUnavailableError } from './errors.ts';
-import {
-  createEventProducer,
-  type EventProducer,
-  type EventProducerOptions,
-  type EventRecord,
-} from './producer.ts';
+import { createEventProducer, type EventProducer, type EventProducerOptions, type EventRecord } from './producer.ts';
 
 export interface ProducerPoolOptions extends EventProducerOptions {
   /** Producers open at once at most. Default 16. */
@@ -55,13 +50,7 @@ export function clusterKey(conn: ClusterConnection): string {
                 ? null
                 : createHash('sha256').update(conn.trust.password).digest('base64url'),
           };
-  return JSON.stringify([
-    [...conn.brokers].sort(),
-    conn.auth,
-    trust,
-    conn.scramSecretArn ?? null,
-    conn.region ?? null,
-  ]);
+  return JSON.stringify([[...conn.brokers].sort(), conn.auth, trust, conn.scramSecretArn ?? null, conn.region ?? null]);
 }
 
 interface Entry {

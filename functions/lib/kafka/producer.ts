@@ -144,10 +144,7 @@ interface Entry {
 }
 
 /** Creates the lazily connecting, reusable event producer. */
-export function createEventProducer(
-  conn: ClusterConnection,
-  options: EventProducerOptions = {},
-): EventProducer {
+export function createEventProducer(conn: ClusterConnection, options: EventProducerOptions = {}): EventProducer {
   const logger = options.logger ?? silentLogger;
   const defaultTimeout = options.timeoutMs ?? DEFAULT_SEND_TIMEOUT_MS;
   const factory = options.producerFactory ?? ((o: BufferProducerOptions): ProducerPort => new Producer(o));
@@ -226,9 +223,7 @@ export function createEventProducer(
         value: typeof record.value === 'string' ? Buffer.from(record.value) : record.value,
         ...(record.headers
           ? {
-              headers: new Map(
-                Object.entries(record.headers).map(([k, v]) => [Buffer.from(k), Buffer.from(v)]),
-              ),
+              headers: new Map(Object.entries(record.headers).map(([k, v]) => [Buffer.from(k), Buffer.from(v)])),
             }
           : {}),
       }));
@@ -269,11 +264,9 @@ export function createEventProducer(
                   `Kafka did not acknowledge ${what} within ${timeoutMs} ms (brokers ${conn.brokers.join(',')})`,
                   'timeout',
                 )
-              : new KafkaUnavailableError(
-                  `Kafka did not accept ${what} (${reason}): ${rootMessage(error)}`,
-                  reason,
-                  { cause: error },
-                );
+              : new KafkaUnavailableError(`Kafka did not accept ${what} (${reason}): ${rootMessage(error)}`, reason, {
+                  cause: error,
+                });
         logger.warn('Kafka send failed', {
           topic,
           records: records.length,

@@ -63,10 +63,7 @@ export async function fetchScramCredentials(
     throw new KafkaConfigError(property, `secret '${secretId}' SecretString is not JSON; ${expected}`);
   }
   if (typeof parsed !== 'object' || parsed === null || Array.isArray(parsed)) {
-    throw new KafkaConfigError(
-      property,
-      `secret '${secretId}' SecretString is not a JSON object; ${expected}`,
-    );
+    throw new KafkaConfigError(property, `secret '${secretId}' SecretString is not a JSON object; ${expected}`);
   }
   const { username, password } = parsed as Record<string, unknown>;
   for (const [field, value] of [
@@ -74,10 +71,7 @@ export async function fetchScramCredentials(
     ['password', password],
   ] as const) {
     if (typeof value !== 'string' || value === '') {
-      throw new KafkaConfigError(
-        property,
-        `secret '${secretId}' has no non-empty string "${field}"; ${expected}`,
-      );
+      throw new KafkaConfigError(property, `secret '${secretId}' has no non-empty string "${field}"; ${expected}`);
     }
   }
   return { username: username as string, password: password as string };

@@ -30,11 +30,7 @@ export function detectTruststoreType(content: Buffer): TruststoreType | 'JCEKS' 
     return 'PEM';
   }
   // PKCS#12 is a DER SEQUENCE (0x30) whose first element is the INTEGER version 3.
-  if (
-    content.length > 8 &&
-    content[0] === 0x30 &&
-    content.subarray(0, 8).includes(Buffer.from([0x02, 0x01, 0x03]))
-  ) {
+  if (content.length > 8 && content[0] === 0x30 && content.subarray(0, 8).includes(Buffer.from([0x02, 0x01, 0x03]))) {
     return 'PKCS12';
   }
   return undefined;
@@ -99,12 +95,7 @@ async function jksToCerts(
   for (const entry of entries) {
     if ('cert' in entry) {
       certs.push(
-        toPem(
-          entry.cert.value,
-          trust.locationProperty,
-          `entry '${entry.alias}' of '${trust.location}'`,
-          logger,
-        ),
+        toPem(entry.cert.value, trust.locationProperty, `entry '${entry.alias}' of '${trust.location}'`, logger),
       );
     }
   }
@@ -130,11 +121,9 @@ async function pkcs12ToCerts(
           : `wrong password for PKCS#12 truststore '${trust.location}' (MAC check failed)`;
       throw new KafkaConfigError(trust.passwordProperty, problem, { cause: error });
     }
-    throw new KafkaConfigError(
-      trust.locationProperty,
-      `'${trust.location}' is not a valid PKCS#12 truststore`,
-      { cause: error },
-    );
+    throw new KafkaConfigError(trust.locationProperty, `'${trust.location}' is not a valid PKCS#12 truststore`, {
+      cause: error,
+    });
   }
   const certBag = forge.pki.oids['certBag'] ?? '1.2.840.113549.1.12.10.1.3';
   const bags = p12.getBags({ bagType: certBag })[certBag] ?? [];
@@ -182,10 +171,7 @@ export async function loadTrustedCertificates(
     );
   }
   if (detected === undefined) {
-    throw new KafkaConfigError(
-      trust.locationProperty,
-      `'${trust.location}' is not a PEM, JKS or PKCS#12 truststore`,
-    );
+    throw new KafkaConfigError(trust.locationProperty, `'${trust.location}' is not a PEM, JKS or PKCS#12 truststore`);
   }
   if (trust.type !== undefined && trust.type !== detected) {
     logger.warn('Truststore content does not match its declared type; using the content', {
@@ -202,10 +188,7 @@ export async function loadTrustedCertificates(
         : await pkcs12ToCerts(content, trust, logger),
   );
   if (unique.size === 0) {
-    throw new KafkaConfigError(
-      trust.locationProperty,
-      `'${trust.location}' contains no trusted certificate entries`,
-    );
+    throw new KafkaConfigError(trust.locationProperty, `'${trust.location}' contains no trusted certificate entries`);
   }
   return [...unique];
 }

@@ -20,8 +20,7 @@ export interface PipelinesAppDeps extends PipelinesApiDeps {
 export const MAX_BODY_BYTES = 128 * 1024;
 
 function parseBody(event: APIGatewayProxyEventV2): unknown {
-  const bytes =
-    event.body !== undefined && event.isBase64Encoded ? Buffer.from(event.body, 'base64') : undefined;
+  const bytes = event.body !== undefined && event.isBase64Encoded ? Buffer.from(event.body, 'base64') : undefined;
   // Decoding bytes that are not UTF-8 would silently turn them into U+FFFD.
   if (bytes && !isUtf8(bytes))
     throw new InvalidPipelineRequestError([
@@ -31,15 +30,11 @@ function parseBody(event: APIGatewayProxyEventV2): unknown {
   if (Buffer.byteLength(raw) > MAX_BODY_BYTES)
     throw new PayloadTooLargeError(`request body is larger than ${MAX_BODY_BYTES} bytes`);
   if (raw.trim() === '')
-    throw new InvalidPipelineRequestError([
-      { path: '$', message: 'is required: send the pipeline as a JSON object' },
-    ]);
+    throw new InvalidPipelineRequestError([{ path: '$', message: 'is required: send the pipeline as a JSON object' }]);
   try {
     return JSON.parse(raw);
   } catch (err) {
-    throw new InvalidPipelineRequestError([
-      { path: '$', message: `is not valid JSON (${(err as Error).message})` },
-    ]);
+    throw new InvalidPipelineRequestError([{ path: '$', message: `is not valid JSON (${(err as Error).message})` }]);
   }
 }
 

@@ -13,11 +13,7 @@ function describeError(err: unknown): string {
  * with the reason (CREATING → FAILED, DELETING → FAILED; a FAILED pipeline can be deleted, a
  * failed teardown retried) and WorkflowStartError is thrown (→ 503 when transient, else 500).
  */
-export async function startWorkflow(
-  kind: WorkflowKind,
-  pipeline: Pipeline,
-  deps: PipelinesApiDeps,
-): Promise<Pipeline> {
+export async function startWorkflow(kind: WorkflowKind, pipeline: Pipeline, deps: PipelinesApiDeps): Promise<Pipeline> {
   let executionArn: string;
   try {
     ({ executionArn } = await deps.workflows.start(kind, pipeline.id));

@@ -64,14 +64,10 @@ export async function sinkLag(admin: KafkaAdminPort, topic: string, group: strin
   if (partitions === 0) return 0;
   const indexes = Array.from({ length: partitions }, (_, i) => i);
   const ends = await admin.listOffsets({
-    topics: [
-      { name: topic, partitions: indexes.map((partitionIndex) => ({ partitionIndex, timestamp: -1n })) },
-    ],
+    topics: [{ name: topic, partitions: indexes.map((partitionIndex) => ({ partitionIndex, timestamp: -1n })) }],
   });
   const starts = await admin.listOffsets({
-    topics: [
-      { name: topic, partitions: indexes.map((partitionIndex) => ({ partitionIndex, timestamp: -2n })) },
-    ],
+    topics: [{ name: topic, partitions: indexes.map((partitionIndex) => ({ partitionIndex, timestamp: -2n })) }],
   });
   const [committed] = await admin.listConsumerGroupOffsets({
     groups: [{ groupId: group, topics: [{ name: topic, partitionIndexes: indexes }] }],
@@ -93,10 +89,7 @@ export async function sinkLag(admin: KafkaAdminPort, topic: string, group: strin
   return Number(lag);
 }
 
-export async function checkDrained(
-  input: CheckDrainedInput,
-  deps: CheckDrainedDeps,
-): Promise<CheckDrainedOutput> {
+export async function checkDrained(input: CheckDrainedInput, deps: CheckDrainedDeps): Promise<CheckDrainedOutput> {
   const pipeline = await loadPipeline(deps, input.pipelineId, ['DELETING']);
   const previous = input.drain ?? undefined;
   const attempt = (typeof previous?.attempt === 'number' && previous.attempt >= 0 ? previous.attempt : 0) + 1;

@@ -17,8 +17,7 @@ export interface StackNetworkConfig {
 
 export function readStackNetwork(env: Env): StackNetworkConfig {
   const vpcId = requiredString(env, 'VPC_ID');
-  if (!/^vpc-[0-9a-f]{8,17}$/.test(vpcId))
-    throw new ConfigError(`VPC_ID='${vpcId}' must be a VPC id (vpc-…)`);
+  if (!/^vpc-[0-9a-f]{8,17}$/.test(vpcId)) throw new ConfigError(`VPC_ID='${vpcId}' must be a VPC id (vpc-…)`);
   const subnetIds = list(env, 'SUBNET_IDS');
   if (subnetIds.length === 0) throw new ConfigError('SUBNET_IDS is required but not set');
   for (const id of subnetIds)

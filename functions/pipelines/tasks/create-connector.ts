@@ -10,13 +10,7 @@ import { optionalString } from '../../lib/config.ts';
 import { buildCreateConnectorRequest, connectorName } from '../build-connector-config.ts';
 import type { ValidatedCluster } from '../cluster-rules.ts';
 import type { Pipeline } from '../model.ts';
-import {
-  readRegion,
-  readStackNetwork,
-  requiredString,
-  sinkSecurityGroups,
-  type StackNetworkConfig,
-} from './config.ts';
+import { readRegion, readStackNetwork, requiredString, sinkSecurityGroups, type StackNetworkConfig } from './config.ts';
 import { findConnectorByName } from './connect-lookups.ts';
 import type { CreateTopicOutput } from './create-topic.ts';
 import { InvalidPipelineError, isAwsError, toTaskError } from './errors.ts';
@@ -69,9 +63,7 @@ async function ensureConnector(
 ): Promise<CreateConnectorOutput> {
   const spec = pipeline.sink.connector;
   if (!spec)
-    throw new InvalidPipelineError(
-      "sink mode 'connector' needs sink.connector (capacity and Kafka Connect version)",
-    );
+    throw new InvalidPipelineError("sink mode 'connector' needs sink.connector (capacity and Kafka Connect version)");
   const request = buildCreateConnectorRequest({
     pipelineId: pipeline.id,
     topic: input.topic.topic,
@@ -107,17 +99,11 @@ async function ensureConnector(
       throw toTaskError(listError, `find the existing connector ${name}`);
     }
     if (connectorArn === undefined)
-      throw toTaskError(
-        error,
-        `create connector ${name} (a conflicting connector exists but was not found by name)`,
-      );
+      throw toTaskError(error, `create connector ${name} (a conflicting connector exists but was not found by name)`);
     deps.log?.info('connector already exists; reusing it', { pipelineId: pipeline.id, connectorArn });
   }
   if (!connectorArn)
-    throw toTaskError(
-      new Error('CreateConnector answered without a connectorArn'),
-      `create connector ${name}`,
-    );
+    throw toTaskError(new Error('CreateConnector answered without a connectorArn'), `create connector ${name}`);
   await deps.store.setResources(pipeline.id, { connectorArn });
   return { connectorArn, attempt: 0 };
 }
@@ -133,15 +119,12 @@ export async function createConnector(
 }
 
 let deps: CreateConnectorDeps | undefined;
-export const handler = taskHandler<CreateConnectorInput, CreateConnectorOutput>(
-  CREATE_CONNECTOR_STEP,
-  (input) => {
-    deps ??= {
-      store: registryStore(),
-      kafkaConnect: new KafkaConnectClient(awsClientConfig()),
-      log: taskLog,
-      ...readConnectorEnvironment(process.env),
-    };
-    return createConnector(input, deps);
-  },
-);
+export const handler = taskHandler<CreateConnectorInput, CreateConnectorOutput>(CREATE_CONNECTOR_STEP, (input) => {
+  deps ??= {
+    store: registryStore(),
+    kafkaConnect: new KafkaConnectClient(awsClientConfig()),
+    log: taskLog,
+    ...readConnectorEnvironment(process.env),
+  };
+  return createConnector(input, deps);
+});

@@ -14,13 +14,7 @@ import {
 import { awsClientConfig } from '../../lib/aws.ts';
 import { buildEventSourceMapping, type KafkaAuth } from '../build-event-source-mapping.ts';
 import type { Pipeline } from '../model.ts';
-import {
-  readRegion,
-  readStackNetwork,
-  requiredString,
-  sinkSecurityGroups,
-  type StackNetworkConfig,
-} from './config.ts';
+import { readRegion, readStackNetwork, requiredString, sinkSecurityGroups, type StackNetworkConfig } from './config.ts';
 import type { CreateTopicOutput } from './create-topic.ts';
 import { AwsRequestError, isAwsError, toTaskError } from './errors.ts';
 import { listedBrokers } from './kafka-admin.ts';
@@ -117,10 +111,7 @@ async function ensureMapping(
     });
   }
   if (!mapping.UUID)
-    throw toTaskError(
-      new Error('CreateEventSourceMapping answered without a UUID'),
-      'create the event source mapping',
-    );
+    throw toTaskError(new Error('CreateEventSourceMapping answered without a UUID'), 'create the event source mapping');
   await deps.store.setResources(pipeline.id, { mappingUuid: mapping.UUID });
   return { uuid: mapping.UUID, state: mapping.State ?? 'Creating', attempt: 0 };
 }

@@ -71,10 +71,7 @@ async function ensurePlugin(pipeline: Pipeline, deps: CreatePluginDeps): Promise
       throw toTaskError(listError, `find the existing custom plugin ${name}`);
     }
     if (pluginArn === undefined)
-      throw toTaskError(
-        error,
-        `create custom plugin ${name} (a conflicting plugin exists but was not found by name)`,
-      );
+      throw toTaskError(error, `create custom plugin ${name} (a conflicting plugin exists but was not found by name)`);
     deps.log?.info('custom plugin already exists; reusing it', { pipelineId: pipeline.id, pluginArn });
   }
   if (!pluginArn)
@@ -86,10 +83,7 @@ async function ensurePlugin(pipeline: Pipeline, deps: CreatePluginDeps): Promise
   return { pluginArn, pluginCreated: true, attempt: 0 };
 }
 
-export async function createPlugin(
-  input: CreatePluginInput,
-  deps: CreatePluginDeps,
-): Promise<CreatePluginOutput> {
+export async function createPlugin(input: CreatePluginInput, deps: CreatePluginDeps): Promise<CreatePluginOutput> {
   const pipeline = await loadPipeline(deps, input.pipelineId, ['CREATING']);
   return runStep(deps, pipeline.id, CREATE_PLUGIN_STEP, () => ensurePlugin(pipeline, deps), {
     detail: (r) => `${r.pluginCreated ? 'custom plugin' : 'existing custom plugin'} ${r.pluginArn}`,

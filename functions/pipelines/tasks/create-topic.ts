@@ -69,14 +69,10 @@ function checkCompatible(topic: string, shape: TopicShape, wantedPartitions: num
     );
   }
   if (shape.replicationFactor > brokers) {
-    problems.push(
-      `its replication factor ${shape.replicationFactor} is larger than the cluster's ${brokers} brokers`,
-    );
+    problems.push(`its replication factor ${shape.replicationFactor} is larger than the cluster's ${brokers} brokers`);
   }
   if (problems.length > 0)
-    throw new TopicConflictError(
-      `topic ${topic} already exists but cannot be reused: ${problems.join('; ')}`,
-    );
+    throw new TopicConflictError(`topic ${topic} already exists but cannot be reused: ${problems.join('; ')}`);
 }
 
 async function ensureTopic(
@@ -126,10 +122,7 @@ async function ensureTopic(
   }
 }
 
-export async function createTopic(
-  input: CreateTopicInput,
-  deps: CreateTopicDeps,
-): Promise<CreateTopicOutput> {
+export async function createTopic(input: CreateTopicInput, deps: CreateTopicDeps): Promise<CreateTopicOutput> {
   const pipeline = await loadPipeline(deps, input.pipelineId, ['CREATING']);
   return runStep(deps, pipeline.id, CREATE_TOPIC_STEP, () => ensureTopic(pipeline, input, deps), {
     detail: (r) =>

@@ -5,11 +5,7 @@
  * found", is done. A connector the registry does not know (CreateConnector died before recording
  * it) is found by the pipeline's connector name.
  */
-import {
-  DeleteConnectorCommand,
-  DescribeConnectorCommand,
-  KafkaConnectClient,
-} from '@aws-sdk/client-kafkaconnect';
+import { DeleteConnectorCommand, DescribeConnectorCommand, KafkaConnectClient } from '@aws-sdk/client-kafkaconnect';
 import { awsClientConfig } from '../../lib/aws.ts';
 import { connectorName } from '../build-connector-config.ts';
 import type { Pipeline } from '../model.ts';
@@ -50,10 +46,7 @@ async function connectorArnOf(pipeline: Pipeline, deps: DeleteConnectorDeps): Pr
 }
 
 /** One round: true when gone, false when its deletion is under way. */
-async function deleteRound(
-  connectorArn: string,
-  deps: DeleteConnectorDeps,
-): Promise<{ gone: boolean; state: string }> {
+async function deleteRound(connectorArn: string, deps: DeleteConnectorDeps): Promise<{ gone: boolean; state: string }> {
   let state: string | undefined;
   try {
     state = (await deps.kafkaConnect.send(new DescribeConnectorCommand({ connectorArn }))).connectorState;
@@ -85,8 +78,7 @@ export async function deleteConnector(
     input.step ?? DELETE_CONNECTOR_STEP,
     async () => {
       const connectorArn = await connectorArnOf(pipeline, deps);
-      const round =
-        connectorArn === undefined ? { gone: true, state: 'NONE' } : await deleteRound(connectorArn, deps);
+      const round = connectorArn === undefined ? { gone: true, state: 'NONE' } : await deleteRound(connectorArn, deps);
       const attempt = nextAttempt(
         input.deletion,
         input.maxAttempts,
@@ -110,14 +102,11 @@ export async function deleteConnector(
 }
 
 let deps: DeleteConnectorDeps | undefined;
-export const handler = taskHandler<DeleteConnectorInput, DeleteConnectorOutput>(
-  DELETE_CONNECTOR_STEP,
-  (input) => {
-    deps ??= {
-      store: registryStore(),
-      kafkaConnect: new KafkaConnectClient(awsClientConfig()),
-      log: taskLog,
-    };
-    return deleteConnector(input, deps);
-  },
-);
+export const handler = taskHandler<DeleteConnectorInput, DeleteConnectorOutput>(DELETE_CONNECTOR_STEP, (input) => {
+  deps ??= {
+    store: registryStore(),
+    kafkaConnect: new KafkaConnectClient(awsClientConfig()),
+    log: taskLog,
+  };
+  return deleteConnector(input, deps);
+});

@@ -22,13 +22,9 @@ export interface DeleteEventSourceMappingDeps extends TaskDeps {
   sinkFunctionName: string | undefined;
 }
 
-async function mappingUuidOf(
-  pipeline: Pipeline,
-  deps: DeleteEventSourceMappingDeps,
-): Promise<string | undefined> {
+async function mappingUuidOf(pipeline: Pipeline, deps: DeleteEventSourceMappingDeps): Promise<string | undefined> {
   if (pipeline.resources.mappingUuid) return pipeline.resources.mappingUuid;
-  if (!stepStarted(pipeline, 'CreateEventSourceMapping') || deps.sinkFunctionName === undefined)
-    return undefined;
+  if (!stepStarted(pipeline, 'CreateEventSourceMapping') || deps.sinkFunctionName === undefined) return undefined;
   try {
     return (await findPipelineMapping(deps.lambda, deps.sinkFunctionName, pipeline.id))?.UUID;
   } catch (error) {

@@ -21,8 +21,7 @@ export interface DeletePluginDeps extends TaskDeps {
 async function ownPluginArn(pipeline: Pipeline, deps: DeletePluginDeps): Promise<string | undefined> {
   const { resources } = pipeline;
   if (resources.pluginArn) return resources.pluginCreated === true ? resources.pluginArn : undefined;
-  if (!stepStarted(pipeline, 'CreatePlugin') || pipeline.sink.connector?.pluginLocation === undefined)
-    return undefined;
+  if (!stepStarted(pipeline, 'CreatePlugin') || pipeline.sink.connector?.pluginLocation === undefined) return undefined;
   try {
     return (await findPluginByName(deps.kafkaConnect, pluginName(pipeline.id)))?.customPluginArn;
   } catch (error) {

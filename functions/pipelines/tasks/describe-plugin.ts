@@ -82,14 +82,11 @@ export async function describePlugin(
 }
 
 let deps: DescribePluginDeps | undefined;
-export const handler = taskHandler<DescribePluginInput, DescribePluginOutput>(
-  DESCRIBE_PLUGIN_STEP,
-  (input) => {
-    deps ??= {
-      store: registryStore(),
-      kafkaConnect: new KafkaConnectClient(awsClientConfig()),
-      log: taskLog,
-    };
-    return describePlugin(input, deps);
-  },
-);
+export const handler = taskHandler<DescribePluginInput, DescribePluginOutput>(DESCRIBE_PLUGIN_STEP, (input) => {
+  deps ??= {
+    store: registryStore(),
+    kafkaConnect: new KafkaConnectClient(awsClientConfig()),
+    log: taskLog,
+  };
+  return describePlugin(input, deps);
+});

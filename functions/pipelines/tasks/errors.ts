@@ -121,10 +121,7 @@ const TRANSIENT_NAMES = new Set([
 export function isTransientAwsError(error: unknown): boolean {
   const e = (error ?? {}) as SdkErrorShape;
   if (e.$retryable) return true;
-  if (
-    (e.name !== undefined && TRANSIENT_NAMES.has(e.name)) ||
-    (e.code !== undefined && TRANSIENT_NAMES.has(e.code))
-  )
+  if ((e.name !== undefined && TRANSIENT_NAMES.has(e.name)) || (e.code !== undefined && TRANSIENT_NAMES.has(e.code)))
     return true;
   const status = e.$metadata?.httpStatusCode;
   if (status === 429 || (status !== undefined && status >= 500)) return true;

@@ -51,9 +51,7 @@ export function clusterDescription(
     brokers: [...brokers],
     auth: kafka.auth,
     ...(kafka.auth !== 'none' && kafka.caPem !== undefined ? { caPem: kafka.caPem } : {}),
-    ...(kafka.auth === 'scram' && kafka.scramSecretArn !== undefined
-      ? { scramSecretArn: kafka.scramSecretArn }
-      : {}),
+    ...(kafka.auth === 'scram' && kafka.scramSecretArn !== undefined ? { scramSecretArn: kafka.scramSecretArn } : {}),
     ...(kafka.auth === 'iam' && region !== undefined ? { region } : {}),
   };
 }
@@ -87,9 +85,7 @@ function chain(error: unknown, seen = new Set<unknown>()): unknown[] {
 function hasKafkaCode(error: unknown, code: number, message: RegExp): boolean {
   return chain(error).some((e) => {
     const x = e as { apiCode?: unknown; errorCode?: unknown; message?: unknown };
-    return (
-      x.apiCode === code || x.errorCode === code || (typeof x.message === 'string' && message.test(x.message))
-    );
+    return x.apiCode === code || x.errorCode === code || (typeof x.message === 'string' && message.test(x.message));
   });
 }
 

@@ -40,9 +40,7 @@ export function failureReason(
   const failure = summarizeFailure(input.error);
   const left = Object.entries(CLEANUP_ERROR_KEYS)
     .filter(([key]) => input[key as keyof typeof CLEANUP_ERROR_KEYS] !== undefined)
-    .map(
-      ([key, what]) => `${what} (${summarizeFailure(input[key as keyof typeof CLEANUP_ERROR_KEYS]).message})`,
-    );
+    .map(([key, what]) => `${what} (${summarizeFailure(input[key as keyof typeof CLEANUP_ERROR_KEYS]).message})`);
   let reason = phase === 'create' ? failure.message : `deleting the pipeline failed: ${failure.message}`;
   if (phase === 'create') {
     reason +=

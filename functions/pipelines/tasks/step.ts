@@ -134,10 +134,9 @@ export function guardStore(store: PipelineStore): PipelineStore {
       return await call();
     } catch (error) {
       if (isTransientAwsError(error)) {
-        throw new TransientError(
-          `could not ${what} in the pipeline registry (${(error as Error).name}); will retry`,
-          { cause: error },
-        );
+        throw new TransientError(`could not ${what} in the pipeline registry (${(error as Error).name}); will retry`, {
+          cause: error,
+        });
       }
       throw error;
     }

@@ -91,9 +91,7 @@ async function mskOutcome(pipeline: Pipeline, clusterArn: string, deps: Validate
       Buffer.from(revision.ServerProperties ?? new Uint8Array()).toString('utf8'),
     );
   }
-  const foreign = (cluster ? mskClientSubnets(cluster) : []).filter(
-    (s) => !deps.network.subnetIds.includes(s),
-  );
+  const foreign = (cluster ? mskClientSubnets(cluster) : []).filter((s) => !deps.network.subnetIds.includes(s));
   if (foreign.length > 0) {
     const described = await aws("look up the VPC of the cluster's subnets", () =>
       deps.ec2.send(new DescribeSubnetsCommand({ SubnetIds: foreign })),
@@ -102,11 +100,7 @@ async function mskOutcome(pipeline: Pipeline, clusterArn: string, deps: Validate
       if (subnet.SubnetId !== undefined) subnetVpcs[subnet.SubnetId] = subnet.VpcId;
     }
   }
-  return evaluateMskRules(
-    pipeline,
-    { clusterArn, cluster, bootstrap, serverProperties, subnetVpcs },
-    deps.network,
-  );
+  return evaluateMskRules(pipeline, { clusterArn, cluster, bootstrap, serverProperties, subnetVpcs }, deps.network);
 }
 
 function unreachableText(error: unknown): string {
@@ -202,9 +196,7 @@ export async function validateCluster(
       const violations = [...outcome.violations, ...deliveryViolations(pipeline, deps.dataBucket)];
       if (violations.length > 0 || outcome.cluster === undefined) {
         const name =
-          target.type === 'msk'
-            ? `MSK cluster ${target.clusterArn}`
-            : `self-hosted Kafka cluster ${target.brokers}`;
+          target.type === 'msk' ? `MSK cluster ${target.clusterArn}` : `self-hosted Kafka cluster ${target.brokers}`;
         throw new ClusterValidationError(
           name,
           violations.length > 0 ? violations : ['the cluster could not be described'],
@@ -225,19 +217,16 @@ export async function validateCluster(
 }
 
 let deps: ValidateClusterDeps | undefined;
-export const handler = taskHandler<ValidateClusterInput, ValidateClusterOutput>(
-  VALIDATE_CLUSTER_STEP,
-  (input) => {
-    deps ??= {
-      store: registryStore(),
-      kafka: new KafkaClient(awsClientConfig()),
-      ec2: new EC2Client(awsClientConfig()),
-      openAdmin: kafkaAdminFactory(),
-      network: readStackNetwork(process.env),
-      region: readRegion(process.env),
-      dataBucket: requiredString(process.env, 'DATA_BUCKET'),
-      log: taskLog,
-    };
-    return validateCluster(input, deps);
-  },
-);
+export const handler = taskHandler<ValidateClusterInput, ValidateClusterOutput>(VALIDATE_CLUSTER_STEP, (input) => {
+  deps ??= {
+    store: registryStore(),
+    kafka: new KafkaClient(awsClientConfig()),
+    ec2: new EC2Client(awsClientConfig()),
+    openAdmin: kafkaAdminFactory(),
+    network: readStackNetwork(process.env),
+    region: readRegion(process.env),
+    dataBucket: requiredString(process.env, 'DATA_BUCKET'),
+    log: taskLog,
+  };
+  return validateCluster(input, deps);
+});

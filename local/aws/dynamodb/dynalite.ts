@@ -127,8 +127,7 @@ export function getItem(store: Store, tableName: string, key: string): Promise<I
   });
 }
 
-export const validateKey = (key: unknown, table: Table): DynaliteError | null | undefined =>
-  db.validateKey(key, table);
+export const validateKey = (key: unknown, table: Table): DynaliteError | null | undefined => db.validateKey(key, table);
 export const validateItem = (item: unknown, table: Table): DynaliteError | null | undefined =>
   db.validateItem(item, table);
 export const createKey = (item: unknown, table: Table): string => db.createKey(item, table);

@@ -128,9 +128,7 @@ export class DynamoDbService implements ServiceModule {
   async handle(request: AwsRequest): Promise<AwsResponse> {
     const target = request.headers['x-amz-target'];
     const operation =
-      typeof target === 'string' && target.startsWith(TARGET_PREFIX)
-        ? target.slice(TARGET_PREFIX.length)
-        : undefined;
+      typeof target === 'string' && target.startsWith(TARGET_PREFIX) ? target.slice(TARGET_PREFIX.length) : undefined;
     if (request.method !== 'POST' || operation === undefined) {
       return respond(400, { __type: 'com.amazon.coral.service#UnknownOperationException' });
     }
@@ -187,12 +185,7 @@ export class DynamoDbService implements ServiceModule {
     }
     const now = Date.now();
     for (const [t, entry] of this.tokens) if (now - entry.at > TOKEN_TTL_MS) this.tokens.delete(t);
-    const {
-      ClientRequestToken: _token,
-      ReturnConsumedCapacity: _c,
-      ReturnItemCollectionMetrics: _m,
-      ...rest
-    } = data;
+    const { ClientRequestToken: _token, ReturnConsumedCapacity: _c, ReturnItemCollectionMetrics: _m, ...rest } = data;
     const hash = createHash('sha256').update(JSON.stringify(rest)).digest('hex');
     const seen = this.tokens.get(token);
     if (seen) {
@@ -242,13 +235,11 @@ export class DynamoDbService implements ServiceModule {
       const validated = validate(this.store, operation, request);
       const tableName = String(validated.TableName);
       const table = await getTable(this.store, tableName);
-      const invalid =
-        kind === 'Put' ? validateItem(validated.Item, table) : validateKey(validated.Key, table);
+      const invalid = kind === 'Put' ? validateItem(validated.Item, table) : validateKey(validated.Key, table);
       if (invalid) throw invalid;
       const key = createKey(kind === 'Put' ? validated.Item : validated.Key, table);
       const identity = `${tableName}\u0000${key}`;
-      if (seen.has(identity))
-        throw validation('Transaction request cannot include multiple operations on one item');
+      if (seen.has(identity)) throw validation('Transaction request cannot include multiple operations on one item');
       seen.add(identity);
       planned.push({ kind, tableName, data: validated, key, returnOldOnFailure });
     }

@@ -57,8 +57,7 @@ export class Ec2Service implements ServiceModule {
     }
     const vpcFilter: string[] = [];
     for (let i = 1; params.has(`Filter.${i}.Name`); i++) {
-      if (params.get(`Filter.${i}.Name`) === 'vpc-id')
-        vpcFilter.push(...listParam(params, `Filter.${i}.Value`));
+      if (params.get(`Filter.${i}.Name`) === 'vpc-id') vpcFilter.push(...listParam(params, `Filter.${i}.Value`));
     }
     const candidates: Array<[string, { vpcId: string; index: number }]> =
       ids.length > 0

@@ -141,18 +141,14 @@ function splitDelimited(data: Buffer, delimiter: Buffer): Buffer[] {
 }
 
 /** Turns the query result into prefix key values, or explains why it cannot. */
-export function partitionValues(
-  result: JqValue | undefined,
-  keys: readonly string[],
-): Record<string, string> | string {
+export function partitionValues(result: JqValue | undefined, keys: readonly string[]): Record<string, string> | string {
   if (result === undefined) return 'The MetadataExtractionQuery produced no output';
   if (result === null || typeof result !== 'object' || Array.isArray(result))
     return 'The MetadataExtractionQuery must produce a JSON object';
   const values: Record<string, string> = {};
   for (const key of keys) {
     const value = result[key];
-    if (value === undefined || value === null)
-      return `partitionKeys values must not be null or empty (key '${key}')`;
+    if (value === undefined || value === null) return `partitionKeys values must not be null or empty (key '${key}')`;
     if (typeof value === 'object')
       return `partition key '${key}' must be a string, number or boolean, got ${Array.isArray(value) ? 'array' : 'object'}`;
     const text = jqToString(value);
@@ -214,13 +210,7 @@ export class DeliveryBuffer {
       for (const processed of this.process(record, arrival)) {
         if ('failure' in processed)
           add(`error:${processed.failure.errorType}`, undefined, processed.failure.errorType, processed.data);
-        else
-          add(
-            processed.keys ? JSON.stringify(processed.keys) : '',
-            processed.keys,
-            undefined,
-            processed.data,
-          );
+        else add(processed.keys ? JSON.stringify(processed.keys) : '', processed.keys, undefined, processed.data);
       }
     }
     for (const [groupKey, group] of byPartition) {
@@ -231,9 +221,7 @@ export class DeliveryBuffer {
   private process(
     record: Buffer,
     arrival: number,
-  ): Array<
-    { data: Buffer; keys: Record<string, string> | undefined } | { data: Buffer; failure: RecordFailure }
-  > {
+  ): Array<{ data: Buffer; keys: Record<string, string> | undefined } | { data: Buffer; failure: RecordFailure }> {
     const { destination } = this.options;
     let subRecords: Buffer[] = [record];
     if (destination.deaggregation?.kind === 'DELIMITED')
@@ -252,8 +240,7 @@ export class DeliveryBuffer {
         failure = values;
       } catch (error) {
         if (error instanceof SyntaxError) failure = 'Non JSON record provided';
-        else if (error instanceof JqRuntimeError)
-          failure = `MetadataExtractionQuery failed: ${error.message}`;
+        else if (error instanceof JqRuntimeError) failure = `MetadataExtractionQuery failed: ${error.message}`;
         else throw error;
       }
       const envelope = {
@@ -342,8 +329,7 @@ export class DeliveryBuffer {
       this.scheduleFlush(meta.groupKey, partition);
       restored += records.length;
     }
-    if (restored > 0)
-      log.info('restored buffered records', { stream: this.options.stream, records: restored });
+    if (restored > 0) log.info('restored buffered records', { stream: this.options.stream, records: restored });
   }
 
   private flushPartition(groupKey: string): void {
@@ -361,14 +347,7 @@ export class DeliveryBuffer {
       });
       key =
         prefix +
-        objectName(
-          stream,
-          version,
-          partition.oldest,
-          destination.extension,
-          destination.timeZone,
-          randomUUID(),
-        );
+        objectName(stream, version, partition.oldest, destination.extension, destination.timeZone, randomUUID());
     } catch (error) {
       // Cannot happen for validated streams; keep the data and say why.
       log.error('cannot render the object key; records stay buffered', {

@@ -79,11 +79,7 @@ export class FaultInjector {
   }
 
   update(update: FaultUpdate): void {
-    if (
-      update.failureRate !== undefined ||
-      update.seed !== undefined ||
-      update.recordErrorCode !== undefined
-    ) {
+    if (update.failureRate !== undefined || update.seed !== undefined || update.recordErrorCode !== undefined) {
       this.setFailureRate(update.failureRate ?? this.state.failureRate, {
         ...(update.recordErrorCode !== undefined ? { errorCode: update.recordErrorCode } : {}),
         ...(update.seed !== undefined ? { seed: update.seed } : {}),
@@ -159,9 +155,7 @@ export function parseFaultUpdate(body: unknown): FaultUpdate {
   const update: FaultUpdate = {};
   for (const key of Object.keys(input)) {
     if (!['failureRate', 'recordErrorCode', 'throttle', 'throttleErrorCode', 'seed'].includes(key)) {
-      throw new RangeError(
-        `unknown field '${key}' (failureRate, recordErrorCode, throttle, throttleErrorCode, seed)`,
-      );
+      throw new RangeError(`unknown field '${key}' (failureRate, recordErrorCode, throttle, throttleErrorCode, seed)`);
     }
   }
   if (input.failureRate !== undefined) {
@@ -169,10 +163,7 @@ export function parseFaultUpdate(body: unknown): FaultUpdate {
     update.failureRate = input.failureRate;
   }
   if (input.recordErrorCode !== undefined) {
-    if (
-      input.recordErrorCode !== 'ServiceUnavailableException' &&
-      input.recordErrorCode !== 'InternalFailure'
-    ) {
+    if (input.recordErrorCode !== 'ServiceUnavailableException' && input.recordErrorCode !== 'InternalFailure') {
       throw new RangeError('recordErrorCode must be ServiceUnavailableException or InternalFailure');
     }
     update.recordErrorCode = input.recordErrorCode;

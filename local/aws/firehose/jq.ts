@@ -355,8 +355,7 @@ class Parser {
         if (token.v === 'null') return { k: 'literal', value: null };
         if (token.v === 'true') return { k: 'literal', value: true };
         if (token.v === 'false') return { k: 'literal', value: false };
-        if (UNSUPPORTED_KEYWORDS.has(token.v))
-          throw new JqSyntaxError(`'${token.v}' is not supported at ${token.at}`);
+        if (UNSUPPORTED_KEYWORDS.has(token.v)) throw new JqSyntaxError(`'${token.v}' is not supported at ${token.at}`);
         const args: Node[] = [];
         if (this.isPunct('(')) {
           this.next();
@@ -577,8 +576,7 @@ function arithmetic(op: string, a: JqValue, b: JqValue): JqValue {
       return Math.trunc(a) % divisor;
     }
   }
-  const verb =
-    { '+': 'added', '-': 'subtracted', '*': 'multiplied', '/': 'divided', '%': 'divided' }[op] ?? 'combined';
+  const verb = { '+': 'added', '-': 'subtracted', '*': 'multiplied', '/': 'divided', '%': 'divided' }[op] ?? 'combined';
   throw new JqRuntimeError(`${typeName(a)} (${shown(a)}) and ${typeName(b)} (${shown(b)}) cannot be ${verb}`);
 }
 
@@ -624,8 +622,7 @@ function gmtime(seconds: number): number[] {
 
 function brokenDown(value: JqValue, fn: string): number[] {
   if (typeof value === 'number') return gmtime(value);
-  if (Array.isArray(value) && value.length >= 6 && value.every((v) => typeof v === 'number'))
-    return value as number[];
+  if (Array.isArray(value) && value.length >= 6 && value.every((v) => typeof v === 'number')) return value as number[];
   throw new JqRuntimeError(`${fn} requires parsed datetime inputs`);
 }
 
@@ -637,8 +634,10 @@ function mktime(parts: number[]): number {
 const pad = (n: number, width = 2, fill = '0'): string => String(Math.trunc(n)).padStart(width, fill);
 
 export function strftime(value: JqValue, format: string): string {
-  const [year = 1970, month = 0, day = 1, hours = 0, minutes = 0, seconds = 0, wday = 0, yday = 0] =
-    brokenDown(value, 'strftime/1');
+  const [year = 1970, month = 0, day = 1, hours = 0, minutes = 0, seconds = 0, wday = 0, yday = 0] = brokenDown(
+    value,
+    'strftime/1',
+  );
   let out = '';
   for (let i = 0; i < format.length; i += 1) {
     const ch = format[i];
@@ -749,8 +748,7 @@ function callBuiltin(name: string, input: JqValue, args: JqValue[]): Out {
       return jqToString(input);
     case 'tonumber': {
       if (typeof input === 'number') return input;
-      if (typeof input === 'string' && input.trim() !== '' && Number.isFinite(Number(input)))
-        return Number(input);
+      if (typeof input === 'string' && input.trim() !== '' && Number.isFinite(Number(input))) return Number(input);
       throw new JqRuntimeError(`Cannot parse ${shown(input)} as a number`);
     }
     case 'ascii_downcase':
@@ -770,8 +768,7 @@ function callBuiltin(name: string, input: JqValue, args: JqValue[]): Out {
     case 'floor':
     case 'ceil':
     case 'round':
-      if (typeof input !== 'number')
-        throw new JqRuntimeError(`${typeName(input)} (${shown(input)}) number required`);
+      if (typeof input !== 'number') throw new JqRuntimeError(`${typeName(input)} (${shown(input)}) number required`);
       return name === 'floor' ? Math.floor(input) : name === 'ceil' ? Math.ceil(input) : Math.round(input);
     case 'ltrimstr':
       return typeof input === 'string' && typeof arg === 'string' && input.startsWith(arg)
@@ -791,8 +788,7 @@ function callBuiltin(name: string, input: JqValue, args: JqValue[]): Out {
       return input
         .map((item) => {
           if (item === null) return '';
-          if (typeof item === 'string' || typeof item === 'number' || typeof item === 'boolean')
-            return String(item);
+          if (typeof item === 'string' || typeof item === 'number' || typeof item === 'boolean') return String(item);
           throw new JqRuntimeError(`Cannot join with ${typeName(item)}`);
         })
         .join(arg);
@@ -857,8 +853,7 @@ function evaluateNode(node: Node, input: JqValue): Out {
       for (const entry of node.entries) {
         const key = evaluateNode(entry.key, input);
         if (key === EMPTY) return EMPTY;
-        if (typeof key !== 'string')
-          throw new JqRuntimeError(`Object keys must be strings, not ${typeName(key)}`);
+        if (typeof key !== 'string') throw new JqRuntimeError(`Object keys must be strings, not ${typeName(key)}`);
         const value = evaluateNode(entry.value, input);
         if (value === EMPTY) return EMPTY;
         result[key] = value;
@@ -892,8 +887,7 @@ function evaluateNode(node: Node, input: JqValue): Out {
     case 'neg': {
       const value = evaluateNode(node.operand, input);
       if (value === EMPTY) return EMPTY;
-      if (typeof value !== 'number')
-        throw new JqRuntimeError(`${typeName(value)} (${shown(value)}) cannot be negated`);
+      if (typeof value !== 'number') throw new JqRuntimeError(`${typeName(value)} (${shown(value)}) cannot be negated`);
       return -value;
     }
     case 'call': {
@@ -920,10 +914,7 @@ export interface CompiledJq {
 export function compileJq(source: string): CompiledJq {
   const ast = parseJq(source);
   let literalKeys: string[] | undefined;
-  if (
-    ast.k === 'object' &&
-    ast.entries.every((e) => e.key.k === 'literal' && typeof e.key.value === 'string')
-  ) {
+  if (ast.k === 'object' && ast.entries.every((e) => e.key.k === 'literal' && typeof e.key.value === 'string')) {
     literalKeys = ast.entries.map((e) => (e.key as { value: string }).value);
   }
   return {

@@ -101,9 +101,7 @@ export function parsePrefix(prefix: string): PrefixPart[] {
         break;
       case 'firehose':
         if (value !== 'random-string' && value !== 'error-output-type') {
-          throw new PrefixError(
-            `unknown firehose namespace value '${value}' (random-string or error-output-type)`,
-          );
+          throw new PrefixError(`unknown firehose namespace value '${value}' (random-string or error-output-type)`);
         }
         parts.push({ kind: 'firehose', value });
         break;

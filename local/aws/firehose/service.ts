@@ -69,9 +69,7 @@ const json = (body: unknown): AwsResponse => ({
 function requireName(value: unknown, path = 'deliveryStreamName'): string {
   if (typeof value !== 'string') throw validationError([constraint(value, path, 'Member must not be null')]);
   if (value.length < 1 || value.length > 64 || !NAME.test(value)) {
-    throw validationError([
-      constraint(value, path, 'Member must satisfy regular expression pattern: [a-zA-Z0-9_.-]+'),
-    ]);
+    throw validationError([constraint(value, path, 'Member must satisfy regular expression pattern: [a-zA-Z0-9_.-]+')]);
   }
   return value;
 }
@@ -121,11 +119,7 @@ export class FirehoseService implements ServiceModule {
   }
 
   private notFound(name: string, accountId: string): AwsError {
-    return new AwsError(
-      'ResourceNotFoundException',
-      `Firehose ${name} under account ${accountId} not found.`,
-      400,
-    );
+    return new AwsError('ResourceNotFoundException', `Firehose ${name} under account ${accountId} not found.`, 400);
   }
 
   private live(name: string, accountId: string): LiveStream {
@@ -239,9 +233,7 @@ export class FirehoseService implements ServiceModule {
     }
     const type = body.DeliveryStreamType;
     const start =
-      typeof body.ExclusiveStartDeliveryStreamName === 'string'
-        ? body.ExclusiveStartDeliveryStreamName
-        : undefined;
+      typeof body.ExclusiveStartDeliveryStreamName === 'string' ? body.ExclusiveStartDeliveryStreamName : undefined;
     const names = [...this.streams.values()]
       .filter((s) => type === undefined || s.stored.type === type)
       .map((s) => s.stored.name)
@@ -284,8 +276,7 @@ export class FirehoseService implements ServiceModule {
     const name = requireName(body.DeliveryStreamName);
     const record = body.Record as Json | undefined;
     const data = record?.Data;
-    if (typeof data !== 'string')
-      throw validationError([constraint(data, 'record.data', 'Member must not be null')]);
+    if (typeof data !== 'string') throw validationError([constraint(data, 'record.data', 'Member must not be null')]);
     const bytes = Buffer.from(data, 'base64');
     if (bytes.length > LIMITS.maxRecordBytes) {
       throw validationError([
@@ -305,12 +296,9 @@ export class FirehoseService implements ServiceModule {
   private putRecordBatch(body: Json, request: AwsRequest): Json {
     const name = requireName(body.DeliveryStreamName);
     const records = body.Records;
-    if (!Array.isArray(records))
-      throw validationError([constraint(records, 'records', 'Member must not be null')]);
+    if (!Array.isArray(records)) throw validationError([constraint(records, 'records', 'Member must not be null')]);
     if (records.length < 1)
-      throw validationError([
-        constraint('[]', 'records', 'Member must have length greater than or equal to 1'),
-      ]);
+      throw validationError([constraint('[]', 'records', 'Member must have length greater than or equal to 1')]);
     if (records.length > LIMITS.maxRecordsPerBatch) {
       throw validationError([
         `Value '[...${records.length} records]' at 'records' failed to satisfy constraint: Member must have length less than or equal to ${LIMITS.maxRecordsPerBatch}`,

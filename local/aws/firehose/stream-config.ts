@@ -78,20 +78,14 @@ export function validateCreateRequest(body: Json): CreateRequest {
     problems.push(constraint(name, 'deliveryStreamName', 'Member must have length less than or equal to 64'));
   if (!NAME.test(name))
     problems.push(
-      constraint(
-        name,
-        'deliveryStreamName',
-        'Member must satisfy regular expression pattern: [a-zA-Z0-9_.-]+',
-      ),
+      constraint(name, 'deliveryStreamName', 'Member must satisfy regular expression pattern: [a-zA-Z0-9_.-]+'),
     );
   if (problems.length) throw validationError(problems);
 
   const type = body.DeliveryStreamType ?? 'DirectPut';
   if (type !== 'DirectPut') {
     if (type === 'KinesisStreamAsSource' || type === 'MSKAsSource' || type === 'DatabaseAsSource') {
-      throw invalid(
-        `DeliveryStreamType ${String(type)} is not supported by the local endpoint (DirectPut only)`,
-      );
+      throw invalid(`DeliveryStreamType ${String(type)} is not supported by the local endpoint (DirectPut only)`);
     }
     throw validationError([
       constraint(
@@ -102,8 +96,7 @@ export function validateCreateRequest(body: Json): CreateRequest {
     ]);
   }
   for (const key of UNSUPPORTED_DESTINATIONS) {
-    if (body[key] !== undefined)
-      throw invalid(`${key} is not supported by the local endpoint (S3 destinations only)`);
+    if (body[key] !== undefined) throw invalid(`${key} is not supported by the local endpoint (S3 destinations only)`);
   }
   const extended = body.ExtendedS3DestinationConfiguration;
   const plain = body.S3DestinationConfiguration;
@@ -111,8 +104,7 @@ export function validateCreateRequest(body: Json): CreateRequest {
     throw invalid('Only one destination configuration can be specified');
   const raw = extended ?? plain;
   if (raw === undefined) throw invalid('A destination configuration must be specified');
-  if (!isObject(raw))
-    throw new AwsError('SerializationException', 'Destination configuration must be an object', 400);
+  if (!isObject(raw)) throw new AwsError('SerializationException', 'Destination configuration must be an object', 400);
   const path = extended !== undefined ? 'extendedS3DestinationConfiguration' : 's3DestinationConfiguration';
   const destination = normalizeDestination(raw, path, extended !== undefined);
   compileDestination(destination); // semantic checks throw here, at creation, as in the service
@@ -165,8 +157,7 @@ function normalizeDestination(raw: Json, path: string, extended: boolean): Json 
   let size = dynamic ? 128 : 5;
   let interval = 300;
   if (hints !== undefined) {
-    if (!isObject(hints))
-      problems.push(constraint(hints, `${path}.bufferingHints`, 'Member must be a structure'));
+    if (!isObject(hints)) problems.push(constraint(hints, `${path}.bufferingHints`, 'Member must be a structure'));
     else {
       if (hints.SizeInMBs !== undefined) {
         if (
@@ -176,11 +167,7 @@ function normalizeDestination(raw: Json, path: string, extended: boolean): Json 
           hints.SizeInMBs > 128
         ) {
           problems.push(
-            constraint(
-              hints.SizeInMBs,
-              `${path}.bufferingHints.sizeInMBs`,
-              'Member must have value between 1 and 128',
-            ),
+            constraint(hints.SizeInMBs, `${path}.bufferingHints.sizeInMBs`, 'Member must have value between 1 and 128'),
           );
         } else size = hints.SizeInMBs;
       }
@@ -227,11 +214,7 @@ function normalizeDestination(raw: Json, path: string, extended: boolean): Json 
 function processorParameter(processor: Json, name: string): string | undefined {
   const parameters = Array.isArray(processor.Parameters) ? processor.Parameters : [];
   for (const parameter of parameters) {
-    if (
-      isObject(parameter) &&
-      parameter.ParameterName === name &&
-      typeof parameter.ParameterValue === 'string'
-    )
+    if (isObject(parameter) && parameter.ParameterName === name && typeof parameter.ParameterValue === 'string')
       return parameter.ParameterValue;
   }
   return undefined;
@@ -260,9 +243,7 @@ export function compileDestination(destination: Json): CompiledDestination {
   const hints = destination.BufferingHints as { SizeInMBs: number; IntervalInSeconds: number };
   const compression = destination.CompressionFormat as string;
   if (compression !== 'UNCOMPRESSED' && compression !== 'GZIP') {
-    throw invalid(
-      `CompressionFormat ${compression} is not supported by the local endpoint (UNCOMPRESSED, GZIP)`,
-    );
+    throw invalid(`CompressionFormat ${compression} is not supported by the local endpoint (UNCOMPRESSED, GZIP)`);
   }
   if (
     isObject(destination.DataFormatConversionConfiguration) &&
@@ -289,16 +270,10 @@ export function compileDestination(destination: Json): CompiledDestination {
       !/^$|^\.[0-9a-z!\-_.*'()]+$/.test(fileExtension) ||
       fileExtension.length > 128)
   ) {
-    throw invalid(
-      `FileExtension '${String(fileExtension)}' must start with '.' and contain only 0-9a-z!-_.*'()`,
-    );
+    throw invalid(`FileExtension '${String(fileExtension)}' must start with '.' and contain only 0-9a-z!-_.*'()`);
   }
   const extension =
-    typeof fileExtension === 'string' && fileExtension !== ''
-      ? fileExtension
-      : compression === 'GZIP'
-        ? '.gz'
-        : '';
+    typeof fileExtension === 'string' && fileExtension !== '' ? fileExtension : compression === 'GZIP' ? '.gz' : '';
 
   const dynamicPartitioning =
     isObject(destination.DynamicPartitioningConfiguration) &&
@@ -320,9 +295,7 @@ export function compileDestination(destination: Json): CompiledDestination {
           if (source === undefined)
             throw invalid('MetadataExtraction processor requires the MetadataExtractionQuery parameter');
           if (engine !== 'JQ-1.6')
-            throw invalid(
-              `MetadataExtraction processor requires JsonParsingEngine JQ-1.6, got '${engine ?? ''}'`,
-            );
+            throw invalid(`MetadataExtraction processor requires JsonParsingEngine JQ-1.6, got '${engine ?? ''}'`);
           try {
             query = compileJq(source);
           } catch (error) {
@@ -341,15 +314,12 @@ export function compileDestination(destination: Json): CompiledDestination {
               throw invalid('RecordDeAggregation with SubRecordType DELIMITED requires a Delimiter');
             deaggregation = { kind: 'DELIMITED', delimiter: decodeDelimiter(value, 'RecordDeAggregation') };
           } else
-            throw invalid(
-              `RecordDeAggregation SubRecordType must be JSON or DELIMITED, got '${subRecordType ?? ''}'`,
-            );
+            throw invalid(`RecordDeAggregation SubRecordType must be JSON or DELIMITED, got '${subRecordType ?? ''}'`);
           break;
         }
         case 'AppendDelimiterToRecord': {
           const value = processorParameter(processor, 'Delimiter');
-          delimiter =
-            value === undefined ? Buffer.from('\n') : decodeDelimiter(value, 'AppendDelimiterToRecord');
+          delimiter = value === undefined ? Buffer.from('\n') : decodeDelimiter(value, 'AppendDelimiterToRecord');
           break;
         }
         default:
@@ -361,8 +331,7 @@ export function compileDestination(destination: Json): CompiledDestination {
   }
 
   const prefixText = typeof destination.Prefix === 'string' ? destination.Prefix : undefined;
-  const errorText =
-    typeof destination.ErrorOutputPrefix === 'string' ? destination.ErrorOutputPrefix : undefined;
+  const errorText = typeof destination.ErrorOutputPrefix === 'string' ? destination.ErrorOutputPrefix : undefined;
   const prefixParts = parse(prefixText, 'Prefix');
   const errorParts = parse(errorText, 'ErrorOutputPrefix');
 
@@ -370,20 +339,13 @@ export function compileDestination(destination: Json): CompiledDestination {
     throw invalid('Prefix cannot contain !{firehose:error-output-type}; use it in ErrorOutputPrefix');
   }
   if (errorParts.some((p) => p.kind === 'partitionKeyFromQuery' || p.kind === 'partitionKeyFromLambda')) {
-    throw invalid(
-      'ErrorOutputPrefix cannot contain partitionKeyFromQuery or partitionKeyFromLambda expressions',
-    );
+    throw invalid('ErrorOutputPrefix cannot contain partitionKeyFromQuery or partitionKeyFromLambda expressions');
   }
   if (hasExpressions(prefixParts) && !errorText) {
     throw invalid('ErrorOutputPrefix cannot be null or empty when Prefix contains expressions');
   }
-  if (
-    hasExpressions(errorParts) &&
-    !errorParts.some((p) => p.kind === 'firehose' && p.value === 'error-output-type')
-  ) {
-    throw invalid(
-      'ErrorOutputPrefix must contain !{firehose:error-output-type} when it contains expressions',
-    );
+  if (hasExpressions(errorParts) && !errorParts.some((p) => p.kind === 'firehose' && p.value === 'error-output-type')) {
+    throw invalid('ErrorOutputPrefix must contain !{firehose:error-output-type} when it contains expressions');
   }
   if (prefixParts.some((p) => p.kind === 'partitionKeyFromLambda')) {
     throw invalid('partitionKeyFromLambda is not supported by the local endpoint (no Lambda processor)');
@@ -395,23 +357,17 @@ export function compileDestination(destination: Json): CompiledDestination {
         'Prefix must contain at least one partitionKeyFromQuery expression when dynamic partitioning is enabled',
       );
     if (!query)
-      throw invalid(
-        'Dynamic partitioning with partitionKeyFromQuery requires an enabled MetadataExtraction processor',
-      );
+      throw invalid('Dynamic partitioning with partitionKeyFromQuery requires an enabled MetadataExtraction processor');
     if (!errorText) throw invalid('ErrorOutputPrefix is required when dynamic partitioning is enabled');
     if (hints.SizeInMBs < 64)
       throw invalid('BufferingHints.SizeInMBs must be at least 64 when dynamic partitioning is enabled');
     const known = query.literalKeys;
     const missing = known ? prefixKeys.filter((k) => !known.includes(k)) : [];
     if (missing.length > 0)
-      throw invalid(
-        `Prefix uses partition keys the MetadataExtractionQuery does not produce: ${missing.join(', ')}`,
-      );
+      throw invalid(`Prefix uses partition keys the MetadataExtractionQuery does not produce: ${missing.join(', ')}`);
   } else {
     if (prefixKeys.length > 0)
-      throw invalid(
-        'Prefix contains partitionKeyFromQuery expressions but dynamic partitioning is not enabled',
-      );
+      throw invalid('Prefix contains partitionKeyFromQuery expressions but dynamic partitioning is not enabled');
     if (query) throw invalid('MetadataExtraction processor requires dynamic partitioning to be enabled');
   }
 

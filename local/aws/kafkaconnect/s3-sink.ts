@@ -74,12 +74,7 @@ export class SinkConfigError extends Error {
   }
 }
 
-function integer(
-  config: Record<string, string>,
-  key: string,
-  fallback: number | undefined,
-  min: number,
-): number {
+function integer(config: Record<string, string>, key: string, fallback: number | undefined, min: number): number {
   const raw = config[key];
   if (raw === undefined) {
     if (fallback === undefined)
@@ -116,14 +111,10 @@ export function parseSinkConfig(connectorName: string, config: Record<string, st
     .map((t) => t.trim())
     .filter((t) => t !== '');
   if (topics.length === 0)
-    throw new SinkConfigError(
-      'Must configure one of topics or topics.regex (the local sink supports topics only)',
-    );
+    throw new SinkConfigError('Must configure one of topics or topics.regex (the local sink supports topics only)');
   const bucket = config['s3.bucket.name'];
-  if (!bucket)
-    throw new SinkConfigError('Missing required configuration "s3.bucket.name" which has no default value.');
-  if (!BUCKET_NAME.test(bucket))
-    throw new SinkConfigError(`Invalid value ${bucket} for configuration s3.bucket.name`);
+  if (!bucket) throw new SinkConfigError('Missing required configuration "s3.bucket.name" which has no default value.');
+  if (!BUCKET_NAME.test(bucket)) throw new SinkConfigError(`Invalid value ${bucket} for configuration s3.bucket.name`);
   const format = config['format.class'] ?? '';
   const byteArray = format.endsWith('.ByteArrayFormat');
   if (!format.endsWith('.JsonFormat') && !byteArray)
@@ -133,8 +124,7 @@ export function parseSinkConfig(connectorName: string, config: Record<string, st
   const compression = config['s3.compression.type'] ?? 'none';
   if (compression !== 'gzip' && compression !== 'none')
     throw new SinkConfigError(`Invalid value ${compression} for configuration s3.compression.type`);
-  const partitionerClass =
-    config['partitioner.class'] ?? 'io.confluent.connect.storage.partitioner.DefaultPartitioner';
+  const partitionerClass = config['partitioner.class'] ?? 'io.confluent.connect.storage.partitioner.DefaultPartitioner';
   const partitioner = partitionerClass.endsWith('.TimeBasedPartitioner')
     ? 'time'
     : partitionerClass.endsWith('.FieldPartitioner')
@@ -146,8 +136,7 @@ export function parseSinkConfig(connectorName: string, config: Record<string, st
     throw new SinkConfigError(`The local S3 sink does not provide partitioner.class ${partitionerClass}`);
   const timeZone = config.timezone ?? '';
   const rotateScheduleIntervalMs = integer(config, 'rotate.schedule.interval.ms', -1, -1);
-  const timestampExtractor = (config['timestamp.extractor'] ??
-    'Wallclock') as SinkConfig['timestampExtractor'];
+  const timestampExtractor = (config['timestamp.extractor'] ?? 'Wallclock') as SinkConfig['timestampExtractor'];
   if (!['Record', 'RecordField', 'Wallclock'].includes(timestampExtractor))
     throw new SinkConfigError(`Invalid value ${timestampExtractor} for configuration timestamp.extractor`);
   if ((partitioner === 'time' || rotateScheduleIntervalMs > 0) && timeZone === '') {
@@ -173,16 +162,13 @@ export function parseSinkConfig(connectorName: string, config: Record<string, st
       : converterClass.endsWith('.ByteArrayConverter')
         ? 'bytes'
         : undefined;
-  if (!converter)
-    throw new SinkConfigError(`The local S3 sink does not provide value.converter ${converterClass}`);
+  if (!converter) throw new SinkConfigError(`The local S3 sink does not provide value.converter ${converterClass}`);
   if (byteArray && converter !== 'bytes')
     throw new SinkConfigError(
       'ByteArrayFormat writes byte[] values only: set value.converter=org.apache.kafka.connect.converters.ByteArrayConverter',
     );
   if (converter === 'json' && config['value.converter.schemas.enable'] !== 'false') {
-    throw new SinkConfigError(
-      'The local S3 sink reads schemaless JSON only: set value.converter.schemas.enable=false',
-    );
+    throw new SinkConfigError('The local S3 sink reads schemaless JSON only: set value.converter.schemas.enable=false');
   }
   return {
     connectorName,
@@ -337,11 +323,7 @@ export class S3Sink {
   private schedule(): void {
     if (this.stopped) return;
     const now = this.now();
-    this.nextRotation = nextScheduledRotation(
-      now,
-      this.config.rotateScheduleIntervalMs,
-      this.config.timeZone,
-    );
+    this.nextRotation = nextScheduledRotation(now, this.config.rotateScheduleIntervalMs, this.config.timeZone);
     this.timer = setTimeout(
       () => {
         for (const writer of this.writers.values()) if (writer.recordCount > 0) this.flush(writer);
@@ -399,9 +381,7 @@ export class S3Sink {
     let current: unknown = value;
     for (const part of field.split('.'))
       current =
-        current !== null && typeof current === 'object'
-          ? (current as Record<string, unknown>)[part]
-          : undefined;
+        current !== null && typeof current === 'object' ? (current as Record<string, unknown>)[part] : undefined;
     if (typeof current === 'number') return current;
     if (typeof current === 'string' && !Number.isNaN(Date.parse(current))) return Date.parse(current);
     throw new Error(
@@ -445,8 +425,7 @@ export class S3Sink {
       if (
         writer.recordCount > 0 &&
         this.config.rotateIntervalMs > 0 &&
-        (timestamp - writer.baseTimestamp >= this.config.rotateIntervalMs ||
-          encoded !== writer.currentEncoded)
+        (timestamp - writer.baseTimestamp >= this.config.rotateIntervalMs || encoded !== writer.currentEncoded)
       ) {
         this.flush(writer, record.offset);
       }

@@ -102,8 +102,7 @@ function arnSuffix(): string {
 
 function page<T>(items: readonly T[], request: AwsRequest): { items: T[]; nextToken?: string } {
   const max = Number(request.query.get('maxResults') ?? 100);
-  if (!Number.isInteger(max) || max < 1 || max > 100)
-    throw badRequest('maxResults must be between 1 and 100');
+  if (!Number.isInteger(max) || max < 1 || max > 100) throw badRequest('maxResults must be between 1 and 100');
   const start =
     request.query.get('nextToken') === null
       ? 0
@@ -137,8 +136,7 @@ export class KafkaConnectService implements ServiceModule {
       plugins: [],
       connectors: [],
     });
-    for (const plugin of stored.plugins)
-      if (plugin.state !== 'DELETING') this.plugins.set(plugin.arn, plugin);
+    for (const plugin of stored.plugins) if (plugin.state !== 'DELETING') this.plugins.set(plugin.arn, plugin);
     for (const connector of stored.connectors)
       if (connector.state !== 'DELETING') this.connectors.set(connector.arn, connector);
   }
@@ -149,8 +147,7 @@ export class KafkaConnectService implements ServiceModule {
       if (plugin.state === 'CREATING')
         this.later(this.options.pluginDelayMs ?? 500, () => this.finishPlugin(plugin.arn, false));
     for (const connector of this.connectors.values()) {
-      if (connector.state === 'CREATING' || connector.state === 'RUNNING')
-        this.startConnector(connector.arn, false);
+      if (connector.state === 'CREATING' || connector.state === 'RUNNING') this.startConnector(connector.arn, false);
     }
     this.persist();
   }
@@ -208,11 +205,7 @@ export class KafkaConnectService implements ServiceModule {
       if (method === 'GET') return json(this.describeConnector(this.connector(arn)));
       if (method === 'DELETE') return json(this.deleteConnector(arn));
     }
-    throw new AwsError(
-      'NotFoundException',
-      `The local MSK Connect does not provide ${method} ${request.path}`,
-      404,
-    );
+    throw new AwsError('NotFoundException', `The local MSK Connect does not provide ${method} ${request.path}`, 404);
   }
 
   private body(request: AwsRequest): Json {
@@ -239,14 +232,8 @@ export class KafkaConnectService implements ServiceModule {
       throw badRequest('name must be 1-128 letters, digits and hyphens');
     const contentType = body.contentType;
     if (contentType !== 'JAR' && contentType !== 'ZIP') throw badRequest('contentType must be JAR or ZIP');
-    const s3 =
-      isObject(body.location) && isObject(body.location.s3Location) ? body.location.s3Location : undefined;
-    if (
-      !s3 ||
-      typeof s3.bucketArn !== 'string' ||
-      typeof s3.fileKey !== 'string' ||
-      !BUCKET_ARN.test(s3.bucketArn)
-    ) {
+    const s3 = isObject(body.location) && isObject(body.location.s3Location) ? body.location.s3Location : undefined;
+    if (!s3 || typeof s3.bucketArn !== 'string' || typeof s3.fileKey !== 'string' || !BUCKET_ARN.test(s3.bucketArn)) {
       throw badRequest('location.s3Location needs a bucketArn (arn:aws:s3:::bucket) and a fileKey');
     }
     for (const existing of this.plugins.values()) {
@@ -403,12 +390,9 @@ export class KafkaConnectService implements ServiceModule {
       throw badRequest('kafkaClusterEncryptionInTransit.encryptionType must be PLAINTEXT or TLS');
     const plugins = Array.isArray(body.plugins) ? body.plugins : [];
     if (plugins.length !== 1) throw badRequest('plugins must name exactly one custom plugin');
-    const pluginRef =
-      isObject(plugins[0]) && isObject(plugins[0].customPlugin) ? plugins[0].customPlugin : undefined;
+    const pluginRef = isObject(plugins[0]) && isObject(plugins[0].customPlugin) ? plugins[0].customPlugin : undefined;
     const plugin =
-      typeof pluginRef?.customPluginArn === 'string'
-        ? this.plugins.get(pluginRef.customPluginArn)
-        : undefined;
+      typeof pluginRef?.customPluginArn === 'string' ? this.plugins.get(pluginRef.customPluginArn) : undefined;
     if (!plugin) throw badRequest(`The custom plugin ${String(pluginRef?.customPluginArn)} does not exist.`);
     if (plugin.state !== 'ACTIVE')
       throw badRequest(`The custom plugin ${plugin.arn} is in the ${plugin.state} state; it must be ACTIVE.`);
@@ -478,8 +462,8 @@ export class KafkaConnectService implements ServiceModule {
     let sink: S3Sink;
     try {
       const brokers = String(
-        (connector.request.kafkaCluster as { apacheKafkaCluster: { bootstrapServers: string } })
-          .apacheKafkaCluster.bootstrapServers,
+        (connector.request.kafkaCluster as { apacheKafkaCluster: { bootstrapServers: string } }).apacheKafkaCluster
+          .bootstrapServers,
       )
         .split(',')
         .map((b) => b.trim())
@@ -488,14 +472,11 @@ export class KafkaConnectService implements ServiceModule {
         s3Root: this.s3Root,
         openSource: this.options.openSource,
         ...(this.options.beforeWrite ? { beforeWrite: this.options.beforeWrite } : {}),
-        ...(this.options.writeRetryBackoffMs !== undefined
-          ? { retryBackoffMs: this.options.writeRetryBackoffMs }
-          : {}),
+        ...(this.options.writeRetryBackoffMs !== undefined ? { retryBackoffMs: this.options.writeRetryBackoffMs } : {}),
         onFailure: (message) => {
           this.sinks.delete(arn);
           const current = this.connectors.get(arn);
-          if (current && current.state !== 'DELETING')
-            this.failConnector(current, 'ConnectorFailed', message);
+          if (current && current.state !== 'DELETING') this.failConnector(current, 'ConnectorFailed', message);
         },
       });
     } catch (error) {
@@ -559,9 +540,7 @@ export class KafkaConnectService implements ServiceModule {
       ...(request.logDelivery !== undefined ? { logDelivery: request.logDelivery } : {}),
       plugins: request.plugins,
       serviceExecutionRoleArn: request.serviceExecutionRoleArn,
-      ...(request.workerConfiguration !== undefined
-        ? { workerConfiguration: request.workerConfiguration }
-        : {}),
+      ...(request.workerConfiguration !== undefined ? { workerConfiguration: request.workerConfiguration } : {}),
       ...(connector.stateDescription ? { stateDescription: connector.stateDescription } : {}),
     };
   }
@@ -615,8 +594,7 @@ export class KafkaConnectService implements ServiceModule {
     for (const key of ['failNextPlugins', 'failNextConnectors'] as const) {
       const value = update[key];
       if (value === undefined) continue;
-      if (!Number.isInteger(value) || value < 0)
-        throw new RangeError(`${key} must be a non-negative integer`);
+      if (!Number.isInteger(value) || value < 0) throw new RangeError(`${key} must be a non-negative integer`);
       this.faults[key] = value;
     }
     return { ...this.faults };

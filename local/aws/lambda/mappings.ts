@@ -10,8 +10,7 @@ import { randomUUID } from 'node:crypto';
 import { AwsError, constraint, validationError } from '../errors.ts';
 
 export type Json = Record<string, unknown>;
-export type MappingState =
-  'Creating' | 'Enabling' | 'Enabled' | 'Disabling' | 'Disabled' | 'Updating' | 'Deleting';
+export type MappingState = 'Creating' | 'Enabling' | 'Enabled' | 'Disabling' | 'Disabled' | 'Updating' | 'Deleting';
 
 export interface MappingRecord {
   UUID: string;
@@ -65,8 +64,7 @@ const UNSUPPORTED_FIELDS = [
   'StartingPositionTimestamp',
 ];
 
-const invalidParameter = (message: string): AwsError =>
-  new AwsError('InvalidParameterValueException', message, 400);
+const invalidParameter = (message: string): AwsError => new AwsError('InvalidParameterValueException', message, 400);
 
 function isObject(value: unknown): value is Json {
   return value !== null && typeof value === 'object' && !Array.isArray(value);
@@ -78,12 +76,7 @@ export interface FunctionRef {
 }
 
 /** Resolves a function name, ARN or partial ARN (optionally qualified) to its name and ARN. */
-export function resolveFunction(
-  value: unknown,
-  region: string,
-  accountId: string,
-  path = 'functionName',
-): FunctionRef {
+export function resolveFunction(value: unknown, region: string, accountId: string, path = 'functionName'): FunctionRef {
   if (typeof value !== 'string') throw validationError([constraint(value, path, 'Member must not be null')]);
   const m = FUNCTION_NAME.exec(value);
   if (!m || value.length > 140) {
@@ -100,30 +93,18 @@ export function resolveFunction(
   return { name, arn };
 }
 
-function checkRange(
-  problems: string[],
-  value: unknown,
-  path: string,
-  min: number,
-  max: number,
-): number | undefined {
+function checkRange(problems: string[], value: unknown, path: string, min: number, max: number): number | undefined {
   if (value === undefined) return undefined;
   if (typeof value !== 'number' || !Number.isInteger(value)) {
     problems.push(constraint(value, path, 'Member must be an integer'));
     return undefined;
   }
-  if (value < min)
-    problems.push(constraint(value, path, `Member must have value greater than or equal to ${min}`));
-  if (value > max)
-    problems.push(constraint(value, path, `Member must have value less than or equal to ${max}`));
+  if (value < min) problems.push(constraint(value, path, `Member must have value greater than or equal to ${min}`));
+  if (value > max) problems.push(constraint(value, path, `Member must have value less than or equal to ${max}`));
   return value;
 }
 
-function consumerGroup(
-  config: unknown,
-  path: string,
-  problems: string[],
-): { ConsumerGroupId?: string } | undefined {
+function consumerGroup(config: unknown, path: string, problems: string[]): { ConsumerGroupId?: string } | undefined {
   if (config === undefined) return undefined;
   if (!isObject(config)) {
     problems.push(constraint(config, path, 'Member must be a structure'));
@@ -148,13 +129,7 @@ function consumerGroup(
 function applyCommon(body: Json, target: Partial<MappingRecord>, problems: string[]): void {
   const batchSize = checkRange(problems, body.BatchSize, 'batchSize', 1, 10000);
   if (batchSize !== undefined) target.BatchSize = batchSize;
-  const window = checkRange(
-    problems,
-    body.MaximumBatchingWindowInSeconds,
-    'maximumBatchingWindowInSeconds',
-    0,
-    300,
-  );
+  const window = checkRange(problems, body.MaximumBatchingWindowInSeconds, 'maximumBatchingWindowInSeconds', 0, 300);
   if (window !== undefined) target.MaximumBatchingWindowInSeconds = window;
   const retries = checkRange(problems, body.MaximumRetryAttempts, 'maximumRetryAttempts', -1, 10000);
   if (retries !== undefined) target.MaximumRetryAttempts = retries;
@@ -187,16 +162,12 @@ function applyCommon(body: Json, target: Partial<MappingRecord>, problems: strin
   if (body.DestinationConfig !== undefined) {
     const destination = body.DestinationConfig;
     const onFailure =
-      isObject(destination) && isObject(destination.OnFailure)
-        ? destination.OnFailure.Destination
-        : undefined;
+      isObject(destination) && isObject(destination.OnFailure) ? destination.OnFailure.Destination : undefined;
     if (!isObject(destination))
       problems.push(constraint(destination, 'destinationConfig', 'Member must be a structure'));
     else if (onFailure === undefined || onFailure === '') target.DestinationConfig = { OnFailure: {} };
     else if (typeof onFailure !== 'string')
-      problems.push(
-        constraint(onFailure, 'destinationConfig.onFailure.destination', 'Member must be a string'),
-      );
+      problems.push(constraint(onFailure, 'destinationConfig.onFailure.destination', 'Member must be a string'));
     else if (!S3_BUCKET_ARN.test(onFailure)) {
       throw invalidParameter(
         `The on-failure destination '${onFailure}' is not supported by the local endpoint: use an S3 bucket ARN (arn:aws:s3:::bucket)`,
@@ -205,39 +176,18 @@ function applyCommon(body: Json, target: Partial<MappingRecord>, problems: strin
   }
   if (body.SourceAccessConfigurations !== undefined) {
     const list = body.SourceAccessConfigurations;
-    if (
-      !Array.isArray(list) ||
-      list.length > 22 ||
-      list.some((c) => !isObject(c) || typeof c.Type !== 'string')
-    ) {
+    if (!Array.isArray(list) || list.length > 22 || list.some((c) => !isObject(c) || typeof c.Type !== 'string')) {
       problems.push(
-        constraint(
-          list,
-          'sourceAccessConfigurations',
-          'Member must be a list of {Type, URI} with at most 22 items',
-        ),
+        constraint(list, 'sourceAccessConfigurations', 'Member must be a list of {Type, URI} with at most 22 items'),
       );
     } else target.SourceAccessConfigurations = list as MappingRecord['SourceAccessConfigurations'];
   }
   if (body.ProvisionedPollerConfig !== undefined) {
     const poller = body.ProvisionedPollerConfig;
-    if (!isObject(poller))
-      problems.push(constraint(poller, 'provisionedPollerConfig', 'Member must be a structure'));
+    if (!isObject(poller)) problems.push(constraint(poller, 'provisionedPollerConfig', 'Member must be a structure'));
     else {
-      const min = checkRange(
-        problems,
-        poller.MinimumPollers,
-        'provisionedPollerConfig.minimumPollers',
-        1,
-        200,
-      );
-      const max = checkRange(
-        problems,
-        poller.MaximumPollers,
-        'provisionedPollerConfig.maximumPollers',
-        1,
-        2000,
-      );
+      const min = checkRange(problems, poller.MinimumPollers, 'provisionedPollerConfig.minimumPollers', 1, 200);
+      const max = checkRange(problems, poller.MaximumPollers, 'provisionedPollerConfig.maximumPollers', 1, 2000);
       if (min !== undefined && max !== undefined && min > max)
         throw invalidParameter('MinimumPollers must be less than or equal to MaximumPollers');
       target.ProvisionedPollerConfig = {
@@ -277,8 +227,7 @@ export function createMapping(body: Json, context: CreateContext): MappingRecord
   if (arn === undefined && selfManaged === undefined)
     throw invalidParameter('Either EventSourceArn or SelfManagedEventSource must be specified');
   if (arn !== undefined) {
-    if (typeof arn !== 'string')
-      throw validationError([constraint(arn, 'eventSourceArn', 'Member must be a string')]);
+    if (typeof arn !== 'string') throw validationError([constraint(arn, 'eventSourceArn', 'Member must be a string')]);
     if (!MSK_ARN.test(arn)) {
       throw invalidParameter(
         `Unsupported event source '${arn}': the local endpoint maps Amazon MSK clusters (arn:aws:kafka:<region>:<account>:cluster/<name>/<uuid>) and self-managed Kafka only`,
@@ -310,14 +259,8 @@ export function createMapping(body: Json, context: CreateContext): MappingRecord
     }
     record.SelfManagedEventSource = { Endpoints: { KAFKA_BOOTSTRAP_SERVERS: endpoints as string[] } };
     if (body.AmazonManagedKafkaEventSourceConfig !== undefined)
-      throw invalidParameter(
-        'AmazonManagedKafkaEventSourceConfig is only valid with an Amazon MSK EventSourceArn',
-      );
-    const group = consumerGroup(
-      body.SelfManagedKafkaEventSourceConfig,
-      'selfManagedKafkaEventSourceConfig',
-      problems,
-    );
+      throw invalidParameter('AmazonManagedKafkaEventSourceConfig is only valid with an Amazon MSK EventSourceArn');
+    const group = consumerGroup(body.SelfManagedKafkaEventSourceConfig, 'selfManagedKafkaEventSourceConfig', problems);
     if (group) record.SelfManagedKafkaEventSourceConfig = group;
   }
 
@@ -328,11 +271,7 @@ export function createMapping(body: Json, context: CreateContext): MappingRecord
   const topic = topics[0];
   if (typeof topic !== 'string' || topic.length > 249 || !TOPIC.test(topic)) {
     problems.push(
-      constraint(
-        topic,
-        'topics.1.member',
-        'Member must satisfy regular expression pattern: ^[^.]([a-zA-Z0-9\\-_.]+)',
-      ),
+      constraint(topic, 'topics.1.member', 'Member must satisfy regular expression pattern: ^[^.]([a-zA-Z0-9\\-_.]+)'),
     );
   }
   record.Topics = [String(topic)];

@@ -98,8 +98,7 @@ interface Queued {
   arrivedAt: number;
 }
 
-type Outcome =
-  { kind: 'success' } | { kind: 'partial'; failed: Map<string, bigint> } | { kind: 'error'; error: Error };
+type Outcome = { kind: 'success' } | { kind: 'partial'; failed: Map<string, bigint> } | { kind: 'error'; error: Error };
 
 export class FunctionTimeoutError extends Error {
   constructor(seconds: number) {
@@ -113,8 +112,7 @@ export function interpretResponse(response: unknown, batch: readonly SourceRecor
   if (response === null || response === undefined || typeof response !== 'object') return { kind: 'success' };
   const failures = (response as { batchItemFailures?: unknown }).batchItemFailures;
   if (failures === undefined || failures === null) return { kind: 'success' };
-  if (!Array.isArray(failures))
-    return { kind: 'error', error: new Error('batchItemFailures must be an array') };
+  if (!Array.isArray(failures)) return { kind: 'error', error: new Error('batchItemFailures must be an array') };
   if (failures.length === 0) return { kind: 'success' };
   const offsetsByPartition = new Map<string, Set<bigint>>();
   for (const record of batch) {
@@ -358,10 +356,7 @@ export class MappingPoller {
 
   private async invoke(batch: SourceRecord[]): Promise<Outcome> {
     const { config, deps } = this;
-    const event = buildKafkaEvent(
-      { eventSourceArn: config.eventSourceArn, bootstrapServers: config.brokers },
-      batch,
-    );
+    const event = buildKafkaEvent({ eventSourceArn: config.eventSourceArn, bootstrapServers: config.brokers }, batch);
     const context = createLambdaContext({
       functionName: config.functionName,
       functionArn: config.functionArn,
@@ -480,10 +475,7 @@ export class MappingPoller {
             lastOffset: Number(last.offset),
           },
           errorMessage: error.message,
-          payload: buildKafkaEvent(
-            { eventSourceArn: config.eventSourceArn, bootstrapServers: config.brokers },
-            group,
-          ),
+          payload: buildKafkaEvent({ eventSourceArn: config.eventSourceArn, bootstrapServers: config.brokers }, group),
         });
       }
     }

@@ -132,12 +132,7 @@ export class LambdaService implements ServiceModule {
   }
 
   /** Runs a function as Lambda's Invoke would (the local Step Functions' Lambda tasks use it). */
-  invokeFunction(
-    nameOrArn: string,
-    event: unknown,
-    region: string,
-    accountId: string,
-  ): Promise<LocalInvokeResult> {
+  invokeFunction(nameOrArn: string, event: unknown, region: string, accountId: string): Promise<LocalInvokeResult> {
     return invokeLocalFunction(
       { invoke: this.options.invoke, functions: this.options.functions, region, accountId },
       nameOrArn,
@@ -218,8 +213,7 @@ export class LambdaService implements ServiceModule {
     }
     const sourceArn = request.query.get('EventSourceArn');
     const functionName = request.query.get('FunctionName');
-    const fn =
-      functionName === null ? undefined : resolveFunction(functionName, request.region, request.accountId);
+    const fn = functionName === null ? undefined : resolveFunction(functionName, request.region, request.accountId);
     const all = [...this.mappings.values()]
       .filter((m) => sourceArn === null || m.EventSourceArn === sourceArn)
       .filter((m) => fn === undefined || functionNameOf(m) === fn.name)
@@ -228,8 +222,7 @@ export class LambdaService implements ServiceModule {
     let start = 0;
     if (marker !== null) {
       start = all.findIndex((m) => m.UUID === marker) + 1;
-      if (start === 0)
-        throw new AwsError('InvalidParameterValueException', `Invalid Marker '${marker}'`, 400);
+      if (start === 0) throw new AwsError('InvalidParameterValueException', `Invalid Marker '${marker}'`, 400);
     }
     const page = all.slice(start, start + limit);
     const last = page[page.length - 1];

@@ -141,9 +141,7 @@ export function devCluster(settings: DevClusterSettings, region: string, account
     clientBroker: 'TLS_PLAINTEXT',
     serverProperties: {
       'auto.create.topics.enable': String(settings.autoCreateTopics ?? true),
-      'default.replication.factor': String(
-        settings.defaultReplicationFactor ?? Math.min(3, Math.max(1, brokerCount)),
-      ),
+      'default.replication.factor': String(settings.defaultReplicationFactor ?? Math.min(3, Math.max(1, brokerCount))),
       'min.insync.replicas': String(Math.min(2, Math.max(1, brokerCount - 1))),
       'num.partitions': String(settings.numPartitions ?? 1),
       'num.io.threads': '8',
@@ -173,15 +171,12 @@ export function extraCluster(
     overrides.name ?? (overrides.arn ? (CLUSTER_ARN.exec(overrides.arn)?.[3] ?? 'cluster') : 'rule-breaking');
   const arn = overrides.arn ?? clusterArn(name, region, accountId);
   if (!isClusterArn(arn))
-    throw new Error(
-      `'${arn}' is not an MSK cluster ARN (arn:aws:kafka:<region>:<account>:cluster/<name>/<uuid>)`,
-    );
+    throw new Error(`'${arn}' is not an MSK cluster ARN (arn:aws:kafka:<region>:<account>:cluster/<name>/<uuid>)`);
   let serverProperties = base.serverProperties;
   if (overrides.serverProperties === null) serverProperties = undefined;
   else if (overrides.serverProperties) {
     serverProperties = { ...base.serverProperties };
-    for (const [key, value] of Object.entries(overrides.serverProperties))
-      serverProperties[key] = String(value);
+    for (const [key, value] of Object.entries(overrides.serverProperties)) serverProperties[key] = String(value);
   }
   const brokers = overrides.brokers ?? base.brokers;
   return {
@@ -323,8 +318,7 @@ export function bootstrapBrokers(cluster: ClusterSpec): Record<string, string> {
     if (auth.iam && tlsAllowed && iam) out.bootstrapBrokerStringSaslIam = iam.join(',');
     return out;
   }
-  if ((auth.unauthenticated || auth.tls) && tlsAllowed)
-    out.bootstrapBrokerStringTls = withPort(cluster.brokers, 9094);
+  if ((auth.unauthenticated || auth.tls) && tlsAllowed) out.bootstrapBrokerStringTls = withPort(cluster.brokers, 9094);
   if (auth.scram) out.bootstrapBrokerStringSaslScram = withPort(cluster.brokers, 9096);
   if (auth.iam) out.bootstrapBrokerStringSaslIam = withPort(cluster.brokers, 9098);
   return out;

@@ -223,11 +223,7 @@ export class MskService implements ServiceModule {
 
   private listNodes(cluster: ClusterSpec, request: AwsRequest): Record<string, unknown> {
     if (cluster.type !== 'PROVISIONED')
-      throw new AwsError(
-        'BadRequestException',
-        'This operation is not supported for serverless clusters.',
-        400,
-      );
+      throw new AwsError('BadRequestException', 'This operation is not supported for serverless clusters.', 400);
     const all = nodes(cluster);
     const max = Number(request.query.get('maxResults') ?? 100);
     const start = Number(request.query.get('nextToken') ?? 0);

@@ -35,8 +35,7 @@ export function decodeAwsChunked(body: Buffer): Buffer {
     const lineEnd = body.indexOf('\r\n', offset);
     if (lineEnd < 0) throw new AwsError('IncompleteBody', 'The aws-chunked body ended early', 400);
     const size = parseInt(body.subarray(offset, lineEnd).toString('latin1').split(';')[0] ?? '', 16);
-    if (!Number.isInteger(size) || size < 0)
-      throw new AwsError('InvalidRequest', 'Malformed aws-chunked body', 400);
+    if (!Number.isInteger(size) || size < 0) throw new AwsError('InvalidRequest', 'Malformed aws-chunked body', 400);
     if (size === 0) return Buffer.concat(parts);
     parts.push(body.subarray(lineEnd + 2, lineEnd + 2 + size));
     offset = lineEnd + 2 + size + 2;
@@ -128,10 +127,8 @@ export class S3Service implements ServiceModule {
     } else if (q.size === 0 || [...q.keys()].every((k) => k.startsWith('x-id') || k.startsWith('X-Amz-'))) {
       if (method === 'PUT' && request.headers['x-amz-copy-source'] === undefined)
         return this.putObject(bucket, key, request);
-      if (method === 'PUT')
-        return this.copyObject(bucket, key, String(request.headers['x-amz-copy-source']), request);
-      if (method === 'GET' || method === 'HEAD')
-        return this.getObject(bucket, key, method === 'HEAD', request);
+      if (method === 'PUT') return this.copyObject(bucket, key, String(request.headers['x-amz-copy-source']), request);
+      if (method === 'GET' || method === 'HEAD') return this.getObject(bucket, key, method === 'HEAD', request);
       if (method === 'DELETE') return this.deleteObject(bucket, key);
     }
     throw new AwsError(
@@ -250,9 +247,7 @@ export class S3Service implements ServiceModule {
     const encoding = String(request.headers['content-encoding'] ?? '');
     const sha = String(request.headers['x-amz-content-sha256'] ?? '');
     const body =
-      encoding.includes('aws-chunked') || sha.startsWith('STREAMING-')
-        ? decodeAwsChunked(request.body)
-        : request.body;
+      encoding.includes('aws-chunked') || sha.startsWith('STREAMING-') ? decodeAwsChunked(request.body) : request.body;
     writeObject(this.root, bucket, key, body);
     return { status: 200, headers: { etag: md5(body) } };
   }
@@ -302,8 +297,7 @@ export class S3Service implements ServiceModule {
     const range = /^bytes=(\d*)-(\d*)$/.exec(String(request.headers.range ?? ''));
     if (range && !head) {
       const start = range[1] === '' ? Math.max(0, bytes.length - Number(range[2])) : Number(range[1]);
-      const end =
-        range[1] !== '' && range[2] !== '' ? Math.min(Number(range[2]), bytes.length - 1) : bytes.length - 1;
+      const end = range[1] !== '' && range[2] !== '' ? Math.min(Number(range[2]), bytes.length - 1) : bytes.length - 1;
       if (start > end || start >= bytes.length)
         throw new AwsError('InvalidRange', 'The requested range is not satisfiable', 416);
       return {

@@ -89,14 +89,9 @@ export class SecretsManagerService implements ServiceModule {
   }
 
   /** Creates the secret unless one of that name exists; returns the stored one (used to seed the dev SCRAM user). */
-  ensure(
-    name: string,
-    secretString: () => string,
-    description?: string,
-  ): { arn: string; secretString: string } {
+  ensure(name: string, secretString: () => string, description?: string): { arn: string; secretString: string } {
     const existing = this.secrets.get(name);
-    if (existing?.secretString !== undefined)
-      return { arn: existing.arn, secretString: existing.secretString };
+    if (existing?.secretString !== undefined) return { arn: existing.arn, secretString: existing.secretString };
     const created = this.createSecret(
       { Name: name, SecretString: secretString(), ...(description ? { Description: description } : {}) },
       this.options.region,
@@ -123,10 +118,7 @@ export class SecretsManagerService implements ServiceModule {
         "You can't specify both a binary secret value and a string secret value in the same secret.",
       );
     if (this.secrets.has(name))
-      throw new AwsError(
-        'ResourceExistsException',
-        `The operation failed because the secret ${name} already exists.`,
-      );
+      throw new AwsError('ResourceExistsException', `The operation failed because the secret ${name} already exists.`);
     const secret: StoredSecret = {
       arn: `arn:aws:secretsmanager:${region}:${this.options.accountId}:secret:${name}-${randomBytes(3).toString('hex')}`,
       name,

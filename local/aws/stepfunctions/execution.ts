@@ -213,8 +213,7 @@ export class RunningExecution {
     for await (const logged of events) {
       const event = logged as Record<string, unknown>;
       const at = typeof event.timestamp === 'number' ? event.timestamp : Date.now();
-      const state = event.state as
-        { name: string; type: string; input?: unknown; output?: unknown } | undefined;
+      const state = event.state as { name: string; type: string; input?: unknown; output?: unknown } | undefined;
       const typeOf = (s: { name: string; type: string }) => prepared.types.get(s.name) ?? s.type;
       switch (event.type) {
         case 'ExecutionStarted':
@@ -325,9 +324,7 @@ export class RunningExecution {
     const functionName = direct ? resource : parameters.FunctionName;
     const payload = direct ? input : (parameters.Payload ?? {});
     const timeout =
-      typeof ref.original.TimeoutSeconds === 'number'
-        ? { timeoutInSeconds: ref.original.TimeoutSeconds }
-        : {};
+      typeof ref.original.TimeoutSeconds === 'number' ? { timeoutInSeconds: ref.original.TimeoutSeconds } : {};
     if (direct) {
       this.append('LambdaFunctionScheduled', {
         lambdaFunctionScheduledEventDetails: {

@@ -26,12 +26,7 @@ import { RunningExecution, type ExecutionRecord, type ExecutionStatus } from './
 export interface StepFunctionsOptions {
   dataDir: string;
   /** Runs a Lambda function as Invoke does (the local Lambda service). */
-  invokeFunction(
-    nameOrArn: string,
-    payload: unknown,
-    region: string,
-    accountId: string,
-  ): Promise<LocalInvokeResult>;
+  invokeFunction(nameOrArn: string, payload: unknown, region: string, accountId: string): Promise<LocalInvokeResult>;
   /** Multiplies Wait durations and Retry intervals (default 1: real time; tests use e.g. 0.01). */
   waitScale?: number;
 }
@@ -258,11 +253,7 @@ export class StepFunctionsService implements ServiceModule {
       case 'StopExecution':
         return json(this.stopExecution(body));
       default:
-        throw new AwsError(
-          'UnknownOperationException',
-          `The local Step Functions does not provide ${operation}`,
-          400,
-        );
+        throw new AwsError('UnknownOperationException', `The local Step Functions does not provide ${operation}`, 400);
     }
   }
 
@@ -270,8 +261,7 @@ export class StepFunctionsService implements ServiceModule {
     if (!STATE_MACHINE_ARN.test(arn))
       throw new AwsError('InvalidArn', `Invalid Arn: 'Resource type not valid in this context: ${arn}'`, 400);
     const machine = this.machines.get(arn);
-    if (!machine)
-      throw new AwsError('StateMachineDoesNotExist', `State Machine Does Not Exist: '${arn}'`, 400);
+    if (!machine) throw new AwsError('StateMachineDoesNotExist', `State Machine Does Not Exist: '${arn}'`, 400);
     return machine;
   }
 
@@ -285,11 +275,7 @@ export class StepFunctionsService implements ServiceModule {
 
   private checkRole(roleArn: string): void {
     if (!ROLE_ARN.test(roleArn))
-      throw new AwsError(
-        'InvalidArn',
-        `Invalid Arn: 'Resource type not valid in this context: ${roleArn}'`,
-        400,
-      );
+      throw new AwsError('InvalidArn', `Invalid Arn: 'Resource type not valid in this context: ${roleArn}'`, 400);
   }
 
   private createStateMachine(body: Json, request: AwsRequest): Json {
@@ -386,10 +372,8 @@ export class StepFunctionsService implements ServiceModule {
     if (roleArn !== undefined) this.checkRole(String(roleArn));
     if (definition !== undefined) machine.definition = String(definition);
     if (roleArn !== undefined) machine.roleArn = String(roleArn);
-    if (body.loggingConfiguration !== undefined)
-      machine.loggingConfiguration = body.loggingConfiguration as Json;
-    if (body.tracingConfiguration !== undefined)
-      machine.tracingConfiguration = body.tracingConfiguration as Json;
+    if (body.loggingConfiguration !== undefined) machine.loggingConfiguration = body.loggingConfiguration as Json;
+    if (body.tracingConfiguration !== undefined) machine.tracingConfiguration = body.tracingConfiguration as Json;
     machine.updateDate = Date.now();
     machine.revisionId = randomUUID();
     this.persistMachines();
@@ -403,8 +387,7 @@ export class StepFunctionsService implements ServiceModule {
     // Deleting a state machine that does not exist succeeds, as in the service.
     if (!this.machines.has(arn)) return {};
     for (const running of this.running.values()) {
-      if (running.record.stateMachineArn === arn)
-        running.stop('States.Runtime', 'The state machine was deleted');
+      if (running.record.stateMachineArn === arn) running.stop('States.Runtime', 'The state machine was deleted');
     }
     this.machines.delete(arn);
     this.persistMachines();

@@ -28,9 +28,7 @@ export function apiVersionsBody(errorCode: number, apis: readonly AnyApi[]): Api
   };
 }
 
-export function createApiVersionsApi(
-  list: () => readonly AnyApi[],
-): ApiDefinition<unknown, ApiVersionsResponse> {
+export function createApiVersionsApi(list: () => readonly AnyApi[]): ApiDefinition<unknown, ApiVersionsResponse> {
   return {
     key: API_VERSIONS_KEY,
     name: 'ApiVersions',

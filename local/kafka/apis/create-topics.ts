@@ -37,11 +37,7 @@ export const createTopicsApi: ApiDefinition<CreateTopicsRequest, Record<string, 
   ],
   response: [
     field('throttleTimeMs', 'int32', '2+'),
-    array('topics', [
-      field('name', 'string'),
-      field('errorCode', 'int16'),
-      field('errorMessage', 'string', '1+'),
-    ]),
+    array('topics', [field('name', 'string'), field('errorCode', 'int16'), field('errorMessage', 'string', '1+')]),
   ],
   handle(ctx, req) {
     const names = req.topics.map((t) => t.name);
@@ -59,9 +55,7 @@ export const createTopicsApi: ApiDefinition<CreateTopicsRequest, Record<string, 
       const error = ctx.cluster.validateNewTopic(t.name, t.numPartitions, t.replicationFactor, assignments);
       if (error !== null) return { name: t.name, errorCode: error.errorCode, errorMessage: error.message };
       if (req.validateOnly !== true) {
-        const configs = new Map(
-          t.configs.filter((c) => c.value !== null).map((c) => [c.name, c.value as string]),
-        );
+        const configs = new Map(t.configs.filter((c) => c.value !== null).map((c) => [c.name, c.value as string]));
         ctx.cluster.createTopic(t.name, t.numPartitions, t.replicationFactor, configs, assignments);
       }
       return { name: t.name, errorCode: ErrorCode.NONE, errorMessage: null };

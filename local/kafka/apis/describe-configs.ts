@@ -103,13 +103,7 @@ function brokerConfigs(ctx: RequestContext, nodeId: number): ConfigEntry[] {
       Source.STATIC_BROKER_CONFIG,
     ),
     entry('delete.topic.enable', 'true', Type.BOOLEAN, 'Topics can be deleted.', Source.DEFAULT_CONFIG),
-    entry(
-      'min.insync.replicas',
-      '1',
-      Type.INT,
-      'Minimum in-sync replicas for acks=all.',
-      Source.DEFAULT_CONFIG,
-    ),
+    entry('min.insync.replicas', '1', Type.INT, 'Minimum in-sync replicas for acks=all.', Source.DEFAULT_CONFIG),
     entry(
       'offsets.topic.replication.factor',
       String(Math.min(3, ctx.cluster.nodes.length)),

@@ -29,8 +29,7 @@ export const heartbeatApi: ApiDefinition<HeartbeatRequest, Record<string, unknow
     const group = ctx.cluster.groups.get(req.groupId);
     return {
       throttleTimeMs: 0,
-      errorCode:
-        group === undefined ? ErrorCode.UNKNOWN_MEMBER_ID : group.heartbeat(req.memberId, req.generationId),
+      errorCode: group === undefined ? ErrorCode.UNKNOWN_MEMBER_ID : group.heartbeat(req.memberId, req.generationId),
     };
   },
 };

@@ -19,10 +19,7 @@ export const listGroupsApi: ApiDefinition<unknown, Record<string, unknown>> = {
     array('groups', [field('groupId', 'string'), field('protocolType', 'string')]),
   ],
   handle(ctx) {
-    const ids = new Set([
-      ...ctx.cluster.groups.all().map((g) => g.groupId),
-      ...ctx.cluster.offsets.groupIds(),
-    ]);
+    const ids = new Set([...ctx.cluster.groups.all().map((g) => g.groupId), ...ctx.cluster.offsets.groupIds()]);
     const groups = [...ids]
       .filter((id) => ctx.cluster.coordinatorFor(id)?.nodeId === ctx.broker.nodeId)
       .map((groupId) => ({ groupId, protocolType: ctx.cluster.groups.get(groupId)?.protocolType ?? '' }));

@@ -12,12 +12,7 @@ interface ListOffsetsRequest {
 const LATEST = -1;
 const EARLIEST = -2;
 
-function lookup(
-  ctx: RequestContext,
-  topicName: string,
-  index: number,
-  timestamp: number,
-): Record<string, unknown> {
+function lookup(ctx: RequestContext, topicName: string, index: number, timestamp: number): Record<string, unknown> {
   const failed = (errorCode: number) => ({
     partitionIndex: index,
     errorCode,

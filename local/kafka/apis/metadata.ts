@@ -106,23 +106,19 @@ export const metadataApi: ApiDefinition<MetadataRequest, Record<string, unknown>
             return { ...unknownTopic(requested.name), errorCode: ErrorCode.INVALID_TOPIC_EXCEPTION };
           if (allowAutoCreate) topic = cluster.autoCreate(requested.name) ?? undefined;
         }
-        return topic === undefined
-          ? unknownTopic(requested.name, requested.topicId)
-          : describeTopic(ctx, topic);
+        return topic === undefined ? unknownTopic(requested.name, requested.topicId) : describeTopic(ctx, topic);
       });
     }
     return {
       throttleTimeMs: 0,
       // Each client sees the brokers on the listener it came in through, as with Kafka's
       // per-listener advertised.listeners.
-      brokers: cluster
-        .liveNodes()
-        .map((n) => ({
-          nodeId: n.nodeId,
-          host: n.host,
-          port: listenerPort(n, ctx.listener) ?? n.port,
-          rack: null,
-        })),
+      brokers: cluster.liveNodes().map((n) => ({
+        nodeId: n.nodeId,
+        host: n.host,
+        port: listenerPort(n, ctx.listener) ?? n.port,
+        rack: null,
+      })),
       clusterId: cluster.settings.clusterId,
       controllerId: cluster.controllerId(),
       topics,

@@ -15,10 +15,7 @@ export const offsetFetchApi: ApiDefinition<OffsetFetchRequest, Record<string, un
   minVersion: 0,
   maxVersion: 5,
   flexibleFrom: Number.POSITIVE_INFINITY,
-  request: [
-    field('groupId', 'string'),
-    array('topics', [field('name', 'string'), array('partitionIndexes', 'int32')]),
-  ],
+  request: [field('groupId', 'string'), array('topics', [field('name', 'string'), array('partitionIndexes', 'int32')])],
   response: [
     field('throttleTimeMs', 'int32', '3+'),
     array('topics', [
@@ -45,8 +42,7 @@ export const offsetFetchApi: ApiDefinition<OffsetFetchRequest, Record<string, un
     const topics = requested.map((t) => ({
       name: t.name,
       partitions: t.partitionIndexes.map((partitionIndex) => {
-        const committed =
-          errorCode === ErrorCode.NONE ? offsets.get(req.groupId, t.name, partitionIndex) : undefined;
+        const committed = errorCode === ErrorCode.NONE ? offsets.get(req.groupId, t.name, partitionIndex) : undefined;
         return {
           partitionIndex,
           committedOffset: committed?.offset ?? -1,

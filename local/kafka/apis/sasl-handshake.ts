@@ -24,8 +24,7 @@ export const saslHandshakeApi: ApiDefinition<SaslHandshakeRequest, Record<string
   handle(ctx, req) {
     const sasl = ctx.sasl;
     if (sasl === null) return { errorCode: ErrorCode.UNSUPPORTED_SASL_MECHANISM, mechanisms: [] };
-    if (sasl.mechanism !== undefined)
-      return { errorCode: ErrorCode.ILLEGAL_SASL_STATE, mechanisms: sasl.mechanisms };
+    if (sasl.mechanism !== undefined) return { errorCode: ErrorCode.ILLEGAL_SASL_STATE, mechanisms: sasl.mechanisms };
     return {
       errorCode: sasl.choose(req.mechanism) ? ErrorCode.NONE : ErrorCode.UNSUPPORTED_SASL_MECHANISM,
       mechanisms: sasl.mechanisms,

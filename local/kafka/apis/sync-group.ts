@@ -24,11 +24,7 @@ export const syncGroupApi: ApiDefinition<SyncGroupRequest, Record<string, unknow
     field('groupInstanceId', 'string', '3+'),
     array('assignments', [field('memberId', 'string'), field('assignment', 'bytes')]),
   ],
-  response: [
-    field('throttleTimeMs', 'int32', '1+'),
-    field('errorCode', 'int16'),
-    field('assignment', 'bytes'),
-  ],
+  response: [field('throttleTimeMs', 'int32', '1+'), field('errorCode', 'int16'), field('assignment', 'bytes')],
   handle(ctx, req) {
     const errorCode = coordinatorError(ctx, req.groupId);
     if (errorCode !== 0) return { errorCode };

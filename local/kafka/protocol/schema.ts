@@ -12,17 +12,7 @@ import { Reader } from './reader.ts';
 import { Writer } from './writer.ts';
 
 export type Primitive =
-  | 'int8'
-  | 'int16'
-  | 'uint16'
-  | 'int32'
-  | 'int64'
-  | 'float64'
-  | 'bool'
-  | 'string'
-  | 'bytes'
-  | 'records'
-  | 'uuid';
+  'int8' | 'int16' | 'uint16' | 'int32' | 'int64' | 'float64' | 'bool' | 'string' | 'bytes' | 'records' | 'uuid';
 
 export interface Field {
   readonly name: string;
@@ -80,24 +70,12 @@ function readPrimitive(r: Reader, type: Primitive, compact: boolean): unknown {
   }
 }
 
-function readElement(
-  r: Reader,
-  type: Primitive | readonly Field[],
-  version: number,
-  flexible: boolean,
-): unknown {
-  return typeof type === 'string'
-    ? readPrimitive(r, type, flexible)
-    : decodeStruct(r, type, version, flexible);
+function readElement(r: Reader, type: Primitive | readonly Field[], version: number, flexible: boolean): unknown {
+  return typeof type === 'string' ? readPrimitive(r, type, flexible) : decodeStruct(r, type, version, flexible);
 }
 
 /** Decodes one struct (a message body or a nested element) at `version`. */
-export function decodeStruct(
-  r: Reader,
-  fields: readonly Field[],
-  version: number,
-  flexible: boolean,
-): Decoded {
+export function decodeStruct(r: Reader, fields: readonly Field[], version: number, flexible: boolean): Decoded {
   const out: Decoded = {};
   for (const f of fields) {
     if (version < f.min || version > f.max) continue;

@@ -79,11 +79,7 @@ function sanNames(host: string): string[] {
   return [...new Set([host, 'localhost', '127.0.0.1', '::1'])];
 }
 
-function makeBrokerCert(
-  caCertPem: string,
-  caKeyPem: string,
-  host: string,
-): { certPem: string; keyPem: string } {
+function makeBrokerCert(caCertPem: string, caKeyPem: string, host: string): { certPem: string; keyPem: string } {
   const ca = forge.pki.certificateFromPem(caCertPem);
   const caKey = forge.pki.privateKeyFromPem(caKeyPem);
   const keys = rsaKeyPair();
@@ -100,9 +96,7 @@ function makeBrokerCert(
     { name: 'extKeyUsage', serverAuth: true },
     {
       name: 'subjectAltName',
-      altNames: sanNames(host).map((name) =>
-        isIP(name) !== 0 ? { type: 7, ip: name } : { type: 2, value: name },
-      ),
+      altNames: sanNames(host).map((name) => (isIP(name) !== 0 ? { type: 7, ip: name } : { type: 2, value: name })),
     },
   ]);
   cert.sign(caKey, forge.md.sha256.create());
@@ -217,12 +211,7 @@ export function ensureTlsMaterial(dir: string, host: string, password?: string):
 
   const jksLocation = file('truststore.jks');
   const pkcs12Location = file('truststore.p12');
-  if (
-    caCreated ||
-    storedPassword !== truststorePassword ||
-    !existsSync(jksLocation) ||
-    !existsSync(pkcs12Location)
-  ) {
+  if (caCreated || storedPassword !== truststorePassword || !existsSync(jksLocation) || !existsSync(pkcs12Location)) {
     const der = new X509Certificate(caPem).raw;
     writeFileSync(jksLocation, writeJksTruststore([{ alias: CA_ALIAS, der }], truststorePassword));
     writeFileSync(pkcs12Location, pkcs12Truststore(caPem, truststorePassword));

@@ -31,11 +31,7 @@ export interface TrustedEntry {
   der: Buffer;
 }
 
-export function writeJksTruststore(
-  entries: readonly TrustedEntry[],
-  password: string,
-  createdAt = Date.now(),
-): Buffer {
+export function writeJksTruststore(entries: readonly TrustedEntry[], password: string, createdAt = Date.now()): Buffer {
   const parts: Buffer[] = [uint32(MAGIC), uint32(VERSION), uint32(entries.length)];
   for (const entry of entries) {
     const time = Buffer.alloc(8);
@@ -52,10 +48,6 @@ export function writeJksTruststore(
   const body = Buffer.concat(parts);
   const passwordBytes = Buffer.alloc(password.length * 2);
   for (let i = 0; i < password.length; i++) passwordBytes.writeUInt16BE(password.charCodeAt(i), i * 2);
-  const digest = createHash('sha1')
-    .update(passwordBytes)
-    .update('Mighty Aphrodite', 'utf8')
-    .update(body)
-    .digest();
+  const digest = createHash('sha1').update(passwordBytes).update('Mighty Aphrodite', 'utf8').update(body).digest();
   return Buffer.concat([body, digest]);
 }

@@ -9,20 +9,13 @@
  */
 import type { BrokerNode } from '../cluster-state.ts';
 import { OAUTHBEARER_MECHANISM, bearerToken, verifyMskIamToken, type IamVerifierOptions } from './msk-iam.ts';
-import {
-  SCRAM_MECHANISM,
-  SaslAuthenticationError,
-  ScramServerSession,
-  type ScramCredential,
-} from './scram.ts';
+import { SCRAM_MECHANISM, SaslAuthenticationError, ScramServerSession, type ScramCredential } from './scram.ts';
 
 export type ListenerKind = 'plaintext' | 'tls' | 'scram' | 'iam';
 export const LISTENER_KINDS: readonly ListenerKind[] = ['plaintext', 'tls', 'scram', 'iam'];
 
 /** Kafka's `listener.security.protocol.map` entries of the listeners. */
-export const LISTENERS: Readonly<
-  Record<ListenerKind, { name: string; protocol: string; mechanism?: string }>
-> = {
+export const LISTENERS: Readonly<Record<ListenerKind, { name: string; protocol: string; mechanism?: string }>> = {
   plaintext: { name: 'PLAINTEXT', protocol: 'PLAINTEXT' },
   tls: { name: 'TLS', protocol: 'SSL' },
   scram: { name: 'SASL_SCRAM', protocol: 'SASL_SSL', mechanism: SCRAM_MECHANISM },
@@ -99,8 +92,7 @@ export class SaslSession {
   /** SaslAuthenticate: the server's answer; throws SaslAuthenticationError when refused. */
   step(message: Buffer): Buffer {
     const authenticator = this.authenticator;
-    if (authenticator === undefined)
-      throw new SaslAuthenticationError('SaslAuthenticate before SaslHandshake');
+    if (authenticator === undefined) throw new SaslAuthenticationError('SaslAuthenticate before SaslHandshake');
     const answer = authenticator.step(message);
     if (authenticator.done) this.principal = authenticator.principal;
     return answer;

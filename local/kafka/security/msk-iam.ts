@@ -44,9 +44,7 @@ export function bearerToken(message: Buffer): string {
   const auth = parts.find((p) => p.startsWith('auth='));
   const match = /^auth=Bearer\s+(\S+)$/i.exec(auth ?? '');
   if (!match)
-    throw new SaslAuthenticationError(
-      'Invalid OAUTHBEARER initial client response: no "auth=Bearer <token>"',
-    );
+    throw new SaslAuthenticationError('Invalid OAUTHBEARER initial client response: no "auth=Bearer <token>"');
   return match[1]!;
 }
 
@@ -86,12 +84,7 @@ export function verifyMskIamToken(token: string, options: IamVerifierOptions): s
     throw new SaslAuthenticationError('MSK IAM token is not signed with AWS4-HMAC-SHA256');
   const scope = (q.get('X-Amz-Credential') ?? '').split('/');
   const [accessKeyId = '', day = '', scopeRegion = '', service = '', terminator = ''] = scope;
-  if (
-    scope.length !== 5 ||
-    terminator !== 'aws4_request' ||
-    service !== SIGNING_SERVICE ||
-    scopeRegion !== region
-  ) {
+  if (scope.length !== 5 || terminator !== 'aws4_request' || service !== SIGNING_SERVICE || scopeRegion !== region) {
     throw new SaslAuthenticationError(
       `MSK IAM token has an invalid credential scope '${q.get('X-Amz-Credential') ?? ''}' (expected <key>/<date>/${region}/${SIGNING_SERVICE}/aws4_request)`,
     );
@@ -102,9 +95,7 @@ export function verifyMskIamToken(token: string, options: IamVerifierOptions): s
   if (signedAt === undefined || !dateText.startsWith(day))
     throw new SaslAuthenticationError(`MSK IAM token has an invalid X-Amz-Date '${dateText}'`);
   if (!Number.isInteger(expires) || expires < 1 || expires > 604_800)
-    throw new SaslAuthenticationError(
-      `MSK IAM token has an invalid X-Amz-Expires '${q.get('X-Amz-Expires') ?? ''}'`,
-    );
+    throw new SaslAuthenticationError(`MSK IAM token has an invalid X-Amz-Expires '${q.get('X-Amz-Expires') ?? ''}'`);
   const expiresAt = signedAt + expires * 1000;
   if (now >= expiresAt) {
     throw new SaslAuthenticationError(
@@ -146,8 +137,7 @@ export function verifyMskIamToken(token: string, options: IamVerifierOptions): s
     createHash('sha256').update(canonicalRequest).digest('hex'),
   ].join('\n');
   let key: Buffer = createHmac('sha256', `AWS4${credential.secretAccessKey}`).update(day).digest();
-  for (const part of [region, SIGNING_SERVICE, 'aws4_request'])
-    key = createHmac('sha256', key).update(part).digest();
+  for (const part of [region, SIGNING_SERVICE, 'aws4_request']) key = createHmac('sha256', key).update(part).digest();
   const expected = createHmac('sha256', key).update(stringToSign).digest();
   const given = Buffer.from(signature, 'hex');
   if (given.length !== expected.length || !timingSafeEqual(given, expected)) {

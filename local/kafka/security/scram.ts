@@ -95,9 +95,7 @@ export class ScramServerSession {
     // gs2-header: "n,," / "y,," (no channel binding) then client-first-bare "n=user,r=nonce[,ext]".
     const match = /^([ny]),(a=[^,]*)?,(.*)$/.exec(text);
     if (!match)
-      throw new SaslAuthenticationError(
-        `Invalid SCRAM client first message (channel binding is not supported)`,
-      );
+      throw new SaslAuthenticationError(`Invalid SCRAM client first message (channel binding is not supported)`);
     const clientFirstBare = match[3] ?? '';
     const attrs = attributes(clientFirstBare);
     const user = decodeName(attrs.get('n') ?? '');

@@ -9,15 +9,7 @@
  *
  * Loading is synchronous (startup only); every write afterwards is asynchronous and batched.
  */
-import {
-  existsSync,
-  mkdirSync,
-  readFileSync,
-  readdirSync,
-  renameSync,
-  truncateSync,
-  writeFileSync,
-} from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, readdirSync, renameSync, truncateSync, writeFileSync } from 'node:fs';
 import { rename, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { log } from '../logger.ts';
@@ -56,9 +48,7 @@ export class DataDir {
   /** Reads topics and offsets, compacting the offsets file (one line per committed partition). */
   load(): LoadedState {
     const topicsFile = join(this.dir, 'topics.json');
-    const topics = existsSync(topicsFile)
-      ? (JSON.parse(readFileSync(topicsFile, 'utf8')) as PersistedTopic[])
-      : [];
+    const topics = existsSync(topicsFile) ? (JSON.parse(readFileSync(topicsFile, 'utf8')) as PersistedTopic[]) : [];
     const offsetsFile = join(this.dir, 'offsets.jsonl');
     const latest = new Map<string, OffsetRecord>();
     if (existsSync(offsetsFile)) {

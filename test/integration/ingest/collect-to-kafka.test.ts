@@ -88,9 +88,7 @@ describe('POST /collect over the real producer and the dev Kafka cluster', () =>
       ...base,
       headers: { ...base.headers, 'content-encoding': 'gzip' },
       body: gzipSync(
-        JSON.stringify([
-          { event_id: 'e-3', event_type: 'scroll', timestamp: 1, app_id: 'demo-app', device_id: 'd-9' },
-        ]),
+        JSON.stringify([{ event_id: 'e-3', event_type: 'scroll', timestamp: 1, app_id: 'demo-app', device_id: 'd-9' }]),
       ).toString('base64'),
       isBase64Encoded: true,
     };
@@ -134,10 +132,7 @@ describe('POST /collect through the producer pool: each route to its own cluster
   let app: ReturnType<typeof createIngestApp>;
 
   beforeAll(async () => {
-    [first, second] = await Promise.all([
-      startCluster({ brokers: 2, port: 0 }),
-      startCluster({ brokers: 2, port: 0 }),
-    ]);
+    [first, second] = await Promise.all([startCluster({ brokers: 2, port: 0 }), startCluster({ brokers: 2, port: 0 })]);
     const admin = new Kafka({ brokers: second.brokers, logLevel: logLevel.NOTHING }).admin();
     await admin.connect();
     await admin.createTopics({
@@ -249,9 +244,7 @@ describe('POST /collect through the producer pool: each route to its own cluster
       ...Array.from({ length: 10 }, () => timed(normal())),
     ]);
     expect(long.statusCode).toBe(400);
-    expect(JSON.parse(long.body!).rejected[0].reason).toContain(
-      'user_id: 900000 characters; the limit is 256',
-    );
+    expect(JSON.parse(long.body!).rejected[0].reason).toContain('user_id: 900000 characters; the limit is 256');
     expect(longMs).toBeLessThan(2_000);
     for (const [res, ms] of others) {
       expect(res.statusCode).toBe(200);

@@ -24,8 +24,7 @@ function refusesConnections(port: number): Promise<boolean> {
 
 /** A group id coordinated by `broker`, so stopping that broker also moves the coordinator. */
 function groupCoordinatedBy(broker: number, brokers: number): string {
-  for (let i = 0; ; i++)
-    if (coordinatorIndex(`outage-group-${i}`, brokers) === broker) return `outage-group-${i}`;
+  for (let i = 0; ; i++) if (coordinatorIndex(`outage-group-${i}`, brokers) === broker) return `outage-group-${i}`;
 }
 
 describe('dev broker outage and recovery', () => {

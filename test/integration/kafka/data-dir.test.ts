@@ -4,14 +4,7 @@ import { join } from 'node:path';
 import kafkajs from 'kafkajs';
 import { startCluster, type DevCluster } from '../../../local/kafka/index.ts';
 import { Received, keyedMessages, waitFor } from './helpers.ts';
-import {
-  frame,
-  metadataV4Body,
-  parseProduceResponse,
-  produceBody,
-  RawConnection,
-  recordBatch,
-} from './raw-client.ts';
+import { frame, metadataV4Body, parseProduceResponse, produceBody, RawConnection, recordBatch } from './raw-client.ts';
 
 const { Kafka, CompressionTypes, logLevel } = kafkajs;
 
@@ -42,11 +35,7 @@ describe('dev broker data dir', () => {
     });
   }
 
-  async function consume(
-    kafka: kafkajs.Kafka,
-    groupId: string,
-    until: (r: Received) => boolean,
-  ): Promise<Received> {
+  async function consume(kafka: kafkajs.Kafka, groupId: string, until: (r: Received) => boolean): Promise<Received> {
     const received = new Received();
     const consumer = kafka.consumer({
       groupId,
@@ -66,10 +55,7 @@ describe('dev broker data dir', () => {
     await admin.connect();
     await waitFor(async () => {
       const [t] = await admin.fetchOffsets({ groupId, topics: [TOPIC] });
-      return (
-        (t?.partitions ?? []).reduce((s, p) => s + Math.max(0, Number(p.offset)), 0) >=
-        received.positions.size
-      );
+      return (t?.partitions ?? []).reduce((s, p) => s + Math.max(0, Number(p.offset)), 0) >= received.positions.size;
     }, 'offsets committed');
     await admin.disconnect();
     clients.splice(clients.indexOf(consumer), 1);
@@ -173,12 +159,7 @@ describe('dev broker data dir: idempotent producers across a restart', () => {
             0,
             3,
             4,
-            produceBody(
-              'idem',
-              0,
-              recordBatch('b', 1_700_000_000_001, false, { ...producer, sequence: 1 }),
-              -1,
-            ),
+            produceBody('idem', 0, recordBatch('b', 1_700_000_000_001, false, { ...producer, sequence: 1 }), -1),
           ),
         ))!.subarray(4),
       );

@@ -107,9 +107,7 @@ describe('dev broker error paths', () => {
       const admin = new Admin({ clientId: 'a', bootstrapBrokers: cluster.brokers });
       try {
         const [broker] = await admin.describeConfigs({
-          resources: [
-            { resourceType: 4, resourceName: '0', configurationKeys: ['auto.create.topics.enable'] },
-          ],
+          resources: [{ resourceType: 4, resourceName: '0', configurationKeys: ['auto.create.topics.enable'] }],
         });
         expect(broker!.configs[0]).toMatchObject({
           name: 'auto.create.topics.enable',
@@ -167,9 +165,7 @@ describe('dev broker error paths', () => {
       await expect(admin.createTopics({ topics: [{ topic: 'dup', numPartitions: 1 }] })).resolves.toBe(false);
       const platformatic = new Admin({ clientId: 'a', bootstrapBrokers: cluster.brokers, retries: 0 });
       try {
-        const err = await rejection(
-          platformatic.createTopics({ topics: ['dup'], partitions: 1, replicas: 1 }),
-        );
+        const err = await rejection(platformatic.createTopics({ topics: ['dup'], partitions: 1, replicas: 1 }));
         expect(errorNames(err)).toContain('TOPIC_ALREADY_EXISTS');
       } finally {
         await platformatic.close();
@@ -235,9 +231,7 @@ describe('dev broker error paths', () => {
       const port = Number(cluster.brokers[0]!.split(':')[1]);
       const conn = await RawConnection.open(port);
       try {
-        const response = await conn.request(
-          frame(0, 3, 7, produceBody('no-such-topic', 0, recordBatch('x'))),
-        );
+        const response = await conn.request(frame(0, 3, 7, produceBody('no-such-topic', 0, recordBatch('x'))));
         expect(parseProduceResponse(response!.subarray(4)).errorCode).toBe(UNKNOWN_TOPIC_OR_PARTITION);
       } finally {
         conn.close();

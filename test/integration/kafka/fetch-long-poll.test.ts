@@ -3,14 +3,7 @@ import { fetchApi } from '../../../local/kafka/apis/fetch.ts';
 import { Reader } from '../../../local/kafka/protocol/reader.ts';
 import { decodeStruct, encodeStruct } from '../../../local/kafka/protocol/schema.ts';
 import { Writer } from '../../../local/kafka/protocol/writer.ts';
-import {
-  RawConnection,
-  frame,
-  metadataV4Body,
-  parseProduceResponse,
-  produceBody,
-  recordBatch,
-} from './raw-client.ts';
+import { RawConnection, frame, metadataV4Body, parseProduceResponse, produceBody, recordBatch } from './raw-client.ts';
 
 const VERSION = 4;
 

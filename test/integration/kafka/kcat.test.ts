@@ -118,25 +118,12 @@ if (!hasKcat) {
 
     it('reads every message back with -C', async () => {
       const lines = parseLines(
-        await kcat([
-          '-b',
-          cluster.bootstrap,
-          '-C',
-          '-t',
-          TOPIC,
-          '-o',
-          'beginning',
-          '-e',
-          '-q',
-          '-f',
-          '%p %o %k %s\n',
-        ]),
+        await kcat(['-b', cluster.bootstrap, '-C', '-t', TOPIC, '-o', 'beginning', '-e', '-q', '-f', '%p %o %k %s\n']),
       );
       expect(lines).toHaveLength(MESSAGE_COUNT);
       expect(new Set(lines.map((l) => l.seq)).size).toBe(MESSAGE_COUNT);
       const partitionsByKey = new Map<string, Set<number>>();
-      for (const l of lines)
-        partitionsByKey.set(l.key, (partitionsByKey.get(l.key) ?? new Set()).add(l.partition));
+      for (const l of lines) partitionsByKey.set(l.key, (partitionsByKey.get(l.key) ?? new Set()).add(l.partition));
       expect([...partitionsByKey.values()].every((s) => s.size === 1)).toBe(true);
     });
 
@@ -176,12 +163,7 @@ if (!hasKcat) {
       await cluster?.close();
     });
 
-    const tls = (): string[] => [
-      '-X',
-      'security.protocol=SSL',
-      '-X',
-      `ssl.ca.location=${cluster.tls!.caLocation}`,
-    ];
+    const tls = (): string[] => ['-X', 'security.protocol=SSL', '-X', `ssl.ca.location=${cluster.tls!.caLocation}`];
     const scram = (password: string): string[] => [
       '-X',
       'security.protocol=SASL_SSL',
@@ -218,10 +200,7 @@ if (!hasKcat) {
     it('authenticates with SCRAM-SHA-512, produces and consumes over SASL_SSL', async () => {
       const out = await kcat(['-b', cluster.listeners.scram!, ...scram(PASSWORD), '-L', '-J']);
       expect(brokerPorts(out)).toEqual(ports(cluster.listeners.scram!));
-      await kcat(
-        ['-b', cluster.listeners.scram!, ...scram(PASSWORD), '-P', '-t', 'kcat-scram'],
-        'one\ntwo\n',
-      );
+      await kcat(['-b', cluster.listeners.scram!, ...scram(PASSWORD), '-P', '-t', 'kcat-scram'], 'one\ntwo\n');
       const read = await kcat([
         '-b',
         cluster.listeners.scram!,
@@ -238,9 +217,9 @@ if (!hasKcat) {
     });
 
     it('is refused with a wrong SCRAM password', async () => {
-      await expect(
-        kcat(['-b', cluster.listeners.scram!, ...scram('wrong'), '-L', '-m', '3']),
-      ).rejects.toThrow(/invalid credentials with SASL mechanism SCRAM-SHA-512/);
+      await expect(kcat(['-b', cluster.listeners.scram!, ...scram('wrong'), '-L', '-m', '3'])).rejects.toThrow(
+        /invalid credentials with SASL mechanism SCRAM-SHA-512/,
+      );
     });
   });
 }

@@ -43,8 +43,7 @@ describe('dev broker message.max.bytes', () => {
     expect(error).toBeDefined();
     expect(String((error as Error).message)).toMatch(/larger than the max message size/i);
     expect(
-      (error as { type?: string; cause?: { type?: string } }).cause?.type ??
-        (error as { type?: string }).type,
+      (error as { type?: string; cause?: { type?: string } }).cause?.type ?? (error as { type?: string }).type,
     ).toBe('MESSAGE_TOO_LARGE');
   });
 

@@ -18,8 +18,7 @@ describe('dev broker with @platformatic/kafka', () => {
   let cluster: DevCluster;
   let admin: Admin;
   let producer: Producer<string, string, string, string>;
-  const members: Array<{ consumer: StringConsumer; stream: MessagesStream<string, string, string, string> }> =
-    [];
+  const members: Array<{ consumer: StringConsumer; stream: MessagesStream<string, string, string, string> }> = [];
 
   beforeAll(async () => {
     cluster = await startCluster({ brokers: 3, port: 0, groupInitialRebalanceDelayMs: 300 });

@@ -78,13 +78,7 @@ function int32(n: number): Buffer {
 
 /** A size-prefixed request with a v1 header. */
 export function frame(apiKey: number, apiVersion: number, correlationId: number, body: Buffer): Buffer {
-  const payload = Buffer.concat([
-    int16(apiKey),
-    int16(apiVersion),
-    int32(correlationId),
-    str('raw-test'),
-    body,
-  ]);
+  const payload = Buffer.concat([int16(apiKey), int16(apiVersion), int32(correlationId), str('raw-test'), body]);
   return Buffer.concat([int32(payload.length), payload]);
 }
 

@@ -45,9 +45,7 @@ const secretsWith = (username: string, password: string) =>
 
 /** Every message in the error's cause chain, and the root message the pipelines report. */
 const errorText = (error: unknown): string =>
-  [...errorChain(error).map((e) => (e instanceof Error ? e.message : String(e))), rootMessage(error)].join(
-    ' | ',
-  );
+  [...errorChain(error).map((e) => (e instanceof Error ? e.message : String(e))), rootMessage(error)].join(' | ');
 
 describe('dev broker secured listeners', () => {
   let cluster: DevCluster;
@@ -171,9 +169,7 @@ describe('dev broker secured listeners', () => {
         (e: unknown) => e,
       );
       await admin.close();
-      expect(errorText(failure)).toMatch(
-        /self[- ]signed certificate in certificate chain|unable to (get|verify)/i,
-      );
+      expect(errorText(failure)).toMatch(/self[- ]signed certificate in certificate chain|unable to (get|verify)/i);
     });
 
     it('authenticates with SCRAM-SHA-512 from the secret, and Metadata advertises the SCRAM ports', async () => {

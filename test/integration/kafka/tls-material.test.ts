@@ -34,12 +34,7 @@ describe('dev cluster TLS material', () => {
 
   it('has a broker certificate openssl verifies against the CA', async () => {
     const material = ensureTlsMaterial(dir, '127.0.0.1');
-    const { stdout } = await run('openssl', [
-      'verify',
-      '-CAfile',
-      material.caLocation,
-      join(dir, 'broker.pem'),
-    ]);
+    const { stdout } = await run('openssl', ['verify', '-CAfile', material.caLocation, join(dir, 'broker.pem')]);
     expect(stdout).toMatch(/broker\.pem: OK/);
   });
 

@@ -105,8 +105,7 @@ describe('local DynamoDB', () => {
     );
     expect(updated.Attributes).toMatchObject({ status: 'ACTIVE', version: 2 });
     expect(
-      (await doc.send(new GetCommand({ TableName: TABLE, Key: { pk: 'PIPELINE#p1', sk: 'META' } }))).Item
-        ?.status,
+      (await doc.send(new GetCommand({ TableName: TABLE, Key: { pk: 'PIPELINE#p1', sk: 'META' } }))).Item?.status,
     ).toBe('ACTIVE');
     const byProject = await doc.send(
       new QueryCommand({
@@ -146,8 +145,7 @@ describe('local DynamoDB', () => {
       }),
     );
     expect(
-      (await doc.send(new GetCommand({ TableName: TABLE, Key: { pk: 'PROJECT#shop', sk: 'LOCK' } }))).Item
-        ?.pipelineId,
+      (await doc.send(new GetCommand({ TableName: TABLE, Key: { pk: 'PROJECT#shop', sk: 'LOCK' } }))).Item?.pipelineId,
     ).toBe('p2');
 
     const attempt = doc.send(
@@ -189,11 +187,7 @@ describe('local DynamoDB', () => {
     expect(cancelled.message).toBe(
       'Transaction cancelled, please refer cancellation reasons for specific reasons [None, ConditionalCheckFailed, None]',
     );
-    expect(cancelled.CancellationReasons?.map((r) => r.Code)).toEqual([
-      'None',
-      'ConditionalCheckFailed',
-      'None',
-    ]);
+    expect(cancelled.CancellationReasons?.map((r) => r.Code)).toEqual(['None', 'ConditionalCheckFailed', 'None']);
     expect(cancelled.CancellationReasons?.[1]?.Message).toBe('The conditional request failed');
     expect(cancelled.CancellationReasons?.[1]?.Item).toEqual({
       pk: { S: 'PROJECT#shop' },
@@ -269,9 +263,7 @@ describe('local DynamoDB', () => {
       });
     await doc.send(put(1));
     await doc.send(put(1)); // the same request again: not applied twice
-    expect(
-      (await doc.send(new GetCommand({ TableName: TABLE, Key: { pk: 'COUNTER', sk: 'C' } }))).Item?.n,
-    ).toBe(1);
+    expect((await doc.send(new GetCommand({ TableName: TABLE, Key: { pk: 'COUNTER', sk: 'C' } }))).Item?.n).toBe(1);
     await expect(doc.send(put(5))).rejects.toBeInstanceOf(IdempotentParameterMismatchException);
   });
 
@@ -281,8 +273,6 @@ describe('local DynamoDB', () => {
     await aws.close();
     aws = await startLocalAws({ port: 0, dataDir: dir.path });
     connect();
-    expect(
-      (await doc.send(new GetCommand({ TableName: TABLE, Key: { pk: 'KEEP', sk: 'ME' } }))).Item?.n,
-    ).toBe(7);
+    expect((await doc.send(new GetCommand({ TableName: TABLE, Key: { pk: 'KEEP', sk: 'ME' } }))).Item?.n).toBe(7);
   });
 });

@@ -174,9 +174,9 @@ describe('local AWS endpoint: faults on demand', () => {
       await admin.disconnect();
     }
 
-    expect(
-      (await control(aws, 'POST', '/_local/kafka/brokers/2/delay', { ms: 250 })).json.brokers[2],
-    ).toMatchObject({ delayMs: 250 });
+    expect((await control(aws, 'POST', '/_local/kafka/brokers/2/delay', { ms: 250 })).json.brokers[2]).toMatchObject({
+      delayMs: 250,
+    });
     expect(await control(aws, 'POST', '/_local/kafka/brokers/2/delay', { ms: -1 })).toMatchObject({
       status: 400,
     });

@@ -149,14 +149,12 @@ describe('local MSK Connect', () => {
       }),
     );
     pluginArn = created.customPluginArn!;
-    expect(pluginArn).toMatch(
-      /^arn:aws:kafkaconnect:us-east-1:000000000000:custom-plugin\/s3-sink\/[0-9a-f-]+-\d$/,
-    );
+    expect(pluginArn).toMatch(/^arn:aws:kafkaconnect:us-east-1:000000000000:custom-plugin\/s3-sink\/[0-9a-f-]+-\d$/);
     expect(created).toMatchObject({ customPluginState: 'CREATING', name: 's3-sink', revision: 1 });
     await waitFor(
       async () =>
-        (await client.send(new DescribeCustomPluginCommand({ customPluginArn: pluginArn })))
-          .customPluginState === 'ACTIVE'
+        (await client.send(new DescribeCustomPluginCommand({ customPluginArn: pluginArn }))).customPluginState ===
+        'ACTIVE'
           ? true
           : undefined,
       5_000,
@@ -201,8 +199,7 @@ describe('local MSK Connect', () => {
       ),
     ).toEqual(['s3-sink:ACTIVE', 'broken:CREATE_FAILED']);
     expect(
-      (await client.send(new DeleteCustomPluginCommand({ customPluginArn: faulty.customPluginArn })))
-        .customPluginState,
+      (await client.send(new DeleteCustomPluginCommand({ customPluginArn: faulty.customPluginArn }))).customPluginState,
     ).toBe('DELETING');
     await waitFor(
       async () =>
@@ -235,8 +232,7 @@ describe('local MSK Connect', () => {
     );
     const expectedKeys = Array.from(
       { length: 10 },
-      (_, i) =>
-        `events/clicks-flush/${HOUR_PATH}/clicks-flush+0+${String(i * 100).padStart(10, '0')}.json.gz`,
+      (_, i) => `events/clicks-flush/${HOUR_PATH}/clicks-flush+0+${String(i * 100).padStart(10, '0')}.json.gz`,
     );
     expect([...objects.keys()].sort()).toEqual(expectedKeys);
     for (const text of objects.values()) expect(text.split('\n').filter((l) => l !== '')).toHaveLength(100);
@@ -279,9 +275,9 @@ describe('local MSK Connect', () => {
       10_000,
       'first object',
     );
-    expect(
-      (await client.send(new DeleteConnectorCommand({ connectorArn: first.connectorArn }))).connectorState,
-    ).toBe('DELETING');
+    expect((await client.send(new DeleteConnectorCommand({ connectorArn: first.connectorArn }))).connectorState).toBe(
+      'DELETING',
+    );
     await waitFor(
       async () =>
         client.send(new DescribeConnectorCommand({ connectorArn: first.connectorArn })).then(
@@ -327,12 +323,10 @@ describe('local MSK Connect', () => {
     await until(jdbc.connectorArn!, 'FAILED');
     const described = await client.send(new DescribeConnectorCommand({ connectorArn: jdbc.connectorArn }));
     expect(described.stateDescription?.message).toContain('io.confluent.connect.s3.S3SinkConnector only');
-    const names = (
-      await client.send(new ListConnectorsCommand({ connectorNamePrefix: 'sink-' }))
-    ).connectors?.map((c) => c.connectorName);
-    expect(names).toEqual(
-      expect.arrayContaining(['sink-flush', 'sink-rotate', 'sink-delete', 'sink-faulty']),
+    const names = (await client.send(new ListConnectorsCommand({ connectorNamePrefix: 'sink-' }))).connectors?.map(
+      (c) => c.connectorName,
     );
+    expect(names).toEqual(expect.arrayContaining(['sink-flush', 'sink-rotate', 'sink-delete', 'sink-faulty']));
     expect(names).not.toContain('jdbc');
   });
 });

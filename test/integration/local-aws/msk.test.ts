@@ -198,14 +198,13 @@ describe('local MSK control plane', () => {
     ec2.destroy();
     await aws.close();
     await start();
-    expect(
-      (await kafka.send(new DescribeClusterV2Command({ ClusterArn: arn }))).ClusterInfo?.ClusterName,
-    ).toBe('breaks-rules');
+    expect((await kafka.send(new DescribeClusterV2Command({ ClusterArn: arn }))).ClusterInfo?.ClusterName).toBe(
+      'breaks-rules',
+    );
   });
 
   it('answers NotFoundException for an unknown cluster or configuration', async () => {
-    const unknown =
-      'arn:aws:kafka:us-east-1:000000000000:cluster/nope/00000000-0000-0000-0000-000000000000-1';
+    const unknown = 'arn:aws:kafka:us-east-1:000000000000:cluster/nope/00000000-0000-0000-0000-000000000000-1';
     await expect(kafka.send(new DescribeClusterV2Command({ ClusterArn: unknown }))).rejects.toBeInstanceOf(
       NotFoundException,
     );

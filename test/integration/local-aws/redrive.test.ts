@@ -144,9 +144,7 @@ describe('redrive (functions/sink/redrive.ts) against the local endpoint', () =>
   });
 
   const keys = async (prefix: string) =>
-    ((await s3.send(new ListObjectsV2Command({ Bucket: BUCKET, Prefix: prefix }))).Contents ?? []).map(
-      (o) => o.Key!,
-    );
+    ((await s3.send(new ListObjectsV2Command({ Bucket: BUCKET, Prefix: prefix }))).Contents ?? []).map((o) => o.Key!);
   const delivered = () => {
     aws.firehose.flush();
     const ids: string[] = [];
@@ -205,9 +203,8 @@ describe('redrive (functions/sink/redrive.ts) against the local endpoint', () =>
 
   it('POST /pipelines/{id}/redrive: 200 with the report, 404 unknown, 409 connector mode, 400 bad body', async () => {
     const store = new MemoryPipelineStore();
-    const lambdaMode = (
-      await store.create(pipelineFixture({ kafka: { ...pipelineFixture().kafka, topic: 'shop' } }))
-    ).pipeline;
+    const lambdaMode = (await store.create(pipelineFixture({ kafka: { ...pipelineFixture().kafka, topic: 'shop' } })))
+      .pipeline;
     const connector = pipelineFixture();
     const connectorMode = (
       await store.create({

@@ -3,17 +3,9 @@
  * data directory, its poller resumes from the committed offsets of its consumer group, and
  * nothing is delivered twice or skipped.
  */
-import {
-  CreateEventSourceMappingCommand,
-  GetEventSourceMappingCommand,
-  LambdaClient,
-} from '@aws-sdk/client-lambda';
+import { CreateEventSourceMappingCommand, GetEventSourceMappingCommand, LambdaClient } from '@aws-sdk/client-lambda';
 import type { SelfManagedKafkaEvent } from 'aws-lambda';
-import {
-  createAdmin,
-  createClusterConnection,
-  createEventProducer,
-} from '../../../functions/lib/kafka/index.ts';
+import { createAdmin, createClusterConnection, createEventProducer } from '../../../functions/lib/kafka/index.ts';
 import { startCluster, type DevCluster } from '../../../local/kafka/index.ts';
 import { startLocalAws, type LocalAws } from '../../../local/aws/index.ts';
 import { tempDir } from '../../unit/local-aws/helpers.ts';

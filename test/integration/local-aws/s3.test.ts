@@ -61,14 +61,10 @@ describe('local S3 over the data directory', () => {
     );
     expect(readObjects(aws.s3Dir, 'dead-letters').get('errors/sink/2026/a b+c.ndjson')).toBe('{"x":1}\n');
 
-    const got = await s3.send(
-      new GetObjectCommand({ Bucket: 'dead-letters', Key: 'errors/sink/2026/a b+c.ndjson' }),
-    );
+    const got = await s3.send(new GetObjectCommand({ Bucket: 'dead-letters', Key: 'errors/sink/2026/a b+c.ndjson' }));
     expect(await got.Body?.transformToString()).toBe('{"x":1}\n');
     expect(got.ETag).toMatch(/^"[0-9a-f]{32}"$/);
-    const head = await s3.send(
-      new HeadObjectCommand({ Bucket: 'dead-letters', Key: 'errors/sink/2026/b.ndjson' }),
-    );
+    const head = await s3.send(new HeadObjectCommand({ Bucket: 'dead-letters', Key: 'errors/sink/2026/b.ndjson' }));
     expect(head.ContentLength).toBe(8);
 
     const listed = await s3.send(
@@ -98,9 +94,7 @@ describe('local S3 over the data directory', () => {
   });
 
   it('serves aws s3 ls and aws s3 cp to stdout', async () => {
-    await s3.send(
-      new PutObjectCommand({ Bucket: 'cli-data', Key: 'events/app_id=a/x.json', Body: '{"a":1}\n' }),
-    );
+    await s3.send(new PutObjectCommand({ Bucket: 'cli-data', Key: 'events/app_id=a/x.json', Body: '{"a":1}\n' }));
     const env = {
       ...process.env,
       AWS_ACCESS_KEY_ID: 'AKIDLOCAL',
@@ -118,9 +112,7 @@ describe('local S3 over the data directory', () => {
   });
 
   it('decodes aws-chunked bodies', () => {
-    const body = Buffer.from(
-      '5;chunk-signature=abc\r\nhello\r\n6\r\n world\r\n0\r\nx-amz-checksum-crc32:AAAA\r\n\r\n',
-    );
+    const body = Buffer.from('5;chunk-signature=abc\r\nhello\r\n6\r\n world\r\n0\r\nx-amz-checksum-crc32:AAAA\r\n\r\n');
     expect(decodeAwsChunked(body).toString()).toBe('hello world');
   });
 });

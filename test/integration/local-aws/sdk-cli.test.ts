@@ -76,21 +76,14 @@ describe('local AWS endpoint with the AWS SDK v3 and the AWS CLI', () => {
         ExtendedS3DestinationConfiguration: partitionedDestination() as never,
       }),
     );
-    expect(created.DeliveryStreamARN).toBe(
-      'arn:aws:firehose:us-east-1:000000000000:deliverystream/sdk-events',
-    );
-    const described = await firehose.send(
-      new DescribeDeliveryStreamCommand({ DeliveryStreamName: 'sdk-events' }),
-    );
+    expect(created.DeliveryStreamARN).toBe('arn:aws:firehose:us-east-1:000000000000:deliverystream/sdk-events');
+    const described = await firehose.send(new DescribeDeliveryStreamCommand({ DeliveryStreamName: 'sdk-events' }));
     expect(described.DeliveryStreamDescription?.DeliveryStreamStatus).toBe('ACTIVE');
     expect(described.DeliveryStreamDescription?.CreateTimestamp).toBeInstanceOf(Date);
     expect(
-      described.DeliveryStreamDescription?.Destinations?.[0]?.ExtendedS3DestinationDescription
-        ?.BufferingHints,
+      described.DeliveryStreamDescription?.Destinations?.[0]?.ExtendedS3DestinationDescription?.BufferingHints,
     ).toEqual({ SizeInMBs: 64, IntervalInSeconds: 60 });
-    expect((await firehose.send(new ListDeliveryStreamsCommand({}))).DeliveryStreamNames).toContain(
-      'sdk-events',
-    );
+    expect((await firehose.send(new ListDeliveryStreamsCommand({}))).DeliveryStreamNames).toContain('sdk-events');
 
     const event = { app_id: 'sdk-app', ingest_time: Date.UTC(2026, 4, 1, 13, 0, 0), event_id: 'e1' };
     const put = await firehose.send(
@@ -145,9 +138,7 @@ describe('local AWS endpoint with the AWS SDK v3 and the AWS CLI', () => {
     ).rejects.toMatchObject({ name: 'ValidationException', $metadata: { httpStatusCode: 400 } });
     aws.firehose.setThrottle(1);
     await expect(
-      firehose.send(
-        new PutRecordCommand({ DeliveryStreamName: 'limits', Record: { Data: Buffer.from('x') } }),
-      ),
+      firehose.send(new PutRecordCommand({ DeliveryStreamName: 'limits', Record: { Data: Buffer.from('x') } })),
     ).rejects.toBeInstanceOf(ServiceUnavailableException);
   });
 

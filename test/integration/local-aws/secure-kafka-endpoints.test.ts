@@ -72,24 +72,16 @@ describe('local AWS endpoint: Secrets Manager and MSK with secured listeners', (
 
   it('creates a secret and returns it by name and by ARN; a duplicate or unknown secret gets AWS errors', async () => {
     const value = JSON.stringify({ username: 'alice', password: 'alice-secret' });
-    const created = await secrets.send(
-      new CreateSecretCommand({ Name: 'AmazonMSK_alice', SecretString: value }),
-    );
-    expect(created.ARN).toMatch(
-      /^arn:aws:secretsmanager:us-east-1:000000000000:secret:AmazonMSK_alice-[0-9a-f]{6}$/,
-    );
-    expect(
-      (await secrets.send(new GetSecretValueCommand({ SecretId: 'AmazonMSK_alice' }))).SecretString,
-    ).toBe(value);
-    expect((await secrets.send(new GetSecretValueCommand({ SecretId: created.ARN }))).SecretString).toBe(
-      value,
-    );
+    const created = await secrets.send(new CreateSecretCommand({ Name: 'AmazonMSK_alice', SecretString: value }));
+    expect(created.ARN).toMatch(/^arn:aws:secretsmanager:us-east-1:000000000000:secret:AmazonMSK_alice-[0-9a-f]{6}$/);
+    expect((await secrets.send(new GetSecretValueCommand({ SecretId: 'AmazonMSK_alice' }))).SecretString).toBe(value);
+    expect((await secrets.send(new GetSecretValueCommand({ SecretId: created.ARN }))).SecretString).toBe(value);
     await expect(
       secrets.send(new CreateSecretCommand({ Name: 'AmazonMSK_alice', SecretString: '{}' })),
     ).rejects.toBeInstanceOf(ResourceExistsException);
-    await expect(
-      secrets.send(new GetSecretValueCommand({ SecretId: 'AmazonMSK_nobody' })),
-    ).rejects.toBeInstanceOf(ResourceNotFoundException);
+    await expect(secrets.send(new GetSecretValueCommand({ SecretId: 'AmazonMSK_nobody' }))).rejects.toBeInstanceOf(
+      ResourceNotFoundException,
+    );
   });
 
   it('answers the AWS CLI (get-secret-value --query SecretString)', async () => {
@@ -145,9 +137,7 @@ describe('local AWS endpoint: Secrets Manager and MSK with secured listeners', (
       clientBroker: 'TLS',
       clientAuthentication: { scram: false, iam: false },
     });
-    const bootstrap = await kafka.send(
-      new GetBootstrapBrokersCommand({ ClusterArn: String(info.clusterArn) }),
-    );
+    const bootstrap = await kafka.send(new GetBootstrapBrokersCommand({ ClusterArn: String(info.clusterArn) }));
     expect(bootstrap.BootstrapBrokerStringTls).toBe(LISTENERS.tls.join(','));
     expect(bootstrap.BootstrapBrokerString).toBeUndefined();
     expect(bootstrap.BootstrapBrokerStringSaslScram).toBeUndefined();
@@ -156,11 +146,7 @@ describe('local AWS endpoint: Secrets Manager and MSK with secured listeners', (
 
   it('MSK mappings consume over SCRAM with the mapping secret, else IAM when enabled, else TLS', async () => {
     const tlsOnly = aws.msk.clusters().find((c) => c.clusterName === 'tls-only')!;
-    const create = (
-      arn: string,
-      topic: string,
-      access?: Array<{ Type: 'SASL_SCRAM_512_AUTH'; URI: string }>,
-    ) =>
+    const create = (arn: string, topic: string, access?: Array<{ Type: 'SASL_SCRAM_512_AUTH'; URI: string }>) =>
       lambda.send(
         new CreateEventSourceMappingCommand({
           FunctionName: 'sink',
@@ -176,8 +162,7 @@ describe('local AWS endpoint: Secrets Manager and MSK with secured listeners', (
     await create(String(tlsOnly.clusterArn), 'via-tls');
     await aws.eventSourceMappings.settled();
     const deadline = Date.now() + 10_000;
-    while (opened.length < 3 && Date.now() < deadline)
-      await new Promise((resolve) => setTimeout(resolve, 25));
+    while (opened.length < 3 && Date.now() < deadline) await new Promise((resolve) => setTimeout(resolve, 25));
     const byTopic = Object.fromEntries(opened.map((o) => [o.topic, { brokers: o.brokers, ...o.security }]));
     expect(byTopic['via-scram']).toEqual({
       brokers: LISTENERS.scram,

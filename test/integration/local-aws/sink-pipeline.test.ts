@@ -10,11 +10,7 @@ import { CreateEventSourceMappingCommand, LambdaClient } from '@aws-sdk/client-l
 import { S3Client } from '@aws-sdk/client-s3';
 import type { Context } from 'aws-lambda';
 import { createSinkHandler, type SinkContainer } from '../../../functions/sink/handler.ts';
-import {
-  createAdmin,
-  createClusterConnection,
-  createEventProducer,
-} from '../../../functions/lib/kafka/index.ts';
+import { createAdmin, createClusterConnection, createEventProducer } from '../../../functions/lib/kafka/index.ts';
 import { startCluster, type DevCluster } from '../../../local/kafka/index.ts';
 import { startLocalAws, type LocalAws } from '../../../local/aws/index.ts';
 import { readObjects, tempDir } from '../../unit/local-aws/helpers.ts';
@@ -130,9 +126,7 @@ describe('Kafka → event source mapping → sink → Firehose → local S3', ()
     for (let i = 0; i < produced.length; i += 2000) {
       await producer.send(
         topic,
-        produced
-          .slice(i, i + 2000)
-          .map((e) => ({ key: `${e.app_id}:${e.user_id}`, value: JSON.stringify(e) })),
+        produced.slice(i, i + 2000).map((e) => ({ key: `${e.app_id}:${e.user_id}`, value: JSON.stringify(e) })),
       );
     }
     await producer.close();

@@ -167,9 +167,7 @@ describe('local Step Functions and Lambda Invoke', () => {
     // 2 s + 4 s of retries and a 10 s wait, scaled by 0.01 (jitter can only shorten).
     expect(Date.now() - started).toBeLessThan(2_000);
 
-    const { events } = await sfn.send(
-      new GetExecutionHistoryCommand({ executionArn: execution.executionArn }),
-    );
+    const { events } = await sfn.send(new GetExecutionHistoryCommand({ executionArn: execution.executionArn }));
     const types = events!.map((e) => e.type);
     expect(types).toEqual([
       'ExecutionStarted',
@@ -228,13 +226,9 @@ describe('local Step Functions and Lambda Invoke', () => {
     };
     expect(rollbackInput.pipelineId).toBe('p1');
     expect(rollbackInput.error.Error).toBe('ClusterValidationError');
-    expect(JSON.parse(rollbackInput.error.Cause).errorMessage).toBe(
-      'cluster is SERVERLESS; cluster is not ACTIVE',
-    );
+    expect(JSON.parse(rollbackInput.error.Cause).errorMessage).toBe('cluster is SERVERLESS; cluster is not ACTIVE');
 
-    const { events } = await sfn.send(
-      new GetExecutionHistoryCommand({ executionArn: execution.executionArn }),
-    );
+    const { events } = await sfn.send(new GetExecutionHistoryCommand({ executionArn: execution.executionArn }));
     expect(events!.map((e) => e.type)).toEqual([
       'ExecutionStarted',
       'TaskStateEntered',
@@ -273,9 +267,7 @@ describe('local Step Functions and Lambda Invoke', () => {
       sfn.send(new StartExecutionCommand({ stateMachineArn: arn, name: 'run-1', input: '{"seconds":1}' })),
     ).rejects.toBeInstanceOf(ExecutionAlreadyExists);
 
-    const running = await sfn.send(
-      new ListExecutionsCommand({ stateMachineArn: arn, statusFilter: 'RUNNING' }),
-    );
+    const running = await sfn.send(new ListExecutionsCommand({ stateMachineArn: arn, statusFilter: 'RUNNING' }));
     expect(running.executions!.map((e) => e.name)).toEqual(['run-1']);
 
     await sfn.send(
@@ -348,9 +340,7 @@ describe('local Step Functions and Lambda Invoke', () => {
       StartAt: 'Long',
       States: { Long: { Type: 'Wait', Seconds: 60000, End: true } },
     });
-    const { executionArn } = await sfn.send(
-      new StartExecutionCommand({ stateMachineArn: arn, name: 'interrupted' }),
-    );
+    const { executionArn } = await sfn.send(new StartExecutionCommand({ stateMachineArn: arn, name: 'interrupted' }));
     expect((await sfn.send(new DescribeExecutionCommand({ executionArn }))).status).toBe('RUNNING');
     await aws.close();
     aws = await startLocalAws({

@@ -54,12 +54,7 @@ function freePort(): Promise<number> {
 /** Every spelling of a value a log could carry: as is, JSON-escaped, base64 and base64url. */
 function spellings(value: string): string[] {
   const b = Buffer.from(value);
-  return [
-    value,
-    JSON.stringify(value).slice(1, -1),
-    b.toString('base64').replace(/=+$/, ''),
-    b.toString('base64url'),
-  ];
+  return [value, JSON.stringify(value).slice(1, -1), b.toString('base64').replace(/=+$/, ''), b.toString('base64url')];
 }
 
 /** Signed MSK IAM tokens (base64url presigned URLs) or pieces of SigV4 found in the text. */
@@ -67,8 +62,7 @@ function signedTokens(text: string): string[] {
   const found = [...text.matchAll(/X-Amz-(Signature|Security-Token|Credential)/g)].map((m) => m[0]);
   for (const [candidate] of text.matchAll(/[A-Za-z0-9_-]{80,}/g)) {
     const decoded = Buffer.from(candidate, 'base64url').toString('latin1');
-    if (/X-Amz-|kafka-cluster/.test(decoded))
-      found.push(`${candidate.slice(0, 20)}… (decodes to a signed token)`);
+    if (/X-Amz-|kafka-cluster/.test(decoded)) found.push(`${candidate.slice(0, 20)}… (decodes to a signed token)`);
   }
   return found;
 }
@@ -87,10 +81,7 @@ describe('secrets are never logged (real handlers, debug logging, moto_server, d
     });
     let motoLog = '';
     moto.stderr!.on('data', (d: Buffer) => (motoLog += d.toString()));
-    moto.on(
-      'error',
-      (error) => (motoLog += `cannot run moto_server (pip install 'moto[server]'): ${error.message}`),
-    );
+    moto.on('error', (error) => (motoLog += `cannot run moto_server (pip install 'moto[server]'): ${error.message}`));
     endpoint = `http://127.0.0.1:${port}`;
     const aws = {
       endpoint,
@@ -136,14 +127,8 @@ describe('secrets are never logged (real handlers, debug logging, moto_server, d
     const resource = parse(readFileSync(join(process.cwd(), 'resources', 'pipelines-table.yml'), 'utf8')) as {
       Properties: Record<string, unknown>;
     };
-    const {
-      PointInTimeRecoverySpecification: _pitr,
-      TimeToLiveSpecification: _ttl,
-      ...props
-    } = resource.Properties;
-    await ddb.send(
-      new CreateTableCommand({ ...(props as unknown as CreateTableCommandInput), TableName: TABLE }),
-    );
+    const { PointInTimeRecoverySpecification: _pitr, TimeToLiveSpecification: _ttl, ...props } = resource.Properties;
+    await ddb.send(new CreateTableCommand({ ...(props as unknown as CreateTableCommandInput), TableName: TABLE }));
     cluster = await startCluster({ brokers: 2, port: 0 });
     const store = new DynamoPipelineStore({ client: DynamoDBDocumentClient.from(ddb), tableName: TABLE });
     const pipeline = newPipeline();

@@ -76,10 +76,7 @@ const call = (action: string, resource: string, context?: Record<string, string>
   ...(context ? { context } : {}),
 });
 
-const logs = (fn: string) => [
-  call('logs:CreateLogStream', logStream(fn)),
-  call('logs:PutLogEvents', logStream(fn)),
-];
+const logs = (fn: string) => [call('logs:CreateLogStream', logStream(fn)), call('logs:PutLogEvents', logStream(fn))];
 const registry = [call('dynamodb:GetItem', TABLE), call('dynamodb:UpdateItem', TABLE)];
 const eni = [
   call('ec2:CreateNetworkInterface', '*'),
@@ -177,15 +174,9 @@ const ROLES: Record<string, { allowed: Call[]; denied: Call[]; params?: 'all-opt
   // The optional Kafka client instance (createKafkaClient): the stack's own MSK cluster only.
   MskClientRole: {
     allowed: [
-      call(
-        'kafka:DescribeClusterV2',
-        `arn:${PARTITION}:kafka:${REGION}:${ACCOUNT}:cluster/${STACK}/${CLUSTER_UUID}`,
-      ),
+      call('kafka:DescribeClusterV2', `arn:${PARTITION}:kafka:${REGION}:${ACCOUNT}:cluster/${STACK}/${CLUSTER_UUID}`),
       call('kafka:GetBootstrapBrokers', '*'),
-      call(
-        'kafka-cluster:Connect',
-        `arn:${PARTITION}:kafka:${REGION}:${ACCOUNT}:cluster/${STACK}/${CLUSTER_UUID}`,
-      ),
+      call('kafka-cluster:Connect', `arn:${PARTITION}:kafka:${REGION}:${ACCOUNT}:cluster/${STACK}/${CLUSTER_UUID}`),
       call(
         'kafka-cluster:CreateTopic',
         `arn:${PARTITION}:kafka:${REGION}:${ACCOUNT}:topic/${STACK}/${CLUSTER_UUID}/shop-events`,
@@ -202,10 +193,7 @@ const ROLES: Record<string, { allowed: Call[]; denied: Call[]; params?: 'all-opt
     denied: [
       call('kafka-cluster:Connect', CLUSTER),
       call('kafka-cluster:ReadData', TOPIC),
-      call(
-        'kafka:DeleteCluster',
-        `arn:${PARTITION}:kafka:${REGION}:${ACCOUNT}:cluster/${STACK}/${CLUSTER_UUID}`,
-      ),
+      call('kafka:DeleteCluster', `arn:${PARTITION}:kafka:${REGION}:${ACCOUNT}:cluster/${STACK}/${CLUSTER_UUID}`),
     ],
   },
   PipelinesApiRole: {
@@ -257,11 +245,7 @@ const ROLES: Record<string, { allowed: Call[]; denied: Call[]; params?: 'all-opt
       call('kafka-cluster:CreateTopic', TOPIC),
       ...scram,
     ],
-    denied: [
-      call('kafka-cluster:DeleteTopic', TOPIC),
-      call('kafka-cluster:WriteData', TOPIC),
-      ...scramDenied,
-    ],
+    denied: [call('kafka-cluster:DeleteTopic', TOPIC), call('kafka-cluster:WriteData', TOPIC), ...scramDenied],
   },
   CreatePluginRole: {
     allowed: [
@@ -327,10 +311,7 @@ const ROLES: Record<string, { allowed: Call[]; denied: Call[]; params?: 'all-opt
   },
   DescribeConnectorRole: {
     allowed: [...logs('describeConnector'), ...registry, call('kafkaconnect:DescribeConnector', CONNECTOR)],
-    denied: [
-      call('kafkaconnect:DeleteConnector', CONNECTOR),
-      call('kafkaconnect:UpdateConnector', CONNECTOR),
-    ],
+    denied: [call('kafkaconnect:DeleteConnector', CONNECTOR), call('kafkaconnect:UpdateConnector', CONNECTOR)],
   },
   CreateEventSourceMappingRole: {
     allowed: [
@@ -348,10 +329,7 @@ const ROLES: Record<string, { allowed: Call[]; denied: Call[]; params?: 'all-opt
   },
   GetEventSourceMappingRole: {
     allowed: [...logs('getEventSourceMapping'), ...registry, call('lambda:GetEventSourceMapping', MAPPING)],
-    denied: [
-      call('lambda:DeleteEventSourceMapping', MAPPING),
-      call('lambda:UpdateEventSourceMapping', MAPPING),
-    ],
+    denied: [call('lambda:DeleteEventSourceMapping', MAPPING), call('lambda:UpdateEventSourceMapping', MAPPING)],
   },
   DeleteConnectorRole: {
     allowed: [
@@ -470,9 +448,7 @@ function formatTokens(format: string): Token[] {
   return format
     .split(/(\$\{[^}]+\})/)
     .flatMap((part): Token[] =>
-      part.startsWith('${')
-        ? [{ kind: 'any' }, { kind: 'star' }]
-        : [...part].map((c) => ({ kind: 'lit', c })),
+      part.startsWith('${') ? [{ kind: 'any' }, { kind: 'star' }] : [...part].map((c) => ({ kind: 'lit', c })),
     );
 }
 
@@ -555,9 +531,7 @@ async function statementProblems(role: string, s: PolicyDocument['Statement'][nu
     }
     const named = resources.filter((r) => formats.some((f) => overlaps(policyTokens(r), formatTokens(f))));
     if (named.length === 0)
-      out.push(
-        `${where}: none of ${resources.join(', ')} is a resource of ${action} (${formats.join(' | ')})`,
-      );
+      out.push(`${where}: none of ${resources.join(', ')} is a resource of ${action} (${formats.join(' | ')})`);
     named.forEach((r) => fitting.add(r));
   }
   for (const resource of resources) {
@@ -628,8 +602,7 @@ describe('IAM roles, checked with the IAM database and simulator', () => {
       const problems: string[] = [];
       for (const role of roleIds()) {
         for (const { policy } of resolvers[params].rolePolicies(role)) {
-          for (const statement of policy.Statement)
-            problems.push(...(await statementProblems(role, statement)));
+          for (const statement of policy.Statement) problems.push(...(await statementProblems(role, statement)));
         }
       }
       expect(problems).toEqual([]);
@@ -673,9 +646,9 @@ describe('IAM roles, checked with the IAM database and simulator', () => {
         call('s3:PutObject', `${BUCKET}/events/app_id=shop/year=2026/month=12/day=04/hour=16/x.gz`),
       ),
     ).toBe('Allowed');
-    expect(
-      await decide(policies, call('s3:PutObject', `${BUCKET}/errors/firehose/processing-failed/x`)),
-    ).toBe('Allowed');
+    expect(await decide(policies, call('s3:PutObject', `${BUCKET}/errors/firehose/processing-failed/x`))).toBe(
+      'Allowed',
+    );
     expect(await decide(policies, call('s3:PutObject', `${BUCKET}/errors/sink/x`))).toBe('ImplicitlyDenied');
   });
 
@@ -692,10 +665,7 @@ describe('IAM roles, checked with the IAM database and simulator', () => {
         'markFailed',
       ],
     ],
-    [
-      'DeletePipelineStateMachineRole',
-      ['checkDrained', 'deleteConnector', 'deleteTopic', 'markDeleted', 'markFailed'],
-    ],
+    ['DeletePipelineStateMachineRole', ['checkDrained', 'deleteConnector', 'deleteTopic', 'markDeleted', 'markFailed']],
   ])('%s invokes its task functions and no other function', async (role, functions) => {
     const policies = resolvers.defaults.rolePolicies(role);
     for (const fn of functions) {
@@ -703,10 +673,7 @@ describe('IAM roles, checked with the IAM database and simulator', () => {
         fn,
         await decide(
           policies,
-          call(
-            'lambda:InvokeFunction',
-            `arn:${PARTITION}:lambda:${REGION}:${ACCOUNT}:function:${STACK}-${fn}`,
-          ),
+          call('lambda:InvokeFunction', `arn:${PARTITION}:lambda:${REGION}:${ACCOUNT}:function:${STACK}-${fn}`),
         ),
       ]).toEqual([fn, 'Allowed']);
     }

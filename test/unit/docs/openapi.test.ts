@@ -9,9 +9,7 @@ function declaredRoutes(): string[] {
   return Object.values(doc.functions).flatMap((fn) =>
     (fn.events ?? []).flatMap((e) => {
       if (e.httpApi === undefined) return [];
-      return [
-        typeof e.httpApi === 'string' ? e.httpApi : `${e.httpApi.method.toUpperCase()} ${e.httpApi.path}`,
-      ];
+      return [typeof e.httpApi === 'string' ? e.httpApi : `${e.httpApi.method.toUpperCase()} ${e.httpApi.path}`];
     }),
   );
 }

@@ -111,10 +111,7 @@ describe('ingest handler (API Gateway HTTP API payload 2.0)', () => {
 });
 
 describe('ingest handler CORS (credentialed, for the browser SDKs)', () => {
-  const preflight = (
-    origin: string,
-    query: Record<string, string> = { appId: 'demo-app' },
-  ): APIGatewayProxyEventV2 => {
+  const preflight = (origin: string, query: Record<string, string> = { appId: 'demo-app' }): APIGatewayProxyEventV2 => {
     const e = fixture<APIGatewayProxyEventV2>('apigw/collect-preflight.json');
     return {
       ...e,
@@ -144,9 +141,7 @@ describe('ingest handler CORS (credentialed, for the browser SDKs)', () => {
     expect(res.headers.vary).toBe('Origin');
     expect(res.headers['access-control-allow-methods']).toContain('POST');
     const allowed = res.headers['access-control-allow-headers']!.split(',');
-    expect(allowed).toEqual(
-      expect.arrayContaining(['content-type', 'content-encoding', 'user-agent', 'cookie']),
-    );
+    expect(allowed).toEqual(expect.arrayContaining(['content-type', 'content-encoding', 'user-agent', 'cookie']));
     expect(producer.sent).toHaveLength(0);
   });
 
@@ -169,9 +164,7 @@ describe('ingest handler CORS (credentialed, for the browser SDKs)', () => {
       await app(preflight('https://example.com.evil.test')),
     ]) {
       expect(res.statusCode).toBe(403);
-      expect(JSON.parse(res.body!).message).toMatch(
-        /origin 'https:\/\/.*' is not allowed .*corsAllowedOrigins/,
-      );
+      expect(JSON.parse(res.body!).message).toMatch(/origin 'https:\/\/.*' is not allowed .*corsAllowedOrigins/);
       expect(res.headers['access-control-allow-origin']).toBeUndefined();
       expect(res.headers.vary).toBe('Origin');
     }
@@ -195,9 +188,7 @@ describe('ingest handler CORS (credentialed, for the browser SDKs)', () => {
 
   it('accepts a navigator.sendBeacon body (text/plain, no preflight) like JSON', async () => {
     const { app, producer } = setup();
-    const res = await app(
-      browserPost('https://shop.example.com', { 'content-type': 'text/plain;charset=UTF-8' }),
-    );
+    const res = await app(browserPost('https://shop.example.com', { 'content-type': 'text/plain;charset=UTF-8' }));
     expect(res.statusCode).toBe(200);
     expect(producer.records).toHaveLength(2);
   });
@@ -249,10 +240,7 @@ describe('readIngestConfig', () => {
   it.each([
     [{ ALLOWED_APP_IDS: 'a' }, /INGEST_TOPIC is required/],
     [{ INGEST_TOPIC: 't' }, /ALLOWED_APP_IDS is required/],
-    [
-      { INGEST_TOPIC: 't', ALLOWED_APP_IDS: 'a', KAFKA_ACK_TIMEOUT_MS: 'soon' },
-      /KAFKA_ACK_TIMEOUT_MS='soon'/,
-    ],
+    [{ INGEST_TOPIC: 't', ALLOWED_APP_IDS: 'a', KAFKA_ACK_TIMEOUT_MS: 'soon' }, /KAFKA_ACK_TIMEOUT_MS='soon'/],
     [
       { INGEST_TOPIC: 't', ALLOWED_APP_IDS: 'a', CORS_ALLOWED_ORIGINS: 'shop.example.com' },
       /CORS_ALLOWED_ORIGINS: 'shop.example.com' needs a scheme/,

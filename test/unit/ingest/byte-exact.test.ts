@@ -85,16 +85,12 @@ describe('collect: byte-exact events', () => {
       }),
       d,
     );
-    for (const r of d.producer.records)
-      expect(r.value.startsWith(`${raw.slice(0, -1)},"ingest_time":`)).toBe(true);
+    for (const r of d.producer.records) expect(r.value.startsWith(`${raw.slice(0, -1)},"ingest_time":`)).toBe(true);
   });
 
   it('turns raw line breaks between tokens into spaces, so an event stays one JSON line', async () => {
     const d = deps();
-    await collect(
-      request(`[{"event_id":"e-1",\r\n"event_type":"t",\n"timestamp":1,"app_id":"app1","s":"a\\nb"}]`),
-      d,
-    );
+    await collect(request(`[{"event_id":"e-1",\r\n"event_type":"t",\n"timestamp":1,"app_id":"app1","s":"a\\nb"}]`), d);
     expect(
       d.producer.records[0]!.value.startsWith(
         '{"event_id":"e-1",  "event_type":"t", "timestamp":1,"app_id":"app1","s":"a\\nb","ingest_time"',
@@ -132,10 +128,7 @@ describe('collect: hostile shapes are per-event rejections or 4xx, never 5xx', (
   it('accepts an event exactly at the depth limit', async () => {
     const d = deps();
     const nest = limits.maxEventDepth - 1;
-    const result = await collect(
-      request(`[${ev('edge', `,"n":${'['.repeat(nest)}${']'.repeat(nest)}`)}]`),
-      d,
-    );
+    const result = await collect(request(`[${ev('edge', `,"n":${'['.repeat(nest)}${']'.repeat(nest)}`)}]`), d);
     expect(result).toEqual({ accepted: 1, rejected: [] });
   });
 
@@ -166,10 +159,7 @@ describe('collect: hostile shapes are per-event rejections or 4xx, never 5xx', (
 
   it('refuses more events than maxEventsPerRequest with 413', async () => {
     const r = await statusOf(
-      collect(
-        request(`[${Array.from({ length: limits.maxEventsPerRequest + 1 }, () => '1').join(',')}]`),
-        deps(),
-      ),
+      collect(request(`[${Array.from({ length: limits.maxEventsPerRequest + 1 }, () => '1').join(',')}]`), deps()),
     );
     expect(r.status).toBe(413);
     expect(r.message).toContain('maxEventsPerRequest');
@@ -196,10 +186,7 @@ describe('collect: hostile shapes are per-event rejections or 4xx, never 5xx', (
 
   it('refuses invalid UTF-8 with 400', async () => {
     const r = await statusOf(
-      collect(
-        request(Buffer.from([0x5b, 0xff, 0xfe, 0x5d]).toString('base64'), { isBase64Encoded: true }),
-        deps(),
-      ),
+      collect(request(Buffer.from([0x5b, 0xff, 0xfe, 0x5d]).toString('base64'), { isBase64Encoded: true }), deps()),
     );
     expect(r).toMatchObject({ status: 400, message: expect.stringContaining('UTF-8') });
   });

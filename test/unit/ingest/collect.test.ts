@@ -39,9 +39,7 @@ function request(body: unknown, over: Partial<CollectRequest> = {}): CollectRequ
   };
 }
 
-async function httpStatusOf(
-  promise: Promise<unknown>,
-): Promise<{
+async function httpStatusOf(promise: Promise<unknown>): Promise<{
   status: number;
   message: string;
   headers: Record<string, string>;
@@ -115,13 +113,7 @@ describe('collect', () => {
       ]),
       d,
     );
-    expect(d.producer.records.map((r) => r.key)).toEqual([
-      'app1:u1',
-      'app1:d1',
-      'app1:s1',
-      'app1:x',
-      'app1:e-5',
-    ]);
+    expect(d.producer.records.map((r) => r.key)).toEqual(['app1:u1', 'app1:d1', 'app1:s1', 'app1:x', 'app1:e-5']);
   });
 
   it('sets app_id and event_type headers on every record', async () => {
@@ -155,10 +147,7 @@ describe('collect', () => {
 
   it('rejects an event that is too large to deliver, keeping the rest', async () => {
     const d = deps();
-    const result = await collect(
-      request([event(1, { blob: 'x'.repeat(limits.maxEventBytes) }), event(2)]),
-      d,
-    );
+    const result = await collect(request([event(1, { blob: 'x'.repeat(limits.maxEventBytes) }), event(2)]), d);
     expect(result.accepted).toBe(1);
     expect(result.rejected).toEqual([
       {
@@ -176,9 +165,7 @@ describe('collect', () => {
       d,
     );
     expect(result.accepted).toBe(1);
-    expect(result.rejected).toEqual([
-      { index: 0, event_id: 'e-1', reason: expect.stringContaining('once enriched') },
-    ]);
+    expect(result.rejected).toEqual([{ index: 0, event_id: 'e-1', reason: expect.stringContaining('once enriched') }]);
   });
 
   describe('gzip bodies', () => {
@@ -195,10 +182,7 @@ describe('collect', () => {
       const d = deps();
       const body = Buffer.from(gzipSync(JSON.stringify(batch)).toString('base64')).toString('base64');
       expect(
-        await collect(
-          request(body, { isBase64Encoded: true, query: { appId: 'app1', compression: 'gzip' } }),
-          d,
-        ),
+        await collect(request(body, { isBase64Encoded: true, query: { appId: 'app1', compression: 'gzip' } }), d),
       ).toEqual({ accepted: 2, rejected: [] });
     });
     it('decodes Content-Encoding: gzip passed base64-encoded by API Gateway', async () => {
@@ -295,10 +279,7 @@ describe('collect', () => {
       expect(
         (
           await httpStatusOf(
-            collect(
-              request(body, { isBase64Encoded: true, headers: { 'content-encoding': 'gzip' } }),
-              deps(),
-            ),
+            collect(request(body, { isBase64Encoded: true, headers: { 'content-encoding': 'gzip' } }), deps()),
           )
         ).status,
       ).toBe(413);
@@ -321,11 +302,7 @@ describe('collect', () => {
     it('when a compression=gzip body decompresses over 5 MiB', async () => {
       const bomb = gzipSync(Buffer.alloc(limits.maxDecompressedBytes + 1, 0x20)).toString('base64');
       expect(
-        (
-          await httpStatusOf(
-            collect(request(bomb, { query: { appId: 'app1', compression: 'gzip' } }), deps()),
-          )
-        ).status,
+        (await httpStatusOf(collect(request(bomb, { query: { appId: 'app1', compression: 'gzip' } }), deps()))).status,
       ).toBe(413);
     });
     it('accepts a gzip body that decompresses to just under the bound', async () => {

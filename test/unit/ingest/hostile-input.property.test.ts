@@ -119,8 +119,7 @@ const okEvent = (i: number) => ({
   timestamp: 1_700_000_000_000 + i,
   app_id: APP,
 });
-const okEntries = (i: number): [string, string][] =>
-  Object.entries(okEvent(i)).map(([k, v]) => [k, JSON.stringify(v)]);
+const okEntries = (i: number): [string, string][] => Object.entries(okEvent(i)).map(([k, v]) => [k, JSON.stringify(v)]);
 
 /** One event as JSON text: a valid one with some fields replaced, dropped, or hostile keys added. */
 const eventJson: fc.Arbitrary<string> = fc.oneof(
@@ -139,10 +138,7 @@ const eventJson: fc.Arbitrary<string> = fc.oneof(
         fc.subarray([...FIELDS]),
       )
       .map(([i, extra, dropped]) =>
-        objectJson([
-          ...okEntries(i).filter(([k]) => !dropped.includes(k as (typeof FIELDS)[number])),
-          ...extra,
-        ]),
+        objectJson([...okEntries(i).filter(([k]) => !dropped.includes(k as (typeof FIELDS)[number])), ...extra]),
       ),
   },
   { weight: 1, arbitrary: wrongJson },
@@ -158,19 +154,7 @@ const batchJson: fc.Arbitrary<string> = fc.oneof(
   { weight: 1, arbitrary: fc.string({ maxLength: 200 }) },
   {
     weight: 1,
-    arbitrary: fc.constantFrom(
-      '',
-      ' ',
-      '[]',
-      '{}',
-      '[',
-      'null',
-      '"x"',
-      '[[]]',
-      '\ufeff[]',
-      '[1,]',
-      '{"a":1}{"b":2}',
-    ),
+    arbitrary: fc.constantFrom('', ' ', '[]', '{}', '[', 'null', '"x"', '[[]]', '\ufeff[]', '[1,]', '{"a":1}{"b":2}'),
   },
 );
 
@@ -206,10 +190,7 @@ describe('POST /collect under generated hostile input', () => {
       fc.asyncProperty(
         transported,
         fc.record({
-          appId: fc.oneof(
-            { weight: 6, arbitrary: fc.constant(APP) },
-            { weight: 1, arbitrary: hostileString },
-          ),
+          appId: fc.oneof({ weight: 6, arbitrary: fc.constant(APP) }, { weight: 1, arbitrary: hostileString }),
           upload_timestamp: maybe(fc.oneof(fc.nat().map(String), hostileString)),
           compression: maybe(fc.oneof(fc.constant('gzip'), hostileString)),
           extra: maybe(hostileString),
@@ -325,8 +306,7 @@ describe('POST /collect under generated hostile input', () => {
         ),
         async (c) => {
           let req: Request;
-          if (c.how === 'base64')
-            req = { query: { appId: APP }, headers: {}, body: c.text, isBase64Encoded: true };
+          if (c.how === 'base64') req = { query: { appId: APP }, headers: {}, body: c.text, isBase64Encoded: true };
           else if (c.how === 'gzip')
             req = {
               query: { appId: APP },
@@ -372,9 +352,9 @@ describe('POST /collect under generated hostile input', () => {
           expect(answer.body.accepted).toBe(valid);
           expect(producer.records).toHaveLength(valid);
         }
-        expect(
-          (answer.body.rejected ?? []).map((r) => [r.index, r.reason.split(':')[0]!.split(' ')[0]]),
-        ).toEqual(expected.flatMap((e, index) => (e === undefined ? [] : [[index, e]])));
+        expect((answer.body.rejected ?? []).map((r) => [r.index, r.reason.split(':')[0]!.split(' ')[0]])).toEqual(
+          expected.flatMap((e, index) => (e === undefined ? [] : [[index, e]])),
+        );
       }),
       runs(300),
     );
@@ -391,11 +371,7 @@ describe('POST /collect under generated hostile input', () => {
         ),
         async (key, value) => {
           producer.sent.length = 0;
-          const text = objectJson([
-            ...okEntries(1),
-            [key, value],
-            ['attributes', objectJson([[key, value]])],
-          ]);
+          const text = objectJson([...okEntries(1), [key, value], ['attributes', objectJson([[key, value]])]]);
           const answer = await send(app, {
             query: { appId: APP },
             headers: {},
@@ -417,34 +393,28 @@ describe('POST /collect under generated hostile input', () => {
   it('rejects an event nested deeper than the limit, naming the nesting, and keeps the others', async () => {
     const { app, producer } = setup();
     await fc.assert(
-      fc.asyncProperty(
-        deepJson,
-        fc.constantFrom('attributes', '__proto__', 'event_type'),
-        async (deep, key) => {
-          producer.sent.length = 0;
-          const text = objectJson([...okEntries(1), [key, deep]]);
-          const answer = await send(app, {
-            query: { appId: APP },
-            headers: {},
-            body: `[${text},${JSON.stringify(okEvent(2))}]`,
-            isBase64Encoded: false,
-          });
-          expect(answer.status).toBe(200);
-          const why = oracle(JSON.parse(text), text);
-          expect(answer.body.accepted).toBe(why === undefined ? 2 : 1);
-          if (why === 'event')
-            expect(answer.body.rejected).toEqual([
-              {
-                index: 0,
-                reason: expect.stringMatching(
-                  new RegExp(
-                    `^event nests \\d+ levels deep; the limit is ${limits.maxEventDepth} \\(maxEventDepth\\)$`,
-                  ),
-                ),
-              },
-            ]);
-        },
-      ),
+      fc.asyncProperty(deepJson, fc.constantFrom('attributes', '__proto__', 'event_type'), async (deep, key) => {
+        producer.sent.length = 0;
+        const text = objectJson([...okEntries(1), [key, deep]]);
+        const answer = await send(app, {
+          query: { appId: APP },
+          headers: {},
+          body: `[${text},${JSON.stringify(okEvent(2))}]`,
+          isBase64Encoded: false,
+        });
+        expect(answer.status).toBe(200);
+        const why = oracle(JSON.parse(text), text);
+        expect(answer.body.accepted).toBe(why === undefined ? 2 : 1);
+        if (why === 'event')
+          expect(answer.body.rejected).toEqual([
+            {
+              index: 0,
+              reason: expect.stringMatching(
+                new RegExp(`^event nests \\d+ levels deep; the limit is ${limits.maxEventDepth} \\(maxEventDepth\\)$`),
+              ),
+            },
+          ]);
+      }),
       runs(200),
     );
   });

@@ -150,9 +150,7 @@ describe('createTopicResolver (ingest routing by appId)', () => {
       registry.failure = new Error('connect ETIMEDOUT');
       clock.ms += 16_000;
       expect(await topicFor('web')).toBe('shop-events');
-      expect(log.entries.some((e) => e.level === 'warn' && e.message.includes('last known route'))).toBe(
-        true,
-      );
+      expect(log.entries.some((e) => e.level === 'warn' && e.message.includes('last known route'))).toBe(true);
       clock.ms += 13_900;
       expect(await topicFor('web')).toBe('shop-events');
       clock.ms += 100;
@@ -253,14 +251,12 @@ describe('ingest handler with registry routing (API Gateway HTTP API payload 2.0
   });
 
   it('answers 503 with Retry-After (not 500) when DynamoDB throttles the route lookup, and logs why', async () => {
-    ddb
-      .on(GetCommand)
-      .rejects(
-        new ProvisionedThroughputExceededException({
-          message: 'Rate exceeded',
-          $metadata: { httpStatusCode: 400 },
-        }),
-      );
+    ddb.on(GetCommand).rejects(
+      new ProvisionedThroughputExceededException({
+        message: 'Rate exceeded',
+        $metadata: { httpStatusCode: 400 },
+      }),
+    );
     const { handle, producer, log } = app(
       new DynamoPipelineStore({ client: createDocumentClient(), tableName: 'registry' }),
     );

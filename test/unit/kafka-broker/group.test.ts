@@ -63,9 +63,7 @@ describe('consumer group state machine', () => {
     const leader = a.memberId === a.leader ? a : b;
     const follower = leader === a ? b : a;
     const followerSync = g.sync(follower.memberId, 1, []);
-    const leaderSync = g.sync(leader.memberId, 1, [
-      { memberId: follower.memberId, assignment: Buffer.from('p0') },
-    ]);
+    const leaderSync = g.sync(leader.memberId, 1, [{ memberId: follower.memberId, assignment: Buffer.from('p0') }]);
     expect((await followerSync).assignment.toString()).toBe('p0');
     expect((await leaderSync).errorCode).toBe(ErrorCode.NONE);
     expect(g.state).toBe('Stable');

@@ -72,9 +72,9 @@ describe('protocol schema codec', () => {
   });
 
   it('fails on a truncated frame instead of reading garbage', () => {
-    expect(() =>
-      decodeStruct(new Reader(Buffer.from([0, 5, 0x61])), [field('name', 'string')], 0, false),
-    ).toThrow(/Truncated/);
+    expect(() => decodeStruct(new Reader(Buffer.from([0, 5, 0x61])), [field('name', 'string')], 0, false)).toThrow(
+      /Truncated/,
+    );
   });
 
   it('writes several stored batches as one records field without copying them', () => {

@@ -39,9 +39,7 @@ describe('resolveConnectionOptions', () => {
       KAFKA_TRUSTSTORE_PASSWORD: FIXTURE_PASSWORD,
     });
     const options = await resolveConnectionOptions(conn);
-    const expected = ['ca.pem', 'ca-ec.pem'].map((f) =>
-      new X509Certificate(readFileSync(fixture(f))).toString(),
-    );
+    const expected = ['ca.pem', 'ca-ec.pem'].map((f) => new X509Certificate(readFileSync(fixture(f))).toString());
     expect(options.tls?.ca).toEqual(expect.arrayContaining(expected));
     expect(options.tls?.ca).toHaveLength(2);
   });
@@ -83,9 +81,7 @@ describe('resolveConnectionOptions', () => {
     });
     const error = await rejection(resolveConnectionOptions(conn, { secretsManager }));
     expect(error).toBeInstanceOf(KafkaConfigError);
-    expect(error.message).toMatch(
-      /^scramSecretArn: secret 'AmazonMSK_demo' has no non-empty string "username"/,
-    );
+    expect(error.message).toMatch(/^scramSecretArn: secret 'AmazonMSK_demo' has no non-empty string "username"/);
   });
 
   it('configures OAUTHBEARER with a token provider backed by the signer for IAM', async () => {

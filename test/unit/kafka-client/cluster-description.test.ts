@@ -53,17 +53,13 @@ describe('createClusterConnection', () => {
   });
 
   it('uses the given region for iam', () => {
-    expect(
-      createClusterConnection({ brokers: ['a:9098'], auth: 'iam', region: 'ap-southeast-2' }).region,
-    ).toBe('ap-southeast-2');
+    expect(createClusterConnection({ brokers: ['a:9098'], auth: 'iam', region: 'ap-southeast-2' }).region).toBe(
+      'ap-southeast-2',
+    );
   });
 
   it('rejects a broker list that is not an array', () => {
-    expectConfigError(
-      { brokers: 'a:9092' as unknown as string[], auth: 'none' },
-      'brokers',
-      'array of host:port',
-    );
+    expectConfigError({ brokers: 'a:9092' as unknown as string[], auth: 'none' }, 'brokers', 'array of host:port');
   });
 
   it('rejects a bad broker naming brokers', () => {

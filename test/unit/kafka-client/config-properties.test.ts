@@ -1,8 +1,4 @@
-import {
-  KafkaConfigError,
-  parseClusterConfig,
-  type ConfigSource,
-} from '../../../functions/lib/kafka/index.ts';
+import { KafkaConfigError, parseClusterConfig, type ConfigSource } from '../../../functions/lib/kafka/index.ts';
 import { fixture, recordingLogger, thrown, TLS_FIXTURES } from './helpers.ts';
 
 const MSK = 'b-1.demo.abc123.c2.kafka.eu-west-1.amazonaws.com';
@@ -99,9 +95,7 @@ describe('parseClusterConfig', () => {
 
     it('accepts lower-case values', () => {
       expect(parseClusterConfig({ KAFKA_BROKERS: 'a:9094', 'security.protocol': 'ssl' }).auth).toBe('tls');
-      expect(parseClusterConfig({ KAFKA_BROKERS: 'a:9092', 'security.protocol': 'plaintext' }).auth).toBe(
-        'none',
-      );
+      expect(parseClusterConfig({ KAFKA_BROKERS: 'a:9092', 'security.protocol': 'plaintext' }).auth).toBe('none');
     });
 
     it('rejects an unknown protocol naming the property used', () => {
@@ -141,18 +135,15 @@ describe('parseClusterConfig', () => {
       expect(conn.region).toBeUndefined();
     });
 
-    it.each(['AWS_MSK_IAM', 'OAUTHBEARER', 'aws_msk_iam'])(
-      'maps %s to iam auth signed for AWS_REGION',
-      (mechanism) => {
-        const conn = parseClusterConfig({
-          KAFKA_BROKERS: 'kafka.internal:9098',
-          KAFKA_SECURITY_PROTOCOL: 'SASL_SSL',
-          KAFKA_SASL_MECHANISM: mechanism,
-          AWS_REGION: 'us-east-1',
-        });
-        expect(conn).toMatchObject({ auth: 'iam', region: 'us-east-1' });
-      },
-    );
+    it.each(['AWS_MSK_IAM', 'OAUTHBEARER', 'aws_msk_iam'])('maps %s to iam auth signed for AWS_REGION', (mechanism) => {
+      const conn = parseClusterConfig({
+        KAFKA_BROKERS: 'kafka.internal:9098',
+        KAFKA_SECURITY_PROTOCOL: 'SASL_SSL',
+        KAFKA_SASL_MECHANISM: mechanism,
+        AWS_REGION: 'us-east-1',
+      });
+      expect(conn).toMatchObject({ auth: 'iam', region: 'us-east-1' });
+    });
 
     it('takes the IAM region from the MSK broker host names when AWS_REGION is absent', () => {
       const conn = parseClusterConfig({
@@ -224,9 +215,9 @@ describe('parseClusterConfig', () => {
     });
 
     it('accepts a secret name instead of an ARN', () => {
-      expect(
-        parseClusterConfig({ ...scram, KAFKA_SCRAM_SECRET_ARN: 'AmazonMSK_clickstream' }).scramSecretArn,
-      ).toBe('AmazonMSK_clickstream');
+      expect(parseClusterConfig({ ...scram, KAFKA_SCRAM_SECRET_ARN: 'AmazonMSK_clickstream' }).scramSecretArn).toBe(
+        'AmazonMSK_clickstream',
+      );
     });
 
     it('rejects something that is neither an ARN nor a name', () => {

@@ -65,9 +65,7 @@ describe('classifyKafkaFailure', () => {
 
   it('reports a request timeout as timeout', () => {
     expect(
-      classifyKafkaFailure(
-        new MultipleErrors('listApis failed 3 times.', [new TimeoutError('Request timed out')]),
-      ),
+      classifyKafkaFailure(new MultipleErrors('listApis failed 3 times.', [new TimeoutError('Request timed out')])),
     ).toBe('timeout');
   });
 

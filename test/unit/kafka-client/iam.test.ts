@@ -28,11 +28,7 @@ describe('createIamTokenProvider', () => {
   it('signs once for concurrent requests (one per broker connection)', async () => {
     const { signer, calls } = countingSigner();
     const token = createIamTokenProvider('eu-west-1', { signer });
-    await expect(Promise.all([token(), token(), token()])).resolves.toEqual([
-      'token-1',
-      'token-1',
-      'token-1',
-    ]);
+    await expect(Promise.all([token(), token(), token()])).resolves.toEqual(['token-1', 'token-1', 'token-1']);
     expect(calls).toHaveLength(1);
   });
 

@@ -137,9 +137,9 @@ describe('splitByBytes', () => {
   });
 
   it('sends a record larger than the bound alone', () => {
-    expect(
-      splitByBytes([message(10), message(2_000_000), message(10)], 1_000_000).map((c) => c.length),
-    ).toEqual([1, 1, 1]);
+    expect(splitByBytes([message(10), message(2_000_000), message(10)], 1_000_000).map((c) => c.length)).toEqual([
+      1, 1, 1,
+    ]);
   });
 });
 

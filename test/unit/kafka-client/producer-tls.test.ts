@@ -44,9 +44,7 @@ type Trust = Pick<ClusterDescription, 'caPem' | 'truststore'>;
 
 async function sendThroughTls(trust: Trust) {
   const server = await tlsBlackhole();
-  const producer = createEventProducer(
-    createClusterConnection({ brokers: [server.broker], auth: 'tls', ...trust }),
-  );
+  const producer = createEventProducer(createClusterConnection({ brokers: [server.broker], auth: 'tls', ...trust }));
   try {
     // The first send also loads the truststore (node-forge's PKCS#12 decryption is slow JavaScript),
     // so leave room for that on a busy test machine.
@@ -66,15 +64,12 @@ describe('createEventProducer over TLS', () => {
       { truststore: { location: fixture('truststore.p12'), password: FIXTURE_PASSWORD, type: 'PKCS12' } },
     ],
     ['an inline PEM CA', { caPem: readFileSync(fixture('ca.pem'), 'utf8') }],
-  ])(
-    'completes the TLS handshake with the CA from %s, then times out at the Kafka level',
-    async (_label, trust) => {
-      const { error, handshakes } = await sendThroughTls(trust);
-      expect(handshakes).toBeGreaterThanOrEqual(1);
-      expect(error).toBeInstanceOf(KafkaUnavailableError);
-      expect((error as KafkaUnavailableError).reason).toBe('timeout');
-    },
-  );
+  ])('completes the TLS handshake with the CA from %s, then times out at the Kafka level', async (_label, trust) => {
+    const { error, handshakes } = await sendThroughTls(trust);
+    expect(handshakes).toBeGreaterThanOrEqual(1);
+    expect(error).toBeInstanceOf(KafkaUnavailableError);
+    expect((error as KafkaUnavailableError).reason).toBe('timeout');
+  });
 
   it('fails the handshake (reason tls) when the truststore holds a different CA', async () => {
     const { error, handshakes } = await sendThroughTls({

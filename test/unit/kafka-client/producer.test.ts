@@ -76,9 +76,7 @@ describe('createEventProducer', () => {
 
     it('builds an idempotent acks=all producer with bounded retries and the cluster connection', async () => {
       const { factory, created } = fakeFactory(ok);
-      await createEventProducer(plaintext, { producerFactory: factory, clientId: 'ingest' }).send('events', [
-        record,
-      ]);
+      await createEventProducer(plaintext, { producerFactory: factory, clientId: 'ingest' }).send('events', [record]);
       expect(created[0]?.options).toMatchObject({
         bootstrapBrokers: ['a:9092', 'b:9092'],
         clientId: 'ingest',
@@ -127,9 +125,7 @@ describe('createEventProducer', () => {
 
     it('passes the configured compression', async () => {
       const { factory, created } = fakeFactory(ok);
-      await createEventProducer(plaintext, { producerFactory: factory, compression: 'lz4' }).send('events', [
-        record,
-      ]);
+      await createEventProducer(plaintext, { producerFactory: factory, compression: 'lz4' }).send('events', [record]);
       expect(created[0]?.options.compression).toBe('lz4');
     });
 
@@ -143,9 +139,7 @@ describe('createEventProducer', () => {
       expect(first?.topic).toBe('events');
       expect(first?.key).toEqual(Buffer.from('app:user-1'));
       expect(first?.value).toEqual(Buffer.from('{"event_id":"e1"}'));
-      expect(
-        [...(first?.headers as Map<Buffer, Buffer>)].map(([k, v]) => [k.toString(), v.toString()]),
-      ).toEqual([
+      expect([...(first?.headers as Map<Buffer, Buffer>)].map(([k, v]) => [k.toString(), v.toString()])).toEqual([
         ['app_id', 'app'],
         ['event_type', 'click'],
       ]);

@@ -1,10 +1,6 @@
 import { GetSecretValueCommand, SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import { mockClient } from 'aws-sdk-client-mock';
-import {
-  fetchScramCredentials,
-  KafkaConfigError,
-  KafkaUnavailableError,
-} from '../../../functions/lib/kafka/index.ts';
+import { fetchScramCredentials, KafkaConfigError, KafkaUnavailableError } from '../../../functions/lib/kafka/index.ts';
 import { rejection } from './helpers.ts';
 
 const ARN = 'arn:aws:secretsmanager:eu-west-1:123456789012:secret:AmazonMSK_clickstream-AbCdEf';
@@ -45,11 +41,7 @@ describe('fetchScramCredentials', () => {
       { SecretString: '{"username":"","password":"alice-secret"}' },
       'no non-empty string "username"',
     ],
-    [
-      'a numeric password',
-      { SecretString: '{"username":"alice","password":12345}' },
-      'no non-empty string "password"',
-    ],
+    ['a numeric password', { SecretString: '{"username":"alice","password":12345}' }, 'no non-empty string "password"'],
   ])('rejects a secret with %s naming the property and the expected shape', async (_label, output, text) => {
     secrets.on(GetSecretValueCommand).resolves(output);
     const error = await rejection(fetchScramCredentials(client, ARN, 'scramSecretArn'));

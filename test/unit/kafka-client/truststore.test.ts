@@ -31,11 +31,7 @@ function fingerprints(pems: string[]): string[] {
 
 const BOTH = [CA.fingerprint256, CA_EC.fingerprint256].sort();
 
-async function expectConfigError(
-  trust: TrustSource,
-  property: string,
-  text: string,
-): Promise<KafkaConfigError> {
+async function expectConfigError(trust: TrustSource, property: string, text: string): Promise<KafkaConfigError> {
   const error = await rejection(loadTrustedCertificates(trust));
   expect(error).toBeInstanceOf(KafkaConfigError);
   expect((error as KafkaConfigError).property).toBe(property);
@@ -46,17 +42,13 @@ async function expectConfigError(
 describe('loadTrustedCertificates', () => {
   it('loads both CAs (RSA and EC) from a JKS truststore with its password', async () => {
     expect(
-      fingerprints(
-        await loadTrustedCertificates(fileTrust(fixture('truststore.jks'), FIXTURE_PASSWORD, 'JKS')),
-      ),
+      fingerprints(await loadTrustedCertificates(fileTrust(fixture('truststore.jks'), FIXTURE_PASSWORD, 'JKS'))),
     ).toEqual(BOTH);
   });
 
   it('loads a JKS truststore without a password, warning that integrity is unchecked', async () => {
     const { logger, entries } = recordingLogger();
-    expect(fingerprints(await loadTrustedCertificates(fileTrust(fixture('truststore.jks')), logger))).toEqual(
-      BOTH,
-    );
+    expect(fingerprints(await loadTrustedCertificates(fileTrust(fixture('truststore.jks')), logger))).toEqual(BOTH);
     expect(entries).toEqual([
       expect.objectContaining({
         level: 'warn',
@@ -75,9 +67,7 @@ describe('loadTrustedCertificates', () => {
   });
 
   it('loads a JDK 17 PKCS#12 truststore (AES-256, SHA-256 MAC) including the EC root, byte for byte', async () => {
-    const pems = await loadTrustedCertificates(
-      fileTrust(fixture('truststore.p12'), FIXTURE_PASSWORD, 'PKCS12'),
-    );
+    const pems = await loadTrustedCertificates(fileTrust(fixture('truststore.p12'), FIXTURE_PASSWORD, 'PKCS12'));
     expect(fingerprints(pems)).toEqual(BOTH);
     // The RSA CA goes through node-forge's certificate model and back: it must come out unchanged.
     expect(pems).toContain(CA.toString());
@@ -86,9 +76,7 @@ describe('loadTrustedCertificates', () => {
 
   it('loads a legacy PKCS#12 truststore (RC2-40, SHA-1 MAC)', async () => {
     expect(
-      fingerprints(
-        await loadTrustedCertificates(fileTrust(fixture('truststore-legacy.p12'), FIXTURE_PASSWORD)),
-      ),
+      fingerprints(await loadTrustedCertificates(fileTrust(fixture('truststore-legacy.p12'), FIXTURE_PASSWORD))),
     ).toEqual(BOTH);
   });
 

@@ -37,10 +37,7 @@ describe('Firehose delivery buffer', () => {
       clock,
       partitionedDestination({ BufferingHints: { SizeInMBs: 64, IntervalInSeconds: 60 } }),
     );
-    b.accept([
-      line({ app_id: 'a', ingest_time: HOUR + 1, n: 1 }),
-      line({ app_id: 'b', ingest_time: HOUR + 2, n: 2 }),
-    ]);
+    b.accept([line({ app_id: 'a', ingest_time: HOUR + 1, n: 1 }), line({ app_id: 'b', ingest_time: HOUR + 2, n: 2 })]);
     await clock.advance(30_000);
     b.accept([line({ app_id: 'a', ingest_time: HOUR + 3, n: 3 })]);
     await clock.advance(29_999);
@@ -107,9 +104,7 @@ describe('Firehose delivery buffer', () => {
       .trim()
       .split('\n')
       .map((l) => JSON.parse(l) as Record<string, unknown>);
-    expect(envelopes.map((e) => e.errorCode)).toEqual(
-      Array(3).fill('DynamicPartitioning.MetadataExtractionFailed'),
-    );
+    expect(envelopes.map((e) => e.errorCode)).toEqual(Array(3).fill('DynamicPartitioning.MetadataExtractionFailed'));
     expect(envelopes[0]?.errorMessage).toBe('Non JSON record provided');
     expect(envelopes[1]?.errorMessage).toMatch(/must not be null/);
     expect(Buffer.from(String(envelopes[0]?.rawData), 'base64').toString()).toBe('not json\n');
@@ -118,10 +113,7 @@ describe('Firehose delivery buffer', () => {
   it('keeps accepted records across a restart and delivers them once', async () => {
     // A crash: the first process's buffer is abandoned without close(); its clock never runs again.
     const first = buffer(dir.path, new FakeClock(), partitionedDestination());
-    first.accept([
-      line({ app_id: 'a', ingest_time: HOUR, n: 1 }),
-      line({ app_id: 'a', ingest_time: HOUR, n: 2 }),
-    ]);
+    first.accept([line({ app_id: 'a', ingest_time: HOUR, n: 1 }), line({ app_id: 'a', ingest_time: HOUR, n: 2 })]);
     expect(readObjects(join(dir.path, 's3'), 'data-bucket').size).toBe(0);
     const clock = new FakeClock();
     const second = buffer(dir.path, clock, partitionedDestination());

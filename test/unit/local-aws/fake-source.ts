@@ -28,8 +28,7 @@ export class FakeSource implements KafkaSource {
   /** Last committed offset per "<topic>-<partition>". */
   committed(): Record<string, number> {
     const out: Record<string, number> = {};
-    for (const batch of this.commits)
-      for (const c of batch) out[`${c.topic}-${c.partition}`] = Number(c.offset);
+    for (const batch of this.commits) for (const c of batch) out[`${c.topic}-${c.partition}`] = Number(c.offset);
     return out;
   }
 

@@ -4,11 +4,7 @@ import { FirehoseService, LIMITS } from '../../../local/aws/firehose/service.ts'
 import { FakeClock } from './fake-clock.ts';
 import { firehoseRequest, partitionedDestination, readObjects, tempDir } from './helpers.ts';
 
-async function call(
-  service: FirehoseService,
-  operation: string,
-  body: unknown,
-): Promise<Record<string, unknown>> {
+async function call(service: FirehoseService, operation: string, body: unknown): Promise<Record<string, unknown>> {
   const response = await service.handle(firehoseRequest(operation, body));
   return JSON.parse(String(response.body)) as Record<string, unknown>;
 }
@@ -98,9 +94,9 @@ describe('Firehose service', () => {
     expect(e.message).toMatch(
       /at 'records' failed to satisfy constraint: Member must have length less than or equal to 500/,
     );
-    expect(
-      (await failure(service, 'PutRecordBatch', { DeliveryStreamName: 'events', Records: [] })).code,
-    ).toBe('ValidationException');
+    expect((await failure(service, 'PutRecordBatch', { DeliveryStreamName: 'events', Records: [] })).code).toBe(
+      'ValidationException',
+    );
   });
 
   it('accepts a 1,000 KiB record and refuses one byte more, naming the record', async () => {
@@ -145,9 +141,7 @@ describe('Firehose service', () => {
   it('returns injected per-record failures and does not deliver those records', async () => {
     service.faults.setFailureRate(0.3, { seed: 42 });
     const records = Array.from({ length: 10 }, (_, i) => ({
-      Data: Buffer.from(`${JSON.stringify({ app_id: 'a', ingest_time: clock.now(), i })}\n`).toString(
-        'base64',
-      ),
+      Data: Buffer.from(`${JSON.stringify({ app_id: 'a', ingest_time: clock.now(), i })}\n`).toString('base64'),
     }));
     const response = await call(service, 'PutRecordBatch', {
       DeliveryStreamName: 'events',
@@ -184,8 +178,7 @@ describe('Firehose service', () => {
       (await failure(service, 'PutRecord', { DeliveryStreamName: 'events', Record: { Data: data(1) } })).code,
     ).toBe('LimitExceededException');
     expect(
-      (await call(service, 'PutRecord', { DeliveryStreamName: 'events', Record: { Data: data(1) } }))
-        .Encrypted,
+      (await call(service, 'PutRecord', { DeliveryStreamName: 'events', Record: { Data: data(1) } })).Encrypted,
     ).toBe(false);
   });
 

@@ -106,10 +106,7 @@ describe('local S3 sink connector', () => {
       ['events/clicks/year=2026/month=03/day=04/hour=05/clicks+0+0000000000.json.gz', `${exact}\n`],
     ]);
     expect(() =>
-      parseSinkConfig(
-        'c',
-        config({ 'format.class': 'io.confluent.connect.s3.format.bytearray.ByteArrayFormat' }),
-      ),
+      parseSinkConfig('c', config({ 'format.class': 'io.confluent.connect.s3.format.bytearray.ByteArrayFormat' })),
     ).toThrow('ByteArrayConverter');
   });
 
@@ -145,10 +142,7 @@ describe('local S3 sink connector', () => {
     const source = await startSink();
     source.emit([at('clicks', 0, 0, T0), at('clicks', 0, 1, T0)]);
     source.emit([at('clicks', 0, 0, T0), at('clicks', 0, 1, T0)]); // re-delivered: dropped
-    source.emit([
-      record('clicks', 0, 2, '', { value: undefined, timestamp: BigInt(T0) }),
-      at('clicks', 0, 3, T0),
-    ]);
+    source.emit([record('clicks', 0, 2, '', { value: undefined, timestamp: BigInt(T0) }), at('clicks', 0, 3, T0)]);
     await flushed();
     expect([...readObjects(dir.path, 'sink-bucket').values()]).toEqual(['{"n":0}\n{"n":1}\n{"n":3}\n']);
     expect(source.committed()).toEqual({ 'clicks-0': 4 });
@@ -165,13 +159,8 @@ describe('local S3 sink connector', () => {
     expect(() =>
       parseSinkConfig('c', config({ 'format.class': 'io.confluent.connect.s3.format.avro.AvroFormat' })),
     ).toThrow('JsonFormat');
-    expect(() => parseSinkConfig('c', config({ 'value.converter.schemas.enable': 'true' }))).toThrow(
-      'schemaless',
-    );
-    const { topics, topicsDir, extension } = parseSinkConfig(
-      'c',
-      config({ topics: 'a, b', 'topics.dir': '/x/y/' }),
-    );
+    expect(() => parseSinkConfig('c', config({ 'value.converter.schemas.enable': 'true' }))).toThrow('schemaless');
+    const { topics, topicsDir, extension } = parseSinkConfig('c', config({ topics: 'a, b', 'topics.dir': '/x/y/' }));
     expect({ topics, topicsDir, extension }).toEqual({
       topics: ['a', 'b'],
       topicsDir: 'x/y',
@@ -181,19 +170,19 @@ describe('local S3 sink connector', () => {
 
   it('schedules rotations at multiples of the interval since midnight in the time zone', () => {
     const fiveMinutes = 300_000;
-    expect(
-      new Date(nextScheduledRotation(Date.UTC(2026, 0, 1, 10, 7, 30), fiveMinutes, 'UTC')).toISOString(),
-    ).toBe('2026-01-01T10:10:00.000Z');
-    expect(
-      new Date(nextScheduledRotation(Date.UTC(2026, 0, 1, 10, 10, 0), fiveMinutes, 'UTC')).toISOString(),
-    ).toBe('2026-01-01T10:15:00.000Z');
+    expect(new Date(nextScheduledRotation(Date.UTC(2026, 0, 1, 10, 7, 30), fiveMinutes, 'UTC')).toISOString()).toBe(
+      '2026-01-01T10:10:00.000Z',
+    );
+    expect(new Date(nextScheduledRotation(Date.UTC(2026, 0, 1, 10, 10, 0), fiveMinutes, 'UTC')).toISOString()).toBe(
+      '2026-01-01T10:15:00.000Z',
+    );
     // 7 hours is not a divisor of a day: the last slot of the day ends at midnight.
-    expect(
-      new Date(nextScheduledRotation(Date.UTC(2026, 0, 1, 22, 0, 0), 7 * HOUR, 'UTC')).toISOString(),
-    ).toBe('2026-01-02T00:00:00.000Z');
+    expect(new Date(nextScheduledRotation(Date.UTC(2026, 0, 1, 22, 0, 0), 7 * HOUR, 'UTC')).toISOString()).toBe(
+      '2026-01-02T00:00:00.000Z',
+    );
     // Kolkata is UTC+05:30: its hours start at :30 UTC.
-    expect(
-      new Date(nextScheduledRotation(Date.UTC(2026, 0, 1, 10, 7, 0), HOUR, 'Asia/Kolkata')).toISOString(),
-    ).toBe('2026-01-01T10:30:00.000Z');
+    expect(new Date(nextScheduledRotation(Date.UTC(2026, 0, 1, 10, 7, 0), HOUR, 'Asia/Kolkata')).toISOString()).toBe(
+      '2026-01-01T10:30:00.000Z',
+    );
   });
 });

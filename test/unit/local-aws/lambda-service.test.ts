@@ -198,22 +198,14 @@ describe('Lambda event source mappings service', () => {
         /Value '0' at 'batchSize' failed to satisfy constraint: Member must have value greater than or equal to 1/,
       ],
       [mskBody({ BatchSize: 10001 }), 'ValidationException', /less than or equal to 10000/],
-      [
-        mskBody({ MaximumBatchingWindowInSeconds: 301 }),
-        'ValidationException',
-        /maximumBatchingWindowInSeconds/,
-      ],
+      [mskBody({ MaximumBatchingWindowInSeconds: 301 }), 'ValidationException', /maximumBatchingWindowInSeconds/],
       [
         mskBody({ EventSourceArn: 'arn:aws:sqs:us-east-1:123456789012:q' }),
         'InvalidParameterValueException',
         /Unsupported event source/,
       ],
       [mskBody({ Topics: ['a', 'b'] }), 'InvalidParameterValueException', /exactly one topic/],
-      [
-        mskBody({ StartingPosition: undefined }),
-        'InvalidParameterValueException',
-        /StartingPosition is required/,
-      ],
+      [mskBody({ StartingPosition: undefined }), 'InvalidParameterValueException', /StartingPosition is required/],
       [mskBody({ FunctionResponseTypes: ['Nope'] }), 'ValidationException', /ReportBatchItemFailures/],
       [
         mskBody({
@@ -272,9 +264,9 @@ describe('Lambda event source mappings service', () => {
     expect(resolveFunction('222222222222:function:sink', 'eu-west-1', '111111111111').arn).toBe(
       'arn:aws:lambda:eu-west-1:222222222222:function:sink',
     );
-    expect(
-      resolveFunction('arn:aws:lambda:us-west-2:333333333333:function:sink:live', 'eu-west-1', '1').arn,
-    ).toBe('arn:aws:lambda:us-west-2:333333333333:function:sink:live');
+    expect(resolveFunction('arn:aws:lambda:us-west-2:333333333333:function:sink:live', 'eu-west-1', '1').arn).toBe(
+      'arn:aws:lambda:us-west-2:333333333333:function:sink:live',
+    );
     expect(() => resolveFunction('bad name', 'eu-west-1', '1')).toThrow(AwsError);
   });
 

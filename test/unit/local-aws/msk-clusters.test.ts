@@ -2,21 +2,13 @@
  * The clusters the local MSK describes: the dev cluster's defaults and the API shapes of
  * overridden (rule-breaking) clusters.
  */
-import {
-  bootstrapBrokers,
-  describeV2,
-  devCluster,
-  extraCluster,
-  nodes,
-} from '../../../local/aws/msk/clusters.ts';
+import { bootstrapBrokers, describeV2, devCluster, extraCluster, nodes } from '../../../local/aws/msk/clusters.ts';
 
 const dev = devCluster({ brokers: ['127.0.0.1:9092', '127.0.0.1:9093'] }, 'eu-west-1', '123456789012');
 
 describe('local MSK clusters', () => {
   it('describes the dev brokers as a provisioned cluster with a configuration matching their settings', () => {
-    expect(dev.arn).toMatch(
-      /^arn:aws:kafka:eu-west-1:123456789012:cluster\/clickstream-local\/[0-9a-f-]{36}-1$/,
-    );
+    expect(dev.arn).toMatch(/^arn:aws:kafka:eu-west-1:123456789012:cluster\/clickstream-local\/[0-9a-f-]{36}-1$/);
     expect(devCluster({ brokers: ['a:1'] }, 'eu-west-1', '123456789012').arn).toBe(dev.arn); // stable across restarts
     expect(dev.serverProperties).toMatchObject({
       'auto.create.topics.enable': 'true',
@@ -51,12 +43,7 @@ describe('local MSK clusters', () => {
     });
     expect(tlsOnly.brokerCount).toBe(3);
 
-    const noConfig = extraCluster(
-      dev,
-      { name: 'defaults', serverProperties: null },
-      'eu-west-1',
-      '123456789012',
-    );
+    const noConfig = extraCluster(dev, { name: 'defaults', serverProperties: null }, 'eu-west-1', '123456789012');
     expect(
       (describeV2(noConfig) as { provisioned: { currentBrokerSoftwareInfo: unknown } }).provisioned
         .currentBrokerSoftwareInfo,
@@ -70,8 +57,8 @@ describe('local MSK clusters', () => {
     expect(describeV2(serverless).provisioned).toBeUndefined();
     expect(Object.keys(bootstrapBrokers(serverless))).toEqual(['bootstrapBrokerStringSaslIam']);
 
-    expect(() =>
-      extraCluster(dev, { arn: 'arn:aws:kafka:eu-west-1:1:topic/x' }, 'eu-west-1', '123456789012'),
-    ).toThrow('not an MSK cluster ARN');
+    expect(() => extraCluster(dev, { arn: 'arn:aws:kafka:eu-west-1:1:topic/x' }, 'eu-west-1', '123456789012')).toThrow(
+      'not an MSK cluster ARN',
+    );
   });
 });

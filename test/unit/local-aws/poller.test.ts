@@ -197,9 +197,7 @@ describe('event source mapping poller', () => {
 
   it('treats an identifier that names no record of the batch as a whole-batch failure', async () => {
     const t = setup({ batchSize: 2 }, (_event, call) =>
-      call === 1
-        ? { batchItemFailures: [{ itemIdentifier: { 'topic-partition': 'clicks-0', offset: 1 } }] }
-        : null,
+      call === 1 ? { batchItemFailures: [{ itemIdentifier: { 'topic-partition': 'clicks-0', offset: 1 } }] } : null,
     );
     const s = await t.source();
     s.emit([record('clicks', 0, 0, 'a'), record('clicks', 0, 1, 'b')]);
@@ -259,12 +257,9 @@ describe('event source mapping poller', () => {
   });
 
   it('sends the batch to the S3 on-failure destination after MaximumRetryAttempts and moves on', async () => {
-    const t = setup(
-      { batchSize: 2, maximumRetryAttempts: 1, onFailureDestination: 'arn:aws:s3:::dlq-bucket' },
-      () => {
-        throw new Error('always');
-      },
-    );
+    const t = setup({ batchSize: 2, maximumRetryAttempts: 1, onFailureDestination: 'arn:aws:s3:::dlq-bucket' }, () => {
+      throw new Error('always');
+    });
     const s = await t.source();
     s.emit([record('clicks', 0, 0, 'a'), record('clicks', 0, 1, 'b')]);
     await t.clock.advance(500);
@@ -273,9 +268,7 @@ describe('event source mapping poller', () => {
     expect(t.failures).toHaveLength(1);
     const [failure] = t.failures;
     expect(failure?.destination).toBe('arn:aws:s3:::dlq-bucket');
-    expect(failure?.key).toMatch(
-      /^aws\/lambda\/11111111-2222-3333-4444-555555555555\/clicks-0\/\d{4}\/\d{2}\/\d{2}\//,
-    );
+    expect(failure?.key).toMatch(/^aws\/lambda\/11111111-2222-3333-4444-555555555555\/clicks-0\/\d{4}\/\d{2}\/\d{2}\//);
     expect(failure?.body).toMatchObject({
       requestContext: { condition: 'RetryAttemptsExhausted' },
       KafkaBatchInfo: { batchSize: 2, topic: 'clicks', partition: 0, firstOffset: 0, lastOffset: 1 },
@@ -309,10 +302,7 @@ describe('event source mapping poller', () => {
     s.handlers.onAssignment([{ topic: 'clicks', partition: 0 }]);
     s.emit([record('clicks', 0, 0, 'a'), record('clicks', 0, 1, 'b'), record('clicks', 0, 2, 'c')]);
     await t.clock.advance(1000);
-    expect(t.invocations.map((i) => offsetsOf(i.event))).toEqual([
-      { 'clicks-0': [0, 1] },
-      { 'clicks-0': [2] },
-    ]);
+    expect(t.invocations.map((i) => offsetsOf(i.event))).toEqual([{ 'clicks-0': [0, 1] }, { 'clicks-0': [2] }]);
     await t.poller.stop();
   });
 
@@ -343,10 +333,7 @@ describe('event source mapping poller', () => {
   });
 
   it('pauses the consumer when its buffer is full and resumes when it drains', async () => {
-    const t = setup(
-      { batchSize: 1 },
-      async () => new Promise((resolve) => t.clock.schedule(() => resolve(null), 10)),
-    );
+    const t = setup({ batchSize: 1 }, async () => new Promise((resolve) => t.clock.schedule(() => resolve(null), 10)));
     const s = await t.source();
     s.emit(Array.from({ length: 1000 }, (_, i) => record('clicks', 0, i, 'x')));
     expect(s.paused).toBe(true);
@@ -363,14 +350,7 @@ describe('interpretResponse', () => {
   const batch = [record('t', 0, 3, 'a'), record('t', 0, 4, 'b'), record('t', 1, 9, 'c')];
 
   it('treats null, empty and missing failure lists as success', () => {
-    for (const response of [
-      null,
-      undefined,
-      {},
-      { batchItemFailures: [] },
-      { batchItemFailures: null },
-      'ok',
-    ]) {
+    for (const response of [null, undefined, {}, { batchItemFailures: [] }, { batchItemFailures: null }, 'ok']) {
       expect(interpretResponse(response, batch)).toEqual({ kind: 'success' });
     }
   });

@@ -22,9 +22,7 @@ describe('Firehose prefix rendering', () => {
   });
 
   it('formats Java DateTimeFormatter patterns with quoted literals', () => {
-    expect(formatTimestamp(parseTimePattern("yyyy'-'MM'-'dd' at 'HH:mm:ss.SSS"), T)).toBe(
-      '2026-03-09 at 07:05:01.234',
-    );
+    expect(formatTimestamp(parseTimePattern("yyyy'-'MM'-'dd' at 'HH:mm:ss.SSS"), T)).toBe('2026-03-09 at 07:05:01.234');
     expect(formatTimestamp(parseTimePattern('yy/D/h a'), T)).toBe('26/68/7 AM');
     expect(formatTimestamp(parseTimePattern('DDD/hh'), T)).toBe('068/07');
   });
@@ -54,9 +52,7 @@ describe('Firehose prefix rendering', () => {
     expect(() => parsePrefix('!{nope:x}')).toThrow(PrefixError);
     expect(() => parsePrefix('!{timestamp:yyyy')).toThrow(PrefixError);
     expect(() => parsePrefix('!{timestamp:QQ}')).toThrow(PrefixError);
-    expect(() => renderPrefix(parsePrefix('!{partitionKeyFromQuery:a}'), { timestamp: T })).toThrow(
-      PrefixError,
-    );
+    expect(() => renderPrefix(parsePrefix('!{partitionKeyFromQuery:a}'), { timestamp: T })).toThrow(PrefixError);
   });
 
   it('names objects <stream>-<version>-<yyyy-MM-dd-HH-mm-ss>-<uuid><ext>', () => {

@@ -52,12 +52,9 @@ describe('SigV4 credential scope', () => {
     const q = new URLSearchParams({ 'X-Amz-Credential': 'AKID/20260101/us-west-2/lambda/aws4_request' });
     expect(requestScope({}, '/x', q)?.service).toBe('lambda');
     expect(
-      requestScope({ 'x-amz-target': 'Firehose_20150804.ListDeliveryStreams' }, '/', new URLSearchParams())
-        ?.service,
+      requestScope({ 'x-amz-target': 'Firehose_20150804.ListDeliveryStreams' }, '/', new URLSearchParams())?.service,
     ).toBe('firehose');
-    expect(requestScope({}, '/2015-03-31/event-source-mappings', new URLSearchParams())?.service).toBe(
-      'lambda',
-    );
+    expect(requestScope({}, '/2015-03-31/event-source-mappings', new URLSearchParams())?.service).toBe('lambda');
     expect(requestScope({}, '/', new URLSearchParams())).toBeUndefined();
   });
 });

@@ -60,9 +60,7 @@ describe('CreateDeliveryStream validation', () => {
     expect(e.message).toMatch(
       /^2 validation errors detected: Value '0' at 'extendedS3DestinationConfiguration.bufferingHints.sizeInMBs' failed to satisfy constraint/,
     );
-    expect(errorOf(() => validateCreateRequest({ DeliveryStreamName: 'bad name!' })).code).toBe(
-      'ValidationException',
-    );
+    expect(errorOf(() => validateCreateRequest({ DeliveryStreamName: 'bad name!' })).code).toBe('ValidationException');
     expect(errorOf(() => create({ BucketARN: 'arn:aws:s3:::bucket-a' })).message).toContain(
       "Value null at 'extendedS3DestinationConfiguration.roleARN'",
     );
@@ -81,13 +79,11 @@ describe('CreateDeliveryStream validation', () => {
       expect(e.code).toBe('InvalidArgumentException');
     }
     expect(
-      errorOf(() =>
-        validateCreateRequest({ DeliveryStreamName: 's', DeliveryStreamType: 'KinesisStreamAsSource' }),
-      ).code,
+      errorOf(() => validateCreateRequest({ DeliveryStreamName: 's', DeliveryStreamType: 'KinesisStreamAsSource' }))
+        .code,
     ).toBe('InvalidArgumentException');
     expect(
-      errorOf(() => validateCreateRequest({ DeliveryStreamName: 's', RedshiftDestinationConfiguration: {} }))
-        .code,
+      errorOf(() => validateCreateRequest({ DeliveryStreamName: 's', RedshiftDestinationConfiguration: {} })).code,
     ).toBe('InvalidArgumentException');
   });
 

@@ -119,10 +119,7 @@ describe('EMF metrics the functions print', () => {
     const event = kafkaEvent({
       'demo-0': [...validRecords('demo', 0, 3), record('demo', 0, 3, b64('not json'))],
     });
-    const sink = createSinkHandler(
-      () => deps,
-      new PowertoolsMetrics({ namespace: NAMESPACE, serviceName: 'sink' }),
-    );
+    const sink = createSinkHandler(() => deps, new PowertoolsMetrics({ namespace: NAMESPACE, serviceName: 'sink' }));
     const docs = await emfLinesOf(() => sink(event, { getRemainingTimeInMillis: () => 60_000 }));
     expect(docs).toHaveLength(1);
     expect(metricsOf(docs)).toEqual([
@@ -164,9 +161,7 @@ describe('EMF metrics of the workflow tasks', () => {
       },
       metrics,
     );
-    const failed = metricsOf(
-      await emfLinesOf(() => failing({ pipelineId: 'p-1' }, context).catch(() => undefined)),
-    );
+    const failed = metricsOf(await emfLinesOf(() => failing({ pipelineId: 'p-1' }, context).catch(() => undefined)));
     expect(failed.map((m) => [m.name, m.dimensions])).toEqual([
       ['TaskFailed', { service: 'pipelines-workflow', task: 'CreateTopic' }],
       ['TaskDuration', { service: 'pipelines-workflow', task: 'CreateTopic' }],
@@ -182,9 +177,7 @@ describe('EMF metrics of the workflow tasks', () => {
 describe('rejectionClass', () => {
   it('maps each rejection reason of the ingest to a bounded class', () => {
     expect(rejectionClass('event must be a JSON object')).toBe('not_object');
-    expect(rejectionClass('timestamp: required, must be a millisecond epoch number')).toBe(
-      'invalid_timestamp',
-    );
+    expect(rejectionClass('timestamp: required, must be a millisecond epoch number')).toBe('invalid_timestamp');
     expect(rejectionClass("app_id: 'x' does not match the appId query parameter 'y'")).toBe('app_mismatch');
     expect(rejectionClass('event is larger than 1048576 bytes once enriched')).toBe('too_large');
     expect(rejectionClass('something new')).toBe('other');

@@ -7,8 +7,7 @@ import {
 } from '../../../functions/pipelines/build-connector-config.ts';
 import { InvalidSinkSettingsError } from '../../../functions/pipelines/build-event-source-mapping.ts';
 
-const PLUGIN =
-  'arn:aws:kafkaconnect:eu-west-1:123456789012:custom-plugin/clickstream-p-42-s3-sink/0a1b2c3d-1';
+const PLUGIN = 'arn:aws:kafkaconnect:eu-west-1:123456789012:custom-plugin/clickstream-p-42-s3-sink/0a1b2c3d-1';
 const ROLE = 'arn:aws:iam::123456789012:role/clickstream-pipeline-prod-connector';
 
 function settings(over: Partial<ConnectorSettings> = {}): ConnectorSettings {
@@ -88,21 +87,17 @@ describe('buildConnectorConfiguration', () => {
         'rotate.schedule.interval.ms'
       ],
     ).toBe('5000');
-    const zero = buildConnectorConfiguration(
-      settings({ sink: { ...settings().sink, maxIntervalSeconds: 0 } }),
-    );
+    const zero = buildConnectorConfiguration(settings({ sink: { ...settings().sink, maxIntervalSeconds: 0 } }));
     expect([zero['rotate.schedule.interval.ms'], zero['rotate.interval.ms']]).toEqual(['1000', '1000']);
   });
 
   it('uses the prefix without its trailing slashes as topics.dir', () => {
     expect(
-      buildConnectorConfiguration(settings({ sink: { ...settings().sink, prefix: 'raw/clicks//' } }))[
-        'topics.dir'
-      ],
+      buildConnectorConfiguration(settings({ sink: { ...settings().sink, prefix: 'raw/clicks//' } }))['topics.dir'],
     ).toBe('raw/clicks');
-    expect(
-      buildConnectorConfiguration(settings({ sink: { ...settings().sink, prefix: '' } }))['topics.dir'],
-    ).toBe('events');
+    expect(buildConnectorConfiguration(settings({ sink: { ...settings().sink, prefix: '' } }))['topics.dir']).toBe(
+      'events',
+    );
   });
 });
 
@@ -113,8 +108,7 @@ describe('buildCreateConnectorRequest', () => {
     expect(connectorConfiguration?.['connector.class']).toBe('io.confluent.connect.s3.S3SinkConnector');
     expect(rest).toEqual({
       connectorName: 'clickstream-p-42',
-      connectorDescription:
-        'clickstream pipeline p-42: topic shop -> s3://clickstream-data-123456789012/events/',
+      connectorDescription: 'clickstream pipeline p-42: topic shop -> s3://clickstream-data-123456789012/events/',
       kafkaConnectVersion: '3.7.x',
       capacity: { autoScaling: { mcuCount: 2, minWorkerCount: 1, maxWorkerCount: 4 } },
       kafkaCluster: {
@@ -191,9 +185,7 @@ describe('buildCreateConnectorRequest', () => {
       'serviceExecutionRoleArn',
       'logGroup',
     ]);
-    expect(problems(settings({ capacity: { mcuCount: 1, minWorkers: 4, maxWorkers: 2 } }))).toEqual([
-      'capacity',
-    ]);
+    expect(problems(settings({ capacity: { mcuCount: 1, minWorkers: 4, maxWorkers: 2 } }))).toEqual(['capacity']);
   });
 
   it('explains a bad field with its allowed values', () => {

@@ -6,8 +6,7 @@ import {
   type EventSourceMappingSettings,
 } from '../../../functions/pipelines/build-event-source-mapping.ts';
 
-const CLUSTER =
-  'arn:aws:kafka:us-east-1:123456789012:cluster/clickstream-msk/751d2973-a626-431c-9d4e-d7975eb44dd7-2';
+const CLUSTER = 'arn:aws:kafka:us-east-1:123456789012:cluster/clickstream-msk/751d2973-a626-431c-9d4e-d7975eb44dd7-2';
 const BUCKET = 'arn:aws:s3:::clickstream-data-123456789012';
 const SECRET = 'arn:aws:secretsmanager:us-east-1:123456789012:secret:AmazonMSK_scram-AbCdEf';
 
@@ -108,10 +107,7 @@ describe('buildEventSourceMapping', () => {
   });
 
   it('adds self-managed SCRAM-SHA-256, mutual TLS and a private root CA as access configurations', () => {
-    const base = selfManaged().source as Extract<
-      EventSourceMappingSettings['source'],
-      { kind: 'self-managed' }
-    >;
+    const base = selfManaged().source as Extract<EventSourceMappingSettings['source'], { kind: 'self-managed' }>;
     const scram = buildEventSourceMapping(
       selfManaged({
         source: {
@@ -128,9 +124,7 @@ describe('buildEventSourceMapping', () => {
     const mtls = buildEventSourceMapping(
       selfManaged({ source: { ...base, auth: { type: 'mtls', secretArn: SECRET } } }),
     );
-    expect(mtls.SourceAccessConfigurations!.slice(3)).toEqual([
-      { Type: 'CLIENT_CERTIFICATE_TLS_AUTH', URI: SECRET },
-    ]);
+    expect(mtls.SourceAccessConfigurations!.slice(3)).toEqual([{ Type: 'CLIENT_CERTIFICATE_TLS_AUTH', URI: SECRET }]);
     const plain = buildEventSourceMapping(
       selfManaged({ source: { ...base, auth: { type: 'sasl-plain', secretArn: SECRET } } }),
     );
@@ -164,30 +158,24 @@ describe('buildEventSourceMapping', () => {
 
   describe('bounds', () => {
     it.each([1, 10_000])('accepts batch size %d', (batchSize) => {
-      expect(buildEventSourceMapping(msk({ sink: { batchSize, maxIntervalSeconds: 0 } })).BatchSize).toBe(
-        batchSize,
-      );
+      expect(buildEventSourceMapping(msk({ sink: { batchSize, maxIntervalSeconds: 0 } })).BatchSize).toBe(batchSize);
     });
 
-    it.each([0, 10_001, 1.5, Number.NaN, -1])(
-      'refuses batch size %d naming the field and the range',
-      (batchSize) => {
-        const err = problemsOf(msk({ sink: { batchSize, maxIntervalSeconds: 1 } }));
-        expect(err.name).toBe('InvalidSinkSettingsError');
-        expect(err.problems).toEqual([
-          {
-            field: 'sink.batchSize',
-            message: expect.stringContaining('must be an integer between 1 and 10000'),
-          },
-        ]);
-        expect(err.message).toContain('sink.batchSize must be an integer between 1 and 10000');
-      },
-    );
+    it.each([0, 10_001, 1.5, Number.NaN, -1])('refuses batch size %d naming the field and the range', (batchSize) => {
+      const err = problemsOf(msk({ sink: { batchSize, maxIntervalSeconds: 1 } }));
+      expect(err.name).toBe('InvalidSinkSettingsError');
+      expect(err.problems).toEqual([
+        {
+          field: 'sink.batchSize',
+          message: expect.stringContaining('must be an integer between 1 and 10000'),
+        },
+      ]);
+      expect(err.message).toContain('sink.batchSize must be an integer between 1 and 10000');
+    });
 
     it.each([0, 300])('accepts a maximum interval of %d seconds', (maxIntervalSeconds) => {
       expect(
-        buildEventSourceMapping(msk({ sink: { batchSize: 1, maxIntervalSeconds } }))
-          .MaximumBatchingWindowInSeconds,
+        buildEventSourceMapping(msk({ sink: { batchSize: 1, maxIntervalSeconds } })).MaximumBatchingWindowInSeconds,
       ).toBe(maxIntervalSeconds);
     });
 
@@ -209,14 +197,8 @@ describe('buildEventSourceMapping', () => {
       [-2, false],
       [10_001, false],
     ])('maximum retry attempts %d accepted: %s', (value, ok) => {
-      if (ok)
-        expect(buildEventSourceMapping(msk({ maximumRetryAttempts: value })).MaximumRetryAttempts).toBe(
-          value,
-        );
-      else
-        expect(problemsOf(msk({ maximumRetryAttempts: value })).problems[0]!.field).toBe(
-          'maximumRetryAttempts',
-        );
+      if (ok) expect(buildEventSourceMapping(msk({ maximumRetryAttempts: value })).MaximumRetryAttempts).toBe(value);
+      else expect(problemsOf(msk({ maximumRetryAttempts: value })).problems[0]!.field).toBe('maximumRetryAttempts');
     });
 
     it.each([
@@ -228,9 +210,9 @@ describe('buildEventSourceMapping', () => {
       [604_801, false],
     ])('maximum record age %d accepted: %s', (value, ok) => {
       if (ok)
-        expect(
-          buildEventSourceMapping(msk({ maximumRecordAgeInSeconds: value })).MaximumRecordAgeInSeconds,
-        ).toBe(value);
+        expect(buildEventSourceMapping(msk({ maximumRecordAgeInSeconds: value })).MaximumRecordAgeInSeconds).toBe(
+          value,
+        );
       else
         expect(problemsOf(msk({ maximumRecordAgeInSeconds: value })).problems[0]!.message).toContain(
           'between 60 and 604800 (or -1)',
@@ -250,9 +232,10 @@ describe('buildEventSourceMapping', () => {
       expect(
         buildEventSourceMapping(msk({ pollers: { minimum: 200, maximum: 2000 } })).ProvisionedPollerConfig,
       ).toEqual({ MinimumPollers: 200, MaximumPollers: 2000 });
-      expect(
-        buildEventSourceMapping(msk({ pollers: { minimum: 1, maximum: 1 } })).ProvisionedPollerConfig,
-      ).toEqual({ MinimumPollers: 1, MaximumPollers: 1 });
+      expect(buildEventSourceMapping(msk({ pollers: { minimum: 1, maximum: 1 } })).ProvisionedPollerConfig).toEqual({
+        MinimumPollers: 1,
+        MaximumPollers: 1,
+      });
     });
   });
 
@@ -311,10 +294,7 @@ describe('buildEventSourceMapping', () => {
   });
 
   it('refuses more than 10 bootstrap servers and a malformed one', () => {
-    const base = selfManaged().source as Extract<
-      EventSourceMappingSettings['source'],
-      { kind: 'self-managed' }
-    >;
+    const base = selfManaged().source as Extract<EventSourceMappingSettings['source'], { kind: 'self-managed' }>;
     expect(
       problemsOf(
         selfManaged({
@@ -323,15 +303,14 @@ describe('buildEventSourceMapping', () => {
       ).problems[0]!.field,
     ).toBe('source.bootstrapServers');
     expect(
-      problemsOf(selfManaged({ source: { ...base, bootstrapServers: ['kafka-1.internal'] } })).problems[0]!
-        .field,
+      problemsOf(selfManaged({ source: { ...base, bootstrapServers: ['kafka-1.internal'] } })).problems[0]!.field,
     ).toBe('source.bootstrapServers[0]');
   });
 
   it('refuses an unknown source kind', () => {
-    expect(problemsOf(msk({ source: { kind: 'serverless' } as never })).problems.map((p) => p.field)).toEqual(
-      ['source.kind'],
-    );
+    expect(problemsOf(msk({ source: { kind: 'serverless' } as never })).problems.map((p) => p.field)).toEqual([
+      'source.kind',
+    ]);
   });
 });
 

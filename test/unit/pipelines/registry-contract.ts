@@ -48,10 +48,7 @@ export function pipelineStoreContract(
       store = await makeStore(clock);
     });
 
-    async function stored(
-      over: Partial<Pipeline> = {},
-      status: PipelineStatus = 'CREATING',
-    ): Promise<Pipeline> {
+    async function stored(over: Partial<Pipeline> = {}, status: PipelineStatus = 'CREATING'): Promise<Pipeline> {
       const { pipeline } = await store.create(newPipeline(over));
       for (const to of PATHS[status]) await store.transition(pipeline.id, to);
       return (await store.get(pipeline.id))!;
@@ -118,9 +115,7 @@ export function pipelineStoreContract(
 
       it('refuses app ids another pipeline holds, naming them and the holder', async () => {
         const first = await stored();
-        const err = await errorOf(
-          store.create(newPipeline({ appIds: ['fresh-app-' + first.id, first.appIds[1]!] })),
-        );
+        const err = await errorOf(store.create(newPipeline({ appIds: ['fresh-app-' + first.id, first.appIds[1]!] })));
         expect(err.name).toBe('AppIdConflictError');
         expect(err.appIds).toEqual([first.appIds[1]]);
         expect(err.pipelineId).toBe(first.id);
@@ -287,14 +282,11 @@ export function pipelineStoreContract(
         });
       });
 
-      it.each(['FAILED', 'DELETING', 'DELETED'] as const)(
-        'routes nothing once the pipeline is %s',
-        async (status) => {
-          const p = await stored({}, status);
-          expect(await store.activeRoute(p.appIds[0]!)).toBeUndefined();
-          expect(await store.activeRoute(p.appIds[1]!)).toBeUndefined();
-        },
-      );
+      it.each(['FAILED', 'DELETING', 'DELETED'] as const)('routes nothing once the pipeline is %s', async (status) => {
+        const p = await stored({}, status);
+        expect(await store.activeRoute(p.appIds[0]!)).toBeUndefined();
+        expect(await store.activeRoute(p.appIds[1]!)).toBeUndefined();
+      });
 
       it('answers undefined for an app no pipeline knows', async () => {
         expect(await store.activeRoute('never-registered')).toBeUndefined();

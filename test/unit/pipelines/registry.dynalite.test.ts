@@ -20,11 +20,7 @@ function createTableInput(): CreateTableCommandInput {
     Properties: Record<string, unknown>;
   };
   // PITR and TTL are separate API calls in DynamoDB (CloudFormation folds them in).
-  const {
-    PointInTimeRecoverySpecification: _pitr,
-    TimeToLiveSpecification: _ttl,
-    ...props
-  } = resource.Properties;
+  const { PointInTimeRecoverySpecification: _pitr, TimeToLiveSpecification: _ttl, ...props } = resource.Properties;
   return { ...(props as unknown as CreateTableCommandInput), TableName: TABLE };
 }
 

@@ -148,20 +148,18 @@ describe('DynamoPipelineStore (DynamoDB requests and error mapping)', () => {
 
     it('answers a replayed key with the first pipeline (same fingerprint), reading it consistently', async () => {
       const first = newPipeline();
-      ddb
-        .on(TransactWriteCommand)
-        .rejects(
-          cancelled([
-            { Code: 'None' },
-            { Code: 'ConditionalCheckFailed' },
-            { Code: 'None' },
-            { Code: 'None' },
-            {
-              Code: 'ConditionalCheckFailed',
-              Item: { pipelineId: { S: first.id }, fingerprint: { S: specFingerprint(first) } },
-            },
-          ]),
-        );
+      ddb.on(TransactWriteCommand).rejects(
+        cancelled([
+          { Code: 'None' },
+          { Code: 'ConditionalCheckFailed' },
+          { Code: 'None' },
+          { Code: 'None' },
+          {
+            Code: 'ConditionalCheckFailed',
+            Item: { pipelineId: { S: first.id }, fingerprint: { S: specFingerprint(first) } },
+          },
+        ]),
+      );
       ddb.on(GetCommand, { Key: { pk: `PIPELINE#${first.id}` } }).resolves({ Item: item(first) });
       const replay = await store().create({ ...first, id: 'new-id' }, 'key-1');
       expect(replay).toEqual({ pipeline: first, created: false });
@@ -193,20 +191,18 @@ describe('DynamoPipelineStore (DynamoDB requests and error mapping)', () => {
 
     it('refuses a key reused for a different request with IdempotencyKeyReuseError', async () => {
       const first = newPipeline();
-      ddb
-        .on(TransactWriteCommand)
-        .rejects(
-          cancelled([
-            { Code: 'None' },
-            { Code: 'None' },
-            { Code: 'None' },
-            { Code: 'None' },
-            {
-              Code: 'ConditionalCheckFailed',
-              Item: { pipelineId: { S: first.id }, fingerprint: { S: 'another-request' } },
-            },
-          ]),
-        );
+      ddb.on(TransactWriteCommand).rejects(
+        cancelled([
+          { Code: 'None' },
+          { Code: 'None' },
+          { Code: 'None' },
+          { Code: 'None' },
+          {
+            Code: 'ConditionalCheckFailed',
+            Item: { pipelineId: { S: first.id }, fingerprint: { S: 'another-request' } },
+          },
+        ]),
+      );
       await expect(store().create(first, 'key-1')).rejects.toMatchObject({
         name: 'IdempotencyKeyReuseError',
         idempotencyKey: 'key-1',
@@ -217,9 +213,7 @@ describe('DynamoPipelineStore (DynamoDB requests and error mapping)', () => {
     it('retries a transaction cancelled by a concurrent one (TransactionConflict)', async () => {
       ddb
         .on(TransactWriteCommand)
-        .rejectsOnce(
-          cancelled([{ Code: 'TransactionConflict' }, { Code: 'None' }, { Code: 'None' }, { Code: 'None' }]),
-        )
+        .rejectsOnce(cancelled([{ Code: 'TransactionConflict' }, { Code: 'None' }, { Code: 'None' }, { Code: 'None' }]))
         .resolves({});
       await expect(store().create(newPipeline())).resolves.toMatchObject({ created: true });
       expect(ddb.commandCalls(TransactWriteCommand)).toHaveLength(2);
@@ -341,9 +335,7 @@ describe('DynamoPipelineStore (DynamoDB requests and error mapping)', () => {
     it('records a step as steps.<name> and maps ConditionalCheckFailed to PipelineNotFoundError', async () => {
       ddb
         .on(UpdateCommand)
-        .rejects(
-          new ConditionalCheckFailedException({ message: 'The conditional request failed', $metadata: {} }),
-        );
+        .rejects(new ConditionalCheckFailedException({ message: 'The conditional request failed', $metadata: {} }));
       const step = { name: 'CreateTopic', status: 'RUNNING' as const, startedAt: '2025-01-01T00:00:00.000Z' };
       await expect(store().recordStep('gone', step)).rejects.toMatchObject({
         name: 'PipelineNotFoundError',
@@ -394,9 +386,7 @@ describe('DynamoPipelineStore (DynamoDB requests and error mapping)', () => {
     });
 
     it('resolves a route with one GetItem on APP#<appId>, only when active', async () => {
-      ddb
-        .on(GetCommand, { Key: { pk: 'APP#on' } })
-        .resolves({ Item: { pipelineId: 'p1', topic: 't1', active: true } });
+      ddb.on(GetCommand, { Key: { pk: 'APP#on' } }).resolves({ Item: { pipelineId: 'p1', topic: 't1', active: true } });
       ddb
         .on(GetCommand, { Key: { pk: 'APP#off' } })
         .resolves({ Item: { pipelineId: 'p2', topic: 't2', active: false } });

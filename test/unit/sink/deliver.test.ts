@@ -32,10 +32,7 @@ describe('deliverKafkaEvent', () => {
     it('sends 500 records in one call and the 501st in a second call', async () => {
       const { deps, firehoseMock } = setup();
       firehoseMock.on(PutRecordBatchCommand).callsFake(acceptAll);
-      const { response, stats } = await deliverKafkaEvent(
-        kafkaEvent({ 't-0': validRecords('t', 0, 501) }),
-        deps,
-      );
+      const { response, stats } = await deliverKafkaEvent(kafkaEvent({ 't-0': validRecords('t', 0, 501) }), deps);
       expect(callSizes(firehoseMock).map((c) => c.records)).toEqual([500, 1]);
       expect(response).toEqual({ batchItemFailures: [] });
       expect(stats).toMatchObject({ records: 501, delivered: 501, firehoseCalls: 2 });
@@ -70,9 +67,7 @@ describe('deliverKafkaEvent', () => {
       const { response, stats } = await deliverKafkaEvent(kafkaEvent({ 't-0': records }), deps);
       expect(sentIds(firehoseMock)).toEqual([['fits']]);
       expect(callSizes(firehoseMock)[0]!.bytes).toBe(1_024_000);
-      const body = String(
-        (s3Mock.commandCalls(PutObjectCommand)[0]!.args[0].input as PutObjectCommandInput).Body,
-      );
+      const body = String((s3Mock.commandCalls(PutObjectCommand)[0]!.args[0].input as PutObjectCommandInput).Body);
       expect(JSON.parse(body.trim())).toMatchObject({ offset: 1, reason: 'RECORD_TOO_LARGE' });
       expect(response.batchItemFailures).toEqual([]);
       expect(stats).toMatchObject({ delivered: 1, deadLettered: 1 });
@@ -122,10 +117,7 @@ describe('deliverKafkaEvent', () => {
           return false;
         }),
       );
-      const { response, stats } = await deliverKafkaEvent(
-        kafkaEvent({ 't-0': validRecords('t', 0, 10) }),
-        deps,
-      );
+      const { response, stats } = await deliverKafkaEvent(kafkaEvent({ 't-0': validRecords('t', 0, 10) }), deps);
       const calls = sentIds(firehoseMock);
       expect(calls).toHaveLength(2);
       expect(calls[1]).toEqual(['t-0-3', 't-0-7', 't-0-8']);
@@ -147,9 +139,7 @@ describe('deliverKafkaEvent', () => {
     it('backs off per record: calls that each carry only first-time rejections do not escalate the delay', async () => {
       const { deps, firehoseMock, clock } = setup({ random: () => 0.999 });
       const firstOfPartition = new Set(['t-0-0', 't-1-0', 't-2-0', 't-3-0']);
-      firehoseMock
-        .on(PutRecordBatchCommand)
-        .callsFake(rejectWhere((data) => firstOfPartition.delete(idOf(data))));
+      firehoseMock.on(PutRecordBatchCommand).callsFake(rejectWhere((data) => firstOfPartition.delete(idOf(data))));
       const event = kafkaEvent({
         't-0': validRecords('t', 0, 500),
         't-1': validRecords('t', 1, 500),
@@ -211,10 +201,7 @@ describe('deliverKafkaEvent', () => {
         .rejectsOnce(awsError('ThrottlingException', 400, 'client'))
         .rejectsOnce(awsError('ServiceUnavailableException', 503, 'server'))
         .callsFake(acceptAll);
-      const { response, stats } = await deliverKafkaEvent(
-        kafkaEvent({ 't-0': validRecords('t', 0, 5) }),
-        deps,
-      );
+      const { response, stats } = await deliverKafkaEvent(kafkaEvent({ 't-0': validRecords('t', 0, 5) }), deps);
       const calls = sentIds(firehoseMock);
       expect(calls).toHaveLength(3);
       expect(calls[0]).toEqual(calls[2]);
@@ -245,12 +232,8 @@ describe('deliverKafkaEvent', () => {
       expect(isRetryableCallError(awsError('ThrottlingException', 400, 'client'))).toBe(true);
       expect(isRetryableCallError(awsError('LimitExceededException', 400, 'client'))).toBe(true);
       expect(isRetryableCallError(awsError('InternalFailure', 500, 'server'))).toBe(true);
-      expect(isRetryableCallError(Object.assign(new Error('socket hang up'), { code: 'ECONNRESET' }))).toBe(
-        true,
-      );
-      expect(isRetryableCallError(Object.assign(new Error('timed out'), { name: 'TimeoutError' }))).toBe(
-        true,
-      );
+      expect(isRetryableCallError(Object.assign(new Error('socket hang up'), { code: 'ECONNRESET' }))).toBe(true);
+      expect(isRetryableCallError(Object.assign(new Error('timed out'), { name: 'TimeoutError' }))).toBe(true);
       expect(isRetryableCallError(awsError('ResourceNotFoundException', 400, 'client'))).toBe(false);
       expect(isRetryableCallError(awsError('AccessDeniedException', 403, 'client'))).toBe(false);
       expect(isRetryableCallError(awsError('InvalidArgumentException', 400, 'client'))).toBe(false);
@@ -445,9 +428,7 @@ describe('deliverKafkaEvent', () => {
       expect(response.batchItemFailures).toEqual([]);
       expect(firehoseMock.commandCalls(PutRecordBatchCommand)).toHaveLength(0);
       const input = s3Mock.commandCalls(PutObjectCommand)[0]!.args[0].input as PutObjectCommandInput;
-      expect(input.Key).toBe(
-        'errors/sink/topic=mytopic/partition=0/year=2018/month=12/day=17/mytopic-0-15-15.jsonl',
-      );
+      expect(input.Key).toBe('errors/sink/topic=mytopic/partition=0/year=2018/month=12/day=17/mytopic-0-15-15.jsonl');
       expect(JSON.parse(String(input.Body))).toMatchObject({
         offset: 15,
         reason: 'VALUE_NOT_JSON',

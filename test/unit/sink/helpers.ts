@@ -1,9 +1,5 @@
 /** Shared helpers of the sink tests: event builders, a fake clock, mocked AWS clients. */
-import {
-  FirehoseClient,
-  PutRecordBatchCommand,
-  type PutRecordBatchCommandInput,
-} from '@aws-sdk/client-firehose';
+import { FirehoseClient, PutRecordBatchCommand, type PutRecordBatchCommandInput } from '@aws-sdk/client-firehose';
 import { PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
 import { mockClient } from 'aws-sdk-client-mock';
 import type { DeliverDeps } from '../../../functions/sink/deliver.ts';
@@ -58,9 +54,7 @@ export function kafkaEvent(
 ): KafkaEvent {
   return {
     eventSource: source,
-    ...(source === 'aws:kafka'
-      ? { eventSourceArn: 'arn:aws:kafka:us-east-1:123456789012:cluster/c1/uuid-1' }
-      : {}),
+    ...(source === 'aws:kafka' ? { eventSourceArn: 'arn:aws:kafka:us-east-1:123456789012:cluster/c1/uuid-1' } : {}),
     bootstrapServers: 'b-1.example:9092,b-2.example:9092',
     records: partitions,
   };
@@ -74,12 +68,7 @@ export function validRecords(
   firstOffset = 0,
 ): KafkaEventRecord[] {
   return Array.from({ length: count }, (_, i) =>
-    record(
-      topic,
-      partition,
-      firstOffset + i,
-      b64(eventJson(bytes, `${topic}-${partition}-${firstOffset + i}`)),
-    ),
+    record(topic, partition, firstOffset + i, b64(eventJson(bytes, `${topic}-${partition}-${firstOffset + i}`))),
   );
 }
 

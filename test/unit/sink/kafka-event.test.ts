@@ -1,8 +1,4 @@
-import {
-  decodeHeaders,
-  InvalidKafkaEventError,
-  readKafkaEvent,
-} from '../../../functions/sink/kafka-event.ts';
+import { decodeHeaders, InvalidKafkaEventError, readKafkaEvent } from '../../../functions/sink/kafka-event.ts';
 import { fixture } from '../../helpers/fixtures.ts';
 
 describe('decodeHeaders', () => {
@@ -26,9 +22,7 @@ describe('decodeHeaders', () => {
   });
 
   it('decodes a base64 string value and treats missing headers as none', () => {
-    expect(decodeHeaders([{ headerKey: 'aGVhZGVyVmFsdWU=' }])).toEqual([
-      { name: 'headerKey', value: 'headerValue' },
-    ]);
+    expect(decodeHeaders([{ headerKey: 'aGVhZGVyVmFsdWU=' }])).toEqual([{ name: 'headerKey', value: 'headerValue' }]);
     expect(decodeHeaders(undefined)).toEqual([]);
     expect(decodeHeaders([{ empty: [] }])).toEqual([{ name: 'empty', value: '' }]);
   });
@@ -46,9 +40,7 @@ describe('readKafkaEvent', () => {
   });
 
   it('reads the self-managed Kafka fixture (no event source ARN)', () => {
-    const { source, eventSourceArn, partitions } = readKafkaEvent(
-      fixture('msk/self-managed-kafka-event.json'),
-    );
+    const { source, eventSourceArn, partitions } = readKafkaEvent(fixture('msk/self-managed-kafka-event.json'));
     expect(source).toBe('SelfManagedKafka');
     expect(eventSourceArn).toBeUndefined();
     expect(partitions).toHaveLength(1);

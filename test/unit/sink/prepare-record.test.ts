@@ -4,8 +4,7 @@ import { b64, eventJson } from './helpers.ts';
 
 describe('prepareRecord', () => {
   it('passes the value bytes through unchanged and appends one newline', () => {
-    const json =
-      '{"app_id":"demo-app","ingest_time":1763726400000,"big":12345678901234567890,"b":1.50,"a":"é"}';
+    const json = '{"app_id":"demo-app","ingest_time":1763726400000,"big":12345678901234567890,"b":1.50,"a":"é"}';
     const out = prepareRecord(b64(json));
     expect(out.ok).toBe(true);
     if (!out.ok) return;
@@ -56,11 +55,7 @@ describe('prepareRecord', () => {
     ['a value that is not UTF-8', b64(Buffer.from([0x7b, 0xff, 0xfe, 0x7d])), 'VALUE_NOT_JSON'],
     ['a JSON array', b64('[1,2]'), 'PARTITION_FIELDS_INVALID'],
     ['a JSON object without app_id', b64('{"ingest_time":1}'), 'PARTITION_FIELDS_INVALID'],
-    [
-      'an app_id that is not a path-safe id',
-      b64('{"app_id":"../x","ingest_time":1}'),
-      'PARTITION_FIELDS_INVALID',
-    ],
+    ['an app_id that is not a path-safe id', b64('{"app_id":"../x","ingest_time":1}'), 'PARTITION_FIELDS_INVALID'],
     [
       'an ingest_time that is not a number',
       b64('{"app_id":"a","ingest_time":"2025-01-01"}'),

@@ -29,9 +29,7 @@ describe('serverless package: sink resources', () => {
       POWERTOOLS_SERVICE_NAME: 'sink',
     });
     // Mappings are created per pipeline by the workflow, not by the stack.
-    expect(
-      Object.values(template.Resources).filter((r) => r.Type === 'AWS::Lambda::EventSourceMapping'),
-    ).toEqual([]);
+    expect(Object.values(template.Resources).filter((r) => r.Type === 'AWS::Lambda::EventSourceMapping')).toEqual([]);
   });
 
   it('encrypts the data bucket, blocks public access, enforces bucket ownership and keeps it on stack deletion', () => {
@@ -41,9 +39,9 @@ describe('serverless package: sink resources', () => {
     };
     expect(bucket.DeletionPolicy).toBe('Retain');
     const p = bucket.Properties;
-    expect(
-      p.BucketEncryption.ServerSideEncryptionConfiguration[0].ServerSideEncryptionByDefault.SSEAlgorithm,
-    ).toBe('AES256');
+    expect(p.BucketEncryption.ServerSideEncryptionConfiguration[0].ServerSideEncryptionByDefault.SSEAlgorithm).toBe(
+      'AES256',
+    );
     expect(p.PublicAccessBlockConfiguration).toEqual({
       BlockPublicAcls: true,
       BlockPublicPolicy: true,
@@ -61,9 +59,7 @@ describe('serverless package: sink resources', () => {
     expect(
       rules.find((r) => r.AbortIncompleteMultipartUpload)?.AbortIncompleteMultipartUpload.DaysAfterInitiation,
     ).toBe(7);
-    expect(rules.find((r) => r.NoncurrentVersionExpiration)?.NoncurrentVersionExpiration.NoncurrentDays).toBe(
-      30,
-    );
+    expect(rules.find((r) => r.NoncurrentVersionExpiration)?.NoncurrentVersionExpiration.NoncurrentDays).toBe(30);
     expect(rules.find((r) => r.Prefix === 'errors/')?.ExpirationInDays).toBe(30);
     expect(rules.find((r) => r.Prefix === 'aws/lambda/')?.ExpirationInDays).toBe(30);
     expect(rules.every((r) => r.Status === 'Enabled')).toBe(true);
@@ -112,9 +108,7 @@ describe('serverless package: sink resources', () => {
     }[];
     // The sink writes the newline itself: no AppendDelimiterToRecord (it would double it).
     expect(processors.map((p) => p.Type)).toEqual(['MetadataExtraction']);
-    const params = Object.fromEntries(
-      processors[0]!.Parameters.map((p) => [p.ParameterName, p.ParameterValue]),
-    );
+    const params = Object.fromEntries(processors[0]!.Parameters.map((p) => [p.ParameterName, p.ParameterValue]));
     expect(params.JsonParsingEngine).toBe('JQ-1.6');
     const query = params.MetadataExtractionQuery!;
     for (const key of ['app_id: .app_id', 'year:', 'month:', 'day:', 'hour:']) expect(query).toContain(key);

@@ -6,11 +6,7 @@ import {
   StateMachineDoesNotExist,
 } from '@aws-sdk/client-sfn';
 import { mockClient } from 'aws-sdk-client-mock';
-import {
-  createPipelinesApp,
-  MAX_BODY_BYTES,
-  type PipelinesAppDeps,
-} from '../../../../functions/pipelines/api/app.ts';
+import { createPipelinesApp, MAX_BODY_BYTES, type PipelinesAppDeps } from '../../../../functions/pipelines/api/app.ts';
 import { readPipelinesApiConfig } from '../../../../functions/pipelines/api/config.ts';
 import { createSfnWorkflowStarter } from '../../../../functions/pipelines/api/workflows.ts';
 import { MemoryPipelineStore } from '../../../../functions/pipelines/memory-store.ts';
@@ -20,10 +16,8 @@ import { fixture } from '../../../helpers/fixtures.ts';
 import { mskRequest } from '../../../helpers/pipelines.ts';
 import { MemoryLog } from '../../../helpers/silent-log.ts';
 
-const CREATE_ARN =
-  'arn:aws:states:us-east-1:123456789012:stateMachine:clickstream-pipeline-test-create-pipeline';
-const DELETE_ARN =
-  'arn:aws:states:us-east-1:123456789012:stateMachine:clickstream-pipeline-test-delete-pipeline';
+const CREATE_ARN = 'arn:aws:states:us-east-1:123456789012:stateMachine:clickstream-pipeline-test-create-pipeline';
+const DELETE_ARN = 'arn:aws:states:us-east-1:123456789012:stateMachine:clickstream-pipeline-test-delete-pipeline';
 const T0 = Date.parse('2025-03-01T12:00:00.000Z');
 const sfn = mockClient(SFNClient);
 
@@ -86,9 +80,7 @@ async function inStatus(store: PipelineStore, id: string, path: Pipeline['status
 
 beforeEach(() => {
   sfn.reset();
-  sfn
-    .on(StartExecutionCommand)
-    .callsFake((input) => ({ executionArn: executionArn(input), startDate: new Date(T0) }));
+  sfn.on(StartExecutionCommand).callsFake((input) => ({ executionArn: executionArn(input), startDate: new Date(T0) }));
 });
 
 describe('pipelines admin API (API Gateway HTTP API payload 2.0, AWS_IAM)', () => {
@@ -99,9 +91,7 @@ describe('pipelines admin API (API Gateway HTTP API payload 2.0, AWS_IAM)', () =
       expect(res.statusCode).toBe(202);
       expect(body(res)).toEqual({ id: 'pl-1', status: 'CREATING', statusUrl: '/pipelines/pl-1' });
       expect(res.headers.location).toBe('/pipelines/pl-1');
-      expect(starts()).toEqual([
-        { stateMachineArn: CREATE_ARN, name: 'pl-1', input: '{"pipelineId":"pl-1"}' },
-      ]);
+      expect(starts()).toEqual([{ stateMachineArn: CREATE_ARN, name: 'pl-1', input: '{"pipelineId":"pl-1"}' }]);
       const stored = (await store.get('pl-1'))!;
       expect(stored).toMatchObject({
         status: 'CREATING',
@@ -216,14 +206,12 @@ describe('pipelines admin API (API Gateway HTTP API payload 2.0, AWS_IAM)', () =
     });
 
     it('marks the pipeline FAILED and answers 503 with Retry-After when Step Functions throttles', async () => {
-      sfn
-        .on(StartExecutionCommand)
-        .rejects(
-          Object.assign(new Error('Rate exceeded'), {
-            name: 'ThrottlingException',
-            $metadata: { httpStatusCode: 400 },
-          }),
-        );
+      sfn.on(StartExecutionCommand).rejects(
+        Object.assign(new Error('Rate exceeded'), {
+          name: 'ThrottlingException',
+          $metadata: { httpStatusCode: 400 },
+        }),
+      );
       const { app, store } = setup();
       const res = await app(post(mskRequest()));
       expect(res.statusCode).toBe(503);
@@ -237,14 +225,12 @@ describe('pipelines admin API (API Gateway HTTP API payload 2.0, AWS_IAM)', () =
     });
 
     it('marks the pipeline FAILED and answers 500 (details in the log and the failure reason) when the state machine is missing', async () => {
-      sfn
-        .on(StartExecutionCommand)
-        .rejects(
-          new StateMachineDoesNotExist({
-            message: 'State Machine Does Not Exist: create-pipeline',
-            $metadata: { httpStatusCode: 400 },
-          }),
-        );
+      sfn.on(StartExecutionCommand).rejects(
+        new StateMachineDoesNotExist({
+          message: 'State Machine Does Not Exist: create-pipeline',
+          $metadata: { httpStatusCode: 400 },
+        }),
+      );
       const { app, store, log } = setup();
       const res = await app(post(mskRequest()));
       expect(res.statusCode).toBe(500);
@@ -282,14 +268,12 @@ describe('pipelines admin API (API Gateway HTTP API payload 2.0, AWS_IAM)', () =
     });
 
     it('records the existing execution when Step Functions already has one by the pipeline id', async () => {
-      sfn
-        .on(StartExecutionCommand)
-        .rejects(
-          new ExecutionAlreadyExists({
-            message: 'Execution Already Exists',
-            $metadata: { httpStatusCode: 400 },
-          }),
-        );
+      sfn.on(StartExecutionCommand).rejects(
+        new ExecutionAlreadyExists({
+          message: 'Execution Already Exists',
+          $metadata: { httpStatusCode: 400 },
+        }),
+      );
       const { app, store } = setup();
       expect((await app(post(mskRequest()))).statusCode).toBe(202);
       expect((await store.get('pl-1'))!).toMatchObject({
@@ -418,15 +402,13 @@ describe('pipelines admin API (API Gateway HTTP API payload 2.0, AWS_IAM)', () =
       const { app, store } = setup();
       await app(post(mskRequest()));
       await store.transition('pl-1', 'ACTIVE');
-      sfn
-        .on(StartExecutionCommand)
-        .rejects(
-          Object.assign(new Error('Service Unavailable'), {
-            name: 'ServiceUnavailable',
-            $fault: 'server',
-            $metadata: { httpStatusCode: 503 },
-          }),
-        );
+      sfn.on(StartExecutionCommand).rejects(
+        Object.assign(new Error('Service Unavailable'), {
+          name: 'ServiceUnavailable',
+          $fault: 'server',
+          $metadata: { httpStatusCode: 503 },
+        }),
+      );
       const failed = await app(at('delete', 'pl-1'));
       expect(failed.statusCode).toBe(503);
       expect((await store.get('pl-1'))!).toMatchObject({
@@ -457,9 +439,7 @@ describe('pipelines admin API (API Gateway HTTP API payload 2.0, AWS_IAM)', () =
     it('answers a generic 500 with the request id and logs the cause when the registry fails', async () => {
       const broken = new MemoryPipelineStore();
       broken.list = async () => {
-        throw new Error(
-          'AccessDeniedException: not authorized to perform dynamodb:Query on arn:aws:dynamodb:…',
-        );
+        throw new Error('AccessDeniedException: not authorized to perform dynamodb:Query on arn:aws:dynamodb:…');
       };
       const { app, log } = setup({ store: broken });
       const res = await app(fixture<APIGatewayProxyEventV2>('apigw/pipelines-list.json'));
@@ -568,8 +548,6 @@ describe('pipelines admin API: hostile input gets a 4xx naming the problem, neve
     expect(raw).toContain(deep);
     const res = await app(post(raw));
     expect(res.statusCode).toBe(400);
-    expect(body(res).errors).toEqual(
-      expect.arrayContaining([expect.objectContaining({ path: '$.sink.batchSize' })]),
-    );
+    expect(body(res).errors).toEqual(expect.arrayContaining([expect.objectContaining({ path: '$.sink.batchSize' })]));
   });
 });

@@ -12,11 +12,7 @@ import { CreateTableCommand, DynamoDBClient, type CreateTableCommandInput } from
 import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import * as fc from 'fast-check';
 import { parse } from 'yaml';
-import {
-  createPipelinesApp,
-  MAX_BODY_BYTES,
-  type PipelinesAppDeps,
-} from '../../../../functions/pipelines/api/app.ts';
+import { createPipelinesApp, MAX_BODY_BYTES, type PipelinesAppDeps } from '../../../../functions/pipelines/api/app.ts';
 import { DynamoPipelineStore } from '../../../../functions/pipelines/registry.ts';
 import { validatePipelineRequest } from '../../../../functions/pipelines/schema.ts';
 import { startLocalAws, type LocalAws } from '../../../../local/aws/index.ts';
@@ -60,14 +56,8 @@ beforeAll(async () => {
   const resource = parse(readFileSync(join(process.cwd(), 'resources', 'pipelines-table.yml'), 'utf8')) as {
     Properties: Record<string, unknown>;
   };
-  const {
-    PointInTimeRecoverySpecification: _pitr,
-    TimeToLiveSpecification: _ttl,
-    ...props
-  } = resource.Properties;
-  await client.send(
-    new CreateTableCommand({ ...(props as unknown as CreateTableCommandInput), TableName: TABLE }),
-  );
+  const { PointInTimeRecoverySpecification: _pitr, TimeToLiveSpecification: _ttl, ...props } = resource.Properties;
+  await client.send(new CreateTableCommand({ ...(props as unknown as CreateTableCommandInput), TableName: TABLE }));
   log = new MemoryLog();
   const deps: PipelinesAppDeps = {
     store: new DynamoPipelineStore({ client: DynamoDBDocumentClient.from(client), tableName: TABLE }),
@@ -205,10 +195,8 @@ function pathText(path: readonly (string | number)[]): string {
 
 /** Whether a reported violation is about the mutated place: it, inside it, around it, or next to it. */
 function related(reported: string, mutated: string): boolean {
-  if (reported === mutated || reported.startsWith(`${mutated}.`) || reported.startsWith(`${mutated}[`))
-    return true;
-  if (reported !== '$' && (mutated.startsWith(`${reported}.`) || mutated.startsWith(`${reported}[`)))
-    return true;
+  if (reported === mutated || reported.startsWith(`${mutated}.`) || reported.startsWith(`${mutated}[`)) return true;
+  if (reported !== '$' && (mutated.startsWith(`${reported}.`) || mutated.startsWith(`${reported}[`))) return true;
   const parent = mutated.replace(/(\.[A-Za-z_$][A-Za-z0-9_$]*|\[[^\]]*\])$/, '');
   // A changed field can break a rule between fields (auth vs secret, mode vs connector): a sibling, or the other section.
   return parent !== '$' ? reported.startsWith(parent) : false;
@@ -329,8 +317,7 @@ describe('pipelines admin API under generated hostile input', () => {
         async (c) => {
           let event: APIGatewayProxyEventV2;
           if (c.kind === 'text') event = post(c.text);
-          else if (c.kind === 'bytes')
-            event = post(Buffer.from(c.bytes).toString('base64'), { isBase64Encoded: true });
+          else if (c.kind === 'bytes') event = post(Buffer.from(c.bytes).toString('base64'), { isBase64Encoded: true });
           else if (c.kind === 'utf8')
             event = post(spliceBytes(createEvent.body!, c.bad, c.at).toString('base64'), {
               isBase64Encoded: true,
@@ -367,9 +354,7 @@ describe('pipelines admin API under generated hostile input', () => {
   }, 60_000);
 
   it('GET and DELETE /pipelines/{id} with any id, escaped or not, routed by API Gateway or by path: 2xx/404/400/409, never a 5xx', async () => {
-    const created = await send(
-      post(JSON.stringify({ ...BASES[0], projectId: 'target', appIds: ['target-app'] })),
-    );
+    const created = await send(post(JSON.stringify({ ...BASES[0], projectId: 'target', appIds: ['target-app'] })));
     const existing = (JSON.parse(created.raw) as { id: string }).id;
     await fc.assert(
       fc.asyncProperty(
@@ -403,17 +388,14 @@ describe('pipelines admin API under generated hostile input', () => {
           const event: APIGatewayProxyEventV2 = {
             ...base,
             rawPath,
-            ...(viaGateway
-              ? { pathParameters: { id } }
-              : { pathParameters: undefined, routeKey: '$default' }),
+            ...(viaGateway ? { pathParameters: { id } } : { pathParameters: undefined, routeKey: '$default' }),
             requestContext: {
               ...base.requestContext,
               http: { ...base.requestContext.http, method, path: rawPath },
             },
           };
           const answer = await send(event);
-          if (answer.status >= 400)
-            expect(answer.body.message).toMatch(/pipeline|path|method|%-escape|not allowed/);
+          if (answer.status >= 400) expect(answer.body.message).toMatch(/pipeline|path|method|%-escape|not allowed/);
         },
       ),
       runs(600),

@@ -1,11 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { InvalidPipelineRequestError } from '../../../../functions/pipelines/errors.ts';
-import {
-  jsonPath,
-  parsePipelineRequest,
-  validatePipelineRequest,
-} from '../../../../functions/pipelines/schema.ts';
+import { jsonPath, parsePipelineRequest, validatePipelineRequest } from '../../../../functions/pipelines/schema.ts';
 import { sinkSettingsRanges } from '../../../../functions/pipelines/build-event-source-mapping.ts';
 import {
   CLUSTER_ARN,
@@ -115,30 +111,25 @@ describe('pipeline request schema', () => {
           }),
         ),
       ).toMatchObject({ ok: true });
+      expect(parsePipelineRequest(mskRequest({ kafka: kafka({ auth: 'tls', caPem: CA_BUNDLE }) })).kafka.caPem).toBe(
+        CA_BUNDLE,
+      );
       expect(
-        parsePipelineRequest(mskRequest({ kafka: kafka({ auth: 'tls', caPem: CA_BUNDLE }) })).kafka.caPem,
-      ).toBe(CA_BUNDLE);
-      expect(
-        parsePipelineRequest(
-          mskRequest({ kafka: kafka({ auth: 'scram', scramSecretArn: SCRAM_SECRET_ARN }) }),
-        ).kafka,
+        parsePipelineRequest(mskRequest({ kafka: kafka({ auth: 'scram', scramSecretArn: SCRAM_SECRET_ARN }) })).kafka,
       ).toMatchObject({ auth: 'scram', scramSecretArn: SCRAM_SECRET_ARN });
       expect(parsePipelineRequest(mskRequest({ kafka: kafka({ auth: 'iam' }) })).kafka.auth).toBe('iam');
     });
 
     it('accepts the shortest topic every sink takes, self-hosted TLS in connector mode and self-hosted SCRAM with an AmazonMSK_ secret', () => {
       expect(parsePipelineRequest(mskRequest({ kafka: kafka({ topic: 'ab' }) })).kafka.topic).toBe('ab');
-      expect(parsePipelineRequest(mskRequest({ kafka: kafka({ topic: 'a.b_c-d' }) })).kafka.topic).toBe(
-        'a.b_c-d',
-      );
+      expect(parsePipelineRequest(mskRequest({ kafka: kafka({ topic: 'a.b_c-d' }) })).kafka.topic).toBe('a.b_c-d');
       const selfHosted = {
         type: 'self-hosted',
         brokers: 'k1:9094,k2:9094',
         securityGroupId: 'sg-0123456789abcdef0',
       };
       expect(
-        parsePipelineRequest(selfHostedRequest({ kafka: { ...selfHosted, auth: 'tls', caPem: CA_BUNDLE } }))
-          .kafka.auth,
+        parsePipelineRequest(selfHostedRequest({ kafka: { ...selfHosted, auth: 'tls', caPem: CA_BUNDLE } })).kafka.auth,
       ).toBe('tls');
       expect(
         parsePipelineRequest(
@@ -257,12 +248,7 @@ describe('pipeline request schema', () => {
       '$.kafka.clusterArn',
       /required when type is msk/,
     ],
-    [
-      'brokers on MSK',
-      { kafka: kafka({ brokers: 'b-1:9092' }) },
-      '$.kafka.brokers',
-      /only used with type self-hosted/,
-    ],
+    ['brokers on MSK', { kafka: kafka({ brokers: 'b-1:9092' }) }, '$.kafka.brokers', /only used with type self-hosted/],
     [
       'a broker without port',
       { kafka: { type: 'self-hosted', brokers: 'kafka-1', securityGroupId: 'sg-0123456789abcdef0' } },
@@ -293,22 +279,12 @@ describe('pipeline request schema', () => {
       '$.kafka.securityGroupId',
       /sg-/,
     ],
-    [
-      'a topic with a slash',
-      { kafka: kafka({ topic: 'a/b' }) },
-      '$.kafka.topic',
-      /topic name every sink accepts/,
-    ],
+    ['a topic with a slash', { kafka: kafka({ topic: 'a/b' }) }, '$.kafka.topic', /topic name every sink accepts/],
     ["the topic '..'", { kafka: kafka({ topic: '..' }) }, '$.kafka.topic', /not starting with \./],
     ['a 250-character topic', { kafka: kafka({ topic: 't'.repeat(250) }) }, '$.kafka.topic', /2-249/],
     // Kafka accepts these; Lambda's event source mapping (Topic: ^[^.]([a-zA-Z0-9\-_.]+)) does not.
     ['a one-character topic', { kafka: kafka({ topic: 'a' }) }, '$.kafka.topic', /2-249/],
-    [
-      'a topic starting with .',
-      { kafka: kafka({ topic: '.events' }) },
-      '$.kafka.topic',
-      /not starting with \./,
-    ],
+    ['a topic starting with .', { kafka: kafka({ topic: '.events' }) }, '$.kafka.topic', /not starting with \./],
     [
       'a topic starting with __ (internal topics)',
       { kafka: kafka({ topic: '__amazon_msk_connect_offsets' }) },
@@ -322,12 +298,7 @@ describe('pipeline request schema', () => {
       '$.kafka.replicationFactor',
       /integer/,
     ],
-    [
-      'an unknown auth',
-      { kafka: kafka({ auth: 'plain' }) },
-      '$.kafka.auth',
-      /'none', 'tls', 'scram' or 'iam'/,
-    ],
+    ['an unknown auth', { kafka: kafka({ auth: 'plain' }) }, '$.kafka.auth', /'none', 'tls', 'scram' or 'iam'/],
     [
       'iam on self-hosted Kafka',
       {
@@ -391,12 +362,7 @@ describe('pipeline request schema', () => {
       '$.kafka.auth',
       /not available in lambda mode.*SERVER_ROOT_CA_CERTIFICATE.*'connector'/,
     ],
-    [
-      'a CA that is not PEM',
-      { kafka: kafka({ auth: 'tls', caPem: 'hello' }) },
-      '$.kafka.caPem',
-      /PEM certificate/,
-    ],
+    ['a CA that is not PEM', { kafka: kafka({ auth: 'tls', caPem: 'hello' }) }, '$.kafka.caPem', /PEM certificate/],
     [
       'a PEM block that is not a certificate',
       {
@@ -423,12 +389,7 @@ describe('pipeline request schema', () => {
       '$.sink.maxIntervalSeconds',
       /between 0 and 300 in lambda mode/,
     ],
-    [
-      'a negative interval',
-      { sink: sink({ maxIntervalSeconds: -1 }) },
-      '$.sink.maxIntervalSeconds',
-      /negative/,
-    ],
+    ['a negative interval', { sink: sink({ maxIntervalSeconds: -1 }) }, '$.sink.maxIntervalSeconds', /negative/],
     [
       'a connector in lambda mode',
       { sink: sink({ connector: { pluginArn: PLUGIN_ARN } }) },
@@ -494,18 +455,8 @@ describe('pipeline request schema', () => {
       '$.kafka.auth',
       /MSK Connect/,
     ],
-    [
-      'a bucket name with capitals',
-      { sink: sink({ bucket: 'My-Bucket' }) },
-      '$.sink.bucket',
-      /S3 bucket name/,
-    ],
-    [
-      'a prefix starting with /',
-      { sink: sink({ prefix: '/events' }) },
-      '$.sink.prefix',
-      /must not start with/,
-    ],
+    ['a bucket name with capitals', { sink: sink({ bucket: 'My-Bucket' }) }, '$.sink.bucket', /S3 bucket name/],
+    ['a prefix starting with /', { sink: sink({ prefix: '/events' }) }, '$.sink.prefix', /must not start with/],
   ])('refuses %s', (_name, over, path, message) => {
     const errors = errorsOf(mskRequest(over));
     const at = errors.filter((e) => e.path === path);

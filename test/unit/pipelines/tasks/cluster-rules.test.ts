@@ -21,11 +21,7 @@ import {
 
 const stack = { vpcId: NETWORK.vpcId, subnetIds: NETWORK.subnetIds };
 
-function msk(
-  auth: KafkaAuthMode,
-  over: Partial<Pipeline> = {},
-  kafka: Partial<Pipeline['kafka']> = {},
-): Pipeline {
+function msk(auth: KafkaAuthMode, over: Partial<Pipeline> = {}, kafka: Partial<Pipeline['kafka']> = {}): Pipeline {
   return pipelineFixture({
     kafka: {
       cluster: { type: 'msk', clusterArn: CLUSTER_ARN },
@@ -136,8 +132,7 @@ describe('evaluateMskRules', () => {
     });
     const threeAzTwoBrokers = mskCluster({}, { NumberOfBrokerNodes: 2 });
     expect(
-      evaluateMskRules(msk('none'), facts(threeAzTwoBrokers, { serverProperties: undefined }), stack)
-        .violations,
+      evaluateMskRules(msk('none'), facts(threeAzTwoBrokers, { serverProperties: undefined }), stack).violations,
     ).toEqual([
       'default.replication.factor is 3 (MSK default configuration) but the cluster has 2 brokers; set it to at most 2',
     ]);
@@ -154,11 +149,8 @@ describe('evaluateMskRules', () => {
       },
     );
     expect(
-      evaluateMskRules(
-        msk('none'),
-        facts(other, { subnetVpcs: { 'subnet-0aaaaaaaaaaaaaaa1': NETWORK.vpcId } }),
-        stack,
-      ).violations,
+      evaluateMskRules(msk('none'), facts(other, { subnetVpcs: { 'subnet-0aaaaaaaaaaaaaaa1': NETWORK.vpcId } }), stack)
+        .violations,
     ).toEqual([]);
     expect(evaluateMskRules(msk('none'), facts(other, { subnetVpcs: {} }), stack).violations).toEqual([
       `MSK cluster clickstream-msk is not in the solution's VPC ${NETWORK.vpcId}: client subnet subnet-0aaaaaaaaaaaaaaa1 (VPC unknown)`,
@@ -178,10 +170,7 @@ describe('evaluateMskRules', () => {
       "MSK cluster clickstream-msk does not have SASL/SCRAM authentication enabled, which kafka.auth 'scram' needs",
       "kafka.auth 'scram' needs kafka.scramSecretArn (a Secrets Manager secret named AmazonMSK_… associated with the cluster)",
     ]);
-    const plaintextOnly = mskCluster(
-      {},
-      { EncryptionInfo: { EncryptionInTransit: { ClientBroker: 'PLAINTEXT' } } },
-    );
+    const plaintextOnly = mskCluster({}, { EncryptionInfo: { EncryptionInTransit: { ClientBroker: 'PLAINTEXT' } } });
     expect(evaluateMskRules(msk('tls'), facts(plaintextOnly), stack).violations).toEqual([
       "MSK cluster clickstream-msk allows only PLAINTEXT client traffic; kafka.auth 'tls' needs TLS: enable TLS (TLS or TLS_PLAINTEXT) in its encryption settings, or use kafka.auth 'none'",
     ]);
@@ -219,11 +208,7 @@ describe('evaluateMskRules', () => {
     });
     expect(
       evaluateMskRules(
-        msk(
-          'scram',
-          {},
-          { scramSecretArn: 'arn:aws:secretsmanager:us-east-1:123456789012:secret:AmazonMSK_x' },
-        ),
+        msk('scram', {}, { scramSecretArn: 'arn:aws:secretsmanager:us-east-1:123456789012:secret:AmazonMSK_x' }),
         facts(serverless, { subnetVpcs: { 'subnet-0aaaaaaaaaaaaaaa1': NETWORK.vpcId } }),
         stack,
       ).violations,
@@ -240,16 +225,11 @@ describe('evaluateMskRules', () => {
         facts(mskCluster({}, { ClientAuthentication: allAuth }), { bootstrap: bootstrapBrokers() }),
         stack,
       ).violations,
-    ).toEqual([
-      "MSK cluster clickstream-msk reports no IAM bootstrap brokers (port 9098) for kafka.auth 'iam'",
-    ]);
+    ).toEqual(["MSK cluster clickstream-msk reports no IAM bootstrap brokers (port 9098) for kafka.auth 'iam'"]);
     const tlsOnly = mskCluster({}, { EncryptionInfo: { EncryptionInTransit: { ClientBroker: 'TLS' } } });
     expect(
-      evaluateMskRules(
-        msk('none'),
-        facts(tlsOnly, { bootstrap: { BootstrapBrokerStringTls: 'b-1:9094' } }),
-        stack,
-      ).violations,
+      evaluateMskRules(msk('none'), facts(tlsOnly, { bootstrap: { BootstrapBrokerStringTls: 'b-1:9094' } }), stack)
+        .violations,
     ).toEqual([expect.stringContaining('encrypts client traffic with TLS only')]);
   });
 
@@ -331,8 +311,7 @@ describe('evaluateSelfHostedRules', () => {
       'the cluster has 1 broker listed; a self-hosted cluster needs at least two',
     ]);
     expect(
-      evaluateSelfHostedRules(spec({ auth: 'tls', caPem: '-----BEGIN CERTIFICATE-----' }), shFacts())
-        .violations,
+      evaluateSelfHostedRules(spec({ auth: 'tls', caPem: '-----BEGIN CERTIFICATE-----' }), shFacts()).violations,
     ).toEqual([expect.stringMatching(/^sink mode 'lambda' with a private CA/)]);
   });
 });
@@ -387,8 +366,6 @@ describe('deliveryViolations', () => {
         "s3://other/plugins/s3-sink.zip: the plugin archive must be uploaded to the stack's data bucket under plugins/",
       ),
     ]);
-    expect(
-      deliveryViolations(withLocation('arn:aws:s3:::data', 'connectors/s3-sink.zip'), 'data'),
-    ).toHaveLength(1);
+    expect(deliveryViolations(withLocation('arn:aws:s3:::data', 'connectors/s3-sink.zip'), 'data')).toHaveLength(1);
   });
 });

@@ -8,10 +8,7 @@ import type { Pipeline } from '../../../../functions/pipelines/model.ts';
 import { createTopic } from '../../../../functions/pipelines/tasks/create-topic.ts';
 import { deleteTopic } from '../../../../functions/pipelines/tasks/delete-topic.ts';
 import { kafkaAdminFactory } from '../../../../functions/pipelines/tasks/kafka-admin.ts';
-import {
-  validateCluster,
-  type ValidateClusterDeps,
-} from '../../../../functions/pipelines/tasks/validate-cluster.ts';
+import { validateCluster, type ValidateClusterDeps } from '../../../../functions/pipelines/tasks/validate-cluster.ts';
 import {
   ClusterValidationError,
   TopicConflictError,
@@ -128,9 +125,12 @@ describe('Kafka tasks against the dev broker', () => {
   it('CreateTopic: creates the topic with the partitions and replication factor, then reuses it on a second run', async () => {
     const p = (await store.create(selfHostedPipeline(three.bootstrap, { topic: 'created-here' }))).pipeline;
     const cluster = { bootstrapBrokers: three.brokers, brokerCount: 3, replicationFactor: 2, partitions: 3 };
-    expect(await createTopic({ pipelineId: p.id, cluster }, { store, openAdmin, region: undefined })).toEqual(
-      { topic: 'created-here', topicCreated: true, partitions: 3, replicationFactor: 2 },
-    );
+    expect(await createTopic({ pipelineId: p.id, cluster }, { store, openAdmin, region: undefined })).toEqual({
+      topic: 'created-here',
+      topicCreated: true,
+      partitions: 3,
+      replicationFactor: 2,
+    });
     const admin = await openAdmin({ brokers: three.brokers, auth: 'none' });
     try {
       const t = (await admin.metadata({ topics: ['created-here'] })).topics.get('created-here')!;
@@ -140,9 +140,12 @@ describe('Kafka tasks against the dev broker', () => {
       await admin.close();
     }
     // The retry of a task whose first attempt created the topic keeps it as this pipeline's.
-    expect(await createTopic({ pipelineId: p.id, cluster }, { store, openAdmin, region: undefined })).toEqual(
-      { topic: 'created-here', topicCreated: true, partitions: 3, replicationFactor: 2 },
-    );
+    expect(await createTopic({ pipelineId: p.id, cluster }, { store, openAdmin, region: undefined })).toEqual({
+      topic: 'created-here',
+      topicCreated: true,
+      partitions: 3,
+      replicationFactor: 2,
+    });
     expect((await store.get(p.id))!.resources).toEqual({ topic: 'created-here', topicCreated: true });
   });
 
@@ -156,11 +159,13 @@ describe('Kafka tasks against the dev broker', () => {
     }
     const cluster = { bootstrapBrokers: three.brokers, brokerCount: 3, replicationFactor: 3, partitions: 3 };
     const big = (await store.create(selfHostedPipeline(three.bootstrap, { topic: 'theirs-big' }))).pipeline;
-    expect(
-      await createTopic({ pipelineId: big.id, cluster }, { store, openAdmin, region: undefined }),
-    ).toEqual({ topic: 'theirs-big', topicCreated: false, partitions: 6, replicationFactor: 3 });
-    const small = (await store.create(selfHostedPipeline(three.bootstrap, { topic: 'theirs-small' })))
-      .pipeline;
+    expect(await createTopic({ pipelineId: big.id, cluster }, { store, openAdmin, region: undefined })).toEqual({
+      topic: 'theirs-big',
+      topicCreated: false,
+      partitions: 6,
+      replicationFactor: 3,
+    });
+    const small = (await store.create(selfHostedPipeline(three.bootstrap, { topic: 'theirs-small' }))).pipeline;
     await expect(
       createTopic({ pipelineId: small.id, cluster }, { store, openAdmin, region: undefined }),
     ).rejects.toThrow(TopicConflictError);
@@ -244,8 +249,7 @@ describe('Kafka tasks against the dev broker', () => {
       alreadyGone: true,
     });
 
-    const reused = (await store.create(selfHostedPipeline(three.bootstrap, { topic: 'theirs-big' })))
-      .pipeline;
+    const reused = (await store.create(selfHostedPipeline(three.bootstrap, { topic: 'theirs-big' }))).pipeline;
     await store.setResources(reused.id, { topic: 'theirs-big', topicCreated: false });
     expect(await deleteTopic({ pipelineId: reused.id }, deps2)).toEqual({
       deleted: undefined,

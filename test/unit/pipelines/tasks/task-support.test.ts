@@ -37,10 +37,7 @@ describe('workflow task errors', () => {
   });
 
   it('toTaskError names the action and keeps the service error; workflow errors pass through', () => {
-    const transient = toTaskError(
-      sdkError('TooManyRequestsException', 429, 'Rate exceeded'),
-      'create custom plugin x',
-    );
+    const transient = toTaskError(sdkError('TooManyRequestsException', 429, 'Rate exceeded'), 'create custom plugin x');
     expect(transient).toBeInstanceOf(TransientError);
     expect(transient.message).toBe(
       'could not create custom plugin x (TooManyRequestsException: Rate exceeded); will retry',
