@@ -22,7 +22,7 @@ import { gzipSync } from 'node:zlib';
 import type { Clock } from '../clock.ts';
 import { log } from '../logger.ts';
 import { writeObject } from '../s3/tree.ts';
-import { jqToString, JqRuntimeError, type JqValue } from './jq.ts';
+import type { JqResult, JqValue } from './jq.ts';
 import { objectName, PrefixError, renderPrefix } from './prefix.ts';
 import type { CompiledDestination } from './stream-config.ts';
 
@@ -140,18 +140,23 @@ function splitDelimited(data: Buffer, delimiter: Buffer): Buffer[] {
   return out.filter((b) => b.length > 0);
 }
 
-/** Turns the query result into prefix key values, or explains why it cannot. */
-export function partitionValues(result: JqValue | undefined, keys: readonly string[]): Record<string, string> | string {
-  if (result === undefined) return 'The MetadataExtractionQuery produced no output';
-  if (result === null || typeof result !== 'object' || Array.isArray(result))
+/** Turns the query's result for one record into prefix key values, or explains why it cannot. */
+export function partitionValues(result: JqResult, keys: readonly string[]): Record<string, string> | string {
+  if ('error' in result) return `MetadataExtractionQuery failed: ${result.error}`;
+  const [value, ...more] = result.outputs;
+  if (value === undefined) return 'The MetadataExtractionQuery produced no output';
+  if (more.length > 0)
+    return `The MetadataExtractionQuery produced ${result.outputs.length} outputs; it must produce one`;
+  if (value === null || typeof value !== 'object' || Array.isArray(value))
     return 'The MetadataExtractionQuery must produce a JSON object';
   const values: Record<string, string> = {};
   for (const key of keys) {
-    const value = result[key];
-    if (value === undefined || value === null) return `partitionKeys values must not be null or empty (key '${key}')`;
-    if (typeof value === 'object')
-      return `partition key '${key}' must be a string, number or boolean, got ${Array.isArray(value) ? 'array' : 'object'}`;
-    const text = jqToString(value);
+    const field = value[key];
+    if (field === undefined || field === null) return `partitionKeys values must not be null or empty (key '${key}')`;
+    if (typeof field === 'object')
+      return `partition key '${key}' must be a string, number or boolean, got ${Array.isArray(field) ? 'array' : 'object'}`;
+    // jq's `tostring`: strings unchanged, numbers and booleans as JSON.
+    const text = typeof field === 'string' ? field : JSON.stringify(field);
     if (text === '') return `partitionKeys values must not be null or empty (key '${key}')`;
     values[key] = text;
   }
@@ -206,54 +211,57 @@ export class DeliveryBuffer {
       }
       group.data.push(data);
     };
-    for (const record of records) {
-      for (const processed of this.process(record, arrival)) {
-        if ('failure' in processed)
-          add(`error:${processed.failure.errorType}`, undefined, processed.failure.errorType, processed.data);
-        else add(processed.keys ? JSON.stringify(processed.keys) : '', processed.keys, undefined, processed.data);
-      }
+    for (const processed of this.process(records, arrival)) {
+      if ('failure' in processed)
+        add(`error:${processed.failure.errorType}`, undefined, processed.failure.errorType, processed.data);
+      else add(processed.keys ? JSON.stringify(processed.keys) : '', processed.keys, undefined, processed.data);
     }
     for (const [groupKey, group] of byPartition) {
       this.append(groupKey, group.keys, group.errorType, group.data, arrival);
     }
   }
 
+  /** De-aggregation, then the partition keys of every (sub-)record from one run of the query. */
   private process(
-    record: Buffer,
+    records: readonly Buffer[],
     arrival: number,
   ): Array<{ data: Buffer; keys: Record<string, string> | undefined } | { data: Buffer; failure: RecordFailure }> {
     const { destination } = this.options;
-    let subRecords: Buffer[] = [record];
-    if (destination.deaggregation?.kind === 'DELIMITED')
-      subRecords = splitDelimited(record, destination.deaggregation.delimiter);
-    else if (destination.deaggregation?.kind === 'JSON') subRecords = splitJsonRecords(record) ?? [record];
+    const subRecords = records.flatMap((record): Buffer[] => {
+      if (destination.deaggregation?.kind === 'DELIMITED')
+        return splitDelimited(record, destination.deaggregation.delimiter);
+      if (destination.deaggregation?.kind === 'JSON') return splitJsonRecords(record) ?? [record];
+      return [record];
+    });
     const withDelimiter = (data: Buffer): Buffer =>
       destination.delimiter ? Buffer.concat([data, destination.delimiter]) : data;
+    const query = destination.query;
+    if (!query) return subRecords.map((data) => ({ data: withDelimiter(data), keys: undefined }));
 
-    return subRecords.map((data) => {
-      if (!destination.query) return { data: withDelimiter(data), keys: undefined };
-      let failure: string;
+    const parsed = subRecords.map((data): { value: JqValue } | undefined => {
       try {
-        const parsed = JSON.parse(data.toString('utf8')) as JqValue;
-        const values = partitionValues(destination.query.evaluate(parsed), destination.prefixKeys);
-        if (typeof values !== 'string') return { data: withDelimiter(data), keys: values };
-        failure = values;
-      } catch (error) {
-        if (error instanceof SyntaxError) failure = 'Non JSON record provided';
-        else if (error instanceof JqRuntimeError) failure = `MetadataExtractionQuery failed: ${error.message}`;
-        else throw error;
+        return { value: JSON.parse(data.toString('utf8')) as JqValue };
+      } catch {
+        return undefined;
       }
+    });
+    const results = query.evaluateAll(parsed.flatMap((p) => (p ? [p.value] : [])));
+    let next = 0;
+    return subRecords.map((data, i) => {
+      const result = parsed[i] ? results[next++] : undefined;
+      const values = result ? partitionValues(result, destination.prefixKeys) : 'Non JSON record provided';
+      if (typeof values !== 'string') return { data: withDelimiter(data), keys: values };
       const envelope = {
         attemptsMade: 1,
         arrivalTimestamp: arrival,
         errorCode: 'DynamicPartitioning.MetadataExtractionFailed',
-        errorMessage: failure,
+        errorMessage: values,
         attemptEndingTimestamp: arrival,
         rawData: data.toString('base64'),
       };
       return {
         data: Buffer.from(`${JSON.stringify(envelope)}\n`),
-        failure: { errorType: 'partitioning-failed', errorCode: envelope.errorCode, message: failure },
+        failure: { errorType: 'partitioning-failed', errorCode: envelope.errorCode, message: values },
       };
     });
   }

@@ -300,7 +300,7 @@ export function compileDestination(destination: Json): CompiledDestination {
             query = compileJq(source);
           } catch (error) {
             if (error instanceof JqSyntaxError)
-              throw invalid(`MetadataExtractionQuery '${source}' is not supported: ${error.message}`);
+              throw invalid(`MetadataExtractionQuery '${source}' is not a valid jq query: ${error.message}`);
             throw error;
           }
           break;
@@ -361,10 +361,6 @@ export function compileDestination(destination: Json): CompiledDestination {
     if (!errorText) throw invalid('ErrorOutputPrefix is required when dynamic partitioning is enabled');
     if (hints.SizeInMBs < 64)
       throw invalid('BufferingHints.SizeInMBs must be at least 64 when dynamic partitioning is enabled');
-    const known = query.literalKeys;
-    const missing = known ? prefixKeys.filter((k) => !known.includes(k)) : [];
-    if (missing.length > 0)
-      throw invalid(`Prefix uses partition keys the MetadataExtractionQuery does not produce: ${missing.join(', ')}`);
   } else {
     if (prefixKeys.length > 0)
       throw invalid('Prefix contains partitionKeyFromQuery expressions but dynamic partitioning is not enabled');

@@ -182,15 +182,16 @@ describe('Firehose delivery buffer', () => {
     expect(objects.size).toBe(2);
   });
 
-  it('turns query results into prefix values or a failure reason', () => {
-    expect(partitionValues({ a: 1, b: true, c: 'x' }, ['a', 'b', 'c'])).toEqual({
-      a: '1',
-      b: 'true',
-      c: 'x',
-    });
-    expect(partitionValues({ a: '' }, ['a'])).toMatch(/must not be null or empty/);
-    expect(partitionValues({ a: { x: 1 } }, ['a'])).toMatch(/must be a string/);
-    expect(partitionValues('x', ['a'])).toMatch(/JSON object/);
-    expect(partitionValues(undefined, ['a'])).toMatch(/no output/);
+  it.each([
+    [{ outputs: [{ a: 1, b: true, c: 'x' }] }, { a: '1', b: 'true', c: 'x' }],
+    [{ outputs: [{ a: '', b: 1, c: 1 }] }, "partitionKeys values must not be null or empty (key 'a')"],
+    [{ outputs: [{ b: 1, c: 1 }] }, "partitionKeys values must not be null or empty (key 'a')"],
+    [{ outputs: [{ a: { x: 1 } }] }, "partition key 'a' must be a string, number or boolean, got object"],
+    [{ outputs: ['x'] }, 'The MetadataExtractionQuery must produce a JSON object'],
+    [{ outputs: [] }, 'The MetadataExtractionQuery produced no output'],
+    [{ outputs: [{}, {}] }, 'The MetadataExtractionQuery produced 2 outputs; it must produce one'],
+    [{ error: 'null (null) cannot be divided' }, 'MetadataExtractionQuery failed: null (null) cannot be divided'],
+  ])('turns the query result %j into prefix values or a failure reason', (result, expected) => {
+    expect(partitionValues(result, ['a', 'b', 'c'])).toEqual(expected);
   });
 });
