@@ -1,13 +1,22 @@
 /**
- * The one place the event source mapping pollers touch a Kafka client: a group consumer built
- * with the project's client module (`functions/lib/kafka`, on @platformatic/kafka), reduced to
- * what a poller needs. Swapping the client means rewriting this file only.
+ * The one place the event source mapping pollers and the local S3 sink connector touch a Kafka
+ * client: a kafkajs group consumer, reduced to what a poller needs. kafkajs on purpose: the
+ * product's functions use @platformatic/kafka, so the local stack consuming with another client
+ * checks what they write (and the dev broker) with an independent implementation, as Lambda's own
+ * pollers would. Swapping the client means rewriting this file only.
+ *
+ * Authentication is what Lambda does per mapping: PLAINTEXT, TLS (the brokers' CA), SASL/SCRAM-
+ * SHA-512 with the Secrets Manager secret the mapping names, or MSK IAM (SASL/OAUTHBEARER with a
+ * token from aws-msk-iam-sasl-signer-js, signed with the stack's credentials).
  *
  * Offsets are never committed automatically: the poller commits what the function processed.
  * A new member starts from the group's committed offsets, else from the earliest (TRIM_HORIZON)
- * or latest (LATEST) offset.
+ * or latest (LATEST) offset. kafkajs's own restarts are off: a failure ends the source
+ * (`onError`) and the poller opens a new one from the committed offsets.
  */
-import { createClusterConnection, createConsumer } from '../../../functions/lib/kafka/index.ts';
+import { GetSecretValueCommand, SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
+import { generateAuthToken } from 'aws-msk-iam-sasl-signer-js';
+import { Kafka, logLevel, type IHeaders, type KafkaConfig, type SASLOptions } from 'kafkajs';
 
 export interface SourceRecord {
   topic: string;
@@ -71,93 +80,120 @@ export interface KafkaSourceOptions {
 
 export type OpenKafkaSource = (options: KafkaSourceOptions, handlers: SourceHandlers) => Promise<KafkaSource>;
 
-export const openKafkaSource: OpenKafkaSource = async (options, handlers) => {
-  const security = options.security ?? { auth: 'none' };
-  const connection = createClusterConnection({
-    brokers: [...options.brokers],
-    auth: security.auth,
-    ...(security.auth !== 'none' && security.caPem !== undefined ? { caPem: security.caPem } : {}),
-    ...(security.auth === 'scram' && security.scramSecretArn !== undefined
-      ? { scramSecretArn: security.scramSecretArn }
-      : {}),
-    ...(security.auth === 'iam' && security.region !== undefined ? { region: security.region } : {}),
-  });
-  const consumer = await createConsumer(connection, options.groupId, {
-    clientId: options.clientId,
-    timeoutMs: 10_000,
-    retries: 3,
-    consumer: {
-      autocommit: false,
-      sessionTimeout: 10_000,
-      heartbeatInterval: 1_000,
-      rebalanceTimeout: 20_000,
-      maxWaitTime: 250,
-    },
-  });
-  let closing = false;
-  const assignmentOf = (
-    assignments: ReadonlyArray<{ topic: string; partitions: number[] }> | null | undefined,
-  ): TopicPartition[] =>
-    (assignments ?? []).flatMap((a) => a.partitions.map((partition) => ({ topic: a.topic, partition })));
-  consumer.on('consumer:group:join', (payload) => handlers.onAssignment(assignmentOf(payload.assignments)));
-
-  let stream: Awaited<ReturnType<typeof consumer.consume>>;
+/** Reads `{"username","password"}` from the secret, as Lambda does for a SCRAM mapping. */
+async function scramCredentials(secretArn: string): Promise<{ username: string; password: string }> {
+  const client = new SecretsManagerClient({});
   try {
-    stream = await consumer.consume({
-      topics: options.topics ? [...options.topics] : [options.topic],
-      mode: 'committed',
-      fallbackMode: options.startingPosition === 'LATEST' ? 'latest' : 'earliest',
-      autocommit: false,
-      maxWaitTime: 250,
+    const { SecretString } = await client.send(new GetSecretValueCommand({ SecretId: secretArn }));
+    const parsed = JSON.parse(SecretString ?? 'null') as { username?: unknown; password?: unknown } | null;
+    if (typeof parsed?.username !== 'string' || typeof parsed.password !== 'string')
+      throw new Error(`secret ${secretArn} does not hold {"username","password"}`);
+    return { username: parsed.username, password: parsed.password };
+  } catch (error) {
+    // JSON.parse quotes the text, which is the secret: never pass its message on.
+    if (error instanceof SyntaxError) throw new Error(`secret ${secretArn} does not hold JSON`, { cause: error });
+    throw error;
+  } finally {
+    client.destroy();
+  }
+}
+
+async function connectionOf(security: SourceSecurity): Promise<Pick<KafkaConfig, 'ssl' | 'sasl'>> {
+  if (security.auth === 'none') return {};
+  const ssl = security.caPem !== undefined ? { ca: [security.caPem] } : true;
+  let sasl: SASLOptions | undefined;
+  if (security.auth === 'scram') {
+    const { username, password } = await scramCredentials(security.scramSecretArn ?? '');
+    sasl = { mechanism: 'scram-sha-512', username, password };
+  } else if (security.auth === 'iam') {
+    const region = security.region ?? process.env.AWS_REGION ?? '';
+    sasl = {
+      mechanism: 'oauthbearer',
+      oauthBearerProvider: async () => ({ value: (await generateAuthToken({ region })).token }),
+    };
+  }
+  return sasl ? { ssl, sasl } : { ssl };
+}
+
+function headersOf(headers: IHeaders | undefined): Array<[Buffer, Buffer]> {
+  const out: Array<[Buffer, Buffer]> = [];
+  for (const [name, value] of Object.entries(headers ?? {})) {
+    for (const item of Array.isArray(value) ? value : [value]) {
+      if (item !== undefined) out.push([Buffer.from(name), Buffer.from(item)]);
+    }
+  }
+  return out;
+}
+
+export const openKafkaSource: OpenKafkaSource = async (options, handlers) => {
+  const kafka = new Kafka({
+    clientId: options.clientId,
+    brokers: [...options.brokers],
+    ...(await connectionOf(options.security ?? { auth: 'none' })),
+    connectionTimeout: 10_000,
+    requestTimeout: 30_000,
+    retry: { retries: 3, initialRetryTime: 100, maxRetryTime: 2_000, restartOnFailure: async () => false },
+    logLevel: logLevel.NOTHING,
+  });
+  const consumer = kafka.consumer({
+    groupId: options.groupId,
+    sessionTimeout: 10_000,
+    heartbeatInterval: 1_000,
+    rebalanceTimeout: 20_000,
+    maxWaitTimeInMs: 250,
+  });
+  const topics = options.topics ? [...options.topics] : [options.topic];
+  let closing = false;
+  consumer.on(consumer.events.GROUP_JOIN, ({ payload }) =>
+    handlers.onAssignment(
+      Object.entries(payload.memberAssignment).flatMap(([topic, partitions]) =>
+        partitions.map((partition) => ({ topic, partition })),
+      ),
+    ),
+  );
+  consumer.on(consumer.events.CRASH, ({ payload }) => {
+    if (!closing) handlers.onError(payload.error);
+  });
+  const close = async (): Promise<void> => {
+    if (closing) return;
+    closing = true;
+    await consumer.disconnect().catch(() => undefined);
+  };
+  try {
+    await consumer.connect();
+    await consumer.subscribe({ topics, fromBeginning: options.startingPosition === 'TRIM_HORIZON' });
+    await consumer.run({
+      autoCommit: false,
+      // Every record of a fetched batch goes to the poller at once; `pause` stops the next fetches.
+      eachBatch: async ({ batch }) => {
+        for (const message of batch.messages) {
+          handlers.onRecord({
+            topic: batch.topic,
+            partition: batch.partition,
+            offset: BigInt(message.offset),
+            timestamp: BigInt(message.timestamp),
+            key: message.key ?? undefined,
+            value: message.value ?? undefined,
+            headers: headersOf(message.headers),
+            leaderEpoch: -1,
+          });
+        }
+      },
     });
   } catch (error) {
-    await consumer.close(true).catch(() => undefined);
+    await close();
     throw error;
   }
-  handlers.onAssignment(assignmentOf(consumer.assignments));
-
-  stream.on('data', (message) => {
-    handlers.onRecord({
-      topic: message.topic,
-      partition: message.partition,
-      offset: message.offset,
-      timestamp: message.timestamp,
-      key: message.key,
-      value: message.value,
-      headers: message.headerEntries,
-      leaderEpoch: message.leaderEpoch,
-    });
-  });
-  stream.on('error', (error: Error) => {
-    if (!closing) handlers.onError(error);
-  });
-  stream.on('close', () => {
-    if (!closing) handlers.onError(new Error('the Kafka consumer stream closed'));
-  });
 
   return {
-    pause: () => {
-      stream.pause();
-    },
-    resume: () => {
-      stream.resume();
-    },
+    pause: () => consumer.pause(topics.map((topic) => ({ topic }))),
+    resume: () => consumer.resume(topics.map((topic) => ({ topic }))),
     commit: async (offsets) => {
       if (offsets.length === 0) return;
-      await consumer.commit({
-        offsets: offsets.map((o) => ({
-          topic: o.topic,
-          partition: o.partition,
-          offset: o.offset,
-          leaderEpoch: o.leaderEpoch,
-        })),
-      });
+      await consumer.commitOffsets(
+        offsets.map((o) => ({ topic: o.topic, partition: o.partition, offset: o.offset.toString() })),
+      );
     },
-    close: async () => {
-      if (closing) return;
-      closing = true;
-      await stream.close().catch(() => undefined);
-      await consumer.close(true).catch(() => undefined);
-    },
+    close,
   };
 };
