@@ -10,7 +10,7 @@ import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { parse } from 'yaml';
 import { DynamoPipelineStore } from '../../../functions/pipelines/registry.ts';
 import { startLocalAws, type LocalAws } from '../../../local/aws/index.ts';
-import { tempDir } from '../local-aws/helpers.ts';
+import { tempDir } from '../../local/aws/unit/helpers.ts';
 import { pipelineStoreContract } from './registry-contract.ts';
 
 const TABLE = 'pipelines-contract';

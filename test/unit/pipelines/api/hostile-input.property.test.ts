@@ -30,7 +30,7 @@ import {
 } from '../../../helpers/hostile.ts';
 import { CLUSTER_ARN, PLUGIN_ARN, SCRAM_SECRET_ARN } from '../../../helpers/pipelines.ts';
 import { MemoryLog } from '../../../helpers/silent-log.ts';
-import { tempDir } from '../../local-aws/helpers.ts';
+import { tempDir } from '../../../local/aws/unit/helpers.ts';
 
 const TABLE = 'pipelines-hostile';
 const MAX_MESSAGE_CHARS = 1000;
