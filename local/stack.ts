@@ -28,7 +28,7 @@ import {
 } from './stack-resources.ts';
 
 export interface StackOptions {
-  /** Project root (serverless.yml, functions/). Default: the current directory. */
+  /** Project root (where serverless.yml and the handler modules it names are). Default: the current directory. */
   root?: string;
   /** Where state lives. Default `<root>/.local`. */
   dataDir?: string;
