@@ -11,8 +11,8 @@
  *
  * Offsets are never committed automatically: the poller commits what the function processed.
  * A new member starts from the group's committed offsets, else from the earliest (TRIM_HORIZON)
- * or latest (LATEST) offset. kafkajs's own restarts are off: a failure ends the source
- * (`onError`) and the poller opens a new one from the committed offsets.
+ * or latest (LATEST) offset. kafkajs restarts itself after retriable failures; any other failure
+ * ends the source (`onError`) and the poller opens a new one from the committed offsets.
  */
 import { GetSecretValueCommand, SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import { generateAuthToken } from 'aws-msk-iam-sasl-signer-js';
@@ -132,7 +132,7 @@ export const openKafkaSource: OpenKafkaSource = async (options, handlers) => {
     ...(await connectionOf(options.security ?? { auth: 'none' })),
     connectionTimeout: 10_000,
     requestTimeout: 30_000,
-    retry: { retries: 3, initialRetryTime: 100, maxRetryTime: 2_000, restartOnFailure: async () => false },
+    retry: { retries: 3, initialRetryTime: 100, maxRetryTime: 2_000 },
     logLevel: logLevel.NOTHING,
   });
   const consumer = kafka.consumer({
@@ -151,8 +151,11 @@ export const openKafkaSource: OpenKafkaSource = async (options, handlers) => {
       ),
     ),
   );
+  // A retriable failure (broker down or hung) restarts the consumer inside kafkajs: it rejoins and
+  // re-reads from the committed offsets, which the poller recognises and drops, while commits it
+  // could not make yet stay pending. Only a failure kafkajs gives up on ends the source.
   consumer.on(consumer.events.CRASH, ({ payload }) => {
-    if (!closing) handlers.onError(payload.error);
+    if (!closing && !payload.restart) handlers.onError(payload.error);
   });
   const close = async (): Promise<void> => {
     if (closing) return;
