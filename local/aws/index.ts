@@ -42,6 +42,7 @@ import { SecretsManagerService } from './secretsmanager/service.ts';
 import { startEndpointServer, type AwsRequest, type AwsResponse } from './server.ts';
 import type { ExecutionRecord } from './stepfunctions/execution.ts';
 import { StepFunctionsService } from './stepfunctions/service.ts';
+import { CONTENT_TYPE, jsonResponse } from './json-response.ts';
 
 export type { InvokeFunction } from './lambda/poller.ts';
 export type { ClusterOverrides, DevClusterSettings } from './msk/clusters.ts';
@@ -182,11 +183,7 @@ export interface LocalAws {
   close(): Promise<void>;
 }
 
-const okJson = (body: unknown, status = 200): AwsResponse => ({
-  status,
-  headers: { 'content-type': 'application/json' },
-  body: JSON.stringify(body),
-});
+const okJson = (body: unknown, status = 200): AwsResponse => jsonResponse(body, CONTENT_TYPE.restJson, status);
 
 export async function startLocalAws(options: LocalAwsOptions): Promise<LocalAws> {
   const dataDir = resolve(options.dataDir);

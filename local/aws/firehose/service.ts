@@ -15,6 +15,7 @@ import { readJsonTarget } from '../json-target.ts';
 import { DeliveryBuffer, type DeliveredObject } from './delivery.ts';
 import { FaultInjector } from './faults.ts';
 import { compileDestination, validateCreateRequest, type Json } from './stream-config.ts';
+import { CONTENT_TYPE, jsonResponse } from '../json-response.ts';
 
 /** PutRecord/PutRecordBatch limits, as documented and enforced by the service. */
 export const LIMITS = {
@@ -60,11 +61,7 @@ export interface StreamStatus {
   delivered: { records: number; objects: number; errorRecords: number };
 }
 
-const json = (body: unknown): AwsResponse => ({
-  status: 200,
-  headers: { 'content-type': 'application/x-amz-json-1.1' },
-  body: JSON.stringify(body),
-});
+const json = (body: unknown): AwsResponse => jsonResponse(body, CONTENT_TYPE.json11);
 
 function requireName(value: unknown, path = 'deliveryStreamName'): string {
   if (typeof value !== 'string') throw validationError([constraint(value, path, 'Member must not be null')]);

@@ -28,6 +28,7 @@ import { log } from '../logger.ts';
 import { objectPath } from '../s3/tree.ts';
 import type { AwsRequest, AwsResponse, ServiceModule } from '../server.ts';
 import { parseSinkConfig, S3_SINK_CLASS, S3Sink, SinkConfigError, type SinkStats } from './s3-sink.ts';
+import { jsonResponse } from '../json-response.ts';
 
 type Json = Record<string, unknown>;
 export type PluginState = 'CREATING' | 'CREATE_FAILED' | 'ACTIVE' | 'UPDATING' | 'UPDATE_FAILED' | 'DELETING';
@@ -84,11 +85,7 @@ const NAME = /^[a-zA-Z0-9-]{1,128}$/;
 const BUCKET_ARN = /^arn:aws[a-z-]*:s3:::([a-z0-9][a-z0-9.-]{1,61}[a-z0-9])$/;
 const ROLE_ARN = /^arn:aws[a-z-]*:iam::\d{12}:role\/.+$/;
 
-const json = (body: unknown): AwsResponse => ({
-  status: 200,
-  headers: { 'content-type': 'application/json' },
-  body: JSON.stringify(body),
-});
+const json = (body: unknown): AwsResponse => jsonResponse(body);
 const iso = (ms: number): string => new Date(ms).toISOString();
 const badRequest = (message: string): AwsError => new AwsError('BadRequestException', message, 400);
 const notFound = (arn: string): AwsError =>

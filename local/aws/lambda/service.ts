@@ -35,6 +35,7 @@ import {
   type MappingRecord,
 } from './mappings.ts';
 import { MappingPoller, type InvokeFunction, type PollerStats } from './poller.ts';
+import { CONTENT_TYPE, jsonResponse } from '../json-response.ts';
 
 export interface FunctionSettings {
   /** Lambda timeout in seconds (drives `getRemainingTimeInMillis`); default 60. */
@@ -75,11 +76,7 @@ const MESSAGE_MEMBER: Record<string, 'message' | 'Message'> = {
   ServiceException: 'Message',
 };
 
-const jsonResponse = (status: number, body: unknown): AwsResponse => ({
-  status,
-  headers: { 'content-type': 'application/json' },
-  body: JSON.stringify(body),
-});
+const restJson = (status: number, body: unknown): AwsResponse => jsonResponse(body, CONTENT_TYPE.restJson, status);
 
 const notFound = (): AwsError =>
   new AwsError('ResourceNotFoundException', 'The resource you requested does not exist.', 404);
@@ -153,13 +150,13 @@ export class LambdaService implements ServiceModule {
       return handleInvoke(deps, { functionName: invokeTarget, headers: request.headers, body: request.body });
     }
     if (path === BASE) {
-      if (request.method === 'POST') return jsonResponse(202, this.create(this.body(request), request));
-      if (request.method === 'GET') return jsonResponse(200, this.list(request));
+      if (request.method === 'POST') return restJson(202, this.create(this.body(request), request));
+      if (request.method === 'GET') return restJson(200, this.list(request));
     } else if (path.startsWith(`${BASE}/`)) {
       const uuid = decodeURIComponent(path.slice(BASE.length + 1));
-      if (request.method === 'GET') return jsonResponse(200, describeMapping(this.get(uuid)));
-      if (request.method === 'PUT') return jsonResponse(202, this.update(uuid, this.body(request), request));
-      if (request.method === 'DELETE') return jsonResponse(202, this.delete(uuid));
+      if (request.method === 'GET') return restJson(200, describeMapping(this.get(uuid)));
+      if (request.method === 'PUT') return restJson(202, this.update(uuid, this.body(request), request));
+      if (request.method === 'DELETE') return restJson(202, this.delete(uuid));
     }
     throw new AwsError(
       'NotImplementedException',

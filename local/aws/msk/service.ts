@@ -27,6 +27,7 @@ import {
   type ClusterSpec,
   type DevClusterSettings,
 } from './clusters.ts';
+import { jsonResponse } from '../json-response.ts';
 
 export interface MskOptions {
   dataDir: string;
@@ -38,11 +39,7 @@ export interface MskOptions {
   accountId: string;
 }
 
-const json = (body: unknown): AwsResponse => ({
-  status: 200,
-  headers: { 'content-type': 'application/json' },
-  body: JSON.stringify(body),
-});
+const json = (body: unknown): AwsResponse => jsonResponse(body);
 
 const notFound = (what: string, parameter: string): AwsError =>
   new AwsError('NotFoundException', `The requested resource ${what} doesn't exist.`, 404, {

@@ -10,6 +10,7 @@ import { join } from 'node:path';
 import { AwsError } from '../errors.ts';
 import { readJson, writeJson } from '../json-store.ts';
 import type { AwsRequest, AwsResponse, ServiceModule } from '../server.ts';
+import { CONTENT_TYPE, jsonResponse } from '../json-response.ts';
 
 export interface SecretsManagerOptions {
   dataDir: string;
@@ -32,11 +33,7 @@ interface StoredSecret {
 const NAME = /^[A-Za-z0-9/_+=.@-]{1,512}$/;
 const ARN = /^arn:aws[a-z-]*:secretsmanager:[a-z0-9-]+:\d{12}:secret:(.+)$/;
 
-const json = (body: unknown): AwsResponse => ({
-  status: 200,
-  headers: { 'content-type': 'application/x-amz-json-1.1' },
-  body: JSON.stringify(body),
-});
+const json = (body: unknown): AwsResponse => jsonResponse(body, CONTENT_TYPE.json11);
 
 const notFound = (): AwsError =>
   new AwsError('ResourceNotFoundException', "Secrets Manager can't find the specified secret.", 400);

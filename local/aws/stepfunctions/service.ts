@@ -22,6 +22,7 @@ import type { AwsRequest, AwsResponse, ServiceModule } from '../server.ts';
 import { readJsonTarget } from '../json-target.ts';
 import type { Json } from './definition.ts';
 import { RunningExecution, type ExecutionRecord, type ExecutionStatus } from './execution.ts';
+import { CONTENT_TYPE, jsonResponse } from '../json-response.ts';
 
 export interface StepFunctionsOptions {
   dataDir: string;
@@ -55,11 +56,7 @@ const INVALID_NAME_CHARS = /[\s<>{}[\]?*"#%\\^|~`$&,;:/\u0000-\u001f\u007f-\u009
 
 const STATUSES: readonly ExecutionStatus[] = ['RUNNING', 'SUCCEEDED', 'FAILED', 'TIMED_OUT', 'ABORTED'];
 
-const json = (body: unknown): AwsResponse => ({
-  status: 200,
-  headers: { 'content-type': 'application/x-amz-json-1.0' },
-  body: JSON.stringify(body),
-});
+const json = (body: unknown): AwsResponse => jsonResponse(body, CONTENT_TYPE.json10);
 
 const epoch = (ms: number): number => ms / 1000;
 
