@@ -141,6 +141,9 @@ export const openKafkaSource: OpenKafkaSource = async (options, handlers) => {
     heartbeatInterval: 1_000,
     rebalanceTimeout: 20_000,
     maxWaitTimeInMs: 250,
+    // kafkajs asks for auto-creation in its metadata requests by default: a poller must never
+    // bring back a topic the teardown just deleted.
+    allowAutoTopicCreation: false,
   });
   const topics = options.topics ? [...options.topics] : [options.topic];
   let closing = false;
