@@ -16,10 +16,9 @@ import {
 } from '@aws-sdk/client-s3';
 import { startLocalAws, type LocalAws } from '../../../../local/aws/index.ts';
 import { decodeAwsChunked } from '../../../../local/aws/s3/service.ts';
-import { readObjects, tempDir } from '../unit/helpers.ts';
+import { localClientConfig, readObjects, tempDir } from '../unit/helpers.ts';
 
 const run = promisify(execFile);
-const credentials = { accessKeyId: 'AKIDLOCAL', secretAccessKey: 'local-secret' };
 
 describe('local S3 over the data directory', () => {
   let dir: ReturnType<typeof tempDir>;
@@ -29,13 +28,7 @@ describe('local S3 over the data directory', () => {
   beforeAll(async () => {
     dir = tempDir();
     aws = await startLocalAws({ port: 0, dataDir: dir.path });
-    s3 = new S3Client({
-      endpoint: aws.url,
-      region: 'us-east-1',
-      credentials,
-      forcePathStyle: true,
-      maxAttempts: 1,
-    });
+    s3 = new S3Client(localClientConfig(aws.url, { forcePathStyle: true }));
   });
   afterAll(async () => {
     s3.destroy();

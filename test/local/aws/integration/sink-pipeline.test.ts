@@ -13,7 +13,7 @@ import { createSinkHandler, type SinkContainer } from '../../../../functions/sin
 import { createAdmin, createClusterConnection, createEventProducer } from '../../../../functions/lib/kafka/index.ts';
 import { startCluster, type DevCluster } from '../../../../local/kafka/index.ts';
 import { startLocalAws, type LocalAws } from '../../../../local/aws/index.ts';
-import { readObjects, tempDir } from '../unit/helpers.ts';
+import { localClientConfig, readObjects, tempDir } from '../unit/helpers.ts';
 import { streamFromResource } from '../../../helpers/firehose-stream.ts';
 
 const EVENTS = 20_000;
@@ -93,13 +93,7 @@ describe('Kafka → event source mapping → sink → Firehose → local S3', ()
     firehose = new FirehoseClient({ endpoint: aws.url, region: 'us-east-1', credentials, maxAttempts: 1 });
     lambda = new LambdaClient({ endpoint: aws.url, region: 'us-east-1', credentials });
     // Dead letters (none expected) would land in the bucket under errors/sink/ and fail the key checks.
-    s3 = new S3Client({
-      endpoint: aws.url,
-      region: 'us-east-1',
-      credentials,
-      forcePathStyle: true,
-      maxAttempts: 1,
-    });
+    s3 = new S3Client(localClientConfig(aws.url, { forcePathStyle: true }));
   });
 
   afterAll(async () => {

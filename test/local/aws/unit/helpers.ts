@@ -9,6 +9,17 @@ export function tempDir(prefix = 'local-aws-'): { path: string; remove(): void }
   return { path, remove: () => rmSync(path, { recursive: true, force: true }) };
 }
 
+/** An SDK v3 client configuration for the local endpoint at `url` (one attempt: tests see every error). */
+export function localClientConfig<T extends object>(url: string, extra?: T) {
+  return {
+    endpoint: url,
+    region: 'us-east-1',
+    credentials: { accessKeyId: 'AKIDLOCAL', secretAccessKey: 'local-secret' },
+    maxAttempts: 1,
+    ...extra,
+  };
+}
+
 /** Every object under `<root>/<bucket>/`: key → content (gunzipped when the key ends with .gz). */
 export function readObjects(root: string, bucket: string): Map<string, string> {
   const out = new Map<string, string>();
