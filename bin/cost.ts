@@ -16,10 +16,42 @@ import { anchor, prices, PRICES_AS_OF } from './cost/prices.ts';
 export const RATES = [10, 100, 1000] as const;
 
 export const OPTIONS: Option[] = [
-  { id: 'httpApi+lambda', label: 'HTTP API + Lambda sink (Firehose)', ingest: 'httpApi', sink: 'lambda' },
-  { id: 'httpApi+connector', label: 'HTTP API + connector sink', ingest: 'httpApi', sink: 'connector' },
-  { id: 'functionUrl+lambda', label: 'Function URL + Lambda sink (Firehose)', ingest: 'functionUrl', sink: 'lambda' },
-  { id: 'functionUrl+connector', label: 'Function URL + connector sink', ingest: 'functionUrl', sink: 'connector' },
+  {
+    id: 'httpApi+lambda',
+    label: 'HTTP API + Lambda sink (Firehose)',
+    ingest: 'httpApi',
+    sink: 'lambda',
+    platformLogs: true,
+  },
+  {
+    id: 'httpApi+connector',
+    label: 'HTTP API + connector sink',
+    ingest: 'httpApi',
+    sink: 'connector',
+    platformLogs: true,
+  },
+  {
+    id: 'functionUrl+lambda',
+    label: 'Function URL + Lambda sink (Firehose)',
+    ingest: 'functionUrl',
+    sink: 'lambda',
+    platformLogs: true,
+  },
+  {
+    id: 'functionUrl+connector',
+    label: 'Function URL + connector sink',
+    ingest: 'functionUrl',
+    sink: 'connector',
+    platformLogs: true,
+  },
+  {
+    id: 'functionUrl+connector+lean',
+    label: 'Function URL + connector sink, no platform log lines, 24 h retention',
+    ingest: 'functionUrl',
+    sink: 'connector',
+    platformLogs: false,
+    retentionHours: 24,
+  },
 ];
 
 export const BEGIN = '<!-- npm run cost: begin (generated; `npm run cost -- --write` updates it) -->';
@@ -69,7 +101,7 @@ export function readInputs(dir = root): Inputs {
     firehoseBufferMb: Number(params.firehoseBufferMb),
     mskVolumeGbMin: Number(params.mskVolumeGb),
     brokers: Number(params.mskBrokerCount),
-    retentionHours: setting(/log\.retention\.hours=(\d+)/, 'log.retention.hours'),
+    retentionHours: Number(params.mskRetentionHours),
     replicationFactor: setting(/default\.replication\.factor=(\d+)/, 'default.replication.factor'),
     sinkBatchSize: defaults.batchSize,
     sinkMaxIntervalSeconds: defaults.maxIntervalSeconds,
@@ -158,7 +190,7 @@ export function render(inputs: Inputs = readInputs()): string {
   out.push('', 'Deployed settings read from the stack:', '');
   out.push(
     `- ingest and sink Lambda memory ${s.ingestMemoryMb} / ${s.sinkMemoryMb} MB (serverless.yml); Firehose buffer ${s.firehoseBufferSeconds} s / ${s.firehoseBufferMb} MB; MSK volume at least ${s.mskVolumeGbMin} GB a broker, ${s.brokers} brokers;`,
-    `- topic retention ${s.retentionHours} h and replication factor ${s.replicationFactor} (resources/msk-cluster.yml);`,
+    `- topic retention ${s.retentionHours} h (mskRetentionHours) and replication factor ${s.replicationFactor} (resources/msk-cluster.yml);`,
     `- pipeline defaults (functions/pipelines/schema.ts): batch size ${s.sinkBatchSize}, maximum interval ${s.sinkMaxIntervalSeconds} s, ${s.topicPartitions} partitions, connector ${s.connectorMcuCount} MCU x up to ${s.connectorMaxWorkers} workers.`,
   );
   out.push('', 'Assumptions (bin/cost/model.ts):', '');

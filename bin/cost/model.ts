@@ -14,6 +14,10 @@ export interface Option {
   label: string;
   ingest: IngestEndpoint;
   sink: SinkMode;
+  /** --param ingestPlatformLogs (default true: Lambda's START/END/REPORT lines for every request). */
+  platformLogs: boolean;
+  /** --param mskRetentionHours of the stack's cluster; default: the stack's default. */
+  retentionHours?: number;
 }
 
 /** What was measured (bench/measured.json), each figure with where it came from. */
@@ -164,14 +168,18 @@ export function estimate(option: Option, rps: number, m: Measured, s: Settings):
     (gbSeconds + initGbSeconds) * prices.lambda.armPerGbSecond,
     `${billedMs} ms billed a request at ${s.ingestMemoryMb} MB (CPU ${fmt(cpuMs, 2)} ms / ${fmt(cpuShare, 2)} vCPU + ${a.kafkaAckMs} ms ack wait); ${concurrency} warm, inits billed`,
   );
+  const platformBytes = option.platformLogs ? a.platformLogBytes : 0;
+  const platformEvents = option.platformLogs ? a.platformLogEvents : 0;
   const logBytes =
     requests *
-    (a.platformLogBytes +
+    (platformBytes +
       m.emfBytesPerRequest +
-      (a.platformLogEvents + a.emfLogEvents) * prices.cloudwatchLogs.eventOverheadBytes);
+      (platformEvents + a.emfLogEvents) * prices.cloudwatchLogs.eventOverheadBytes);
   add(
     'ingest',
-    'Ingest CloudWatch Logs (platform lines + EMF metrics)',
+    option.platformLogs
+      ? 'Ingest CloudWatch Logs (platform lines + EMF metrics)'
+      : 'Ingest CloudWatch Logs (EMF metrics)',
     (logBytes / GB) * prices.cloudwatchLogs.ingestPerGb,
     `${fmt(logBytes / requests)} B a request, ${fmt(logBytes / GB)} GB`,
   );
@@ -205,13 +213,14 @@ export function estimate(option: Option, rps: number, m: Measured, s: Settings):
     `${s.brokers} x ${size}: cheapest size holding ${fmt(producerMBps, 2)} MB/s produced`,
     `${s.brokers} x ${size}`,
   );
-  const retainedGb = (events * m.kafkaBytesPerEvent * s.replicationFactor * (s.retentionHours / a.hoursPerMonth)) / GB;
+  const retentionHours = option.retentionHours ?? s.retentionHours;
+  const retainedGb = (events * m.kafkaBytesPerEvent * s.replicationFactor * (retentionHours / a.hoursPerMonth)) / GB;
   const volumeGb = Math.max(s.mskVolumeGbMin, Math.ceil((retainedGb * a.volumeHeadroom) / s.brokers));
   add(
     'kafka',
     'MSK storage',
     s.brokers * volumeGb * prices.msk.storageGbMonth,
-    `${s.brokers} x ${volumeGb} GB provisioned (${s.retentionHours} h retention x RF ${s.replicationFactor} = ${fmt(retainedGb)} GB)`,
+    `${s.brokers} x ${volumeGb} GB provisioned (${retentionHours} h retention x RF ${s.replicationFactor} = ${fmt(retainedGb)} GB)`,
   );
   const kafkaGb = (events * m.kafkaBytesPerEvent) / GB;
   add(

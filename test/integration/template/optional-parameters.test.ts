@@ -1,7 +1,7 @@
 /**
  * `serverless package` with none and with every optional parameter (`--param`), and what each
  * optional parameter turns on: the VPC endpoints, reserved concurrency, MSK IAM and SCRAM grants,
- * the ingest's function URL instead of its HTTP API routes.
+ * the ingest's function URL instead of its HTTP API routes, the ingest without platform log lines.
  * (.ci/run lints both templates with cfn-lint.)
  */
 import { ACCOUNT, REGION, TemplateResolver } from '../../helpers/cfn-resolve.ts';
@@ -25,6 +25,7 @@ const EVERY_OPTIONAL_PARAM: Record<string, string> = {
   interfaceEndpoints: 'true',
   gatewayEndpointRouteTables: 'rtb-0123456789abcdef0,rtb-0fedcba9876543210',
   ingestEndpoint: 'functionUrl',
+  ingestPlatformLogs: 'false',
 };
 
 const INTERFACE_ENDPOINTS = {
@@ -198,5 +199,15 @@ describe('serverless package with and without every optional parameter', () => {
         Dimensions: [{ Name: 'FunctionName', Value: 'clickstream-pipeline-test-ingest' }],
       },
     ]);
+  });
+
+  it('keeps the ingest log format by default; with ingestPlatformLogs=false: JSON logs, system logs at WARN, application logs at INFO', () => {
+    const logging = (t: CfnTemplate) =>
+      new TemplateResolver(t).resolve({ x: t.Resources.IngestLambdaFunction!.Properties.LoggingConfig });
+    expect(logging(none)).toEqual({});
+    expect(logging(every)).toEqual({ x: { LogFormat: 'JSON', SystemLogLevel: 'WARN', ApplicationLogLevel: 'INFO' } });
+    expect(none.Parameters!.IngestPlatformLogs).toMatchObject({ Default: 'true', AllowedValues: ['true', 'false'] });
+    // Powertools' own level stays INFO: the runtime's application level must not be stricter.
+    expect(every.Resources.IngestLambdaFunction!.Properties.Environment.Variables.POWERTOOLS_LOG_LEVEL).toBe('INFO');
   });
 });
