@@ -2,6 +2,7 @@ import type { Cluster } from '@aws-sdk/client-kafka';
 import { MetricName } from '../../../functions/lib/metrics.ts';
 import { evaluateMskRules, parseServerProperties } from '../../../functions/pipelines/cluster-rules.ts';
 import type { KafkaAuthMode } from '../../../functions/pipelines/model.ts';
+import { TemplateResolver } from '../../helpers/cfn-resolve.ts';
 import { packageTemplate, type CfnTemplate } from '../../helpers/package-template.ts';
 import { spec } from '../../helpers/pipelines.ts';
 import { connectorSink } from '../../workflow/harness.ts';
@@ -51,6 +52,7 @@ describe('serverless package: operations (dashboard, alarms, optional MSK cluste
       createKafkaClient: 'true',
       createGlueTable: 'true',
       alarmTopicArn: 'arn:aws:sns:us-east-1:123456789012:ops',
+      mskRetentionHours: '24',
     });
   }, 600_000);
 
@@ -188,8 +190,12 @@ describe('serverless package: operations (dashboard, alarms, optional MSK cluste
       Revision: { 'Fn::GetAtt': ['MskConfiguration', 'LatestRevision.Revision'] },
     });
     expect(config.KafkaVersionsList).toEqual([cluster.KafkaVersion]);
-    const props = parseServerProperties(config.ServerProperties);
+    const props = parseServerProperties(new TemplateResolver(withOptions).resolve(config.ServerProperties) as string);
     expect(props.get('auto.create.topics.enable')).toBe('true');
+    // mskRetentionHours (docs/cost.md: storage grows with it), a number CloudFormation checks.
+    expect(props.get('log.retention.hours')).toBe('24');
+    expect(withOptions.Parameters!.MskRetentionHours).toMatchObject({ Type: 'Number', MinValue: 1, Default: '24' });
+    expect(template.Parameters!.MskRetentionHours.Default).toBe('168');
     expect(Number(props.get('default.replication.factor'))).toBeLessThanOrEqual(cluster.NumberOfBrokerNodes);
     expect(withOptions.Outputs!.MskClusterArn).toMatchObject({
       Condition: 'WithMskCluster',

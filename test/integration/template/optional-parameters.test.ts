@@ -1,6 +1,7 @@
 /**
  * `serverless package` with none and with every optional parameter (`--param`), and what each
- * optional parameter turns on: the VPC endpoints, reserved concurrency, MSK IAM and SCRAM grants.
+ * optional parameter turns on: the VPC endpoints, reserved concurrency, MSK IAM and SCRAM grants,
+ * the ingest's function URL instead of its HTTP API routes, the ingest without platform log lines.
  * (.ci/run lints both templates with cfn-lint.)
  */
 import { ACCOUNT, REGION, TemplateResolver } from '../../helpers/cfn-resolve.ts';
@@ -23,6 +24,8 @@ const EVERY_OPTIONAL_PARAM: Record<string, string> = {
   ingestReservedConcurrency: 'unreserved',
   interfaceEndpoints: 'true',
   gatewayEndpointRouteTables: 'rtb-0123456789abcdef0,rtb-0fedcba9876543210',
+  ingestEndpoint: 'functionUrl',
+  ingestPlatformLogs: 'false',
 };
 
 const INTERFACE_ENDPOINTS = {
@@ -138,5 +141,73 @@ describe('serverless package with and without every optional parameter', () => {
       false,
     ]);
     expect(none.Parameters!.IngestReservedConcurrency.AllowedPattern).toBe('^([1-9][0-9]{0,4}|unreserved)$');
+  });
+
+  const INGEST_ROUTES = [
+    'HttpApiRoutePostCollect',
+    'HttpApiRouteOptionsCollect',
+    'HttpApiRouteGetPing',
+    'HttpApiIntegrationIngest',
+    'IngestLambdaPermissionHttpApi',
+  ];
+  const URL_RESOURCES = ['IngestFunctionUrl', 'IngestFunctionUrlPermission', 'IngestFunctionUrlInvokePermission'];
+  const exists = (cfn: TemplateResolver, ids: string[]) => ids.map((id) => [id, cfn.exists(id)]);
+
+  it('serves /collect from the HTTP API by default, with no function URL', () => {
+    const cfn = new TemplateResolver(none);
+    expect(none.Parameters!.IngestEndpoint).toMatchObject({
+      Default: 'httpApi',
+      AllowedValues: ['httpApi', 'functionUrl'],
+    });
+    expect(exists(cfn, INGEST_ROUTES)).toEqual(INGEST_ROUTES.map((id) => [id, true]));
+    expect(exists(cfn, URL_RESOURCES)).toEqual(URL_RESOURCES.map((id) => [id, false]));
+    expect(cfn.resolve(none.Outputs!.CollectUrl.Value['Fn::If'][2])).toBe(
+      `https://clickstream-pipeline-test-HttpApi.execute-api.${REGION}.amazonaws.com/collect`,
+    );
+    const alarm = JSON.stringify(cfn.resolve(none.Resources.AlarmIngest5xxRate!.Properties.Metrics));
+    expect([alarm.includes('AWS/ApiGateway'), alarm.includes('Url5xxCount')]).toEqual([true, false]);
+  });
+
+  it('with ingestEndpoint=functionUrl: the function URL (no Cors block: the function answers CORS), no ingest routes on the HTTP API, the admin routes kept, the 5xx alarm on the URL', () => {
+    const cfn = new TemplateResolver(every);
+    expect(exists(cfn, URL_RESOURCES)).toEqual(URL_RESOURCES.map((id) => [id, true]));
+    expect(exists(cfn, INGEST_ROUTES)).toEqual(INGEST_ROUTES.map((id) => [id, false]));
+    expect(every.Resources.IngestFunctionUrl!.Properties).not.toHaveProperty('Cors');
+    expect(every.Resources.IngestFunctionUrl!.Properties.AuthType).toBe('NONE');
+    expect(
+      ['HttpApiRoutePostPipelines', 'HttpApiRouteGetPipelines', 'HttpApiRoutePostPipelinesIdVarRedrive'].map((id) =>
+        cfn.exists(id),
+      ),
+    ).toEqual([true, true, true]);
+    expect(every.Outputs!.CollectUrl.Value['Fn::If'][0]).toBe('IngestOnFunctionUrl');
+    expect(every.Outputs!.CollectUrl.Value['Fn::If'][1]).toEqual({
+      'Fn::Join': ['', [{ 'Fn::GetAtt': ['IngestFunctionUrl', 'FunctionUrl'] }, 'collect']],
+    });
+    const alarm = cfn.resolve(every.Resources.AlarmIngest5xxRate!.Properties.Metrics) as {
+      Id: string;
+      MetricStat?: { Metric: unknown };
+    }[];
+    expect(alarm.filter((m) => m.MetricStat).map((m) => m.MetricStat!.Metric)).toEqual([
+      {
+        Namespace: 'AWS/Lambda',
+        MetricName: 'UrlRequestCount',
+        Dimensions: [{ Name: 'FunctionName', Value: 'clickstream-pipeline-test-ingest' }],
+      },
+      {
+        Namespace: 'AWS/Lambda',
+        MetricName: 'Url5xxCount',
+        Dimensions: [{ Name: 'FunctionName', Value: 'clickstream-pipeline-test-ingest' }],
+      },
+    ]);
+  });
+
+  it('keeps the ingest log format by default; with ingestPlatformLogs=false: JSON logs, system logs at WARN, application logs at INFO', () => {
+    const logging = (t: CfnTemplate) =>
+      new TemplateResolver(t).resolve({ x: t.Resources.IngestLambdaFunction!.Properties.LoggingConfig });
+    expect(logging(none)).toEqual({});
+    expect(logging(every)).toEqual({ x: { LogFormat: 'JSON', SystemLogLevel: 'WARN', ApplicationLogLevel: 'INFO' } });
+    expect(none.Parameters!.IngestPlatformLogs).toMatchObject({ Default: 'true', AllowedValues: ['true', 'false'] });
+    // Powertools' own level stays INFO: the runtime's application level must not be stricter.
+    expect(every.Resources.IngestLambdaFunction!.Properties.Environment.Variables.POWERTOOLS_LOG_LEVEL).toBe('INFO');
   });
 });

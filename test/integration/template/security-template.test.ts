@@ -8,7 +8,8 @@
  * - no Allow to a `*` principal; roles are assumable only by the AWS service they are for;
  * - every bucket: default encryption, the four public access blocks, a TLS-only bucket policy;
  * - the admin API routes are AWS_IAM, /collect, its preflight and /ping public; API Gateway may
- *   invoke the functions only from this stack's API.
+ *   invoke the functions only from this stack's API; with ingestEndpoint=functionUrl anyone may
+ *   invoke the ingest function through its (public, like /collect) URL and no other way.
  * New statements by anyone are held to the rules, not to a list of today's statements.
  */
 import { readFileSync } from 'node:fs';
@@ -208,7 +209,9 @@ describe('serverless package: security of the deployed stack', () => {
   });
 
   it('lets API Gateway invoke the functions only from this stack’s HTTP API', () => {
-    const permissions = Object.entries(template.Resources).filter(([, r]) => r.Type === 'AWS::Lambda::Permission');
+    const permissions = Object.entries(template.Resources).filter(
+      ([, r]) => r.Type === 'AWS::Lambda::Permission' && r.Condition !== 'IngestOnFunctionUrl',
+    );
     expect(permissions.length).toBeGreaterThan(0);
     for (const [id, p] of permissions) {
       expect({ id, principal: p.Properties.Principal }).toEqual({
@@ -220,5 +223,38 @@ describe('serverless package: security of the deployed stack', () => {
         scoped: true,
       });
     }
+  });
+
+  it('opens only the ingest function to anyone, only through its function URL, only with ingestEndpoint=functionUrl', () => {
+    const url = Object.entries(template.Resources).filter(
+      ([, r]) => r.Condition === 'IngestOnFunctionUrl' || r.Type === 'AWS::Lambda::Url',
+    );
+    expect(
+      Object.fromEntries(url.map(([id, r]) => [id, { type: r.Type, condition: r.Condition, ...r.Properties }])),
+    ).toEqual({
+      IngestFunctionUrl: {
+        type: 'AWS::Lambda::Url',
+        condition: 'IngestOnFunctionUrl',
+        AuthType: 'NONE',
+        InvokeMode: 'BUFFERED',
+        TargetFunctionArn: { 'Fn::GetAtt': ['IngestLambdaFunction', 'Arn'] },
+      },
+      IngestFunctionUrlPermission: {
+        type: 'AWS::Lambda::Permission',
+        condition: 'IngestOnFunctionUrl',
+        Action: 'lambda:InvokeFunctionUrl',
+        FunctionName: { 'Fn::GetAtt': ['IngestLambdaFunction', 'Arn'] },
+        Principal: '*',
+        FunctionUrlAuthType: 'NONE',
+      },
+      IngestFunctionUrlInvokePermission: {
+        type: 'AWS::Lambda::Permission',
+        condition: 'IngestOnFunctionUrl',
+        Action: 'lambda:InvokeFunction',
+        FunctionName: { 'Fn::GetAtt': ['IngestLambdaFunction', 'Arn'] },
+        Principal: '*',
+        InvokedViaFunctionUrl: true,
+      },
+    });
   });
 });
