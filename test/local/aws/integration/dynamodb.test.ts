@@ -9,6 +9,7 @@ import {
   DynamoDBClient,
   IdempotentParameterMismatchException,
   TransactionCanceledException,
+  waitUntilTableExists,
 } from '@aws-sdk/client-dynamodb';
 import {
   DeleteCommand,
@@ -73,6 +74,9 @@ describe('local DynamoDB', () => {
   });
 
   it('creates a table that becomes ACTIVE and serves put, conditional put, get, update, query, scan and delete', async () => {
+    // As on AWS, a new table is CREATING at first: wait as a real client does (the SDK's waiter polls
+    // DescribeTable until ACTIVE), then check the status it reports.
+    await waitUntilTableExists({ client, maxWaitTime: 30, minDelay: 1, maxDelay: 1 }, { TableName: TABLE });
     const table = await client.send(new DescribeTableCommand({ TableName: TABLE }));
     expect(table.Table?.TableStatus).toBe('ACTIVE');
 
