@@ -356,6 +356,7 @@ async function main(): Promise<void> {
       .join(' ')}`,
   );
   const { recordBytes } = await benchCore();
+  if (process.argv.includes('--core')) return; // profiling: node --cpu-prof bench/ingest.ts --core
   const hasKcat = spawnSync('kcat', ['-V']).status === 0;
   if (!hasKcat) throw new Error('kcat is required (apt-get install -y kcat)');
   const dir = mkdtempSync(join(tmpdir(), 'ingest-bench-'));
