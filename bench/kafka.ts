@@ -7,18 +7,17 @@
  * KAFKA_BENCH_RUNS runs (default 3; per-run values go to stderr) because the build machines are
  * shared and single runs swing widely. Sizes: KAFKA_BENCH_KCAT_RECORDS, KAFKA_BENCH_CLIENT_RECORDS.
  */
-import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import { spawnSync } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { dirname, join } from 'node:path';
-import { fileURLToPath } from 'node:url';
-import { Admin, Consumer, Producer, ProduceAcks, stringDeserializers, stringSerializers } from '@platformatic/kafka';
+import { join } from 'node:path';
+import { Consumer, Producer, ProduceAcks, stringDeserializers, stringSerializers } from '@platformatic/kafka';
+import { kcatProduce, seconds, startBroker, stopBroker, timed, type BrokerProcess as Broker } from './lib/processes.ts';
 
 const RECORD_BYTES = 500;
 const RUNS = Number(process.env.KAFKA_BENCH_RUNS ?? 3);
 const KCAT_RECORDS = Number(process.env.KAFKA_BENCH_KCAT_RECORDS ?? 500_000);
 const CLIENT_RECORDS = Number(process.env.KAFKA_BENCH_CLIENT_RECORDS ?? 200_000);
-const cli = join(dirname(fileURLToPath(import.meta.url)), '..', 'local', 'kafka', 'cli.ts');
 
 function report(metric: string, value: number, unit: string): void {
   process.stdout.write(`${JSON.stringify({ bench: 'kafka', metric, value: Math.round(value * 10) / 10, unit })}\n`);
@@ -31,91 +30,6 @@ function reportThroughput(prefix: string, records: number, runs: readonly number
   process.stderr.write(`# ${prefix}: ${rates.map((r) => Math.round(r)).join(', ')} records/s\n`);
   report(`${prefix}_records_per_sec`, median, 'records/s');
   report(`${prefix}_mb_per_sec`, (median * RECORD_BYTES) / 1e6, 'MB/s');
-}
-
-function seconds(since: bigint): number {
-  return Number(process.hrtime.bigint() - since) / 1e9;
-}
-
-interface Broker {
-  child: ChildProcess;
-  bootstrap: string;
-  admin: Admin;
-}
-
-function startBroker(dataDir?: string): Promise<Broker> {
-  return new Promise((resolve, reject) => {
-    const args = [
-      cli,
-      '--brokers',
-      '3',
-      '--port',
-      '0',
-      '--num-partitions',
-      '3',
-      ...(dataDir === undefined ? [] : ['--data-dir', dataDir]),
-    ];
-    const child = spawn(process.execPath, args, { stdio: ['ignore', 'pipe', 'inherit'] });
-    let out = '';
-    child.stdout!.setEncoding('utf8').on('data', (d: string) => {
-      out += d;
-      const nl = out.indexOf('\n');
-      if (nl >= 0) {
-        const bootstrap = out.slice(0, nl);
-        resolve({
-          child,
-          bootstrap,
-          admin: new Admin({ clientId: 'bench-admin', bootstrapBrokers: bootstrap.split(',') }),
-        });
-      }
-    });
-    child.once('exit', (code) => reject(new Error(`broker exited with ${code}`)));
-  });
-}
-
-async function stopBroker(broker: Broker): Promise<void> {
-  await broker.admin.close();
-  broker.child.removeAllListeners('exit');
-  await new Promise((resolve) => {
-    broker.child.once('exit', resolve);
-    broker.child.kill('SIGINT');
-  });
-}
-
-/** Runs a command; resolves with its wall time and the number of lines it printed. */
-function timed(command: string, args: string[]): Promise<{ seconds: number; lines: number }> {
-  return new Promise((resolve, reject) => {
-    const started = process.hrtime.bigint();
-    const child = spawn(command, args, { stdio: ['ignore', 'pipe', 'inherit'] });
-    let lines = 0;
-    child.stdout!.on('data', (chunk: Buffer) => {
-      for (let i = chunk.indexOf(10); i !== -1; i = chunk.indexOf(10, i + 1)) lines++;
-    });
-    child.once('close', (code) => {
-      if (code !== 0) reject(new Error(`${command} ${args.join(' ')} exited with ${code}`));
-      else resolve({ seconds: seconds(started), lines });
-    });
-  });
-}
-
-function kcatProduce(bootstrap: string, topic: string, file: string): Promise<{ seconds: number }> {
-  return timed('kcat', [
-    '-b',
-    bootstrap,
-    '-P',
-    '-t',
-    topic,
-    '-l',
-    file,
-    '-X',
-    'linger.ms=5',
-    '-X',
-    'batch.num.messages=10000',
-    '-X',
-    'queue.buffering.max.messages=1000000',
-    '-X',
-    'queue.buffering.max.kbytes=2097151',
-  ]);
 }
 
 function writeRecordsFile(dir: string): string {

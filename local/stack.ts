@@ -9,6 +9,7 @@ import { randomBytes } from 'node:crypto';
 import { rm } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import { startCluster, type DevCluster } from './kafka/index.ts';
+import { inThisThread, startClusterThread, type ClusterControls } from './kafka-thread.ts';
 import { startLocalAws, type LocalAws } from './aws/index.ts';
 import { FunctionHost } from './function-host.ts';
 import { startGateway, type Gateway } from './gateway/server.ts';
@@ -90,7 +91,7 @@ export interface Stack {
   /** The dev cluster as MSK describes it: use it as `kafka.clusterArn` in POST /pipelines. */
   clusterArn: string;
   demo: (DemoSettings & { pipeline: PipelineView }) | undefined;
-  cluster: DevCluster;
+  cluster: ClusterControls;
   localAws: LocalAws;
   config: ServiceConfig;
   close(): Promise<void>;
@@ -127,7 +128,9 @@ export async function startStack(options: StackOptions = {}): Promise<Stack> {
     for (const s of started.splice(0).reverse()) await s.close().catch(() => undefined);
   };
   try {
-    const cluster = await startCluster({
+    // Each dev cluster runs in its own worker thread (see kafka-thread.ts), except with a test's
+    // IAM clock: a function cannot cross threads.
+    const clusterOptions = {
       brokers: options.brokers ?? 3,
       port: ports.kafka,
       dataDir: join(dataDir, 'kafka'),
@@ -137,14 +140,16 @@ export async function startStack(options: StackOptions = {}): Promise<Stack> {
         scram: { port: ports.kafkaScram },
         iam: { port: ports.kafkaIam },
       },
-      ...(options.kafkaIamClock ? { iamClock: options.kafkaIamClock } : {}),
-    });
+    };
+    const cluster = options.kafkaIamClock
+      ? inThisThread(await startCluster({ ...clusterOptions, iamClock: options.kafkaIamClock }))
+      : await startClusterThread(clusterOptions);
     started.push(cluster);
     say(`Kafka dev cluster: ${cluster.bootstrap}`);
     const secondBrokers = options.secondClusterBrokers ?? 2;
     const second =
       secondBrokers > 0
-        ? await startCluster({
+        ? await startClusterThread({
             brokers: secondBrokers,
             port: ports.kafka2,
             dataDir: join(dataDir, 'kafka-2'),
@@ -273,7 +278,7 @@ export async function startStack(options: StackOptions = {}): Promise<Stack> {
       username: string;
       password: string;
     };
-    cluster.setScramUser(username, password);
+    await cluster.setScramUser(username, password);
 
     await ensureFirehoseStream(root, config, LOCAL_BUCKET, streamName, say);
     await ensurePipelinesTable(root, config, tableName, say);

@@ -2,7 +2,7 @@ import type { ClusterDescription } from '../lib/kafka/index.ts';
 import { BadRequestError, ForbiddenError, PayloadTooLargeError, ServiceUnavailableError } from '../lib/errors.ts';
 import { OriginNotAllowedError, originProblem, type OriginPolicy } from './cors.ts';
 import { decodeBody } from './decode-body.ts';
-import { enrichRaw, recordKey } from './enrich.ts';
+import { enricher, recordKey } from './enrich.ts';
 import { limits } from './limits.ts';
 import { scanEvents } from './scan-events.ts';
 import { eventProblem, rejection, type ClickEvent, type Rejection } from './validate-event.ts';
@@ -82,6 +82,16 @@ function parsePlatform(value: string | undefined): string | undefined {
   return value;
 }
 
+/**
+ * The UTF-8 size of `text` when it exceeds `max`, else undefined. A UTF-16 code unit encodes to at
+ * most 3 bytes, so short text needs no count: counting every event took ~12% of the ingest core.
+ */
+function utf8BytesOver(text: string, max: number): number | undefined {
+  if (text.length * 3 <= max) return undefined;
+  const bytes = Buffer.byteLength(text);
+  return bytes > max ? bytes : undefined;
+}
+
 /** The app id of a request, validated (used by POST and by the CORS preflight). */
 export function requestAppId(query: Record<string, string | undefined>): string {
   const appId = query.appId;
@@ -140,12 +150,13 @@ export async function collect(req: CollectRequest, deps: CollectDeps): Promise<C
     uploadTimestamp,
     platform,
   };
+  const enrich = enricher(ctx);
   const records: OutgoingRecord[] = [];
   const rejected: Rejection[] = [];
   spans.forEach(({ start, end, depth }, index) => {
     const raw = text.slice(start, end);
-    const bytes = Buffer.byteLength(raw);
-    if (bytes > limits.maxEventBytes) {
+    const bytes = utf8BytesOver(raw, limits.maxEventBytes);
+    if (bytes !== undefined) {
       rejected.push({
         index,
         reason: `event is ${bytes} bytes; the limit is ${limits.maxEventBytes} bytes (maxEventBytes)`,
@@ -166,8 +177,8 @@ export async function collect(req: CollectRequest, deps: CollectDeps): Promise<C
       return;
     }
     const event = candidate as ClickEvent;
-    const value = enrichRaw(raw, event, ctx);
-    if (Buffer.byteLength(value) > limits.maxEventBytes) {
+    const value = enrich(raw, event);
+    if (utf8BytesOver(value, limits.maxEventBytes) !== undefined) {
       rejected.push(
         rejection(index, event, `event is larger than ${limits.maxEventBytes} bytes once enriched (maxEventBytes)`),
       );

@@ -107,7 +107,7 @@ export interface KafkaBrokerControls {
   list(): Array<{ nodeId: number; address: string; up: boolean; delayMs: number }>;
   stop(nodeId: number): Promise<void>;
   start(nodeId: number): Promise<void>;
-  delay(nodeId: number, ms: number): void;
+  delay(nodeId: number, ms: number): void | Promise<void>;
 }
 
 export interface ServiceFaultControls {
@@ -483,7 +483,7 @@ async function faultAndBrokerRoutes(
     const ms = parseBody(request).ms;
     if (typeof ms !== 'number' || !Number.isInteger(ms) || ms < 0 || ms > 600_000)
       throw invalid(new RangeError('ms must be an integer between 0 and 600000 (0 removes the delay)'));
-    brokers.delay(nodeId, ms);
+    await brokers.delay(nodeId, ms);
   }
   log.info(`kafka broker ${verb}`, { nodeId });
   return okJson({ brokers: brokers.list() });

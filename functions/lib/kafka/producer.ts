@@ -217,14 +217,19 @@ export function createEventProducer(conn: ClusterConnection, options: EventProdu
         return;
       }
       const timeoutMs = opts?.timeoutMs ?? defaultTimeout;
+      // Header names and values repeat across a batch (app_id, event_type): encoded once per send.
+      const encoded = new Map<string, Buffer>();
+      const bytes = (text: string): Buffer => {
+        let buffer = encoded.get(text);
+        if (buffer === undefined) encoded.set(text, (buffer = Buffer.from(text)));
+        return buffer;
+      };
       const messages: Message[] = records.map((record) => ({
         topic,
         key: Buffer.from(record.key),
         value: typeof record.value === 'string' ? Buffer.from(record.value) : record.value,
         ...(record.headers
-          ? {
-              headers: new Map(Object.entries(record.headers).map(([k, v]) => [Buffer.from(k), Buffer.from(v)])),
-            }
+          ? { headers: new Map(Object.entries(record.headers).map(([k, v]) => [bytes(k), bytes(v)])) }
           : {}),
       }));
 

@@ -157,6 +157,17 @@ describe('collect', () => {
     ]);
   });
 
+  it('counts UTF-8 bytes, not characters: an event under the limit in characters but over it in bytes is rejected', async () => {
+    const d = deps();
+    // 3 bytes per character: ~1/3 of the limit in characters, just over it in bytes.
+    const blob = '€'.repeat(Math.floor(limits.maxEventBytes / 3) + 1);
+    const result = await collect(request([event(1, { blob }), event(2)]), d);
+    expect(result.accepted).toBe(1);
+    expect(result.rejected).toEqual([
+      { index: 0, reason: expect.stringMatching(/^event is \d+ bytes; the limit is 1023999 bytes \(maxEventBytes\)$/) },
+    ]);
+  });
+
   it('rejects an event that only the enrichment makes too large, naming its event_id', async () => {
     const d = deps();
     const fits = JSON.stringify(event(1, { blob: '' }));
