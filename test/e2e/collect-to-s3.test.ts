@@ -1,31 +1,16 @@
-import { mkdtemp, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { gzipSync } from 'node:zlib';
-import { startStack, type Stack } from '../../local/stack.ts';
+import type { Stack } from '../../local/stack.ts';
+import { useTestStack } from '../helpers/test-stack.ts';
 import { expectedPartition, readLocalObjects, waitFor } from '../helpers/local-s3.ts';
 
 const BATCHES = 50;
 const PER_BATCH = 100;
 
 describe('end to end: POST /collect -> Kafka -> event source mapping -> Firehose -> local S3', () => {
+  const current = useTestStack('e2e-stack-');
   let stack: Stack;
-  let dataDir: string;
-
-  beforeAll(async () => {
-    dataDir = await mkdtemp(join(tmpdir(), 'e2e-stack-'));
-    stack = await startStack({
-      dataDir,
-      ports: { kafka: 0, kafka2: 0, aws: 0, api: 0 },
-      demoWindowSeconds: 1,
-      firehoseBufferSeconds: 1,
-      waitScale: 0.01,
-    });
-  }, 60_000);
-
-  afterAll(async () => {
-    await stack?.close();
-    await rm(dataDir, { recursive: true, force: true });
+  beforeAll(() => {
+    stack = current();
   });
 
   it('stores every accepted event exactly once, enriched, under its partition, and no rejected one', async () => {
