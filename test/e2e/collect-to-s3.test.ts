@@ -1,5 +1,4 @@
 import { gzipSync } from 'node:zlib';
-import type { Stack } from '../../local/stack.ts';
 import { useTestStack } from '../helpers/test-stack.ts';
 import { expectedPartition, readLocalObjects, waitFor } from '../helpers/local-s3.ts';
 
@@ -7,11 +6,7 @@ const BATCHES = 50;
 const PER_BATCH = 100;
 
 describe('end to end: POST /collect -> Kafka -> event source mapping -> Firehose -> local S3', () => {
-  const current = useTestStack('e2e-stack-');
-  let stack: Stack;
-  beforeAll(() => {
-    stack = current();
-  });
+  const stack = useTestStack('e2e-stack-');
 
   it('stores every accepted event exactly once, enriched, under its partition, and no rejected one', async () => {
     const accepted = new Set<string>();
@@ -38,7 +33,7 @@ describe('end to end: POST /collect -> Kafka -> event source mapping -> Firehose
       events.push({ event_id: `b${b}-bad-ts`, event_type: 'click', app_id: 'demo-app' });
       const json = JSON.stringify(events);
       const gzip = b % 2 === 1;
-      const url = `${stack.api}/collect?appId=demo-app&upload_timestamp=${Date.now()}${gzip ? '&compression=gzip' : ''}`;
+      const url = `${stack().api}/collect?appId=demo-app&upload_timestamp=${Date.now()}${gzip ? '&compression=gzip' : ''}`;
       posts.push(
         fetch(url, {
           method: 'POST',
@@ -62,7 +57,7 @@ describe('end to end: POST /collect -> Kafka -> event source mapping -> Firehose
     expect(rejected.size).toBe(BATCHES * 2);
 
     // A plain invalid request is refused and stores nothing.
-    const bad = await fetch(`${stack.api}/collect?appId=demo-app`, {
+    const bad = await fetch(`${stack().api}/collect?appId=demo-app`, {
       method: 'POST',
       body: '{"not":"an event"',
     });
@@ -70,16 +65,16 @@ describe('end to end: POST /collect -> Kafka -> event source mapping -> Firehose
 
     await waitFor(
       async () => {
-        const stored = await readLocalObjects(stack.s3Dir, 'clickstream-local', 'events/');
+        const stored = await readLocalObjects(stack().s3Dir, 'clickstream-local', 'events/');
         return stored.length >= accepted.size ? stored : undefined;
       },
       90_000,
       `${accepted.size} events in local S3`,
     );
     // Stop everything (flushes buffers) before the final count, so late duplicates would show.
-    await stack.close();
+    await stack().close();
 
-    const stored = await readLocalObjects(stack.s3Dir, 'clickstream-local', 'events/');
+    const stored = await readLocalObjects(stack().s3Dir, 'clickstream-local', 'events/');
     const counts = new Map<string, number>();
     for (const { event } of stored) counts.set(event.event_id, (counts.get(event.event_id) ?? 0) + 1);
     const duplicates = [...counts].filter(([, n]) => n > 1);
