@@ -146,14 +146,12 @@ describe('DynamoPipelineStore (DynamoDB requests and error mapping)', () => {
 
     it('answers a replayed key with the first pipeline (same fingerprint), reading it consistently', async () => {
       const first = newPipeline();
-      ddb
-        .on(TransactWriteCommand)
-        .rejects(
-          conditionFailed(5, {
-            1: null,
-            4: { pipelineId: { S: first.id }, fingerprint: { S: specFingerprint(first) } },
-          }),
-        );
+      ddb.on(TransactWriteCommand).rejects(
+        conditionFailed(5, {
+          1: null,
+          4: { pipelineId: { S: first.id }, fingerprint: { S: specFingerprint(first) } },
+        }),
+      );
       ddb.on(GetCommand, { Key: { pk: `PIPELINE#${first.id}` } }).resolves({ Item: item(first) });
       const replay = await store().create({ ...first, id: 'new-id' }, 'key-1');
       expect(replay).toEqual({ pipeline: first, created: false });
