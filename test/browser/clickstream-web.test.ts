@@ -5,18 +5,15 @@
  * `navigator.sendBeacon`, must be found in S3. Outside `npm test` (it needs the chromium
  * package): `npm run test:browser`, which .ci/run runs after installing chromium with apt.
  */
-import { existsSync } from 'node:fs';
-import { mkdtemp, rm } from 'node:fs/promises';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { build } from 'esbuild';
-import puppeteer, { type Browser } from 'puppeteer-core';
-import { startStack, type Stack } from '../../local/stack.ts';
+import type { Browser } from 'puppeteer-core';
+import type { Stack } from '../../local/stack.ts';
+import { launchChromium, type Chromium } from '../helpers/chromium.ts';
+import { startTestStack, type TestStack } from '../helpers/test-stack.ts';
 import { readLocalObjects, waitFor } from '../helpers/local-s3.ts';
 
-const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
 const CUSTOM_EVENTS = 20;
 
 async function bundleSdk(): Promise<string> {
@@ -50,51 +47,24 @@ async function startSite(sdk: string): Promise<{ server: Server; origin: string 
 }
 
 describe('browser: the official Clickstream Web SDK in headless Chromium', () => {
+  let started: TestStack;
   let stack: Stack;
-  let dataDir: string;
-  let profile: string;
   let site: { server: Server; origin: string };
+  let chromium: Chromium;
   let browser: Browser;
 
   beforeAll(async () => {
-    if (!existsSync(CHROMIUM))
-      throw new Error(
-        `${CHROMIUM} not found: install Debian's chromium package (apt-get install chromium) or set CHROMIUM_PATH`,
-      );
-    dataDir = await mkdtemp(join(tmpdir(), 'browser-stack-'));
-    profile = await mkdtemp(join(tmpdir(), 'chromium-profile-'));
-    stack = await startStack({
-      dataDir,
-      ports: { kafka: 0, kafka2: 0, aws: 0, api: 0 },
-      secondClusterBrokers: 0,
-      demoWindowSeconds: 1,
-      firehoseBufferSeconds: 1,
-      waitScale: 0.01,
-    });
+    chromium = await launchChromium();
+    browser = chromium.browser;
+    started = await startTestStack('browser-stack-', { secondClusterBrokers: 0 });
+    stack = started.stack;
     site = await startSite(await bundleSdk());
-    browser = await puppeteer.launch({
-      executablePath: CHROMIUM,
-      headless: true,
-      args: [
-        '--headless',
-        '--no-sandbox',
-        '--disable-gpu',
-        '--disable-quic',
-        '--no-first-run',
-        '--disable-background-networking',
-        '--disable-component-update',
-        '--disable-sync',
-        `--user-data-dir=${profile}`,
-      ],
-    });
   }, 120_000);
 
   afterAll(async () => {
-    await browser?.close();
+    await chromium?.close();
     await new Promise((resolve) => site?.server.close(resolve));
-    await stack?.close();
-    await rm(dataDir, { recursive: true, force: true });
-    await rm(profile, { recursive: true, force: true });
+    await started?.close();
   });
 
   it('sends every recorded event cross-origin with credentials, and all of them reach S3', async () => {

@@ -1,32 +1,12 @@
-import { mkdtemp, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { gzipSync } from 'node:zlib';
-import { startStack, type Stack } from '../../local/stack.ts';
+import { useTestStack } from '../helpers/test-stack.ts';
 import { expectedPartition, readLocalObjects, waitFor } from '../helpers/local-s3.ts';
 
 const BATCHES = 50;
 const PER_BATCH = 100;
 
 describe('end to end: POST /collect -> Kafka -> event source mapping -> Firehose -> local S3', () => {
-  let stack: Stack;
-  let dataDir: string;
-
-  beforeAll(async () => {
-    dataDir = await mkdtemp(join(tmpdir(), 'e2e-stack-'));
-    stack = await startStack({
-      dataDir,
-      ports: { kafka: 0, kafka2: 0, aws: 0, api: 0 },
-      demoWindowSeconds: 1,
-      firehoseBufferSeconds: 1,
-      waitScale: 0.01,
-    });
-  }, 60_000);
-
-  afterAll(async () => {
-    await stack?.close();
-    await rm(dataDir, { recursive: true, force: true });
-  });
+  const stack = useTestStack('e2e-stack-');
 
   it('stores every accepted event exactly once, enriched, under its partition, and no rejected one', async () => {
     const accepted = new Set<string>();
@@ -53,7 +33,7 @@ describe('end to end: POST /collect -> Kafka -> event source mapping -> Firehose
       events.push({ event_id: `b${b}-bad-ts`, event_type: 'click', app_id: 'demo-app' });
       const json = JSON.stringify(events);
       const gzip = b % 2 === 1;
-      const url = `${stack.api}/collect?appId=demo-app&upload_timestamp=${Date.now()}${gzip ? '&compression=gzip' : ''}`;
+      const url = `${stack().api}/collect?appId=demo-app&upload_timestamp=${Date.now()}${gzip ? '&compression=gzip' : ''}`;
       posts.push(
         fetch(url, {
           method: 'POST',
@@ -77,7 +57,7 @@ describe('end to end: POST /collect -> Kafka -> event source mapping -> Firehose
     expect(rejected.size).toBe(BATCHES * 2);
 
     // A plain invalid request is refused and stores nothing.
-    const bad = await fetch(`${stack.api}/collect?appId=demo-app`, {
+    const bad = await fetch(`${stack().api}/collect?appId=demo-app`, {
       method: 'POST',
       body: '{"not":"an event"',
     });
@@ -85,16 +65,16 @@ describe('end to end: POST /collect -> Kafka -> event source mapping -> Firehose
 
     await waitFor(
       async () => {
-        const stored = await readLocalObjects(stack.s3Dir, 'clickstream-local', 'events/');
+        const stored = await readLocalObjects(stack().s3Dir, 'clickstream-local', 'events/');
         return stored.length >= accepted.size ? stored : undefined;
       },
       90_000,
       `${accepted.size} events in local S3`,
     );
     // Stop everything (flushes buffers) before the final count, so late duplicates would show.
-    await stack.close();
+    await stack().close();
 
-    const stored = await readLocalObjects(stack.s3Dir, 'clickstream-local', 'events/');
+    const stored = await readLocalObjects(stack().s3Dir, 'clickstream-local', 'events/');
     const counts = new Map<string, number>();
     for (const { event } of stored) counts.set(event.event_id, (counts.get(event.event_id) ?? 0) + 1);
     const duplicates = [...counts].filter(([, n]) => n > 1);

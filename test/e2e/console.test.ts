@@ -1,59 +1,31 @@
-import { mkdtemp, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import puppeteer, { type Browser, type Page } from 'puppeteer-core';
-import { startStack, type Stack } from '../../local/stack.ts';
+import type { Page } from 'puppeteer-core';
+import type { Stack } from '../../local/stack.ts';
+import { launchChromium, type Chromium } from '../helpers/chromium.ts';
+import { startTestStack, type TestStack } from '../helpers/test-stack.ts';
 
 /** The page's DOM, as the functions passed to page.waitForFunction see it (the project has no DOM lib). */
 declare const document: { querySelector(selector: string): { textContent: string | null } | null };
-
-/** Debian's chromium (apt-get install chromium; .ci/run installs it). No browser is downloaded. */
-const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
 
 const text = (page: Page, selector: string) =>
   page.$eval(selector, (e) => (e as unknown as { innerText: string }).innerText.trim());
 
 describe('local console (headless Chromium)', () => {
+  let started: TestStack;
   let stack: Stack;
-  let dataDir: string;
-  let profile: string;
-  let browser: Browser;
+  let chromium: Chromium;
   let page: Page;
 
   beforeAll(async () => {
-    dataDir = await mkdtemp(join(tmpdir(), 'console-stack-'));
-    profile = await mkdtemp(join(tmpdir(), 'console-chromium-'));
-    stack = await startStack({
-      dataDir,
-      ports: { kafka: 0, aws: 0, api: 0 },
-      demoWindowSeconds: 1,
-      firehoseBufferSeconds: 1,
-      waitScale: 0.01,
-    });
-    browser = await puppeteer.launch({
-      executablePath: CHROMIUM,
-      headless: true,
-      args: [
-        '--headless',
-        '--no-sandbox',
-        '--disable-gpu',
-        '--disable-quic',
-        '--no-first-run',
-        '--disable-background-networking',
-        '--disable-component-update',
-        '--disable-sync',
-        `--user-data-dir=${profile}`,
-      ],
-    });
-    page = await browser.newPage();
+    started = await startTestStack('console-stack-');
+    stack = started.stack;
+    chromium = await launchChromium();
+    page = await chromium.browser.newPage();
     page.setDefaultTimeout(30_000);
   }, 90_000);
 
   afterAll(async () => {
-    await browser?.close();
-    await stack?.close();
-    await rm(dataDir, { recursive: true, force: true });
-    await rm(profile, { recursive: true, force: true });
+    await chromium?.close();
+    await started?.close();
   });
 
   it('shows the demo pipeline ACTIVE with its step history', async () => {

@@ -1,11 +1,9 @@
-import { mkdtemp, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { gzipSync } from 'node:zlib';
 import { KafkaConnectClient, ListConnectorsCommand, ListCustomPluginsCommand } from '@aws-sdk/client-kafkaconnect';
 import { LambdaClient, ListEventSourceMappingsCommand } from '@aws-sdk/client-lambda';
 import { Kafka, logLevel } from 'kafkajs';
-import { startStack, type Stack } from '../../local/stack.ts';
+import type { Stack } from '../../local/stack.ts';
+import { useTestStack } from '../helpers/test-stack.ts';
 import { waitForPipeline, type PipelineView } from '../../local/demo-pipeline.ts';
 import { readLocalObjects, waitFor } from '../helpers/local-s3.ts';
 
@@ -119,24 +117,10 @@ async function expectExactInS3(stack: Stack, events: string[]): Promise<void> {
 }
 
 describe('end to end: pipelines created, used and deleted through the admin API', () => {
+  const current = useTestStack('e2e-pipelines-', { demo: false, kafkaConnectDelayMs: 50 });
   let stack: Stack;
-  let dataDir: string;
-
-  beforeAll(async () => {
-    dataDir = await mkdtemp(join(tmpdir(), 'e2e-pipelines-'));
-    stack = await startStack({
-      dataDir,
-      demo: false,
-      ports: { kafka: 0, kafka2: 0, aws: 0, api: 0 },
-      waitScale: 0.01,
-      kafkaConnectDelayMs: 50,
-      firehoseBufferSeconds: 1,
-    });
-  }, 60_000);
-
-  afterAll(async () => {
-    await stack?.close();
-    await rm(dataDir, { recursive: true, force: true });
+  beforeAll(() => {
+    stack = current();
   });
 
   it('lambda mode: ACTIVE, every accepted event exactly once in S3 even when DELETE follows at once; DELETE removes topic and mapping', async () => {

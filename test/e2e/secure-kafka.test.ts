@@ -18,12 +18,10 @@
 import { execFile, spawnSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { promisify } from 'node:util';
-import { mkdtemp, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { CreateSecretCommand, SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
-import { startStack, type Stack } from '../../local/stack.ts';
+import type { Stack } from '../../local/stack.ts';
+import { startTestStack, type TestStack } from '../helpers/test-stack.ts';
 import { waitForPipeline, type PipelineView } from '../../local/demo-pipeline.ts';
 import { readLocalObjects, waitFor } from '../helpers/local-s3.ts';
 import { createEventProducer, parseClusterConfig, type ConfigSource } from '../../functions/lib/kafka/index.ts';
@@ -136,21 +134,17 @@ async function waitForInS3(stack: Stack, ids: readonly string[]): Promise<void> 
 }
 
 describe('end to end over TLS, SASL/SCRAM and IAM listeners', () => {
+  let started: TestStack;
   let stack: Stack;
-  let dataDir: string;
   let iamClockOffsetMs = 0;
   let tlsOnlyClusterArn: string;
 
   beforeAll(async () => {
-    dataDir = await mkdtemp(join(tmpdir(), 'e2e-secure-kafka-'));
-    stack = await startStack({
-      dataDir,
+    started = await startTestStack('e2e-secure-kafka-', {
       demo: false,
-      ports: { kafka: 0, aws: 0, api: 0 },
-      waitScale: 0.01,
-      firehoseBufferSeconds: 1,
       kafkaIamClock: () => Date.now() + iamClockOffsetMs,
     });
+    stack = started.stack;
     // The dev brokers described as a cluster with TLS-only client traffic and neither SCRAM nor
     // IAM: Lambda's pollers then consume over the TLS listener.
     const res = await fetch(`${stack.aws}/_local/msk/clusters`, {
@@ -166,8 +160,7 @@ describe('end to end over TLS, SASL/SCRAM and IAM listeners', () => {
   }, 90_000);
 
   afterAll(async () => {
-    await stack?.close();
-    await rm(dataDir, { recursive: true, force: true });
+    await started?.close();
   });
 
   it('auth tls (CA as PEM): ACTIVE on a TLS-only cluster; ingest over TLS with PEM, JKS and PKCS#12 trust; the mapping consumes over TLS; DELETE drains and deletes', async () => {

@@ -6,10 +6,11 @@
 import { Kafka, logLevel } from 'kafkajs';
 import { waitForPipeline } from '../../local/demo-pipeline.ts';
 import type { Stack } from '../../local/stack.ts';
-import { control, load, report, settle, sleep, storedCounts, useFaultStack } from './harness.ts';
+import { control, load, report, settle, sleep, storedCounts } from './harness.ts';
+import { useTestStack } from '../helpers/test-stack.ts';
 
 describe('faults: AWS services', () => {
-  const current = useFaultStack();
+  const current = useTestStack('faults-');
   let stack: Stack;
   beforeEach(() => {
     stack = current();

@@ -3,10 +3,11 @@
  * Whatever the answers, every acknowledged event reaches S3, and no send stores an event twice.
  */
 import type { Stack } from '../../local/stack.ts';
-import { control, load, report, settle, sleep, useFaultStack } from './harness.ts';
+import { control, load, report, settle, sleep } from './harness.ts';
+import { useTestStack } from '../helpers/test-stack.ts';
 
 describe('faults: Kafka brokers', () => {
-  const current = useFaultStack();
+  const current = useTestStack('faults-');
   let stack: Stack;
   beforeEach(() => {
     stack = current();

@@ -8,10 +8,6 @@
  * missing = acknowledged events not in S3; duplicated = events stored more than once. No client
  * ever retries here, so every duplicate comes from inside one send.
  */
-import { mkdtemp, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { startStack, type Stack, type StackOptions } from '../../local/stack.ts';
 import { readLocalObjects, waitFor } from '../helpers/local-s3.ts';
 
 export interface LoadResult {
@@ -31,37 +27,6 @@ export interface Counts {
   duplicated: number;
   /** Events answered 503 that were stored anyway (allowed: a 503 promises nothing). */
   storedAfter503: number;
-}
-
-export async function startFaultStack(
-  over: Partial<StackOptions> = {},
-): Promise<{ stack: Stack; dataDir: string; remove(): Promise<void> }> {
-  const dataDir = await mkdtemp(join(tmpdir(), 'faults-'));
-  const stack = await startStack({
-    dataDir,
-    ports: { kafka: 0, aws: 0, api: 0 },
-    demoWindowSeconds: 1,
-    firehoseBufferSeconds: 1,
-    waitScale: 0.01,
-    ...over,
-  });
-  return { stack, dataDir, remove: () => rm(dataDir, { recursive: true, force: true }) };
-}
-
-/** One stack for a describe block: started before its tests, stopped and removed after them. */
-export function useFaultStack(over: Partial<StackOptions> = {}): () => Stack {
-  let started: Awaited<ReturnType<typeof startFaultStack>> | undefined;
-  beforeAll(async () => {
-    started = await startFaultStack(over);
-  }, 120_000);
-  afterAll(async () => {
-    await started?.stack.close();
-    await started?.remove();
-  });
-  return () => {
-    if (!started) throw new Error('the fault stack did not start');
-    return started.stack;
-  };
 }
 
 /** POST to the local AWS endpoint's control routes; throws unless 2xx. */

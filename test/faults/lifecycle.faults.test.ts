@@ -8,7 +8,8 @@ import { createServer } from 'node:net';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { load, report, settle, sleep, startFaultStack, type LoadResult } from './harness.ts';
+import { load, report, settle, sleep, type LoadResult } from './harness.ts';
+import { startTestStack } from '../helpers/test-stack.ts';
 import { waitFor } from '../helpers/local-s3.ts';
 
 interface Running {
@@ -146,7 +147,7 @@ describe('faults: stack lifecycle', () => {
 
 describe('faults: DELETE of a pipeline under traffic', () => {
   it('every event acknowledged before, during and after DELETE reaches S3; the app is refused afterwards', async () => {
-    const { stack, remove } = await startFaultStack();
+    const { stack, close } = await startTestStack('faults-');
     try {
       const id = stack.demo!.pipeline.id;
       const traffic = load(stack.api, {
@@ -181,8 +182,7 @@ describe('faults: DELETE of a pipeline under traffic', () => {
       });
       expect(after.status).toBe(403);
     } finally {
-      await stack.close();
-      await remove();
+      await close();
     }
   }, 300_000);
 });

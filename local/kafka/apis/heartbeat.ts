@@ -2,7 +2,7 @@
 import type { ApiDefinition } from '../protocol/api.ts';
 import { ErrorCode } from '../protocol/errors.ts';
 import { field } from '../protocol/schema.ts';
-import { coordinatorError } from './coordinator-check.ts';
+import { coordinatorError, GENERATION_MEMBER } from './coordinator-check.ts';
 
 interface HeartbeatRequest {
   groupId: string;
@@ -16,12 +16,7 @@ export const heartbeatApi: ApiDefinition<HeartbeatRequest, Record<string, unknow
   minVersion: 0,
   maxVersion: 3,
   flexibleFrom: Number.POSITIVE_INFINITY,
-  request: [
-    field('groupId', 'string'),
-    field('generationId', 'int32'),
-    field('memberId', 'string'),
-    field('groupInstanceId', 'string', '3+'),
-  ],
+  request: GENERATION_MEMBER,
   response: [field('throttleTimeMs', 'int32', '1+'), field('errorCode', 'int16')],
   handle(ctx, req) {
     const errorCode = coordinatorError(ctx, req.groupId);

@@ -2,7 +2,7 @@
 import type { ApiDefinition } from '../protocol/api.ts';
 import { ErrorCode } from '../protocol/errors.ts';
 import { array, field } from '../protocol/schema.ts';
-import { coordinatorError } from './coordinator-check.ts';
+import { coordinatorError, GENERATION_MEMBER } from './coordinator-check.ts';
 
 interface SyncGroupRequest {
   groupId: string;
@@ -17,13 +17,7 @@ export const syncGroupApi: ApiDefinition<SyncGroupRequest, Record<string, unknow
   minVersion: 0,
   maxVersion: 3,
   flexibleFrom: Number.POSITIVE_INFINITY,
-  request: [
-    field('groupId', 'string'),
-    field('generationId', 'int32'),
-    field('memberId', 'string'),
-    field('groupInstanceId', 'string', '3+'),
-    array('assignments', [field('memberId', 'string'), field('assignment', 'bytes')]),
-  ],
+  request: [...GENERATION_MEMBER, array('assignments', [field('memberId', 'string'), field('assignment', 'bytes')])],
   response: [field('throttleTimeMs', 'int32', '1+'), field('errorCode', 'int16'), field('assignment', 'bytes')],
   handle(ctx, req) {
     const errorCode = coordinatorError(ctx, req.groupId);

@@ -53,13 +53,19 @@ function serial(): string {
   return `01${forge.util.bytesToHex(forge.random.getBytesSync(15))}`;
 }
 
-function makeCa(): { certPem: string; keyPem: string } {
+/** A fresh key pair and a certificate for it: random serial, valid from an hour ago for `years`. */
+function newCertificate(years: number): { keys: ReturnType<typeof rsaKeyPair>; cert: forge.pki.Certificate } {
   const keys = rsaKeyPair();
   const cert = forge.pki.createCertificate();
   cert.publicKey = keys.publicKey;
   cert.serialNumber = serial();
   cert.validity.notBefore = new Date(Date.now() - 3600_000);
-  cert.validity.notAfter = new Date(Date.now() + 10 * YEAR_MS);
+  cert.validity.notAfter = new Date(Date.now() + years * YEAR_MS);
+  return { keys, cert };
+}
+
+function makeCa(): { certPem: string; keyPem: string } {
+  const { keys, cert } = newCertificate(10);
   const subject = [
     { name: 'commonName', value: 'clickstream-pipeline local CA' },
     { name: 'organizationName', value: 'clickstream-pipeline dev' },
@@ -82,12 +88,7 @@ function sanNames(host: string): string[] {
 function makeBrokerCert(caCertPem: string, caKeyPem: string, host: string): { certPem: string; keyPem: string } {
   const ca = forge.pki.certificateFromPem(caCertPem);
   const caKey = forge.pki.privateKeyFromPem(caKeyPem);
-  const keys = rsaKeyPair();
-  const cert = forge.pki.createCertificate();
-  cert.publicKey = keys.publicKey;
-  cert.serialNumber = serial();
-  cert.validity.notBefore = new Date(Date.now() - 3600_000);
-  cert.validity.notAfter = new Date(Date.now() + 2 * YEAR_MS);
+  const { keys, cert } = newCertificate(2);
   cert.setSubject([{ name: 'commonName', value: host }]);
   cert.setIssuer(ca.subject.attributes);
   cert.setExtensions([

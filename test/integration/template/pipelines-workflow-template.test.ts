@@ -1,4 +1,14 @@
 import { packageTemplate, roleStatements, type CfnTemplate } from '../../helpers/package-template.ts';
+import { MSK_IN_VPC } from '../../helpers/iam-actions.ts';
+
+/** Bootstrap brokers, the SCRAM secret and the topic's description: what DeleteTopic and CheckDrained share. */
+const TOPIC_OVER_BOOTSTRAP = [
+  'kafka:GetBootstrapBrokers',
+  'secretsmanager:GetSecretValue',
+  'kms:Decrypt',
+  'kafka-cluster:Connect',
+  'kafka-cluster:DescribeTopic',
+];
 
 /** Function key → the IAM actions its role allows (beyond its own log stream), and whether it runs in the VPC. */
 const TASKS: Record<string, { role: string; vpc: boolean; actions: string[] }> = {
@@ -58,15 +68,7 @@ const TASKS: Record<string, { role: string; vpc: boolean; actions: string[] }> =
       'iam:AttachRolePolicy',
       'iam:PutRolePolicy',
       'iam:CreateServiceLinkedRole',
-      'ec2:CreateNetworkInterface',
-      'ec2:DescribeNetworkInterfaces',
-      'ec2:DeleteNetworkInterface',
-      'ec2:DescribeVpcs',
-      'ec2:DescribeSubnets',
-      'ec2:DescribeSecurityGroups',
-      'kafka:DescribeCluster',
-      'kafka:DescribeClusterV2',
-      'kafka:GetBootstrapBrokers',
+      ...MSK_IN_VPC,
       'logs:CreateLogDelivery',
       'logs:GetLogDelivery',
       'logs:ListLogDeliveries',
@@ -132,30 +134,12 @@ const TASKS: Record<string, { role: string; vpc: boolean; actions: string[] }> =
   deleteTopic: {
     role: 'DeleteTopicRole',
     vpc: true,
-    actions: [
-      'dynamodb:GetItem',
-      'dynamodb:UpdateItem',
-      'kafka:GetBootstrapBrokers',
-      'secretsmanager:GetSecretValue',
-      'kms:Decrypt',
-      'kafka-cluster:Connect',
-      'kafka-cluster:DescribeTopic',
-      'kafka-cluster:DeleteTopic',
-    ],
+    actions: ['dynamodb:GetItem', 'dynamodb:UpdateItem', ...TOPIC_OVER_BOOTSTRAP, 'kafka-cluster:DeleteTopic'],
   },
   checkDrained: {
     role: 'CheckDrainedRole',
     vpc: true,
-    actions: [
-      'dynamodb:GetItem',
-      'dynamodb:UpdateItem',
-      'kafka:GetBootstrapBrokers',
-      'secretsmanager:GetSecretValue',
-      'kms:Decrypt',
-      'kafka-cluster:Connect',
-      'kafka-cluster:DescribeTopic',
-      'kafka-cluster:DescribeGroup',
-    ],
+    actions: ['dynamodb:GetItem', 'dynamodb:UpdateItem', ...TOPIC_OVER_BOOTSTRAP, 'kafka-cluster:DescribeGroup'],
   },
   markActive: {
     role: 'MarkActiveRole',

@@ -37,6 +37,22 @@ function cancelled(reasons: { Code: string; Item?: Record<string, unknown> }[]) 
   });
 }
 
+/**
+ * A transaction of `count` items cancelled because the items at the given indexes failed their
+ * condition, each with the item DynamoDB returned (null: none returned); the others say None.
+ */
+function conditionFailed(count: number, failed: Record<number, Record<string, unknown> | null>) {
+  return cancelled(
+    Array.from({ length: count }, (_, i) => {
+      if (!(i in failed)) return { Code: 'None' };
+      const item = failed[i];
+      return item === null || item === undefined
+        ? { Code: 'ConditionalCheckFailed' }
+        : { Code: 'ConditionalCheckFailed', Item: item };
+    }),
+  );
+}
+
 /** The stored form of a pipeline (steps as a map, key attributes). */
 function item(p: Pipeline): Record<string, unknown> {
   return {
@@ -110,16 +126,7 @@ describe('DynamoPipelineStore (DynamoDB requests and error mapping)', () => {
 
     it('maps a failed project guard to ProjectConflictError naming the holder', async () => {
       const p = newPipeline();
-      ddb
-        .on(TransactWriteCommand)
-        .rejects(
-          cancelled([
-            { Code: 'None' },
-            { Code: 'ConditionalCheckFailed', Item: { pipelineId: { S: 'pl-holder' } } },
-            { Code: 'None' },
-            { Code: 'None' },
-          ]),
-        );
+      ddb.on(TransactWriteCommand).rejects(conditionFailed(4, { 1: { pipelineId: { S: 'pl-holder' } } }));
       await expect(store().create(p)).rejects.toMatchObject({
         name: 'ProjectConflictError',
         projectId: p.projectId,
@@ -129,16 +136,7 @@ describe('DynamoPipelineStore (DynamoDB requests and error mapping)', () => {
 
     it('maps failed app routes to AppIdConflictError naming the apps and the holder', async () => {
       const p = newPipeline();
-      ddb
-        .on(TransactWriteCommand)
-        .rejects(
-          cancelled([
-            { Code: 'None' },
-            { Code: 'None' },
-            { Code: 'None' },
-            { Code: 'ConditionalCheckFailed', Item: { pipelineId: { S: 'pl-other' } } },
-          ]),
-        );
+      ddb.on(TransactWriteCommand).rejects(conditionFailed(4, { 3: { pipelineId: { S: 'pl-other' } } }));
       await expect(store().create(p)).rejects.toMatchObject({
         name: 'AppIdConflictError',
         appIds: [p.appIds[1]],
@@ -149,16 +147,10 @@ describe('DynamoPipelineStore (DynamoDB requests and error mapping)', () => {
     it('answers a replayed key with the first pipeline (same fingerprint), reading it consistently', async () => {
       const first = newPipeline();
       ddb.on(TransactWriteCommand).rejects(
-        cancelled([
-          { Code: 'None' },
-          { Code: 'ConditionalCheckFailed' },
-          { Code: 'None' },
-          { Code: 'None' },
-          {
-            Code: 'ConditionalCheckFailed',
-            Item: { pipelineId: { S: first.id }, fingerprint: { S: specFingerprint(first) } },
-          },
-        ]),
+        conditionFailed(5, {
+          1: null,
+          4: { pipelineId: { S: first.id }, fingerprint: { S: specFingerprint(first) } },
+        }),
       );
       ddb.on(GetCommand, { Key: { pk: `PIPELINE#${first.id}` } }).resolves({ Item: item(first) });
       const replay = await store().create({ ...first, id: 'new-id' }, 'key-1');
@@ -168,17 +160,7 @@ describe('DynamoPipelineStore (DynamoDB requests and error mapping)', () => {
 
     it('reads the idempotency item when the cancellation did not return it', async () => {
       const first = newPipeline();
-      ddb
-        .on(TransactWriteCommand)
-        .rejects(
-          cancelled([
-            { Code: 'None' },
-            { Code: 'None' },
-            { Code: 'None' },
-            { Code: 'None' },
-            { Code: 'ConditionalCheckFailed' },
-          ]),
-        );
+      ddb.on(TransactWriteCommand).rejects(conditionFailed(5, { 4: null }));
       ddb
         .on(GetCommand, { Key: { pk: 'IDEMPOTENCY#key-1' } })
         .resolves({ Item: { pipelineId: first.id, fingerprint: specFingerprint(first) } });
@@ -191,18 +173,9 @@ describe('DynamoPipelineStore (DynamoDB requests and error mapping)', () => {
 
     it('refuses a key reused for a different request with IdempotencyKeyReuseError', async () => {
       const first = newPipeline();
-      ddb.on(TransactWriteCommand).rejects(
-        cancelled([
-          { Code: 'None' },
-          { Code: 'None' },
-          { Code: 'None' },
-          { Code: 'None' },
-          {
-            Code: 'ConditionalCheckFailed',
-            Item: { pipelineId: { S: first.id }, fingerprint: { S: 'another-request' } },
-          },
-        ]),
-      );
+      ddb
+        .on(TransactWriteCommand)
+        .rejects(conditionFailed(5, { 4: { pipelineId: { S: first.id }, fingerprint: { S: 'another-request' } } }));
       await expect(store().create(first, 'key-1')).rejects.toMatchObject({
         name: 'IdempotencyKeyReuseError',
         idempotencyKey: 'key-1',
@@ -305,15 +278,7 @@ describe('DynamoPipelineStore (DynamoDB requests and error mapping)', () => {
     it('maps a failed status condition to IllegalTransitionError with the status DynamoDB returned', async () => {
       const p = newPipeline();
       ddb.on(GetCommand).resolves({ Item: item(p) });
-      ddb
-        .on(TransactWriteCommand)
-        .rejects(
-          cancelled([
-            { Code: 'ConditionalCheckFailed', Item: { status: { S: 'ACTIVE' } } },
-            { Code: 'None' },
-            { Code: 'None' },
-          ]),
-        );
+      ddb.on(TransactWriteCommand).rejects(conditionFailed(3, { 0: { status: { S: 'ACTIVE' } } }));
       await expect(store().transition(p.id, 'FAILED')).rejects.toMatchObject({
         name: 'IllegalTransitionError',
         pipelineId: p.id,

@@ -1,4 +1,5 @@
 import { packageTemplate, roleStatements, type CfnTemplate } from '../../helpers/package-template.ts';
+import { MSK_IN_VPC } from '../../helpers/iam-actions.ts';
 
 /** The sink's resources as `serverless package` (no AWS credentials) renders them. */
 describe('serverless package: sink resources', () => {
@@ -126,15 +127,7 @@ describe('serverless package: sink resources', () => {
         's3:PutObject',
         's3:PutObject',
         's3:ListBucket',
-        'ec2:CreateNetworkInterface',
-        'ec2:DescribeNetworkInterfaces',
-        'ec2:DeleteNetworkInterface',
-        'ec2:DescribeVpcs',
-        'ec2:DescribeSubnets',
-        'ec2:DescribeSecurityGroups',
-        'kafka:DescribeCluster',
-        'kafka:DescribeClusterV2',
-        'kafka:GetBootstrapBrokers',
+        ...MSK_IN_VPC,
         'kafka-cluster:Connect',
         'kafka-cluster:DescribeClusterDynamicConfiguration',
         'kafka-cluster:DescribeTopic',

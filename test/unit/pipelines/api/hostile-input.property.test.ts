@@ -5,17 +5,12 @@
  * every answer is a 2xx or a 4xx whose message (and, for a 400, each violation's JSON path) names
  * the problem — never a 5xx, never a polluted prototype, never a value echoed back unbounded.
  */
-import { readFileSync } from 'node:fs';
-import { join } from 'node:path';
 import type { APIGatewayProxyEventV2 } from 'aws-lambda';
-import { CreateTableCommand, DynamoDBClient, type CreateTableCommandInput } from '@aws-sdk/client-dynamodb';
 import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import * as fc from 'fast-check';
-import { parse } from 'yaml';
 import { createPipelinesApp, MAX_BODY_BYTES, type PipelinesAppDeps } from '../../../../functions/pipelines/api/app.ts';
 import { DynamoPipelineStore } from '../../../../functions/pipelines/registry.ts';
 import { validatePipelineRequest } from '../../../../functions/pipelines/schema.ts';
-import { startLocalAws, type LocalAws } from '../../../../local/aws/index.ts';
 import { fixture } from '../../../helpers/fixtures.ts';
 import {
   hasLineBreak,
@@ -30,37 +25,23 @@ import {
 } from '../../../helpers/hostile.ts';
 import { CLUSTER_ARN, PLUGIN_ARN, SCRAM_SECRET_ARN } from '../../../helpers/pipelines.ts';
 import { MemoryLog } from '../../../helpers/silent-log.ts';
-import { tempDir } from '../../../local/aws/unit/helpers.ts';
+import { startLocalPipelinesTable, type LocalPipelinesTable } from '../../../helpers/local-pipelines-table.ts';
 
 const TABLE = 'pipelines-hostile';
 const MAX_MESSAGE_CHARS = 1000;
 /** What any answer but a 400's violation list may weigh: no value a client sent comes back whole. */
 const MAX_ANSWER_BYTES = 4096;
 
-let dir: ReturnType<typeof tempDir>;
-let aws: LocalAws;
-let client: DynamoDBClient;
+let table: LocalPipelinesTable;
 let app: ReturnType<typeof createPipelinesApp>;
 let log: MemoryLog;
 let ids = 0;
 
 beforeAll(async () => {
-  dir = tempDir();
-  aws = await startLocalAws({ port: 0, dataDir: dir.path, dynamodb: { inMemory: true } });
-  client = new DynamoDBClient({
-    endpoint: aws.url,
-    region: 'us-east-1',
-    credentials: { accessKeyId: 'AKIDLOCAL', secretAccessKey: 'local' },
-    maxAttempts: 1,
-  });
-  const resource = parse(readFileSync(join(process.cwd(), 'resources', 'pipelines-table.yml'), 'utf8')) as {
-    Properties: Record<string, unknown>;
-  };
-  const { PointInTimeRecoverySpecification: _pitr, TimeToLiveSpecification: _ttl, ...props } = resource.Properties;
-  await client.send(new CreateTableCommand({ ...(props as unknown as CreateTableCommandInput), TableName: TABLE }));
+  table = await startLocalPipelinesTable(TABLE);
   log = new MemoryLog();
   const deps: PipelinesAppDeps = {
-    store: new DynamoPipelineStore({ client: DynamoDBDocumentClient.from(client), tableName: TABLE }),
+    store: new DynamoPipelineStore({ client: DynamoDBDocumentClient.from(table.client), tableName: TABLE }),
     // The workflow port: not under test here (its failures have their own tests in app.test.ts).
     workflows: {
       start: async (kind, id) => ({
@@ -76,9 +57,7 @@ beforeAll(async () => {
 }, 60_000);
 
 afterAll(async () => {
-  client.destroy();
-  await aws.close();
-  dir.remove();
+  await table?.close();
 });
 
 interface Answer {
