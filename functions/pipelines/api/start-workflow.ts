@@ -1,7 +1,8 @@
 import { WorkflowStartError } from '../errors.ts';
 import type { Pipeline } from '../model.ts';
 import type { PipelinesApiDeps } from './deps.ts';
-import { isTransientAwsError, type WorkflowKind } from './workflows.ts';
+import { isTransientAwsError } from '../../lib/aws-errors.ts';
+import type { WorkflowKind } from './workflows.ts';
 
 function describeError(err: unknown): string {
   return err instanceof Error ? `${err.name}: ${err.message}` : String(err);

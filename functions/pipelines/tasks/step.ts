@@ -4,7 +4,8 @@
  */
 import type { Log } from '../../lib/logger.ts';
 import type { Pipeline, PipelineStatus, PipelineStore, StepRecord } from '../model.ts';
-import { InvalidPipelineError, isTransientAwsError, TransientError } from './errors.ts';
+import { isTransientAwsError } from '../../lib/aws-errors.ts';
+import { InvalidPipelineError, TransientError } from './errors.ts';
 
 /** Ports every task core takes. */
 export interface TaskDeps {
