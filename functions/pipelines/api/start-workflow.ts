@@ -41,7 +41,7 @@ export async function startWorkflow(kind: WorkflowKind, pipeline: Pipeline, deps
     throw new WorkflowStartError(pipeline.id, kind, transient, err);
   }
   try {
-    await deps.store.setExecutionArn?.(pipeline.id, executionArn);
+    await deps.store.setExecutionArn(pipeline.id, executionArn);
   } catch (err) {
     // The workflow runs; only the link to it is missing. Not worth failing the request for.
     deps.log.warn('could not record the execution ARN', {

@@ -149,6 +149,7 @@ export function guardStore(store: PipelineStore): PipelineStore {
     transition: (id, to, patch) => guard(`move the pipeline to ${to}`, () => store.transition(id, to, patch)),
     recordStep: (id, step) => guard('record a step', () => store.recordStep(id, step)),
     setResources: (id, resources) => guard('record resources', () => store.setResources(id, resources)),
+    setExecutionArn: (id, arn) => guard('record the execution', () => store.setExecutionArn(id, arn)),
     activeRoute: (appId) => guard('read a route', () => store.activeRoute(appId)),
   };
 }

@@ -1,5 +1,5 @@
 import { ConfigError } from '../../../../functions/lib/errors.ts';
-import { MemoryPipelineStore } from '../../../../functions/pipelines/memory-store.ts';
+import { MemoryPipelineStore } from '../../../helpers/memory-store.ts';
 import { readStackNetwork, partitionOf } from '../../../../functions/pipelines/tasks/config.ts';
 import {
   AwsRequestError,

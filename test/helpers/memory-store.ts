@@ -7,8 +7,20 @@
  * Values go in and out as copies, as they would through DynamoDB: mutating a returned pipeline
  * never changes the stored one.
  */
-import { AppIdConflictError, IdempotencyKeyReuseError, PipelineNotFoundError, ProjectConflictError } from './errors.ts';
-import type { ActiveRoute, Pipeline, PipelineResources, PipelineStatus, PipelineStore, StepRecord } from './model.ts';
+import {
+  AppIdConflictError,
+  IdempotencyKeyReuseError,
+  PipelineNotFoundError,
+  ProjectConflictError,
+} from '../../functions/pipelines/errors.ts';
+import type {
+  ActiveRoute,
+  Pipeline,
+  PipelineResources,
+  PipelineStatus,
+  PipelineStore,
+  StepRecord,
+} from '../../functions/pipelines/model.ts';
 import {
   assertTransition,
   IDEMPOTENCY_TTL_SECONDS,
@@ -19,7 +31,7 @@ import {
   sortSteps,
   specFingerprint,
   type TransitionPatch,
-} from './store-rules.ts';
+} from '../../functions/pipelines/store-rules.ts';
 
 interface Route extends ActiveRoute {
   active: boolean;
