@@ -21,17 +21,9 @@ import type {
   PipelineStore,
   StepRecord,
 } from '../../functions/pipelines/model.ts';
-import {
-  assertTransition,
-  IDEMPOTENCY_TTL_SECONDS,
-  PATCH_FIELDS,
-  routeEffect,
-  routeFields,
-  routeTopic,
-  sortSteps,
-  specFingerprint,
-  type TransitionPatch,
-} from '../../functions/pipelines/store-rules.ts';
+import { assertTransition, IDEMPOTENCY_TTL_SECONDS, PATCH_FIELDS } from '../../functions/pipelines/store-rules.ts';
+import { routeEffect, routeFields, routeTopic, sortSteps } from '../../functions/pipelines/store-rules.ts';
+import { specFingerprint, type TransitionPatch } from '../../functions/pipelines/store-rules.ts';
 
 interface Route extends ActiveRoute {
   active: boolean;

@@ -39,36 +39,39 @@ async function callError(client: FirehoseClient): Promise<unknown> {
 }
 
 describe('isTransientAwsError', () => {
-  it('is true for the SDK’s own throttling and server exceptions', () => {
-    for (const e of [
-      new KafkaTooManyRequests(meta(429)),
-      new InternalServerErrorException(meta(500)),
-      new ServiceUnavailableException(meta(503)),
+  it('is true for the SDK’s own throttling and server exceptions, false for client errors', () => {
+    const named = (e: unknown) => [(e as Error | undefined)?.name ?? String(e), isTransientAwsError(e)];
+    const transient = [KafkaTooManyRequests, InternalServerErrorException, ServiceUnavailableException];
+    const permanent = [BadRequestException, ResourceNotFoundException, InvalidArgumentException, InvalidArn];
+    const answers = [
+      ...transient.map((Class) => new Class(meta(503))),
       new ProvisionedThroughputExceededException(meta(400)),
       new LambdaServiceException(meta(500)),
-    ]) {
-      expect([e.name, isTransientAwsError(e)]).toEqual([e.name, true]);
-    }
+      ...permanent.map((Class) => new Class(meta(400))),
+      new ExecutionAlreadyExists(meta(400)),
+    ];
+    expect(answers.map(named)).toEqual([
+      ['TooManyRequestsException', true],
+      ['InternalServerErrorException', true],
+      ['ServiceUnavailableException', true],
+      ['ProvisionedThroughputExceededException', true],
+      ['ServiceException', true],
+      ['BadRequestException', false],
+      ['ResourceNotFoundException', false],
+      ['InvalidArgumentException', false],
+      ['InvalidArn', false],
+      ['ExecutionAlreadyExists', false],
+    ]);
+    expect([new TypeError('bug'), new Error('plain'), undefined, 'text'].map(named)).toEqual([
+      ['TypeError', false],
+      ['Error', false],
+      ['undefined', false],
+      ['text', false],
+    ]);
   });
 
   it('is true for the project’s additions the SDK does not list (Step Functions ExecutionLimitExceeded)', () => {
     expect(isTransientAwsError(new ExecutionLimitExceeded(meta(400)))).toBe(true);
-  });
-
-  it('is false for client errors that retrying cannot fix', () => {
-    for (const e of [
-      new BadRequestException(meta(400)),
-      new ResourceNotFoundException(meta(400)),
-      new InvalidArgumentException(meta(400)),
-      new ExecutionAlreadyExists(meta(400)),
-      new InvalidArn(meta(400)),
-      new TypeError('bug'),
-      new Error('plain'),
-      undefined,
-      'text',
-    ]) {
-      expect(isTransientAwsError(e)).toBe(false);
-    }
   });
 
   describe('with errors the SDK raises over a real socket', () => {
