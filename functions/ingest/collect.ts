@@ -6,6 +6,7 @@ import { enricher, recordKey } from './enrich.ts';
 import { limits } from './limits.ts';
 import { scanEvents } from './scan-events.ts';
 import { eventProblem, rejection, type ClickEvent, type Rejection } from './validate-event.ts';
+import { APP_ID } from '../lib/ids.ts';
 
 /** One Kafka record as the ingest core hands it to the producer port. */
 export interface OutgoingRecord {
@@ -58,8 +59,6 @@ export interface CollectResult {
   accepted: number;
   rejected: Rejection[];
 }
-
-export const APP_ID = /^[A-Za-z0-9][A-Za-z0-9_.-]{0,127}$/;
 
 function parseUploadTimestamp(value: string | undefined): number | undefined {
   if (value === undefined || value === '') return undefined;

@@ -1,6 +1,6 @@
 /**
- * Named error classes. `name` is set explicitly so Step Functions `ErrorEquals` and the HTTP
- * error mappers can match on it after bundling/minification (class names are mangled).
+ * Named HTTP error classes. The bundles keep class names (esbuild `keepNames` in serverless.yml),
+ * so mappers narrow with `instanceof`; `name` is set so logs and the error body say which one.
  */
 
 /** A client error that maps to a 4xx response with a message safe to show the caller. */

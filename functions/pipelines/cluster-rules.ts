@@ -12,6 +12,7 @@
  * larger than the broker count, the sink mode supports the auth.
  */
 import type { Cluster, GetBootstrapBrokersResponse } from '@aws-sdk/client-kafka';
+import { MSK_BOOTSTRAP, splitBrokers } from '../lib/brokers.ts';
 import type { KafkaAuthMode, PipelineSpec } from './model.ts';
 
 /** What ValidateCluster hands to the following states (CreateTopic, the sink tasks). */
@@ -40,15 +41,6 @@ export interface RuleOutcome {
   cluster: ValidatedCluster | undefined;
 }
 
-/** MSK's bootstrap string per auth, and the port it uses. */
-const MSK_BOOTSTRAP: Record<KafkaAuthMode, { field: keyof GetBootstrapBrokersResponse; port: number; label: string }> =
-  {
-    none: { field: 'BootstrapBrokerString', port: 9092, label: 'plaintext' },
-    tls: { field: 'BootstrapBrokerStringTls', port: 9094, label: 'TLS' },
-    scram: { field: 'BootstrapBrokerStringSaslScram', port: 9096, label: 'SASL/SCRAM' },
-    iam: { field: 'BootstrapBrokerStringSaslIam', port: 9098, label: 'IAM' },
-  };
-
 /** Parses server.properties text (what DescribeConfigurationRevision returns, base64-decoded). */
 export function parseServerProperties(text: string): Map<string, string> {
   const out = new Map<string, string>();
@@ -60,13 +52,6 @@ export function parseServerProperties(text: string): Map<string, string> {
     out.set(line.slice(0, at).trim(), line.slice(at + 1).trim());
   }
   return out;
-}
-
-export function splitBrokers(list: string | undefined): string[] {
-  return (list ?? '')
-    .split(',')
-    .map((b) => b.trim())
-    .filter((b) => b !== '');
 }
 
 function parseBool(value: string | undefined): boolean | null {

@@ -173,9 +173,8 @@ export interface PipelineStore {
   /**
    * Records the Step Functions execution now driving the pipeline (the create or the teardown
    * workflow) without changing its status; PipelineNotFoundError when the id is unknown.
-   * Optional (added for the admin API, which starts the executions); both stores implement it.
    */
-  setExecutionArn?(id: string, executionArn: string): Promise<void>;
+  setExecutionArn(id: string, executionArn: string): Promise<void>;
   /** Where an app writes to (topic, cluster, origins), when its pipeline is ACTIVE (the ingest routing). */
   activeRoute(appId: string): Promise<ActiveRoute | undefined>;
 }

@@ -15,17 +15,12 @@ import { sinkSettingsProblems } from './build-event-source-mapping.ts';
 import { InvalidPipelineRequestError, type RequestViolation } from './errors.ts';
 import type { ConnectorSpec, KafkaSpec, PipelineSpec, SinkSpec } from './model.ts';
 import { quoted, shown } from '../lib/shown.ts';
+import { APP_ID, isMskScramSecretArn, SECRET_ARN } from '../lib/ids.ts';
 import { topicNameProblem } from './topic-name.ts';
 
 export const PROJECT_ID = /^[a-z][a-z0-9_-]{2,62}$/;
-/** The app ids the ingest accepts (functions/ingest/collect.ts). */
-export const APP_ID = /^[A-Za-z0-9][A-Za-z0-9_.-]{0,127}$/;
 const MSK_CLUSTER_ARN =
   /^arn:aws[a-z-]*:kafka:[a-z]{2}(-[a-z]+)+-\d:\d{12}:cluster\/[A-Za-z0-9-]{1,64}\/[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}(-\d+)?$/;
-const SECRET_ARN = /^arn:aws[a-z-]*:secretsmanager:[a-z]{2}(-[a-z]+)+-\d:\d{12}:secret:[A-Za-z0-9/_+=.@-]+$/;
-/** SCRAM secrets: MSK only associates secrets named AmazonMSK_*, and the roles read only those. */
-export const SCRAM_SECRET_ARN =
-  /^arn:aws[a-z-]*:secretsmanager:[a-z]{2}(-[a-z]+)+-\d:\d{12}:secret:AmazonMSK_[A-Za-z0-9/_+=.@-]+$/;
 const PLUGIN_ARN =
   /^arn:aws[a-z-]*:kafkaconnect:[a-z]{2}(-[a-z]+)+-\d:\d{12}:custom-plugin\/[A-Za-z0-9-]+\/[A-Za-z0-9-]+$/;
 const S3_BUCKET_ARN = /^arn:aws[a-z-]*:s3:::[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$/;
@@ -298,7 +293,7 @@ function crossFieldViolations(input: unknown): RequestViolation[] {
       auth === 'scram' &&
       typeof kafka.scramSecretArn === 'string' &&
       SECRET_ARN.test(kafka.scramSecretArn) &&
-      !SCRAM_SECRET_ARN.test(kafka.scramSecretArn)
+      !isMskScramSecretArn(kafka.scramSecretArn)
     ) {
       add(
         '$.kafka.scramSecretArn',

@@ -1,5 +1,5 @@
 /**
- * The rules both PipelineStore implementations (registry.ts on DynamoDB, memory-store.ts for
+ * The rules both PipelineStore implementations (registry.ts on DynamoDB, test/helpers/memory-store.ts for
  * tests) share, so they cannot drift: which statuses may precede a transition, what a transition
  * does to the app routes, how a request is fingerprinted for idempotency, and the step order.
  */

@@ -1,5 +1,6 @@
 import { PutRecordBatchCommand, type FirehoseClient, type PutRecordBatchCommandOutput } from '@aws-sdk/client-firehose';
 import type { S3Client } from '@aws-sdk/client-s3';
+import { isTransientAwsError, isUnansweredCall } from '../lib/aws-errors.ts';
 import type { Log } from '../lib/logger.ts';
 import { fullJitterDelay } from './backoff.ts';
 import { batchResponse, type KafkaBatchResponse, type KafkaItemIdentifier } from './batch-response.ts';
@@ -79,48 +80,13 @@ interface Part {
 /** No call (or dead-letter write) starts with less than this left after the safety margin. */
 const MIN_CALL_BUDGET_MS = 100;
 
-const RETRYABLE_NAMES = new Set([
-  'ServiceUnavailableException',
-  'ThrottlingException',
-  'LimitExceededException',
-  'TooManyRequestsException',
-  'InternalFailure',
-  'InternalFailureException',
-  'InternalServerError',
-  'InternalServerException',
-  'RequestTimeout',
-  'RequestTimeoutException',
-  'TimeoutError',
-  'AbortError',
-  'ECONNRESET',
-  'ECONNREFUSED',
-  'ECONNABORTED',
-  'EPIPE',
-  'ETIMEDOUT',
-  'EAI_AGAIN',
-  'NetworkingError',
-]);
-
 /**
- * Whether a failed PutRecordBatch call may succeed if sent again: throttling, 5xx, timeouts and
- * transport errors. Client errors (stream not found, access denied, invalid argument) are not.
+ * Whether a failed PutRecordBatch call may succeed if sent again: what the shared classification
+ * calls transient, plus a call that got no answer at all (socket, DNS, our own deadline's abort):
+ * resending records is safe (a duplicate at worst, never a loss). Client errors are permanent.
  */
 export function isRetryableCallError(err: unknown): boolean {
-  if (err instanceof TypeError || err instanceof RangeError || err instanceof ReferenceError) return false;
-  const e = (err ?? {}) as {
-    name?: string;
-    code?: string;
-    $fault?: string;
-    $retryable?: unknown;
-    $metadata?: { httpStatusCode?: number };
-  };
-  if (e.$retryable) return true;
-  if ((e.name && RETRYABLE_NAMES.has(e.name)) || (e.code && RETRYABLE_NAMES.has(e.code))) return true;
-  const status = e.$metadata?.httpStatusCode;
-  if (status === 429 || (status !== undefined && status >= 500)) return true;
-  if (e.$fault === 'server') return true;
-  // No HTTP status and no service fault: the request never got an answer (socket, DNS, abort).
-  return status === undefined && e.$fault === undefined;
+  return isTransientAwsError(err) || isUnansweredCall(err);
 }
 
 /**

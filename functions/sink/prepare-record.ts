@@ -1,5 +1,6 @@
 import { isUtf8 } from 'node:buffer';
 import { firehoseLimits } from './limits.ts';
+import { APP_ID } from '../lib/ids.ts';
 
 /** Why a record can never be delivered to Firehose (it goes to the dead-letter prefix instead). */
 export type DeadLetterReason =
@@ -11,8 +12,6 @@ export type PreparedRecord =
 
 /** The last quantum: padding only at the very end. */
 const BASE64_TAIL = /^[A-Za-z0-9+/]{2}(?:[A-Za-z0-9+/]{2}|[A-Za-z0-9+/]=|==)$/;
-/** The app ids ingest accepts (functions/ingest/collect.ts); they become an S3 path segment. */
-const APP_ID = /^[A-Za-z0-9][A-Za-z0-9_.-]{0,127}$/;
 const LF = 0x0a;
 const CR = 0x0d;
 const SPACE = 0x20;

@@ -5,7 +5,12 @@
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { CreateTableCommand, DynamoDBClient, type CreateTableCommandInput } from '@aws-sdk/client-dynamodb';
+import {
+  CreateTableCommand,
+  DynamoDBClient,
+  waitUntilTableExists,
+  type CreateTableCommandInput,
+} from '@aws-sdk/client-dynamodb';
 import { parse } from 'yaml';
 import { startLocalAws } from '../../local/aws/index.ts';
 
@@ -30,6 +35,8 @@ export async function startLocalPipelinesTable(tableName: string): Promise<Local
   // PITR and TTL are separate API calls in DynamoDB (CloudFormation folds them in).
   const { PointInTimeRecoverySpecification: _pitr, TimeToLiveSpecification: _ttl, ...props } = resource.Properties;
   await client.send(new CreateTableCommand({ ...(props as unknown as CreateTableCommandInput), TableName: tableName }));
+  // A new table is CREATING at first (as on AWS): wait for ACTIVE before the tests use it.
+  await waitUntilTableExists({ client, maxWaitTime: 30, minDelay: 1, maxDelay: 1 }, { TableName: tableName });
   return {
     client,
     close: async () => {

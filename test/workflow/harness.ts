@@ -50,7 +50,7 @@ import { StateMachine } from 'aws-local-stepfunctions';
 
 /** One entry of aws-local-stepfunctions' event log (its EventLog type is not exported). */
 export type EventLog = { type: string; state?: { name: string; type: string }; [key: string]: any };
-import { MemoryPipelineStore } from '../../functions/pipelines/memory-store.ts';
+import { MemoryPipelineStore } from '../helpers/memory-store.ts';
 import type { Pipeline, PipelineStore } from '../../functions/pipelines/model.ts';
 import { createConnector } from '../../functions/pipelines/tasks/create-connector.ts';
 import { createEventSourceMapping } from '../../functions/pipelines/tasks/create-event-source-mapping.ts';

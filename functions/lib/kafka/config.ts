@@ -11,6 +11,7 @@
 import { statSync } from 'node:fs';
 import { isIP } from 'node:net';
 import { KafkaConfigError } from './errors.ts';
+import { SECRET_ARN } from '../ids.ts';
 
 /** How clients authenticate; also fixes the transport (everything but `none` is TLS). */
 export type KafkaAuth = 'none' | 'tls' | 'scram' | 'iam';
@@ -94,7 +95,6 @@ export const MSK_PORTS: Readonly<Record<KafkaAuth, readonly number[]>> = {
 const HOST_LABEL = /^(?!-)[A-Za-z0-9-]{1,63}(?<!-)$/;
 const MSK_HOST = /\.kafka\.([a-z]{2}(?:-[a-z]+)+-\d+)\.amazonaws\.com(?:\.cn)?$/;
 const AWS_REGION = /^[a-z]{2}(?:-[a-z]+)+-\d+$/;
-const SECRET_ARN = /^arn:aws[a-z-]*:secretsmanager:[a-z]{2}(?:-[a-z]+)+-\d+:\d{12}:secret:.+$/;
 const SECRET_NAME = /^[A-Za-z0-9/_+=.@-]{1,512}$/;
 
 interface ParsedBroker {

@@ -58,7 +58,7 @@ const TLS_ERROR_CODES = new Set([
   'ERR_TLS_CERT_ALTNAME_INVALID',
 ]);
 
-/** Every error reachable from `error` through `cause` and `errors` (AggregateError), depth first. */
+/** Every error reachable from `error` through `cause` and `errors` (AggregateError's array or an object of errors), depth first. */
 export function errorChain(error: unknown, seen = new Set<unknown>()): unknown[] {
   if (error === null || error === undefined || seen.has(error)) {
     return [];
@@ -67,10 +67,14 @@ export function errorChain(error: unknown, seen = new Set<unknown>()): unknown[]
   const out: unknown[] = [error];
   if (typeof error === 'object') {
     const { cause, errors } = error as { cause?: unknown; errors?: unknown };
-    if (Array.isArray(errors)) {
-      for (const inner of errors) {
-        out.push(...errorChain(inner, seen));
-      }
+    // AggregateError has an array; @platformatic/kafka's per-topic/per-broker errors are an object.
+    const nested = Array.isArray(errors)
+      ? errors
+      : errors !== null && typeof errors === 'object'
+        ? Object.values(errors)
+        : [];
+    for (const inner of nested) {
+      out.push(...errorChain(inner, seen));
     }
     out.push(...errorChain(cause, seen));
   }

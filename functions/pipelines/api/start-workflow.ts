@@ -1,7 +1,8 @@
 import { WorkflowStartError } from '../errors.ts';
 import type { Pipeline } from '../model.ts';
 import type { PipelinesApiDeps } from './deps.ts';
-import { isTransientAwsError, type WorkflowKind } from './workflows.ts';
+import { isTransientAwsError } from '../../lib/aws-errors.ts';
+import type { WorkflowKind } from './workflows.ts';
 
 function describeError(err: unknown): string {
   return err instanceof Error ? `${err.name}: ${err.message}` : String(err);
@@ -40,7 +41,7 @@ export async function startWorkflow(kind: WorkflowKind, pipeline: Pipeline, deps
     throw new WorkflowStartError(pipeline.id, kind, transient, err);
   }
   try {
-    await deps.store.setExecutionArn?.(pipeline.id, executionArn);
+    await deps.store.setExecutionArn(pipeline.id, executionArn);
   } catch (err) {
     // The workflow runs; only the link to it is missing. Not worth failing the request for.
     deps.log.warn('could not record the execution ARN', {

@@ -13,7 +13,7 @@ import { optionalString } from '../../lib/config.ts';
 import { connectorName } from '../build-connector-config.ts';
 import { consumerGroupId } from '../build-event-source-mapping.ts';
 import type { Pipeline } from '../model.ts';
-import { brokersOf } from './delete-topic.ts';
+import { brokersOf } from './kafka-admin.ts';
 import { isWorkflowError, WaitTimeoutError } from './errors.ts';
 import {
   clusterDescription,

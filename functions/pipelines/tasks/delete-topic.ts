@@ -4,19 +4,17 @@
  * again (GetBootstrapBrokers for the pipeline's auth); a cluster that no longer exists took its
  * topics with it.
  */
-import { GetBootstrapBrokersCommand, KafkaClient } from '@aws-sdk/client-kafka';
+import { KafkaClient } from '@aws-sdk/client-kafka';
 import { awsClientConfig } from '../../lib/aws.ts';
 import { optionalString } from '../../lib/config.ts';
-import { splitBrokers } from '../cluster-rules.ts';
-import type { Pipeline } from '../model.ts';
 import { CLEANUP_STATUSES, type CleanupInput, type CleanupOutput } from './cleanup.ts';
-import { isNotFound, isWorkflowError, toTaskError } from './errors.ts';
+import { isWorkflowError } from './errors.ts';
 import {
   clusterDescription,
   isUnknownTopic,
   kafkaAdminFactory,
   kafkaTaskError,
-  listedBrokers,
+  brokersOf,
   type KafkaAdminPort,
   type OpenKafkaAdmin,
 } from './kafka-admin.ts';
@@ -29,29 +27,6 @@ export interface DeleteTopicDeps extends TaskDeps {
   kafka: Pick<KafkaClient, 'send'>;
   openAdmin: OpenKafkaAdmin;
   region: string | undefined;
-}
-
-const BOOTSTRAP_FIELD = {
-  none: 'BootstrapBrokerString',
-  tls: 'BootstrapBrokerStringTls',
-  scram: 'BootstrapBrokerStringSaslScram',
-  iam: 'BootstrapBrokerStringSaslIam',
-} as const;
-
-/** The brokers to reach, or undefined when the MSK cluster no longer exists. */
-export async function brokersOf(
-  pipeline: Pipeline,
-  deps: Pick<DeleteTopicDeps, 'kafka'>,
-): Promise<string[] | undefined> {
-  const cluster = pipeline.kafka.cluster;
-  if (cluster.type === 'self-hosted') return listedBrokers(pipeline);
-  try {
-    const out = await deps.kafka.send(new GetBootstrapBrokersCommand({ ClusterArn: cluster.clusterArn }));
-    return splitBrokers(out[BOOTSTRAP_FIELD[pipeline.kafka.auth]]);
-  } catch (error) {
-    if (isNotFound(error)) return undefined;
-    throw toTaskError(error, `get the bootstrap brokers of ${cluster.clusterArn}`);
-  }
 }
 
 export async function deleteTopic(input: CleanupInput, deps: DeleteTopicDeps): Promise<CleanupOutput> {

@@ -11,6 +11,8 @@
  * where possible, what to change.
  */
 
+import { awsErrorName, isTransientAwsError, type SdkErrorShape } from '../../lib/aws-errors.ts';
+
 /** Retrying the same call later may succeed. The only error name the ASL retries (besides Lambda.*). */
 export class TransientError extends Error {
   constructor(message: string, options?: { cause?: unknown }) {
@@ -78,59 +80,6 @@ export class AwsRequestError extends Error {
     this.name = 'AwsRequestError';
     this.serviceError = serviceError;
   }
-}
-
-interface SdkErrorShape {
-  name?: string;
-  code?: string;
-  message?: string;
-  $fault?: string;
-  $retryable?: unknown;
-  $metadata?: { httpStatusCode?: number };
-}
-
-const TRANSIENT_NAMES = new Set([
-  'ThrottlingException',
-  'Throttling',
-  'TooManyRequestsException',
-  'RequestLimitExceeded',
-  'LimitExceededException',
-  'ServiceUnavailableException',
-  'ServiceUnavailable',
-  'ServiceException',
-  'InternalServerErrorException',
-  'InternalServerException',
-  'InternalServerError',
-  'InternalFailure',
-  'InternalError',
-  'RequestTimeout',
-  'RequestTimeoutException',
-  'TimeoutError',
-  'ProvisionedThroughputExceededException',
-  'ECONNRESET',
-  'ECONNREFUSED',
-  'ECONNABORTED',
-  'EPIPE',
-  'ETIMEDOUT',
-  'EAI_AGAIN',
-  'ENOTFOUND',
-  'NetworkingError',
-]);
-
-/** Whether an AWS SDK (or transport) error may succeed when the call is made again. */
-export function isTransientAwsError(error: unknown): boolean {
-  const e = (error ?? {}) as SdkErrorShape;
-  if (e.$retryable) return true;
-  if ((e.name !== undefined && TRANSIENT_NAMES.has(e.name)) || (e.code !== undefined && TRANSIENT_NAMES.has(e.code)))
-    return true;
-  const status = e.$metadata?.httpStatusCode;
-  if (status === 429 || (status !== undefined && status >= 500)) return true;
-  return e.$fault === 'server';
-}
-
-export function awsErrorName(error: unknown): string {
-  const name = (error as SdkErrorShape | null)?.name;
-  return typeof name === 'string' && name !== '' ? name : 'Error';
 }
 
 export function isAwsError(error: unknown, ...names: string[]): boolean {

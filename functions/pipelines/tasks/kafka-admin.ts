@@ -2,7 +2,9 @@
  * The Kafka admin port of the tasks that talk to brokers (ValidateCluster for self-hosted
  * clusters, CreateTopic, DeleteTopic), and how Kafka failures become workflow errors.
  */
+import { GetBootstrapBrokersCommand, type KafkaClient } from '@aws-sdk/client-kafka';
 import type { Admin } from '@platformatic/kafka';
+import { MSK_BOOTSTRAP, splitBrokers } from '../../lib/brokers.ts';
 import {
   createAdmin,
   createClusterConnection,
@@ -10,9 +12,9 @@ import {
   KafkaUnavailableError,
   type ClusterDescription,
 } from '../../lib/kafka/index.ts';
-import { classifyKafkaFailure, rootMessage } from '../../lib/kafka/errors.ts';
+import { classifyKafkaFailure, errorChain, rootMessage } from '../../lib/kafka/errors.ts';
 import type { Pipeline } from '../model.ts';
-import { TransientError } from './errors.ts';
+import { isNotFound, toTaskError, TransientError } from './errors.ts';
 
 /** The admin operations the tasks use (@platformatic/kafka's Admin has them all). */
 export type KafkaAdminPort = Pick<
@@ -59,31 +61,31 @@ export function clusterDescription(
 /** The brokers of a self-hosted cluster as the user listed them ("host:port,host:port"). */
 export function listedBrokers(pipeline: Pipeline): string[] {
   const cluster = pipeline.kafka.cluster;
-  if (cluster.type !== 'self-hosted') return [];
-  return cluster.brokers
-    .split(',')
-    .map((b) => b.trim())
-    .filter((b) => b !== '');
+  return cluster.type === 'self-hosted' ? splitBrokers(cluster.brokers) : [];
+}
+
+/** The brokers to reach, or undefined when the MSK cluster no longer exists. */
+export async function brokersOf(
+  pipeline: Pipeline,
+  deps: { kafka: Pick<KafkaClient, 'send'> },
+): Promise<string[] | undefined> {
+  const cluster = pipeline.kafka.cluster;
+  if (cluster.type === 'self-hosted') return listedBrokers(pipeline);
+  try {
+    const out = await deps.kafka.send(new GetBootstrapBrokersCommand({ ClusterArn: cluster.clusterArn }));
+    return splitBrokers(out[MSK_BOOTSTRAP[pipeline.kafka.auth].field] as string | undefined);
+  } catch (error) {
+    if (isNotFound(error)) return undefined;
+    throw toTaskError(error, `get the bootstrap brokers of ${cluster.clusterArn}`);
+  }
 }
 
 /** Kafka's error code for "topic already exists" (CreateTopics). */
 const TOPIC_ALREADY_EXISTS = 36;
 const UNKNOWN_TOPIC_OR_PARTITION = 3;
 
-function chain(error: unknown, seen = new Set<unknown>()): unknown[] {
-  if (error === null || typeof error !== 'object' || seen.has(error)) return [];
-  seen.add(error);
-  const e = error as { cause?: unknown; errors?: unknown };
-  const nested = Array.isArray(e.errors)
-    ? e.errors
-    : e.errors && typeof e.errors === 'object'
-      ? Object.values(e.errors)
-      : [];
-  return [error, ...nested.flatMap((n) => chain(n, seen)), ...chain(e.cause, seen)];
-}
-
 function hasKafkaCode(error: unknown, code: number, message: RegExp): boolean {
-  return chain(error).some((e) => {
+  return errorChain(error).some((e) => {
     const x = e as { apiCode?: unknown; errorCode?: unknown; message?: unknown };
     return x.apiCode === code || x.errorCode === code || (typeof x.message === 'string' && message.test(x.message));
   });

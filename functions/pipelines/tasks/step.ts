@@ -4,7 +4,8 @@
  */
 import type { Log } from '../../lib/logger.ts';
 import type { Pipeline, PipelineStatus, PipelineStore, StepRecord } from '../model.ts';
-import { InvalidPipelineError, isTransientAwsError, TransientError } from './errors.ts';
+import { isTransientAwsError } from '../../lib/aws-errors.ts';
+import { InvalidPipelineError, TransientError } from './errors.ts';
 
 /** Ports every task core takes. */
 export interface TaskDeps {
@@ -148,6 +149,7 @@ export function guardStore(store: PipelineStore): PipelineStore {
     transition: (id, to, patch) => guard(`move the pipeline to ${to}`, () => store.transition(id, to, patch)),
     recordStep: (id, step) => guard('record a step', () => store.recordStep(id, step)),
     setResources: (id, resources) => guard('record resources', () => store.setResources(id, resources)),
+    setExecutionArn: (id, arn) => guard('record the execution', () => store.setExecutionArn(id, arn)),
     activeRoute: (appId) => guard('read a route', () => store.activeRoute(appId)),
   };
 }

@@ -10,7 +10,7 @@ import {
   type RouteResolverOptions,
   type RouteRegistry,
 } from '../../../functions/ingest/routes.ts';
-import { MemoryPipelineStore } from '../../../functions/pipelines/memory-store.ts';
+import { MemoryPipelineStore } from '../../helpers/memory-store.ts';
 import { createDocumentClient, DynamoPipelineStore } from '../../../functions/pipelines/registry.ts';
 import { fixture } from '../../helpers/fixtures.ts';
 import { RecordingProducer } from '../../helpers/fake-producer.ts';

@@ -9,6 +9,7 @@ import {
 const CLUSTER = 'arn:aws:kafka:us-east-1:123456789012:cluster/clickstream-msk/751d2973-a626-431c-9d4e-d7975eb44dd7-2';
 const BUCKET = 'arn:aws:s3:::clickstream-data-123456789012';
 const SECRET = 'arn:aws:secretsmanager:us-east-1:123456789012:secret:AmazonMSK_scram-AbCdEf';
+const ROOT_CA = 'arn:aws:secretsmanager:us-east-1:123456789012:secret:kafka-root-ca-GhIjKl';
 
 function msk(over: Partial<EventSourceMappingSettings> = {}): EventSourceMappingSettings {
   return {
@@ -113,13 +114,13 @@ describe('buildEventSourceMapping', () => {
         source: {
           ...base,
           auth: { type: 'sasl-scram-256', secretArn: SECRET },
-          rootCaSecretArn: `${SECRET}-ca`,
+          rootCaSecretArn: ROOT_CA,
         },
       }),
     );
     expect(scram.SourceAccessConfigurations!.slice(3)).toEqual([
       { Type: 'SASL_SCRAM_256_AUTH', URI: SECRET },
-      { Type: 'SERVER_ROOT_CA_CERTIFICATE', URI: `${SECRET}-ca` },
+      { Type: 'SERVER_ROOT_CA_CERTIFICATE', URI: ROOT_CA },
     ]);
     const mtls = buildEventSourceMapping(
       selfManaged({ source: { ...base, auth: { type: 'mtls', secretArn: SECRET } } }),

@@ -351,7 +351,7 @@ export function pipelineStoreContract(
       it('records the execution ARN without changing the status', async () => {
         const p = await stored();
         clock.ms += 1000;
-        await store.setExecutionArn!(p.id, 'arn:aws:states:us-east-1:123456789012:execution:create:x');
+        await store.setExecutionArn(p.id, 'arn:aws:states:us-east-1:123456789012:execution:create:x');
         const got = (await store.get(p.id))!;
         expect(got).toMatchObject({
           status: 'CREATING',
@@ -371,7 +371,7 @@ export function pipelineStoreContract(
             }),
         ],
         ['setResources', (s: PipelineStore) => s.setResources('no-such-pipeline', { topic: 't' })],
-        ['setExecutionArn', (s: PipelineStore) => s.setExecutionArn!('no-such-pipeline', 'arn')],
+        ['setExecutionArn', (s: PipelineStore) => s.setExecutionArn('no-such-pipeline', 'arn')],
       ])('%s of an unknown pipeline fails with PipelineNotFoundError', async (_name, call) => {
         await expect(call(store)).rejects.toMatchObject({ name: 'PipelineNotFoundError' });
         expect(await store.get('no-such-pipeline')).toBeUndefined();

@@ -6,7 +6,7 @@
 import { FirehoseClient } from '@aws-sdk/client-firehose';
 import { ListObjectsV2Command, PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
 import type { APIGatewayProxyEventV2 } from 'aws-lambda';
-import { MemoryPipelineStore } from '../../../../functions/pipelines/memory-store.ts';
+import { MemoryPipelineStore } from '../../../helpers/memory-store.ts';
 import { createRedriveRoute } from '../../../../functions/sink/redrive-handler.ts';
 import { redrivePipeline, type RedriveDeps } from '../../../../functions/sink/redrive.ts';
 import { pipelineFixture } from '../../../workflow/harness.ts';

@@ -9,7 +9,7 @@ import { mockClient } from 'aws-sdk-client-mock';
 import { createPipelinesApp, MAX_BODY_BYTES, type PipelinesAppDeps } from '../../../../functions/pipelines/api/app.ts';
 import { readPipelinesApiConfig } from '../../../../functions/pipelines/api/config.ts';
 import { createSfnWorkflowStarter } from '../../../../functions/pipelines/api/workflows.ts';
-import { MemoryPipelineStore } from '../../../../functions/pipelines/memory-store.ts';
+import { MemoryPipelineStore } from '../../../helpers/memory-store.ts';
 import type { Pipeline, PipelineStore } from '../../../../functions/pipelines/model.ts';
 import { parsePipelineRequest } from '../../../../functions/pipelines/schema.ts';
 import { fixture } from '../../../helpers/fixtures.ts';

@@ -3,7 +3,7 @@
  * DeleteTopic against the dev broker (local/kafka), through the production admin factory.
  */
 import { startCluster, type DevCluster } from '../../../../local/kafka/index.ts';
-import { MemoryPipelineStore } from '../../../../functions/pipelines/memory-store.ts';
+import { MemoryPipelineStore } from '../../../helpers/memory-store.ts';
 import type { Pipeline } from '../../../../functions/pipelines/model.ts';
 import { createTopic } from '../../../../functions/pipelines/tasks/create-topic.ts';
 import { deleteTopic } from '../../../../functions/pipelines/tasks/delete-topic.ts';

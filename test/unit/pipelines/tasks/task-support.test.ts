@@ -1,10 +1,9 @@
 import { ConfigError } from '../../../../functions/lib/errors.ts';
-import { MemoryPipelineStore } from '../../../../functions/pipelines/memory-store.ts';
+import { MemoryPipelineStore } from '../../../helpers/memory-store.ts';
 import { readStackNetwork, partitionOf } from '../../../../functions/pipelines/tasks/config.ts';
 import {
   AwsRequestError,
   ClusterValidationError,
-  isTransientAwsError,
   summarizeFailure,
   toTaskError,
   TransientError,
@@ -16,26 +15,6 @@ import { guardStore, runStep } from '../../../../functions/pipelines/tasks/step.
 import { pipelineFixture, sdkError } from '../../../workflow/harness.ts';
 
 describe('workflow task errors', () => {
-  it('classifies AWS errors: throttling, 5xx and transport failures are transient; the rest permanent', () => {
-    for (const e of [
-      sdkError('TooManyRequestsException', 429),
-      sdkError('ServiceUnavailableException', 503),
-      sdkError('Whatever', 500),
-      Object.assign(new Error('x'), { name: 'TimeoutError' }),
-      Object.assign(new Error('x'), { code: 'ECONNRESET' }),
-    ]) {
-      expect(isTransientAwsError(e)).toBe(true);
-    }
-    for (const e of [
-      sdkError('BadRequestException', 400),
-      sdkError('ForbiddenException', 403),
-      new TypeError('bug'),
-      new Error('plain'),
-    ]) {
-      expect(isTransientAwsError(e)).toBe(false);
-    }
-  });
-
   it('toTaskError names the action and keeps the service error; workflow errors pass through', () => {
     const transient = toTaskError(sdkError('TooManyRequestsException', 429, 'Rate exceeded'), 'create custom plugin x');
     expect(transient).toBeInstanceOf(TransientError);

@@ -7,19 +7,23 @@
  * Values go in and out as copies, as they would through DynamoDB: mutating a returned pipeline
  * never changes the stored one.
  */
-import { AppIdConflictError, IdempotencyKeyReuseError, PipelineNotFoundError, ProjectConflictError } from './errors.ts';
-import type { ActiveRoute, Pipeline, PipelineResources, PipelineStatus, PipelineStore, StepRecord } from './model.ts';
 import {
-  assertTransition,
-  IDEMPOTENCY_TTL_SECONDS,
-  PATCH_FIELDS,
-  routeEffect,
-  routeFields,
-  routeTopic,
-  sortSteps,
-  specFingerprint,
-  type TransitionPatch,
-} from './store-rules.ts';
+  AppIdConflictError,
+  IdempotencyKeyReuseError,
+  PipelineNotFoundError,
+  ProjectConflictError,
+} from '../../functions/pipelines/errors.ts';
+import type {
+  ActiveRoute,
+  Pipeline,
+  PipelineResources,
+  PipelineStatus,
+  PipelineStore,
+  StepRecord,
+} from '../../functions/pipelines/model.ts';
+import { assertTransition, IDEMPOTENCY_TTL_SECONDS, PATCH_FIELDS } from '../../functions/pipelines/store-rules.ts';
+import { routeEffect, routeFields, routeTopic, sortSteps } from '../../functions/pipelines/store-rules.ts';
+import { specFingerprint, type TransitionPatch } from '../../functions/pipelines/store-rules.ts';
 
 interface Route extends ActiveRoute {
   active: boolean;
