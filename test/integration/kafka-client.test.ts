@@ -7,7 +7,6 @@ import type { Admin, Consumer, MessagesStream } from '@platformatic/kafka';
 import { startCluster, type DevCluster } from '../../local/kafka/index.ts';
 import {
   createAdmin,
-  createConsumer,
   createEventProducer,
   KafkaUnavailableError,
   parseClusterConfig,
@@ -15,6 +14,7 @@ import {
   type Compression,
   type EventRecord,
 } from '../../functions/lib/kafka/index.ts';
+import { createConsumer } from '../helpers/kafka-consumer.ts';
 
 type BufferConsumer = Consumer<Buffer, Buffer, Buffer, Buffer>;
 

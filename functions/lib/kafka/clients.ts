@@ -1,10 +1,9 @@
 /**
- * Thin factories for the other @platformatic/kafka clients, sharing the connection resolution of
- * the producer: the pipelines workflow uses the admin client (validate cluster, create topic), the
- * local stack and tests use consumers. They return the library's own objects; callers own them
- * and must `close()` them.
+ * Thin factory for the @platformatic/kafka admin client, sharing the connection resolution of the
+ * producer: the pipelines workflow uses it (validate cluster, create topic, check drained, delete
+ * topic). It returns the library's own object; callers own it and must `close()` it.
  */
-import { Admin, Consumer, type ConsumeBaseOptions, type GroupOptions } from '@platformatic/kafka';
+import { Admin } from '@platformatic/kafka';
 import type { ClusterConnection } from './config.ts';
 import { resolveConnectionOptions, type KafkaDeps } from './client-options.ts';
 
@@ -34,24 +33,4 @@ function baseOptions(options: ClientFactoryOptions) {
 export async function createAdmin(conn: ClusterConnection, options: ClientFactoryOptions = {}): Promise<Admin> {
   const connection = await resolveConnectionOptions(conn, options);
   return new Admin({ ...baseOptions(options), ...connection });
-}
-
-export interface ConsumerFactoryOptions<Key, Value, HeaderKey, HeaderValue> extends ClientFactoryOptions {
-  /** Group and fetch settings (session timeout, deserializers, autocommit, ...). */
-  consumer?: Partial<GroupOptions> & ConsumeBaseOptions<Key, Value, HeaderKey, HeaderValue>;
-}
-
-/** A group consumer; call `consume({ topics })` on it. Keys/values are Buffers unless deserializers are given. */
-export async function createConsumer<Key = Buffer, Value = Buffer, HeaderKey = Buffer, HeaderValue = Buffer>(
-  conn: ClusterConnection,
-  groupId: string,
-  options: ConsumerFactoryOptions<Key, Value, HeaderKey, HeaderValue> = {},
-): Promise<Consumer<Key, Value, HeaderKey, HeaderValue>> {
-  const connection = await resolveConnectionOptions(conn, options);
-  return new Consumer<Key, Value, HeaderKey, HeaderValue>({
-    ...baseOptions(options),
-    ...connection,
-    ...options.consumer,
-    groupId,
-  });
 }

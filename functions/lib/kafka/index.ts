@@ -31,4 +31,4 @@ export {
 } from './producer.ts';
 export { clusterKey, createProducerPool, type ProducerPool, type ProducerPoolOptions } from './producer-pool.ts';
 export { keyPartitioner, murmur2 } from './murmur2.ts';
-export { createAdmin, createConsumer, type ClientFactoryOptions, type ConsumerFactoryOptions } from './clients.ts';
+export { createAdmin, type ClientFactoryOptions } from './clients.ts';
