@@ -4,29 +4,19 @@
  *   --no-demo      do not create the demo pipeline (through POST /pipelines)
  *   --data-dir D   state directory (default .local)
  *   --api-port N, --aws-port N, --kafka-port N   ports of the HTTP API (3000), the local AWS
- *                  endpoint (4566) and the first broker (9092; the others follow); 0 = any free port
+ *                  endpoint (4566) and the first broker (9092); the other brokers keep their
+ *                  distance to it (second cluster +100, TLS +200, SASL/SCRAM +300, IAM +400);
+ *                  0 = any free port
  * Ctrl-C stops everything: no process or port is left behind.
  */
-import { parseArgs } from 'node:util';
 import { relative } from 'node:path';
+import { parseFlags, portInUse, usageError } from './cli-args.ts';
 import { startStack, type Stack } from './stack.ts';
 
 const USAGE =
-  'usage: npm start [-- --fresh] [-- --no-demo] [-- --data-dir DIR] [-- --api-port N] [-- --aws-port N] [-- --kafka-port N]';
+  'usage: npm start -- [--fresh] [--no-demo] [--data-dir DIR] [--api-port N] [--aws-port N] [--kafka-port N]';
 
-function parseFlags() {
-  try {
-    return parseArgs({ options: FLAGS });
-  } catch (err) {
-    // An unknown or malformed flag: one line saying what to do, not a stack trace.
-    console.error(
-      `npm start: ${(err as Error).message}\n${USAGE}\n(npm passes flags to the script only after '--': npm start -- --fresh)`,
-    );
-    process.exit(2);
-  }
-}
-
-const FLAGS = {
+const values = parseFlags('npm start', {
   fresh: { type: 'boolean', default: false },
   'no-demo': { type: 'boolean', default: false },
   'data-dir': { type: 'string' },
@@ -34,36 +24,40 @@ const FLAGS = {
   'aws-port': { type: 'string' },
   'kafka-port': { type: 'string' },
   help: { type: 'boolean', short: 'h', default: false },
-} as const;
-const { values } = parseFlags();
+});
 if (values.help) {
   console.log(USAGE);
   process.exit(0);
 }
 
+/** The brokers' ports after the first one's: the distances of the default layout (9092 → 9192, 9292, ...). */
+const KAFKA_OFFSETS = { kafka2: 100, kafkaTls: 200, kafkaScram: 300, kafkaIam: 400 } as const;
+
 /** A port flag: an integer 0-65535 (0 = any free port), or exit with a one-line message. */
-function portFlag(name: 'api-port' | 'aws-port' | 'kafka-port'): number | undefined {
+function portFlag(name: 'api-port' | 'aws-port' | 'kafka-port', max = 65535): number | undefined {
   const raw = values[name];
   if (raw === undefined) return undefined;
   const port = Number(raw);
-  if (!/^\d+$/.test(raw) || port > 65535) {
-    console.error(`npm start: --${name} must be a port number 0-65535 (0 = any free port), not '${raw}'`);
-    process.exit(2);
+  if (!/^\d+$/.test(raw) || port > max) {
+    usageError(`npm start: --${name} must be a port number 0-${max} (0 = any free port), not '${raw}'`);
   }
   return port;
 }
-const ports = Object.fromEntries(
-  (
-    [
-      ['api', 'api-port'],
-      ['aws', 'aws-port'],
-      ['kafka', 'kafka-port'],
-    ] as const
-  ).flatMap(([key, flag]) => {
-    const port = portFlag(flag);
-    return port === undefined ? [] : [[key, port]];
-  }),
-) as { api?: number; aws?: number; kafka?: number };
+const [api, aws] = [portFlag('api-port'), portFlag('aws-port')];
+const kafkaPort = portFlag('kafka-port', 65535 - KAFKA_OFFSETS.kafkaIam);
+const ports = {
+  ...(api !== undefined ? { api } : {}),
+  ...(aws !== undefined ? { aws } : {}),
+  ...(kafkaPort !== undefined
+    ? {
+        kafka: kafkaPort,
+        // 0 = free ports for all of them (the stack's own rule); otherwise the default layout, moved.
+        ...(kafkaPort === 0
+          ? {}
+          : Object.fromEntries(Object.entries(KAFKA_OFFSETS).map(([key, offset]) => [key, kafkaPort + offset]))),
+      }
+    : {}),
+};
 
 function banner(stack: Stack): string {
   const s3 = relative(process.cwd(), stack.s3Dir) || stack.s3Dir;
@@ -153,14 +147,14 @@ const stack = await startStack({
   ports,
   say: (line) => console.log(`[start] ${line}`),
 }).catch((err: unknown) => {
-  const e = err as NodeJS.ErrnoException;
-  if (e.code === 'EADDRINUSE') {
-    console.error(
-      `npm start: port ${(e as { port?: number }).port ?? ''} is in use (${e.message}). Is another 'npm start' running?`,
+  const busy = portInUse(err);
+  if (busy) {
+    usageError(
+      `npm start: port ${busy.port} on ${busy.address} is in use (another 'npm start'?); stop it, or move this stack: npm start -- --api-port N --aws-port N --kafka-port N`,
+      1,
     );
-  } else {
-    console.error('npm start failed:', err);
   }
+  console.error('npm start failed:', err);
   process.exit(1);
 });
 
