@@ -97,7 +97,8 @@ function banner(stack: Stack): string {
       `    -d '[{"event_id":"'$(date +%s%N)'","event_type":"page_view","timestamp":'$(date +%s000)',"app_id":"${d.appId}"}]'`,
       '',
       `See it in S3 (within the ${d.windowSeconds} s window):`,
-      `  find ${s3}/${stack.bucket}/events -name '*.gz' | sort | tail -1 | xargs gzip -dc`,
+      // newest by modification time: a name sort would put other writers' keys (a connector's) last
+      `  find ${s3}/${stack.bucket}/events -name '*.gz' -printf '%T@ %p\\n' | sort -n | tail -1 | cut -d' ' -f2- | xargs gzip -dc`,
     );
   }
   lines.push(
@@ -117,9 +118,11 @@ function banner(stack: Stack): string {
     '',
     'Look around with the AWS CLI and kcat:',
     `  ${cli} stepfunctions list-executions --state-machine-arn ${process.env.CREATE_PIPELINE_STATE_MACHINE_ARN ?? ''}`,
+    `  ${cli} firehose list-delivery-streams`,
     `  ${cli} lambda list-event-source-mappings`,
     `  ${cli} s3 ls --recursive s3://${stack.bucket}/`,
     `  kcat -b ${stack.kafka.bootstrap} -L`,
+    ...(stack.demo ? [`  kcat -b ${stack.kafka.bootstrap} -C -t ${stack.demo.topic} -o beginning -e`] : []),
     ...(stack.kafka.tls && stack.kafka.listeners.tls
       ? [
           `  kcat -b ${stack.kafka.listeners.tls.split(',')[0]} -X security.protocol=SSL -X ssl.ca.location=${relative(process.cwd(), stack.kafka.tls.caLocation)} -L`,

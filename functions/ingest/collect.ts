@@ -25,7 +25,7 @@ export interface IngestRoute {
 
 /**
  * The producer port. `send` resolves only once Kafka acknowledged every record (acks=all) and
- * rejects otherwise; `isUnavailable` tells a timeout/outage (→ 503) from a programming error.
+ * rejects otherwise.
  */
 export interface RecordProducer {
   send(route: IngestRoute, records: OutgoingRecord[], opts: { timeoutMs: number }): Promise<void>;
@@ -35,6 +35,7 @@ export interface CollectDeps {
   producer: RecordProducer;
   /** Resolves the route of an app, or undefined when the app is not allowed to send. */
   routeFor(appId: string): IngestRoute | undefined | Promise<IngestRoute | undefined>;
+  /** Tells a failed send's timeout/outage (→ 503) from a programming error. */
   isUnavailable(err: unknown): boolean;
   /** Told when Kafka refused a write for an app, so its cached route is looked up again. */
   routeFailed?(appId: string): void;
@@ -59,6 +60,7 @@ export interface CollectResult {
   rejected: Rejection[];
 }
 
+/** An app id: letters, digits, `_ . -`, at most 128; it becomes an S3 path segment (`app_id=`). */
 export const APP_ID = /^[A-Za-z0-9][A-Za-z0-9_.-]{0,127}$/;
 
 function parseUploadTimestamp(value: string | undefined): number | undefined {
