@@ -149,5 +149,6 @@ export function guardStore(store: PipelineStore): PipelineStore {
     recordStep: (id, step) => guard('record a step', () => store.recordStep(id, step)),
     setResources: (id, resources) => guard('record resources', () => store.setResources(id, resources)),
     activeRoute: (appId) => guard('read a route', () => store.activeRoute(appId)),
+    inactiveRoute: (appId) => guard('read a route', () => store.inactiveRoute(appId)),
   };
 }
