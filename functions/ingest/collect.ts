@@ -26,7 +26,7 @@ export interface IngestRoute {
 
 /**
  * The producer port. `send` resolves only once Kafka acknowledged every record (acks=all) and
- * rejects otherwise; `isUnavailable` tells a timeout/outage (→ 503) from a programming error.
+ * rejects otherwise.
  */
 export interface RecordProducer {
   send(route: IngestRoute, records: OutgoingRecord[], opts: { timeoutMs: number }): Promise<void>;
@@ -36,6 +36,7 @@ export interface CollectDeps {
   producer: RecordProducer;
   /** Resolves the route of an app, or undefined when the app is not allowed to send. */
   routeFor(appId: string): IngestRoute | undefined | Promise<IngestRoute | undefined>;
+  /** Tells a failed send's timeout/outage (→ 503) from a programming error. */
   isUnavailable(err: unknown): boolean;
   /** Told when Kafka refused a write for an app, so its cached route is looked up again. */
   routeFailed?(appId: string): void;

@@ -1,11 +1,11 @@
-import { ServiceUnavailableError } from '../lib/errors.ts';
+import { ForbiddenError, ServiceUnavailableError } from '../lib/errors.ts';
 import type { Log } from '../lib/logger.ts';
 import { ROUTE_HIT_TTL_SECONDS, ROUTE_MAX_AGE_SECONDS } from '../lib/route-fence.ts';
 import type { PipelineStore } from '../pipelines/model.ts';
 import type { IngestRoute } from './collect.ts';
 
 /** The part of the pipelines registry the ingest reads (one GetItem per lookup). */
-export type RouteRegistry = Pick<PipelineStore, 'activeRoute'>;
+export type RouteRegistry = Pick<PipelineStore, 'activeRoute'> & Partial<Pick<PipelineStore, 'inactiveRoute'>>;
 
 export interface RouteResolverOptions {
   /** The pipelines registry; without it only the static route applies. */
@@ -34,7 +34,18 @@ export interface RouteResolverOptions {
 
 interface Entry {
   route: IngestRoute | undefined;
+  /** Why an app its pipeline holds is refused (the pipeline is not ACTIVE yet or any more). */
+  refusal?: string;
   fetchedAt: number;
+}
+
+/** The 403 of an app whose pipeline exists but is not ACTIVE: says which, and what to wait for. */
+function refusalOf(appId: string, held: { pipelineId: string; status: string }): string {
+  const why =
+    held.status === 'CREATING'
+      ? 'is still CREATING: its events are accepted once it is ACTIVE'
+      : `is ${held.status}: it accepts no events`;
+  return `appId '${appId}' belongs to pipeline ${held.pipelineId}, which ${why} (GET /pipelines/${held.pipelineId})`;
 }
 
 /**
@@ -67,9 +78,9 @@ export function createRouteResolver(options: RouteResolverOptions): RouteResolve
   const fromStatic = (appId: string): IngestRoute | undefined =>
     options.staticRoute?.appIds.has(appId) ? { topic: options.staticRoute.topic } : undefined;
 
-  function remember(appId: string, route: IngestRoute | undefined): void {
+  function remember(appId: string, route: IngestRoute | undefined, refusal?: string): void {
     cache.delete(appId);
-    cache.set(appId, { route, fetchedAt: now() });
+    cache.set(appId, { route, ...(refusal !== undefined ? { refusal } : {}), fetchedAt: now() });
     while (cache.size > maxEntries) cache.delete(cache.keys().next().value as string);
   }
 
@@ -78,6 +89,7 @@ export function createRouteResolver(options: RouteResolverOptions): RouteResolve
     appId: string,
     cached: Entry | undefined,
   ): Promise<IngestRoute | undefined> {
+    let refusal: string | undefined;
     try {
       const active = await registry.activeRoute(appId);
       const route: IngestRoute | undefined =
@@ -88,8 +100,11 @@ export function createRouteResolver(options: RouteResolverOptions): RouteResolve
               ...(active.cluster !== undefined ? { cluster: active.cluster } : {}),
               ...(active.allowedOrigins !== undefined ? { allowedOrigins: active.allowedOrigins } : {}),
             };
-      remember(appId, route);
-      return route ?? fromStatic(appId);
+      const configured = route ?? fromStatic(appId);
+      const held = configured === undefined ? await registry.inactiveRoute?.(appId) : undefined;
+      refusal = held && refusalOf(appId, held);
+      remember(appId, route, refusal);
+      if (refusal === undefined) return configured;
     } catch (err) {
       const error = err instanceof Error ? `${err.name}: ${err.message}` : String(err);
       if (cached?.route !== undefined && now() - cached.fetchedAt < maxAge) {
@@ -108,6 +123,7 @@ export function createRouteResolver(options: RouteResolverOptions): RouteResolve
         err,
       );
     }
+    throw new ForbiddenError(refusal ?? `appId '${appId}' is not registered for ingestion`);
   }
 
   async function routeFor(appId: string): Promise<IngestRoute | undefined> {
@@ -115,6 +131,7 @@ export function createRouteResolver(options: RouteResolverOptions): RouteResolve
     if (!registry) return fromStatic(appId);
     const cached = cache.get(appId);
     if (cached && now() - cached.fetchedAt < (cached.route === undefined ? missTtl : hitTtl)) {
+      if (cached.refusal !== undefined) throw new ForbiddenError(cached.refusal);
       return cached.route ?? fromStatic(appId);
     }
     let pending = inFlight.get(appId);

@@ -1,9 +1,9 @@
 /**
- * The cluster rules of the seeds (shared/seeds), as pure functions over what the AWS and Kafka
+ * The rules a pipeline's cluster must meet, as pure functions over what the AWS and Kafka
  * APIs said about a cluster. ValidateCluster gathers the facts; these functions evaluate EVERY
  * rule and return every violation, so a person fixes the cluster once, not rule by rule.
  *
- * Seed rules (MSK): provisioned, not serverless; same VPC as the solution; unauthenticated access
+ * Rules (MSK): provisioned, not serverless; same VPC as the solution; unauthenticated access
  * and plaintext for the default setup (generalised: the requested auth must be enabled and the
  * encryption in transit must allow its transport); auto.create.topics.enable or an explicit
  * topic (the workflow always creates the topic itself, see CreateTopic); default.replication.factor

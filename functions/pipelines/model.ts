@@ -177,4 +177,9 @@ export interface PipelineStore {
   setExecutionArn(id: string, executionArn: string): Promise<void>;
   /** Where an app writes to (topic, cluster, origins), when its pipeline is ACTIVE (the ingest routing). */
   activeRoute(appId: string): Promise<ActiveRoute | undefined>;
+  /**
+   * The pipeline holding an app id whose route is not active (CREATING, DELETING, FAILED), so the
+   * ingest's 403 can say why; undefined for an app no pipeline holds (or one that is ACTIVE).
+   */
+  inactiveRoute(appId: string): Promise<{ pipelineId: string; status: PipelineStatus } | undefined>;
 }

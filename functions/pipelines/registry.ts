@@ -437,6 +437,29 @@ export class DynamoPipelineStore implements PipelineStore {
     }
   }
 
+  async inactiveRoute(appId: string): Promise<{ pipelineId: string; status: PipelineStatus } | undefined> {
+    const route = await this.#db.send(
+      new GetCommand({
+        TableName: this.#table,
+        Key: { pk: keys.app(appId) },
+        ProjectionExpression: '#p, #a',
+        ExpressionAttributeNames: { '#p': 'pipelineId', '#a': 'active' },
+      }),
+    );
+    const pipelineId = route.Item?.pipelineId;
+    if (route.Item?.active === true || typeof pipelineId !== 'string') return undefined;
+    const pipeline = await this.#db.send(
+      new GetCommand({
+        TableName: this.#table,
+        Key: { pk: keys.pipeline(pipelineId) },
+        ProjectionExpression: '#s',
+        ExpressionAttributeNames: { '#s': 'status' },
+      }),
+    );
+    const status = pipeline.Item?.status as PipelineStatus | undefined;
+    return status === undefined || status === 'ACTIVE' ? undefined : { pipelineId, status };
+  }
+
   async activeRoute(appId: string): Promise<ActiveRoute | undefined> {
     const out = await this.#db.send(
       new GetCommand({

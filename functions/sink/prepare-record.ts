@@ -17,19 +17,6 @@ const CR = 0x0d;
 const SPACE = 0x20;
 
 /**
- * Turns a record value (base64 of the enriched event JSON written by ingest) into the newline
- * terminated JSON line sent to Firehose, or says why it can never be delivered.
- *
- * The bytes are passed through, not re-serialised: parsing only validates them (re-serialising
- * could change numbers beyond 2^53 or key order). A raw CR/LF byte in valid JSON can only be
- * insignificant whitespace (strings cannot hold raw control characters, and UTF-8 continuation
- * bytes are >= 0x80), so such bytes are replaced by spaces to keep one event per line.
- *
- * The fields Firehose partitions on (`app_id`, `ingest_time`) are checked here so that a record
- * Firehose could not partition gets a dead letter with a clear reason instead of landing in
- * Firehose's processing-failed output.
- */
-/**
  * One buffer the lines of an event are decoded into, each record a view of it: one allocation per
  * event instead of one per record (less allocation and GC work; see bench/sink.ts).
  */
@@ -45,12 +32,26 @@ export function lineSize(value: string | null | undefined): number {
   return n > 0 && n < firehoseLimits.maxRecordBytes ? n + 1 : 0;
 }
 
+/** One arena sized for the lines of `values` (see LineArena). */
 export function lineArena(values: Iterable<string | null | undefined>): LineArena {
   let total = 0;
   for (const v of values) total += lineSize(v);
   return { buffer: Buffer.allocUnsafeSlow(total), offset: 0 };
 }
 
+/**
+ * Turns a record value (base64 of the enriched event JSON written by ingest) into the newline
+ * terminated JSON line sent to Firehose, or says why it can never be delivered.
+ *
+ * The bytes are passed through, not re-serialised: parsing only validates them (re-serialising
+ * could change numbers beyond 2^53 or key order). A raw CR/LF byte in valid JSON can only be
+ * insignificant whitespace (strings cannot hold raw control characters, and UTF-8 continuation
+ * bytes are >= 0x80), so such bytes are replaced by spaces to keep one event per line.
+ *
+ * The fields Firehose partitions on (`app_id`, `ingest_time`) are checked here so that a record
+ * Firehose could not partition gets a dead letter with a clear reason instead of landing in
+ * Firehose's processing-failed output.
+ */
 export function prepareRecord(value: string | null | undefined, arena?: LineArena): PreparedRecord {
   if (value === null || value === undefined || value === '') {
     return { ok: false, reason: 'VALUE_MISSING', detail: 'record has no value (null, absent or empty)' };

@@ -2,7 +2,7 @@
  * `npm run kafka -- --brokers 3 --port 9092 [--data-dir d]`: runs a dev cluster in the
  * foreground, prints the bootstrap string on stdout and stops cleanly on Ctrl-C / SIGTERM.
  */
-import { parseArgs } from 'node:util';
+import { parseFlags, portInUse, usageError } from '../cli-args.ts';
 import { startCluster, type ClusterOptions } from './cluster.ts';
 import { log } from './logger.ts';
 
@@ -40,25 +40,23 @@ function integer(name: string, raw: string | undefined): number | undefined {
 }
 
 async function main(): Promise<void> {
-  const { values } = parseArgs({
-    options: {
-      brokers: { type: 'string' },
-      port: { type: 'string' },
-      host: { type: 'string' },
-      'data-dir': { type: 'string' },
-      'no-auto-create-topics': { type: 'boolean' },
-      'num-partitions': { type: 'string' },
-      'default-replication-factor': { type: 'string' },
-      'group-initial-rebalance-delay-ms': { type: 'string' },
-      'tls-port': { type: 'string' },
-      'scram-port': { type: 'string' },
-      'iam-port': { type: 'string' },
-      'tls-dir': { type: 'string' },
-      'truststore-password': { type: 'string' },
-      'scram-user': { type: 'string', multiple: true },
-      'iam-credentials': { type: 'string', multiple: true },
-      help: { type: 'boolean', short: 'h' },
-    },
+  const values = parseFlags('npm run kafka', {
+    brokers: { type: 'string' },
+    port: { type: 'string' },
+    host: { type: 'string' },
+    'data-dir': { type: 'string' },
+    'no-auto-create-topics': { type: 'boolean' },
+    'num-partitions': { type: 'string' },
+    'default-replication-factor': { type: 'string' },
+    'group-initial-rebalance-delay-ms': { type: 'string' },
+    'tls-port': { type: 'string' },
+    'scram-port': { type: 'string' },
+    'iam-port': { type: 'string' },
+    'tls-dir': { type: 'string' },
+    'truststore-password': { type: 'string' },
+    'scram-user': { type: 'string', multiple: true },
+    'iam-credentials': { type: 'string', multiple: true },
+    help: { type: 'boolean', short: 'h' },
   });
   if (values.help === true) {
     process.stdout.write(`${usage}\n`);
@@ -123,6 +121,15 @@ async function main(): Promise<void> {
 }
 
 main().catch((err: unknown) => {
-  process.stderr.write(`${err instanceof Error ? err.message : String(err)}\n${usage}\n`);
-  process.exit(1);
+  const busy = portInUse(err);
+  if (busy) {
+    usageError(
+      `npm run kafka: port ${busy.port} on ${busy.address} is in use (another dev cluster or 'npm start'?); stop it, or choose other ports: npm run kafka -- --port N (broker i listens on N+i)`,
+      1,
+    );
+  }
+  usageError(
+    `npm run kafka: ${err instanceof Error ? err.message : String(err)}; 'npm run kafka -- --help' lists the flags`,
+    1,
+  );
 });

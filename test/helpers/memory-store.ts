@@ -157,6 +157,12 @@ export class MemoryPipelineStore implements PipelineStore {
     this.#pipelines.set(id, { ...current, executionArn, updatedAt: this.#timestamp() });
   }
 
+  async inactiveRoute(appId: string): Promise<{ pipelineId: string; status: PipelineStatus } | undefined> {
+    const route = this.#routes.get(appId);
+    const status = route && !route.active ? this.#pipelines.get(route.pipelineId)?.status : undefined;
+    return route && status !== undefined && status !== 'ACTIVE' ? { pipelineId: route.pipelineId, status } : undefined;
+  }
+
   async activeRoute(appId: string): Promise<ActiveRoute | undefined> {
     const route = this.#routes.get(appId);
     if (!route?.active) return undefined;

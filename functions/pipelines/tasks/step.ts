@@ -151,5 +151,6 @@ export function guardStore(store: PipelineStore): PipelineStore {
     setResources: (id, resources) => guard('record resources', () => store.setResources(id, resources)),
     setExecutionArn: (id, arn) => guard('record the execution', () => store.setExecutionArn(id, arn)),
     activeRoute: (appId) => guard('read a route', () => store.activeRoute(appId)),
+    inactiveRoute: (appId) => guard('read a route', () => store.inactiveRoute(appId)),
   };
 }

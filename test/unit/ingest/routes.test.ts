@@ -36,6 +36,9 @@ class CountingRegistry implements RouteRegistry {
     if (this.failure) throw this.failure;
     return this.inner.activeRoute(appId);
   }
+  async inactiveRoute(appId: string) {
+    return this.inner.inactiveRoute?.(appId);
+  }
 }
 
 async function activePipeline(store: MemoryPipelineStore, appIds: string[], topic: string) {
@@ -67,10 +70,25 @@ describe('createTopicResolver (ingest routing by appId)', () => {
     expect(await topicFor('stranger')).toBeUndefined();
   });
 
-  it('does not route the apps of a pipeline that is still CREATING', async () => {
+  it('refuses the apps of a pipeline that is still CREATING with a 403 that says so (also when cached)', async () => {
     const { store, topicFor } = setup();
-    await store.create(newPipeline({ appIds: ['early'] }));
-    expect(await topicFor('early')).toBeUndefined();
+    const { pipeline } = await store.create(newPipeline({ appIds: ['early'] }));
+    for (let i = 0; i < 2; i++) {
+      await expect(topicFor('early')).rejects.toMatchObject({
+        statusCode: 403,
+        message: `appId 'early' belongs to pipeline ${pipeline.id}, which is still CREATING: its events are accepted once it is ACTIVE (GET /pipelines/${pipeline.id})`,
+      });
+    }
+  });
+
+  it('refuses the apps of a FAILED pipeline with a 403 naming the status', async () => {
+    const { store, topicFor } = setup();
+    const { pipeline } = await store.create(newPipeline({ appIds: ['late'] }));
+    await store.transition(pipeline.id, 'FAILED', { failureReason: 'x' });
+    await expect(topicFor('late')).rejects.toMatchObject({
+      statusCode: 403,
+      message: expect.stringContaining('is FAILED: it accepts no events'),
+    });
   });
 
   it('reuses a route for 15 s, then asks the registry again', async () => {
@@ -82,17 +100,17 @@ describe('createTopicResolver (ingest routing by appId)', () => {
     expect(registry.calls).toBe(1);
     await store.transition(p.id, 'DELETING');
     clock.ms += 2_000;
-    expect(await topicFor('web')).toBeUndefined();
+    await expect(topicFor('web')).rejects.toMatchObject({ statusCode: 403 });
     expect(registry.calls).toBe(2);
   });
 
   it('remembers a miss for 5 s only, so a pipeline turning ACTIVE is routed soon', async () => {
     const { store, registry, clock, topicFor } = setup();
     const { pipeline } = await store.create(newPipeline({ appIds: ['soon'] }));
-    expect(await topicFor('soon')).toBeUndefined();
+    await expect(topicFor('soon')).rejects.toMatchObject({ statusCode: 403 });
     await store.transition(pipeline.id, 'ACTIVE');
     clock.ms += 4_000;
-    expect(await topicFor('soon')).toBeUndefined();
+    await expect(topicFor('soon')).rejects.toMatchObject({ statusCode: 403 });
     clock.ms += 1_500;
     expect(await topicFor('soon')).toBe('shop');
     expect(registry.calls).toBe(2);
@@ -235,7 +253,8 @@ describe('ingest handler with registry routing (API Gateway HTTP API payload 2.0
       const { handle, producer } = app(store);
       const res = await handle(post());
       expect(res.statusCode).toBe(403);
-      expect(JSON.parse(res.body!).message).toContain("appId 'demo-app' is not registered");
+      expect(JSON.parse(res.body!).message).toContain(`appId 'demo-app' belongs to pipeline ${pipeline.id}, which `);
+      expect(JSON.parse(res.body!).message).toContain(status === 'CREATING' ? 'is still CREATING' : `is ${status}`);
       expect(producer.sent).toHaveLength(0);
     },
   );

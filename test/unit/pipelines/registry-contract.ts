@@ -252,6 +252,19 @@ export function pipelineStoreContract(
         expect(await store.activeRoute(p.appIds[0]!)).toBeUndefined();
       });
 
+      it('tells which pipeline holds an inactive route, and in which status (CREATING, FAILED)', async () => {
+        const p = await stored();
+        expect(await store.inactiveRoute(p.appIds[0]!)).toEqual({ pipelineId: p.id, status: 'CREATING' });
+        await store.transition(p.id, 'FAILED', { failureReason: 'x' });
+        expect(await store.inactiveRoute(p.appIds[0]!)).toEqual({ pipelineId: p.id, status: 'FAILED' });
+        expect(await store.inactiveRoute('never-registered')).toBeUndefined();
+      });
+
+      it('has no inactive route for the apps of an ACTIVE pipeline', async () => {
+        const p = await stored({}, 'ACTIVE');
+        expect(await store.inactiveRoute(p.appIds[0]!)).toBeUndefined();
+      });
+
       it('routes every app of an ACTIVE pipeline to its topic', async () => {
         const p = await stored({}, 'ACTIVE');
         for (const appId of p.appIds)
