@@ -27,7 +27,22 @@ export interface CompiledJq {
   evaluateAll(inputs: readonly JqValue[]): JqResult[];
 }
 
-const jq = await jqWeb;
+const jqModule = await jqWeb;
+
+/**
+ * `jq.raw`, leaving `process.exitCode` as it was. jq-web's emscripten runtime sets
+ * `process.exitCode` to jq's exit status (5 for a runtime error, 3 for a compile error) and only
+ * restores it when it was set before: without this, one failing record made the whole local stack
+ * (or the test runner) exit with status 5 at the end.
+ */
+function raw(input: string, filter: string, flags: string[]): string {
+  const before = process.exitCode;
+  try {
+    return jqModule.raw(input, filter, flags);
+  } finally {
+    process.exitCode = before;
+  }
+}
 
 /** jq's exit status for a program that does not compile (runtime errors exit with 5). */
 const COMPILE_ERROR_STATUS = 3;
@@ -57,7 +72,7 @@ function errorValue(value: unknown): string {
 /** One record alone: the fallback when the batch run stopped early (`halt`, `input`, ...). */
 function evaluateOne(source: string, input: JqValue): JqResult {
   try {
-    return { outputs: JSON.parse(jq.raw(JSON.stringify(input), `[${source}]`, ['-c'])) as JqValue[] };
+    return { outputs: JSON.parse(raw(JSON.stringify(input), `[${source}]`, ['-c'])) as JqValue[] };
   } catch (error) {
     return { error: diagnostic(error) };
   }
@@ -66,7 +81,7 @@ function evaluateOne(source: string, input: JqValue): JqResult {
 /** Compiles `source` with jq; throws JqSyntaxError with jq's message when it does not compile. */
 export function compileJq(source: string): CompiledJq {
   try {
-    jq.raw('null', source, ['-c']);
+    raw('null', source, ['-c']);
   } catch (error) {
     if ((error as JqWebError).exitCode === COMPILE_ERROR_STATUS) throw new JqSyntaxError(diagnostic(error));
     // A runtime error on `null` says nothing about records: the query compiles.
@@ -79,7 +94,7 @@ export function compileJq(source: string): CompiledJq {
       if (inputs.length === 0) return [];
       let lines: string[] = [];
       try {
-        const text = jq.raw(inputs.map((input) => JSON.stringify(input)).join('\n'), batch, ['-n', '-c']);
+        const text = raw(inputs.map((input) => JSON.stringify(input)).join('\n'), batch, ['-n', '-c']);
         lines = text === '' ? [] : text.split('\n');
       } catch {
         lines = [];

@@ -64,4 +64,16 @@ describe('jq (jq-web) for MetadataExtraction queries', () => {
   it('accepts a query that only fails at run time on some input', () => {
     expect(() => compileJq('.ingest_time / 1000')).not.toThrow();
   });
+
+  it('leaves process.exitCode as it was after jq errors (the emscripten runtime sets it to jq status 5/3)', () => {
+    const before = process.exitCode;
+    try {
+      process.exitCode = undefined;
+      expect(compileJq('.a.b').evaluateAll([{ a: 'text' }])[0]).toHaveProperty('error');
+      expect(() => compileJq('{')).toThrow(JqSyntaxError);
+      expect(process.exitCode).toBeUndefined();
+    } finally {
+      process.exitCode = before;
+    }
+  });
 });
