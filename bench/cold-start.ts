@@ -3,8 +3,12 @@
  *
  * Needs `npm run package` first (reads .serverless/<function>.zip, as `serverless deploy` uploads
  * them) and the `unzip` command. For each function of serverless.yml it prints, one JSON line each:
- * - `<fn>.bundle_kb`: the handler module the package holds (KiB), i.e. all the code Lambda loads;
- * - `<fn>.zip_kb`: the package (what Lambda downloads; the source map is in it, not loaded, D21);
+ * - `<fn>.bundle_kb`: the code Lambda loads at init (KiB): the handler module and every chunk it
+ *   imports statically, transitively (esbuild `splitting`, docs/decisions.md D25);
+ * - `<fn>.lazy_kb`: the rest of the package's code, loaded on first use only: chunks reached by
+ *   `import()` alone, and the side files of esbuild-plugins.ts (ajv, the crc32c wasm), source maps
+ *   not counted;
+ * - `<fn>.zip_kb`: the package (what Lambda downloads; the source maps are in it, not loaded, D21);
  * - `<fn>.init_ms`: median wall time of `await import(handler)` in a fresh Node process (the
  *   project's Node 24, as Lambda's nodejs24.x), over COLD_START_ROUNDS rounds (default 7);
  * - `<fn>.init_cpu_ms`: median CPU time (user + system) of the same imports: the machine is shared,
@@ -17,9 +21,10 @@
  */
 import { execFileSync } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parse } from 'yaml';
+import { initTimeFiles } from './package-graph.ts';
 
 const ROUNDS = Number(process.env.COLD_START_ROUNDS ?? 7);
 const SOURCE_MAPS = process.env.COLD_START_SOURCE_MAPS === '1';
@@ -59,6 +64,8 @@ function functionModules(): Map<string, string> {
   );
 }
 
+const kib = (dir: string, files: string[]) => files.reduce((n, f) => n + statSync(join(dir, f)).size, 0) / 1024;
+
 interface Sample {
   wallMs: number;
   cpuMs: number;
@@ -75,17 +82,22 @@ function importOnce(dir: string, module: string, sourceMaps = false): Sample {
   return JSON.parse(execFileSync(process.execPath, args, { cwd: dir, env: ENV }).toString()) as Sample;
 }
 
+interface Figures {
+  bundle_kb: number;
+  lazy_kb: number;
+  init_ms: number;
+  init_cpu_ms: number;
+}
+
 /** bench/measured.json with `coldStart` replaced: one line per function, other keys kept as they are. */
-function writeMeasured(figures: Record<string, { bundle_kb: number; init_ms: number }>): void {
+function writeMeasured(figures: Record<string, Figures>, source: string): void {
   const path = join(root, 'bench', 'measured.json');
   const current = existsSync(path) ? (JSON.parse(readFileSync(path, 'utf8')) as Record<string, unknown>) : {};
   const blocks = Object.entries({ ...current, coldStart: figures }).map(([key, value]) => {
     if (key !== 'coldStart')
       return `  ${JSON.stringify(key)}: ${JSON.stringify(value, null, 2).replace(/\n/g, '\n  ')}`;
-    const lines = Object.entries(figures).map(
-      ([fn, f]) => `    ${JSON.stringify(fn)}: { "bundle_kb": ${f.bundle_kb}, "init_ms": ${f.init_ms} }`,
-    );
-    return `  "coldStart": {\n${lines.join(',\n')}\n  }`;
+    const lines = Object.entries(figures).map(([fn, f]) => `    ${JSON.stringify(fn)}: ${JSON.stringify(f)}`);
+    return `  "coldStart": {\n${lines.join(',\n')},\n    "source": ${JSON.stringify(source)}\n  }`;
   });
   writeFileSync(path, `{\n${blocks.join(',\n')}\n}\n`);
 }
@@ -109,17 +121,31 @@ try {
     for (const name of order) samples.get(name)!.push(importOnce(dirs.get(name)!, modules.get(name)!));
   }
 
-  const figures: Record<string, { bundle_kb: number; init_ms: number }> = {};
+  const figures: Record<string, Figures> = {};
   for (const [name, module] of modules) {
-    const bundleKb = statSync(join(dirs.get(name)!, module)).size / 1024;
+    const dir = dirs.get(name)!;
+    const { init, lazy } = await initTimeFiles(dir, module);
     const initMs = median(samples.get(name)!.map((s) => s.wallMs));
-    emit(`${name}.bundle_kb`, bundleKb, 'KiB');
+    const cpuMs = median(samples.get(name)!.map((s) => s.cpuMs));
+    emit(`${name}.bundle_kb`, kib(dir, init), 'KiB');
+    emit(`${name}.lazy_kb`, kib(dir, lazy), 'KiB');
     emit(`${name}.zip_kb`, statSync(join(root, '.serverless', `${name}.zip`)).size / 1024, 'KiB');
     emit(`${name}.init_ms`, initMs, 'ms');
-    emit(`${name}.init_cpu_ms`, median(samples.get(name)!.map((s) => s.cpuMs)), 'ms');
-    figures[name] = { bundle_kb: Math.round(bundleKb), init_ms: Math.round(initMs) };
+    emit(`${name}.init_cpu_ms`, cpuMs, 'ms');
+    figures[name] = {
+      bundle_kb: Math.round(kib(dir, init)),
+      lazy_kb: Math.round(kib(dir, lazy)),
+      init_ms: Math.round(initMs),
+      init_cpu_ms: Math.round(cpuMs),
+    };
   }
-  writeMeasured(figures);
+  const load = loadavg()
+    .map((l) => l.toFixed(1))
+    .join(' / ');
+  writeMeasured(
+    figures,
+    `npm run bench -- cold-start, ${new Date().toISOString().slice(0, 10)}, ${ROUNDS} rounds, load average ${load} (1/5/15 min)`,
+  );
 
   if (SOURCE_MAPS) {
     for (const name of ['ingest', 'checkDrained']) {

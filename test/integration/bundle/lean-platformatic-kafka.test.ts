@@ -17,12 +17,23 @@ import { startCluster, type DevCluster } from '../../../local/kafka/index.ts';
 
 type Bundled = { Producer: typeof SourceProducer };
 
-/** serverless.yml `custom.esbuild` minus the plugin's own options (serverless-esbuild strips those too). */
+/**
+ * serverless.yml `custom.esbuild` minus the plugin's own options (serverless-esbuild strips those
+ * too) and `splitting`: one output file here (lazy imports inlined); the chunked layout of the
+ * real packages is tested on them (package-contents.test.ts).
+ */
 function slsBuildOptions(): esbuild.BuildOptions {
   const doc = parse(readFileSync(join(process.cwd(), 'serverless.yml'), 'utf8')) as {
     custom: { esbuild: Record<string, unknown> };
   };
-  const { exclude: _e, packager: _p, outputFileExtension: _o, plugins: _pl, ...options } = doc.custom.esbuild;
+  const {
+    exclude: _e,
+    packager: _p,
+    outputFileExtension: _o,
+    plugins: _pl,
+    splitting: _s,
+    ...options
+  } = doc.custom.esbuild;
   return options as esbuild.BuildOptions;
 }
 
@@ -46,6 +57,13 @@ const UNUSED_BY_A_PRODUCER = [
   '@platformatic/kafka/dist/clients/admin/options.js',
   '@platformatic/kafka/dist/clients/consumer/options.js',
   '@platformatic/kafka/dist/registries/confluent-schema-registry.js',
+  // Protocol APIs of the admin and consumer (the base client no longer imports them all).
+  '@platformatic/kafka/dist/apis/admin/create-topics-v7.js',
+  '@platformatic/kafka/dist/apis/consumer/fetch-v9.js',
+  // ajv: in a file beside the bundle, required by strict-mode validation only.
+  'ajv/dist/2020.js',
+  // mnemonist's barrel of every structure (the LRU cache is imported alone).
+  'mnemonist/index.mjs',
 ];
 
 describe('lean-platformatic-kafka (esbuild plugin of the Lambda bundles)', () => {
@@ -71,6 +89,13 @@ describe('lean-platformatic-kafka (esbuild plugin of the Lambda bundles)', () =>
       expect(plain.inputs.some((f) => f.endsWith(module))).toBe(true);
       expect(lean.inputs.some((f) => f.endsWith(module))).toBe(false);
     }
+  });
+
+  it('reads the crc32c/lz4/snappy wasm from a file beside the bundle instead of inlining it', () => {
+    // "AGFzbQ" is the base64 of the wasm magic number: the inlined module of wasm-utils/bundled.
+    expect(readFileSync(lean.outfile, 'utf8')).not.toContain('AGFzbQ');
+    expect(readFileSync(join(dir, 'lean.native.wasm')).subarray(0, 4)).toEqual(Buffer.from('\0asm'));
+    expect(readFileSync(join(dir, 'lean.ajv.cjs'), 'utf8')).toContain('addKeyword');
   });
 
   it('still rejects invalid options in strict mode, with the library message', () => {
