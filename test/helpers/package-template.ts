@@ -17,7 +17,7 @@ export interface CfnTemplate {
 const cached = new Map<string, Promise<CfnTemplate>>();
 
 /** Every input of the template: a change to any of them means packaging again. */
-const INPUTS = ['serverless.yml', 'package-lock.json', 'resources', 'statemachines', 'functions'];
+const INPUTS = ['serverless.yml', 'package-lock.json', 'resources', 'statemachines', 'functions', 'esbuild-plugins.ts'];
 
 async function inputsHash(root: string): Promise<string> {
   const hash = createHash('sha256');
@@ -34,7 +34,20 @@ async function inputsHash(root: string): Promise<string> {
   return hash.digest('hex').slice(0, 16);
 }
 
-async function runPackage(params: Record<string, string>): Promise<string> {
+const paramsKey = (params: Record<string, string>) =>
+  Object.entries(params)
+    .sort(([a], [b]) => a.localeCompare(b))
+    .map(([k, v]) => `${k}=${v}`)
+    .join('&');
+
+/** Where the result of one package run is kept: under the hash of every input and of the params. */
+async function resultFile(params: Record<string, string>): Promise<string> {
+  const key = paramsKey(params);
+  const suffix = key === '' ? '' : `-${createHash('sha256').update(key).digest('hex').slice(0, 8)}`;
+  return join(tmpdir(), `clickstream-template-${await inputsHash(process.cwd())}${suffix}.json`);
+}
+
+async function runPackage(params: Record<string, string>, keepZipsIn: string): Promise<string> {
   const out = await mkdtemp(join(tmpdir(), 'sls-package-'));
   try {
     const env: NodeJS.ProcessEnv = {
@@ -57,6 +70,11 @@ async function runPackage(params: Record<string, string>): Promise<string> {
       ],
       { env, cwd: process.cwd(), timeout: 240_000, maxBuffer: 16 * 1024 * 1024 },
     );
+    // The function packages too, for the tests of what each zip holds (package-contents.test.ts).
+    await mkdir(keepZipsIn, { recursive: true });
+    for (const name of (await readdir(out)).filter((f) => f.endsWith('.zip'))) {
+      await rename(join(out, name), join(keepZipsIn, name));
+    }
     return await readFile(join(out, 'cloudformation-template-update-stack.json'), 'utf8');
   } finally {
     await rm(out, { recursive: true, force: true });
@@ -71,16 +89,11 @@ async function runPackage(params: Record<string, string>): Promise<string> {
  * passed as `--param k=v` (each set of params is its own package run).
  */
 export function packageTemplate(params: Record<string, string> = {}): Promise<CfnTemplate> {
-  const paramsKey = Object.entries(params)
-    .sort(([a], [b]) => a.localeCompare(b))
-    .map(([k, v]) => `${k}=${v}`)
-    .join('&');
-  const hit = cached.get(paramsKey);
+  const key = paramsKey(params);
+  const hit = cached.get(key);
   if (hit) return hit;
   const pending = (async () => {
-    const root = process.cwd();
-    const suffix = paramsKey === '' ? '' : `-${createHash('sha256').update(paramsKey).digest('hex').slice(0, 8)}`;
-    const file = join(tmpdir(), `clickstream-template-${await inputsHash(root)}${suffix}.json`);
+    const file = await resultFile(params);
     const lock = `${file}.lock`;
     const deadline = Date.now() + 300_000;
     for (;;) {
@@ -92,7 +105,7 @@ export function packageTemplate(params: Record<string, string> = {}): Promise<Cf
       );
       if (locked) {
         try {
-          const template = await runPackage(params);
+          const template = await runPackage(params, `${file}.zips`);
           await writeFile(`${file}.tmp`, template);
           await rename(`${file}.tmp`, file);
           return JSON.parse(template) as CfnTemplate;
@@ -110,8 +123,17 @@ export function packageTemplate(params: Record<string, string> = {}): Promise<Cf
       await new Promise((r) => setTimeout(r, 250));
     }
   })();
-  cached.set(paramsKey, pending);
+  cached.set(key, pending);
   return pending;
+}
+
+/**
+ * The directory holding every function's zip of the same `serverless package` run as
+ * `packageTemplate(params)` (`<function>.zip`, as `serverless deploy` uploads them).
+ */
+export async function packageZips(params: Record<string, string> = {}): Promise<string> {
+  await packageTemplate(params);
+  return `${await resultFile(params)}.zips`;
 }
 
 /** All IAM statements of a role's inline policies, flattening Fn::If branches (true side). */

@@ -18,10 +18,14 @@ export interface MskAuthToken {
 /** The signer port; the default is `generateAuthToken` from aws-msk-iam-sasl-signer-js. */
 export type MskIamSigner = (options: { region: string }) => Promise<MskAuthToken>;
 
-/** Signs with the default AWS credential chain (the Lambda role); loaded on first use. */
+/**
+ * Signs with the default AWS credential chain (the Lambda role); loaded on first use. The signer is
+ * CommonJS: its functions are taken from `default` (module.exports), which both Node and a code-split
+ * bundle provide (a split bundle's chunk of a CommonJS module exports nothing else; D25).
+ */
 export const defaultMskIamSigner: MskIamSigner = async (options) => {
-  const { generateAuthToken } = await import('aws-msk-iam-sasl-signer-js');
-  return generateAuthToken(options);
+  const { default: signer } = await import('aws-msk-iam-sasl-signer-js');
+  return signer.generateAuthToken(options);
 };
 
 export interface IamTokenProviderOptions {
