@@ -11,11 +11,12 @@ import { pathToFileURL } from 'node:url';
 import { readFileSync } from 'node:fs';
 import * as esbuild from 'esbuild';
 import { parse } from 'yaml';
-import { Producer as SourceProducer } from '@platformatic/kafka';
+import { Admin as SourceAdmin, Producer as SourceProducer } from '@platformatic/kafka';
 import plugins from '../../../esbuild-plugins.ts';
 import { startCluster, type DevCluster } from '../../../local/kafka/index.ts';
 
 type Bundled = { Producer: typeof SourceProducer };
+type BundledAdmin = { Admin: typeof SourceAdmin };
 
 /**
  * serverless.yml `custom.esbuild` minus the plugin's own options (serverless-esbuild strips those
@@ -37,11 +38,11 @@ function slsBuildOptions(): esbuild.BuildOptions {
   return options as esbuild.BuildOptions;
 }
 
-async function bundle(dir: string, name: string, withPlugins: boolean) {
+async function bundle(dir: string, name: string, withPlugins: boolean, exported = 'Producer') {
   const outfile = join(dir, `${name}.mjs`);
   const result = await esbuild.build({
     ...slsBuildOptions(),
-    stdin: { contents: "export { Producer } from '@platformatic/kafka';", resolveDir: process.cwd(), loader: 'ts' },
+    stdin: { contents: `export { ${exported} } from '@platformatic/kafka';`, resolveDir: process.cwd(), loader: 'ts' },
     outfile,
     sourcemap: false,
     metafile: true,
@@ -136,6 +137,22 @@ describe('lean-platformatic-kafka (esbuild plugin of the Lambda bundles)', () =>
       await expect(producer.send({ messages: 'not a list' as never })).rejects.toThrow(/messages/);
     } finally {
       await producer.close();
+    }
+  }, 30_000);
+  it('keeps an admin bundle working: its APIs register with the base client (topics created, listed, deleted)', async () => {
+    const built = await bundle(dir, 'lean-admin', true, 'Admin');
+    const { Admin } = (await import(pathToFileURL(built.outfile).href)) as BundledAdmin;
+    cluster ??= await startCluster({ brokers: 2, port: 0, autoCreateTopics: true });
+    const admin = new Admin({ clientId: 'lean-admin', bootstrapBrokers: cluster.brokers, strict: true });
+    try {
+      await admin.createTopics({ topics: ['lean-admin'], partitions: 2, replicas: 2 });
+      expect(await admin.listTopics()).toContain('lean-admin');
+      const metadata = await admin.metadata({ topics: ['lean-admin'] });
+      expect(metadata.topics.get('lean-admin')?.partitionsCount).toBe(2);
+      await admin.deleteTopics({ topics: ['lean-admin'] });
+      expect(await admin.listTopics()).not.toContain('lean-admin');
+    } finally {
+      await admin.close();
     }
   }, 30_000);
 });
