@@ -26,8 +26,8 @@
  * is left as it is: the bundle is larger again, not wrong (the cold-start bench shows it).
  */
 import { readdirSync, readFileSync } from 'node:fs';
-import { mkdir, readFile, writeFile } from 'node:fs/promises';
-import { basename, dirname, extname, join } from 'node:path';
+import { mkdir, readFile, rm, writeFile } from 'node:fs/promises';
+import { basename, dirname, extname, join, resolve } from 'node:path';
 import type { BuildOptions, Plugin, PluginBuild } from 'esbuild';
 
 const PLATFORMATIC_KAFKA = /[\\/]node_modules[\\/]@platformatic[\\/]kafka[\\/]dist[\\/].+\.js$/;
@@ -35,14 +35,14 @@ const WASM_UTILS = /[\\/]node_modules[\\/]@platformatic[\\/]wasm-utils[\\/]dist[
 const COMPILE = /=\s*ajv\.compile\(/g;
 
 /** Where one function's bundle goes and the name its files start with (`handler` of handler.mjs). */
-export function bundleBase(options: BuildOptions): { dir: string; base: string } | undefined {
-  if (options.outfile)
-    return { dir: dirname(options.outfile), base: basename(options.outfile, extname(options.outfile)) };
+export function bundleBase(options: BuildOptions): { dir: string; base: string; entry: string } | undefined {
   const entries = options.entryPoints;
-  if (!options.outdir || !Array.isArray(entries) || entries.length !== 1) return undefined;
-  const entry = entries[0]!;
-  const path = typeof entry === 'string' ? entry : entry.in;
-  return { dir: options.outdir, base: basename(path, extname(path)) };
+  const first = Array.isArray(entries) && entries.length === 1 ? entries[0]! : undefined;
+  const entry = typeof first === 'string' ? first : (first?.in ?? '<stdin>');
+  if (options.outfile)
+    return { dir: dirname(options.outfile), base: basename(options.outfile, extname(options.outfile)), entry };
+  if (!options.outdir || first === undefined) return undefined;
+  return { dir: options.outdir, base: basename(entry, extname(entry)), entry };
 }
 
 /**
@@ -77,6 +77,28 @@ export const perFunctionChunks: Plugin = {
     const at = bundleBase(options);
     if (!at) throw new Error('per-function-chunks: splitting needs one entry point per build and an outdir');
     options.chunkNames = `${at.base}.[name]-[hash]`;
+    // A dynamic import becomes a chunk even in code tree-shaking drops (e.g. the truststore loader
+    // in a function that only parses cluster settings): such chunks are written, but nothing can
+    // import them. Removed, so a zip holds what its handler may load and no more.
+    options.metafile = true;
+    build.onEnd(async (result) => {
+      if (result.errors.length > 0 || !result.metafile) return;
+      const outputs = result.metafile.outputs;
+      const reachable = new Set<string>();
+      const visit = (file: string) => {
+        if (reachable.has(file) || !outputs[file]) return;
+        reachable.add(file);
+        for (const i of outputs[file]!.imports) if (!i.external) visit(i.path);
+      };
+      const cwd = options.absWorkingDir ?? process.cwd();
+      for (const [file, output] of Object.entries(outputs))
+        if (output.entryPoint && resolve(cwd, output.entryPoint) === resolve(cwd, at.entry)) visit(file);
+      if (reachable.size === 0) throw new Error('per-function-chunks: the entry point has no output');
+      for (const file of Object.keys(outputs)) {
+        if (!reachable.has(file) && !reachable.has(file.replace(/\.map$/, '')))
+          await rm(resolve(cwd, file), { force: true });
+      }
+    });
   },
 };
 
