@@ -53,11 +53,19 @@ export function bundleBase(options: BuildOptions): { dir: string; base: string; 
 function sideFiles(build: PluginBuild) {
   const at = bundleBase(build.initialOptions);
   const pending = new Map<string, () => Promise<Uint8Array | string>>();
+  build.initialOptions.metafile = true;
   build.onStart(() => pending.clear());
   build.onEnd(async (result) => {
-    if (!at || result.errors.length > 0) return;
+    if (!at || result.errors.length > 0 || !result.metafile) return;
+    // Only the side files the output names: a rewritten module tree-shaking dropped needs none
+    // (outputs per-function-chunks removed are gone already).
+    const cwd = build.initialOptions.absWorkingDir ?? process.cwd();
+    const code = Object.keys(result.metafile.outputs).filter((f) => /\.[cm]?js$/.test(f));
+    const named = (await Promise.all(code.map((f) => readFile(resolve(cwd, f), 'utf8').catch(() => '')))).join('\n');
     await mkdir(at.dir, { recursive: true });
-    for (const [name, make] of pending) await writeFile(join(at.dir, `${at.base}.${name}`), await make());
+    for (const [name, make] of pending) {
+      if (named.includes(`./${at.base}.${name}`)) await writeFile(join(at.dir, `${at.base}.${name}`), await make());
+    }
   });
   if (!at) return undefined;
   return {
