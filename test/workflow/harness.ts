@@ -52,6 +52,7 @@ import { StateMachine } from 'aws-local-stepfunctions';
 export type EventLog = { type: string; state?: { name: string; type: string }; [key: string]: any };
 import { MemoryPipelineStore } from '../helpers/memory-store.ts';
 import type { Pipeline, PipelineStore } from '../../functions/pipelines/model.ts';
+import { KafkaUnavailableError } from '../../functions/lib/kafka/index.ts';
 import { createConnector } from '../../functions/pipelines/tasks/create-connector.ts';
 import { createEventSourceMapping } from '../../functions/pipelines/tasks/create-event-source-mapping.ts';
 import { createPlugin } from '../../functions/pipelines/tasks/create-plugin.ts';
@@ -140,6 +141,16 @@ export function connectorSink(over: Partial<Pipeline['sink']> = {}): Pipeline['s
   };
 }
 
+/** A pipeline's `kafka` part with an explicit topic, on the MSK cluster unless `cluster` says otherwise. */
+export function kafkaOn(
+  topic: string,
+  partitions: number,
+  replicationFactor?: number,
+  cluster: Pipeline['kafka']['cluster'] = { type: 'msk', clusterArn: CLUSTER_ARN },
+): Pipeline['kafka'] {
+  return { cluster, topic, partitions, replicationFactor, auth: 'none' };
+}
+
 export function selfHosted(
   brokers = 'kafka-1.internal:9092,kafka-2.internal:9092,kafka-3.internal:9092',
 ): Pipeline['kafka']['cluster'] {
@@ -202,6 +213,9 @@ export function sdkError(name: string, status: number, message = `${name} (test)
 }
 
 export const throttled = () => sdkError('TooManyRequestsException', 429, 'Rate exceeded');
+/** Kafka errors as the client reports them: transient, so the machines retry them. */
+export const kafkaUnreachable = (message = 'connect ECONNREFUSED') => new KafkaUnavailableError(message, 'unreachable');
+export const kafkaTimeout = (message = 'timed out') => new KafkaUnavailableError(message, 'timeout');
 export const serverError = () => sdkError('InternalServerErrorException', 500, 'We encountered an internal error');
 
 /** MSK Connect, as far as the tasks use it: named plugins and connectors with state transitions. */
@@ -379,6 +393,15 @@ export class FakeMappings {
   }
 }
 
+/** MSK Connect's List* filter: the resources (by ARN) whose name starts with `prefix`, as `view` shows them. */
+function namedWith<T extends { name: string }, V>(
+  resources: Map<string, T>,
+  prefix: string | undefined,
+  view: (arn: string, resource: T) => V,
+): V[] {
+  return [...resources.entries()].filter(([, r]) => r.name.startsWith(prefix ?? '')).map(([arn, r]) => view(arn, r));
+}
+
 export interface RunResult {
   status: 'SUCCEEDED' | 'FAILED';
   /** The Fail state's error (or the uncaught error) when FAILED. */
@@ -482,9 +505,11 @@ export class WorkflowWorld {
       this.connect.deletePlugin(i.customPluginArn),
     );
     fake(this.connectMock, ListCustomPluginsCommand, 'ListCustomPlugins', (i: { namePrefix?: string }) => ({
-      customPlugins: [...this.connect.plugins.entries()]
-        .filter(([, p]) => p.name.startsWith(i.namePrefix ?? ''))
-        .map(([arn, p]) => ({ customPluginArn: arn, name: p.name, customPluginState: p.state })),
+      customPlugins: namedWith(this.connect.plugins, i.namePrefix, (arn, p) => ({
+        customPluginArn: arn,
+        name: p.name,
+        customPluginState: p.state,
+      })),
     }));
     fake(this.connectMock, CreateConnectorCommand, 'CreateConnector', (i: CreateConnectorRequest) =>
       this.connect.createConnector(i),
@@ -496,9 +521,11 @@ export class WorkflowWorld {
       this.connect.deleteConnector(i.connectorArn),
     );
     fake(this.connectMock, ListConnectorsCommand, 'ListConnectors', (i: { connectorNamePrefix?: string }) => ({
-      connectors: [...this.connect.connectors.entries()]
-        .filter(([, c]) => c.name.startsWith(i.connectorNamePrefix ?? ''))
-        .map(([arn, c]) => ({ connectorArn: arn, connectorName: c.name, connectorState: c.state })),
+      connectors: namedWith(this.connect.connectors, i.connectorNamePrefix, (arn, c) => ({
+        connectorArn: arn,
+        connectorName: c.name,
+        connectorState: c.state,
+      })),
     }));
     fake(
       this.lambdaMock,
@@ -555,6 +582,30 @@ export class WorkflowWorld {
 
   async add(pipeline: Pipeline): Promise<Pipeline> {
     return (await this.memory.create(pipeline)).pipeline;
+  }
+
+  /** Registers `pipelineFixture(over)` and runs the create machine for it (faults injected before stay armed). */
+  async create(over: Partial<Pipeline> = {}): Promise<RunResult> {
+    const p = await this.add(pipelineFixture(over));
+    return this.run('create-pipeline', p.id);
+  }
+
+  /**
+   * A topic `shared` (with `partitions`) and an ACTIVE custom plugin that exist before the pipeline,
+   * as another team left them; returns the plugin's ARN and the pipeline parts that reuse both.
+   */
+  givenSharedTopicAndPlugin(partitions: number): { given: string; reuse: Partial<Pipeline> } {
+    this.kafkaCluster.topics.set('shared', { partitions, replicationFactor: 3 });
+    const given = `arn:aws:kafkaconnect:us-east-1:${ACCOUNT}:custom-plugin/shared-s3-sink/abc-1`;
+    this.connect.plugins.set(given, { name: 'shared-s3-sink', state: 'ACTIVE', polls: 0 });
+    const sink = connectorSink();
+    return {
+      given,
+      reuse: {
+        kafka: kafkaOn('shared', 3),
+        sink: { ...sink, connector: { ...sink.connector!, pluginLocation: undefined, pluginArn: given } },
+      },
+    };
   }
 
   /** The task functions by serverless.yml function key, each the real core over this world. */
