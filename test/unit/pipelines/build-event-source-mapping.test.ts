@@ -5,6 +5,7 @@ import {
   sinkSettingsProblems,
   type EventSourceMappingSettings,
 } from '../../../functions/pipelines/build-event-source-mapping.ts';
+import { thrownAs } from '../../helpers/thrown.ts';
 
 const CLUSTER = 'arn:aws:kafka:us-east-1:123456789012:cluster/clickstream-msk/751d2973-a626-431c-9d4e-d7975eb44dd7-2';
 const BUCKET = 'arn:aws:s3:::clickstream-data-123456789012';
@@ -36,13 +37,7 @@ function selfManaged(over: Partial<EventSourceMappingSettings> = {}): EventSourc
 }
 
 function problemsOf(settings: EventSourceMappingSettings): InvalidSinkSettingsError {
-  try {
-    buildEventSourceMapping(settings);
-  } catch (err) {
-    if (err instanceof InvalidSinkSettingsError) return err;
-    throw err;
-  }
-  throw new Error('expected InvalidSinkSettingsError');
+  return thrownAs(InvalidSinkSettingsError, () => buildEventSourceMapping(settings));
 }
 
 describe('buildEventSourceMapping', () => {
