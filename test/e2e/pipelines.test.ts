@@ -4,7 +4,7 @@ import { LambdaClient, ListEventSourceMappingsCommand } from '@aws-sdk/client-la
 import { Kafka, logLevel } from 'kafkajs';
 import type { Stack } from '../../local/stack.ts';
 import { useTestStack } from '../helpers/test-stack.ts';
-import { createPipeline, deletePipeline, lambdaPipeline } from '../helpers/stack-api.ts';
+import { connectorPipeline, createPipeline, deletePipeline, lambdaPipeline } from '../helpers/stack-api.ts';
 import { readLocalObjects, waitFor } from '../helpers/local-s3.ts';
 
 const EVENTS = 600;
@@ -147,22 +147,10 @@ describe('end to end: pipelines created, used and deleted through the admin API'
   }, 120_000);
 
   it('connector mode: ACTIVE, every accepted event at least once in S3 even when DELETE follows at once; DELETE removes connector, plugin and topic', async () => {
-    const pipeline = await createPipeline(stack, {
-      projectId: 'beta',
-      appIds: ['beta-web'],
-      kafka: { type: 'msk', clusterArn: stack.clusterArn },
-      sink: {
-        mode: 'connector',
-        maxIntervalSeconds: 4,
-        batchSize: 1000,
-        connector: {
-          pluginLocation: {
-            bucketArn: `arn:aws:s3:::${stack.bucket}`,
-            fileKey: 'plugins/kafka-connect-s3.zip',
-          },
-        },
-      },
-    });
+    const pipeline = await createPipeline(
+      stack,
+      connectorPipeline('beta', stack, { maxIntervalSeconds: 4, batchSize: 1000 }),
+    );
     expect(pipeline.status).toBe('ACTIVE');
     expect(pipeline.resources).toMatchObject({
       topic: 'beta',

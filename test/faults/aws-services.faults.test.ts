@@ -15,7 +15,7 @@ import {
   storedCounts,
   useFaultStack,
 } from './harness.ts';
-import { createPipeline } from '../helpers/stack-api.ts';
+import { connectorPipeline, createPipeline } from '../helpers/stack-api.ts';
 
 /** The S3 fault of the dead-letter and connector scenarios: every PutObject answered SlowDown. */
 const S3_SLOW_DOWN = { errorRate: 1, errorCode: 'SlowDown', operations: ['PutObject'] };
@@ -94,19 +94,10 @@ describe('faults: AWS services', () => {
 
   it('connector S3 writes failing: the connector retries, stays RUNNING, and writes everything once S3 is back', async () => {
     const stack = current();
-    const pipeline = await createPipeline(stack, {
-      projectId: 'faulty',
-      appIds: ['faulty-web'],
-      kafka: { type: 'msk', clusterArn: stack.clusterArn },
-      sink: {
-        mode: 'connector',
-        maxIntervalSeconds: 2,
-        batchSize: 200,
-        connector: {
-          pluginLocation: { bucketArn: `arn:aws:s3:::${stack.bucket}`, fileKey: 'plugins/kafka-connect-s3.zip' },
-        },
-      },
-    });
+    const pipeline = await createPipeline(
+      stack,
+      connectorPipeline('faulty', stack, { maxIntervalSeconds: 2, batchSize: 200 }),
+    );
     expect(pipeline.status).toBe('ACTIVE');
     await control(stack, 'POST', '/_local/faults/s3', S3_SLOW_DOWN);
     const result = await load(stack.api, { tag: 'conn-s3', requests: 60, concurrency: 2, appId: 'faulty-web' });

@@ -27,6 +27,30 @@ export function lambdaPipeline(
   };
 }
 
+/**
+ * A POST /pipelines body for a connector-mode pipeline of project `projectId` (app
+ * `<projectId>-web`) on the stack's MSK cluster, with the S3 sink plugin the local stack uploads
+ * to its bucket.
+ */
+export function connectorPipeline(
+  projectId: string,
+  stack: { clusterArn: string; bucket: string },
+  sink: { maxIntervalSeconds: number; batchSize: number },
+): Record<string, unknown> {
+  return {
+    projectId,
+    appIds: [`${projectId}-web`],
+    kafka: { type: 'msk', clusterArn: stack.clusterArn },
+    sink: {
+      mode: 'connector',
+      ...sink,
+      connector: {
+        pluginLocation: { bucketArn: `arn:aws:s3:::${stack.bucket}`, fileKey: 'plugins/kafka-connect-s3.zip' },
+      },
+    },
+  };
+}
+
 /** POST /pipelines (expects 202, the answer shown when it is not), then waits for the workflow. */
 export async function createPipeline(stack: StackApi, body: unknown, timeoutMs = 60_000): Promise<PipelineView> {
   const res = await fetch(`${stack.api}/pipelines`, {
