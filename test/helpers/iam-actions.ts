@@ -14,3 +14,17 @@ export const MSK_IN_VPC = [
   'kafka:DescribeClusterV2',
   'kafka:GetBootstrapBrokers',
 ];
+
+/** What a Lambda function attached to the VPC needs for its network interfaces (as AWSLambdaVPCAccessExecutionRole). */
+export const LAMBDA_VPC_ENI = [
+  'ec2:CreateNetworkInterface',
+  'ec2:DescribeNetworkInterfaces',
+  'ec2:DescribeSubnets',
+  'ec2:DeleteNetworkInterface',
+  'ec2:AssignPrivateIpAddresses',
+  'ec2:UnassignPrivateIpAddresses',
+];
+
+/** The actions of one policy statement, whose Action is a string or a list. */
+export const statementActions = (s: { Action: string | string[] }): string[] =>
+  Array.isArray(s.Action) ? s.Action : [s.Action];

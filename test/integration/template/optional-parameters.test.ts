@@ -72,24 +72,27 @@ describe('serverless package with and without every optional parameter', () => {
     expect(Object.fromEntries(Object.keys(ENDPOINTS).map((id) => [id, cfn.exists(id)]))).toEqual(
       Object.fromEntries(Object.keys(ENDPOINTS).map((id) => [id, true])),
     );
-    for (const [id, service] of Object.entries(INTERFACE_ENDPOINTS)) {
-      expect(cfn.resolve(every.Resources[id]!.Properties)).toEqual({
-        VpcEndpointType: 'Interface',
-        VpcId: 'vpc-00000000000000001',
-        ServiceName: `com.amazonaws.${REGION}.${service}`,
+    // Interface endpoints sit in the functions' subnets behind their own group; gateways in the route tables.
+    const placement = {
+      Interface: {
         SubnetIds: ['subnet-00000000000000001', 'subnet-00000000000000002'],
         SecurityGroupIds: ['clickstream-pipeline-test-VpcEndpointSecurityGroup'],
         PrivateDnsEnabled: true,
-      });
-    }
-    for (const [id, service] of Object.entries(GATEWAY_ENDPOINTS)) {
-      expect(cfn.resolve(every.Resources[id]!.Properties)).toEqual({
-        VpcEndpointType: 'Gateway',
-        VpcId: 'vpc-00000000000000001',
-        ServiceName: `com.amazonaws.${REGION}.${service}`,
-        RouteTableIds: ['rtb-0123456789abcdef0', 'rtb-0fedcba9876543210'],
-      });
-    }
+      },
+      Gateway: { RouteTableIds: ['rtb-0123456789abcdef0', 'rtb-0fedcba9876543210'] },
+    };
+    const byType = [
+      ['Interface', INTERFACE_ENDPOINTS],
+      ['Gateway', GATEWAY_ENDPOINTS],
+    ] as const;
+    for (const [type, endpoints] of byType)
+      for (const [id, service] of Object.entries(endpoints))
+        expect(cfn.resolve(every.Resources[id]!.Properties)).toEqual({
+          VpcEndpointType: type,
+          VpcId: 'vpc-00000000000000001',
+          ServiceName: `com.amazonaws.${REGION}.${service}`,
+          ...placement[type],
+        });
     // HTTPS from the functions' security group only.
     expect(every.Resources.VpcEndpointSecurityGroup!.Properties.SecurityGroupIngress).toEqual([
       {
