@@ -277,6 +277,14 @@ export class FakeMskConnect {
     return { customPluginArn: arn, customPluginState: 'DELETING' as const };
   }
 
+  /** ListCustomPlugins with a name prefix (none: all). */
+  listPlugins(prefix = '') {
+    const customPlugins = [...this.plugins.entries()]
+      .filter(([, p]) => p.name.startsWith(prefix))
+      .map(([arn, p]) => ({ customPluginArn: arn, name: p.name, customPluginState: p.state }));
+    return { customPlugins };
+  }
+
   createConnector(request: CreateConnectorRequest) {
     const name = request.connectorName ?? '';
     if ([...this.connectors.values()].some((c) => c.name === name))
@@ -307,6 +315,15 @@ export class FakeMskConnect {
             },
           }
         : {}),
+    };
+  }
+
+  /** ListConnectors with a name prefix (none: all). */
+  listConnectors(prefix = '') {
+    return {
+      connectors: [...this.connectors.entries()]
+        .filter(([, c]) => c.name.startsWith(prefix))
+        .map(([arn, c]) => ({ connectorArn: arn, connectorName: c.name, connectorState: c.state })),
     };
   }
 
@@ -393,15 +410,6 @@ export class FakeMappings {
   }
 }
 
-/** MSK Connect's List* filter: the resources (by ARN) whose name starts with `prefix`, as `view` shows them. */
-function namedWith<T extends { name: string }, V>(
-  resources: Map<string, T>,
-  prefix: string | undefined,
-  view: (arn: string, resource: T) => V,
-): V[] {
-  return [...resources.entries()].filter(([, r]) => r.name.startsWith(prefix ?? '')).map(([arn, r]) => view(arn, r));
-}
-
 export interface RunResult {
   status: 'SUCCEEDED' | 'FAILED';
   /** The Fail state's error (or the uncaught error) when FAILED. */
@@ -469,86 +477,57 @@ export class WorkflowWorld {
     this.connectMock = mockClient(this.kafkaConnect);
     this.lambdaMock = mockClient(this.lambda);
     this.ec2Mock = mockClient(this.ec2);
-    const fake = (stub: AwsStub<any, any, any>, command: unknown, name: string, answer: (input: any) => unknown) => {
+    // Each command fails on demand under its name without "Command" (see failAws), then answers as given.
+    const fake = (stub: AwsStub<any, any, any>, command: { name: string }, answer: (input: any) => unknown) => {
+      const name = command.name.replace(/Command$/, '');
       stub.on(command as never).callsFake(async (input: any) => {
         const next = this.awsFailures.get(name)?.shift();
         if (next) throw next;
         return answer(input);
       });
     };
-    fake(this.kafkaMock, DescribeClusterV2Command, 'DescribeClusterV2', () => {
+    fake(this.kafkaMock, DescribeClusterV2Command, () => {
       if (!this.cluster) throw awsError(MskNotFoundException, 'The specified cluster was not found.');
       return { ClusterInfo: this.cluster };
     });
-    fake(this.kafkaMock, GetBootstrapBrokersCommand, 'GetBootstrapBrokers', () => {
+    fake(this.kafkaMock, GetBootstrapBrokersCommand, () => {
       if (!this.cluster) throw awsError(MskNotFoundException, 'The specified cluster was not found.');
       return this.bootstrap;
     });
-    fake(this.kafkaMock, DescribeConfigurationRevisionCommand, 'DescribeConfigurationRevision', () => ({
+    fake(this.kafkaMock, DescribeConfigurationRevisionCommand, () => ({
       Arn: CONFIG_ARN,
       Revision: 2,
       ServerProperties: new TextEncoder().encode(this.serverProperties),
     }));
-    fake(this.ec2Mock, DescribeSubnetsCommand, 'DescribeSubnets', (input: { SubnetIds?: string[] }) => ({
+    fake(this.ec2Mock, DescribeSubnetsCommand, (input: { SubnetIds?: string[] }) => ({
       Subnets: (input.SubnetIds ?? []).map((id) => ({
         SubnetId: id,
         VpcId: this.subnetVpcs[id] ?? NETWORK.vpcId,
       })),
     }));
-    fake(this.connectMock, CreateCustomPluginCommand, 'CreateCustomPlugin', (i: { name: string }) =>
-      this.connect.createPlugin(i.name),
+    // MSK Connect: each command answered by the fake's operation of the same name.
+    const connect = this.connect;
+    const connectApi: Array<[{ name: string }, (i: any) => unknown]> = [
+      [CreateCustomPluginCommand, (i) => connect.createPlugin(i.name)],
+      [DescribeCustomPluginCommand, (i) => connect.describePlugin(i.customPluginArn)],
+      [DeleteCustomPluginCommand, (i) => connect.deletePlugin(i.customPluginArn)],
+      [ListCustomPluginsCommand, (i) => connect.listPlugins(i.namePrefix)],
+      [CreateConnectorCommand, (i) => connect.createConnector(i)],
+      [DescribeConnectorCommand, (i) => connect.describeConnector(i.connectorArn)],
+      [DeleteConnectorCommand, (i) => connect.deleteConnector(i.connectorArn)],
+      [ListConnectorsCommand, (i) => connect.listConnectors(i.connectorNamePrefix)],
+    ];
+    for (const [command, answer] of connectApi) fake(this.connectMock, command, answer);
+    fake(this.lambdaMock, CreateEventSourceMappingCommand, (i: CreateEventSourceMappingCommandInput) =>
+      this.esm.create(i),
     );
-    fake(this.connectMock, DescribeCustomPluginCommand, 'DescribeCustomPlugin', (i: { customPluginArn: string }) =>
-      this.connect.describePlugin(i.customPluginArn),
-    );
-    fake(this.connectMock, DeleteCustomPluginCommand, 'DeleteCustomPlugin', (i: { customPluginArn: string }) =>
-      this.connect.deletePlugin(i.customPluginArn),
-    );
-    fake(this.connectMock, ListCustomPluginsCommand, 'ListCustomPlugins', (i: { namePrefix?: string }) => ({
-      customPlugins: namedWith(this.connect.plugins, i.namePrefix, (arn, p) => ({
-        customPluginArn: arn,
-        name: p.name,
-        customPluginState: p.state,
-      })),
+    fake(this.lambdaMock, GetEventSourceMappingCommand, (i: { UUID: string }) => this.esm.get(i.UUID));
+    fake(this.lambdaMock, DeleteEventSourceMappingCommand, (i: { UUID: string }) => this.esm.delete(i.UUID));
+    fake(this.lambdaMock, ListEventSourceMappingsCommand, (i: { FunctionName?: string }) => ({
+      EventSourceMappings: [...this.esm.mappings.keys()]
+        .map((uuid) => this.esm.view(uuid))
+        .filter((m) => m.FunctionArn?.endsWith(`:${i.FunctionName}`)),
     }));
-    fake(this.connectMock, CreateConnectorCommand, 'CreateConnector', (i: CreateConnectorRequest) =>
-      this.connect.createConnector(i),
-    );
-    fake(this.connectMock, DescribeConnectorCommand, 'DescribeConnector', (i: { connectorArn: string }) =>
-      this.connect.describeConnector(i.connectorArn),
-    );
-    fake(this.connectMock, DeleteConnectorCommand, 'DeleteConnector', (i: { connectorArn: string }) =>
-      this.connect.deleteConnector(i.connectorArn),
-    );
-    fake(this.connectMock, ListConnectorsCommand, 'ListConnectors', (i: { connectorNamePrefix?: string }) => ({
-      connectors: namedWith(this.connect.connectors, i.connectorNamePrefix, (arn, c) => ({
-        connectorArn: arn,
-        connectorName: c.name,
-        connectorState: c.state,
-      })),
-    }));
-    fake(
-      this.lambdaMock,
-      CreateEventSourceMappingCommand,
-      'CreateEventSourceMapping',
-      (i: CreateEventSourceMappingCommandInput) => this.esm.create(i),
-    );
-    fake(this.lambdaMock, GetEventSourceMappingCommand, 'GetEventSourceMapping', (i: { UUID: string }) =>
-      this.esm.get(i.UUID),
-    );
-    fake(this.lambdaMock, DeleteEventSourceMappingCommand, 'DeleteEventSourceMapping', (i: { UUID: string }) =>
-      this.esm.delete(i.UUID),
-    );
-    fake(
-      this.lambdaMock,
-      ListEventSourceMappingsCommand,
-      'ListEventSourceMappings',
-      (i: { FunctionName?: string }) => ({
-        EventSourceMappings: [...this.esm.mappings.keys()]
-          .map((uuid) => this.esm.view(uuid))
-          .filter((m) => m.FunctionArn?.endsWith(`:${i.FunctionName}`)),
-      }),
-    );
   }
 
   failAws(command: string, ...errors: Error[]): void {
