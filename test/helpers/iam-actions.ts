@@ -28,3 +28,6 @@ export const LAMBDA_VPC_ENI = [
 /** The actions of one policy statement, whose Action is a string or a list. */
 export const statementActions = (s: { Action: string | string[] }): string[] =>
   Array.isArray(s.Action) ? s.Action : [s.Action];
+
+/** What every function's role needs to write its own log stream. */
+export const LAMBDA_LOGS = ['logs:CreateLogStream', 'logs:PutLogEvents'];

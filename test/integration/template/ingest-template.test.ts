@@ -1,5 +1,5 @@
 import { packageTemplate, roleStatements, type CfnTemplate } from '../../helpers/package-template.ts';
-import { LAMBDA_VPC_ENI, statementActions } from '../../helpers/iam-actions.ts';
+import { LAMBDA_LOGS, LAMBDA_VPC_ENI, statementActions } from '../../helpers/iam-actions.ts';
 
 /** What the ingest needs on one cluster to write a topic idempotently, SCRAM secret included. */
 const WRITE_TO_CLUSTER = [
@@ -51,8 +51,7 @@ describe('serverless package: ingest', () => {
     const actions = statements.flatMap(statementActions).sort();
     expect(actions).toEqual(
       [
-        'logs:CreateLogStream',
-        'logs:PutLogEvents',
+        ...LAMBDA_LOGS,
         ...LAMBDA_VPC_ENI,
         'dynamodb:GetItem',
         // Any pipeline's cluster (a pipeline may pick any MSK cluster in the VPC), then the static route's.

@@ -1,5 +1,5 @@
 import { packageTemplate, roleStatements, type CfnTemplate } from '../../helpers/package-template.ts';
-import { LAMBDA_VPC_ENI, MSK_IN_VPC, statementActions } from '../../helpers/iam-actions.ts';
+import { LAMBDA_LOGS, LAMBDA_VPC_ENI, MSK_IN_VPC, statementActions } from '../../helpers/iam-actions.ts';
 
 /** Bootstrap brokers, the SCRAM secret and the topic's description: what DeleteTopic and CheckDrained share. */
 const TOPIC_OVER_BOOTSTRAP = [
@@ -227,7 +227,7 @@ describe('serverless package: pipelines workflow', () => {
     const statements = roleStatements(template, spec.role);
     expect(statements.every((s) => s.Effect === 'Allow')).toBe(true);
     const logs = statements.find((s) => s.Sid === 'Logs')!;
-    expect(logs.Action).toEqual(['logs:CreateLogStream', 'logs:PutLogEvents']);
+    expect(logs.Action).toEqual(LAMBDA_LOGS);
     expect(JSON.stringify(logs.Resource)).toContain(`/aws/lambda/clickstream-pipeline-test-${key}:*`);
     const actions = statements.filter((s) => s.Sid !== 'Logs').flatMap(statementActions);
     const expected = spec.vpc ? [...spec.actions, ...LAMBDA_VPC_ENI] : spec.actions;

@@ -1,5 +1,15 @@
 import { packageTemplate, roleStatements, type CfnTemplate } from '../../helpers/package-template.ts';
-import { MSK_IN_VPC, statementActions } from '../../helpers/iam-actions.ts';
+import { LAMBDA_LOGS, MSK_IN_VPC, statementActions } from '../../helpers/iam-actions.ts';
+
+/** What Lambda's MSK pollers need to consume a topic in a consumer group with IAM access control. */
+const CONSUME_WITH_IAM = [
+  'kafka-cluster:Connect',
+  'kafka-cluster:DescribeClusterDynamicConfiguration',
+  'kafka-cluster:DescribeTopic',
+  'kafka-cluster:ReadData',
+  'kafka-cluster:DescribeGroup',
+  'kafka-cluster:AlterGroup',
+];
 
 /** The sink's resources as `serverless package` (no AWS credentials) renders them. */
 describe('serverless package: sink resources', () => {
@@ -120,19 +130,13 @@ describe('serverless package: sink resources', () => {
     const statements = roleStatements(template, 'SinkRole');
     expect(actionsOf(statements)).toEqual(
       [
-        'logs:CreateLogStream',
-        'logs:PutLogEvents',
+        ...LAMBDA_LOGS,
         'firehose:PutRecordBatch',
         's3:PutObject',
         's3:PutObject',
         's3:ListBucket',
         ...MSK_IN_VPC,
-        'kafka-cluster:Connect',
-        'kafka-cluster:DescribeClusterDynamicConfiguration',
-        'kafka-cluster:DescribeTopic',
-        'kafka-cluster:ReadData',
-        'kafka-cluster:DescribeGroup',
-        'kafka-cluster:AlterGroup',
+        ...CONSUME_WITH_IAM,
         'secretsmanager:GetSecretValue',
         'kms:Decrypt',
       ].sort(),
