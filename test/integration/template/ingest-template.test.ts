@@ -1,14 +1,5 @@
 import { packageTemplate, roleStatements, type CfnTemplate } from '../../helpers/package-template.ts';
-import { LAMBDA_LOGS, LAMBDA_VPC_ENI, statementActions } from '../../helpers/iam-actions.ts';
-
-/** What the ingest needs on one cluster to write a topic idempotently, SCRAM secret included. */
-const WRITE_TO_CLUSTER = [
-  'kafka-cluster:Connect',
-  'kafka-cluster:DescribeTopic',
-  'kafka-cluster:WriteData',
-  'kafka-cluster:WriteDataIdempotently',
-  'secretsmanager:GetSecretValue',
-];
+import { LAMBDA_LOGS, LAMBDA_VPC_ENI, statementActions, WRITE_TO_CLUSTER } from '../../helpers/iam-actions.ts';
 
 describe('serverless package: ingest', () => {
   let template: CfnTemplate;

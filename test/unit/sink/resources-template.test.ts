@@ -1,15 +1,5 @@
 import { packageTemplate, roleStatements, type CfnTemplate } from '../../helpers/package-template.ts';
-import { LAMBDA_LOGS, MSK_IN_VPC, statementActions } from '../../helpers/iam-actions.ts';
-
-/** What Lambda's MSK pollers need to consume a topic in a consumer group with IAM access control. */
-const CONSUME_WITH_IAM = [
-  'kafka-cluster:Connect',
-  'kafka-cluster:DescribeClusterDynamicConfiguration',
-  'kafka-cluster:DescribeTopic',
-  'kafka-cluster:ReadData',
-  'kafka-cluster:DescribeGroup',
-  'kafka-cluster:AlterGroup',
-];
+import { CONSUME_WITH_IAM, LAMBDA_LOGS, MSK_IN_VPC, statementActions } from '../../helpers/iam-actions.ts';
 
 /** The sink's resources as `serverless package` (no AWS credentials) renders them. */
 describe('serverless package: sink resources', () => {
