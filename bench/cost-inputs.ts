@@ -7,7 +7,10 @@
  * - `kafka_bytes_per_event`: key + enriched value + headers of one Kafka record (what MSK stores,
  *   what crosses AZs, what the sink sends to Firehose as one record);
  * - `record_value_bytes`: the enriched event alone (the sink's Firehose record is it + '\n');
- * - `emf_bytes_per_request`: the EMF metric lines the handler prints per request (CloudWatch Logs);
+ * - `emf_flush_bytes_1` / `emf_flush_lines_1`: the EMF metric lines (CloudWatch Logs) of a flush
+ *   that covers one request, and `emf_flush_bytes_1000` / `emf_flush_lines_1000` of one that covers
+ *   1,000 (the ingest flushes once per METRICS_FLUSH_INTERVAL_MS; the model interpolates between
+ *   the two for the requests an environment serves in an interval);
  * - `response_bytes`: status line, headers and body of the 200 answer (internet data out);
  * - `cpu_ms_per_request_10`: CPU of one 10-event request on one core of this machine (no network).
  *
@@ -17,7 +20,7 @@ import { performance } from 'node:perf_hooks';
 import type { APIGatewayProxyEventV2 } from 'aws-lambda';
 import { createIngestApp } from '../functions/ingest/app.ts';
 import type { CollectDeps, OutgoingRecord } from '../functions/ingest/collect.ts';
-import { timedProducer, withIngestMetrics } from '../functions/ingest/ingest-metrics.ts';
+import { METRICS_FLUSH_INTERVAL_MS, timedProducer, withIngestMetrics } from '../functions/ingest/ingest-metrics.ts';
 import { PowertoolsMetrics } from '../functions/lib/metrics.ts';
 
 const EVENTS = 10;
@@ -82,22 +85,34 @@ const deps: CollectDeps = {
   now: Date.now,
 };
 const silent = { debug: () => undefined, info: () => undefined, warn: () => undefined, error: () => undefined };
+// A clock the bench moves: one flush for the first request, the next one 1,000 requests later.
+let clock = 0;
 const handler = withIngestMetrics(
   createIngestApp(() => deps, silent),
   metrics,
+  { now: () => clock },
 );
 
 // EMF lines go to stdout: count them (and keep them off this bench's own JSON output).
 let emfBytes = 0;
+let emfLines = 0;
 const write = process.stdout.write.bind(process.stdout);
 const count = ((chunk: string | Uint8Array) => {
-  emfBytes += typeof chunk === 'string' ? Buffer.byteLength(chunk) : chunk.length;
+  const text = typeof chunk === 'string' ? chunk : Buffer.from(chunk).toString();
+  emfBytes += Buffer.byteLength(text);
+  emfLines += text.split('\n').filter((l) => l.includes('"_aws"')).length;
   return true;
 }) as typeof process.stdout.write;
 
 process.stdout.write = count;
 const first = await handler(request);
-const emfPerRequest = emfBytes;
+const flush1 = { bytes: emfBytes, lines: emfLines };
+emfBytes = emfLines = 0;
+for (let i = 0; i < 999; i++) await handler(request);
+if (emfBytes !== 0) throw new Error('the ingest flushed its metrics before the interval had passed');
+clock += METRICS_FLUSH_INTERVAL_MS;
+await handler(request);
+const flush1000 = { bytes: emfBytes, lines: emfLines };
 for (let i = 0; i < 2_000; i++) await handler(request); // warm-up
 const cpu0 = process.cpuUsage();
 const t0 = performance.now();
@@ -125,7 +140,10 @@ const figure = (metric: string, value: number, unit: string) =>
 figure('request_body_bytes', Buffer.byteLength(body), 'bytes');
 figure('kafka_bytes_per_event', recordBytes, 'bytes');
 figure('record_value_bytes', valueBytes, 'bytes');
-figure('emf_bytes_per_request', emfPerRequest, 'bytes');
+figure('emf_flush_bytes_1', flush1.bytes, 'bytes');
+figure('emf_flush_lines_1', flush1.lines, 'lines');
+figure('emf_flush_bytes_1000', flush1000.bytes, 'bytes');
+figure('emf_flush_lines_1000', flush1000.lines, 'lines');
 figure('response_bytes', responseBytes, 'bytes');
 figure('cpu_ms_per_request_10', (cpu.user + cpu.system) / 1000 / REQUESTS, 'ms');
 process.stderr.write(`${REQUESTS} requests in ${Math.round(wall)} ms wall\n`);

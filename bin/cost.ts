@@ -10,6 +10,7 @@ import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parse } from 'yaml';
 import { defaults } from '../functions/pipelines/schema.ts';
+import { METRICS_FLUSH_INTERVAL_MS } from '../functions/ingest/ingest-metrics.ts';
 import { assumptions, estimate, fmt, type Estimate, type Measured, type Option, type Settings } from './cost/model.ts';
 import { anchor, prices, PRICES_AS_OF } from './cost/prices.ts';
 
@@ -82,7 +83,13 @@ export function readInputs(dir = root): Inputs {
     requestBodyBytes: need(c, 'request_body_bytes', 'costInputs'),
     kafkaBytesPerEvent: need(c, 'kafka_bytes_per_event', 'costInputs'),
     recordValueBytes: need(c, 'record_value_bytes', 'costInputs'),
-    emfBytesPerRequest: need(c, 'emf_bytes_per_request', 'costInputs'),
+    emfFlush: {
+      bytes1: need(c, 'emf_flush_bytes_1', 'costInputs'),
+      lines1: need(c, 'emf_flush_lines_1', 'costInputs'),
+      bytes1000: need(c, 'emf_flush_bytes_1000', 'costInputs'),
+      lines1000: need(c, 'emf_flush_lines_1000', 'costInputs'),
+    },
+    emfFlushIntervalMs: METRICS_FLUSH_INTERVAL_MS,
     responseBytes: need(c, 'response_bytes', 'costInputs'),
     sinkRecordsPerCpuSecond: need(file.sink, 'records_per_cpu_s', 'sink'),
   };
@@ -183,7 +190,7 @@ export function render(inputs: Inputs = readInputs()): string {
   out.push(
     `- ingest CPU: ${m.cpuMsPerRequest} ms a ${m.eventsPerMeasuredRequest}-event request with a real producer; ${m.cpuMsPerRequest10} ms a 10-event request without network (the larger of the two, scaled to 10 events, is used). Source: ${inputs.sources.ingest}; ${inputs.sources.costInputs}.`,
     `- ingest cold start: ${m.ingestInitMs} ms module initialisation. Source: ${inputs.sources.coldStart}.`,
-    `- sizes: request body ${m.requestBodyBytes} B, Kafka record ${m.kafkaBytesPerEvent} B (key + enriched value + headers), enriched value ${m.recordValueBytes} B, EMF ${m.emfBytesPerRequest} B a request, response ${m.responseBytes} B.`,
+    `- sizes: request body ${m.requestBodyBytes} B, Kafka record ${m.kafkaBytesPerEvent} B (key + enriched value + headers), enriched value ${m.recordValueBytes} B, EMF ${m.emfFlush.bytes1} B for a one-request flush and ${m.emfFlush.bytes1000} B for a 1,000-request flush (one flush per ${m.emfFlushIntervalMs / 1000} s per environment), response ${m.responseBytes} B.`,
     `- sink core: ${fmt(m.sinkRecordsPerCpuSecond, 0)} records per CPU-second. Source: ${inputs.sources.sink}.`,
   );
   const s = settings;

@@ -32,7 +32,10 @@ export interface Measured {
   requestBodyBytes: number;
   kafkaBytesPerEvent: number;
   recordValueBytes: number;
-  emfBytesPerRequest: number;
+  /** EMF bytes and log lines of an ingest metrics flush covering 1 and 1,000 requests. */
+  emfFlush: { bytes1: number; lines1: number; bytes1000: number; lines1000: number };
+  /** How often an ingest execution environment writes its metrics (METRICS_FLUSH_INTERVAL_MS). */
+  emfFlushIntervalMs: number;
   responseBytes: number;
   /** Sink core (decode, validate, pack) records per CPU-second (`npm run bench -- sink`). */
   sinkRecordsPerCpuSecond: number;
@@ -64,8 +67,6 @@ export const assumptions = {
   /** Lambda's START, END and REPORT lines (text format), bytes and log events per invocation. */
   platformLogBytes: 255,
   platformLogEvents: 3,
-  /** EMF documents per ingest request (EventsAccepted per app; ProduceLatency). */
-  emfLogEvents: 2,
   /** A Lambda execution environment serves this long before it is replaced (its init is billed). */
   containerLifetimeHours: 2,
   /** Route lookups per container per minute (the 15 s route cache, one app). */
@@ -170,11 +171,13 @@ export function estimate(option: Option, rps: number, m: Measured, s: Settings):
   );
   const platformBytes = option.platformLogs ? a.platformLogBytes : 0;
   const platformEvents = option.platformLogs ? a.platformLogEvents : 0;
+  // Each warm environment flushes its metrics once an interval, covering the requests it served.
+  const perFlush = Math.max(1, (rps / concurrency) * (m.emfFlushIntervalMs / 1000));
+  const between = (one: number, thousand: number) => (one + ((thousand - one) * (perFlush - 1)) / 999) / perFlush;
+  const emfBytes = between(m.emfFlush.bytes1, m.emfFlush.bytes1000);
+  const emfEvents = between(m.emfFlush.lines1, m.emfFlush.lines1000);
   const logBytes =
-    requests *
-    (platformBytes +
-      m.emfBytesPerRequest +
-      (platformEvents + a.emfLogEvents) * prices.cloudwatchLogs.eventOverheadBytes);
+    requests * (platformBytes + emfBytes + (platformEvents + emfEvents) * prices.cloudwatchLogs.eventOverheadBytes);
   add(
     'ingest',
     option.platformLogs

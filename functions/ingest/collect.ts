@@ -3,7 +3,7 @@ import { BadRequestError, ForbiddenError, PayloadTooLargeError, ServiceUnavailab
 import { OriginNotAllowedError, originProblem, type OriginPolicy } from './cors.ts';
 import { decodeBody } from './decode-body.ts';
 import { enricher, recordKey } from './enrich.ts';
-import { limits } from './limits.ts';
+import { limits, utf8BytesOver } from './limits.ts';
 import { scanEvents } from './scan-events.ts';
 import { eventProblem, rejection, type ClickEvent, type Rejection } from './validate-event.ts';
 import { APP_ID } from '../lib/ids.ts';
@@ -80,16 +80,6 @@ function parsePlatform(value: string | undefined): string | undefined {
     );
   }
   return value;
-}
-
-/**
- * The UTF-8 size of `text` when it exceeds `max`, else undefined. A UTF-16 code unit encodes to at
- * most 3 bytes, so short text needs no count: counting every event took ~12% of the ingest core.
- */
-function utf8BytesOver(text: string, max: number): number | undefined {
-  if (text.length * 3 <= max) return undefined;
-  const bytes = Buffer.byteLength(text);
-  return bytes > max ? bytes : undefined;
 }
 
 /** The app id of a request, validated (used by POST and by the CORS preflight). */

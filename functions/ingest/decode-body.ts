@@ -2,7 +2,7 @@ import { isUtf8 } from 'node:buffer';
 import { gunzipSync } from 'node:zlib';
 import { BadRequestError, PayloadTooLargeError, UnsupportedMediaTypeError } from '../lib/errors.ts';
 import { shown } from '../lib/shown.ts';
-import { limits } from './limits.ts';
+import { limits, utf8BytesOver } from './limits.ts';
 
 export interface RawBody {
   body: string | undefined;
@@ -60,6 +60,18 @@ export function decodeBody(raw: RawBody): string {
     throw new BadRequestError(`query parameter compression=${shown(raw.compression)} is not supported; use gzip`);
   }
   if (raw.body === undefined || raw.body.length === 0) throw new BadRequestError('request body is empty');
+
+  if (!raw.isBase64Encoded) {
+    // A string body is text already. A lone UTF-16 surrogate has no UTF-8 form: encoding it
+    // would store U+FFFD instead of what was sent, so it is refused.
+    if (!raw.body.isWellFormed()) throw new BadRequestError('request body is not valid UTF-8 text (a lone surrogate)');
+    if (encoding !== 'gzip' && compression !== 'gzip') {
+      // Returned as it is, instead of encoding, checking and decoding it again (~12% of the core).
+      const size = utf8BytesOver(raw.body, limits.maxBodyBytes);
+      if (size !== undefined) tooLarge(size);
+      return raw.body;
+    }
+  }
 
   let data: Buffer;
   if (raw.isBase64Encoded) {

@@ -46,14 +46,37 @@ function parseBody(body: string | undefined): Record<string, unknown> {
   }
 }
 
-/** Wraps the ingest app: records the response's metrics and flushes them once per request. */
-export function withIngestMetrics(app: (event: APIGatewayProxyEventV2) => Promise<HttpResponse>, metrics: MetricsPort) {
+/**
+ * Longest time the ingest keeps recorded metrics before it writes them. One EMF flush per request
+ * was ~470 B of CloudWatch Logs a request, the largest log cost at high rates (docs/cost.md);
+ * one flush per this interval costs a few bytes a request. What it gives up: a retired execution
+ * environment takes its last interval's unflushed 200s with it (refusals are flushed at once).
+ */
+export const METRICS_FLUSH_INTERVAL_MS = 10_000;
+
+/**
+ * Wraps the ingest app: records the response's metrics and writes them when the request was
+ * refused (so 4xx/5xx counts and their alarms are not delayed) or when the last write is
+ * `intervalMs` old; otherwise they accumulate (counts summed, latencies kept).
+ */
+export function withIngestMetrics(
+  app: (event: APIGatewayProxyEventV2) => Promise<HttpResponse>,
+  metrics: MetricsPort,
+  options: { intervalMs?: number; now?: () => number } = {},
+) {
+  const intervalMs = options.intervalMs ?? METRICS_FLUSH_INTERVAL_MS;
+  const now = options.now ?? Date.now;
+  let flushedAt = -Infinity;
   return async function measuredIngest(event: APIGatewayProxyEventV2): Promise<HttpResponse> {
     const response = await app(event);
     try {
       recordIngestResponse(metrics, event, response);
     } finally {
-      metrics.flush();
+      const at = now();
+      if (response.statusCode !== 200 || at - flushedAt >= intervalMs) {
+        flushedAt = at;
+        metrics.flush();
+      }
     }
     return response;
   };

@@ -57,20 +57,29 @@ export const noMetrics: MetricsPort = {
   flush: () => undefined,
 };
 
-interface Entry {
-  name: MetricNameValue;
+interface Series {
   unit: Unit;
-  value: number;
+  /** One value for a count (summed as it is recorded), every recorded value for a latency. */
+  values: number[];
 }
 
 /**
- * Powertools Metrics behind the port. Entries are grouped by their dimension set and each group
- * is published as one EMF document (Powertools applies one dimension set to all the metrics of a
- * document). The namespace comes from POWERTOOLS_METRICS_NAMESPACE, the `service` dimension from
- * POWERTOOLS_SERVICE_NAME (serverless.yml sets both).
+ * Values of one metric per EMF document. EMF takes up to 100; Powertools publishes by itself when
+ * a metric reaches 100 and then drops the document's dimensions for what follows, so a document
+ * is kept below that.
+ */
+const VALUES_PER_DOCUMENT = 99;
+
+/**
+ * Powertools Metrics behind the port. Metrics are grouped by their dimension set and each group
+ * is published as EMF documents (Powertools applies one dimension set to all the metrics of a
+ * document). Counts are summed until the flush (one value however many requests it covers: the
+ * Sum statistic the alarms and dashboard use is unchanged); latencies keep every value, in
+ * documents of at most 99 values each. The namespace comes from POWERTOOLS_METRICS_NAMESPACE,
+ * the `service` dimension from POWERTOOLS_SERVICE_NAME (serverless.yml sets both).
  */
 export class PowertoolsMetrics implements MetricsPort {
-  private readonly groups = new Map<string, { dimensions: Dimensions; entries: Entry[] }>();
+  private readonly groups = new Map<string, { dimensions: Dimensions; series: Map<MetricNameValue, Series> }>();
 
   private readonly options: { namespace?: string; serviceName?: string };
 
@@ -79,35 +88,47 @@ export class PowertoolsMetrics implements MetricsPort {
   }
 
   count(name: MetricNameValue, value: number, dimensions: Dimensions = {}): void {
-    this.add(name, MetricUnit.Count, value, dimensions);
+    const series = this.series(name, MetricUnit.Count, value, dimensions);
+    if (series !== undefined) series.values[0] = (series.values[0] ?? 0) + value;
   }
 
   milliseconds(name: MetricNameValue, value: number, dimensions: Dimensions = {}): void {
-    this.add(name, MetricUnit.Milliseconds, value, dimensions);
+    this.series(name, MetricUnit.Milliseconds, value, dimensions)?.values.push(value);
   }
 
-  private add(name: MetricNameValue, unit: Unit, value: number, dimensions: Dimensions): void {
-    if (!Number.isFinite(value)) return;
+  private series(name: MetricNameValue, unit: Unit, value: number, dimensions: Dimensions): Series | undefined {
+    if (!Number.isFinite(value)) return undefined;
     const key = JSON.stringify(Object.entries(dimensions).sort(([a], [b]) => a.localeCompare(b)));
     let group = this.groups.get(key);
     if (!group) {
-      group = { dimensions, entries: [] };
+      group = { dimensions, series: new Map() };
       this.groups.set(key, group);
     }
-    group.entries.push({ name, unit, value });
+    let series = group.series.get(name);
+    if (!series) {
+      series = { unit, values: [] };
+      group.series.set(name, series);
+    }
+    return series;
   }
 
   flush(): void {
     const groups = [...this.groups.values()];
     this.groups.clear();
-    for (const { dimensions, entries } of groups) {
-      const metrics = new Metrics({
-        ...(this.options.namespace !== undefined ? { namespace: this.options.namespace } : {}),
-        ...(this.options.serviceName !== undefined ? { serviceName: this.options.serviceName } : {}),
-      });
-      for (const [name, value] of Object.entries(dimensions)) metrics.addDimension(name, value);
-      for (const e of entries) metrics.addMetric(e.name, e.unit, e.value);
-      metrics.publishStoredMetrics();
+    for (const { dimensions, series } of groups) {
+      const documents = Math.max(...[...series.values()].map((s) => Math.ceil(s.values.length / VALUES_PER_DOCUMENT)));
+      for (let d = 0; d < documents; d++) {
+        const metrics = new Metrics({
+          ...(this.options.namespace !== undefined ? { namespace: this.options.namespace } : {}),
+          ...(this.options.serviceName !== undefined ? { serviceName: this.options.serviceName } : {}),
+        });
+        for (const [name, value] of Object.entries(dimensions)) metrics.addDimension(name, value);
+        for (const [name, { unit, values }] of series) {
+          for (const value of values.slice(d * VALUES_PER_DOCUMENT, (d + 1) * VALUES_PER_DOCUMENT))
+            metrics.addMetric(name, unit, value);
+        }
+        metrics.publishStoredMetrics();
+      }
     }
   }
 }

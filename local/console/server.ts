@@ -14,6 +14,7 @@ import { join, relative, resolve, sep } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { gunzipSync } from 'node:zlib';
 import { Kafka, logLevel, type Admin } from 'kafkajs';
+import '../kafkajs-request-queue.ts';
 
 const here = fileURLToPath(new URL('.', import.meta.url));
 

@@ -1,7 +1,7 @@
 import type { Page } from 'puppeteer-core';
 import type { Stack } from '../../local/stack.ts';
 import { launchChromium, type Chromium } from '../helpers/chromium.ts';
-import { startTestStack, type TestStack } from '../helpers/test-stack.ts';
+import { useTestStack } from '../helpers/test-stack.ts';
 
 /** The page's DOM, as the functions passed to page.waitForFunction see it (the project has no DOM lib). */
 declare const document: { querySelector(selector: string): { textContent: string | null } | null };
@@ -10,14 +10,13 @@ const text = (page: Page, selector: string) =>
   page.$eval(selector, (e) => (e as unknown as { innerText: string }).innerText.trim());
 
 describe('local console (headless Chromium)', () => {
-  let started: TestStack;
+  const current = useTestStack('console-stack-', {}, 90_000);
   let stack: Stack;
   let chromium: Chromium;
   let page: Page;
 
   beforeAll(async () => {
-    started = await startTestStack('console-stack-');
-    stack = started.stack;
+    stack = current();
     chromium = await launchChromium();
     page = await chromium.browser.newPage();
     page.setDefaultTimeout(30_000);
@@ -25,7 +24,6 @@ describe('local console (headless Chromium)', () => {
 
   afterAll(async () => {
     await chromium?.close();
-    await started?.close();
   });
 
   it('shows the demo pipeline ACTIVE with its step history', async () => {

@@ -4,21 +4,10 @@ import { LambdaClient, ListEventSourceMappingsCommand } from '@aws-sdk/client-la
 import { Kafka, logLevel } from 'kafkajs';
 import type { Stack } from '../../local/stack.ts';
 import { useTestStack } from '../helpers/test-stack.ts';
-import { waitForPipeline, type PipelineView } from '../../local/demo-pipeline.ts';
+import { connectorPipeline, createPipeline, deletePipeline, lambdaPipeline } from '../helpers/stack-api.ts';
 import { readLocalObjects, waitFor } from '../helpers/local-s3.ts';
 
 const EVENTS = 600;
-
-async function createPipeline(stack: Stack, body: unknown): Promise<PipelineView> {
-  const res = await fetch(`${stack.api}/pipelines`, {
-    method: 'POST',
-    headers: { 'content-type': 'application/json' },
-    body: JSON.stringify(body),
-  });
-  expect(res.status).toBe(202);
-  const { id } = (await res.json()) as { id: string };
-  return waitForPipeline(stack.api, id, 60_000);
-}
 
 async function postEvents(stack: Stack, appId: string, prefix: string): Promise<Set<string>> {
   const ids = new Set<string>();
@@ -64,12 +53,6 @@ async function topics(stack: Stack, brokers: string[] = stack.kafka.brokers): Pr
   } finally {
     await admin.disconnect();
   }
-}
-
-async function deletePipeline(stack: Stack, id: string): Promise<PipelineView> {
-  const res = await fetch(`${stack.api}/pipelines/${id}`, { method: 'DELETE' });
-  expect(res.status).toBe(202);
-  return waitForPipeline(stack.api, id, 60_000);
 }
 
 /**
@@ -124,13 +107,11 @@ describe('end to end: pipelines created, used and deleted through the admin API'
   });
 
   it('lambda mode: ACTIVE, every accepted event exactly once in S3 even when DELETE follows at once; DELETE removes topic and mapping', async () => {
-    const pipeline = await createPipeline(stack, {
-      projectId: 'alpha',
-      appIds: ['alpha-web'],
-      kafka: { type: 'msk', clusterArn: stack.clusterArn },
-      // A 5 s window holds the events when DELETE arrives: only the drain gets them to S3.
-      sink: { mode: 'lambda', maxIntervalSeconds: 5, batchSize: 1000 },
-    });
+    // A 5 s window holds the events when DELETE arrives: only the drain gets them to S3.
+    const pipeline = await createPipeline(
+      stack,
+      lambdaPipeline('alpha', { type: 'msk', clusterArn: stack.clusterArn }, { maxIntervalSeconds: 5 }),
+    );
     expect(pipeline.status).toBe('ACTIVE');
     expect(pipeline.resources).toMatchObject({
       topic: 'alpha',
@@ -166,22 +147,10 @@ describe('end to end: pipelines created, used and deleted through the admin API'
   }, 120_000);
 
   it('connector mode: ACTIVE, every accepted event at least once in S3 even when DELETE follows at once; DELETE removes connector, plugin and topic', async () => {
-    const pipeline = await createPipeline(stack, {
-      projectId: 'beta',
-      appIds: ['beta-web'],
-      kafka: { type: 'msk', clusterArn: stack.clusterArn },
-      sink: {
-        mode: 'connector',
-        maxIntervalSeconds: 4,
-        batchSize: 1000,
-        connector: {
-          pluginLocation: {
-            bucketArn: `arn:aws:s3:::${stack.bucket}`,
-            fileKey: 'plugins/kafka-connect-s3.zip',
-          },
-        },
-      },
-    });
+    const pipeline = await createPipeline(
+      stack,
+      connectorPipeline('beta', stack, { maxIntervalSeconds: 4, batchSize: 1000 }),
+    );
     expect(pipeline.status).toBe('ACTIVE');
     expect(pipeline.resources).toMatchObject({
       topic: 'beta',
@@ -211,11 +180,12 @@ describe('end to end: pipelines created, used and deleted through the admin API'
     expect(stack.kafka2).toBeDefined();
     const brokers = stack.kafka2!.brokers;
     const pipeline = await createPipeline(stack, {
-      projectId: 'delta',
-      appIds: ['delta-web'],
+      ...lambdaPipeline('delta', {
+        type: 'self-hosted',
+        brokers: brokers.join(','),
+        securityGroupId: 'sg-00000000000000001',
+      }),
       allowedOrigins: ['https://*.example.com'],
-      kafka: { type: 'self-hosted', brokers: brokers.join(','), securityGroupId: 'sg-00000000000000001' },
-      sink: { mode: 'lambda', maxIntervalSeconds: 1, batchSize: 1000 },
     });
     expect(pipeline.status).toBe('ACTIVE');
     expect(pipeline.resources).toMatchObject({ topic: 'delta', cluster: { brokers, auth: 'none' } });
@@ -315,12 +285,10 @@ describe('end to end: pipelines created, used and deleted through the admin API'
 
   it('the second cluster is also described by the local MSK API as another provisioned cluster', async () => {
     expect(stack.secondClusterArn).toMatch(/^arn:aws:kafka:.*:cluster\/clickstream-local-2\//);
-    const pipeline = await createPipeline(stack, {
-      projectId: 'epsilon',
-      appIds: ['epsilon-web'],
-      kafka: { type: 'msk', clusterArn: stack.secondClusterArn },
-      sink: { mode: 'lambda', maxIntervalSeconds: 1, batchSize: 1000 },
-    });
+    const pipeline = await createPipeline(
+      stack,
+      lambdaPipeline('epsilon', { type: 'msk', clusterArn: stack.secondClusterArn }),
+    );
     expect(pipeline.status).toBe('ACTIVE');
     // The bootstrap brokers GetBootstrapBrokers gave for the pipeline's auth, stored for ingest.
     expect(pipeline.resources?.cluster).toEqual({ brokers: stack.kafka2!.brokers, auth: 'none' });

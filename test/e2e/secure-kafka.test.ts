@@ -22,7 +22,9 @@ import { fileURLToPath } from 'node:url';
 import { CreateSecretCommand, SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import type { Stack } from '../../local/stack.ts';
 import { startTestStack, type TestStack } from '../helpers/test-stack.ts';
-import { waitForPipeline, type PipelineView } from '../../local/demo-pipeline.ts';
+import type { PipelineView } from '../../local/demo-pipeline.ts';
+import { awsCliSecretString, kcatScram, kcatTls } from '../helpers/cli-clients.ts';
+import { createPipeline, deletePipeline, lambdaPipeline } from '../helpers/stack-api.ts';
 import { readLocalObjects, waitFor } from '../helpers/local-s3.ts';
 import { createEventProducer, parseClusterConfig, type ConfigSource } from '../../functions/lib/kafka/index.ts';
 import { kafkaAdminFactory } from '../../functions/pipelines/tasks/kafka-admin.ts';
@@ -33,26 +35,16 @@ const run = promisify(execFile);
 /** CI installs kcat (.ci/run sets KCAT_REQUIRED=1 so a missing kcat fails instead of passing quietly). */
 const hasKcat = spawnSync('kcat', ['-V']).status === 0;
 
-async function createPipeline(stack: Stack, projectId: string, kafka: Record<string, unknown>): Promise<PipelineView> {
-  const res = await fetch(`${stack.api}/pipelines`, {
-    method: 'POST',
-    headers: { 'content-type': 'application/json' },
-    body: JSON.stringify({
-      projectId,
-      appIds: [`${projectId}-web`],
-      kafka: { type: 'msk', ...kafka },
-      sink: { mode: 'lambda', maxIntervalSeconds: 1, batchSize: 100 },
-    }),
-  });
-  const body = (await res.json()) as { id?: string };
-  expect({ status: res.status, body }).toMatchObject({ status: 202 });
-  return waitForPipeline(stack.api, body.id ?? '', 60_000);
+/** A lambda-mode pipeline of `projectId` (app `<projectId>-web`) on `kafka`, once its workflow ended. */
+function pipelineOn(stack: Stack, projectId: string, kafka: Record<string, unknown>): Promise<PipelineView> {
+  return createPipeline(stack, lambdaPipeline(projectId, kafka, { batchSize: 100 }));
 }
 
-async function deletePipeline(stack: Stack, id: string): Promise<PipelineView> {
-  const res = await fetch(`${stack.api}/pipelines/${id}`, { method: 'DELETE' });
-  expect(res.status).toBe(202);
-  return waitForPipeline(stack.api, id, 60_000);
+/** An MSK pipeline whose workflow is expected to fail: FAILED, with a failureReason matching `reason`. */
+async function expectFailed(stack: Stack, projectId: string, kafka: Record<string, unknown>, reason: RegExp) {
+  const pipeline = await pipelineOn(stack, projectId, { type: 'msk', ...kafka });
+  expect(pipeline.status).toBe('FAILED');
+  expect(pipeline.failureReason).toMatch(reason);
 }
 
 /** POST /collect through the stack's ingest: `count` events with ids `<prefix>-<i>`. */
@@ -101,6 +93,27 @@ async function produceAsIngest(env: ConfigSource, topic: string, appId: string, 
   } finally {
     await producer.close();
   }
+}
+
+/**
+ * The round trip of one auth: the pipeline of `projectId` ACTIVE with its topic created; events
+ * sent through the stack's ingest and through the ingest's producer configured with each of
+ * `producers` (id prefix → environment) reach S3; DELETE drains and deletes.
+ */
+async function expectRoundTrip(
+  stack: Stack,
+  projectId: string,
+  kafka: Record<string, unknown>,
+  producers: Record<string, ConfigSource>,
+): Promise<void> {
+  const pipeline = await pipelineOn(stack, projectId, { type: 'msk', ...kafka });
+  expect(pipeline).toMatchObject({ status: 'ACTIVE', resources: { topic: projectId, topicCreated: true } });
+  const appId = `${projectId}-web`;
+  const ids = await collect(stack, appId, `${projectId}-collect`);
+  for (const [prefix, env] of Object.entries(producers))
+    ids.push(...(await produceAsIngest(env, projectId, appId, prefix)));
+  await waitForInS3(stack, ids);
+  expect((await deletePipeline(stack, pipeline.id)).status).toBe('DELETED');
 }
 
 async function waitForInS3(stack: Stack, ids: readonly string[]): Promise<void> {
@@ -165,43 +178,23 @@ describe('end to end over TLS, SASL/SCRAM and IAM listeners', () => {
 
   it('auth tls (CA as PEM): ACTIVE on a TLS-only cluster; ingest over TLS with PEM, JKS and PKCS#12 trust; the mapping consumes over TLS; DELETE drains and deletes', async () => {
     const tls = stack.kafka.tls!;
-    const pipeline = await createPipeline(stack, 'sec-tls', {
-      clusterArn: tlsOnlyClusterArn,
-      auth: 'tls',
-      caPem: tls.caPem,
+    const base = { KAFKA_BROKERS: stack.kafka.listeners.tls!, KAFKA_SECURITY_PROTOCOL: 'SSL' };
+    const truststore = (location: string, type: string) => ({
+      ...base,
+      KAFKA_TRUSTSTORE_LOCATION: location,
+      KAFKA_TRUSTSTORE_PASSWORD: tls.truststorePassword,
+      KAFKA_TRUSTSTORE_TYPE: type,
     });
-    expect(pipeline).toMatchObject({ status: 'ACTIVE', resources: { topic: 'sec-tls', topicCreated: true } });
-
-    const brokers = stack.kafka.listeners.tls!;
-    const base = { KAFKA_BROKERS: brokers, KAFKA_SECURITY_PROTOCOL: 'SSL' };
-    const ids = [
-      ...(await collect(stack, 'sec-tls-web', 'tls-collect')),
-      ...(await produceAsIngest({ ...base, KAFKA_CA_LOCATION: tls.caLocation }, 'sec-tls', 'sec-tls-web', 'tls-pem')),
-      ...(await produceAsIngest(
-        {
-          ...base,
-          KAFKA_TRUSTSTORE_LOCATION: tls.jksLocation,
-          KAFKA_TRUSTSTORE_PASSWORD: tls.truststorePassword,
-          KAFKA_TRUSTSTORE_TYPE: 'JKS',
-        },
-        'sec-tls',
-        'sec-tls-web',
-        'tls-jks',
-      )),
-      ...(await produceAsIngest(
-        {
-          ...base,
-          KAFKA_TRUSTSTORE_LOCATION: tls.pkcs12Location,
-          KAFKA_TRUSTSTORE_PASSWORD: tls.truststorePassword,
-          KAFKA_TRUSTSTORE_TYPE: 'PKCS12',
-        },
-        'sec-tls',
-        'sec-tls-web',
-        'tls-p12',
-      )),
-    ];
-    await waitForInS3(stack, ids);
-    expect((await deletePipeline(stack, pipeline.id)).status).toBe('DELETED');
+    await expectRoundTrip(
+      stack,
+      'sec-tls',
+      { clusterArn: tlsOnlyClusterArn, auth: 'tls', caPem: tls.caPem },
+      {
+        'tls-pem': { ...base, KAFKA_CA_LOCATION: tls.caLocation },
+        'tls-jks': truststore(tls.jksLocation, 'JKS'),
+        'tls-p12': truststore(tls.pkcs12Location, 'PKCS12'),
+      },
+    );
   }, 120_000);
 
   it("the workflow's admin client works over TLS with JKS and PKCS#12 truststores", async () => {
@@ -229,81 +222,53 @@ describe('end to end over TLS, SASL/SCRAM and IAM listeners', () => {
   }, 60_000);
 
   it('auth scram: ACTIVE with the AmazonMSK_ secret; ingest and the mapping use SCRAM; DELETE drains and deletes', async () => {
-    const pipeline = await createPipeline(stack, 'sec-scram', {
-      clusterArn: stack.clusterArn,
-      auth: 'scram',
-      scramSecretArn: stack.kafka.scramSecret.arn,
-      caPem: stack.kafka.tls!.caPem,
-    });
-    expect(pipeline).toMatchObject({
-      status: 'ACTIVE',
-      resources: { topic: 'sec-scram', topicCreated: true },
-    });
-    const ids = [
-      ...(await collect(stack, 'sec-scram-web', 'scram-collect')),
-      ...(await produceAsIngest(
-        {
+    await expectRoundTrip(
+      stack,
+      'sec-scram',
+      {
+        clusterArn: stack.clusterArn,
+        auth: 'scram',
+        scramSecretArn: stack.kafka.scramSecret.arn,
+        caPem: stack.kafka.tls!.caPem,
+      },
+      {
+        'scram-ingest': {
           KAFKA_BROKERS: stack.kafka.listeners.scram,
           KAFKA_SECURITY_PROTOCOL: 'SASL_SSL',
           KAFKA_SASL_MECHANISM: 'SCRAM-SHA-512',
           KAFKA_SCRAM_SECRET_ARN: stack.kafka.scramSecret.arn,
           KAFKA_CA_LOCATION: stack.kafka.tls!.caLocation,
         },
-        'sec-scram',
-        'sec-scram-web',
-        'scram-ingest',
-      )),
-    ];
-    await waitForInS3(stack, ids);
-    expect((await deletePipeline(stack, pipeline.id)).status).toBe('DELETED');
+      },
+    );
   }, 120_000);
 
   it('auth iam: ACTIVE; ingest and the mapping authenticate with MSK IAM tokens; DELETE drains and deletes', async () => {
-    const pipeline = await createPipeline(stack, 'sec-iam', {
-      clusterArn: stack.clusterArn,
-      auth: 'iam',
-      caPem: stack.kafka.tls!.caPem,
-    });
-    expect(pipeline).toMatchObject({ status: 'ACTIVE', resources: { topic: 'sec-iam', topicCreated: true } });
-    const ids = [
-      ...(await collect(stack, 'sec-iam-web', 'iam-collect')),
-      ...(await produceAsIngest(
-        {
+    await expectRoundTrip(
+      stack,
+      'sec-iam',
+      { clusterArn: stack.clusterArn, auth: 'iam', caPem: stack.kafka.tls!.caPem },
+      {
+        'iam-ingest': {
           KAFKA_BROKERS: stack.kafka.listeners.iam,
           KAFKA_SECURITY_PROTOCOL: 'SASL_SSL',
           KAFKA_SASL_MECHANISM: 'AWS_MSK_IAM',
           AWS_REGION: 'us-east-1',
           KAFKA_CA_LOCATION: stack.kafka.tls!.caLocation,
         },
-        'sec-iam',
-        'sec-iam-web',
-        'iam-ingest',
-      )),
-    ];
-    await waitForInS3(stack, ids);
-    expect((await deletePipeline(stack, pipeline.id)).status).toBe('DELETED');
+      },
+    );
   }, 120_000);
 
   it('self-hosted cluster with auth scram: ValidateCluster reads the brokers over SASL/SCRAM, the topic is created and deleted over it', async () => {
-    const res = await fetch(`${stack.api}/pipelines`, {
-      method: 'POST',
-      headers: { 'content-type': 'application/json' },
-      body: JSON.stringify({
-        projectId: 'sec-self',
-        appIds: ['sec-self-web'],
-        kafka: {
-          type: 'self-hosted',
-          brokers: stack.kafka.listeners.scram,
-          securityGroupId: 'sg-00000000000000001',
-          auth: 'scram',
-          scramSecretArn: stack.kafka.scramSecret.arn,
-          caPem: stack.kafka.tls!.caPem,
-        },
-        sink: { mode: 'lambda', maxIntervalSeconds: 1, batchSize: 100 },
-      }),
+    const pipeline = await pipelineOn(stack, 'sec-self', {
+      type: 'self-hosted',
+      brokers: stack.kafka.listeners.scram,
+      securityGroupId: 'sg-00000000000000001',
+      auth: 'scram',
+      scramSecretArn: stack.kafka.scramSecret.arn,
+      caPem: stack.kafka.tls!.caPem,
     });
-    expect(res.status).toBe(202);
-    const pipeline = await waitForPipeline(stack.api, ((await res.json()) as { id: string }).id, 60_000);
     expect(pipeline).toMatchObject({
       status: 'ACTIVE',
       resources: { topic: 'sec-self', topicCreated: true },
@@ -315,13 +280,12 @@ describe('end to end over TLS, SASL/SCRAM and IAM listeners', () => {
   }, 120_000);
 
   it('a wrong CA fails the pipeline with a TLS failureReason', async () => {
-    const pipeline = await createPipeline(stack, 'sec-bad-ca', {
-      clusterArn: stack.clusterArn,
-      auth: 'tls',
-      caPem: UNTRUSTED_CA,
-    });
-    expect(pipeline.status).toBe('FAILED');
-    expect(pipeline.failureReason).toMatch(/tls failure \(unable to verify the first certificate/);
+    await expectFailed(
+      stack,
+      'sec-bad-ca',
+      { clusterArn: stack.clusterArn, auth: 'tls', caPem: UNTRUSTED_CA },
+      /tls failure \(unable to verify the first certificate/,
+    );
   }, 90_000);
 
   it('a wrong SCRAM password fails the pipeline with a failureReason naming invalid credentials', async () => {
@@ -333,26 +297,23 @@ describe('end to end over TLS, SASL/SCRAM and IAM listeners', () => {
       }),
     );
     secrets.destroy();
-    const pipeline = await createPipeline(stack, 'sec-bad-password', {
-      clusterArn: stack.clusterArn,
-      auth: 'scram',
-      scramSecretArn: ARN,
-      caPem: stack.kafka.tls!.caPem,
-    });
-    expect(pipeline.status).toBe('FAILED');
-    expect(pipeline.failureReason).toMatch(/invalid credentials with SASL mechanism SCRAM-SHA-512/);
+    await expectFailed(
+      stack,
+      'sec-bad-password',
+      { clusterArn: stack.clusterArn, auth: 'scram', scramSecretArn: ARN, caPem: stack.kafka.tls!.caPem },
+      /invalid credentials with SASL mechanism SCRAM-SHA-512/,
+    );
   }, 90_000);
 
   it('an expired IAM token fails the pipeline with a failureReason saying it expired', async () => {
     iamClockOffsetMs = 20 * 60_000; // the brokers' clock is past every token's 15 minutes
     try {
-      const pipeline = await createPipeline(stack, 'sec-expired', {
-        clusterArn: stack.clusterArn,
-        auth: 'iam',
-        caPem: stack.kafka.tls!.caPem,
-      });
-      expect(pipeline.status).toBe('FAILED');
-      expect(pipeline.failureReason).toMatch(/MSK IAM token expired at/);
+      await expectFailed(
+        stack,
+        'sec-expired',
+        { clusterArn: stack.clusterArn, auth: 'iam', caPem: stack.kafka.tls!.caPem },
+        /MSK IAM token expired at/,
+      );
     } finally {
       iamClockOffsetMs = 0;
     }
@@ -374,57 +335,15 @@ describe('end to end over TLS, SASL/SCRAM and IAM listeners', () => {
         .map((b) => Number(b.split(':')[1]))
         .sort();
 
-    const overTls = await kcat([
-      '-b',
-      stack.kafka.listeners.tls!.split(',')[0]!,
-      '-X',
-      'security.protocol=SSL',
-      '-X',
-      `ssl.ca.location=${tls.caLocation}`,
-      '-L',
-    ]);
+    const overTls = await kcat(['-b', stack.kafka.listeners.tls!.split(',')[0]!, ...kcatTls(tls.caLocation), '-L']);
     expect(ports(overTls.stdout)).toEqual(listed(stack.kafka.listeners.tls!));
 
-    const cli = await run(
-      'aws',
-      [
-        '--endpoint-url',
-        stack.aws,
-        '--region',
-        'us-east-1',
-        'secretsmanager',
-        'get-secret-value',
-        '--secret-id',
-        stack.kafka.scramSecret.name,
-        '--query',
-        'SecretString',
-        '--output',
-        'text',
-      ],
-      {
-        env: {
-          ...process.env,
-          AWS_ACCESS_KEY_ID: 'local',
-          AWS_SECRET_ACCESS_KEY: 'local',
-          AWS_CONFIG_FILE: '/dev/null',
-          AWS_SHARED_CREDENTIALS_FILE: '/dev/null',
-        },
-      },
-    );
-    const { username, password } = JSON.parse(cli.stdout) as { username: string; password: string };
+    const secret = await awsCliSecretString(stack.aws, stack.kafka.scramSecret.name);
+    const { username, password } = JSON.parse(secret) as { username: string; password: string };
     const scram = (pw: string) => [
       '-b',
       stack.kafka.listeners.scram!,
-      '-X',
-      'security.protocol=SASL_SSL',
-      '-X',
-      'sasl.mechanisms=SCRAM-SHA-512',
-      '-X',
-      `sasl.username=${username}`,
-      '-X',
-      `sasl.password=${pw}`,
-      '-X',
-      `ssl.ca.location=${tls.caLocation}`,
+      ...kcatScram(tls.caLocation, username, pw),
       '-L',
       '-m',
       '5',

@@ -8,7 +8,9 @@
  * missing = acknowledged events not in S3; duplicated = events stored more than once. No client
  * ever retries here, so every duplicate comes from inside one send.
  */
+import type { Stack } from '../../local/stack.ts';
 import { readLocalObjects, waitFor } from '../helpers/local-s3.ts';
+import { useTestStack } from '../helpers/test-stack.ts';
 
 export interface LoadResult {
   sent: number;
@@ -42,31 +44,38 @@ export async function control(stack: { aws: string }, method: string, path: stri
 
 export const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
+/** One stack for a describe block of scenarios, on the defaults of `useTestStack`. */
+export function useFaultStack(): () => Stack {
+  return useTestStack('faults-');
+}
+
 /**
- * Sends `requests` POSTs of `perRequest` events each, `concurrency` at a time, with ids
- * `<tag>-<request>-<event>`; records which ids were acknowledged (200) or refused with 503.
- * `timeoutMs` bounds each request on the client side (an unanswered request counts as other).
+ * Sends `requests` POSTs of `perRequest` events each (20 unless said), `concurrency` at a time (4
+ * unless said: the load most scenarios want), with ids `<tag>-<request>-<event>`; records which
+ * ids were acknowledged (200) or refused with 503. `timeoutMs` bounds each request on the client
+ * side (an unanswered request counts as other).
  */
 export async function load(
   api: string,
   options: {
     tag: string;
     requests: number;
-    perRequest: number;
-    concurrency: number;
+    perRequest?: number;
+    concurrency?: number;
     appId?: string;
     pauseMs?: number;
     timeoutMs?: number;
   },
 ): Promise<LoadResult> {
   const appId = options.appId ?? 'demo-app';
+  const perRequest = options.perRequest ?? 20;
   const result: LoadResult = { sent: 0, acknowledged: new Set(), unavailable: new Set(), other: new Map() };
   let next = 0;
   const worker = async () => {
     for (;;) {
       const r = next++;
       if (r >= options.requests) return;
-      const ids = Array.from({ length: options.perRequest }, (_, i) => `${options.tag}-${r}-${i}`);
+      const ids = Array.from({ length: perRequest }, (_, i) => `${options.tag}-${r}-${i}`);
       const body = JSON.stringify(
         ids.map((id) => ({
           event_id: id,
@@ -101,8 +110,19 @@ export async function load(
       if (options.pauseMs) await sleep(options.pauseMs);
     }
   };
-  await Promise.all(Array.from({ length: options.concurrency }, worker));
+  await Promise.all(Array.from({ length: options.concurrency ?? 4 }, worker));
   return result;
+}
+
+/** Runs `faults` while `traffic` goes on, then resolves to what the traffic saw. */
+export async function during(traffic: Promise<LoadResult>, faults: () => Promise<void>): Promise<LoadResult> {
+  await faults();
+  return traffic;
+}
+
+/** Sends one broker control (`stop`, `start`, `delay`) to every dev broker, one after the other. */
+export async function everyBroker(stack: Stack, action: string, body?: unknown): Promise<void> {
+  for (const id of stack.cluster.nodeIds) await control(stack, 'POST', `/_local/kafka/brokers/${id}/${action}`, body);
 }
 
 /** Stored events of the data bucket, by event id → how many times. */
@@ -147,6 +167,25 @@ export async function settle(s3Dir: string, loads: LoadResult[], timeoutMs = 120
     duplicated: ours.filter(([, n]) => n > 1).length,
     storedAfter503: [...unavailable].filter((id) => counts.has(id)).length,
   };
+}
+
+/** Settles `loads` and prints the scenario's line before any assertion can fail; returns the counts. */
+export async function outcome(name: string, s3Dir: string, loads: LoadResult[], timeoutMs?: number): Promise<Counts> {
+  const counts = await settle(s3Dir, loads, timeoutMs);
+  report(name, counts);
+  return counts;
+}
+
+/** The claim of a scenario whose fault never reaches the ingest: every event acknowledged, every one stored. */
+export function expectEverySentStored(c: Counts): void {
+  expect(c.acknowledged).toBe(c.sent);
+  expect(c.missing).toBe(0);
+}
+
+/** The claim of a scenario whose fault refuses some sends: what was acknowledged is stored, and once. */
+export function expectAcknowledgedStoredOnce(c: Counts): void {
+  expect(c.missing).toBe(0);
+  expect(c.duplicated).toBe(0);
 }
 
 export function report(name: string, c: Counts): void {

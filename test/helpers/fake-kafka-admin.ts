@@ -32,18 +32,8 @@ export class FakeKafkaCluster {
   /** End offset of every partition of every topic. */
   endOffset = 100n;
 
-  fail(
-    method:
-      | 'open'
-      | 'metadata'
-      | 'listTopics'
-      | 'createTopics'
-      | 'deleteTopics'
-      | 'describeConfigs'
-      | 'listOffsets'
-      | 'listConsumerGroupOffsets',
-    ...errors: Error[]
-  ): void {
+  /** Makes the next calls of `method` (any admin operation the tasks use, or opening the client) throw `errors`. */
+  fail(method: 'open' | Exclude<keyof KafkaAdminPort, 'close'>, ...errors: Error[]): void {
     this.failures.set(method, [...(this.failures.get(method) ?? []), ...errors]);
   }
 

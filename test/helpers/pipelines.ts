@@ -17,19 +17,22 @@ export function mskRequest(over: Record<string, unknown> = {}): Record<string, u
   };
 }
 
+/** The `kafka` section of a valid self-hosted request: two brokers, an explicit topic. */
+export const SELF_HOSTED_KAFKA = {
+  type: 'self-hosted',
+  brokers: 'kafka-1.internal:9092,kafka-2.internal:9092',
+  securityGroupId: 'sg-0123456789abcdef0',
+  topic: 'news-events',
+  partitions: 6,
+  replicationFactor: 2,
+};
+
 /** A valid POST /pipelines body (self-hosted Kafka, connector sink). */
 export function selfHostedRequest(over: Record<string, unknown> = {}): Record<string, unknown> {
   return {
     projectId: 'news',
     appIds: ['news-web'],
-    kafka: {
-      type: 'self-hosted',
-      brokers: 'kafka-1.internal:9092,kafka-2.internal:9092',
-      securityGroupId: 'sg-0123456789abcdef0',
-      topic: 'news-events',
-      partitions: 6,
-      replicationFactor: 2,
-    },
+    kafka: { ...SELF_HOSTED_KAFKA },
     sink: { mode: 'connector', connector: { pluginArn: PLUGIN_ARN } },
     ...over,
   };

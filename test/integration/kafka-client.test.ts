@@ -15,6 +15,7 @@ import {
   type EventRecord,
 } from '../../functions/lib/kafka/index.ts';
 import { createConsumer } from '../helpers/kafka-consumer.ts';
+import { rejectedAs } from '../helpers/thrown.ts';
 
 type BufferConsumer = Consumer<Buffer, Buffer, Buffer, Buffer>;
 
@@ -84,10 +85,24 @@ describe('kafka client against the dev cluster', () => {
     return read;
   }
 
-  it('produces through the EventProducer to a replicated topic and reads every record back', async () => {
-    await admin.createTopics({ topics: ['events'], partitions: 3, replicas: 3 });
-    const producer = createEventProducer(conn, { clientId: 'kafka-client-test' });
+  /** A fresh topic on the cluster (replicated to all three brokers) and a producer for it, closed after `use`. */
+  async function withTopicProducer(
+    topic: string,
+    partitions: number,
+    options: Parameters<typeof createEventProducer>[1],
+    use: (producer: ReturnType<typeof createEventProducer>) => Promise<void>,
+  ): Promise<void> {
+    await admin.createTopics({ topics: [topic], partitions, replicas: 3 });
+    const producer = createEventProducer(conn, options);
     try {
+      await use(producer);
+    } finally {
+      await producer.close();
+    }
+  }
+
+  it('produces through the EventProducer to a replicated topic and reads every record back', async () => {
+    await withTopicProducer('events', 3, { clientId: 'kafka-client-test' }, async (producer) => {
       const sent = records(60, 'plain');
       await producer.send('events', sent.slice(0, 30));
       await producer.send('events', sent.slice(30));
@@ -100,66 +115,44 @@ describe('kafka client against the dev cluster', () => {
       for (const r of read) partitionsByKey.set(r.key, (partitionsByKey.get(r.key) ?? new Set()).add(r.partition));
       expect([...partitionsByKey.values()].every((p) => p.size === 1)).toBe(true);
       expect(new Set(read.map((r) => r.partition)).size).toBeGreaterThan(1);
-    } finally {
-      await producer.close();
-    }
+    });
   });
 
   it.each<Compression>(['gzip', 'lz4', 'snappy', 'zstd'])(
     'round-trips records compressed with %s',
     async (compression) => {
       const topic = `events-${compression}`;
-      await admin.createTopics({ topics: [topic], partitions: 1, replicas: 3 });
-      const producer = createEventProducer(conn, { compression });
-      try {
+      await withTopicProducer(topic, 1, { compression }, async (producer) => {
         const sent = records(20, compression);
         await producer.send(topic, sent);
         const read = await readBack(topic, sent.length);
         expect(read.map((r) => r.value)).toEqual(sent.map((r) => r.value));
-      } finally {
-        await producer.close();
-      }
+      });
     },
   );
 
   it('rejects with KafkaUnavailableError while the brokers stall and succeeds on the next send once they answer', async () => {
-    await admin.createTopics({ topics: ['events-stall'], partitions: 1, replicas: 3 });
-    const producer = createEventProducer(conn);
-    try {
+    await withTopicProducer('events-stall', 1, undefined, async (producer) => {
       await producer.send('events-stall', records(1, 'warm'));
       for (const i of cluster.nodeIds) cluster.delayBroker(i, 900);
-      const error = await producer.send('events-stall', records(1, 'stalled'), { timeoutMs: 300 }).then(
-        () => undefined,
-        (e: unknown) => e,
-      );
-      expect(error).toBeInstanceOf(KafkaUnavailableError);
-      expect((error as KafkaUnavailableError).reason).toBe('timeout');
+      const stalled = producer.send('events-stall', records(1, 'stalled'), { timeoutMs: 300 });
+      expect((await rejectedAs(KafkaUnavailableError, stalled)).reason).toBe('timeout');
       for (const i of cluster.nodeIds) cluster.delayBroker(i, 0);
       await producer.send('events-stall', records(1, 'after'));
       const read = await readBack('events-stall', 2);
       const ids = read.map((r) => (JSON.parse(r.value) as { event_id: string }).event_id);
       expect(ids).toEqual(expect.arrayContaining(['warm-0', 'after-0']));
-    } finally {
-      await producer.close();
-    }
+    });
   });
 
   it('rejects with KafkaUnavailableError when every broker is down and recovers when they return', async () => {
-    await admin.createTopics({ topics: ['events-outage'], partitions: 1, replicas: 3 });
-    const producer = createEventProducer(conn);
-    try {
+    await withTopicProducer('events-outage', 1, undefined, async (producer) => {
       await producer.send('events-outage', records(1, 'before'));
       for (const i of cluster.nodeIds) await cluster.stopBroker(i);
-      const error = await producer.send('events-outage', records(1, 'down'), { timeoutMs: 1_000 }).then(
-        () => undefined,
-        (e: unknown) => e,
-      );
-      expect(error).toBeInstanceOf(KafkaUnavailableError);
-      expect(['unreachable', 'timeout']).toContain((error as KafkaUnavailableError).reason);
+      const down = producer.send('events-outage', records(1, 'down'), { timeoutMs: 1_000 });
+      expect(['unreachable', 'timeout']).toContain((await rejectedAs(KafkaUnavailableError, down)).reason);
       for (const i of cluster.nodeIds) await cluster.restartBroker(i);
       await producer.send('events-outage', records(1, 'back'));
-    } finally {
-      await producer.close();
-    }
+    });
   });
 });

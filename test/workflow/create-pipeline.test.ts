@@ -5,13 +5,15 @@ import {
   DeleteCustomPluginCommand,
 } from '@aws-sdk/client-kafkaconnect';
 import { CreateEventSourceMappingCommand, DeleteEventSourceMappingCommand } from '@aws-sdk/client-lambda';
-import { KafkaUnavailableError } from '../../functions/lib/kafka/index.ts';
 import { connectorName } from '../../functions/pipelines/build-connector-config.ts';
 import { pluginName } from '../../functions/pipelines/tasks/connect-lookups.ts';
 import {
   CLUSTER_ARN,
   connectorSink,
   DATA_BUCKET,
+  kafkaOn,
+  kafkaTimeout,
+  kafkaUnreachable,
   mskCluster,
   MSK_BROKERS,
   NETWORK,
@@ -55,6 +57,13 @@ describe('create-pipeline state machine', () => {
       'RollbackDeleteTopic',
       'MarkFailed',
     ]);
+  }
+
+  /** FAILED with a failureReason matching `reason` (a string: contained), and nothing left behind. */
+  function expectRolledBack(run: RunResult, reason: RegExp | string): void {
+    expectFailed(run);
+    expect(run.pipeline.failureReason).toMatch(reason);
+    expectNothingLeft(run);
   }
 
   describe('happy paths', () => {
@@ -173,18 +182,7 @@ describe('create-pipeline state machine', () => {
     });
 
     it('lambda sink on a self-hosted cluster: reads the brokers over Kafka, maps through the solution subnets and both security groups', async () => {
-      const p = await world.add(
-        pipelineFixture({
-          kafka: {
-            cluster: selfHosted(),
-            topic: 'clicks',
-            partitions: 2,
-            replicationFactor: 2,
-            auth: 'none',
-          },
-        }),
-      );
-      const run = await world.run('create-pipeline', p.id);
+      const run = await world.create({ kafka: kafkaOn('clicks', 2, 2, selfHosted()) });
 
       expect(run.status).toBe('SUCCEEDED');
       expect(run.pipeline.status).toBe('ACTIVE');
@@ -204,23 +202,8 @@ describe('create-pipeline state machine', () => {
     });
 
     it('reuses a compatible existing topic and a given plugin ARN without claiming them', async () => {
-      world.kafkaCluster.topics.set('shared', { partitions: 6, replicationFactor: 3 });
-      const given = `arn:aws:kafkaconnect:us-east-1:123456789012:custom-plugin/shared-s3-sink/abc-1`;
-      world.connect.plugins.set(given, { name: 'shared-s3-sink', state: 'ACTIVE', polls: 0 });
-      const sink = connectorSink();
-      const p = await world.add(
-        pipelineFixture({
-          kafka: {
-            cluster: { type: 'msk', clusterArn: CLUSTER_ARN },
-            topic: 'shared',
-            partitions: 3,
-            replicationFactor: undefined,
-            auth: 'none',
-          },
-          sink: { ...sink, connector: { ...sink.connector!, pluginLocation: undefined, pluginArn: given } },
-        }),
-      );
-      const run = await world.run('create-pipeline', p.id);
+      const { given, reuse } = world.givenSharedTopicAndPlugin(6);
+      const run = await world.create(reuse);
 
       expect(run.status).toBe('SUCCEEDED');
       expect(world.connectMock.commandCalls(CreateCustomPluginCommand)).toHaveLength(0);
@@ -266,12 +249,7 @@ describe('create-pipeline state machine', () => {
       [
         'CreateTopic',
         'lambda',
-        (w) =>
-          w.kafkaCluster.fail(
-            'open',
-            new KafkaUnavailableError('connect ETIMEDOUT', 'timeout'),
-            new KafkaUnavailableError('connect ECONNREFUSED', 'unreachable'),
-          ),
+        (w) => w.kafkaCluster.fail('open', kafkaTimeout('connect ETIMEDOUT'), kafkaUnreachable()),
       ],
       ['CreatePlugin', 'connector', (w) => w.failAws('CreateCustomPlugin', throttled(), throttled())],
       ['DescribePlugin', 'connector', (w) => w.failAws('DescribeCustomPlugin', serverError(), throttled())],
@@ -324,34 +302,29 @@ describe('create-pipeline state machine', () => {
     ];
 
     it.each(cases)('%s (%s sink) retries and the pipeline ends ACTIVE', async (state, mode, inject) => {
-      const p = await world.add(
-        pipelineFixture({
-          sink: mode === 'connector' ? connectorSink() : { mode: 'lambda', maxIntervalSeconds: 60, batchSize: 500 },
-        }),
-      );
       inject(world);
-      const run = await world.run('create-pipeline', p.id);
+      const run = await world.create({
+        sink: mode === 'connector' ? connectorSink() : { mode: 'lambda', maxIntervalSeconds: 60, batchSize: 500 },
+      });
       expect(run.status).toBe('SUCCEEDED');
       expect(run.pipeline.status).toBe('ACTIVE');
       expect(run.retries).toEqual({ [state]: 2 });
     });
 
     it('does not retry a permanent error: one attempt, then rollback', async () => {
-      const p = await world.add(pipelineFixture());
       world.failAws(
         'CreateEventSourceMapping',
         sdkError('InvalidParameterValueException', 400, 'Topic name is invalid'),
       );
-      const run = await world.run('create-pipeline', p.id);
+      const run = await world.create();
       expect(run.retries).toEqual({});
       expect(world.lambdaMock.commandCalls(CreateEventSourceMappingCommand)).toHaveLength(1);
       expectFailed(run);
     });
 
     it('gives up after the retry budget and rolls back', async () => {
-      const p = await world.add(pipelineFixture());
       world.failAws('DescribeClusterV2', ...Array.from({ length: 7 }, throttled));
-      const run = await world.run('create-pipeline', p.id);
+      const run = await world.create();
       expect(run.retries.ValidateCluster).toBe(6);
       expectFailed(run);
       expect(run.pipeline.failureReason).toMatch(
@@ -378,18 +351,7 @@ describe('create-pipeline state machine', () => {
         'subnet-0999999999999999a': 'vpc-0ffffffffffffffff',
         'subnet-0999999999999999b': 'vpc-0ffffffffffffffff',
       };
-      const p = await world.add(
-        pipelineFixture({
-          kafka: {
-            cluster: { type: 'msk', clusterArn: CLUSTER_ARN },
-            topic: 'clicks',
-            partitions: 3,
-            replicationFactor: 3,
-            auth: 'none',
-          },
-        }),
-      );
-      const run = await world.run('create-pipeline', p.id);
+      const run = await world.create({ kafka: kafkaOn('clicks', 3, 3) });
 
       expectFailed(run);
       expect(run.visited[0]).toBe('ValidateCluster');
@@ -418,8 +380,7 @@ describe('create-pipeline state machine', () => {
         State: 'ACTIVE',
         Serverless: { VpcConfigs: [{ SubnetIds: NETWORK.subnetIds }] },
       };
-      const p = await world.add(pipelineFixture());
-      const run = await world.run('create-pipeline', p.id);
+      const run = await world.create();
       expectFailed(run);
       // The rules that still apply to a serverless cluster are evaluated too (it offers IAM over TLS only).
       expect(run.pipeline.violations).toEqual([
@@ -429,18 +390,9 @@ describe('create-pipeline state machine', () => {
       ]);
 
       world.kafkaCluster.brokers = 1;
-      const q = await world.add(
-        pipelineFixture({
-          kafka: {
-            cluster: { type: 'self-hosted', brokers: 'kafka-1.internal:9092', securityGroupId: '' },
-            topic: 'clicks',
-            partitions: 1,
-            replicationFactor: 2,
-            auth: 'none',
-          },
-        }),
-      );
-      const second = await world.run('create-pipeline', q.id);
+      const second = await world.create({
+        kafka: kafkaOn('clicks', 1, 2, { type: 'self-hosted', brokers: 'kafka-1.internal:9092', securityGroupId: '' }),
+      });
       expectFailed(second);
       expect(second.pipeline.violations).toEqual([
         'kafka.securityGroupId is required for a self-hosted cluster: the security group that may reach the brokers',
@@ -452,18 +404,7 @@ describe('create-pipeline state machine', () => {
 
     it('CreateTopic: an existing topic with too few partitions is a conflict; the topic is not ours and stays', async () => {
       world.kafkaCluster.topics.set('clicks', { partitions: 1, replicationFactor: 3 });
-      const p = await world.add(
-        pipelineFixture({
-          kafka: {
-            cluster: { type: 'msk', clusterArn: CLUSTER_ARN },
-            topic: 'clicks',
-            partitions: 3,
-            replicationFactor: undefined,
-            auth: 'none',
-          },
-        }),
-      );
-      const run = await world.run('create-pipeline', p.id);
+      const run = await world.create({ kafka: kafkaOn('clicks', 3) });
       expectFailed(run);
       expect(run.pipeline.failureReason).toMatch(
         /^topic clicks already exists but cannot be reused: it has 1 partition, fewer than the 3 requested/,
@@ -473,75 +414,54 @@ describe('create-pipeline state machine', () => {
     });
 
     it('CreatePlugin: a rejected plugin request deletes the topic this run created', async () => {
-      const p = await world.add(pipelineFixture({ sink: connectorSink() }));
       world.failAws('CreateCustomPlugin', sdkError('BadRequestException', 400, 'The S3 object does not exist'));
-      const run = await world.run('create-pipeline', p.id);
-      expectFailed(run);
-      expect(run.pipeline.failureReason).toMatch(
+      const run = await world.create({ sink: connectorSink() });
+      expectRolledBack(
+        run,
         /^could not create custom plugin .*: BadRequestException: The S3 object does not exist\nEverything this pipeline had created was removed\.$/,
       );
       expect(world.kafkaCluster.calls).toContain('deleteTopics');
-      expectNothingLeft(run);
     });
 
     it('DescribePlugin: CREATE_FAILED deletes the plugin and the topic, and says why', async () => {
       world.connect.pluginFinalState = 'CREATE_FAILED';
-      const p = await world.add(pipelineFixture({ sink: connectorSink() }));
-      const run = await world.run('create-pipeline', p.id);
-      expectFailed(run);
-      expect(run.pipeline.failureReason).toContain(
-        'is CREATE_FAILED: INVALID_PLUGIN The plugin archive is not a valid ZIP file.',
-      );
+      const run = await world.create({ sink: connectorSink() });
+      expectRolledBack(run, 'is CREATE_FAILED: INVALID_PLUGIN The plugin archive is not a valid ZIP file.');
       expect(world.connectMock.commandCalls(DeleteCustomPluginCommand)).toHaveLength(1);
-      expectNothingLeft(run);
     });
 
     it('DescribePlugin: a plugin still CREATING at the loop bound is a WaitTimeoutError', async () => {
       world.connect.pluginPolls = 1000;
-      const p = await world.add(pipelineFixture({ sink: connectorSink() }));
-      const run = await world.run('create-pipeline', p.id);
-      expectFailed(run);
+      const run = await world.create({ sink: connectorSink() });
+      expectRolledBack(run, /was still CREATING after 60 checks/);
       expect(run.visited.filter((s) => s === 'DescribePlugin')).toHaveLength(60);
-      expect(run.pipeline.failureReason).toMatch(/was still CREATING after 60 checks/);
-      expectNothingLeft(run);
     });
 
     it('CreateConnector: a rejected connector request deletes the plugin and the topic', async () => {
-      const p = await world.add(pipelineFixture({ sink: connectorSink() }));
       world.failAws(
         'CreateConnector',
         sdkError('BadRequestException', 400, 'Subnets must be in at least two Availability Zones'),
       );
-      const run = await world.run('create-pipeline', p.id);
-      expectFailed(run);
-      expect(run.pipeline.failureReason).toContain(
-        'BadRequestException: Subnets must be in at least two Availability Zones',
-      );
-      expectNothingLeft(run);
+      const run = await world.create({ sink: connectorSink() });
+      expectRolledBack(run, 'BadRequestException: Subnets must be in at least two Availability Zones');
     });
 
     it('DescribeConnector: a FAILED connector is deleted (waiting until it is gone), then the plugin and the topic', async () => {
       world.connect.connectorFinalState = 'FAILED';
       world.connect.deletionPolls = 2;
-      const p = await world.add(pipelineFixture({ sink: connectorSink() }));
-      const run = await world.run('create-pipeline', p.id);
-      expectFailed(run);
-      expect(run.pipeline.failureReason).toContain(
-        'is FAILED: WORKER_ERROR Unable to connect to the bootstrap servers.',
-      );
+      const run = await world.create({ sink: connectorSink() });
+      expectRolledBack(run, 'is FAILED: WORKER_ERROR Unable to connect to the bootstrap servers.');
       expect(world.connectMock.commandCalls(DeleteConnectorCommand)).toHaveLength(1);
       expect(run.visited.filter((s) => s === 'RollbackDeleteConnector').length).toBeGreaterThanOrEqual(3);
       expect(run.pipeline.steps.find((s) => s.name === 'RollbackDeleteConnector')?.status).toBe('SUCCEEDED');
-      expectNothingLeft(run);
     });
 
     it('CreateEventSourceMapping: a rejected mapping deletes the topic; a mapping of another pipeline is a permanent conflict', async () => {
-      const p = await world.add(pipelineFixture());
       world.failAws(
         'CreateEventSourceMapping',
         sdkError('InvalidParameterValueException', 400, 'Cannot access the MSK cluster'),
       );
-      const run = await world.run('create-pipeline', p.id);
+      const run = await world.create();
       expectFailed(run);
       expectNothingLeft(run);
 
@@ -563,47 +483,38 @@ describe('create-pipeline state machine', () => {
 
     it('GetEventSourceMapping: a Disabled mapping is deleted with the topic', async () => {
       world.esm.finalState = 'Disabled';
-      const p = await world.add(pipelineFixture());
-      const run = await world.run('create-pipeline', p.id);
-      expectFailed(run);
-      expect(run.pipeline.failureReason).toMatch(/^event source mapping .* is Disabled \(USER_INITIATED\)/);
+      const run = await world.create();
+      expectRolledBack(run, /^event source mapping .* is Disabled \(USER_INITIATED\)/);
       expect(world.lambdaMock.commandCalls(DeleteEventSourceMappingCommand)).toHaveLength(1);
-      expectNothingLeft(run);
     });
 
     it('MarkActive: a permanent registry error rolls back everything (connector sink)', async () => {
-      const p = await world.add(pipelineFixture({ sink: connectorSink() }));
       world.failStore('transition', named('ValidationException', 'Item size has exceeded the maximum allowed size'));
-      const run = await world.run('create-pipeline', p.id);
-      expectFailed(run);
-      expect(run.pipeline.failureReason).toMatch(/^Item size has exceeded/);
-      expectNothingLeft(run);
+      const run = await world.create({ sink: connectorSink() });
+      expectRolledBack(run, /^Item size has exceeded/);
     });
 
     it('a task function timeout (Sandbox.Timedout / Lambda.Unknown) is retried: the tasks are idempotent', async () => {
-      const p = await world.add(pipelineFixture());
       world.failInvoke('CreateTopic', named('Sandbox.Timedout', 'Task timed out after 60.00 seconds'));
       world.failInvoke('ValidateCluster', named('Lambda.Unknown', 'The function returned an unknown error'));
-      const run = await world.run('create-pipeline', p.id);
+      const run = await world.create();
       expect(run.status).toBe('SUCCEEDED');
       expect(run.retries).toEqual({ ValidateCluster: 1, CreateTopic: 1 });
       expect(run.pipeline.status).toBe('ACTIVE');
     });
 
     it('a task that keeps crashing (Lambda.Unknown past its 2 retries) is caught like any other permanent error', async () => {
-      const p = await world.add(pipelineFixture());
       const crash = () => named('Lambda.Unknown', 'The function returned an unknown error');
       world.failInvoke('CreateTopic', crash(), crash(), crash());
-      const run = await world.run('create-pipeline', p.id);
+      const run = await world.create();
       expectFailed(run);
       expect(run.retries).toEqual({ CreateTopic: 2 });
       expect(run.pipeline.failureReason).toMatch(/^The function returned an unknown error/);
     });
 
     it('a Lambda invocation error no retrier names (States.TaskFailed) is caught like any other', async () => {
-      const p = await world.add(pipelineFixture());
       world.failInvoke('CreateTopic', named('Runtime.ImportModuleError', 'Cannot find module'));
-      const run = await world.run('create-pipeline', p.id);
+      const run = await world.create();
       expectFailed(run);
       expect(run.retries).toEqual({});
       expect(run.pipeline.failureReason).toMatch(/^Cannot find module/);
@@ -613,15 +524,10 @@ describe('create-pipeline state machine', () => {
   describe('rollback', () => {
     it('retries transient errors of every cleanup step and of MarkFailed', async () => {
       world.connect.connectorFinalState = 'FAILED';
-      const p = await world.add(pipelineFixture({ sink: connectorSink() }));
       world.failAws('DeleteConnector', throttled(), throttled());
       world.failAws('DeleteCustomPlugin', serverError(), serverError());
-      world.kafkaCluster.fail(
-        'deleteTopics',
-        new KafkaUnavailableError('timed out', 'timeout'),
-        new KafkaUnavailableError('timed out', 'timeout'),
-      );
-      const run = await world.run('create-pipeline', p.id);
+      world.kafkaCluster.fail('deleteTopics', kafkaTimeout(), kafkaTimeout());
+      const run = await world.create({ sink: connectorSink() });
       expectFailed(run);
       expect(run.retries).toEqual({
         RollbackDeleteConnector: 2,
@@ -631,10 +537,9 @@ describe('create-pipeline state machine', () => {
       expectNothingLeft(run);
 
       world.esm.finalState = 'Disabled';
-      const q = await world.add(pipelineFixture());
       world.failAws('DeleteEventSourceMapping', sdkError('ResourceInUseException', 400), throttled());
       world.failStore('transition', sdkError('ThrottlingException', 400), sdkError('ThrottlingException', 400));
-      const second = await world.run('create-pipeline', q.id);
+      const second = await world.create();
       expectFailed(second);
       expect(second.retries).toEqual({ RollbackDeleteEventSourceMapping: 2, MarkFailed: 2 });
       expectNothingLeft(second);
@@ -642,12 +547,11 @@ describe('create-pipeline state machine', () => {
 
     it('goes on when a cleanup fails for good and names what is left for a person to remove', async () => {
       world.connect.connectorFinalState = 'FAILED';
-      const p = await world.add(pipelineFixture({ sink: connectorSink() }));
       world.failAws(
         'DeleteConnector',
         sdkError('ForbiddenException', 403, 'not authorized to perform kafkaconnect:DeleteConnector'),
       );
-      const run = await world.run('create-pipeline', p.id);
+      const run = await world.create({ sink: connectorSink() });
       expectFailed(run);
       // The connector stays; its plugin cannot go while it is in use (retried, then given up); the topic goes.
       expect(world.connect.connectors.size).toBe(1);
@@ -660,10 +564,9 @@ describe('create-pipeline state machine', () => {
     });
 
     it('ends in NotMarkedFailed when even MarkFailed cannot write the registry', async () => {
-      const p = await world.add(pipelineFixture());
       world.failAws('DescribeClusterV2', sdkError('AccessDeniedException', 403));
       world.failStore('transition', named('ValidationException', 'broken'));
-      const run = await world.run('create-pipeline', p.id);
+      const run = await world.create();
       expect(run.status).toBe('FAILED');
       expect(run.error).toBe('PipelineNotMarkedFailed');
       expect(run.pipeline.status).toBe('CREATING');

@@ -1,10 +1,11 @@
 import { DeleteConnectorCommand, DeleteCustomPluginCommand } from '@aws-sdk/client-kafkaconnect';
 import { DeleteEventSourceMappingCommand } from '@aws-sdk/client-lambda';
-import { KafkaUnavailableError } from '../../functions/lib/kafka/index.ts';
 import type { Pipeline } from '../../functions/pipelines/model.ts';
 import {
-  CLUSTER_ARN,
   connectorSink,
+  kafkaOn,
+  kafkaTimeout,
+  kafkaUnreachable,
   pipelineFixture,
   sdkError,
   selfHosted,
@@ -12,6 +13,9 @@ import {
   throttled,
   WorkflowWorld,
 } from './harness.ts';
+
+/** The teardown tasks after CheckDrained, in the order the machine runs them. */
+const TEARDOWN = ['DeleteConnector', 'DeletePlugin', 'DeleteEventSourceMapping', 'DeleteTopic'];
 
 describe('delete-pipeline state machine', () => {
   let world: WorkflowWorld;
@@ -36,15 +40,11 @@ describe('delete-pipeline state machine', () => {
     const run = await world.run('delete-pipeline', p.id);
 
     expect(run.status).toBe('SUCCEEDED');
+    // DeleteConnector thrice more: waiting until the connector is gone.
     expect(run.visited).toEqual([
       'CheckDrained',
-      'DeleteConnector',
-      'DeleteConnector',
-      'DeleteConnector',
-      'DeleteConnector',
-      'DeletePlugin',
-      'DeleteEventSourceMapping',
-      'DeleteTopic',
+      ...Array.from({ length: 3 }, () => 'DeleteConnector'),
+      ...TEARDOWN,
       'MarkDeleted',
     ]);
     expect(run.pipeline.status).toBe('DELETED');
@@ -56,11 +56,7 @@ describe('delete-pipeline state machine', () => {
     expect(await world.memory.activeRoute(p.appIds[0]!)).toBeUndefined();
     expect(
       run.pipeline.steps
-        .filter((s) =>
-          ['DeleteConnector', 'DeletePlugin', 'DeleteEventSourceMapping', 'DeleteTopic', 'MarkDeleted'].includes(
-            s.name,
-          ),
-        )
+        .filter((s) => [...TEARDOWN, 'MarkDeleted'].includes(s.name))
         .map((s) => [s.name, s.status, s.detail]),
     ).toEqual([
       ['DeleteConnector', 'SUCCEEDED', `connector ${p.resources.connectorArn} deleted`],
@@ -72,9 +68,7 @@ describe('delete-pipeline state machine', () => {
   });
 
   it('lambda sink on a self-hosted cluster: deletes the mapping and the topic', async () => {
-    const p = await activeThenDeleting({
-      kafka: { cluster: selfHosted(), topic: 'clicks', partitions: 1, replicationFactor: 2, auth: 'none' },
-    });
+    const p = await activeThenDeleting({ kafka: kafkaOn('clicks', 1, 2, selfHosted()) });
     const run = await world.run('delete-pipeline', p.id);
     expect(run.status).toBe('SUCCEEDED');
     expect(run.pipeline.status).toBe('DELETED');
@@ -87,20 +81,8 @@ describe('delete-pipeline state machine', () => {
   });
 
   it('leaves a reused topic and a given plugin alone', async () => {
-    world.kafkaCluster.topics.set('shared', { partitions: 3, replicationFactor: 3 });
-    const given = 'arn:aws:kafkaconnect:us-east-1:123456789012:custom-plugin/shared-s3-sink/abc-1';
-    world.connect.plugins.set(given, { name: 'shared-s3-sink', state: 'ACTIVE', polls: 0 });
-    const sink = connectorSink();
-    const p = await activeThenDeleting({
-      kafka: {
-        cluster: { type: 'msk', clusterArn: CLUSTER_ARN },
-        topic: 'shared',
-        partitions: 3,
-        replicationFactor: undefined,
-        auth: 'none',
-      },
-      sink: { ...sink, connector: { ...sink.connector!, pluginLocation: undefined, pluginArn: given } },
-    });
+    const { given, reuse } = world.givenSharedTopicAndPlugin(3);
+    const p = await activeThenDeleting(reuse);
     const run = await world.run('delete-pipeline', p.id);
     expect(run.pipeline.status).toBe('DELETED');
     expect(world.connect.connectors.size).toBe(0);
@@ -139,24 +121,8 @@ describe('delete-pipeline state machine', () => {
   const retryCases: Array<[state: string, inject: (w: WorkflowWorld) => void]> = [
     ['DeleteConnector', (w) => w.failAws('DescribeConnector', throttled(), serverError())],
     ['DeletePlugin', (w) => w.failAws('DeleteCustomPlugin', throttled(), throttled())],
-    [
-      'CheckDrained',
-      (w) =>
-        w.kafkaCluster.fail(
-          'listConsumerGroupOffsets',
-          new KafkaUnavailableError('connect ECONNREFUSED', 'unreachable'),
-          new KafkaUnavailableError('timed out', 'timeout'),
-        ),
-    ],
-    [
-      'DeleteTopic',
-      (w) =>
-        w.kafkaCluster.fail(
-          'deleteTopics',
-          new KafkaUnavailableError('connect ECONNREFUSED', 'unreachable'),
-          new KafkaUnavailableError('timed out', 'timeout'),
-        ),
-    ],
+    ['CheckDrained', (w) => w.kafkaCluster.fail('listConsumerGroupOffsets', kafkaUnreachable(), kafkaTimeout())],
+    ['DeleteTopic', (w) => w.kafkaCluster.fail('deleteTopics', kafkaUnreachable(), kafkaTimeout())],
     ['MarkDeleted', (w) => w.failStore('transition', sdkError('ThrottlingException', 400), serverError())],
   ];
 
@@ -189,14 +155,7 @@ describe('delete-pipeline state machine', () => {
     const run = await world.run('delete-pipeline', p.id);
     expect(run.status).toBe('FAILED');
     expect(run.error).toBe('PipelineDeletionFailed');
-    expect(run.visited).toEqual([
-      'CheckDrained',
-      'DeleteConnector',
-      'DeletePlugin',
-      'DeleteEventSourceMapping',
-      'DeleteTopic',
-      'MarkFailed',
-    ]);
+    expect(run.visited).toEqual(['CheckDrained', ...TEARDOWN, 'MarkFailed']);
     expect(run.pipeline.status).toBe('FAILED');
     expect(run.pipeline.failureReason).toBe(
       `deleting the pipeline failed: could not delete topic ${p.kafka.topic}: Kafka rejected the request (Topic authorization failed)\nDELETE the pipeline again to retry the teardown.`,

@@ -52,6 +52,7 @@ import { StateMachine } from 'aws-local-stepfunctions';
 export type EventLog = { type: string; state?: { name: string; type: string }; [key: string]: any };
 import { MemoryPipelineStore } from '../helpers/memory-store.ts';
 import type { Pipeline, PipelineStore } from '../../functions/pipelines/model.ts';
+import { KafkaUnavailableError } from '../../functions/lib/kafka/index.ts';
 import { createConnector } from '../../functions/pipelines/tasks/create-connector.ts';
 import { createEventSourceMapping } from '../../functions/pipelines/tasks/create-event-source-mapping.ts';
 import { createPlugin } from '../../functions/pipelines/tasks/create-plugin.ts';
@@ -140,6 +141,16 @@ export function connectorSink(over: Partial<Pipeline['sink']> = {}): Pipeline['s
   };
 }
 
+/** A pipeline's `kafka` part with an explicit topic, on the MSK cluster unless `cluster` says otherwise. */
+export function kafkaOn(
+  topic: string,
+  partitions: number,
+  replicationFactor?: number,
+  cluster: Pipeline['kafka']['cluster'] = { type: 'msk', clusterArn: CLUSTER_ARN },
+): Pipeline['kafka'] {
+  return { cluster, topic, partitions, replicationFactor, auth: 'none' };
+}
+
 export function selfHosted(
   brokers = 'kafka-1.internal:9092,kafka-2.internal:9092,kafka-3.internal:9092',
 ): Pipeline['kafka']['cluster'] {
@@ -202,6 +213,9 @@ export function sdkError(name: string, status: number, message = `${name} (test)
 }
 
 export const throttled = () => sdkError('TooManyRequestsException', 429, 'Rate exceeded');
+/** Kafka errors as the client reports them: transient, so the machines retry them. */
+export const kafkaUnreachable = (message = 'connect ECONNREFUSED') => new KafkaUnavailableError(message, 'unreachable');
+export const kafkaTimeout = (message = 'timed out') => new KafkaUnavailableError(message, 'timeout');
 export const serverError = () => sdkError('InternalServerErrorException', 500, 'We encountered an internal error');
 
 /** MSK Connect, as far as the tasks use it: named plugins and connectors with state transitions. */
@@ -263,6 +277,14 @@ export class FakeMskConnect {
     return { customPluginArn: arn, customPluginState: 'DELETING' as const };
   }
 
+  /** ListCustomPlugins with a name prefix (none: all). */
+  listPlugins(prefix = '') {
+    const customPlugins = [...this.plugins.entries()]
+      .filter(([, p]) => p.name.startsWith(prefix))
+      .map(([arn, p]) => ({ customPluginArn: arn, name: p.name, customPluginState: p.state }));
+    return { customPlugins };
+  }
+
   createConnector(request: CreateConnectorRequest) {
     const name = request.connectorName ?? '';
     if ([...this.connectors.values()].some((c) => c.name === name))
@@ -293,6 +315,15 @@ export class FakeMskConnect {
             },
           }
         : {}),
+    };
+  }
+
+  /** ListConnectors with a name prefix (none: all). */
+  listConnectors(prefix = '') {
+    return {
+      connectors: [...this.connectors.entries()]
+        .filter(([, c]) => c.name.startsWith(prefix))
+        .map(([arn, c]) => ({ connectorArn: arn, connectorName: c.name, connectorState: c.state })),
     };
   }
 
@@ -446,82 +477,57 @@ export class WorkflowWorld {
     this.connectMock = mockClient(this.kafkaConnect);
     this.lambdaMock = mockClient(this.lambda);
     this.ec2Mock = mockClient(this.ec2);
-    const fake = (stub: AwsStub<any, any, any>, command: unknown, name: string, answer: (input: any) => unknown) => {
+    // Each command fails on demand under its name without "Command" (see failAws), then answers as given.
+    const fake = (stub: AwsStub<any, any, any>, command: { name: string }, answer: (input: any) => unknown) => {
+      const name = command.name.replace(/Command$/, '');
       stub.on(command as never).callsFake(async (input: any) => {
         const next = this.awsFailures.get(name)?.shift();
         if (next) throw next;
         return answer(input);
       });
     };
-    fake(this.kafkaMock, DescribeClusterV2Command, 'DescribeClusterV2', () => {
+    fake(this.kafkaMock, DescribeClusterV2Command, () => {
       if (!this.cluster) throw awsError(MskNotFoundException, 'The specified cluster was not found.');
       return { ClusterInfo: this.cluster };
     });
-    fake(this.kafkaMock, GetBootstrapBrokersCommand, 'GetBootstrapBrokers', () => {
+    fake(this.kafkaMock, GetBootstrapBrokersCommand, () => {
       if (!this.cluster) throw awsError(MskNotFoundException, 'The specified cluster was not found.');
       return this.bootstrap;
     });
-    fake(this.kafkaMock, DescribeConfigurationRevisionCommand, 'DescribeConfigurationRevision', () => ({
+    fake(this.kafkaMock, DescribeConfigurationRevisionCommand, () => ({
       Arn: CONFIG_ARN,
       Revision: 2,
       ServerProperties: new TextEncoder().encode(this.serverProperties),
     }));
-    fake(this.ec2Mock, DescribeSubnetsCommand, 'DescribeSubnets', (input: { SubnetIds?: string[] }) => ({
+    fake(this.ec2Mock, DescribeSubnetsCommand, (input: { SubnetIds?: string[] }) => ({
       Subnets: (input.SubnetIds ?? []).map((id) => ({
         SubnetId: id,
         VpcId: this.subnetVpcs[id] ?? NETWORK.vpcId,
       })),
     }));
-    fake(this.connectMock, CreateCustomPluginCommand, 'CreateCustomPlugin', (i: { name: string }) =>
-      this.connect.createPlugin(i.name),
+    // MSK Connect: each command answered by the fake's operation of the same name.
+    const connect = this.connect;
+    const connectApi: Array<[{ name: string }, (i: any) => unknown]> = [
+      [CreateCustomPluginCommand, (i) => connect.createPlugin(i.name)],
+      [DescribeCustomPluginCommand, (i) => connect.describePlugin(i.customPluginArn)],
+      [DeleteCustomPluginCommand, (i) => connect.deletePlugin(i.customPluginArn)],
+      [ListCustomPluginsCommand, (i) => connect.listPlugins(i.namePrefix)],
+      [CreateConnectorCommand, (i) => connect.createConnector(i)],
+      [DescribeConnectorCommand, (i) => connect.describeConnector(i.connectorArn)],
+      [DeleteConnectorCommand, (i) => connect.deleteConnector(i.connectorArn)],
+      [ListConnectorsCommand, (i) => connect.listConnectors(i.connectorNamePrefix)],
+    ];
+    for (const [command, answer] of connectApi) fake(this.connectMock, command, answer);
+    fake(this.lambdaMock, CreateEventSourceMappingCommand, (i: CreateEventSourceMappingCommandInput) =>
+      this.esm.create(i),
     );
-    fake(this.connectMock, DescribeCustomPluginCommand, 'DescribeCustomPlugin', (i: { customPluginArn: string }) =>
-      this.connect.describePlugin(i.customPluginArn),
-    );
-    fake(this.connectMock, DeleteCustomPluginCommand, 'DeleteCustomPlugin', (i: { customPluginArn: string }) =>
-      this.connect.deletePlugin(i.customPluginArn),
-    );
-    fake(this.connectMock, ListCustomPluginsCommand, 'ListCustomPlugins', (i: { namePrefix?: string }) => ({
-      customPlugins: [...this.connect.plugins.entries()]
-        .filter(([, p]) => p.name.startsWith(i.namePrefix ?? ''))
-        .map(([arn, p]) => ({ customPluginArn: arn, name: p.name, customPluginState: p.state })),
+    fake(this.lambdaMock, GetEventSourceMappingCommand, (i: { UUID: string }) => this.esm.get(i.UUID));
+    fake(this.lambdaMock, DeleteEventSourceMappingCommand, (i: { UUID: string }) => this.esm.delete(i.UUID));
+    fake(this.lambdaMock, ListEventSourceMappingsCommand, (i: { FunctionName?: string }) => ({
+      EventSourceMappings: [...this.esm.mappings.keys()]
+        .map((uuid) => this.esm.view(uuid))
+        .filter((m) => m.FunctionArn?.endsWith(`:${i.FunctionName}`)),
     }));
-    fake(this.connectMock, CreateConnectorCommand, 'CreateConnector', (i: CreateConnectorRequest) =>
-      this.connect.createConnector(i),
-    );
-    fake(this.connectMock, DescribeConnectorCommand, 'DescribeConnector', (i: { connectorArn: string }) =>
-      this.connect.describeConnector(i.connectorArn),
-    );
-    fake(this.connectMock, DeleteConnectorCommand, 'DeleteConnector', (i: { connectorArn: string }) =>
-      this.connect.deleteConnector(i.connectorArn),
-    );
-    fake(this.connectMock, ListConnectorsCommand, 'ListConnectors', (i: { connectorNamePrefix?: string }) => ({
-      connectors: [...this.connect.connectors.entries()]
-        .filter(([, c]) => c.name.startsWith(i.connectorNamePrefix ?? ''))
-        .map(([arn, c]) => ({ connectorArn: arn, connectorName: c.name, connectorState: c.state })),
-    }));
-    fake(
-      this.lambdaMock,
-      CreateEventSourceMappingCommand,
-      'CreateEventSourceMapping',
-      (i: CreateEventSourceMappingCommandInput) => this.esm.create(i),
-    );
-    fake(this.lambdaMock, GetEventSourceMappingCommand, 'GetEventSourceMapping', (i: { UUID: string }) =>
-      this.esm.get(i.UUID),
-    );
-    fake(this.lambdaMock, DeleteEventSourceMappingCommand, 'DeleteEventSourceMapping', (i: { UUID: string }) =>
-      this.esm.delete(i.UUID),
-    );
-    fake(
-      this.lambdaMock,
-      ListEventSourceMappingsCommand,
-      'ListEventSourceMappings',
-      (i: { FunctionName?: string }) => ({
-        EventSourceMappings: [...this.esm.mappings.keys()]
-          .map((uuid) => this.esm.view(uuid))
-          .filter((m) => m.FunctionArn?.endsWith(`:${i.FunctionName}`)),
-      }),
-    );
   }
 
   failAws(command: string, ...errors: Error[]): void {
@@ -555,6 +561,30 @@ export class WorkflowWorld {
 
   async add(pipeline: Pipeline): Promise<Pipeline> {
     return (await this.memory.create(pipeline)).pipeline;
+  }
+
+  /** Registers `pipelineFixture(over)` and runs the create machine for it (faults injected before stay armed). */
+  async create(over: Partial<Pipeline> = {}): Promise<RunResult> {
+    const p = await this.add(pipelineFixture(over));
+    return this.run('create-pipeline', p.id);
+  }
+
+  /**
+   * A topic `shared` (with `partitions`) and an ACTIVE custom plugin that exist before the pipeline,
+   * as another team left them; returns the plugin's ARN and the pipeline parts that reuse both.
+   */
+  givenSharedTopicAndPlugin(partitions: number): { given: string; reuse: Partial<Pipeline> } {
+    this.kafkaCluster.topics.set('shared', { partitions, replicationFactor: 3 });
+    const given = `arn:aws:kafkaconnect:us-east-1:${ACCOUNT}:custom-plugin/shared-s3-sink/abc-1`;
+    this.connect.plugins.set(given, { name: 'shared-s3-sink', state: 'ACTIVE', polls: 0 });
+    const sink = connectorSink();
+    return {
+      given,
+      reuse: {
+        kafka: kafkaOn('shared', 3),
+        sink: { ...sink, connector: { ...sink.connector!, pluginLocation: undefined, pluginArn: given } },
+      },
+    };
   }
 
   /** The task functions by serverless.yml function key, each the real core over this world. */

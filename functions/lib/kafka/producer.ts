@@ -17,6 +17,7 @@ import { ProduceAcks, Producer, type ProducerOptions, type SendOptions } from '@
 import { silentLogger, type ClusterConnection } from './config.ts';
 import { resolveConnectionOptions, type KafkaDeps } from './client-options.ts';
 import { keyPartitioner } from './murmur2.ts';
+import { utf8Slabs } from './utf8-slabs.ts';
 import {
   classifyKafkaFailure,
   KafkaConfigError,
@@ -224,10 +225,11 @@ export function createEventProducer(conn: ClusterConnection, options: EventProdu
         if (buffer === undefined) encoded.set(text, (buffer = Buffer.from(text)));
         return buffer;
       };
+      const utf8 = utf8Slabs();
       const messages: Message[] = records.map((record) => ({
         topic,
-        key: Buffer.from(record.key),
-        value: typeof record.value === 'string' ? Buffer.from(record.value) : record.value,
+        key: utf8(record.key),
+        value: typeof record.value === 'string' ? utf8(record.value) : record.value,
         ...(record.headers
           ? { headers: new Map(Object.entries(record.headers).map(([k, v]) => [bytes(k), bytes(v)])) }
           : {}),

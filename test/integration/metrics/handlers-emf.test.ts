@@ -1,4 +1,4 @@
-import type { APIGatewayProxyEventV2, Context } from 'aws-lambda';
+import type { APIGatewayProxyEventV2 } from 'aws-lambda';
 import { FirehoseClient, PutRecordBatchCommand } from '@aws-sdk/client-firehose';
 import { PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
 import { mockClient } from 'aws-sdk-client-mock';
@@ -6,13 +6,10 @@ import { Kafka, logLevel } from 'kafkajs';
 import { startCluster, type DevCluster } from '../../../local/kafka/index.ts';
 import { emfLinesOf, metricsOf } from '../../helpers/emf.ts';
 import { fixture } from '../../helpers/fixtures.ts';
+import { lambdaContext } from '../../helpers/lambda-context.ts';
 
 const NAMESPACE = 'clickstream-pipeline/emf-it';
-const context = {
-  functionName: 'f',
-  awsRequestId: 'req-1',
-  getRemainingTimeInMillis: () => 60_000,
-} as unknown as Context;
+const context = lambdaContext();
 
 /**
  * The deployed handler modules, configured only by their environment as in Lambda: the ingest

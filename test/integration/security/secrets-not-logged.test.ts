@@ -89,38 +89,28 @@ describe('secrets are never logged (real handlers, debug logging, moto_server, d
       credentials: { accessKeyId: 'AKIDTEST', secretAccessKey: 'test' },
     };
     const sm = new SecretsManagerClient(aws);
+    const createSecret = async (Name: string, SecretString: string) =>
+      (await sm.send(new CreateSecretCommand({ Name, SecretString }))).ARN!;
     for (let i = 0; ; i++) {
       try {
-        arns.good = (
-          await sm.send(
-            new CreateSecretCommand({
-              Name: 'AmazonMSK_ingest',
-              SecretString: JSON.stringify({ username: values.scramUser, password: values.scramPassword }),
-            }),
-          )
-        ).ARN!;
+        arns.good = await createSecret(
+          'AmazonMSK_ingest',
+          JSON.stringify({ username: values.scramUser, password: values.scramPassword }),
+        );
         break;
       } catch (error) {
         if (i > 150) throw new Error(`moto_server did not start: ${String(error)} ${motoLog}`);
         await new Promise((r) => setTimeout(r, 100));
       }
     }
-    arns.malformed = (
-      await sm.send(
-        new CreateSecretCommand({
-          Name: 'AmazonMSK_malformed',
-          SecretString: `{"username": "u", "password": ${values.malformedSecretString}`,
-        }),
-      )
-    ).ARN!;
-    arns.misnamed = (
-      await sm.send(
-        new CreateSecretCommand({
-          Name: 'AmazonMSK_misnamed',
-          SecretString: JSON.stringify({ user: values.scramUser, pass: values.misnamedPassword }),
-        }),
-      )
-    ).ARN!;
+    arns.malformed = await createSecret(
+      'AmazonMSK_malformed',
+      `{"username": "u", "password": ${values.malformedSecretString}`,
+    );
+    arns.misnamed = await createSecret(
+      'AmazonMSK_misnamed',
+      JSON.stringify({ user: values.scramUser, pass: values.misnamedPassword }),
+    );
     sm.destroy();
 
     const ddb = new DynamoDBClient(aws);

@@ -1,4 +1,5 @@
 import { packageTemplate, roleStatements, type CfnTemplate } from '../../helpers/package-template.ts';
+import { LAMBDA_LOGS, LAMBDA_VPC_ENI, statementActions, WRITE_TO_CLUSTER } from '../../helpers/iam-actions.ts';
 
 describe('serverless package: ingest', () => {
   let template: CfnTemplate;
@@ -38,29 +39,15 @@ describe('serverless package: ingest', () => {
   it("gives the function its own role with only logs, VPC interfaces, the registry route read, any pipeline's MSK cluster and MSK SCRAM secret, and (when configured) the static route's", () => {
     expect(fn().Role).toEqual({ 'Fn::GetAtt': ['IngestRole', 'Arn'] });
     const statements = roleStatements(template, 'IngestRole');
-    const actions = statements.flatMap((s) => (Array.isArray(s.Action) ? s.Action : [s.Action])).sort();
+    const actions = statements.flatMap(statementActions).sort();
     expect(actions).toEqual(
       [
-        'logs:CreateLogStream',
-        'logs:PutLogEvents',
-        'ec2:CreateNetworkInterface',
-        'ec2:DescribeNetworkInterfaces',
-        'ec2:DescribeSubnets',
-        'ec2:DeleteNetworkInterface',
-        'ec2:AssignPrivateIpAddresses',
-        'ec2:UnassignPrivateIpAddresses',
+        ...LAMBDA_LOGS,
+        ...LAMBDA_VPC_ENI,
         'dynamodb:GetItem',
         // Any pipeline's cluster (a pipeline may pick any MSK cluster in the VPC), then the static route's.
-        'kafka-cluster:Connect',
-        'kafka-cluster:DescribeTopic',
-        'kafka-cluster:WriteData',
-        'kafka-cluster:WriteDataIdempotently',
-        'secretsmanager:GetSecretValue',
-        'kafka-cluster:Connect',
-        'kafka-cluster:DescribeTopic',
-        'kafka-cluster:WriteData',
-        'kafka-cluster:WriteDataIdempotently',
-        'secretsmanager:GetSecretValue',
+        ...WRITE_TO_CLUSTER,
+        ...WRITE_TO_CLUSTER,
         'kms:Decrypt',
       ].sort(),
     );

@@ -38,6 +38,10 @@ const INTERFACE_ENDPOINTS = {
 const GATEWAY_ENDPOINTS = { S3GatewayEndpoint: 's3', DynamoDbGatewayEndpoint: 'dynamodb' };
 const ENDPOINTS = { ...INTERFACE_ENDPOINTS, ...GATEWAY_ENDPOINTS, VpcEndpointSecurityGroup: '' };
 
+/** Which of `ids` the template has once its conditions are evaluated, by logical id. */
+const existence = (cfn: TemplateResolver, ids: string[]): Record<string, boolean> =>
+  Object.fromEntries(ids.map((id) => [id, cfn.exists(id)]));
+
 describe('serverless package with and without every optional parameter', () => {
   let none: CfnTemplate;
   let every: CfnTemplate;
@@ -69,27 +73,30 @@ describe('serverless package with and without every optional parameter', () => {
 
   it('with every optional parameter: the interface and gateway endpoints, unreserved ingest, MSK IAM and SCRAM grants, the throttling given', () => {
     const cfn = new TemplateResolver(every);
-    expect(Object.fromEntries(Object.keys(ENDPOINTS).map((id) => [id, cfn.exists(id)]))).toEqual(
+    expect(existence(cfn, Object.keys(ENDPOINTS))).toEqual(
       Object.fromEntries(Object.keys(ENDPOINTS).map((id) => [id, true])),
     );
-    for (const [id, service] of Object.entries(INTERFACE_ENDPOINTS)) {
-      expect(cfn.resolve(every.Resources[id]!.Properties)).toEqual({
-        VpcEndpointType: 'Interface',
-        VpcId: 'vpc-00000000000000001',
-        ServiceName: `com.amazonaws.${REGION}.${service}`,
+    // Interface endpoints sit in the functions' subnets behind their own group; gateways in the route tables.
+    const placement = {
+      Interface: {
         SubnetIds: ['subnet-00000000000000001', 'subnet-00000000000000002'],
         SecurityGroupIds: ['clickstream-pipeline-test-VpcEndpointSecurityGroup'],
         PrivateDnsEnabled: true,
-      });
-    }
-    for (const [id, service] of Object.entries(GATEWAY_ENDPOINTS)) {
-      expect(cfn.resolve(every.Resources[id]!.Properties)).toEqual({
-        VpcEndpointType: 'Gateway',
-        VpcId: 'vpc-00000000000000001',
-        ServiceName: `com.amazonaws.${REGION}.${service}`,
-        RouteTableIds: ['rtb-0123456789abcdef0', 'rtb-0fedcba9876543210'],
-      });
-    }
+      },
+      Gateway: { RouteTableIds: ['rtb-0123456789abcdef0', 'rtb-0fedcba9876543210'] },
+    };
+    const byType = [
+      ['Interface', INTERFACE_ENDPOINTS],
+      ['Gateway', GATEWAY_ENDPOINTS],
+    ] as const;
+    for (const [type, endpoints] of byType)
+      for (const [id, service] of Object.entries(endpoints))
+        expect(cfn.resolve(every.Resources[id]!.Properties)).toEqual({
+          VpcEndpointType: type,
+          VpcId: 'vpc-00000000000000001',
+          ServiceName: `com.amazonaws.${REGION}.${service}`,
+          ...placement[type],
+        });
     // HTTPS from the functions' security group only.
     expect(every.Resources.VpcEndpointSecurityGroup!.Properties.SecurityGroupIngress).toEqual([
       {
@@ -118,17 +125,17 @@ describe('serverless package with and without every optional parameter', () => {
 
   it('a gateway endpoint needs route tables and an interface endpoint the switch, each on its own', () => {
     const gatewayOnly = new TemplateResolver(none, { GatewayEndpointRouteTables: 'rtb-0123456789abcdef0' });
-    expect([
-      gatewayOnly.exists('S3GatewayEndpoint'),
-      gatewayOnly.exists('DynamoDbGatewayEndpoint'),
-      gatewayOnly.exists('KafkaEndpoint'),
-    ]).toEqual([true, true, false]);
+    expect(existence(gatewayOnly, ['S3GatewayEndpoint', 'DynamoDbGatewayEndpoint', 'KafkaEndpoint'])).toEqual({
+      S3GatewayEndpoint: true,
+      DynamoDbGatewayEndpoint: true,
+      KafkaEndpoint: false,
+    });
     const interfaceOnly = new TemplateResolver(none, { InterfaceEndpoints: 'true' });
-    expect([
-      interfaceOnly.exists('S3GatewayEndpoint'),
-      interfaceOnly.exists('KafkaEndpoint'),
-      interfaceOnly.exists('VpcEndpointSecurityGroup'),
-    ]).toEqual([false, true, true]);
+    expect(existence(interfaceOnly, ['S3GatewayEndpoint', 'KafkaEndpoint', 'VpcEndpointSecurityGroup'])).toEqual({
+      S3GatewayEndpoint: false,
+      KafkaEndpoint: true,
+      VpcEndpointSecurityGroup: true,
+    });
     // Malformed values are refused by CloudFormation before anything changes.
     expect(none.Parameters!.GatewayEndpointRouteTables.AllowedPattern).toBe(
       '^(rtb-[0-9a-f]{8,17}(,rtb-[0-9a-f]{8,17})*)?$',

@@ -1,4 +1,5 @@
 import { packageTemplate, roleStatements, type CfnTemplate } from '../../helpers/package-template.ts';
+import { LAMBDA_LOGS, statementActions } from '../../helpers/iam-actions.ts';
 
 const ADMIN_ROUTES = ['POST /pipelines', 'GET /pipelines', 'GET /pipelines/{id}', 'DELETE /pipelines/{id}'];
 
@@ -34,13 +35,12 @@ describe('serverless package: pipelines admin API and registry', () => {
     });
     expect(redrive.Timeout).toBeLessThan(30);
     const statements = roleStatements(template, 'RedriveRole');
-    const actions = statements.flatMap((st) => [st.Action].flat());
+    const actions = statements.flatMap(statementActions);
     expect(actions.sort()).toEqual(
       [
         'dynamodb:GetItem',
         'firehose:PutRecordBatch',
-        'logs:CreateLogStream',
-        'logs:PutLogEvents',
+        ...LAMBDA_LOGS,
         's3:DeleteObject',
         's3:GetObject',
         's3:ListBucket',
@@ -79,7 +79,7 @@ describe('serverless package: pipelines admin API and registry', () => {
     expect(statements.every((s) => s.Effect === 'Allow')).toBe(true);
     const bySid = Object.fromEntries(statements.map((s) => [s.Sid, s]));
     expect(Object.keys(bySid).sort()).toEqual(['Logs', 'RegistryItems', 'RegistryList', 'StartWorkflows']);
-    expect(bySid.Logs!.Action).toEqual(['logs:CreateLogStream', 'logs:PutLogEvents']);
+    expect(bySid.Logs!.Action).toEqual(LAMBDA_LOGS);
     expect(JSON.stringify(bySid.Logs!.Resource)).toContain('/aws/lambda/clickstream-pipeline-test-pipelinesApi:*');
     expect(bySid.RegistryItems).toMatchObject({
       Action: ['dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:UpdateItem'],

@@ -1,5 +1,5 @@
 import { packageTemplate, roleStatements, type CfnTemplate } from '../../helpers/package-template.ts';
-import { MSK_IN_VPC } from '../../helpers/iam-actions.ts';
+import { LAMBDA_LOGS, LAMBDA_VPC_ENI, MSK_IN_VPC, statementActions } from '../../helpers/iam-actions.ts';
 
 /** Bootstrap brokers, the SCRAM secret and the topic's description: what DeleteTopic and CheckDrained share. */
 const TOPIC_OVER_BOOTSTRAP = [
@@ -157,14 +157,6 @@ const TASKS: Record<string, { role: string; vpc: boolean; actions: string[] }> =
     actions: ['dynamodb:GetItem', 'dynamodb:UpdateItem', 'dynamodb:DeleteItem'],
   },
 };
-const ENI = [
-  'ec2:CreateNetworkInterface',
-  'ec2:DescribeNetworkInterfaces',
-  'ec2:DescribeSubnets',
-  'ec2:DeleteNetworkInterface',
-  'ec2:AssignPrivateIpAddresses',
-  'ec2:UnassignPrivateIpAddresses',
-];
 const CREATE_TASKS = [
   'validateCluster',
   'createTopic',
@@ -192,7 +184,6 @@ const DELETE_TASKS = [
 ];
 
 const logicalId = (key: string) => `${key.charAt(0).toUpperCase()}${key.slice(1)}LambdaFunction`;
-const actionsOf = (s: { Action: string | string[] }) => (Array.isArray(s.Action) ? s.Action : [s.Action]);
 
 describe('serverless package: pipelines workflow', () => {
   let template: CfnTemplate;
@@ -236,10 +227,10 @@ describe('serverless package: pipelines workflow', () => {
     const statements = roleStatements(template, spec.role);
     expect(statements.every((s) => s.Effect === 'Allow')).toBe(true);
     const logs = statements.find((s) => s.Sid === 'Logs')!;
-    expect(logs.Action).toEqual(['logs:CreateLogStream', 'logs:PutLogEvents']);
+    expect(logs.Action).toEqual(LAMBDA_LOGS);
     expect(JSON.stringify(logs.Resource)).toContain(`/aws/lambda/clickstream-pipeline-test-${key}:*`);
-    const actions = statements.filter((s) => s.Sid !== 'Logs').flatMap(actionsOf);
-    const expected = spec.vpc ? [...spec.actions, ...ENI] : spec.actions;
+    const actions = statements.filter((s) => s.Sid !== 'Logs').flatMap(statementActions);
+    const expected = spec.vpc ? [...spec.actions, ...LAMBDA_VPC_ENI] : spec.actions;
     expect([...actions].sort()).toEqual([...expected].sort());
     const registry = statements.find((s) => s.Sid === 'Registry')!;
     expect(registry.Resource).toEqual({ 'Fn::GetAtt': ['PipelinesTable', 'Arn'] });
@@ -275,7 +266,7 @@ describe('serverless package: pipelines workflow', () => {
 
       const roleId = machine.Properties.RoleArn['Fn::GetAtt'][0] as string;
       const statements = roleStatements(template, roleId);
-      expect(statements.flatMap(actionsOf)).toEqual(['lambda:InvokeFunction']);
+      expect(statements.flatMap(statementActions)).toEqual(['lambda:InvokeFunction']);
       const invoked = (statements[0]!.Resource as Array<Record<string, any>>).map(
         (r) => r['Fn::GetAtt']?.[0] ?? r['Fn::Sub'][1].functionArn['Fn::GetAtt'][0],
       );
@@ -300,7 +291,7 @@ describe('serverless package: pipelines workflow', () => {
         }),
       }),
     ]);
-    const actions = roleStatements(template, 'ConnectorServiceRole').flatMap(actionsOf);
+    const actions = roleStatements(template, 'ConnectorServiceRole').flatMap(statementActions);
     expect(actions).toEqual(
       expect.arrayContaining([
         's3:PutObject',

@@ -213,39 +213,3 @@ describe('ingest handler CORS (credentialed, for the browser SDKs)', () => {
     expect(res.headers['access-control-allow-origin']).toBeUndefined();
   });
 });
-
-describe('readIngestConfig', () => {
-  it('reads the topic, the allowed apps and the timeouts', () => {
-    const config = readIngestConfig({
-      INGEST_TOPIC: 't',
-      ALLOWED_APP_IDS: 'a, b',
-      KAFKA_ACK_TIMEOUT_MS: '2000',
-    });
-    expect(config).toMatchObject({
-      topic: 't',
-      allowedAppIds: new Set(['a', 'b']),
-      ackTimeoutMs: 2000,
-      retryAfterSeconds: 5,
-      origins: undefined,
-      maxProducers: 16,
-      routeMaxAgeMs: 30_000,
-    });
-  });
-  it('lets ROUTE_MAX_AGE_MS lower the route cache age but never raise it past the teardown fence', () => {
-    expect(readIngestConfig({ PIPELINES_TABLE: 'p', ROUTE_MAX_AGE_MS: '5600' }).routeMaxAgeMs).toBe(5600);
-    expect(() => readIngestConfig({ PIPELINES_TABLE: 'p', ROUTE_MAX_AGE_MS: '31000' })).toThrow(
-      /ROUTE_MAX_AGE_MS='31000' must be an integer between 1 and 30000/,
-    );
-  });
-  it.each([
-    [{ ALLOWED_APP_IDS: 'a' }, /INGEST_TOPIC is required/],
-    [{ INGEST_TOPIC: 't' }, /ALLOWED_APP_IDS is required/],
-    [{ INGEST_TOPIC: 't', ALLOWED_APP_IDS: 'a', KAFKA_ACK_TIMEOUT_MS: 'soon' }, /KAFKA_ACK_TIMEOUT_MS='soon'/],
-    [
-      { INGEST_TOPIC: 't', ALLOWED_APP_IDS: 'a', CORS_ALLOWED_ORIGINS: 'shop.example.com' },
-      /CORS_ALLOWED_ORIGINS: 'shop.example.com' needs a scheme/,
-    ],
-  ])('fails naming the variable for %j', (env, message) => {
-    expect(() => readIngestConfig(env)).toThrow(message);
-  });
-});

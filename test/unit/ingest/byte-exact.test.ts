@@ -1,51 +1,8 @@
 import { gzipSync } from 'node:zlib';
-import { collect, type CollectDeps, type CollectRequest } from '../../../functions/ingest/collect.ts';
+import { collect } from '../../../functions/ingest/collect.ts';
 import { limits } from '../../../functions/ingest/limits.ts';
 import { scanEvents } from '../../../functions/ingest/scan-events.ts';
-import { HttpError } from '../../../functions/lib/errors.ts';
-import { RecordingProducer } from '../../helpers/fake-producer.ts';
-
-const NOW = 1_700_000_001_000;
-
-function deps(): CollectDeps & { producer: RecordingProducer } {
-  return {
-    producer: new RecordingProducer(),
-    routeFor: (appId: string) => (appId === 'app1' ? { topic: 'clicks' } : undefined),
-    isUnavailable: () => false,
-    ackTimeoutMs: 1000,
-    retryAfterSeconds: 5,
-    now: () => NOW,
-  };
-}
-
-function request(body: string, over: Partial<CollectRequest> = {}): CollectRequest {
-  return {
-    query: { appId: 'app1' },
-    headers: { 'user-agent': 'ua/1' },
-    body,
-    isBase64Encoded: false,
-    clientIp: '198.51.100.1',
-    requestId: 'r-1',
-    ...over,
-  };
-}
-
-async function statusOf(
-  promise: Promise<unknown>,
-): Promise<{ status: number; message: string; details?: Record<string, unknown> }> {
-  try {
-    await promise;
-    return { status: 200, message: '' };
-  } catch (err) {
-    if (err instanceof HttpError)
-      return {
-        status: err.statusCode,
-        message: err.message,
-        ...(err.details ? { details: err.details } : {}),
-      };
-    throw err;
-  }
-}
+import { deps, httpStatusOf, NOW, request } from './helpers.ts';
 
 const ev = (id: string, extra = '') =>
   `{"event_id":"${id}","event_type":"t","timestamp":1700000000000,"app_id":"app1"${extra}}`;
@@ -69,7 +26,7 @@ describe('collect: byte-exact events', () => {
     );
     const value = d.producer.records[0]!.value;
     expect(value).toBe(
-      `${raw.slice(0, -1)},"ingest_time":${NOW},"client_ip":"198.51.100.1","user_agent":"ua/1","request_id":"r-1","request_platform":"Web","timestamp_corrected":${1_700_000_000_000 + 500}}`,
+      `${raw.slice(0, -1)},"ingest_time":${NOW},"client_ip":"198.51.100.1","user_agent":"test-agent/1.0","request_id":"req-1","request_platform":"Web","timestamp_corrected":${1_700_000_000_000 + 500}}`,
     );
     expect(() => JSON.parse(value)).not.toThrow();
   });
@@ -158,7 +115,7 @@ describe('collect: hostile shapes are per-event rejections or 4xx, never 5xx', (
   });
 
   it('refuses more events than maxEventsPerRequest with 413', async () => {
-    const r = await statusOf(
+    const r = await httpStatusOf(
       collect(request(`[${Array.from({ length: limits.maxEventsPerRequest + 1 }, () => '1').join(',')}]`), deps()),
     );
     expect(r.status).toBe(413);
@@ -179,13 +136,13 @@ describe('collect: hostile shapes are per-event rejections or 4xx, never 5xx', (
     ['array of non-objects', '[1,"a",null,[],true]', 400],
     ['only empty objects', '[{},{}]', 400],
   ])('%s is refused with a 4xx and a message', async (_what, body, status) => {
-    const r = await statusOf(collect(request(body), deps()));
+    const r = await httpStatusOf(collect(request(body), deps()));
     expect(r.status).toBe(status);
     expect(r.message.length).toBeGreaterThan(0);
   });
 
   it('refuses invalid UTF-8 with 400', async () => {
-    const r = await statusOf(
+    const r = await httpStatusOf(
       collect(request(Buffer.from([0x5b, 0xff, 0xfe, 0x5d]).toString('base64'), { isBase64Encoded: true }), deps()),
     );
     expect(r).toMatchObject({ status: 400, message: expect.stringContaining('UTF-8') });

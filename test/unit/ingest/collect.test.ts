@@ -1,10 +1,8 @@
 import { gzipSync } from 'node:zlib';
-import { collect, type CollectDeps, type CollectRequest } from '../../../functions/ingest/collect.ts';
-import { HttpError } from '../../../functions/lib/errors.ts';
+import { collect } from '../../../functions/ingest/collect.ts';
 import { limits } from '../../../functions/ingest/limits.ts';
 import { RecordingProducer, unavailableError } from '../../helpers/fake-producer.ts';
-
-const NOW = 1_700_000_001_000;
+import { deps, httpStatusOf, NOW, request } from './helpers.ts';
 
 function event(i: number, extra: Record<string, unknown> = {}) {
   return {
@@ -14,50 +12,6 @@ function event(i: number, extra: Record<string, unknown> = {}) {
     app_id: 'app1',
     ...extra,
   };
-}
-
-function deps(producer = new RecordingProducer()): CollectDeps & { producer: RecordingProducer } {
-  return {
-    producer,
-    routeFor: (appId: string) => (appId === 'app1' ? { topic: 'clicks' } : undefined),
-    isUnavailable: (err) => err instanceof Error && err.name === 'KafkaUnavailableError',
-    ackTimeoutMs: 1234,
-    retryAfterSeconds: 7,
-    now: () => NOW,
-  };
-}
-
-function request(body: unknown, over: Partial<CollectRequest> = {}): CollectRequest {
-  return {
-    query: { appId: 'app1' },
-    headers: { 'user-agent': 'test-agent/1.0' },
-    body: typeof body === 'string' ? body : JSON.stringify(body),
-    isBase64Encoded: false,
-    clientIp: '198.51.100.1',
-    requestId: 'req-1',
-    ...over,
-  };
-}
-
-async function httpStatusOf(promise: Promise<unknown>): Promise<{
-  status: number;
-  message: string;
-  headers: Record<string, string>;
-  details?: Record<string, unknown>;
-}> {
-  try {
-    await promise;
-  } catch (err) {
-    if (err instanceof HttpError)
-      return {
-        status: err.statusCode,
-        message: err.message,
-        headers: err.headers,
-        ...(err.details ? { details: err.details } : {}),
-      };
-    throw err;
-  }
-  throw new Error('expected an HttpError');
 }
 
 describe('collect', () => {

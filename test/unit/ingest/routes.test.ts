@@ -4,7 +4,6 @@ import { DynamoDBDocumentClient, GetCommand } from '@aws-sdk/lib-dynamodb';
 import { mockClient } from 'aws-sdk-client-mock';
 import { createIngestApp } from '../../../functions/ingest/app.ts';
 import type { CollectDeps } from '../../../functions/ingest/collect.ts';
-import { readIngestConfig } from '../../../functions/ingest/config.ts';
 import {
   createRouteResolver,
   type RouteResolverOptions,
@@ -285,37 +284,5 @@ describe('ingest handler with registry routing (API Gateway HTTP API payload 2.0
     expect(JSON.parse(res.body!).message).toBe('the pipelines registry is unavailable; retry later');
     expect(producer.sent).toHaveLength(0);
     expect(JSON.stringify(log.entries)).toContain('ProvisionedThroughputExceededException');
-  });
-});
-
-describe('readIngestConfig with the pipelines registry', () => {
-  it('accepts PIPELINES_TABLE without a static allowlist', () => {
-    const config = readIngestConfig({ PIPELINES_TABLE: 'registry' });
-    expect(config.pipelinesTable).toBe('registry');
-    expect(config.topic).toBeUndefined();
-    expect(config.allowedAppIds.size).toBe(0);
-  });
-
-  it('keeps the allowlist as a static route next to the registry', () => {
-    const config = readIngestConfig({
-      PIPELINES_TABLE: 'registry',
-      ALLOWED_APP_IDS: 'demo-app',
-      INGEST_TOPIC: 'clickstream',
-    });
-    expect(config).toMatchObject({
-      pipelinesTable: 'registry',
-      topic: 'clickstream',
-      allowedAppIds: new Set(['demo-app']),
-    });
-  });
-
-  it('still requires INGEST_TOPIC for an allowlist', () => {
-    expect(() => readIngestConfig({ PIPELINES_TABLE: 'registry', ALLOWED_APP_IDS: 'demo-app' })).toThrow(
-      /INGEST_TOPIC is required/,
-    );
-  });
-
-  it('names both ways to route when neither is configured', () => {
-    expect(() => readIngestConfig({})).toThrow(/ALLOWED_APP_IDS is required.*PIPELINES_TABLE/);
   });
 });

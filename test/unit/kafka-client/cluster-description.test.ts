@@ -58,44 +58,40 @@ describe('createClusterConnection', () => {
     );
   });
 
-  it('rejects a broker list that is not an array', () => {
-    expectConfigError({ brokers: 'a:9092' as unknown as string[], auth: 'none' }, 'brokers', 'array of host:port');
-  });
-
-  it('rejects a bad broker naming brokers', () => {
-    expectConfigError({ brokers: ['b-1:abc'], auth: 'none' }, 'brokers', "'b-1:abc' is not host:port");
-  });
-
-  it('rejects an empty broker list', () => {
-    expectConfigError({ brokers: [], auth: 'none' }, 'brokers', 'required');
-  });
-
-  it('rejects an unknown auth', () => {
-    expectConfigError(
+  it.each<[name: string, description: ClusterDescription, property: string, text: string]>([
+    [
+      'rejects a broker list that is not an array',
+      { brokers: 'a:9092' as unknown as string[], auth: 'none' },
+      'brokers',
+      'array of host:port',
+    ],
+    [
+      'rejects a bad broker naming brokers',
+      { brokers: ['b-1:abc'], auth: 'none' },
+      'brokers',
+      "'b-1:abc' is not host:port",
+    ],
+    ['rejects an empty broker list', { brokers: [], auth: 'none' }, 'brokers', 'required'],
+    [
+      'rejects an unknown auth',
       { brokers: ['a:9092'], auth: 'kerberos' as ClusterDescription['auth'] },
       'auth',
       "'kerberos' is not one of none, tls, scram, iam",
-    );
-  });
-
-  it('rejects a CA on a PLAINTEXT connection', () => {
-    expectConfigError(
+    ],
+    [
+      'rejects a CA on a PLAINTEXT connection',
       { brokers: ['a:9092'], auth: 'none', caPem: '-----BEGIN CERTIFICATE-----' },
       'caPem',
       'only used with TLS',
-    );
-  });
-
-  it('rejects caPem that is not PEM', () => {
-    expectConfigError(
+    ],
+    [
+      'rejects caPem that is not PEM',
       { brokers: ['a:9094'], auth: 'tls', caPem: 'MIIB...' },
       'caPem',
       'is not a PEM certificate bundle',
-    );
-  });
-
-  it('rejects both caPem and a truststore', () => {
-    expectConfigError(
+    ],
+    [
+      'rejects both caPem and a truststore',
       {
         brokers: ['a:9094'],
         auth: 'tls',
@@ -104,38 +100,33 @@ describe('createClusterConnection', () => {
       },
       'truststore.location',
       'set only one of caPem, truststore.location',
-    );
-  });
-
-  it('rejects a truststore without a location', () => {
-    expectConfigError(
+    ],
+    [
+      'rejects a truststore without a location',
       { brokers: ['a:9094'], auth: 'tls', truststore: { location: '' } },
       'truststore.location',
       'required',
-    );
-  });
-
-  it('rejects a missing truststore file', () => {
-    expectConfigError(
+    ],
+    [
+      'rejects a missing truststore file',
       { brokers: ['a:9094'], auth: 'tls', truststore: { location: '/nope.jks' } },
       'truststore.location',
       "file '/nope.jks' does not exist",
-    );
-  });
-
-  it('rejects scram without a secret', () => {
-    expectConfigError({ brokers: ['a:9096'], auth: 'scram' }, 'scramSecretArn', 'required');
-  });
-
-  it('rejects a secret on a tls connection', () => {
-    expectConfigError(
+    ],
+    ['rejects scram without a secret', { brokers: ['a:9096'], auth: 'scram' }, 'scramSecretArn', 'required'],
+    [
+      'rejects a secret on a tls connection',
       { brokers: ['a:9094'], auth: 'tls', scramSecretArn: 'AmazonMSK_x' },
       'scramSecretArn',
       'only used with SASL/SCRAM-SHA-512',
-    );
-  });
-
-  it('rejects iam without a region on non-MSK hosts', () => {
-    expectConfigError({ brokers: ['kafka.internal:9098'], auth: 'iam' }, 'region', 'required');
+    ],
+    [
+      'rejects iam without a region on non-MSK hosts',
+      { brokers: ['kafka.internal:9098'], auth: 'iam' },
+      'region',
+      'required',
+    ],
+  ])('%s', (_name, description, property, text) => {
+    expectConfigError(description, property, text);
   });
 });

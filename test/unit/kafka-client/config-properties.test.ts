@@ -16,6 +16,20 @@ function expectConfigError(source: ConfigSource, property: string, text: string)
   return error as KafkaConfigError;
 }
 
+/** The env of a SASL_SSL connection to `brokers` with `mechanism`, before its credentials. */
+const saslSsl = (brokers: string, mechanism: string) => ({
+  KAFKA_BROKERS: brokers,
+  KAFKA_SECURITY_PROTOCOL: 'SASL_SSL',
+  KAFKA_SASL_MECHANISM: mechanism,
+});
+
+/** One test per row `[name, source, property, text]`: parsing `source` fails as `expectConfigError` says. */
+function itRejects(rows: Array<[name: string, source: ConfigSource, property: string, text: string]>): void {
+  it.each(rows)('%s', (_name, source, property, text) => {
+    expectConfigError(source, property, text);
+  });
+}
+
 describe('parseClusterConfig', () => {
   describe('bootstrap.servers / KAFKA_BROKERS', () => {
     it('reads a PLAINTEXT cluster from bootstrap.servers when security.protocol is absent', () => {
@@ -49,21 +63,26 @@ describe('parseClusterConfig', () => {
       expect(conn.brokers).toEqual(['a:9092']);
     });
 
-    it('treats an empty KAFKA_BROKERS as unset', () => {
-      expectConfigError({ KAFKA_BROKERS: '  ' }, 'bootstrap.servers', 'required');
-    });
-
-    it('rejects a missing broker list naming bootstrap.servers', () => {
-      expectConfigError({}, 'bootstrap.servers', 'required');
-    });
+    itRejects([
+      ['treats an empty KAFKA_BROKERS as unset', { KAFKA_BROKERS: '  ' }, 'bootstrap.servers', 'required'],
+      ['rejects a missing broker list naming bootstrap.servers', {}, 'bootstrap.servers', 'required'],
+      [
+        'rejects a bad entry under the env name when that is what was set',
+        { KAFKA_BROKERS: 'ok:9092,b-1' },
+        'KAFKA_BROKERS',
+        "'b-1' is not host:port",
+      ],
+      [
+        'rejects the two names when they disagree, showing both values',
+        { 'bootstrap.servers': 'a:9092', KAFKA_BROKERS: 'b:9092' },
+        'bootstrap.servers',
+        "conflicts with KAFKA_BROKERS ('a:9092' vs 'b:9092')",
+      ],
+    ]);
 
     it('rejects a non-numeric port naming the property', () => {
       const error = expectConfigError({ 'bootstrap.servers': 'b-1:abc' }, 'bootstrap.servers', '');
       expect(error.message).toBe("bootstrap.servers: 'b-1:abc' is not host:port");
-    });
-
-    it('rejects a bad entry under the env name when that is what was set', () => {
-      expectConfigError({ KAFKA_BROKERS: 'ok:9092,b-1' }, 'KAFKA_BROKERS', "'b-1' is not host:port");
     });
 
     it.each([
@@ -75,14 +94,6 @@ describe('parseClusterConfig', () => {
       ['a bracketed non-IPv6 host', '[abc]:9092'],
     ])('rejects %s', (_label, broker) => {
       expectConfigError({ 'bootstrap.servers': broker }, 'bootstrap.servers', 'is not host:port');
-    });
-
-    it('rejects the two names when they disagree, showing both values', () => {
-      expectConfigError(
-        { 'bootstrap.servers': 'a:9092', KAFKA_BROKERS: 'b:9092' },
-        'bootstrap.servers',
-        "conflicts with KAFKA_BROKERS ('a:9092' vs 'b:9092')",
-      );
     });
   });
 
@@ -98,29 +109,26 @@ describe('parseClusterConfig', () => {
       expect(parseClusterConfig({ KAFKA_BROKERS: 'a:9092', 'security.protocol': 'plaintext' }).auth).toBe('none');
     });
 
-    it('rejects an unknown protocol naming the property used', () => {
-      expectConfigError(
+    itRejects([
+      [
+        'rejects an unknown protocol naming the property used',
         { KAFKA_BROKERS: 'a:9092', KAFKA_SECURITY_PROTOCOL: 'TLS' },
         'KAFKA_SECURITY_PROTOCOL',
         "'TLS' is not one of PLAINTEXT, SSL, SASL_SSL",
-      );
-    });
-
-    it('rejects SASL_PLAINTEXT explaining SASL needs TLS', () => {
-      expectConfigError(
+      ],
+      [
+        'rejects SASL_PLAINTEXT explaining SASL needs TLS',
         { KAFKA_BROKERS: 'a:9092', 'security.protocol': 'SASL_PLAINTEXT' },
         'security.protocol',
         'SASL is supported over TLS only',
-      );
-    });
-
-    it('rejects the two names when they disagree', () => {
-      expectConfigError(
+      ],
+      [
+        'rejects the two names when they disagree',
         { KAFKA_BROKERS: 'a:9092', 'security.protocol': 'SSL', KAFKA_SECURITY_PROTOCOL: 'PLAINTEXT' },
         'security.protocol',
         'conflicts with KAFKA_SECURITY_PROTOCOL',
-      );
-    });
+      ],
+    ]);
   });
 
   describe('sasl.mechanism / KAFKA_SASL_MECHANISM', () => {
@@ -137,20 +145,14 @@ describe('parseClusterConfig', () => {
 
     it.each(['AWS_MSK_IAM', 'OAUTHBEARER', 'aws_msk_iam'])('maps %s to iam auth signed for AWS_REGION', (mechanism) => {
       const conn = parseClusterConfig({
-        KAFKA_BROKERS: 'kafka.internal:9098',
-        KAFKA_SECURITY_PROTOCOL: 'SASL_SSL',
-        KAFKA_SASL_MECHANISM: mechanism,
+        ...saslSsl('kafka.internal:9098', mechanism),
         AWS_REGION: 'us-east-1',
       });
       expect(conn).toMatchObject({ auth: 'iam', region: 'us-east-1' });
     });
 
     it('takes the IAM region from the MSK broker host names when AWS_REGION is absent', () => {
-      const conn = parseClusterConfig({
-        KAFKA_BROKERS: `${MSK}:9098`,
-        KAFKA_SECURITY_PROTOCOL: 'SASL_SSL',
-        KAFKA_SASL_MECHANISM: 'AWS_MSK_IAM',
-      });
+      const conn = parseClusterConfig(saslSsl(`${MSK}:9098`, 'AWS_MSK_IAM'));
       expect(conn.region).toBe('eu-west-1');
     });
 
@@ -166,53 +168,46 @@ describe('parseClusterConfig', () => {
       expect(conn.auth).toBe('iam');
     });
 
-    it('rejects SASL_SSL without a mechanism', () => {
-      expectConfigError(
+    itRejects([
+      [
+        'rejects SASL_SSL without a mechanism',
         { KAFKA_BROKERS: 'a:9096', KAFKA_SECURITY_PROTOCOL: 'SASL_SSL' },
         'sasl.mechanism',
         'required with KAFKA_SECURITY_PROTOCOL=SASL_SSL',
-      );
-    });
-
-    it('rejects an unsupported mechanism naming the env property used', () => {
-      expectConfigError(
-        {
-          KAFKA_BROKERS: 'a:9096',
-          KAFKA_SECURITY_PROTOCOL: 'SASL_SSL',
-          KAFKA_SASL_MECHANISM: 'SCRAM-SHA-256',
-        },
+      ],
+      [
+        'rejects an unsupported mechanism naming the env property used',
+        { KAFKA_BROKERS: 'a:9096', KAFKA_SECURITY_PROTOCOL: 'SASL_SSL', KAFKA_SASL_MECHANISM: 'SCRAM-SHA-256' },
         'KAFKA_SASL_MECHANISM',
         "'SCRAM-SHA-256' is not one of SCRAM-SHA-512, AWS_MSK_IAM, OAUTHBEARER",
-      );
-    });
-
-    it('rejects a mechanism when the protocol is not SASL_SSL', () => {
-      expectConfigError(
+      ],
+      [
+        'rejects a mechanism when the protocol is not SASL_SSL',
         { KAFKA_BROKERS: 'a:9094', 'security.protocol': 'SSL', 'sasl.mechanism': 'SCRAM-SHA-512' },
         'sasl.mechanism',
         'only used with security.protocol=SASL_SSL, but it is SSL',
-      );
-    });
-
-    it('rejects a mechanism when the protocol defaulted to PLAINTEXT', () => {
-      expectConfigError(
+      ],
+      [
+        'rejects a mechanism when the protocol defaulted to PLAINTEXT',
         { KAFKA_BROKERS: 'a:9098', KAFKA_SASL_MECHANISM: 'AWS_MSK_IAM' },
         'KAFKA_SASL_MECHANISM',
         'but it is PLAINTEXT (the default)',
-      );
-    });
+      ],
+    ]);
   });
 
   describe('KAFKA_SCRAM_SECRET_ARN', () => {
-    const scram = {
-      KAFKA_BROKERS: 'a:9096',
-      KAFKA_SECURITY_PROTOCOL: 'SASL_SSL',
-      KAFKA_SASL_MECHANISM: 'SCRAM-SHA-512',
-    };
+    const scram = saslSsl('a:9096', 'SCRAM-SHA-512');
 
-    it('is required for SCRAM', () => {
-      expectConfigError(scram, 'KAFKA_SCRAM_SECRET_ARN', 'required for SASL/SCRAM-SHA-512');
-    });
+    itRejects([
+      ['is required for SCRAM', scram, 'KAFKA_SCRAM_SECRET_ARN', 'required for SASL/SCRAM-SHA-512'],
+      [
+        'rejects a secret when the auth is not SCRAM',
+        { KAFKA_BROKERS: 'a:9094', KAFKA_SECURITY_PROTOCOL: 'SSL', KAFKA_SCRAM_SECRET_ARN: SECRET_ARN },
+        'KAFKA_SCRAM_SECRET_ARN',
+        'only used with SASL/SCRAM-SHA-512',
+      ],
+    ]);
 
     it('accepts a secret name instead of an ARN', () => {
       expect(parseClusterConfig({ ...scram, KAFKA_SCRAM_SECRET_ARN: 'AmazonMSK_clickstream' }).scramSecretArn).toBe(
@@ -246,30 +241,25 @@ describe('parseClusterConfig', () => {
         expect.objectContaining({ level: 'warn', message: expect.stringContaining('AmazonMSK_') }),
       ]);
     });
-
-    it('rejects a secret when the auth is not SCRAM', () => {
-      expectConfigError(
-        { KAFKA_BROKERS: 'a:9094', KAFKA_SECURITY_PROTOCOL: 'SSL', KAFKA_SCRAM_SECRET_ARN: SECRET_ARN },
-        'KAFKA_SCRAM_SECRET_ARN',
-        'only used with SASL/SCRAM-SHA-512',
-      );
-    });
   });
 
   describe('AWS_REGION', () => {
-    const iam = {
-      KAFKA_BROKERS: 'kafka.internal:9098',
-      KAFKA_SECURITY_PROTOCOL: 'SASL_SSL',
-      KAFKA_SASL_MECHANISM: 'AWS_MSK_IAM',
-    };
+    const iam = saslSsl('kafka.internal:9098', 'AWS_MSK_IAM');
 
-    it('is required for IAM when the brokers are not MSK host names', () => {
-      expectConfigError(iam, 'AWS_REGION', 'required for IAM authentication');
-    });
-
-    it('rejects something that is not a region', () => {
-      expectConfigError({ ...iam, AWS_REGION: 'Ireland' }, 'AWS_REGION', "'Ireland' is not an AWS region");
-    });
+    itRejects([
+      [
+        'is required for IAM when the brokers are not MSK host names',
+        iam,
+        'AWS_REGION',
+        'required for IAM authentication',
+      ],
+      [
+        'rejects something that is not a region',
+        { ...iam, AWS_REGION: 'Ireland' },
+        'AWS_REGION',
+        "'Ireland' is not an AWS region",
+      ],
+    ]);
 
     it('is ignored for other auths (Lambda always sets it)', () => {
       expect(parseClusterConfig({ KAFKA_BROKERS: 'a:9092', AWS_REGION: 'eu-west-1' }).region).toBeUndefined();
@@ -318,9 +308,7 @@ describe('parseClusterConfig', () => {
 
     it('reads the env names of the truststore settings, with SASL_SSL too', () => {
       const conn = parseClusterConfig({
-        KAFKA_BROKERS: 'a:9096',
-        KAFKA_SECURITY_PROTOCOL: 'SASL_SSL',
-        KAFKA_SASL_MECHANISM: 'SCRAM-SHA-512',
+        ...saslSsl('a:9096', 'SCRAM-SHA-512'),
         KAFKA_SCRAM_SECRET_ARN: SECRET_ARN,
         KAFKA_TRUSTSTORE_LOCATION: fixture('truststore.p12'),
         KAFKA_TRUSTSTORE_PASSWORD: 'changeit',
@@ -335,53 +323,44 @@ describe('parseClusterConfig', () => {
       });
     });
 
-    it('rejects a truststore file that does not exist, naming the property', () => {
-      expectConfigError(
+    itRejects([
+      [
+        'rejects a truststore file that does not exist, naming the property',
         { ...ssl, 'ssl.truststore.location': '/nonexistent/truststore.jks' },
         'ssl.truststore.location',
         "file '/nonexistent/truststore.jks' does not exist",
-      );
-    });
-
-    it('rejects a CA location that is a directory', () => {
-      expectConfigError({ ...ssl, KAFKA_CA_LOCATION: TLS_FIXTURES }, 'KAFKA_CA_LOCATION', 'is not a file');
-    });
-
-    it('rejects an unknown truststore type', () => {
-      expectConfigError(
+      ],
+      [
+        'rejects a CA location that is a directory',
+        { ...ssl, KAFKA_CA_LOCATION: TLS_FIXTURES },
+        'KAFKA_CA_LOCATION',
+        'is not a file',
+      ],
+      [
+        'rejects an unknown truststore type',
         { ...ssl, 'ssl.truststore.location': fixture('truststore.jks'), 'ssl.truststore.type': 'JCEKS' },
         'ssl.truststore.type',
         "'JCEKS' is not one of JKS, PKCS12, PEM",
-      );
-    });
-
-    it('rejects a password without a truststore location', () => {
-      expectConfigError(
+      ],
+      [
+        'rejects a password without a truststore location',
         { ...ssl, 'ssl.truststore.password': 'changeit' },
         'ssl.truststore.password',
         'set without ssl.truststore.location',
-      );
-    });
-
-    it('rejects a type without a truststore location', () => {
-      expectConfigError(
+      ],
+      [
+        'rejects a type without a truststore location',
         { ...ssl, KAFKA_TRUSTSTORE_TYPE: 'JKS' },
         'KAFKA_TRUSTSTORE_TYPE',
         'set without ssl.truststore.location',
-      );
-    });
-
-    it('rejects both a CA bundle and a truststore', () => {
-      expectConfigError(
-        {
-          ...ssl,
-          'ssl.ca.location': fixture('ca.pem'),
-          'ssl.truststore.location': fixture('truststore.jks'),
-        },
+      ],
+      [
+        'rejects both a CA bundle and a truststore',
+        { ...ssl, 'ssl.ca.location': fixture('ca.pem'), 'ssl.truststore.location': fixture('truststore.jks') },
         'ssl.truststore.location',
         'set only one of ssl.ca.location, ssl.truststore.location',
-      );
-    });
+      ],
+    ]);
 
     it.each([
       ['ssl.truststore.location', fixture('truststore.jks')],
@@ -414,21 +393,26 @@ describe('parseClusterConfig', () => {
   describe('unknown and unsupported properties', () => {
     const ssl = { 'bootstrap.servers': 'a:9094', 'security.protocol': 'SSL' };
 
-    it('rejects a misspelt ssl.* property listing the supported ones', () => {
-      expectConfigError(
+    itRejects([
+      [
+        'rejects a misspelt ssl.* property listing the supported ones',
         { ...ssl, 'ssl.trustore.location': fixture('truststore.jks') },
         'ssl.trustore.location',
         'unknown property; supported: bootstrap.servers, security.protocol',
-      );
-    });
-
-    it('rejects client keystores (mutual TLS)', () => {
-      expectConfigError(
+      ],
+      [
+        'rejects client keystores (mutual TLS)',
         { ...ssl, 'ssl.keystore.location': '/etc/kafka/client.jks' },
         'ssl.keystore.location',
         'mutual TLS',
-      );
-    });
+      ],
+      [
+        'rejects turning off host name verification',
+        { ...ssl, 'ssl.endpoint.identification.algorithm': '' },
+        'ssl.endpoint.identification.algorithm',
+        'only https',
+      ],
+    ]);
 
     it('rejects inline SCRAM credentials without echoing them', () => {
       const error = expectConfigError(
@@ -444,14 +428,6 @@ describe('parseClusterConfig', () => {
         'store them in a Secrets Manager secret',
       );
       expect(error.message).not.toContain('s3cret');
-    });
-
-    it('rejects turning off host name verification', () => {
-      expectConfigError(
-        { ...ssl, 'ssl.endpoint.identification.algorithm': '' },
-        'ssl.endpoint.identification.algorithm',
-        'only https',
-      );
     });
 
     it('ignores unrelated keys such as the rest of process.env', () => {

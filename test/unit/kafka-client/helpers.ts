@@ -3,6 +3,7 @@ import { once } from 'node:events';
 import net from 'node:net';
 import { fileURLToPath } from 'node:url';
 import type { KafkaLogger } from '../../../functions/lib/kafka/index.ts';
+import { rejectedAs, thrownAs } from '../../helpers/thrown.ts';
 
 export const TLS_FIXTURES = fileURLToPath(new URL('../../fixtures/tls/', import.meta.url));
 export const fixture = (name: string): string => `${TLS_FIXTURES}${name}`;
@@ -25,25 +26,10 @@ export function recordingLogger(): { logger: KafkaLogger; entries: LogEntry[] } 
 }
 
 /** Runs `fn` and returns what it threw (fails the test if it did not throw). */
-export function thrown(fn: () => unknown): Error {
-  try {
-    fn();
-  } catch (error) {
-    if (error instanceof Error) return error;
-    throw new Error(`threw a non-Error: ${String(error)}`);
-  }
-  throw new Error('expected a throw, got none');
-}
+export const thrown = (fn: () => unknown): Error => thrownAs(Error, fn);
 
-export async function rejection(promise: Promise<unknown>): Promise<Error> {
-  try {
-    await promise;
-  } catch (error) {
-    if (error instanceof Error) return error;
-    throw new Error(`rejected with a non-Error: ${String(error)}`);
-  }
-  throw new Error('expected a rejection, got none');
-}
+/** Awaits `promise` and returns what it rejected with (fails the test if it resolved). */
+export const rejection = (promise: Promise<unknown>): Promise<Error> => rejectedAs(Error, promise);
 
 /** A TCP server on 127.0.0.1 that accepts connections and never answers. */
 export async function blackholeServer(): Promise<{

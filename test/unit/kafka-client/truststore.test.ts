@@ -145,30 +145,32 @@ describe('loadTrustedCertificates', () => {
   describe('broken files', () => {
     const dir = mkdtempSync(join(tmpdir(), 'kafka-truststore-'));
 
-    it('rejects a file that is no truststore, naming the location property', async () => {
-      const path = join(dir, 'notes.txt');
-      writeFileSync(path, 'hello, this is not a truststore');
-      await expectConfigError(
-        fileTrust(path, FIXTURE_PASSWORD),
-        'ssl.truststore.location',
+    it.each<[name: string, file: string, content: string | Buffer, password: string | undefined, text: string]>([
+      [
+        'rejects a file that is no truststore, naming the location property',
+        'notes.txt',
+        'hello, this is not a truststore',
+        FIXTURE_PASSWORD,
         'is not a PEM, JKS or PKCS#12 truststore',
-      );
-    });
-
-    it('rejects a truncated JKS file as invalid, naming the location property', async () => {
-      const path = join(dir, 'truncated.jks');
-      writeFileSync(path, readFileSync(fixture('truststore.jks')).subarray(0, 100));
-      await expectConfigError(
-        fileTrust(path, FIXTURE_PASSWORD),
-        'ssl.truststore.location',
+      ],
+      [
+        'rejects a truncated JKS file as invalid, naming the location property',
+        'truncated.jks',
+        readFileSync(fixture('truststore.jks')).subarray(0, 100),
+        FIXTURE_PASSWORD,
         'is not a valid JKS truststore',
-      );
-    });
-
-    it('rejects a JCEKS keystore with the conversion hint', async () => {
-      const path = join(dir, 'store.jceks');
-      writeFileSync(path, Buffer.from([0xce, 0xce, 0xce, 0xce, 0, 0, 0, 2]));
-      await expectConfigError(fileTrust(path), 'ssl.truststore.location', 'keytool -importkeystore');
+      ],
+      [
+        'rejects a JCEKS keystore with the conversion hint',
+        'store.jceks',
+        Buffer.from([0xce, 0xce, 0xce, 0xce, 0, 0, 0, 2]),
+        undefined,
+        'keytool -importkeystore',
+      ],
+    ])('%s', async (_name, file, content, password, text) => {
+      const path = join(dir, file);
+      writeFileSync(path, content);
+      await expectConfigError(fileTrust(path, password), 'ssl.truststore.location', text);
     });
 
     it('rejects a file that disappeared after validation', async () => {

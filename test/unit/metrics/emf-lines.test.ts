@@ -8,6 +8,7 @@ import { createSinkHandler } from '../../../functions/sink/handler.ts';
 import { fixture } from '../../helpers/fixtures.ts';
 import { RecordingProducer, unavailableError } from '../../helpers/fake-producer.ts';
 import { MemoryLog } from '../../helpers/silent-log.ts';
+import { lambdaContext } from '../../helpers/lambda-context.ts';
 import { emfLinesOf, metricsOf } from '../../helpers/emf.ts';
 import { acceptAll, b64, kafkaEvent, record, setup, validRecords, INGEST_TIME } from '../sink/helpers.ts';
 
@@ -148,11 +149,7 @@ describe('EMF metrics of the workflow tasks', () => {
   it('prints the task duration, and a failure with the task name, when a task fails', async () => {
     process.env.POWERTOOLS_LOG_LEVEL = 'SILENT';
     const { taskHandler } = await import('../../../functions/pipelines/tasks/lambda.ts');
-    const context = {
-      functionName: 'f',
-      awsRequestId: 'r-1',
-      getRemainingTimeInMillis: () => 30_000,
-    } as never;
+    const context = lambdaContext('f', 30_000);
     const metrics = new PowertoolsMetrics({ namespace: NAMESPACE, serviceName: 'pipelines-workflow' });
     const failing = taskHandler(
       'CreateTopic',

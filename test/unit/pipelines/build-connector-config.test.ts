@@ -6,6 +6,7 @@ import {
   type ConnectorSettings,
 } from '../../../functions/pipelines/build-connector-config.ts';
 import { InvalidSinkSettingsError } from '../../../functions/pipelines/build-event-source-mapping.ts';
+import { thrownAs } from '../../helpers/thrown.ts';
 
 const PLUGIN = 'arn:aws:kafkaconnect:eu-west-1:123456789012:custom-plugin/clickstream-p-42-s3-sink/0a1b2c3d-1';
 const ROLE = 'arn:aws:iam::123456789012:role/clickstream-pipeline-prod-connector';
@@ -41,13 +42,7 @@ function settings(over: Partial<ConnectorSettings> = {}): ConnectorSettings {
 }
 
 function problems(s: ConnectorSettings): string[] {
-  try {
-    buildCreateConnectorRequest(s);
-  } catch (error) {
-    if (error instanceof InvalidSinkSettingsError) return error.problems.map((p) => p.field);
-    throw error;
-  }
-  throw new Error('expected InvalidSinkSettingsError');
+  return thrownAs(InvalidSinkSettingsError, () => buildCreateConnectorRequest(s)).problems.map((p) => p.field);
 }
 
 describe('buildConnectorConfiguration', () => {

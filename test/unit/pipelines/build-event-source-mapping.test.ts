@@ -5,10 +5,10 @@ import {
   sinkSettingsProblems,
   type EventSourceMappingSettings,
 } from '../../../functions/pipelines/build-event-source-mapping.ts';
+import { CLUSTER_ARN, SCRAM_SECRET_ARN } from '../../helpers/pipelines.ts';
+import { thrownAs } from '../../helpers/thrown.ts';
 
-const CLUSTER = 'arn:aws:kafka:us-east-1:123456789012:cluster/clickstream-msk/751d2973-a626-431c-9d4e-d7975eb44dd7-2';
 const BUCKET = 'arn:aws:s3:::clickstream-data-123456789012';
-const SECRET = 'arn:aws:secretsmanager:us-east-1:123456789012:secret:AmazonMSK_scram-AbCdEf';
 const ROOT_CA = 'arn:aws:secretsmanager:us-east-1:123456789012:secret:kafka-root-ca-GhIjKl';
 
 function msk(over: Partial<EventSourceMappingSettings> = {}): EventSourceMappingSettings {
@@ -17,7 +17,7 @@ function msk(over: Partial<EventSourceMappingSettings> = {}): EventSourceMapping
     functionName: 'clickstream-pipeline-dev-sink',
     topic: 'demo',
     sink: { batchSize: 500, maxIntervalSeconds: 5 },
-    source: { kind: 'msk', clusterArn: CLUSTER },
+    source: { kind: 'msk', clusterArn: CLUSTER_ARN },
     onFailureDestinationArn: BUCKET,
     ...over,
   };
@@ -36,13 +36,7 @@ function selfManaged(over: Partial<EventSourceMappingSettings> = {}): EventSourc
 }
 
 function problemsOf(settings: EventSourceMappingSettings): InvalidSinkSettingsError {
-  try {
-    buildEventSourceMapping(settings);
-  } catch (err) {
-    if (err instanceof InvalidSinkSettingsError) return err;
-    throw err;
-  }
-  throw new Error('expected InvalidSinkSettingsError');
+  return thrownAs(InvalidSinkSettingsError, () => buildEventSourceMapping(settings));
 }
 
 describe('buildEventSourceMapping', () => {
@@ -50,7 +44,7 @@ describe('buildEventSourceMapping', () => {
     expect(buildEventSourceMapping(msk())).toEqual({
       FunctionName: 'clickstream-pipeline-dev-sink',
       Enabled: true,
-      EventSourceArn: CLUSTER,
+      EventSourceArn: CLUSTER_ARN,
       Topics: ['demo'],
       StartingPosition: 'TRIM_HORIZON',
       BatchSize: 500,
@@ -77,12 +71,16 @@ describe('buildEventSourceMapping', () => {
     expect(
       buildEventSourceMapping(
         msk({
-          source: { kind: 'msk', clusterArn: CLUSTER, auth: { type: 'sasl-scram-512', secretArn: SECRET } },
+          source: {
+            kind: 'msk',
+            clusterArn: CLUSTER_ARN,
+            auth: { type: 'sasl-scram-512', secretArn: SCRAM_SECRET_ARN },
+          },
         }),
       ).SourceAccessConfigurations,
-    ).toEqual([{ Type: 'SASL_SCRAM_512_AUTH', URI: SECRET }]);
+    ).toEqual([{ Type: 'SASL_SCRAM_512_AUTH', URI: SCRAM_SECRET_ARN }]);
     expect(
-      buildEventSourceMapping(msk({ source: { kind: 'msk', clusterArn: CLUSTER, auth: { type: 'iam' } } }))
+      buildEventSourceMapping(msk({ source: { kind: 'msk', clusterArn: CLUSTER_ARN, auth: { type: 'iam' } } }))
         .SourceAccessConfigurations,
     ).toBeUndefined();
   });
@@ -113,23 +111,25 @@ describe('buildEventSourceMapping', () => {
       selfManaged({
         source: {
           ...base,
-          auth: { type: 'sasl-scram-256', secretArn: SECRET },
+          auth: { type: 'sasl-scram-256', secretArn: SCRAM_SECRET_ARN },
           rootCaSecretArn: ROOT_CA,
         },
       }),
     );
     expect(scram.SourceAccessConfigurations!.slice(3)).toEqual([
-      { Type: 'SASL_SCRAM_256_AUTH', URI: SECRET },
+      { Type: 'SASL_SCRAM_256_AUTH', URI: SCRAM_SECRET_ARN },
       { Type: 'SERVER_ROOT_CA_CERTIFICATE', URI: ROOT_CA },
     ]);
     const mtls = buildEventSourceMapping(
-      selfManaged({ source: { ...base, auth: { type: 'mtls', secretArn: SECRET } } }),
+      selfManaged({ source: { ...base, auth: { type: 'mtls', secretArn: SCRAM_SECRET_ARN } } }),
     );
-    expect(mtls.SourceAccessConfigurations!.slice(3)).toEqual([{ Type: 'CLIENT_CERTIFICATE_TLS_AUTH', URI: SECRET }]);
+    expect(mtls.SourceAccessConfigurations!.slice(3)).toEqual([
+      { Type: 'CLIENT_CERTIFICATE_TLS_AUTH', URI: SCRAM_SECRET_ARN },
+    ]);
     const plain = buildEventSourceMapping(
-      selfManaged({ source: { ...base, auth: { type: 'sasl-plain', secretArn: SECRET } } }),
+      selfManaged({ source: { ...base, auth: { type: 'sasl-plain', secretArn: SCRAM_SECRET_ARN } } }),
     );
-    expect(plain.SourceAccessConfigurations!.slice(3)).toEqual([{ Type: 'BASIC_AUTH', URI: SECRET }]);
+    expect(plain.SourceAccessConfigurations!.slice(3)).toEqual([{ Type: 'BASIC_AUTH', URI: SCRAM_SECRET_ARN }]);
   });
 
   it('takes retry, record age, bisect and poller settings when given', () => {

@@ -1,16 +1,11 @@
 import { ConfigError } from '../../../functions/lib/errors.ts';
 import { readSinkConfig } from '../../../functions/sink/config.ts';
+import { thrownAs } from '../../helpers/thrown.ts';
 
 const base = { FIREHOSE_STREAM_NAME: 'events', DLQ_BUCKET: 'data-bucket' };
 
 function configError(env: Record<string, string>): ConfigError {
-  try {
-    readSinkConfig(env);
-  } catch (err) {
-    if (err instanceof ConfigError) return err;
-    throw err;
-  }
-  throw new Error('expected a ConfigError');
+  return thrownAs(ConfigError, () => readSinkConfig(env));
 }
 
 describe('readSinkConfig', () => {

@@ -1,6 +1,7 @@
 import { PutRecordBatchCommand } from '@aws-sdk/client-firehose';
 import { createSinkHandler } from '../../../functions/sink/handler.ts';
 import { fixture } from '../../helpers/fixtures.ts';
+import { lambdaContext } from '../../helpers/lambda-context.ts';
 import { acceptAll, rejectWhere, setup } from './helpers.ts';
 
 describe('sink handler', () => {
@@ -39,11 +40,7 @@ describe('sink handler', () => {
     process.env.DLQ_BUCKET = 'data-bucket';
     try {
       const { handler } = await import('../../../functions/sink/handler.ts');
-      const context = {
-        functionName: 'sink',
-        awsRequestId: 'r-1',
-        getRemainingTimeInMillis: () => 60_000,
-      } as never;
+      const context = lambdaContext('sink');
       await expect(handler(fixture('msk/msk-event.json'), context)).rejects.toThrow(
         'FIREHOSE_STREAM_NAME is required but not set',
       );

@@ -1,5 +1,5 @@
 import { packageTemplate, roleStatements, type CfnTemplate } from '../../helpers/package-template.ts';
-import { MSK_IN_VPC } from '../../helpers/iam-actions.ts';
+import { CONSUME_WITH_IAM, LAMBDA_LOGS, MSK_IN_VPC, statementActions } from '../../helpers/iam-actions.ts';
 
 /** The sink's resources as `serverless package` (no AWS credentials) renders them. */
 describe('serverless package: sink resources', () => {
@@ -13,8 +13,7 @@ describe('serverless package: sink resources', () => {
     if (!r) throw new Error(`no resource ${id}`);
     return r;
   };
-  const actionsOf = (statements: { Action: string | string[] }[]) =>
-    statements.flatMap((s) => (Array.isArray(s.Action) ? s.Action : [s.Action])).sort();
+  const actionsOf = (statements: { Action: string | string[] }[]) => statements.flatMap(statementActions).sort();
 
   it('defines the sink function outside the VPC, with its own role, no event sources and its configuration', () => {
     const fn = resource('SinkLambdaFunction').Properties;
@@ -121,19 +120,13 @@ describe('serverless package: sink resources', () => {
     const statements = roleStatements(template, 'SinkRole');
     expect(actionsOf(statements)).toEqual(
       [
-        'logs:CreateLogStream',
-        'logs:PutLogEvents',
+        ...LAMBDA_LOGS,
         'firehose:PutRecordBatch',
         's3:PutObject',
         's3:PutObject',
         's3:ListBucket',
         ...MSK_IN_VPC,
-        'kafka-cluster:Connect',
-        'kafka-cluster:DescribeClusterDynamicConfiguration',
-        'kafka-cluster:DescribeTopic',
-        'kafka-cluster:ReadData',
-        'kafka-cluster:DescribeGroup',
-        'kafka-cluster:AlterGroup',
+        ...CONSUME_WITH_IAM,
         'secretsmanager:GetSecretValue',
         'kms:Decrypt',
       ].sort(),

@@ -23,7 +23,7 @@ import {
   spliceBytes,
   wrongJson,
 } from '../../../helpers/hostile.ts';
-import { CLUSTER_ARN, PLUGIN_ARN, SCRAM_SECRET_ARN } from '../../../helpers/pipelines.ts';
+import { CLUSTER_ARN, PLUGIN_ARN, SCRAM_SECRET_ARN, SELF_HOSTED_KAFKA } from '../../../helpers/pipelines.ts';
 import { MemoryLog } from '../../../helpers/silent-log.ts';
 import { startLocalPipelinesTable, type LocalPipelinesTable } from '../../../helpers/local-pipelines-table.ts';
 
@@ -186,15 +186,7 @@ const BASES: Record<string, unknown>[] = [
   {
     projectId: 'news',
     appIds: ['news-web', 'news-ios'],
-    kafka: {
-      type: 'self-hosted',
-      brokers: 'kafka-1.internal:9092,kafka-2.internal:9092',
-      securityGroupId: 'sg-0123456789abcdef0',
-      topic: 'news-events',
-      partitions: 6,
-      replicationFactor: 2,
-      auth: 'none',
-    },
+    kafka: { ...SELF_HOSTED_KAFKA, auth: 'none' },
     sink: {
       mode: 'connector',
       bucket: 'news-bucket',

@@ -15,6 +15,7 @@ import {
   TransientError,
 } from '../../../../functions/pipelines/tasks/errors.ts';
 import { pipelineFixture } from '../../../workflow/harness.ts';
+import { rejectedAs } from '../../../helpers/thrown.ts';
 
 const openAdmin = kafkaAdminFactory({ timeoutMs: 2000, retries: 0 });
 const network = { vpcId: 'vpc-0a1b2c3d4e5f60718', subnetIds: ['subnet-0123456789abcdef0'] };
@@ -38,13 +39,7 @@ function selfHostedPipeline(brokers: string, over: Partial<Pipeline['kafka']> = 
 }
 
 async function violationsOf(promise: Promise<unknown>): Promise<string[]> {
-  try {
-    await promise;
-  } catch (error) {
-    if (error instanceof ClusterValidationError) return error.violations;
-    throw error;
-  }
-  throw new Error('expected a ClusterValidationError');
+  return (await rejectedAs(ClusterValidationError, promise)).violations;
 }
 
 describe('Kafka tasks against the dev broker', () => {

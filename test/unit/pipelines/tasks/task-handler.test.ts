@@ -1,21 +1,8 @@
-import type { Context } from 'aws-lambda';
+import { lambdaContext } from '../../../helpers/lambda-context.ts';
 import { ConfigError } from '../../../../functions/lib/errors.ts';
 import { ClusterValidationError } from '../../../../functions/pipelines/tasks/errors.ts';
 
-const context = {
-  functionName: 'clickstream-pipeline-test-validateCluster',
-  functionVersion: '$LATEST',
-  invokedFunctionArn: 'arn:aws:lambda:us-east-1:123456789012:function:x',
-  memoryLimitInMB: '512',
-  awsRequestId: 'req-1',
-  logGroupName: '/aws/lambda/x',
-  logStreamName: 's',
-  callbackWaitsForEmptyEventLoop: true,
-  getRemainingTimeInMillis: () => 30_000,
-  done() {},
-  fail() {},
-  succeed() {},
-} as unknown as Context;
+const context = lambdaContext('clickstream-pipeline-test-validateCluster', 30_000);
 
 describe('task Lambda handlers', () => {
   // The Powertools logger reads its level when the module is first imported (and the middleware
