@@ -20,37 +20,33 @@ import {
 import { Kafka, logLevel } from 'kafkajs';
 import { createAdmin, createClusterConnection } from '../../../../functions/lib/kafka/index.ts';
 import { startCluster, type DevCluster } from '../../../../local/kafka/index.ts';
-import { startLocalAws, type LocalAws } from '../../../../local/aws/index.ts';
+import { useLocalAws } from '../../helpers/local-aws.ts';
 import { waitFor } from '../../../helpers/local-s3.ts';
-import { readObjects, tempDir } from '../unit/helpers.ts';
+import { readObjects } from '../unit/helpers.ts';
 
-const credentials = { accessKeyId: 'AKIDLOCAL', secretAccessKey: 'local-secret' };
 const T0 = Date.UTC(2026, 2, 4, 5, 6, 7);
 const HOUR_PATH = 'year=2026/month=03/day=04/hour=05';
 
 describe('local MSK Connect', () => {
-  let dir: ReturnType<typeof tempDir>;
   let cluster: DevCluster;
-  let aws: LocalAws;
   let client: KafkaConnectClient;
   let pluginArn: string;
 
   beforeAll(async () => {
-    dir = tempDir('kafkaconnect-');
     cluster = await startCluster({ brokers: 1 });
-    aws = await startLocalAws({
-      port: 0,
-      dataDir: dir.path,
+  });
+  const local = useLocalAws(
+    () => ({
       kafka: { brokers: cluster.brokers },
       kafkaConnect: { pluginDelayMs: 50, connectorDelayMs: 100, deleteDelayMs: 50 },
-    });
-    client = new KafkaConnectClient({ endpoint: aws.url, region: 'us-east-1', credentials, maxAttempts: 1 });
-  });
+    }),
+    'kafkaconnect-',
+  );
   afterAll(async () => {
-    client?.destroy();
-    await aws?.close();
     await cluster?.close();
-    dir?.remove();
+  });
+  beforeAll(() => {
+    client = local.client(KafkaConnectClient);
   });
 
   async function produce(topic: string, from: number, count: number): Promise<void> {
@@ -128,7 +124,7 @@ describe('local MSK Connect', () => {
   const until = (arn: string, state: string) =>
     waitFor(async () => ((await stateOf(arn)) === state ? true : undefined), 10_000, `connector ${state}`);
   const events = (bucket: string): string[] =>
-    [...readObjects(aws.s3Dir, bucket).values()].flatMap((text) =>
+    [...readObjects(local.aws.s3Dir, bucket).values()].flatMap((text) =>
       text
         .split('\n')
         .filter((l) => l !== '')
@@ -224,7 +220,7 @@ describe('local MSK Connect', () => {
     await until(created.connectorArn!, 'RUNNING');
     const objects = await waitFor(
       async () => {
-        const found = readObjects(aws.s3Dir, 'flush-bucket');
+        const found = readObjects(local.aws.s3Dir, 'flush-bucket');
         return found.size >= 10 ? found : undefined;
       },
       15_000,
@@ -258,7 +254,7 @@ describe('local MSK Connect', () => {
       10_000,
       '50 records by rotation',
     );
-    const keys = [...readObjects(aws.s3Dir, 'rotate-bucket').keys()];
+    const keys = [...readObjects(local.aws.s3Dir, 'rotate-bucket').keys()];
     expect(keys.length).toBeGreaterThanOrEqual(1);
     expect(keys.length).toBeLessThanOrEqual(2);
     expect(keys[0]).toBe(`events/clicks-rotate/${HOUR_PATH}/clicks-rotate+0+0000000000.json.gz`);
@@ -271,7 +267,7 @@ describe('local MSK Connect', () => {
     );
     await until(first.connectorArn!, 'RUNNING');
     await waitFor(
-      async () => (readObjects(aws.s3Dir, 'delete-bucket').size === 1 ? true : undefined),
+      async () => (readObjects(local.aws.s3Dir, 'delete-bucket').size === 1 ? true : undefined),
       10_000,
       'first object',
     );
@@ -295,11 +291,11 @@ describe('local MSK Connect', () => {
     );
     await until(second.connectorArn!, 'RUNNING');
     await waitFor(
-      async () => (readObjects(aws.s3Dir, 'delete-bucket').size === 2 ? true : undefined),
+      async () => (readObjects(local.aws.s3Dir, 'delete-bucket').size === 2 ? true : undefined),
       10_000,
       'second object',
     );
-    expect([...readObjects(aws.s3Dir, 'delete-bucket').keys()].sort()).toEqual([
+    expect([...readObjects(local.aws.s3Dir, 'delete-bucket').keys()].sort()).toEqual([
       `events/clicks-delete/${HOUR_PATH}/clicks-delete+0+0000000000.json.gz`,
       `events/clicks-delete/${HOUR_PATH}/clicks-delete+0+0000000100.json.gz`,
     ]);
@@ -307,7 +303,7 @@ describe('local MSK Connect', () => {
   });
 
   it('reports FAILED connectors: by the fault switch and for a connector class it does not run', async () => {
-    const faults = await fetch(`${aws.url}/_local/kafkaconnect/faults`, {
+    const faults = await fetch(`${local.aws.url}/_local/kafkaconnect/faults`, {
       method: 'POST',
       body: JSON.stringify({ failNextConnectors: 1 }),
     });
