@@ -19,10 +19,10 @@ import { readJson, writeJson } from '../json-store.ts';
 import type { LocalInvokeResult } from '../lambda/invoke.ts';
 import { log } from '../logger.ts';
 import type { AwsRequest, AwsResponse, ServiceModule } from '../server.ts';
-import { readJsonTarget } from '../json-target.ts';
+import { dispatchJsonTarget, type JsonOperations } from '../json-target.ts';
 import type { Json } from './definition.ts';
 import { RunningExecution, type ExecutionRecord, type ExecutionStatus } from './execution.ts';
-import { CONTENT_TYPE, jsonResponse } from '../json-response.ts';
+import { CONTENT_TYPE } from '../json-response.ts';
 
 export interface StepFunctionsOptions {
   dataDir: string;
@@ -55,8 +55,6 @@ const EXECUTION_ARN = /^arn:aws[a-z-]*:states:[a-z0-9-]+:\d{12}:execution:([^:]+
 const INVALID_NAME_CHARS = /[\s<>{}[\]?*"#%\\^|~`$&,;:/\u0000-\u001f\u007f-\u009f]/;
 
 const STATUSES: readonly ExecutionStatus[] = ['RUNNING', 'SUCCEEDED', 'FAILED', 'TIMED_OUT', 'ABORTED'];
-
-const json = (body: unknown): AwsResponse => jsonResponse(body, CONTENT_TYPE.json10);
 
 const epoch = (ms: number): number => ms / 1000;
 
@@ -225,33 +223,27 @@ export class StepFunctionsService implements ServiceModule {
     this.dirty.clear();
   }
 
-  async handle(request: AwsRequest): Promise<AwsResponse> {
-    const { operation, body: parsed } = readJsonTarget(request, TARGET_PREFIX, 'Step Functions');
-    const body = parsed as Json;
-    switch (operation) {
-      case 'CreateStateMachine':
-        return json(this.createStateMachine(body, request));
-      case 'DescribeStateMachine':
-        return json(this.describeStateMachine(this.machine(requireString(body, 'stateMachineArn'))));
-      case 'ListStateMachines':
-        return json(this.listStateMachines(body));
-      case 'UpdateStateMachine':
-        return json(this.updateStateMachine(body));
-      case 'DeleteStateMachine':
-        return json(this.deleteStateMachine(body));
-      case 'StartExecution':
-        return json(this.startExecution(body, request));
-      case 'DescribeExecution':
-        return json(this.describeExecution(this.execution(requireString(body, 'executionArn'))));
-      case 'ListExecutions':
-        return json(this.listExecutions(body));
-      case 'GetExecutionHistory':
-        return json(this.history(body));
-      case 'StopExecution':
-        return json(this.stopExecution(body));
-      default:
-        throw new AwsError('UnknownOperationException', `The local Step Functions does not provide ${operation}`, 400);
-    }
+  /** The operations this service provides, by X-Amz-Target operation name. */
+  private readonly operations: JsonOperations = {
+    CreateStateMachine: (body, request) => this.createStateMachine(body, request),
+    DescribeStateMachine: (body) => this.describeStateMachine(this.machine(requireString(body, 'stateMachineArn'))),
+    ListStateMachines: (body) => this.listStateMachines(body),
+    UpdateStateMachine: (body) => this.updateStateMachine(body),
+    DeleteStateMachine: (body) => this.deleteStateMachine(body),
+    StartExecution: (body, request) => this.startExecution(body, request),
+    DescribeExecution: (body) => this.describeExecution(this.execution(requireString(body, 'executionArn'))),
+    ListExecutions: (body) => this.listExecutions(body),
+    GetExecutionHistory: (body) => this.history(body),
+    StopExecution: (body) => this.stopExecution(body),
+  };
+
+  handle(request: AwsRequest): Promise<AwsResponse> {
+    return dispatchJsonTarget(request, {
+      targetPrefix: TARGET_PREFIX,
+      label: 'Step Functions',
+      contentType: CONTENT_TYPE.json10,
+      operations: this.operations,
+    });
   }
 
   private machine(arn: string): StoredStateMachine {
