@@ -5,10 +5,10 @@
  */
 import { CreateTableCommand, DynamoDBClient, ListTablesCommand } from '@aws-sdk/client-dynamodb';
 import { PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
-import { Kafka, logLevel } from 'kafkajs';
 import { connect } from 'node:net';
 import type { LocalAws } from '../../../../local/aws/index.ts';
 import { useLocalAws } from '../../helpers/local-aws.ts';
+import { quietKafka } from '../../kafka/integration/helpers.ts';
 import { startCluster, type DevCluster } from '../../../../local/kafka/index.ts';
 
 const credentials = { accessKeyId: 'AKIDLOCAL', secretAccessKey: 'local-secret' };
@@ -150,11 +150,7 @@ describe('local AWS endpoint: faults on demand', () => {
     const stopped = await control(local.aws, 'POST', '/_local/kafka/brokers/1/stop');
     expect(stopped.json.brokers[1]).toMatchObject({ nodeId: 1, up: false });
     expect(await refuses(cluster.brokers[1]!)).toBe(true);
-    const kafka = new Kafka({
-      brokers: [cluster.brokers[0]!],
-      clientId: 'faults-test',
-      logLevel: logLevel.NOTHING,
-    });
+    const kafka = quietKafka([cluster.brokers[0]!], 'faults-test');
     const admin = kafka.admin();
     await admin.connect();
     try {

@@ -17,10 +17,10 @@ import {
   NotFoundException,
   type CreateConnectorRequest,
 } from '@aws-sdk/client-kafkaconnect';
-import { Kafka, logLevel } from 'kafkajs';
 import { createAdmin, createClusterConnection } from '../../../../functions/lib/kafka/index.ts';
 import { startCluster, type DevCluster } from '../../../../local/kafka/index.ts';
 import { useLocalAws } from '../../helpers/local-aws.ts';
+import { quietKafka } from '../../kafka/integration/helpers.ts';
 import { waitFor } from '../../../helpers/local-s3.ts';
 import { readObjects } from '../unit/helpers.ts';
 
@@ -53,11 +53,7 @@ describe('local MSK Connect', () => {
     const admin = await createAdmin(createClusterConnection({ brokers: cluster.brokers, auth: 'none' }));
     await admin.createTopics({ topics: [topic], partitions: 1, replicas: 1 }).catch(() => undefined);
     await admin.close();
-    const kafka = new Kafka({
-      brokers: cluster.brokers,
-      clientId: 'kafkaconnect-test',
-      logLevel: logLevel.NOTHING,
-    });
+    const kafka = quietKafka(cluster.brokers, 'kafkaconnect-test');
     const producer = kafka.producer();
     await producer.connect();
     const messages = Array.from({ length: count }, (_, i) => ({

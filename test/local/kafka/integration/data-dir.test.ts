@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import kafkajs from 'kafkajs';
 import { startCluster, type DevCluster } from '../../../../local/kafka/index.ts';
-import { Received, keyedMessages, waitFor } from './helpers.ts';
+import { keyedMessages, quietKafka, Received, waitFor } from './helpers.ts';
 import { frame, metadataV4Body, parseProduceResponse, produceBody, RawConnection, recordBatch } from './raw-client.ts';
 
 const { Kafka, CompressionTypes, logLevel } = kafkajs;
@@ -27,12 +27,7 @@ describe('dev broker data dir', () => {
   });
 
   function client(c: DevCluster): kafkajs.Kafka {
-    return new Kafka({
-      clientId: 'persist',
-      brokers: c.brokers,
-      logLevel: logLevel.NOTHING,
-      retry: { retries: 5, initialRetryTime: 100 },
-    });
+    return quietKafka(c.brokers, 'persist', { retries: 5, initialRetryTime: 100 });
   }
 
   async function consume(kafka: kafkajs.Kafka, groupId: string, until: (r: Received) => boolean): Promise<Received> {

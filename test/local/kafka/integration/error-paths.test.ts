@@ -1,6 +1,7 @@
 import kafkajs from 'kafkajs';
 import { Admin, Producer, stringSerializers } from '@platformatic/kafka';
 import { startCluster, type DevCluster } from '../../../../local/kafka/index.ts';
+import { quietKafka } from './helpers.ts';
 import {
   RawConnection,
   frame,
@@ -10,8 +11,6 @@ import {
   produceBody,
   recordBatch,
 } from './raw-client.ts';
-
-const { Kafka, logLevel } = kafkajs;
 
 const UNKNOWN_TOPIC_OR_PARTITION = 3;
 const CORRUPT_MESSAGE = 2;
@@ -59,11 +58,7 @@ describe('dev broker error paths', () => {
     });
 
     it('answers UNKNOWN_TOPIC_OR_PARTITION to kafkajs for an unknown topic', async () => {
-      const kafka = new Kafka({
-        brokers: cluster.brokers,
-        logLevel: logLevel.NOTHING,
-        retry: { retries: 1, initialRetryTime: 50 },
-      });
+      const kafka = quietKafka(cluster.brokers, undefined, { retries: 1, initialRetryTime: 50 });
       const producer = kafka.producer();
       await producer.connect();
       try {
@@ -127,12 +122,7 @@ describe('dev broker error paths', () => {
 
     beforeAll(async () => {
       cluster = await startCluster({ brokers: 3, port: 0 });
-      kafka = new Kafka({
-        clientId: 'errors',
-        brokers: cluster.brokers,
-        logLevel: logLevel.NOTHING,
-        retry: { retries: 8, initialRetryTime: 50, maxRetryTime: 500 },
-      });
+      kafka = quietKafka(cluster.brokers, 'errors', { retries: 8, initialRetryTime: 50, maxRetryTime: 500 });
       admin = kafka.admin();
       await admin.connect();
     });

@@ -1,4 +1,18 @@
 /** Shared helpers for the dev broker's integration tests. */
+import kafkajs, { type RetryOptions } from 'kafkajs';
+
+/**
+ * A kafkajs client of dev brokers with its logging off (the tests assert on what matters) and
+ * the retries the test wants (kafkajs's defaults when none are given).
+ */
+export function quietKafka(brokers: readonly string[], clientId?: string, retry?: RetryOptions): kafkajs.Kafka {
+  return new kafkajs.Kafka({
+    brokers: [...brokers],
+    logLevel: kafkajs.logLevel.NOTHING,
+    ...(clientId === undefined ? {} : { clientId }),
+    ...(retry === undefined ? {} : { retry }),
+  });
+}
 
 /** Polls `check` until it returns true, failing with `what` after `timeoutMs`. */
 export async function waitFor(
@@ -51,5 +65,17 @@ export class Received {
   /** True when every key went to exactly one partition (keyed partitioning held end to end). */
   keysStayOnOnePartition(): boolean {
     return [...this.keyPartitions.values()].every((p) => p.size === 1);
+  }
+
+  /**
+   * What a group of members 'a' and 'b' must have seen together: each of `messages` once, all
+   * `keys`, every key on one partition, and work done by both members.
+   */
+  expectEachOnceByBoth(messages: number, keys: number): void {
+    expect(this.duplicates).toBe(0);
+    expect(this.seqs.size).toBe(messages);
+    expect(this.keyPartitions.size).toBe(keys);
+    expect(this.keysStayOnOnePartition()).toBe(true);
+    expect([...this.byMember.keys()].sort()).toEqual(['a', 'b']);
   }
 }

@@ -222,7 +222,8 @@ describe('dev broker secured listeners', () => {
       expect(advertised).toEqual(ports(cluster.listeners.iam));
     });
 
-    it('is refused when the IAM token is signed with the wrong secret key', async () => {
+    /** A produce over the IAM listener signed with `secretAccessKey`: the error it ends with. */
+    async function iamProduceFailure(topic: string, secretAccessKey: string): Promise<unknown> {
       const conn = createClusterConnection({
         brokers: cluster.listeners.iam!.split(','),
         auth: 'iam',
@@ -230,15 +231,20 @@ describe('dev broker secured listeners', () => {
         region: REGION,
       });
       const producer = createEventProducer(conn, {
-        iamSigner: signerWith('AKIDLOCAL', 'wrong-secret'),
+        iamSigner: signerWith('AKIDLOCAL', secretAccessKey),
         autocreateTopics: true,
         timeoutMs: 15_000,
       });
-      const failure = await producer.send('iam-bad', [{ key: 'k', value: '{}', headers: {} }]).then(
+      const failure = await producer.send(topic, [{ key: 'k', value: '{}', headers: {} }]).then(
         () => undefined,
         (e: unknown) => e,
       );
       await producer.close();
+      return failure;
+    }
+
+    it('is refused when the IAM token is signed with the wrong secret key', async () => {
+      const failure = await iamProduceFailure('iam-bad', 'wrong-secret');
       expect((failure as KafkaUnavailableError).reason).toBe('authentication');
       expect(errorText(failure)).toMatch(/signature does not match/);
     });
@@ -246,22 +252,7 @@ describe('dev broker secured listeners', () => {
     it('is refused when the IAM token has expired', async () => {
       clockOffsetMs = 16 * 60_000; // the broker's clock is past the token's 15 minutes
       try {
-        const conn = createClusterConnection({
-          brokers: cluster.listeners.iam!.split(','),
-          auth: 'iam',
-          caPem: cluster.tls!.caPem,
-          region: REGION,
-        });
-        const producer = createEventProducer(conn, {
-          iamSigner: signerWith('AKIDLOCAL', 'local-secret'),
-          autocreateTopics: true,
-          timeoutMs: 15_000,
-        });
-        const failure = await producer.send('iam-expired', [{ key: 'k', value: '{}', headers: {} }]).then(
-          () => undefined,
-          (e: unknown) => e,
-        );
-        await producer.close();
+        const failure = await iamProduceFailure('iam-expired', 'local-secret');
         expect((failure as KafkaUnavailableError).reason).toBe('authentication');
         expect(errorText(failure)).toMatch(/MSK IAM token expired at/);
       } finally {
