@@ -116,6 +116,25 @@ export function validateCreateRequest(body: Json): CreateRequest {
   return { name, type: 'DirectPut', destination, tags: (tags as CreateRequest['tags'] | undefined) ?? [] };
 }
 
+/**
+ * One BufferingHints member: an integer within AWS's range, else a constraint problem (collected,
+ * as AWS reports them all at once) and the default kept.
+ */
+function bufferingHint(
+  hints: Json,
+  key: 'SizeInMBs' | 'IntervalInSeconds',
+  [min, max]: [number, number],
+  fallback: number,
+  memberPath: string,
+  problems: string[],
+): number {
+  const value = hints[key];
+  if (value === undefined) return fallback;
+  if (typeof value === 'number' && Number.isInteger(value) && value >= min && value <= max) return value;
+  problems.push(constraint(value, memberPath, `Member must have value between ${min} and ${max}`));
+  return fallback;
+}
+
 function normalizeDestination(raw: Json, path: string, extended: boolean): Json {
   const problems: string[] = [];
   const role = raw.RoleARN;
@@ -159,34 +178,15 @@ function normalizeDestination(raw: Json, path: string, extended: boolean): Json 
   if (hints !== undefined) {
     if (!isObject(hints)) problems.push(constraint(hints, `${path}.bufferingHints`, 'Member must be a structure'));
     else {
-      if (hints.SizeInMBs !== undefined) {
-        if (
-          typeof hints.SizeInMBs !== 'number' ||
-          !Number.isInteger(hints.SizeInMBs) ||
-          hints.SizeInMBs < 1 ||
-          hints.SizeInMBs > 128
-        ) {
-          problems.push(
-            constraint(hints.SizeInMBs, `${path}.bufferingHints.sizeInMBs`, 'Member must have value between 1 and 128'),
-          );
-        } else size = hints.SizeInMBs;
-      }
-      if (hints.IntervalInSeconds !== undefined) {
-        if (
-          typeof hints.IntervalInSeconds !== 'number' ||
-          !Number.isInteger(hints.IntervalInSeconds) ||
-          hints.IntervalInSeconds < 0 ||
-          hints.IntervalInSeconds > 900
-        ) {
-          problems.push(
-            constraint(
-              hints.IntervalInSeconds,
-              `${path}.bufferingHints.intervalInSeconds`,
-              'Member must have value between 0 and 900',
-            ),
-          );
-        } else interval = hints.IntervalInSeconds;
-      }
+      size = bufferingHint(hints, 'SizeInMBs', [1, 128], size, `${path}.bufferingHints.sizeInMBs`, problems);
+      interval = bufferingHint(
+        hints,
+        'IntervalInSeconds',
+        [0, 900],
+        interval,
+        `${path}.bufferingHints.intervalInSeconds`,
+        problems,
+      );
     }
   }
   const compression = raw.CompressionFormat ?? 'UNCOMPRESSED';

@@ -88,6 +88,12 @@ function integer(config: Record<string, string>, key: string, fallback: number |
 }
 
 /** Joda `path.format` → tokens (Joda's `Y` is the year of era, `y` here). */
+/** What a Java class setting names, by the class's simple name (any package); undefined when unknown. */
+function classKind<K extends string>(className: string, kinds: Readonly<Record<string, K>>): K | undefined {
+  const known = Object.keys(kinds).find((simpleName) => className.endsWith(`.${simpleName}`));
+  return known === undefined ? undefined : kinds[known];
+}
+
 function parsePathFormat(pattern: string): TimeToken[] {
   let quoted = false;
   let converted = '';
@@ -125,13 +131,11 @@ export function parseSinkConfig(connectorName: string, config: Record<string, st
   if (compression !== 'gzip' && compression !== 'none')
     throw new SinkConfigError(`Invalid value ${compression} for configuration s3.compression.type`);
   const partitionerClass = config['partitioner.class'] ?? 'io.confluent.connect.storage.partitioner.DefaultPartitioner';
-  const partitioner = partitionerClass.endsWith('.TimeBasedPartitioner')
-    ? 'time'
-    : partitionerClass.endsWith('.FieldPartitioner')
-      ? 'field'
-      : partitionerClass.endsWith('.DefaultPartitioner')
-        ? 'default'
-        : undefined;
+  const partitioner = classKind(partitionerClass, {
+    TimeBasedPartitioner: 'time',
+    FieldPartitioner: 'field',
+    DefaultPartitioner: 'default',
+  } as const);
   if (!partitioner)
     throw new SinkConfigError(`The local S3 sink does not provide partitioner.class ${partitionerClass}`);
   const timeZone = config.timezone ?? '';
@@ -155,13 +159,11 @@ export function parseSinkConfig(connectorName: string, config: Record<string, st
   if (partitioner === 'time' && pathFormat.length === 0)
     throw new SinkConfigError('Missing required configuration "path.format" which has no default value.');
   const converterClass = config['value.converter'] ?? 'org.apache.kafka.connect.json.JsonConverter';
-  const converter = converterClass.endsWith('.JsonConverter')
-    ? 'json'
-    : converterClass.endsWith('.StringConverter')
-      ? 'string'
-      : converterClass.endsWith('.ByteArrayConverter')
-        ? 'bytes'
-        : undefined;
+  const converter = classKind(converterClass, {
+    JsonConverter: 'json',
+    StringConverter: 'string',
+    ByteArrayConverter: 'bytes',
+  } as const);
   if (!converter) throw new SinkConfigError(`The local S3 sink does not provide value.converter ${converterClass}`);
   if (byteArray && converter !== 'bytes')
     throw new SinkConfigError(

@@ -111,6 +111,23 @@ function page<T>(items: readonly T[], request: AwsRequest): { items: T[]; nextTo
     : { items: slice };
 }
 
+/**
+ * A List* answer: the records whose name starts with the `prefixParam` query value, oldest
+ * first, one page of their summaries under `listKey`.
+ */
+function listPage<R extends { name: string; creationTime: number }>(
+  records: Iterable<R>,
+  request: AwsRequest,
+  prefixParam: string,
+  listKey: string,
+  summary: (record: R) => Json,
+): Json {
+  const prefix = request.query.get(prefixParam) ?? '';
+  const all = [...records].filter((r) => r.name.startsWith(prefix)).sort((a, b) => a.creationTime - b.creationTime);
+  const { items, nextToken } = page(all, request);
+  return { [listKey]: items.map(summary), ...(nextToken ? { nextToken } : {}) };
+}
+
 export class KafkaConnectService implements ServiceModule {
   readonly service = 'kafkaconnect';
   readonly protocol = 'rest-json' as const;
@@ -312,18 +329,10 @@ export class KafkaConnectService implements ServiceModule {
   }
 
   private listPlugins(request: AwsRequest): Json {
-    const prefix = request.query.get('namePrefix') ?? '';
-    const all = [...this.plugins.values()]
-      .filter((p) => p.name.startsWith(prefix))
-      .sort((a, b) => a.creationTime - b.creationTime);
-    const { items, nextToken } = page(all, request);
-    return {
-      customPlugins: items.map((p) => {
-        const { stateDescription: _s, ...summary } = this.describePlugin(p);
-        return summary;
-      }),
-      ...(nextToken ? { nextToken } : {}),
-    };
+    return listPage(this.plugins.values(), request, 'namePrefix', 'customPlugins', (p) => {
+      const { stateDescription: _s, ...summary } = this.describePlugin(p);
+      return summary;
+    });
   }
 
   private deletePlugin(arn: string): Json {
@@ -543,18 +552,10 @@ export class KafkaConnectService implements ServiceModule {
   }
 
   private listConnectors(request: AwsRequest): Json {
-    const prefix = request.query.get('connectorNamePrefix') ?? '';
-    const all = [...this.connectors.values()]
-      .filter((c) => c.name.startsWith(prefix))
-      .sort((a, b) => a.creationTime - b.creationTime);
-    const { items, nextToken } = page(all, request);
-    return {
-      connectors: items.map((c) => {
-        const { connectorConfiguration: _c, stateDescription: _s, ...summary } = this.describeConnector(c);
-        return summary;
-      }),
-      ...(nextToken ? { nextToken } : {}),
-    };
+    return listPage(this.connectors.values(), request, 'connectorNamePrefix', 'connectors', (c) => {
+      const { connectorConfiguration: _c, stateDescription: _s, ...summary } = this.describeConnector(c);
+      return summary;
+    });
   }
 
   private deleteConnector(arn: string): Json {
