@@ -117,27 +117,27 @@ describe('local DynamoDB', () => {
     ).toBeUndefined();
   });
 
+  /** The registry's create transaction: a new pipeline item and the project lock it takes. */
+  const claimShop = (pipelineId: string, lockOptions: { ReturnValuesOnConditionCheckFailure?: 'ALL_OLD' } = {}) => [
+    {
+      Put: {
+        TableName: TABLE,
+        Item: { pk: `PIPELINE#${pipelineId}`, sk: 'META', status: 'CREATING' },
+        ConditionExpression: 'attribute_not_exists(pk)',
+      },
+    },
+    {
+      Put: {
+        TableName: TABLE,
+        Item: { pk: 'PROJECT#shop', sk: 'LOCK', pipelineId },
+        ConditionExpression: 'attribute_not_exists(pk)',
+        ...lockOptions,
+      },
+    },
+  ];
+
   it('applies TransactWriteItems atomically and cancels all of it when one condition fails', async () => {
-    await doc.send(
-      new TransactWriteCommand({
-        TransactItems: [
-          {
-            Put: {
-              TableName: TABLE,
-              Item: { pk: 'PIPELINE#p2', sk: 'META', status: 'CREATING' },
-              ConditionExpression: 'attribute_not_exists(pk)',
-            },
-          },
-          {
-            Put: {
-              TableName: TABLE,
-              Item: { pk: 'PROJECT#shop', sk: 'LOCK', pipelineId: 'p2' },
-              ConditionExpression: 'attribute_not_exists(pk)',
-            },
-          },
-        ],
-      }),
-    );
+    await doc.send(new TransactWriteCommand({ TransactItems: claimShop('p2') }));
     expect(
       (await doc.send(new GetCommand({ TableName: TABLE, Key: { pk: 'PROJECT#shop', sk: 'LOCK' } }))).Item?.pipelineId,
     ).toBe('p2');
@@ -145,21 +145,7 @@ describe('local DynamoDB', () => {
     const attempt = doc.send(
       new TransactWriteCommand({
         TransactItems: [
-          {
-            Put: {
-              TableName: TABLE,
-              Item: { pk: 'PIPELINE#p3', sk: 'META', status: 'CREATING' },
-              ConditionExpression: 'attribute_not_exists(pk)',
-            },
-          },
-          {
-            Put: {
-              TableName: TABLE,
-              Item: { pk: 'PROJECT#shop', sk: 'LOCK', pipelineId: 'p3' },
-              ConditionExpression: 'attribute_not_exists(pk)',
-              ReturnValuesOnConditionCheckFailure: 'ALL_OLD',
-            },
-          },
+          ...claimShop('p3', { ReturnValuesOnConditionCheckFailure: 'ALL_OLD' }),
           {
             ConditionCheck: {
               TableName: TABLE,

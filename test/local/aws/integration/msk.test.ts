@@ -14,6 +14,7 @@ import {
   ListNodesCommand,
   NotFoundException,
   BadRequestException,
+  type BrokerSoftwareInfo,
 } from '@aws-sdk/client-kafka';
 import { useLocalAws } from '../../helpers/local-aws.ts';
 
@@ -54,6 +55,17 @@ describe('local MSK control plane', () => {
 
   beforeAll(connect);
 
+  /** The server.properties of a cluster's current configuration revision, as MSK describes it. */
+  const serverProperties = async (software: BrokerSoftwareInfo): Promise<Record<string, string>> => {
+    const revision = await kafka.send(
+      new DescribeConfigurationRevisionCommand({
+        Arn: software.ConfigurationArn,
+        Revision: software.ConfigurationRevision,
+      }),
+    );
+    return properties(revision.ServerProperties);
+  };
+
   it('describes the dev cluster as an ACTIVE provisioned cluster in the stack VPC, with its brokers and configuration', async () => {
     const arn = local.aws.msk.devClusterArn!;
     expect(arn).toMatch(/^arn:aws:kafka:us-east-1:000000000000:cluster\/clickstream-local\/[0-9a-f-]{36}-1$/);
@@ -81,14 +93,7 @@ describe('local MSK control plane', () => {
       Sasl: { Iam: { Enabled: false }, Scram: { Enabled: false } },
     });
 
-    const software = provisioned.CurrentBrokerSoftwareInfo!;
-    const revision = await kafka.send(
-      new DescribeConfigurationRevisionCommand({
-        Arn: software.ConfigurationArn,
-        Revision: software.ConfigurationRevision,
-      }),
-    );
-    expect(properties(revision.ServerProperties)).toMatchObject({
+    expect(await serverProperties(provisioned.CurrentBrokerSoftwareInfo!)).toMatchObject({
       'auto.create.topics.enable': 'true',
       'default.replication.factor': '3',
       'num.partitions': '3',
@@ -136,14 +141,7 @@ describe('local MSK control plane', () => {
       ClientAuthentication: { Unauthenticated: { Enabled: false }, Sasl: { Iam: { Enabled: true } } },
       BrokerNodeGroupInfo: { ClientSubnets: ['subnet-0b0b0b0b0b0b0b0b1'] },
     });
-    const software = info!.Provisioned!.CurrentBrokerSoftwareInfo!;
-    const revision = await kafka.send(
-      new DescribeConfigurationRevisionCommand({
-        Arn: software.ConfigurationArn,
-        Revision: software.ConfigurationRevision,
-      }),
-    );
-    expect(properties(revision.ServerProperties)).toMatchObject({
+    expect(await serverProperties(info!.Provisioned!.CurrentBrokerSoftwareInfo!)).toMatchObject({
       'auto.create.topics.enable': 'false',
       'default.replication.factor': '3',
     });
