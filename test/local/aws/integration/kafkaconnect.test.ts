@@ -64,6 +64,18 @@ describe('local MSK Connect', () => {
     await producer.disconnect();
   }
 
+  /** Waits until describing a deleted resource answers NotFoundException. */
+  const gone = (describe: () => Promise<unknown>, what: string) =>
+    waitFor(
+      async () =>
+        describe().then(
+          () => undefined,
+          (e: unknown) => (e instanceof NotFoundException ? true : undefined),
+        ),
+      5_000,
+      what,
+    );
+
   const connectorRequest = (
     name: string,
     topic: string,
@@ -193,13 +205,8 @@ describe('local MSK Connect', () => {
     expect(
       (await client.send(new DeleteCustomPluginCommand({ customPluginArn: faulty.customPluginArn }))).customPluginState,
     ).toBe('DELETING');
-    await waitFor(
-      async () =>
-        client.send(new DescribeCustomPluginCommand({ customPluginArn: faulty.customPluginArn })).then(
-          () => undefined,
-          (e: unknown) => (e instanceof NotFoundException ? true : undefined),
-        ),
-      5_000,
+    await gone(
+      () => client.send(new DescribeCustomPluginCommand({ customPluginArn: faulty.customPluginArn })),
       'plugin gone',
     );
   });
@@ -270,15 +277,7 @@ describe('local MSK Connect', () => {
     expect((await client.send(new DeleteConnectorCommand({ connectorArn: first.connectorArn }))).connectorState).toBe(
       'DELETING',
     );
-    await waitFor(
-      async () =>
-        client.send(new DescribeConnectorCommand({ connectorArn: first.connectorArn })).then(
-          () => undefined,
-          (e: unknown) => (e instanceof NotFoundException ? true : undefined),
-        ),
-      5_000,
-      'connector gone',
-    );
+    await gone(() => client.send(new DescribeConnectorCommand({ connectorArn: first.connectorArn })), 'connector gone');
 
     const second = await client.send(
       new CreateConnectorCommand(

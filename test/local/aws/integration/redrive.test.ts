@@ -130,6 +130,9 @@ describe('redrive (functions/sink/redrive.ts) against the local endpoint', () =>
     );
   });
 
+  /** Redrives pipeline p-1 (topic shop, the on-failure batches of mapping UUID). */
+  const redriveShop = (dryRun: boolean) =>
+    redrivePipeline({ pipelineId: 'p-1', topic: 'shop', mappingUuid: UUID }, { dryRun }, deps);
   const keys = async (prefix: string) =>
     ((await s3.send(new ListObjectsV2Command({ Bucket: BUCKET, Prefix: prefix }))).Contents ?? []).map((o) => o.Key!);
   const delivered = () => {
@@ -143,11 +146,7 @@ describe('redrive (functions/sink/redrive.ts) against the local endpoint', () =>
   };
 
   it('dry run: lists what it would replay and what it keeps, and changes nothing', async () => {
-    const report = await redrivePipeline(
-      { pipelineId: 'p-1', topic: 'shop', mappingUuid: UUID },
-      { dryRun: true },
-      deps,
-    );
+    const report = await redriveShop(true);
     expect(report.objects.map((o) => [o.kind, o.records, o.status])).toEqual([
       ['on-failure', 3, 'would replay'],
       ['dead-letter', 2, 'would replay'],
@@ -159,11 +158,7 @@ describe('redrive (functions/sink/redrive.ts) against the local endpoint', () =>
   });
 
   it('replays on-failure batches and deliverable dead letters into the pipeline prefix exactly once', async () => {
-    const first = await redrivePipeline(
-      { pipelineId: 'p-1', topic: 'shop', mappingUuid: UUID },
-      { dryRun: false },
-      deps,
-    );
+    const first = await redriveShop(false);
     expect(first).toMatchObject({ replayedRecords: 5, keptRecords: 1 });
     expect(delivered()).toEqual(['dl-5', 'dl-6', 'of-0', 'of-1', 'of-2']);
     for (const [key, text] of readObjects(local.aws.s3Dir, BUCKET)) {
@@ -179,11 +174,7 @@ describe('redrive (functions/sink/redrive.ts) against the local endpoint', () =>
     expect(await keys('errors/sink/topic=other/')).toHaveLength(1);
 
     // A second run finds nothing more to replay: nothing is delivered twice.
-    const second = await redrivePipeline(
-      { pipelineId: 'p-1', topic: 'shop', mappingUuid: UUID },
-      { dryRun: false },
-      deps,
-    );
+    const second = await redriveShop(false);
     expect(second).toMatchObject({ replayedRecords: 0, keptRecords: 1 });
     expect(delivered()).toEqual(['dl-5', 'dl-6', 'of-0', 'of-1', 'of-2']);
   });
