@@ -79,3 +79,40 @@ export class Received {
     expect([...this.byMember.keys()].sort()).toEqual(['a', 'b']);
   }
 }
+
+/**
+ * Starts a kafkajs consumer in `groupId` reading `topic` from the beginning into `received`
+ * under `member`, with the short session and heartbeat the group tests rebalance within.
+ */
+export async function startKafkajsMember(
+  kafka: kafkajs.Kafka,
+  options: { groupId: string; topic: string; member: string; maxWaitTimeInMs: number },
+  received: Received,
+): Promise<kafkajs.Consumer> {
+  const consumer = kafka.consumer({
+    groupId: options.groupId,
+    sessionTimeout: 6000,
+    heartbeatInterval: 300,
+    maxWaitTimeInMs: options.maxWaitTimeInMs,
+  });
+  await consumer.connect();
+  await consumer.subscribe({ topic: options.topic, fromBeginning: true });
+  await consumer.run({
+    eachMessage: async ({ partition, message }) => {
+      received.add(options.member, partition, message.offset, message.key!.toString(), message.value!.toString());
+    },
+  });
+  return consumer;
+}
+
+/** A @platformatic/kafka ListOffsets request for the latest offset of each of `partitions` of `topic`. */
+export function latestOffsetsOf(topic: string, partitions: number) {
+  return {
+    topics: [
+      {
+        name: topic,
+        partitions: Array.from({ length: partitions }, (_, partitionIndex) => ({ partitionIndex, timestamp: -1n })),
+      },
+    ],
+  };
+}

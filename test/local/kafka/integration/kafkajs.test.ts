@@ -1,6 +1,14 @@
 import kafkajs from 'kafkajs';
 import { startCluster, type DevCluster } from '../../../../local/kafka/index.ts';
-import { KEY_COUNT, keyedMessages, MESSAGE_COUNT, quietKafka, Received, waitFor } from './helpers.ts';
+import {
+  KEY_COUNT,
+  keyedMessages,
+  MESSAGE_COUNT,
+  quietKafka,
+  Received,
+  startKafkajsMember,
+  waitFor,
+} from './helpers.ts';
 
 const { CompressionTypes, ConfigResourceTypes } = kafkajs;
 type Consumer = kafkajs.Consumer;
@@ -32,20 +40,12 @@ describe('dev broker with kafkajs', () => {
   });
 
   async function startMember(received: Received, name: string): Promise<Consumer> {
-    const consumer = kafka.consumer({
-      groupId: GROUP,
-      sessionTimeout: 6000,
-      heartbeatInterval: 300,
-      maxWaitTimeInMs: 200,
-    });
+    const consumer = await startKafkajsMember(
+      kafka,
+      { groupId: GROUP, topic: TOPIC, member: name, maxWaitTimeInMs: 200 },
+      received,
+    );
     consumers.push(consumer);
-    await consumer.connect();
-    await consumer.subscribe({ topic: TOPIC, fromBeginning: true });
-    await consumer.run({
-      eachMessage: async ({ partition, message }) => {
-        received.add(name, partition, message.offset, message.key!.toString(), message.value!.toString());
-      },
-    });
     return consumer;
   }
 

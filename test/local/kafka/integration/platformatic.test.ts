@@ -7,7 +7,7 @@ import {
   type MessagesStream,
 } from '@platformatic/kafka';
 import { startCluster, type DevCluster } from '../../../../local/kafka/index.ts';
-import { KEY_COUNT, MESSAGE_COUNT, Received, keyedMessages, waitFor } from './helpers.ts';
+import { KEY_COUNT, keyedMessages, latestOffsetsOf, MESSAGE_COUNT, Received, waitFor } from './helpers.ts';
 
 const TOPIC = 'clicks-platformatic';
 const GROUP = 'sink-platformatic';
@@ -88,18 +88,7 @@ describe('dev broker with @platformatic/kafka', () => {
         messages: all.slice(i, i + 2000).map((m) => ({ topic: TOPIC, key: m.key, value: m.value })),
       });
     }
-    const offsets = await admin.listOffsets({
-      topics: [
-        {
-          name: TOPIC,
-          partitions: [
-            { partitionIndex: 0, timestamp: -1n },
-            { partitionIndex: 1, timestamp: -1n },
-            { partitionIndex: 2, timestamp: -1n },
-          ],
-        },
-      ],
-    });
+    const offsets = await admin.listOffsets(latestOffsetsOf(TOPIC, 3));
     const total = offsets[0]!.partitions.reduce((sum, p) => sum + Number(p.offset), 0);
     expect(total).toBe(MESSAGE_COUNT);
   });

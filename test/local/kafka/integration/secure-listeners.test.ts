@@ -11,6 +11,7 @@ import type { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import { generateAuthTokenFromCredentialsProvider } from 'aws-msk-iam-sasl-signer-js';
 import { Kafka, logLevel, type KafkaConfig } from 'kafkajs';
 import { startCluster, type DevCluster } from '../../../../local/kafka/index.ts';
+import { latestOffsetsOf } from './helpers.ts';
 import {
   createAdmin,
   createClusterConnection,
@@ -88,17 +89,7 @@ describe('dev broker secured listeners', () => {
       } finally {
         await producer.close();
       }
-      const offsets = await admin.listOffsets({
-        topics: [
-          {
-            name: topic,
-            partitions: [
-              { partitionIndex: 0, timestamp: -1n },
-              { partitionIndex: 1, timestamp: -1n },
-            ],
-          },
-        ],
-      });
+      const offsets = await admin.listOffsets(latestOffsetsOf(topic, 2));
       const written = offsets.flatMap((t) => t.partitions).reduce((n, p) => n + Number(p.offset), 0);
       expect(written).toBe(1);
       const metadata = await admin.metadata({ topics: [] });
