@@ -135,29 +135,19 @@ function bufferingHint(
   return fallback;
 }
 
+/** A required ARN member: null, or not matching `pattern` (shown to the caller as `shown`), is a problem. */
+function arnProblem(value: unknown, memberPath: string, pattern: RegExp, shown: string, problems: string[]): void {
+  if (typeof value !== 'string') problems.push(constraint(value, memberPath, 'Member must not be null'));
+  else if (!pattern.test(value))
+    problems.push(constraint(value, memberPath, `Member must satisfy regular expression pattern: ${shown}`));
+}
+
 function normalizeDestination(raw: Json, path: string, extended: boolean): Json {
   const problems: string[] = [];
   const role = raw.RoleARN;
   const bucketArn = raw.BucketARN;
-  if (typeof role !== 'string') problems.push(constraint(role, `${path}.roleARN`, 'Member must not be null'));
-  else if (!ROLE_ARN.test(role))
-    problems.push(
-      constraint(
-        role,
-        `${path}.roleARN`,
-        'Member must satisfy regular expression pattern: arn:.*:iam::\\d{12}:role/[a-zA-Z_0-9+=,.@\\-_/]+',
-      ),
-    );
-  if (typeof bucketArn !== 'string')
-    problems.push(constraint(bucketArn, `${path}.bucketARN`, 'Member must not be null'));
-  else if (!BUCKET_ARN.test(bucketArn))
-    problems.push(
-      constraint(
-        bucketArn,
-        `${path}.bucketARN`,
-        'Member must satisfy regular expression pattern: arn:.*:s3:::[a-z0-9.-]+',
-      ),
-    );
+  arnProblem(role, `${path}.roleARN`, ROLE_ARN, 'arn:.*:iam::\\d{12}:role/[a-zA-Z_0-9+=,.@\\-_/]+', problems);
+  arnProblem(bucketArn, `${path}.bucketARN`, BUCKET_ARN, 'arn:.*:s3:::[a-z0-9.-]+', problems);
   for (const key of ['Prefix', 'ErrorOutputPrefix'] as const) {
     const value = raw[key];
     if (value !== undefined && (typeof value !== 'string' || value.length > 1024)) {
