@@ -90,6 +90,21 @@ const iso = (ms: number): string => new Date(ms).toISOString();
 const badRequest = (message: string): AwsError => new AwsError('BadRequestException', message, 400);
 const notFound = (arn: string): AwsError =>
   new AwsError('NotFoundException', `Resource with arn ${arn} was not found.`, 404);
+
+/** The record of `arn`, or MSK Connect's NotFoundException. */
+function known<R>(records: ReadonlyMap<string, R>, arn: string): R {
+  const record = records.get(arn);
+  if (record === undefined) throw notFound(arn);
+  return record;
+}
+
+/** A resource name member as MSK Connect accepts it. */
+function requireName(body: Json, member: string): string {
+  const name = body[member];
+  if (typeof name !== 'string' || !NAME.test(name))
+    throw badRequest(`${member} must be 1-128 letters, digits and hyphens`);
+  return name;
+}
 const isObject = (value: unknown): value is Json =>
   value !== null && typeof value === 'object' && !Array.isArray(value);
 
@@ -209,14 +224,14 @@ export class KafkaConnectService implements ServiceModule {
       if (method === 'GET') return json(this.listPlugins(request));
     } else if (path.startsWith(`${BASE_PLUGINS}/`)) {
       const arn = path.slice(BASE_PLUGINS.length + 1);
-      if (method === 'GET') return json(this.describePlugin(this.plugin(arn)));
+      if (method === 'GET') return json(this.describePlugin(known(this.plugins, arn)));
       if (method === 'DELETE') return json(this.deletePlugin(arn));
     } else if (path === BASE_CONNECTORS) {
       if (method === 'POST') return json(this.createConnector(this.body(request), request));
       if (method === 'GET') return json(this.listConnectors(request));
     } else if (path.startsWith(`${BASE_CONNECTORS}/`)) {
       const arn = path.slice(BASE_CONNECTORS.length + 1);
-      if (method === 'GET') return json(this.describeConnector(this.connector(arn)));
+      if (method === 'GET') return json(this.describeConnector(known(this.connectors, arn)));
       if (method === 'DELETE') return json(this.deleteConnector(arn));
     }
     throw new AwsError('NotFoundException', `The local MSK Connect does not provide ${method} ${request.path}`, 404);
@@ -234,16 +249,8 @@ export class KafkaConnectService implements ServiceModule {
 
   // ---- custom plugins -----------------------------------------------------------------------
 
-  private plugin(arn: string): PluginRecord {
-    const plugin = this.plugins.get(arn);
-    if (!plugin) throw notFound(arn);
-    return plugin;
-  }
-
   private createPlugin(body: Json, request: AwsRequest): Json {
-    const name = body.name;
-    if (typeof name !== 'string' || !NAME.test(name))
-      throw badRequest('name must be 1-128 letters, digits and hyphens');
+    const name = requireName(body, 'name');
     const contentType = body.contentType;
     if (contentType !== 'JAR' && contentType !== 'ZIP') throw badRequest('contentType must be JAR or ZIP');
     const s3 = isObject(body.location) && isObject(body.location.s3Location) ? body.location.s3Location : undefined;
@@ -336,7 +343,7 @@ export class KafkaConnectService implements ServiceModule {
   }
 
   private deletePlugin(arn: string): Json {
-    const plugin = this.plugin(arn);
+    const plugin = known(this.plugins, arn);
     plugin.state = 'DELETING';
     this.persist();
     this.later(this.options.deleteDelayMs ?? 500, () => {
@@ -348,16 +355,8 @@ export class KafkaConnectService implements ServiceModule {
 
   // ---- connectors ---------------------------------------------------------------------------
 
-  private connector(arn: string): ConnectorRecord {
-    const connector = this.connectors.get(arn);
-    if (!connector) throw notFound(arn);
-    return connector;
-  }
-
   private createConnector(body: Json, request: AwsRequest): Json {
-    const name = body.connectorName;
-    if (typeof name !== 'string' || !NAME.test(name))
-      throw badRequest('connectorName must be 1-128 letters, digits and hyphens');
+    const name = requireName(body, 'connectorName');
     const configuration = body.connectorConfiguration;
     if (!isObject(configuration) || Object.values(configuration).some((v) => typeof v !== 'string')) {
       throw badRequest('connectorConfiguration must be a map of strings');
@@ -559,7 +558,7 @@ export class KafkaConnectService implements ServiceModule {
   }
 
   private deleteConnector(arn: string): Json {
-    const connector = this.connector(arn);
+    const connector = known(this.connectors, arn);
     connector.state = 'DELETING';
     delete connector.stateDescription;
     this.persist();

@@ -23,9 +23,10 @@ import {
   ListEventSourceMappingsCommand,
   ResourceNotFoundException as LambdaResourceNotFound,
   UpdateEventSourceMappingCommand,
+  type CreateEventSourceMappingCommandInput,
 } from '@aws-sdk/client-lambda';
 import { useLocalAws } from '../../helpers/local-aws.ts';
-import { partitionedDestination, readObjects } from '../unit/helpers.ts';
+import { mskMappingBody, partitionedDestination, readObjects } from '../unit/helpers.ts';
 
 const run = promisify(execFile);
 const MSK = 'arn:aws:kafka:us-east-1:123456789012:cluster/demo/6489e6da-ee91-1';
@@ -134,16 +135,12 @@ describe('local AWS endpoint with the AWS SDK v3 and the AWS CLI', () => {
 
   it('manages Kafka event source mappings with the SDK', async () => {
     const created = await lambda.send(
-      new CreateEventSourceMappingCommand({
-        FunctionName: 'sink',
-        EventSourceArn: MSK,
-        Topics: ['clicks'],
-        StartingPosition: 'TRIM_HORIZON',
-        BatchSize: 500,
-        MaximumBatchingWindowInSeconds: 1,
-        FunctionResponseTypes: ['ReportBatchItemFailures'],
-        AmazonManagedKafkaEventSourceConfig: { ConsumerGroupId: 'sdk-group' },
-      }),
+      new CreateEventSourceMappingCommand(
+        mskMappingBody({
+          EventSourceArn: MSK,
+          AmazonManagedKafkaEventSourceConfig: { ConsumerGroupId: 'sdk-group' },
+        }) as unknown as CreateEventSourceMappingCommandInput,
+      ),
     );
     expect(created.State).toBe('Creating');
     expect(created.LastModified).toBeInstanceOf(Date);

@@ -136,3 +136,18 @@ export function partitionedDestination(overrides: Record<string, unknown> = {}):
     ...overrides,
   };
 }
+
+/** A CreateEventSourceMapping body for an MSK topic as the pipelines create them; `overrides` win. */
+export function mskMappingBody(overrides: Record<string, unknown> = {}): Record<string, unknown> {
+  return {
+    FunctionName: 'sink',
+    EventSourceArn: 'arn:aws:kafka:us-east-1:123456789012:cluster/demo/0b8a-43b9-1',
+    Topics: ['clicks'],
+    StartingPosition: 'TRIM_HORIZON',
+    BatchSize: 500,
+    MaximumBatchingWindowInSeconds: 1,
+    AmazonManagedKafkaEventSourceConfig: { ConsumerGroupId: 'pipeline-1' },
+    FunctionResponseTypes: ['ReportBatchItemFailures'],
+    ...overrides,
+  };
+}
