@@ -116,3 +116,20 @@ export function latestOffsetsOf(topic: string, partitions: number) {
     ],
   };
 }
+
+/**
+ * The resume check of both client suites: two new members 'a2' and 'b2' of the group read only
+ * the `more` messages produced after the `committed` ones, once the group's commits reach both.
+ */
+export async function expectResumeFromCommitted(
+  startMember: (received: Received, name: string) => Promise<unknown>,
+  committedTotal: () => Promise<number>,
+  committed: number,
+  more: number,
+): Promise<void> {
+  const received = new Received();
+  await Promise.all([startMember(received, 'a2'), startMember(received, 'b2')]);
+  await waitFor(async () => (await committedTotal()) === committed + more, 'new offsets committed');
+  expect(received.positions.size).toBe(more);
+  expect(Math.min(...received.seqs)).toBe(committed);
+}

@@ -1,6 +1,7 @@
 import kafkajs from 'kafkajs';
 import { startCluster, type DevCluster } from '../../../../local/kafka/index.ts';
 import {
+  expectResumeFromCommitted,
   KEY_COUNT,
   keyedMessages,
   MESSAGE_COUNT,
@@ -107,11 +108,7 @@ describe('dev broker with kafkajs', () => {
       compression: CompressionTypes.GZIP,
       messages: keyedMessages(500, MESSAGE_COUNT),
     });
-    const received = new Received();
-    await Promise.all([startMember(received, 'a2'), startMember(received, 'b2')]);
-    await waitFor(async () => (await committedTotal()) === MESSAGE_COUNT + 500, 'new offsets committed');
-    expect(received.positions.size).toBe(500);
-    expect(Math.min(...received.seqs)).toBe(MESSAGE_COUNT);
+    await expectResumeFromCommitted(startMember, committedTotal, MESSAGE_COUNT, 500);
     await stopMembers();
   });
 

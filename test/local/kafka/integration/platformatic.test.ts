@@ -7,7 +7,15 @@ import {
   type MessagesStream,
 } from '@platformatic/kafka';
 import { startCluster, type DevCluster } from '../../../../local/kafka/index.ts';
-import { KEY_COUNT, keyedMessages, latestOffsetsOf, MESSAGE_COUNT, Received, waitFor } from './helpers.ts';
+import {
+  expectResumeFromCommitted,
+  KEY_COUNT,
+  keyedMessages,
+  latestOffsetsOf,
+  MESSAGE_COUNT,
+  Received,
+  waitFor,
+} from './helpers.ts';
 
 const TOPIC = 'clicks-platformatic';
 const GROUP = 'sink-platformatic';
@@ -109,11 +117,7 @@ describe('dev broker with @platformatic/kafka', () => {
     await producer.send({
       messages: keyedMessages(500, MESSAGE_COUNT).map((m) => ({ topic: TOPIC, key: m.key, value: m.value })),
     });
-    const received = new Received();
-    await Promise.all([startMember(received, 'a2'), startMember(received, 'b2')]);
-    await waitFor(async () => (await committedTotal()) === MESSAGE_COUNT + 500, 'new offsets committed');
-    expect(received.positions.size).toBe(500);
-    expect(Math.min(...received.seqs)).toBe(MESSAGE_COUNT);
+    await expectResumeFromCommitted(startMember, committedTotal, MESSAGE_COUNT, 500);
     await stopMembers();
   });
 
