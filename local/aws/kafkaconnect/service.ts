@@ -212,6 +212,24 @@ export class KafkaConnectService implements ServiceModule {
     this.pending.add(p);
   }
 
+  /** The two REST collections (custom plugins, connectors) and what each verb does on them. */
+  private readonly resources = [
+    {
+      base: BASE_PLUGINS,
+      create: (body: Json, request: AwsRequest) => this.createPlugin(body, request),
+      list: (request: AwsRequest) => this.listPlugins(request),
+      describe: (arn: string) => this.describePlugin(known(this.plugins, arn)),
+      delete: (arn: string) => this.deletePlugin(arn),
+    },
+    {
+      base: BASE_CONNECTORS,
+      create: (body: Json, request: AwsRequest) => this.createConnector(body, request),
+      list: (request: AwsRequest) => this.listConnectors(request),
+      describe: (arn: string) => this.describeConnector(known(this.connectors, arn)),
+      delete: (arn: string) => this.deleteConnector(arn),
+    },
+  ];
+
   async handle(request: AwsRequest): Promise<AwsResponse> {
     const path = request.path
       .split('/')
@@ -219,20 +237,15 @@ export class KafkaConnectService implements ServiceModule {
       .join('/')
       .replace(/\/+$/, '');
     const method = request.method;
-    if (path === BASE_PLUGINS) {
-      if (method === 'POST') return json(this.createPlugin(this.body(request), request));
-      if (method === 'GET') return json(this.listPlugins(request));
-    } else if (path.startsWith(`${BASE_PLUGINS}/`)) {
-      const arn = path.slice(BASE_PLUGINS.length + 1);
-      if (method === 'GET') return json(this.describePlugin(known(this.plugins, arn)));
-      if (method === 'DELETE') return json(this.deletePlugin(arn));
-    } else if (path === BASE_CONNECTORS) {
-      if (method === 'POST') return json(this.createConnector(this.body(request), request));
-      if (method === 'GET') return json(this.listConnectors(request));
-    } else if (path.startsWith(`${BASE_CONNECTORS}/`)) {
-      const arn = path.slice(BASE_CONNECTORS.length + 1);
-      if (method === 'GET') return json(this.describeConnector(known(this.connectors, arn)));
-      if (method === 'DELETE') return json(this.deleteConnector(arn));
+    for (const resource of this.resources) {
+      if (path === resource.base) {
+        if (method === 'POST') return json(resource.create(this.body(request), request));
+        if (method === 'GET') return json(resource.list(request));
+      } else if (path.startsWith(`${resource.base}/`)) {
+        const arn = path.slice(resource.base.length + 1);
+        if (method === 'GET') return json(resource.describe(arn));
+        if (method === 'DELETE') return json(resource.delete(arn));
+      }
     }
     throw new AwsError('NotFoundException', `The local MSK Connect does not provide ${method} ${request.path}`, 404);
   }

@@ -133,3 +133,20 @@ export async function expectResumeFromCommitted(
   expect(received.positions.size).toBe(more);
   expect(Math.min(...received.seqs)).toBe(committed);
 }
+
+/**
+ * The group check of both client suites: members 'a' and 'b' of one group together consume each
+ * of `messages` once and commit them all (see Received.expectEachOnceByBoth for what "once" holds).
+ */
+export async function expectGroupConsumesAll(
+  startMember: (received: Received, name: string) => Promise<unknown>,
+  committedTotal: () => Promise<number>,
+  messages: number,
+  keys: number,
+): Promise<void> {
+  const received = new Received();
+  await Promise.all([startMember(received, 'a'), startMember(received, 'b')]);
+  await waitFor(() => received.positions.size >= messages, 'all messages consumed');
+  await waitFor(async () => (await committedTotal()) === messages, 'offsets committed');
+  received.expectEachOnceByBoth(messages, keys);
+}

@@ -1,6 +1,7 @@
 import kafkajs from 'kafkajs';
 import { startCluster, type DevCluster } from '../../../../local/kafka/index.ts';
 import {
+  expectGroupConsumesAll,
   expectResumeFromCommitted,
   KEY_COUNT,
   keyedMessages,
@@ -8,7 +9,6 @@ import {
   quietKafka,
   Received,
   startKafkajsMember,
-  waitFor,
 } from './helpers.ts';
 
 const { CompressionTypes, ConfigResourceTypes } = kafkajs;
@@ -85,11 +85,7 @@ describe('dev broker with kafkajs', () => {
   });
 
   it('consumes every message once in a group of 2 members and commits', async () => {
-    const received = new Received();
-    await Promise.all([startMember(received, 'a'), startMember(received, 'b')]);
-    await waitFor(() => received.positions.size >= MESSAGE_COUNT, 'all messages consumed');
-    await waitFor(async () => (await committedTotal()) === MESSAGE_COUNT, 'offsets committed');
-    received.expectEachOnceByBoth(MESSAGE_COUNT, KEY_COUNT);
+    await expectGroupConsumesAll(startMember, committedTotal, MESSAGE_COUNT, KEY_COUNT);
     const description = await admin.describeGroups([GROUP]);
     expect(description.groups[0]).toMatchObject({
       groupId: GROUP,

@@ -8,13 +8,13 @@ import {
 } from '@platformatic/kafka';
 import { startCluster, type DevCluster } from '../../../../local/kafka/index.ts';
 import {
+  expectGroupConsumesAll,
   expectResumeFromCommitted,
   KEY_COUNT,
   keyedMessages,
   latestOffsetsOf,
   MESSAGE_COUNT,
   Received,
-  waitFor,
 } from './helpers.ts';
 
 const TOPIC = 'clicks-platformatic';
@@ -102,11 +102,7 @@ describe('dev broker with @platformatic/kafka', () => {
   });
 
   it('consumes every message once in a group of 2 members and commits', async () => {
-    const received = new Received();
-    await Promise.all([startMember(received, 'a'), startMember(received, 'b')]);
-    await waitFor(() => received.positions.size >= MESSAGE_COUNT, 'all messages consumed');
-    await waitFor(async () => (await committedTotal()) === MESSAGE_COUNT, 'offsets committed');
-    received.expectEachOnceByBoth(MESSAGE_COUNT, KEY_COUNT);
+    await expectGroupConsumesAll(startMember, committedTotal, MESSAGE_COUNT, KEY_COUNT);
     const groups = await admin.describeGroups({ groups: [GROUP] });
     expect(groups.get(GROUP)).toMatchObject({ state: 'Stable', protocolType: 'consumer' });
     expect(groups.get(GROUP)!.members.size).toBe(2);
