@@ -117,21 +117,21 @@ export function latestOffsetsOf(topic: string, partitions: number) {
   };
 }
 
-/**
- * The resume check of both client suites: two new members 'a2' and 'b2' of the group read only
- * the `more` messages produced after the `committed` ones, once the group's commits reach both.
- */
-export async function expectResumeFromCommitted(
-  startMember: (received: Received, name: string) => Promise<unknown>,
+type StartMember = (received: Received, name: string) => Promise<unknown>;
+
+/** Starts two `members` of the group and waits until they consumed `consumed` records and the group's commits total `committed`. */
+async function consumeWithTwoMembers(
+  startMember: StartMember,
   committedTotal: () => Promise<number>,
+  members: [string, string],
+  consumed: number,
   committed: number,
-  more: number,
-): Promise<void> {
+): Promise<Received> {
   const received = new Received();
-  await Promise.all([startMember(received, 'a2'), startMember(received, 'b2')]);
-  await waitFor(async () => (await committedTotal()) === committed + more, 'new offsets committed');
-  expect(received.positions.size).toBe(more);
-  expect(Math.min(...received.seqs)).toBe(committed);
+  await Promise.all(members.map((name) => startMember(received, name)));
+  await waitFor(() => received.positions.size >= consumed, 'all messages consumed');
+  await waitFor(async () => (await committedTotal()) === committed, 'offsets committed');
+  return received;
 }
 
 /**
@@ -139,14 +139,26 @@ export async function expectResumeFromCommitted(
  * of `messages` once and commit them all (see Received.expectEachOnceByBoth for what "once" holds).
  */
 export async function expectGroupConsumesAll(
-  startMember: (received: Received, name: string) => Promise<unknown>,
+  startMember: StartMember,
   committedTotal: () => Promise<number>,
   messages: number,
   keys: number,
 ): Promise<void> {
-  const received = new Received();
-  await Promise.all([startMember(received, 'a'), startMember(received, 'b')]);
-  await waitFor(() => received.positions.size >= messages, 'all messages consumed');
-  await waitFor(async () => (await committedTotal()) === messages, 'offsets committed');
+  const received = await consumeWithTwoMembers(startMember, committedTotal, ['a', 'b'], messages, messages);
   received.expectEachOnceByBoth(messages, keys);
+}
+
+/**
+ * The resume check of both client suites: two new members 'a2' and 'b2' of the group read only
+ * the `more` messages produced after the `committed` ones, once the group's commits reach both.
+ */
+export async function expectResumeFromCommitted(
+  startMember: StartMember,
+  committedTotal: () => Promise<number>,
+  committed: number,
+  more: number,
+): Promise<void> {
+  const received = await consumeWithTwoMembers(startMember, committedTotal, ['a2', 'b2'], more, committed + more);
+  expect(received.positions.size).toBe(more);
+  expect(Math.min(...received.seqs)).toBe(committed);
 }
