@@ -312,19 +312,10 @@ export class StepFunctionsService implements ServiceModule {
     return { stateMachineArn: arn, creationDate: epoch(machine.creationDate) };
   }
 
+  /** DescribeStateMachine answers the stored machine as it is, with AWS's epoch seconds and no updateDate. */
   private describeStateMachine(machine: StoredStateMachine): Json {
-    return {
-      stateMachineArn: machine.stateMachineArn,
-      name: machine.name,
-      status: machine.status,
-      definition: machine.definition,
-      roleArn: machine.roleArn,
-      type: machine.type,
-      creationDate: epoch(machine.creationDate),
-      loggingConfiguration: machine.loggingConfiguration,
-      tracingConfiguration: machine.tracingConfiguration,
-      revisionId: machine.revisionId,
-    };
+    const { creationDate, updateDate: _updated, ...described } = machine;
+    return { ...described, creationDate: epoch(creationDate) };
   }
 
   private listStateMachines(body: Json): Json {
