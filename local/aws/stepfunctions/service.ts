@@ -96,6 +96,24 @@ function pageOf<T>(items: readonly T[], body: Json, defaultMax = 100): { page: T
     : { page };
 }
 
+/** A List or GetExecutionHistory answer: one page of `items` as `key`, each through `show`, and the next token. */
+function listAnswer<T>(key: string, items: readonly T[], body: Json, show: (item: T) => Json): Json {
+  const { page, nextToken } = pageOf(items, body);
+  return { [key]: page.map(show), ...(nextToken ? { nextToken } : {}) };
+}
+
+/** The members an execution's list item and its description share. */
+function executionSummary(e: ExecutionRecord): Json {
+  return {
+    executionArn: e.executionArn,
+    stateMachineArn: e.stateMachineArn,
+    name: e.name,
+    status: e.status,
+    startDate: epoch(e.startDate),
+    ...(e.stopDate !== undefined ? { stopDate: epoch(e.stopDate) } : {}),
+  };
+}
+
 /** Parses and validates a definition as CreateStateMachine does. */
 export function validateDefinition(definition: string): Json {
   let parsed: unknown;
@@ -320,16 +338,12 @@ export class StepFunctionsService implements ServiceModule {
 
   private listStateMachines(body: Json): Json {
     const all = [...this.machines.values()].sort((a, b) => a.name.localeCompare(b.name));
-    const { page, nextToken } = pageOf(all, body);
-    return {
-      stateMachines: page.map((m) => ({
-        stateMachineArn: m.stateMachineArn,
-        name: m.name,
-        type: m.type,
-        creationDate: epoch(m.creationDate),
-      })),
-      ...(nextToken ? { nextToken } : {}),
-    };
+    return listAnswer('stateMachines', all, body, (m) => ({
+      stateMachineArn: m.stateMachineArn,
+      name: m.name,
+      type: m.type,
+      creationDate: epoch(m.creationDate),
+    }));
   }
 
   private updateStateMachine(body: Json): Json {
@@ -428,12 +442,7 @@ export class StepFunctionsService implements ServiceModule {
 
   private describeExecution(record: ExecutionRecord): Json {
     return {
-      executionArn: record.executionArn,
-      stateMachineArn: record.stateMachineArn,
-      name: record.name,
-      status: record.status,
-      startDate: epoch(record.startDate),
-      ...(record.stopDate !== undefined ? { stopDate: epoch(record.stopDate) } : {}),
+      ...executionSummary(record),
       input: record.input,
       inputDetails: { included: true },
       ...(record.output !== undefined ? { output: record.output, outputDetails: { included: true } } : {}),
@@ -458,25 +467,13 @@ export class StepFunctionsService implements ServiceModule {
     const all = [...this.executions.values()]
       .filter((e) => e.stateMachineArn === arn && (filter === undefined || e.status === filter))
       .sort((a, b) => b.startDate - a.startDate || b.name.localeCompare(a.name));
-    const { page, nextToken } = pageOf(all, body);
-    return {
-      executions: page.map((e) => ({
-        executionArn: e.executionArn,
-        stateMachineArn: e.stateMachineArn,
-        name: e.name,
-        status: e.status,
-        startDate: epoch(e.startDate),
-        ...(e.stopDate !== undefined ? { stopDate: epoch(e.stopDate) } : {}),
-      })),
-      ...(nextToken ? { nextToken } : {}),
-    };
+    return listAnswer('executions', all, body, executionSummary);
   }
 
   private history(body: Json): Json {
     const record = this.execution(requireString(body, 'executionArn'));
     const includeData = body.includeExecutionData !== false;
     const events = body.reverseOrder === true ? [...record.events].reverse() : record.events;
-    const { page, nextToken } = pageOf(events, body);
     const strip = (event: Json): Json => {
       if (includeData) return event;
       const copy = structuredClone(event);
@@ -487,7 +484,7 @@ export class StepFunctionsService implements ServiceModule {
       }
       return copy;
     };
-    return { events: page.map((e) => strip(e as Json)), ...(nextToken ? { nextToken } : {}) };
+    return listAnswer('events', events, body, (e) => strip(e as Json));
   }
 
   private stopExecution(body: Json): Json {
