@@ -1,8 +1,6 @@
 /**
  * The local S3 tree through the AWS SDK v3 S3 client and `aws s3` (CLI v1).
  */
-import { execFile } from 'node:child_process';
-import { promisify } from 'node:util';
 import {
   CreateBucketCommand,
   DeleteObjectCommand,
@@ -15,10 +13,9 @@ import {
   S3Client,
 } from '@aws-sdk/client-s3';
 import { decodeAwsChunked } from '../../../../local/aws/s3/service.ts';
+import { awsCli } from '../../helpers/aws-cli.ts';
 import { useLocalAws } from '../../helpers/local-aws.ts';
 import { readObjects } from '../unit/helpers.ts';
-
-const run = promisify(execFile);
 
 describe('local S3 over the data directory', () => {
   const local = useLocalAws();
@@ -80,18 +77,11 @@ describe('local S3 over the data directory', () => {
 
   it('serves aws s3 ls and aws s3 cp to stdout', async () => {
     await s3.send(new PutObjectCommand({ Bucket: 'cli-data', Key: 'events/app_id=a/x.json', Body: '{"a":1}\n' }));
-    const env = {
-      ...process.env,
-      AWS_ACCESS_KEY_ID: 'AKIDLOCAL',
-      AWS_SECRET_ACCESS_KEY: 'local-secret',
-      AWS_DEFAULT_REGION: 'us-east-1',
-    };
     const [ls, cp] = await Promise.all([
-      run('aws', ['--endpoint-url', local.aws.url, 's3', 'ls', '--recursive', 's3://cli-data/'], { env }),
-      run('aws', ['--endpoint-url', local.aws.url, 's3', 'cp', 's3://cli-data/events/app_id=a/x.json', '-'], {
-        env,
-      }),
+      awsCli(local.aws.url, ['s3', 'ls', '--recursive', 's3://cli-data/']),
+      awsCli(local.aws.url, ['s3', 'cp', 's3://cli-data/events/app_id=a/x.json', '-']),
     ]);
+    expect([ls.code, cp.code]).toEqual([0, 0]);
     expect(ls.stdout).toMatch(/\s8 events\/app_id=a\/x\.json\n$/);
     expect(cp.stdout).toBe('{"a":1}\n');
   });

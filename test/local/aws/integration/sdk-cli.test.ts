@@ -1,8 +1,6 @@
 /**
  * The unchanged AWS SDK v3 clients and the AWS CLI (v1) against the local endpoint.
  */
-import { execFile } from 'node:child_process';
-import { promisify } from 'node:util';
 import {
   CreateDeliveryStreamCommand,
   DeleteDeliveryStreamCommand,
@@ -25,10 +23,10 @@ import {
   UpdateEventSourceMappingCommand,
   type CreateEventSourceMappingCommandInput,
 } from '@aws-sdk/client-lambda';
+import { awsCli } from '../../helpers/aws-cli.ts';
 import { useLocalAws } from '../../helpers/local-aws.ts';
 import { mskMappingBody, partitionedDestination, readObjects } from '../unit/helpers.ts';
 
-const run = promisify(execFile);
 const MSK = 'arn:aws:kafka:us-east-1:123456789012:cluster/demo/6489e6da-ee91-1';
 
 describe('local AWS endpoint with the AWS SDK v3 and the AWS CLI', () => {
@@ -36,23 +34,7 @@ describe('local AWS endpoint with the AWS SDK v3 and the AWS CLI', () => {
   let firehose: FirehoseClient;
   let lambda: LambdaClient;
 
-  const cli = async (...args: string[]): Promise<{ code: number; stdout: string; stderr: string }> => {
-    try {
-      const { stdout, stderr } = await run('aws', ['--endpoint-url', local.aws.url, '--output', 'json', ...args], {
-        env: {
-          ...process.env,
-          AWS_ACCESS_KEY_ID: 'AKIDLOCAL',
-          AWS_SECRET_ACCESS_KEY: 'local-secret',
-          AWS_DEFAULT_REGION: 'us-east-1',
-          AWS_PAGER: '',
-        },
-      });
-      return { code: 0, stdout, stderr };
-    } catch (error) {
-      const e = error as { code?: number; stdout?: string; stderr?: string };
-      return { code: e.code ?? 1, stdout: e.stdout ?? '', stderr: e.stderr ?? '' };
-    }
-  };
+  const cli = (...args: string[]) => awsCli(local.aws.url, ['--output', 'json', ...args]);
 
   beforeAll(() => {
     firehose = local.client(FirehoseClient);

@@ -4,8 +4,6 @@
  * ARN, AWS's errors), MSK GetBootstrapBrokers / DescribeClusterV2 with the TLS, SASL/SCRAM and
  * IAM listeners, and the listener MSK event source mappings are given.
  */
-import { execFile } from 'node:child_process';
-import { promisify } from 'node:util';
 import {
   CreateSecretCommand,
   GetSecretValueCommand,
@@ -15,10 +13,10 @@ import {
 } from '@aws-sdk/client-secrets-manager';
 import { DescribeClusterV2Command, GetBootstrapBrokersCommand, KafkaClient } from '@aws-sdk/client-kafka';
 import { CreateEventSourceMappingCommand, LambdaClient } from '@aws-sdk/client-lambda';
+import { awsCli } from '../../helpers/aws-cli.ts';
 import { useLocalAws } from '../../helpers/local-aws.ts';
 import type { KafkaSourceOptions, OpenKafkaSource } from '../../../../local/aws/lambda/kafka-source.ts';
 
-const run = promisify(execFile);
 const BROKERS = ['127.0.0.1:19092', '127.0.0.1:19093'];
 const LISTENERS = {
   tls: ['127.0.0.1:19292', '127.0.0.1:19293'],
@@ -65,32 +63,19 @@ describe('local AWS endpoint: Secrets Manager and MSK with secured listeners', (
   });
 
   it('answers the AWS CLI (get-secret-value --query SecretString)', async () => {
-    const { stdout } = await run(
-      'aws',
-      [
-        '--endpoint-url',
-        local.aws.url,
-        '--region',
-        'us-east-1',
-        'secretsmanager',
-        'get-secret-value',
-        '--secret-id',
-        'AmazonMSK_alice',
-        '--query',
-        'SecretString',
-        '--output',
-        'text',
-      ],
-      {
-        env: {
-          ...process.env,
-          AWS_ACCESS_KEY_ID: 'local',
-          AWS_SECRET_ACCESS_KEY: 'local',
-          AWS_CONFIG_FILE: '/dev/null',
-          AWS_SHARED_CREDENTIALS_FILE: '/dev/null',
-        },
-      },
-    );
+    const { code, stdout } = await awsCli(local.aws.url, [
+      '--region',
+      'us-east-1',
+      'secretsmanager',
+      'get-secret-value',
+      '--secret-id',
+      'AmazonMSK_alice',
+      '--query',
+      'SecretString',
+      '--output',
+      'text',
+    ]);
+    expect(code).toBe(0);
     expect(JSON.parse(stdout)).toEqual({ username: 'alice', password: 'alice-secret' });
   });
 
