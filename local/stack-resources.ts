@@ -146,21 +146,39 @@ export async function ensurePipelinesTable(
   }
 }
 
+/** A state machine of serverless.yml with its ASL read once (`${file(...)}` loaded and resolved). */
+export interface StateMachineDefinition {
+  key: string;
+  name: string;
+  asl: Record<string, unknown>;
+}
+
+/**
+ * Reads every state machine's ASL once, so start-up parses each file a single time for all who
+ * need it (the Wait seconds below, the machines created in Step Functions).
+ */
+export async function readStateMachines(root: string, config: ServiceConfig): Promise<StateMachineDefinition[]> {
+  return Promise.all(
+    Object.entries(config.stateMachines).map(async ([key, machine]) => {
+      const file =
+        typeof machine.definition === 'string' ? /\$\{file\(([^)]+)\)\}/.exec(machine.definition)?.[1] : undefined;
+      return {
+        key,
+        name: resolveString(machine.name ?? `${config.service}-${config.stage}-${key}`, config),
+        asl: file ? await yamlFile(root, file, config) : (machine.definition as Record<string, unknown>),
+      };
+    }),
+  );
+}
+
 /**
  * Seconds of the Wait state `stateName` in serverless.yml's state machines (the first found), so
  * the local stack can scale what must stay shorter than it (the ingest's route cache vs the
  * teardown's WaitForIngestRoutes) with the same factor it scales Waits by.
  */
-export async function waitStateSeconds(
-  root: string,
-  config: ServiceConfig,
-  stateName: string,
-): Promise<number | undefined> {
-  for (const machine of Object.values(config.stateMachines)) {
-    const file =
-      typeof machine.definition === 'string' ? /\$\{file\(([^)]+)\)\}/.exec(machine.definition)?.[1] : undefined;
-    const raw = file ? await yamlFile(root, file, config) : (machine.definition as Record<string, unknown>);
-    const state = (raw.States as Record<string, { Type?: string; Seconds?: unknown }> | undefined)?.[stateName];
+export function waitStateSeconds(machines: readonly StateMachineDefinition[], stateName: string): number | undefined {
+  for (const { asl } of machines) {
+    const state = (asl.States as Record<string, { Type?: string; Seconds?: unknown }> | undefined)?.[stateName];
     if (state?.Type === 'Wait' && typeof state.Seconds === 'number') return state.Seconds;
   }
   return undefined;
@@ -168,21 +186,17 @@ export async function waitStateSeconds(
 
 /** Creates (or updates) every state machine of serverless.yml; returns name → ARN by key. */
 export async function ensureStateMachines(
-  root: string,
   config: ServiceConfig,
+  machines: readonly StateMachineDefinition[],
   say: (line: string) => void,
 ): Promise<Record<string, string>> {
   const byLogicalId = new Map(config.functions.map((f) => [lambdaLogicalId(f.name), f.functionName]));
   const arns: Record<string, string> = {};
   const sfn = new SFNClient({});
   try {
-    for (const [key, machine] of Object.entries(config.stateMachines)) {
-      const name = resolveString(machine.name ?? `${config.service}-${config.stage}-${key}`, config);
-      const file =
-        typeof machine.definition === 'string' ? /\$\{file\(([^)]+)\)\}/.exec(machine.definition)?.[1] : undefined;
-      const raw = file ? await yamlFile(root, file, config) : (machine.definition as Record<string, unknown>);
+    for (const { key, name, asl } of machines) {
       const definition = JSON.stringify(
-        localize(raw, (target) => {
+        localize(asl, (target) => {
           const [logicalId, attribute] = target.split('.');
           const fn = byLogicalId.get(logicalId ?? '');
           if (!fn || (attribute !== undefined && attribute !== 'Arn'))

@@ -25,6 +25,7 @@ import {
   localStateMachineArn,
   LOCAL_ACCOUNT,
   LOCAL_REGION,
+  readStateMachines,
   waitStateSeconds,
 } from './stack-resources.ts';
 
@@ -169,6 +170,8 @@ export async function startStack(options: StackOptions = {}): Promise<Stack> {
       firehoseBufferSeconds: String(options.firehoseBufferSeconds ?? 0),
     });
     const params = config.params;
+    // the ASL files are read once here, for the Wait seconds below and the machines created later
+    const stateMachines = await readStateMachines(root, config);
     const streamName = `${config.service}-${config.stage}-events`;
     const tableName = `${config.service}-${config.stage}-pipelines`;
     const sink = config.functions.find((f) => f.name === 'sink');
@@ -198,7 +201,7 @@ export async function startStack(options: StackOptions = {}): Promise<Stack> {
     });
     // Waits run scaled locally; the ingest's route cache must stay younger than the teardown's
     // wait for routes to expire (the teardown fence), so it is scaled with it, with a margin.
-    const routeWait = await waitStateSeconds(root, config, 'WaitForIngestRoutes');
+    const routeWait = waitStateSeconds(stateMachines, 'WaitForIngestRoutes');
     if (routeWait !== undefined && (options.waitScale ?? 1) < 1) {
       env.ROUTE_MAX_AGE_MS = String(Math.max(1, Math.floor(routeWait * 1000 * (options.waitScale ?? 1) * 0.8)));
     }
@@ -282,7 +285,7 @@ export async function startStack(options: StackOptions = {}): Promise<Stack> {
 
     await ensureFirehoseStream(root, config, LOCAL_BUCKET, streamName, say);
     await ensurePipelinesTable(root, config, tableName, say);
-    const machines = await ensureStateMachines(root, config, say);
+    const machines = await ensureStateMachines(config, stateMachines, say);
     process.env.CREATE_PIPELINE_STATE_MACHINE_ARN =
       machines.createPipeline ?? localStateMachineArn(`${config.service}-${config.stage}-create-pipeline`);
     process.env.DELETE_PIPELINE_STATE_MACHINE_ARN =

@@ -4,7 +4,8 @@
  * service answers malformed requests with the same AWS errors.
  */
 import { AwsError } from './errors.ts';
-import type { AwsRequest } from './server.ts';
+import { jsonResponse } from './json-response.ts';
+import type { AwsRequest, AwsResponse } from './server.ts';
 
 export function readJsonTarget(
   request: AwsRequest,
@@ -28,4 +29,30 @@ export function readJsonTarget(
   } catch {
     throw new AwsError('SerializationException', 'Request body is not a JSON object', 400);
   }
+}
+
+/** What a JSON-target service does per operation: the parsed body (and request) in, the answer's JSON out. */
+export type JsonOperations = Readonly<
+  Record<string, (body: Record<string, unknown>, request: AwsRequest) => unknown | Promise<unknown>>
+>;
+
+/**
+ * One request of a JSON 1.0/1.1 service: reads the target and body, runs the operation's entry of
+ * `operations` and answers its result. An operation not in the table gets AWS's
+ * UnknownOperationException naming the ones the local service provides.
+ */
+export async function dispatchJsonTarget(
+  request: AwsRequest,
+  service: { targetPrefix: string; label: string; contentType: string; operations: JsonOperations },
+): Promise<AwsResponse> {
+  const { operation, body } = readJsonTarget(request, service.targetPrefix, service.label);
+  const run = Object.hasOwn(service.operations, operation) ? service.operations[operation] : undefined;
+  if (run === undefined) {
+    throw new AwsError(
+      'UnknownOperationException',
+      `The local ${service.label} does not provide ${operation} (${Object.keys(service.operations).join(', ')})`,
+      400,
+    );
+  }
+  return jsonResponse(await run(body, request), service.contentType);
 }

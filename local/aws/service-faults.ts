@@ -144,16 +144,8 @@ export class ServiceFaults {
    * writes): `errorRate` only, no latency or hang. Undefined when the call is not failed.
    */
   failNow(service: string, operation: string): AwsError | undefined {
-    const fault = this.#faults.get(service);
-    if (fault === undefined || (fault.operations !== null && !fault.operations.includes(operation))) return undefined;
-    fault.stats.calls++;
-    if (!(fault.errorRate > 0 && (fault.errorRate >= 1 || Math.random() < fault.errorRate))) return undefined;
-    fault.stats.failed++;
-    return new AwsError(
-      fault.errorCode,
-      `injected fault: ${service} ${operation} failed (POST /_local/faults/${service})`,
-      FAULT_ERRORS[service]?.[fault.errorCode] ?? 500,
-    );
+    const fault = this.#matching(service, operation);
+    return fault === undefined ? undefined : this.#draw(service, operation, fault);
   }
 
   /**
@@ -161,9 +153,8 @@ export class ServiceFaults {
    * then throws the fault's AwsError for `errorRate` of the calls. Returns normally otherwise.
    */
   async apply(service: string, operation: string): Promise<void> {
-    const fault = this.#faults.get(service);
-    if (fault === undefined || (fault.operations !== null && !fault.operations.includes(operation))) return;
-    fault.stats.calls++;
+    const fault = this.#matching(service, operation);
+    if (fault === undefined) return;
     if (fault.hang) {
       await new Promise<void>((resolve) => {
         const release = () => {
@@ -178,14 +169,26 @@ export class ServiceFaults {
       fault.stats.delayed++;
       await new Promise((resolve) => setTimeout(resolve, fault.latencyMs));
     }
-    if (fault.errorRate > 0 && (fault.errorRate >= 1 || Math.random() < fault.errorRate)) {
-      fault.stats.failed++;
-      const status = FAULT_ERRORS[service]?.[fault.errorCode] ?? 500;
-      throw new AwsError(
-        fault.errorCode,
-        `injected fault: ${service} ${operation} failed (POST /_local/faults/${service})`,
-        status,
-      );
-    }
+    const error = this.#draw(service, operation, fault);
+    if (error !== undefined) throw error;
+  }
+
+  /** The service's fault when it covers `operation`, counted as a call; undefined otherwise. */
+  #matching(service: string, operation: string): ServiceFault | undefined {
+    const fault = this.#faults.get(service);
+    if (fault === undefined || (fault.operations !== null && !fault.operations.includes(operation))) return undefined;
+    fault.stats.calls++;
+    return fault;
+  }
+
+  /** Draws against `errorRate`: the fault's AwsError (counted as failed) or undefined. */
+  #draw(service: string, operation: string, fault: ServiceFault): AwsError | undefined {
+    if (!(fault.errorRate > 0 && (fault.errorRate >= 1 || Math.random() < fault.errorRate))) return undefined;
+    fault.stats.failed++;
+    return new AwsError(
+      fault.errorCode,
+      `injected fault: ${service} ${operation} failed (POST /_local/faults/${service})`,
+      FAULT_ERRORS[service]?.[fault.errorCode] ?? 500,
+    );
   }
 }

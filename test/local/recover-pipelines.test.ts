@@ -8,25 +8,21 @@ import { CreateTableCommand, DynamoDBClient, type CreateTableCommandInput } from
 import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { parse } from 'yaml';
 import { DynamoPipelineStore } from '../../functions/pipelines/registry.ts';
-import { startLocalAws, type LocalAws } from '../../local/aws/index.ts';
 import { failInterruptedPipelines } from '../../local/recover-pipelines.ts';
 import { newPipeline } from '../helpers/pipelines.ts';
-import { tempDir } from './aws/unit/helpers.ts';
+import { useLocalAws } from './helpers/local-aws.ts';
 
 const TABLE = 'pipelines-recover';
 
 describe('failInterruptedPipelines', () => {
-  let dir: ReturnType<typeof tempDir>;
-  let aws: LocalAws;
+  const local = useLocalAws({ dynamodb: { inMemory: true } }, 'recover-');
   let client: DynamoDBClient;
   let store: DynamoPipelineStore;
   const saved = { ...process.env };
 
   beforeAll(async () => {
-    dir = tempDir('recover-');
-    aws = await startLocalAws({ port: 0, dataDir: dir.path, dynamodb: { inMemory: true } });
     Object.assign(process.env, {
-      AWS_ENDPOINT_URL: aws.url,
+      AWS_ENDPOINT_URL: local.aws.url,
       AWS_REGION: 'us-east-1',
       AWS_ACCESS_KEY_ID: 'local',
       AWS_SECRET_ACCESS_KEY: 'local',
@@ -43,8 +39,6 @@ describe('failInterruptedPipelines', () => {
   afterAll(async () => {
     process.env = saved;
     client.destroy();
-    await aws.close();
-    dir.remove();
   });
 
   it('marks CREATING and DELETING pipelines without a running workflow FAILED and leaves the others', async () => {

@@ -11,11 +11,11 @@ import type { Clock } from '../clock.ts';
 import { AwsError, constraint, validationError } from '../errors.ts';
 import { readJson, writeJson } from '../json-store.ts';
 import type { AwsRequest, AwsResponse, ServiceModule } from '../server.ts';
-import { readJsonTarget } from '../json-target.ts';
+import { dispatchJsonTarget, type JsonOperations } from '../json-target.ts';
 import { DeliveryBuffer, type DeliveredObject } from './delivery.ts';
 import { FaultInjector } from './faults.ts';
 import { compileDestination, validateCreateRequest, type Json } from './stream-config.ts';
-import { CONTENT_TYPE, jsonResponse } from '../json-response.ts';
+import { CONTENT_TYPE } from '../json-response.ts';
 
 /** PutRecord/PutRecordBatch limits, as documented and enforced by the service. */
 export const LIMITS = {
@@ -60,8 +60,6 @@ export interface StreamStatus {
   buffered: { partitions: number; records: number; bytes: number };
   delivered: { records: number; objects: number; errorRecords: number };
 }
-
-const json = (body: unknown): AwsResponse => jsonResponse(body, CONTENT_TYPE.json11);
 
 function requireName(value: unknown, path = 'deliveryStreamName'): string {
   if (typeof value !== 'string') throw validationError([constraint(value, path, 'Member must not be null')]);
@@ -125,29 +123,23 @@ export class FirehoseService implements ServiceModule {
     return stream;
   }
 
-  async handle(request: AwsRequest): Promise<AwsResponse> {
-    const { operation, body: parsed } = readJsonTarget(request, TARGET_PREFIX, 'Firehose');
-    const body = parsed as Json;
-    switch (operation) {
-      case 'CreateDeliveryStream':
-        return json(this.create(body, request));
-      case 'DescribeDeliveryStream':
-        return json(this.describe(body, request));
-      case 'ListDeliveryStreams':
-        return json(this.list(body));
-      case 'DeleteDeliveryStream':
-        return json(this.delete(body, request));
-      case 'PutRecord':
-        return json(this.putRecord(body, request));
-      case 'PutRecordBatch':
-        return json(this.putRecordBatch(body, request));
-      default:
-        throw new AwsError(
-          'UnknownOperationException',
-          `Operation ${operation} is not supported by the local endpoint`,
-          400,
-        );
-    }
+  /** The operations this service provides, by X-Amz-Target operation name. */
+  private readonly operations: JsonOperations = {
+    CreateDeliveryStream: (body, request) => this.create(body, request),
+    DescribeDeliveryStream: (body, request) => this.describe(body, request),
+    ListDeliveryStreams: (body) => this.list(body),
+    DeleteDeliveryStream: (body, request) => this.delete(body, request),
+    PutRecord: (body, request) => this.putRecord(body, request),
+    PutRecordBatch: (body, request) => this.putRecordBatch(body, request),
+  };
+
+  handle(request: AwsRequest): Promise<AwsResponse> {
+    return dispatchJsonTarget(request, {
+      targetPrefix: TARGET_PREFIX,
+      label: 'Firehose',
+      contentType: CONTENT_TYPE.json11,
+      operations: this.operations,
+    });
   }
 
   private create(body: Json, request: AwsRequest): Json {

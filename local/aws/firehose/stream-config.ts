@@ -116,29 +116,38 @@ export function validateCreateRequest(body: Json): CreateRequest {
   return { name, type: 'DirectPut', destination, tags: (tags as CreateRequest['tags'] | undefined) ?? [] };
 }
 
+/**
+ * One BufferingHints member: an integer within AWS's range, else a constraint problem (collected,
+ * as AWS reports them all at once) and the default kept.
+ */
+function bufferingHint(
+  hints: Json,
+  key: 'SizeInMBs' | 'IntervalInSeconds',
+  [min, max]: [number, number],
+  fallback: number,
+  memberPath: string,
+  problems: string[],
+): number {
+  const value = hints[key];
+  if (value === undefined) return fallback;
+  if (typeof value === 'number' && Number.isInteger(value) && value >= min && value <= max) return value;
+  problems.push(constraint(value, memberPath, `Member must have value between ${min} and ${max}`));
+  return fallback;
+}
+
+/** A required ARN member: null, or not matching `pattern` (shown to the caller as `shown`), is a problem. */
+function arnProblem(value: unknown, memberPath: string, pattern: RegExp, shown: string, problems: string[]): void {
+  if (typeof value !== 'string') problems.push(constraint(value, memberPath, 'Member must not be null'));
+  else if (!pattern.test(value))
+    problems.push(constraint(value, memberPath, `Member must satisfy regular expression pattern: ${shown}`));
+}
+
 function normalizeDestination(raw: Json, path: string, extended: boolean): Json {
   const problems: string[] = [];
   const role = raw.RoleARN;
   const bucketArn = raw.BucketARN;
-  if (typeof role !== 'string') problems.push(constraint(role, `${path}.roleARN`, 'Member must not be null'));
-  else if (!ROLE_ARN.test(role))
-    problems.push(
-      constraint(
-        role,
-        `${path}.roleARN`,
-        'Member must satisfy regular expression pattern: arn:.*:iam::\\d{12}:role/[a-zA-Z_0-9+=,.@\\-_/]+',
-      ),
-    );
-  if (typeof bucketArn !== 'string')
-    problems.push(constraint(bucketArn, `${path}.bucketARN`, 'Member must not be null'));
-  else if (!BUCKET_ARN.test(bucketArn))
-    problems.push(
-      constraint(
-        bucketArn,
-        `${path}.bucketARN`,
-        'Member must satisfy regular expression pattern: arn:.*:s3:::[a-z0-9.-]+',
-      ),
-    );
+  arnProblem(role, `${path}.roleARN`, ROLE_ARN, 'arn:.*:iam::\\d{12}:role/[a-zA-Z_0-9+=,.@\\-_/]+', problems);
+  arnProblem(bucketArn, `${path}.bucketARN`, BUCKET_ARN, 'arn:.*:s3:::[a-z0-9.-]+', problems);
   for (const key of ['Prefix', 'ErrorOutputPrefix'] as const) {
     const value = raw[key];
     if (value !== undefined && (typeof value !== 'string' || value.length > 1024)) {
@@ -159,34 +168,15 @@ function normalizeDestination(raw: Json, path: string, extended: boolean): Json 
   if (hints !== undefined) {
     if (!isObject(hints)) problems.push(constraint(hints, `${path}.bufferingHints`, 'Member must be a structure'));
     else {
-      if (hints.SizeInMBs !== undefined) {
-        if (
-          typeof hints.SizeInMBs !== 'number' ||
-          !Number.isInteger(hints.SizeInMBs) ||
-          hints.SizeInMBs < 1 ||
-          hints.SizeInMBs > 128
-        ) {
-          problems.push(
-            constraint(hints.SizeInMBs, `${path}.bufferingHints.sizeInMBs`, 'Member must have value between 1 and 128'),
-          );
-        } else size = hints.SizeInMBs;
-      }
-      if (hints.IntervalInSeconds !== undefined) {
-        if (
-          typeof hints.IntervalInSeconds !== 'number' ||
-          !Number.isInteger(hints.IntervalInSeconds) ||
-          hints.IntervalInSeconds < 0 ||
-          hints.IntervalInSeconds > 900
-        ) {
-          problems.push(
-            constraint(
-              hints.IntervalInSeconds,
-              `${path}.bufferingHints.intervalInSeconds`,
-              'Member must have value between 0 and 900',
-            ),
-          );
-        } else interval = hints.IntervalInSeconds;
-      }
+      size = bufferingHint(hints, 'SizeInMBs', [1, 128], size, `${path}.bufferingHints.sizeInMBs`, problems);
+      interval = bufferingHint(
+        hints,
+        'IntervalInSeconds',
+        [0, 900],
+        interval,
+        `${path}.bufferingHints.intervalInSeconds`,
+        problems,
+      );
     }
   }
   const compression = raw.CompressionFormat ?? 'UNCOMPRESSED';

@@ -28,7 +28,7 @@
  * framework retries a RetriableException from the Confluent sink; any other write error fails it.
  */
 import { gzipSync } from 'node:zlib';
-import { formatTimestamp, parseTimePattern, type TimeToken } from '../firehose/prefix.ts';
+import { formatTimestamp, parseTimePattern, timeFields, type TimeToken } from '../firehose/prefix.ts';
 import type {
   CommitOffset,
   KafkaSource,
@@ -88,6 +88,30 @@ function integer(config: Record<string, string>, key: string, fallback: number |
 }
 
 /** Joda `path.format` → tokens (Joda's `Y` is the year of era, `y` here). */
+/** The partitioners and value converters the local sink provides, by their classes' simple names. */
+const PARTITIONERS = {
+  TimeBasedPartitioner: 'time',
+  FieldPartitioner: 'field',
+  DefaultPartitioner: 'default',
+} as const;
+const CONVERTERS = { JsonConverter: 'json', StringConverter: 'string', ByteArrayConverter: 'bytes' } as const;
+
+/**
+ * What a Java class setting (`key`, `fallback` when unset) names, by the class's simple name in
+ * any package; a class the local sink does not provide is a configuration error naming it.
+ */
+function classSetting<K extends string>(
+  config: Record<string, string>,
+  key: string,
+  fallback: string,
+  kinds: Readonly<Record<string, K>>,
+): K {
+  const className = config[key] ?? fallback;
+  const known = Object.keys(kinds).find((simpleName) => className.endsWith(`.${simpleName}`));
+  if (known === undefined) throw new SinkConfigError(`The local S3 sink does not provide ${key} ${className}`);
+  return kinds[known]!;
+}
+
 function parsePathFormat(pattern: string): TimeToken[] {
   let quoted = false;
   let converted = '';
@@ -124,16 +148,12 @@ export function parseSinkConfig(connectorName: string, config: Record<string, st
   const compression = config['s3.compression.type'] ?? 'none';
   if (compression !== 'gzip' && compression !== 'none')
     throw new SinkConfigError(`Invalid value ${compression} for configuration s3.compression.type`);
-  const partitionerClass = config['partitioner.class'] ?? 'io.confluent.connect.storage.partitioner.DefaultPartitioner';
-  const partitioner = partitionerClass.endsWith('.TimeBasedPartitioner')
-    ? 'time'
-    : partitionerClass.endsWith('.FieldPartitioner')
-      ? 'field'
-      : partitionerClass.endsWith('.DefaultPartitioner')
-        ? 'default'
-        : undefined;
-  if (!partitioner)
-    throw new SinkConfigError(`The local S3 sink does not provide partitioner.class ${partitionerClass}`);
+  const partitioner = classSetting(
+    config,
+    'partitioner.class',
+    'io.confluent.connect.storage.partitioner.DefaultPartitioner',
+    PARTITIONERS,
+  );
   const timeZone = config.timezone ?? '';
   const rotateScheduleIntervalMs = integer(config, 'rotate.schedule.interval.ms', -1, -1);
   const timestampExtractor = (config['timestamp.extractor'] ?? 'Wallclock') as SinkConfig['timestampExtractor'];
@@ -154,15 +174,7 @@ export function parseSinkConfig(connectorName: string, config: Record<string, st
   const pathFormat = partitioner === 'time' ? parsePathFormat(config['path.format'] ?? '') : [];
   if (partitioner === 'time' && pathFormat.length === 0)
     throw new SinkConfigError('Missing required configuration "path.format" which has no default value.');
-  const converterClass = config['value.converter'] ?? 'org.apache.kafka.connect.json.JsonConverter';
-  const converter = converterClass.endsWith('.JsonConverter')
-    ? 'json'
-    : converterClass.endsWith('.StringConverter')
-      ? 'string'
-      : converterClass.endsWith('.ByteArrayConverter')
-        ? 'bytes'
-        : undefined;
-  if (!converter) throw new SinkConfigError(`The local S3 sink does not provide value.converter ${converterClass}`);
+  const converter = classSetting(config, 'value.converter', 'org.apache.kafka.connect.json.JsonConverter', CONVERTERS);
   if (byteArray && converter !== 'bytes')
     throw new SinkConfigError(
       'ByteArrayFormat writes byte[] values only: set value.converter=org.apache.kafka.connect.converters.ByteArrayConverter',
@@ -198,15 +210,8 @@ export function parseSinkConfig(connectorName: string, config: Record<string, st
 /** Milliseconds since midnight of `epochMs` in `timeZone`. */
 function msSinceMidnight(epochMs: number, timeZone: string): number {
   if (timeZone === 'UTC') return ((epochMs % 86_400_000) + 86_400_000) % 86_400_000;
-  const parts = new Intl.DateTimeFormat('en-US', {
-    timeZone,
-    hourCycle: 'h23',
-    hour: 'numeric',
-    minute: 'numeric',
-    second: 'numeric',
-  }).formatToParts(new Date(epochMs));
-  const get = (type: string): number => Number(parts.find((p) => p.type === type)?.value ?? 0);
-  return ((get('hour') * 60 + get('minute')) * 60 + get('second')) * 1000 + (epochMs % 1000);
+  const { hour, minute, second, millisecond } = timeFields(epochMs, timeZone);
+  return ((hour * 60 + minute) * 60 + second) * 1000 + millisecond;
 }
 
 /** The next wall-clock rotation: the next multiple of the interval since midnight in the time zone. */

@@ -90,6 +90,21 @@ const iso = (ms: number): string => new Date(ms).toISOString();
 const badRequest = (message: string): AwsError => new AwsError('BadRequestException', message, 400);
 const notFound = (arn: string): AwsError =>
   new AwsError('NotFoundException', `Resource with arn ${arn} was not found.`, 404);
+
+/** The record of `arn`, or MSK Connect's NotFoundException. */
+function known<R>(records: ReadonlyMap<string, R>, arn: string): R {
+  const record = records.get(arn);
+  if (record === undefined) throw notFound(arn);
+  return record;
+}
+
+/** A resource name member as MSK Connect accepts it. */
+function requireName(body: Json, member: string): string {
+  const name = body[member];
+  if (typeof name !== 'string' || !NAME.test(name))
+    throw badRequest(`${member} must be 1-128 letters, digits and hyphens`);
+  return name;
+}
 const isObject = (value: unknown): value is Json =>
   value !== null && typeof value === 'object' && !Array.isArray(value);
 
@@ -109,6 +124,23 @@ function page<T>(items: readonly T[], request: AwsRequest): { items: T[]; nextTo
   return start + max < items.length
     ? { items: slice, nextToken: Buffer.from(String(start + max)).toString('base64url') }
     : { items: slice };
+}
+
+/**
+ * A List* answer: the records whose name starts with the `prefixParam` query value, oldest
+ * first, one page of their summaries under `listKey`.
+ */
+function listPage<R extends { name: string; creationTime: number }>(
+  records: Iterable<R>,
+  request: AwsRequest,
+  prefixParam: string,
+  listKey: string,
+  summary: (record: R) => Json,
+): Json {
+  const prefix = request.query.get(prefixParam) ?? '';
+  const all = [...records].filter((r) => r.name.startsWith(prefix)).sort((a, b) => a.creationTime - b.creationTime);
+  const { items, nextToken } = page(all, request);
+  return { [listKey]: items.map(summary), ...(nextToken ? { nextToken } : {}) };
 }
 
 export class KafkaConnectService implements ServiceModule {
@@ -180,6 +212,24 @@ export class KafkaConnectService implements ServiceModule {
     this.pending.add(p);
   }
 
+  /** The two REST collections (custom plugins, connectors) and what each verb does on them. */
+  private readonly resources = [
+    {
+      base: BASE_PLUGINS,
+      create: (body: Json, request: AwsRequest) => this.createPlugin(body, request),
+      list: (request: AwsRequest) => this.listPlugins(request),
+      describe: (arn: string) => this.describePlugin(known(this.plugins, arn)),
+      delete: (arn: string) => this.deletePlugin(arn),
+    },
+    {
+      base: BASE_CONNECTORS,
+      create: (body: Json, request: AwsRequest) => this.createConnector(body, request),
+      list: (request: AwsRequest) => this.listConnectors(request),
+      describe: (arn: string) => this.describeConnector(known(this.connectors, arn)),
+      delete: (arn: string) => this.deleteConnector(arn),
+    },
+  ];
+
   async handle(request: AwsRequest): Promise<AwsResponse> {
     const path = request.path
       .split('/')
@@ -187,20 +237,15 @@ export class KafkaConnectService implements ServiceModule {
       .join('/')
       .replace(/\/+$/, '');
     const method = request.method;
-    if (path === BASE_PLUGINS) {
-      if (method === 'POST') return json(this.createPlugin(this.body(request), request));
-      if (method === 'GET') return json(this.listPlugins(request));
-    } else if (path.startsWith(`${BASE_PLUGINS}/`)) {
-      const arn = path.slice(BASE_PLUGINS.length + 1);
-      if (method === 'GET') return json(this.describePlugin(this.plugin(arn)));
-      if (method === 'DELETE') return json(this.deletePlugin(arn));
-    } else if (path === BASE_CONNECTORS) {
-      if (method === 'POST') return json(this.createConnector(this.body(request), request));
-      if (method === 'GET') return json(this.listConnectors(request));
-    } else if (path.startsWith(`${BASE_CONNECTORS}/`)) {
-      const arn = path.slice(BASE_CONNECTORS.length + 1);
-      if (method === 'GET') return json(this.describeConnector(this.connector(arn)));
-      if (method === 'DELETE') return json(this.deleteConnector(arn));
+    for (const resource of this.resources) {
+      if (path === resource.base) {
+        if (method === 'POST') return json(resource.create(this.body(request), request));
+        if (method === 'GET') return json(resource.list(request));
+      } else if (path.startsWith(`${resource.base}/`)) {
+        const arn = path.slice(resource.base.length + 1);
+        if (method === 'GET') return json(resource.describe(arn));
+        if (method === 'DELETE') return json(resource.delete(arn));
+      }
     }
     throw new AwsError('NotFoundException', `The local MSK Connect does not provide ${method} ${request.path}`, 404);
   }
@@ -217,16 +262,8 @@ export class KafkaConnectService implements ServiceModule {
 
   // ---- custom plugins -----------------------------------------------------------------------
 
-  private plugin(arn: string): PluginRecord {
-    const plugin = this.plugins.get(arn);
-    if (!plugin) throw notFound(arn);
-    return plugin;
-  }
-
   private createPlugin(body: Json, request: AwsRequest): Json {
-    const name = body.name;
-    if (typeof name !== 'string' || !NAME.test(name))
-      throw badRequest('name must be 1-128 letters, digits and hyphens');
+    const name = requireName(body, 'name');
     const contentType = body.contentType;
     if (contentType !== 'JAR' && contentType !== 'ZIP') throw badRequest('contentType must be JAR or ZIP');
     const s3 = isObject(body.location) && isObject(body.location.s3Location) ? body.location.s3Location : undefined;
@@ -312,22 +349,14 @@ export class KafkaConnectService implements ServiceModule {
   }
 
   private listPlugins(request: AwsRequest): Json {
-    const prefix = request.query.get('namePrefix') ?? '';
-    const all = [...this.plugins.values()]
-      .filter((p) => p.name.startsWith(prefix))
-      .sort((a, b) => a.creationTime - b.creationTime);
-    const { items, nextToken } = page(all, request);
-    return {
-      customPlugins: items.map((p) => {
-        const { stateDescription: _s, ...summary } = this.describePlugin(p);
-        return summary;
-      }),
-      ...(nextToken ? { nextToken } : {}),
-    };
+    return listPage(this.plugins.values(), request, 'namePrefix', 'customPlugins', (p) => {
+      const { stateDescription: _s, ...summary } = this.describePlugin(p);
+      return summary;
+    });
   }
 
   private deletePlugin(arn: string): Json {
-    const plugin = this.plugin(arn);
+    const plugin = known(this.plugins, arn);
     plugin.state = 'DELETING';
     this.persist();
     this.later(this.options.deleteDelayMs ?? 500, () => {
@@ -339,16 +368,8 @@ export class KafkaConnectService implements ServiceModule {
 
   // ---- connectors ---------------------------------------------------------------------------
 
-  private connector(arn: string): ConnectorRecord {
-    const connector = this.connectors.get(arn);
-    if (!connector) throw notFound(arn);
-    return connector;
-  }
-
   private createConnector(body: Json, request: AwsRequest): Json {
-    const name = body.connectorName;
-    if (typeof name !== 'string' || !NAME.test(name))
-      throw badRequest('connectorName must be 1-128 letters, digits and hyphens');
+    const name = requireName(body, 'connectorName');
     const configuration = body.connectorConfiguration;
     if (!isObject(configuration) || Object.values(configuration).some((v) => typeof v !== 'string')) {
       throw badRequest('connectorConfiguration must be a map of strings');
@@ -543,22 +564,14 @@ export class KafkaConnectService implements ServiceModule {
   }
 
   private listConnectors(request: AwsRequest): Json {
-    const prefix = request.query.get('connectorNamePrefix') ?? '';
-    const all = [...this.connectors.values()]
-      .filter((c) => c.name.startsWith(prefix))
-      .sort((a, b) => a.creationTime - b.creationTime);
-    const { items, nextToken } = page(all, request);
-    return {
-      connectors: items.map((c) => {
-        const { connectorConfiguration: _c, stateDescription: _s, ...summary } = this.describeConnector(c);
-        return summary;
-      }),
-      ...(nextToken ? { nextToken } : {}),
-    };
+    return listPage(this.connectors.values(), request, 'connectorNamePrefix', 'connectors', (c) => {
+      const { connectorConfiguration: _c, stateDescription: _s, ...summary } = this.describeConnector(c);
+      return summary;
+    });
   }
 
   private deleteConnector(arn: string): Json {
-    const connector = this.connector(arn);
+    const connector = known(this.connectors, arn);
     connector.state = 'DELETING';
     delete connector.stateDescription;
     this.persist();

@@ -10,7 +10,8 @@ import { join } from 'node:path';
 import { AwsError } from '../errors.ts';
 import { readJson, writeJson } from '../json-store.ts';
 import type { AwsRequest, AwsResponse, ServiceModule } from '../server.ts';
-import { CONTENT_TYPE, jsonResponse } from '../json-response.ts';
+import { CONTENT_TYPE } from '../json-response.ts';
+import { dispatchJsonTarget, type JsonOperations } from '../json-target.ts';
 
 export interface SecretsManagerOptions {
   dataDir: string;
@@ -33,8 +34,6 @@ interface StoredSecret {
 const NAME = /^[A-Za-z0-9/_+=.@-]{1,512}$/;
 const ARN = /^arn:aws[a-z-]*:secretsmanager:[a-z0-9-]+:\d{12}:secret:(.+)$/;
 
-const json = (body: unknown): AwsResponse => jsonResponse(body, CONTENT_TYPE.json11);
-
 const notFound = (): AwsError =>
   new AwsError('ResourceNotFoundException', "Secrets Manager can't find the specified secret.", 400);
 
@@ -51,29 +50,19 @@ export class SecretsManagerService implements ServiceModule {
     this.secrets = new Map(readJson<StoredSecret[]>(this.path, []).map((s) => [s.name, s]));
   }
 
-  async handle(request: AwsRequest): Promise<AwsResponse> {
-    const target = String(request.headers['x-amz-target'] ?? '');
-    const operation = target.startsWith('secretsmanager.') ? target.slice('secretsmanager.'.length) : target;
-    let body: Record<string, unknown>;
-    try {
-      const parsed: unknown = JSON.parse(request.body.toString('utf8') || '{}');
-      if (parsed === null || typeof parsed !== 'object' || Array.isArray(parsed))
-        throw new Error('the body must be a JSON object');
-      body = parsed as Record<string, unknown>;
-    } catch (error) {
-      throw new AwsError('InvalidRequestException', error instanceof Error ? error.message : String(error));
-    }
-    switch (operation) {
-      case 'CreateSecret':
-        return json(this.createSecret(body, request.region));
-      case 'GetSecretValue':
-        return json(this.getSecretValue(body));
-      default:
-        throw new AwsError(
-          'UnknownOperationException',
-          `The local Secrets Manager provides CreateSecret and GetSecretValue only (got '${operation || 'no X-Amz-Target'}')`,
-        );
-    }
+  /** The two operations the SCRAM path needs, by X-Amz-Target operation name. */
+  private readonly operations: JsonOperations = {
+    CreateSecret: (body, request) => this.createSecret(body, request.region),
+    GetSecretValue: (body) => this.getSecretValue(body),
+  };
+
+  handle(request: AwsRequest): Promise<AwsResponse> {
+    return dispatchJsonTarget(request, {
+      targetPrefix: 'secretsmanager.',
+      label: 'Secrets Manager',
+      contentType: CONTENT_TYPE.json11,
+      operations: this.operations,
+    });
   }
 
   /** Finds a secret by name or ARN (full or partial, as GetSecretValue accepts). */

@@ -208,6 +208,21 @@ export class RunningExecution {
     }
   }
 
+  /**
+   * A state's `<Type>StateEntered` event (with its input) or `<Type>StateExited` event (with its
+   * output), shaped as Step Functions writes them.
+   */
+  private appendStateEvent(
+    phase: 'StateEntered' | 'StateExited',
+    stateType: string,
+    state: { name: string; input?: unknown; output?: unknown },
+    at: number,
+  ): void {
+    const member = phase === 'StateEntered' ? 'input' : 'output';
+    const details = { name: state.name, [member]: text(state[member]), [`${member}Details`]: { truncated: false } };
+    this.append(`${stateType}${phase}`, { [`${phase[0]!.toLowerCase()}${phase.slice(1)}EventDetails`]: details }, at);
+  }
+
   /** Turns the library's event log into Step Functions history events. */
   private async consume(events: AsyncGenerator<object>, prepared: PreparedDefinition): Promise<void> {
     for await (const logged of events) {
@@ -230,32 +245,8 @@ export class RunningExecution {
           );
           break;
         case 'StateEntered':
-          if (state)
-            this.append(
-              `${typeOf(state)}StateEntered`,
-              {
-                stateEnteredEventDetails: {
-                  name: state.name,
-                  input: text(state.input),
-                  inputDetails: { truncated: false },
-                },
-              },
-              at,
-            );
-          break;
         case 'StateExited':
-          if (state)
-            this.append(
-              `${typeOf(state)}StateExited`,
-              {
-                stateExitedEventDetails: {
-                  name: state.name,
-                  output: text(state.output),
-                  outputDetails: { truncated: false },
-                },
-              },
-              at,
-            );
+          if (state) this.appendStateEvent(event.type, typeOf(state), state, at);
           break;
         case 'ParallelBranchStarted':
           break;

@@ -19,10 +19,10 @@ import { readJson, writeJson } from '../json-store.ts';
 import type { LocalInvokeResult } from '../lambda/invoke.ts';
 import { log } from '../logger.ts';
 import type { AwsRequest, AwsResponse, ServiceModule } from '../server.ts';
-import { readJsonTarget } from '../json-target.ts';
+import { dispatchJsonTarget, type JsonOperations } from '../json-target.ts';
 import type { Json } from './definition.ts';
 import { RunningExecution, type ExecutionRecord, type ExecutionStatus } from './execution.ts';
-import { CONTENT_TYPE, jsonResponse } from '../json-response.ts';
+import { CONTENT_TYPE } from '../json-response.ts';
 
 export interface StepFunctionsOptions {
   dataDir: string;
@@ -55,8 +55,6 @@ const EXECUTION_ARN = /^arn:aws[a-z-]*:states:[a-z0-9-]+:\d{12}:execution:([^:]+
 const INVALID_NAME_CHARS = /[\s<>{}[\]?*"#%\\^|~`$&,;:/\u0000-\u001f\u007f-\u009f]/;
 
 const STATUSES: readonly ExecutionStatus[] = ['RUNNING', 'SUCCEEDED', 'FAILED', 'TIMED_OUT', 'ABORTED'];
-
-const json = (body: unknown): AwsResponse => jsonResponse(body, CONTENT_TYPE.json10);
 
 const epoch = (ms: number): number => ms / 1000;
 
@@ -96,6 +94,24 @@ function pageOf<T>(items: readonly T[], body: Json, defaultMax = 100): { page: T
   return start + max < items.length
     ? { page, nextToken: Buffer.from(String(start + max)).toString('base64url') }
     : { page };
+}
+
+/** A List or GetExecutionHistory answer: one page of `items` as `key`, each through `show`, and the next token. */
+function listAnswer<T>(key: string, items: readonly T[], body: Json, show: (item: T) => Json): Json {
+  const { page, nextToken } = pageOf(items, body);
+  return { [key]: page.map(show), ...(nextToken ? { nextToken } : {}) };
+}
+
+/** The members an execution's list item and its description share. */
+function executionSummary(e: ExecutionRecord): Json {
+  return {
+    executionArn: e.executionArn,
+    stateMachineArn: e.stateMachineArn,
+    name: e.name,
+    status: e.status,
+    startDate: epoch(e.startDate),
+    ...(e.stopDate !== undefined ? { stopDate: epoch(e.stopDate) } : {}),
+  };
 }
 
 /** Parses and validates a definition as CreateStateMachine does. */
@@ -225,33 +241,27 @@ export class StepFunctionsService implements ServiceModule {
     this.dirty.clear();
   }
 
-  async handle(request: AwsRequest): Promise<AwsResponse> {
-    const { operation, body: parsed } = readJsonTarget(request, TARGET_PREFIX, 'Step Functions');
-    const body = parsed as Json;
-    switch (operation) {
-      case 'CreateStateMachine':
-        return json(this.createStateMachine(body, request));
-      case 'DescribeStateMachine':
-        return json(this.describeStateMachine(this.machine(requireString(body, 'stateMachineArn'))));
-      case 'ListStateMachines':
-        return json(this.listStateMachines(body));
-      case 'UpdateStateMachine':
-        return json(this.updateStateMachine(body));
-      case 'DeleteStateMachine':
-        return json(this.deleteStateMachine(body));
-      case 'StartExecution':
-        return json(this.startExecution(body, request));
-      case 'DescribeExecution':
-        return json(this.describeExecution(this.execution(requireString(body, 'executionArn'))));
-      case 'ListExecutions':
-        return json(this.listExecutions(body));
-      case 'GetExecutionHistory':
-        return json(this.history(body));
-      case 'StopExecution':
-        return json(this.stopExecution(body));
-      default:
-        throw new AwsError('UnknownOperationException', `The local Step Functions does not provide ${operation}`, 400);
-    }
+  /** The operations this service provides, by X-Amz-Target operation name. */
+  private readonly operations: JsonOperations = {
+    CreateStateMachine: (body, request) => this.createStateMachine(body, request),
+    DescribeStateMachine: (body) => this.describeStateMachine(this.machine(requireString(body, 'stateMachineArn'))),
+    ListStateMachines: (body) => this.listStateMachines(body),
+    UpdateStateMachine: (body) => this.updateStateMachine(body),
+    DeleteStateMachine: (body) => this.deleteStateMachine(body),
+    StartExecution: (body, request) => this.startExecution(body, request),
+    DescribeExecution: (body) => this.describeExecution(this.execution(requireString(body, 'executionArn'))),
+    ListExecutions: (body) => this.listExecutions(body),
+    GetExecutionHistory: (body) => this.history(body),
+    StopExecution: (body) => this.stopExecution(body),
+  };
+
+  handle(request: AwsRequest): Promise<AwsResponse> {
+    return dispatchJsonTarget(request, {
+      targetPrefix: TARGET_PREFIX,
+      label: 'Step Functions',
+      contentType: CONTENT_TYPE.json10,
+      operations: this.operations,
+    });
   }
 
   private machine(arn: string): StoredStateMachine {
@@ -320,33 +330,20 @@ export class StepFunctionsService implements ServiceModule {
     return { stateMachineArn: arn, creationDate: epoch(machine.creationDate) };
   }
 
+  /** DescribeStateMachine answers the stored machine as it is, with AWS's epoch seconds and no updateDate. */
   private describeStateMachine(machine: StoredStateMachine): Json {
-    return {
-      stateMachineArn: machine.stateMachineArn,
-      name: machine.name,
-      status: machine.status,
-      definition: machine.definition,
-      roleArn: machine.roleArn,
-      type: machine.type,
-      creationDate: epoch(machine.creationDate),
-      loggingConfiguration: machine.loggingConfiguration,
-      tracingConfiguration: machine.tracingConfiguration,
-      revisionId: machine.revisionId,
-    };
+    const { creationDate, updateDate: _updated, ...described } = machine;
+    return { ...described, creationDate: epoch(creationDate) };
   }
 
   private listStateMachines(body: Json): Json {
     const all = [...this.machines.values()].sort((a, b) => a.name.localeCompare(b.name));
-    const { page, nextToken } = pageOf(all, body);
-    return {
-      stateMachines: page.map((m) => ({
-        stateMachineArn: m.stateMachineArn,
-        name: m.name,
-        type: m.type,
-        creationDate: epoch(m.creationDate),
-      })),
-      ...(nextToken ? { nextToken } : {}),
-    };
+    return listAnswer('stateMachines', all, body, (m) => ({
+      stateMachineArn: m.stateMachineArn,
+      name: m.name,
+      type: m.type,
+      creationDate: epoch(m.creationDate),
+    }));
   }
 
   private updateStateMachine(body: Json): Json {
@@ -445,12 +442,7 @@ export class StepFunctionsService implements ServiceModule {
 
   private describeExecution(record: ExecutionRecord): Json {
     return {
-      executionArn: record.executionArn,
-      stateMachineArn: record.stateMachineArn,
-      name: record.name,
-      status: record.status,
-      startDate: epoch(record.startDate),
-      ...(record.stopDate !== undefined ? { stopDate: epoch(record.stopDate) } : {}),
+      ...executionSummary(record),
       input: record.input,
       inputDetails: { included: true },
       ...(record.output !== undefined ? { output: record.output, outputDetails: { included: true } } : {}),
@@ -475,25 +467,13 @@ export class StepFunctionsService implements ServiceModule {
     const all = [...this.executions.values()]
       .filter((e) => e.stateMachineArn === arn && (filter === undefined || e.status === filter))
       .sort((a, b) => b.startDate - a.startDate || b.name.localeCompare(a.name));
-    const { page, nextToken } = pageOf(all, body);
-    return {
-      executions: page.map((e) => ({
-        executionArn: e.executionArn,
-        stateMachineArn: e.stateMachineArn,
-        name: e.name,
-        status: e.status,
-        startDate: epoch(e.startDate),
-        ...(e.stopDate !== undefined ? { stopDate: epoch(e.stopDate) } : {}),
-      })),
-      ...(nextToken ? { nextToken } : {}),
-    };
+    return listAnswer('executions', all, body, executionSummary);
   }
 
   private history(body: Json): Json {
     const record = this.execution(requireString(body, 'executionArn'));
     const includeData = body.includeExecutionData !== false;
     const events = body.reverseOrder === true ? [...record.events].reverse() : record.events;
-    const { page, nextToken } = pageOf(events, body);
     const strip = (event: Json): Json => {
       if (includeData) return event;
       const copy = structuredClone(event);
@@ -504,7 +484,7 @@ export class StepFunctionsService implements ServiceModule {
       }
       return copy;
     };
-    return { events: page.map((e) => strip(e as Json)), ...(nextToken ? { nextToken } : {}) };
+    return listAnswer('events', events, body, (e) => strip(e as Json));
   }
 
   private stopExecution(body: Json): Json {

@@ -9,6 +9,7 @@
 import type { ApiDefinition, RequestContext } from '../protocol/api.ts';
 import { ErrorCode } from '../protocol/errors.ts';
 import { array, field } from '../protocol/schema.ts';
+import { ledPartition } from './leader-check.ts';
 
 interface FetchRequest {
   maxWaitMs: number;
@@ -47,7 +48,6 @@ function build(ctx: RequestContext, req: FetchRequest): Built {
   let bytes = 0;
   let hasError = false;
   const responses = req.topics.map((t) => {
-    const topic = ctx.cluster.topics.get(t.topic);
     const partitions = t.partitions.map((p): PartitionData => {
       const base: PartitionData = {
         partitionIndex: p.partition,
@@ -59,16 +59,12 @@ function build(ctx: RequestContext, req: FetchRequest): Built {
         preferredReadReplica: -1,
         records: [],
       };
-      const state = topic?.partitions[p.partition];
-      if (state === undefined) {
+      const led = ledPartition(ctx, t.topic, p.partition);
+      if (led.errorCode !== undefined) {
         hasError = true;
-        return { ...base, errorCode: ErrorCode.UNKNOWN_TOPIC_OR_PARTITION };
+        return { ...base, errorCode: led.errorCode };
       }
-      if (state.leader !== ctx.broker.nodeId) {
-        hasError = true;
-        return { ...base, errorCode: ErrorCode.NOT_LEADER_OR_FOLLOWER };
-      }
-      const log = state.log;
+      const log = led.partition.log;
       const positioned = {
         ...base,
         highWatermark: log.nextOffset,

@@ -4,6 +4,7 @@
 import type { ApiDefinition, RequestContext } from '../protocol/api.ts';
 import { ErrorCode } from '../protocol/errors.ts';
 import { array, field } from '../protocol/schema.ts';
+import { ledPartition } from './leader-check.ts';
 
 interface ListOffsetsRequest {
   topics: Array<{ name: string; partitions: Array<{ partitionIndex: number; timestamp: number }> }>;
@@ -12,18 +13,13 @@ interface ListOffsetsRequest {
 const LATEST = -1;
 const EARLIEST = -2;
 
+/** What a partition answers that could not be looked up. */
+const NOT_FOUND = { oldStyleOffsets: [], timestamp: -1, offset: -1, leaderEpoch: -1 };
+
 function lookup(ctx: RequestContext, topicName: string, index: number, timestamp: number): Record<string, unknown> {
-  const failed = (errorCode: number) => ({
-    partitionIndex: index,
-    errorCode,
-    oldStyleOffsets: [],
-    timestamp: -1,
-    offset: -1,
-    leaderEpoch: -1,
-  });
-  const partition = ctx.cluster.topics.get(topicName)?.partitions[index];
-  if (partition === undefined) return failed(ErrorCode.UNKNOWN_TOPIC_OR_PARTITION);
-  if (partition.leader !== ctx.broker.nodeId) return failed(ErrorCode.NOT_LEADER_OR_FOLLOWER);
+  const led = ledPartition(ctx, topicName, index);
+  if (led.errorCode !== undefined) return { partitionIndex: index, errorCode: led.errorCode, ...NOT_FOUND };
+  const { partition } = led;
   const log = partition.log;
   let found: { offset: number; timestamp: number };
   if (timestamp === LATEST) found = { offset: log.nextOffset, timestamp: -1 };

@@ -8,6 +8,7 @@ import { ErrorCode } from '../protocol/errors.ts';
 import { array, field } from '../protocol/schema.ts';
 import { MESSAGE_MAX_BYTES, parseBatches } from '../record-batch.ts';
 import { log } from '../logger.ts';
+import { ledPartition } from './leader-check.ts';
 
 interface ProduceRequest {
   transactionalId: string | null;
@@ -24,22 +25,21 @@ interface PartitionResponse {
   logStartOffset: number;
 }
 
+/** What a partition answers whose records were not appended. */
+function notAppended(index: number, errorCode: number): PartitionResponse {
+  return { index, errorCode, baseOffset: -1, logAppendTimeMs: -1, logStartOffset: -1 };
+}
+
 function appendPartition(
   ctx: RequestContext,
   topicName: string,
   index: number,
   records: Buffer | null,
 ): PartitionResponse {
-  const failed = (errorCode: number): PartitionResponse => ({
-    index,
-    errorCode,
-    baseOffset: -1,
-    logAppendTimeMs: -1,
-    logStartOffset: -1,
-  });
-  const partition = ctx.cluster.topics.get(topicName)?.partitions[index];
-  if (partition === undefined) return failed(ErrorCode.UNKNOWN_TOPIC_OR_PARTITION);
-  if (partition.leader !== ctx.broker.nodeId) return failed(ErrorCode.NOT_LEADER_OR_FOLLOWER);
+  const failed = (errorCode: number): PartitionResponse => notAppended(index, errorCode);
+  const led = ledPartition(ctx, topicName, index);
+  if (led.errorCode !== undefined) return failed(led.errorCode);
+  const { partition } = led;
   const parsed = parseBatches(records);
   if (!parsed.ok) {
     log.warn('rejected produce', { topic: topicName, partition: index, error: parsed.message });
@@ -101,13 +101,7 @@ export const produceApi: ApiDefinition<ProduceRequest, Record<string, unknown>> 
       partitionResponses: t.partitionData.map((p) =>
         validAcks
           ? appendPartition(ctx, t.name, p.index, p.records)
-          : {
-              index: p.index,
-              errorCode: ErrorCode.INVALID_REQUIRED_ACKS,
-              baseOffset: -1,
-              logAppendTimeMs: -1,
-              logStartOffset: -1,
-            },
+          : notAppended(p.index, ErrorCode.INVALID_REQUIRED_ACKS),
       ),
     }));
     // acks=0: the producer expects no answer at all

@@ -44,20 +44,14 @@ export function array(name: string, type: Primitive | readonly Field[], versions
 
 export type Decoded = Record<string, unknown>;
 
+/** The fixed-width numbers: Reader and Writer have one method of the same name for each. */
+const NUMERIC = new Set(['int8', 'int16', 'uint16', 'int32', 'int64', 'float64'] as const);
+type Numeric = typeof NUMERIC extends Set<infer T> ? T : never;
+const isNumeric = (type: Primitive): type is Numeric => NUMERIC.has(type as Numeric);
+
 function readPrimitive(r: Reader, type: Primitive, compact: boolean): unknown {
+  if (isNumeric(type)) return r[type]();
   switch (type) {
-    case 'int8':
-      return r.int8();
-    case 'int16':
-      return r.int16();
-    case 'uint16':
-      return r.uint16();
-    case 'int32':
-      return r.int32();
-    case 'int64':
-      return r.int64();
-    case 'float64':
-      return r.float64();
     case 'bool':
       return r.bool();
     case 'string':
@@ -97,25 +91,11 @@ export function decodeStruct(r: Reader, fields: readonly Field[], version: numbe
 }
 
 function writePrimitive(w: Writer, type: Primitive, value: unknown, compact: boolean): void {
+  if (isNumeric(type)) {
+    w[type]((value as number | undefined) ?? 0);
+    return;
+  }
   switch (type) {
-    case 'int8':
-      w.int8((value as number | undefined) ?? 0);
-      return;
-    case 'int16':
-      w.int16((value as number | undefined) ?? 0);
-      return;
-    case 'uint16':
-      w.uint16((value as number | undefined) ?? 0);
-      return;
-    case 'int32':
-      w.int32((value as number | undefined) ?? 0);
-      return;
-    case 'int64':
-      w.int64((value as number | undefined) ?? 0);
-      return;
-    case 'float64':
-      w.float64((value as number | undefined) ?? 0);
-      return;
     case 'bool':
       w.bool(value === true);
       return;

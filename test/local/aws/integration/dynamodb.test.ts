@@ -22,26 +22,21 @@ import {
   TransactWriteCommand,
   UpdateCommand,
 } from '@aws-sdk/lib-dynamodb';
-import { startLocalAws, type LocalAws } from '../../../../local/aws/index.ts';
-import { tempDir } from '../unit/helpers.ts';
+import { useLocalAws } from '../../helpers/local-aws.ts';
 
-const credentials = { accessKeyId: 'AKIDLOCAL', secretAccessKey: 'local-secret' };
 const TABLE = 'pipelines-local';
 
 describe('local DynamoDB', () => {
-  let dir: ReturnType<typeof tempDir>;
-  let aws: LocalAws;
+  const local = useLocalAws();
   let client: DynamoDBClient;
   let doc: DynamoDBDocumentClient;
 
   const connect = () => {
-    client = new DynamoDBClient({ endpoint: aws.url, region: 'us-east-1', credentials, maxAttempts: 1 });
+    client = local.client(DynamoDBClient);
     doc = DynamoDBDocumentClient.from(client);
   };
 
   beforeAll(async () => {
-    dir = tempDir();
-    aws = await startLocalAws({ port: 0, dataDir: dir.path });
     connect();
     const created = await client.send(
       new CreateTableCommand({
@@ -66,11 +61,6 @@ describe('local DynamoDB', () => {
       }),
     );
     expect(created.TableDescription?.TableArn).toBe(`arn:aws:dynamodb:us-east-1:000000000000:table/${TABLE}`);
-  });
-  afterAll(async () => {
-    client.destroy();
-    await aws.close();
-    dir.remove();
   });
 
   it('creates a table that becomes ACTIVE and serves put, conditional put, get, update, query, scan and delete', async () => {
@@ -127,27 +117,27 @@ describe('local DynamoDB', () => {
     ).toBeUndefined();
   });
 
+  /** The registry's create transaction: a new pipeline item and the project lock it takes. */
+  const claimShop = (pipelineId: string, lockOptions: { ReturnValuesOnConditionCheckFailure?: 'ALL_OLD' } = {}) => [
+    {
+      Put: {
+        TableName: TABLE,
+        Item: { pk: `PIPELINE#${pipelineId}`, sk: 'META', status: 'CREATING' },
+        ConditionExpression: 'attribute_not_exists(pk)',
+      },
+    },
+    {
+      Put: {
+        TableName: TABLE,
+        Item: { pk: 'PROJECT#shop', sk: 'LOCK', pipelineId },
+        ConditionExpression: 'attribute_not_exists(pk)',
+        ...lockOptions,
+      },
+    },
+  ];
+
   it('applies TransactWriteItems atomically and cancels all of it when one condition fails', async () => {
-    await doc.send(
-      new TransactWriteCommand({
-        TransactItems: [
-          {
-            Put: {
-              TableName: TABLE,
-              Item: { pk: 'PIPELINE#p2', sk: 'META', status: 'CREATING' },
-              ConditionExpression: 'attribute_not_exists(pk)',
-            },
-          },
-          {
-            Put: {
-              TableName: TABLE,
-              Item: { pk: 'PROJECT#shop', sk: 'LOCK', pipelineId: 'p2' },
-              ConditionExpression: 'attribute_not_exists(pk)',
-            },
-          },
-        ],
-      }),
-    );
+    await doc.send(new TransactWriteCommand({ TransactItems: claimShop('p2') }));
     expect(
       (await doc.send(new GetCommand({ TableName: TABLE, Key: { pk: 'PROJECT#shop', sk: 'LOCK' } }))).Item?.pipelineId,
     ).toBe('p2');
@@ -155,21 +145,7 @@ describe('local DynamoDB', () => {
     const attempt = doc.send(
       new TransactWriteCommand({
         TransactItems: [
-          {
-            Put: {
-              TableName: TABLE,
-              Item: { pk: 'PIPELINE#p3', sk: 'META', status: 'CREATING' },
-              ConditionExpression: 'attribute_not_exists(pk)',
-            },
-          },
-          {
-            Put: {
-              TableName: TABLE,
-              Item: { pk: 'PROJECT#shop', sk: 'LOCK', pipelineId: 'p3' },
-              ConditionExpression: 'attribute_not_exists(pk)',
-              ReturnValuesOnConditionCheckFailure: 'ALL_OLD',
-            },
-          },
+          ...claimShop('p3', { ReturnValuesOnConditionCheckFailure: 'ALL_OLD' }),
           {
             ConditionCheck: {
               TableName: TABLE,
@@ -274,8 +250,7 @@ describe('local DynamoDB', () => {
   it('keeps tables and items across a restart', async () => {
     await doc.send(new PutCommand({ TableName: TABLE, Item: { pk: 'KEEP', sk: 'ME', n: 7 } }));
     client.destroy();
-    await aws.close();
-    aws = await startLocalAws({ port: 0, dataDir: dir.path });
+    await local.restart();
     connect();
     expect((await doc.send(new GetCommand({ TableName: TABLE, Key: { pk: 'KEEP', sk: 'ME' } }))).Item?.n).toBe(7);
   });

@@ -17,51 +17,43 @@ import {
   NotFoundException,
   type CreateConnectorRequest,
 } from '@aws-sdk/client-kafkaconnect';
-import { Kafka, logLevel } from 'kafkajs';
 import { createAdmin, createClusterConnection } from '../../../../functions/lib/kafka/index.ts';
 import { startCluster, type DevCluster } from '../../../../local/kafka/index.ts';
-import { startLocalAws, type LocalAws } from '../../../../local/aws/index.ts';
+import { useLocalAws } from '../../helpers/local-aws.ts';
+import { quietKafka } from '../../kafka/integration/helpers.ts';
 import { waitFor } from '../../../helpers/local-s3.ts';
-import { readObjects, tempDir } from '../unit/helpers.ts';
+import { readObjects } from '../unit/helpers.ts';
 
-const credentials = { accessKeyId: 'AKIDLOCAL', secretAccessKey: 'local-secret' };
 const T0 = Date.UTC(2026, 2, 4, 5, 6, 7);
 const HOUR_PATH = 'year=2026/month=03/day=04/hour=05';
 
 describe('local MSK Connect', () => {
-  let dir: ReturnType<typeof tempDir>;
   let cluster: DevCluster;
-  let aws: LocalAws;
   let client: KafkaConnectClient;
   let pluginArn: string;
 
   beforeAll(async () => {
-    dir = tempDir('kafkaconnect-');
     cluster = await startCluster({ brokers: 1 });
-    aws = await startLocalAws({
-      port: 0,
-      dataDir: dir.path,
+  });
+  const local = useLocalAws(
+    () => ({
       kafka: { brokers: cluster.brokers },
       kafkaConnect: { pluginDelayMs: 50, connectorDelayMs: 100, deleteDelayMs: 50 },
-    });
-    client = new KafkaConnectClient({ endpoint: aws.url, region: 'us-east-1', credentials, maxAttempts: 1 });
-  });
+    }),
+    'kafkaconnect-',
+  );
   afterAll(async () => {
-    client?.destroy();
-    await aws?.close();
     await cluster?.close();
-    dir?.remove();
+  });
+  beforeAll(() => {
+    client = local.client(KafkaConnectClient);
   });
 
   async function produce(topic: string, from: number, count: number): Promise<void> {
     const admin = await createAdmin(createClusterConnection({ brokers: cluster.brokers, auth: 'none' }));
     await admin.createTopics({ topics: [topic], partitions: 1, replicas: 1 }).catch(() => undefined);
     await admin.close();
-    const kafka = new Kafka({
-      brokers: cluster.brokers,
-      clientId: 'kafkaconnect-test',
-      logLevel: logLevel.NOTHING,
-    });
+    const kafka = quietKafka(cluster.brokers, 'kafkaconnect-test');
     const producer = kafka.producer();
     await producer.connect();
     const messages = Array.from({ length: count }, (_, i) => ({
@@ -71,6 +63,18 @@ describe('local MSK Connect', () => {
     await producer.send({ topic, messages });
     await producer.disconnect();
   }
+
+  /** Waits until describing a deleted resource answers NotFoundException. */
+  const gone = (describe: () => Promise<unknown>, what: string) =>
+    waitFor(
+      async () =>
+        describe().then(
+          () => undefined,
+          (e: unknown) => (e instanceof NotFoundException ? true : undefined),
+        ),
+      5_000,
+      what,
+    );
 
   const connectorRequest = (
     name: string,
@@ -128,7 +132,7 @@ describe('local MSK Connect', () => {
   const until = (arn: string, state: string) =>
     waitFor(async () => ((await stateOf(arn)) === state ? true : undefined), 10_000, `connector ${state}`);
   const events = (bucket: string): string[] =>
-    [...readObjects(aws.s3Dir, bucket).values()].flatMap((text) =>
+    [...readObjects(local.aws.s3Dir, bucket).values()].flatMap((text) =>
       text
         .split('\n')
         .filter((l) => l !== '')
@@ -201,13 +205,8 @@ describe('local MSK Connect', () => {
     expect(
       (await client.send(new DeleteCustomPluginCommand({ customPluginArn: faulty.customPluginArn }))).customPluginState,
     ).toBe('DELETING');
-    await waitFor(
-      async () =>
-        client.send(new DescribeCustomPluginCommand({ customPluginArn: faulty.customPluginArn })).then(
-          () => undefined,
-          (e: unknown) => (e instanceof NotFoundException ? true : undefined),
-        ),
-      5_000,
+    await gone(
+      () => client.send(new DescribeCustomPluginCommand({ customPluginArn: faulty.customPluginArn })),
       'plugin gone',
     );
   });
@@ -224,7 +223,7 @@ describe('local MSK Connect', () => {
     await until(created.connectorArn!, 'RUNNING');
     const objects = await waitFor(
       async () => {
-        const found = readObjects(aws.s3Dir, 'flush-bucket');
+        const found = readObjects(local.aws.s3Dir, 'flush-bucket');
         return found.size >= 10 ? found : undefined;
       },
       15_000,
@@ -258,7 +257,7 @@ describe('local MSK Connect', () => {
       10_000,
       '50 records by rotation',
     );
-    const keys = [...readObjects(aws.s3Dir, 'rotate-bucket').keys()];
+    const keys = [...readObjects(local.aws.s3Dir, 'rotate-bucket').keys()];
     expect(keys.length).toBeGreaterThanOrEqual(1);
     expect(keys.length).toBeLessThanOrEqual(2);
     expect(keys[0]).toBe(`events/clicks-rotate/${HOUR_PATH}/clicks-rotate+0+0000000000.json.gz`);
@@ -271,22 +270,14 @@ describe('local MSK Connect', () => {
     );
     await until(first.connectorArn!, 'RUNNING');
     await waitFor(
-      async () => (readObjects(aws.s3Dir, 'delete-bucket').size === 1 ? true : undefined),
+      async () => (readObjects(local.aws.s3Dir, 'delete-bucket').size === 1 ? true : undefined),
       10_000,
       'first object',
     );
     expect((await client.send(new DeleteConnectorCommand({ connectorArn: first.connectorArn }))).connectorState).toBe(
       'DELETING',
     );
-    await waitFor(
-      async () =>
-        client.send(new DescribeConnectorCommand({ connectorArn: first.connectorArn })).then(
-          () => undefined,
-          (e: unknown) => (e instanceof NotFoundException ? true : undefined),
-        ),
-      5_000,
-      'connector gone',
-    );
+    await gone(() => client.send(new DescribeConnectorCommand({ connectorArn: first.connectorArn })), 'connector gone');
 
     const second = await client.send(
       new CreateConnectorCommand(
@@ -295,11 +286,11 @@ describe('local MSK Connect', () => {
     );
     await until(second.connectorArn!, 'RUNNING');
     await waitFor(
-      async () => (readObjects(aws.s3Dir, 'delete-bucket').size === 2 ? true : undefined),
+      async () => (readObjects(local.aws.s3Dir, 'delete-bucket').size === 2 ? true : undefined),
       10_000,
       'second object',
     );
-    expect([...readObjects(aws.s3Dir, 'delete-bucket').keys()].sort()).toEqual([
+    expect([...readObjects(local.aws.s3Dir, 'delete-bucket').keys()].sort()).toEqual([
       `events/clicks-delete/${HOUR_PATH}/clicks-delete+0+0000000000.json.gz`,
       `events/clicks-delete/${HOUR_PATH}/clicks-delete+0+0000000100.json.gz`,
     ]);
@@ -307,7 +298,7 @@ describe('local MSK Connect', () => {
   });
 
   it('reports FAILED connectors: by the fault switch and for a connector class it does not run', async () => {
-    const faults = await fetch(`${aws.url}/_local/kafkaconnect/faults`, {
+    const faults = await fetch(`${local.aws.url}/_local/kafkaconnect/faults`, {
       method: 'POST',
       body: JSON.stringify({ failNextConnectors: 1 }),
     });

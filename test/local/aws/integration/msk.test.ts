@@ -14,11 +14,10 @@ import {
   ListNodesCommand,
   NotFoundException,
   BadRequestException,
+  type BrokerSoftwareInfo,
 } from '@aws-sdk/client-kafka';
-import { startLocalAws, type LocalAws } from '../../../../local/aws/index.ts';
-import { tempDir } from '../unit/helpers.ts';
+import { useLocalAws } from '../../helpers/local-aws.ts';
 
-const credentials = { accessKeyId: 'AKIDLOCAL', secretAccessKey: 'local-secret' };
 const BROKERS = ['127.0.0.1:19092', '127.0.0.1:19093', '127.0.0.1:19094'];
 const SERVERLESS_ARN =
   'arn:aws:kafka:us-east-1:000000000000:cluster/serverless-one/11111111-2222-3333-4444-555555555555-1';
@@ -34,43 +33,41 @@ function properties(blob: Uint8Array | undefined): Record<string, string> {
 }
 
 describe('local MSK control plane', () => {
-  let dir: ReturnType<typeof tempDir>;
-  let aws: LocalAws;
+  const local = useLocalAws({
+    kafka: { brokers: BROKERS },
+    msk: {
+      cluster: {
+        vpcId: 'vpc-0a0a0a0a0a0a0a0a0',
+        subnetIds: ['subnet-0a0a0a0a0a0a0a0a1', 'subnet-0a0a0a0a0a0a0a0a2'],
+        securityGroupIds: ['sg-0a0a0a0a0a0a0a0a0'],
+        numPartitions: 3,
+      },
+      clusters: [{ arn: SERVERLESS_ARN, type: 'SERVERLESS' }],
+    },
+  });
   let kafka: KafkaClient;
   let ec2: EC2Client;
 
-  const start = async () => {
-    aws = await startLocalAws({
-      port: 0,
-      dataDir: dir.path,
-      kafka: { brokers: BROKERS },
-      msk: {
-        cluster: {
-          vpcId: 'vpc-0a0a0a0a0a0a0a0a0',
-          subnetIds: ['subnet-0a0a0a0a0a0a0a0a1', 'subnet-0a0a0a0a0a0a0a0a2'],
-          securityGroupIds: ['sg-0a0a0a0a0a0a0a0a0'],
-          numPartitions: 3,
-        },
-        clusters: [{ arn: SERVERLESS_ARN, type: 'SERVERLESS' }],
-      },
-    });
-    kafka = new KafkaClient({ endpoint: aws.url, region: 'us-east-1', credentials, maxAttempts: 1 });
-    ec2 = new EC2Client({ endpoint: aws.url, region: 'us-east-1', credentials, maxAttempts: 1 });
+  const connect = () => {
+    kafka = local.client(KafkaClient);
+    ec2 = local.client(EC2Client);
   };
 
-  beforeAll(async () => {
-    dir = tempDir();
-    await start();
-  });
-  afterAll(async () => {
-    kafka.destroy();
-    ec2.destroy();
-    await aws.close();
-    dir.remove();
-  });
+  beforeAll(connect);
+
+  /** The server.properties of a cluster's current configuration revision, as MSK describes it. */
+  const serverProperties = async (software: BrokerSoftwareInfo): Promise<Record<string, string>> => {
+    const revision = await kafka.send(
+      new DescribeConfigurationRevisionCommand({
+        Arn: software.ConfigurationArn,
+        Revision: software.ConfigurationRevision,
+      }),
+    );
+    return properties(revision.ServerProperties);
+  };
 
   it('describes the dev cluster as an ACTIVE provisioned cluster in the stack VPC, with its brokers and configuration', async () => {
-    const arn = aws.msk.devClusterArn!;
+    const arn = local.aws.msk.devClusterArn!;
     expect(arn).toMatch(/^arn:aws:kafka:us-east-1:000000000000:cluster\/clickstream-local\/[0-9a-f-]{36}-1$/);
     const { ClusterInfo: info } = await kafka.send(new DescribeClusterV2Command({ ClusterArn: arn }));
     expect(info).toMatchObject({
@@ -96,14 +93,7 @@ describe('local MSK control plane', () => {
       Sasl: { Iam: { Enabled: false }, Scram: { Enabled: false } },
     });
 
-    const software = provisioned.CurrentBrokerSoftwareInfo!;
-    const revision = await kafka.send(
-      new DescribeConfigurationRevisionCommand({
-        Arn: software.ConfigurationArn,
-        Revision: software.ConfigurationRevision,
-      }),
-    );
-    expect(properties(revision.ServerProperties)).toMatchObject({
+    expect(await serverProperties(provisioned.CurrentBrokerSoftwareInfo!)).toMatchObject({
       'auto.create.topics.enable': 'true',
       'default.replication.factor': '3',
       'num.partitions': '3',
@@ -124,7 +114,7 @@ describe('local MSK control plane', () => {
   });
 
   it('describes rule-breaking clusters registered over HTTP and through options', async () => {
-    const response = await fetch(`${aws.url}/_local/msk/clusters`, {
+    const response = await fetch(`${local.aws.url}/_local/msk/clusters`, {
       method: 'POST',
       body: JSON.stringify({
         name: 'breaks-rules',
@@ -151,14 +141,7 @@ describe('local MSK control plane', () => {
       ClientAuthentication: { Unauthenticated: { Enabled: false }, Sasl: { Iam: { Enabled: true } } },
       BrokerNodeGroupInfo: { ClientSubnets: ['subnet-0b0b0b0b0b0b0b0b1'] },
     });
-    const software = info!.Provisioned!.CurrentBrokerSoftwareInfo!;
-    const revision = await kafka.send(
-      new DescribeConfigurationRevisionCommand({
-        Arn: software.ConfigurationArn,
-        Revision: software.ConfigurationRevision,
-      }),
-    );
-    expect(properties(revision.ServerProperties)).toMatchObject({
+    expect(await serverProperties(info!.Provisioned!.CurrentBrokerSoftwareInfo!)).toMatchObject({
       'auto.create.topics.enable': 'false',
       'default.replication.factor': '3',
     });
@@ -196,8 +179,8 @@ describe('local MSK control plane', () => {
     // Registered clusters survive a restart.
     kafka.destroy();
     ec2.destroy();
-    await aws.close();
-    await start();
+    await local.restart();
+    connect();
     expect((await kafka.send(new DescribeClusterV2Command({ ClusterArn: arn }))).ClusterInfo?.ClusterName).toBe(
       'breaks-rules',
     );

@@ -10,12 +10,11 @@ import { MemoryPipelineStore } from '../../../helpers/memory-store.ts';
 import { createRedriveRoute } from '../../../../functions/sink/redrive-handler.ts';
 import { redrivePipeline, type RedriveDeps } from '../../../../functions/sink/redrive.ts';
 import { pipelineFixture } from '../../../workflow/harness.ts';
-import { startLocalAws, type LocalAws } from '../../../../local/aws/index.ts';
+import { useLocalAws } from '../../helpers/local-aws.ts';
 import { streamFromResource } from '../../../helpers/firehose-stream.ts';
 import { MemoryLog } from '../../../helpers/silent-log.ts';
-import { readObjects, tempDir } from '../unit/helpers.ts';
+import { readObjects } from '../unit/helpers.ts';
 
-const credentials = { accessKeyId: 'AKIDLOCAL', secretAccessKey: 'local-secret' };
 const BUCKET = 'clickstream-local';
 const STREAM = 'redrive-events';
 const UUID = '6f1c1b9e-2a0c-4a53-9a59-000000000001';
@@ -64,21 +63,14 @@ function deadLetterLine(offset: number, value: string, reason: string) {
 }
 
 describe('redrive (functions/sink/redrive.ts) against the local endpoint', () => {
-  let dir: ReturnType<typeof tempDir>;
-  let aws: LocalAws;
+  const local = useLocalAws();
   let s3: S3Client;
   let deps: RedriveDeps;
 
   beforeAll(async () => {
-    dir = tempDir();
-    aws = await startLocalAws({ port: 0, dataDir: dir.path });
-    s3 = new S3Client({ endpoint: aws.url, region: 'us-east-1', credentials, forcePathStyle: true });
-    const firehose = new FirehoseClient({
-      endpoint: aws.url,
-      region: 'us-east-1',
-      credentials,
-      maxAttempts: 1,
-    });
+    // the SDK's default retries for S3, as redrive is deployed
+    s3 = local.client(S3Client, { forcePathStyle: true, maxAttempts: 3 });
+    const firehose = local.client(FirehoseClient);
     await firehose.send(streamFromResource(STREAM, BUCKET));
     deps = {
       bucket: BUCKET,
@@ -138,17 +130,15 @@ describe('redrive (functions/sink/redrive.ts) against the local endpoint', () =>
     );
   });
 
-  afterAll(async () => {
-    await aws.close();
-    dir.remove();
-  });
-
+  /** Redrives pipeline p-1 (topic shop, the on-failure batches of mapping UUID). */
+  const redriveShop = (dryRun: boolean) =>
+    redrivePipeline({ pipelineId: 'p-1', topic: 'shop', mappingUuid: UUID }, { dryRun }, deps);
   const keys = async (prefix: string) =>
     ((await s3.send(new ListObjectsV2Command({ Bucket: BUCKET, Prefix: prefix }))).Contents ?? []).map((o) => o.Key!);
   const delivered = () => {
-    aws.firehose.flush();
+    local.aws.firehose.flush();
     const ids: string[] = [];
-    for (const [key, text] of readObjects(aws.s3Dir, BUCKET)) {
+    for (const [key, text] of readObjects(local.aws.s3Dir, BUCKET)) {
       if (key.startsWith('events/'))
         for (const line of text.split('\n').filter(Boolean)) ids.push(JSON.parse(line).event_id);
     }
@@ -156,11 +146,7 @@ describe('redrive (functions/sink/redrive.ts) against the local endpoint', () =>
   };
 
   it('dry run: lists what it would replay and what it keeps, and changes nothing', async () => {
-    const report = await redrivePipeline(
-      { pipelineId: 'p-1', topic: 'shop', mappingUuid: UUID },
-      { dryRun: true },
-      deps,
-    );
+    const report = await redriveShop(true);
     expect(report.objects.map((o) => [o.kind, o.records, o.status])).toEqual([
       ['on-failure', 3, 'would replay'],
       ['dead-letter', 2, 'would replay'],
@@ -172,14 +158,10 @@ describe('redrive (functions/sink/redrive.ts) against the local endpoint', () =>
   });
 
   it('replays on-failure batches and deliverable dead letters into the pipeline prefix exactly once', async () => {
-    const first = await redrivePipeline(
-      { pipelineId: 'p-1', topic: 'shop', mappingUuid: UUID },
-      { dryRun: false },
-      deps,
-    );
+    const first = await redriveShop(false);
     expect(first).toMatchObject({ replayedRecords: 5, keptRecords: 1 });
     expect(delivered()).toEqual(['dl-5', 'dl-6', 'of-0', 'of-1', 'of-2']);
-    for (const [key, text] of readObjects(aws.s3Dir, BUCKET)) {
+    for (const [key, text] of readObjects(local.aws.s3Dir, BUCKET)) {
       if (!key.startsWith('events/')) continue;
       expect(key.startsWith('events/app_id=shop-web/year=2026/month=12/day=04/hour=10/')).toBe(true);
       expect(text).toContain('"app_id":"shop-web"');
@@ -192,11 +174,7 @@ describe('redrive (functions/sink/redrive.ts) against the local endpoint', () =>
     expect(await keys('errors/sink/topic=other/')).toHaveLength(1);
 
     // A second run finds nothing more to replay: nothing is delivered twice.
-    const second = await redrivePipeline(
-      { pipelineId: 'p-1', topic: 'shop', mappingUuid: UUID },
-      { dryRun: false },
-      deps,
-    );
+    const second = await redriveShop(false);
     expect(second).toMatchObject({ replayedRecords: 0, keptRecords: 1 });
     expect(delivered()).toEqual(['dl-5', 'dl-6', 'of-0', 'of-1', 'of-2']);
   });

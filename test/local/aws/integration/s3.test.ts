@@ -1,8 +1,6 @@
 /**
  * The local S3 tree through the AWS SDK v3 S3 client and `aws s3` (CLI v1).
  */
-import { execFile } from 'node:child_process';
-import { promisify } from 'node:util';
 import {
   CreateBucketCommand,
   DeleteObjectCommand,
@@ -14,26 +12,17 @@ import {
   PutObjectCommand,
   S3Client,
 } from '@aws-sdk/client-s3';
-import { startLocalAws, type LocalAws } from '../../../../local/aws/index.ts';
 import { decodeAwsChunked } from '../../../../local/aws/s3/service.ts';
-import { localClientConfig, readObjects, tempDir } from '../unit/helpers.ts';
-
-const run = promisify(execFile);
+import { awsCli } from '../../helpers/aws-cli.ts';
+import { useLocalAws } from '../../helpers/local-aws.ts';
+import { readObjects } from '../unit/helpers.ts';
 
 describe('local S3 over the data directory', () => {
-  let dir: ReturnType<typeof tempDir>;
-  let aws: LocalAws;
+  const local = useLocalAws();
   let s3: S3Client;
 
-  beforeAll(async () => {
-    dir = tempDir();
-    aws = await startLocalAws({ port: 0, dataDir: dir.path });
-    s3 = new S3Client(localClientConfig(aws.url, { forcePathStyle: true }));
-  });
-  afterAll(async () => {
-    s3.destroy();
-    await aws.close();
-    dir.remove();
+  beforeAll(() => {
+    s3 = local.client(S3Client, { forcePathStyle: true });
   });
 
   it('writes, reads, heads, lists and deletes objects with the SDK', async () => {
@@ -52,7 +41,7 @@ describe('local S3 over the data directory', () => {
         Body: Buffer.from('{"x":2}\n'),
       }),
     );
-    expect(readObjects(aws.s3Dir, 'dead-letters').get('errors/sink/2026/a b+c.ndjson')).toBe('{"x":1}\n');
+    expect(readObjects(local.aws.s3Dir, 'dead-letters').get('errors/sink/2026/a b+c.ndjson')).toBe('{"x":1}\n');
 
     const got = await s3.send(new GetObjectCommand({ Bucket: 'dead-letters', Key: 'errors/sink/2026/a b+c.ndjson' }));
     expect(await got.Body?.transformToString()).toBe('{"x":1}\n');
@@ -88,18 +77,11 @@ describe('local S3 over the data directory', () => {
 
   it('serves aws s3 ls and aws s3 cp to stdout', async () => {
     await s3.send(new PutObjectCommand({ Bucket: 'cli-data', Key: 'events/app_id=a/x.json', Body: '{"a":1}\n' }));
-    const env = {
-      ...process.env,
-      AWS_ACCESS_KEY_ID: 'AKIDLOCAL',
-      AWS_SECRET_ACCESS_KEY: 'local-secret',
-      AWS_DEFAULT_REGION: 'us-east-1',
-    };
     const [ls, cp] = await Promise.all([
-      run('aws', ['--endpoint-url', aws.url, 's3', 'ls', '--recursive', 's3://cli-data/'], { env }),
-      run('aws', ['--endpoint-url', aws.url, 's3', 'cp', 's3://cli-data/events/app_id=a/x.json', '-'], {
-        env,
-      }),
+      awsCli(local.aws.url, ['s3', 'ls', '--recursive', 's3://cli-data/']),
+      awsCli(local.aws.url, ['s3', 'cp', 's3://cli-data/events/app_id=a/x.json', '-']),
     ]);
+    expect([ls.code, cp.code]).toEqual([0, 0]);
     expect(ls.stdout).toMatch(/\s8 events\/app_id=a\/x\.json\n$/);
     expect(cp.stdout).toBe('{"a":1}\n');
   });

@@ -1,8 +1,6 @@
 /**
  * The unchanged AWS SDK v3 clients and the AWS CLI (v1) against the local endpoint.
  */
-import { execFile } from 'node:child_process';
-import { promisify } from 'node:util';
 import {
   CreateDeliveryStreamCommand,
   DeleteDeliveryStreamCommand,
@@ -23,49 +21,24 @@ import {
   ListEventSourceMappingsCommand,
   ResourceNotFoundException as LambdaResourceNotFound,
   UpdateEventSourceMappingCommand,
+  type CreateEventSourceMappingCommandInput,
 } from '@aws-sdk/client-lambda';
-import { startLocalAws, type LocalAws } from '../../../../local/aws/index.ts';
-import { partitionedDestination, readObjects, tempDir } from '../unit/helpers.ts';
+import { awsCli } from '../../helpers/aws-cli.ts';
+import { useLocalAws } from '../../helpers/local-aws.ts';
+import { mskMappingBody, partitionedDestination, readObjects } from '../unit/helpers.ts';
 
-const run = promisify(execFile);
-const credentials = { accessKeyId: 'AKIDLOCAL', secretAccessKey: 'local-secret' };
 const MSK = 'arn:aws:kafka:us-east-1:123456789012:cluster/demo/6489e6da-ee91-1';
 
 describe('local AWS endpoint with the AWS SDK v3 and the AWS CLI', () => {
-  let dir: ReturnType<typeof tempDir>;
-  let aws: LocalAws;
+  const local = useLocalAws({ invoke: async () => null });
   let firehose: FirehoseClient;
   let lambda: LambdaClient;
 
-  const cli = async (...args: string[]): Promise<{ code: number; stdout: string; stderr: string }> => {
-    try {
-      const { stdout, stderr } = await run('aws', ['--endpoint-url', aws.url, '--output', 'json', ...args], {
-        env: {
-          ...process.env,
-          AWS_ACCESS_KEY_ID: 'AKIDLOCAL',
-          AWS_SECRET_ACCESS_KEY: 'local-secret',
-          AWS_DEFAULT_REGION: 'us-east-1',
-          AWS_PAGER: '',
-        },
-      });
-      return { code: 0, stdout, stderr };
-    } catch (error) {
-      const e = error as { code?: number; stdout?: string; stderr?: string };
-      return { code: e.code ?? 1, stdout: e.stdout ?? '', stderr: e.stderr ?? '' };
-    }
-  };
+  const cli = (...args: string[]) => awsCli(local.aws.url, ['--output', 'json', ...args]);
 
-  beforeAll(async () => {
-    dir = tempDir();
-    aws = await startLocalAws({ port: 0, dataDir: dir.path, invoke: async () => null });
-    firehose = new FirehoseClient({ endpoint: aws.url, region: 'us-east-1', credentials, maxAttempts: 1 });
-    lambda = new LambdaClient({ endpoint: aws.url, region: 'us-east-1', credentials, maxAttempts: 1 });
-  });
-  afterAll(async () => {
-    firehose.destroy();
-    lambda.destroy();
-    await aws.close();
-    dir.remove();
+  beforeAll(() => {
+    firehose = local.client(FirehoseClient);
+    lambda = local.client(LambdaClient);
   });
 
   it('creates, describes, lists, writes to and deletes a Firehose stream with the SDK', async () => {
@@ -102,7 +75,7 @@ describe('local AWS endpoint with the AWS SDK v3 and the AWS CLI', () => {
     expect(batch.FailedPutCount).toBe(0);
 
     await firehose.send(new DeleteDeliveryStreamCommand({ DeliveryStreamName: 'sdk-events' }));
-    const objects = readObjects(aws.s3Dir, 'data-bucket');
+    const objects = readObjects(local.aws.s3Dir, 'data-bucket');
     const [key, content] = [...objects.entries()][0] ?? [];
     expect(key).toMatch(
       /^events\/app_id=sdk-app\/year=2026\/month=05\/day=01\/hour=13\/sdk-events-1-\d{4}-\d{2}-\d{2}-\d{2}-\d{2}-\d{2}-[0-9a-f-]{36}\.gz$/,
@@ -136,7 +109,7 @@ describe('local AWS endpoint with the AWS SDK v3 and the AWS CLI', () => {
     await expect(
       firehose.send(new PutRecordBatchCommand({ DeliveryStreamName: 'limits', Records: tooMany })),
     ).rejects.toMatchObject({ name: 'ValidationException', $metadata: { httpStatusCode: 400 } });
-    aws.firehose.setThrottle(1);
+    local.aws.firehose.setThrottle(1);
     await expect(
       firehose.send(new PutRecordCommand({ DeliveryStreamName: 'limits', Record: { Data: Buffer.from('x') } })),
     ).rejects.toBeInstanceOf(ServiceUnavailableException);
@@ -144,20 +117,16 @@ describe('local AWS endpoint with the AWS SDK v3 and the AWS CLI', () => {
 
   it('manages Kafka event source mappings with the SDK', async () => {
     const created = await lambda.send(
-      new CreateEventSourceMappingCommand({
-        FunctionName: 'sink',
-        EventSourceArn: MSK,
-        Topics: ['clicks'],
-        StartingPosition: 'TRIM_HORIZON',
-        BatchSize: 500,
-        MaximumBatchingWindowInSeconds: 1,
-        FunctionResponseTypes: ['ReportBatchItemFailures'],
-        AmazonManagedKafkaEventSourceConfig: { ConsumerGroupId: 'sdk-group' },
-      }),
+      new CreateEventSourceMappingCommand(
+        mskMappingBody({
+          EventSourceArn: MSK,
+          AmazonManagedKafkaEventSourceConfig: { ConsumerGroupId: 'sdk-group' },
+        }) as unknown as CreateEventSourceMappingCommandInput,
+      ),
     );
     expect(created.State).toBe('Creating');
     expect(created.LastModified).toBeInstanceOf(Date);
-    await aws.eventSourceMappings.settled();
+    await local.aws.eventSourceMappings.settled();
     const uuid = created.UUID ?? '';
     const got = await lambda.send(new GetEventSourceMappingCommand({ UUID: uuid }));
     expect(got).toMatchObject({
@@ -170,11 +139,11 @@ describe('local AWS endpoint with the AWS SDK v3 and the AWS CLI', () => {
     expect(got.LastProcessingResult).toMatch(/^PROBLEM: Connection error/);
     const updated = await lambda.send(new UpdateEventSourceMappingCommand({ UUID: uuid, Enabled: false }));
     expect(updated.State).toBe('Disabling');
-    await aws.eventSourceMappings.settled();
+    await local.aws.eventSourceMappings.settled();
     const listed = await lambda.send(new ListEventSourceMappingsCommand({ FunctionName: 'sink' }));
     expect(listed.EventSourceMappings?.map((m) => [m.UUID, m.State])).toEqual([[uuid, 'Disabled']]);
     expect((await lambda.send(new DeleteEventSourceMappingCommand({ UUID: uuid }))).State).toBe('Deleting');
-    await aws.eventSourceMappings.settled();
+    await local.aws.eventSourceMappings.settled();
     await expect(lambda.send(new GetEventSourceMappingCommand({ UUID: uuid }))).rejects.toBeInstanceOf(
       LambdaResourceNotFound,
     );
@@ -213,11 +182,11 @@ describe('local AWS endpoint with the AWS SDK v3 and the AWS CLI', () => {
       '(ResourceNotFoundException) when calling the DescribeDeliveryStream operation: Firehose nope under account 000000000000 not found.',
     );
     await new Promise((resolve) => setTimeout(resolve, 50));
-    expect([...readObjects(aws.s3Dir, 'cli-bucket').values()]).toEqual(['hello']);
+    expect([...readObjects(local.aws.s3Dir, 'cli-bucket').values()]).toEqual(['hello']);
   });
 
   it('switches faults over HTTP for people running the stack', async () => {
-    const res = await fetch(`${aws.url}/_local/firehose/faults`, {
+    const res = await fetch(`${local.aws.url}/_local/firehose/faults`, {
       method: 'POST',
       body: JSON.stringify({ failureRate: 1 }),
     });
@@ -234,12 +203,12 @@ describe('local AWS endpoint with the AWS SDK v3 and the AWS CLI', () => {
       'ServiceUnavailableException',
       'ServiceUnavailableException',
     ]);
-    const bad = await fetch(`${aws.url}/_local/firehose/faults`, {
+    const bad = await fetch(`${local.aws.url}/_local/firehose/faults`, {
       method: 'POST',
       body: JSON.stringify({ failureRate: 2 }),
     });
     expect(bad.status).toBe(400);
-    await fetch(`${aws.url}/_local/firehose/faults`, { method: 'DELETE' });
-    expect(aws.firehose.faults().failureRate).toBe(0);
+    await fetch(`${local.aws.url}/_local/firehose/faults`, { method: 'DELETE' });
+    expect(local.aws.firehose.faults().failureRate).toBe(0);
   });
 });

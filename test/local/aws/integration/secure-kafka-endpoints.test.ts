@@ -4,8 +4,6 @@
  * ARN, AWS's errors), MSK GetBootstrapBrokers / DescribeClusterV2 with the TLS, SASL/SCRAM and
  * IAM listeners, and the listener MSK event source mappings are given.
  */
-import { execFile } from 'node:child_process';
-import { promisify } from 'node:util';
 import {
   CreateSecretCommand,
   GetSecretValueCommand,
@@ -15,12 +13,10 @@ import {
 } from '@aws-sdk/client-secrets-manager';
 import { DescribeClusterV2Command, GetBootstrapBrokersCommand, KafkaClient } from '@aws-sdk/client-kafka';
 import { CreateEventSourceMappingCommand, LambdaClient } from '@aws-sdk/client-lambda';
-import { startLocalAws, type LocalAws } from '../../../../local/aws/index.ts';
+import { awsCli } from '../../helpers/aws-cli.ts';
+import { useLocalAws } from '../../helpers/local-aws.ts';
 import type { KafkaSourceOptions, OpenKafkaSource } from '../../../../local/aws/lambda/kafka-source.ts';
-import { tempDir } from '../unit/helpers.ts';
 
-const run = promisify(execFile);
-const credentials = { accessKeyId: 'AKIDLOCAL', secretAccessKey: 'local-secret' };
 const BROKERS = ['127.0.0.1:19092', '127.0.0.1:19093'];
 const LISTENERS = {
   tls: ['127.0.0.1:19292', '127.0.0.1:19293'],
@@ -30,8 +26,6 @@ const LISTENERS = {
 const CA = '-----BEGIN CERTIFICATE-----\nMIIB\n-----END CERTIFICATE-----\n';
 
 describe('local AWS endpoint: Secrets Manager and MSK with secured listeners', () => {
-  let dir: ReturnType<typeof tempDir>;
-  let aws: LocalAws;
   let secrets: SecretsManagerClient;
   let kafka: KafkaClient;
   let lambda: LambdaClient;
@@ -42,32 +36,16 @@ describe('local AWS endpoint: Secrets Manager and MSK with secured listeners', (
     return { pause() {}, resume() {}, commit: async () => undefined, close: async () => undefined };
   };
 
-  beforeAll(async () => {
-    dir = tempDir();
-    aws = await startLocalAws({
-      port: 0,
-      dataDir: dir.path,
-      kafka: { brokers: BROKERS, caPem: CA },
-      msk: { cluster: { listeners: LISTENERS } },
-      invoke: async () => ({}),
-      openKafkaSource,
-    });
-    secrets = new SecretsManagerClient({
-      endpoint: aws.url,
-      region: 'us-east-1',
-      credentials,
-      maxAttempts: 1,
-    });
-    kafka = new KafkaClient({ endpoint: aws.url, region: 'us-east-1', credentials, maxAttempts: 1 });
-    lambda = new LambdaClient({ endpoint: aws.url, region: 'us-east-1', credentials, maxAttempts: 1 });
+  const local = useLocalAws({
+    kafka: { brokers: BROKERS, caPem: CA },
+    msk: { cluster: { listeners: LISTENERS } },
+    invoke: async () => ({}),
+    openKafkaSource,
   });
-
-  afterAll(async () => {
-    secrets.destroy();
-    kafka.destroy();
-    lambda.destroy();
-    await aws.close();
-    dir.remove();
+  beforeAll(() => {
+    secrets = local.client(SecretsManagerClient);
+    kafka = local.client(KafkaClient);
+    lambda = local.client(LambdaClient);
   });
 
   it('creates a secret and returns it by name and by ARN; a duplicate or unknown secret gets AWS errors', async () => {
@@ -85,37 +63,24 @@ describe('local AWS endpoint: Secrets Manager and MSK with secured listeners', (
   });
 
   it('answers the AWS CLI (get-secret-value --query SecretString)', async () => {
-    const { stdout } = await run(
-      'aws',
-      [
-        '--endpoint-url',
-        aws.url,
-        '--region',
-        'us-east-1',
-        'secretsmanager',
-        'get-secret-value',
-        '--secret-id',
-        'AmazonMSK_alice',
-        '--query',
-        'SecretString',
-        '--output',
-        'text',
-      ],
-      {
-        env: {
-          ...process.env,
-          AWS_ACCESS_KEY_ID: 'local',
-          AWS_SECRET_ACCESS_KEY: 'local',
-          AWS_CONFIG_FILE: '/dev/null',
-          AWS_SHARED_CREDENTIALS_FILE: '/dev/null',
-        },
-      },
-    );
+    const { code, stdout } = await awsCli(local.aws.url, [
+      '--region',
+      'us-east-1',
+      'secretsmanager',
+      'get-secret-value',
+      '--secret-id',
+      'AmazonMSK_alice',
+      '--query',
+      'SecretString',
+      '--output',
+      'text',
+    ]);
+    expect(code).toBe(0);
     expect(JSON.parse(stdout)).toEqual({ username: 'alice', password: 'alice-secret' });
   });
 
   it('GetBootstrapBrokers lists the TLS, SASL/SCRAM and IAM listeners; DescribeClusterV2 shows SCRAM and IAM enabled', async () => {
-    const arn = aws.msk.devClusterArn!;
+    const arn = local.aws.msk.devClusterArn!;
     const bootstrap = await kafka.send(new GetBootstrapBrokersCommand({ ClusterArn: arn }));
     expect(bootstrap).toMatchObject({
       BootstrapBrokerString: BROKERS.join(','),
@@ -132,7 +97,7 @@ describe('local AWS endpoint: Secrets Manager and MSK with secured listeners', (
   });
 
   it('a cluster on the dev brokers without SCRAM and IAM lists only what it enables', async () => {
-    const info = aws.msk.register({
+    const info = local.aws.msk.register({
       name: 'tls-only',
       clientBroker: 'TLS',
       clientAuthentication: { scram: false, iam: false },
@@ -145,7 +110,7 @@ describe('local AWS endpoint: Secrets Manager and MSK with secured listeners', (
   });
 
   it('MSK mappings consume over SCRAM with the mapping secret, else IAM when enabled, else TLS', async () => {
-    const tlsOnly = aws.msk.clusters().find((c) => c.clusterName === 'tls-only')!;
+    const tlsOnly = local.aws.msk.clusters().find((c) => c.clusterName === 'tls-only')!;
     const create = (arn: string, topic: string, access?: Array<{ Type: 'SASL_SCRAM_512_AUTH'; URI: string }>) =>
       lambda.send(
         new CreateEventSourceMappingCommand({
@@ -157,10 +122,10 @@ describe('local AWS endpoint: Secrets Manager and MSK with secured listeners', (
         }),
       );
     const secretArn = 'arn:aws:secretsmanager:us-east-1:000000000000:secret:AmazonMSK_alice-abcdef';
-    await create(aws.msk.devClusterArn!, 'via-scram', [{ Type: 'SASL_SCRAM_512_AUTH', URI: secretArn }]);
-    await create(aws.msk.devClusterArn!, 'via-iam');
+    await create(local.aws.msk.devClusterArn!, 'via-scram', [{ Type: 'SASL_SCRAM_512_AUTH', URI: secretArn }]);
+    await create(local.aws.msk.devClusterArn!, 'via-iam');
     await create(String(tlsOnly.clusterArn), 'via-tls');
-    await aws.eventSourceMappings.settled();
+    await local.aws.eventSourceMappings.settled();
     const deadline = Date.now() + 10_000;
     while (opened.length < 3 && Date.now() < deadline) await new Promise((resolve) => setTimeout(resolve, 25));
     const byTopic = Object.fromEntries(opened.map((o) => [o.topic, { brokers: o.brokers, ...o.security }]));

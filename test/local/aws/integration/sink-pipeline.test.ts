@@ -12,15 +12,15 @@ import type { Context } from 'aws-lambda';
 import { createSinkHandler, type SinkContainer } from '../../../../functions/sink/handler.ts';
 import { createAdmin, createClusterConnection, createEventProducer } from '../../../../functions/lib/kafka/index.ts';
 import { startCluster, type DevCluster } from '../../../../local/kafka/index.ts';
-import { startLocalAws, type LocalAws } from '../../../../local/aws/index.ts';
-import { localClientConfig, readObjects, tempDir } from '../unit/helpers.ts';
+import type { LocalAws } from '../../../../local/aws/index.ts';
+import { useLocalAws } from '../../helpers/local-aws.ts';
+import { readObjects } from '../unit/helpers.ts';
 import { streamFromResource } from '../../../helpers/firehose-stream.ts';
 
 const EVENTS = 20_000;
 const APPS = ['app-a', 'app-b', 'app-c', 'app-d'];
 /** Three ingest hours across a day and month boundary. */
 const HOURS = [Date.UTC(2026, 0, 31, 22), Date.UTC(2026, 0, 31, 23), Date.UTC(2026, 1, 1, 0)];
-const credentials = { accessKeyId: 'AKIDLOCAL', secretAccessKey: 'local-secret' };
 const MSK_ARN = 'arn:aws:kafka:us-east-1:123456789012:cluster/dev/0f1e2d3c-4b5a-6978-8796-a5b4c3d2e1f0-1';
 
 interface Event {
@@ -64,20 +64,17 @@ async function waitFor(check: () => boolean, what: string, timeoutMs: number): P
 const silent = { debug() {}, info() {}, warn() {}, error() {} };
 
 describe('Kafka → event source mapping → sink → Firehose → local S3', () => {
-  let dir: ReturnType<typeof tempDir>;
   let cluster: DevCluster;
-  let aws: LocalAws;
   let firehose: FirehoseClient;
   let lambda: LambdaClient;
   let s3: S3Client;
   const sinks = new Map<string, (event: unknown, context: Context) => Promise<unknown>>();
 
   beforeAll(async () => {
-    dir = tempDir('sink-pipeline-');
     cluster = await startCluster({ brokers: 2 });
-    aws = await startLocalAws({
-      port: 0,
-      dataDir: dir.path,
+  });
+  const local = useLocalAws(
+    () => ({
       kafka: { brokers: cluster.brokers },
       functions: {
         'sink-clean': { timeoutSeconds: 30 },
@@ -89,20 +86,18 @@ describe('Kafka → event source mapping → sink → Firehose → local S3', ()
         if (!sink) throw new Error(`no function ${name}`);
         return sink(event, context);
       },
-    });
-    firehose = new FirehoseClient({ endpoint: aws.url, region: 'us-east-1', credentials, maxAttempts: 1 });
-    lambda = new LambdaClient({ endpoint: aws.url, region: 'us-east-1', credentials });
-    // Dead letters (none expected) would land in the bucket under errors/sink/ and fail the key checks.
-    s3 = new S3Client(localClientConfig(aws.url, { forcePathStyle: true }));
-  });
-
+    }),
+    'sink-pipeline-',
+  );
   afterAll(async () => {
-    firehose?.destroy();
-    lambda?.destroy();
-    s3?.destroy();
-    await aws?.close();
     await cluster?.close();
-    dir?.remove();
+  });
+  beforeAll(() => {
+    firehose = local.client(FirehoseClient);
+    // the SDK's default retries for Lambda's control plane
+    lambda = local.client(LambdaClient, { maxAttempts: 3 });
+    // Dead letters (none expected) would land in the bucket under errors/sink/ and fail the key checks.
+    s3 = local.client(S3Client, { forcePathStyle: true });
   });
 
   async function runScenario(scenario: string, withFaults: () => void): Promise<void> {
@@ -146,7 +141,7 @@ describe('Kafka → event source mapping → sink → Firehose → local S3', ()
       createSinkHandler(() => deps),
     );
 
-    const before = aws.firehose.faults().stats;
+    const before = local.aws.firehose.faults().stats;
     withFaults();
     const mapping = await lambda.send(
       new CreateEventSourceMappingCommand({
@@ -162,19 +157,19 @@ describe('Kafka → event source mapping → sink → Firehose → local S3', ()
     );
     const uuid = mapping.UUID ?? '';
     await waitFor(
-      () => (aws.eventSourceMappings.stats(uuid)?.recordsProcessed ?? 0) >= EVENTS,
+      () => (local.aws.eventSourceMappings.stats(uuid)?.recordsProcessed ?? 0) >= EVENTS,
       `${EVENTS} records processed (${scenario})`,
       45_000,
     );
-    const stats = aws.eventSourceMappings.stats(uuid);
-    const after = aws.firehose.faults().stats;
-    aws.firehose.resetFaults();
-    aws.firehose.flush(stream);
+    const stats = local.aws.eventSourceMappings.stats(uuid);
+    const after = local.aws.firehose.faults().stats;
+    local.aws.firehose.resetFaults();
+    local.aws.firehose.flush(stream);
 
     // Every event exactly once, in the object of its partition, and nothing in an error prefix.
     const seen = new Map<string, string>();
     let duplicates = 0;
-    for (const [key, content] of readObjects(aws.s3Dir, bucket)) {
+    for (const [key, content] of readObjects(local.aws.s3Dir, bucket)) {
       expect(key.startsWith('events/')).toBe(true);
       for (const line of content.split('\n').filter((l) => l !== '')) {
         const e = JSON.parse(line) as Event;
@@ -203,7 +198,7 @@ describe('Kafka → event source mapping → sink → Firehose → local S3', ()
   });
 
   it('delivers them exactly once with 30% of Firehose entries failing', async () => {
-    await runScenario('failures', () => aws.firehose.setFailureRate(0.3));
+    await runScenario('failures', () => local.aws.firehose.setFailureRate(0.3));
     // The faults really happened: about 30% of the entries of every put failed and were resent.
     expect(lastRun.after!.failedRecords - lastRun.before!.failedRecords).toBeGreaterThanOrEqual(
       Math.floor(EVENTS * 0.3),
@@ -211,7 +206,7 @@ describe('Kafka → event source mapping → sink → Firehose → local S3', ()
   });
 
   it('delivers them exactly once while Firehose throttles every third call', async () => {
-    await runScenario('throttled', () => aws.firehose.setThrottle({ everyNth: 3 }));
+    await runScenario('throttled', () => local.aws.firehose.setThrottle({ everyNth: 3 }));
     expect(lastRun.after!.throttledCalls - lastRun.before!.throttledCalls).toBeGreaterThanOrEqual(10);
   });
 });

@@ -19,10 +19,8 @@ import {
   UpdateStateMachineCommand,
   type DescribeExecutionCommandOutput,
 } from '@aws-sdk/client-sfn';
-import { startLocalAws, type LocalAws } from '../../../../local/aws/index.ts';
-import { tempDir } from '../unit/helpers.ts';
+import { useLocalAws } from '../../helpers/local-aws.ts';
 
-const credentials = { accessKeyId: 'AKIDLOCAL', secretAccessKey: 'local-secret' };
 const ROLE = 'arn:aws:iam::000000000000:role/sfn-role';
 const fnArn = (name: string) => `arn:aws:lambda:us-east-1:000000000000:function:${name}`;
 
@@ -40,8 +38,6 @@ class ClusterValidationError extends Error {
 }
 
 describe('local Step Functions and Lambda Invoke', () => {
-  let dir: ReturnType<typeof tempDir>;
-  let aws: LocalAws;
   let sfn: SFNClient;
   let lambda: LambdaClient;
   const calls: Record<string, unknown[]> = {};
@@ -63,28 +59,19 @@ describe('local Step Functions and Lambda Invoke', () => {
     slow: async () => new Promise((resolve) => setTimeout(() => resolve('late'), 5_000)),
   };
 
-  beforeAll(async () => {
-    dir = tempDir();
-    aws = await startLocalAws({
-      port: 0,
-      dataDir: dir.path,
-      stepFunctions: { waitScale: 0.01 },
-      functions: Object.fromEntries(Object.keys(functions).map((n) => [n, { timeoutSeconds: 10 }])),
-      invoke: async (name, event) => {
-        (calls[name] ??= []).push(event);
-        const fn = functions[name];
-        if (!fn) throw new Error(`no function ${name}`);
-        return fn(event);
-      },
-    });
-    sfn = new SFNClient({ endpoint: aws.url, region: 'us-east-1', credentials, maxAttempts: 1 });
-    lambda = new LambdaClient({ endpoint: aws.url, region: 'us-east-1', credentials, maxAttempts: 1 });
+  const local = useLocalAws({
+    stepFunctions: { waitScale: 0.01 },
+    functions: Object.fromEntries(Object.keys(functions).map((n) => [n, { timeoutSeconds: 10 }])),
+    invoke: async (name, event) => {
+      (calls[name] ??= []).push(event);
+      const fn = functions[name];
+      if (!fn) throw new Error(`no function ${name}`);
+      return fn(event);
+    },
   });
-  afterAll(async () => {
-    sfn.destroy();
-    lambda.destroy();
-    await aws.close();
-    dir.remove();
+  beforeAll(() => {
+    sfn = local.client(SFNClient);
+    lambda = local.client(LambdaClient);
   });
 
   const createMachine = async (name: string, definition: unknown): Promise<string> => {
@@ -101,7 +88,7 @@ describe('local Step Functions and Lambda Invoke', () => {
     const { executionArn } = await sfn.send(
       new StartExecutionCommand({ stateMachineArn, input: JSON.stringify(input), ...(name ? { name } : {}) }),
     );
-    await aws.stepFunctions.settled(executionArn!);
+    await local.aws.stepFunctions.settled(executionArn!);
     return sfn.send(new DescribeExecutionCommand({ executionArn }));
   };
 
@@ -342,17 +329,9 @@ describe('local Step Functions and Lambda Invoke', () => {
     });
     const { executionArn } = await sfn.send(new StartExecutionCommand({ stateMachineArn: arn, name: 'interrupted' }));
     expect((await sfn.send(new DescribeExecutionCommand({ executionArn }))).status).toBe('RUNNING');
-    await aws.close();
-    aws = await startLocalAws({
-      port: 0,
-      dataDir: dir.path,
-      invoke: async () => null,
-      stepFunctions: { waitScale: 0.01 },
-    });
+    await local.restart();
     sfn.destroy();
-    sfn = new SFNClient({ endpoint: aws.url, region: 'us-east-1', credentials, maxAttempts: 1 });
-    lambda.destroy();
-    lambda = new LambdaClient({ endpoint: aws.url, region: 'us-east-1', credentials, maxAttempts: 1 });
+    sfn = local.client(SFNClient);
     const after = await sfn.send(new DescribeExecutionCommand({ executionArn }));
     expect(after).toMatchObject({ status: 'ABORTED', error: 'States.Runtime' });
     const earlier = await sfn.send(

@@ -30,6 +30,14 @@ describe('Firehose delivery buffer', () => {
   });
   afterEach(() => dir.remove());
 
+  /** A buffer of a plain (not partitioned) destination into plain-bucket, 1 MB of SizeInMBs. */
+  const plainBuffer = (clock: FakeClock, intervalInSeconds: number): DeliveryBuffer =>
+    buffer(dir.path, clock, {
+      RoleARN: 'arn:aws:iam::000000000000:role/r',
+      BucketARN: 'arn:aws:s3:::plain-bucket',
+      BufferingHints: { SizeInMBs: 1, IntervalInSeconds: intervalInSeconds },
+    });
+
   it('writes one gzip object per partition when the interval elapses, readable back', async () => {
     const clock = new FakeClock();
     const b = buffer(
@@ -60,11 +68,7 @@ describe('Firehose delivery buffer', () => {
 
   it('flushes a partition as soon as its buffer reaches SizeInMBs', async () => {
     const clock = new FakeClock();
-    const b = buffer(dir.path, clock, {
-      RoleARN: 'arn:aws:iam::000000000000:role/r',
-      BucketARN: 'arn:aws:s3:::plain-bucket',
-      BufferingHints: { SizeInMBs: 1, IntervalInSeconds: 900 },
-    });
+    const b = plainBuffer(clock, 900);
     const big = Buffer.alloc(400 * 1024, 'x');
     b.accept([big, big]);
     expect(readObjects(join(dir.path, 's3'), 'plain-bucket').size).toBe(0);
@@ -77,11 +81,7 @@ describe('Firehose delivery buffer', () => {
 
   it('delivers records with an IntervalInSeconds of 0 on the next tick', async () => {
     const clock = new FakeClock();
-    const b = buffer(dir.path, clock, {
-      RoleARN: 'arn:aws:iam::000000000000:role/r',
-      BucketARN: 'arn:aws:s3:::plain-bucket',
-      BufferingHints: { SizeInMBs: 1, IntervalInSeconds: 0 },
-    });
+    const b = plainBuffer(clock, 0);
     b.accept([Buffer.from('x\n')]);
     await clock.advance(0);
     expect([...readObjects(join(dir.path, 's3'), 'plain-bucket').values()]).toEqual(['x\n']);

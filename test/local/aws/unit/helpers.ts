@@ -2,6 +2,7 @@ import { mkdtempSync, readdirSync, readFileSync, rmSync, statSync } from 'node:f
 import { tmpdir } from 'node:os';
 import { join, relative } from 'node:path';
 import { gunzipSync } from 'node:zlib';
+import { parse } from 'yaml';
 import type { AwsRequest } from '../../../../local/aws/server.ts';
 
 export function tempDir(prefix = 'local-aws-'): { path: string; remove(): void } {
@@ -85,9 +86,30 @@ export function lambdaRequest(
   };
 }
 
-/** The project's dynamic-partitioning query (resources/firehose.yml). */
-export const PROJECT_QUERY =
-  '{app_id: .app_id, year: ((.ingest_time / 1000) | floor | strftime("%Y")), month: ((.ingest_time / 1000) | floor | strftime("%m")), day: ((.ingest_time / 1000) | floor | strftime("%d")), hour: ((.ingest_time / 1000) | floor | strftime("%H"))}';
+/**
+ * The project's dynamic-partitioning query, read from resources/firehose.yml (the one the stack
+ * deploys), so the tests run the local Firehose's jq on exactly what AWS is given.
+ */
+export const PROJECT_QUERY: string = (() => {
+  const template = parse(readFileSync(join(process.cwd(), 'resources', 'firehose.yml'), 'utf8')) as {
+    DeliveryStream: {
+      Properties: {
+        ExtendedS3DestinationConfiguration: {
+          ProcessingConfiguration: {
+            Processors: Array<{ Parameters: Array<{ ParameterName: string; ParameterValue: string }> }>;
+          };
+        };
+      };
+    };
+  };
+  const parameters =
+    template.DeliveryStream.Properties.ExtendedS3DestinationConfiguration.ProcessingConfiguration.Processors.flatMap(
+      (p) => p.Parameters,
+    );
+  const query = parameters.find((p) => p.ParameterName === 'MetadataExtractionQuery')?.ParameterValue;
+  if (query === undefined) throw new Error('resources/firehose.yml has no MetadataExtractionQuery');
+  return query;
+})();
 
 export function partitionedDestination(overrides: Record<string, unknown> = {}): Record<string, unknown> {
   return {
@@ -111,6 +133,21 @@ export function partitionedDestination(overrides: Record<string, unknown> = {}):
         },
       ],
     },
+    ...overrides,
+  };
+}
+
+/** A CreateEventSourceMapping body for an MSK topic as the pipelines create them; `overrides` win. */
+export function mskMappingBody(overrides: Record<string, unknown> = {}): Record<string, unknown> {
+  return {
+    FunctionName: 'sink',
+    EventSourceArn: 'arn:aws:kafka:us-east-1:123456789012:cluster/demo/0b8a-43b9-1',
+    Topics: ['clicks'],
+    StartingPosition: 'TRIM_HORIZON',
+    BatchSize: 500,
+    MaximumBatchingWindowInSeconds: 1,
+    AmazonManagedKafkaEventSourceConfig: { ConsumerGroupId: 'pipeline-1' },
+    FunctionResponseTypes: ['ReportBatchItemFailures'],
     ...overrides,
   };
 }

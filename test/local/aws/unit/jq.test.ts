@@ -1,8 +1,5 @@
 import { compileJq, JqSyntaxError } from '../../../../local/aws/firehose/jq.ts';
-
-/** The stack's own query (resources/firehose.yml, MetadataExtractionQuery). */
-const STACK_QUERY =
-  '{app_id: .app_id, year: ((.ingest_time / 1000) | floor | strftime("%Y")), month: ((.ingest_time / 1000) | floor | strftime("%m")), day: ((.ingest_time / 1000) | floor | strftime("%d")), hour: ((.ingest_time / 1000) | floor | strftime("%H"))}';
+import { PROJECT_QUERY } from './helpers.ts';
 
 const run = (query: string, input: unknown) => compileJq(query).evaluateAll([input as never])[0];
 
@@ -14,7 +11,7 @@ describe('jq (jq-web) for MetadataExtraction queries', () => {
       { app_id: 'late', ingest_time: 'not a number' },
       { app_id: 'ünï😀', ingest_time: 0 },
     ];
-    expect(compileJq(STACK_QUERY).evaluateAll(records)).toEqual([
+    expect(compileJq(PROJECT_QUERY).evaluateAll(records)).toEqual([
       { outputs: [{ app_id: 'demo-app', year: '2026', month: '03', day: '09', hour: '07' }] },
       { outputs: [{ app_id: 'other', year: '2025', month: '12', day: '31', hour: '23' }] },
       { error: 'string ("not a number") and number (1000) cannot be divided' },

@@ -3,24 +3,10 @@ import { LambdaService, type LambdaOptions } from '../../../../local/aws/lambda/
 import { resolveFunction } from '../../../../local/aws/lambda/mappings.ts';
 import { FakeClock, settle } from './fake-clock.ts';
 import { fakeSources } from './fake-source.ts';
-import { lambdaRequest, tempDir } from './helpers.ts';
+import { lambdaRequest, mskMappingBody as mskBody, tempDir } from './helpers.ts';
 
 const BASE = '/2015-03-31/event-source-mappings';
 const MSK = 'arn:aws:kafka:us-east-1:123456789012:cluster/demo/0b8a-43b9-1';
-
-function mskBody(overrides: Record<string, unknown> = {}): Record<string, unknown> {
-  return {
-    FunctionName: 'sink',
-    EventSourceArn: MSK,
-    Topics: ['clicks'],
-    StartingPosition: 'TRIM_HORIZON',
-    BatchSize: 500,
-    MaximumBatchingWindowInSeconds: 1,
-    AmazonManagedKafkaEventSourceConfig: { ConsumerGroupId: 'pipeline-1' },
-    FunctionResponseTypes: ['ReportBatchItemFailures'],
-    ...overrides,
-  };
-}
 
 describe('Lambda event source mappings service', () => {
   let dir: ReturnType<typeof tempDir>;

@@ -3,9 +3,7 @@ import kafkajs from 'kafkajs';
 import { Producer, stringSerializers } from '@platformatic/kafka';
 import { startCluster, type DevCluster } from '../../../../local/kafka/index.ts';
 import { coordinatorIndex } from '../../../../local/kafka/group-coordinator.ts';
-import { Received, keyedMessages, waitFor } from './helpers.ts';
-
-const { Kafka, logLevel } = kafkajs;
+import { keyedMessages, quietKafka, Received, waitFor } from './helpers.ts';
 
 const STOPPED = 1;
 const TOPIC = 'outage';
@@ -38,12 +36,7 @@ describe('dev broker outage and recovery', () => {
 
   beforeAll(async () => {
     cluster = await startCluster({ brokers: 3, port: 0 });
-    kafka = new Kafka({
-      clientId: 'outage',
-      brokers: cluster.brokers,
-      logLevel: logLevel.NOTHING,
-      retry: { retries: 10, initialRetryTime: 50, maxRetryTime: 400 },
-    });
+    kafka = quietKafka(cluster.brokers, 'outage', { retries: 10, initialRetryTime: 50, maxRetryTime: 400 });
     admin = kafka.admin();
     await admin.connect();
     await admin.createTopics({

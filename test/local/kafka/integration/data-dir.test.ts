@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import kafkajs from 'kafkajs';
 import { startCluster, type DevCluster } from '../../../../local/kafka/index.ts';
-import { Received, keyedMessages, waitFor } from './helpers.ts';
+import { keyedMessages, quietKafka, Received, startKafkajsMember, waitFor } from './helpers.ts';
 import { frame, metadataV4Body, parseProduceResponse, produceBody, RawConnection, recordBatch } from './raw-client.ts';
 
 const { Kafka, CompressionTypes, logLevel } = kafkajs;
@@ -27,29 +27,17 @@ describe('dev broker data dir', () => {
   });
 
   function client(c: DevCluster): kafkajs.Kafka {
-    return new Kafka({
-      clientId: 'persist',
-      brokers: c.brokers,
-      logLevel: logLevel.NOTHING,
-      retry: { retries: 5, initialRetryTime: 100 },
-    });
+    return quietKafka(c.brokers, 'persist', { retries: 5, initialRetryTime: 100 });
   }
 
   async function consume(kafka: kafkajs.Kafka, groupId: string, until: (r: Received) => boolean): Promise<Received> {
     const received = new Received();
-    const consumer = kafka.consumer({
-      groupId,
-      sessionTimeout: 6000,
-      heartbeatInterval: 300,
-      maxWaitTimeInMs: 100,
-    });
+    const consumer = await startKafkajsMember(
+      kafka,
+      { groupId, topic: TOPIC, member: groupId, maxWaitTimeInMs: 100 },
+      received,
+    );
     clients.push(consumer);
-    await consumer.connect();
-    await consumer.subscribe({ topic: TOPIC, fromBeginning: true });
-    await consumer.run({
-      eachMessage: async ({ partition, message }) =>
-        received.add(groupId, partition, message.offset, message.key!.toString(), message.value!.toString()),
-    });
     await waitFor(() => until(received), `${groupId} to consume`);
     const admin = kafka.admin();
     await admin.connect();

@@ -1,6 +1,7 @@
 import kafkajs from 'kafkajs';
 import { Admin, Producer, stringSerializers } from '@platformatic/kafka';
 import { startCluster, type DevCluster } from '../../../../local/kafka/index.ts';
+import { quietKafka } from './helpers.ts';
 import {
   RawConnection,
   frame,
@@ -10,8 +11,6 @@ import {
   produceBody,
   recordBatch,
 } from './raw-client.ts';
-
-const { Kafka, logLevel } = kafkajs;
 
 const UNKNOWN_TOPIC_OR_PARTITION = 3;
 const CORRUPT_MESSAGE = 2;
@@ -59,11 +58,7 @@ describe('dev broker error paths', () => {
     });
 
     it('answers UNKNOWN_TOPIC_OR_PARTITION to kafkajs for an unknown topic', async () => {
-      const kafka = new Kafka({
-        brokers: cluster.brokers,
-        logLevel: logLevel.NOTHING,
-        retry: { retries: 1, initialRetryTime: 50 },
-      });
+      const kafka = quietKafka(cluster.brokers, undefined, { retries: 1, initialRetryTime: 50 });
       const producer = kafka.producer();
       await producer.connect();
       try {
@@ -75,16 +70,13 @@ describe('dev broker error paths', () => {
     });
 
     it('answers UNKNOWN_TOPIC_OR_PARTITION to a Metadata request that allows auto-creation', async () => {
-      const conn = await RawConnection.open(Number(cluster.brokers[0]!.split(':')[1]));
-      try {
+      await RawConnection.using(cluster.brokers[0]!, async (conn) => {
         const response = await conn.request(frame(3, 4, 11, metadataV4Body('missing', true)));
         expect(metadataV4TopicError(response!.subarray(4))).toEqual({
           name: 'missing',
           errorCode: UNKNOWN_TOPIC_OR_PARTITION,
         });
-      } finally {
-        conn.close();
-      }
+      });
     });
 
     it('makes @platformatic/kafka report the unknown topic instead of creating it', async () => {
@@ -127,12 +119,7 @@ describe('dev broker error paths', () => {
 
     beforeAll(async () => {
       cluster = await startCluster({ brokers: 3, port: 0 });
-      kafka = new Kafka({
-        clientId: 'errors',
-        brokers: cluster.brokers,
-        logLevel: logLevel.NOTHING,
-        retry: { retries: 8, initialRetryTime: 50, maxRetryTime: 500 },
-      });
+      kafka = quietKafka(cluster.brokers, 'errors', { retries: 8, initialRetryTime: 50, maxRetryTime: 500 });
       admin = kafka.admin();
       await admin.connect();
     });
@@ -184,9 +171,7 @@ describe('dev broker error paths', () => {
       await admin.createTopics({ topics: [{ topic: 'raw', numPartitions: 1, replicationFactor: 1 }] });
       const { topics } = await admin.fetchTopicMetadata({ topics: ['raw'] });
       const leader = topics[0]!.partitions[0]!.leader;
-      const port = Number(cluster.brokers[leader]!.split(':')[1]);
-      const conn = await RawConnection.open(port);
-      try {
+      await RawConnection.using(cluster.brokers[leader]!, async (conn) => {
         const corrupted = recordBatch('hello');
         corrupted[corrupted.length - 2]! ^= 0xff; // flip bits inside the record, under the CRC
         const bad = await conn.request(frame(0, 3, 1, produceBody('raw', 0, corrupted)));
@@ -195,9 +180,7 @@ describe('dev broker error paths', () => {
 
         const good = await conn.request(frame(0, 3, 2, produceBody('raw', 0, recordBatch('hello'))));
         expect(parseProduceResponse(good!.subarray(4))).toEqual({ errorCode: 0, baseOffset: 0n });
-      } finally {
-        conn.close();
-      }
+      });
       const offsets = await admin.fetchTopicOffsets('raw');
       expect(offsets[0]!.high).toBe('1');
     });
@@ -205,8 +188,7 @@ describe('dev broker error paths', () => {
     it('sends no response to acks=0 and keeps answering later requests in order', async () => {
       const { topics } = await admin.fetchTopicMetadata({ topics: ['raw'] });
       const leader = topics[0]!.partitions[0]!.leader;
-      const conn = await RawConnection.open(Number(cluster.brokers[leader]!.split(':')[1]));
-      try {
+      await RawConnection.using(cluster.brokers[leader]!, async (conn) => {
         const before = Number((await admin.fetchTopicOffsets('raw'))[0]!.high);
         // the acks=0 produce and the acks=1 produce go out back to back; the only answer is the second one
         const answer = await conn.request(
@@ -222,30 +204,24 @@ describe('dev broker error paths', () => {
         });
         const invalid = await conn.request(frame(0, 3, 22, produceBody('raw', 0, recordBatch('x'), 2)));
         expect(parseProduceResponse(invalid!.subarray(4)).errorCode).toBe(INVALID_REQUIRED_ACKS);
-      } finally {
-        conn.close();
-      }
+      });
     });
 
     it('answers UNKNOWN_TOPIC_OR_PARTITION to a raw produce for a missing topic', async () => {
-      const port = Number(cluster.brokers[0]!.split(':')[1]);
-      const conn = await RawConnection.open(port);
-      try {
+      await RawConnection.using(cluster.brokers[0]!, async (conn) => {
         const response = await conn.request(frame(0, 3, 7, produceBody('no-such-topic', 0, recordBatch('x'))));
         expect(parseProduceResponse(response!.subarray(4)).errorCode).toBe(UNKNOWN_TOPIC_OR_PARTITION);
-      } finally {
-        conn.close();
-      }
+      });
     });
 
     it('answers a too-new ApiVersions with UNSUPPORTED_VERSION and closes on an unknown API key without crashing', async () => {
-      const port = Number(cluster.brokers[0]!.split(':')[1]);
-      const conn = await RawConnection.open(port);
-      const versions = await conn.request(frame(18, 99, 3, Buffer.alloc(0)));
-      expect(versions!.readInt32BE(0)).toBe(3);
-      expect(versions!.readInt16BE(4)).toBe(UNSUPPORTED_VERSION);
-      expect(versions!.readInt32BE(6)).toBeGreaterThan(10); // the supported ranges follow
-      expect(await conn.request(frame(999, 0, 4, Buffer.alloc(0)))).toBeNull();
+      await RawConnection.using(cluster.brokers[0]!, async (conn) => {
+        const versions = await conn.request(frame(18, 99, 3, Buffer.alloc(0)));
+        expect(versions!.readInt32BE(0)).toBe(3);
+        expect(versions!.readInt16BE(4)).toBe(UNSUPPORTED_VERSION);
+        expect(versions!.readInt32BE(6)).toBeGreaterThan(10); // the supported ranges follow
+        expect(await conn.request(frame(999, 0, 4, Buffer.alloc(0)))).toBeNull();
+      });
       expect(await admin.listTopics()).toContain('raw');
     });
 

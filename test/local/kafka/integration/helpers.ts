@@ -1,4 +1,18 @@
 /** Shared helpers for the dev broker's integration tests. */
+import kafkajs, { type RetryOptions } from 'kafkajs';
+
+/**
+ * A kafkajs client of dev brokers with its logging off (the tests assert on what matters) and
+ * the retries the test wants (kafkajs's defaults when none are given).
+ */
+export function quietKafka(brokers: readonly string[], clientId?: string, retry?: RetryOptions): kafkajs.Kafka {
+  return new kafkajs.Kafka({
+    brokers: [...brokers],
+    logLevel: kafkajs.logLevel.NOTHING,
+    ...(clientId === undefined ? {} : { clientId }),
+    ...(retry === undefined ? {} : { retry }),
+  });
+}
 
 /** Polls `check` until it returns true, failing with `what` after `timeoutMs`. */
 export async function waitFor(
@@ -52,4 +66,99 @@ export class Received {
   keysStayOnOnePartition(): boolean {
     return [...this.keyPartitions.values()].every((p) => p.size === 1);
   }
+
+  /**
+   * What a group of members 'a' and 'b' must have seen together: each of `messages` once, all
+   * `keys`, every key on one partition, and work done by both members.
+   */
+  expectEachOnceByBoth(messages: number, keys: number): void {
+    expect(this.duplicates).toBe(0);
+    expect(this.seqs.size).toBe(messages);
+    expect(this.keyPartitions.size).toBe(keys);
+    expect(this.keysStayOnOnePartition()).toBe(true);
+    expect([...this.byMember.keys()].sort()).toEqual(['a', 'b']);
+  }
+}
+
+/**
+ * Starts a kafkajs consumer in `groupId` reading `topic` from the beginning into `received`
+ * under `member`, with the short session and heartbeat the group tests rebalance within.
+ */
+export async function startKafkajsMember(
+  kafka: kafkajs.Kafka,
+  options: { groupId: string; topic: string; member: string; maxWaitTimeInMs: number },
+  received: Received,
+): Promise<kafkajs.Consumer> {
+  const consumer = kafka.consumer({
+    groupId: options.groupId,
+    sessionTimeout: 6000,
+    heartbeatInterval: 300,
+    maxWaitTimeInMs: options.maxWaitTimeInMs,
+  });
+  await consumer.connect();
+  await consumer.subscribe({ topic: options.topic, fromBeginning: true });
+  await consumer.run({
+    eachMessage: async ({ partition, message }) => {
+      received.add(options.member, partition, message.offset, message.key!.toString(), message.value!.toString());
+    },
+  });
+  return consumer;
+}
+
+/** A @platformatic/kafka ListOffsets request for the latest offset of each of `partitions` of `topic`. */
+export function latestOffsetsOf(topic: string, partitions: number) {
+  return {
+    topics: [
+      {
+        name: topic,
+        partitions: Array.from({ length: partitions }, (_, partitionIndex) => ({ partitionIndex, timestamp: -1n })),
+      },
+    ],
+  };
+}
+
+type StartMember = (received: Received, name: string) => Promise<unknown>;
+
+/** Starts two `members` of the group and waits until they consumed `consumed` records and the group's commits total `committed`. */
+async function consumeWithTwoMembers(
+  startMember: StartMember,
+  committedTotal: () => Promise<number>,
+  members: [string, string],
+  consumed: number,
+  committed: number,
+): Promise<Received> {
+  const received = new Received();
+  await Promise.all(members.map((name) => startMember(received, name)));
+  await waitFor(() => received.positions.size >= consumed, 'all messages consumed');
+  await waitFor(async () => (await committedTotal()) === committed, 'offsets committed');
+  return received;
+}
+
+/**
+ * The group check of both client suites: members 'a' and 'b' of one group together consume each
+ * of `messages` once and commit them all (see Received.expectEachOnceByBoth for what "once" holds).
+ */
+export async function expectGroupConsumesAll(
+  startMember: StartMember,
+  committedTotal: () => Promise<number>,
+  messages: number,
+  keys: number,
+): Promise<void> {
+  const received = await consumeWithTwoMembers(startMember, committedTotal, ['a', 'b'], messages, messages);
+  received.expectEachOnceByBoth(messages, keys);
+}
+
+/**
+ * The resume check of both client suites: two new members 'a2' and 'b2' of the group read only
+ * the `more` messages produced after the `committed` ones, once the group's commits reach both.
+ */
+export async function expectResumeFromCommitted(
+  startMember: StartMember,
+  committedTotal: () => Promise<number>,
+  committed: number,
+  more: number,
+): Promise<void> {
+  const received = await consumeWithTwoMembers(startMember, committedTotal, ['a2', 'b2'], more, committed + more);
+  expect(received.positions.size).toBe(more);
+  expect(Math.min(...received.seqs)).toBe(committed);
 }

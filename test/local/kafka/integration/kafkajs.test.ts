@@ -1,8 +1,17 @@
 import kafkajs from 'kafkajs';
 import { startCluster, type DevCluster } from '../../../../local/kafka/index.ts';
-import { KEY_COUNT, MESSAGE_COUNT, Received, keyedMessages, waitFor } from './helpers.ts';
+import {
+  expectGroupConsumesAll,
+  expectResumeFromCommitted,
+  KEY_COUNT,
+  keyedMessages,
+  MESSAGE_COUNT,
+  quietKafka,
+  Received,
+  startKafkajsMember,
+} from './helpers.ts';
 
-const { Kafka, CompressionTypes, ConfigResourceTypes, logLevel } = kafkajs;
+const { CompressionTypes, ConfigResourceTypes } = kafkajs;
 type Consumer = kafkajs.Consumer;
 
 const TOPIC = 'clicks-kafkajs';
@@ -17,12 +26,7 @@ describe('dev broker with kafkajs', () => {
 
   beforeAll(async () => {
     cluster = await startCluster({ brokers: 3, port: 0, groupInitialRebalanceDelayMs: 300 });
-    kafka = new Kafka({
-      clientId: 'kafkajs-test',
-      brokers: cluster.brokers,
-      logLevel: logLevel.NOTHING,
-      retry: { retries: 5, initialRetryTime: 100 },
-    });
+    kafka = quietKafka(cluster.brokers, 'kafkajs-test', { retries: 5, initialRetryTime: 100 });
     admin = kafka.admin();
     await admin.connect();
     producer = kafka.producer({ idempotent: true, maxInFlightRequests: 1 });
@@ -37,20 +41,12 @@ describe('dev broker with kafkajs', () => {
   });
 
   async function startMember(received: Received, name: string): Promise<Consumer> {
-    const consumer = kafka.consumer({
-      groupId: GROUP,
-      sessionTimeout: 6000,
-      heartbeatInterval: 300,
-      maxWaitTimeInMs: 200,
-    });
+    const consumer = await startKafkajsMember(
+      kafka,
+      { groupId: GROUP, topic: TOPIC, member: name, maxWaitTimeInMs: 200 },
+      received,
+    );
     consumers.push(consumer);
-    await consumer.connect();
-    await consumer.subscribe({ topic: TOPIC, fromBeginning: true });
-    await consumer.run({
-      eachMessage: async ({ partition, message }) => {
-        received.add(name, partition, message.offset, message.key!.toString(), message.value!.toString());
-      },
-    });
     return consumer;
   }
 
@@ -89,15 +85,7 @@ describe('dev broker with kafkajs', () => {
   });
 
   it('consumes every message once in a group of 2 members and commits', async () => {
-    const received = new Received();
-    await Promise.all([startMember(received, 'a'), startMember(received, 'b')]);
-    await waitFor(() => received.positions.size >= MESSAGE_COUNT, 'all messages consumed');
-    await waitFor(async () => (await committedTotal()) === MESSAGE_COUNT, 'offsets committed');
-    expect(received.duplicates).toBe(0);
-    expect(received.seqs.size).toBe(MESSAGE_COUNT);
-    expect(received.keyPartitions.size).toBe(KEY_COUNT);
-    expect(received.keysStayOnOnePartition()).toBe(true);
-    expect([...received.byMember.keys()].sort()).toEqual(['a', 'b']);
+    await expectGroupConsumesAll(startMember, committedTotal, MESSAGE_COUNT, KEY_COUNT);
     const description = await admin.describeGroups([GROUP]);
     expect(description.groups[0]).toMatchObject({
       groupId: GROUP,
@@ -116,11 +104,7 @@ describe('dev broker with kafkajs', () => {
       compression: CompressionTypes.GZIP,
       messages: keyedMessages(500, MESSAGE_COUNT),
     });
-    const received = new Received();
-    await Promise.all([startMember(received, 'a2'), startMember(received, 'b2')]);
-    await waitFor(async () => (await committedTotal()) === MESSAGE_COUNT + 500, 'new offsets committed');
-    expect(received.positions.size).toBe(500);
-    expect(Math.min(...received.seqs)).toBe(MESSAGE_COUNT);
+    await expectResumeFromCommitted(startMember, committedTotal, MESSAGE_COUNT, 500);
     await stopMembers();
   });
 

@@ -1,7 +1,6 @@
 import kafkajs from 'kafkajs';
 import { startCluster, type DevCluster } from '../../../../local/kafka/index.ts';
-
-const { Kafka, logLevel } = kafkajs;
+import { quietKafka } from './helpers.ts';
 
 /** Kafka's default message.max.bytes, which the dev broker enforces per record batch. */
 const MESSAGE_MAX_BYTES = 1048588;
@@ -14,12 +13,7 @@ describe('dev broker message.max.bytes', () => {
 
   beforeAll(async () => {
     cluster = await startCluster({ brokers: 1, port: 0 });
-    kafka = new Kafka({
-      clientId: 'too-large-test',
-      brokers: cluster.brokers,
-      logLevel: logLevel.NOTHING,
-      retry: { retries: 1, initialRetryTime: 50 },
-    });
+    kafka = quietKafka(cluster.brokers, 'too-large-test', { retries: 1, initialRetryTime: 50 });
     const admin = kafka.admin();
     await admin.connect();
     await admin.createTopics({ topics: [{ topic: 'big', numPartitions: 1 }], waitForLeaders: true });

@@ -7,7 +7,15 @@ import {
   type MessagesStream,
 } from '@platformatic/kafka';
 import { startCluster, type DevCluster } from '../../../../local/kafka/index.ts';
-import { KEY_COUNT, MESSAGE_COUNT, Received, keyedMessages, waitFor } from './helpers.ts';
+import {
+  expectGroupConsumesAll,
+  expectResumeFromCommitted,
+  KEY_COUNT,
+  keyedMessages,
+  latestOffsetsOf,
+  MESSAGE_COUNT,
+  Received,
+} from './helpers.ts';
 
 const TOPIC = 'clicks-platformatic';
 const GROUP = 'sink-platformatic';
@@ -88,32 +96,13 @@ describe('dev broker with @platformatic/kafka', () => {
         messages: all.slice(i, i + 2000).map((m) => ({ topic: TOPIC, key: m.key, value: m.value })),
       });
     }
-    const offsets = await admin.listOffsets({
-      topics: [
-        {
-          name: TOPIC,
-          partitions: [
-            { partitionIndex: 0, timestamp: -1n },
-            { partitionIndex: 1, timestamp: -1n },
-            { partitionIndex: 2, timestamp: -1n },
-          ],
-        },
-      ],
-    });
+    const offsets = await admin.listOffsets(latestOffsetsOf(TOPIC, 3));
     const total = offsets[0]!.partitions.reduce((sum, p) => sum + Number(p.offset), 0);
     expect(total).toBe(MESSAGE_COUNT);
   });
 
   it('consumes every message once in a group of 2 members and commits', async () => {
-    const received = new Received();
-    await Promise.all([startMember(received, 'a'), startMember(received, 'b')]);
-    await waitFor(() => received.positions.size >= MESSAGE_COUNT, 'all messages consumed');
-    await waitFor(async () => (await committedTotal()) === MESSAGE_COUNT, 'offsets committed');
-    expect(received.duplicates).toBe(0);
-    expect(received.seqs.size).toBe(MESSAGE_COUNT);
-    expect(received.keyPartitions.size).toBe(KEY_COUNT);
-    expect(received.keysStayOnOnePartition()).toBe(true);
-    expect([...received.byMember.keys()].sort()).toEqual(['a', 'b']);
+    await expectGroupConsumesAll(startMember, committedTotal, MESSAGE_COUNT, KEY_COUNT);
     const groups = await admin.describeGroups({ groups: [GROUP] });
     expect(groups.get(GROUP)).toMatchObject({ state: 'Stable', protocolType: 'consumer' });
     expect(groups.get(GROUP)!.members.size).toBe(2);
@@ -124,11 +113,7 @@ describe('dev broker with @platformatic/kafka', () => {
     await producer.send({
       messages: keyedMessages(500, MESSAGE_COUNT).map((m) => ({ topic: TOPIC, key: m.key, value: m.value })),
     });
-    const received = new Received();
-    await Promise.all([startMember(received, 'a2'), startMember(received, 'b2')]);
-    await waitFor(async () => (await committedTotal()) === MESSAGE_COUNT + 500, 'new offsets committed');
-    expect(received.positions.size).toBe(500);
-    expect(Math.min(...received.seqs)).toBe(MESSAGE_COUNT);
+    await expectResumeFromCommitted(startMember, committedTotal, MESSAGE_COUNT, 500);
     await stopMembers();
   });
 

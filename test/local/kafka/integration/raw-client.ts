@@ -132,6 +132,16 @@ export class RawConnection {
     });
   }
 
+  /** Opens a connection to `broker` (`host:port`), runs `use` on it and closes it, whatever `use` does. */
+  static async using<T>(broker: string, use: (conn: RawConnection) => Promise<T>): Promise<T> {
+    const conn = await RawConnection.open(Number(broker.split(':')[1]));
+    try {
+      return await use(conn);
+    } finally {
+      conn.close();
+    }
+  }
+
   private deliver(): void {
     if (this.waiting === null || this.buffer.length < 4) return;
     const size = this.buffer.readInt32BE(0);

@@ -11,6 +11,7 @@ import type { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import { generateAuthTokenFromCredentialsProvider } from 'aws-msk-iam-sasl-signer-js';
 import { Kafka, logLevel, type KafkaConfig } from 'kafkajs';
 import { startCluster, type DevCluster } from '../../../../local/kafka/index.ts';
+import { latestOffsetsOf } from './helpers.ts';
 import {
   createAdmin,
   createClusterConnection,
@@ -88,17 +89,7 @@ describe('dev broker secured listeners', () => {
       } finally {
         await producer.close();
       }
-      const offsets = await admin.listOffsets({
-        topics: [
-          {
-            name: topic,
-            partitions: [
-              { partitionIndex: 0, timestamp: -1n },
-              { partitionIndex: 1, timestamp: -1n },
-            ],
-          },
-        ],
-      });
+      const offsets = await admin.listOffsets(latestOffsetsOf(topic, 2));
       const written = offsets.flatMap((t) => t.partitions).reduce((n, p) => n + Number(p.offset), 0);
       expect(written).toBe(1);
       const metadata = await admin.metadata({ topics: [] });
@@ -222,7 +213,8 @@ describe('dev broker secured listeners', () => {
       expect(advertised).toEqual(ports(cluster.listeners.iam));
     });
 
-    it('is refused when the IAM token is signed with the wrong secret key', async () => {
+    /** A produce over the IAM listener signed with `secretAccessKey`: the error it ends with. */
+    async function iamProduceFailure(topic: string, secretAccessKey: string): Promise<unknown> {
       const conn = createClusterConnection({
         brokers: cluster.listeners.iam!.split(','),
         auth: 'iam',
@@ -230,15 +222,20 @@ describe('dev broker secured listeners', () => {
         region: REGION,
       });
       const producer = createEventProducer(conn, {
-        iamSigner: signerWith('AKIDLOCAL', 'wrong-secret'),
+        iamSigner: signerWith('AKIDLOCAL', secretAccessKey),
         autocreateTopics: true,
         timeoutMs: 15_000,
       });
-      const failure = await producer.send('iam-bad', [{ key: 'k', value: '{}', headers: {} }]).then(
+      const failure = await producer.send(topic, [{ key: 'k', value: '{}', headers: {} }]).then(
         () => undefined,
         (e: unknown) => e,
       );
       await producer.close();
+      return failure;
+    }
+
+    it('is refused when the IAM token is signed with the wrong secret key', async () => {
+      const failure = await iamProduceFailure('iam-bad', 'wrong-secret');
       expect((failure as KafkaUnavailableError).reason).toBe('authentication');
       expect(errorText(failure)).toMatch(/signature does not match/);
     });
@@ -246,22 +243,7 @@ describe('dev broker secured listeners', () => {
     it('is refused when the IAM token has expired', async () => {
       clockOffsetMs = 16 * 60_000; // the broker's clock is past the token's 15 minutes
       try {
-        const conn = createClusterConnection({
-          brokers: cluster.listeners.iam!.split(','),
-          auth: 'iam',
-          caPem: cluster.tls!.caPem,
-          region: REGION,
-        });
-        const producer = createEventProducer(conn, {
-          iamSigner: signerWith('AKIDLOCAL', 'local-secret'),
-          autocreateTopics: true,
-          timeoutMs: 15_000,
-        });
-        const failure = await producer.send('iam-expired', [{ key: 'k', value: '{}', headers: {} }]).then(
-          () => undefined,
-          (e: unknown) => e,
-        );
-        await producer.close();
+        const failure = await iamProduceFailure('iam-expired', 'local-secret');
         expect((failure as KafkaUnavailableError).reason).toBe('authentication');
         expect(errorText(failure)).toMatch(/MSK IAM token expired at/);
       } finally {
