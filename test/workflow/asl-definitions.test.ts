@@ -97,6 +97,15 @@ describe.each(['create-pipeline', 'delete-pipeline'] as const)('%s.asl.yml', (na
     }
   });
 
+  it("records every Task in the pipeline's history under the state's own name", async () => {
+    for (const [state, task] of tasks) {
+      const fn = serverless.functions[functionKeyOf(resourceLogicalId(task.Resource))];
+      const mod = (await import(`../../${fn!.handler.replace(/\.handler$/, '.ts')}`)) as Record<string, unknown>;
+      const defaultStep = Object.entries(mod).find(([exported]) => exported.endsWith('_STEP'))?.[1];
+      expect([state, task.Parameters?.step ?? defaultStep]).toEqual([state, state]);
+    }
+  });
+
   it('bounds every Wait loop: the poll task after it carries maxAttempts', () => {
     for (const [state, wait] of Object.entries(definition.States).filter(([, s]) => s.Type === 'Wait')) {
       const poll = definition.States[wait.Next!]!;

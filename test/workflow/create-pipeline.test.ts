@@ -85,7 +85,7 @@ describe('create-pipeline state machine', () => {
         ['ValidateCluster', 'SUCCEEDED'],
         ['CreateTopic', 'SUCCEEDED'],
         ['CreateEventSourceMapping', 'SUCCEEDED'],
-        ['WaitForEventSourceMapping', 'SUCCEEDED'],
+        ['GetEventSourceMapping', 'SUCCEEDED'],
         ['MarkActive', 'SUCCEEDED'],
       ]);
       const [uuid] = [...world.esm.mappings.keys()];

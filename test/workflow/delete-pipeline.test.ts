@@ -174,7 +174,7 @@ describe('delete-pipeline state machine', () => {
     const run = await world.run('delete-pipeline', p.id);
     expect(run.visited.slice(0, 4)).toEqual(['CheckDrained', 'CheckDrained', 'CheckDrained', 'DeleteConnector']);
     expect(run.pipeline.status).toBe('DELETED');
-    expect(run.pipeline.steps.find((s) => s.name === 'WaitForDrain')).toMatchObject({
+    expect(run.pipeline.steps.find((s) => s.name === 'CheckDrained')).toMatchObject({
       status: 'SUCCEEDED',
       detail: expect.stringContaining('check 3'),
     });

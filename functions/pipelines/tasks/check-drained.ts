@@ -7,32 +7,18 @@
  * S3 sink connector only after the object is written). Bounded: a sink that cannot catch up fails
  * the teardown with the number of undelivered events, and nothing is deleted.
  */
-import { KafkaClient } from '@aws-sdk/client-kafka';
-import { awsClientConfig } from '../../lib/aws.ts';
-import { optionalString } from '../../lib/config.ts';
 import { connectorName } from '../build-connector-config.ts';
 import { consumerGroupId } from '../build-event-source-mapping.ts';
 import type { Pipeline } from '../model.ts';
-import { brokersOf } from './kafka-admin.ts';
-import { isWorkflowError, WaitTimeoutError } from './errors.ts';
-import {
-  clusterDescription,
-  isUnknownTopic,
-  kafkaAdminFactory,
-  kafkaTaskError,
-  type KafkaAdminPort,
-  type OpenKafkaAdmin,
-} from './kafka-admin.ts';
-import { registryStore, taskHandler, taskLog } from './lambda.ts';
-import { DEFAULT_MAX_ATTEMPTS, sinceOf, type PollState } from './poll.ts';
-import { loadPipeline, runStep, type TaskDeps } from './step.ts';
+import { kafkaAdminPorts, withTopicAdmin, type KafkaAdminDeps, type KafkaAdminPort } from './kafka-admin.ts';
+import { taskLambda } from './lambda.ts';
+import { countAttempt, pollStep, type PollInput, type PollState } from './poll.ts';
+import type { TaskDeps } from './step.ts';
 
-export const CHECK_DRAINED_STEP = 'WaitForDrain';
+export const CHECK_DRAINED_STEP = 'CheckDrained';
 
-export interface CheckDrainedInput {
-  pipelineId: string;
+export interface CheckDrainedInput extends PollInput {
   drain?: PollState | null;
-  maxAttempts?: number;
 }
 
 export interface CheckDrainedOutput {
@@ -40,14 +26,10 @@ export interface CheckDrainedOutput {
   /** Events in the topic that the sink has not committed yet. */
   lag: number;
   attempt: number;
-  since?: string;
+  since: string;
 }
 
-export interface CheckDrainedDeps extends TaskDeps {
-  kafka: Parameters<typeof brokersOf>[1]['kafka'];
-  openAdmin: OpenKafkaAdmin;
-  region: string | undefined;
-}
+export interface CheckDrainedDeps extends TaskDeps, KafkaAdminDeps {}
 
 /** The consumer group that sinks the topic, or undefined when no sink ever consumed it. */
 export function sinkGroupOf(pipeline: Pipeline): string | undefined {
@@ -90,60 +72,43 @@ export async function sinkLag(admin: KafkaAdminPort, topic: string, group: strin
 }
 
 export async function checkDrained(input: CheckDrainedInput, deps: CheckDrainedDeps): Promise<CheckDrainedOutput> {
-  const pipeline = await loadPipeline(deps, input.pipelineId, ['DELETING']);
-  const previous = input.drain ?? undefined;
-  const attempt = (typeof previous?.attempt === 'number' && previous.attempt >= 0 ? previous.attempt : 0) + 1;
-  const since = sinceOf(previous) ?? new Date().toISOString();
-  const maxAttempts = input.maxAttempts ?? DEFAULT_MAX_ATTEMPTS;
-  return runStep(
+  return pollStep(
     deps,
-    pipeline.id,
-    CHECK_DRAINED_STEP,
-    async () => {
-      const topic = pipeline.resources.topic;
-      const group = sinkGroupOf(pipeline);
-      if (topic === undefined || group === undefined) return { drained: true, lag: 0, attempt, since };
-      const brokers = await brokersOf(pipeline, deps);
-      if (brokers === undefined || brokers.length === 0) return { drained: true, lag: 0, attempt, since };
-      let admin: KafkaAdminPort | undefined;
-      let lag: number;
-      try {
-        admin = await deps.openAdmin(clusterDescription(pipeline, brokers, deps.region));
-        if (!(await admin.listTopics()).includes(topic)) return { drained: true, lag: 0, attempt, since };
-        lag = await sinkLag(admin, topic, group);
-      } catch (error) {
-        if (isUnknownTopic(error)) return { drained: true, lag: 0, attempt, since };
-        if (isWorkflowError(error)) throw error;
-        throw kafkaTaskError(error, `read the offsets of topic ${topic} and group ${group}`);
-      } finally {
-        await admin?.close().catch(() => undefined);
-      }
-      if (lag > 0 && attempt >= maxAttempts) {
-        throw new WaitTimeoutError(
-          `${lag} event(s) acknowledged by /collect are still in topic ${topic}, not yet delivered by the sink (group ${group}) after ${attempt} checks; nothing was deleted. Check the sink (its logs, the mapping or connector state), then DELETE again`,
-        );
-      }
-      return { drained: lag === 0, lag, attempt, since };
-    },
+    input,
+    input.drain,
     {
-      ...(sinceOf(previous) !== undefined ? { startedAt: since } : {}),
+      name: CHECK_DRAINED_STEP,
+      statuses: ['DELETING'],
       detail: (r) =>
         r.drained
           ? `sink caught up: every acknowledged event delivered (check ${r.attempt})`
           : `${r.lag} event(s) not yet delivered (check ${r.attempt})`,
       running: (r) => !r.drained,
     },
+    async (pipeline, since) => {
+      const topic = pipeline.resources.topic;
+      const group = sinkGroupOf(pipeline);
+      // No sink or topic (or cluster) left: nothing can still be waiting.
+      const lag =
+        (topic === undefined || group === undefined
+          ? undefined
+          : await withTopicAdmin(
+              pipeline,
+              topic,
+              deps,
+              `read the offsets of topic ${topic} and group ${group}`,
+              (admin) => sinkLag(admin, topic, group),
+            )) ?? 0;
+      const attempt = countAttempt(
+        input.drain,
+        input.maxAttempts,
+        lag === 0,
+        (checks) =>
+          `${lag} event(s) acknowledged by /collect are still in topic ${topic}, not yet delivered by the sink (group ${group}) after ${checks} checks; nothing was deleted. Check the sink (its logs, the mapping or connector state), then DELETE again`,
+      );
+      return { drained: lag === 0, lag, attempt, since };
+    },
   );
 }
 
-let deps: CheckDrainedDeps | undefined;
-export const handler = taskHandler<CheckDrainedInput, CheckDrainedOutput>(CHECK_DRAINED_STEP, (input) => {
-  deps ??= {
-    store: registryStore(),
-    kafka: new KafkaClient(awsClientConfig()),
-    openAdmin: kafkaAdminFactory(),
-    region: optionalString(process.env, 'AWS_REGION'),
-    log: taskLog,
-  };
-  return checkDrained(input, deps);
-});
+export const handler = taskLambda(CHECK_DRAINED_STEP, checkDrained, kafkaAdminPorts);

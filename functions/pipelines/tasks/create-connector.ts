@@ -14,8 +14,8 @@ import { readRegion, readStackNetwork, requiredString, sinkSecurityGroups, type 
 import { findConnectorByName } from './connect-lookups.ts';
 import type { CreateTopicOutput } from './create-topic.ts';
 import { InvalidPipelineError, isAwsError, toTaskError } from './errors.ts';
-import { registryStore, taskHandler, taskLog } from './lambda.ts';
-import { loadPipeline, runStep, type PipelineInput, type TaskDeps } from './step.ts';
+import { taskLambda } from './lambda.ts';
+import { pipelineStep, type PipelineInput, type TaskDeps } from './step.ts';
 
 export const CREATE_CONNECTOR_STEP = 'CreateConnector';
 
@@ -112,19 +112,15 @@ export async function createConnector(
   input: CreateConnectorInput,
   deps: CreateConnectorDeps,
 ): Promise<CreateConnectorOutput> {
-  const pipeline = await loadPipeline(deps, input.pipelineId, ['CREATING']);
-  return runStep(deps, pipeline.id, CREATE_CONNECTOR_STEP, () => ensureConnector(pipeline, input, deps), {
-    detail: (r) => `connector ${r.connectorArn}`,
-  });
+  return pipelineStep(
+    deps,
+    input,
+    { name: CREATE_CONNECTOR_STEP, statuses: ['CREATING'], detail: (r) => `connector ${r.connectorArn}` },
+    (pipeline) => ensureConnector(pipeline, input, deps),
+  );
 }
 
-let deps: CreateConnectorDeps | undefined;
-export const handler = taskHandler<CreateConnectorInput, CreateConnectorOutput>(CREATE_CONNECTOR_STEP, (input) => {
-  deps ??= {
-    store: registryStore(),
-    kafkaConnect: new KafkaConnectClient(awsClientConfig()),
-    log: taskLog,
-    ...readConnectorEnvironment(process.env),
-  };
-  return createConnector(input, deps);
-});
+export const handler = taskLambda(CREATE_CONNECTOR_STEP, createConnector, () => ({
+  kafkaConnect: new KafkaConnectClient(awsClientConfig()),
+  ...readConnectorEnvironment(process.env),
+}));

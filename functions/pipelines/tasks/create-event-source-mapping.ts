@@ -18,9 +18,9 @@ import { readRegion, readStackNetwork, requiredString, sinkSecurityGroups, type 
 import type { CreateTopicOutput } from './create-topic.ts';
 import { AwsRequestError, isAwsError, toTaskError } from './errors.ts';
 import { listedBrokers } from './kafka-admin.ts';
-import { registryStore, taskHandler, taskLog } from './lambda.ts';
+import { taskLambda } from './lambda.ts';
 import { findPipelineMapping } from './mapping-lookups.ts';
-import { loadPipeline, runStep, type PipelineInput, type TaskDeps } from './step.ts';
+import { pipelineStep, type PipelineInput, type TaskDeps } from './step.ts';
 
 export const CREATE_MAPPING_STEP = 'CreateEventSourceMapping';
 
@@ -120,22 +120,15 @@ export async function createEventSourceMapping(
   input: CreateEventSourceMappingInput,
   deps: CreateEventSourceMappingDeps,
 ): Promise<CreateEventSourceMappingOutput> {
-  const pipeline = await loadPipeline(deps, input.pipelineId, ['CREATING']);
-  return runStep(deps, pipeline.id, CREATE_MAPPING_STEP, () => ensureMapping(pipeline, input, deps), {
-    detail: (r) => `event source mapping ${r.uuid} (${r.state})`,
-  });
+  return pipelineStep(
+    deps,
+    input,
+    { name: CREATE_MAPPING_STEP, statuses: ['CREATING'], detail: (r) => `event source mapping ${r.uuid} (${r.state})` },
+    (pipeline) => ensureMapping(pipeline, input, deps),
+  );
 }
 
-let deps: CreateEventSourceMappingDeps | undefined;
-export const handler = taskHandler<CreateEventSourceMappingInput, CreateEventSourceMappingOutput>(
-  CREATE_MAPPING_STEP,
-  (input) => {
-    deps ??= {
-      store: registryStore(),
-      lambda: new LambdaClient(awsClientConfig()),
-      log: taskLog,
-      ...readMappingEnvironment(process.env),
-    };
-    return createEventSourceMapping(input, deps);
-  },
-);
+export const handler = taskLambda(CREATE_MAPPING_STEP, createEventSourceMapping, () => ({
+  lambda: new LambdaClient(awsClientConfig()),
+  ...readMappingEnvironment(process.env),
+}));

@@ -14,8 +14,8 @@ import { awsClientConfig } from '../../lib/aws.ts';
 import type { Pipeline } from '../model.ts';
 import { findPluginByName, pluginName } from './connect-lookups.ts';
 import { InvalidPipelineError, isAwsError, toTaskError } from './errors.ts';
-import { registryStore, taskHandler, taskLog } from './lambda.ts';
-import { loadPipeline, runStep, type PipelineInput, type TaskDeps } from './step.ts';
+import { taskLambda } from './lambda.ts';
+import { pipelineStep, type PipelineInput, type TaskDeps } from './step.ts';
 
 export const CREATE_PLUGIN_STEP = 'CreatePlugin';
 
@@ -84,14 +84,18 @@ async function ensurePlugin(pipeline: Pipeline, deps: CreatePluginDeps): Promise
 }
 
 export async function createPlugin(input: CreatePluginInput, deps: CreatePluginDeps): Promise<CreatePluginOutput> {
-  const pipeline = await loadPipeline(deps, input.pipelineId, ['CREATING']);
-  return runStep(deps, pipeline.id, CREATE_PLUGIN_STEP, () => ensurePlugin(pipeline, deps), {
-    detail: (r) => `${r.pluginCreated ? 'custom plugin' : 'existing custom plugin'} ${r.pluginArn}`,
-  });
+  return pipelineStep(
+    deps,
+    input,
+    {
+      name: CREATE_PLUGIN_STEP,
+      statuses: ['CREATING'],
+      detail: (r) => `${r.pluginCreated ? 'custom plugin' : 'existing custom plugin'} ${r.pluginArn}`,
+    },
+    (pipeline) => ensurePlugin(pipeline, deps),
+  );
 }
 
-let deps: CreatePluginDeps | undefined;
-export const handler = taskHandler<CreatePluginInput, CreatePluginOutput>(CREATE_PLUGIN_STEP, (input) => {
-  deps ??= { store: registryStore(), kafkaConnect: new KafkaConnectClient(awsClientConfig()), log: taskLog };
-  return createPlugin(input, deps);
-});
+export const handler = taskLambda(CREATE_PLUGIN_STEP, createPlugin, () => ({
+  kafkaConnect: new KafkaConnectClient(awsClientConfig()),
+}));

@@ -10,27 +10,23 @@
  * - Existing and incompatible: TopicConflictError, with what to change.
  * - TOPIC_ALREADY_EXISTS (someone created it between our look and our create): treated as existing.
  */
-import { optionalString } from '../../lib/config.ts';
 import type { ValidatedCluster } from '../cluster-rules.ts';
 import type { Pipeline } from '../model.ts';
 import { isWorkflowError, TopicConflictError } from './errors.ts';
 import {
   clusterDescription,
   isTopicAlreadyExists,
-  kafkaAdminFactory,
+  kafkaAdminPorts,
   kafkaTaskError,
+  type KafkaAdminDeps,
   type KafkaAdminPort,
-  type OpenKafkaAdmin,
 } from './kafka-admin.ts';
-import { registryStore, taskHandler, taskLog } from './lambda.ts';
-import { loadPipeline, runStep, type PipelineInput, type TaskDeps } from './step.ts';
+import { taskLambda } from './lambda.ts';
+import { pipelineStep, type PipelineInput, type TaskDeps } from './step.ts';
 
 export const CREATE_TOPIC_STEP = 'CreateTopic';
 
-export interface CreateTopicDeps extends TaskDeps {
-  openAdmin: OpenKafkaAdmin;
-  region: string | undefined;
-}
+export interface CreateTopicDeps extends TaskDeps, Omit<KafkaAdminDeps, 'kafka'> {}
 
 export interface CreateTopicInput extends PipelineInput {
   cluster: Pick<ValidatedCluster, 'bootstrapBrokers' | 'brokerCount' | 'replicationFactor' | 'partitions'>;
@@ -123,20 +119,17 @@ async function ensureTopic(
 }
 
 export async function createTopic(input: CreateTopicInput, deps: CreateTopicDeps): Promise<CreateTopicOutput> {
-  const pipeline = await loadPipeline(deps, input.pipelineId, ['CREATING']);
-  return runStep(deps, pipeline.id, CREATE_TOPIC_STEP, () => ensureTopic(pipeline, input, deps), {
-    detail: (r) =>
-      `${r.topicCreated ? 'created' : 'reusing existing'} topic ${r.topic} (${r.partitions} partitions, replication factor ${r.replicationFactor})`,
-  });
+  return pipelineStep(
+    deps,
+    input,
+    {
+      name: CREATE_TOPIC_STEP,
+      statuses: ['CREATING'],
+      detail: (r) =>
+        `${r.topicCreated ? 'created' : 'reusing existing'} topic ${r.topic} (${r.partitions} partitions, replication factor ${r.replicationFactor})`,
+    },
+    (pipeline) => ensureTopic(pipeline, input, deps),
+  );
 }
 
-let deps: CreateTopicDeps | undefined;
-export const handler = taskHandler<CreateTopicInput, CreateTopicOutput>(CREATE_TOPIC_STEP, (input) => {
-  deps ??= {
-    store: registryStore(),
-    openAdmin: kafkaAdminFactory(),
-    region: optionalString(process.env, 'AWS_REGION'),
-    log: taskLog,
-  };
-  return createTopic(input, deps);
-});
+export const handler = taskLambda(CREATE_TOPIC_STEP, createTopic, kafkaAdminPorts);

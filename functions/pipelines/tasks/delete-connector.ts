@@ -9,22 +9,21 @@ import { DeleteConnectorCommand, DescribeConnectorCommand, KafkaConnectClient } 
 import { awsClientConfig } from '../../lib/aws.ts';
 import { connectorName } from '../build-connector-config.ts';
 import type { Pipeline } from '../model.ts';
-import { CLEANUP_STATUSES, stepStarted, type CleanupInput } from './cleanup.ts';
+import { CLEANUP_STATUSES, unrecorded, type CleanupInput } from './cleanup.ts';
 import { findConnectorByName } from './connect-lookups.ts';
 import { isAwsError, isNotFound, toTaskError } from './errors.ts';
-import { registryStore, taskHandler, taskLog } from './lambda.ts';
-import { nextAttempt, sinceOf, type PollState } from './poll.ts';
-import { loadPipeline, nowIso, runStep, type TaskDeps } from './step.ts';
+import { taskLambda } from './lambda.ts';
+import { nextAttempt, pollStep, type PollInput, type PollState } from './poll.ts';
+import type { TaskDeps } from './step.ts';
 
 export const DELETE_CONNECTOR_STEP = 'DeleteConnector';
 export interface DeleteConnectorDeps extends TaskDeps {
   kafkaConnect: Pick<KafkaConnectClient, 'send'>;
 }
 
-export interface DeleteConnectorInput extends CleanupInput {
+export interface DeleteConnectorInput extends CleanupInput, PollInput {
   /** The previous round's output ({attempt: 0} from the Pass state that starts the loop). */
   deletion?: PollState;
-  maxAttempts?: number;
 }
 
 export interface DeleteConnectorOutput {
@@ -36,13 +35,15 @@ export interface DeleteConnectorOutput {
 }
 
 async function connectorArnOf(pipeline: Pipeline, deps: DeleteConnectorDeps): Promise<string | undefined> {
-  if (pipeline.resources.connectorArn) return pipeline.resources.connectorArn;
-  if (!stepStarted(pipeline, 'CreateConnector')) return undefined;
-  try {
-    return (await findConnectorByName(deps.kafkaConnect, connectorName(pipeline.id)))?.connectorArn;
-  } catch (error) {
-    throw toTaskError(error, "look for the pipeline's connector");
-  }
+  return (
+    pipeline.resources.connectorArn ||
+    unrecorded(
+      pipeline,
+      'CreateConnector',
+      'connector',
+      async () => (await findConnectorByName(deps.kafkaConnect, connectorName(pipeline.id)))?.connectorArn,
+    )
+  );
 }
 
 /** One round: true when gone, false when its deletion is under way. */
@@ -70,13 +71,22 @@ export async function deleteConnector(
   input: DeleteConnectorInput,
   deps: DeleteConnectorDeps,
 ): Promise<DeleteConnectorOutput> {
-  const pipeline = await loadPipeline(deps, input.pipelineId, CLEANUP_STATUSES);
-  const since = sinceOf(input.deletion) ?? nowIso(deps);
-  return runStep(
+  return pollStep(
     deps,
-    pipeline.id,
-    input.step ?? DELETE_CONNECTOR_STEP,
-    async () => {
+    input,
+    input.deletion,
+    {
+      name: input.step ?? DELETE_CONNECTOR_STEP,
+      statuses: CLEANUP_STATUSES,
+      running: (r) => !r.gone,
+      detail: (r) =>
+        r.connectorArn === undefined
+          ? 'no connector to delete'
+          : r.gone
+            ? `connector ${r.connectorArn} deleted`
+            : `deleting connector ${r.connectorArn} (check ${r.attempt})`,
+    },
+    async (pipeline, since) => {
       const connectorArn = await connectorArnOf(pipeline, deps);
       const round = connectorArn === undefined ? { gone: true, state: 'NONE' } : await deleteRound(connectorArn, deps);
       const attempt = nextAttempt(
@@ -88,25 +98,9 @@ export async function deleteConnector(
       );
       return { gone: round.gone, connectorArn, attempt, since };
     },
-    {
-      startedAt: since,
-      running: (r) => !r.gone,
-      detail: (r) =>
-        r.connectorArn === undefined
-          ? 'no connector to delete'
-          : r.gone
-            ? `connector ${r.connectorArn} deleted`
-            : `deleting connector ${r.connectorArn} (check ${r.attempt})`,
-    },
   );
 }
 
-let deps: DeleteConnectorDeps | undefined;
-export const handler = taskHandler<DeleteConnectorInput, DeleteConnectorOutput>(DELETE_CONNECTOR_STEP, (input) => {
-  deps ??= {
-    store: registryStore(),
-    kafkaConnect: new KafkaConnectClient(awsClientConfig()),
-    log: taskLog,
-  };
-  return deleteConnector(input, deps);
-});
+export const handler = taskLambda(DELETE_CONNECTOR_STEP, deleteConnector, () => ({
+  kafkaConnect: new KafkaConnectClient(awsClientConfig()),
+}));

@@ -1,92 +1,53 @@
 /**
- * DescribePlugin: one poll of the custom plugin. ACTIVE → the Choice moves on; CREATING or
- * UPDATING → wait and poll again (bounded); CREATE_FAILED, UPDATE_FAILED, DELETING or gone →
- * ResourceFailedError with MSK Connect's own explanation.
+ * DescribePlugin: one poll of the custom plugin. ACTIVE → the Choice moves on to CreateConnector;
+ * CREATING or UPDATING → wait and poll again (bounded); CREATE_FAILED or any other state, or gone →
+ * ResourceFailedError with MSK Connect's explanation.
  */
 import { DescribeCustomPluginCommand, KafkaConnectClient } from '@aws-sdk/client-kafkaconnect';
 import { awsClientConfig } from '../../lib/aws.ts';
-import { isNotFound, ResourceFailedError, toTaskError } from './errors.ts';
-import { registryStore, taskHandler, taskLog } from './lambda.ts';
-import { nextAttempt, sinceOf, type PollState } from './poll.ts';
-import { loadPipeline, nowIso, runStep, type PipelineInput, type TaskDeps } from './step.ts';
+import { taskLambda } from './lambda.ts';
+import { pollResource, stateWhy, type PolledResource } from './poll-resource.ts';
+import type { PollInput, PollState } from './poll.ts';
+import type { TaskDeps } from './step.ts';
 
-export const DESCRIBE_PLUGIN_STEP = 'WaitForPlugin';
+export const DESCRIBE_PLUGIN_STEP = 'DescribePlugin';
 
 export interface DescribePluginDeps extends TaskDeps {
   kafkaConnect: Pick<KafkaConnectClient, 'send'>;
 }
 
-export interface DescribePluginInput extends PipelineInput {
+export interface DescribePluginInput extends PollInput {
   /** CreatePlugin's output, then the previous poll's. */
   plugin: PollState & { pluginArn: string };
-  maxAttempts?: number;
 }
 
-export interface DescribePluginOutput {
-  pluginArn: string;
-  /** ACTIVE | CREATING | UPDATING (failure states throw). */
-  state: string;
-  revision: number | undefined;
-  attempt: number;
-  since: string;
-}
-
-const PENDING = new Set(['CREATING', 'UPDATING']);
+/** `state`: ACTIVE | CREATING | UPDATING (failure states throw). */
+export type DescribePluginOutput = PolledResource<{ pluginArn: string; revision: number | undefined }>;
 
 export async function describePlugin(
   input: DescribePluginInput,
   deps: DescribePluginDeps,
 ): Promise<DescribePluginOutput> {
-  const pipeline = await loadPipeline(deps, input.pipelineId, ['CREATING']);
-  const since = sinceOf(input.plugin) ?? nowIso(deps);
   const pluginArn = input.plugin?.pluginArn;
-  return runStep(
-    deps,
-    pipeline.id,
-    DESCRIBE_PLUGIN_STEP,
-    async () => {
-      let out;
-      try {
-        out = await deps.kafkaConnect.send(new DescribeCustomPluginCommand({ customPluginArn: pluginArn }));
-      } catch (error) {
-        if (isNotFound(error))
-          throw new ResourceFailedError(
-            `custom plugin ${pluginArn} does not exist (deleted while the pipeline was being created?)`,
-          );
-        throw toTaskError(error, `describe custom plugin ${pluginArn}`);
-      }
-      const state = out.customPluginState ?? 'UNKNOWN';
-      if (state !== 'ACTIVE' && !PENDING.has(state)) {
-        const why = out.stateDescription?.message
-          ? `: ${out.stateDescription.code ?? ''} ${out.stateDescription.message}`.replace(':  ', ': ')
-          : '';
-        throw new ResourceFailedError(
-          `custom plugin ${pluginArn} is ${state}${why}; check that the plugin ZIP in S3 is a valid connector archive`,
-        );
-      }
-      const attempt = nextAttempt(
-        input.plugin,
-        input.maxAttempts,
-        state === 'ACTIVE',
-        `custom plugin ${pluginArn}`,
-        state,
-      );
-      return { pluginArn, state, revision: out.latestRevision?.revision, attempt, since };
+  return pollResource(deps, input, input.plugin, {
+    step: DESCRIBE_PLUGIN_STEP,
+    kind: 'custom plugin',
+    id: pluginArn,
+    verb: 'describe',
+    ready: 'ACTIVE',
+    pending: ['CREATING', 'UPDATING'],
+    hint: 'check that the plugin ZIP in S3 is a valid connector archive',
+    describe: async () => {
+      const out = await deps.kafkaConnect.send(new DescribeCustomPluginCommand({ customPluginArn: pluginArn }));
+      return {
+        reported: out.customPluginState ?? 'UNKNOWN',
+        why: stateWhy(out.stateDescription),
+        fields: { pluginArn, revision: out.latestRevision?.revision },
+      };
     },
-    {
-      startedAt: since,
-      running: (r) => r.state !== 'ACTIVE',
-      detail: (r) => `custom plugin ${r.state} (check ${r.attempt})`,
-    },
-  );
+  });
 }
 
-let deps: DescribePluginDeps | undefined;
-export const handler = taskHandler<DescribePluginInput, DescribePluginOutput>(DESCRIBE_PLUGIN_STEP, (input) => {
-  deps ??= {
-    store: registryStore(),
-    kafkaConnect: new KafkaConnectClient(awsClientConfig()),
-    log: taskLog,
-  };
-  return describePlugin(input, deps);
-});
+export const handler = taskLambda(DESCRIBE_PLUGIN_STEP, describePlugin, () => ({
+  kafkaConnect: new KafkaConnectClient(awsClientConfig()),
+}));

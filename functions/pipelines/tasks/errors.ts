@@ -121,6 +121,15 @@ export function toTaskError(error: unknown, action: string): Error {
   return new AwsRequestError(`could not ${action}: ${name}: ${message}`, name, { cause: error });
 }
 
+/** Runs one AWS call of a task; its failure is rethrown as toTaskError says. */
+export async function awsCall<T>(action: string, call: () => Promise<T>): Promise<T> {
+  try {
+    return await call();
+  } catch (error) {
+    throw toTaskError(error, action);
+  }
+}
+
 /** The `{Error, Cause}` object a Catch puts into the state data. */
 export interface CaughtError {
   Error?: string;

@@ -2,9 +2,11 @@
  * The Kafka admin port of the tasks that talk to brokers (ValidateCluster for self-hosted
  * clusters, CreateTopic, DeleteTopic), and how Kafka failures become workflow errors.
  */
-import { GetBootstrapBrokersCommand, type KafkaClient } from '@aws-sdk/client-kafka';
+import { GetBootstrapBrokersCommand, KafkaClient } from '@aws-sdk/client-kafka';
 import type { Admin } from '@platformatic/kafka';
+import { awsClientConfig } from '../../lib/aws.ts';
 import { MSK_BOOTSTRAP, splitBrokers } from '../../lib/brokers.ts';
+import { optionalString } from '../../lib/config.ts';
 import {
   createAdmin,
   createClusterConnection,
@@ -14,7 +16,7 @@ import {
 } from '../../lib/kafka/index.ts';
 import { classifyKafkaFailure, errorChain, rootMessage } from '../../lib/kafka/errors.ts';
 import type { Pipeline } from '../model.ts';
-import { isNotFound, toTaskError, TransientError } from './errors.ts';
+import { isNotFound, isWorkflowError, toTaskError, TransientError } from './errors.ts';
 
 /** The admin operations the tasks use (@platformatic/kafka's Admin has them all). */
 export type KafkaAdminPort = Pick<
@@ -40,6 +42,24 @@ export function kafkaAdminFactory(options: { timeoutMs?: number; retries?: numbe
       timeoutMs: options.timeoutMs ?? 10_000,
       retries: options.retries ?? 2,
     });
+}
+
+/** The ports of a task that talks to the pipeline's brokers. */
+export interface KafkaAdminDeps {
+  /** MSK's API, for the bootstrap brokers of an MSK cluster. */
+  kafka: Pick<KafkaClient, 'send'>;
+  openAdmin: OpenKafkaAdmin;
+  /** AWS_REGION, for MSK IAM auth. */
+  region: string | undefined;
+}
+
+/** Production KafkaAdminDeps, from the function's environment. */
+export function kafkaAdminPorts(env: Record<string, string | undefined> = process.env): KafkaAdminDeps {
+  return {
+    kafka: new KafkaClient(awsClientConfig()),
+    openAdmin: kafkaAdminFactory(),
+    region: optionalString(env, 'AWS_REGION'),
+  };
 }
 
 /** How to reach the pipeline's cluster with `brokers` (MSK: the bootstrap string for its auth). */
@@ -118,4 +138,32 @@ export function kafkaTaskError(error: unknown, action: string): Error {
     reason,
     { cause: error },
   );
+}
+
+/**
+ * Runs `work` with an admin client on the pipeline's cluster while `topic` exists there, and
+ * closes the client. Undefined when there is nothing to work on: the MSK cluster is gone (it took
+ * its topics with it) or the topic is. Kafka failures become workflow errors (kafkaTaskError).
+ */
+export async function withTopicAdmin<T>(
+  pipeline: Pipeline,
+  topic: string,
+  deps: KafkaAdminDeps,
+  action: string,
+  work: (admin: KafkaAdminPort) => Promise<T>,
+): Promise<T | undefined> {
+  const brokers = await brokersOf(pipeline, deps);
+  if (brokers === undefined || brokers.length === 0) return undefined;
+  let admin: KafkaAdminPort | undefined;
+  try {
+    admin = await deps.openAdmin(clusterDescription(pipeline, brokers, deps.region));
+    if (!(await admin.listTopics()).includes(topic)) return undefined;
+    return await work(admin);
+  } catch (error) {
+    if (isUnknownTopic(error)) return undefined;
+    if (isWorkflowError(error)) throw error;
+    throw kafkaTaskError(error, action);
+  } finally {
+    await admin?.close().catch(() => undefined);
+  }
 }

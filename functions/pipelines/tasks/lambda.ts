@@ -11,7 +11,7 @@ import { logger, type Log } from '../../lib/logger.ts';
 import { MetricName, PowertoolsMetrics, type MetricsPort } from '../../lib/metrics.ts';
 import type { PipelineStore } from '../model.ts';
 import { createDocumentClient, DynamoPipelineStore } from '../registry.ts';
-import { guardStore } from './step.ts';
+import { guardStore, type TaskDeps } from './step.ts';
 
 /** The Powertools logger behind the cores' Log port. */
 export const taskLog: Log = {
@@ -62,4 +62,20 @@ export function taskHandler<I extends { pipelineId?: string }, O>(
       metrics.flush();
     }
   }).use(injectLambdaContext(logger));
+}
+
+/**
+ * The Lambda handler of a task core: its ports — the registry, the logger and the task's own
+ * clients from `ports()` — are built on the first invocation and reused by the container.
+ */
+export function taskLambda<I extends { pipelineId?: string }, D extends TaskDeps, O>(
+  task: string,
+  core: (input: I, deps: D) => Promise<O>,
+  ports: () => Omit<D, keyof TaskDeps>,
+) {
+  let deps: D | undefined;
+  return taskHandler<I, O>(task, (input) => {
+    deps ??= { store: registryStore(), log: taskLog, ...ports() } as D;
+    return core(input, deps);
+  });
 }

@@ -5,8 +5,8 @@
  * removed by hand. Receives the whole state of the execution. Idempotent.
  */
 import { InvalidPipelineError, summarizeFailure, type CaughtError } from './errors.ts';
-import { registryStore, taskHandler, taskLog } from './lambda.ts';
-import type { MarkStatusOutput } from './mark-active.ts';
+import { taskLambda } from './lambda.ts';
+import type { MarkStatusOutput } from './mark-status.ts';
 import { loadPipeline, runStep, type PipelineInput, type TaskDeps } from './step.ts';
 
 export const MARK_FAILED_STEP = 'MarkFailed';
@@ -72,7 +72,7 @@ export async function markFailed(input: MarkFailedInput, deps: TaskDeps): Promis
   const { reason, violations } = failureReason(input, pipeline.status === 'CREATING' ? 'create' : 'delete');
   return runStep(
     deps,
-    pipeline.id,
+    pipeline,
     MARK_FAILED_STEP,
     async () => {
       const updated = await deps.store.transition(pipeline.id, 'FAILED', {
@@ -85,6 +85,4 @@ export async function markFailed(input: MarkFailedInput, deps: TaskDeps): Promis
   );
 }
 
-export const handler = taskHandler<MarkFailedInput, MarkFailedOutput>(MARK_FAILED_STEP, (input) =>
-  markFailed(input, { store: registryStore(), log: taskLog }),
-);
+export const handler = taskLambda(MARK_FAILED_STEP, markFailed, () => ({}));

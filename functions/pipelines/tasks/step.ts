@@ -48,35 +48,43 @@ function errorMessage(error: unknown): string {
 
 /**
  * The step's place in the history. The workflows run their steps one at a time, so a step that
- * starts now comes after every step recorded so far; a poll that continues a step keeps the
- * place the step got when it started.
+ * starts now comes after every step recorded so far; a poll round that continues a step keeps the
+ * place the step got when it started. `pipeline` is the task's own read of the registry: nothing
+ * else writes steps while the task runs, so its history is current.
  */
-async function stepSeq(deps: TaskDeps, pipelineId: string, name: string, starting: boolean): Promise<number> {
-  const steps = (await deps.store.get(pipelineId))?.steps ?? [];
-  const own = steps.find((s) => s.name === name)?.seq;
+function stepSeq(pipeline: Pipeline, name: string, starting: boolean): number {
+  const own = pipeline.steps.find((s) => s.name === name)?.seq;
   if (!starting && own !== undefined) return own;
-  return steps.reduce((max, s) => Math.max(max, s.seq ?? 0), 0) + 1;
+  return pipeline.steps.reduce((max, s) => Math.max(max, s.seq ?? 0), 0) + 1;
+}
+
+/** How a step is recorded. */
+export interface StepOptions<T> {
+  /** When the step started (a poll passes the time of its first round); now by default. */
+  startedAt?: string;
+  /** True for a poll round after the first: the step is already recorded RUNNING. */
+  continues?: boolean;
+  detail?: (result: T) => string | undefined;
+  /** True while the result means "still in progress" (a poll): the entry stays RUNNING. */
+  running?: (result: T) => boolean;
 }
 
 /**
- * Runs one step: records it RUNNING, then SUCCEEDED with `detail(result)` or FAILED with the
- * error, and rethrows. `startedAt` lets a poll loop keep the time of its first poll.
- * A failure to write the history never hides the step's own error.
+ * Runs one step of the loaded `pipeline`: records it RUNNING, then SUCCEEDED with
+ * `detail(result)` or FAILED with the error, and rethrows. A failure to write the history never
+ * hides the step's own error.
  */
 export async function runStep<T>(
   deps: TaskDeps,
-  pipelineId: string,
+  pipeline: Pipeline,
   name: string,
   work: () => Promise<T>,
-  options: {
-    startedAt?: string;
-    detail?: (result: T) => string | undefined;
-    running?: (result: T) => boolean;
-  } = {},
+  options: StepOptions<T> = {},
 ): Promise<T> {
+  const pipelineId = pipeline.id;
   const startedAt = options.startedAt ?? nowIso(deps);
-  const seq = await stepSeq(deps, pipelineId, name, options.startedAt === undefined);
-  if (options.startedAt === undefined) {
+  const seq = stepSeq(pipeline, name, options.continues !== true);
+  if (options.continues !== true) {
     await deps.store.recordStep(pipelineId, { name, status: 'RUNNING', startedAt, seq });
   }
   let result: T;
@@ -103,26 +111,34 @@ export async function runStep<T>(
     throw error;
   }
   const detail = options.detail?.(result);
-  if (options.running?.(result)) {
-    // Still in progress (a poll): keep the entry RUNNING, with the latest detail.
-    await deps.store.recordStep(pipelineId, {
-      name,
-      status: 'RUNNING',
-      startedAt,
-      seq,
-      ...(detail !== undefined ? { detail } : {}),
-    });
-  } else {
-    await deps.store.recordStep(pipelineId, {
-      name,
-      status: 'SUCCEEDED',
-      startedAt,
-      endedAt: nowIso(deps),
-      seq,
-      ...(detail !== undefined ? { detail } : {}),
-    });
-  }
+  const running = options.running?.(result) === true;
+  // Still in progress (a poll): the entry stays RUNNING, with the latest detail.
+  await deps.store.recordStep(pipelineId, {
+    name,
+    status: running ? 'RUNNING' : 'SUCCEEDED',
+    startedAt,
+    ...(running ? {} : { endedAt: nowIso(deps) }),
+    seq,
+    ...(detail !== undefined ? { detail } : {}),
+  });
   return result;
+}
+
+/** Which step a task runs: its name in the history (the ASL state's name) and the statuses it runs in. */
+export interface StepSpec<T> extends StepOptions<T> {
+  name: string;
+  statuses?: readonly PipelineStatus[];
+}
+
+/** A task's whole step: loads its pipeline once and runs `work` on it as the step `spec.name`. */
+export async function pipelineStep<T>(
+  deps: TaskDeps,
+  input: PipelineInput,
+  spec: StepSpec<T>,
+  work: (pipeline: Pipeline) => Promise<T>,
+): Promise<T> {
+  const pipeline = await loadPipeline(deps, input.pipelineId, spec.statuses);
+  return runStep(deps, pipeline, spec.name, () => work(pipeline), spec);
 }
 
 /**

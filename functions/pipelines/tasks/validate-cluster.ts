@@ -14,7 +14,6 @@ import {
   DescribeClusterV2Command,
   DescribeConfigurationRevisionCommand,
   GetBootstrapBrokersCommand,
-  KafkaClient,
   type Cluster,
   type GetBootstrapBrokersResponse,
 } from '@aws-sdk/client-kafka';
@@ -32,34 +31,23 @@ import {
   type ValidatedCluster,
 } from '../cluster-rules.ts';
 import type { Pipeline } from '../model.ts';
-import { ClusterValidationError, isNotFound, toTaskError } from './errors.ts';
+import { awsCall, ClusterValidationError, isNotFound, toTaskError } from './errors.ts';
 import { readRegion, readStackNetwork, requiredString } from './config.ts';
-import { clusterDescription, kafkaAdminFactory, listedBrokers, type OpenKafkaAdmin } from './kafka-admin.ts';
-import { registryStore, taskHandler, taskLog } from './lambda.ts';
-import { loadPipeline, runStep, type PipelineInput, type TaskDeps } from './step.ts';
+import { clusterDescription, kafkaAdminPorts, listedBrokers, type KafkaAdminDeps } from './kafka-admin.ts';
+import { taskLambda } from './lambda.ts';
+import { pipelineStep, type PipelineInput, type TaskDeps } from './step.ts';
 
 export const VALIDATE_CLUSTER_STEP = 'ValidateCluster';
 
-export interface ValidateClusterDeps extends TaskDeps {
-  kafka: Pick<KafkaClient, 'send'>;
+export interface ValidateClusterDeps extends TaskDeps, KafkaAdminDeps {
   ec2: Pick<EC2Client, 'send'>;
-  openAdmin: OpenKafkaAdmin;
   network: StackNetwork;
-  region: string | undefined;
   /** The stack's data bucket (DATA_BUCKET): the only bucket `lambda` mode can deliver to. */
   dataBucket: string;
 }
 
 export type ValidateClusterInput = PipelineInput;
 export type ValidateClusterOutput = ValidatedCluster;
-
-async function aws<T>(action: string, call: () => Promise<T>): Promise<T> {
-  try {
-    return await call();
-  } catch (error) {
-    throw toTaskError(error, action);
-  }
-}
 
 async function mskOutcome(pipeline: Pipeline, clusterArn: string, deps: ValidateClusterDeps) {
   let cluster: Cluster | undefined;
@@ -73,13 +61,13 @@ async function mskOutcome(pipeline: Pipeline, clusterArn: string, deps: Validate
   const subnetVpcs: Record<string, string | undefined> = {};
   const provisioned = cluster?.Provisioned;
   if (cluster && provisioned && cluster.State === 'ACTIVE') {
-    bootstrap = await aws(`get the bootstrap brokers of ${clusterArn}`, () =>
+    bootstrap = await awsCall(`get the bootstrap brokers of ${clusterArn}`, () =>
       deps.kafka.send(new GetBootstrapBrokersCommand({ ClusterArn: clusterArn })),
     );
   }
   const software = provisioned?.CurrentBrokerSoftwareInfo;
   if (software?.ConfigurationArn !== undefined && software.ConfigurationRevision !== undefined) {
-    const revision = await aws(`read the configuration of ${clusterArn}`, () =>
+    const revision = await awsCall(`read the configuration of ${clusterArn}`, () =>
       deps.kafka.send(
         new DescribeConfigurationRevisionCommand({
           Arn: software.ConfigurationArn,
@@ -93,7 +81,7 @@ async function mskOutcome(pipeline: Pipeline, clusterArn: string, deps: Validate
   }
   const foreign = (cluster ? mskClientSubnets(cluster) : []).filter((s) => !deps.network.subnetIds.includes(s));
   if (foreign.length > 0) {
-    const described = await aws("look up the VPC of the cluster's subnets", () =>
+    const described = await awsCall("look up the VPC of the cluster's subnets", () =>
       deps.ec2.send(new DescribeSubnetsCommand({ SubnetIds: foreign })),
     );
     for (const subnet of described.Subnets ?? []) {
@@ -182,12 +170,16 @@ export async function validateCluster(
   input: ValidateClusterInput,
   deps: ValidateClusterDeps,
 ): Promise<ValidateClusterOutput> {
-  const pipeline = await loadPipeline(deps, input.pipelineId, ['CREATING']);
-  return runStep(
+  return pipelineStep(
     deps,
-    pipeline.id,
-    VALIDATE_CLUSTER_STEP,
-    async () => {
+    input,
+    {
+      name: VALIDATE_CLUSTER_STEP,
+      statuses: ['CREATING'],
+      detail: (c) =>
+        `${c.kind} cluster with ${c.brokerCount} brokers, auth ${c.auth} via ${c.bootstrapBrokers[0]}${c.bootstrapBrokers.length > 1 ? ` (+${c.bootstrapBrokers.length - 1})` : ''}; topic created explicitly, replication factor ${c.replicationFactor}`,
+    },
+    async (pipeline) => {
       const target = pipeline.kafka.cluster;
       const outcome =
         target.type === 'msk'
@@ -209,24 +201,13 @@ export async function validateCluster(
       });
       return outcome.cluster;
     },
-    {
-      detail: (c) =>
-        `${c.kind} cluster with ${c.brokerCount} brokers, auth ${c.auth} via ${c.bootstrapBrokers[0]}${c.bootstrapBrokers.length > 1 ? ` (+${c.bootstrapBrokers.length - 1})` : ''}; topic created explicitly, replication factor ${c.replicationFactor}`,
-    },
   );
 }
 
-let deps: ValidateClusterDeps | undefined;
-export const handler = taskHandler<ValidateClusterInput, ValidateClusterOutput>(VALIDATE_CLUSTER_STEP, (input) => {
-  deps ??= {
-    store: registryStore(),
-    kafka: new KafkaClient(awsClientConfig()),
-    ec2: new EC2Client(awsClientConfig()),
-    openAdmin: kafkaAdminFactory(),
-    network: readStackNetwork(process.env),
-    region: readRegion(process.env),
-    dataBucket: requiredString(process.env, 'DATA_BUCKET'),
-    log: taskLog,
-  };
-  return validateCluster(input, deps);
-});
+export const handler = taskLambda(VALIDATE_CLUSTER_STEP, validateCluster, () => ({
+  ec2: new EC2Client(awsClientConfig()),
+  ...kafkaAdminPorts(),
+  network: readStackNetwork(process.env),
+  region: readRegion(process.env),
+  dataBucket: requiredString(process.env, 'DATA_BUCKET'),
+}));

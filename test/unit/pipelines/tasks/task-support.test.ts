@@ -121,9 +121,9 @@ describe('registry use by the tasks', () => {
     const p = (await store.create(pipelineFixture())).pipeline;
     let t = Date.parse('2026-01-01T00:00:00Z');
     const deps = { store, now: () => new Date((t += 1000)) };
-    await runStep(deps, p.id, 'A', async () => 42, { detail: (n) => `got ${n}` });
+    await runStep(deps, (await store.get(p.id))!, 'A', async () => 42, { detail: (n) => `got ${n}` });
     await expect(
-      runStep(deps, p.id, 'B', async () => {
+      runStep(deps, (await store.get(p.id))!, 'B', async () => {
         throw new TransientError('later');
       }),
     ).rejects.toThrow('later');
@@ -151,18 +151,21 @@ describe('registry use by the tasks', () => {
     const store = new MemoryPipelineStore();
     const p = (await store.create(pipelineFixture())).pipeline;
     const deps = { store, now: () => new Date('2026-01-01T00:00:00Z') };
-    await runStep(deps, p.id, 'Zeta', async () => 1, { running: () => true });
-    await runStep(deps, p.id, 'Alpha', async () => 2);
-    await runStep(deps, p.id, 'Mid', async () => 3);
-    // A later poll of Zeta (startedAt given) continues the step: it keeps its first place.
-    await runStep(deps, p.id, 'Zeta', async () => 4, { startedAt: '2026-01-01T00:00:00.000Z' });
+    await runStep(deps, (await store.get(p.id))!, 'Zeta', async () => 1, { running: () => true });
+    await runStep(deps, (await store.get(p.id))!, 'Alpha', async () => 2);
+    await runStep(deps, (await store.get(p.id))!, 'Mid', async () => 3);
+    // A later poll of Zeta continues the step: it keeps its first place.
+    await runStep(deps, (await store.get(p.id))!, 'Zeta', async () => 4, {
+      startedAt: '2026-01-01T00:00:00.000Z',
+      continues: true,
+    });
     expect((await store.get(p.id))!.steps.map((s) => [s.name, s.seq])).toEqual([
       ['Zeta', 1],
       ['Alpha', 2],
       ['Mid', 3],
     ]);
     // Started again (a new run of the step): it moves after the others.
-    await runStep(deps, p.id, 'Alpha', async () => 5);
+    await runStep(deps, (await store.get(p.id))!, 'Alpha', async () => 5);
     expect((await store.get(p.id))!.steps.map((s) => s.name)).toEqual(['Zeta', 'Mid', 'Alpha']);
   });
 });
