@@ -1,4 +1,5 @@
 import type { CreateEventSourceMappingCommandInput, SourceAccessConfiguration } from '@aws-sdk/client-lambda';
+import { NamedError } from '../lib/errors.ts';
 import { shown } from '../lib/shown.ts';
 import { topicNameProblem } from './topic-name.ts';
 import { SECRET_ARN } from '../lib/ids.ts';
@@ -76,12 +77,11 @@ export interface SettingsProblem {
  * The pipeline's settings cannot make a valid event source mapping. Lists every bad field at
  * once; the message names each field and its allowed range.
  */
-export class InvalidSinkSettingsError extends Error {
+export class InvalidSinkSettingsError extends NamedError {
   readonly problems: SettingsProblem[];
 
   constructor(problems: SettingsProblem[]) {
     super(`invalid sink settings: ${problems.map((p) => `${p.field} ${p.message}`).join('; ')}`);
-    this.name = 'InvalidSinkSettingsError';
     this.problems = problems;
   }
 }

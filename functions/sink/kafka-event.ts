@@ -4,6 +4,8 @@
  * key and value base64-encoded, header values as arrays of byte values.
  * https://docs.aws.amazon.com/lambda/latest/dg/with-msk.html (example event)
  */
+import { NamedError } from '../lib/errors.ts';
+
 export interface KafkaEventRecord {
   topic: string;
   partition: number;
@@ -43,12 +45,7 @@ export interface PartitionBatch {
  * record can be identified: Lambda then retries the whole batch and, after the mapping's
  * retry limit, sends it to the on-failure destination.
  */
-export class InvalidKafkaEventError extends Error {
-  constructor(message: string) {
-    super(message);
-    this.name = 'InvalidKafkaEventError';
-  }
-}
+export class InvalidKafkaEventError extends NamedError {}
 
 function isInt(v: unknown): v is number {
   return typeof v === 'number' && Number.isSafeInteger(v) && v >= 0;

@@ -1,6 +1,6 @@
 /**
- * The two ways the Kafka client module fails. Names are set so Step Functions `ErrorEquals` and the
- * HTTP error mappers can match them without importing the classes:
+ * The two ways the Kafka client module fails (NamedError: `name` is the class name, which the
+ * ingest handler and the workflow's failure reasons show):
  *
  * - `KafkaConfigError`: the cluster description is wrong (a property, a truststore, a secret).
  *   Permanent: retrying does not help, a person has to fix the configuration named in `property`.
@@ -8,15 +8,15 @@
  *   time. Transient as far as the caller can tell: answer 503 / retry with backoff. `reason` says
  *   which kind of failure, `cause` carries the client's own error for the logs.
  */
+import { NamedError } from '../errors.ts';
 
 /** Raised when a cluster description cannot be used; the message starts with the property name. */
-export class KafkaConfigError extends Error {
+export class KafkaConfigError extends NamedError {
   /** The configuration property at fault, as the user spelled it (e.g. `ssl.truststore.password`). */
   readonly property: string;
 
   constructor(property: string, problem: string, options?: { cause?: unknown }) {
     super(`${property}: ${problem}`, options);
-    this.name = 'KafkaConfigError';
     this.property = property;
   }
 }
@@ -34,12 +34,11 @@ export type KafkaUnavailableReason =
   'timeout' | 'unreachable' | 'tls' | 'authentication' | 'rejected' | 'credentials' | 'closed';
 
 /** Raised when Kafka did not acknowledge a request; `cause` holds the underlying error. */
-export class KafkaUnavailableError extends Error {
+export class KafkaUnavailableError extends NamedError {
   readonly reason: KafkaUnavailableReason;
 
   constructor(message: string, reason: KafkaUnavailableReason, options?: { cause?: unknown }) {
     super(message, options);
-    this.name = 'KafkaUnavailableError';
     this.reason = reason;
   }
 }

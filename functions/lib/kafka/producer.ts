@@ -18,6 +18,7 @@ import { silentLogger, type ClusterConnection } from './config.ts';
 import { resolveConnectionOptions, type KafkaDeps } from './client-options.ts';
 import { keyPartitioner } from './murmur2.ts';
 import { utf8Slabs } from './utf8-slabs.ts';
+import { NamedError } from '../errors.ts';
 import {
   classifyKafkaFailure,
   KafkaConfigError,
@@ -116,10 +117,9 @@ const DISCARD_ON: ReadonlySet<KafkaUnavailableReason> = new Set([
   'credentials',
 ]);
 
-class DeadlineExceeded extends Error {
+class DeadlineExceeded extends NamedError {
   constructor() {
     super('deadline exceeded');
-    this.name = 'DeadlineExceeded';
   }
 }
 

@@ -1,7 +1,8 @@
 /**
  * The named errors of the pipeline workflow tasks. Step Functions matches a Lambda error by its
- * `errorType`, which the Node.js runtime takes from `error.name`; every class sets it explicitly
- * so bundling/minification cannot change it. The state machines rely on exactly two kinds:
+ * `errorType`, which the Node.js runtime takes from `error.name` (the class name, NamedError);
+ * the two names the workflow itself matches are spelled out. The state machines rely on exactly
+ * two kinds:
  *
  * - `TransientError`: retrying may help (throttling, 5xx, timeouts, a broker that did not answer).
  *   Every Task state retries it with backoff and full jitter.
@@ -12,9 +13,10 @@
  */
 
 import { awsErrorName, isTransientAwsError, type SdkErrorShape } from '../../lib/aws-errors.ts';
+import { NamedError } from '../../lib/errors.ts';
 
 /** Retrying the same call later may succeed. The only error name the ASL retries (besides Lambda.*). */
-export class TransientError extends Error {
+export class TransientError extends NamedError {
   constructor(message: string, options?: { cause?: unknown }) {
     super(message, options);
     this.name = 'TransientError';
@@ -24,9 +26,10 @@ export class TransientError extends Error {
 /**
  * The cluster (or the pipeline's settings against it) breaks one or more rules. The message lists
  * every violation, one per line prefixed with "- ", so MarkFailed can recover the list from the
- * error's Cause (Lambda passes only errorType/errorMessage to Step Functions).
+ * error's Cause (Lambda passes only errorType/errorMessage to Step Functions); summarizeFailure
+ * matches its errorType.
  */
-export class ClusterValidationError extends Error {
+export class ClusterValidationError extends NamedError {
   readonly violations: string[];
 
   constructor(cluster: string, violations: string[]) {
@@ -39,45 +42,24 @@ export class ClusterValidationError extends Error {
 }
 
 /** The topic exists but cannot serve the pipeline (too few partitions or replicas). */
-export class TopicConflictError extends Error {
-  constructor(message: string) {
-    super(message);
-    this.name = 'TopicConflictError';
-  }
-}
+export class TopicConflictError extends NamedError {}
 
 /** A resource this run created reached a failed state (plugin CREATE_FAILED, connector FAILED, mapping disabled). */
-export class ResourceFailedError extends Error {
-  constructor(message: string) {
-    super(message);
-    this.name = 'ResourceFailedError';
-  }
-}
+export class ResourceFailedError extends NamedError {}
 
 /** A Wait/poll loop reached its bound (the counter in the state data) before the resource was ready. */
-export class WaitTimeoutError extends Error {
-  constructor(message: string) {
-    super(message);
-    this.name = 'WaitTimeoutError';
-  }
-}
+export class WaitTimeoutError extends NamedError {}
 
 /** The pipeline is missing from the registry, or its stored settings cannot be used. */
-export class InvalidPipelineError extends Error {
-  constructor(message: string) {
-    super(message);
-    this.name = 'InvalidPipelineError';
-  }
-}
+export class InvalidPipelineError extends NamedError {}
 
 /** An AWS call failed in a way retrying does not fix (validation, access denied, conflict, limit). */
-export class AwsRequestError extends Error {
+export class AwsRequestError extends NamedError {
   /** The service's own error name (e.g. `BadRequestException`). */
   readonly serviceError: string;
 
   constructor(message: string, serviceError: string, options?: { cause?: unknown }) {
     super(message, options);
-    this.name = 'AwsRequestError';
     this.serviceError = serviceError;
   }
 }
