@@ -38,3 +38,14 @@ export function awsClientConfig(options: AwsClientOptions = {}) {
     }),
   };
 }
+
+/**
+ * A task's port for one AWS service: `{ [key]: new Client(awsClientConfig()) }`, built when the
+ * container first needs it.
+ */
+export function clientPort<K extends string, C>(
+  key: K,
+  Client: new (config: ReturnType<typeof awsClientConfig>) => C,
+): () => Record<K, C> {
+  return () => ({ [key]: new Client(awsClientConfig()) }) as Record<K, C>;
+}

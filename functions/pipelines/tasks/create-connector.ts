@@ -4,18 +4,17 @@
  * earlier attempt of this task created it) → that connector is found by name and reused.
  * DescribeConnector then polls until it is RUNNING.
  */
-import { CreateConnectorCommand, KafkaConnectClient } from '@aws-sdk/client-kafkaconnect';
-import { awsClientConfig } from '../../lib/aws.ts';
+import { CreateConnectorCommand } from '@aws-sdk/client-kafkaconnect';
 import { optionalString } from '../../lib/config.ts';
 import { buildCreateConnectorRequest, connectorName } from '../build-connector-config.ts';
 import type { ValidatedCluster } from '../cluster-rules.ts';
 import type { Pipeline } from '../model.ts';
 import { readRegion, readStackNetwork, requiredString, sinkSecurityGroups, type StackNetworkConfig } from './config.ts';
-import { findConnectorByName } from './connect-lookups.ts';
+import { findArnByName, kafkaConnectPorts, type KafkaConnectDeps } from './connect-lookups.ts';
 import type { CreateTopicOutput } from './create-topic.ts';
 import { InvalidPipelineError, isAwsError, toTaskError } from './errors.ts';
 import { taskLambda } from './lambda.ts';
-import { pipelineStep, type PipelineInput, type TaskDeps } from './step.ts';
+import { pipelineStep, type PipelineInput } from './step.ts';
 
 export const CREATE_CONNECTOR_STEP = 'CreateConnector';
 
@@ -40,9 +39,7 @@ export function readConnectorEnvironment(env: Record<string, string | undefined>
   };
 }
 
-export interface CreateConnectorDeps extends TaskDeps, ConnectorEnvironment {
-  kafkaConnect: Pick<KafkaConnectClient, 'send'>;
-}
+export interface CreateConnectorDeps extends KafkaConnectDeps, ConnectorEnvironment {}
 
 export interface CreateConnectorInput extends PipelineInput {
   cluster: Pick<ValidatedCluster, 'bootstrapBrokers'>;
@@ -94,7 +91,7 @@ async function ensureConnector(
   } catch (error) {
     if (!isAwsError(error, 'ConflictException')) throw toTaskError(error, `create connector ${name}`);
     try {
-      connectorArn = (await findConnectorByName(deps.kafkaConnect, name))?.connectorArn;
+      connectorArn = await findArnByName(deps.kafkaConnect, 'connector', name);
     } catch (listError) {
       throw toTaskError(listError, `find the existing connector ${name}`);
     }
@@ -121,6 +118,6 @@ export async function createConnector(
 }
 
 export const handler = taskLambda(CREATE_CONNECTOR_STEP, createConnector, () => ({
-  kafkaConnect: new KafkaConnectClient(awsClientConfig()),
+  ...kafkaConnectPorts(),
   ...readConnectorEnvironment(process.env),
 }));

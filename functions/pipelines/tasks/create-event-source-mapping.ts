@@ -6,12 +6,7 @@
  * is this pipeline's (same consumer group: an earlier attempt created it) it is reused; otherwise
  * the conflict is permanent.
  */
-import {
-  CreateEventSourceMappingCommand,
-  LambdaClient,
-  type EventSourceMappingConfiguration,
-} from '@aws-sdk/client-lambda';
-import { awsClientConfig } from '../../lib/aws.ts';
+import { CreateEventSourceMappingCommand, type EventSourceMappingConfiguration } from '@aws-sdk/client-lambda';
 import { buildEventSourceMapping, type KafkaAuth } from '../build-event-source-mapping.ts';
 import type { Pipeline } from '../model.ts';
 import { readRegion, readStackNetwork, requiredString, sinkSecurityGroups, type StackNetworkConfig } from './config.ts';
@@ -19,8 +14,8 @@ import type { CreateTopicOutput } from './create-topic.ts';
 import { AwsRequestError, isAwsError, toTaskError } from './errors.ts';
 import { listedBrokers } from './kafka-admin.ts';
 import { taskLambda } from './lambda.ts';
-import { findPipelineMapping } from './mapping-lookups.ts';
-import { pipelineStep, type PipelineInput, type TaskDeps } from './step.ts';
+import { findPipelineMapping, lambdaPorts, type LambdaDeps } from './mapping-lookups.ts';
+import { pipelineStep, type PipelineInput } from './step.ts';
 
 export const CREATE_MAPPING_STEP = 'CreateEventSourceMapping';
 
@@ -39,9 +34,7 @@ export function readMappingEnvironment(env: Record<string, string | undefined>):
   };
 }
 
-export interface CreateEventSourceMappingDeps extends TaskDeps, MappingEnvironment {
-  lambda: Pick<LambdaClient, 'send'>;
-}
+export interface CreateEventSourceMappingDeps extends LambdaDeps, MappingEnvironment {}
 
 export interface CreateEventSourceMappingInput extends PipelineInput {
   topic: Pick<CreateTopicOutput, 'topic'>;
@@ -129,6 +122,6 @@ export async function createEventSourceMapping(
 }
 
 export const handler = taskLambda(CREATE_MAPPING_STEP, createEventSourceMapping, () => ({
-  lambda: new LambdaClient(awsClientConfig()),
+  ...lambdaPorts(),
   ...readMappingEnvironment(process.env),
 }));

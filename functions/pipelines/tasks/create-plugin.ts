@@ -9,19 +9,14 @@
  *
  * Returns the plugin ARN; DescribePlugin then polls until it is ACTIVE.
  */
-import { CreateCustomPluginCommand, KafkaConnectClient } from '@aws-sdk/client-kafkaconnect';
-import { awsClientConfig } from '../../lib/aws.ts';
+import { CreateCustomPluginCommand } from '@aws-sdk/client-kafkaconnect';
 import type { Pipeline } from '../model.ts';
-import { findPluginByName, pluginName } from './connect-lookups.ts';
+import { findArnByName, pluginName, kafkaConnectPorts, type KafkaConnectDeps } from './connect-lookups.ts';
 import { InvalidPipelineError, isAwsError, toTaskError } from './errors.ts';
 import { taskLambda } from './lambda.ts';
-import { pipelineStep, type PipelineInput, type TaskDeps } from './step.ts';
+import { pipelineStep, type PipelineInput } from './step.ts';
 
 export const CREATE_PLUGIN_STEP = 'CreatePlugin';
-
-export interface CreatePluginDeps extends TaskDeps {
-  kafkaConnect: Pick<KafkaConnectClient, 'send'>;
-}
 
 export type CreatePluginInput = PipelineInput;
 
@@ -33,7 +28,7 @@ export interface CreatePluginOutput {
   attempt: number;
 }
 
-async function ensurePlugin(pipeline: Pipeline, deps: CreatePluginDeps): Promise<CreatePluginOutput> {
+async function ensurePlugin(pipeline: Pipeline, deps: KafkaConnectDeps): Promise<CreatePluginOutput> {
   const connector = pipeline.sink.connector;
   if (connector?.pluginArn) {
     await deps.store.setResources(pipeline.id, { pluginArn: connector.pluginArn, pluginCreated: false });
@@ -66,7 +61,7 @@ async function ensurePlugin(pipeline: Pipeline, deps: CreatePluginDeps): Promise
   } catch (error) {
     if (!isAwsError(error, 'ConflictException')) throw toTaskError(error, `create custom plugin ${name}`);
     try {
-      pluginArn = (await findPluginByName(deps.kafkaConnect, name))?.customPluginArn;
+      pluginArn = await findArnByName(deps.kafkaConnect, 'custom plugin', name);
     } catch (listError) {
       throw toTaskError(listError, `find the existing custom plugin ${name}`);
     }
@@ -83,7 +78,7 @@ async function ensurePlugin(pipeline: Pipeline, deps: CreatePluginDeps): Promise
   return { pluginArn, pluginCreated: true, attempt: 0 };
 }
 
-export async function createPlugin(input: CreatePluginInput, deps: CreatePluginDeps): Promise<CreatePluginOutput> {
+export async function createPlugin(input: CreatePluginInput, deps: KafkaConnectDeps): Promise<CreatePluginOutput> {
   return pipelineStep(
     deps,
     input,
@@ -96,6 +91,4 @@ export async function createPlugin(input: CreatePluginInput, deps: CreatePluginD
   );
 }
 
-export const handler = taskLambda(CREATE_PLUGIN_STEP, createPlugin, () => ({
-  kafkaConnect: new KafkaConnectClient(awsClientConfig()),
-}));
+export const handler = taskLambda(CREATE_PLUGIN_STEP, createPlugin, kafkaConnectPorts);

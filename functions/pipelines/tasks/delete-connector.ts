@@ -5,22 +5,16 @@
  * found", is done. A connector the registry does not know (CreateConnector died before recording
  * it) is found by the pipeline's connector name.
  */
-import { DeleteConnectorCommand, DescribeConnectorCommand, KafkaConnectClient } from '@aws-sdk/client-kafkaconnect';
-import { awsClientConfig } from '../../lib/aws.ts';
+import { DeleteConnectorCommand, DescribeConnectorCommand } from '@aws-sdk/client-kafkaconnect';
 import { connectorName } from '../build-connector-config.ts';
 import type { Pipeline } from '../model.ts';
 import { CLEANUP_STATUSES, unrecorded, type CleanupInput } from './cleanup.ts';
-import { findConnectorByName } from './connect-lookups.ts';
+import { findArnByName, kafkaConnectPorts, type KafkaConnectDeps } from './connect-lookups.ts';
 import { isAwsError, isNotFound, toTaskError } from './errors.ts';
 import { taskLambda } from './lambda.ts';
 import { nextAttempt, pollStep, type PollInput, type PollState } from './poll.ts';
-import type { TaskDeps } from './step.ts';
 
 export const DELETE_CONNECTOR_STEP = 'DeleteConnector';
-export interface DeleteConnectorDeps extends TaskDeps {
-  kafkaConnect: Pick<KafkaConnectClient, 'send'>;
-}
-
 export interface DeleteConnectorInput extends CleanupInput, PollInput {
   /** The previous round's output ({attempt: 0} from the Pass state that starts the loop). */
   deletion?: PollState;
@@ -34,20 +28,17 @@ export interface DeleteConnectorOutput {
   since: string;
 }
 
-async function connectorArnOf(pipeline: Pipeline, deps: DeleteConnectorDeps): Promise<string | undefined> {
+async function connectorArnOf(pipeline: Pipeline, deps: KafkaConnectDeps): Promise<string | undefined> {
   return (
     pipeline.resources.connectorArn ||
-    unrecorded(
-      pipeline,
-      'CreateConnector',
-      'connector',
-      async () => (await findConnectorByName(deps.kafkaConnect, connectorName(pipeline.id)))?.connectorArn,
+    unrecorded(pipeline, 'CreateConnector', 'connector', () =>
+      findArnByName(deps.kafkaConnect, 'connector', connectorName(pipeline.id)),
     )
   );
 }
 
 /** One round: true when gone, false when its deletion is under way. */
-async function deleteRound(connectorArn: string, deps: DeleteConnectorDeps): Promise<{ gone: boolean; state: string }> {
+async function deleteRound(connectorArn: string, deps: KafkaConnectDeps): Promise<{ gone: boolean; state: string }> {
   let state: string | undefined;
   try {
     state = (await deps.kafkaConnect.send(new DescribeConnectorCommand({ connectorArn }))).connectorState;
@@ -69,7 +60,7 @@ async function deleteRound(connectorArn: string, deps: DeleteConnectorDeps): Pro
 
 export async function deleteConnector(
   input: DeleteConnectorInput,
-  deps: DeleteConnectorDeps,
+  deps: KafkaConnectDeps,
 ): Promise<DeleteConnectorOutput> {
   return pollStep(
     deps,
@@ -101,6 +92,4 @@ export async function deleteConnector(
   );
 }
 
-export const handler = taskLambda(DELETE_CONNECTOR_STEP, deleteConnector, () => ({
-  kafkaConnect: new KafkaConnectClient(awsClientConfig()),
-}));
+export const handler = taskLambda(DELETE_CONNECTOR_STEP, deleteConnector, kafkaConnectPorts);

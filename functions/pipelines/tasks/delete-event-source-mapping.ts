@@ -4,18 +4,15 @@
  * retried. A mapping the registry does not know (CreateEventSourceMapping died before recording
  * it) is found by the pipeline's consumer group.
  */
-import { DeleteEventSourceMappingCommand, LambdaClient } from '@aws-sdk/client-lambda';
-import { awsClientConfig } from '../../lib/aws.ts';
+import { DeleteEventSourceMappingCommand } from '@aws-sdk/client-lambda';
 import { optionalString } from '../../lib/config.ts';
 import { awsDelete, cleanupStep, unrecorded, type CleanupInput, type CleanupOutput } from './cleanup.ts';
 import { taskLambda } from './lambda.ts';
-import { findPipelineMapping } from './mapping-lookups.ts';
-import type { TaskDeps } from './step.ts';
+import { findPipelineMapping, lambdaPorts, type LambdaDeps } from './mapping-lookups.ts';
 
 export const DELETE_MAPPING_STEP = 'DeleteEventSourceMapping';
 
-export interface DeleteEventSourceMappingDeps extends TaskDeps {
-  lambda: Pick<LambdaClient, 'send'>;
+export interface DeleteEventSourceMappingDeps extends LambdaDeps {
   /** SINK_FUNCTION_NAME, to find an unrecorded mapping; optional. */
   sinkFunctionName: string | undefined;
 }
@@ -49,6 +46,6 @@ export async function deleteEventSourceMapping(
 }
 
 export const handler = taskLambda(DELETE_MAPPING_STEP, deleteEventSourceMapping, () => ({
-  lambda: new LambdaClient(awsClientConfig()),
+  ...lambdaPorts(),
   sinkFunctionName: optionalString(process.env, 'SINK_FUNCTION_NAME'),
 }));

@@ -3,20 +3,14 @@
  * it (a plugin given by ARN is shared and stays). Idempotent: "not found" is done; a plugin still
  * used by a connector that is going away (ConflictException) is retried.
  */
-import { DeleteCustomPluginCommand, KafkaConnectClient } from '@aws-sdk/client-kafkaconnect';
-import { awsClientConfig } from '../../lib/aws.ts';
+import { DeleteCustomPluginCommand } from '@aws-sdk/client-kafkaconnect';
 import { awsDelete, cleanupStep, unrecorded, type CleanupInput, type CleanupOutput } from './cleanup.ts';
-import { findPluginByName, pluginName } from './connect-lookups.ts';
+import { findArnByName, pluginName, kafkaConnectPorts, type KafkaConnectDeps } from './connect-lookups.ts';
 import { taskLambda } from './lambda.ts';
-import type { TaskDeps } from './step.ts';
 
 export const DELETE_PLUGIN_STEP = 'DeletePlugin';
 
-export interface DeletePluginDeps extends TaskDeps {
-  kafkaConnect: Pick<KafkaConnectClient, 'send'>;
-}
-
-export async function deletePlugin(input: CleanupInput, deps: DeletePluginDeps): Promise<CleanupOutput> {
+export async function deletePlugin(input: CleanupInput, deps: KafkaConnectDeps): Promise<CleanupOutput> {
   return cleanupStep(deps, input, {
     step: DELETE_PLUGIN_STEP,
     kind: 'custom plugin',
@@ -30,9 +24,7 @@ export async function deletePlugin(input: CleanupInput, deps: DeletePluginDeps):
         pipeline,
         'CreatePlugin',
         'custom plugin',
-        own
-          ? async () => (await findPluginByName(deps.kafkaConnect, pluginName(pipeline.id)))?.customPluginArn
-          : undefined,
+        own ? () => findArnByName(deps.kafkaConnect, 'custom plugin', pluginName(pipeline.id)) : undefined,
       );
     },
     remove: (pluginArn) =>
@@ -44,6 +36,4 @@ export async function deletePlugin(input: CleanupInput, deps: DeletePluginDeps):
   });
 }
 
-export const handler = taskLambda(DELETE_PLUGIN_STEP, deletePlugin, () => ({
-  kafkaConnect: new KafkaConnectClient(awsClientConfig()),
-}));
+export const handler = taskLambda(DELETE_PLUGIN_STEP, deletePlugin, kafkaConnectPorts);

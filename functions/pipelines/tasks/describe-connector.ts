@@ -3,51 +3,21 @@
  * CREATING or UPDATING → wait and poll again (bounded); FAILED or any other state, or gone →
  * ResourceFailedError with MSK Connect's explanation (the workers' log group has the details).
  */
-import { DescribeConnectorCommand, KafkaConnectClient } from '@aws-sdk/client-kafkaconnect';
-import { awsClientConfig } from '../../lib/aws.ts';
+import { DescribeConnectorCommand } from '@aws-sdk/client-kafkaconnect';
+import { kafkaConnectPorts, type KafkaConnectDeps } from './connect-lookups.ts';
 import { taskLambda } from './lambda.ts';
-import { pollResource, stateWhy, type PolledResource } from './poll-resource.ts';
-import type { PollInput, PollState } from './poll.ts';
-import type { TaskDeps } from './step.ts';
+import { resourceWait, stateWhy, WAITED_ON } from './poll-resource.ts';
 
 export const DESCRIBE_CONNECTOR_STEP = 'DescribeConnector';
 
-export interface DescribeConnectorDeps extends TaskDeps {
-  kafkaConnect: Pick<KafkaConnectClient, 'send'>;
-}
+/** Output: `{connectorArn, state, attempt, since}`, `state` RUNNING, CREATING or UPDATING. */
+export const describeConnector = resourceWait(
+  DESCRIBE_CONNECTOR_STEP,
+  WAITED_ON.connector,
+  async (connectorArn, deps: KafkaConnectDeps) => {
+    const out = await deps.kafkaConnect.send(new DescribeConnectorCommand({ connectorArn }));
+    return { reported: out.connectorState ?? 'UNKNOWN', why: stateWhy(out.stateDescription), fields: { connectorArn } };
+  },
+);
 
-export interface DescribeConnectorInput extends PollInput {
-  /** CreateConnector's output, then the previous poll's. */
-  connector: PollState & { connectorArn: string };
-}
-
-/** `state`: RUNNING | CREATING | UPDATING (failure states throw). */
-export type DescribeConnectorOutput = PolledResource<{ connectorArn: string }>;
-
-export async function describeConnector(
-  input: DescribeConnectorInput,
-  deps: DescribeConnectorDeps,
-): Promise<DescribeConnectorOutput> {
-  const connectorArn = input.connector?.connectorArn;
-  return pollResource(deps, input, input.connector, {
-    step: DESCRIBE_CONNECTOR_STEP,
-    kind: 'connector',
-    id: connectorArn,
-    verb: 'describe',
-    ready: 'RUNNING',
-    pending: ['CREATING', 'UPDATING'],
-    hint: "the workers' logs are in the connector log group",
-    describe: async () => {
-      const out = await deps.kafkaConnect.send(new DescribeConnectorCommand({ connectorArn }));
-      return {
-        reported: out.connectorState ?? 'UNKNOWN',
-        why: stateWhy(out.stateDescription),
-        fields: { connectorArn },
-      };
-    },
-  });
-}
-
-export const handler = taskLambda(DESCRIBE_CONNECTOR_STEP, describeConnector, () => ({
-  kafkaConnect: new KafkaConnectClient(awsClientConfig()),
-}));
+export const handler = taskLambda(DESCRIBE_CONNECTOR_STEP, describeConnector, kafkaConnectPorts);

@@ -3,51 +3,25 @@
  * CREATING or UPDATING → wait and poll again (bounded); CREATE_FAILED or any other state, or gone →
  * ResourceFailedError with MSK Connect's explanation.
  */
-import { DescribeCustomPluginCommand, KafkaConnectClient } from '@aws-sdk/client-kafkaconnect';
-import { awsClientConfig } from '../../lib/aws.ts';
+import { DescribeCustomPluginCommand } from '@aws-sdk/client-kafkaconnect';
+import { kafkaConnectPorts, type KafkaConnectDeps } from './connect-lookups.ts';
 import { taskLambda } from './lambda.ts';
-import { pollResource, stateWhy, type PolledResource } from './poll-resource.ts';
-import type { PollInput, PollState } from './poll.ts';
-import type { TaskDeps } from './step.ts';
+import { resourceWait, stateWhy, WAITED_ON } from './poll-resource.ts';
 
 export const DESCRIBE_PLUGIN_STEP = 'DescribePlugin';
 
-export interface DescribePluginDeps extends TaskDeps {
-  kafkaConnect: Pick<KafkaConnectClient, 'send'>;
-}
+/** Output: `{pluginArn, revision, state, attempt, since}`, `state` ACTIVE, CREATING or UPDATING. */
+export const describePlugin = resourceWait(
+  DESCRIBE_PLUGIN_STEP,
+  WAITED_ON.plugin,
+  async (pluginArn, deps: KafkaConnectDeps) => {
+    const out = await deps.kafkaConnect.send(new DescribeCustomPluginCommand({ customPluginArn: pluginArn }));
+    return {
+      reported: out.customPluginState ?? 'UNKNOWN',
+      why: stateWhy(out.stateDescription),
+      fields: { pluginArn, revision: out.latestRevision?.revision },
+    };
+  },
+);
 
-export interface DescribePluginInput extends PollInput {
-  /** CreatePlugin's output, then the previous poll's. */
-  plugin: PollState & { pluginArn: string };
-}
-
-/** `state`: ACTIVE | CREATING | UPDATING (failure states throw). */
-export type DescribePluginOutput = PolledResource<{ pluginArn: string; revision: number | undefined }>;
-
-export async function describePlugin(
-  input: DescribePluginInput,
-  deps: DescribePluginDeps,
-): Promise<DescribePluginOutput> {
-  const pluginArn = input.plugin?.pluginArn;
-  return pollResource(deps, input, input.plugin, {
-    step: DESCRIBE_PLUGIN_STEP,
-    kind: 'custom plugin',
-    id: pluginArn,
-    verb: 'describe',
-    ready: 'ACTIVE',
-    pending: ['CREATING', 'UPDATING'],
-    hint: 'check that the plugin ZIP in S3 is a valid connector archive',
-    describe: async () => {
-      const out = await deps.kafkaConnect.send(new DescribeCustomPluginCommand({ customPluginArn: pluginArn }));
-      return {
-        reported: out.customPluginState ?? 'UNKNOWN',
-        why: stateWhy(out.stateDescription),
-        fields: { pluginArn, revision: out.latestRevision?.revision },
-      };
-    },
-  });
-}
-
-export const handler = taskLambda(DESCRIBE_PLUGIN_STEP, describePlugin, () => ({
-  kafkaConnect: new KafkaConnectClient(awsClientConfig()),
-}));
+export const handler = taskLambda(DESCRIBE_PLUGIN_STEP, describePlugin, kafkaConnectPorts);

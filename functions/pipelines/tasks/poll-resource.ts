@@ -22,21 +22,59 @@ export interface Observed<F> {
   fields: F;
 }
 
-export interface ResourceWait<F> {
-  /** The step (the ASL state's name). */
-  step: string;
+/** A kind of resource the workflow waits on, and its lifecycle as its service reports it. */
+export interface ResourceKind {
   /** What the resource is, as the messages say it ("custom plugin"). */
   kind: string;
-  /** Its ARN or UUID (from the previous state's output). */
-  id: string | undefined;
   /** The verb of the describe call in messages ("describe", "get"). */
   verb: string;
-  /** What to check when the resource failed, appended to the message. */
-  hint?: string;
   /** The state that ends the wait. */
   ready: string;
-  /** States that mean "wait and poll again". */
+  /** States that mean "wait and poll again"; any other is a failure. */
   pending: readonly string[];
+  /** What to check when the resource failed, appended to the message. */
+  hint?: string;
+  /** The task input's field with the loop state: the create step's output, then the previous poll's. */
+  loop: string;
+  /** The field of the loop state with the resource's ARN or UUID. */
+  idField: string;
+}
+
+/** The three waits of the create workflow. */
+export const WAITED_ON = {
+  plugin: {
+    kind: 'custom plugin',
+    verb: 'describe',
+    ready: 'ACTIVE',
+    pending: ['CREATING', 'UPDATING'],
+    hint: 'check that the plugin ZIP in S3 is a valid connector archive',
+    loop: 'plugin',
+    idField: 'pluginArn',
+  },
+  connector: {
+    kind: 'connector',
+    verb: 'describe',
+    ready: 'RUNNING',
+    pending: ['CREATING', 'UPDATING'],
+    hint: "the workers' logs are in the connector log group",
+    loop: 'connector',
+    idField: 'connectorArn',
+  },
+  mapping: {
+    kind: 'event source mapping',
+    verb: 'get',
+    ready: 'Enabled',
+    pending: ['Creating', 'Enabling', 'Updating'],
+    loop: 'mapping',
+    idField: 'uuid',
+  },
+} as const satisfies Record<string, ResourceKind>;
+
+export interface ResourceWait<F> extends ResourceKind {
+  /** The step (the ASL state's name). */
+  step: string;
+  /** Its ARN or UUID (from the previous state's output). */
+  id: string | undefined;
   describe: () => Promise<Observed<F>>;
 }
 
@@ -83,4 +121,24 @@ export async function pollResource<F extends object>(
 /** MSK Connect's explanation of a failed state (`stateDescription`), as ": CODE message" or ''. */
 export function stateWhy(description: { code?: string; message?: string } | undefined): string {
   return description?.message ? `: ${[description.code, description.message].filter(Boolean).join(' ')}` : '';
+}
+
+/** A wait task's input: the loop state, with the resource's id, in the field `kind.loop`. */
+export type WaitInput<K extends ResourceKind> = PollInput &
+  Record<K['loop'], (PollState & Record<K['idField'], string>) | undefined>;
+
+/**
+ * The core of a wait task on one kind of resource; `describe(id, deps)` makes the one describe
+ * call of a round.
+ */
+export function resourceWait<K extends ResourceKind, D extends TaskDeps, F extends object>(
+  step: string,
+  kind: K,
+  describe: (id: string | undefined, deps: D) => Promise<Observed<F>>,
+): (input: WaitInput<K>, deps: D) => Promise<PolledResource<F>> {
+  return (input, deps) => {
+    const state = (input as Record<string, (PollState & Record<string, string>) | undefined>)[kind.loop];
+    const id = state?.[kind.idField];
+    return pollResource(deps, input, state, { step, ...kind, id, describe: () => describe(id, deps) });
+  };
 }
