@@ -1,23 +1,6 @@
 /**
- * The pipelines registry: PipelineStore on one DynamoDB table (resources/pipelines-table.yml).
- *
- * Key design (single table, partition key `pk` only):
- * - `PIPELINE#<id>`      the pipeline (spec, status, steps as a map by name, resources, times);
- *                        `listPk`/`listSk` (= 'PIPELINE' / '<createdAt>#<id>') feed the
- *                        `byCreatedAt` index, so GET /pipelines is one Query, newest first.
- * - `PROJECT#<project>`  uniqueness guard: exists while the project has a pipeline that is not
- *                        DELETED.
- * - `APP#<appId>`        the ingest route: reserved (`active: false`) at create, active with the
- *                        topic once the pipeline is ACTIVE, inactive from DELETING/FAILED, removed
- *                        on DELETED — so `activeRoute` is one GetItem.
- * - `IDEMPOTENCY#<key>`  the pipeline a key created and the request fingerprint; `expiresAt`
- *                        (epoch seconds) is the table's TTL attribute, and an expired item is
- *                        treated as absent even before DynamoDB removes it.
- *
- * Every invariant is a conditional write: create is one TransactWriteItems (pipeline + project
- * guard + app routes + idempotency key, each `attribute_not_exists`), and a status change is one
- * transaction whose pipeline update is conditioned on the current status being one that
- * `allowedTransitions` lets reach the new one, together with its route changes.
+ * The pipelines registry: PipelineStore on one DynamoDB table. Its item layout and the
+ * transactions that keep every invariant (one conditional write each) are in registry-items.ts.
  */
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import {
@@ -26,7 +9,6 @@ import {
   QueryCommand,
   TransactWriteCommand,
   UpdateCommand,
-  type TransactWriteCommandInput,
 } from '@aws-sdk/lib-dynamodb';
 import { awsClientConfig, type AwsClientOptions } from '../lib/aws.ts';
 import {
@@ -38,39 +20,31 @@ import {
 } from './errors.ts';
 import type { ActiveRoute, Pipeline, PipelineResources, PipelineStatus, PipelineStore, StepRecord } from './model.ts';
 import {
+  attr,
+  cancellationReasons,
+  conflicted,
+  createItems,
+  defined,
+  errorName,
+  failed,
+  fromItem,
+  keys,
+  LIST_PK,
+  PIPELINES_BY_CREATED_AT,
+  resourcesUpdate,
+  activeRouteOf,
+  transitionItems,
+} from './registry-items.ts';
+import {
   assertTransition,
   IDEMPOTENCY_TTL_SECONDS,
-  PATCH_FIELDS,
-  routeEffect,
-  routeFields,
-  routeTopic,
   sortSteps,
-  sourcesOf,
   specFingerprint,
   type TransitionPatch,
 } from './store-rules.ts';
 
-/** Name of the global secondary index listing pipelines by creation time. */
-export const PIPELINES_BY_CREATED_AT = 'byCreatedAt';
-
-export const keys = {
-  pipeline: (id: string) => `PIPELINE#${id}`,
-  project: (projectId: string) => `PROJECT#${projectId}`,
-  app: (appId: string) => `APP#${appId}`,
-  idempotency: (key: string) => `IDEMPOTENCY#${key}`,
-};
-
-const LIST_PK = 'PIPELINE';
 /** Attempts of a transaction that DynamoDB cancelled for a concurrent one on the same items. */
 const CONFLICT_ATTEMPTS = 3;
-
-type TransactItem = NonNullable<TransactWriteCommandInput['TransactItems']>[number];
-type Item = Record<string, unknown>;
-
-interface CancellationReason {
-  Code?: string;
-  Item?: Record<string, unknown>;
-}
 
 export interface DynamoPipelineStoreOptions {
   client: DynamoDBDocumentClient;
@@ -78,65 +52,6 @@ export interface DynamoPipelineStoreOptions {
   /** Clock for updatedAt and idempotency expiry (ms epoch). Default Date.now. */
   now?: () => number;
   idempotencyTtlSeconds?: number;
-}
-
-/** A string attribute of an item that may be plain (DocumentClient) or marshalled ({ S: … }). */
-function attr(item: Record<string, unknown> | undefined, name: string): string | undefined {
-  const v = item?.[name];
-  if (typeof v === 'string') return v;
-  if (v && typeof v === 'object' && typeof (v as { S?: unknown }).S === 'string') return (v as { S: string }).S;
-  return undefined;
-}
-
-function errorName(err: unknown): string | undefined {
-  return err instanceof Error ? err.name : undefined;
-}
-
-function cancellationReasons(err: unknown): CancellationReason[] | undefined {
-  if (errorName(err) !== 'TransactionCanceledException') return undefined;
-  return ((err as { CancellationReasons?: CancellationReason[] }).CancellationReasons ?? []).map((r) => r ?? {});
-}
-
-const failed = (r: CancellationReason | undefined) => r?.Code === 'ConditionalCheckFailed';
-const conflicted = (reasons: CancellationReason[]) => reasons.some((r) => r.Code === 'TransactionConflict');
-
-/**
- * A copy without undefined properties (optional fields of the model), so the store works with any
- * DocumentClient, not only one created with `removeUndefinedValues`.
- */
-function defined<T>(value: T): T {
-  if (Array.isArray(value)) return value.map(defined) as T;
-  if (value !== null && typeof value === 'object') {
-    return Object.fromEntries(
-      Object.entries(value)
-        .filter(([, v]) => v !== undefined)
-        .map(([k, v]) => [k, defined(v)]),
-    ) as T;
-  }
-  return value;
-}
-
-function toItem(pipeline: Pipeline): Item {
-  const steps: Record<string, StepRecord> = {};
-  for (const s of pipeline.steps ?? []) steps[s.name] = s;
-  return defined({
-    ...pipeline,
-    steps,
-    resources: pipeline.resources ?? {},
-    pk: keys.pipeline(pipeline.id),
-    kind: 'pipeline',
-    listPk: LIST_PK,
-    listSk: `${pipeline.createdAt}#${pipeline.id}`,
-  });
-}
-
-function fromItem(item: Item): Pipeline {
-  const { pk: _pk, kind: _kind, listPk: _listPk, listSk: _listSk, steps, resources, ...rest } = item;
-  return {
-    ...(rest as unknown as Pipeline),
-    steps: sortSteps(Object.values((steps ?? {}) as Record<string, StepRecord>)),
-    resources: (resources ?? {}) as PipelineResources,
-  };
 }
 
 export class DynamoPipelineStore implements PipelineStore {
@@ -161,54 +76,13 @@ export class DynamoPipelineStore implements PipelineStore {
     };
     const fingerprint = specFingerprint(pipeline);
     const nowSeconds = Math.floor(this.#now() / 1000);
-    const items: TransactItem[] = [
-      {
-        Put: {
-          TableName: this.#table,
-          Item: toItem(pipeline),
-          ConditionExpression: 'attribute_not_exists(pk)',
-        },
-      },
-      {
-        Put: {
-          TableName: this.#table,
-          Item: { pk: keys.project(pipeline.projectId), kind: 'project', pipelineId: pipeline.id },
-          ConditionExpression: 'attribute_not_exists(pk)',
-          ReturnValuesOnConditionCheckFailure: 'ALL_OLD',
-        },
-      },
-      ...pipeline.appIds.map((appId): TransactItem => ({
-        Put: {
-          TableName: this.#table,
-          Item: {
-            pk: keys.app(appId),
-            kind: 'app',
-            pipelineId: pipeline.id,
-            topic: routeTopic(pipeline),
-            active: false,
-          },
-          ConditionExpression: 'attribute_not_exists(pk)',
-          ReturnValuesOnConditionCheckFailure: 'ALL_OLD',
-        },
-      })),
-    ];
-    if (idempotencyKey !== undefined) {
-      items.push({
-        Put: {
-          TableName: this.#table,
-          Item: {
-            pk: keys.idempotency(idempotencyKey),
-            kind: 'idempotency',
-            pipelineId: pipeline.id,
-            fingerprint,
-            expiresAt: nowSeconds + this.#ttlSeconds,
-          },
-          ConditionExpression: 'attribute_not_exists(pk) OR expiresAt < :now',
-          ExpressionAttributeValues: { ':now': nowSeconds },
-          ReturnValuesOnConditionCheckFailure: 'ALL_OLD',
-        },
-      });
-    }
+    const items = createItems(
+      this.#table,
+      pipeline,
+      idempotencyKey === undefined
+        ? undefined
+        : { key: idempotencyKey, fingerprint, expiresAt: nowSeconds + this.#ttlSeconds, nowSeconds },
+    );
 
     for (let attempt = 1; ; attempt++) {
       try {
@@ -292,7 +166,7 @@ export class DynamoPipelineStore implements PipelineStore {
       const current = await this.get(id);
       if (!current) throw new PipelineNotFoundError(id);
       assertTransition(id, current.status, to);
-      const items = this.#transitionItems(current, to, patch);
+      const items = transitionItems(this.#table, current, to, patch, new Date(this.#now()).toISOString());
       try {
         await this.#db.send(new TransactWriteCommand({ TransactItems: items }));
         const updated = await this.get(id);
@@ -319,64 +193,6 @@ export class DynamoPipelineStore implements PipelineStore {
     }
   }
 
-  #transitionItems(current: Pipeline, to: PipelineStatus, patch: TransitionPatch): TransactItem[] {
-    const names: Record<string, string> = { '#status': 'status', '#updatedAt': 'updatedAt' };
-    const values: Record<string, unknown> = { ':to': to, ':updatedAt': new Date(this.#now()).toISOString() };
-    const set = ['#status = :to', '#updatedAt = :updatedAt'];
-    const remove: string[] = [];
-    for (const field of PATCH_FIELDS) {
-      if (!(field in patch)) continue;
-      names[`#${field}`] = field;
-      if (patch[field] === undefined) remove.push(`#${field}`);
-      else {
-        values[`:${field}`] = defined(patch[field]);
-        set.push(`#${field} = :${field}`);
-      }
-    }
-    const sources = sourcesOf(to);
-    sources.forEach((s, i) => (values[`:from${i}`] = s));
-    const update: TransactItem = {
-      Update: {
-        TableName: this.#table,
-        Key: { pk: keys.pipeline(current.id) },
-        UpdateExpression: `SET ${set.join(', ')}${remove.length > 0 ? ` REMOVE ${remove.join(', ')}` : ''}`,
-        ConditionExpression: `attribute_exists(pk) AND #status IN (${sources.map((_, i) => `:from${i}`).join(', ')})`,
-        ExpressionAttributeNames: names,
-        ExpressionAttributeValues: values,
-        ReturnValuesOnConditionCheckFailure: 'ALL_OLD',
-      },
-    };
-    const owned = {
-      ConditionExpression: 'attribute_not_exists(pk) OR pipelineId = :id',
-      ExpressionAttributeValues: { ':id': current.id },
-      ReturnValuesOnConditionCheckFailure: 'ALL_OLD' as const,
-    };
-    const effect = routeEffect(to);
-    const route = routeFields(current);
-    const routes = current.appIds.map((appId): TransactItem =>
-      effect === 'release'
-        ? { Delete: { TableName: this.#table, Key: { pk: keys.app(appId) }, ...owned } }
-        : {
-            Put: {
-              TableName: this.#table,
-              Item: {
-                pk: keys.app(appId),
-                kind: 'app',
-                pipelineId: current.id,
-                ...route,
-                active: effect === 'activate',
-              },
-              ...owned,
-            },
-          },
-    );
-    const guard: TransactItem[] =
-      effect === 'release'
-        ? [{ Delete: { TableName: this.#table, Key: { pk: keys.project(current.projectId) }, ...owned } }]
-        : [];
-    return [update, ...routes, ...guard];
-  }
-
   async recordStep(id: string, step: StepRecord): Promise<void> {
     await this.#update(
       id,
@@ -387,21 +203,8 @@ export class DynamoPipelineStore implements PipelineStore {
   }
 
   async setResources(id: string, resources: Partial<PipelineResources>): Promise<void> {
-    const names: Record<string, string> = { '#resources': 'resources' };
-    const values: Record<string, unknown> = {};
-    const set: string[] = [];
-    Object.entries(resources).forEach(([k, v], i) => {
-      if (v === undefined) return;
-      names[`#r${i}`] = k;
-      values[`:r${i}`] = v;
-      set.push(`#resources.#r${i} = :r${i}`);
-    });
-    await this.#update(
-      id,
-      `SET ${[...set, '#updatedAt = :updatedAt'].join(', ')}`,
-      set.length > 0 ? names : {},
-      values,
-    );
+    const { set, names, values } = resourcesUpdate(resources);
+    await this.#update(id, `SET ${[...set, '#updatedAt = :updatedAt'].join(', ')}`, names, values);
   }
 
   async setExecutionArn(id: string, executionArn: string): Promise<void> {
@@ -475,17 +278,7 @@ export class DynamoPipelineStore implements PipelineStore {
         },
       }),
     );
-    const item = out.Item;
-    if (!item || item.active !== true || typeof item.pipelineId !== 'string' || typeof item.topic !== 'string')
-      return undefined;
-    const cluster = item.cluster as ActiveRoute['cluster'] | undefined;
-    const origins = item.allowedOrigins as unknown;
-    return {
-      pipelineId: item.pipelineId,
-      topic: item.topic,
-      ...(cluster && typeof cluster === 'object' && Array.isArray(cluster.brokers) ? { cluster } : {}),
-      ...(Array.isArray(origins) ? { allowedOrigins: origins.filter((o): o is string => typeof o === 'string') } : {}),
-    };
+    return activeRouteOf(out.Item);
   }
 }
 

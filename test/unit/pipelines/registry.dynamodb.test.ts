@@ -11,11 +11,8 @@ import {
   UpdateCommand,
 } from '@aws-sdk/lib-dynamodb';
 import { mockClient } from 'aws-sdk-client-mock';
-import {
-  createDocumentClient,
-  DynamoPipelineStore,
-  PIPELINES_BY_CREATED_AT,
-} from '../../../functions/pipelines/registry.ts';
+import { createDocumentClient, DynamoPipelineStore } from '../../../functions/pipelines/registry.ts';
+import { PIPELINES_BY_CREATED_AT } from '../../../functions/pipelines/registry-items.ts';
 import { specFingerprint } from '../../../functions/pipelines/store-rules.ts';
 import type { Pipeline } from '../../../functions/pipelines/model.ts';
 import { newPipeline } from '../../helpers/pipelines.ts';
