@@ -9,7 +9,7 @@ import { readFileSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parse } from 'yaml';
-import { defaults } from '../functions/pipelines/schema.ts';
+import { defaults } from '../functions/pipelines/request-limits.ts';
 import { METRICS_FLUSH_INTERVAL_MS } from '../functions/ingest/ingest-metrics.ts';
 import { assumptions, estimate, fmt, type Estimate, type Measured, type Option, type Settings } from './cost/model.ts';
 import { anchor, prices, PRICES_AS_OF } from './cost/prices.ts';
@@ -198,7 +198,7 @@ export function render(inputs: Inputs = readInputs()): string {
   out.push(
     `- ingest and sink Lambda memory ${s.ingestMemoryMb} / ${s.sinkMemoryMb} MB (serverless.yml); Firehose buffer ${s.firehoseBufferSeconds} s / ${s.firehoseBufferMb} MB; MSK volume at least ${s.mskVolumeGbMin} GB a broker, ${s.brokers} brokers;`,
     `- topic retention ${s.retentionHours} h (mskRetentionHours) and replication factor ${s.replicationFactor} (resources/msk-cluster.yml);`,
-    `- pipeline defaults (functions/pipelines/schema.ts): batch size ${s.sinkBatchSize}, maximum interval ${s.sinkMaxIntervalSeconds} s, ${s.topicPartitions} partitions, connector ${s.connectorMcuCount} MCU x up to ${s.connectorMaxWorkers} workers.`,
+    `- pipeline defaults (functions/pipelines/request-limits.ts): batch size ${s.sinkBatchSize}, maximum interval ${s.sinkMaxIntervalSeconds} s, ${s.topicPartitions} partitions, connector ${s.connectorMcuCount} MCU x up to ${s.connectorMaxWorkers} workers.`,
   );
   out.push('', 'Assumptions (bin/cost/model.ts):', '');
   const a = assumptions;

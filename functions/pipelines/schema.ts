@@ -3,20 +3,20 @@
  *
  * Two passes, both always run, so one answer names every violated rule with its JSON path:
  * 1. a zod schema (compiled once) for each field's type, format and range, and unknown fields;
- * 2. the cross-field rules (auth vs cluster type, SCRAM secret, connector vs sink mode, the sink
- *    bounds of each mode, …) over the raw input, written defensively because the input may be
- *    malformed. Zod skips object-level refinements once a field has a type error; this pass does
- *    not, which is the point. A cross-field problem on a path zod already reported is dropped.
+ * 2. the cross-field rules (request-rules.ts) over the raw input. A cross-field problem on a path
+ *    zod already reported is dropped.
+ * Bounds and defaults: request-limits.ts.
  */
 import { X509Certificate } from 'node:crypto';
 import * as z from 'zod';
 import { originPatternProblem } from '../lib/origins.ts';
-import { sinkSettingsProblems } from './build-event-source-mapping.ts';
 import { InvalidPipelineRequestError, type RequestViolation } from './errors.ts';
 import type { ConnectorSpec, KafkaSpec, PipelineSpec, SinkSpec } from './model.ts';
-import { quoted, shown } from '../lib/shown.ts';
-import { APP_ID, isMskScramSecretArn, SECRET_ARN } from '../lib/ids.ts';
+import { quoted } from '../lib/shown.ts';
+import { APP_ID, SECRET_ARN } from '../lib/ids.ts';
 import { topicNameProblem } from './topic-name.ts';
+import { defaults, limits } from './request-limits.ts';
+import { crossFieldViolations, obj } from './request-rules.ts';
 
 export const PROJECT_ID = /^[a-z][a-z0-9_-]{2,62}$/;
 const MSK_CLUSTER_ARN =
@@ -30,34 +30,6 @@ const HOSTNAME =
   /^(?=.{1,253}$)([A-Za-z0-9]|[A-Za-z0-9][A-Za-z0-9-]{0,61}[A-Za-z0-9])(\.([A-Za-z0-9]|[A-Za-z0-9][A-Za-z0-9-]{0,61}[A-Za-z0-9]))*$/;
 const IPV6 = /^\[[0-9A-Fa-f:.]+\]$/;
 const PEM_BLOCK = /-----BEGIN CERTIFICATE-----([\s\S]*?)-----END CERTIFICATE-----/g;
-
-export const limits = {
-  appIds: 50,
-  allowedOrigins: 50,
-  partitions: { min: 1, max: 1000 },
-  replicationFactor: { min: 1, max: 32 },
-  caPemChars: 32 * 1024,
-  prefixChars: 512,
-  /** Connector mode: `rotate.schedule.interval.ms` must be > 0; a day at most. */
-  connectorMaxIntervalSeconds: { min: 1, max: 86_400 },
-  /** Connector mode: `flush.size`. */
-  connectorBatchSize: { min: 1, max: 1_000_000 },
-  /** Bootstrap servers a Lambda event source mapping accepts. */
-  lambdaBrokers: 10,
-  /** MSK Connect autoscaling: workers per connector. */
-  workers: { min: 1, max: 10 },
-} as const;
-
-export const defaults = {
-  partitions: 3,
-  auth: 'none',
-  maxIntervalSeconds: 300,
-  batchSize: 5000,
-  mcuCount: 1,
-  minWorkers: 1,
-  maxWorkers: 2,
-  kafkaConnectVersion: '2.7.1',
-} as const;
 
 /** Each problem of a broker list ("host:port,host:port"), or none. */
 export function brokerListProblems(brokers: string): string[] {
@@ -231,130 +203,6 @@ function zodViolations(issues: readonly z.core.$ZodIssue[]): RequestViolation[] 
       for (const key of issue.keys) out.push({ path: jsonPath([...issue.path, key]), message: 'is not a known field' });
     } else {
       out.push({ path: jsonPath(issue.path), message: issue.message });
-    }
-  }
-  return out;
-}
-
-type Raw = Record<string, unknown>;
-const obj = (v: unknown): Raw | undefined =>
-  v !== null && typeof v === 'object' && !Array.isArray(v) ? (v as Raw) : undefined;
-const isInt = (v: unknown): v is number => typeof v === 'number' && Number.isSafeInteger(v);
-
-/** The rules between fields, over the raw (possibly malformed) request. */
-function crossFieldViolations(input: unknown): RequestViolation[] {
-  const out: RequestViolation[] = [];
-  const add = (path: string, message: string) => out.push({ path, message });
-  const root = obj(input);
-  if (!root) return out;
-
-  if (Array.isArray(root.appIds)) {
-    const first = new Map<unknown, number>();
-    root.appIds.forEach((appId, i) => {
-      const j = first.get(appId);
-      if (j !== undefined) add(`$.appIds[${i}]`, `duplicates $.appIds[${j}]`);
-      else first.set(appId, i);
-    });
-  }
-
-  const kafka = obj(root.kafka);
-  const sink = obj(root.sink);
-  const type = kafka?.type;
-  const auth = kafka?.auth ?? defaults.auth;
-  const mode = sink?.mode;
-  if (kafka) {
-    if (type === 'msk') {
-      if (kafka.clusterArn === undefined) add('$.kafka.clusterArn', 'is required when type is msk');
-      if (kafka.brokers !== undefined)
-        add('$.kafka.brokers', 'is only used with type self-hosted (MSK brokers come from the cluster)');
-      if (kafka.securityGroupId !== undefined)
-        add('$.kafka.securityGroupId', 'is only used with type self-hosted (MSK clusters carry their own)');
-    } else if (type === 'self-hosted') {
-      if (kafka.brokers === undefined) add('$.kafka.brokers', 'is required when type is self-hosted');
-      if (kafka.securityGroupId === undefined) add('$.kafka.securityGroupId', 'is required when type is self-hosted');
-      if (kafka.clusterArn !== undefined) add('$.kafka.clusterArn', 'is only used with type msk');
-      if (auth === 'iam') add('$.kafka.auth', "'iam' is only available with Amazon MSK (type msk)");
-      if (
-        mode === 'lambda' &&
-        typeof kafka.brokers === 'string' &&
-        kafka.brokers.split(',').length > limits.lambdaBrokers
-      ) {
-        add(
-          '$.kafka.brokers',
-          `must list at most ${limits.lambdaBrokers} bootstrap servers in lambda mode (event source mapping limit)`,
-        );
-      }
-    }
-    if (auth === 'scram' && kafka.scramSecretArn === undefined)
-      add('$.kafka.scramSecretArn', 'is required when auth is scram');
-    if (kafka.scramSecretArn !== undefined && auth !== 'scram')
-      add('$.kafka.scramSecretArn', 'is only used when auth is scram');
-    if (
-      auth === 'scram' &&
-      typeof kafka.scramSecretArn === 'string' &&
-      SECRET_ARN.test(kafka.scramSecretArn) &&
-      !isMskScramSecretArn(kafka.scramSecretArn)
-    ) {
-      add(
-        '$.kafka.scramSecretArn',
-        type === 'msk'
-          ? 'must name a secret whose name starts with AmazonMSK_ (MSK only accepts SCRAM secrets named AmazonMSK_*, encrypted with a customer managed KMS key)'
-          : "must name a secret whose name starts with AmazonMSK_ (the stack's roles read only AmazonMSK_* secrets, as MSK requires for SCRAM)",
-      );
-    }
-    if (type === 'self-hosted' && auth === 'tls' && mode === 'lambda') {
-      add(
-        '$.kafka.auth',
-        "'tls' with type self-hosted is not available in lambda mode: a self-managed Kafka event source mapping would need the brokers' root CA as a Secrets Manager secret (SERVER_ROOT_CA_CERTIFICATE), which pipelines do not provision; use sink mode 'connector', or auth 'scram'",
-      );
-    }
-    if (kafka.caPem !== undefined && auth === 'none')
-      add('$.kafka.caPem', 'is only used with TLS (auth tls, scram or iam); auth none is plaintext');
-    if (mode === 'connector' && auth === 'scram')
-      add('$.kafka.auth', "MSK Connect supports auth 'none', 'tls' or 'iam', not 'scram'");
-  }
-
-  if (sink) {
-    const connector = obj(sink.connector);
-    if (mode === 'lambda') {
-      if (sink.connector !== undefined) add('$.sink.connector', 'is only used when mode is connector');
-      // The event source mapping's bounds, from the function that builds it.
-      const settings = {
-        batchSize: sink.batchSize ?? defaults.batchSize,
-        maxIntervalSeconds: sink.maxIntervalSeconds ?? defaults.maxIntervalSeconds,
-      };
-      for (const p of sinkSettingsProblems(settings as { batchSize: number; maxIntervalSeconds: number }, '$.sink')) {
-        add(
-          p.field,
-          p.message.includes(';') ? p.message.replace(';', ' in lambda mode;') : `${p.message} in lambda mode`,
-        );
-      }
-    } else if (mode === 'connector') {
-      const interval = sink.maxIntervalSeconds ?? defaults.maxIntervalSeconds;
-      const { min: iMin, max: iMax } = limits.connectorMaxIntervalSeconds;
-      if (!isInt(interval) || interval < iMin || interval > iMax)
-        add(
-          '$.sink.maxIntervalSeconds',
-          `must be an integer between ${iMin} and ${iMax} in connector mode; got ${shown(interval)}`,
-        );
-      const batch = sink.batchSize ?? defaults.batchSize;
-      const { min: bMin, max: bMax } = limits.connectorBatchSize;
-      if (!isInt(batch) || batch < bMin || batch > bMax)
-        add(
-          '$.sink.batchSize',
-          `must be an integer between ${bMin} and ${bMax} in connector mode; got ${shown(batch)}`,
-        );
-      if (sink.connector === undefined)
-        add('$.sink.connector', 'is required when mode is connector (pluginArn or pluginLocation)');
-      else if (connector) {
-        if (connector.pluginArn === undefined && connector.pluginLocation === undefined)
-          add('$.sink.connector', 'needs pluginArn or pluginLocation');
-        if (connector.pluginArn !== undefined && connector.pluginLocation !== undefined)
-          add('$.sink.connector.pluginLocation', 'give pluginArn or pluginLocation, not both');
-        const min = connector.minWorkers ?? defaults.minWorkers;
-        if (isInt(min) && isInt(connector.maxWorkers) && connector.maxWorkers < min)
-          add('$.sink.connector.maxWorkers', `must be at least minWorkers (${min})`);
-      }
     }
   }
   return out;
