@@ -19,3 +19,11 @@ export interface Log {
   warn(message: string, ...extra: Record<string, unknown>[]): void;
   error(message: string, ...extra: Record<string, unknown>[]): void;
 }
+
+/** A Log that drops everything: the default of cores whose caller passes none. */
+export const silentLog: Log = {
+  debug() {},
+  info() {},
+  warn() {},
+  error() {},
+};

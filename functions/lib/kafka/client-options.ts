@@ -9,14 +9,15 @@
 import type { ConnectionOptions as TlsConnectionOptions } from 'node:tls';
 import type { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import type { SASLOptions } from '@platformatic/kafka';
-import { silentLogger, type ClusterConnection, type KafkaLogger } from './config.ts';
+import { type ClusterConnection } from './config.ts';
+import { silentLog, type Log } from '../logger.ts';
 import { createIamTokenProvider, type MskIamSigner } from './iam.ts';
 import { fetchScramCredentials } from './scram.ts';
 import { loadTrustedCertificates } from './truststore.ts';
 
 /** The ports the module needs; every one has a production default. */
 export interface KafkaDeps {
-  logger?: KafkaLogger;
+  logger?: Log;
   /** Used for SCRAM; default: a SecretsManagerClient for the ambient region, created on demand. */
   secretsManager?: SecretsManagerClient;
   /** Used for IAM; default: aws-msk-iam-sasl-signer-js `generateAuthToken`. */
@@ -48,7 +49,7 @@ export async function resolveConnectionOptions(
   conn: ClusterConnection,
   deps: KafkaDeps = {},
 ): Promise<KafkaConnectionOptions> {
-  const logger = deps.logger ?? silentLogger;
+  const logger = deps.logger ?? silentLog;
   const options: KafkaConnectionOptions = { bootstrapBrokers: [...conn.brokers] };
   if (conn.auth === 'none') {
     return options;

@@ -9,14 +9,8 @@
  * settings that surface later as a TLS or authentication failure on the wire.
  */
 import { KafkaConfigError } from './errors.ts';
-import {
-  buildConnection,
-  silentLogger,
-  type ClusterConnection,
-  type KafkaAuth,
-  type KafkaLogger,
-  type PropertyNames,
-} from './config.ts';
+import { buildConnection, type ClusterConnection, type KafkaAuth, type PropertyNames } from './config.ts';
+import { silentLog, type Log } from '../logger.ts';
 
 export type ConfigSource = Readonly<Record<string, string | undefined>>;
 
@@ -82,7 +76,7 @@ function pick(source: ConfigSource, setting: Setting, secret = false): Picked {
   return { value: fromEnv, name: fromEnv !== undefined ? env : (property ?? env) };
 }
 
-function checkUnknownProperties(source: ConfigSource, mechanism: string | undefined, logger: KafkaLogger): void {
+function checkUnknownProperties(source: ConfigSource, mechanism: string | undefined, logger: Log): void {
   for (const [key, raw] of Object.entries(source)) {
     if (!/^(ssl|sasl|security)\./.test(key) || SUPPORTED_PROPERTIES.includes(key) || raw === undefined) {
       continue;
@@ -109,8 +103,8 @@ const MECHANISMS: Readonly<Record<string, 'scram' | 'iam'>> = {
  * `KafkaConfigError` naming the first bad property. Pass `process.env`, a parsed
  * `client.properties`, or both merged.
  */
-export function parseClusterConfig(source: ConfigSource, options: { logger?: KafkaLogger } = {}): ClusterConnection {
-  const logger = options.logger ?? silentLogger;
+export function parseClusterConfig(source: ConfigSource, options: { logger?: Log } = {}): ClusterConnection {
+  const logger = options.logger ?? silentLog;
   const brokers = pick(source, 'brokers');
   const protocol = pick(source, 'protocol');
   const mechanism = pick(source, 'mechanism');

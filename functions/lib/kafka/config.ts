@@ -9,7 +9,8 @@
  * `resolveClientOptions`, so a cold start that does not need them does not pay for them.
  */
 import { statSync } from 'node:fs';
-import { isIP } from 'node:net';
+import { silentLog, type Log } from '../logger.ts';
+import { MSK_PORTS, parseBrokerList, regionFromMskHost } from './broker-address.ts';
 import { KafkaConfigError } from './errors.ts';
 import { SECRET_ARN } from '../ids.ts';
 
@@ -19,24 +20,6 @@ export const KAFKA_AUTHS: readonly KafkaAuth[] = ['none', 'tls', 'scram', 'iam']
 
 export type TruststoreType = 'JKS' | 'PKCS12' | 'PEM';
 export const TRUSTSTORE_TYPES: readonly TruststoreType[] = ['JKS', 'PKCS12', 'PEM'];
-
-/**
- * Structured logger port: a message plus attribute objects. Written with rest parameters so the
- * Powertools Logger (`(input, ...extra: LogAttributes[] | [Error | string])`) and console fit.
- */
-export interface KafkaLogger {
-  debug(message: string, ...extra: Record<string, unknown>[]): void;
-  info(message: string, ...extra: Record<string, unknown>[]): void;
-  warn(message: string, ...extra: Record<string, unknown>[]): void;
-  error(message: string, ...extra: Record<string, unknown>[]): void;
-}
-
-export const silentLogger: KafkaLogger = {
-  debug() {},
-  info() {},
-  warn() {},
-  error() {},
-};
 
 /** Where TLS trust comes from when it is not the runtime's default CA set. */
 export type TrustSource =
@@ -84,72 +67,8 @@ export interface ClusterDescription {
   region?: string;
 }
 
-/** MSK's fixed client ports per auth (private connectivity; public access adds 100). */
-export const MSK_PORTS: Readonly<Record<KafkaAuth, readonly number[]>> = {
-  none: [9092],
-  tls: [9094, 9194],
-  scram: [9096, 9196],
-  iam: [9098, 9198],
-};
-
-const HOST_LABEL = /^(?!-)[A-Za-z0-9-]{1,63}(?<!-)$/;
-const MSK_HOST = /\.kafka\.([a-z]{2}(?:-[a-z]+)+-\d+)\.amazonaws\.com(?:\.cn)?$/;
 const AWS_REGION = /^[a-z]{2}(?:-[a-z]+)+-\d+$/;
 const SECRET_NAME = /^[A-Za-z0-9/_+=.@-]{1,512}$/;
-
-interface ParsedBroker {
-  host: string;
-  port: number;
-  text: string;
-}
-
-/** Parses one `host:port` (IPv6 as `[::1]:9092`); undefined when it is not one. */
-export function parseBroker(text: string): ParsedBroker | undefined {
-  const match = /^(?:\[([0-9A-Fa-f:.]+)\]|([^:\s[\]]+)):(\d{1,5})$/.exec(text);
-  if (!match) {
-    return undefined;
-  }
-  const [, ipv6, name, portText] = match;
-  const port = Number(portText);
-  if (port < 1 || port > 65535) {
-    return undefined;
-  }
-  if (ipv6 !== undefined) {
-    return isIP(ipv6) === 6 ? { host: ipv6, port, text } : undefined;
-  }
-  const host = name ?? '';
-  const valid = isIP(host) === 4 || (host.length <= 253 && host.split('.').every((label) => HOST_LABEL.test(label)));
-  return valid ? { host, port, text } : undefined;
-}
-
-/** Validates a broker list; `property` is quoted in the error. */
-export function parseBrokerList(values: readonly string[], property: string): ParsedBroker[] {
-  const brokers: ParsedBroker[] = [];
-  const seen = new Set<string>();
-  for (const raw of values) {
-    const text = typeof raw === 'string' ? raw.trim() : String(raw);
-    if (text === '') {
-      continue;
-    }
-    const broker = parseBroker(text);
-    if (!broker) {
-      throw new KafkaConfigError(property, `'${text}' is not host:port`);
-    }
-    if (!seen.has(broker.text)) {
-      seen.add(broker.text);
-      brokers.push(broker);
-    }
-  }
-  if (brokers.length === 0) {
-    throw new KafkaConfigError(property, 'required: at least one host:port');
-  }
-  return brokers;
-}
-
-/** The region in MSK broker host names (b-1.name.id.c2.kafka.<region>.amazonaws.com), if any. */
-export function regionFromMskHost(host: string): string | undefined {
-  return MSK_HOST.exec(host)?.[1];
-}
 
 /** Names used for the fields of a connection, so errors quote what the user wrote. */
 export interface PropertyNames {
@@ -207,7 +126,7 @@ export function parseTruststoreType(value: string, property: string): Truststore
 export function buildConnection(
   fields: ConnectionFields,
   names: PropertyNames,
-  logger: KafkaLogger = silentLogger,
+  logger: Log = silentLog,
 ): ClusterConnection {
   const brokers = parseBrokerList(fields.brokers, names.brokers);
   const { auth } = fields;
@@ -351,7 +270,7 @@ const DESCRIPTION_NAMES: PropertyNames = {
 /** Validates the typed description of the pipelines feature. */
 export function createClusterConnection(
   description: ClusterDescription,
-  options: { logger?: KafkaLogger } = {},
+  options: { logger?: Log } = {},
 ): ClusterConnection {
   if (!Array.isArray(description.brokers)) {
     throw new KafkaConfigError('brokers', 'required: an array of host:port strings');

@@ -5,14 +5,13 @@
 export { KafkaConfigError, KafkaUnavailableError, type KafkaUnavailableReason } from './errors.ts';
 export {
   createClusterConnection,
-  MSK_PORTS,
   type ClusterConnection,
   type ClusterDescription,
   type KafkaAuth,
-  type KafkaLogger,
   type TrustSource,
   type TruststoreType,
 } from './config.ts';
+export { MSK_PORTS } from './broker-address.ts';
 export { parseClusterConfig, SUPPORTED_PROPERTIES, type ConfigSource } from './config-properties.ts';
 export { loadTrustedCertificates } from './truststore.ts';
 export { fetchScramCredentials, type ScramCredentials } from './scram.ts';

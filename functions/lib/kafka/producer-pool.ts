@@ -6,7 +6,8 @@
  * one is busy the send is refused as unavailable, never queued without bound).
  */
 import { createHash } from 'node:crypto';
-import { silentLogger, type ClusterConnection } from './config.ts';
+import { type ClusterConnection } from './config.ts';
+import { silentLog } from '../logger.ts';
 import { KafkaUnavailableError } from './errors.ts';
 import { createEventProducer, type EventProducer, type EventProducerOptions, type EventRecord } from './producer.ts';
 
@@ -64,7 +65,7 @@ export function createProducerPool(options: ProducerPoolOptions = {}): ProducerP
   const idleMs = options.idleMs ?? 300_000;
   const now = options.now ?? Date.now;
   const create = options.create ?? createEventProducer;
-  const logger = options.logger ?? silentLogger;
+  const logger = options.logger ?? silentLog;
   const entries = new Map<string, Entry>();
   let closed = false;
   let timer: NodeJS.Timeout | undefined;

@@ -14,7 +14,8 @@
  * with the same event ids and consumers de-duplicate on them.
  */
 import { ProduceAcks, Producer, type ProducerOptions, type SendOptions } from '@platformatic/kafka';
-import { silentLogger, type ClusterConnection } from './config.ts';
+import { type ClusterConnection } from './config.ts';
+import { silentLog } from '../logger.ts';
 import { resolveConnectionOptions, type KafkaDeps } from './client-options.ts';
 import { keyPartitioner } from './murmur2.ts';
 import { utf8Slabs } from './utf8-slabs.ts';
@@ -146,7 +147,7 @@ interface Entry {
 
 /** Creates the lazily connecting, reusable event producer. */
 export function createEventProducer(conn: ClusterConnection, options: EventProducerOptions = {}): EventProducer {
-  const logger = options.logger ?? silentLogger;
+  const logger = options.logger ?? silentLog;
   const defaultTimeout = options.timeoutMs ?? DEFAULT_SEND_TIMEOUT_MS;
   const factory = options.producerFactory ?? ((o: BufferProducerOptions): ProducerPort => new Producer(o));
   let current: Entry | undefined;

@@ -12,7 +12,8 @@
 import { X509Certificate } from 'node:crypto';
 import { readFile } from 'node:fs/promises';
 import { KafkaConfigError } from './errors.ts';
-import { silentLogger, type KafkaLogger, type TrustSource, type TruststoreType } from './config.ts';
+import type { TrustSource, TruststoreType } from './config.ts';
+import { silentLog, type Log } from '../logger.ts';
 
 const PEM_CERT = /-----BEGIN CERTIFICATE-----[\s\S]+?-----END CERTIFICATE-----/g;
 const JKS_MAGIC = 0xfeedfeed;
@@ -36,7 +37,7 @@ export function detectTruststoreType(content: Buffer): TruststoreType | 'JCEKS' 
   return undefined;
 }
 
-function toPem(der: Buffer, property: string, what: string, logger: KafkaLogger): string {
+function toPem(der: Buffer, property: string, what: string, logger: Log): string {
   let certificate: X509Certificate;
   try {
     certificate = new X509Certificate(der);
@@ -53,7 +54,7 @@ function toPem(der: Buffer, property: string, what: string, logger: KafkaLogger)
   return certificate.toString();
 }
 
-function pemBundleToCerts(text: string, property: string, where: string, logger: KafkaLogger): string[] {
+function pemBundleToCerts(text: string, property: string, where: string, logger: Log): string[] {
   const blocks = text.match(PEM_CERT) ?? [];
   if (blocks.length === 0) {
     throw new KafkaConfigError(property, `${where} contains no PEM certificate`);
@@ -67,7 +68,7 @@ function pemBundleToCerts(text: string, property: string, where: string, logger:
 async function jksToCerts(
   content: Buffer,
   trust: Extract<TrustSource, { kind: 'file' }>,
-  logger: KafkaLogger,
+  logger: Log,
 ): Promise<string[]> {
   const { default: jks } = await import('jks-js');
   if (trust.password === undefined) {
@@ -105,7 +106,7 @@ async function jksToCerts(
 async function pkcs12ToCerts(
   content: Buffer,
   trust: Extract<TrustSource, { kind: 'file' }>,
-  logger: KafkaLogger,
+  logger: Log,
 ): Promise<string[]> {
   const { default: forge } = await import('node-forge');
   let p12: ReturnType<typeof forge.pkcs12.pkcs12FromAsn1>;
@@ -150,10 +151,7 @@ async function pkcs12ToCerts(
  * property (unreadable, not a truststore, no certificates) or the password property (missing or
  * wrong password).
  */
-export async function loadTrustedCertificates(
-  trust: TrustSource,
-  logger: KafkaLogger = silentLogger,
-): Promise<string[]> {
+export async function loadTrustedCertificates(trust: TrustSource, logger: Log = silentLog): Promise<string[]> {
   if (trust.kind === 'pem') {
     return pemBundleToCerts(trust.pem, trust.property, trust.property, logger);
   }

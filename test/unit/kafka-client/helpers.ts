@@ -2,7 +2,7 @@
 import { once } from 'node:events';
 import net from 'node:net';
 import { fileURLToPath } from 'node:url';
-import type { KafkaLogger } from '../../../functions/lib/kafka/index.ts';
+import type { Log } from '../../../functions/lib/logger.ts';
 import { rejectedAs, thrownAs } from '../../helpers/thrown.ts';
 
 export const TLS_FIXTURES = fileURLToPath(new URL('../../fixtures/tls/', import.meta.url));
@@ -15,7 +15,7 @@ export interface LogEntry {
   extra: Record<string, unknown>;
 }
 
-export function recordingLogger(): { logger: KafkaLogger; entries: LogEntry[] } {
+export function recordingLogger(): { logger: Log; entries: LogEntry[] } {
   const entries: LogEntry[] = [];
   const at =
     (level: LogEntry['level']) =>
