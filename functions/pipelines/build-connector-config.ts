@@ -1,6 +1,6 @@
 import type { CreateConnectorRequest } from '@aws-sdk/client-kafkaconnect';
 import { InvalidSinkSettingsError, sinkSettingsProblems, type SettingsProblem } from './build-event-source-mapping.ts';
-import type { KafkaAuthMode } from './model.ts';
+import type { KafkaAuth } from '../lib/kafka/config.ts';
 import { shown } from '../lib/shown.ts';
 import { topicNameProblem } from './topic-name.ts';
 
@@ -14,7 +14,7 @@ export interface ConnectorSettings {
   /** Partitions of the topic: more connector tasks than partitions would sit idle. */
   partitions: number;
   bootstrapServers: string[];
-  auth: KafkaAuthMode;
+  auth: KafkaAuth;
   sink: {
     bucket: string;
     /** Key prefix, e.g. `events/` (the connector's topics.dir, without the trailing slash). */

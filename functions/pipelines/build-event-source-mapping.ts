@@ -17,7 +17,7 @@ export interface SinkSettings {
  * default setup), `iam` (the execution role), `sasl-scram-512`, `mtls`. Self-managed: `none`,
  * `sasl-scram-512`, `sasl-scram-256`, `sasl-plain` (BASIC_AUTH), `mtls`.
  */
-export type KafkaAuth =
+export type MappingAuth =
   | { type: 'none' }
   | { type: 'iam' }
   | { type: 'sasl-scram-512'; secretArn: string }
@@ -28,7 +28,7 @@ export type KafkaAuth =
 export interface MskEventSource {
   kind: 'msk';
   clusterArn: string;
-  auth?: KafkaAuth;
+  auth?: MappingAuth;
 }
 
 export interface SelfManagedEventSource {
@@ -37,7 +37,7 @@ export interface SelfManagedEventSource {
   /** Subnets and security groups through which Lambda's pollers reach the brokers (the solution's VPC). */
   subnetIds: string[];
   securityGroupIds: string[];
-  auth?: KafkaAuth;
+  auth?: MappingAuth;
   /** Secret holding the root CA of brokers whose TLS certificates a private CA signed. */
   rootCaSecretArn?: string;
 }
@@ -148,7 +148,7 @@ export function consumerGroupId(pipelineId: string, prefix: string = DEFAULTS.co
 }
 
 function authAccess(
-  auth: KafkaAuth,
+  auth: MappingAuth,
   kind: 'msk' | 'self-managed',
   problems: SettingsProblem[],
 ): SourceAccessConfiguration[] {

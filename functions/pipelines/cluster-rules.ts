@@ -13,7 +13,8 @@
  */
 import type { Cluster, GetBootstrapBrokersResponse } from '@aws-sdk/client-kafka';
 import { MSK_BOOTSTRAP, splitBrokers } from '../lib/brokers.ts';
-import type { KafkaAuthMode, PipelineSpec } from './model.ts';
+import type { KafkaAuth } from '../lib/kafka/config.ts';
+import type { PipelineSpec } from './model.ts';
 
 /** What ValidateCluster hands to the following states (CreateTopic, the sink tasks). */
 export interface ValidatedCluster {
@@ -24,7 +25,7 @@ export interface ValidatedCluster {
   /** The replication factor CreateTopic uses: the requested one, or min(3, brokers). */
   replicationFactor: number;
   partitions: number;
-  auth: KafkaAuthMode;
+  auth: KafkaAuth;
   /** Drives the state machine's Choice. */
   sinkMode: 'lambda' | 'connector';
   /** The broker setting as read; null when it could not be read. */

@@ -5,7 +5,7 @@
  * `PipelineStore` port, so they are testable without DynamoDB.
  */
 
-import type { ClusterDescription } from '../lib/kafka/config.ts';
+import type { ClusterDescription, KafkaAuth } from '../lib/kafka/config.ts';
 
 /**
  * What a pipeline id can look like: the admin API makes them with `randomUUID()`; anything longer
@@ -29,8 +29,6 @@ export const allowedTransitions: Readonly<Record<PipelineStatus, readonly Pipeli
   DELETED: [],
 };
 
-export type KafkaAuthMode = 'none' | 'tls' | 'scram' | 'iam';
-
 export interface MskKafka {
   type: 'msk';
   clusterArn: string;
@@ -51,7 +49,7 @@ export interface KafkaSpec {
   partitions: number;
   /** Default: min(3, broker count) — decided by ValidateCluster when not given. */
   replicationFactor: number | undefined;
-  auth: KafkaAuthMode;
+  auth: KafkaAuth;
   /** PEM CA bundle for TLS to brokers with a private CA. */
   caPem?: string;
   /** Secrets Manager secret with {"username","password"} for SCRAM (name must start with AmazonMSK_ on MSK). */

@@ -7,7 +7,7 @@
  * the conflict is permanent.
  */
 import { CreateEventSourceMappingCommand, type EventSourceMappingConfiguration } from '@aws-sdk/client-lambda';
-import { buildEventSourceMapping, type KafkaAuth } from '../build-event-source-mapping.ts';
+import { buildEventSourceMapping, type MappingAuth } from '../build-event-source-mapping.ts';
 import type { Pipeline } from '../model.ts';
 import { readRegion, readStackNetwork, requiredString, sinkSecurityGroups, type StackNetworkConfig } from './config.ts';
 import type { CreateTopicOutput } from './create-topic.ts';
@@ -47,7 +47,7 @@ export interface CreateEventSourceMappingOutput {
   attempt: number;
 }
 
-export function mappingAuth(pipeline: Pipeline): KafkaAuth {
+export function mappingAuth(pipeline: Pipeline): MappingAuth {
   switch (pipeline.kafka.auth) {
     case 'iam':
       return { type: 'iam' };

@@ -1,7 +1,7 @@
 import type { Cluster } from '@aws-sdk/client-kafka';
 import { MetricName } from '../../../functions/lib/metrics.ts';
 import { evaluateMskRules, parseServerProperties } from '../../../functions/pipelines/cluster-rules.ts';
-import type { KafkaAuthMode } from '../../../functions/pipelines/model.ts';
+import type { KafkaAuth } from '../../../functions/lib/kafka/config.ts';
 import { TemplateResolver } from '../../helpers/cfn-resolve.ts';
 import { packageTemplate, type CfnTemplate } from '../../helpers/package-template.ts';
 import { spec } from '../../helpers/pipelines.ts';
@@ -236,7 +236,7 @@ describe('serverless package: operations (dashboard, alarms, optional MSK cluste
       subnetVpcs: {},
     };
     const stack = { vpcId: 'vpc-00000000000000001', subnetIds: subnets };
-    for (const auth of ['none', 'tls', 'iam'] as KafkaAuthMode[]) {
+    for (const auth of ['none', 'tls', 'iam'] as KafkaAuth[]) {
       const s = spec();
       const outcome = evaluateMskRules({ ...s, kafka: { ...s.kafka, auth } }, facts, stack);
       expect([auth, outcome.violations]).toEqual([auth, []]);

@@ -7,7 +7,8 @@ import {
   type MskFacts,
   type SelfHostedFacts,
 } from '../../../../functions/pipelines/cluster-rules.ts';
-import type { KafkaAuthMode, Pipeline } from '../../../../functions/pipelines/model.ts';
+import type { KafkaAuth } from '../../../../functions/lib/kafka/config.ts';
+import type { Pipeline } from '../../../../functions/pipelines/model.ts';
 import {
   bootstrapBrokers,
   CLUSTER_ARN,
@@ -21,7 +22,7 @@ import {
 
 const stack = { vpcId: NETWORK.vpcId, subnetIds: NETWORK.subnetIds };
 
-function msk(auth: KafkaAuthMode, over: Partial<Pipeline> = {}, kafka: Partial<Pipeline['kafka']> = {}): Pipeline {
+function msk(auth: KafkaAuth, over: Partial<Pipeline> = {}, kafka: Partial<Pipeline['kafka']> = {}): Pipeline {
   return pipelineFixture({
     kafka: {
       cluster: { type: 'msk', clusterArn: CLUSTER_ARN },
@@ -74,7 +75,7 @@ describe('parseServerProperties', () => {
 
 describe('evaluateMskRules', () => {
   it('passes a provisioned ACTIVE cluster in the stack VPC and returns the brokers of the requested auth', () => {
-    const ports: Record<KafkaAuthMode, number> = { none: 9092, tls: 9094, scram: 9096, iam: 9098 };
+    const ports: Record<KafkaAuth, number> = { none: 9092, tls: 9094, scram: 9096, iam: 9098 };
     for (const auth of ['none', 'tls', 'scram', 'iam'] as const) {
       const spec = msk(
         auth,
