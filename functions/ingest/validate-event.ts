@@ -1,4 +1,5 @@
 import { limits } from './limits.ts';
+import { clipped, quoted } from '../lib/shown.ts';
 
 /** A clickstream event after validation: the four required fields typed, everything else kept. */
 export interface ClickEvent {
@@ -35,11 +36,6 @@ function isNonEmptyString(v: unknown): v is string {
   return typeof v === 'string' && v.length > 0;
 }
 
-/** A client value quoted in a reason or rejection, cut so an answer stays small whatever was sent. */
-export function quote(value: string): string {
-  return value.length <= 64 ? value : `${value.slice(0, 64)}…(${value.length} chars)`;
-}
-
 function tooLong(field: string, value: unknown): string | undefined {
   if (typeof value === 'string' && value.length > limits.maxIdentityChars) {
     return `${field}: ${value.length} characters; the limit is ${limits.maxIdentityChars} (maxIdentityChars)`;
@@ -62,7 +58,7 @@ export function eventProblem(candidate: unknown, appId: string): string | undefi
     return 'timestamp: required, must be a millisecond epoch number';
   }
   if (!isNonEmptyString(e.app_id)) return 'app_id: required, must be a non-empty string';
-  if (e.app_id !== appId) return `app_id: '${quote(e.app_id)}' does not match the appId query parameter '${appId}'`;
+  if (e.app_id !== appId) return `app_id: ${quoted(e.app_id)} does not match the appId query parameter '${appId}'`;
   for (const field of ['event_id', 'event_type', ...identityFields]) {
     const problem = tooLong(field, e[field]);
     if (problem) return problem;
@@ -75,5 +71,5 @@ export function eventProblem(candidate: unknown, appId: string): string | undefi
 /** The rejection of the event at `index`; its event_id is echoed (shortened) when it has one. */
 export function rejection(index: number, candidate: unknown, reason: string): Rejection {
   const id = (candidate as { event_id?: unknown } | null | undefined)?.event_id;
-  return { index, ...(isNonEmptyString(id) ? { event_id: quote(id) } : {}), reason };
+  return { index, ...(isNonEmptyString(id) ? { event_id: clipped(id) } : {}), reason };
 }

@@ -107,7 +107,7 @@ describe('collect: hostile shapes are per-event rejections or 4xx, never 5xx', (
       },
       {
         index: 1,
-        event_id: expect.stringMatching(/^u{64}…\(257 chars\)$/),
+        event_id: expect.stringMatching(/^u{80}… \(257 characters\)$/),
         reason: expect.stringContaining('event_id: 257 characters'),
       },
     ]);
