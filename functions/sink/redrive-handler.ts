@@ -6,10 +6,7 @@
  */
 import middy from '@middy/core';
 import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware';
-import { FirehoseClient } from '@aws-sdk/client-firehose';
-import { S3Client } from '@aws-sdk/client-s3';
 import type { APIGatewayProxyEventV2 } from 'aws-lambda';
-import { awsClientConfig } from '../lib/aws.ts';
 import { requiredString } from '../lib/config.ts';
 import { BadRequestError, HttpError } from '../lib/errors.ts';
 import { errorResponse, json, type HttpResponse } from '../lib/http.ts';
@@ -18,6 +15,7 @@ import { PipelineNotFoundError } from '../pipelines/errors.ts';
 import { isPipelineId, type PipelineStore } from '../pipelines/model.ts';
 import { createDocumentClient, DynamoPipelineStore } from '../pipelines/registry.ts';
 import { readSinkConfig } from './config.ts';
+import { deliveryDeps } from './delivery-deps.ts';
 import { redrivePipeline, type RedriveDeps } from './redrive.ts';
 
 export const MAX_OBJECTS_PER_CALL = 25;
@@ -88,27 +86,7 @@ function containerDeps(): RedriveRouteDeps {
       client: createDocumentClient(),
       tableName: requiredString(process.env, 'PIPELINES_TABLE'),
     }),
-    redrive: {
-      bucket: sink.deadLetterBucket,
-      s3: new S3Client(awsClientConfig()),
-      firehose: new FirehoseClient(awsClientConfig({ maxAttempts: 1, requestTimeoutMs: sink.requestTimeoutMs })),
-      streamName: sink.streamName,
-      deadLetterBucket: sink.deadLetterBucket,
-      deadLetterPrefix: sink.deadLetterPrefix,
-      sleep: (ms) => new Promise((r) => setTimeout(r, ms)),
-      random: Math.random,
-      now: Date.now,
-      log: {
-        debug: (m, e) => logger.debug(m, e ?? {}),
-        info: (m, e) => logger.info(m, e ?? {}),
-        warn: (m, e) => logger.warn(m, e ?? {}),
-        error: (m, e) => logger.error(m, e ?? {}),
-      },
-      safetyMarginMs: sink.safetyMarginMs,
-      retryBaseDelayMs: sink.retryBaseDelayMs,
-      retryMaxDelayMs: sink.retryMaxDelayMs,
-      requestTimeoutMs: sink.requestTimeoutMs,
-    },
+    redrive: { ...deliveryDeps(sink), bucket: sink.deadLetterBucket },
   };
   return container;
 }

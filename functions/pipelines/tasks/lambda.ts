@@ -7,19 +7,11 @@
 import middy from '@middy/core';
 import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware';
 import { requiredString } from '../../lib/config.ts';
-import { logger, type Log } from '../../lib/logger.ts';
+import { logger } from '../../lib/logger.ts';
 import { MetricName, PowertoolsMetrics, type MetricsPort } from '../../lib/metrics.ts';
 import type { PipelineStore } from '../model.ts';
 import { createDocumentClient, DynamoPipelineStore } from '../registry.ts';
 import { guardStore, type TaskDeps } from './step.ts';
-
-/** The Powertools logger behind the cores' Log port. */
-export const taskLog: Log = {
-  debug: (message, ...extra) => logger.debug(message, ...extra),
-  info: (message, ...extra) => logger.info(message, ...extra),
-  warn: (message, ...extra) => logger.warn(message, ...extra),
-  error: (message, ...extra) => logger.error(message, ...extra),
-};
 
 let store: PipelineStore | undefined;
 
@@ -75,7 +67,10 @@ export function taskLambda<I extends { pipelineId?: string }, D extends TaskDeps
 ) {
   let deps: D | undefined;
   return taskHandler<I, O>(task, (input) => {
-    deps ??= { store: registryStore(), log: taskLog, ...ports() } as D;
+    if (deps === undefined) {
+      const shared: TaskDeps = { store: registryStore(), log: logger };
+      deps = { ...shared, ...ports() } as D;
+    }
     return core(input, deps);
   });
 }
