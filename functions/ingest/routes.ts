@@ -1,6 +1,6 @@
 import { ForbiddenError, ServiceUnavailableError } from '../lib/errors.ts';
 import type { Log } from '../lib/logger.ts';
-import { ROUTE_HIT_TTL_SECONDS, ROUTE_MAX_AGE_SECONDS } from '../lib/route-fence.ts';
+import { ROUTE_MAX_AGE_SECONDS } from '../lib/route-fence.ts';
 import type { PipelineStore } from '../pipelines/model.ts';
 import type { IngestRoute } from './collect.ts';
 
@@ -18,7 +18,7 @@ export interface RouteResolverOptions {
   log: Log;
   /** Retry-After of the 503 answered while the registry cannot be read. */
   retryAfterSeconds: number;
-  /** How long an active route is reused without asking the registry. Default 15 s (half the max age). */
+  /** How long an active route is reused without asking the registry. Default half the max age (15 s). */
   hitTtlMs?: number;
   /** How long "no active route" is reused (an app just activated waits at most this). Default 5 s. */
   missTtlMs?: number;
@@ -66,10 +66,8 @@ export type RouteResolver = ((appId: string) => Promise<IngestRoute | undefined>
 
 export function createRouteResolver(options: RouteResolverOptions): RouteResolver {
   const maxAge = options.maxAgeMs ?? ROUTE_MAX_AGE_SECONDS * 1000;
-  const hitTtl = Math.min(
-    options.hitTtlMs ?? (options.maxAgeMs !== undefined ? maxAge / 2 : ROUTE_HIT_TTL_SECONDS * 1000),
-    maxAge,
-  );
+  // Reused without asking the registry for half the max age; older, only while the registry fails.
+  const hitTtl = Math.min(options.hitTtlMs ?? maxAge / 2, maxAge);
   const missTtl = options.missTtlMs ?? 5_000;
   const maxEntries = options.maxEntries ?? 10_000;
   const now = options.now ?? Date.now;

@@ -16,6 +16,3 @@ export const INGEST_ROUTE_WAIT_SECONDS = 35;
 
 /** Oldest a cached route may be when used, stale-if-error included (< the wait, with margin). */
 export const ROUTE_MAX_AGE_SECONDS = 30;
-
-/** Reused without asking the registry for this long; until the max age only if the registry fails. */
-export const ROUTE_HIT_TTL_SECONDS = 15;
