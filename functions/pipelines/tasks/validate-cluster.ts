@@ -22,14 +22,12 @@ import { KafkaConfigError, KafkaUnavailableError } from '../../lib/kafka/index.t
 import { classifyKafkaFailure, rootMessage } from '../../lib/kafka/errors.ts';
 import {
   deliveryViolations,
-  evaluateMskRules,
   evaluateSelfHostedRules,
-  mskClientSubnets,
   parseServerProperties,
   type SelfHostedFacts,
-  type StackNetwork,
   type ValidatedCluster,
 } from '../cluster-rules.ts';
+import { evaluateMskRules, mskClientSubnets, type StackNetwork } from '../msk-cluster-rules.ts';
 import type { Pipeline } from '../model.ts';
 import { awsCall, ClusterValidationError, isNotFound, toTaskError } from './errors.ts';
 import { readRegion, readStackNetwork, requiredString } from './config.ts';

@@ -1,6 +1,7 @@
 import type { Cluster } from '@aws-sdk/client-kafka';
 import { MetricName } from '../../../functions/lib/metrics.ts';
-import { evaluateMskRules, parseServerProperties } from '../../../functions/pipelines/cluster-rules.ts';
+import { parseServerProperties } from '../../../functions/pipelines/cluster-rules.ts';
+import { evaluateMskRules } from '../../../functions/pipelines/msk-cluster-rules.ts';
 import type { KafkaAuth } from '../../../functions/lib/kafka/config.ts';
 import { TemplateResolver } from '../../helpers/cfn-resolve.ts';
 import { packageTemplate, type CfnTemplate } from '../../helpers/package-template.ts';

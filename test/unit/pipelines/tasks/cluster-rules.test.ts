@@ -1,12 +1,11 @@
 import type { Cluster } from '@aws-sdk/client-kafka';
 import {
   deliveryViolations,
-  evaluateMskRules,
   evaluateSelfHostedRules,
   parseServerProperties,
-  type MskFacts,
   type SelfHostedFacts,
 } from '../../../../functions/pipelines/cluster-rules.ts';
+import { evaluateMskRules, type MskFacts } from '../../../../functions/pipelines/msk-cluster-rules.ts';
 import type { KafkaAuth } from '../../../../functions/lib/kafka/config.ts';
 import type { Pipeline } from '../../../../functions/pipelines/model.ts';
 import {
