@@ -1,5 +1,5 @@
 import type { CreateConnectorRequest } from '@aws-sdk/client-kafkaconnect';
-import { InvalidSinkSettingsError, sinkSettingsProblems, type SettingsProblem } from './build-event-source-mapping.ts';
+import { InvalidSinkSettingsError, sinkSettingsProblems, type SettingsProblem } from './sink-settings.ts';
 import type { KafkaAuth } from '../lib/kafka/config.ts';
 import { shown } from '../lib/shown.ts';
 import { topicNameProblem } from './topic-name.ts';

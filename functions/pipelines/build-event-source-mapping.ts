@@ -1,16 +1,16 @@
 import type { CreateEventSourceMappingCommandInput, SourceAccessConfiguration } from '@aws-sdk/client-lambda';
-import { NamedError } from '../lib/errors.ts';
+import {
+  intIn,
+  InvalidSinkSettingsError,
+  matches,
+  sinkSettingsProblems,
+  sinkSettingsRanges,
+  type SettingsProblem,
+  type SinkSettings,
+} from './sink-settings.ts';
 import { shown } from '../lib/shown.ts';
 import { topicNameProblem } from './topic-name.ts';
 import { SECRET_ARN } from '../lib/ids.ts';
-
-/** The two user settings of a pipeline's sink (seed: "Sink maximum interval", "Batch size"). */
-export interface SinkSettings {
-  /** Seconds records may wait before delivery: the mapping's batching window, 0–300. */
-  maxIntervalSeconds: number;
-  /** Maximum records per delivered batch: the mapping's batch size, 1–10,000. */
-  batchSize: number;
-}
 
 /**
  * How Lambda's pollers authenticate to the brokers. MSK: `none` (unauthenticated, the seed's
@@ -67,34 +67,6 @@ export interface EventSourceMappingSettings {
   consumerGroupPrefix?: string;
 }
 
-/** One field out of its allowed range, named by its path in the settings. */
-export interface SettingsProblem {
-  field: string;
-  message: string;
-}
-
-/**
- * The pipeline's settings cannot make a valid event source mapping. Lists every bad field at
- * once; the message names each field and its allowed range.
- */
-export class InvalidSinkSettingsError extends NamedError {
-  readonly problems: SettingsProblem[];
-
-  constructor(problems: SettingsProblem[]) {
-    super(`invalid sink settings: ${problems.map((p) => `${p.field} ${p.message}`).join('; ')}`);
-    this.problems = problems;
-  }
-}
-
-export const sinkSettingsRanges = {
-  batchSize: { min: 1, max: 10_000 },
-  maxIntervalSeconds: { min: 0, max: 300 },
-  maximumRetryAttempts: { min: -1, max: 10_000 },
-  maximumRecordAgeInSeconds: { min: 60, max: 604_800 },
-  minimumPollers: { min: 1, max: 200 },
-  maximumPollers: { min: 1, max: 2_000 },
-} as const;
-
 const DEFAULTS = {
   maximumRetryAttempts: -1,
   maximumRecordAgeInSeconds: -1,
@@ -111,36 +83,6 @@ const MSK_CLUSTER_ARN = /^arn:aws[a-z-]*:kafka:[a-z0-9-]+:\d{12}:cluster\/[^/]+\
 const S3_BUCKET_ARN = /^arn:aws[a-z-]*:s3:::[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$/;
 const SUBNET = /^subnet-[0-9a-f]{8,17}$/;
 const SECURITY_GROUP = /^sg-[0-9a-f]{8,17}$/;
-
-function intIn(
-  problems: SettingsProblem[],
-  field: string,
-  value: unknown,
-  range: { min: number; max: number },
-  also?: number,
-): void {
-  const ok =
-    typeof value === 'number' &&
-    Number.isInteger(value) &&
-    ((value >= range.min && value <= range.max) || value === also);
-  if (!ok) {
-    const allowed = also === undefined ? `${range.min} and ${range.max}` : `${range.min} and ${range.max} (or ${also})`;
-    problems.push({ field, message: `must be an integer between ${allowed}; got ${shown(value)}` });
-  }
-}
-
-function matches(problems: SettingsProblem[], field: string, value: unknown, pattern: RegExp, what: string): void {
-  if (typeof value !== 'string' || !pattern.test(value))
-    problems.push({ field, message: `must be ${what}; got ${shown(value)}` });
-}
-
-/** Problems of the two user settings alone (also usable to validate POST /pipelines bodies). */
-export function sinkSettingsProblems(sink: SinkSettings, path = 'sink'): SettingsProblem[] {
-  const problems: SettingsProblem[] = [];
-  intIn(problems, `${path}.batchSize`, sink?.batchSize, sinkSettingsRanges.batchSize);
-  intIn(problems, `${path}.maxIntervalSeconds`, sink?.maxIntervalSeconds, sinkSettingsRanges.maxIntervalSeconds);
-  return problems;
-}
 
 /** The consumer group of a pipeline's mapping: one per pipeline, so pipelines never share offsets. */
 export function consumerGroupId(pipelineId: string, prefix: string = DEFAULTS.consumerGroupPrefix): string {

@@ -6,7 +6,7 @@
  */
 import { isMskScramSecretArn, SECRET_ARN } from '../lib/ids.ts';
 import { shown } from '../lib/shown.ts';
-import { sinkSettingsProblems } from './build-event-source-mapping.ts';
+import { sinkSettingsProblems } from './sink-settings.ts';
 import type { RequestViolation } from './errors.ts';
 import { defaults, limits } from './request-limits.ts';
 

@@ -5,7 +5,7 @@ import {
   HIVE_PATH_FORMAT,
   type ConnectorSettings,
 } from '../../../functions/pipelines/build-connector-config.ts';
-import { InvalidSinkSettingsError } from '../../../functions/pipelines/build-event-source-mapping.ts';
+import { InvalidSinkSettingsError } from '../../../functions/pipelines/sink-settings.ts';
 import { thrownAs } from '../../helpers/thrown.ts';
 
 const PLUGIN = 'arn:aws:kafkaconnect:eu-west-1:123456789012:custom-plugin/clickstream-p-42-s3-sink/0a1b2c3d-1';

@@ -1,10 +1,9 @@
 import {
   buildEventSourceMapping,
   consumerGroupId,
-  InvalidSinkSettingsError,
-  sinkSettingsProblems,
   type EventSourceMappingSettings,
 } from '../../../functions/pipelines/build-event-source-mapping.ts';
+import { InvalidSinkSettingsError, sinkSettingsProblems } from '../../../functions/pipelines/sink-settings.ts';
 import { CLUSTER_ARN, SCRAM_SECRET_ARN } from '../../helpers/pipelines.ts';
 import { thrownAs } from '../../helpers/thrown.ts';
 

@@ -2,7 +2,7 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { InvalidPipelineRequestError } from '../../../../functions/pipelines/errors.ts';
 import { jsonPath, parsePipelineRequest, validatePipelineRequest } from '../../../../functions/pipelines/schema.ts';
-import { sinkSettingsRanges } from '../../../../functions/pipelines/build-event-source-mapping.ts';
+import { sinkSettingsRanges } from '../../../../functions/pipelines/sink-settings.ts';
 import {
   CLUSTER_ARN,
   mskRequest,
