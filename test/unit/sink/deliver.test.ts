@@ -1,6 +1,7 @@
 import { PutRecordBatchCommand, type PutRecordBatchCommandInput } from '@aws-sdk/client-firehose';
 import { PutObjectCommand, type PutObjectCommandInput } from '@aws-sdk/client-s3';
-import { deliverKafkaEvent, isRetryableCallError } from '../../../functions/sink/deliver.ts';
+import { deliverKafkaEvent } from '../../../functions/sink/deliver.ts';
+import { isRetryableCallError } from '../../../functions/sink/firehose-calls.ts';
 import { InvalidKafkaEventError } from '../../../functions/sink/kafka-event.ts';
 import { fixture } from '../../helpers/fixtures.ts';
 import {
