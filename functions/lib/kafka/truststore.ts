@@ -65,11 +65,13 @@ function pemBundleToCerts(text: string, property: string, where: string, logger:
   });
 }
 
-async function jksToCerts(
-  content: Buffer,
-  trust: Extract<TrustSource, { kind: 'file' }>,
-  logger: Log,
-): Promise<string[]> {
+/** A truststore file as the client module reads it. */
+type FileTrust = Extract<TrustSource, { kind: 'file' }>;
+
+/** Reads the trusted certificates (PEM) of a binary truststore; its library loads on first use. */
+type BinaryStoreReader = (content: Buffer, trust: FileTrust, logger: Log) => Promise<string[]>;
+
+const jksToCerts: BinaryStoreReader = async (content, trust, logger) => {
   const { default: jks } = await import('jks-js');
   if (trust.password === undefined) {
     // Same as the Java client: without a password the store is read but its integrity is not checked.
@@ -101,13 +103,9 @@ async function jksToCerts(
     }
   }
   return certs;
-}
+};
 
-async function pkcs12ToCerts(
-  content: Buffer,
-  trust: Extract<TrustSource, { kind: 'file' }>,
-  logger: Log,
-): Promise<string[]> {
+const pkcs12ToCerts: BinaryStoreReader = async (content, trust, logger) => {
   const { default: forge } = await import('node-forge');
   let p12: ReturnType<typeof forge.pkcs12.pkcs12FromAsn1>;
   try {
@@ -144,7 +142,9 @@ async function pkcs12ToCerts(
     certs.push(toPem(der, trust.locationProperty, `entry '${String(alias)}' of '${trust.location}'`, logger));
   }
   return certs;
-}
+};
+
+const BINARY_STORES: Readonly<Record<'JKS' | 'PKCS12', BinaryStoreReader>> = { JKS: jksToCerts, PKCS12: pkcs12ToCerts };
 
 /**
  * Loads the trusted CA certificates as PEM strings; throws `KafkaConfigError` naming the location
@@ -181,9 +181,7 @@ export async function loadTrustedCertificates(trust: TrustSource, logger: Log = 
   const unique = new Set(
     detected === 'PEM'
       ? pemBundleToCerts(content.toString('utf8'), trust.locationProperty, `'${trust.location}'`, logger)
-      : detected === 'JKS'
-        ? await jksToCerts(content, trust, logger)
-        : await pkcs12ToCerts(content, trust, logger),
+      : await BINARY_STORES[detected](content, trust, logger),
   );
   if (unique.size === 0) {
     throw new KafkaConfigError(trust.locationProperty, `'${trust.location}' contains no trusted certificate entries`);
