@@ -8,16 +8,12 @@ import { kafkaConnectPorts, type KafkaConnectDeps } from './connect-lookups.ts';
 import { taskLambda } from './lambda.ts';
 import { resourceWait, stateWhy, WAITED_ON } from './poll-resource.ts';
 
-export const DESCRIBE_CONNECTOR_STEP = 'DescribeConnector';
+export const DESCRIBE_CONNECTOR_STEP = WAITED_ON.connector.step;
 
 /** Output: `{connectorArn, state, attempt, since}`, `state` RUNNING, CREATING or UPDATING. */
-export const describeConnector = resourceWait(
-  DESCRIBE_CONNECTOR_STEP,
-  WAITED_ON.connector,
-  async (connectorArn, deps: KafkaConnectDeps) => {
-    const out = await deps.kafkaConnect.send(new DescribeConnectorCommand({ connectorArn }));
-    return { reported: out.connectorState ?? 'UNKNOWN', why: stateWhy(out.stateDescription), fields: { connectorArn } };
-  },
-);
+export const describeConnector = resourceWait('connector', async (connectorArn, deps: KafkaConnectDeps) => {
+  const out = await deps.kafkaConnect.send(new DescribeConnectorCommand({ connectorArn }));
+  return { reported: out.connectorState ?? 'UNKNOWN', why: stateWhy(out.stateDescription), fields: { connectorArn } };
+});
 
 export const handler = taskLambda(DESCRIBE_CONNECTOR_STEP, describeConnector, kafkaConnectPorts);

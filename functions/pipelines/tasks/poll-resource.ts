@@ -24,6 +24,8 @@ export interface Observed<F> {
 
 /** A kind of resource the workflow waits on, and its lifecycle as its service reports it. */
 export interface ResourceKind {
+  /** The wait task's step (its ASL state's name). */
+  step: string;
   /** What the resource is, as the messages say it ("custom plugin"). */
   kind: string;
   /** The verb of the describe call in messages ("describe", "get"). */
@@ -43,6 +45,7 @@ export interface ResourceKind {
 /** The three waits of the create workflow. */
 export const WAITED_ON = {
   plugin: {
+    step: 'DescribePlugin',
     kind: 'custom plugin',
     verb: 'describe',
     ready: 'ACTIVE',
@@ -52,6 +55,7 @@ export const WAITED_ON = {
     idField: 'pluginArn',
   },
   connector: {
+    step: 'DescribeConnector',
     kind: 'connector',
     verb: 'describe',
     ready: 'RUNNING',
@@ -61,6 +65,7 @@ export const WAITED_ON = {
     idField: 'connectorArn',
   },
   mapping: {
+    step: 'GetEventSourceMapping',
     kind: 'event source mapping',
     verb: 'get',
     ready: 'Enabled',
@@ -71,8 +76,6 @@ export const WAITED_ON = {
 } as const satisfies Record<string, ResourceKind>;
 
 export interface ResourceWait<F> extends ResourceKind {
-  /** The step (the ASL state's name). */
-  step: string;
   /** Its ARN or UUID (from the previous state's output). */
   id: string | undefined;
   describe: () => Promise<Observed<F>>;
@@ -131,14 +134,14 @@ export type WaitInput<K extends ResourceKind> = PollInput &
  * The core of a wait task on one kind of resource; `describe(id, deps)` makes the one describe
  * call of a round.
  */
-export function resourceWait<K extends ResourceKind, D extends TaskDeps, F extends object>(
-  step: string,
-  kind: K,
+export function resourceWait<W extends keyof typeof WAITED_ON, D extends TaskDeps, F extends object>(
+  wait: W,
   describe: (id: string | undefined, deps: D) => Promise<Observed<F>>,
-): (input: WaitInput<K>, deps: D) => Promise<PolledResource<F>> {
+): (input: WaitInput<(typeof WAITED_ON)[W]>, deps: D) => Promise<PolledResource<F>> {
+  const kind: ResourceKind = WAITED_ON[wait];
   return (input, deps) => {
     const state = (input as Record<string, (PollState & Record<string, string>) | undefined>)[kind.loop];
     const id = state?.[kind.idField];
-    return pollResource(deps, input, state, { step, ...kind, id, describe: () => describe(id, deps) });
+    return pollResource(deps, input, state, { ...kind, id, describe: () => describe(id, deps) });
   };
 }
