@@ -10,8 +10,8 @@ export interface EventSpan {
   depth: number;
 }
 
-const ARRAY = 0;
-const OBJECT = 1;
+/** What an open bracket on the scanner's stack opened. */
+const Open = { Array: 0, Object: 1 } as const;
 
 /** Scanner states: expecting a value, expecting an object key, after a complete value. */
 const State = { Value: 0, Key: 1, AfterValue: 2 } as const;
@@ -137,7 +137,7 @@ export function scanEvents(text: string): { spans: EventSpan[]; batch: boolean }
       }
       const c = text.charCodeAt(i);
       if (c === 123 || c === 91) {
-        stack.push(c === 123 ? OBJECT : ARRAY);
+        stack.push(c === 123 ? Open.Object : Open.Array);
         if (batch && stack.length - 1 > elementDepth) elementDepth = stack.length - 1;
         i = skipSpace(text, i + 1);
         const close = text.charCodeAt(i);
@@ -175,12 +175,12 @@ export function scanEvents(text: string): { spans: EventSpan[]; batch: boolean }
       const top = stack[stack.length - 1];
       if (c === 44) {
         i++;
-        state = top === OBJECT ? State.Key : State.Value;
-      } else if ((c === 125 && top === OBJECT) || (c === 93 && top === ARRAY)) {
+        state = top === Open.Object ? State.Key : State.Value;
+      } else if ((c === 125 && top === Open.Object) || (c === 93 && top === Open.Array)) {
         stack.pop();
         i++;
       } else {
-        fail(text, i, top === OBJECT ? "',' or '}'" : "',' or ']'");
+        fail(text, i, top === Open.Object ? "',' or '}'" : "',' or ']'");
       }
     }
   }
