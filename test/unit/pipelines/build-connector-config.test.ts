@@ -1,3 +1,4 @@
+import { readFileSync } from 'node:fs';
 import {
   buildConnectorConfiguration,
   buildCreateConnectorRequest,
@@ -7,6 +8,9 @@ import {
 } from '../../../functions/pipelines/build-connector-config.ts';
 import { InvalidSinkSettingsError } from '../../../functions/pipelines/sink-settings.ts';
 import { thrownAs } from '../../helpers/thrown.ts';
+
+const fixture = (name: string): unknown =>
+  JSON.parse(readFileSync(new URL(`../../fixtures/msk-connect/${name}`, import.meta.url), 'utf8'));
 
 const PLUGIN = 'arn:aws:kafkaconnect:eu-west-1:123456789012:custom-plugin/clickstream-p-42-s3-sink/0a1b2c3d-1';
 const ROLE = 'arn:aws:iam::123456789012:role/clickstream-pipeline-prod-connector';
@@ -47,32 +51,8 @@ function problems(s: ConnectorSettings): string[] {
 
 describe('buildConnectorConfiguration', () => {
   it('configures the Confluent S3 sink: batch size as flush.size, maximum interval as both rotations, hourly Hive-style UTC paths, gzip JSON lines', () => {
-    expect(buildConnectorConfiguration(settings())).toEqual({
-      'connector.class': 'io.confluent.connect.s3.S3SinkConnector',
-      'tasks.max': '6',
-      topics: 'shop',
-      's3.region': 'eu-west-1',
-      's3.bucket.name': 'clickstream-data-123456789012',
-      'topics.dir': 'events',
-      'flush.size': '5000',
-      'rotate.schedule.interval.ms': '300000',
-      'rotate.interval.ms': '300000',
-      timezone: 'UTC',
-      locale: 'en-US',
-      'storage.class': 'io.confluent.connect.s3.storage.S3Storage',
-      'format.class': 'io.confluent.connect.s3.format.bytearray.ByteArrayFormat',
-      'format.bytearray.extension': '.json',
-      'format.bytearray.line.separator': '\n',
-      's3.compression.type': 'gzip',
-      'partitioner.class': 'io.confluent.connect.storage.partitioner.TimeBasedPartitioner',
-      'path.format': "'year'=YYYY/'month'=MM/'day'=dd/'hour'=HH",
-      'partition.duration.ms': '3600000',
-      'timestamp.extractor': 'Record',
-      'key.converter': 'org.apache.kafka.connect.storage.StringConverter',
-      'value.converter': 'org.apache.kafka.connect.converters.ByteArrayConverter',
-      'schema.compatibility': 'NONE',
-      'behavior.on.null.values': 'ignore',
-    });
+    // The exact properties MSK Connect receives for settings() (a CreateConnector request's connectorConfiguration).
+    expect(buildConnectorConfiguration(settings())).toEqual(fixture('s3-sink-connector-configuration.json'));
     expect(HIVE_PATH_FORMAT).toBe("'year'=YYYY/'month'=MM/'day'=dd/'hour'=HH");
   });
 
