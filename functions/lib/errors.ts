@@ -15,6 +15,22 @@ export class NamedError extends Error {
   }
 }
 
+/** One broken rule of an input, named by where it is (`$.kafka.clusterArn`, `sink.batchSize`). */
+export interface Violation {
+  path: string;
+  message: string;
+}
+
+/** An input that breaks one or more rules: `violations` lists every one, the message names each. */
+export class ViolationsError extends NamedError {
+  readonly violations: Violation[];
+
+  constructor(what: string, violations: Violation[]) {
+    super(`${what}: ${violations.map((v) => `${v.path} ${v.message}`).join('; ')}`);
+    this.violations = violations;
+  }
+}
+
 /** A client error that maps to a 4xx response with a message safe to show the caller. */
 export class HttpError extends NamedError {
   readonly statusCode: number;

@@ -1,6 +1,7 @@
 import type { CreateConnectorRequest } from '@aws-sdk/client-kafkaconnect';
-import { InvalidSinkSettingsError, sinkSettingsProblems, type SettingsProblem } from './sink-settings.ts';
+import { InvalidSinkSettingsError, sinkSettingsViolations } from './sink-settings.ts';
 import type { KafkaAuth } from '../lib/kafka/config.ts';
+import type { Violation } from '../lib/errors.ts';
 import { shown } from '../lib/shown.ts';
 import { topicNameProblem } from './topic-name.ts';
 
@@ -53,11 +54,11 @@ const ROLE_ARN = /^arn:aws[a-z-]*:iam::\d{12}:role\/.+$/;
 const PLUGIN_ARN = /^arn:aws[a-z-]*:kafkaconnect:[a-z0-9-]+:\d{12}:custom-plugin\/.+$/;
 const CONNECTOR_NAME = /^[a-zA-Z0-9-]{1,128}$/;
 
-function problemsOf(s: ConnectorSettings): SettingsProblem[] {
-  const problems: SettingsProblem[] = [
-    ...sinkSettingsProblems({ batchSize: s.sink?.batchSize, maxIntervalSeconds: s.sink?.maxIntervalSeconds }, 'sink'),
+function problemsOf(s: ConnectorSettings): Violation[] {
+  const problems: Violation[] = [
+    ...sinkSettingsViolations({ batchSize: s.sink?.batchSize, maxIntervalSeconds: s.sink?.maxIntervalSeconds }, 'sink'),
   ];
-  const bad = (field: string, message: string) => problems.push({ field, message });
+  const bad = (path: string, message: string) => problems.push({ path, message });
   if (!CONNECTOR_NAME.test(connectorName(String(s.pipelineId ?? ''))))
     bad('pipelineId', 'must make a connector name of letters, digits and - (at most 128 characters)');
   const topicProblem = typeof s.topic === 'string' ? topicNameProblem(s.topic) : 'must be a topic name';

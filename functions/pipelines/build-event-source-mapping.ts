@@ -3,11 +3,11 @@ import {
   intIn,
   InvalidSinkSettingsError,
   matches,
-  sinkSettingsProblems,
+  sinkSettingsViolations,
   sinkSettingsRanges,
-  type SettingsProblem,
   type SinkSettings,
 } from './sink-settings.ts';
+import type { Violation } from '../lib/errors.ts';
 import { shown } from '../lib/shown.ts';
 import { topicNameProblem } from './topic-name.ts';
 import { SECRET_ARN } from '../lib/ids.ts';
@@ -92,38 +92,38 @@ export function consumerGroupId(pipelineId: string, prefix: string = DEFAULTS.co
 function authAccess(
   auth: MappingAuth,
   kind: 'msk' | 'self-managed',
-  problems: SettingsProblem[],
+  problems: Violation[],
 ): SourceAccessConfiguration[] {
-  const field = 'source.auth';
+  const path = 'source.auth';
   switch (auth.type) {
     case 'none':
       return [];
     case 'iam':
       // MSK IAM needs no access configuration: the pollers sign with the execution role.
-      if (kind !== 'msk') problems.push({ field, message: "type 'iam' is only available for Amazon MSK" });
+      if (kind !== 'msk') problems.push({ path, message: "type 'iam' is only available for Amazon MSK" });
       return [];
     case 'sasl-scram-512':
-      matches(problems, `${field}.secretArn`, auth.secretArn, SECRET_ARN, 'a Secrets Manager secret ARN');
+      matches(problems, `${path}.secretArn`, auth.secretArn, SECRET_ARN, 'a Secrets Manager secret ARN');
       return [{ Type: 'SASL_SCRAM_512_AUTH', URI: auth.secretArn }];
     case 'sasl-scram-256':
       if (kind === 'msk')
         problems.push({
-          field,
+          path,
           message: "type 'sasl-scram-256' is not supported by Amazon MSK (SCRAM-SHA-512 only)",
         });
-      matches(problems, `${field}.secretArn`, auth.secretArn, SECRET_ARN, 'a Secrets Manager secret ARN');
+      matches(problems, `${path}.secretArn`, auth.secretArn, SECRET_ARN, 'a Secrets Manager secret ARN');
       return [{ Type: 'SASL_SCRAM_256_AUTH', URI: auth.secretArn }];
     case 'sasl-plain':
       if (kind === 'msk')
-        problems.push({ field, message: "type 'sasl-plain' is only available for self-managed Kafka" });
-      matches(problems, `${field}.secretArn`, auth.secretArn, SECRET_ARN, 'a Secrets Manager secret ARN');
+        problems.push({ path, message: "type 'sasl-plain' is only available for self-managed Kafka" });
+      matches(problems, `${path}.secretArn`, auth.secretArn, SECRET_ARN, 'a Secrets Manager secret ARN');
       return [{ Type: 'BASIC_AUTH', URI: auth.secretArn }];
     case 'mtls':
-      matches(problems, `${field}.secretArn`, auth.secretArn, SECRET_ARN, 'a Secrets Manager secret ARN');
+      matches(problems, `${path}.secretArn`, auth.secretArn, SECRET_ARN, 'a Secrets Manager secret ARN');
       return [{ Type: 'CLIENT_CERTIFICATE_TLS_AUTH', URI: auth.secretArn }];
     default:
       problems.push({
-        field,
+        path,
         message: `type must be one of none, iam, sasl-scram-512, sasl-scram-256, sasl-plain, mtls; got ${shown((auth as { type?: unknown }).type)}`,
       });
       return [];
@@ -147,11 +147,11 @@ function authAccess(
  * Pure: validates everything first and throws InvalidSinkSettingsError listing every bad field.
  */
 export function buildEventSourceMapping(settings: EventSourceMappingSettings): CreateEventSourceMappingCommandInput {
-  const problems: SettingsProblem[] = [];
+  const problems: Violation[] = [];
   const groupPrefix = settings.consumerGroupPrefix ?? DEFAULTS.consumerGroupPrefix;
   const groupId = consumerGroupId(String(settings.pipelineId ?? ''), groupPrefix);
   if (typeof settings.pipelineId !== 'string' || settings.pipelineId === '')
-    problems.push({ field: 'pipelineId', message: 'must be a non-empty string' });
+    problems.push({ path: 'pipelineId', message: 'must be a non-empty string' });
   else
     matches(
       problems,
@@ -161,14 +161,14 @@ export function buildEventSourceMapping(settings: EventSourceMappingSettings): C
       'usable in a consumer group id (letters, digits, - / * : _ + = . @; at most 200 with the prefix)',
     );
   if (typeof settings.functionName !== 'string' || settings.functionName === '')
-    problems.push({ field: 'functionName', message: 'must be a non-empty string' });
+    problems.push({ path: 'functionName', message: 'must be a non-empty string' });
   const topicProblem = typeof settings.topic === 'string' ? topicNameProblem(settings.topic) : 'must be a topic name';
   if (topicProblem)
     problems.push({
-      field: 'topic',
+      path: 'topic',
       message: `${topicProblem}; got ${JSON.stringify(settings.topic) ?? String(settings.topic)}`,
     });
-  problems.push(...sinkSettingsProblems(settings.sink));
+  problems.push(...sinkSettingsViolations(settings.sink));
   if (settings.onFailureDestinationArn !== undefined) {
     matches(
       problems,
@@ -185,7 +185,7 @@ export function buildEventSourceMapping(settings: EventSourceMappingSettings): C
   intIn(problems, 'maximumRecordAgeInSeconds', maxAge, sinkSettingsRanges.maximumRecordAgeInSeconds, -1);
   const bisect = settings.bisectBatchOnFunctionError ?? DEFAULTS.bisectBatchOnFunctionError;
   if (typeof bisect !== 'boolean')
-    problems.push({ field: 'bisectBatchOnFunctionError', message: 'must be true or false' });
+    problems.push({ path: 'bisectBatchOnFunctionError', message: 'must be true or false' });
   const minPollers = settings.pollers?.minimum ?? DEFAULTS.minimumPollers;
   const maxPollers =
     settings.pollers?.maximum ?? Math.max(DEFAULTS.maximumPollers, typeof minPollers === 'number' ? minPollers : 0);
@@ -193,7 +193,7 @@ export function buildEventSourceMapping(settings: EventSourceMappingSettings): C
   intIn(problems, 'pollers.maximum', maxPollers, sinkSettingsRanges.maximumPollers);
   if (typeof minPollers === 'number' && typeof maxPollers === 'number' && minPollers > maxPollers) {
     problems.push({
-      field: 'pollers',
+      path: 'pollers',
       message: `minimum (${minPollers}) must not exceed maximum (${maxPollers})`,
     });
   }
@@ -235,7 +235,7 @@ export function buildEventSourceMapping(settings: EventSourceMappingSettings): C
     const servers = source.bootstrapServers;
     if (!Array.isArray(servers) || servers.length < 1 || servers.length > 10) {
       problems.push({
-        field: 'source.bootstrapServers',
+        path: 'source.bootstrapServers',
         message: `must list between 1 and 10 host:port entries; got ${Array.isArray(servers) ? servers.length : shown(servers)}`,
       });
     } else {
@@ -245,12 +245,12 @@ export function buildEventSourceMapping(settings: EventSourceMappingSettings): C
     const groups = Array.isArray(source.securityGroupIds) ? source.securityGroupIds : [];
     if (subnets.length === 0)
       problems.push({
-        field: 'source.subnetIds',
+        path: 'source.subnetIds',
         message: 'must list at least one subnet of the solution VPC',
       });
     if (groups.length === 0)
       problems.push({
-        field: 'source.securityGroupIds',
+        path: 'source.securityGroupIds',
         message: 'must list at least one security group allowed to reach the brokers',
       });
     subnets.forEach((s, i) => matches(problems, `source.subnetIds[${i}]`, s, SUBNET, 'a subnet id (subnet-…)'));
@@ -275,7 +275,7 @@ export function buildEventSourceMapping(settings: EventSourceMappingSettings): C
     };
   } else {
     problems.push({
-      field: 'source.kind',
+      path: 'source.kind',
       message: `must be 'msk' or 'self-managed'; got ${shown((source as { kind?: unknown } | undefined)?.kind)}`,
     });
     specific = {};

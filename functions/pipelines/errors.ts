@@ -1,25 +1,16 @@
 /**
- * Named errors of the pipelines registry and admin API (NamedError: `name` is the class name,
- * which the API's error mapper api/http-errors.ts matches). They carry no HTTP status: the
- * registry is also used by the workflow tasks, where HTTP means nothing.
+ * Named errors of the pipelines registry and admin API (NamedError: `name` is the class name).
+ * They carry no HTTP status: the registry is also used by the workflow tasks, where HTTP means
+ * nothing; the admin API's one mapper (api/http-errors.ts) turns them into responses.
  */
 import type { PipelineStatus } from './model.ts';
-import { NamedError } from '../lib/errors.ts';
+import { NamedError, ViolationsError, type Violation } from '../lib/errors.ts';
 import { quoted } from '../lib/shown.ts';
 
-/** One violated request rule, named by its JSON path (`$.kafka.clusterArn`, `$.appIds[2]`). */
-export interface RequestViolation {
-  path: string;
-  message: string;
-}
-
-/** The POST /pipelines body breaks one or more rules; `errors` lists every one of them. */
-export class InvalidPipelineRequestError extends NamedError {
-  readonly errors: RequestViolation[];
-
-  constructor(errors: RequestViolation[]) {
-    super(`invalid pipeline request: ${errors.map((e) => `${e.path} ${e.message}`).join('; ')}`);
-    this.errors = errors;
+/** The POST /pipelines body breaks one or more rules; `violations` lists every one of them. */
+export class InvalidPipelineRequestError extends ViolationsError {
+  constructor(violations: Violation[]) {
+    super('invalid pipeline request', violations);
   }
 }
 
@@ -32,34 +23,43 @@ export class PipelineNotFoundError extends NamedError {
   }
 }
 
-/** The project already has a pipeline that is not DELETED (one pipeline per project). */
-export class ProjectConflictError extends NamedError {
-  readonly projectId: string;
-  /** The pipeline holding the project, when known. */
+/** Something the request needs is held by another pipeline: `pipelineId` names it when known. */
+export class HeldByPipelineError extends NamedError {
   readonly pipelineId: string | undefined;
 
-  constructor(projectId: string, pipelineId?: string) {
-    super(
-      `project '${projectId}' already has a pipeline${pipelineId ? ` ('${pipelineId}')` : ''}; ` +
-        'delete it (DELETE /pipelines/{id}) before creating another one',
-    );
-    this.projectId = projectId;
+  constructor(message: string, pipelineId: string | undefined) {
+    super(message);
     this.pipelineId = pipelineId;
   }
 }
 
+/** The project already has a pipeline that is not DELETED (one pipeline per project). */
+export class ProjectConflictError extends HeldByPipelineError {
+  readonly projectId: string;
+
+  constructor(projectId: string, pipelineId?: string) {
+    const holder = pipelineId ? ` ('${pipelineId}')` : '';
+    super(
+      `project '${projectId}' already has a pipeline${holder}; delete it (DELETE /pipelines/{id}) before creating another one`,
+      pipelineId,
+    );
+    this.projectId = projectId;
+  }
+}
+
 /** An app id is already routed by another pipeline that is not DELETED (an app has one route). */
-export class AppIdConflictError extends NamedError {
+export class AppIdConflictError extends HeldByPipelineError {
   readonly appIds: string[];
-  readonly pipelineId: string | undefined;
 
   constructor(appIds: string[], pipelineId?: string) {
+    const many = appIds.length > 1;
+    const holder = pipelineId ? `pipeline '${pipelineId}'` : 'another pipeline';
     super(
-      `app id${appIds.length > 1 ? 's' : ''} ${appIds.map((a) => `'${a}'`).join(', ')} already belong${appIds.length > 1 ? '' : 's'} to ` +
-        `${pipelineId ? `pipeline '${pipelineId}'` : 'another pipeline'}; an app can send to one pipeline only`,
+      `app id${many ? 's' : ''} ${appIds.map((a) => `'${a}'`).join(', ')} already belong${many ? '' : 's'} to ${holder}; ` +
+        'an app can send to one pipeline only',
+      pipelineId,
     );
     this.appIds = appIds;
-    this.pipelineId = pipelineId;
   }
 }
 
@@ -77,19 +77,17 @@ export class IllegalTransitionError extends NamedError {
   }
 }
 
-/** An Idempotency-Key was reused for a different request body. */
-export class IdempotencyKeyReuseError extends NamedError {
+/** An Idempotency-Key was reused for a different request body (`pipelineId`: its first use). */
+export class IdempotencyKeyReuseError extends HeldByPipelineError {
   readonly idempotencyKey: string;
-  /** The pipeline the key was first used for. */
-  readonly pipelineId: string | undefined;
 
   constructor(idempotencyKey: string, pipelineId?: string) {
+    const first = pipelineId ? ` (pipeline '${pipelineId}')` : '';
     super(
-      `Idempotency-Key '${idempotencyKey}' was already used for a different request` +
-        `${pipelineId ? ` (pipeline '${pipelineId}')` : ''}; use a new key for a new request`,
+      `Idempotency-Key '${idempotencyKey}' was already used for a different request${first}; use a new key for a new request`,
+      pipelineId,
     );
     this.idempotencyKey = idempotencyKey;
-    this.pipelineId = pipelineId;
   }
 }
 

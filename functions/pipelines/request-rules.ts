@@ -6,8 +6,8 @@
  */
 import { isMskScramSecretArn, SECRET_ARN } from '../lib/ids.ts';
 import { shown } from '../lib/shown.ts';
-import { sinkSettingsProblems } from './sink-settings.ts';
-import type { RequestViolation } from './errors.ts';
+import { sinkSettingsViolations } from './sink-settings.ts';
+import type { Violation } from '../lib/errors.ts';
 import { defaults, limits } from './request-limits.ts';
 
 type Raw = Record<string, unknown>;
@@ -19,8 +19,8 @@ const isInt = (v: unknown): v is number => typeof v === 'number' && Number.isSaf
 type Add = (path: string, message: string) => void;
 
 /** The rules between fields, over the raw (possibly malformed) request. */
-export function crossFieldViolations(input: unknown): RequestViolation[] {
-  const out: RequestViolation[] = [];
+export function crossFieldViolations(input: unknown): Violation[] {
+  const out: Violation[] = [];
   const add: Add = (path, message) => out.push({ path, message });
   const root = obj(input);
   if (!root) return out;
@@ -116,11 +116,8 @@ function sinkRules(sink: Raw, add: Add): void {
       batchSize: sink.batchSize ?? defaults.batchSize,
       maxIntervalSeconds: sink.maxIntervalSeconds ?? defaults.maxIntervalSeconds,
     };
-    for (const p of sinkSettingsProblems(settings as { batchSize: number; maxIntervalSeconds: number }, '$.sink')) {
-      add(
-        p.field,
-        p.message.includes(';') ? p.message.replace(';', ' in lambda mode;') : `${p.message} in lambda mode`,
-      );
+    for (const p of sinkSettingsViolations(settings as { batchSize: number; maxIntervalSeconds: number }, '$.sink')) {
+      add(p.path, p.message.includes(';') ? p.message.replace(';', ' in lambda mode;') : `${p.message} in lambda mode`);
     }
   } else if (mode === 'connector') {
     const interval = sink.maxIntervalSeconds ?? defaults.maxIntervalSeconds;

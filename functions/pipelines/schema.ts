@@ -10,7 +10,8 @@
 import { X509Certificate } from 'node:crypto';
 import * as z from 'zod';
 import { originPatternProblem } from '../lib/origins.ts';
-import { InvalidPipelineRequestError, type RequestViolation } from './errors.ts';
+import { InvalidPipelineRequestError } from './errors.ts';
+import type { Violation } from '../lib/errors.ts';
 import type { ConnectorSpec, KafkaSpec, PipelineSpec, SinkSpec } from './model.ts';
 import { quoted } from '../lib/shown.ts';
 import { APP_ID, SECRET_ARN } from '../lib/ids.ts';
@@ -196,8 +197,8 @@ function genericMessage(issue: z.core.$ZodRawIssue): string | undefined {
   return undefined;
 }
 
-function zodViolations(issues: readonly z.core.$ZodIssue[]): RequestViolation[] {
-  const out: RequestViolation[] = [];
+function zodViolations(issues: readonly z.core.$ZodIssue[]): Violation[] {
+  const out: Violation[] = [];
   for (const issue of issues) {
     if (issue.code === 'unrecognized_keys') {
       for (const key of issue.keys) out.push({ path: jsonPath([...issue.path, key]), message: 'is not a known field' });
@@ -256,7 +257,7 @@ function toSpec(r: Request): PipelineSpec {
   };
 }
 
-export type ValidationResult = { ok: true; spec: PipelineSpec } | { ok: false; errors: RequestViolation[] };
+export type ValidationResult = { ok: true; spec: PipelineSpec } | { ok: false; errors: Violation[] };
 
 /** Validates a parsed request body; every violation, each with its JSON path, or the spec. */
 export function validatePipelineRequest(input: unknown): ValidationResult {

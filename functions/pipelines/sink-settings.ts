@@ -4,7 +4,7 @@
  * config builder and the POST /pipelines rules check against the same ranges, so the API cannot
  * accept what the workflow would refuse.
  */
-import { NamedError } from '../lib/errors.ts';
+import { ViolationsError, type Violation } from '../lib/errors.ts';
 import { shown } from '../lib/shown.ts';
 
 /** The two user settings of a pipeline's sink (seed: "Sink maximum interval", "Batch size"). */
@@ -15,22 +15,13 @@ export interface SinkSettings {
   batchSize: number;
 }
 
-/** One field out of its allowed range, named by its path in the settings. */
-export interface SettingsProblem {
-  field: string;
-  message: string;
-}
-
 /**
- * The pipeline's settings cannot make a valid event source mapping. Lists every bad field at
- * once; the message names each field and its allowed range.
+ * The pipeline's settings cannot make a valid event source mapping or connector. Lists every bad
+ * field at once; the message names each field and its allowed range.
  */
-export class InvalidSinkSettingsError extends NamedError {
-  readonly problems: SettingsProblem[];
-
-  constructor(problems: SettingsProblem[]) {
-    super(`invalid sink settings: ${problems.map((p) => `${p.field} ${p.message}`).join('; ')}`);
-    this.problems = problems;
+export class InvalidSinkSettingsError extends ViolationsError {
+  constructor(violations: Violation[]) {
+    super('invalid sink settings', violations);
   }
 }
 
@@ -45,8 +36,8 @@ export const sinkSettingsRanges = {
 
 /** Adds a problem unless `value` is an integer within `range` (or equal to `also`). */
 export function intIn(
-  problems: SettingsProblem[],
-  field: string,
+  problems: Violation[],
+  path: string,
   value: unknown,
   range: { min: number; max: number },
   also?: number,
@@ -57,25 +48,19 @@ export function intIn(
     ((value >= range.min && value <= range.max) || value === also);
   if (!ok) {
     const allowed = also === undefined ? `${range.min} and ${range.max}` : `${range.min} and ${range.max} (or ${also})`;
-    problems.push({ field, message: `must be an integer between ${allowed}; got ${shown(value)}` });
+    problems.push({ path, message: `must be an integer between ${allowed}; got ${shown(value)}` });
   }
 }
 
 /** Adds a problem unless `value` is a string matching `pattern` (`what` names it). */
-export function matches(
-  problems: SettingsProblem[],
-  field: string,
-  value: unknown,
-  pattern: RegExp,
-  what: string,
-): void {
+export function matches(problems: Violation[], path: string, value: unknown, pattern: RegExp, what: string): void {
   if (typeof value !== 'string' || !pattern.test(value))
-    problems.push({ field, message: `must be ${what}; got ${shown(value)}` });
+    problems.push({ path, message: `must be ${what}; got ${shown(value)}` });
 }
 
 /** Problems of the two user settings alone (also usable to validate POST /pipelines bodies). */
-export function sinkSettingsProblems(sink: SinkSettings, path = 'sink'): SettingsProblem[] {
-  const problems: SettingsProblem[] = [];
+export function sinkSettingsViolations(sink: SinkSettings, path = 'sink'): Violation[] {
+  const problems: Violation[] = [];
   intIn(problems, `${path}.batchSize`, sink?.batchSize, sinkSettingsRanges.batchSize);
   intIn(problems, `${path}.maxIntervalSeconds`, sink?.maxIntervalSeconds, sinkSettingsRanges.maxIntervalSeconds);
   return problems;

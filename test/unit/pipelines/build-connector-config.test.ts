@@ -46,7 +46,7 @@ function settings(over: Partial<ConnectorSettings> = {}): ConnectorSettings {
 }
 
 function problems(s: ConnectorSettings): string[] {
-  return thrownAs(InvalidSinkSettingsError, () => buildCreateConnectorRequest(s)).problems.map((p) => p.field);
+  return thrownAs(InvalidSinkSettingsError, () => buildCreateConnectorRequest(s)).violations.map((p) => p.path);
 }
 
 describe('buildConnectorConfiguration', () => {

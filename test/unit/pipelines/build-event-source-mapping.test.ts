@@ -3,7 +3,7 @@ import {
   consumerGroupId,
   type EventSourceMappingSettings,
 } from '../../../functions/pipelines/build-event-source-mapping.ts';
-import { InvalidSinkSettingsError, sinkSettingsProblems } from '../../../functions/pipelines/sink-settings.ts';
+import { InvalidSinkSettingsError, sinkSettingsViolations } from '../../../functions/pipelines/sink-settings.ts';
 import { CLUSTER_ARN, SCRAM_SECRET_ARN } from '../../helpers/pipelines.ts';
 import { thrownAs } from '../../helpers/thrown.ts';
 
@@ -164,9 +164,9 @@ describe('buildEventSourceMapping', () => {
     it.each([0, 10_001, 1.5, Number.NaN, -1])('refuses batch size %d naming the field and the range', (batchSize) => {
       const err = problemsOf(msk({ sink: { batchSize, maxIntervalSeconds: 1 } }));
       expect(err.name).toBe('InvalidSinkSettingsError');
-      expect(err.problems).toEqual([
+      expect(err.violations).toEqual([
         {
-          field: 'sink.batchSize',
+          path: 'sink.batchSize',
           message: expect.stringContaining('must be an integer between 1 and 10000'),
         },
       ]);
@@ -181,14 +181,14 @@ describe('buildEventSourceMapping', () => {
 
     it.each([301, -1, 2.5])('refuses a maximum interval of %d seconds', (maxIntervalSeconds) => {
       const err = problemsOf(msk({ sink: { batchSize: 1, maxIntervalSeconds } }));
-      expect(err.problems).toEqual([
-        { field: 'sink.maxIntervalSeconds', message: expect.stringContaining('between 0 and 300') },
+      expect(err.violations).toEqual([
+        { path: 'sink.maxIntervalSeconds', message: expect.stringContaining('between 0 and 300') },
       ]);
     });
 
     it('refuses a non-number setting (a string from a form) with its field', () => {
       const err = problemsOf(msk({ sink: { batchSize: '100' as unknown as number, maxIntervalSeconds: 1 } }));
-      expect(err.problems[0]!.message).toContain('got "100"');
+      expect(err.violations[0]!.message).toContain('got "100"');
     });
 
     it.each([
@@ -198,7 +198,7 @@ describe('buildEventSourceMapping', () => {
       [10_001, false],
     ])('maximum retry attempts %d accepted: %s', (value, ok) => {
       if (ok) expect(buildEventSourceMapping(msk({ maximumRetryAttempts: value })).MaximumRetryAttempts).toBe(value);
-      else expect(problemsOf(msk({ maximumRetryAttempts: value })).problems[0]!.field).toBe('maximumRetryAttempts');
+      else expect(problemsOf(msk({ maximumRetryAttempts: value })).violations[0]!.path).toBe('maximumRetryAttempts');
     });
 
     it.each([
@@ -214,7 +214,7 @@ describe('buildEventSourceMapping', () => {
           value,
         );
       else
-        expect(problemsOf(msk({ maximumRecordAgeInSeconds: value })).problems[0]!.message).toContain(
+        expect(problemsOf(msk({ maximumRecordAgeInSeconds: value })).violations[0]!.message).toContain(
           'between 60 and 604800 (or -1)',
         );
     });
@@ -225,7 +225,7 @@ describe('buildEventSourceMapping', () => {
       [{ maximum: 2001 }, 'pollers.maximum'],
       [{ minimum: 5, maximum: 4 }, 'pollers'],
     ])('refuses poller settings %j', (pollers, field) => {
-      expect(problemsOf(msk({ pollers })).problems.map((p) => p.field)).toEqual([field]);
+      expect(problemsOf(msk({ pollers })).violations.map((p) => p.path)).toEqual([field]);
     });
 
     it('accepts the poller bounds 1..200 and 1..2000', () => {
@@ -253,7 +253,7 @@ describe('buildEventSourceMapping', () => {
         },
       }),
     );
-    expect(err.problems.map((p) => p.field)).toEqual([
+    expect(err.violations.map((p) => p.path)).toEqual([
       'pipelineId',
       'topic',
       'sink.batchSize',
@@ -263,12 +263,12 @@ describe('buildEventSourceMapping', () => {
       'source.auth',
       'source.auth.secretArn',
     ]);
-    for (const p of err.problems) expect(err.message).toContain(p.field);
+    for (const p of err.violations) expect(err.message).toContain(p.path);
   });
 
   it('refuses the topics Lambda refuses (one character, a leading .) and internal __ topics, with the shared topic rule', () => {
     for (const topic of ['a', '.events', '__consumer_offsets']) {
-      expect([topic, problemsOf(msk({ topic })).problems.map((p) => p.field)]).toEqual([topic, ['topic']]);
+      expect([topic, problemsOf(msk({ topic })).violations.map((p) => p.path)]).toEqual([topic, ['topic']]);
     }
     expect(() => buildEventSourceMapping(msk({ topic: 'ab' }))).not.toThrow();
   });
@@ -285,7 +285,7 @@ describe('buildEventSourceMapping', () => {
         },
       }),
     );
-    expect(err.problems.map((p) => p.field)).toEqual([
+    expect(err.violations.map((p) => p.path)).toEqual([
       'source.bootstrapServers',
       'source.subnetIds',
       'source.securityGroupIds[0]',
@@ -300,25 +300,25 @@ describe('buildEventSourceMapping', () => {
         selfManaged({
           source: { ...base, bootstrapServers: Array.from({ length: 11 }, (_, i) => `b${i}.x:9092`) },
         }),
-      ).problems[0]!.field,
+      ).violations[0]!.path,
     ).toBe('source.bootstrapServers');
     expect(
-      problemsOf(selfManaged({ source: { ...base, bootstrapServers: ['kafka-1.internal'] } })).problems[0]!.field,
+      problemsOf(selfManaged({ source: { ...base, bootstrapServers: ['kafka-1.internal'] } })).violations[0]!.path,
     ).toBe('source.bootstrapServers[0]');
   });
 
   it('refuses an unknown source kind', () => {
-    expect(problemsOf(msk({ source: { kind: 'serverless' } as never })).problems.map((p) => p.field)).toEqual([
+    expect(problemsOf(msk({ source: { kind: 'serverless' } as never })).violations.map((p) => p.path)).toEqual([
       'source.kind',
     ]);
   });
 });
 
-describe('sinkSettingsProblems', () => {
+describe('sinkSettingsViolations', () => {
   it('checks only the two user settings, with the caller’s field path', () => {
-    expect(sinkSettingsProblems({ batchSize: 10_000, maxIntervalSeconds: 300 })).toEqual([]);
+    expect(sinkSettingsViolations({ batchSize: 10_000, maxIntervalSeconds: 300 })).toEqual([]);
     expect(
-      sinkSettingsProblems({ batchSize: 10_001, maxIntervalSeconds: 301 }, 'body.sink').map((p) => p.field),
+      sinkSettingsViolations({ batchSize: 10_001, maxIntervalSeconds: 301 }, 'body.sink').map((p) => p.path),
     ).toEqual(['body.sink.batchSize', 'body.sink.maxIntervalSeconds']);
   });
 });

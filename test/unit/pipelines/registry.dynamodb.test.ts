@@ -3,13 +3,8 @@ import {
   ProvisionedThroughputExceededException,
   TransactionCanceledException,
 } from '@aws-sdk/client-dynamodb';
-import {
-  DynamoDBDocumentClient,
-  GetCommand,
-  QueryCommand,
-  TransactWriteCommand,
-  UpdateCommand,
-} from '@aws-sdk/lib-dynamodb';
+// The document client's commands (`doc.GetCommand`), apart from the low-level client's errors above.
+import * as doc from '@aws-sdk/lib-dynamodb';
 import { mockClient } from 'aws-sdk-client-mock';
 import { createDocumentClient, DynamoPipelineStore } from '../../../functions/pipelines/registry.ts';
 import { PIPELINES_BY_CREATED_AT } from '../../../functions/pipelines/registry-items.ts';
@@ -19,7 +14,7 @@ import { newPipeline } from '../../helpers/pipelines.ts';
 
 const TABLE = 'pipelines-test';
 const NOW = Date.parse('2025-03-01T12:00:00.000Z');
-const ddb = mockClient(DynamoDBDocumentClient);
+const ddb = mockClient(doc.DynamoDBDocumentClient);
 
 function store() {
   return new DynamoPipelineStore({ client: createDocumentClient(), tableName: TABLE, now: () => NOW });
@@ -63,7 +58,7 @@ function item(p: Pipeline): Record<string, unknown> {
 }
 
 function transactItems(call = 0) {
-  return ddb.commandCalls(TransactWriteCommand)[call]!.args[0].input.TransactItems!;
+  return ddb.commandCalls(doc.TransactWriteCommand)[call]!.args[0].input.TransactItems!;
 }
 
 beforeEach(() => ddb.reset());
@@ -71,7 +66,7 @@ beforeEach(() => ddb.reset());
 describe('DynamoPipelineStore (DynamoDB requests and error mapping)', () => {
   describe('create', () => {
     it('writes pipeline, project guard, app routes and idempotency key in one transaction, each conditioned on absence', async () => {
-      ddb.on(TransactWriteCommand).resolves({});
+      ddb.on(doc.TransactWriteCommand).resolves({});
       const p = newPipeline();
       const { created } = await store().create(p, 'key-1');
       expect(created).toBe(true);
@@ -111,7 +106,7 @@ describe('DynamoPipelineStore (DynamoDB requests and error mapping)', () => {
     });
 
     it('writes no idempotency item without a key', async () => {
-      ddb.on(TransactWriteCommand).resolves({});
+      ddb.on(doc.TransactWriteCommand).resolves({});
       const p = newPipeline();
       await store().create(p);
       expect(transactItems().map((i) => (i.Put!.Item as { pk: string }).pk)).toEqual([
@@ -123,7 +118,7 @@ describe('DynamoPipelineStore (DynamoDB requests and error mapping)', () => {
 
     it('maps a failed project guard to ProjectConflictError naming the holder', async () => {
       const p = newPipeline();
-      ddb.on(TransactWriteCommand).rejects(conditionFailed(4, { 1: { pipelineId: { S: 'pl-holder' } } }));
+      ddb.on(doc.TransactWriteCommand).rejects(conditionFailed(4, { 1: { pipelineId: { S: 'pl-holder' } } }));
       await expect(store().create(p)).rejects.toMatchObject({
         name: 'ProjectConflictError',
         projectId: p.projectId,
@@ -133,7 +128,7 @@ describe('DynamoPipelineStore (DynamoDB requests and error mapping)', () => {
 
     it('maps failed app routes to AppIdConflictError naming the apps and the holder', async () => {
       const p = newPipeline();
-      ddb.on(TransactWriteCommand).rejects(conditionFailed(4, { 3: { pipelineId: { S: 'pl-other' } } }));
+      ddb.on(doc.TransactWriteCommand).rejects(conditionFailed(4, { 3: { pipelineId: { S: 'pl-other' } } }));
       await expect(store().create(p)).rejects.toMatchObject({
         name: 'AppIdConflictError',
         appIds: [p.appIds[1]],
@@ -143,25 +138,25 @@ describe('DynamoPipelineStore (DynamoDB requests and error mapping)', () => {
 
     it('answers a replayed key with the first pipeline (same fingerprint), reading it consistently', async () => {
       const first = newPipeline();
-      ddb.on(TransactWriteCommand).rejects(
+      ddb.on(doc.TransactWriteCommand).rejects(
         conditionFailed(5, {
           1: null,
           4: { pipelineId: { S: first.id }, fingerprint: { S: specFingerprint(first) } },
         }),
       );
-      ddb.on(GetCommand, { Key: { pk: `PIPELINE#${first.id}` } }).resolves({ Item: item(first) });
+      ddb.on(doc.GetCommand, { Key: { pk: `PIPELINE#${first.id}` } }).resolves({ Item: item(first) });
       const replay = await store().create({ ...first, id: 'new-id' }, 'key-1');
       expect(replay).toEqual({ pipeline: first, created: false });
-      expect(ddb.commandCalls(GetCommand)[0]!.args[0].input.ConsistentRead).toBe(true);
+      expect(ddb.commandCalls(doc.GetCommand)[0]!.args[0].input.ConsistentRead).toBe(true);
     });
 
     it('reads the idempotency item when the cancellation did not return it', async () => {
       const first = newPipeline();
-      ddb.on(TransactWriteCommand).rejects(conditionFailed(5, { 4: null }));
+      ddb.on(doc.TransactWriteCommand).rejects(conditionFailed(5, { 4: null }));
       ddb
-        .on(GetCommand, { Key: { pk: 'IDEMPOTENCY#key-1' } })
+        .on(doc.GetCommand, { Key: { pk: 'IDEMPOTENCY#key-1' } })
         .resolves({ Item: { pipelineId: first.id, fingerprint: specFingerprint(first) } });
-      ddb.on(GetCommand, { Key: { pk: `PIPELINE#${first.id}` } }).resolves({ Item: item(first) });
+      ddb.on(doc.GetCommand, { Key: { pk: `PIPELINE#${first.id}` } }).resolves({ Item: item(first) });
       await expect(store().create({ ...first, id: 'new-id' }, 'key-1')).resolves.toMatchObject({
         created: false,
         pipeline: { id: first.id },
@@ -171,7 +166,7 @@ describe('DynamoPipelineStore (DynamoDB requests and error mapping)', () => {
     it('refuses a key reused for a different request with IdempotencyKeyReuseError', async () => {
       const first = newPipeline();
       ddb
-        .on(TransactWriteCommand)
+        .on(doc.TransactWriteCommand)
         .rejects(conditionFailed(5, { 4: { pipelineId: { S: first.id }, fingerprint: { S: 'another-request' } } }));
       await expect(store().create(first, 'key-1')).rejects.toMatchObject({
         name: 'IdempotencyKeyReuseError',
@@ -182,16 +177,16 @@ describe('DynamoPipelineStore (DynamoDB requests and error mapping)', () => {
 
     it('retries a transaction cancelled by a concurrent one (TransactionConflict)', async () => {
       ddb
-        .on(TransactWriteCommand)
+        .on(doc.TransactWriteCommand)
         .rejectsOnce(cancelled([{ Code: 'TransactionConflict' }, { Code: 'None' }, { Code: 'None' }, { Code: 'None' }]))
         .resolves({});
       await expect(store().create(newPipeline())).resolves.toMatchObject({ created: true });
-      expect(ddb.commandCalls(TransactWriteCommand)).toHaveLength(2);
+      expect(ddb.commandCalls(doc.TransactWriteCommand)).toHaveLength(2);
     });
 
     it('lets other DynamoDB errors through unchanged', async () => {
       const throttled = new ProvisionedThroughputExceededException({ message: 'slow down', $metadata: {} });
-      ddb.on(TransactWriteCommand).rejects(throttled);
+      ddb.on(doc.TransactWriteCommand).rejects(throttled);
       await expect(store().create(newPipeline())).rejects.toBe(throttled);
     });
   });
@@ -199,8 +194,8 @@ describe('DynamoPipelineStore (DynamoDB requests and error mapping)', () => {
   describe('transition', () => {
     it('conditions the update on the statuses allowed to reach the new one and deactivates routes (FAILED)', async () => {
       const p = newPipeline();
-      ddb.on(GetCommand).resolves({ Item: item(p) });
-      ddb.on(TransactWriteCommand).resolves({});
+      ddb.on(doc.GetCommand).resolves({ Item: item(p) });
+      ddb.on(doc.TransactWriteCommand).resolves({});
       await store().transition(p.id, 'FAILED', { failureReason: 'no brokers', executionArn: undefined });
       const [update, ...routes] = transactItems();
       expect(update!.Update).toMatchObject({
@@ -229,8 +224,8 @@ describe('DynamoPipelineStore (DynamoDB requests and error mapping)', () => {
 
     it('activates the routes with the recorded topic (ACTIVE)', async () => {
       const p = newPipeline({ resources: { topic: 'made-topic' } });
-      ddb.on(GetCommand).resolves({ Item: item(p) });
-      ddb.on(TransactWriteCommand).resolves({});
+      ddb.on(doc.GetCommand).resolves({ Item: item(p) });
+      ddb.on(doc.TransactWriteCommand).resolves({});
       await store().transition(p.id, 'ACTIVE');
       const [update, ...routes] = transactItems();
       expect(update!.Update!.ExpressionAttributeValues).toMatchObject({ ':from0': 'CREATING' });
@@ -247,8 +242,8 @@ describe('DynamoPipelineStore (DynamoDB requests and error mapping)', () => {
 
     it('removes the routes and the project guard (DELETED)', async () => {
       const p = newPipeline({ status: 'DELETING' });
-      ddb.on(GetCommand).resolves({ Item: item(p) });
-      ddb.on(TransactWriteCommand).resolves({});
+      ddb.on(doc.GetCommand).resolves({ Item: item(p) });
+      ddb.on(doc.TransactWriteCommand).resolves({});
       await store().transition(p.id, 'DELETED');
       const [, ...rest] = transactItems();
       expect(rest.map((r) => r.Delete)).toEqual(
@@ -263,19 +258,19 @@ describe('DynamoPipelineStore (DynamoDB requests and error mapping)', () => {
     });
 
     it('refuses a transition the current status does not allow without writing', async () => {
-      ddb.on(GetCommand).resolves({ Item: item(newPipeline({ status: 'DELETED' })) });
+      ddb.on(doc.GetCommand).resolves({ Item: item(newPipeline({ status: 'DELETED' })) });
       await expect(store().transition('x', 'DELETING')).rejects.toMatchObject({
         name: 'IllegalTransitionError',
         from: 'DELETED',
         to: 'DELETING',
       });
-      expect(ddb.commandCalls(TransactWriteCommand)).toHaveLength(0);
+      expect(ddb.commandCalls(doc.TransactWriteCommand)).toHaveLength(0);
     });
 
     it('maps a failed status condition to IllegalTransitionError with the status DynamoDB returned', async () => {
       const p = newPipeline();
-      ddb.on(GetCommand).resolves({ Item: item(p) });
-      ddb.on(TransactWriteCommand).rejects(conditionFailed(3, { 0: { status: { S: 'ACTIVE' } } }));
+      ddb.on(doc.GetCommand).resolves({ Item: item(p) });
+      ddb.on(doc.TransactWriteCommand).rejects(conditionFailed(3, { 0: { status: { S: 'ACTIVE' } } }));
       await expect(store().transition(p.id, 'FAILED')).rejects.toMatchObject({
         name: 'IllegalTransitionError',
         pipelineId: p.id,
@@ -285,7 +280,7 @@ describe('DynamoPipelineStore (DynamoDB requests and error mapping)', () => {
     });
 
     it('maps a pipeline that is gone to PipelineNotFoundError', async () => {
-      ddb.on(GetCommand).resolves({});
+      ddb.on(doc.GetCommand).resolves({});
       await expect(store().transition('gone', 'ACTIVE')).rejects.toMatchObject({
         name: 'PipelineNotFoundError',
         pipelineId: 'gone',
@@ -296,14 +291,14 @@ describe('DynamoPipelineStore (DynamoDB requests and error mapping)', () => {
   describe('updates of an existing pipeline', () => {
     it('records a step as steps.<name> and maps ConditionalCheckFailed to PipelineNotFoundError', async () => {
       ddb
-        .on(UpdateCommand)
+        .on(doc.UpdateCommand)
         .rejects(new ConditionalCheckFailedException({ message: 'The conditional request failed', $metadata: {} }));
       const step = { name: 'CreateTopic', status: 'RUNNING' as const, startedAt: '2025-01-01T00:00:00.000Z' };
       await expect(store().recordStep('gone', step)).rejects.toMatchObject({
         name: 'PipelineNotFoundError',
         pipelineId: 'gone',
       });
-      expect(ddb.commandCalls(UpdateCommand)[0]!.args[0].input).toMatchObject({
+      expect(ddb.commandCalls(doc.UpdateCommand)[0]!.args[0].input).toMatchObject({
         Key: { pk: 'PIPELINE#gone' },
         UpdateExpression: 'SET #steps.#name = :step, #currentStep = :name, #updatedAt = :updatedAt',
         ConditionExpression: 'attribute_exists(pk)',
@@ -318,9 +313,9 @@ describe('DynamoPipelineStore (DynamoDB requests and error mapping)', () => {
     });
 
     it('merges only the defined resources', async () => {
-      ddb.on(UpdateCommand).resolves({});
+      ddb.on(doc.UpdateCommand).resolves({});
       await store().setResources('p', { connectorArn: 'arn:c', mappingUuid: undefined });
-      expect(ddb.commandCalls(UpdateCommand)[0]!.args[0].input).toMatchObject({
+      expect(ddb.commandCalls(doc.UpdateCommand)[0]!.args[0].input).toMatchObject({
         UpdateExpression: 'SET #resources.#r0 = :r0, #updatedAt = :updatedAt',
         ExpressionAttributeNames: { '#resources': 'resources', '#r0': 'connectorArn' },
         ExpressionAttributeValues: { ':r0': 'arn:c' },
@@ -333,11 +328,11 @@ describe('DynamoPipelineStore (DynamoDB requests and error mapping)', () => {
       const a = newPipeline();
       const b = newPipeline();
       ddb
-        .on(QueryCommand)
+        .on(doc.QueryCommand)
         .resolvesOnce({ Items: [item(a)], LastEvaluatedKey: { pk: 'x' } })
         .resolvesOnce({ Items: [item(b)] });
       expect((await store().list()).map((p) => p.id)).toEqual([a.id, b.id]);
-      const [first, second] = ddb.commandCalls(QueryCommand).map((c) => c.args[0].input);
+      const [first, second] = ddb.commandCalls(doc.QueryCommand).map((c) => c.args[0].input);
       expect(first).toMatchObject({
         IndexName: PIPELINES_BY_CREATED_AT,
         KeyConditionExpression: 'listPk = :p',
@@ -348,16 +343,18 @@ describe('DynamoPipelineStore (DynamoDB requests and error mapping)', () => {
     });
 
     it('resolves a route with one GetItem on APP#<appId>, only when active', async () => {
-      ddb.on(GetCommand, { Key: { pk: 'APP#on' } }).resolves({ Item: { pipelineId: 'p1', topic: 't1', active: true } });
       ddb
-        .on(GetCommand, { Key: { pk: 'APP#off' } })
+        .on(doc.GetCommand, { Key: { pk: 'APP#on' } })
+        .resolves({ Item: { pipelineId: 'p1', topic: 't1', active: true } });
+      ddb
+        .on(doc.GetCommand, { Key: { pk: 'APP#off' } })
         .resolves({ Item: { pipelineId: 'p2', topic: 't2', active: false } });
-      ddb.on(GetCommand, { Key: { pk: 'APP#none' } }).resolves({});
+      ddb.on(doc.GetCommand, { Key: { pk: 'APP#none' } }).resolves({});
       expect(await store().activeRoute('on')).toEqual({ pipelineId: 'p1', topic: 't1' });
       expect(await store().activeRoute('off')).toBeUndefined();
       expect(await store().activeRoute('none')).toBeUndefined();
-      expect(ddb.commandCalls(GetCommand)).toHaveLength(3);
-      expect(ddb.commandCalls(GetCommand)[0]!.args[0].input).toMatchObject({
+      expect(ddb.commandCalls(doc.GetCommand)).toHaveLength(3);
+      expect(ddb.commandCalls(doc.GetCommand)[0]!.args[0].input).toMatchObject({
         TableName: TABLE,
         Key: { pk: 'APP#on' },
         ExpressionAttributeNames: expect.objectContaining({ '#c': 'cluster', '#o': 'allowedOrigins' }),
@@ -371,7 +368,7 @@ describe('DynamoPipelineStore (DynamoDB requests and error mapping)', () => {
           { name: 'A', status: 'SUCCEEDED', startedAt: '2025-01-01T00:00:01.000Z' },
         ],
       });
-      ddb.on(GetCommand).resolves({ Item: item(p) });
+      ddb.on(doc.GetCommand).resolves({ Item: item(p) });
       expect((await store().get(p.id))!.steps.map((s) => s.name)).toEqual(['A', 'B']);
     });
   });

@@ -463,7 +463,7 @@ describe('pipeline request schema', () => {
       parsePipelineRequest({ projectId: 'x' });
     } catch (err) {
       expect((err as InvalidPipelineRequestError).name).toBe('InvalidPipelineRequestError');
-      expect((err as InvalidPipelineRequestError).errors.map((e) => e.path)).toEqual([
+      expect((err as InvalidPipelineRequestError).violations.map((e) => e.path)).toEqual([
         '$.appIds',
         '$.kafka',
         '$.projectId',
