@@ -3,6 +3,7 @@ import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware';
 import {
   createClusterConnection,
   createProducerPool,
+  KafkaUnavailableError,
   parseClusterConfig,
   type ClusterConnection,
   type ClusterDescription,
@@ -98,7 +99,7 @@ function containerDeps(): CollectDeps {
     routeFor,
     // A write that failed may mean the route is gone (pipeline deleted): look it up again next time.
     routeFailed: routeFor.forget,
-    isUnavailable: (err) => err instanceof Error && err.name === 'KafkaUnavailableError',
+    isUnavailable: (err) => err instanceof KafkaUnavailableError,
     origins: config.origins,
     ackTimeoutMs: config.ackTimeoutMs,
     retryAfterSeconds: config.retryAfterSeconds,
