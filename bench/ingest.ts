@@ -32,6 +32,8 @@ import { runInNewContext } from 'node:vm';
 import type { APIGatewayProxyEventV2 } from 'aws-lambda';
 import autocannon from 'autocannon';
 import { Kafka, logLevel } from 'kafkajs';
+// The naive baseline gets kafkajs without its idle 1 ms timer loop (tulios/kafkajs#1751), as the local stack does.
+import '../local/kafkajs-request-queue.ts';
 import { createRecordsBatch, type MessageRecord } from '@platformatic/kafka';
 import { createIngestApp } from '../functions/ingest/app.ts';
 import type { CollectDeps } from '../functions/ingest/collect.ts';
@@ -43,7 +45,7 @@ const BENCH = 'ingest';
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');
 const RUNS = Number(process.env.INGEST_BENCH_RUNS ?? 3);
 const SECONDS = Number(process.env.INGEST_BENCH_SECONDS ?? 10);
-const CONNECTIONS = 8;
+const CONNECTIONS = Number(process.env.INGEST_BENCH_CONNECTIONS ?? 8);
 const EVENTS_PER_REQUEST = 100;
 const APP_ID = 'bench-app';
 const TOPIC = 'ingest-bench';
