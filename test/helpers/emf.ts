@@ -49,3 +49,20 @@ export function metricsOf(
     ),
   );
 }
+
+/**
+ * Turns the EMF output on for the calling test file (the jest setup disables metrics for the
+ * other tests) and restores the settings afterwards.
+ */
+export function printEmfInThisFile(): void {
+  const saved = { disabled: process.env.POWERTOOLS_METRICS_DISABLED, dev: process.env.POWERTOOLS_DEV };
+  beforeAll(() => {
+    process.env.POWERTOOLS_METRICS_DISABLED = 'false';
+    delete process.env.POWERTOOLS_DEV;
+  });
+  afterAll(() => {
+    if (saved.disabled === undefined) delete process.env.POWERTOOLS_METRICS_DISABLED;
+    else process.env.POWERTOOLS_METRICS_DISABLED = saved.disabled;
+    if (saved.dev !== undefined) process.env.POWERTOOLS_DEV = saved.dev;
+  });
+}

@@ -3,18 +3,10 @@ import type { HttpResponse } from '../../../functions/lib/http.ts';
 import { METRICS_FLUSH_INTERVAL_MS, withIngestMetrics } from '../../../functions/ingest/ingest-metrics.ts';
 import { MetricName, PowertoolsMetrics } from '../../../functions/lib/metrics.ts';
 import { fixture } from '../../helpers/fixtures.ts';
-import { emfLinesOf, metricsOf } from '../../helpers/emf.ts';
+import { emfLinesOf, metricsOf, printEmfInThisFile } from '../../helpers/emf.ts';
 
-const saved = { disabled: process.env.POWERTOOLS_METRICS_DISABLED, dev: process.env.POWERTOOLS_DEV };
-beforeAll(() => {
-  process.env.POWERTOOLS_METRICS_DISABLED = 'false';
-  delete process.env.POWERTOOLS_DEV;
-});
-afterAll(() => {
-  if (saved.disabled === undefined) delete process.env.POWERTOOLS_METRICS_DISABLED;
-  else process.env.POWERTOOLS_METRICS_DISABLED = saved.disabled;
-  if (saved.dev !== undefined) process.env.POWERTOOLS_DEV = saved.dev;
-});
+// These look at exactly what is printed.
+printEmfInThisFile();
 
 /** The ingest wrapper around an app that answers what `answer` says, on a clock the test moves. */
 function ingest(answer: () => HttpResponse) {

@@ -9,22 +9,12 @@ import { fixture } from '../../helpers/fixtures.ts';
 import { RecordingProducer, unavailableError } from '../../helpers/fake-producer.ts';
 import { MemoryLog } from '../../helpers/silent-log.ts';
 import { lambdaContext } from '../../helpers/lambda-context.ts';
-import { emfLinesOf, metricsOf } from '../../helpers/emf.ts';
+import { emfLinesOf, metricsOf, printEmfInThisFile } from '../../helpers/emf.ts';
 import { acceptAll, b64, kafkaEvent, record, setup, validRecords, INGEST_TIME } from '../sink/helpers.ts';
 
 const NAMESPACE = 'clickstream-pipeline/test';
-const saved = { disabled: process.env.POWERTOOLS_METRICS_DISABLED, dev: process.env.POWERTOOLS_DEV };
-
-beforeAll(() => {
-  // The jest setup disables metrics for the other tests; these look at exactly what is printed.
-  process.env.POWERTOOLS_METRICS_DISABLED = 'false';
-  delete process.env.POWERTOOLS_DEV;
-});
-afterAll(() => {
-  if (saved.disabled === undefined) delete process.env.POWERTOOLS_METRICS_DISABLED;
-  else process.env.POWERTOOLS_METRICS_DISABLED = saved.disabled;
-  if (saved.dev !== undefined) process.env.POWERTOOLS_DEV = saved.dev;
-});
+// These look at exactly what is printed.
+printEmfInThisFile();
 
 function ingest(producer = new RecordingProducer()) {
   const metrics = new PowertoolsMetrics({ namespace: NAMESPACE, serviceName: 'ingest' });
