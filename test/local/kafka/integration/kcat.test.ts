@@ -1,6 +1,7 @@
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { startCluster, type DevCluster } from '../../../../local/kafka/index.ts';
 import { MESSAGE_COUNT, keyedMessages } from './helpers.ts';
+import { kcatScram, kcatTls } from '../../../helpers/cli-clients.ts';
 
 /**
  * librdkafka compatibility through kcat. CI installs kcat (`apt-get install -y kcat`); on a
@@ -163,19 +164,8 @@ if (!hasKcat) {
       await cluster?.close();
     });
 
-    const tls = (): string[] => ['-X', 'security.protocol=SSL', '-X', `ssl.ca.location=${cluster.tls!.caLocation}`];
-    const scram = (password: string): string[] => [
-      '-X',
-      'security.protocol=SASL_SSL',
-      '-X',
-      `ssl.ca.location=${cluster.tls!.caLocation}`,
-      '-X',
-      'sasl.mechanisms=SCRAM-SHA-512',
-      '-X',
-      `sasl.username=${USER}`,
-      '-X',
-      `sasl.password=${password}`,
-    ];
+    const tls = (): string[] => kcatTls(cluster.tls!.caLocation);
+    const scram = (password: string): string[] => kcatScram(cluster.tls!.caLocation, USER, password);
     const brokerPorts = (out: string): number[] =>
       (JSON.parse(out) as { brokers: Array<{ name: string }> }).brokers
         .map((b) => Number(b.name.split(':').pop()))
