@@ -18,7 +18,7 @@ import { type ClusterConnection } from './config.ts';
 import { silentLog } from '../logger.ts';
 import { resolveConnectionOptions, type KafkaDeps } from './client-options.ts';
 import { keyPartitioner } from './murmur2.ts';
-import { utf8Slabs } from './utf8-slabs.ts';
+import { toMessages, type Message } from './messages.ts';
 import { NamedError } from '../errors.ts';
 import {
   classifyKafkaFailure,
@@ -78,8 +78,6 @@ export const DEFAULT_MAX_REQUEST_BYTES = 1_000_000;
 const BATCH_OVERHEAD = 73;
 /** A record's own framing at most: length, attributes, timestamp and offset deltas, key/value lengths, header count. */
 const RECORD_OVERHEAD = 5 + 1 + 10 + 5 + 5 + 5 + 5;
-
-type Message = { topic: string; key: Buffer; value: Buffer; headers?: Map<Buffer, Buffer> };
 
 function framedSize(message: Message): number {
   let size = RECORD_OVERHEAD + message.key.length + message.value.length;
@@ -219,22 +217,7 @@ export function createEventProducer(conn: ClusterConnection, options: EventProdu
         return;
       }
       const timeoutMs = opts?.timeoutMs ?? defaultTimeout;
-      // Header names and values repeat across a batch (app_id, event_type): encoded once per send.
-      const encoded = new Map<string, Buffer>();
-      const bytes = (text: string): Buffer => {
-        let buffer = encoded.get(text);
-        if (buffer === undefined) encoded.set(text, (buffer = Buffer.from(text)));
-        return buffer;
-      };
-      const utf8 = utf8Slabs();
-      const messages: Message[] = records.map((record) => ({
-        topic,
-        key: utf8(record.key),
-        value: typeof record.value === 'string' ? utf8(record.value) : record.value,
-        ...(record.headers
-          ? { headers: new Map(Object.entries(record.headers).map(([k, v]) => [bytes(k), bytes(v)])) }
-          : {}),
-      }));
+      const messages = toMessages(topic, records);
 
       const entry = current ?? build();
       current = entry;
