@@ -22,6 +22,7 @@ import { createIngestApp } from '../functions/ingest/app.ts';
 import type { CollectDeps, OutgoingRecord } from '../functions/ingest/collect.ts';
 import { METRICS_FLUSH_INTERVAL_MS, timedProducer, withIngestMetrics } from '../functions/ingest/ingest-metrics.ts';
 import { PowertoolsMetrics } from '../functions/lib/metrics.ts';
+import { silentLog } from '../functions/lib/logger.ts';
 
 const EVENTS = 10;
 const REQUESTS = Number(process.env.COST_INPUTS_REQUESTS ?? 20_000);
@@ -84,11 +85,10 @@ const deps: CollectDeps = {
   retryAfterSeconds: 5,
   now: Date.now,
 };
-const silent = { debug: () => undefined, info: () => undefined, warn: () => undefined, error: () => undefined };
 // A clock the bench moves: one flush for the first request, the next one 1,000 requests later.
 let clock = 0;
 const handler = withIngestMetrics(
-  createIngestApp(() => deps, silent),
+  createIngestApp(() => deps, silentLog),
   metrics,
   { now: () => clock },
 );

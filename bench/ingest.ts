@@ -40,6 +40,7 @@ import type { CollectDeps } from '../functions/ingest/collect.ts';
 import { createEventProducer, parseClusterConfig, type ProducerPort } from '../functions/lib/kafka/index.ts';
 import { keyPartitioner } from '../functions/lib/kafka/murmur2.ts';
 import { median, startBroker, stopBroker, kcatProduce, type BrokerProcess } from './lib/processes.ts';
+import { silentLog } from '../functions/lib/logger.ts';
 
 const BENCH = 'ingest';
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');
@@ -128,8 +129,6 @@ function apiEvent(body: string, requestId: string): APIGatewayProxyEventV2 {
     isBase64Encoded: false,
   };
 }
-
-const silentLog = { debug() {}, info() {}, warn() {}, error() {} };
 
 /**
  * A producer port that serialises as the client does before writing to a socket: one record

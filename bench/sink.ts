@@ -24,6 +24,7 @@ import type { S3Client } from '@aws-sdk/client-s3';
 import { deliverKafkaEvent, type DeliverDeps } from '../functions/sink/deliver.ts';
 import type { KafkaEvent, KafkaEventRecord } from '../functions/sink/kafka-event.ts';
 import { firehoseLimits } from '../functions/sink/limits.ts';
+import { silentLog } from '../functions/lib/logger.ts';
 
 /**
  * A lower bound on the number of calls for these sizes: max(ceil(n/500), ceil(total/4 MiB)).
@@ -119,8 +120,6 @@ function stubFirehose() {
   return { client: client as unknown as FirehoseClient, calls, sizes };
 }
 
-const silent = { debug() {}, info() {}, warn() {}, error() {} };
-
 function deps(firehose: FirehoseClient): DeliverDeps {
   return {
     firehose,
@@ -132,7 +131,7 @@ function deps(firehose: FirehoseClient): DeliverDeps {
     sleep: async () => {},
     random: Math.random,
     now: Date.now,
-    log: silent,
+    log: silentLog,
     safetyMarginMs: 3_000,
     retryBaseDelayMs: 100,
     retryMaxDelayMs: 5_000,
